@@ -1,0 +1,375 @@
+"""Compiled inner loops of the batch TDI.
+
+The batch TDI needs the two largest eigenvalues and the top eigenvector of a K x K
+covariance at every bar (K = 3 to 15 pairs).  A batched ``numpy.linalg.eigh`` costs about
+3 microseconds per 6 x 6 matrix, more than the whole per-bar budget, because it computes
+the full spectrum and pays LAPACK's per-call overhead.  Here each bar does only what is
+needed, the LAPACK way: a Householder reduction to tridiagonal form, Sturm-sequence
+QL iteration on it for lambda1 and lambda2, inverse iteration for v1 (on a shift just above lambda1,
+where the tridiagonal system is definite and needs no pivoting), and the back-transform.
+
+The streaming calculator uses ``numpy.linalg.eigh`` instead, so the batch = streaming test
+compares two independent eigen-solvers as well as two windowing schemes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+#: Recompute the running co-moment sums exactly this often (bounds drift of the updates).
+_RESUM_EVERY = 256
+
+
+@njit(cache=True)
+def _tridiagonalise(a: np.ndarray, d: np.ndarray, e: np.ndarray, hv: np.ndarray,
+                    tau: np.ndarray, p: np.ndarray) -> None:
+    """Householder reduction ``Q' A Q = T`` of symmetric ``a`` (destroyed).
+
+    ``d``/``e`` receive T's diagonal and sub-diagonal; reflector i is ``I - tau[i] v v'``
+    with ``v = hv[i, i+1:]`` (``v[0] = 1``), kept for the eigenvector back-transform.
+    """
+    k = a.shape[0]
+    for i in range(k - 2):
+        alpha = a[i + 1, i]
+        sigma = 0.0
+        for j in range(i + 2, k):
+            sigma += a[j, i] * a[j, i]
+        hv[i, i + 1] = 1.0
+        if sigma == 0.0:
+            tau[i] = 0.0
+            e[i] = alpha
+            continue
+        beta = -np.sqrt(alpha * alpha + sigma)
+        if alpha < 0.0:
+            beta = -beta
+        tau[i] = (beta - alpha) / beta
+        scale = 1.0 / (alpha - beta)
+        for j in range(i + 2, k):
+            hv[i, j] = a[j, i] * scale
+        e[i] = beta
+        # A22 <- H A22 H:  p = tau A22 v,  w = p - (tau/2)(p.v) v,  A22 -= v w' + w v'
+        pv = 0.0
+        for r in range(i + 1, k):
+            acc = 0.0
+            for c in range(i + 1, k):
+                acc += a[r, c] * hv[i, c]
+            p[r] = tau[i] * acc
+            pv += p[r] * hv[i, r]
+        half = -0.5 * tau[i] * pv
+        for r in range(i + 1, k):
+            p[r] += half * hv[i, r]
+        for r in range(i + 1, k):
+            for c in range(i + 1, k):
+                a[r, c] -= hv[i, r] * p[c] + p[r] * hv[i, c]
+    for i in range(k):
+        d[i] = a[i, i]
+    if k >= 2:
+        e[k - 2] = a[k - 1, k - 2]
+
+
+@njit(cache=True)
+def _tql_eigenvalues(d: np.ndarray, e: np.ndarray, tol: float) -> None:
+    """Eigenvalues of the tridiagonal (d, e) by implicit QL, in place in ``d``.
+
+    ``e[i]`` couples rows i and i+1 (``e[k-1]`` is scratch).  An off-diagonal counts as
+    zero below ``tol`` (an absolute tolerance tied to the spectrum's span, like LAPACK's)
+    or below machine precision relative to its neighbours.
+    """
+    k = d.shape[0]
+    e[k - 1] = 0.0
+    for lo in range(k):
+        for _it in range(60):
+            m = lo
+            while m < k - 1:
+                dd = abs(d[m]) + abs(d[m + 1])
+                if abs(e[m]) <= 2.2e-16 * dd or abs(e[m]) <= tol:
+                    break
+                m += 1
+            if m == lo:
+                break
+            g = (d[lo + 1] - d[lo]) / (2.0 * e[lo])
+            r = np.hypot(g, 1.0)
+            g = d[m] - d[lo] + e[lo] / (g + (r if g >= 0 else -r))
+            s = 1.0
+            c = 1.0
+            p = 0.0
+            i = m - 1
+            deflated = False
+            while i >= lo:
+                f = s * e[i]
+                b = c * e[i]
+                r = np.hypot(f, g)
+                e[i + 1] = r
+                if r == 0.0:
+                    d[i + 1] -= p
+                    e[m] = 0.0
+                    deflated = True
+                    break
+                s = f / r
+                c = g / r
+                g = d[i + 1] - p
+                r = (d[i] - g) * s + 2.0 * c * b
+                p = s * r
+                d[i + 1] = g + p
+                g = c * r - b
+                i -= 1
+            if deflated:
+                continue
+            d[lo] -= p
+            e[lo] = g
+            e[m] = 0.0
+
+
+@njit(cache=True)
+def _top_eigen(cov: np.ndarray, work: np.ndarray, d: np.ndarray, e: np.ndarray,
+               hv: np.ndarray, tau: np.ndarray, p: np.ndarray, vec: np.ndarray,
+               eig: np.ndarray, esc: np.ndarray) -> tuple:
+    """(lambda1, lambda2) of symmetric ``cov``; its unit top eigenvector goes to ``vec``."""
+    k = cov.shape[0]
+    for r in range(k):
+        for c in range(k):
+            work[r, c] = cov[r, c]
+    _tridiagonalise(work, d, e, hv, tau, p)
+    lo = np.inf
+    hi = -np.inf
+    for i in range(k):  # Gershgorin bounds of T
+        rad = 0.0
+        if i > 0:
+            rad += abs(e[i - 1])
+        if i < k - 1:
+            rad += abs(e[i])
+        lo = min(lo, d[i] - rad)
+        hi = max(hi, d[i] + rad)
+    span = max(hi - lo, 1e-300)
+    for i in range(k):
+        eig[i] = d[i]
+        esc[i] = e[i] if i < k - 1 else 0.0
+    _tql_eigenvalues(eig, esc, 2.2e-16 * span)
+    lam1 = -np.inf
+    lam2 = -np.inf
+    for i in range(k):
+        x = eig[i]
+        if x > lam1:
+            lam2 = lam1
+            lam1 = x
+        elif x > lam2:
+            lam2 = x
+    # Inverse iteration with mu just above lambda1: T - mu I is negative definite, so the
+    # plain tridiagonal (Thomas) elimination is stable without pivoting.
+    mu = lam1 + 1e-13 * span
+    for i in range(k):
+        vec[i] = 1.0
+    for _it in range(3):
+        p[0] = d[0] - mu
+        for i in range(1, k):
+            m = e[i - 1] / p[i - 1]
+            p[i] = d[i] - mu - m * e[i - 1]
+            vec[i] -= m * vec[i - 1]
+        vec[k - 1] /= p[k - 1]
+        for i in range(k - 2, -1, -1):
+            vec[i] = (vec[i] - e[i] * vec[i + 1]) / p[i]
+        norm = 0.0
+        for i in range(k):
+            norm += vec[i] * vec[i]
+        norm = np.sqrt(norm)
+        for i in range(k):
+            vec[i] /= norm
+    for i in range(k - 3, -1, -1):  # back-transform: x = H_0 H_1 ... H_{k-3} y
+        if tau[i] == 0.0:
+            continue
+        dot = 0.0
+        for j in range(i + 1, k):
+            dot += hv[i, j] * vec[j]
+        dot *= tau[i]
+        for j in range(i + 1, k):
+            vec[j] -= dot * hv[i, j]
+    return lam1, lam2
+
+
+@njit(cache=True)
+def tdi_core(
+    logp: np.ndarray,
+    ii: np.ndarray,
+    jj: np.ndarray,
+    tau_f: int,
+    tau_s: int,
+    min_std: float,
+    phi: np.ndarray,
+    gap: np.ndarray,
+    explained: np.ndarray,
+    v1: np.ndarray,
+    sd: np.ndarray,
+) -> None:
+    """Fill phi, eigengap, explained share, pinned v1 and RC std for every bar.
+
+    Output arrays come in NaN-filled; bars whose windows are not full stay NaN.
+    """
+    n = logp.shape[0]
+    k = ii.shape[0]
+    ratio = np.empty((n, k))
+    rc = np.empty((n, k))
+    rc_ok = np.zeros(n, dtype=np.bool_)
+    z = np.empty((n, k))
+    z_ok = np.zeros(n, dtype=np.bool_)
+    for t in range(n):
+        for c in range(k):
+            ratio[t, c] = logp[t, ii[c]] - logp[t, jj[c]]
+    rc_bad = 0  # invalid rows inside the current RC window
+    z_bad = 0
+    s1 = np.zeros(k)
+    s2 = np.zeros((k, k))
+    pinned = np.zeros(k)
+    have_pinned = False
+    since_resum = _RESUM_EVERY
+    mean = np.empty(k)
+    std = np.empty(k)
+    cov = np.empty((k, k))
+    work = np.empty((k, k))
+    dd = np.empty(k)
+    ee = np.zeros(max(k - 1, 1))
+    hv = np.zeros((k, k))
+    tau = np.zeros(max(k - 2, 1))
+    pbuf = np.empty(k)
+    vec = np.empty(k)
+    eig = np.empty(k)
+    esc = np.empty(k)
+    for t in range(n):
+        # 1. relative momentum over the fast window
+        if t >= tau_f:
+            rc_ok[t] = True
+            for c in range(k):
+                rc[t, c] = ratio[t, c] - ratio[t - tau_f, c]
+        if not rc_ok[t]:
+            rc_bad += 1
+        if t >= tau_s and not rc_ok[t - tau_s]:
+            rc_bad -= 1
+        # 2. standardise over the slow window (exact two-pass sums)
+        if t >= tau_s - 1 and rc_bad == 0:
+            ok = True
+            for c in range(k):
+                m = 0.0
+                for r in range(t - tau_s + 1, t + 1):
+                    m += rc[r, c]
+                m /= tau_s
+                v = 0.0
+                for r in range(t - tau_s + 1, t + 1):
+                    dv = rc[r, c] - m
+                    v += dv * dv
+                sdev = np.sqrt(v / (tau_s - 1))
+                sd[t, c] = sdev
+                mean[c] = m
+                std[c] = sdev
+                if not sdev >= min_std:
+                    ok = False
+            if ok:
+                z_ok[t] = True
+                for c in range(k):
+                    z[t, c] = (rc[t, c] - mean[c]) / std[c]
+        # 3. co-moments of Z over the slow window: running sums, re-summed exactly now and then
+        if not z_ok[t]:
+            z_bad += 1
+        leaving = t - tau_s
+        if leaving >= 0 and not z_ok[leaving]:
+            z_bad -= 1
+        if t < tau_s - 1 or z_bad != 0:
+            since_resum = _RESUM_EVERY
+            continue
+        if since_resum >= _RESUM_EVERY:
+            s1[:] = 0.0
+            s2[:, :] = 0.0
+            for r in range(t - tau_s + 1, t + 1):
+                for a in range(k):
+                    s1[a] += z[r, a]
+                    for b in range(a, k):
+                        s2[a, b] += z[r, a] * z[r, b]
+            since_resum = 0
+        else:
+            for a in range(k):
+                s1[a] += z[t, a] - z[leaving, a]
+                for b in range(a, k):
+                    s2[a, b] += z[t, a] * z[t, b] - z[leaving, a] * z[leaving, b]
+            since_resum += 1
+        trace = 0.0
+        for a in range(k):
+            for b in range(a, k):
+                val = (s2[a, b] - s1[a] * s1[b] / tau_s) / (tau_s - 1)
+                cov[a, b] = val
+                cov[b, a] = val
+            trace += cov[a, a]
+        # 4. top of the spectrum, sign pinned against the previous bar
+        lam1, lam2 = _top_eigen(cov, work, dd, ee, hv, tau, pbuf, vec, eig, esc)
+        if not have_pinned:
+            big = 0
+            for a in range(1, k):
+                if abs(vec[a]) > abs(vec[big]):
+                    big = a
+            sign = 1.0 if vec[big] > 0 else -1.0
+            have_pinned = True
+        else:
+            dot = 0.0
+            for a in range(k):
+                dot += vec[a] * pinned[a]
+            sign = 1.0 if dot >= 0 else -1.0
+        acc = 0.0
+        for a in range(k):
+            pinned[a] = vec[a] * sign
+            v1[t, a] = pinned[a]
+            acc += z[t, a] * pinned[a]
+        phi[t] = acc
+        gap[t] = lam1 / lam2 if k > 1 else np.nan
+        explained[t] = lam1 / trace
+
+
+@njit(cache=True)
+def _quantile(sorted_vals: np.ndarray, count: int, q: float) -> float:
+    idx = q * (count - 1)
+    lo = int(np.floor(idx))
+    t = idx - lo
+    hi = min(lo + 1, count - 1)
+    a = sorted_vals[lo]
+    diff = sorted_vals[hi] - a
+    if t >= 0.5:
+        return sorted_vals[hi] - diff * (1.0 - t)
+    return a + diff * t
+
+
+@njit(cache=True)
+def normalise_core(phi: np.ndarray, tau_q: int, q_high: float, q_low: float,
+                   out: np.ndarray) -> None:
+    """Asymmetric percentile normalisation against the previous ``tau_q`` phi values."""
+    n = phi.shape[0]
+    window = np.empty(tau_q)
+    count = 0
+    nan_in_window = 0
+    for t in range(n):
+        out[t] = np.nan
+        if t >= tau_q and nan_in_window == 0 and count == tau_q and not np.isnan(phi[t]):
+            med = _quantile(window, count, 0.5)
+            hi = _quantile(window, count, q_high)
+            lo = _quantile(window, count, q_low)
+            x = phi[t]
+            den = hi - med if x >= med else med - lo
+            if den != 0.0:
+                val = (x - med) / den
+                if np.isfinite(val):
+                    out[t] = val
+        # slide the window: drop phi[t - tau_q], add phi[t]
+        if t >= tau_q:
+            old = phi[t - tau_q]
+            if np.isnan(old):
+                nan_in_window -= 1
+            else:
+                pos = np.searchsorted(window[:count], old)
+                for j in range(pos, count - 1):
+                    window[j] = window[j + 1]
+                count -= 1
+        x = phi[t]
+        if np.isnan(x):
+            nan_in_window += 1
+        else:
+            pos = np.searchsorted(window[:count], x)
+            for j in range(count, pos, -1):
+                window[j] = window[j - 1]
+            window[pos] = x
+            count += 1

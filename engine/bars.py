@@ -1,0 +1,362 @@
+"""Bars by clock bucket: ticks -> M1, M1 -> M30, and cluster alignment.
+
+Every bar covers the left-closed clock bucket ``[t, t + period)`` and is labelled by ``t``
+(UTC).  A bucket is closed by the first data of a later bucket *or* by the clock passing
+its end, never by counting minutes: a bar builder that waits for "the 30th minute" turns one
+missing minute into a double-length bar, and the TDI would then compare unequal spans.
+
+Builders are vectorised per batch (a batch of ticks or bars is grouped into runs of equal
+(symbol, bucket) with numpy) because replay pushes millions of ticks through them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import DataError
+from engine.ticks import BAR_DTYPE, SYMBOL_BAR_DTYPE, TICK_DTYPE
+
+M1 = 60
+M30 = 1800
+
+_NO_BUCKET = np.iinfo(np.int64).min
+
+
+class _BucketAggregator:
+    """Running OHLC state per symbol, fed with pre-grouped runs.
+
+    Each run is one (symbol, bucket) group of input items with its open, high, low, close,
+    volume and spread-weight sums.  The aggregator merges a run into the symbol's forming bar
+    when the buckets match, otherwise closes the forming bar and starts a new one.
+    """
+
+    def __init__(self, n_symbols: int, period_s: int) -> None:
+        if period_s <= 0:
+            raise ValueError("period_s must be positive")
+        self.period_s = period_s
+        self.n = n_symbols
+        self.bucket = np.full(n_symbols, _NO_BUCKET, dtype=np.int64)
+        self.open = np.zeros(n_symbols)
+        self.high = np.zeros(n_symbols)
+        self.low = np.zeros(n_symbols)
+        self.close = np.zeros(n_symbols)
+        self.volume = np.zeros(n_symbols, dtype=np.int64)
+        self.spread_sum = np.zeros(n_symbols)
+        self.weight = np.zeros(n_symbols)
+        #: Items that arrived for a bucket older than the symbol's forming bar (dropped).
+        self.late_items = 0
+
+    def _bar_of(self, s: int) -> tuple:
+        w = self.weight[s]
+        spread = self.spread_sum[s] / w if w > 0 else 0.0
+        return (s, self.bucket[s], self.open[s], self.high[s], self.low[s], self.close[s],
+                self.volume[s], spread)
+
+    def merge_runs(
+        self,
+        sym: np.ndarray,
+        bucket: np.ndarray,
+        o: np.ndarray,
+        h: np.ndarray,
+        lo: np.ndarray,
+        c: np.ndarray,
+        vol: np.ndarray,
+        spread_sum: np.ndarray,
+        weight: np.ndarray,
+    ) -> np.ndarray:
+        """Merge runs ordered by symbol then bucket; return the bars they close."""
+        closed: list[tuple] = []
+        # Runs of one symbol are contiguous: find the first run of each symbol.
+        n_runs = len(sym)
+        if n_runs == 0:
+            return np.empty(0, dtype=SYMBOL_BAR_DTYPE)
+        starts = np.flatnonzero(np.r_[True, sym[1:] != sym[:-1]])
+        ends = np.r_[starts[1:], n_runs]
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            s = int(sym[a])
+            cur = self.bucket[s]
+            # Drop runs older than the forming bar: time must not go backwards.
+            first = a
+            while first < b and bucket[first] < cur:
+                self.late_items += int(weight[first])
+                first += 1
+            if first == b:
+                continue
+            if bucket[first] == cur:
+                self.high[s] = max(self.high[s], h[first])
+                self.low[s] = min(self.low[s], lo[first])
+                self.close[s] = c[first]
+                self.volume[s] += vol[first]
+                self.spread_sum[s] += spread_sum[first]
+                self.weight[s] += weight[first]
+                first += 1
+                if first == b:
+                    continue
+            if cur != _NO_BUCKET:
+                closed.append(self._bar_of(s))
+            # Whole runs between the first and the last are complete bars on their own.
+            for r in range(first, b - 1):
+                w = weight[r]
+                closed.append((s, bucket[r], o[r], h[r], lo[r], c[r], vol[r],
+                               spread_sum[r] / w if w > 0 else 0.0))
+            last = b - 1
+            self.bucket[s] = bucket[last]
+            self.open[s] = o[last]
+            self.high[s] = h[last]
+            self.low[s] = lo[last]
+            self.close[s] = c[last]
+            self.volume[s] = vol[last]
+            self.spread_sum[s] = spread_sum[last]
+            self.weight[s] = weight[last]
+        return _sorted_bars(closed)
+
+    def close_until(self, t_s: int) -> np.ndarray:
+        """Close every forming bar whose bucket ended at or before ``t_s``."""
+        due = np.flatnonzero((self.bucket != _NO_BUCKET) & (self.bucket + self.period_s <= t_s))
+        closed = [self._bar_of(int(s)) for s in due]
+        self.bucket[due] = _NO_BUCKET
+        return _sorted_bars(closed)
+
+    def forming(self, s: int) -> np.void | None:
+        if self.bucket[s] == _NO_BUCKET:
+            return None
+        row = np.array([self._bar_of(s)], dtype=SYMBOL_BAR_DTYPE)[0]
+        out = np.zeros((), dtype=BAR_DTYPE)
+        for name in BAR_DTYPE.names:
+            out[name] = row[name]
+        return out[()]
+
+
+def _sorted_bars(rows: list[tuple]) -> np.ndarray:
+    out = np.array(rows, dtype=SYMBOL_BAR_DTYPE) if rows else np.empty(0, SYMBOL_BAR_DTYPE)
+    if len(out) > 1:
+        out = out[np.lexsort((out["symbol"], out["time"]))]
+    return out
+
+
+def _runs(sym: np.ndarray, bucket: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Order items by symbol (stable) and return (order, run start positions)."""
+    order = np.argsort(sym, kind="stable")
+    s = sym[order]
+    bk = bucket[order]
+    change = np.r_[True, (s[1:] != s[:-1]) | (bk[1:] != bk[:-1])]
+    return order, np.flatnonzero(change)
+
+
+class BarBuilder:
+    """Ticks -> bars of one period for many symbols, by clock bucket.
+
+    Feed it tick batches in time order (``add_ticks``) and tell it the time
+    (``advance_clock``) so a bar closes when its bucket ends even if the symbol goes quiet.
+    Ticks older than a symbol's forming bar are dropped and counted in ``late_ticks``.
+    """
+
+    def __init__(self, symbols: Sequence[str], period_s: int = M1) -> None:
+        self.symbols = tuple(symbols)
+        self.period_s = period_s
+        self._agg = _BucketAggregator(len(self.symbols), period_s)
+
+    @property
+    def late_ticks(self) -> int:
+        return self._agg.late_items
+
+    def add_ticks(self, ticks: np.ndarray) -> np.ndarray:
+        """Aggregate a batch of ``TICK_DTYPE`` ticks; return the bars it closed."""
+        if ticks.dtype != TICK_DTYPE:
+            raise TypeError(f"expected TICK_DTYPE ticks, got {ticks.dtype}")
+        if len(ticks) == 0:
+            return np.empty(0, dtype=SYMBOL_BAR_DTYPE)
+        bucket = (ticks["time_msc"] // 1000) // self.period_s * self.period_s
+        order, starts = _runs(ticks["symbol"], bucket)
+        bid = ticks["bid"][order]
+        spread = (ticks["ask"] - ticks["bid"])[order]
+        ends = np.r_[starts[1:], len(order)]
+        counts = (ends - starts).astype(np.int64)
+        return self._agg.merge_runs(
+            ticks["symbol"][order][starts],
+            bucket[order][starts],
+            bid[starts],
+            np.maximum.reduceat(bid, starts),
+            np.minimum.reduceat(bid, starts),
+            bid[ends - 1],
+            counts,
+            np.add.reduceat(spread, starts),
+            counts.astype(np.float64),
+        )
+
+    def advance_clock(self, t_msc: int) -> np.ndarray:
+        """Close every bar whose bucket has ended by ``t_msc``; return them."""
+        return self._agg.close_until(t_msc // 1000)
+
+    def forming(self, symbol_index: int) -> np.void | None:
+        """The symbol's bar still being built (``BAR_DTYPE``), or None."""
+        return self._agg.forming(symbol_index)
+
+
+class BarResampler:
+    """Closed bars of a short period -> bars of a longer period (e.g. M1 -> M30), streaming.
+
+    The spread of the long bar is the tick-weighted mean of the short bars' spreads (a bar
+    with no tick count, as in HistData files, weighs one).
+    """
+
+    def __init__(self, symbols: Sequence[str], period_s: int = M30) -> None:
+        self.symbols = tuple(symbols)
+        self.period_s = period_s
+        self._agg = _BucketAggregator(len(self.symbols), period_s)
+
+    def add_bars(self, bars: np.ndarray) -> np.ndarray:
+        """Aggregate closed ``SYMBOL_BAR_DTYPE`` bars in time order; return closed long bars."""
+        if len(bars) == 0:
+            return np.empty(0, dtype=SYMBOL_BAR_DTYPE)
+        bucket = bars["time"] // self.period_s * self.period_s
+        order, starts = _runs(bars["symbol"], bucket)
+        b = bars[order]
+        ends = np.r_[starts[1:], len(order)]
+        weight = np.maximum(b["tick_volume"], 1).astype(np.float64)
+        return self._agg.merge_runs(
+            b["symbol"][starts],
+            bucket[order][starts],
+            b["open"][starts],
+            np.maximum.reduceat(b["high"], starts),
+            np.minimum.reduceat(b["low"], starts),
+            b["close"][ends - 1],
+            np.add.reduceat(b["tick_volume"], starts),
+            np.add.reduceat(b["spread"] * weight, starts),
+            np.add.reduceat(weight, starts),
+        )
+
+    def advance_clock(self, t_msc: int) -> np.ndarray:
+        return self._agg.close_until(t_msc // 1000)
+
+    def forming(self, symbol_index: int) -> np.void | None:
+        return self._agg.forming(symbol_index)
+
+
+def resample_bars(bars: np.ndarray, period_s: int) -> np.ndarray:
+    """Batch version of ``BarResampler`` for one symbol's ``BAR_DTYPE`` bars (time-ordered).
+
+    Every bucket that has data becomes a bar, including the last one (batch data is
+    complete by definition).
+    """
+    if len(bars) == 0:
+        return np.empty(0, dtype=BAR_DTYPE)
+    if np.any(np.diff(bars["time"]) < 0):
+        raise DataError("bars must be in time order to be resampled")
+    bucket = bars["time"] // period_s * period_s
+    starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
+    ends = np.r_[starts[1:], len(bars)]
+    weight = np.maximum(bars["tick_volume"], 1).astype(np.float64)
+    out = np.empty(len(starts), dtype=BAR_DTYPE)
+    out["time"] = bucket[starts]
+    out["open"] = bars["open"][starts]
+    out["high"] = np.maximum.reduceat(bars["high"], starts)
+    out["low"] = np.minimum.reduceat(bars["low"], starts)
+    out["close"] = bars["close"][ends - 1]
+    out["tick_volume"] = np.add.reduceat(bars["tick_volume"], starts)
+    out["spread"] = np.add.reduceat(bars["spread"] * weight, starts) / np.add.reduceat(
+        weight, starts
+    )
+    return out
+
+
+def frame_to_bars(frame: pd.DataFrame) -> np.ndarray:
+    """A DataFrame of bid OHLC indexed by UTC time -> ``BAR_DTYPE`` (spread 0 when absent)."""
+    out = np.zeros(len(frame), dtype=BAR_DTYPE)
+    index = pd.DatetimeIndex(frame.index)
+    if index.tz is None:
+        raise DataError("bar times must be timezone-aware UTC")
+    out["time"] = index.tz_convert("UTC").as_unit("s").asi8
+    for col in ("open", "high", "low", "close"):
+        out[col] = frame[col].to_numpy(dtype=np.float64)
+    if "spread" in frame:
+        out["spread"] = frame["spread"].to_numpy(dtype=np.float64)
+    if "tick_volume" in frame:
+        out["tick_volume"] = frame["tick_volume"].to_numpy(dtype=np.int64)
+    return out
+
+
+def bars_to_frame(bars: np.ndarray) -> pd.DataFrame:
+    """``BAR_DTYPE`` -> DataFrame indexed by tz-aware UTC bar-open time."""
+    index = pd.to_datetime(bars["time"], unit="s", utc=True)
+    cols = {name: bars[name] for name in BAR_DTYPE.names if name != "time"}
+    return pd.DataFrame(cols, index=pd.DatetimeIndex(index, name="time_utc"))
+
+
+def mid_close(bars: np.ndarray) -> np.ndarray:
+    """The mid price the TDI uses: bid close plus half the bar's mean spread."""
+    return bars["close"] + 0.5 * bars["spread"]
+
+
+@dataclass
+class AlignedCloses:
+    """Result of aligning several symbols' bars into one cluster's bar series."""
+
+    closes: pd.DataFrame
+    #: Buckets in which some but not all members had a bar (dropped, never forward-filled).
+    skipped_buckets: int
+
+
+def align_closes(bars_by_symbol: Mapping[str, np.ndarray], symbols: Sequence[str]) -> AlignedCloses:
+    """Batch alignment: the cluster's mid closes at buckets where every member has a bar."""
+    missing = [s for s in symbols if s not in bars_by_symbol]
+    if missing:
+        raise DataError(f"no bars for {', '.join(missing)}")
+    times = [bars_by_symbol[s]["time"] for s in symbols]
+    union = np.unique(np.concatenate(times)) if times else np.empty(0, np.int64)
+    common = union
+    for t in times:
+        common = np.intersect1d(common, t, assume_unique=True)
+    data = {}
+    for s, t in zip(symbols, times, strict=True):
+        b = bars_by_symbol[s]
+        pos = np.searchsorted(t, common)
+        data[s] = mid_close(b)[pos]
+    index = pd.DatetimeIndex(pd.to_datetime(common, unit="s", utc=True), name="time_utc")
+    return AlignedCloses(pd.DataFrame(data, index=index), int(len(union) - len(common)))
+
+
+@dataclass
+class ClusterAligner:
+    """Streaming alignment of closed long bars into cluster bars.
+
+    A cluster bar for bucket ``t`` is emitted once the clock has passed ``t + period`` and
+    every member has a closed bar for ``t``; a bucket some member lacks is skipped (no
+    forward fill) and counted, so the TDI never sees a stale price as a fresh one.
+    """
+
+    symbol_index: Sequence[int]
+    period_s: int = M30
+    skipped_buckets: int = 0
+    _pending: dict[int, dict[int, float]] = field(default_factory=dict)
+
+    def add_bars(self, bars: np.ndarray) -> None:
+        members = set(self.symbol_index)
+        for row, mid in zip(bars, mid_close(bars), strict=True):
+            s = int(row["symbol"])
+            if s in members:
+                self._pending.setdefault(int(row["time"]), {})[s] = float(mid)
+
+    def pop_ready(self, now_s: int) -> list[tuple[int, np.ndarray]]:
+        """Buckets that ended by ``now_s``: complete ones as (time, closes), others skipped."""
+        ready: list[tuple[int, np.ndarray]] = []
+        for t in sorted(b for b in self._pending if b + self.period_s <= now_s):
+            got = self._pending.pop(t)
+            if len(got) == len(self.symbol_index):
+                ready.append((t, np.array([got[s] for s in self.symbol_index])))
+            else:
+                self.skipped_buckets += 1
+        return ready
+
+
+def concat_symbol_bars(parts: Iterable[np.ndarray]) -> np.ndarray:
+    """Concatenate closed-bar batches (``SYMBOL_BAR_DTYPE``) in time order."""
+    arrays = [p for p in parts if len(p)]
+    if not arrays:
+        return np.empty(0, dtype=SYMBOL_BAR_DTYPE)
+    out = np.concatenate(arrays)
+    return out[np.lexsort((out["symbol"], out["time"]))]

@@ -1,0 +1,299 @@
+"""Cluster specs, the cluster config file, and basket sizing from the TDI's v1.
+
+A basket is the cluster's common-factor deviation made tradable.  Each pair loading
+``v_ij``, divided by the pair's RC std (the Z denominator), adds to symbol i and subtracts
+from symbol j; the result is a signed *dollar exposure per symbol*.  Because every pair adds
+and subtracts the same amount, the exposures sum to zero: the basket is dollar-neutral by
+construction, whatever v1 is.  Legs then trade ``exposure / (USD value of one base unit)``
+units of each symbol (returns-space sizing), rounded to the broker's volume step.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.errors import ConfigError
+from engine.tdi import TdiParams, canonical_symbols, pair_names
+
+DEFAULT_CONFIG = Path(__file__).with_name("clusters.toml")
+
+
+class Direction(Enum):
+    """LONG buys the basket's exposure vector (profits when phi rises back); SHORT sells it."""
+
+    LONG = 1
+    SHORT = -1
+
+    @classmethod
+    def from_tdi(cls, tdi: float, entry: float) -> Direction | None:
+        """The entry rule: LONG below -E, SHORT above +E, nothing in between."""
+        if tdi < -entry:
+            return cls.LONG
+        if tdi > entry:
+            return cls.SHORT
+        return None
+
+
+@dataclass(frozen=True)
+class StopParams:
+    """Per-basket exits besides mean reversion (DESIGN section 4).
+
+    - ``tdi_stop = 2.5``: TS, the TDI went further against the position than this;
+    - ``time_stop_bars = 96``: TO, two trading days of M30 bars without re-alignment;
+    - ``hard_stop_atr = 3.0``: HS, the basket loss reached this many basket ATRs (M30, 14
+      bars); the same distance sizes the basket so that the stop loses exactly the risk
+      budget.
+    """
+
+    tdi_stop: float = 2.5
+    time_stop_bars: int = 96
+    hard_stop_atr: float = 3.0
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """One cluster: its symbols, TDI windows, thresholds and stops.
+
+    ``entry`` (E) defaults to 1.2: beyond the trailing 98th/2nd percentile by a fifth of the
+    tail width; ``exit_band`` (X) to 0.25: back within a quarter of the tail of the median.
+    ``min_eigengap`` 1.15: below it the first component no longer dominates the second and
+    "the common factor" is not defined well enough to trade against.
+    ``magic`` tags the cluster's orders at the broker (unique per cluster).
+    """
+
+    name: str
+    symbols: tuple[str, ...]
+    magic: int
+    tdi: TdiParams = field(default_factory=TdiParams)
+    entry: float = 1.2
+    exit_band: float = 0.25
+    stops: StopParams = field(default_factory=StopParams)
+    min_eigengap: float = 1.15
+    why: str = ""
+
+    def __post_init__(self) -> None:
+        if not 3 <= len(self.symbols) <= 6:
+            raise ValueError(f"cluster {self.name}: needs 3 to 6 symbols, has {len(self.symbols)}")
+        canonical_symbols(self.symbols)  # rejects duplicates
+        if not 0 < self.exit_band < self.entry:
+            raise ValueError(f"cluster {self.name}: need 0 < exit ({self.exit_band}) < entry "
+                             f"({self.entry})")
+        if self.stops.tdi_stop <= self.entry:
+            raise ValueError(f"cluster {self.name}: tdi_stop must exceed entry")
+
+    @property
+    def canonical_symbols(self) -> tuple[str, ...]:
+        return canonical_symbols(self.symbols)
+
+    @property
+    def pairs(self) -> tuple[str, ...]:
+        return pair_names(self.symbols)
+
+    @property
+    def currencies(self) -> frozenset[str]:
+        """Currencies the cluster is exposed to (news filter, exposure caps)."""
+        return frozenset(c for s in self.symbols for c in (s[:3], s[3:6]))
+
+
+_DEFAULT_KEYS = {
+    "tau_f": int, "tau_s": int, "tau_q": int, "entry": float, "exit": float,
+    "tdi_stop": float, "time_stop_bars": int, "hard_stop_atr": float, "min_eigengap": float,
+}
+_CLUSTER_KEYS = {"name": str, "why": str, "symbols": list, "magic": int, **_DEFAULT_KEYS}
+
+
+def _typed(path: Path, key: str, value: Any, kind: type) -> Any:
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ConfigError(path, key, f"expected {kind.__name__}, got {value!r}")
+    return value
+
+
+def _spec_from(path: Path, where: str, raw: Mapping[str, Any],
+               defaults: Mapping[str, Any]) -> ClusterSpec:
+    for key in raw:
+        if key not in _CLUSTER_KEYS:
+            raise ConfigError(path, f"{where}.{key}", "unknown key")
+    merged = {**defaults, **raw}
+    for key in ("name", "symbols", "magic"):
+        if key not in merged:
+            raise ConfigError(path, f"{where}.{key}", "missing")
+    values = {k: _typed(path, f"{where}.{k}", v, _CLUSTER_KEYS[k]) for k, v in merged.items()}
+    symbols = values["symbols"]
+    if not all(isinstance(s, str) and s for s in symbols):
+        raise ConfigError(path, f"{where}.symbols", "must be a list of symbol names")
+    try:
+        stop_kw = {f.name: values[f.name] for f in fields(StopParams) if f.name in values}
+        tdi_kw = {k: values[k] for k in ("tau_f", "tau_s", "tau_q") if k in values}
+        return ClusterSpec(
+            name=values["name"], symbols=tuple(symbols), magic=values["magic"],
+            tdi=TdiParams(**tdi_kw), entry=values.get("entry", 1.2),
+            exit_band=values.get("exit", 0.25), stops=StopParams(**stop_kw),
+            min_eigengap=values.get("min_eigengap", 1.15), why=values.get("why", ""),
+        )
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(path, where, str(exc)) from None
+
+
+def load_clusters(path: str | Path | None = None) -> list[ClusterSpec]:
+    """Read a cluster file (TOML); every error names the file, the key and the reason."""
+    p = Path(path) if path is not None else DEFAULT_CONFIG
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(p, "", "file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(p, "", f"not valid TOML: {exc}") from None
+    defaults = raw.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise ConfigError(p, "defaults", "must be a table")
+    for key in defaults:
+        if key not in _DEFAULT_KEYS:
+            raise ConfigError(p, f"defaults.{key}", "unknown key")
+    items = raw.get("cluster")
+    if not isinstance(items, list) or not items:
+        raise ConfigError(p, "cluster", "no [[cluster]] tables")
+    specs = [_spec_from(p, f"cluster[{i}]", item, defaults) for i, item in enumerate(items)]
+    for key in ("name", "magic"):
+        seen: set[object] = set()
+        for i, spec in enumerate(specs):
+            value = getattr(spec, key)
+            if value in seen:
+                raise ConfigError(p, f"cluster[{i}].{key}", f"duplicate {key} {value!r}")
+            seen.add(value)
+    return specs
+
+
+def basket_exposures(v1: np.ndarray, rc_std: np.ndarray, symbols: Sequence[str],
+                     direction: Direction) -> dict[str, float]:
+    """Signed dollar exposure per symbol for one unit of the basket (gross exposure 1).
+
+    ``v1``/``rc_std`` are per pair in canonical order (as ``tdi_batch`` and ``TdiStream``
+    give them).  The unit basket is scaled to a gross (sum of absolute) exposure of 1, so a
+    risk budget scales it linearly.  The exposures sum to zero up to rounding.
+    """
+    syms = canonical_symbols(symbols)
+    k = len(syms) * (len(syms) - 1) // 2
+    v = np.asarray(v1, dtype=np.float64)
+    sd = np.asarray(rc_std, dtype=np.float64)
+    if v.shape != (k,) or sd.shape != (k,):
+        raise ValueError(f"expected {k} pair loadings and stds for {len(syms)} symbols")
+    if not (np.isfinite(v).all() and np.isfinite(sd).all() and (sd > 0).all()):
+        raise ValueError("v1 and rc_std must be finite, with positive stds")
+    weight = v / sd
+    exposure = np.zeros(len(syms))
+    pair = 0
+    for i in range(len(syms)):
+        for j in range(i + 1, len(syms)):
+            exposure[i] += weight[pair]
+            exposure[j] -= weight[pair]
+            pair += 1
+    gross = np.abs(exposure).sum()
+    if gross == 0:
+        raise ValueError("v1 gives a basket with no exposure")
+    exposure *= direction.value / gross
+    return {s: float(e) for s, e in zip(syms, exposure, strict=True)}
+
+
+@dataclass(frozen=True)
+class LegQuote:
+    """What sizing needs to know about one symbol at the moment of sizing.
+
+    ``usd_per_base`` is the account-currency value of one unit of the base currency
+    (EURUSD 1.12 -> 1.12; USDJPY -> 1.0; EURGBP 0.85 with GBPUSD 1.27 -> 1.0795).
+    """
+
+    symbol: str
+    usd_per_base: float
+    contract_size: float
+    volume_min: float
+    volume_max: float
+    volume_step: float
+
+
+@dataclass(frozen=True)
+class LegSize:
+    symbol: str
+    exposure_usd: float
+    #: Signed lots (positive = buy) after rounding to the volume step and limits.
+    lots: float
+    #: Lots before rounding, for the report of what rounding changed.
+    raw_lots: float
+
+    @property
+    def zeroed(self) -> bool:
+        """Rounding left this leg at zero although the basket wanted exposure in it."""
+        return self.lots == 0 and self.raw_lots != 0
+
+
+@dataclass(frozen=True)
+class BasketSize:
+    legs: tuple[LegSize, ...]
+    #: Human-readable notes on rounding that changed the basket (zeroed legs, clipping).
+    warnings: tuple[str, ...]
+
+    @property
+    def net_exposure_usd(self) -> float:
+        """Net dollar exposure after rounding (zero before rounding)."""
+        return sum(leg.lots * _units(leg) for leg in self.legs)
+
+
+def _units(leg: LegSize) -> float:
+    return leg.exposure_usd / leg.raw_lots if leg.raw_lots else 0.0
+
+
+def round_volume(lots: float, step: float, vmin: float, vmax: float) -> float:
+    """Round |lots| to the nearest step; below the minimum becomes 0; above max is clipped.
+
+    The decimal count of ``step`` bounds float noise (0.1 + 0.2 is 0.30000000000000004).
+    """
+    size = abs(lots)
+    steps = math.floor(size / step + 0.5)
+    decimals = max(0, -math.floor(math.log10(step)) + 2)
+    rounded = round(steps * step, decimals)
+    if rounded < vmin - 1e-12:
+        rounded = 0.0
+    rounded = min(rounded, vmax)
+    return math.copysign(rounded, lots) if rounded else 0.0
+
+
+def size_basket(unit_exposures: Mapping[str, float], scale_usd: float,
+                quotes: Mapping[str, LegQuote]) -> BasketSize:
+    """Lots for a basket of ``scale_usd`` gross exposure; rounding effects are reported."""
+    if not math.isfinite(scale_usd) or scale_usd < 0:
+        raise ValueError(f"basket scale must be a non-negative amount, got {scale_usd}")
+    legs = []
+    warnings = []
+    for symbol, unit in unit_exposures.items():
+        q = quotes[symbol]
+        exposure = unit * scale_usd
+        raw = exposure / (q.usd_per_base * q.contract_size)
+        lots = round_volume(raw, q.volume_step, q.volume_min, q.volume_max)
+        leg = LegSize(symbol, exposure, lots, raw)
+        if leg.zeroed:
+            warnings.append(f"{symbol}: {raw:+.4f} lots rounds to 0 (min {q.volume_min}, "
+                            f"step {q.volume_step})")
+        elif abs(raw) > q.volume_max:
+            warnings.append(f"{symbol}: {raw:+.2f} lots clipped to the maximum {q.volume_max}")
+        legs.append(leg)
+    return BasketSize(tuple(legs), tuple(warnings))
+
+
+def risk_scale(risk_budget_usd: float, stop_loss_per_unit: float) -> float:
+    """Gross exposure whose hard-stop loss equals the risk budget.
+
+    ``stop_loss_per_unit`` is the loss of a basket of gross exposure 1 USD at the hard
+    stop (e.g. ``hard_stop_atr`` times the unit basket's ATR, as a fraction).
+    """
+    if not stop_loss_per_unit > 0:
+        raise ValueError("the hard-stop distance must be positive to size a basket")
+    return risk_budget_usd / stop_loss_per_unit

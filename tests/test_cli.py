@@ -1,0 +1,88 @@
+"""The command line: one clear line and a non-zero exit for bad input; the tdi command."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import REPO_ROOT, TEST_DATA
+
+from main import main
+
+SYMBOLS = "EURUSD,GBPUSD,AUDUSD,USDCHF"
+SMALL = ["--tau-f", "4", "--tau-s", "24", "--tau-q", "96"]
+
+
+def test_help_lists_commands(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    assert "tdi" in capsys.readouterr().out
+
+
+def test_tdi_writes_csv_and_summary(tmp_path, capsys):
+    out = tmp_path / "tdi.csv"
+    code = main(["tdi", "--data", str(TEST_DATA / "histdata"), "--symbols", SYMBOLS, *SMALL,
+                 "--out", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "duplicate timestamps, first occurrence kept" in printed
+    assert "720 M30 bars; 0 buckets skipped" in printed
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0]) == ["time_utc", "tdi", "phi", "eigengap", "explained"]
+    assert rows[0]["time_utc"] == "2019-10-13T22:00:00+00:00"
+    valid = [r for r in rows if r["tdi"]]
+    assert len(rows) == 720 and len(valid) == 720 - (4 + 2 * 23 + 96)
+    assert f"{len(valid)} valid TDI bars of 720" in printed
+
+
+def test_tdi_from_to_window(tmp_path, capsys):
+    out = tmp_path / "tdi.csv"
+    code = main(["tdi", "--data", str(TEST_DATA / "histdata"), "--symbols", SYMBOLS, *SMALL,
+                 "--from", "2019-10-28", "--to", "2019-10-29", "--out", str(out)])
+    assert code == 0
+    frame = pd.read_csv(out, parse_dates=["time_utc"])
+    assert frame["time_utc"].min() == pd.Timestamp("2019-10-28", tz="UTC")
+    assert frame["time_utc"].max() == pd.Timestamp("2019-10-29 23:30", tz="UTC")
+    assert np.isfinite(frame["tdi"]).all()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--symbols", "EURUSD,NZDUSD"], "no HistData M1 file for NZDUSD"),
+        (["--symbols", SYMBOLS, "--from", "2019-13-01"], "--from: not a date"),
+        (["--symbols", SYMBOLS, "--from", "2019-11-01", "--to", "2019-10-01"], "is after"),
+        (["--symbols", SYMBOLS, "--to", "2018-01-01"], "no M30 bucket has data"),
+        (["--symbols", SYMBOLS, "--tau-s", "1"], "tau_s must be"),
+    ],
+)
+def test_tdi_bad_input_is_one_line(tmp_path, capsys, args, message):
+    code = main(["tdi", "--data", str(TEST_DATA / "histdata"), *args,
+                 "--out", str(tmp_path / "x.csv")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_bad_arguments_exit_2_without_traceback():
+    proc = subprocess.run([sys.executable, "main.py", "tdi", "--tau-f", "x"], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_full_year_tdi_command(shared_data, tmp_path, capsys):
+    out = tmp_path / "tdi.csv"
+    code = main(["tdi", "--data", str(shared_data / "fx_m1"), "--symbols", SYMBOLS,
+                 "--out", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "12415 M30 bars; 17 buckets skipped" in printed
+    assert "11737 valid TDI bars" in printed
