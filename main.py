@@ -19,6 +19,8 @@ from engine.errors import UserError
 #: Modules that contribute subcommands, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "storage.tdi_cli",
+    "storage.journal_cli",
+    "storage.calendar_cli",
 )
 
 

@@ -1,0 +1,534 @@
+"""The trade journal as the engine sees it: records it hands over and questions it asks.
+
+The engine never imports sqlite; it writes these frozen records through the ``Journal``
+protocol and reads back what restart reconciliation and the GUI need.  ``storage.journal``
+implements it on SQLite.
+
+Contract every implementation keeps:
+- every ``record_*``/``open_basket``/``close_basket``/``start_run``/``end_run`` call is one
+  transaction: after it returns the facts survive a crash of the process;
+- every write is idempotent on its natural key (run id, basket id, request id, deal ticket,
+  (run, cluster, timeframe, bar time), ...): replaying an event after a crash never adds a
+  row, and a later record for the same key (an order result after its request, a basket's
+  close after its open) fills in the same row;
+- a field a record leaves as ``None`` never erases a value already journaled;
+- times are aware UTC datetimes and are kept to the millisecond (MT5's ``time_msc``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+#: Basket ids travel in the MT5 order comment, which the terminal cuts at 31 characters;
+#: 29 leaves room for a retry suffix some brokers append.
+MAX_BASKET_ID_LENGTH = 29
+
+#: MT5 tickets are 64-bit; SQLite INTEGER is signed 64-bit, which every real ticket fits.
+MAX_TICKET = 2**63 - 1
+
+
+class RunMode(StrEnum):
+    LIVE = "live"
+    DEMO = "demo"
+    REPLAY = "replay"
+    BACKTEST = "backtest"
+
+
+class Direction(StrEnum):
+    """Direction of a basket: LONG buys the spread the TDI says is cheap."""
+
+    LONG = "LONG"
+    SHORT = "SHORT"
+
+
+class OrderSide(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class OrderPurpose(StrEnum):
+    """Why a leg order was sent; reconciliation treats an unanswered UNWIND differently."""
+
+    ENTRY = "ENTRY"
+    EXIT = "EXIT"
+    UNWIND = "UNWIND"
+    MANUAL = "MANUAL"
+    #: Journaled by an earlier release that did not record the purpose.
+    UNKNOWN = "UNKNOWN"
+
+
+class ExitCode(StrEnum):
+    """Why a basket was closed (DESIGN.md section 4: first matching rule wins)."""
+
+    MR = "MR"
+    OS = "OS"
+    TP = "TP"
+    HS = "HS"
+    TS = "TS"
+    TO = "TO"
+    NEWS = "NEWS"
+    MANUAL = "MANUAL"
+    RISK = "RISK"
+
+
+class ClusterState(StrEnum):
+    ACTIVE = "ACTIVE"
+    CLOSE_ONLY = "CLOSE_ONLY"
+    HALTED = "HALTED"
+
+
+def require_utc(value: datetime, name: str) -> datetime:
+    """Normalise an aware datetime to UTC; a naive one is a bug, never a guess."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware (UTC), got naive {value!r}")
+    return value.astimezone(UTC)
+
+
+def _optional_utc(value: datetime | None, name: str) -> datetime | None:
+    return None if value is None else require_utc(value, name)
+
+
+def require_ticket(value: int, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if not 0 <= value <= MAX_TICKET:
+        raise ValueError(f"{name} {value} is outside 0..2**63-1")
+    return value
+
+
+def _normalise_times(record: object, *names: str, optional: Sequence[str] = ()) -> None:
+    for name in names:
+        value = getattr(record, name)
+        object.__setattr__(record, name, require_utc(value, f"{type(record).__name__}.{name}"))
+    for name in optional:
+        value = getattr(record, name)
+        normalised = _optional_utc(value, f"{type(record).__name__}.{name}")
+        object.__setattr__(record, name, normalised)
+
+
+def make_basket_id(cluster: str, opened_at: datetime, sequence: int) -> str:
+    """``C3-20190204T1430-001``: cluster, UTC entry minute, per-cluster sequence number.
+
+    Readable in the MT5 terminal's comment column, and unique as long as the engine numbers
+    baskets opened by one cluster within one minute.
+    """
+    opened_at = require_utc(opened_at, "opened_at")
+    basket_id = f"{cluster}-{opened_at:%Y%m%dT%H%M}-{sequence:03d}"
+    if len(basket_id) > MAX_BASKET_ID_LENGTH:
+        raise ValueError(
+            f"basket id {basket_id!r} is {len(basket_id)} characters; MT5 comments allow "
+            f"{MAX_BASKET_ID_LENGTH} (shorten the cluster name)"
+        )
+    return basket_id
+
+
+# --------------------------------------------------------------------------- writes
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """A start of the engine.  ``versions`` maps component -> version (product, numpy, ...)."""
+
+    run_id: str
+    mode: RunMode
+    started_at: datetime
+    config_hash: str
+    versions: Mapping[str, str] = field(default_factory=dict)
+    account: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mode", RunMode(self.mode))
+        _normalise_times(self, "started_at")
+
+
+@dataclass(frozen=True)
+class RunEnd:
+    run_id: str
+    ended_at: datetime
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        _normalise_times(self, "ended_at")
+
+
+@dataclass(frozen=True)
+class TdiSnapshot:
+    """The signal at one decision point.  NaN values (warm-up) read back as NaN."""
+
+    run_id: str
+    cluster: str
+    bar_time: datetime
+    tdi: float
+    phi: float
+    eigengap: float
+    explained: float
+    decision: str
+    reason: str = ""
+    timeframe: str = "M30"
+
+    def __post_init__(self) -> None:
+        _normalise_times(self, "bar_time")
+
+
+@dataclass(frozen=True)
+class PlannedLeg:
+    """One symbol of a basket as planned at entry; ``exposure`` is signed account currency."""
+
+    symbol: str
+    side: OrderSide
+    volume: float
+    exposure: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "side", OrderSide(self.side))
+
+
+@dataclass(frozen=True)
+class BasketOpen:
+    basket_id: str
+    run_id: str
+    cluster: str
+    direction: Direction
+    opened_at: datetime
+    entry_tdi: float
+    risk_budget: float
+    legs: tuple[PlannedLeg, ...] = ()
+    magic: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.basket_id or len(self.basket_id) > MAX_BASKET_ID_LENGTH:
+            raise ValueError(
+                f"basket id {self.basket_id!r} must be 1..{MAX_BASKET_ID_LENGTH} characters"
+            )
+        object.__setattr__(self, "direction", Direction(self.direction))
+        object.__setattr__(self, "legs", tuple(self.legs))
+        symbols = [leg.symbol for leg in self.legs]
+        if len(set(symbols)) != len(symbols):
+            raise ValueError(f"basket {self.basket_id}: a symbol appears in two legs: {symbols}")
+        _normalise_times(self, "opened_at")
+
+
+@dataclass(frozen=True)
+class BasketClose:
+    """``pnl`` is net of costs; ``costs`` is commission + swap + fees as MT5 signs them
+    (negative = paid), both in the account currency."""
+
+    basket_id: str
+    closed_at: datetime
+    exit_tdi: float
+    exit_code: ExitCode
+    pnl: float
+    costs: float
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "exit_code", ExitCode(self.exit_code))
+        _normalise_times(self, "closed_at")
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    """A leg order, journaled *before* ``order_send`` so a crash mid-send is visible.
+
+    ``raw`` is the request dict exactly as handed to the terminal (stored as JSON).
+    """
+
+    request_id: str
+    basket_id: str | None
+    purpose: OrderPurpose
+    symbol: str
+    side: OrderSide
+    volume: float
+    price: float
+    deviation: int
+    magic: int
+    comment: str
+    filling: int
+    sent_at: datetime
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "purpose", OrderPurpose(self.purpose))
+        object.__setattr__(self, "side", OrderSide(self.side))
+        _normalise_times(self, "sent_at")
+
+
+@dataclass(frozen=True)
+class OrderResult:
+    """What ``order_send`` answered for a request (``deal``/``order`` are 0 when none)."""
+
+    request_id: str
+    received_at: datetime
+    retcode: int
+    deal: int
+    order: int
+    volume: float
+    price: float
+    comment: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        require_ticket(self.deal, "OrderResult.deal")
+        require_ticket(self.order, "OrderResult.order")
+        _normalise_times(self, "received_at")
+
+
+@dataclass(frozen=True)
+class Deal:
+    """A deal from ``history_deals_get`` (``type``/``entry`` keep MT5's integer codes)."""
+
+    ticket: int
+    order: int
+    position_id: int
+    symbol: str
+    type: int
+    entry: int
+    volume: float
+    price: float
+    commission: float
+    swap: float
+    profit: float
+    fee: float
+    time: datetime
+    magic: int
+    comment: str
+    basket_id: str | None = None
+
+    def __post_init__(self) -> None:
+        require_ticket(self.ticket, "Deal.ticket")
+        require_ticket(self.order, "Deal.order")
+        require_ticket(self.position_id, "Deal.position_id")
+        _normalise_times(self, "time")
+
+
+@dataclass(frozen=True)
+class EquitySnapshot:
+    run_id: str
+    time: datetime
+    balance: float
+    equity: float
+    margin: float
+    free_margin: float
+    margin_level: float
+    open_risk: float
+
+    def __post_init__(self) -> None:
+        _normalise_times(self, "time")
+
+
+@dataclass(frozen=True)
+class ClusterStateChange:
+    """A cluster's trading state set by the engine or the trader, with its lock details.
+
+    ``side`` limits a lock to one direction (None: both); ``expires_at`` None means until
+    someone re-arms it; ``who`` is ``engine`` or the trader's channel (``gui``, ``cli``).
+    """
+
+    time: datetime
+    cluster: str
+    state: ClusterState
+    reason: str
+    who: str
+    side: Direction | None = None
+    expires_at: datetime | None = None
+    run_id: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", ClusterState(self.state))
+        if self.side is not None:
+            object.__setattr__(self, "side", Direction(self.side))
+        _normalise_times(self, "time", optional=("expires_at",))
+
+    def in_force(self, now: datetime) -> bool:
+        """True while this change still restricts trading at ``now``."""
+        if self.state is ClusterState.ACTIVE:
+            return False
+        return self.expires_at is None or require_utc(now, "now") < self.expires_at
+
+
+@dataclass(frozen=True)
+class ManualCommand:
+    """The audit trail of a trader command.  Journal it with ``result=None`` when it is
+    received and again with the result once done: both land in the same row."""
+
+    command_id: str
+    time: datetime
+    source: str
+    command: str
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+    result: str | None = None
+
+    def __post_init__(self) -> None:
+        _normalise_times(self, "time")
+
+
+@dataclass(frozen=True)
+class NewsAction:
+    """A calendar event the engine acted on (``action``: e.g. BLOCK_ENTRY, FLATTEN)."""
+
+    time: datetime
+    cluster: str
+    action: str
+    event_time: datetime
+    currency: str
+    impact: str
+    title: str
+    run_id: str | None = None
+
+    def __post_init__(self) -> None:
+        _normalise_times(self, "time", "event_time")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a cluster did not trade when its signal said so ("why not trading")."""
+
+    time: datetime
+    cluster: str
+    reason: str
+    detail: str = ""
+    run_id: str | None = None
+
+    def __post_init__(self) -> None:
+        _normalise_times(self, "time")
+
+
+@dataclass(frozen=True)
+class ErrorRecord:
+    time: datetime
+    component: str
+    message: str
+    detail: str = ""
+    run_id: str | None = None
+
+    def __post_init__(self) -> None:
+        _normalise_times(self, "time")
+
+
+# --------------------------------------------------------------------------- reads
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    """A request and, once it arrived, its result (``result`` None = the crash window)."""
+
+    request: OrderRequest
+    result: OrderResult | None
+
+
+@dataclass(frozen=True)
+class BasketRecord:
+    """A basket as journaled: its opening and, once closed, its close."""
+
+    opening: BasketOpen
+    closing: BasketClose | None
+
+    @property
+    def basket_id(self) -> str:
+        return self.opening.basket_id
+
+    @property
+    def is_open(self) -> bool:
+        return self.closing is None
+
+
+@dataclass(frozen=True)
+class OpenBasket:
+    """Everything reconciliation needs about a basket still open in the journal."""
+
+    basket: BasketRecord
+    orders: tuple[OrderRecord, ...]
+    deals: tuple[Deal, ...]
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """Closed-basket history filter; ``since``/``until`` bound the close time (inclusive)."""
+
+    cluster: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    exit_code: ExitCode | None = None
+    limit: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.exit_code is not None:
+            object.__setattr__(self, "exit_code", ExitCode(self.exit_code))
+        _normalise_times(self, optional=("since", "until"))
+
+
+@dataclass(frozen=True)
+class ClusterStats:
+    """Closed-basket statistics of one cluster; P&L figures are net, account currency."""
+
+    cluster: str
+    baskets: int
+    wins: int
+    losses: int
+    pnl: float
+    costs: float
+    best: float
+    worst: float
+    exit_codes: Mapping[str, int]
+
+    @property
+    def win_rate(self) -> float:
+        return self.wins / self.baskets if self.baskets else 0.0
+
+    @property
+    def average_pnl(self) -> float:
+        return self.pnl / self.baskets if self.baskets else 0.0
+
+
+@runtime_checkable
+class Journal(Protocol):
+    """The journal the engine writes to and restarts from (see the module docstring)."""
+
+    def start_run(self, run: RunStart) -> None: ...
+    def end_run(self, end: RunEnd) -> None: ...
+    def record_tdi(self, snapshot: TdiSnapshot) -> None: ...
+    def open_basket(self, basket: BasketOpen) -> None: ...
+    def close_basket(self, close: BasketClose) -> None: ...
+    def record_request(self, request: OrderRequest) -> None: ...
+    def record_result(self, result: OrderResult) -> None: ...
+    def record_deal(self, deal: Deal) -> None: ...
+    def record_equity(self, snapshot: EquitySnapshot) -> None: ...
+    def record_cluster_state(self, change: ClusterStateChange) -> None: ...
+    def record_command(self, command: ManualCommand) -> None: ...
+    def record_news_action(self, action: NewsAction) -> None: ...
+    def record_refusal(self, refusal: Refusal) -> None: ...
+    def record_error(self, error: ErrorRecord) -> None: ...
+
+    def open_baskets(self) -> list[OpenBasket]: ...
+    def pending_requests(self) -> list[OrderRequest]: ...
+    def basket(self, basket_id: str) -> BasketRecord | None: ...
+    def basket_history(self, where: HistoryFilter | None = None) -> list[BasketRecord]: ...
+    def orders_for_basket(self, basket_id: str) -> list[OrderRecord]: ...
+    def deals_for_basket(self, basket_id: str) -> list[Deal]: ...
+    def deals_for_position(self, position_id: int) -> list[Deal]: ...
+    def deal_tickets(self) -> set[int]: ...
+    def equity_series(
+        self,
+        run_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[EquitySnapshot]: ...
+    def cluster_stats(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> list[ClusterStats]: ...
+    def cluster_states(self) -> dict[str, ClusterStateChange]: ...
+    def tdi_history(
+        self,
+        cluster: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        timeframe: str = "M30",
+        run_id: str | None = None,
+    ) -> list[TdiSnapshot]: ...
+    def recent_refusals(self, limit: int = 100, cluster: str | None = None) -> list[Refusal]: ...

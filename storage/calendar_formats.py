@@ -1,0 +1,528 @@
+"""Readers for the economic-calendar files a trader can import.
+
+Three formats, told apart by content (never by file name):
+
+- **ForexFactory weekly XML** (``ff_calendar_thisweek.xml``): windows-1252, ``<country>``
+  holds the currency (``ALL`` for global events), ``MM-DD-YYYY`` dates and ``h:mmam`` times
+  already in UTC, impact High/Medium/Low/Holiday, no ``<actual>``.  A file covers the
+  Sunday-to-Saturday week (UTC days) that holds its first event.
+- **ForexFactory CSV** (header ``event_dt_utc,currency,impact,event,...``): ISO times with
+  ``+00:00``, impact "High Impact Expected" ... "Non-Economic", FF event ids.  It covers the
+  days named by its ``source_file`` column (one scraped file per day) or, without that
+  column, the days it has events on.
+- **MT5 calendar CSV** written by ``tools/ExportCalendar.mq5``: a ``# fxcluster mt5
+  calendar export`` line giving the exported UTC range (the coverage), then a header
+  starting ``time_utc,currency,country,impact,title``.
+
+Bad rows are reported with file and line.  By default they are skipped and counted, and
+the day of a skipped row is left out of the file's coverage (the calendar cannot vouch for
+a day it could not read completely); ``strict`` stops at the first bad row instead.  A file
+that is not well-formed as a whole (broken XML, unknown header) is always an error.
+
+"All day" and "tentative" items are placed at 00:00 UTC of their day, as ForexFactory's own
+CSV does.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import xml.parsers.expat
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from pathlib import Path
+
+from engine.errors import UserError
+from engine.news_api import ALL_CURRENCIES, CoverageSpan, EconomicEvent, Impact, merge_spans
+
+
+class CalendarFormat(StrEnum):
+    """The importable formats; the value is stored as the events' ``source``."""
+
+    FOREXFACTORY_XML = "forexfactory-xml"
+    FOREXFACTORY_CSV = "forexfactory-csv"
+    MT5_CSV = "mt5"
+
+
+class CalendarFormatError(UserError):
+    """A calendar file (or, in strict mode, one of its rows) that cannot be imported."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A skipped row: where it is and why (``day`` when its date could still be read)."""
+
+    path: str
+    line: int
+    reason: str
+    day: date | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class ParsedCalendarFile:
+    path: Path
+    format: CalendarFormat
+    rows: int
+    events: tuple[EconomicEvent, ...]
+    coverage: tuple[CoverageSpan, ...]
+    problems: tuple[RowProblem, ...]
+
+
+#: First line of an export written by tools/ExportCalendar.mq5.
+MT5_PREAMBLE = "# fxcluster mt5 calendar export"
+MT5_HEADER = (
+    "time_utc",
+    "currency",
+    "country",
+    "impact",
+    "title",
+    "actual",
+    "forecast",
+    "previous",
+    "time_mode",
+    "event_id",
+    "value_id",
+)
+FF_CSV_REQUIRED = ("event_dt_utc", "currency", "impact", "event")
+
+_FF_IMPACTS = {
+    "high": Impact.HIGH,
+    "medium": Impact.MEDIUM,
+    "low": Impact.LOW,
+    "holiday": Impact.HOLIDAY,
+    "non-economic": Impact.HOLIDAY,
+    "high impact expected": Impact.HIGH,
+    "medium impact expected": Impact.MEDIUM,
+    "low impact expected": Impact.LOW,
+}
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_XML_DATE = re.compile(r"^(\d{2})-(\d{2})-(\d{4})$")
+_XML_TIME = re.compile(r"^(\d{1,2}):(\d{2})\s*([ap]m)$", re.IGNORECASE)
+#: ForexFactory's placeholders for items without a clock time.
+_XML_DAY_ONLY = re.compile(r"^(all day|tentative|day \d+|)$", re.IGNORECASE)
+_ISO_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})")
+
+
+class _RowError(ValueError):
+    """A bad row; ``day`` is its date when that much could be read."""
+
+    def __init__(self, reason: str, day: date | None = None) -> None:
+        super().__init__(reason)
+        self.day = day
+
+
+def parse_calendar_file(path: Path | str, *, strict: bool = False) -> ParsedCalendarFile:
+    """Read one calendar file of any supported format (see the module docstring)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CalendarFormatError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise CalendarFormatError(f"{path}: cannot read ({exc.strerror})") from None
+    text = _decode(data)
+    if text.lstrip().startswith("<"):
+        # expat reads the declared encoding (windows-1252) from the bytes itself.
+        return _parse_ff_xml(path, data, strict)
+    first = _first_line(text)
+    if first.lower().startswith(MT5_PREAMBLE) or first.split(",")[:2] == ["time_utc", "currency"]:
+        return _parse_mt5_csv(path, text, strict)
+    header = {h.strip() for h in first.split(",")}
+    if all(name in header for name in FF_CSV_REQUIRED):
+        return _parse_ff_csv(path, text, strict)
+    raise CalendarFormatError(
+        f"{path}:1: not a recognised calendar format (expected ForexFactory weekly XML, "
+        "ForexFactory CSV with an event_dt_utc header, or an MT5 calendar export)"
+    )
+
+
+def _decode(data: bytes) -> str:
+    """Text of a CSV: BOM-sniffed UTF-8/UTF-16, else UTF-8, else Windows-1252."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+# ------------------------------------------------------------------ shared row handling
+
+
+class _Collector:
+    """Gathers events and problems; raises at the first problem in strict mode."""
+
+    def __init__(self, path: Path, strict: bool) -> None:
+        self.path = path
+        self.strict = strict
+        self.events: list[EconomicEvent] = []
+        self.problems: list[RowProblem] = []
+        self.rows = 0
+
+    def add(self, line: int, build: Callable[[], EconomicEvent]) -> None:
+        self.rows += 1
+        try:
+            self.events.append(build())
+        except _RowError as exc:
+            problem = RowProblem(str(self.path), line, str(exc), exc.day)
+            if self.strict:
+                raise CalendarFormatError(str(problem)) from None
+            self.problems.append(problem)
+
+    def result(self, fmt: CalendarFormat, nominal: Iterable[CoverageSpan]) -> ParsedCalendarFile:
+        return ParsedCalendarFile(
+            path=self.path,
+            format=fmt,
+            rows=self.rows,
+            events=tuple(self.events),
+            coverage=_coverage_without_problems(list(nominal), self.problems),
+            problems=tuple(self.problems),
+        )
+
+
+def _coverage_without_problems(
+    nominal: Sequence[CoverageSpan], problems: Sequence[RowProblem]
+) -> tuple[CoverageSpan, ...]:
+    """Drop the days of skipped rows from the coverage (all of it if a day is unknown)."""
+    if not problems:
+        return tuple(nominal)
+    if any(p.day is None for p in problems):
+        return ()
+    spans = list(nominal)
+    for day in sorted({p.day for p in problems if p.day is not None}):
+        hole_start = datetime.combine(day, time(0), UTC)
+        hole_end = hole_start + timedelta(days=1)
+        kept: list[CoverageSpan] = []
+        for span in spans:
+            if span.end <= hole_start or span.start >= hole_end:
+                kept.append(span)
+                continue
+            if span.start < hole_start:
+                kept.append(CoverageSpan(span.start, hole_start, span.source, span.origin))
+            if span.end > hole_end:
+                kept.append(CoverageSpan(hole_end, span.end, span.source, span.origin))
+        spans = kept
+    return tuple(spans)
+
+
+def _day_spans(days: Iterable[date], source: str, origin: str) -> list[CoverageSpan]:
+    """Whole UTC days, with consecutive days merged into one span."""
+    spans = [
+        CoverageSpan(
+            datetime.combine(d, time(0), UTC),
+            datetime.combine(d, time(0), UTC) + timedelta(days=1),
+            source,
+            origin,
+        )
+        for d in set(days)
+    ]
+    return [CoverageSpan(start, end, source, origin) for start, end in merge_spans(spans)]
+
+
+def _currency(text: str) -> str:
+    code = text.strip().upper()
+    if code == ALL_CURRENCIES or _CURRENCY.match(code):
+        return code
+    raise _RowError(f"bad currency {text.strip()!r} (expected a 3-letter code or ALL)")
+
+
+def _impact(text: str, table: dict[str, Impact]) -> Impact:
+    impact = table.get(text.strip().lower())
+    if impact is None:
+        raise _RowError(f"unknown impact {text.strip()!r}")
+    return impact
+
+
+def _title(text: str) -> str:
+    title = " ".join(text.split())
+    if not title:
+        raise _RowError("empty title")
+    return title
+
+
+def _iso_utc(text: str, field: str) -> datetime:
+    value = text.strip()
+    if value.endswith("Z"):
+        value = value[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise _RowError(f"bad {field} {text.strip()!r} (expected ISO 8601 UTC)") from None
+    if parsed.tzinfo is None:
+        raise _RowError(f"{field} {text.strip()!r} has no UTC offset", parsed.date())
+    return parsed.astimezone(UTC)
+
+
+# ------------------------------------------------------------------ ForexFactory XML
+
+_XML_FIELDS = ("title", "country", "date", "time", "impact", "forecast", "previous", "actual")
+
+
+def _parse_ff_xml(path: Path, data: bytes, strict: bool) -> ParsedCalendarFile:
+    collector = _Collector(path, strict)
+    source = CalendarFormat.FOREXFACTORY_XML.value
+    seen: Counter[tuple[datetime, str, str]] = Counter()
+    dates: list[date] = []
+    parser = xml.parsers.expat.ParserCreate()
+    stack: list[str] = []
+    current: dict[str, str] | None = None
+    event_line = 0
+    text_parts: list[str] = []
+
+    def build(fields: dict[str, str]) -> EconomicEvent:
+        when = _xml_time(fields.get("date", ""), fields.get("time", ""))
+        try:
+            currency = _currency(fields.get("country", ""))
+            impact = _impact(fields.get("impact", ""), _FF_IMPACTS)
+            title = _title(fields.get("title", ""))
+        except _RowError as exc:
+            raise _RowError(str(exc), when.date()) from None
+        seen[(when, currency, title)] += 1
+        occurrence = seen[(when, currency, title)]
+        # ForexFactory sometimes lists one release twice (e.g. two weeks of a delayed
+        # report on one day); the ordinal keeps both and stays stable on re-import.
+        source_id = f"{when:%Y-%m-%dT%H:%M}Z|{currency}|{title}"
+        if occurrence > 1:
+            source_id += f"#{occurrence}"
+        dates.append(when.date())
+        return EconomicEvent(
+            time=when,
+            currency=currency,
+            impact=impact,
+            title=title,
+            actual=fields.get("actual", ""),
+            forecast=fields.get("forecast", ""),
+            previous=fields.get("previous", ""),
+            source=source,
+            source_id=source_id,
+        )
+
+    def start(name: str, _attrs: dict[str, str]) -> None:
+        nonlocal current, event_line
+        if not stack and name != "weeklyevents":
+            raise CalendarFormatError(
+                f"{path}:{parser.CurrentLineNumber}: not a ForexFactory weekly calendar "
+                f"(root element <{name}>, expected <weeklyevents>)"
+            )
+        stack.append(name)
+        text_parts.clear()
+        if name == "event":
+            current = {}
+            event_line = parser.CurrentLineNumber
+
+    def end(name: str) -> None:
+        nonlocal current
+        stack.pop()
+        if name == "event" and current is not None:
+            fields = current
+            collector.add(event_line, lambda: build(fields))
+            current = None
+        elif current is not None and name in _XML_FIELDS:
+            current[name] = "".join(text_parts).strip()
+        text_parts.clear()
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text_parts.append
+    try:
+        parser.Parse(data, True)
+    except xml.parsers.expat.ExpatError as exc:
+        raise CalendarFormatError(
+            f"{path}:{exc.lineno}: malformed XML ({xml.parsers.expat.ErrorString(exc.code)})"
+        ) from None
+    return collector.result(CalendarFormat.FOREXFACTORY_XML, _xml_week(dates, source, path.name))
+
+
+def _xml_time(date_text: str, time_text: str) -> datetime:
+    match = _XML_DATE.match(date_text.strip())
+    if not match:
+        raise _RowError(f"bad date {date_text.strip()!r} (expected MM-DD-YYYY)")
+    month, day, year = (int(g) for g in match.groups())
+    try:
+        the_day = date(year, month, day)
+    except ValueError:
+        raise _RowError(f"bad date {date_text.strip()!r} (no such day)") from None
+    clock = time_text.strip()
+    if _XML_DAY_ONLY.match(clock):
+        return datetime.combine(the_day, time(0), UTC)
+    match = _XML_TIME.match(clock)
+    if not match:
+        raise _RowError(f"bad time {clock!r} (expected h:mmam or h:mmpm)", the_day)
+    hour, minute, half = int(match.group(1)), int(match.group(2)), match.group(3).lower()
+    if not (1 <= hour <= 12 and minute < 60):
+        raise _RowError(f"bad time {clock!r} (no such clock time)", the_day)
+    hour = hour % 12 + (12 if half == "pm" else 0)
+    return datetime.combine(the_day, time(hour, minute), UTC)
+
+
+def _xml_week(dates: Sequence[date], source: str, origin: str) -> list[CoverageSpan]:
+    """The Sunday-to-Saturday UTC week holding the file's first event (none if empty)."""
+    if not dates:
+        return []
+    first = min(dates)
+    sunday = first - timedelta(days=(first.weekday() + 1) % 7)
+    start = datetime.combine(sunday, time(0), UTC)
+    return [CoverageSpan(start, start + timedelta(days=7), source, origin)]
+
+
+# ------------------------------------------------------------------ ForexFactory CSV
+
+
+def _parse_ff_csv(path: Path, text: str, strict: bool) -> ParsedCalendarFile:
+    collector = _Collector(path, strict)
+    source = CalendarFormat.FOREXFACTORY_CSV.value
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    has_day_files = "source_file" in (reader.fieldnames or [])
+    days: set[date] = set()
+
+    def build(row: dict[str, str]) -> EconomicEvent:
+        if None in row or any(v is None for v in row.values()):
+            raise _RowError("wrong number of fields", _row_day(row))
+        when = _iso_utc(row["event_dt_utc"], "event_dt_utc")
+        try:
+            currency = _currency(row["currency"])
+            impact = _impact(row["impact"], _FF_IMPACTS)
+            title = _title(row["event"])
+        except _RowError as exc:
+            raise _RowError(str(exc), when.date()) from None
+        event_id = (row.get("ff_event_id") or "").strip()
+        source_id = f"{event_id}@{when:%Y-%m-%dT%H:%M}Z" if event_id else (
+            f"{when:%Y-%m-%dT%H:%M}Z|{currency}|{title}"
+        )
+        if not has_day_files:
+            days.add(when.date())
+        return EconomicEvent(
+            time=when,
+            currency=currency,
+            impact=impact,
+            title=title,
+            actual=(row.get("actual") or "").strip(),
+            forecast=(row.get("forecast") or "").strip(),
+            previous=(row.get("previous") or "").strip(),
+            source=source,
+            source_id=source_id,
+        )
+
+    for row in reader:
+        if has_day_files:
+            day = _row_day(row)
+            if day is not None:
+                days.add(day)
+        collector.add(reader.line_num, lambda row=row: build(row))
+    return collector.result(CalendarFormat.FOREXFACTORY_CSV, _day_spans(days, source, path.name))
+
+
+def _row_day(row: dict[str, str]) -> date | None:
+    """The UTC day a ForexFactory CSV row belongs to: its scraped day file, else its time."""
+    for key in ("source_file", "event_dt_utc"):
+        match = _ISO_DAY.search(row.get(key) or "")
+        if match:
+            try:
+                return date.fromisoformat(match.group(1))
+            except ValueError:
+                continue
+    return None
+
+
+# ------------------------------------------------------------------ MT5 export CSV
+
+_MT5_IMPACTS = {
+    "high": Impact.HIGH,
+    "medium": Impact.MEDIUM,
+    "moderate": Impact.MEDIUM,
+    "low": Impact.LOW,
+    "none": Impact.NONE,
+    "holiday": Impact.HOLIDAY,
+}
+
+
+def _parse_mt5_csv(path: Path, text: str, strict: bool) -> ParsedCalendarFile:
+    collector = _Collector(path, strict)
+    source = CalendarFormat.MT5_CSV.value
+    lines = text.splitlines(keepends=True)
+    skipped = 0
+    declared: dict[str, str] = {}
+    while skipped < len(lines) and (
+        not lines[skipped].strip() or lines[skipped].lstrip().startswith("#")
+    ):
+        declared.update(_preamble_fields(lines[skipped]))
+        skipped += 1
+    reader = csv.DictReader(io.StringIO("".join(lines[skipped:]), newline=""))
+    missing = [name for name in MT5_HEADER[:8] if name not in (reader.fieldnames or [])]
+    if missing:
+        raise CalendarFormatError(
+            f"{path}:{skipped + 1}: MT5 calendar export without column(s) {', '.join(missing)}"
+        )
+    times: list[datetime] = []
+
+    def build(row: dict[str, str]) -> EconomicEvent:
+        if None in row or any(v is None for v in row.values()):
+            raise _RowError("wrong number of fields")
+        when = _iso_utc(row["time_utc"], "time_utc")
+        try:
+            currency = _currency(row["currency"])
+            impact = _impact(row["impact"], _MT5_IMPACTS)
+            title = _title(row["title"])
+        except _RowError as exc:
+            raise _RowError(str(exc), when.date()) from None
+        value_id = (row.get("value_id") or "").strip()
+        times.append(when)
+        return EconomicEvent(
+            time=when,
+            currency=currency,
+            impact=impact,
+            title=title,
+            actual=row["actual"].strip(),
+            forecast=row["forecast"].strip(),
+            previous=row["previous"].strip(),
+            source=source,
+            source_id=value_id or f"{when:%Y-%m-%dT%H:%M}Z|{currency}|{title}",
+        )
+
+    for row in reader:
+        collector.add(skipped + reader.line_num, lambda row=row: build(row))
+    coverage = _mt5_coverage(path, declared, times, source)
+    return collector.result(CalendarFormat.MT5_CSV, coverage)
+
+
+def _preamble_fields(line: str) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for part in line.lstrip("# ").split(";"):
+        key, sep, value = part.partition("=")
+        if sep:
+            fields[key.strip()] = value.strip()
+    return fields
+
+
+def _mt5_coverage(
+    path: Path, declared: dict[str, str], times: Sequence[datetime], source: str
+) -> list[CoverageSpan]:
+    """The exported range from the preamble, else the whole days from first to last event."""
+    if "from_utc" in declared and "to_utc" in declared:
+        try:
+            start = _iso_utc(declared["from_utc"], "from_utc")
+            end = _iso_utc(declared["to_utc"], "to_utc")
+        except _RowError as exc:
+            raise CalendarFormatError(f"{path}:1: bad export range ({exc})") from None
+        return [CoverageSpan(start, end, source, path.name)] if end > start else []
+    if not times:
+        return []
+    first = datetime.combine(min(times).date(), time(0), UTC)
+    last = datetime.combine(max(times).date(), time(0), UTC) + timedelta(days=1)
+    return [CoverageSpan(first, last, source, path.name)]

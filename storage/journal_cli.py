@@ -1,0 +1,123 @@
+"""``main.py journal summary|export|backup``: look into, export and back up a trade journal.
+
+These commands never create a journal: pointing ``--journal`` at a missing or foreign file
+is a one-line error.  They do upgrade an older journal's schema in place (the same
+transactional migrations the console runs when it opens the file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from storage.journal import JournalSummary, SqliteJournal
+from storage.journal_schema import JOURNAL_TABLES
+from storage.paths import default_journal_path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "journal",
+        help="summarise, export or back up the trade journal",
+        description="Inspect the SQLite trade journal of an account.",
+    )
+    commands = parser.add_subparsers(dest="journal_command", metavar="ACTION", required=True)
+
+    summary = commands.add_parser("summary", help="tables, runs, open baskets, P&L per cluster")
+    _add_journal_option(summary)
+    summary.set_defaults(func=run_summary)
+
+    export = commands.add_parser("export", help="write one CSV file per table")
+    _add_journal_option(export)
+    export.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
+    export.add_argument(
+        "--table",
+        action="append",
+        choices=JOURNAL_TABLES,
+        metavar="TABLE",
+        help=f"export only this table (repeatable; one of: {', '.join(JOURNAL_TABLES)})",
+    )
+    export.add_argument("--force", action="store_true", help="replace existing CSV files")
+    export.set_defaults(func=run_export)
+
+    backup = commands.add_parser("backup", help="consistent copy via the SQLite backup API")
+    _add_journal_option(backup)
+    backup.add_argument("--out", required=True, type=Path, metavar="FILE", help="backup file")
+    backup.add_argument("--force", action="store_true", help="replace an existing backup file")
+    backup.set_defaults(func=run_backup)
+
+
+def _add_journal_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--journal",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="journal file (default: the demo account's journal in the data directory)",
+    )
+
+
+def _journal_path(args: argparse.Namespace) -> Path:
+    return args.journal if args.journal is not None else default_journal_path()
+
+
+def run_summary(args: argparse.Namespace) -> int:
+    with SqliteJournal.open(_journal_path(args), create=False) as journal:
+        print(format_summary(journal.summary()))
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    with SqliteJournal.open(_journal_path(args), create=False) as journal:
+        counts = journal.export_csv(args.out, args.table, overwrite=args.force)
+    for table, rows in counts.items():
+        print(f"{args.out / (table + '.csv')}: {rows} rows")
+    return 0
+
+
+def run_backup(args: argparse.Namespace) -> int:
+    with SqliteJournal.open(_journal_path(args), create=False) as journal:
+        target = journal.backup(args.out, overwrite=args.force)
+    print(f"backup written to {target} (integrity ok)")
+    return 0
+
+
+def _money(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:,.2f}"
+
+
+def format_summary(summary: JournalSummary) -> str:
+    lines = [
+        f"journal   {summary.path}",
+        f"schema    version {summary.schema_version}, integrity {summary.integrity}",
+    ]
+    if summary.last_run is not None:
+        run = summary.last_run
+        ended = "no end recorded (running or crashed)"
+        if run["ended_at"]:
+            ended = f"ended {run['ended_at']}"
+        lines.append(
+            f"last run  {run['run_id']} ({run['mode']}) started {run['started_at']}, {ended}"
+        )
+    lines.append(
+        f"baskets   {summary.open_baskets} open, {summary.closed_baskets} closed, "
+        f"net P&L {_money(summary.net_pnl)}"
+    )
+    if summary.last_equity is not None:
+        eq = summary.last_equity
+        lines.append(
+            f"equity    {_money(eq.equity)} (balance {_money(eq.balance)}) at "
+            f"{eq.time.isoformat()}"
+        )
+    if summary.clusters:
+        lines.append("clusters  name        baskets  win%     net P&L      costs  exits")
+        for stats in summary.clusters:
+            exits = " ".join(f"{code}:{n}" for code, n in sorted(stats.exit_codes.items()))
+            lines.append(
+                f"          {stats.cluster:<10} {stats.baskets:>8} {stats.win_rate:>5.0%} "
+                f"{_money(stats.pnl):>11} {_money(stats.costs):>10}  {exits}"
+            )
+    rows = ", ".join(f"{table} {n}" for table, n in summary.table_rows.items())
+    lines.append(f"rows      {rows}")
+    return "\n".join(lines)

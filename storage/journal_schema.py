@@ -1,0 +1,246 @@
+"""The trade journal's tables, version by version.
+
+Version 1 is the first released layout (runs, TDI snapshots, baskets, legs, orders, deals,
+equity, simple cluster locks).  Version 2 adds what restart reconciliation and the audit
+trail needed: order purpose and raw results, basket risk budget and costs, deal fees, the
+TDI timeframe, open risk, cluster states with side/who (replacing ``cluster_locks``), and
+the manual-command, news, refusal and error tables.
+
+A new file is built by running every migration from version 1, so the upgrade path is
+exercised by every fresh journal, not only by old files.  Never edit a released migration:
+add the next one.
+
+Conventions: times are UTC text (``storage.migrations.utc_text``); tickets are INTEGER
+(signed 64-bit); natural-key columns are NOT NULL with ``''`` standing for "none", because
+SQLite treats NULLs as distinct in a unique key and a replayed row would then duplicate.
+"""
+
+from __future__ import annotations
+
+from storage.migrations import Migration, SchemaSpec
+
+#: ``FXJN`` in ASCII: marks the file as a trade journal (``PRAGMA application_id``).
+JOURNAL_APPLICATION_ID = 0x46584A4E
+
+_V1 = Migration(
+    version=1,
+    description="first journal layout",
+    statements=(
+        """CREATE TABLE runs (
+            run_id TEXT NOT NULL PRIMARY KEY,
+            mode TEXT NOT NULL,
+            config_hash TEXT NOT NULL,
+            versions TEXT NOT NULL DEFAULT '{}',
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            end_reason TEXT
+        )""",
+        """CREATE TABLE tdi_snapshots (
+            run_id TEXT NOT NULL,
+            cluster TEXT NOT NULL,
+            bar_time TEXT NOT NULL,
+            tdi REAL,
+            phi REAL,
+            eigengap REAL,
+            explained REAL,
+            decision TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (run_id, cluster, bar_time)
+        )""",
+        """CREATE TABLE baskets (
+            basket_id TEXT NOT NULL PRIMARY KEY,
+            run_id TEXT,
+            cluster TEXT,
+            direction TEXT,
+            opened_at TEXT,
+            entry_tdi REAL,
+            magic INTEGER,
+            closed_at TEXT,
+            exit_tdi REAL,
+            exit_code TEXT,
+            pnl REAL
+        )""",
+        """CREATE TABLE legs (
+            basket_id TEXT NOT NULL,
+            symbol TEXT NOT NULL,
+            side TEXT NOT NULL,
+            volume REAL NOT NULL,
+            PRIMARY KEY (basket_id, symbol)
+        )""",
+        """CREATE TABLE orders (
+            request_id TEXT NOT NULL PRIMARY KEY,
+            basket_id TEXT,
+            symbol TEXT,
+            side TEXT,
+            volume REAL,
+            price REAL,
+            deviation INTEGER,
+            magic INTEGER,
+            comment TEXT,
+            filling INTEGER,
+            request_json TEXT,
+            sent_at TEXT,
+            retcode INTEGER,
+            deal INTEGER,
+            order_ticket INTEGER,
+            filled_volume REAL,
+            fill_price REAL,
+            result_comment TEXT,
+            received_at TEXT
+        )""",
+        """CREATE TABLE deals (
+            ticket INTEGER NOT NULL PRIMARY KEY,
+            order_ticket INTEGER,
+            position_id INTEGER,
+            symbol TEXT,
+            type INTEGER,
+            entry INTEGER,
+            volume REAL,
+            price REAL,
+            commission REAL,
+            swap REAL,
+            profit REAL,
+            time TEXT,
+            magic INTEGER,
+            comment TEXT,
+            basket_id TEXT
+        )""",
+        """CREATE TABLE equity (
+            run_id TEXT NOT NULL,
+            time TEXT NOT NULL,
+            balance REAL,
+            equity REAL,
+            margin REAL,
+            free_margin REAL,
+            margin_level REAL,
+            PRIMARY KEY (run_id, time)
+        )""",
+        """CREATE TABLE cluster_locks (
+            cluster TEXT NOT NULL,
+            time TEXT NOT NULL,
+            state TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            expires_at TEXT,
+            PRIMARY KEY (cluster, time)
+        )""",
+        "CREATE INDEX baskets_closed ON baskets (closed_at)",
+        "CREATE INDEX orders_basket ON orders (basket_id)",
+        "CREATE INDEX deals_basket ON deals (basket_id)",
+    ),
+)
+
+_V2 = Migration(
+    version=2,
+    description="reconciliation and audit: purposes, costs, cluster states, news, refusals",
+    statements=(
+        "ALTER TABLE runs ADD COLUMN account TEXT NOT NULL DEFAULT ''",
+        # The TDI timeframe joins the key (M30 decisions and M1 exit checks can share a
+        # label), so the table is rebuilt; version 1 only journaled M30 decisions.
+        """CREATE TABLE tdi_snapshots_v2 (
+            run_id TEXT NOT NULL,
+            cluster TEXT NOT NULL,
+            timeframe TEXT NOT NULL DEFAULT 'M30',
+            bar_time TEXT NOT NULL,
+            tdi REAL,
+            phi REAL,
+            eigengap REAL,
+            explained REAL,
+            decision TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (run_id, cluster, timeframe, bar_time)
+        )""",
+        """INSERT INTO tdi_snapshots_v2
+            (run_id, cluster, timeframe, bar_time, tdi, phi, eigengap, explained, decision,
+             reason)
+            SELECT run_id, cluster, 'M30', bar_time, tdi, phi, eigengap, explained, decision,
+                   reason
+            FROM tdi_snapshots""",
+        "DROP TABLE tdi_snapshots",
+        "ALTER TABLE tdi_snapshots_v2 RENAME TO tdi_snapshots",
+        "CREATE INDEX tdi_cluster_time ON tdi_snapshots (cluster, timeframe, bar_time)",
+        "ALTER TABLE baskets ADD COLUMN risk_budget REAL",
+        "ALTER TABLE baskets ADD COLUMN costs REAL",
+        "ALTER TABLE baskets ADD COLUMN exit_detail TEXT",
+        "CREATE INDEX baskets_cluster_closed ON baskets (cluster, closed_at)",
+        "ALTER TABLE legs ADD COLUMN exposure REAL NOT NULL DEFAULT 0",
+        "ALTER TABLE orders ADD COLUMN purpose TEXT NOT NULL DEFAULT 'UNKNOWN'",
+        "ALTER TABLE orders ADD COLUMN result_json TEXT",
+        "CREATE INDEX orders_pending ON orders (sent_at) WHERE received_at IS NULL",
+        "ALTER TABLE deals ADD COLUMN fee REAL NOT NULL DEFAULT 0",
+        "CREATE INDEX deals_position ON deals (position_id)",
+        "ALTER TABLE equity ADD COLUMN open_risk REAL",
+        "CREATE INDEX equity_time ON equity (time)",
+        """CREATE TABLE cluster_states (
+            cluster TEXT NOT NULL,
+            time TEXT NOT NULL,
+            state TEXT NOT NULL,
+            side TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL,
+            who TEXT NOT NULL,
+            expires_at TEXT,
+            run_id TEXT,
+            PRIMARY KEY (cluster, time, state, side, reason)
+        )""",
+        """INSERT INTO cluster_states (cluster, time, state, side, reason, who, expires_at)
+            SELECT cluster, time, state, '', reason, 'unknown', expires_at FROM cluster_locks""",
+        "DROP TABLE cluster_locks",
+        """CREATE TABLE manual_commands (
+            command_id TEXT NOT NULL PRIMARY KEY,
+            time TEXT NOT NULL,
+            source TEXT NOT NULL,
+            command TEXT NOT NULL,
+            arguments TEXT NOT NULL DEFAULT '{}',
+            result TEXT
+        )""",
+        """CREATE TABLE news_actions (
+            cluster TEXT NOT NULL,
+            action TEXT NOT NULL,
+            event_time TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            title TEXT NOT NULL,
+            impact TEXT NOT NULL,
+            time TEXT NOT NULL,
+            run_id TEXT,
+            PRIMARY KEY (cluster, action, event_time, currency, title)
+        )""",
+        """CREATE TABLE refusals (
+            run_id TEXT NOT NULL DEFAULT '',
+            time TEXT NOT NULL,
+            cluster TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (run_id, time, cluster, reason)
+        )""",
+        "CREATE INDEX refusals_time ON refusals (time)",
+        """CREATE TABLE errors (
+            run_id TEXT NOT NULL DEFAULT '',
+            time TEXT NOT NULL,
+            component TEXT NOT NULL,
+            message TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (run_id, time, component, message)
+        )""",
+    ),
+)
+
+JOURNAL_SCHEMA = SchemaSpec(
+    name="trade journal",
+    application_id=JOURNAL_APPLICATION_ID,
+    migrations=(_V1, _V2),
+)
+
+#: Tables in the order ``journal export`` writes them and ``journal summary`` counts them.
+JOURNAL_TABLES: tuple[str, ...] = (
+    "runs",
+    "tdi_snapshots",
+    "baskets",
+    "legs",
+    "orders",
+    "deals",
+    "equity",
+    "cluster_states",
+    "manual_commands",
+    "news_actions",
+    "refusals",
+    "errors",
+)

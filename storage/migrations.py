@@ -1,0 +1,200 @@
+"""Conventions shared by the product's SQLite files: opening, schema versions, UTC text.
+
+Both the trade journal and the calendar database are plain SQLite files a trader can open
+with any tool, so three things are fixed here once:
+
+- **Identity**: ``PRAGMA application_id`` marks a file as ours, so pointing ``--journal`` at
+  some other database is a clear error instead of a silent schema change.
+- **Versions**: ``PRAGMA user_version`` is the schema version.  Opening a file at an older
+  version runs each missing migration in its own transaction (DDL is transactional in
+  SQLite), so an upgrade either completes or leaves the file as it was; a file from a newer
+  release is refused rather than guessed at.
+- **Time**: instants are stored as ISO 8601 UTC text with milliseconds and an explicit
+  offset, ``2019-12-06T13:30:00.000+00:00``.  Fixed width makes text order equal time
+  order (range queries use the index), and pandas, Datasette or a spreadsheet read it
+  without knowing an epoch convention.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from engine.errors import UserError
+
+#: WAL with FULL syncs the log on every commit: a committed row survives a power cut, not
+#: only a killed process.  NORMAL (survives a killed process, may lose the last commits on
+#: power loss) is for replay and backtest journals that can be regenerated.
+SYNCHRONOUS_MODES = ("FULL", "NORMAL")
+
+#: How long a writer waits for another connection's lock before failing (milliseconds).
+BUSY_TIMEOUT_MS = 10_000
+
+
+@dataclass(frozen=True)
+class Migration:
+    """The step that brings a file from ``version - 1`` to ``version``.
+
+    ``statements`` run in order inside one transaction; ``after`` (optional) runs last in the
+    same transaction for data moves that SQL alone cannot express.
+    """
+
+    version: int
+    description: str
+    statements: tuple[str, ...]
+    after: Callable[[sqlite3.Connection], None] | None = None
+
+
+@dataclass(frozen=True)
+class SchemaSpec:
+    """What a kind of file is called, how it is marked, and how it evolved."""
+
+    name: str
+    application_id: int
+    migrations: tuple[Migration, ...]
+
+    def __post_init__(self) -> None:
+        versions = [m.version for m in self.migrations]
+        if versions != list(range(1, len(versions) + 1)):
+            raise ValueError(f"{self.name}: migrations must be numbered 1..N, got {versions}")
+
+    @property
+    def latest(self) -> int:
+        return len(self.migrations)
+
+
+def utc_text(value: datetime) -> str:
+    """The stored form of an instant (see the module docstring); naive datetimes are refused."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value!r} cannot be stored; use an aware UTC time")
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def optional_utc_text(value: datetime | None) -> str | None:
+    return None if value is None else utc_text(value)
+
+
+def parse_utc_text(text: str) -> datetime:
+    """Read back a stored instant as an aware UTC datetime."""
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def optional_parse_utc_text(text: str | None) -> datetime | None:
+    return None if text is None else parse_utc_text(text)
+
+
+def connect(path: Path, *, synchronous: str = "FULL") -> sqlite3.Connection:
+    """A connection in autocommit mode: transactions are always explicit (``BEGIN``).
+
+    The driver's implicit transactions would otherwise wrap our writes in ways that commit
+    or hold locks at surprising points.  ``check_same_thread`` is off because the owner
+    serialises access with a lock (the GUI reads while the engine thread writes).
+    """
+    if synchronous not in SYNCHRONOUS_MODES:
+        raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}, got {synchronous!r}")
+    conn = sqlite3.connect(
+        str(path),
+        isolation_level=None,
+        check_same_thread=False,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+    )
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn
+
+
+def open_database(
+    path: Path,
+    spec: SchemaSpec,
+    *,
+    create: bool,
+    synchronous: str = "FULL",
+) -> sqlite3.Connection:
+    """Open (or create) a file of kind ``spec`` at the latest schema, in WAL mode.
+
+    Raises UserError, naming the file, when it is missing (and ``create`` is False), is not
+    an SQLite database, is another application's database, or comes from a newer release.
+    """
+    path = Path(path)
+    if not path.exists():
+        if not create:
+            raise UserError(f"{path}: no {spec.name} found (check the path)")
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif path.is_dir():
+        raise UserError(f"{path}: is a directory, expected a {spec.name} file")
+    conn = connect(path, synchronous=synchronous)
+    try:
+        _check_identity(conn, path, spec)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA synchronous = {synchronous}")
+        migrate(conn, spec)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise UserError(f"{path}: not a readable {spec.name} ({exc})") from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _check_identity(conn: sqlite3.Connection, path: Path, spec: SchemaSpec) -> None:
+    application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if application_id not in (0, spec.application_id):
+        raise UserError(f"{path}: not a {spec.name} (it belongs to another application)")
+    if application_id == 0 and user_tables(conn):
+        raise UserError(f"{path}: not a {spec.name} (an SQLite file with other tables)")
+    if version > spec.latest:
+        raise UserError(
+            f"{path}: {spec.name} schema version {version} is newer than this release "
+            f"understands ({spec.latest}); upgrade the program"
+        )
+
+
+def user_tables(conn: sqlite3.Connection) -> list[str]:
+    rows = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "ORDER BY name"
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, spec: SchemaSpec) -> list[int]:
+    """Apply every missing migration, each in its own transaction; return those applied."""
+    applied: list[int] = []
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Read the version under the write lock: two processes opening an old file at
+            # once must not both run the same migration.
+            current = schema_version(conn)
+            if current >= spec.latest:
+                conn.execute("COMMIT")
+                return applied
+            step = spec.migrations[current]
+            _run_statements(conn, step.statements)
+            if step.after is not None:
+                step.after(conn)
+            if current == 0:
+                conn.execute(f"PRAGMA application_id = {spec.application_id}")
+            conn.execute(f"PRAGMA user_version = {step.version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        applied.append(step.version)
+
+
+def _run_statements(conn: sqlite3.Connection, statements: Sequence[str]) -> None:
+    for statement in statements:
+        conn.execute(statement)
