@@ -188,6 +188,184 @@ def _top_eigen(cov: np.ndarray, work: np.ndarray, d: np.ndarray, e: np.ndarray,
 
 
 @njit(cache=True)
+def _solve_shifted(c: np.ndarray, mu: float, b: np.ndarray, a: np.ndarray,
+                   x: np.ndarray) -> None:
+    """Solve ``(c - mu I) x = b`` by LU with partial pivoting (``a`` is scratch).
+
+    Inverse iteration solves nearly singular systems on purpose: a zero pivot is replaced
+    by a tiny one, which only makes the answer larger in the wanted direction.
+    """
+    k = c.shape[0]
+    for r in range(k):
+        for col in range(k):
+            a[r, col] = c[r, col]
+        a[r, r] -= mu
+        x[r] = b[r]
+    for col in range(k):
+        piv = col
+        for r in range(col + 1, k):
+            if abs(a[r, col]) > abs(a[piv, col]):
+                piv = r
+        if piv != col:
+            for m in range(col, k):
+                tmp = a[col, m]
+                a[col, m] = a[piv, m]
+                a[piv, m] = tmp
+            tmp = x[col]
+            x[col] = x[piv]
+            x[piv] = tmp
+        if a[col, col] == 0.0:
+            a[col, col] = 1e-300
+        inv = 1.0 / a[col, col]
+        for r in range(col + 1, k):
+            f = a[r, col] * inv
+            if f != 0.0:
+                for m in range(col + 1, k):
+                    a[r, m] -= f * a[col, m]
+                x[r] -= f * x[col]
+    for r in range(k - 1, -1, -1):
+        acc = x[r]
+        for m in range(r + 1, k):
+            acc -= a[r, m] * x[m]
+        x[r] = acc / a[r, r]
+
+
+@njit(cache=True)
+def _normalise_vec(x: np.ndarray) -> bool:
+    norm = 0.0
+    for i in range(x.shape[0]):
+        norm += x[i] * x[i]
+    norm = np.sqrt(norm)
+    if not (norm > 0.0 and np.isfinite(norm)):
+        return False
+    for i in range(x.shape[0]):
+        x[i] /= norm
+    return True
+
+
+@njit(cache=True)
+def _rayleigh(c: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple:
+    """Rayleigh quotient of unit ``x`` and the residual norm ``|Cx - mu x|`` (y = Cx)."""
+    k = c.shape[0]
+    mu = 0.0
+    for r in range(k):
+        acc = 0.0
+        for m in range(k):
+            acc += c[r, m] * x[m]
+        y[r] = acc
+        mu += acc * x[r]
+    res = 0.0
+    for r in range(k):
+        d = y[r] - mu * x[r]
+        res += d * d
+    return mu, np.sqrt(res)
+
+
+@njit(cache=True)
+def _rqi(c: np.ndarray, x: np.ndarray, tol: float, a: np.ndarray, y: np.ndarray,
+         z: np.ndarray) -> tuple:
+    """Rayleigh-quotient iteration from unit ``x`` (refined in place): (mu, converged)."""
+    mu, res = _rayleigh(c, x, y)
+    for _ in range(6):
+        if res <= tol:
+            return mu, True
+        _solve_shifted(c, mu, x, a, z)
+        for i in range(x.shape[0]):
+            x[i] = z[i]
+        if not _normalise_vec(x):
+            return mu, False
+        mu, res = _rayleigh(c, x, y)
+    return mu, res <= tol
+
+
+@njit(cache=True)
+def _is_top(c: np.ndarray, mu: float, delta: float, a: np.ndarray) -> bool:
+    """True when no eigenvalue of ``c`` exceeds ``mu + delta`` (Cholesky of the gap)."""
+    k = c.shape[0]
+    for r in range(k):
+        for col in range(k):
+            a[r, col] = -c[r, col]
+        a[r, r] += mu + delta
+    for j in range(k):
+        s = a[j, j]
+        for m in range(j):
+            s -= a[j, m] * a[j, m]
+        if not s > 0.0:
+            return False
+        s = np.sqrt(s)
+        a[j, j] = s
+        for r in range(j + 1, k):
+            acc = a[r, j]
+            for m in range(j):
+                acc -= a[r, m] * a[j, m]
+            a[r, j] = acc / s
+    return True
+
+
+@njit(cache=True)
+def _warm_top2(cov: np.ndarray, x1: np.ndarray, x2: np.ndarray, c2: np.ndarray,
+               a: np.ndarray, y: np.ndarray, z: np.ndarray) -> tuple:
+    """lambda1, lambda2 and their vectors refined from last bar's (x1, x2): (l1, l2, ok).
+
+    Each eigenvalue is certified as the top of its (deflated) matrix by a Cholesky test, so
+    a warm start that slid to the wrong eigenvector is detected, not trusted.
+    """
+    k = cov.shape[0]
+    scale = 0.0
+    for i in range(k):
+        scale += abs(cov[i, i])
+    if not scale > 0.0:
+        return 0.0, 0.0, False
+    delta = 1e-10 * scale
+    # v1 enters phi directly, so it is refined to near machine precision; lambda2 only
+    # enters the eigengap, and a Rayleigh quotient's error is the square of its vector's.
+    lam1, ok = _rqi(cov, x1, 1e-13 * scale, a, y, z)
+    if not ok or not _is_top(cov, lam1, delta, a):
+        return lam1, 0.0, False
+    for r in range(k):  # deflate: the top eigenvalue moves to zero
+        for m in range(k):
+            c2[r, m] = cov[r, m] - lam1 * x1[r] * x1[m]
+    dot = 0.0
+    for i in range(k):
+        dot += x2[i] * x1[i]
+    for i in range(k):
+        x2[i] -= dot * x1[i]
+    if not _normalise_vec(x2):
+        return lam1, 0.0, False
+    lam2, ok = _rqi(c2, x2, 1e-7 * scale, a, y, z)
+    if not ok or not _is_top(c2, lam2, delta, a) or lam2 > lam1:
+        return lam1, lam2, False
+    return lam1, lam2, True
+
+
+@njit(cache=True)
+def _cold_top2(cov: np.ndarray, work: np.ndarray, d: np.ndarray, e: np.ndarray,
+               hv: np.ndarray, tau: np.ndarray, p: np.ndarray, x1: np.ndarray,
+               x2: np.ndarray, eig: np.ndarray, esc: np.ndarray, a: np.ndarray,
+               z: np.ndarray) -> tuple:
+    """The exact path: tridiagonal QL for the eigenvalues, inverse iteration for vectors."""
+    lam1, lam2 = _top_eigen(cov, work, d, e, hv, tau, p, x1, eig, esc)
+    k = cov.shape[0]
+    if k > 1:
+        span = 0.0
+        for i in range(k):
+            span += abs(cov[i, i])
+        mu = lam2 + 1e-13 * max(span, 1e-300)
+        for i in range(k):
+            x2[i] = 1.0 + 0.1 * i
+        for _ in range(3):
+            _solve_shifted(cov, mu, x2, a, z)
+            dot = 0.0
+            for i in range(k):
+                dot += z[i] * x1[i]
+            for i in range(k):
+                x2[i] = z[i] - dot * x1[i]
+            if not _normalise_vec(x2):
+                break
+    return lam1, lam2
+
+
+@njit(cache=True)
 def tdi_core(
     logp: np.ndarray,
     ii: np.ndarray,
@@ -234,6 +412,16 @@ def tdi_core(
     vec = np.empty(k)
     eig = np.empty(k)
     esc = np.empty(k)
+    vec2 = np.zeros(k)
+    cov2 = np.empty((k, k))
+    lu = np.empty((k, k))
+    ybuf = np.empty(k)
+    zbuf = np.empty(k)
+    warm = False
+    ref = np.zeros(k)
+    r1 = np.zeros(k)
+    r2 = np.zeros(k)
+    rc_resum = _RESUM_EVERY
     for t in range(n):
         # 1. relative momentum over the fast window
         if t >= tau_f:
@@ -244,21 +432,35 @@ def tdi_core(
             rc_bad += 1
         if t >= tau_s and not rc_ok[t - tau_s]:
             rc_bad -= 1
-        # 2. standardise over the slow window (exact two-pass sums)
+        # 2. standardise over the slow window: running sums of RC, centred on a past value
+        #    and re-summed exactly every _RESUM_EVERY bars so rounding cannot accumulate
         if t >= tau_s - 1 and rc_bad == 0:
+            if rc_resum >= _RESUM_EVERY:
+                for c in range(k):
+                    ref[c] = rc[t - tau_s + 1, c]
+                    a1 = 0.0
+                    a2 = 0.0
+                    for r in range(t - tau_s + 1, t + 1):
+                        dv = rc[r, c] - ref[c]
+                        a1 += dv
+                        a2 += dv * dv
+                    r1[c] = a1
+                    r2[c] = a2
+                rc_resum = 0
+            else:
+                for c in range(k):
+                    dn = rc[t, c] - ref[c]
+                    do = rc[t - tau_s, c] - ref[c]
+                    r1[c] += dn - do
+                    r2[c] += dn * dn - do * do
+                rc_resum += 1
             ok = True
             for c in range(k):
-                m = 0.0
-                for r in range(t - tau_s + 1, t + 1):
-                    m += rc[r, c]
-                m /= tau_s
-                v = 0.0
-                for r in range(t - tau_s + 1, t + 1):
-                    dv = rc[r, c] - m
-                    v += dv * dv
-                sdev = np.sqrt(v / (tau_s - 1))
+                m = r1[c] / tau_s
+                v = (r2[c] - r1[c] * m) / (tau_s - 1)
+                sdev = np.sqrt(v) if v > 0.0 else 0.0
                 sd[t, c] = sdev
-                mean[c] = m
+                mean[c] = m + ref[c]
                 std[c] = sdev
                 if not sdev >= min_std:
                     ok = False
@@ -266,6 +468,8 @@ def tdi_core(
                 z_ok[t] = True
                 for c in range(k):
                     z[t, c] = (rc[t, c] - mean[c]) / std[c]
+        else:
+            rc_resum = _RESUM_EVERY
         # 3. co-moments of Z over the slow window: running sums, re-summed exactly now and then
         if not z_ok[t]:
             z_bad += 1
@@ -274,6 +478,7 @@ def tdi_core(
             z_bad -= 1
         if t < tau_s - 1 or z_bad != 0:
             since_resum = _RESUM_EVERY
+            warm = False
             continue
         if since_resum >= _RESUM_EVERY:
             s1[:] = 0.0
@@ -298,7 +503,15 @@ def tdi_core(
                 cov[b, a] = val
             trace += cov[a, a]
         # 4. top of the spectrum, sign pinned against the previous bar
-        lam1, lam2 = _top_eigen(cov, work, dd, ee, hv, tau, pbuf, vec, eig, esc)
+        ok = False
+        if warm:
+            for a in range(k):
+                vec[a] = pinned[a]
+            lam1, lam2, ok = _warm_top2(cov, vec, vec2, cov2, lu, ybuf, zbuf)
+        if not ok:
+            lam1, lam2 = _cold_top2(cov, work, dd, ee, hv, tau, pbuf, vec, vec2, eig, esc,
+                                    lu, zbuf)
+        warm = True
         if not have_pinned:
             big = 0
             for a in range(1, k):
@@ -354,20 +567,29 @@ def normalise_core(phi: np.ndarray, tau_q: int, q_high: float, q_low: float,
                 val = (x - med) / den
                 if np.isfinite(val):
                     out[t] = val
-        # slide the window: drop phi[t - tau_q], add phi[t]
-        if t >= tau_q:
-            old = phi[t - tau_q]
-            if np.isnan(old):
-                nan_in_window -= 1
-            else:
-                pos = np.searchsorted(window[:count], old)
-                for j in range(pos, count - 1):
-                    window[j] = window[j + 1]
-                count -= 1
+        # slide the window: phi[t] replaces phi[t - tau_q], shifting only what lies between
+        old = phi[t - tau_q] if t >= tau_q else np.nan
         x = phi[t]
+        old_in = t >= tau_q and not np.isnan(old)
         if np.isnan(x):
             nan_in_window += 1
-        else:
+        if t >= tau_q and np.isnan(old):
+            nan_in_window -= 1
+        if old_in and not np.isnan(x):
+            pos = np.searchsorted(window[:count], old)
+            while pos + 1 < count and window[pos + 1] < x:
+                window[pos] = window[pos + 1]
+                pos += 1
+            while pos > 0 and window[pos - 1] > x:
+                window[pos] = window[pos - 1]
+                pos -= 1
+            window[pos] = x
+        elif old_in:
+            pos = np.searchsorted(window[:count], old)
+            for j in range(pos, count - 1):
+                window[j] = window[j + 1]
+            count -= 1
+        elif not np.isnan(x):
             pos = np.searchsorted(window[:count], x)
             for j in range(count, pos, -1):
                 window[j] = window[j - 1]

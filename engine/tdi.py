@@ -107,6 +107,8 @@ def _pair_index(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _validate_prices(values: np.ndarray, symbols: Sequence[str], times: Sequence[object]) -> None:
+    if ((values > 0) & (values < np.inf)).all():  # NaN fails both comparisons
+        return
     bad = ~np.isfinite(values) | (values <= 0)
     if bad.any():
         row, col = np.argwhere(bad)[0]
@@ -155,6 +157,13 @@ def tdi_batch(closes: pd.DataFrame, params: TdiParams | None = None) -> pd.DataF
     for c, name in enumerate(names):
         out[f"sd:{name}"] = sd[:, c]
     return out
+
+
+def _ratio(a: float, b: float) -> float:
+    """a / b as IEEE division would give it (inf, NaN) without numpy's warnings."""
+    if b == 0:
+        return math.nan if a == 0 or math.isnan(a) else math.copysign(math.inf, a)
+    return a / b
 
 
 def _quantile_sorted(values: list[float], q: float) -> float:
@@ -299,8 +308,9 @@ class TdiStream:
         self._last_mean = self._last_std = None
         if self._rc.full:
             win = self._rc.data
-            mean = win.mean(axis=0)
-            std = np.sqrt(((win - mean) ** 2).sum(axis=0) / (p.tau_s - 1))
+            mean = win.sum(axis=0) / p.tau_s
+            dev = win - mean
+            std = np.sqrt(np.einsum("ij,ij->j", dev, dev) / (p.tau_s - 1))
             self._last_mean, self._last_std = mean, std
             if (std >= MIN_RC_STD).all():
                 z = (rc - mean) / std
@@ -312,7 +322,7 @@ class TdiStream:
         self._last_v1 = None
         if self._z.full:
             win = self._z.data
-            zc = win - win.mean(axis=0)
+            zc = win - win.sum(axis=0) / p.tau_s
             cov = (zc.T @ zc) / (p.tau_s - 1)
             evals, evecs = np.linalg.eigh(cov)
             v = evecs[:, -1]
@@ -324,9 +334,11 @@ class TdiStream:
             self._pinned = v1
             self._last_v1 = v1
             phi = float(z @ v1)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                gap = float(evals[-1] / evals[-2]) if self._k > 1 else math.nan
-                explained = float(evals[-1] / evals.sum())
+            lam1 = float(evals[-1])
+            lam2 = float(evals[-2]) if self._k > 1 else math.nan
+            total = float(evals.sum())
+            gap = _ratio(lam1, lam2)
+            explained = _ratio(lam1, total)
 
         tdi = self._normalise(phi)
         self._push_phi(phi)
