@@ -17,6 +17,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+#: Floating-point licences for the small dense solves: reassociation and fused multiply-add
+#: only (no "finite math" assumption, so NaN checks keep working).
+_FAST = {"reassoc", "contract", "nsz"}
+
 #: Recompute the running co-moment sums exactly this often (bounds drift of the updates).
 _RESUM_EVERY = 256
 
@@ -187,7 +191,7 @@ def _top_eigen(cov: np.ndarray, work: np.ndarray, d: np.ndarray, e: np.ndarray,
     return lam1, lam2
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def _solve_shifted(c: np.ndarray, mu: float, b: np.ndarray, a: np.ndarray,
                    x: np.ndarray) -> None:
     """Solve ``(c - mu I) x = b`` by LU with partial pivoting (``a`` is scratch).
@@ -230,7 +234,7 @@ def _solve_shifted(c: np.ndarray, mu: float, b: np.ndarray, a: np.ndarray,
         x[r] = acc / a[r, r]
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def _normalise_vec(x: np.ndarray) -> bool:
     norm = 0.0
     for i in range(x.shape[0]):
@@ -243,7 +247,7 @@ def _normalise_vec(x: np.ndarray) -> bool:
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def _rayleigh(c: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple:
     """Rayleigh quotient of unit ``x`` and the residual norm ``|Cx - mu x|`` (y = Cx)."""
     k = c.shape[0]
@@ -278,7 +282,7 @@ def _rqi(c: np.ndarray, x: np.ndarray, tol: float, a: np.ndarray, y: np.ndarray,
     return mu, res <= tol
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def _is_top(c: np.ndarray, mu: float, delta: float, a: np.ndarray) -> bool:
     """True when no eigenvalue of ``c`` exceeds ``mu + delta`` (Cholesky of the gap)."""
     k = c.shape[0]
@@ -365,7 +369,7 @@ def _cold_top2(cov: np.ndarray, work: np.ndarray, d: np.ndarray, e: np.ndarray,
     return lam1, lam2
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def tdi_core(
     logp: np.ndarray,
     ii: np.ndarray,
@@ -595,3 +599,177 @@ def normalise_core(phi: np.ndarray, tau_q: int, q_high: float, q_low: float,
                 window[j] = window[j - 1]
             window[pos] = x
             count += 1
+
+
+# --------------------------------------------------------------------------------------------
+# Streaming: one closed bar at a time, exact window sums, the exact (cold) eigen path.
+
+#: Layout of the integer state vector of ``stream_step``.
+S_RATIOS = 0  # ratios stored so far (capped at tau_f)
+S_RATIO_POS = 1  # next slot of the ratio ring
+S_RC_POS = 2
+S_RC_COUNT = 3
+S_RC_BAD = 4
+S_Z_POS = 5
+S_Z_COUNT = 6
+S_Z_BAD = 7
+S_PINNED = 8  # 1 once a v1 has been pinned
+S_PHI_POS = 9
+S_PHI_COUNT = 10  # phi values in the ring (capped at tau_q)
+S_PHI_NAN = 11
+S_SORTED = 12  # finite phi values in the sorted window
+S_LAST_OK = 13  # 1 when the last bar produced RC stats and v1 (for provisional values)
+N_STATE = 14
+
+
+@njit(cache=True)
+def _ring_push(ring: np.ndarray, ok: np.ndarray, row: np.ndarray, valid: bool, st: np.ndarray,
+               pos_i: int, count_i: int, bad_i: int) -> None:
+    length = ring.shape[0]
+    pos = st[pos_i]
+    if st[count_i] == length:
+        if not ok[pos]:
+            st[bad_i] -= 1
+    else:
+        st[count_i] += 1
+    for c in range(ring.shape[1]):
+        ring[pos, c] = row[c]
+    ok[pos] = valid
+    if not valid:
+        st[bad_i] += 1
+    st[pos_i] = (pos + 1) % length
+
+
+@njit(cache=True)
+def stream_step(logp: np.ndarray, ii: np.ndarray, jj: np.ndarray, tau_f: int, tau_s: int,
+                tau_q: int, min_std: float, q_high: float, q_low: float, st: np.ndarray,
+                ratios: np.ndarray, rc_win: np.ndarray, rc_ok: np.ndarray, z_win: np.ndarray,
+                z_ok: np.ndarray, pinned: np.ndarray, last_mean: np.ndarray,
+                last_std: np.ndarray, phi_ring: np.ndarray, phi_sorted: np.ndarray,
+                out: np.ndarray) -> None:
+    """Advance the streaming TDI by one bar.  ``out`` = [tdi, phi, gap, explained]; the
+    bar's RC std and pinned v1 are left in ``last_std`` and ``pinned``."""
+    k = ii.shape[0]
+    for i in range(4):
+        out[i] = np.nan
+    ratio = np.empty(k)
+    for c in range(k):
+        ratio[c] = logp[ii[c]] - logp[jj[c]]
+    rpos = st[S_RATIO_POS]
+    rc = np.full(k, np.nan)
+    rc_valid = st[S_RATIOS] == tau_f  # the slot about to be overwritten holds t - tau_f
+    if rc_valid:
+        for c in range(k):
+            rc[c] = ratio[c] - ratios[rpos, c]
+    for c in range(k):
+        ratios[rpos, c] = ratio[c]
+    st[S_RATIO_POS] = (rpos + 1) % tau_f
+    if st[S_RATIOS] < tau_f:
+        st[S_RATIOS] += 1
+    _ring_push(rc_win, rc_ok, rc, rc_valid, st, S_RC_POS, S_RC_COUNT, S_RC_BAD)
+
+    z = np.full(k, np.nan)
+    z_valid = False
+    st[S_LAST_OK] = 0
+    for c in range(k):
+        last_std[c] = np.nan
+    if st[S_RC_COUNT] == tau_s and st[S_RC_BAD] == 0:
+        z_valid = True
+        for c in range(k):
+            m = 0.0
+            for r in range(tau_s):
+                m += rc_win[r, c]
+            m /= tau_s
+            v = 0.0
+            for r in range(tau_s):
+                d = rc_win[r, c] - m
+                v += d * d
+            sdev = np.sqrt(v / (tau_s - 1))
+            last_mean[c] = m
+            last_std[c] = sdev
+            if not sdev >= min_std:
+                z_valid = False
+        if z_valid:
+            for c in range(k):
+                z[c] = (rc[c] - last_mean[c]) / last_std[c]
+    _ring_push(z_win, z_ok, z, z_valid, st, S_Z_POS, S_Z_COUNT, S_Z_BAD)
+
+    phi = np.nan
+    if st[S_Z_COUNT] == tau_s and st[S_Z_BAD] == 0:
+        zm = np.zeros(k)
+        for r in range(tau_s):
+            for c in range(k):
+                zm[c] += z_win[r, c]
+        for c in range(k):
+            zm[c] /= tau_s
+        cov = np.zeros((k, k))
+        for r in range(tau_s):
+            for a in range(k):
+                da = z_win[r, a] - zm[a]
+                for b in range(a, k):
+                    cov[a, b] += da * (z_win[r, b] - zm[b])
+        trace = 0.0
+        for a in range(k):
+            for b in range(a, k):
+                cov[a, b] /= tau_s - 1
+                cov[b, a] = cov[a, b]
+            trace += cov[a, a]
+        vec = np.empty(k)
+        lam1, lam2 = _top_eigen(cov, np.empty((k, k)), np.empty(k), np.zeros(max(k - 1, 1)),
+                                np.zeros((k, k)), np.zeros(max(k - 2, 1)), np.empty(k), vec,
+                                np.empty(k), np.empty(k))
+        if st[S_PINNED] == 0:
+            big = 0
+            for a in range(1, k):
+                if abs(vec[a]) > abs(vec[big]):
+                    big = a
+            sign = 1.0 if vec[big] > 0 else -1.0
+            st[S_PINNED] = 1
+        else:
+            dot = 0.0
+            for a in range(k):
+                dot += vec[a] * pinned[a]
+            sign = 1.0 if dot >= 0 else -1.0
+        phi = 0.0
+        for a in range(k):
+            pinned[a] = vec[a] * sign
+            phi += z[a] * pinned[a]
+        out[1] = phi
+        out[2] = lam1 / lam2 if k > 1 else np.nan
+        out[3] = lam1 / trace
+        st[S_LAST_OK] = 1
+
+    # normalise against the previous tau_q phi values, then slide the window
+    count = st[S_SORTED]
+    if st[S_PHI_COUNT] == tau_q and st[S_PHI_NAN] == 0 and not np.isnan(phi):
+        med = _quantile(phi_sorted, count, 0.5)
+        hi = _quantile(phi_sorted, count, q_high)
+        lo = _quantile(phi_sorted, count, q_low)
+        den = hi - med if phi >= med else med - lo
+        if den != 0.0:
+            val = (phi - med) / den
+            if np.isfinite(val):
+                out[0] = val
+    pos = st[S_PHI_POS]
+    if st[S_PHI_COUNT] == tau_q:
+        old = phi_ring[pos]
+        if np.isnan(old):
+            st[S_PHI_NAN] -= 1
+        else:
+            at = np.searchsorted(phi_sorted[:count], old)
+            for j in range(at, count - 1):
+                phi_sorted[j] = phi_sorted[j + 1]
+            count -= 1
+    else:
+        st[S_PHI_COUNT] += 1
+    phi_ring[pos] = phi
+    if np.isnan(phi):
+        st[S_PHI_NAN] += 1
+    else:
+        at = np.searchsorted(phi_sorted[:count], phi)
+        for j in range(count, at, -1):
+            phi_sorted[j] = phi_sorted[j - 1]
+        phi_sorted[at] = phi
+        count += 1
+    st[S_SORTED] = count
+    st[S_PHI_POS] = (pos + 1) % tau_q

@@ -32,17 +32,27 @@ vs. exact window sums) and agree to about 1e-12; the tests hold them to 1e-9.
 
 from __future__ import annotations
 
-import bisect
 import math
-from collections import deque
+import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from itertools import combinations
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import combinations, pairwise
 
 import numpy as np
 import pandas as pd
 
-from engine._tdi_kernels import normalise_core, tdi_core
+from engine._tdi_kernels import (
+    N_STATE,
+    S_LAST_OK,
+    S_PHI_COUNT,
+    S_PHI_NAN,
+    S_RATIO_POS,
+    S_SORTED,
+    normalise_core,
+    stream_step,
+    tdi_core,
+)
 from engine.errors import DataError
 
 #: Below this RC standard deviation a pair is treated as frozen (no Z).  Real log-momentum
@@ -145,18 +155,14 @@ def tdi_batch(closes: pd.DataFrame, params: TdiParams | None = None) -> pd.DataF
     sd = np.full((n, k), np.nan)
     tdi = np.full(n, np.nan)
     if n:
-        tdi_core(np.ascontiguousarray(np.log(values)), ii, jj, p.tau_f, p.tau_s, MIN_RC_STD,
-                 phi, gap, explained, v1, sd)
+        _core_in_chunks(np.ascontiguousarray(np.log(values)), ii, jj, p, phi, gap, explained,
+                        v1, sd)
         normalise_core(phi, p.tau_q, Q_HIGH, Q_LOW, tdi)
 
-    out = pd.DataFrame(
-        {"tdi": tdi, "phi": phi, "eigengap": gap, "explained": explained}, index=frame.index
-    )
-    for c, name in enumerate(names):
-        out[f"v1:{name}"] = v1[:, c]
-    for c, name in enumerate(names):
-        out[f"sd:{name}"] = sd[:, c]
-    return out
+    columns = ["tdi", "phi", "eigengap", "explained",
+               *(f"v1:{name}" for name in names), *(f"sd:{name}" for name in names)]
+    block = np.column_stack([tdi, phi, gap, explained, v1, sd]) if n else np.empty((0, 4 + 2 * k))
+    return pd.DataFrame(block, index=frame.index, columns=columns)
 
 
 def _ratio(a: float, b: float) -> float:
@@ -164,6 +170,59 @@ def _ratio(a: float, b: float) -> float:
     if b == 0:
         return math.nan if a == 0 or math.isnan(a) else math.copysign(math.inf, a)
     return a / b
+
+
+#: Below this many bars per chunk, splitting a history across threads does not pay.
+_MIN_CHUNK_BARS = 25_000
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
+                                   thread_name_prefix="tdi-batch")
+    return _POOL
+
+
+def _core_in_chunks(logp: np.ndarray, ii: np.ndarray, jj: np.ndarray, p: TdiParams,
+                    phi: np.ndarray, gap: np.ndarray, explained: np.ndarray, v1: np.ndarray,
+                    sd: np.ndarray) -> None:
+    """Run the compiled core over time chunks in parallel (it releases the GIL).
+
+    Bar t depends only on the ``tau_f + 2*(tau_s - 1)`` bars before it, so a chunk that
+    starts that much earlier reproduces the sequential values (its lead-in bars are never
+    valid and are discarded).  The one sequential link is the sign pinning of v1, which is
+    relative: a chunk whose first v1 points against its predecessor's last one is flipped
+    whole (v1 and phi), exactly what bar-by-bar pinning would have produced.
+    """
+    n = len(logp)
+    chunks = max(1, min(os.cpu_count() or 1, n // _MIN_CHUNK_BARS))
+    if chunks == 1:
+        tdi_core(logp, ii, jj, p.tau_f, p.tau_s, MIN_RC_STD, phi, gap, explained, v1, sd)
+        return
+    lead = p.tau_f + 2 * (p.tau_s - 1)
+    bounds = np.linspace(0, n, chunks + 1).astype(int)
+    jobs = []
+    for a, b in pairwise(bounds.tolist()):
+        start = max(0, a - lead)
+        m = b - start
+        out = (np.full(m, np.nan), np.full(m, np.nan), np.full(m, np.nan),
+               np.full((m, len(ii)), np.nan), np.full((m, len(ii)), np.nan))
+        job = _pool().submit(tdi_core, logp[start:b], ii, jj, p.tau_f, p.tau_s, MIN_RC_STD, *out)
+        jobs.append((a, b, a - start, out, job))
+    last_v1: np.ndarray | None = None
+    for a, b, skip, (c_phi, c_gap, c_expl, c_v1, c_sd), job in jobs:
+        job.result()
+        c_phi, c_gap, c_expl = c_phi[skip:], c_gap[skip:], c_expl[skip:]
+        c_v1, c_sd = c_v1[skip:], c_sd[skip:]
+        valid = np.flatnonzero(np.isfinite(c_phi))
+        if len(valid):
+            if last_v1 is not None and float(c_v1[valid[0]] @ last_v1) < 0:
+                c_v1 = -c_v1
+                c_phi = -c_phi
+            last_v1 = c_v1[valid[-1]]
+        phi[a:b], gap[a:b], explained[a:b], v1[a:b], sd[a:b] = c_phi, c_gap, c_expl, c_v1, c_sd
 
 
 def _quantile_sorted(values: list[float], q: float) -> float:
@@ -205,50 +264,18 @@ class TdiPoint:
         return math.isfinite(self.tdi)
 
 
-@dataclass
-class _Window:
-    """A fixed-length window of vectors with a running count of invalid rows."""
-
-    length: int
-    width: int
-    data: np.ndarray = field(init=False)
-    valid: deque = field(init=False)
-    pos: int = 0
-    count: int = 0
-    invalid: int = 0
-
-    def __post_init__(self) -> None:
-        self.data = np.full((self.length, self.width), np.nan)
-        self.valid = deque()
-
-    def push(self, row: np.ndarray, ok: bool) -> None:
-        if self.count == self.length and not self.valid[0]:
-            self.invalid -= 1
-        if self.count == self.length:
-            self.valid.popleft()
-        else:
-            self.count += 1
-        self.data[self.pos] = row
-        self.pos = (self.pos + 1) % self.length
-        self.valid.append(ok)
-        if not ok:
-            self.invalid += 1
-
-    @property
-    def full(self) -> bool:
-        return self.count == self.length and self.invalid == 0
-
-
 class TdiStream:
     """The TDI updated one closed bar at a time, equal to ``tdi_batch`` to 1e-9.
 
-    Memory is O(tau_f + tau_s + tau_q) whatever the run length.  ``update`` takes the
-    closes in the order of ``symbols`` as given (or a mapping by symbol name); the
-    computation itself runs in canonical order like the batch version.
+    Memory is O(tau_f + tau_s + tau_q) whatever the run length.  Each bar recomputes its
+    window statistics exactly and takes the spectrum by the exact (tridiagonal QL) path,
+    while the batch version uses running sums and a warm-started solver: the two agree
+    because both are right, not because they share code.  ``update`` takes the closes in the
+    order of ``symbols`` as given (or a mapping by symbol name).
     """
 
     def __init__(self, symbols: Sequence[str], params: TdiParams | None = None) -> None:
-        self.params = params or TdiParams()
+        self.params = p = params or TdiParams()
         self.input_symbols = tuple(symbols)
         self.symbols = canonical_symbols(symbols)
         self.pairs = pair_names(self.symbols)
@@ -256,18 +283,18 @@ class TdiStream:
         self._ii, self._jj = _pair_index(len(self.symbols))
         k = len(self._ii)
         self._k = k
-        p = self.params
-        self._ratios: deque[np.ndarray] = deque(maxlen=p.tau_f + 1)
-        self._rc = _Window(p.tau_s, k)
-        self._z = _Window(p.tau_s, k)
-        self._phi: deque[float] = deque()
-        self._phi_sorted: list[float] = []
-        self._phi_nan = 0
-        self._pinned: np.ndarray | None = None
-        # Statistics of the last bar, for provisional (M1) re-evaluation.
-        self._last_mean: np.ndarray | None = None
-        self._last_std: np.ndarray | None = None
-        self._last_v1: np.ndarray | None = None
+        self._st = np.zeros(N_STATE, dtype=np.int64)
+        self._ratios = np.zeros((p.tau_f, k))
+        self._rc_win = np.zeros((p.tau_s, k))
+        self._rc_ok = np.zeros(p.tau_s, dtype=np.bool_)
+        self._z_win = np.zeros((p.tau_s, k))
+        self._z_ok = np.zeros(p.tau_s, dtype=np.bool_)
+        self._pinned = np.zeros(k)
+        self._mean = np.zeros(k)
+        self._std = np.zeros(k)
+        self._phi_ring = np.zeros(p.tau_q)
+        self._phi_sorted = np.zeros(p.tau_q)
+        self._out = np.zeros(4)
         self.bars_seen = 0
 
     def _prices(self, closes: Sequence[float] | Mapping[str, float] | np.ndarray,
@@ -290,79 +317,23 @@ class TdiStream:
         """Add one closed bar and return the TDI at that bar."""
         p = self.params
         logp = np.log(self._prices(closes, time))
-        ratio = logp[self._ii] - logp[self._jj]
-        self._ratios.append(ratio)
+        stream_step(logp, self._ii, self._jj, p.tau_f, p.tau_s, p.tau_q, MIN_RC_STD, Q_HIGH,
+                    Q_LOW, self._st, self._ratios, self._rc_win, self._rc_ok, self._z_win,
+                    self._z_ok, self._pinned, self._mean, self._std, self._phi_ring,
+                    self._phi_sorted, self._out)
         self.bars_seen += 1
-        nan_k = np.full(self._k, np.nan)
+        tdi, phi, gap, explained = self._out.tolist()
+        valid = bool(self._st[S_LAST_OK])
+        v1 = self._pinned.copy() if valid else np.full(self._k, np.nan)
+        return TdiPoint(time, tdi, phi, gap, explained, v1, self._std.copy(), self.pairs)
 
-        if len(self._ratios) == p.tau_f + 1:
-            rc = ratio - self._ratios[0]
-            self._rc.push(rc, True)
-        else:
-            rc = nan_k
-            self._rc.push(rc, False)
-
-        z = nan_k
-        std = nan_k
-        z_ok = False
-        self._last_mean = self._last_std = None
-        if self._rc.full:
-            win = self._rc.data
-            mean = win.sum(axis=0) / p.tau_s
-            dev = win - mean
-            std = np.sqrt(np.einsum("ij,ij->j", dev, dev) / (p.tau_s - 1))
-            self._last_mean, self._last_std = mean, std
-            if (std >= MIN_RC_STD).all():
-                z = (rc - mean) / std
-                z_ok = True
-        self._z.push(z, z_ok)
-
-        phi = gap = explained = math.nan
-        v1 = nan_k
-        self._last_v1 = None
-        if self._z.full:
-            win = self._z.data
-            zc = win - win.sum(axis=0) / p.tau_s
-            cov = (zc.T @ zc) / (p.tau_s - 1)
-            evals, evecs = np.linalg.eigh(cov)
-            v = evecs[:, -1]
-            if self._pinned is None:
-                sign = 1.0 if v[np.argmax(np.abs(v))] > 0 else -1.0
-            else:
-                sign = 1.0 if float(v @ self._pinned) >= 0 else -1.0
-            v1 = v * sign
-            self._pinned = v1
-            self._last_v1 = v1
-            phi = float(z @ v1)
-            lam1 = float(evals[-1])
-            lam2 = float(evals[-2]) if self._k > 1 else math.nan
-            total = float(evals.sum())
-            gap = _ratio(lam1, lam2)
-            explained = _ratio(lam1, total)
-
-        tdi = self._normalise(phi)
-        self._push_phi(phi)
-        return TdiPoint(time, tdi, phi, gap, explained, v1, std, self.pairs)
-
-    def _normalise(self, phi: float) -> float:
-        if len(self._phi) < self.params.tau_q or self._phi_nan or math.isnan(phi):
-            return math.nan
-        s = self._phi_sorted
-        return _normalise_one(phi, _quantile_sorted(s, 0.5), _quantile_sorted(s, Q_HIGH),
-                              _quantile_sorted(s, Q_LOW))
-
-    def _push_phi(self, phi: float) -> None:
-        if len(self._phi) == self.params.tau_q:
-            old = self._phi.popleft()
-            if math.isnan(old):
-                self._phi_nan -= 1
-            else:
-                del self._phi_sorted[bisect.bisect_left(self._phi_sorted, old)]
-        self._phi.append(phi)
-        if math.isnan(phi):
-            self._phi_nan += 1
-        else:
-            bisect.insort(self._phi_sorted, phi)
+    def _quantiles(self) -> tuple[float, float, float] | None:
+        st = self._st
+        if st[S_PHI_COUNT] < self.params.tau_q or st[S_PHI_NAN]:
+            return None
+        window = self._phi_sorted[: int(st[S_SORTED])].tolist()
+        return (_quantile_sorted(window, 0.5), _quantile_sorted(window, Q_HIGH),
+                _quantile_sorted(window, Q_LOW))
 
     def provisional(self, closes: Sequence[float] | Mapping[str, float] | np.ndarray) -> float:
         """TDI of the forming bar at the given (e.g. M1) prices, with the last bar's statistics.
@@ -372,15 +343,13 @@ class TdiStream:
         bar will have), standardised and projected with the last bar's mean, std and v1, and
         normalised against the phi history including the last bar.  NaN before warm-up.
         """
-        if self._last_v1 is None or self._last_mean is None or self._last_std is None:
+        if not self._st[S_LAST_OK]:
             return math.nan
-        if len(self._phi) < self.params.tau_q or self._phi_nan:
+        q = self._quantiles()
+        if q is None:
             return math.nan
         logp = np.log(self._prices(closes, "provisional"))
         ratio = logp[self._ii] - logp[self._jj]
-        rc = ratio - self._ratios[1]
-        z = (rc - self._last_mean) / self._last_std
-        phi = float(z @ self._last_v1)
-        s = self._phi_sorted
-        return _normalise_one(phi, _quantile_sorted(s, 0.5), _quantile_sorted(s, Q_HIGH),
-                              _quantile_sorted(s, Q_LOW))
+        rc = ratio - self._ratios[int(self._st[S_RATIO_POS])]
+        z = (rc - self._mean) / self._std
+        return _normalise_one(float(z @ self._pinned), *q)

@@ -207,3 +207,21 @@ def test_provisional_tdi_tracks_the_next_close(real_closes):
             diffs.append(abs(prov - nxt))
     assert len(diffs) > 100
     assert np.median(diffs) < 0.1
+
+
+@pytest.mark.parametrize("chunk_bars", [150, 400])
+def test_parallel_chunks_equal_the_sequential_computation(monkeypatch, chunk_bars):
+    # Arrange: a history long enough to be split, including a frozen stretch (invalid bars)
+    import engine.tdi as tdi_module
+
+    closes = random_closes(2400, ["AAAUSD", "BBBUSD", "CCCUSD", "DDDUSD"], seed=9)
+    closes.iloc[1000:1090] = closes.iloc[1000].to_numpy()
+    monkeypatch.setattr(tdi_module, "_MIN_CHUNK_BARS", 10**9)
+    sequential = tdi_batch(closes, SMALL)
+    # Act
+    monkeypatch.setattr(tdi_module, "_MIN_CHUNK_BARS", chunk_bars)
+    monkeypatch.setattr(tdi_module.os, "cpu_count", lambda: 8)
+    chunked = tdi_batch(closes, SMALL)
+    # Assert: same NaN pattern, same values, same pinned signs across chunk seams
+    for col in sequential.columns:
+        assert_close(chunked[col], sequential[col], tol=1e-9)
