@@ -21,6 +21,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "storage.tdi_cli",
     "storage.journal_cli",
     "storage.calendar_cli",
+    "storage.import_cli",
+    "storage.data_cli",
 )
 
 

@@ -1,0 +1,142 @@
+"""``main.py import ticks|bars|calendar``: bring market data and calendars into the product.
+
+Ticks and M1 bars go into the Parquet market-data store (``--store``, by default
+``marketdata`` in the data directory); the calendar sub-command is contributed by the
+calendar module.  Every file gets one summary line; bad rows are listed (the first few) on
+stderr and counted by reason.  ``--strict`` stops at the first bad row instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from storage.importers import FORMATS, import_file, parse_server_time
+from storage.marketdata import BARS, TICKS, MarketDataStore
+from storage.paths import data_dir
+
+__all__ = ["ProgressBar", "default_store_dir", "register"]
+
+#: Problems printed per file; the summary line has the exact counts.
+SHOWN_PROBLEMS = 10
+
+
+def default_store_dir() -> Path:
+    return data_dir() / "marketdata"
+
+
+def add_store_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store", type=Path, default=None, metavar="DIR",
+        help="market-data store directory (default: marketdata in the data directory)",
+    )
+
+
+class ProgressBar:
+    """A plain-text progress bar on a terminal; silent when the stream is not a TTY."""
+
+    def __init__(self, label: str, stream: TextIO | None = None, width: int = 30) -> None:
+        self.label = label
+        self.stream = stream if stream is not None else sys.stderr
+        self.width = width
+        self.enabled = bool(getattr(stream, "isatty", lambda: False)())
+        self._shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        percent = min(100, done * 100 // total)
+        if percent == self._shown:
+            return
+        self._shown = percent
+        filled = percent * self.width // 100
+        bar = "#" * filled + "." * (self.width - filled)
+        self.stream.write(f"\r{self.label} [{bar}] {percent:3d}%")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self._shown >= 0:
+            self.stream.write("\r" + " " * (len(self.label) + self.width + 8) + "\r")
+            self.stream.flush()
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "import",
+        help="import ticks, M1 bars or calendar files",
+        description="Import market data into the Parquet store (formats detected from "
+        "content) or economic-calendar files. Importing a file twice changes nothing.",
+    )
+    kinds = parser.add_subparsers(dest="import_kind", metavar="WHAT", required=True)
+    for name, kind, helptext in (
+        ("ticks", TICKS, "MT5 tick exports or Dukascopy CSV ticks"),
+        ("bars", BARS, "MT5 M1 bar exports or HistData M1 files"),
+    ):
+        sub = kinds.add_parser(name, help=f"import {helptext}",
+                               description=f"Import {helptext} into the market-data store.")
+        sub.add_argument("files", nargs="+", type=Path, metavar="FILE")
+        add_store_option(sub)
+        sub.add_argument("--format", choices=("auto", *FORMATS), default="auto",
+                         help="file format (default: detected from the content)")
+        sub.add_argument(
+            "--server-offset", default=None, metavar="H",
+            help="MT5 exports only: the broker's server clock, hours east of UTC (e.g. 2), "
+            "or 'us-dst' for GMT+2 winter / GMT+3 summer (US DST dates), or W/S like 2/3",
+        )
+        sub.add_argument("--symbol", default=None,
+                         help="symbol to store the data under (default: from the file name)")
+        sub.add_argument("--strict", action="store_true",
+                         help="stop at the first bad row instead of skipping it")
+        sub.set_defaults(func=_runner(kind))
+    _register_calendar(kinds)
+
+
+def _register_calendar(kinds: argparse._SubParsersAction) -> None:
+    """The calendar importer lives with the calendar; use it wherever it is defined."""
+    for module_name in ("storage.calendar", "storage.calendar_cli"):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        register_calendar = getattr(module, "register_import_calendar", None)
+        if register_calendar is not None:
+            register_calendar(kinds)
+            return
+
+
+def _runner(kind: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        return run_import(args, kind)
+
+    return run
+
+
+def run_import(args: argparse.Namespace, kind: str) -> int:
+    store = MarketDataStore(args.store if args.store is not None else default_store_dir())
+    server_time = parse_server_time(args.server_offset)
+    totals = {"imported": 0, "skipped": 0}
+    for path in args.files:
+        bar = ProgressBar(path.name)
+        try:
+            summary = import_file(
+                path, store, kind, fmt=args.format, server_time=server_time,
+                symbol=args.symbol, strict=args.strict, progress=bar,
+            )
+        finally:
+            bar.close()
+        print(summary.line())
+        for problem in summary.problems[:SHOWN_PROBLEMS]:
+            print(f"  {problem}", file=sys.stderr)
+        hidden = summary.skipped_total - min(len(summary.problems), SHOWN_PROBLEMS)
+        if hidden > 0:
+            print(f"  ... and {hidden} more bad rows", file=sys.stderr)
+        totals["imported"] += summary.imported
+        totals["skipped"] += summary.skipped_total
+    if len(args.files) > 1:
+        print(f"{len(args.files)} files: {totals['imported']} rows imported, "
+              f"{totals['skipped']} skipped; store {store.root}")
+    return 0

@@ -1,0 +1,258 @@
+"""Importing one file into the market-data store, with a summary of what happened.
+
+A file is detected by content, parsed block by block (memory bounded by a block plus one
+month of rows), validated, and merged into the store month by month.  Bad rows are skipped
+and counted by reason (``strict`` stops at the first, naming ``file:line``); rows the store
+already holds are counted as duplicates, so re-importing a file adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import DataError, UserError
+from mt5bridge.servertime import ServerTimeZone
+from storage.histdata import MAX_PROBLEMS, read_histdata_m1, reason_category
+from storage.importers.formats import (
+    HISTDATA,
+    DetectedFormat,
+    ParsedBlock,
+    detect_format,
+    make_parser,
+    symbol_from_file_name,
+)
+from storage.importers.textfile import BLOCK_CHARS, first_lines, iter_line_blocks
+from storage.marketdata import BARS, TICKS, MarketDataStore, month_of_msc
+
+__all__ = [
+    "ImportSummary",
+    "detect_file",
+    "import_file",
+    "iter_parsed_blocks",
+    "parse_server_time",
+    "resolve_symbol",
+]
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """The outcome of importing one file.
+
+    ``rows_read`` counts data lines; each is ``imported`` (new in the store), a duplicate
+    (repeated in the file, or already stored) or skipped as bad (``skipped`` by reason).
+    """
+
+    path: Path
+    format: str
+    kind: str
+    symbol: str
+    rows_read: int
+    imported: int
+    duplicates: int
+    skipped: dict[str, int] = field(default_factory=dict)
+    first_msc: int | None = None
+    last_msc: int | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+    def line(self) -> str:
+        """One line for the terminal."""
+        span = ""
+        if self.first_msc is not None and self.last_msc is not None:
+            first = pd.Timestamp(self.first_msc, unit="ms", tz="UTC")
+            last = pd.Timestamp(self.last_msc, unit="ms", tz="UTC")
+            span = f", {first:%Y-%m-%d %H:%M} .. {last:%Y-%m-%d %H:%M} UTC"
+        text = (
+            f"{self.path.name}: {self.format}, {self.symbol}: {self.rows_read} rows read, "
+            f"{self.imported} imported, {self.duplicates} duplicates, "
+            f"{self.skipped_total} skipped{span}"
+        )
+        if self.skipped:
+            reasons = ", ".join(f"{k}: {v}" for k, v in sorted(self.skipped.items()))
+            text += f" (skipped: {reasons})"
+        return text
+
+
+def parse_server_time(text: str | None) -> ServerTimeZone | None:
+    """``--server-offset``: hours (``2``, ``-5``, ``5.5``), ``us-dst`` (GMT+2 winter, +3 during
+    US DST, the common retail FX server) or ``W/S`` (e.g. ``2/3``) for other DST pairs."""
+    if text is None:
+        return None
+    value = text.strip().lower()
+    try:
+        if value in {"us-dst", "usdst", "dst", "auto-dst"}:
+            return ServerTimeZone.us_dst()
+        if "/" in value:
+            winter, summer = (float(v) for v in value.split("/", 1))
+            return ServerTimeZone.us_dst(winter, summer)
+        return ServerTimeZone.fixed(float(value))
+    except ValueError as exc:
+        raise UserError(
+            f"--server-offset {text!r}: expected hours (e.g. 2), 'us-dst' or winter/summer "
+            "hours such as 2/3"
+        ) from exc
+
+
+def detect_file(path: Path, fmt: str = "auto") -> DetectedFormat:
+    """Detect a file's format; ``fmt`` other than ``auto`` must agree with the content."""
+    lines, _ = first_lines(path)
+    detected = detect_format(path, lines)
+    if fmt not in ("auto", detected.format):
+        raise UserError(f"{path}: --format {fmt} given, but the file is a {detected.description}")
+    return detected
+
+
+def resolve_symbol(path: Path, detected: DetectedFormat, symbol: str | None) -> str:
+    if symbol:
+        return symbol.upper()
+    from_name = symbol_from_file_name(path, detected.format)
+    if from_name is None:
+        raise UserError(f"{path}: cannot tell the symbol from the file name; give --symbol")
+    return from_name
+
+
+def iter_parsed_blocks(
+    path: Path,
+    detected: DetectedFormat,
+    server_time: ServerTimeZone | None,
+    *,
+    strict: bool = False,
+    block_chars: int = BLOCK_CHARS,
+    progress: ProgressCallback | None = None,
+) -> Iterator[ParsedBlock]:
+    """Parsed blocks of a delimited file (MT5 or Dukascopy), good rows in time order.
+
+    ``strict`` raises :class:`DataError` naming ``file:line`` at the first bad row.
+    """
+    parser = make_parser(path, detected, server_time)
+    for block in iter_line_blocks(path, block_chars, progress):
+        parsed = parser.parse(block)
+        if strict and len(parsed.bad_lines):
+            raise DataError(f"{path}:{parsed.bad_lines[0]}: {parsed.bad_reasons[0]}")
+        yield parsed
+
+
+def import_file(
+    path: str | Path,
+    store: MarketDataStore,
+    kind: str | None = None,
+    *,
+    fmt: str = "auto",
+    server_time: ServerTimeZone | None = None,
+    symbol: str | None = None,
+    strict: bool = False,
+    progress: ProgressCallback | None = None,
+    block_chars: int = BLOCK_CHARS,
+) -> ImportSummary:
+    """Import one file of ticks or M1 bars into ``store``.
+
+    ``kind`` (``"ticks"`` or ``"bars_m1"``), when given, must match the file's content.
+    ``server_time`` is required for MT5 exports (their stamps are broker server time) and
+    ignored for the UTC formats.
+    """
+    source = Path(path)
+    detected = detect_file(source, fmt)
+    if kind is not None and kind != detected.kind:
+        wanted = "ticks" if kind == TICKS else "bars"
+        actual = "ticks" if detected.kind == TICKS else "bars"
+        raise UserError(
+            f"{source}: this is a {detected.description} file; use 'import {actual}', "
+            f"not 'import {wanted}'"
+        )
+    name = resolve_symbol(source, detected, symbol)
+    if detected.format == HISTDATA:
+        return _import_histdata(source, store, name, strict, progress)
+
+    rows_read = imported = duplicates = 0
+    skipped: dict[str, int] = {}
+    problems: list[str] = []
+    first: int | None = None
+    last: int | None = None
+    pending: list[np.ndarray] = []
+    write = store.write_ticks if detected.kind == TICKS else store.write_bars
+    time_field, to_ms = ("time_msc", 1) if detected.kind == TICKS else ("time", 1000)
+
+    def flush(rows: np.ndarray) -> None:
+        nonlocal imported, duplicates
+        result = write(name, rows)
+        imported += result.added
+        duplicates += result.duplicates
+
+    for parsed in iter_parsed_blocks(
+        source, detected, server_time, strict=strict, block_chars=block_chars, progress=progress
+    ):
+        rows_read += parsed.rows_read
+        duplicates += parsed.duplicates
+        for line, reason in zip(parsed.bad_lines, parsed.bad_reasons, strict=True):
+            key = reason_category(reason)
+            skipped[key] = skipped.get(key, 0) + 1
+            if len(problems) < MAX_PROBLEMS:
+                problems.append(f"{source}:{line}: {reason}")
+        if len(parsed.rows):
+            times = parsed.rows[time_field] * to_ms
+            first = int(times[0]) if first is None else first
+            last = int(times[-1])
+            pending.append(parsed.rows)
+            # Write every month that is complete (rows arrive in time order).
+            rows = np.concatenate(pending)
+            months = month_of_msc(rows[time_field] * to_ms)
+            done = months < months[-1]
+            if done.any():
+                flush(rows[done])
+                rows = rows[~done]
+            pending = [rows]
+    if pending and len(pending[0]):
+        flush(np.concatenate(pending))
+    return ImportSummary(
+        path=source,
+        format=detected.description,
+        kind=detected.kind,
+        symbol=name,
+        rows_read=rows_read,
+        imported=imported,
+        duplicates=duplicates,
+        skipped=skipped,
+        first_msc=first,
+        last_msc=last,
+        problems=problems,
+    )
+
+
+def _import_histdata(
+    path: Path,
+    store: MarketDataStore,
+    symbol: str,
+    strict: bool,
+    progress: ProgressCallback | None,
+) -> ImportSummary:
+    """HistData M1 files are read whole (a year is ~20 MB of text, well under a second)."""
+    size = path.stat().st_size
+    if progress is not None:
+        progress(0, size)
+    result = read_histdata_m1(path, symbol, strict=strict)
+    written = store.write_bars(symbol, result.to_bar_array())
+    if progress is not None:
+        progress(size, size)
+    return ImportSummary(
+        path=path,
+        format="HistData M1 (M1 bars)",
+        kind=BARS,
+        symbol=symbol,
+        rows_read=result.rows_read,
+        imported=written.added,
+        duplicates=result.duplicates + written.duplicates,
+        skipped=dict(result.bad_by_reason),
+        first_msc=None if result.first_time is None else int(result.first_time.value // 10**6),
+        last_msc=None if result.last_time is None else int(result.last_time.value // 10**6),
+        problems=list(result.problems),
+    )
