@@ -60,7 +60,7 @@ class SymbolLatency:
     An ``impact`` below 1 is a pure lag; measured on M30 bars, pure lags make the symbols'
     log-ratios trend rather than revert (variance ratios of 1.3-2 at 4 hours: the laggard
     keeps catching up), which is a momentum market, not the mean-reverting disalignment the
-    engine trades; see bench/README-market.md.
+    engine trades; see the synthetic-market section of bench/README.md.
     """
 
     impact: float
