@@ -23,6 +23,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "storage.calendar_cli",
     "storage.import_cli",
     "storage.data_cli",
+    "storage.run_cli",
+    "mt5bridge.remote",
 )
 
 

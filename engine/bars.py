@@ -69,13 +69,18 @@ class _BucketAggregator:
         weight: np.ndarray,
     ) -> np.ndarray:
         """Merge runs ordered by symbol then bucket; return the bars they close."""
-        closed: list[tuple] = []
-        # Runs of one symbol are contiguous: find the first run of each symbol.
         n_runs = len(sym)
         if n_runs == 0:
             return np.empty(0, dtype=SYMBOL_BAR_DTYPE)
-        starts = np.flatnonzero(np.r_[True, sym[1:] != sym[:-1]])
-        ends = np.r_[starts[1:], n_runs]
+        if n_runs == 1 or bool(np.all(sym[1:] != sym[:-1])):
+            fast = self._merge_one_run_per_symbol(sym, bucket, o, h, lo, c, vol, spread_sum,
+                                                  weight)
+            if fast is not None:
+                return fast
+        closed: list[tuple] = []
+        # Runs of one symbol are contiguous: find the first run of each symbol.
+        starts = np.flatnonzero(_first_flags(sym))
+        ends = np.append(starts[1:], n_runs)
         for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
             s = int(sym[a])
             cur = self.bucket[s]
@@ -114,12 +119,64 @@ class _BucketAggregator:
             self.weight[s] = weight[last]
         return _sorted_bars(closed)
 
+    def _merge_one_run_per_symbol(self, sym: np.ndarray, bucket: np.ndarray, o: np.ndarray,
+                                  h: np.ndarray, lo: np.ndarray, c: np.ndarray, vol: np.ndarray,
+                                  spread_sum: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
+        """The usual case (one bucket per symbol in a batch), vectorised; None = not it."""
+        s = sym.astype(np.intp)
+        cur = self.bucket[s]
+        if np.any(bucket < cur):
+            return None  # late data: the general path drops and counts it
+        same = bucket == cur
+        if same.any():
+            m = s[same]
+            self.high[m] = np.maximum(self.high[m], h[same])
+            self.low[m] = np.minimum(self.low[m], lo[same])
+            self.close[m] = c[same]
+            self.volume[m] += vol[same]
+            self.spread_sum[m] += spread_sum[same]
+            self.weight[m] += weight[same]
+        newer = ~same
+        if not newer.any():
+            return np.empty(0, dtype=SYMBOL_BAR_DTYPE)
+        m = s[newer]
+        closing = m[self.bucket[m] != _NO_BUCKET]
+        out = self._bars_of(closing)
+        self.bucket[m] = bucket[newer]
+        self.open[m] = o[newer]
+        self.high[m] = h[newer]
+        self.low[m] = lo[newer]
+        self.close[m] = c[newer]
+        self.volume[m] = vol[newer]
+        self.spread_sum[m] = spread_sum[newer]
+        self.weight[m] = weight[newer]
+        return out
+
+    def _bars_of(self, symbols: np.ndarray) -> np.ndarray:
+        """The forming bars of ``symbols`` as closed bars (sorted by time, then symbol)."""
+        out = np.empty(len(symbols), dtype=SYMBOL_BAR_DTYPE)
+        if len(symbols) == 0:
+            return out
+        out["symbol"] = symbols
+        out["time"] = self.bucket[symbols]
+        out["open"] = self.open[symbols]
+        out["high"] = self.high[symbols]
+        out["low"] = self.low[symbols]
+        out["close"] = self.close[symbols]
+        out["tick_volume"] = self.volume[symbols]
+        w = self.weight[symbols]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["spread"] = np.where(w > 0, self.spread_sum[symbols] / np.where(w > 0, w, 1), 0.0)
+        if len(out) > 1:
+            out = out[np.lexsort((out["symbol"], out["time"]))]
+        return out
+
     def close_until(self, t_s: int) -> np.ndarray:
         """Close every forming bar whose bucket ended at or before ``t_s``."""
         due = np.flatnonzero((self.bucket != _NO_BUCKET) & (self.bucket + self.period_s <= t_s))
-        closed = [self._bar_of(int(s)) for s in due]
+        closed = self._bars_of(due)
         self.bucket[due] = _NO_BUCKET
-        return _sorted_bars(closed)
+        return closed
 
     def forming(self, s: int) -> np.void | None:
         if self.bucket[s] == _NO_BUCKET:
@@ -138,12 +195,22 @@ def _sorted_bars(rows: list[tuple]) -> np.ndarray:
     return out
 
 
+def _first_flags(a: np.ndarray) -> np.ndarray:
+    flags = np.empty(len(a), dtype=bool)
+    if len(a):
+        flags[0] = True
+        np.not_equal(a[1:], a[:-1], out=flags[1:])
+    return flags
+
+
 def _runs(sym: np.ndarray, bucket: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Order items by symbol (stable) and return (order, run start positions)."""
     order = np.argsort(sym, kind="stable")
     s = sym[order]
     bk = bucket[order]
-    change = np.r_[True, (s[1:] != s[:-1]) | (bk[1:] != bk[:-1])]
+    change = _first_flags(s)
+    if len(s) > 1:
+        change[1:] |= bk[1:] != bk[:-1]
     return order, np.flatnonzero(change)
 
 
@@ -174,7 +241,7 @@ class BarBuilder:
         order, starts = _runs(ticks["symbol"], bucket)
         bid = ticks["bid"][order]
         spread = (ticks["ask"] - ticks["bid"])[order]
-        ends = np.r_[starts[1:], len(order)]
+        ends = np.append(starts[1:], len(order))
         counts = (ends - starts).astype(np.int64)
         return self._agg.merge_runs(
             ticks["symbol"][order][starts],
@@ -216,7 +283,7 @@ class BarResampler:
         bucket = bars["time"] // self.period_s * self.period_s
         order, starts = _runs(bars["symbol"], bucket)
         b = bars[order]
-        ends = np.r_[starts[1:], len(order)]
+        ends = np.append(starts[1:], len(order))
         weight = np.maximum(b["tick_volume"], 1).astype(np.float64)
         return self._agg.merge_runs(
             b["symbol"][starts],
@@ -248,8 +315,8 @@ def resample_bars(bars: np.ndarray, period_s: int) -> np.ndarray:
     if np.any(np.diff(bars["time"]) < 0):
         raise DataError("bars must be in time order to be resampled")
     bucket = bars["time"] // period_s * period_s
-    starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
-    ends = np.r_[starts[1:], len(bars)]
+    starts = np.flatnonzero(_first_flags(bucket))
+    ends = np.append(starts[1:], len(bars))
     weight = np.maximum(bars["tick_volume"], 1).astype(np.float64)
     out = np.empty(len(starts), dtype=BAR_DTYPE)
     out["time"] = bucket[starts]

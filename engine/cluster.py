@@ -14,32 +14,30 @@ import math
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from engine.errors import ConfigError
+from engine.journal_api import Direction
 from engine.tdi import TdiParams, canonical_symbols, pair_names
 
 DEFAULT_CONFIG = Path(__file__).with_name("clusters.toml")
 
 
-class Direction(Enum):
-    """LONG buys the basket's exposure vector (profits when phi rises back); SHORT sells it."""
+def direction_sign(direction: Direction) -> int:
+    """+1 for LONG (buy the basket's exposure vector: profits when phi rises back), -1 SHORT."""
+    return 1 if Direction(direction) is Direction.LONG else -1
 
-    LONG = 1
-    SHORT = -1
 
-    @classmethod
-    def from_tdi(cls, tdi: float, entry: float) -> Direction | None:
-        """The entry rule: LONG below -E, SHORT above +E, nothing in between."""
-        if tdi < -entry:
-            return cls.LONG
-        if tdi > entry:
-            return cls.SHORT
-        return None
+def entry_direction(tdi: float, entry: float) -> Direction | None:
+    """The entry rule: LONG below -E, SHORT above +E, nothing in between."""
+    if tdi < -entry:
+        return Direction.LONG
+    if tdi > entry:
+        return Direction.SHORT
+    return None
 
 
 @dataclass(frozen=True)
@@ -48,14 +46,20 @@ class StopParams:
 
     - ``tdi_stop = 2.5``: TS, the TDI went further against the position than this;
     - ``time_stop_bars = 96``: TO, two trading days of M30 bars without re-alignment;
-    - ``hard_stop_atr = 3.0``: HS, the basket loss reached this many basket ATRs (M30, 14
-      bars); the same distance sizes the basket so that the stop loses exactly the risk
-      budget.
+    - ``hard_stop_atr = 5.0``: HS, the basket loss reached this many basket ATRs; the same
+      distance sizes the basket so that the stop loses exactly the risk budget.  The basket
+      ATR is the mean absolute M30 change of the unit basket's value over ``atr_bars = 14``
+      bars (the basket has no high/low of its own: its legs' extremes are not simultaneous);
+      five of them leave room for the hours a re-alignment takes;
+    - ``take_profit_r = 1.0``: TP, the basket's net P&L reached this multiple of its risk
+      budget (a symmetric 1:1 bracket around the mean-reversion exit).
     """
 
     tdi_stop: float = 2.5
     time_stop_bars: int = 96
-    hard_stop_atr: float = 3.0
+    hard_stop_atr: float = 5.0
+    take_profit_r: float = 1.0
+    atr_bars: int = 14
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ class ClusterSpec:
 _DEFAULT_KEYS = {
     "tau_f": int, "tau_s": int, "tau_q": int, "entry": float, "exit": float,
     "tdi_stop": float, "time_stop_bars": int, "hard_stop_atr": float, "min_eigengap": float,
+    "take_profit_r": float, "atr_bars": int,
 }
 _CLUSTER_KEYS = {"name": str, "why": str, "symbols": list, "magic": int, **_DEFAULT_KEYS}
 
@@ -153,6 +158,11 @@ def load_clusters(path: str | Path | None = None) -> list[ClusterSpec]:
         raise ConfigError(p, "", "file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(p, "", f"not valid TOML: {exc}") from None
+    return clusters_from_toml(raw, p)
+
+
+def clusters_from_toml(raw: Mapping[str, Any], p: Path) -> list[ClusterSpec]:
+    """The ``[defaults]`` and ``[[cluster]]`` tables of an already parsed config file."""
     defaults = raw.get("defaults", {})
     if not isinstance(defaults, dict):
         raise ConfigError(p, "defaults", "must be a table")
@@ -200,7 +210,7 @@ def basket_exposures(v1: np.ndarray, rc_std: np.ndarray, symbols: Sequence[str],
     gross = np.abs(exposure).sum()
     if gross == 0:
         raise ValueError("v1 gives a basket with no exposure")
-    exposure *= direction.value / gross
+    exposure *= direction_sign(direction) / gross
     return {s: float(e) for s, e in zip(syms, exposure, strict=True)}
 
 

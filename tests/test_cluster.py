@@ -9,6 +9,7 @@ from engine.cluster import (
     Direction,
     LegQuote,
     basket_exposures,
+    entry_direction,
     load_clusters,
     risk_scale,
     round_volume,
@@ -88,9 +89,9 @@ def test_exposure_follows_pair_loadings_over_std():
 
 
 def test_direction_from_tdi():
-    assert Direction.from_tdi(-1.3, 1.2) is Direction.LONG
-    assert Direction.from_tdi(1.3, 1.2) is Direction.SHORT
-    assert Direction.from_tdi(1.1, 1.2) is None
+    assert entry_direction(-1.3, 1.2) is Direction.LONG
+    assert entry_direction(1.3, 1.2) is Direction.SHORT
+    assert entry_direction(1.1, 1.2) is None
 
 
 def test_equal_dollar_exposure_in_usdjpy_and_eurusd_gives_the_right_lots():

@@ -1,0 +1,132 @@
+"""Open baskets: their legs at the broker, their P&L at current quotes, and the exit rules.
+
+The exit rules are DESIGN section 4, checked in the table's order (first match wins):
+MR, OS, TP, HS, TS, TO.  MR/OS/TS/TO use the TDI at an M30 close; on M1 closes MR/OS use
+the provisional TDI (current prices, last M30 statistics) and TP/HS use the marked P&L.
+NEWS, MANUAL and RISK exits come from the clock, the trader and the risk manager.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from engine.cluster import Direction
+from engine.fx import CurrencyConverter, split_symbol
+from engine.journal_api import ExitCode
+
+
+@dataclass
+class Leg:
+    symbol: str
+    #: Signed lots: positive bought, negative sold.
+    lots: float
+    contract_size: float
+    position: int = 0
+    open_price: float = 0.0
+    commission: float = 0.0
+    swap: float = 0.0
+    closed: bool = False
+    close_price: float = 0.0
+    realised: float = 0.0
+
+    @property
+    def volume(self) -> float:
+        return abs(self.lots)
+
+
+@dataclass
+class Basket:
+    basket_id: str
+    cluster: str
+    direction: Direction
+    opened_at: datetime
+    entry_tdi: float
+    risk_budget: float
+    take_profit: float
+    entry_bar: int
+    legs: list[Leg] = field(default_factory=list)
+    magic: int = 0
+
+    def unrealised(self, market_index: dict[str, int], bid: np.ndarray, ask: np.ndarray,
+                   fx: CurrencyConverter) -> float:
+        """Price P&L of the open legs at the price a close would get (bid/ask)."""
+        mids = 0.5 * (bid + ask)
+        total = 0.0
+        for leg in self.legs:
+            if leg.closed:
+                continue
+            i = market_index[leg.symbol]
+            exit_px = bid[i] if leg.lots > 0 else ask[i]
+            quote_value = fx.value(split_symbol(leg.symbol)[1], mids)
+            total += leg.lots * leg.contract_size * (exit_px - leg.open_price) * quote_value
+        return total
+
+    def costs(self) -> float:
+        """Commissions and swaps booked so far, plus the exit commission still to pay."""
+        paid = sum(leg.commission + leg.swap for leg in self.legs)
+        exit_commission = sum(leg.commission for leg in self.legs if not leg.closed)
+        return paid + exit_commission
+
+    def net_pnl(self, market_index: dict[str, int], bid: np.ndarray, ask: np.ndarray,
+                fx: CurrencyConverter) -> float:
+        realised = sum(leg.realised for leg in self.legs if leg.closed)
+        return realised + self.unrealised(market_index, bid, ask, fx) + self.costs()
+
+    def bars_open(self, cluster_bars: int) -> int:
+        return cluster_bars - self.entry_bar
+
+    @property
+    def open_legs(self) -> list[Leg]:
+        return [leg for leg in self.legs if not leg.closed]
+
+
+def mean_reversion_exit(direction: Direction, tdi: float, band: float) -> ExitCode | None:
+    """MR when the TDI is back inside the band; OS when it went through to the other side."""
+    if math.isnan(tdi):
+        return None
+    if abs(tdi) < band:
+        return ExitCode.MR
+    if direction is Direction.LONG and tdi >= band:
+        return ExitCode.OS
+    if direction is Direction.SHORT and tdi <= -band:
+        return ExitCode.OS
+    return None
+
+
+def m30_exit(basket: Basket, tdi: float, band: float, tdi_stop: float, time_stop_bars: int,
+             cluster_bars: int, pnl: float) -> ExitCode | None:
+    """Exit at an M30 close: MR, OS, TP, HS, TS, TO in the table's order."""
+    code = mean_reversion_exit(basket.direction, tdi, band)
+    if code is not None:
+        return code
+    code = fast_exit(basket, pnl)
+    if code is not None:
+        return code
+    if not math.isnan(tdi):
+        against = -tdi if basket.direction is Direction.LONG else tdi
+        if against > tdi_stop:
+            return ExitCode.TS
+    if basket.bars_open(cluster_bars) >= time_stop_bars:
+        return ExitCode.TO
+    return None
+
+
+def fast_exit(basket: Basket, pnl: float) -> ExitCode | None:
+    """TP and HS on the marked net P&L."""
+    if pnl >= basket.take_profit:
+        return ExitCode.TP
+    if pnl <= -basket.risk_budget:
+        return ExitCode.HS
+    return None
+
+
+def m1_exit(basket: Basket, provisional_tdi: float, band: float, pnl: float) -> ExitCode | None:
+    """Exit at an M1 close: MR/OS on the provisional TDI, then TP, HS."""
+    code = mean_reversion_exit(basket.direction, provisional_tdi, band)
+    if code is not None:
+        return code
+    return fast_exit(basket, pnl)

@@ -1,0 +1,79 @@
+"""The trader's manual override: commands the engine takes from a thread-safe queue.
+
+Each command is validated by the engine, journaled in the audit trail when received and
+again with its result, and answered with a ``CommandDone`` event.  ``cluster="*"`` means
+every cluster where that makes sense (pause, halt, resume).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    source: str = "cli"
+    command_id: str = field(default_factory=_new_id)
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def arguments(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k not in ("source", "command_id")}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PauseCluster(Command):
+    """CLOSE_ONLY: exits continue, no new entries."""
+
+    cluster: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HaltCluster(Command):
+    """HALTED: no entries; an open basket stays until closed by its exits or by hand."""
+
+    cluster: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResumeCluster(Command):
+    cluster: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CloseBasket(Command):
+    cluster: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlattenAll(Command):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenBasket(Command):
+    """Open a basket by hand in the given direction ("LONG" or "SHORT"), sized as usual."""
+
+    cluster: str
+    direction: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetThresholds(Command):
+    """Change E (entry) and X (exit band) of a cluster while running."""
+
+    cluster: str
+    entry: float
+    exit_band: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rearm(Command):
+    """Clear the account HALTED state after a drawdown stop."""

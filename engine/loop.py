@@ -1,0 +1,90 @@
+"""Running the engine: a plain loop on a virtual clock, or a worker thread with pacing.
+
+Replay and backtest call ``run_sync``: one ``Engine.step`` per virtual minute, as fast as
+the machine goes.  Demo and live use ``EngineWorker``: the same steps on a background
+thread, paced against the wall clock by a pacer (real time, x N or max), with commands
+arriving through ``Engine.submit`` from any thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from engine.runner import Engine
+
+STEP_MS = 60_000
+
+
+class Pacer(Protocol):
+    """Maps wall time to virtual time (``mt5bridge.sim.pacing.Pacer`` implements it)."""
+
+    def now_msc(self) -> int: ...
+
+    @property
+    def paused(self) -> bool: ...
+
+    @property
+    def is_max(self) -> bool: ...
+
+
+def run_sync(engine: Engine, until_msc: int, *, step_ms: int = STEP_MS,
+             on_step: Callable[[Engine], None] | None = None,
+             should_stop: Callable[[], bool] | None = None) -> None:
+    """Step the engine minute by minute until ``until_msc`` (virtual clock)."""
+    t = (engine.now_msc // step_ms + 1) * step_ms
+    while t <= until_msc:
+        if should_stop is not None and should_stop():
+            return
+        engine.step(t)
+        if on_step is not None:
+            on_step(engine)
+        t += step_ms
+
+
+class EngineWorker(threading.Thread):
+    """The engine on its own thread, stepping as the pacer's virtual clock advances.
+
+    ``max_step_ms`` bounds one step (a minute) so bars close in order however fast the clock
+    runs; at max speed the worker steps back to back and yields between steps so the GUI
+    thread keeps the interpreter.
+    """
+
+    def __init__(self, engine: Engine, pacer: Pacer, *, until_msc: int | None = None,
+                 step_ms: int = STEP_MS, poll_s: float = 0.02,
+                 on_error: Callable[[BaseException], None] | None = None) -> None:
+        super().__init__(name="engine", daemon=True)
+        self.engine = engine
+        self.pacer = pacer
+        self.until_msc = until_msc
+        self.step_ms = step_ms
+        self.poll_s = poll_s
+        self.on_error = on_error
+        self._stop_event = threading.Event()
+        self.error: BaseException | None = None
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+    def run(self) -> None:
+        engine = self.engine
+        try:
+            t = (engine.now_msc // self.step_ms + 1) * self.step_ms
+            while not self._stop_event.is_set():
+                if self.until_msc is not None and t > self.until_msc:
+                    break
+                target = self.pacer.now_msc()
+                if self.pacer.paused or t > target:
+                    engine.step(engine.now_msc)  # commands still run while waiting
+                    self._stop_event.wait(self.poll_s)
+                    continue
+                engine.step(t)
+                t += self.step_ms
+                if self.pacer.is_max:
+                    time.sleep(0)
+        except BaseException as exc:
+            self.error = exc
+            if self.on_error is not None:
+                self.on_error(exc)

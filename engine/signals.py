@@ -1,0 +1,69 @@
+"""One cluster's signal state: aligned M30 closes, the streaming TDI, and the basket ATR."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Mapping
+
+import numpy as np
+
+from engine.bars import M30, ClusterAligner
+from engine.cluster import ClusterSpec, Direction, basket_exposures
+from engine.tdi import TdiPoint, TdiStream
+
+
+class ClusterSignal:
+    """Everything the engine derives from one cluster's prices.
+
+    Closes are held in canonical symbol order (the TDI's own order); ``index`` maps them to
+    the market's symbol indices.
+    """
+
+    def __init__(self, spec: ClusterSpec, market_index: Mapping[str, int]) -> None:
+        self.spec = spec
+        self.symbols = spec.canonical_symbols
+        self.index = [market_index[s] for s in self.symbols]
+        self.stream = TdiStream(self.symbols, spec.tdi)
+        self.aligner = ClusterAligner(self.index, M30)
+        self.closes: deque[np.ndarray] = deque(maxlen=spec.stops.atr_bars + 1)
+        self.last_point: TdiPoint | None = None
+        self.last_bar_s: int | None = None
+        #: Cluster bars seen (the time stop counts these).
+        self.bars = 0
+        #: E and X in force (the trader can change them while running).
+        self.entry = spec.entry
+        self.exit_band = spec.exit_band
+
+    def add_bar(self, bar_s: int, closes: np.ndarray) -> TdiPoint:
+        point = self.stream.update(closes, bar_s)
+        self.closes.append(closes)
+        self.last_point = point
+        self.last_bar_s = bar_s
+        self.bars += 1
+        return point
+
+    def on_m30(self, closed: np.ndarray, now_s: int) -> list[tuple[int, TdiPoint]]:
+        """Closed M30 bars of the market -> this cluster's new TDI points (in time order)."""
+        if len(closed):
+            self.aligner.add_bars(closed)
+        return [(t, self.add_bar(t, c)) for t, c in self.aligner.pop_ready(now_s)]
+
+    def provisional(self, mids: np.ndarray) -> float:
+        """TDI re-evaluated at the current prices with the last M30 statistics."""
+        prices = mids[self.index]
+        if not np.all(np.isfinite(prices)) or np.any(prices <= 0):
+            return math.nan
+        return self.stream.provisional(prices)
+
+    def unit_exposures(self, point: TdiPoint, direction: Direction) -> dict[str, float]:
+        return basket_exposures(point.v1, point.rc_std, self.symbols, direction)
+
+    def unit_atr(self, exposures: Mapping[str, float]) -> float:
+        """Mean absolute M30 change of a basket of gross exposure 1 (a fraction), or NaN."""
+        if len(self.closes) < self.closes.maxlen:  # type: ignore[operator]
+            return math.nan
+        closes = np.array(self.closes)
+        returns = closes[1:] / closes[:-1] - 1.0
+        weights = np.array([exposures[s] for s in self.symbols])
+        return float(np.mean(np.abs(returns @ weights)))

@@ -1,0 +1,122 @@
+"""Assembling a trading session: terminal, driver, journal, calendar and engine for a mode.
+
+The CLI (``run``, ``backtest``, ``replay``) and the console build their sessions here, so
+a demo in the window and a demo on the command line are the same engine on the same
+market.  Every mode puts the engine behind ``LiveTerminal``: over the real MetaTrader5
+module in live, over the simulated terminal otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from engine.config import EngineConfig
+from engine.journal_api import RunMode
+from engine.news_api import EventCalendar, StaticCalendar
+from engine.runner import Engine
+from mt5bridge.drivers import LiveDriver, SimDriver
+from mt5bridge.live import LiveConfig, LiveTerminal
+from storage.journal import SqliteJournal
+from storage.paths import default_journal_path
+
+
+@dataclass
+class Session:
+    engine: Engine
+    terminal: LiveTerminal
+    sim: Any  # the SimTerminal (None in live)
+    journal: SqliteJournal
+    mode: RunMode
+
+    def close(self) -> None:
+        self.journal.close()
+
+
+def _adapter_over_sim(sim: Any, symbols: Sequence[str]) -> LiveTerminal:
+    """The live adapter over a simulated terminal: same conventions, no real waiting."""
+    adapter = LiveTerminal(
+        module=sim,
+        config=LiveConfig(symbols=tuple(symbols), symbol_suffix=sim.sim_config.symbol_suffix,
+                          server_tz=sim.sim_config.server_tz),
+        sleep=lambda _s: None,
+        utc_now=lambda: sim.sim_now_msc() / 1000,
+    )
+    adapter.connect()
+    return adapter
+
+
+def _open_journal(path: str | Path | None, mode: RunMode) -> SqliteJournal:
+    # Backtests and replays trade a simulated account: NORMAL durability is enough there
+    # and several times faster; live and demo keep FULL.
+    sync = "NORMAL" if mode in (RunMode.BACKTEST, RunMode.REPLAY) else "FULL"
+    return SqliteJournal.open(path or default_journal_path(), synchronous=sync)
+
+
+def sim_session(config: EngineConfig, sim: Any, *, mode: RunMode,
+                journal_path: str | Path | None = None,
+                calendar: EventCalendar | None = None, run_id: str | None = None) -> Session:
+    """A session over a simulated terminal whose feed is already set (demo, replay)."""
+    names = [str(s) for s in sim.sim_symbols()]
+    suffix = sim.sim_config.symbol_suffix
+    canonical = [n[: -len(suffix)] if suffix and n.endswith(suffix) else n for n in names]
+    adapter = _adapter_over_sim(sim, canonical)
+    driver = SimDriver(sim, canonical, canonical=adapter.canonical_symbol)
+    journal = _open_journal(journal_path, mode)
+    engine = Engine(config, adapter, driver, journal, mode=mode, calendar=calendar,
+                    run_id=run_id)
+    return Session(engine, adapter, sim, journal, mode)
+
+
+def demo_session(config: EngineConfig, *, seed: int = 0, start: datetime | None = None,
+                 journal_path: str | Path | None = None, latency: bool = True,
+                 symbols: Sequence[str] | None = None, end: datetime | None = None,
+                 sim_config: Any = None, calendar: EventCalendar | None = None) -> Session:
+    """The built-in demo: the synthetic market with its own news calendar.
+
+    ``symbols`` restricts the market (default: every symbol the broker lists); ``end``
+    makes the feed finite; ``calendar`` replaces the market's own calendar.
+    """
+    from mt5bridge.sim import SimConfig, SimTerminal
+    from mt5bridge.sim.market import MarketConfig, SyntheticMarket
+
+    start = start or datetime(2024, 1, 8, tzinfo=UTC)
+    extra = {"symbols": tuple(symbols)} if symbols is not None else {}
+    market = SyntheticMarket(MarketConfig(seed=seed, start=start, end=end, latency=latency,
+                                          **extra))
+    sim = SimTerminal(feed=market, config=sim_config or SimConfig())
+    sim.initialize()
+    first = int(start.timestamp() * 1000)
+    if calendar is None:
+        calendar = synthetic_calendar(market, first - 7 * 86_400_000, first + 400 * 86_400_000)
+    return sim_session(config, sim, mode=RunMode.DEMO, journal_path=journal_path,
+                       calendar=calendar)
+
+
+def synthetic_calendar(market: Any, from_msc: int, to_msc: int) -> StaticCalendar:
+    """The synthetic market's scheduled events as the engine's calendar."""
+    from engine.news_api import CoverageSpan, EconomicEvent, Impact
+
+    events = [EconomicEvent(time=datetime.fromtimestamp(e.time_msc / 1000, tz=UTC),
+                            currency=e.currency, impact=Impact.parse(e.impact), title=e.title,
+                            source="synthetic", source_id=f"syn-{e.time_msc}-{e.currency}")
+              for e in market.calendar_events(from_msc, to_msc)]
+    span = CoverageSpan(datetime.fromtimestamp(from_msc / 1000, tz=UTC),
+                        datetime.fromtimestamp(to_msc / 1000, tz=UTC), "synthetic market")
+    return StaticCalendar(events, coverage=[span])
+
+
+def live_session(config: EngineConfig, live: LiveConfig, *,
+                 journal_path: str | Path | None = None,
+                 calendar: EventCalendar | None = None) -> Session:
+    """The real terminal (Windows with the MetaTrader5 package)."""
+    symbols = tuple(dict.fromkeys([*config.symbols, *live.symbols]))
+    adapter = LiveTerminal(config=LiveConfig(**{**live.__dict__, "symbols": symbols}))
+    adapter.connect()
+    driver = LiveDriver(adapter, symbols)
+    journal = _open_journal(journal_path, RunMode.LIVE)
+    engine = Engine(config, adapter, driver, journal, mode=RunMode.LIVE, calendar=calendar)
+    return Session(engine, adapter, None, journal, RunMode.LIVE)
