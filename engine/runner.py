@@ -201,10 +201,7 @@ class Engine:
                                         self.config.config_hash(), {"engine": "0.1.0"}))
         self._load_symbol_specs()
         self._warm_up()
-        recent = self.journal.basket_history(HistoryFilter(since=self.now() - timedelta(days=3)))
-        peaks = [e.equity for e in self.journal.equity_series(since=self.now() - timedelta(days=90))]
-        self.risk.restore(self.journal.cluster_states().values(), max(peaks) if peaks else None,
-                          now=self.now(), baskets=recent)
+        self._restore_risk()
         report = reconcile(self)
         for line in report.lines():
             self.log("INFO", line)
@@ -213,6 +210,21 @@ class Engine:
         self.started = True
         self.log("INFO", f"engine started ({self.mode.value}, {len(self.signals)} clusters, "
                          f"run {self.run_id})")
+
+    def _restore_risk(self) -> None:
+        """Locks always survive a restart; the equity peak and today's closed baskets only
+        for a live account (a simulated account starts afresh with every session, so an
+        older peak in the same journal would read as a drawdown)."""
+        peak = None
+        recent: list = []
+        if self.mode is RunMode.LIVE:
+            since = self.now() - timedelta(days=90)
+            peaks = [e.equity for e in self.journal.equity_series(since=since)]
+            peak = max(peaks) if peaks else None
+            recent = self.journal.basket_history(
+                HistoryFilter(since=self.now() - timedelta(days=3)))
+        self.risk.restore(self.journal.cluster_states().values(), peak, now=self.now(),
+                          baskets=recent)
 
     def _load_symbol_specs(self) -> None:
         for symbol in self.market.symbols:
