@@ -30,6 +30,7 @@ from engine.bars import M30, align_closes, resample_bars
 from engine.baskets import Basket, Leg, m1_exit, m30_exit
 from engine.cluster import LegQuote, entry_direction, size_basket
 from engine.config import EngineConfig
+from engine.errors import DataError
 from engine.events import (
     BasketClosed,
     BasketOpened,
@@ -149,7 +150,8 @@ class Engine:
         self.market = MarketState(driver.symbols)
         missing = [s for s in config.symbols if s not in self.market.index]
         if missing:
-            raise ValueError(f"the market has no data for {', '.join(missing)}")
+            raise DataError(f"the market has no data for {', '.join(missing)}, which the "
+                            f"configured clusters trade")
         self.fx = CurrencyConverter(driver.symbols, account_currency)
         self.signals = {spec.name: ClusterSignal(spec, self.market.index)
                         for spec in config.clusters}
@@ -158,7 +160,7 @@ class Engine:
         self.now_msc = driver.now_msc()
         self.executor = Executor(terminal, journal, config.execution, self.now, self.run_id)
         self.baskets: dict[str, Basket] = {}
-        self._pending_exit: dict[str, tuple[ExitCode, str]] = {}
+        self._pending_exit: dict[str, tuple[ExitCode, str, OrderPurpose]] = {}
         self._quotes: dict[str, LegQuote] = {}
         self._basket_seq: dict[tuple[str, int], int] = defaultdict(int)
         self._blackout: dict[str, datetime | None] = dict.fromkeys(self.signals)
@@ -320,8 +322,8 @@ class Engine:
         mids = self.market.mids()
         for name, basket in list(self.baskets.items()):
             if name in self._pending_exit:
-                code, detail = self._pending_exit[name]
-                self.close_basket(name, code, math.nan, detail)
+                code, detail, purpose = self._pending_exit[name]
+                self.close_basket(name, code, math.nan, detail, purpose)
                 continue
             sig = self.signals[name]
             due = self.news.flatten_due(self.now(), sig.spec.currencies)
@@ -491,8 +493,9 @@ class Engine:
         self.baskets[name] = basket
         self.stats.baskets_opened += 1
         if failed is not None:
+            filled = sum(1 for leg in basket.legs if leg.lots)
             reason = (f"leg {failed.symbol} not filled ({failed.status}, retcode "
-                      f"{failed.retcode} {failed.detail}); basket unwound")
+                      f"{failed.retcode} {failed.detail}); {filled} filled leg(s) unwound")
             self._journal_error("execution", f"{basket_id}: {reason}")
             self._lock(name, ClusterState.HALTED, reason)
             self.close_basket(name, ExitCode.RISK, point.tdi, reason, purpose=OrderPurpose.UNWIND)
@@ -519,7 +522,7 @@ class Engine:
             if fill.filled:
                 self._book_close(basket, leg, fill)
             else:
-                self._pending_exit[cluster] = (code, detail)
+                self._pending_exit[cluster] = (code, detail, purpose)
                 self._journal_error("execution", f"{basket.basket_id}: closing {leg.symbol} "
                                     f"failed ({fill.status} {fill.retcode} {fill.detail}); "
                                     f"retried at the next M1 close")
@@ -578,7 +581,7 @@ class Engine:
         elif kind == "ACCOUNT_STATE":
             if action.change is not None:
                 self.journal.record_cluster_state(action.change)
-            state = action.account_state.value if action.account_state else "?"
+            state = action.state.value if action.state else "?"
             self.publish(RiskStateChanged(self.now(), "ACCOUNT", state, action.reason))
             self.log("WARNING", f"account {state}: {action.reason}")
 

@@ -31,6 +31,7 @@ class Session:
     sim: Any  # the SimTerminal (None in live)
     journal: SqliteJournal
     mode: RunMode
+    calendar: EventCalendar | None = None
 
     def close(self) -> None:
         self.journal.close()
@@ -68,7 +69,7 @@ def sim_session(config: EngineConfig, sim: Any, *, mode: RunMode,
     journal = _open_journal(journal_path, mode)
     engine = Engine(config, adapter, driver, journal, mode=mode, calendar=calendar,
                     run_id=run_id)
-    return Session(engine, adapter, sim, journal, mode)
+    return Session(engine, adapter, sim, journal, mode, calendar)
 
 
 def demo_session(config: EngineConfig, *, seed: int = 0, start: datetime | None = None,
@@ -119,4 +120,4 @@ def live_session(config: EngineConfig, live: LiveConfig, *,
     driver = LiveDriver(adapter, symbols)
     journal = _open_journal(journal_path, RunMode.LIVE)
     engine = Engine(config, adapter, driver, journal, mode=RunMode.LIVE, calendar=calendar)
-    return Session(engine, adapter, None, journal, RunMode.LIVE)
+    return Session(engine, adapter, None, journal, RunMode.LIVE, calendar)
