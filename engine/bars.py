@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from engine._bar_kernels import aggregate
 from engine.errors import DataError
 from engine.ticks import BAR_DTYPE, SYMBOL_BAR_DTYPE, TICK_DTYPE
 
@@ -24,6 +25,9 @@ M1 = 60
 M30 = 1800
 
 _NO_BUCKET = np.iinfo(np.int64).min
+#: Shared read-only "nothing closed" answer (most batches close nothing).
+_NO_BARS = np.empty(0, dtype=SYMBOL_BAR_DTYPE)
+_NO_BARS.flags.writeable = False
 
 
 class _BucketAggregator:
@@ -49,107 +53,30 @@ class _BucketAggregator:
         self.weight = np.zeros(n_symbols)
         #: Items that arrived for a bucket older than the symbol's forming bar (dropped).
         self.late_items = 0
+        self._out = [np.empty(0, dtype=SYMBOL_BAR_DTYPE[name]) for name in SYMBOL_BAR_DTYPE.names]
 
-    def _bar_of(self, s: int) -> tuple:
-        w = self.weight[s]
-        spread = self.spread_sum[s] / w if w > 0 else 0.0
-        return (s, self.bucket[s], self.open[s], self.high[s], self.low[s], self.close[s],
-                self.volume[s], spread)
-
-    def merge_runs(
-        self,
-        sym: np.ndarray,
-        bucket: np.ndarray,
-        o: np.ndarray,
-        h: np.ndarray,
-        lo: np.ndarray,
-        c: np.ndarray,
-        vol: np.ndarray,
-        spread_sum: np.ndarray,
-        weight: np.ndarray,
-    ) -> np.ndarray:
-        """Merge runs ordered by symbol then bucket; return the bars they close."""
-        n_runs = len(sym)
-        if n_runs == 0:
-            return np.empty(0, dtype=SYMBOL_BAR_DTYPE)
-        if n_runs == 1 or bool(np.all(sym[1:] != sym[:-1])):
-            fast = self._merge_one_run_per_symbol(sym, bucket, o, h, lo, c, vol, spread_sum,
-                                                  weight)
-            if fast is not None:
-                return fast
-        closed: list[tuple] = []
-        # Runs of one symbol are contiguous: find the first run of each symbol.
-        starts = np.flatnonzero(_first_flags(sym))
-        ends = np.append(starts[1:], n_runs)
-        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-            s = int(sym[a])
-            cur = self.bucket[s]
-            # Drop runs older than the forming bar: time must not go backwards.
-            first = a
-            while first < b and bucket[first] < cur:
-                self.late_items += int(weight[first])
-                first += 1
-            if first == b:
-                continue
-            if bucket[first] == cur:
-                self.high[s] = max(self.high[s], h[first])
-                self.low[s] = min(self.low[s], lo[first])
-                self.close[s] = c[first]
-                self.volume[s] += vol[first]
-                self.spread_sum[s] += spread_sum[first]
-                self.weight[s] += weight[first]
-                first += 1
-                if first == b:
-                    continue
-            if cur != _NO_BUCKET:
-                closed.append(self._bar_of(s))
-            # Whole runs between the first and the last are complete bars on their own.
-            for r in range(first, b - 1):
-                w = weight[r]
-                closed.append((s, bucket[r], o[r], h[r], lo[r], c[r], vol[r],
-                               spread_sum[r] / w if w > 0 else 0.0))
-            last = b - 1
-            self.bucket[s] = bucket[last]
-            self.open[s] = o[last]
-            self.high[s] = h[last]
-            self.low[s] = lo[last]
-            self.close[s] = c[last]
-            self.volume[s] = vol[last]
-            self.spread_sum[s] = spread_sum[last]
-            self.weight[s] = weight[last]
-        return _sorted_bars(closed)
-
-    def _merge_one_run_per_symbol(self, sym: np.ndarray, bucket: np.ndarray, o: np.ndarray,
-                                  h: np.ndarray, lo: np.ndarray, c: np.ndarray, vol: np.ndarray,
-                                  spread_sum: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
-        """The usual case (one bucket per symbol in a batch), vectorised; None = not it."""
-        s = sym.astype(np.intp)
-        cur = self.bucket[s]
-        if np.any(bucket < cur):
-            return None  # late data: the general path drops and counts it
-        same = bucket == cur
-        if same.any():
-            m = s[same]
-            self.high[m] = np.maximum(self.high[m], h[same])
-            self.low[m] = np.minimum(self.low[m], lo[same])
-            self.close[m] = c[same]
-            self.volume[m] += vol[same]
-            self.spread_sum[m] += spread_sum[same]
-            self.weight[m] += weight[same]
-        newer = ~same
-        if not newer.any():
-            return np.empty(0, dtype=SYMBOL_BAR_DTYPE)
-        m = s[newer]
-        closing = m[self.bucket[m] != _NO_BUCKET]
-        out = self._bars_of(closing)
-        self.bucket[m] = bucket[newer]
-        self.open[m] = o[newer]
-        self.high[m] = h[newer]
-        self.low[m] = lo[newer]
-        self.close[m] = c[newer]
-        self.volume[m] = vol[newer]
-        self.spread_sum[m] = spread_sum[newer]
-        self.weight[m] = weight[newer]
+    def fold(self, sym: np.ndarray, bucket: np.ndarray, o: np.ndarray, h: np.ndarray,
+             lo: np.ndarray, c: np.ndarray, vol: np.ndarray, spread_sum: np.ndarray,
+             weight: np.ndarray) -> np.ndarray:
+        """Fold items (time-ordered per symbol) into the forming bars; return closed bars."""
+        n = len(sym)
+        if n == 0:
+            return _NO_BARS
+        if len(self._out[0]) < n:
+            self._out = [np.empty(2 * n, dtype=SYMBOL_BAR_DTYPE[name])
+                         for name in SYMBOL_BAR_DTYPE.names]
+        n_out, late = aggregate(sym, bucket, o, h, lo, c, vol, spread_sum, weight, _NO_BUCKET,
+                                self.bucket, self.open, self.high, self.low, self.close,
+                                self.volume, self.spread_sum, self.weight, *self._out)
+        if late:
+            self.late_items += int(late)
+        if n_out == 0:
+            return _NO_BARS
+        out = np.empty(n_out, dtype=SYMBOL_BAR_DTYPE)
+        for name, col in zip(SYMBOL_BAR_DTYPE.names, self._out, strict=True):
+            out[name] = col[:n_out]
+        if n_out > 1:
+            out = out[np.lexsort((out["symbol"], out["time"]))]
         return out
 
     def _bars_of(self, symbols: np.ndarray) -> np.ndarray:
@@ -174,6 +101,8 @@ class _BucketAggregator:
     def close_until(self, t_s: int) -> np.ndarray:
         """Close every forming bar whose bucket ended at or before ``t_s``."""
         due = np.flatnonzero((self.bucket != _NO_BUCKET) & (self.bucket + self.period_s <= t_s))
+        if len(due) == 0:
+            return _NO_BARS
         closed = self._bars_of(due)
         self.bucket[due] = _NO_BUCKET
         return closed
@@ -181,18 +110,11 @@ class _BucketAggregator:
     def forming(self, s: int) -> np.void | None:
         if self.bucket[s] == _NO_BUCKET:
             return None
-        row = np.array([self._bar_of(s)], dtype=SYMBOL_BAR_DTYPE)[0]
+        row = self._bars_of(np.array([s]))[0]
         out = np.zeros((), dtype=BAR_DTYPE)
         for name in BAR_DTYPE.names:
             out[name] = row[name]
         return out[()]
-
-
-def _sorted_bars(rows: list[tuple]) -> np.ndarray:
-    out = np.array(rows, dtype=SYMBOL_BAR_DTYPE) if rows else np.empty(0, SYMBOL_BAR_DTYPE)
-    if len(out) > 1:
-        out = out[np.lexsort((out["symbol"], out["time"]))]
-    return out
 
 
 def _first_flags(a: np.ndarray) -> np.ndarray:
@@ -201,17 +123,6 @@ def _first_flags(a: np.ndarray) -> np.ndarray:
         flags[0] = True
         np.not_equal(a[1:], a[:-1], out=flags[1:])
     return flags
-
-
-def _runs(sym: np.ndarray, bucket: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Order items by symbol (stable) and return (order, run start positions)."""
-    order = np.argsort(sym, kind="stable")
-    s = sym[order]
-    bk = bucket[order]
-    change = _first_flags(s)
-    if len(s) > 1:
-        change[1:] |= bk[1:] != bk[:-1]
-    return order, np.flatnonzero(change)
 
 
 class BarBuilder:
@@ -238,22 +149,10 @@ class BarBuilder:
         if len(ticks) == 0:
             return np.empty(0, dtype=SYMBOL_BAR_DTYPE)
         bucket = (ticks["time_msc"] // 1000) // self.period_s * self.period_s
-        order, starts = _runs(ticks["symbol"], bucket)
-        bid = ticks["bid"][order]
-        spread = (ticks["ask"] - ticks["bid"])[order]
-        ends = np.append(starts[1:], len(order))
-        counts = (ends - starts).astype(np.int64)
-        return self._agg.merge_runs(
-            ticks["symbol"][order][starts],
-            bucket[order][starts],
-            bid[starts],
-            np.maximum.reduceat(bid, starts),
-            np.minimum.reduceat(bid, starts),
-            bid[ends - 1],
-            counts,
-            np.add.reduceat(spread, starts),
-            counts.astype(np.float64),
-        )
+        bid = ticks["bid"]
+        return self._agg.fold(ticks["symbol"], bucket, bid, bid, bid, bid,
+                              np.ones(len(ticks), dtype=np.int64), ticks["ask"] - bid,
+                              np.ones(len(ticks)))
 
     def advance_clock(self, t_msc: int) -> np.ndarray:
         """Close every bar whose bucket has ended by ``t_msc``; return them."""
@@ -262,6 +161,9 @@ class BarBuilder:
     def forming(self, symbol_index: int) -> np.void | None:
         """The symbol's bar still being built (``BAR_DTYPE``), or None."""
         return self._agg.forming(symbol_index)
+
+    def forming_count(self) -> int:
+        return int(np.count_nonzero(self._agg.bucket != _NO_BUCKET))
 
 
 class BarResampler:
@@ -281,21 +183,10 @@ class BarResampler:
         if len(bars) == 0:
             return np.empty(0, dtype=SYMBOL_BAR_DTYPE)
         bucket = bars["time"] // self.period_s * self.period_s
-        order, starts = _runs(bars["symbol"], bucket)
-        b = bars[order]
-        ends = np.append(starts[1:], len(order))
-        weight = np.maximum(b["tick_volume"], 1).astype(np.float64)
-        return self._agg.merge_runs(
-            b["symbol"][starts],
-            bucket[order][starts],
-            b["open"][starts],
-            np.maximum.reduceat(b["high"], starts),
-            np.minimum.reduceat(b["low"], starts),
-            b["close"][ends - 1],
-            np.add.reduceat(b["tick_volume"], starts),
-            np.add.reduceat(b["spread"] * weight, starts),
-            np.add.reduceat(weight, starts),
-        )
+        weight = np.maximum(bars["tick_volume"], 1).astype(np.float64)
+        return self._agg.fold(bars["symbol"], bucket, bars["open"], bars["high"], bars["low"],
+                              bars["close"], bars["tick_volume"], bars["spread"] * weight,
+                              weight)
 
     def advance_clock(self, t_msc: int) -> np.ndarray:
         return self._agg.close_until(t_msc // 1000)

@@ -23,6 +23,10 @@ class Pacer(Protocol):
 
     def now_msc(self) -> int: ...
 
+    def seconds_until(self, t_msc: int) -> float: ...
+
+    def advance_to(self, t_msc: int) -> int: ...
+
     @property
     def paused(self) -> bool: ...
 
@@ -33,7 +37,11 @@ class Pacer(Protocol):
 def run_sync(engine: Engine, until_msc: int, *, step_ms: int = STEP_MS,
              on_step: Callable[[Engine], None] | None = None,
              should_stop: Callable[[], bool] | None = None) -> None:
-    """Step the engine minute by minute until ``until_msc`` (virtual clock)."""
+    """Step the engine minute by minute until ``until_msc`` (virtual clock).
+
+    Minutes in which nothing can happen (no tick due, no bar forming) are skipped; see
+    ``Engine.next_step_after``.
+    """
     t = (engine.now_msc // step_ms + 1) * step_ms
     while t <= until_msc:
         if should_stop is not None and should_stop():
@@ -41,7 +49,7 @@ def run_sync(engine: Engine, until_msc: int, *, step_ms: int = STEP_MS,
         engine.step(t)
         if on_step is not None:
             on_step(engine)
-        t += step_ms
+        t = engine.next_step_after(t, step_ms)
 
 
 class EngineWorker(threading.Thread):
@@ -75,13 +83,14 @@ class EngineWorker(threading.Thread):
             while not self._stop_event.is_set():
                 if self.until_msc is not None and t > self.until_msc:
                     break
-                target = self.pacer.now_msc()
-                if self.pacer.paused or t > target:
+                wait = self.pacer.seconds_until(t)
+                if wait > 0:
                     engine.step(engine.now_msc)  # commands still run while waiting
-                    self._stop_event.wait(self.poll_s)
+                    self._stop_event.wait(min(wait, self.poll_s))
                     continue
                 engine.step(t)
-                t += self.step_ms
+                self.pacer.advance_to(t)
+                t = engine.next_step_after(t, self.step_ms)
                 if self.pacer.is_max:
                     time.sleep(0)
         except BaseException as exc:

@@ -65,5 +65,9 @@ class MarketState:
         closed_m30 = concat_symbol_bars([m30_a, self._m30.advance_clock(t_msc)])
         return closed_m1, closed_m30
 
+    def quiet(self) -> bool:
+        """No M1 bar is forming: nothing can close before the next tick or M30 boundary."""
+        return self._m1.forming_count() == 0 and not self._pending_m1
+
     def mids(self) -> np.ndarray:
         return 0.5 * (self.bid + self.ask)

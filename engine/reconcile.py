@@ -28,6 +28,8 @@ from engine.journal_api import (
     ClusterState,
     ExitCode,
     OpenBasket,
+    OrderPurpose,
+    OrderRequest,
     OrderResult,
 )
 
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from engine.runner import Engine
 
 DEAL_ENTRY_IN = 0
+DEAL_REASON_EXPERT = 3
 DEAL_REASON_SO = 6
 
 
@@ -84,7 +87,7 @@ def reconcile(engine: Engine) -> ReconcileReport:
         report.adopted.append(basket_id)
         if len(open_legs) < len(planned):
             engine._pending_exit[cluster] = (
-                ExitCode.RISK, "incomplete basket at restart")
+                ExitCode.RISK, "incomplete basket at restart", OrderPurpose.EXIT)
             report.to_close.append(basket_id)
     for ticket, p in by_ticket.items():
         if ticket in claimed:
@@ -100,6 +103,11 @@ def _resolve_pending(engine: Engine, ob: OpenBasket, positions: list[Any],
                      report: ReconcileReport) -> None:
     pending = [o.request for o in ob.orders if o.result is None]
     for req in pending:
+        closing = int(req.raw.get("position", 0) or 0)
+        if closing:
+            engine.journal.record_result(_resolve_close(engine, req, closing, positions))
+            report.resolved_requests += 1
+            continue
         match = [p for p in positions if p.symbol == req.symbol and str(p.comment) == req.comment
                  and abs(float(p.volume) - req.volume) < 1e-9]
         if match:
@@ -112,6 +120,25 @@ def _resolve_pending(engine: Engine, ob: OpenBasket, positions: list[Any],
                                  "resolved at restart: no position found")
         engine.journal.record_result(result)
         report.resolved_requests += 1
+
+
+def _resolve_close(engine: Engine, req: OrderRequest, ticket: int,
+                   positions: list[Any]) -> OrderResult:
+    """A close request without result: filled exactly when its position is gone and the
+    history holds our expert's closing deal for it (the open position itself carries the
+    basket's comment too, so finding it means the close never reached the market)."""
+    if any(int(p.ticket) == ticket for p in positions):
+        return OrderResult(req.request_id, engine.now(), 0, 0, 0, 0.0, 0.0,
+                           "resolved at restart: position still open")
+    outs = [d for d in (engine.terminal.history_deals_get(position=ticket) or ())
+            if int(d.entry) != DEAL_ENTRY_IN and int(d.magic) == req.magic
+            and int(getattr(d, "reason", DEAL_REASON_EXPERT)) == DEAL_REASON_EXPERT]
+    if not outs:
+        return OrderResult(req.request_id, engine.now(), 0, 0, 0, 0.0, 0.0,
+                           "resolved at restart: position closed outside the engine")
+    d = outs[-1]
+    return OrderResult(req.request_id, engine.now(), 10009, int(d.ticket), int(d.order),
+                       float(d.volume), float(d.price), "resolved at restart: position closed")
 
 
 def _leg_tickets(engine: Engine, ob: OpenBasket, positions: list[Any]) -> dict[str, int]:

@@ -292,6 +292,24 @@ class Engine:
             self._on_m1_close()
         self._maybe_snapshot()
 
+    def next_step_after(self, t_msc: int, step_ms: int) -> int:
+        """When the next step has anything to do (a fast loop may jump there directly).
+
+        Bars exist only where ticks are, so while no bar is forming, no exit is pending and
+        no command waits, the minutes up to the next tick (or the next M30 boundary, where
+        the clock closes M30 bars) change nothing; over a weekend the loop then steps every
+        half hour instead of every minute.
+        """
+        nxt = t_msc + step_ms
+        next_time = getattr(self.driver, "next_time", None)
+        if next_time is None or self._pending_exit or not self._commands.empty() or \
+                not self.market.quiet():
+            return nxt
+        tick = next_time()
+        boundary = (t_msc // M30_MS + 1) * M30_MS
+        first = boundary if tick is None else -(-int(tick) // step_ms) * step_ms
+        return max(nxt, min(first, boundary))
+
     def _on_cluster_bar(self, sig: ClusterSignal, bar_s: int, point: TdiPoint) -> None:
         name = sig.spec.name
         bar_time = utc(bar_s * 1000)

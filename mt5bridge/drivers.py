@@ -43,6 +43,10 @@ class SimDriver:
     def now_msc(self) -> int:
         return int(self.sim.sim_now_msc())
 
+    def next_time(self) -> int | None:
+        """Time of the next tick the market will deliver (None: the feed is exhausted)."""
+        return self.sim.sim_feed.next_time()
+
     def step_to(self, t_msc: int) -> np.ndarray:
         self.sim.sim_advance_to(int(t_msc))
         ticks = self.sim.sim_last_ticks()
