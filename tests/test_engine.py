@@ -424,3 +424,39 @@ def test_worker_thread_runs_the_engine_and_takes_commands_from_another_thread(tm
     assert not worker.is_alive() and worker.error is None
     assert answers[0].ok and answers[0].command == "PauseCluster"
     assert e.now_msc == e.now_msc // 60_000 * 60_000 and e.stats.refusals is not None
+
+
+@pytest.mark.parametrize(
+    ("risk", "code"),
+    [
+        ({"max_lots_per_leg": 0.01}, "MAX_LOTS"),  # trade level
+        ({"max_open_risk": 0.004}, "OPEN_RISK_CAP"),  # portfolio: room for one basket (0.003)
+        ({"max_currency_exposure": 0.2}, "CURRENCY_CAP"),  # portfolio: per-currency net exposure
+        ({"margin_level_floor": 1e9}, "MARGIN_FLOOR"),  # portfolio: once a position exists
+    ],
+    ids=["trade-max-lots", "open-risk-cap", "currency-cap", "margin-floor"],
+)
+def test_each_risk_limit_refuses_entries_through_the_engine(tmp_path, risk, code):
+    e = session(tmp_path, config(risk=risk)).engine
+    run_sync(e, e.now_msc + 10 * DAY_MS)
+    reasons = [r.split(":")[0] for (r,) in rows(tmp_path, "select reason from refusals")]
+    assert code in reasons
+
+
+def test_cooldown_after_a_hard_stop(tmp_path):
+    e = session(tmp_path).engine
+    cluster = first_basket(e)
+    e.baskets[cluster].risk_budget = 1.0  # the next M1 check stops it out (HS)
+    assert close_first_basket(e).exit_code == "HS"
+    views = {v.name: v for v in e.snapshot(refresh=True).clusters}
+    assert "cooldown" in views[cluster].reason.lower() or \
+        e.risk.snapshot(e.now()).clusters[cluster].cooldown_until is not None
+
+
+def test_cluster_daily_loss_puts_it_close_only(tmp_path):
+    # a cluster daily loss limit of $5 (0.005% of equity): the first losing basket trips it
+    e = session(tmp_path, config(risk={"cluster_daily_loss": 0.00005})).engine
+    run_sync(e, e.now_msc + 10 * DAY_MS)
+    states = rows(tmp_path, "select cluster, state, reason from cluster_states")
+    assert any(state == "CLOSE_ONLY" and "daily" in reason.lower()
+               for _c, state, reason in states)
