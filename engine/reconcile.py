@@ -195,9 +195,13 @@ def _rebuild(engine: Engine, ob: OpenBasket, tickets: dict[str, int],
 def _close_from_history(engine: Engine, basket: Basket, report: ReconcileReport) -> None:
     pnl = sum(leg.realised for leg in basket.legs)
     costs = sum(leg.commission + leg.swap for leg in basket.legs)
-    stopped_out = any(getattr(leg, "reason", 0) == DEAL_REASON_SO for leg in basket.legs)
-    code = ExitCode.RISK if stopped_out else ExitCode.MANUAL
+    if not basket.legs:
+        # The process stopped between journaling the basket and filling its first leg.
+        code, detail = ExitCode.RISK, "entry interrupted before any leg filled"
+    else:
+        stopped_out = any(getattr(leg, "reason", 0) == DEAL_REASON_SO for leg in basket.legs)
+        code = ExitCode.RISK if stopped_out else ExitCode.MANUAL
+        detail = "closed outside the engine; booked from deal history at restart"
     engine.journal.close_basket(BasketClose(basket.basket_id, engine.now(), math.nan, code,
-                                            pnl, costs, "closed outside the engine; "
-                                            "booked from deal history at restart"))
+                                            pnl, costs, detail))
     report.closed.append(basket.basket_id)

@@ -486,8 +486,11 @@ class Engine:
               warnings: tuple[str, ...]) -> str | None:
         name = sig.spec.name
         minute = self.now_msc // 60_000
-        self._basket_seq[(name, minute)] += 1
-        basket_id = make_basket_id(name, self.now(), self._basket_seq[(name, minute)])
+        while True:  # the journal, not memory, decides: a restart may reuse the minute
+            self._basket_seq[(name, minute)] += 1
+            basket_id = make_basket_id(name, self.now(), self._basket_seq[(name, minute)])
+            if self.journal.basket(basket_id) is None:
+                break
         planned = tuple(PlannedLeg(s, OrderSide.BUY if v > 0 else OrderSide.SELL, abs(v))
                         for s, v in lots.items())
         self.journal.open_basket(BasketOpen(basket_id, self.run_id, name, direction, self.now(),
