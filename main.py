@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "storage.import_cli",
     "storage.data_cli",
     "storage.run_cli",
+    "storage.backtest_cli",
     "mt5bridge.remote",
 )
 

@@ -65,3 +65,60 @@ def aggregate(sym: np.ndarray, bucket: np.ndarray, o: np.ndarray, h: np.ndarray,
         st_ssum[s] = ssum[i]
         st_weight[s] = weight[i]
     return n_out, late
+
+
+@njit(cache=True, nogil=True)
+def fold_ticks(sym: np.ndarray, time_msc: np.ndarray, bid: np.ndarray, ask: np.ndarray,
+               period_s: int, no_bucket: int, q_bid: np.ndarray, q_ask: np.ndarray,
+               q_time: np.ndarray,
+               st_bucket: np.ndarray, st_open: np.ndarray, st_high: np.ndarray,
+               st_low: np.ndarray, st_close: np.ndarray, st_volume: np.ndarray,
+               st_ssum: np.ndarray, st_weight: np.ndarray,
+               out_sym: np.ndarray, out_time: np.ndarray, out_open: np.ndarray,
+               out_high: np.ndarray, out_low: np.ndarray, out_close: np.ndarray,
+               out_volume: np.ndarray, out_spread: np.ndarray) -> tuple:
+    """Ticks -> last quotes and bars of one period, in one pass (see ``aggregate``)."""
+    n_out = 0
+    late = 0
+    for i in range(sym.shape[0]):
+        s = sym[i]
+        px = bid[i]
+        spread = ask[i] - px
+        q_bid[s] = px
+        q_ask[s] = ask[i]
+        q_time[s] = time_msc[i]
+        b = (time_msc[i] // 1000) // period_s * period_s
+        cur = st_bucket[s]
+        if b < cur:
+            late += 1
+            continue
+        if b == cur:
+            if px > st_high[s]:
+                st_high[s] = px
+            if px < st_low[s]:
+                st_low[s] = px
+            st_close[s] = px
+            st_volume[s] += 1
+            st_ssum[s] += spread
+            st_weight[s] += 1.0
+            continue
+        if cur != no_bucket:
+            out_sym[n_out] = s
+            out_time[n_out] = cur
+            out_open[n_out] = st_open[s]
+            out_high[n_out] = st_high[s]
+            out_low[n_out] = st_low[s]
+            out_close[n_out] = st_close[s]
+            out_volume[n_out] = st_volume[s]
+            w = st_weight[s]
+            out_spread[n_out] = st_ssum[s] / w if w > 0 else 0.0
+            n_out += 1
+        st_bucket[s] = b
+        st_open[s] = px
+        st_high[s] = px
+        st_low[s] = px
+        st_close[s] = px
+        st_volume[s] = 1
+        st_ssum[s] = spread
+        st_weight[s] = 1.0
+    return n_out, late

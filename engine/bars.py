@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from engine._bar_kernels import aggregate
+from engine._bar_kernels import aggregate, fold_ticks
 from engine.errors import DataError
 from engine.ticks import BAR_DTYPE, SYMBOL_BAR_DTYPE, TICK_DTYPE
 
@@ -68,6 +68,30 @@ class _BucketAggregator:
         n_out, late = aggregate(sym, bucket, o, h, lo, c, vol, spread_sum, weight, _NO_BUCKET,
                                 self.bucket, self.open, self.high, self.low, self.close,
                                 self.volume, self.spread_sum, self.weight, *self._out)
+        if late:
+            self.late_items += int(late)
+        if n_out == 0:
+            return _NO_BARS
+        out = np.empty(n_out, dtype=SYMBOL_BAR_DTYPE)
+        for name, col in zip(SYMBOL_BAR_DTYPE.names, self._out, strict=True):
+            out[name] = col[:n_out]
+        if n_out > 1:
+            out = out[np.lexsort((out["symbol"], out["time"]))]
+        return out
+
+    def fold_ticks(self, ticks: np.ndarray, q_bid: np.ndarray, q_ask: np.ndarray,
+                   q_time: np.ndarray) -> np.ndarray:
+        """Ticks into the forming bars, updating last quotes on the way; closed bars."""
+        n = len(ticks)
+        if n == 0:
+            return _NO_BARS
+        if len(self._out[0]) < n:
+            self._out = [np.empty(2 * n, dtype=SYMBOL_BAR_DTYPE[name])
+                         for name in SYMBOL_BAR_DTYPE.names]
+        n_out, late = fold_ticks(ticks["symbol"], ticks["time_msc"], ticks["bid"], ticks["ask"],
+                                 self.period_s, _NO_BUCKET, q_bid, q_ask, q_time, self.bucket,
+                                 self.open, self.high, self.low, self.close, self.volume,
+                                 self.spread_sum, self.weight, *self._out)
         if late:
             self.late_items += int(late)
         if n_out == 0:
@@ -148,11 +172,14 @@ class BarBuilder:
             raise TypeError(f"expected TICK_DTYPE ticks, got {ticks.dtype}")
         if len(ticks) == 0:
             return np.empty(0, dtype=SYMBOL_BAR_DTYPE)
-        bucket = (ticks["time_msc"] // 1000) // self.period_s * self.period_s
-        bid = ticks["bid"]
-        return self._agg.fold(ticks["symbol"], bucket, bid, bid, bid, bid,
-                              np.ones(len(ticks), dtype=np.int64), ticks["ask"] - bid,
-                              np.ones(len(ticks)))
+        n = len(self.symbols)
+        scratch = (np.empty(n), np.empty(n), np.empty(n, dtype=np.int64))
+        return self._agg.fold_ticks(ticks, *scratch)
+
+    def add_ticks_and_quotes(self, ticks: np.ndarray, bid: np.ndarray, ask: np.ndarray,
+                             time_msc: np.ndarray) -> np.ndarray:
+        """``add_ticks`` that also leaves each symbol's last quote in the given arrays."""
+        return self._agg.fold_ticks(ticks, bid, ask, time_msc)
 
     def advance_clock(self, t_msc: int) -> np.ndarray:
         """Close every bar whose bucket has ended by ``t_msc``; return them."""

@@ -1,9 +1,12 @@
-"""The engine's view of the market: last quotes and M1/M30 bars per symbol.
+"""The engine's view of the market: last quotes, M30 bars, and which minutes closed.
 
 Bars are built by the engine itself from the ticks of each step (clock buckets, see
 ``engine.bars``) rather than polled from the terminal: polling rates every step costs far
 more than aggregating the ticks, and building them here keeps replay, backtest and live on
-the same bars.
+the same bars.  M30 bars are aggregated straight from the ticks (identical to aggregating
+M1 bars: first, max, min, last, count, and the tick-weighted mean spread).  Of the M1
+timeframe the engine only needs to know *when* a minute with ticks has ended (the fast
+exits are checked then, at the current quotes), so it keeps a flag, not bars.
 """
 
 from __future__ import annotations
@@ -12,8 +15,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from engine.bars import M1, M30, BarBuilder, BarResampler, concat_symbol_bars
+from engine.bars import M1, M30, BarBuilder
 from engine.ticks import SYMBOL_BAR_DTYPE
+
+M1_MS = M1 * 1000
+M30_MS = M30 * 1000
+_NONE = np.empty(0, dtype=SYMBOL_BAR_DTYPE)
 
 
 class MarketState:
@@ -24,9 +31,11 @@ class MarketState:
         self.bid = np.full(n, np.nan)
         self.ask = np.full(n, np.nan)
         self.last_tick_msc = np.zeros(n, dtype=np.int64)
-        self._m1 = BarBuilder(self.symbols, M1)
-        self._m30 = BarResampler(self.symbols, M30)
-        self._pending_m1: list[np.ndarray] = []
+        self._m30 = BarBuilder(self.symbols, M30)
+        self._closed: list[np.ndarray] = []
+        #: Oldest and newest minute (bucket start, ms) holding ticks not yet reported closed.
+        self._oldest_minute: int | None = None
+        self._newest_minute: int | None = None
 
     def seed_quote(self, symbol: str, bid: float, ask: float, time_msc: int) -> None:
         i = self.index[symbol]
@@ -35,39 +44,45 @@ class MarketState:
     def seed_m1(self, bars: np.ndarray) -> None:
         """Closed M1 bars of the M30 bucket in progress at start (``SYMBOL_BAR_DTYPE``)."""
         if len(bars):
-            self._m30.add_bars(bars)
+            weight = np.maximum(bars["tick_volume"], 1).astype(np.float64)
+            closed = self._m30._agg.fold(
+                bars["symbol"], bars["time"] // M30 * M30, bars["open"], bars["high"],
+                bars["low"], bars["close"], bars["tick_volume"], bars["spread"] * weight, weight)
+            if len(closed):
+                self._closed.append(closed)
 
     def on_ticks(self, ticks: np.ndarray) -> None:
         if len(ticks) == 0:
             return
-        sym = ticks["symbol"]
-        # last quote per symbol: the last occurrence in time order
-        order = np.arange(len(ticks))
-        last = np.full(len(self.symbols), -1)
-        np.maximum.at(last, sym, order)
-        hit = last >= 0
-        rows = ticks[last[hit]]
-        self.bid[hit] = rows["bid"]
-        self.ask[hit] = rows["ask"]
-        self.last_tick_msc[hit] = rows["time_msc"]
-        closed = self._m1.add_ticks(ticks)
+        if self._oldest_minute is None:
+            self._oldest_minute = int(ticks["time_msc"][0]) // M1_MS * M1_MS
+        self._newest_minute = int(ticks["time_msc"][-1]) // M1_MS * M1_MS
+        closed = self._m30.add_ticks_and_quotes(ticks, self.bid, self.ask, self.last_tick_msc)
         if len(closed):
-            self._pending_m1.append(closed)
+            self._closed.append(closed)
 
-    def advance_clock(self, t_msc: int) -> tuple[np.ndarray, np.ndarray]:
-        """Close every bar that ended by ``t_msc``: (closed M1 bars, closed M30 bars)."""
-        closed_m1 = concat_symbol_bars([*self._pending_m1, self._m1.advance_clock(t_msc)])
-        self._pending_m1 = []
-        if len(closed_m1):
-            m30_a = self._m30.add_bars(closed_m1)
-        else:
-            m30_a = np.empty(0, dtype=SYMBOL_BAR_DTYPE)
-        closed_m30 = concat_symbol_bars([m30_a, self._m30.advance_clock(t_msc)])
-        return closed_m1, closed_m30
+    def advance_clock(self, t_msc: int) -> tuple[bool, np.ndarray]:
+        """Close what ended by ``t_msc``: (a minute with ticks ended, closed M30 bars)."""
+        minute_closed = self._oldest_minute is not None and self._oldest_minute + M1_MS <= t_msc
+        if minute_closed:
+            newest = self._newest_minute
+            self._oldest_minute = newest if newest is not None and newest + M1_MS > t_msc \
+                else None
+        if t_msc % M30_MS == 0 or self._closed:
+            parts = [*self._closed, self._m30.advance_clock(t_msc)]
+            self._closed = []
+            parts = [p for p in parts if len(p)]
+            if not parts:
+                return minute_closed, _NONE
+            closed = parts[0] if len(parts) == 1 else np.concatenate(parts)
+            if len(parts) > 1:
+                closed = closed[np.lexsort((closed["symbol"], closed["time"]))]
+            return minute_closed, closed
+        return minute_closed, _NONE
 
     def quiet(self) -> bool:
-        """No M1 bar is forming: nothing can close before the next tick or M30 boundary."""
-        return self._m1.forming_count() == 0 and not self._pending_m1
+        """No minute with ticks is waiting to end and no M30 bar closed unseen."""
+        return self._oldest_minute is None and not self._closed
 
     def mids(self) -> np.ndarray:
         return 0.5 * (self.bid + self.ask)

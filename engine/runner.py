@@ -279,7 +279,7 @@ class Engine:
         ticks = self.driver.step_to(t_msc)
         self.now_msc = max(self.now_msc, int(t_msc))
         self.market.on_ticks(ticks)
-        closed_m1, closed_m30 = self.market.advance_clock(self.now_msc)
+        minute_closed, closed_m30 = self.market.advance_clock(self.now_msc)
         self._check_connection()
         if len(closed_m30):
             for action in self.risk.on_clock(self.now()):
@@ -288,7 +288,7 @@ class Engine:
             for sig in self.signals.values():
                 for bar_s, point in sig.on_m30(closed_m30, now_s):
                     self._on_cluster_bar(sig, bar_s, point)
-        if len(closed_m1) or self._pending_exit:
+        if minute_closed or self._pending_exit:
             self._on_m1_close()
         self._maybe_snapshot()
 
