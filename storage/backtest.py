@@ -35,8 +35,16 @@ from engine.news_api import EventCalendar
 from storage.session import Session, sim_session
 
 DAY_MS = 86_400_000
-#: History the engine needs before the first traded bar (TDI warm-up and ATR), in days.
+#: Most warm-up a backtest reads before its first traded bar, in calendar days.
 WARMUP_DAYS = 35
+
+
+def warmup_days(config: EngineConfig) -> int:
+    """Calendar days of history that give every cluster a valid TDI and ATR at the start:
+    the bars the slowest cluster needs, at 48 M30 bars a trading day and 5 trading days a
+    week, plus a few days for holidays."""
+    bars = max(c.tdi.warmup_bars + c.stops.atr_bars + 2 for c in config.clusters)
+    return min(WARMUP_DAYS, math.ceil(bars / 48 * 7 / 5) + 4)
 
 
 @dataclass(frozen=True)
@@ -46,7 +54,7 @@ class BacktestSpec:
     - ``tick_mode``: "ohlc" replays M1 bars as four ticks each (MT5's "1 minute OHLC");
       "real" replays recorded ticks where there are any (bars elsewhere);
     - ``start``/``end``: the traded period (UTC); the data before ``start`` is the warm-up.
-      Without ``start``, trading begins ``WARMUP_DAYS`` after the first data.
+      Without ``start``, trading begins ``warmup_days(config)`` after the first data.
     """
 
     config: EngineConfig
@@ -90,9 +98,13 @@ def _utc(ms: int) -> datetime:
 
 
 def _fit(config: EngineConfig, symbols: set[str]) -> EngineConfig:
+    """The clusters the data can feed; none is an error naming what is missing."""
     fitting = [c.name for c in config.clusters if set(c.symbols) <= symbols]
     if not fitting:
-        raise UserError(f"no configured cluster can trade these symbols: {sorted(symbols)}")
+        lacking = "; ".join(f"{c.name} needs {', '.join(sorted(set(c.symbols) - symbols))}"
+                            for c in config.clusters)
+        raise UserError(f"no configured cluster can trade these symbols: {sorted(symbols)} "
+                        f"(no data: {lacking})")
     return config.with_clusters(fitting)
 
 
@@ -104,7 +116,8 @@ def _feed_for(spec: BacktestSpec, work: Path) -> tuple[Any, dict[str, dict[str, 
 
     start_ms = _ms(spec.start) if spec.start else None
     end_ms = _ms(spec.end) if spec.end else None
-    rconfig = ReplayConfig(warmup_days=WARMUP_DAYS, prefer="ticks" if spec.tick_mode == "real"
+    warm = warmup_days(spec.config)
+    rconfig = ReplayConfig(warmup_days=warm, prefer="ticks" if spec.tick_mode == "real"
                            else "bars_m1")
     if spec.source == "store":
         assert spec.store is not None
@@ -125,7 +138,7 @@ def _feed_for(spec: BacktestSpec, work: Path) -> tuple[Any, dict[str, dict[str, 
             if not bars:
                 raise UserError("--tick-mode ohlc needs M1 bar files; these hold ticks only "
                                 "(use --tick-mode real)")
-            return _files_feed(spec, bars, rconfig, start_ms, end_ms)
+            return _files_feed(spec, bars, rconfig, start_ms, end_ms, warm)
         store = MarketDataStore(work / "store")
         for f in files:
             summary = import_file(f, store)
@@ -142,13 +155,14 @@ def _feed_for(spec: BacktestSpec, work: Path) -> tuple[Any, dict[str, dict[str, 
                 "rows": None, "source": str(spec.store or ", ".join(map(str, spec.paths)))}
     if not ranges:
         raise UserError("the data holds no ticks and no bars")
-    start_ms, end_ms = _period(ranges, start_ms, end_ms)
+    _fit(spec.config, {key.split()[0] for key in ranges})
+    start_ms, end_ms = _period(ranges, start_ms, end_ms, warm)
     feed = ReplayFeed.from_store(store, start_msc=start_ms, end_msc=end_ms, config=rconfig)
     return feed, ranges
 
 
 def _files_feed(spec: BacktestSpec, files: list[Path], rconfig: Any, start_ms: int | None,
-                end_ms: int | None) -> tuple[Any, dict[str, dict[str, Any]]]:
+                end_ms: int | None, warm: int) -> tuple[Any, dict[str, dict[str, Any]]]:
     """Replay M1 bar files directly; the period defaults to the data after the warm-up."""
     from storage.histdata import histdata_symbol
     from storage.replay import ReplayFeed
@@ -167,7 +181,9 @@ def _files_feed(spec: BacktestSpec, files: list[Path], rconfig: Any, start_ms: i
         ranges[key] = {"first": first, "last": last,
                        "rows": rows + (prev["rows"] if prev else 0), "source": str(f)}
     if ranges:
-        start_ms, end_ms = _period(ranges, start_ms, end_ms)
+        _fit(spec.config, {key.split()[0] for key in ranges})
+        _fit(spec.config, {key.split()[0] for key in ranges})
+    start_ms, end_ms = _period(ranges, start_ms, end_ms, warm)
     feed = ReplayFeed.from_files(files, start_msc=start_ms, end_msc=end_ms, config=rconfig)
     if not ranges:
         ranges = {s: {"first": None, "last": None, "rows": None, "source": "files"}
@@ -201,11 +217,11 @@ def _histdata_span(path: Path) -> tuple[datetime, datetime, int]:
 
 
 def _period(ranges: dict[str, dict[str, Any]], start_ms: int | None,
-            end_ms: int | None) -> tuple[int, int]:
+            end_ms: int | None, warm: int) -> tuple[int, int]:
     firsts = [pd.Timestamp(r["first"]) for r in ranges.values() if r["first"]]
     lasts = [pd.Timestamp(r["last"]) for r in ranges.values() if r["last"]]
     if start_ms is None:
-        start_ms = _ms(max(firsts).to_pydatetime()) + WARMUP_DAYS * DAY_MS
+        start_ms = _ms(max(firsts).to_pydatetime()) + warm * DAY_MS
         start_ms = start_ms // DAY_MS * DAY_MS
     data_end = _ms(min(lasts).to_pydatetime()) + 60_000
     if start_ms < _ms(max(firsts).to_pydatetime()):

@@ -47,6 +47,98 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "(an imported calendar database or files to import); default: none")
     p.set_defaults(func=run)
 
+    w = subparsers.add_parser(
+        "walkforward", help="choose parameters in-sample from a grid, report out-of-sample",
+        description="Backtest every grid configuration on the in-sample span, keep for each "
+        "cluster the one with the best in-sample Sharpe, freeze it and run the out-of-sample "
+        "span; the report's DSR accounts for the configurations tried.")
+    _add_data_args(w)
+    w.add_argument("--is", dest="in_sample", required=True, metavar="FROM:TO",
+                   help="in-sample span (UTC dates, TO inclusive)")
+    w.add_argument("--oos", dest="out_of_sample", required=True, metavar="FROM:TO",
+                   help="out-of-sample span (UTC dates, TO inclusive)")
+    w.add_argument("--grid", type=Path, required=True, help="grid file (TOML lists)")
+    w.add_argument("--report", type=Path, required=True, help="directory for the report")
+    w.add_argument("--min-baskets", type=int, default=5,
+                   help="in-sample baskets a cluster needs for a configuration to count")
+    w.set_defaults(func=run_walkforward, calendar=None)
+
+    r = subparsers.add_parser(
+        "replay", help="replay recorded data through the engine at a chosen speed",
+        description="The engine on a replay of recorded ticks or M1 bars, at --speed "
+        "(virtual seconds per second, or max), printing a line per day.")
+    r.add_argument("files", nargs="*", type=Path, metavar="FILE")
+    r.add_argument("--store", type=Path, help="a market-data store directory")
+    r.add_argument("--speed", default="max", help="virtual seconds per second, or 'max'")
+    r.add_argument("--headless", action="store_true", help="no window (the default here)")
+    r.add_argument("--config", type=Path, help="engine configuration (TOML)")
+    r.add_argument("--clusters", help="comma-separated cluster names (default: all that fit)")
+    r.add_argument("--from", dest="date_from", help="first day (UTC)")
+    r.add_argument("--to", dest="date_to", help="last day, inclusive (UTC)")
+    r.add_argument("--journal", type=Path, help="journal file (default: the data directory)")
+    r.set_defaults(func=run_replay)
+
+
+def _span(text: str, flag: str) -> tuple[datetime, datetime]:
+    if ":" not in text:
+        raise UserError(f"{flag}: expected FROM:TO, got {text!r}")
+    a, b = text.split(":", 1)
+    start, end = parse_date(a, flag), parse_date(b, flag) + timedelta(days=1)
+    if start >= end:
+        raise UserError(f"{flag}: {a} is after {b}")
+    return start, end
+
+
+def run_walkforward(args: argparse.Namespace) -> int:
+    from storage.walkforward import load_grid, walk_forward, write_walkforward
+
+    base = spec_from_args(args)
+    grid = load_grid(args.grid)
+    is_span = _span(args.in_sample, "--is")
+    oos_span = _span(args.out_of_sample, "--oos")
+    result = walk_forward(base, grid, is_span, oos_span, min_baskets=args.min_baskets,
+                          progress=lambda text: print(text, flush=True))
+    files = write_walkforward(result, args.report)
+    oos = result.out_of_sample
+    m = oos.metrics.to_dict() if oos.metrics else {}
+    print(f"{len(grid)} configurations tried; out-of-sample "
+          f"{args.out_of_sample}:")
+    print(f"{'cluster':<14} {'tau_f':>5} {'tau_s':>5} {'tau_q':>5} {'E':>5} {'X':>5} "
+          f"{'baskets':>7} {'P&L':>10} {'Sharpe':>7}")
+    for name, params in result.chosen.items():
+        spec = next(c for c in base.config.clusters if c.name == name)
+        c = m.get("clusters", {}).get(name, {})
+        b = c.get("baskets", {}) if isinstance(c, dict) else {}
+        print(f"{name:<14} {params.get('tau_f', spec.tdi.tau_f):>5} "
+              f"{params.get('tau_s', spec.tdi.tau_s):>5} {params.get('tau_q', spec.tdi.tau_q):>5} "
+              f"{params.get('entry', spec.entry):>5} {params.get('exit', spec.exit_band):>5} "
+              f"{b.get('baskets', 0) if isinstance(b, dict) else 0:>7} "
+              f"{_money(c.get('pnl'))} {_num(c.get('sharpe')):>7}")
+    ret, sig = m.get("returns", {}), m.get("significance", {})
+    print(f"portfolio: return {_pct(ret.get('total_return'))}, Sharpe {_num(ret.get('sharpe'))}, "
+          f"max drawdown {_pct(ret.get('max_drawdown'))}, DSR "
+          f"{_num(sig.get('deflated_sharpe_ratio'))} (N={len(grid)})")
+    print(f"report: {', '.join(str(f) for f in files)}")
+    return 0 if oos.complete else 1
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    from storage.run_cli import run as run_engine
+
+    if not args.files and not args.store:
+        raise UserError("give files to replay or --store DIR")
+    ns = argparse.Namespace(demo=False, live=False, replay=[str(f) for f in args.files],
+                            store=args.store, speed=args.speed, until=None, days=None,
+                            config=args.config, clusters=args.clusters, journal=args.journal,
+                            seed=0, start=args.date_from, server_offset=None)
+    if args.date_to:
+        ns.until = (parse_date(args.date_to, "--to") + timedelta(days=1)).strftime("%Y-%m-%d")
+    return run_engine(ns)
+
+
+def _money(x: object) -> str:
+    return f"{x:>+10,.2f}" if isinstance(x, float) else f"{'n/a':>10}"
+
 
 def spec_from_args(args: argparse.Namespace) -> BacktestSpec:
     config = load_engine_config(args.config)

@@ -83,21 +83,31 @@ def build_session(args: argparse.Namespace) -> Session:
         if args.clusters:
             config = config.with_clusters(args.clusters.split(","))
         return live_session(config, LiveConfig(), journal_path=args.journal)
-    return replay_session(config, args.replay, args.clusters, args.journal, args.server_offset)
+    start = parse_date(args.start, "--start") if getattr(args, "start", None) else None
+    return replay_session(config, args.replay or [], args.clusters, args.journal,
+                          args.server_offset, store=getattr(args, "store", None),
+                          start_msc=int(start.timestamp() * 1000) if start else None)
 
 
 def replay_session(config: EngineConfig, files: list[str], clusters: str | None,
                    journal: Path | None, server_offset: str | None,
-                   mode: RunMode = RunMode.REPLAY) -> Session:
+                   mode: RunMode = RunMode.REPLAY, store: Path | None = None,
+                   start_msc: int | None = None, end_msc: int | None = None) -> Session:
     from mt5bridge.sim import SimConfig, SimTerminal
     from storage.importers import parse_server_time
     from storage.replay import ReplayFeed
 
-    missing = [f for f in files if not Path(f).exists()]
-    if missing:
-        raise UserError(f"no such file: {missing[0]}")
-    tz = parse_server_time(server_offset) if server_offset else None
-    feed = ReplayFeed.from_files([Path(f) for f in files], server_time=tz)
+    if store is not None:
+        if not Path(store).is_dir():
+            raise UserError(f"--store: no such directory: {store}")
+        feed = ReplayFeed.from_store(store, start_msc=start_msc, end_msc=end_msc)
+    else:
+        missing = [f for f in files if not Path(f).exists()]
+        if missing:
+            raise UserError(f"no such file: {missing[0]}")
+        tz = parse_server_time(server_offset) if server_offset else None
+        feed = ReplayFeed.from_files([Path(f) for f in files], start_msc=start_msc,
+                                     end_msc=end_msc, server_time=tz)
     config = _fit_clusters(config, set(feed.symbols), clusters)
     sim = SimTerminal(feed=feed, config=SimConfig())
     sim.initialize()
@@ -124,8 +134,8 @@ def run(args: argparse.Namespace) -> int:
             end_ms = start_ms + int(args.days * 86_400_000)
         elif session.sim is not None and session.sim.sim_feed.end_msc is not None:
             end_ms = int(session.sim.sim_feed.end_msc)
-        elif args.live:
-            end_ms = 2**62
+        elif args.live or not args.demo:
+            end_ms = 2**62  # live: until stopped; replay: until the data runs out
         else:
             end_ms = start_ms + 86_400_000
         if end_ms <= start_ms:
@@ -148,7 +158,8 @@ def run(args: argparse.Namespace) -> int:
                 if delay > 0:
                     time.sleep(delay)
 
-        run_sync(engine, end_ms, on_step=on_step)
+        feed_done = _exhausted(engine) if not args.live else None
+        run_sync(engine, end_ms, on_step=on_step, should_stop=feed_done)
         engine.stop("end of run")
         _print_summary(engine)
         return 0
@@ -158,6 +169,14 @@ def run(args: argparse.Namespace) -> int:
         return 130
     finally:
         session.close()
+
+
+def _exhausted(engine: Engine):
+    """True once a replay's data has run out and every bar it fed has closed."""
+    next_time = getattr(engine.driver, "next_time", None)
+    if next_time is None:
+        return None
+    return lambda: next_time() is None and engine.market.quiet()
 
 
 def _print_summary(engine: Engine) -> None:

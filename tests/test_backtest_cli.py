@@ -1,0 +1,126 @@
+"""``main.py backtest``, ``walkforward`` and ``replay`` on real data slices and the synthetic
+market: complete reports, honest failures."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from conftest import TEST_DATA
+
+from main import main
+
+#: Short windows so that three weeks of real M1 data warm up in a few days.
+SMALL = """
+[defaults]
+tau_f = 4
+tau_s = 24
+tau_q = 96
+atr_bars = 14
+
+[[cluster]]
+name = "USD_MAJORS"
+symbols = ["EURUSD", "GBPUSD", "AUDUSD", "USDCHF"]
+magic = 710001
+
+[[cluster]]
+name = "GOLD_HAVENS"
+symbols = ["XAUUSD", "EURUSD", "USDCHF", "USDJPY"]
+magic = 710003
+"""
+
+
+@pytest.fixture
+def small_config(tmp_path):
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL)
+    return path
+
+
+def test_backtest_on_real_m1_slices_writes_a_complete_report(tmp_path, small_config, capsys):
+    report = tmp_path / "report"
+    code = main(["backtest", "--data", str(TEST_DATA / "histdata"), "--config", str(small_config),
+                 "--report", str(report)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    names = sorted(p.name for p in report.iterdir())
+    assert {"metrics.json", "trades.csv", "equity.csv", "report.html"} <= set(names)
+    metrics = json.loads((report / "metrics.json").read_text())
+    assert metrics["complete"] is True
+    assert metrics["returns"]["sharpe_basis"]
+    trades = list(csv.DictReader((report / "trades.csv").open()))
+    assert len(trades) == metrics["baskets"]["baskets"] > 0
+    assert set(trades[0]) >= {"cluster", "direction", "entry_time", "exit_time", "entry_tdi",
+                              "exit_tdi", "exit_code", "pnl", "costs"}
+    equity = list(csv.DictReader((report / "equity.csv").open()))
+    assert list(equity[0]) == ["date", "balance", "equity"]
+    assert "INCOMPLETE" not in (report / "report.html").read_text()
+    assert "baskets (" in out and "final balance" in out
+
+
+def test_synthetic_backtest_and_rerun_are_identical(tmp_path, capsys):
+    args = ["backtest", "--market", "synthetic", "--seed", "3", "--from", "2024-01-08",
+            "--to", "2024-01-19", "--clusters", "USD_MAJORS,GOLD_HAVENS"]
+    assert main([*args, "--report", str(tmp_path / "a")]) == 0
+    assert main([*args, "--report", str(tmp_path / "b")]) == 0
+    a = (tmp_path / "a" / "trades.csv").read_text()
+    b = (tmp_path / "b" / "trades.csv").read_text()
+    assert a == b and a.count("\n") > 2
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--from", "2019-11-20", "--to", "2019-11-01"], "is after"),
+        (["--from", "2018-01-01", "--to", "2018-02-01"], "before the data starts"),
+        (["--clusters", "EUR_CROSSES"], "no configured cluster can trade"),
+        (["--from", "2019-12-20"], "empty period"),
+    ],
+)
+def test_bad_requests_are_one_clear_line(tmp_path, small_config, capsys, extra, message):
+    config = ["--config", str(small_config)] if "--clusters" not in extra else []
+    code = main(["backtest", "--data", str(TEST_DATA / "histdata"), *config, *extra,
+                 "--report", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1
+    assert not (tmp_path / "r" / "report.html").exists()
+
+
+def test_a_broken_file_is_a_clear_error(tmp_path, capsys):
+    bad = tmp_path / "DAT_ASCII_EURUSD_M1_2019.csv"
+    bad.write_text("this is not a bar file\n")
+    code = main(["backtest", "--data", str(bad), "--report", str(tmp_path / "r")])
+    assert code == 2
+    assert str(bad) in capsys.readouterr().err
+
+
+def test_walkforward_picks_in_sample_and_reports_out_of_sample(tmp_path, capsys):
+    grid = tmp_path / "grid.toml"
+    grid.write_text("entry = [1.0, 1.5]\n")
+    code = main(["walkforward", "--market", "synthetic", "--clusters", "USD_MAJORS",
+                 "--is", "2024-01-08:2024-01-26", "--oos", "2024-01-29:2024-02-09",
+                 "--grid", str(grid), "--min-baskets", "1", "--report", str(tmp_path / "wf")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    doc = json.loads((tmp_path / "wf" / "walkforward.json").read_text())
+    assert doc["configurations_tried"] == 2
+    assert doc["chosen"]["USD_MAJORS"]["entry"] in (1.0, 1.5)
+    metrics = json.loads((tmp_path / "wf" / "metrics.json").read_text())
+    assert metrics["params"]["period"]["from"].startswith("2024-01-29")
+    assert "DSR" in out and "(N=2)" in out
+
+
+def test_replay_command_runs_to_the_end_of_the_data(tmp_path, small_config, capsys):
+    code = main(["replay", str(TEST_DATA / "histdata" / "DAT_ASCII_EURUSD_M1_2019.csv.gz"),
+                 str(TEST_DATA / "histdata" / "DAT_ASCII_GBPUSD_M1_2019.csv.gz"),
+                 str(TEST_DATA / "histdata" / "DAT_ASCII_AUDUSD_M1_2019.csv.gz"),
+                 str(TEST_DATA / "histdata" / "DAT_ASCII_USDCHF_M1_2019.csv.gz"),
+                 "--config", str(small_config), "--clusters", "USD_MAJORS",
+                 "--journal", str(tmp_path / "j.sqlite")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "2019-10-31" in out
+    assert any(line.startswith("baskets:") for line in out.splitlines())
