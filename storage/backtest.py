@@ -108,7 +108,8 @@ def _fit(config: EngineConfig, symbols: set[str]) -> EngineConfig:
     return config.with_clusters(fitting)
 
 
-def _feed_for(spec: BacktestSpec, work: Path) -> tuple[Any, dict[str, dict[str, Any]]]:
+def _feed_for(spec: BacktestSpec, work: Path,
+              notes: list[str]) -> tuple[Any, dict[str, dict[str, Any]]]:
     """The replay feed and, per symbol, what the data covers."""
     from storage.importers import detect_file, import_file
     from storage.marketdata import BARS, MarketDataStore
@@ -138,7 +139,7 @@ def _feed_for(spec: BacktestSpec, work: Path) -> tuple[Any, dict[str, dict[str, 
             if not bars:
                 raise UserError("--tick-mode ohlc needs M1 bar files; these hold ticks only "
                                 "(use --tick-mode real)")
-            return _files_feed(spec, bars, rconfig, start_ms, end_ms, warm)
+            return _files_feed(spec, bars, rconfig, start_ms, end_ms, warm, notes)
         store = MarketDataStore(work / "store")
         for f in files:
             summary = import_file(f, store)
@@ -156,13 +157,14 @@ def _feed_for(spec: BacktestSpec, work: Path) -> tuple[Any, dict[str, dict[str, 
     if not ranges:
         raise UserError("the data holds no ticks and no bars")
     _fit(spec.config, {key.split()[0] for key in ranges})
-    start_ms, end_ms = _period(ranges, start_ms, end_ms, warm)
+    start_ms, end_ms = _period(ranges, start_ms, end_ms, warm, notes)
     feed = ReplayFeed.from_store(store, start_msc=start_ms, end_msc=end_ms, config=rconfig)
     return feed, ranges
 
 
 def _files_feed(spec: BacktestSpec, files: list[Path], rconfig: Any, start_ms: int | None,
-                end_ms: int | None, warm: int) -> tuple[Any, dict[str, dict[str, Any]]]:
+                end_ms: int | None, warm: int,
+                notes: list[str]) -> tuple[Any, dict[str, dict[str, Any]]]:
     """Replay M1 bar files directly; the period defaults to the data after the warm-up."""
     from storage.histdata import histdata_symbol
     from storage.replay import ReplayFeed
@@ -182,8 +184,7 @@ def _files_feed(spec: BacktestSpec, files: list[Path], rconfig: Any, start_ms: i
                        "rows": rows + (prev["rows"] if prev else 0), "source": str(f)}
     if ranges:
         _fit(spec.config, {key.split()[0] for key in ranges})
-        _fit(spec.config, {key.split()[0] for key in ranges})
-    start_ms, end_ms = _period(ranges, start_ms, end_ms, warm)
+        start_ms, end_ms = _period(ranges, start_ms, end_ms, warm, notes)
     feed = ReplayFeed.from_files(files, start_msc=start_ms, end_msc=end_ms, config=rconfig)
     if not ranges:
         ranges = {s: {"first": None, "last": None, "rows": None, "source": "files"}
@@ -217,16 +218,20 @@ def _histdata_span(path: Path) -> tuple[datetime, datetime, int]:
 
 
 def _period(ranges: dict[str, dict[str, Any]], start_ms: int | None,
-            end_ms: int | None, warm: int) -> tuple[int, int]:
+            end_ms: int | None, warm: int, notes: list[str]) -> tuple[int, int]:
+    """The traded period: at the earliest ``warm`` days after every symbol has data."""
     firsts = [pd.Timestamp(r["first"]) for r in ranges.values() if r["first"]]
     lasts = [pd.Timestamp(r["last"]) for r in ranges.values() if r["last"]]
+    earliest = _ms(max(firsts).to_pydatetime()) + warm * DAY_MS
+    earliest = -(-earliest // DAY_MS) * DAY_MS  # the next UTC midnight
     if start_ms is None:
-        start_ms = _ms(max(firsts).to_pydatetime()) + warm * DAY_MS
-        start_ms = start_ms // DAY_MS * DAY_MS
+        start_ms = earliest
+    elif start_ms < earliest:
+        notes.append(f"trading starts {_utc(earliest):%Y-%m-%d}, not "
+                     f"{_utc(start_ms):%Y-%m-%d}: the data starts {max(firsts):%Y-%m-%d %H:%M} "
+                     f"UTC and the engine needs {warm} days of history first")
+        start_ms = earliest
     data_end = _ms(min(lasts).to_pydatetime()) + 60_000
-    if start_ms < _ms(max(firsts).to_pydatetime()):
-        raise UserError(f"--from {_utc(start_ms):%Y-%m-%d} is before the data starts "
-                        f"({max(firsts):%Y-%m-%d})")
     end_ms = data_end if end_ms is None else min(end_ms, data_end)
     if end_ms <= start_ms:
         raise UserError(f"empty period: {_utc(start_ms):%Y-%m-%d} .. {_utc(end_ms):%Y-%m-%d} "
@@ -265,6 +270,7 @@ def run_backtest(spec: BacktestSpec, journal_path: Path | None = None,
     from mt5bridge.sim import SimConfig, SimTerminal
 
     timings: dict[str, float] = {}
+    early_notes: list[str] = []
     t0 = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="backtest-"))
     calendar = spec.calendar
@@ -276,7 +282,7 @@ def run_backtest(spec: BacktestSpec, journal_path: Path | None = None,
             calendar = synthetic_calendar(market, feed.start_msc - 7 * DAY_MS,
                                           (feed.end_msc or feed.start_msc) + 7 * DAY_MS)
     else:
-        feed, ranges = _feed_for(spec, work)
+        feed, ranges = _feed_for(spec, work, early_notes)
     config = _fit(spec.config, set(feed.symbols))
     # daily equity marks are collected here; the journal needs one a day, not every 30 min
     config = dataclasses.replace(config, execution=dataclasses.replace(
@@ -299,7 +305,7 @@ def run_backtest(spec: BacktestSpec, journal_path: Path | None = None,
     engine.start()
     start_ms, end_ms = engine.now_msc, int(feed.end_msc)
     marks: list[tuple[int, float, float]] = []
-    notes: list[str] = []
+    notes: list[str] = list(early_notes)
     complete = True
 
     def on_step(e: Any) -> None:

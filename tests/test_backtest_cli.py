@@ -73,7 +73,7 @@ def test_synthetic_backtest_and_rerun_are_identical(tmp_path, capsys):
     ("extra", "message"),
     [
         (["--from", "2019-11-20", "--to", "2019-11-01"], "is after"),
-        (["--from", "2018-01-01", "--to", "2018-02-01"], "before the data starts"),
+        (["--from", "2018-01-01", "--to", "2018-02-01"], "empty period"),
         (["--clusters", "EUR_CROSSES"], "no configured cluster can trade"),
         (["--from", "2019-12-20"], "empty period"),
     ],
