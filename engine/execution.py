@@ -117,6 +117,27 @@ class Executor:
                            commission, last_retcode, f"partly filled: {detail}")
         return LegFill("FAILED", symbol, 0.0, math.nan, 0, 0.0, last_retcode, detail)
 
+    def check_leg(self, symbol: str, lots: float, magic: int) -> tuple[int, str]:
+        """Ask the terminal whether a market deal would be accepted now (``order_check``):
+        (retcode, comment); 0 means it would.  No order is placed and nothing is journaled."""
+        tick = self.terminal.symbol_info_tick(symbol)
+        if tick is None:
+            code, message = self.terminal.last_error()
+            return int(code), str(message)
+        buy = lots > 0
+        request = {"action": TRADE_ACTION_DEAL, "symbol": symbol,
+                   "volume": float(round(abs(lots), 8)),
+                   "type": ORDER_TYPE_BUY if buy else ORDER_TYPE_SELL,
+                   "price": float(tick.ask if buy else tick.bid),
+                   "deviation": int(self.config.deviation_points), "magic": int(magic),
+                   "comment": "check", "type_filling": int(self.terminal.filling_mode_for(symbol)),
+                   "type_time": ORDER_TIME_GTC}
+        result = self.terminal.order_check(request)
+        if result is None:
+            code, message = self.terminal.last_error()
+            return int(code), str(message)
+        return int(result.retcode), str(result.comment)
+
     def _send_once(self, basket_id: str | None, purpose: OrderPurpose, symbol: str, lots: float,
                    magic: int, position: int, comment: str) -> tuple[str, Any, LegFill]:
         none = LegFill("FAILED", symbol, 0.0)

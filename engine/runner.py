@@ -288,7 +288,7 @@ class Engine:
             for sig in self.signals.values():
                 for bar_s, point in sig.on_m30(closed_m30, now_s):
                     self._on_cluster_bar(sig, bar_s, point)
-        if minute_closed or self._pending_exit:
+        if minute_closed:  # pending exits are retried here too: with ticks, the market is open
             self._on_m1_close()
         self._maybe_snapshot()
 
@@ -302,7 +302,7 @@ class Engine:
         """
         nxt = t_msc + step_ms
         next_time = getattr(self.driver, "next_time", None)
-        if next_time is None or self._pending_exit or not self._commands.empty() or \
+        if next_time is None or not self._commands.empty() or \
                 not self.market.quiet():
             return nxt
         tick = next_time()
@@ -471,6 +471,12 @@ class Engine:
         if not decision:
             self._refuse(sig, point, direction, decision.reason, decision.detail)
             return None
+        first = next(iter(traded))
+        code, comment = self.executor.check_leg(first, traded[first], sig.spec.magic)
+        if code not in (0, 10009):  # the terminal would refuse it: e.g. the market is closed
+            reason = "MARKET_CLOSED" if code == 10018 else f"ORDER_CHECK:{code}"
+            self._refuse(sig, point, direction, reason, f"order_check {first}: {code} {comment}")
+            return None
         return self._open(sig, point, direction, budget, traded, dict(currency_exposure),
                           size.warnings)
 
@@ -543,10 +549,11 @@ class Engine:
             if fill.filled:
                 self._book_close(basket, leg, fill)
             else:
+                if cluster not in self._pending_exit:  # journal the first failure, not each retry
+                    self._journal_error("execution", f"{basket.basket_id}: closing {leg.symbol} "
+                                        f"failed ({fill.status} {fill.retcode} {fill.detail}); "
+                                        f"retried at each M1 close until it fills")
                 self._pending_exit[cluster] = (code, detail, purpose)
-                self._journal_error("execution", f"{basket.basket_id}: closing {leg.symbol} "
-                                    f"failed ({fill.status} {fill.retcode} {fill.detail}); "
-                                    f"retried at the next M1 close")
                 return False
         self._pending_exit.pop(cluster, None)
         del self.baskets[cluster]

@@ -219,9 +219,23 @@ def _histdata_span(path: Path) -> tuple[datetime, datetime, int]:
 
 def _period(ranges: dict[str, dict[str, Any]], start_ms: int | None,
             end_ms: int | None, warm: int, notes: list[str]) -> tuple[int, int]:
-    """The traded period: at the earliest ``warm`` days after every symbol has data."""
-    firsts = [pd.Timestamp(r["first"]) for r in ranges.values() if r["first"]]
-    lasts = [pd.Timestamp(r["last"]) for r in ranges.values() if r["last"]]
+    """The traded period: at the earliest ``warm`` days after every symbol has data.
+
+    A symbol's data starts with the earlier of its bars and ticks (bars before recorded
+    ticks are its warm-up) and ends with the later of the two.
+    """
+    first_by: dict[str, pd.Timestamp] = {}
+    last_by: dict[str, pd.Timestamp] = {}
+    for key, r in ranges.items():
+        symbol = key.split()[0]
+        if r["first"]:
+            t = pd.Timestamp(r["first"])
+            first_by[symbol] = min(first_by.get(symbol, t), t)
+        if r["last"]:
+            t = pd.Timestamp(r["last"])
+            last_by[symbol] = max(last_by.get(symbol, t), t)
+    firsts = list(first_by.values())
+    lasts = list(last_by.values())
     earliest = _ms(max(firsts).to_pydatetime()) + warm * DAY_MS
     earliest = -(-earliest // DAY_MS) * DAY_MS  # the next UTC midnight
     if start_ms is None:
