@@ -279,8 +279,12 @@ def _with_converters(symbols: Sequence[str]) -> tuple[str, ...]:
 
 def run_backtest(spec: BacktestSpec, journal_path: Path | None = None,
                  progress: Callable[[float], None] | None = None,
-                 should_stop: Callable[[], bool] | None = None) -> BacktestResult:
-    """Run the engine over the spec's period and collect everything the report needs."""
+                 should_stop: Callable[[], bool] | None = None,
+                 on_session: Callable[[Session], None] | None = None) -> BacktestResult:
+    """Run the engine over the spec's period and collect everything the report needs.
+
+    ``on_session`` sees the assembled session before the run (the benchmark times its
+    parts through it)."""
     from mt5bridge.sim import SimConfig, SimTerminal
 
     timings: dict[str, float] = {}
@@ -315,6 +319,8 @@ def run_backtest(spec: BacktestSpec, journal_path: Path | None = None,
             tdi_rows[event.cluster].append((event.time, event.tdi))
 
     engine.bus.subscribe(on_event)
+    if on_session is not None:
+        on_session(session)
     t1 = time.perf_counter()
     engine.start()
     start_ms, end_ms = engine.now_msc, int(feed.end_msc)

@@ -105,19 +105,21 @@ def run_walkforward(args: argparse.Namespace) -> int:
           f"{args.out_of_sample}:")
     print(f"{'cluster':<14} {'tau_f':>5} {'tau_s':>5} {'tau_q':>5} {'E':>5} {'X':>5} "
           f"{'baskets':>7} {'P&L':>10} {'Sharpe':>7}")
+    by_cluster = m.get("clusters", {}).get("by_cluster", {})
+    traded = oos.params.get("clusters", {})
     for name, params in result.chosen.items():
+        if name not in traded:
+            continue  # the data cannot feed this cluster
         spec = next(c for c in base.config.clusters if c.name == name)
-        c = m.get("clusters", {}).get(name, {})
-        b = c.get("baskets", {}) if isinstance(c, dict) else {}
+        c = by_cluster.get(name, {})
         print(f"{name:<14} {params.get('tau_f', spec.tdi.tau_f):>5} "
               f"{params.get('tau_s', spec.tdi.tau_s):>5} {params.get('tau_q', spec.tdi.tau_q):>5} "
               f"{params.get('entry', spec.entry):>5} {params.get('exit', spec.exit_band):>5} "
-              f"{b.get('baskets', 0) if isinstance(b, dict) else 0:>7} "
-              f"{_money(c.get('pnl'))} {_num(c.get('sharpe')):>7}")
+              f"{c.get('baskets', 0):>7} {_money(c.get('pnl'))} {_num(c.get('sharpe')):>7}")
     ret, sig = m.get("returns", {}), m.get("significance", {})
     print(f"portfolio: return {_pct(ret.get('total_return'))}, Sharpe {_num(ret.get('sharpe'))}, "
-          f"max drawdown {_pct(ret.get('max_drawdown'))}, DSR "
-          f"{_num(sig.get('deflated_sharpe_ratio'))} (N={len(grid)})")
+          f"max drawdown {_pct(ret.get('max_drawdown'))}, DSR {_num(sig.get('dsr'))} "
+          f"(N={len(grid)})")
     print(f"report: {', '.join(str(f) for f in files)}")
     return 0 if oos.complete else 1
 

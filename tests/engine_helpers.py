@@ -10,18 +10,29 @@ from typing import Any
 from engine.config import EngineConfig, load_engine_config
 from engine.news_api import EventCalendar
 from engine.runner import Engine
+from engine.tdi import TdiParams
 from storage.session import Session, demo_session
 
 #: The symbols of USD_MAJORS and GOLD_HAVENS: a small market that still trades often.
 SYMBOLS = ("EURUSD", "GBPUSD", "AUDUSD", "USDCHF", "USDJPY", "XAUUSD")
 CLUSTERS = ("USD_MAJORS", "GOLD_HAVENS")
 DAY_MS = 86_400_000
+TEST_ENTRY = {"GOLD_HAVENS": 1.5}
 
 
 def config(clusters: tuple[str, ...] = CLUSTERS, *, risk: dict[str, Any] | None = None,
            news: dict[str, Any] | None = None, **spec: Any) -> EngineConfig:
-    """The default config restricted to ``clusters``, with section and cluster overrides."""
+    """The default config restricted to ``clusters``, with section and cluster overrides.
+
+    The clusters' TDI windows and thresholds are fixed here (8/96/480, X 0.25, E 1.2 or 1.5
+    for GOLD_HAVENS) rather than taken from the shipped defaults, so that the pinned figures
+    of the engine tests do not move when a study retunes the defaults.
+    """
     cfg = load_engine_config().with_clusters(list(clusters))
+    cfg = dataclasses.replace(cfg, clusters=tuple(
+        dataclasses.replace(c, tdi=TdiParams(8, 96, 480), exit_band=0.25,
+                            entry=TEST_ENTRY.get(c.name, 1.2))
+        for c in cfg.clusters))
     if risk:
         cfg = dataclasses.replace(cfg, risk=dataclasses.replace(cfg.risk, **risk))
     if news:

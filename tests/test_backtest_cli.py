@@ -111,6 +111,9 @@ def test_walkforward_picks_in_sample_and_reports_out_of_sample(tmp_path, capsys)
     metrics = json.loads((tmp_path / "wf" / "metrics.json").read_text())
     assert metrics["params"]["period"]["from"].startswith("2024-01-29")
     assert "DSR" in out and "(N=2)" in out
+    row = next(line for line in out.splitlines() if line.startswith("USD_MAJORS"))
+    assert int(row.split()[6]) == metrics["clusters"]["by_cluster"]["USD_MAJORS"]["baskets"]
+    assert not any(line.startswith("EUR_CROSSES") for line in out.splitlines())
 
 
 def test_replay_command_runs_to_the_end_of_the_data(tmp_path, small_config, capsys):

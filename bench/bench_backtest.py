@@ -1,0 +1,90 @@
+"""Backtest speed: a year of 7 symbols from M1 bars, and a real-tick replay.
+
+Run by hand (needs ../shared/data):  .venv/bin/python bench/bench_backtest.py
+1. All clusters that fit the 2019 HistData symbols, the whole year, ticks generated from M1
+   bars in "1 minute OHLC" mode: wall time with its breakdown (reading the files, building
+   bars, the engine's decisions, the simulated terminal, the journal).
+2. The two days of real Dukascopy EURUSD ticks (the other symbols from M1 bars) with
+   --tick-mode real: ticks per second through the whole stack, headless.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from engine.config import load_engine_config
+from storage.backtest import BacktestSpec, run_backtest
+from storage.session import Session
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+class Timers:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.ticks = 0
+
+    def wrap(self, obj: Any, name: str, label: str, count_ticks: bool = False) -> None:
+        real: Callable[..., Any] = getattr(obj, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            out = real(*args, **kwargs)
+            self.seconds[label] += time.perf_counter() - t0
+            if count_ticks:
+                self.ticks += len(out)
+            return out
+
+        setattr(obj, name, timed)
+
+    def instrument(self, session: Session) -> None:
+        engine = session.engine
+        self.wrap(engine.driver, "step_to", "terminal", count_ticks=True)
+        self.wrap(engine.market, "on_ticks", "bars")
+        self.wrap(engine.market, "advance_clock", "bars")
+        for name in ("record_request", "record_result", "record_deal", "open_basket",
+                     "close_basket", "record_tdi", "record_refusal", "record_equity",
+                     "record_cluster_state", "record_error"):
+            self.wrap(session.journal, name, "journal")
+
+
+def run(label: str, spec: BacktestSpec) -> None:
+    timers = Timers()
+    tmp = Path(tempfile.mkdtemp())
+    t0 = time.perf_counter()
+    result = run_backtest(spec, journal_path=tmp / "journal.sqlite",
+                          on_session=timers.instrument)
+    wall = time.perf_counter() - t0
+    reading = result.timings["reading"]
+    loop = result.timings["engine"]
+    inner = sum(timers.seconds.values())
+    print(f"{label}: {wall:.1f} s wall; {result.stats.baskets_opened} baskets; "
+          f"{timers.ticks:,} ticks; {timers.ticks / loop:,.0f} ticks/s through the stack")
+    print(f"  reading files {reading:.1f} s | terminal (ticks, fills) "
+          f"{timers.seconds['terminal']:.1f} s | bars {timers.seconds['bars']:.1f} s | "
+          f"journal {timers.seconds['journal']:.1f} s | engine decisions, TDI, risk "
+          f"{loop - inner:.1f} s")
+
+
+def main() -> None:
+    if not DATA.is_dir():
+        print(f"the 2019 data set is not present at {DATA}: nothing to measure")
+        return
+    config = load_engine_config()
+    run("year 2019, 7 symbols, M1 bars -> OHLC ticks, all fitting clusters",
+        BacktestSpec(config=config, source="files", paths=(DATA / "fx_m1",)))
+    ticks = DATA / "fx_ticks" / "EURUSD_ticks_dukascopy_2019-02-04_2019-02-05_UTC.csv.gz"
+    run("2019-02-04/05, real EURUSD ticks (others from M1 bars), --tick-mode real",
+        BacktestSpec(config=config, source="files", paths=(DATA / "fx_m1", ticks),
+                     tick_mode="real", start=datetime(2019, 2, 4, tzinfo=UTC),
+                     end=datetime(2019, 2, 6, tzinfo=UTC)))
+
+
+if __name__ == "__main__":
+    main()
