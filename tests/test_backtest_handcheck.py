@@ -17,8 +17,8 @@ from datetime import UTC, timedelta
 
 import pandas as pd
 import pytest
-
 from conftest import TEST_DATA
+
 from engine.config import load_engine_config
 from mt5bridge.servertime import ServerTimeZone
 from mt5bridge.sim.symbols import SYMBOL_SPECS
