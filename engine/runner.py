@@ -110,6 +110,34 @@ class ClusterView:
 
 
 @dataclass(frozen=True)
+class QuoteView:
+    """One Market Watch row."""
+
+    symbol: str
+    bid: float
+    ask: float
+    spread_points: float
+    time: datetime | None
+
+
+@dataclass(frozen=True)
+class PositionView:
+    """One open position at the terminal (tickets stay Python ints end to end)."""
+
+    ticket: int
+    symbol: str
+    side: str  # "BUY" or "SELL"
+    volume: float
+    price_open: float
+    price_current: float
+    swap: float
+    profit: float
+    magic: int
+    comment: str
+    cluster: str | None  # the engine's cluster owning the magic, if any
+
+
+@dataclass(frozen=True)
 class EngineSnapshot:
     time: datetime
     clusters: tuple[ClusterView, ...]
@@ -122,6 +150,11 @@ class EngineSnapshot:
     daily_pnl: float
     connected: bool
     calendar_state: str
+    quotes: tuple[QuoteView, ...] = ()
+    positions: tuple[PositionView, ...] = ()
+    margin: float = 0.0
+    free_margin: float = 0.0
+    mode: str = ""
 
 
 @dataclass
@@ -162,6 +195,7 @@ class Engine:
         self.baskets: dict[str, Basket] = {}
         self._pending_exit: dict[str, tuple[ExitCode, str, OrderPurpose]] = {}
         self._quotes: dict[str, LegQuote] = {}
+        self._points: dict[str, float] = {}
         self._basket_seq: dict[tuple[str, int], int] = defaultdict(int)
         self._blackout: dict[str, datetime | None] = dict.fromkeys(self.signals)
         self._account: Any = None
@@ -234,6 +268,7 @@ class Engine:
             if info is None:
                 raise ValueError(f"the terminal does not know {symbol}: "
                                  f"{self.terminal.last_error()}")
+            self._points[symbol] = float(info.point)
             self._quotes[symbol] = LegQuote(symbol, math.nan, float(info.trade_contract_size),
                                             float(info.volume_min), float(info.volume_max),
                                             float(info.volume_step))
@@ -748,7 +783,27 @@ class Engine:
             float(a.balance) if a else math.nan, float(a.equity) if a else math.nan,
             float(a.margin_level) if a else math.nan, self.open_risk(),
             self.risk.daily_pnl(self.equity) if a else 0.0, self._connected,
-            self.news.state(self.now()).name)
+            self.news.state(self.now()).name, self._quote_views(), self._position_views(),
+            float(a.margin) if a else 0.0, float(a.margin_free) if a else 0.0, self.mode.value)
+
+    def _quote_views(self) -> tuple[QuoteView, ...]:
+        out = []
+        m = self.market
+        for i, symbol in enumerate(m.symbols):
+            point = self._points.get(symbol) or 1e-5
+            t = int(m.last_tick_msc[i])
+            out.append(QuoteView(symbol, float(m.bid[i]), float(m.ask[i]),
+                                 float((m.ask[i] - m.bid[i]) / point), utc(t) if t else None))
+        return tuple(out)
+
+    def _position_views(self) -> tuple[PositionView, ...]:
+        positions = self.terminal.positions_get() or ()
+        owners = {sig.spec.magic: name for name, sig in self.signals.items()}
+        return tuple(PositionView(
+            int(p.ticket), str(p.symbol), "BUY" if int(p.type) == 0 else "SELL",
+            float(p.volume), float(p.price_open), float(p.price_current), float(p.swap),
+            float(p.profit), int(p.magic), str(p.comment), owners.get(int(p.magic)))
+            for p in positions)
 
     def stop(self, reason: str = "") -> None:
         self._refresh_account()
