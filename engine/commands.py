@@ -53,6 +53,16 @@ class CloseBasket(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ClosePosition(Command):
+    """Close one position (a basket leg, or a position the engine does not own) by ticket.
+
+    The ticket stays a Python int: MT5 tickets exceed 32 bits.
+    """
+
+    ticket: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class FlattenAll(Command):
     pass
 

@@ -718,6 +718,8 @@ class Engine:
                     return False, f"{c} has no open basket"
                 done = self.close_basket(c, ExitCode.MANUAL, math.nan, f"closed by {who}")
                 return done, "closed" if done else "close pending (a leg failed; retrying)"
+            case cmd.ClosePosition(ticket=ticket):
+                return self._close_position(int(ticket), who)
             case cmd.FlattenAll():
                 n = len(self.baskets)
                 self.flatten_all(ExitCode.MANUAL, f"flatten all by {who}")
@@ -745,6 +747,30 @@ class Engine:
                     self._journal_state(change)
                 return True, "re-armed"
         return False, f"unknown command {command.name}"
+
+    def _close_position(self, ticket: int, who: str) -> tuple[bool, str]:
+        for cluster, basket in self.baskets.items():
+            for leg in basket.open_legs:
+                if leg.position == ticket:
+                    fill = self.executor.send_leg(basket.basket_id, OrderPurpose.MANUAL,
+                                                  leg.symbol, -leg.lots, basket.magic,
+                                                  position=ticket)
+                    if not fill.filled:
+                        return False, f"#{ticket}: {fill.status} {fill.retcode} {fill.detail}"
+                    self._book_close(basket, leg, fill)
+                    if not basket.open_legs:
+                        self.close_basket(cluster, ExitCode.MANUAL, math.nan,
+                                          f"last leg closed by {who}")
+                    return True, f"#{ticket} ({leg.symbol}) of {basket.basket_id} closed"
+        positions = self.terminal.positions_get(ticket=ticket) or ()
+        if not positions:
+            return False, f"no open position #{ticket}"
+        p = positions[0]
+        lots = float(p.volume) if int(p.type) == 0 else -float(p.volume)
+        fill = self.executor.send_leg(None, OrderPurpose.MANUAL, str(p.symbol), -lots,
+                                      int(p.magic), position=ticket, comment=str(p.comment))
+        return fill.filled, (f"#{ticket} closed" if fill.filled else
+                             f"#{ticket}: {fill.status} {fill.retcode} {fill.detail}")
 
     # ------------------------------------------------------------------ snapshot & end
 

@@ -460,3 +460,20 @@ def test_cluster_daily_loss_puts_it_close_only(tmp_path):
     states = rows(tmp_path, "select cluster, state, reason from cluster_states")
     assert any(state == "CLOSE_ONLY" and "daily" in reason.lower()
                for _c, state, reason in states)
+
+
+def test_close_one_leg_by_ticket_keeps_the_rest_of_the_basket(tmp_path):
+    s = session(tmp_path)
+    e = s.engine
+    cluster = first_basket(e)
+    legs = e.baskets[cluster].legs
+    ticket = legs[0].position
+    assert ticket > 2**32  # MT5 tickets do not fit a 32-bit int
+    ok, message = e.execute(cmd.ClosePosition(ticket=ticket, source="gui"))
+    assert ok, message
+    assert len(e.baskets[cluster].open_legs) == len(legs) - 1
+    assert ticket not in {int(p.ticket) for p in s.terminal.positions_get()}
+    for leg in list(e.baskets[cluster].open_legs):
+        e.execute(cmd.ClosePosition(ticket=leg.position, source="gui"))
+    assert cluster not in e.baskets
+    assert rows(tmp_path, "select exit_code from baskets") == [("MANUAL",)]
