@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "storage.run_cli",
     "storage.backtest_cli",
     "mt5bridge.remote",
+    "gui.app",
 )
 
 
@@ -61,12 +62,10 @@ def _report_crash(exc: BaseException) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        if "gui" not in {a.dest for a in parser._subparsers._group_actions}:
-            parser.print_help()
-            return 0
-        args = parser.parse_args(["gui", *(argv or [])])
+    words = list(sys.argv[1:] if argv is None else argv)
+    if not words or (words[0].startswith("-") and words[0] not in ("-h", "--help")):
+        words = ["gui", *words]  # no command: the console (the options are the console's)
+    args = parser.parse_args(words)
     try:
         return int(args.func(args) or 0)
     except UserError as exc:

@@ -61,7 +61,7 @@ class EngineWorker(threading.Thread):
     """
 
     def __init__(self, engine: Engine, pacer: Pacer, *, until_msc: int | None = None,
-                 step_ms: int = STEP_MS, poll_s: float = 0.02,
+                 step_ms: int = STEP_MS, poll_s: float = 0.02, start_engine: bool = False,
                  on_error: Callable[[BaseException], None] | None = None) -> None:
         super().__init__(name="engine", daemon=True)
         self.engine = engine
@@ -70,6 +70,7 @@ class EngineWorker(threading.Thread):
         self.step_ms = step_ms
         self.poll_s = poll_s
         self.on_error = on_error
+        self.start_engine = start_engine
         self._stop_event = threading.Event()
         self.error: BaseException | None = None
 
@@ -79,6 +80,8 @@ class EngineWorker(threading.Thread):
     def run(self) -> None:
         engine = self.engine
         try:
+            if self.start_engine and not engine.started:
+                engine.start()  # warm-up and reconciliation off the GUI thread
             t = (engine.now_msc // self.step_ms + 1) * self.step_ms
             while not self._stop_event.is_set():
                 if self.until_msc is not None and t > self.until_msc:

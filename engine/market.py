@@ -11,6 +11,8 @@ exits are checked then, at the current quotes), so it keeps a flag, not bars.
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
@@ -33,6 +35,9 @@ class MarketState:
         self.last_tick_msc = np.zeros(n, dtype=np.int64)
         self._m30 = BarBuilder(self.symbols, M30)
         self._closed: list[np.ndarray] = []
+        #: Mids at each closed minute for the console's M1 view (one day).
+        self.m1_mids: deque[tuple[int, np.ndarray]] = deque(maxlen=1440)
+        self._m1_lock = threading.Lock()
         #: Oldest and newest minute (bucket start, ms) holding ticks not yet reported closed.
         self._oldest_minute: int | None = None
         self._newest_minute: int | None = None
@@ -79,6 +84,18 @@ class MarketState:
                 closed = closed[np.lexsort((closed["symbol"], closed["time"]))]
             return minute_closed, closed
         return minute_closed, _NONE
+
+    def record_minute(self, t_msc: int) -> None:
+        with self._m1_lock:
+            self.m1_mids.append((t_msc, self.mids()))
+
+    def m1_history(self, symbols: Sequence[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """(times ms, mids per symbol) at the recent minute closes (any thread)."""
+        with self._m1_lock:
+            rows = list(self.m1_mids)
+        times = np.array([t for t, _ in rows], dtype=np.int64)
+        mids = np.array([m for _, m in rows]) if rows else np.empty((0, len(self.symbols)))
+        return times, {s: mids[:, self.index[s]] for s in symbols}
 
     def quiet(self) -> bool:
         """No minute with ticks is waiting to end and no M30 bar closed unseen."""

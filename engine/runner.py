@@ -118,6 +118,7 @@ class QuoteView:
     ask: float
     spread_points: float
     time: datetime | None
+    digits: int | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ class PositionView:
     magic: int
     comment: str
     cluster: str | None  # the engine's cluster owning the magic, if any
+    commission: float = 0.0  # paid so far (MT5 books it on deals; the engine knows its legs')
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,9 @@ class Engine:
         self._connected = True
         self._last_equity_journal = -1
         self._reconciled = False
+        #: Calendar days of history to load at start beyond what the TDI needs (the console
+        #: shows it; headless runs keep the minimum).
+        self.history_days = 0
         self._snapshot: EngineSnapshot | None = None
         self._snapshot_at = 0.0
         self._snapshot_lock = threading.Lock()
@@ -279,11 +284,13 @@ class Engine:
 
     def _warm_up(self) -> None:
         """Enough closed M30 history that every cluster has a valid TDI at once."""
+        if not self.signals:
+            return
         need = max(s.spec.tdi.warmup_bars + s.spec.stops.atr_bars + 2
                    for s in self.signals.values())
         bucket_ms = self.now_msc // M30_MS * M30_MS
         # calendar span covering `need` trading bars: 48 bars a day, 5 trading days a week
-        days = math.ceil(need / 48 * 7 / 5) + 4
+        days = max(math.ceil(need / 48 * 7 / 5) + 4, self.history_days)
         start_ms = bucket_ms - days * 86_400_000
         m30: dict[str, np.ndarray] = {}
         for symbol in self.market.symbols:
@@ -365,6 +372,7 @@ class Engine:
             self.try_entry(sig, point, direction, bar_time)
 
     def _on_m1_close(self) -> None:
+        self.market.record_minute(self.now_msc)
         # Equity moves only with open positions: mark every minute while a basket is open,
         # every half hour otherwise (the daily-loss and drawdown rules still see each day).
         if self.baskets or self.now_msc % M30_MS < M1_MS:
@@ -819,16 +827,19 @@ class Engine:
             point = self._points.get(symbol) or 1e-5
             t = int(m.last_tick_msc[i])
             out.append(QuoteView(symbol, float(m.bid[i]), float(m.ask[i]),
-                                 float((m.ask[i] - m.bid[i]) / point), utc(t) if t else None))
+                                 float((m.ask[i] - m.bid[i]) / point), utc(t) if t else None,
+                                 max(0, round(-math.log10(point)))))
         return tuple(out)
 
     def _position_views(self) -> tuple[PositionView, ...]:
         positions = self.terminal.positions_get() or ()
         owners = {sig.spec.magic: name for name, sig in self.signals.items()}
+        paid = {leg.position: leg.commission for b in self.baskets.values() for leg in b.legs}
         return tuple(PositionView(
             int(p.ticket), str(p.symbol), "BUY" if int(p.type) == 0 else "SELL",
             float(p.volume), float(p.price_open), float(p.price_current), float(p.swap),
-            float(p.profit), int(p.magic), str(p.comment), owners.get(int(p.magic)))
+            float(p.profit), int(p.magic), str(p.comment), owners.get(int(p.magic)),
+            float(paid.get(int(p.ticket), 0.0)))
             for p in positions)
 
     def stop(self, reason: str = "") -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections import deque
 from collections.abc import Mapping
 
@@ -11,6 +12,9 @@ import numpy as np
 from engine.bars import M30, ClusterAligner
 from engine.cluster import ClusterSpec, Direction, basket_exposures
 from engine.tdi import TdiPoint, TdiStream
+
+#: Bars of history kept for display (about three months of M30 bars).
+HISTORY_BARS = 4_000
 
 
 class ClusterSignal:
@@ -31,6 +35,9 @@ class ClusterSignal:
         self.last_bar_s: int | None = None
         #: Cluster bars seen (the time stop counts these).
         self.bars = 0
+        #: Recent bars for the console's chart: (bar time s, tdi, closes), bounded.
+        self.history: deque[tuple[int, float, np.ndarray]] = deque(maxlen=HISTORY_BARS)
+        self._history_lock = threading.Lock()
         #: E and X in force (the trader can change them while running).
         self.entry = spec.entry
         self.exit_band = spec.exit_band
@@ -38,10 +45,21 @@ class ClusterSignal:
     def add_bar(self, bar_s: int, closes: np.ndarray) -> TdiPoint:
         point = self.stream.update(closes, bar_s)
         self.closes.append(closes)
+        with self._history_lock:
+            self.history.append((bar_s, point.tdi, closes))
         self.last_point = point
         self.last_bar_s = bar_s
         self.bars += 1
         return point
+
+    def history_arrays(self) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """(times ms, tdi, closes per symbol) of the recent bars, copied (any thread)."""
+        with self._history_lock:
+            rows = list(self.history)
+        times = np.array([r[0] * 1000 for r in rows], dtype=np.int64)
+        tdi = np.array([r[1] for r in rows], dtype=np.float64)
+        closes = np.array([r[2] for r in rows]) if rows else np.empty((0, len(self.symbols)))
+        return times, tdi, {s: closes[:, i] for i, s in enumerate(self.symbols)}
 
     def on_m30(self, closed: np.ndarray, now_s: int) -> list[tuple[int, TdiPoint]]:
         """Closed M30 bars of the market -> this cluster's new TDI points (in time order)."""

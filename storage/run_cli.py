@@ -92,7 +92,10 @@ def build_session(args: argparse.Namespace) -> Session:
 def replay_session(config: EngineConfig, files: list[str], clusters: str | None,
                    journal: Path | None, server_offset: str | None,
                    mode: RunMode = RunMode.REPLAY, store: Path | None = None,
-                   start_msc: int | None = None, end_msc: int | None = None) -> Session:
+                   start_msc: int | None = None, end_msc: int | None = None,
+                   allow_no_cluster: bool = False) -> Session:
+    """A replay over files or a store; ``allow_no_cluster`` lets the console show the
+    market of data no cluster can trade (the headless run refuses it: nothing to do)."""
     from mt5bridge.sim import SimConfig, SimTerminal
     from storage.importers import parse_server_time
     from storage.replay import ReplayFeed
@@ -108,7 +111,8 @@ def replay_session(config: EngineConfig, files: list[str], clusters: str | None,
         tz = parse_server_time(server_offset) if server_offset else None
         feed = ReplayFeed.from_files([Path(f) for f in files], start_msc=start_msc,
                                      end_msc=end_msc, server_time=tz)
-    config = _fit_clusters(config, set(feed.symbols), clusters)
+    if not (allow_no_cluster and not config.clusters):
+        config = _fit_clusters(config, set(feed.symbols), clusters)
     sim = SimTerminal(feed=feed, config=SimConfig())
     sim.initialize()
     return sim_session(config, sim, mode=mode, journal_path=journal)

@@ -75,7 +75,8 @@ def sim_session(config: EngineConfig, sim: Any, *, mode: RunMode,
 def demo_session(config: EngineConfig, *, seed: int = 0, start: datetime | None = None,
                  journal_path: str | Path | None = None, latency: bool = True,
                  symbols: Sequence[str] | None = None, end: datetime | None = None,
-                 sim_config: Any = None, calendar: EventCalendar | None = None) -> Session:
+                 sim_config: Any = None, calendar: EventCalendar | None = None,
+                 history_days: int = 0) -> Session:
     """The built-in demo: the synthetic market with its own news calendar.
 
     ``symbols`` restricts the market (default: every symbol the broker lists); ``end``
@@ -85,7 +86,9 @@ def demo_session(config: EngineConfig, *, seed: int = 0, start: datetime | None 
     from mt5bridge.sim.market import MarketConfig, SyntheticMarket
 
     start = start or datetime(2024, 1, 8, tzinfo=UTC)
-    extra = {"symbols": tuple(symbols)} if symbols is not None else {}
+    extra: dict[str, Any] = {"symbols": tuple(symbols)} if symbols is not None else {}
+    if history_days:
+        extra["warmup_days"] = history_days + 5
     market = SyntheticMarket(MarketConfig(seed=seed, start=start, end=end, latency=latency,
                                           **extra))
     sim = SimTerminal(feed=market, config=sim_config or SimConfig())
@@ -93,8 +96,10 @@ def demo_session(config: EngineConfig, *, seed: int = 0, start: datetime | None 
     first = int(start.timestamp() * 1000)
     if calendar is None:
         calendar = synthetic_calendar(market, first - 7 * 86_400_000, first + 400 * 86_400_000)
-    return sim_session(config, sim, mode=RunMode.DEMO, journal_path=journal_path,
-                       calendar=calendar)
+    session = sim_session(config, sim, mode=RunMode.DEMO, journal_path=journal_path,
+                          calendar=calendar)
+    session.engine.history_days = history_days
+    return session
 
 
 def synthetic_calendar(market: Any, from_msc: int, to_msc: int) -> StaticCalendar:

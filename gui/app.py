@@ -1,0 +1,125 @@
+"""``main.py`` with no arguments, or ``main.py gui``: the console.
+
+Demo (the default) runs the engine on the synthetic market with warm history and an
+accelerated clock (an hour of market a minute by default) so baskets open and close while
+you watch; ``--replay``/``--store`` replay recorded data; ``--live`` trades the MetaTrader 5
+terminal.  ``--quit-after SECONDS`` closes the window cleanly (smoke tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine.config import EngineConfig, load_engine_config
+from engine.errors import UserError
+
+DEMO_SPEED = 60.0
+#: History loaded at start so the charts are full at once (about six weeks of M30 bars).
+DEMO_HISTORY_DAYS = 45
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "gui", help="open the console (the default with no command)",
+        description="The desktop console: demo market by default.")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--demo", action="store_true", help="the synthetic market (default)")
+    mode.add_argument("--live", action="store_true", help="the MetaTrader 5 terminal")
+    mode.add_argument("--replay", nargs="+", type=Path, metavar="FILE", help="recorded data")
+    mode.add_argument("--store", type=Path, help="replay a market-data store")
+    p.add_argument("--speed", default=None, help="virtual seconds per second, or 'max'")
+    p.add_argument("--config", type=Path, help="engine configuration (TOML)")
+    p.add_argument("--journal", type=Path, help="journal file (default: the data directory)")
+    p.add_argument("--seed", type=int, default=0, help="demo market seed")
+    p.add_argument("--quit-after", type=float, default=None, metavar="SECONDS",
+                   help="close the window after this many seconds (smoke tests)")
+    p.set_defaults(func=run)
+
+
+def build(args: argparse.Namespace, config: EngineConfig) -> tuple[Any, Any, float, int | None]:
+    """(session, pacer, speed, end) for the chosen mode."""
+    from mt5bridge.sim.pacing import Pacer
+    from storage.run_cli import parse_speed, replay_session
+    from storage.session import demo_session
+
+    if args.live:
+        from mt5bridge.live import LiveConfig
+        from storage.session import live_session
+
+        session = live_session(config, LiveConfig(), journal_path=args.journal)
+        return session, Pacer(session.engine.now_msc, 1.0), 1.0, None
+    if args.replay or args.store:
+        speed = parse_speed(args.speed) if args.speed else 3600.0
+        config = _fitting(config, args)
+        session = replay_session(config, [str(p) for p in args.replay or []], None,
+                                 args.journal, None, store=args.store, allow_no_cluster=True)
+        end = session.sim.sim_feed.end_msc if session.sim is not None else None
+        return session, Pacer(session.engine.now_msc, speed), speed, end
+    speed = parse_speed(args.speed) if args.speed else DEMO_SPEED
+    session = demo_session(config, seed=args.seed, journal_path=args.journal,
+                           history_days=DEMO_HISTORY_DAYS)
+    return session, Pacer(session.engine.now_msc, speed), speed, None
+
+
+def _fitting(config: EngineConfig, args: argparse.Namespace) -> EngineConfig:
+    """Replays run whatever clusters the data can feed, possibly none (market data only)."""
+    from storage.replay import ReplayFeed
+
+    if args.store:
+        feed = ReplayFeed.from_store(args.store)
+    else:
+        missing = [p for p in args.replay if not p.exists()]
+        if missing:
+            raise UserError(f"no such file: {missing[0]}")
+        feed = ReplayFeed.from_files(list(args.replay))
+    symbols = set(feed.symbols)
+    return config.with_clusters([c.name for c in config.clusters if set(c.symbols) <= symbols])
+
+
+def run(args: argparse.Namespace) -> int:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from gui.main_window import MainWindow
+
+    config = load_engine_config(args.config)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("FX Cluster Console")
+    state: dict[str, Any] = {}
+
+    def open_window(session: Any, pacer: Any, speed: float, end: int | None) -> None:
+        window = MainWindow(session, pacer, speed=speed, end_msc=end)
+        window.replayRequested.connect(lambda paths: reopen(paths))
+        window.show()
+        window.start()
+        state["window"] = window
+
+    def reopen(paths: list[Path]) -> None:
+        old = state.get("window")
+        ns = argparse.Namespace(**{**vars(args), "replay": paths, "store": None, "live": False,
+                                   "speed": args.speed})
+        try:
+            built = build(ns, config)
+        except UserError as exc:
+            if old is not None:
+                old.statusBar().showMessage(f"cannot replay: {exc}", 10_000)
+            return
+        if old is not None:
+            old.close()
+        open_window(*built)
+
+    open_window(*build(args, config))
+    if args.quit_after is not None:
+        QTimer.singleShot(int(args.quit_after * 1000), lambda: state["window"].close())
+    code = app.exec()
+    window = state.get("window")
+    if window is not None:
+        window.shutdown()
+    return int(code)
+
+
+_ = math

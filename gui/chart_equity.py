@@ -1,0 +1,156 @@
+"""Equity chart: balance (steps) and equity on top, drawdown from the running peak below.
+
+Calendar time on x (UTC): the account's equity does move over a weekend only by swaps, and
+a flat stretch there is truthful, unlike on the cluster chart.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from gui import chart_style as style
+from gui.chart_axis import UtcDateAxis
+from gui.chart_buffer import GrowableArray
+
+
+def drawdown_percent(equity: np.ndarray) -> np.ndarray:
+    """``equity / running peak - 1`` in percent; NaN where no positive peak exists yet.
+
+    NaN equity values are skipped by the running peak (``fmax``) and give NaN drawdown.
+    """
+    equity = np.asarray(equity, dtype=np.float64)
+    if len(equity) == 0:
+        return np.empty(0)
+    peak = np.fmax.accumulate(equity)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(peak > 0, (equity / peak - 1.0) * 100.0, np.nan)
+
+
+class EquityChart(QWidget):
+    """Balance and equity with drawdown; ``append`` is amortised O(1) (growable buffers)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._times = GrowableArray(np.float64)
+        self._balance = GrowableArray(np.float64)
+        self._equity = GrowableArray(np.float64)
+        self._drawdown = GrowableArray(np.float64)
+        self._peak = math.nan
+        self._build()
+        self._redraw()
+
+    def _build(self) -> None:
+        self._summary = QLabel()
+        self._summary.setTextFormat(Qt.TextFormat.RichText)
+        self._summary.setContentsMargins(8, 4, 6, 0)
+        self._plots = pg.GraphicsLayoutWidget()
+        self._plots.setBackground(style.BACKGROUND)
+        self._plots.ci.layout.setContentsMargins(2, 2, 8, 2)
+        self._plots.ci.layout.setVerticalSpacing(0)
+        self._top_axis = UtcDateAxis("bottom")
+        self._top_axis.setStyle(showValues=False)
+        self._top_axis.setHeight(4)
+        self.equity_plot: pg.PlotItem = self._plots.addPlot(
+            row=0, col=0, axisItems={"bottom": self._top_axis})
+        self.drawdown_plot: pg.PlotItem = self._plots.addPlot(
+            row=1, col=0, axisItems={"bottom": UtcDateAxis("bottom")})
+        self._plots.ci.layout.setRowStretchFactor(0, 3)
+        self._plots.ci.layout.setRowStretchFactor(1, 1)
+        for plot in (self.equity_plot, self.drawdown_plot):
+            style.style_plot(plot)
+            plot.hideButtons()
+            plot.setMenuEnabled(False)
+            plot.setMouseEnabled(x=True, y=False)
+            plot.getViewBox().setAutoVisible(y=True)
+        self.drawdown_plot.setXLink(self.equity_plot)
+        self.equity_plot.setLabel("left", "Account", color=style.AXIS)
+        self.drawdown_plot.setLabel("left", "DD %", color=style.AXIS)
+        for plot in (self.equity_plot, self.drawdown_plot):
+            plot.getAxis("left").enableAutoSIPrefix(False)  # money and % read as written
+        legend = self.equity_plot.addLegend(
+            offset=(6, 4), brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#d0d0d0"),
+            labelTextColor=style.TEXT, labelTextSize="8pt", verSpacing=-4)
+        legend.setColumnCount(2)
+        self.balance_curve: pg.PlotDataItem = self.equity_plot.plot(
+            pen=pg.mkPen(style.BALANCE, width=1.4), stepMode="left", name="Balance")
+        self.equity_curve: pg.PlotDataItem = self.equity_plot.plot(
+            pen=pg.mkPen(style.EQUITY, width=1.2), name="Equity", connect="finite")
+        self.drawdown_curve: pg.PlotDataItem = self.drawdown_plot.plot(
+            pen=pg.mkPen(style.LOSS, width=1.0), fillLevel=0.0,
+            brush=pg.mkBrush(215, 25, 28, 60), connect="finite")
+        self.balance_curve.setZValue(10)  # the steps stay visible over a noisy equity line
+        for curve in (self.equity_curve, self.drawdown_curve):
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self._summary)
+        layout.addWidget(self._plots, 1)
+
+    def set_series(self, times_ms: np.ndarray, balance: np.ndarray, equity: np.ndarray) -> None:
+        """Replace the whole series.  Times must not go backwards (x is calendar time)."""
+        times = np.asarray(times_ms, dtype=np.int64).reshape(-1)
+        balance = np.asarray(balance, dtype=np.float64).reshape(-1)
+        equity = np.asarray(equity, dtype=np.float64).reshape(-1)
+        if not len(times) == len(balance) == len(equity):
+            raise ValueError(f"times_ms, balance and equity differ in length: "
+                             f"{len(times)}, {len(balance)}, {len(equity)}")
+        if len(times) > 1 and np.any(np.diff(times) < 0):
+            bad = int(np.argmax(np.diff(times) < 0)) + 1
+            raise ValueError(f"times_ms go backwards at index {bad}")
+        drawdown = drawdown_percent(equity)
+        self._times.replace(times / 1000.0)
+        self._balance.replace(balance)
+        self._equity.replace(equity)
+        self._drawdown.replace(drawdown)
+        finite = equity[np.isfinite(equity)]
+        self._peak = float(finite.max()) if len(finite) else math.nan
+        self._redraw()
+
+    def append(self, time_ms: int, balance: float, equity: float) -> None:
+        """One new point; the running peak is kept, so the drawdown costs O(1)."""
+        seconds = int(time_ms) / 1000.0
+        if len(self._times) and seconds < self._times.view()[-1]:
+            raise ValueError(f"time {int(time_ms)} is older than the newest point "
+                             f"{int(self._times.view()[-1] * 1000)}")
+        equity = float(equity)
+        if math.isfinite(equity):
+            self._peak = equity if math.isnan(self._peak) else max(self._peak, equity)
+        if self._peak > 0 and math.isfinite(equity):
+            drawdown = (equity / self._peak - 1.0) * 100.0
+        else:
+            drawdown = math.nan
+        self._times.append(seconds)
+        self._balance.append(float(balance))
+        self._equity.append(equity)
+        self._drawdown.append(drawdown)
+        self._redraw()
+
+    def drawdown_values(self) -> np.ndarray:
+        """The plotted drawdown in percent (a copy)."""
+        return self._drawdown.view().copy()
+
+    def summary_text(self) -> str:
+        return self._summary.text()
+
+    def _redraw(self) -> None:
+        x = self._times.view()
+        self.balance_curve.setData(x, self._balance.view())
+        self.equity_curve.setData(x, self._equity.view())
+        self.drawdown_curve.setData(x, self._drawdown.view())
+        if len(x) == 0:
+            self._summary.setText("<span style='color:#777'>No equity data</span>")
+            return
+        drawdown = self._drawdown.view()
+        worst = float(np.nanmin(drawdown)) if np.isfinite(drawdown).any() else math.nan
+        self._summary.setText(
+            f"Balance <b>{self._balance.view()[-1]:,.2f}</b>&nbsp;&nbsp; "
+            f"Equity <b>{self._equity.view()[-1]:,.2f}</b>&nbsp;&nbsp; "
+            f"Drawdown <b style='color:{style.LOSS}'>{drawdown[-1]:.2f}%</b>&nbsp;&nbsp; "
+            f"Max drawdown <b style='color:{style.LOSS}'>{worst:.2f}%</b>")

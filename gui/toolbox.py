@@ -1,0 +1,45 @@
+"""The Toolbox: MT5's bottom panel with the Trade, History, Journal and Calendar tabs.
+
+Each tab is a pure view with its own module (``gui.toolbox_trade`` and siblings); this
+module only assembles them so the main window docks one widget and reaches each tab by
+attribute (``toolbox.trade.update_positions(...)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from PySide6.QtWidgets import QTabWidget, QWidget
+
+from gui.toolbox_calendar import CalendarTab
+from gui.toolbox_history import HistoryTab
+from gui.toolbox_journal import MAX_LOG_LINES, JournalTab
+from gui.toolbox_trade import TradeTab
+
+__all__ = ["CalendarTab", "HistoryTab", "JournalTab", "Toolbox", "TradeTab"]
+
+
+class Toolbox(QTabWidget):
+    """The four tabs, tabs at the bottom as in MT5.
+
+    ``digits`` (symbol -> decimal places) formats the Trade tab's prices like the Market
+    Watch; ``db_path`` is the SQLite calendar the Calendar tab imports into (None: the
+    product's default calendar).
+    """
+
+    def __init__(self, parent: QWidget | None = None, *,
+                 digits: Mapping[str, int] | None = None,
+                 db_path: Path | None = None,
+                 max_log_lines: int = MAX_LOG_LINES) -> None:
+        super().__init__(parent)
+        self.setTabPosition(QTabWidget.TabPosition.South)
+        self.setDocumentMode(True)
+        self.trade = TradeTab(digits)
+        self.history = HistoryTab()
+        self.journal = JournalTab(max_log_lines)
+        self.calendar = CalendarTab(db_path)
+        self.addTab(self.trade, "Trade")
+        self.addTab(self.history, "History")
+        self.addTab(self.journal, "Journal")
+        self.addTab(self.calendar, "Calendar")

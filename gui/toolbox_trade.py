@@ -1,0 +1,513 @@
+"""The Toolbox Trade tab: open positions grouped by basket, with close actions.
+
+A basket is what the engine trades, so positions are grouped under their basket id (the MT5
+order comment the engine writes) with the basket's totals on the group row; positions
+without a comment (opened by hand) sit under one "no basket" group.
+
+Tickets are 64-bit.  They are shown as text and handed back from the Python objects the model
+keeps; they never pass through a Qt integer role or an ``int`` signal, which are 32-bit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.toolbox_format import (
+    GROUP_BACKGROUND,
+    figures_font,
+    format_money,
+    format_price,
+    format_volume,
+    money_colour,
+    price_digits,
+)
+
+log = logging.getLogger(__name__)
+
+Index = QModelIndex | QPersistentModelIndex
+
+HEADERS = ("Ticket", "Symbol", "Type", "Volume", "Open price", "Price", "Swap", "Commission",
+           "Profit")
+VOLUME, OPEN_PRICE, PRICE, SWAP, COMMISSION, PROFIT = 3, 4, 5, 6, 7, 8
+NUMERIC_COLUMNS = frozenset({VOLUME, OPEN_PRICE, PRICE, SWAP, COMMISSION, PROFIT})
+#: Group of positions whose comment names no basket.
+NO_BASKET = ""
+
+
+class PositionLike(Protocol):
+    """What a Trade row needs (``engine.runner.PositionView`` has these fields)."""
+
+    @property
+    def ticket(self) -> int: ...
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def side(self) -> str: ...
+    @property
+    def volume(self) -> float: ...
+    @property
+    def price_open(self) -> float: ...
+    @property
+    def price_current(self) -> float: ...
+    @property
+    def swap(self) -> float: ...
+    @property
+    def profit(self) -> float: ...
+    @property
+    def comment(self) -> str: ...
+    @property
+    def cluster(self) -> str | None: ...
+
+
+@dataclass
+class BasketGroup:
+    """One basket's positions in display order; ``serial`` identifies it to Qt indexes."""
+
+    basket_id: str
+    serial: int
+    cluster: str | None = None
+    positions: list[PositionLike] = field(default_factory=list)
+
+    @property
+    def swap(self) -> float:
+        return sum(p.swap for p in self.positions)
+
+    @property
+    def profit(self) -> float:
+        return sum(p.profit for p in self.positions)
+
+    @property
+    def volume(self) -> float:
+        return sum(p.volume for p in self.positions)
+
+    @property
+    def label(self) -> str:
+        return self.basket_id or "no basket"
+
+
+def _group_key(position: PositionLike) -> str:
+    return position.comment.strip()
+
+
+class PositionTreeModel(QAbstractItemModel):
+    """Two levels: basket groups, then their positions; updated in place by ``set_positions``.
+
+    An index's internal id is 0 for a group row and the group's serial for a position row,
+    so ``parent()`` is a dictionary lookup and no Python object is pinned in a Qt pointer.
+    """
+
+    def __init__(self, digits: Mapping[str, int] | None = None, font: QFont | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._digit_map = digits
+        self._font = font
+        self._bold = QFont(font) if font is not None else QFont()
+        self._bold.setBold(True)
+        self._groups: list[BasketGroup] = []
+        self._group_row: dict[str, int] = {}
+        self._by_serial: dict[int, BasketGroup] = {}
+        self._next_serial = 1
+
+    # ------------------------------------------------------------------ Qt structure
+
+    def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+        if parent.isValid():
+            if parent.internalId() != 0:
+                return QModelIndex()
+            group = self._groups[parent.row()]
+            if 0 <= row < len(group.positions) and 0 <= column < len(HEADERS):
+                return self.createIndex(row, column, group.serial)
+            return QModelIndex()
+        if 0 <= row < len(self._groups) and 0 <= column < len(HEADERS):
+            return self.createIndex(row, column, 0)
+        return QModelIndex()
+
+    def parent(self, child: Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
+        if not child.isValid() or child.internalId() == 0:
+            return QModelIndex()
+        group = self._by_serial.get(child.internalId())
+        if group is None:
+            return QModelIndex()
+        return self.createIndex(self._group_row[group.basket_id], 0, 0)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        if not parent.isValid():
+            return len(self._groups)
+        if parent.internalId() == 0 and parent.column() == 0:
+            return len(self._groups[parent.row()].positions)
+        return 0
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        if role == Qt.ItemDataRole.TextAlignmentRole and section in NUMERIC_COLUMNS:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        """Cell contents.  An exception escaping a Qt virtual call takes the whole process
+        down with this Qt binding, so a malformed position shows a blank cell and is logged."""
+        if not index.isValid():
+            return None
+        try:
+            column = index.column()
+            if index.internalId() == 0:
+                return self._group_data(self._groups[index.row()], column, role)
+            group = self._by_serial[index.internalId()]
+            return self._position_data(group.positions[index.row()], column, role)
+        except Exception:
+            log.exception("Trade tab cannot show row %d column %d", index.row(), index.column())
+            return None
+
+    # ------------------------------------------------------------------ Python access
+
+    def groups(self) -> list[BasketGroup]:
+        return list(self._groups)
+
+    def group_at(self, index: Index) -> BasketGroup | None:
+        """The basket of a group row or of a position row."""
+        if not index.isValid():
+            return None
+        if index.internalId() == 0:
+            return self._groups[index.row()]
+        return self._by_serial.get(index.internalId())
+
+    def position_at(self, index: Index) -> PositionLike | None:
+        """The position of a position row (None for a group row)."""
+        if not index.isValid() or index.internalId() == 0:
+            return None
+        return self._by_serial[index.internalId()].positions[index.row()]
+
+    def group_index(self, basket_id: str) -> QModelIndex:
+        row = self._group_row.get(basket_id)
+        return QModelIndex() if row is None else self.index(row, 0)
+
+    def set_positions(self, positions: Sequence[PositionLike]) -> None:
+        """Show exactly ``positions``: groups and rows appear, vanish and change in place.
+
+        Existing groups and rows keep their place; new ones are appended, so a row the
+        trader is looking at never jumps.
+        """
+        incoming: dict[str, list[PositionLike]] = {}
+        for position in positions:
+            incoming.setdefault(_group_key(position), []).append(position)
+        for row in range(len(self._groups) - 1, -1, -1):
+            if self._groups[row].basket_id not in incoming:
+                self._remove_group(row)
+        for row, group in enumerate(self._groups):
+            self._update_group(row, group, incoming[group.basket_id])
+        fresh = [key for key in incoming if key not in self._group_row]
+        if fresh:
+            first = len(self._groups)
+            self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
+            for key in fresh:
+                group = BasketGroup(key, self._next_serial, _cluster_of(incoming[key]),
+                                    list(incoming[key]))
+                self._next_serial += 1
+                self._by_serial[group.serial] = group
+                self._group_row[key] = len(self._groups)
+                self._groups.append(group)
+            self.endInsertRows()
+
+    # ------------------------------------------------------------------ internals
+
+    def _remove_group(self, row: int) -> None:
+        self.beginRemoveRows(QModelIndex(), row, row)
+        group = self._groups.pop(row)
+        del self._by_serial[group.serial]
+        self._group_row = {g.basket_id: i for i, g in enumerate(self._groups)}
+        self.endRemoveRows()
+
+    def _update_group(self, row: int, group: BasketGroup,
+                      positions: list[PositionLike]) -> None:
+        parent = self.index(row, 0)
+        before = (group.cluster, len(group.positions), group.volume, group.swap, group.profit)
+        by_ticket = {p.ticket: p for p in positions}
+        for child in range(len(group.positions) - 1, -1, -1):
+            if group.positions[child].ticket not in by_ticket:
+                self.beginRemoveRows(parent, child, child)
+                del group.positions[child]
+                self.endRemoveRows()
+        for child, old in enumerate(group.positions):
+            new = by_ticket[old.ticket]
+            group.positions[child] = new
+            if new != old:
+                self.dataChanged.emit(self.index(child, 0, parent),
+                                      self.index(child, len(HEADERS) - 1, parent))
+        known = {p.ticket for p in group.positions}
+        added = [p for p in positions if p.ticket not in known]
+        if added:
+            first = len(group.positions)
+            self.beginInsertRows(parent, first, first + len(added) - 1)
+            group.positions.extend(added)
+            self.endInsertRows()
+        cluster = _cluster_of(positions)
+        if cluster is not None:
+            group.cluster = cluster
+        after = (group.cluster, len(group.positions), group.volume, group.swap, group.profit)
+        if after != before:
+            self.dataChanged.emit(parent, self.index(row, len(HEADERS) - 1))
+
+    def _digits(self, position: PositionLike) -> int:
+        return price_digits(position.symbol, position.price_open, self._digit_map)
+
+    def _position_data(self, p: PositionLike, column: int, role: int) -> object:
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return str(p.ticket)
+            if column == 1:
+                return p.symbol
+            if column == 2:
+                return p.side.lower()
+            if column == VOLUME:
+                return format_volume(p.volume)
+            if column == OPEN_PRICE:
+                return format_price(p.price_open, self._digits(p))
+            if column == PRICE:
+                return format_price(p.price_current, self._digits(p))
+            if column == SWAP:
+                return format_money(p.swap)
+            if column == COMMISSION:
+                return format_money(getattr(p, "commission", 0.0))
+            if column == PROFIT:
+                return format_money(p.profit)
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole and column == PROFIT:
+            return money_colour(p.profit)
+        return self._common(column, role, self._font)
+
+    def _group_data(self, group: BasketGroup, column: int, role: int) -> object:
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return group.label
+            if column == 1:
+                return group.cluster or ""
+            if column == 2:
+                legs = len(group.positions)
+                return f"{legs} leg" if legs == 1 else f"{legs} legs"
+            if column == VOLUME:
+                return format_volume(round(group.volume, 8))
+            if column == SWAP:
+                return format_money(group.swap)
+            if column == COMMISSION:
+                return format_money(sum(getattr(p, "commission", 0.0) for p in group.positions))
+            if column == PROFIT:
+                return format_money(group.profit)
+            return ""
+        if role == Qt.ItemDataRole.ForegroundRole and column == PROFIT:
+            return money_colour(group.profit)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return GROUP_BACKGROUND
+        if role == Qt.ItemDataRole.FontRole:
+            return self._bold
+        return self._common(column, role, None)
+
+    @staticmethod
+    def _common(column: int, role: int, font: QFont | None) -> object:
+        if column in NUMERIC_COLUMNS:
+            if role == Qt.ItemDataRole.TextAlignmentRole:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if role == Qt.ItemDataRole.FontRole:
+                return font
+        return None
+
+
+def _cluster_of(positions: Sequence[PositionLike]) -> str | None:
+    return next((p.cluster for p in positions if p.cluster), None)
+
+
+class TradeTab(QWidget):
+    """Open positions by basket, and the three close actions, each confirmed first.
+
+    The tab only asks: it emits ``closeLegRequested(ticket)``, ``closeBasketRequested(
+    cluster)`` or ``flattenAllRequested()`` and the main window submits the command.
+    """
+
+    closeLegRequested = Signal(object)  # the ticket, a Python int (64-bit safe)
+    closeBasketRequested = Signal(str)  # the cluster whose basket to close
+    flattenAllRequested = Signal()
+
+    def __init__(self, digits: Mapping[str, int] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._sized = False
+        self.model = PositionTreeModel(digits, figures_font(self.font()), self)
+        self.view = QTreeView(self)
+        self.view.setModel(self.model)
+        self.view.setUniformRowHeights(True)
+        self.view.setAlternatingRowColors(True)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._show_menu)
+        self.view.header().setStretchLastSection(False)
+        self.model.rowsInserted.connect(self._expand_new_groups)
+        self.view.selectionModel().currentRowChanged.connect(self._update_buttons)
+
+        self.close_leg_button = QPushButton("Close leg")
+        self.close_basket_button = QPushButton("Close basket")
+        self.flatten_button = QPushButton("Flatten all")
+        self.close_leg_button.clicked.connect(self.request_close_leg)
+        self.close_basket_button.clicked.connect(self.request_close_basket)
+        self.flatten_button.clicked.connect(self.request_flatten_all)
+        self.summary = QLabel()
+
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(4, 2, 4, 2)
+        buttons.addWidget(self.summary, 1)
+        for button in (self.close_leg_button, self.close_basket_button, self.flatten_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(buttons)
+        self._update_summary()
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ feeding
+
+    def update_positions(self, positions: Sequence[PositionLike]) -> None:
+        """Show the terminal's open positions (throttled by the caller), in place."""
+        self.model.set_positions(positions)
+        if not self._sized and self.model.rowCount() > 0:
+            self._size_columns()
+        self._update_summary()
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ actions
+
+    def confirm(self, title: str, text: str) -> bool:
+        """Ask before closing anything; tests replace this method to answer for the trader."""
+        answer = QMessageBox.question(
+            self, title, text,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def selected_position(self) -> PositionLike | None:
+        return self.model.position_at(self.view.currentIndex())
+
+    def selected_group(self) -> BasketGroup | None:
+        return self.model.group_at(self.view.currentIndex())
+
+    def request_close_leg(self) -> bool:
+        """Close the selected position after confirmation; True when the request went out."""
+        position = self.selected_position()
+        if position is None:
+            return False
+        text = (f"Close {position.side.lower()} {format_volume(position.volume)} "
+                f"{position.symbol}, ticket {position.ticket}?\n\nThe rest of its basket "
+                f"stays open.")
+        if not self.confirm("Close leg", text):
+            return False
+        self.closeLegRequested.emit(int(position.ticket))
+        return True
+
+    def request_close_basket(self) -> bool:
+        """Close the selected basket (all its legs) after confirmation."""
+        group = self.selected_group()
+        if group is None or not group.cluster:
+            return False
+        text = (f"Close basket {group.label} of {group.cluster} ({len(group.positions)} "
+                f"positions, profit {format_money(group.profit)})?")
+        if not self.confirm("Close basket", text):
+            return False
+        self.closeBasketRequested.emit(group.cluster)
+        return True
+
+    def request_flatten_all(self) -> bool:
+        """Close every open position after confirmation."""
+        groups = self.model.groups()
+        count = sum(len(g.positions) for g in groups)
+        if count == 0:
+            return False
+        text = (f"Close ALL {count} open positions in {len(groups)} baskets "
+                f"(profit {format_money(sum(g.profit for g in groups))})?")
+        if not self.confirm("Flatten all", text):
+            return False
+        self.flattenAllRequested.emit()
+        return True
+
+    # ------------------------------------------------------------------ internals
+
+    def _show_menu(self, point: QPoint) -> None:
+        index = self.view.indexAt(point)
+        if index.isValid():
+            self.view.setCurrentIndex(index)
+        menu = QMenu(self)
+        leg = menu.addAction("Close leg", self.request_close_leg)
+        leg.setEnabled(self.selected_position() is not None)
+        basket = menu.addAction("Close basket", self.request_close_basket)
+        group = self.selected_group()
+        basket.setEnabled(group is not None and bool(group.cluster))
+        menu.addSeparator()
+        flatten = menu.addAction("Flatten all", self.request_flatten_all)
+        flatten.setEnabled(self.model.rowCount() > 0)
+        menu.popup(self.view.viewport().mapToGlobal(point))
+
+    def _expand_new_groups(self, parent: QModelIndex, first: int, last: int) -> None:
+        if parent.isValid():
+            return
+        for row in range(first, last + 1):
+            self.view.expand(self.model.index(row, 0))
+
+    def _update_buttons(self, *_: object) -> None:
+        group = self.selected_group()
+        self.close_leg_button.setEnabled(self.selected_position() is not None)
+        self.close_basket_button.setEnabled(group is not None and bool(group.cluster))
+        self.flatten_button.setEnabled(self.model.rowCount() > 0)
+
+    def _update_summary(self) -> None:
+        groups = self.model.groups()
+        count = sum(len(g.positions) for g in groups)
+        profit = sum(g.profit for g in groups)
+        colour = money_colour(profit) or QColor("black")
+        self.summary.setText(
+            f"{count} positions in {len(groups)} baskets &nbsp; Profit: "
+            f"<span style='color:{colour.name()}'><b>{format_money(profit)}</b></span>"
+        )
+
+    def _size_columns(self) -> None:
+        """Sized once from the first fill (see ``MarketWatch._size_columns``)."""
+        header = self.view.header()
+        for column in range(len(HEADERS)):
+            self.view.resizeColumnToContents(column)
+            header.resizeSection(column, header.sectionSize(column) + 16)
+        header.resizeSection(0, max(header.sectionSize(0), 220))
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self._sized = True
