@@ -40,6 +40,9 @@ def main() -> None:
     import os
 
     os.environ.setdefault("FXCLUSTER_HOME", tempfile.mkdtemp())
+    from gui.app import share_the_interpreter
+
+    share_the_interpreter()
     app = QApplication([])
     from engine.config import load_engine_config
     from gui.main_window import MainWindow
@@ -82,13 +85,21 @@ def main() -> None:
           f"clusters ({days:.1f} market days in {args.seconds:.0f} s): median "
           f"{statistics.median(lags):.1f} ms, p99 {p99:.1f} ms ({len(lags)} ticks)")
 
-    chart = window.chart
     import numpy as np
 
+    from gui.charts import ClusterChart
+
+    sig = next(iter(session.engine.signals.values()))
+    symbols = list(sig.symbols)
+    times, tdi, closes = sig.history_arrays()
+    chart = ClusterChart()
+    chart.resize(1000, 600)
+    chart.show()
+    chart.set_cluster(sig.spec.name, symbols, sig.entry, sig.exit_band)
+    chart.set_history(times, tdi, closes)
     n = 300
     t0 = time.perf_counter()
-    base = int(session.engine.now_msc)
-    symbols = list(next(iter(session.engine.signals.values())).symbols)
+    base = int(times[-1])
     for i in range(n):
         chart.append_bar(base + (i + 1) * 1_800_000, float(np.sin(i / 10)),
                          {s: 1.0 + 0.001 * i for s in symbols})

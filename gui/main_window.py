@@ -77,6 +77,10 @@ class MainWindow(QMainWindow):
         self._last_equity_ms = 0
         self._history_refresh_due = False
         self._trades_refresh_due = False
+        self._chart_timer = QTimer(self)
+        self._chart_timer.setSingleShot(True)
+        self._chart_timer.setInterval(self.CHART_INTERVAL_MS)
+        self._chart_timer.timeout.connect(self._refresh_chart)
 
         self.chart = ClusterChart()
         self.setCentralWidget(self.chart)
@@ -292,6 +296,15 @@ class MainWindow(QMainWindow):
         self._refresh_chart()
         self._refresh_trades()
 
+    #: The chart redraws at most this often (a repaint of several thousand points per curve
+    #: is the most expensive thing the GUI thread does during a fast replay).
+    CHART_INTERVAL_MS = 250
+
+    def _schedule_chart(self) -> None:
+        """Coalesce chart refreshes: at most one per ``CHART_INTERVAL_MS``."""
+        if not self._chart_timer.isActive():
+            self._chart_timer.start()
+
     def _refresh_chart(self) -> None:
         sig = self.engine.signals.get(self._selected or "")
         if sig is None:
@@ -320,11 +333,11 @@ class MainWindow(QMainWindow):
         self.chart.set_trades(trades)
 
     def on_events(self, events: list[Any]) -> None:
-        chart_due = False
+        new_bars = 0
         for ev in events:
             if isinstance(ev, TdiUpdated):
                 if ev.cluster == self._selected and ev.timeframe == "M30":
-                    chart_due = True
+                    new_bars += 1
             elif isinstance(ev, LogLine):
                 self.toolbox.journal.append_log(ev.time, ev.level, ev.text)
             elif isinstance(ev, BasketOpened | BasketClosed):
@@ -343,8 +356,10 @@ class MainWindow(QMainWindow):
             elif isinstance(ev, RiskStateChanged):
                 self.toolbox.journal.append_log(ev.time, "WARNING",
                                                 f"{ev.scope} {ev.state}: {ev.reason}")
-        if chart_due or self.chart.timeframe() == "M1":
-            self._refresh_chart()
+        # one redraw per batch, whatever the number of new bars: setting the history is
+        # cheaper than appending bars one by one (measured: 4 ms against 20+ ms a batch)
+        if new_bars or self.chart.timeframe() == "M1":
+            self._schedule_chart()
         if self._trades_refresh_due:
             self._trades_refresh_due = False
             self._refresh_trades()
