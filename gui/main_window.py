@@ -230,7 +230,8 @@ class MainWindow(QMainWindow):
         self._shut = True
         self.bridge.close()
         self.worker.stop()
-        self.worker.join(timeout=10)
+        if self.worker.ident is not None:  # started
+            self.worker.join(timeout=10)
         if self.engine.started:
             self.engine.stop("console closed")
         if self.reader is not None:

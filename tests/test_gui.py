@@ -125,3 +125,50 @@ def test_smoke_main_quits_cleanly_after_ten_seconds(tmp_path):
                           capture_output=True, text=True, timeout=180, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr
+
+
+def test_filter_the_calendar(demo_window, qtbot):
+    from engine.news_api import Impact
+
+    cal = demo_window.toolbox.calendar
+    everything = len(cal.visible_events())
+    assert everything > 0
+    cal.set_currency_filter("JPY")
+    jpy = cal.visible_events()
+    assert 0 < len(jpy) < everything
+    assert all(e.currency in ("JPY", "ALL") for e in jpy)
+    cal.set_min_impact(Impact.HIGH)
+    assert all(e.impact is Impact.HIGH for e in cal.visible_events())
+
+
+def test_export_history(demo_window, qtbot, tmp_path):
+    w = demo_window
+    qtbot.waitUntil(lambda: w.engine.stats.baskets_closed > 0, timeout=WAIT_MS)
+    w.toolbox.history.refresh()
+    target = tmp_path / "history.csv"
+    w.toolbox.history.ask_save_path = lambda: target
+    rows = w.toolbox.history.export_csv()
+    assert rows and rows >= 1
+    text = target.read_text()
+    assert "basket" in text.splitlines()[0].lower() and len(text.splitlines()) == rows + 1
+
+
+def test_layout_is_remembered_between_runs(qtbot, tmp_path):
+    from PySide6.QtWidgets import QDockWidget
+
+    def window():
+        session = demo_session(config(), seed=0, symbols=SYMBOLS,
+                               journal_path=tmp_path / "journal.sqlite")
+        w = MainWindow(session, Pacer(session.engine.now_msc, 1.0), speed=1.0)
+        qtbot.addWidget(w)
+        w.show()
+        return w
+
+    first = window()
+    equity = next(d for d in first.findChildren(QDockWidget) if d.objectName() == "Equity")
+    equity.setFloating(True)
+    first.close()  # saves the layout
+    second = window()
+    again = next(d for d in second.findChildren(QDockWidget) if d.objectName() == "Equity")
+    assert again.isFloating()
+    second.close()
