@@ -55,19 +55,15 @@ class _BucketAggregator:
         self.late_items = 0
         self._out = [np.empty(0, dtype=SYMBOL_BAR_DTYPE[name]) for name in SYMBOL_BAR_DTYPE.names]
 
-    def fold(self, sym: np.ndarray, bucket: np.ndarray, o: np.ndarray, h: np.ndarray,
-             lo: np.ndarray, c: np.ndarray, vol: np.ndarray, spread_sum: np.ndarray,
-             weight: np.ndarray) -> np.ndarray:
-        """Fold items (time-ordered per symbol) into the forming bars; return closed bars."""
-        n = len(sym)
-        if n == 0:
-            return _NO_BARS
+    def _out_columns(self, n: int) -> list[np.ndarray]:
+        """Scratch columns for up to ``n`` closed bars (grown, never shrunk)."""
         if len(self._out[0]) < n:
             self._out = [np.empty(2 * n, dtype=SYMBOL_BAR_DTYPE[name])
                          for name in SYMBOL_BAR_DTYPE.names]
-        n_out, late = aggregate(sym, bucket, o, h, lo, c, vol, spread_sum, weight, _NO_BUCKET,
-                                self.bucket, self.open, self.high, self.low, self.close,
-                                self.volume, self.spread_sum, self.weight, *self._out)
+        return self._out
+
+    def _closed(self, n_out: int, late: int) -> np.ndarray:
+        """The first ``n_out`` scratch rows as closed bars, in (time, symbol) order."""
         if late:
             self.late_items += int(late)
         if n_out == 0:
@@ -79,29 +75,28 @@ class _BucketAggregator:
             out = out[np.lexsort((out["symbol"], out["time"]))]
         return out
 
+    def fold(self, sym: np.ndarray, bucket: np.ndarray, o: np.ndarray, h: np.ndarray,
+             lo: np.ndarray, c: np.ndarray, vol: np.ndarray, spread_sum: np.ndarray,
+             weight: np.ndarray) -> np.ndarray:
+        """Fold items (time-ordered per symbol) into the forming bars; return closed bars."""
+        if len(sym) == 0:
+            return _NO_BARS
+        cols = self._out_columns(len(sym))
+        return self._closed(*aggregate(
+            sym, bucket, o, h, lo, c, vol, spread_sum, weight, _NO_BUCKET, self.bucket,
+            self.open, self.high, self.low, self.close, self.volume, self.spread_sum,
+            self.weight, *cols))
+
     def fold_ticks(self, ticks: np.ndarray, q_bid: np.ndarray, q_ask: np.ndarray,
                    q_time: np.ndarray) -> np.ndarray:
         """Ticks into the forming bars, updating last quotes on the way; closed bars."""
-        n = len(ticks)
-        if n == 0:
+        if len(ticks) == 0:
             return _NO_BARS
-        if len(self._out[0]) < n:
-            self._out = [np.empty(2 * n, dtype=SYMBOL_BAR_DTYPE[name])
-                         for name in SYMBOL_BAR_DTYPE.names]
-        n_out, late = fold_ticks(ticks["symbol"], ticks["time_msc"], ticks["bid"], ticks["ask"],
-                                 self.period_s, _NO_BUCKET, q_bid, q_ask, q_time, self.bucket,
-                                 self.open, self.high, self.low, self.close, self.volume,
-                                 self.spread_sum, self.weight, *self._out)
-        if late:
-            self.late_items += int(late)
-        if n_out == 0:
-            return _NO_BARS
-        out = np.empty(n_out, dtype=SYMBOL_BAR_DTYPE)
-        for name, col in zip(SYMBOL_BAR_DTYPE.names, self._out, strict=True):
-            out[name] = col[:n_out]
-        if n_out > 1:
-            out = out[np.lexsort((out["symbol"], out["time"]))]
-        return out
+        cols = self._out_columns(len(ticks))
+        return self._closed(*fold_ticks(
+            ticks["symbol"], ticks["time_msc"], ticks["bid"], ticks["ask"], self.period_s,
+            _NO_BUCKET, q_bid, q_ask, q_time, self.bucket, self.open, self.high, self.low,
+            self.close, self.volume, self.spread_sum, self.weight, *cols))
 
     def _bars_of(self, symbols: np.ndarray) -> np.ndarray:
         """The forming bars of ``symbols`` as closed bars (sorted by time, then symbol)."""
