@@ -85,5 +85,17 @@ class SetThresholds(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class UseCalendar(Command):
+    """Replace the news filter's calendar (an immutable one: the engine reads it on its own
+    thread), e.g. after the trader imported a calendar file in the console."""
+
+    calendar: object
+    description: str = ""
+
+    def arguments(self) -> dict[str, object]:
+        return {"calendar": self.description or type(self.calendar).__name__}
+
+
+@dataclass(frozen=True, kw_only=True)
 class Rearm(Command):
     """Clear the account HALTED state after a drawdown stop."""

@@ -750,6 +750,12 @@ class Engine:
                     return False, f"need 0 < X ({x}) < E ({e}) < TDI stop"
                 self.signals[c].entry, self.signals[c].exit_band = float(e), float(x)
                 return True, f"{c}: E={e} X={x}"
+            case cmd.UseCalendar(calendar=calendar):
+                self.news = NewsFilter(self.config.news, calendar)  # type: ignore[arg-type]
+                for sig in self.signals.values():
+                    self._update_blackout(sig)
+                return True, f"news filter now uses {command.arguments()['calendar']} " \
+                             f"({self.news.state(self.now()).name.lower()})"
             case cmd.Rearm():
                 for change in self.risk.rearm(self.now(), who):
                     self._journal_state(change)

@@ -106,6 +106,7 @@ class MainWindow(QMainWindow):
         if self.reader is not None:
             self.toolbox.history.set_journal_reader(self.reader)
         self.chart.timeframeChanged.connect(lambda _tf: self._refresh_chart())
+        self.toolbox.calendar.calendarImported.connect(self.use_calendar)
         self._init_calendar()
 
         self.bridge = EngineBridge(self.engine, parent=self)
@@ -406,6 +407,18 @@ class MainWindow(QMainWindow):
         except Exception:
             return ""
         return f"server {datetime.fromtimestamp(server_s, tz=UTC):%H:%M}"
+
+    def use_calendar(self, calendar: Any) -> None:
+        """An imported calendar becomes the engine's: an immutable copy for its thread."""
+        from datetime import timedelta
+
+        now = datetime.fromtimestamp(self.engine.now_msc / 1000, tz=UTC)
+        snapshot = calendar.snapshot(now - timedelta(days=30), now + timedelta(days=400)) \
+            if hasattr(calendar, "snapshot") else calendar
+        count = len(getattr(snapshot, "events", ()))
+        self.submit(cmd.UseCalendar(calendar=snapshot, source="gui",
+                                    description=f"imported calendar ({count} events)"))
+        self.session.calendar = snapshot
 
     def _init_calendar(self) -> None:
         calendar = getattr(self.session, "calendar", None)

@@ -477,3 +477,15 @@ def test_close_one_leg_by_ticket_keeps_the_rest_of_the_basket(tmp_path):
         e.execute(cmd.ClosePosition(ticket=leg.position, source="gui"))
     assert cluster not in e.baskets
     assert rows(tmp_path, "select exit_code from baskets") == [("MANUAL",)]
+
+
+def test_a_new_calendar_replaces_the_news_filters(tmp_path):
+    e = session(tmp_path).engine
+    stale = StaticCalendar([], [CoverageSpan(datetime(2023, 1, 1, tzinfo=UTC),
+                                             datetime(2023, 2, 1, tzinfo=UTC))])
+    ok, message = e.execute(cmd.UseCalendar(calendar=stale, source="gui",
+                                            description="an old calendar"))
+    assert ok and "an old calendar" in message and "stale" in message
+    assert e.snapshot(refresh=True).calendar_state == "STALE"
+    audited = rows(tmp_path, "select command, arguments from manual_commands")
+    assert audited[0][0] == "UseCalendar" and "an old calendar" in audited[0][1]

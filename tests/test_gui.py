@@ -172,3 +172,15 @@ def test_layout_is_remembered_between_runs(qtbot, tmp_path):
     again = next(d for d in second.findChildren(QDockWidget) if d.objectName() == "Equity")
     assert again.isFloating()
     second.close()
+
+
+def test_importing_a_calendar_reaches_the_engine(demo_window, qtbot):
+    w = demo_window
+    assert w.engine.snapshot(refresh=True).calendar_state == "FRESH"  # the market's own
+    week = TEST_DATA / "calendar" / "ff_calendar_thisweek_week-of-2023-07-09.xml"
+    cal = w.toolbox.calendar
+    cal.ask_open_paths = lambda: [week]
+    with qtbot.waitSignal(cal.importFinished, timeout=WAIT_MS):
+        cal.import_files()
+    # a 2023 week does not cover the demo's January 2024: the filter now reports it stale
+    qtbot.waitUntil(lambda: w.engine.snapshot().calendar_state == "STALE", timeout=WAIT_MS)
