@@ -77,7 +77,11 @@ def fold_ticks(sym: np.ndarray, time_msc: np.ndarray, bid: np.ndarray, ask: np.n
                out_sym: np.ndarray, out_time: np.ndarray, out_open: np.ndarray,
                out_high: np.ndarray, out_low: np.ndarray, out_close: np.ndarray,
                out_volume: np.ndarray, out_spread: np.ndarray) -> tuple:
-    """Ticks -> last quotes and bars of one period, in one pass (see ``aggregate``)."""
+    """Ticks -> last quotes and bars of one period, in one pass (see ``aggregate``).
+
+    This repeats ``aggregate``'s fold on purpose: routing both through one shared per-item
+    function measured twice as slow on this, the backtest's hottest loop.
+    """
     n_out = 0
     late = 0
     for i in range(sym.shape[0]):

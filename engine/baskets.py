@@ -32,6 +32,8 @@ class Leg:
     closed: bool = False
     close_price: float = 0.0
     realised: float = 0.0
+    #: MT5 ``DEAL_REASON_*`` of the closing deal when the broker closed it (restart only).
+    close_reason: int = 0
 
     @property
     def volume(self) -> float:
@@ -65,6 +67,15 @@ class Basket:
             total += leg.lots * leg.contract_size * (exit_px - leg.open_price) * quote_value
         return total
 
+    def currency_exposure(self, market_index: dict[str, int], mids: np.ndarray,
+                          fx: CurrencyConverter) -> dict[str, float]:
+        """Signed account-currency exposure per currency of the open legs, valued now."""
+        out: dict[str, float] = {}
+        for leg in self.open_legs:
+            add_exposure(out, leg.symbol, leg.lots * leg.contract_size,
+                         fx.value(split_symbol(leg.symbol)[0], mids))
+        return out
+
     def costs(self) -> float:
         """Commissions and swaps booked so far, plus the exit commission still to pay."""
         paid = sum(leg.commission + leg.swap for leg in self.legs)
@@ -82,6 +93,14 @@ class Basket:
     @property
     def open_legs(self) -> list[Leg]:
         return [leg for leg in self.legs if not leg.closed]
+
+
+def add_exposure(out: dict[str, float], symbol: str, units: float, usd_per_base: float) -> None:
+    """A position of ``units`` of the base is long the base and short the quote currency."""
+    base, quote = split_symbol(symbol)
+    value = units * usd_per_base
+    out[base] = out.get(base, 0.0) + value
+    out[quote] = out.get(quote, 0.0) - value
 
 
 def mean_reversion_exit(direction: Direction, tdi: float, band: float) -> ExitCode | None:

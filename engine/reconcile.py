@@ -162,8 +162,6 @@ def _rebuild(engine: Engine, ob: OpenBasket, tickets: dict[str, int],
                     opening.entry_tdi, opening.risk_budget,
                     sig.spec.stops.take_profit_r * opening.risk_budget, sig.bars,
                     magic=opening.magic or sig.spec.magic)
-    exposure: dict[str, float] = {}
-    basket.currency_exposure = exposure  # type: ignore[attr-defined]
     for symbol, ticket in tickets.items():
         contract = engine._quotes[symbol].contract_size
         p = by_ticket.get(ticket)
@@ -186,7 +184,7 @@ def _rebuild(engine: Engine, ob: OpenBasket, tickets: dict[str, int],
                     leg.swap += float(d.swap)
                     leg.realised += float(d.profit)
                     leg.close_price = float(d.price)
-                    leg.reason = int(getattr(d, "reason", 0))  # type: ignore[attr-defined]
+                    leg.close_reason = int(getattr(d, "reason", 0))
             leg.realised += leg.commission + leg.swap
             basket.legs.append(leg)
     return basket
@@ -199,7 +197,7 @@ def _close_from_history(engine: Engine, basket: Basket, report: ReconcileReport)
         # The process stopped between journaling the basket and filling its first leg.
         code, detail = ExitCode.RISK, "entry interrupted before any leg filled"
     else:
-        stopped_out = any(getattr(leg, "reason", 0) == DEAL_REASON_SO for leg in basket.legs)
+        stopped_out = any(leg.close_reason == DEAL_REASON_SO for leg in basket.legs)
         code = ExitCode.RISK if stopped_out else ExitCode.MANUAL
         detail = "closed outside the engine; booked from deal history at restart"
     engine.journal.close_basket(BasketClose(basket.basket_id, engine.now(), math.nan, code,

@@ -27,7 +27,7 @@ import numpy as np
 
 from engine import commands as cmd
 from engine.bars import M30, align_closes, resample_bars
-from engine.baskets import Basket, Leg, m1_exit, m30_exit
+from engine.baskets import Basket, Leg, add_exposure, m1_exit, m30_exit
 from engine.cluster import LegQuote, entry_direction, size_basket
 from engine.config import EngineConfig
 from engine.errors import DataError
@@ -207,6 +207,8 @@ class Engine:
         #: Calendar days of history to load at start beyond what the TDI needs (the console
         #: shows it; headless runs keep the minimum).
         self.history_days = 0
+        #: Keep a day of per-minute mids for the console's M1 chart (off headless).
+        self.keep_m1_history = False
         self._snapshot: EngineSnapshot | None = None
         self._snapshot_at = 0.0
         self._snapshot_lock = threading.Lock()
@@ -369,10 +371,11 @@ class Engine:
         self._update_blackout(sig)
         direction = entry_direction(point.tdi, sig.entry) if point.valid else None
         if direction is not None:
-            self.try_entry(sig, point, direction, bar_time)
+            self.try_entry(sig, point, direction)
 
     def _on_m1_close(self) -> None:
-        self.market.record_minute(self.now_msc)
+        if self.keep_m1_history:
+            self.market.record_minute(self.now_msc)
         # Equity moves only with open positions: mark every minute while a basket is open,
         # every half hour otherwise (the daily-loss and drawdown rules still see each day).
         if self.baskets or self.now_msc % M30_MS < M1_MS:
@@ -459,7 +462,7 @@ class Engine:
                                   point.tdi if point else math.nan, False, reason))
 
     def try_entry(self, sig: ClusterSignal, point: TdiPoint, direction: Direction,
-                  when: datetime, manual: bool = False) -> str | None:
+                  manual: bool = False) -> str | None:
         """Check, size and open a basket; returns its id, or None (refusal journaled)."""
         name = sig.spec.name
         if not self._reconciled:
@@ -500,12 +503,11 @@ class Engine:
             self._refuse(sig, point, direction, "ROUNDING",
                          f"volume steps leave the basket unbalanced: {'; '.join(size.warnings)}")
             return None
-        currency_exposure: dict[str, float] = defaultdict(float)
+        currency_exposure: dict[str, float] = {}
         for leg in size.legs:
-            value = leg.lots * quotes[leg.symbol].contract_size * quotes[leg.symbol].usd_per_base
-            base, quote = split_symbol(leg.symbol)
-            currency_exposure[base] += value
-            currency_exposure[quote] -= value
+            q = quotes[leg.symbol]
+            add_exposure(currency_exposure, leg.symbol, leg.lots * q.contract_size,
+                         q.usd_per_base)
         decision = self.risk.check_entry(self.now(), EntryRequest(
             cluster=name, direction=direction, risk_budget=budget, lots=traded,
             exposures=dict(currency_exposure), equity=equity, margin_level=self._margin_level,
@@ -520,19 +522,19 @@ class Engine:
             reason = "MARKET_CLOSED" if code == 10018 else f"ORDER_CHECK:{code}"
             self._refuse(sig, point, direction, reason, f"order_check {first}: {code} {comment}")
             return None
-        return self._open(sig, point, direction, budget, traded, dict(currency_exposure),
-                          size.warnings)
+        return self._open(sig, point, direction, budget, traded, size.warnings)
 
     def _open_exposures(self) -> dict[str, float]:
         out: dict[str, float] = defaultdict(float)
+        mids = self.market.mids()
         for basket in self.baskets.values():
-            for ccy, value in getattr(basket, "currency_exposure", {}).items():
+            for ccy, value in basket.currency_exposure(self.market.index, mids,
+                                                       self.fx).items():
                 out[ccy] += value
         return dict(out)
 
     def _open(self, sig: ClusterSignal, point: TdiPoint, direction: Direction, budget: float,
-              lots: dict[str, float], exposure: dict[str, float],
-              warnings: tuple[str, ...]) -> str | None:
+              lots: dict[str, float], warnings: tuple[str, ...]) -> str | None:
         name = sig.spec.name
         minute = self.now_msc // 60_000
         while True:  # the journal, not memory, decides: a restart may reuse the minute
@@ -548,7 +550,6 @@ class Engine:
             self.log("WARNING", f"{basket_id}: {w}")
         basket = Basket(basket_id, name, direction, self.now(), point.tdi, budget,
                         sig.spec.stops.take_profit_r * budget, sig.bars, magic=sig.spec.magic)
-        basket.currency_exposure = exposure  # type: ignore[attr-defined]
         failed: LegFill | None = None
         for symbol, volume in lots.items():
             fill = self.executor.send_leg(basket_id, OrderPurpose.ENTRY, symbol, volume,
@@ -740,8 +741,7 @@ class Engine:
                 sig = self.signals[c]
                 if sig.last_point is None:
                     return False, "no TDI yet"
-                basket_id = self.try_entry(sig, sig.last_point, direction, self.now(),
-                                           manual=True)
+                basket_id = self.try_entry(sig, sig.last_point, direction, manual=True)
                 return (basket_id is not None,
                         f"opened {basket_id}" if basket_id else "refused (see the journal)")
             case cmd.SetThresholds(cluster=c, entry=e, exit_band=x):

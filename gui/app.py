@@ -9,7 +9,6 @@ terminal.  ``--quit-after SECONDS`` closes the window cleanly (smoke tests).
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -133,5 +132,3 @@ def run(args: argparse.Namespace) -> int:
         window.shutdown()
     return int(code)
 
-
-_ = math

@@ -146,6 +146,8 @@ class ClusterChart(QWidget):
         self.legs_plot.setXLink(self.tdi_plot)
         self.tdi_plot.setLabel("left", "TDI", color=style.AXIS)
         self.legs_plot.setLabel("left", "Legs %", color=style.AXIS)
+        for plot in (self.tdi_plot, self.legs_plot):
+            plot.getAxis("left").enableAutoSIPrefix(False)  # percent read as written
         self.tdi_plot.getViewBox().disableAutoRange()
         legs_box = self.legs_plot.getViewBox()
         legs_box.disableAutoRange(axis="x")

@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self.pacer = pacer
         self.end_msc = end_msc
         self.start_msc = self.engine.now_msc
+        self.engine.keep_m1_history = True  # the chart's M1 view
         self.setWindowTitle(f"FX Cluster Console - {session.mode.value}")
         self.setObjectName("FxClusterConsole")
         self.reader = SqliteJournal.open(session.journal.path, create=False) \

@@ -648,21 +648,9 @@ class SimTerminal:
     def history_orders_get(self, *args: object, group: object = None, ticket: object = None,
                            position: object = None) -> tuple | None:
         """Return orders in selected range from history or filtered by position id, ticket."""
-        if not self._link():
-            return None
-        history = self._trade.history
-        if not _optional_ints(ticket, position):
-            return self._fail(c.RES_E_INVALID_PARAMS, "Invalid arguments")
-        if ticket is not None:
-            found = history.order(int(ticket))  # type: ignore[call-overload]
-        elif position is not None:
-            found = history.orders_of_position(int(position))  # type: ignore[call-overload]
-        else:
-            span = self._history_range(args)
-            if span is None:
-                return None
-            found = history.orders_between(self._tz, *span, group=_opt_str(group))
-        return self._ok(tuple(self._order_struct(o) for o in found))
+        h = self._trade.history
+        return self._history_query(args, group, ticket, position, h.order, h.orders_of_position,
+                                   h.orders_between, self._order_struct)
 
     def history_deals_total(self, date_from: object, date_to: object, /) -> int | None:
         """Return the number of deals in selected range from history."""
@@ -676,21 +664,29 @@ class SimTerminal:
     def history_deals_get(self, *args: object, group: object = None, ticket: object = None,
                           position: object = None) -> tuple | None:
         """Return deals in selected range from history or filtered by position id, ticket."""
+        h = self._trade.history
+        return self._history_query(args, group, ticket, position, h.deal, h.deals_of_position,
+                                   h.deals_between, self._deal_struct)
+
+    def _history_query(self, args: tuple, group: object, ticket: object, position: object,
+                       by_ticket: Any, by_position: Any, between: Any,
+                       to_struct: Any) -> tuple | None:
+        """The MT5 rules shared by history orders and deals: a ticket, else a position id,
+        else a date range (with an optional group filter)."""
         if not self._link():
             return None
-        history = self._trade.history
         if not _optional_ints(ticket, position):
             return self._fail(c.RES_E_INVALID_PARAMS, "Invalid arguments")
         if ticket is not None:
-            found = history.deal(int(ticket))  # type: ignore[call-overload]
+            found = by_ticket(int(ticket))  # type: ignore[call-overload]
         elif position is not None:
-            found = history.deals_of_position(int(position))  # type: ignore[call-overload]
+            found = by_position(int(position))  # type: ignore[call-overload]
         else:
             span = self._history_range(args)
             if span is None:
                 return None
-            found = history.deals_between(self._tz, *span, group=_opt_str(group))
-        return self._ok(tuple(self._deal_struct(d) for d in found))
+            found = between(self._tz, *span, group=_opt_str(group))
+        return self._ok(tuple(to_struct(x) for x in found))
 
     # -- trading ---------------------------------------------------------------------------
 
