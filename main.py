@@ -18,13 +18,13 @@ from engine.errors import UserError
 
 #: Modules that contribute subcommands, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
-    "storage.tdi_cli",
-    "storage.journal_cli",
-    "storage.calendar_cli",
-    "storage.import_cli",
-    "storage.data_cli",
-    "storage.run_cli",
-    "storage.backtest_cli",
+    "app.cli.tdi",
+    "app.cli.journal",
+    "app.cli.calendar",
+    "app.cli.data_import",
+    "app.cli.data",
+    "app.cli.run",
+    "app.cli.backtest",
     "mt5bridge.remote",
     "gui.app",
 )

@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from app.backtest import BacktestSpec, run_backtest
+from app.sessions import Session
 from engine.config import load_engine_config
-from storage.backtest import BacktestSpec, run_backtest
-from storage.session import Session
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 from PySide6.QtWidgets import QApplication
 
-from gui.charts import ClusterChart
+from gui.chart.cluster_chart import ClusterChart
 
 M30_MS = 1_800_000
 DAY_MS = 86_400_000

@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from app.sessions import demo_session
 from engine.config import load_engine_config
-from storage.session import demo_session
 
 DAY_MS = 86_400_000
 

@@ -44,10 +44,10 @@ def main() -> None:
 
     share_the_interpreter()
     app = QApplication([])
+    from app.sessions import demo_session
     from engine.config import load_engine_config
     from gui.main_window import MainWindow
     from mt5bridge.sim.pacing import Pacer
-    from storage.session import demo_session
 
     session = demo_session(load_engine_config(), seed=0)
     window = MainWindow(session, Pacer(session.engine.now_msc, math.inf), speed=math.inf)
@@ -87,7 +87,7 @@ def main() -> None:
 
     import numpy as np
 
-    from gui.charts import ClusterChart
+    from gui.chart.cluster_chart import ClusterChart
 
     sig = next(iter(session.engine.signals.values()))
     symbols = list(sig.symbols)

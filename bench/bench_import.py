@@ -25,9 +25,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app.replay_feed import ReplayFeed
 from storage.importers import import_file
 from storage.marketdata import MarketDataStore
-from storage.replay import ReplayFeed
 
 SYMBOLS = ("EURUSD", "GBPUSD", "USDJPY", "USDCHF", "USDCAD", "AUDUSD", "XAUUSD")
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.journal_api import TdiSnapshot
-from engine.news_api import Impact
+from engine.model import Impact
+from engine.records import TdiSnapshot
 from storage.calendar import Calendar, import_calendar_files
 from storage.journal import SqliteJournal
 from storage.journal_schema import JOURNAL_SCHEMA

@@ -16,7 +16,7 @@ import numpy as np
 
 from engine.cluster import Direction
 from engine.fx import CurrencyConverter, split_symbol
-from engine.journal_api import ExitCode
+from engine.model import ExitCode
 
 
 @dataclass

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import ConfigError
-from engine.journal_api import Direction
+from engine.model import Direction
 from engine.tdi import TdiParams, canonical_symbols, pair_names
 
 DEFAULT_CONFIG = Path(__file__).with_name("clusters.toml")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.journal_api import Refusal
+from engine.records import Refusal
 
 # Stable refusal codes.  Codes that name a subject append it after a colon
 # (``CURRENCY_CAP:USD``, ``MAX_LOTS:EURUSD``) so counts can group on the prefix.

@@ -17,15 +17,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.config import ExecutionConfig
-from engine.journal_api import (
-    Deal,
-    Journal,
-    OrderPurpose,
-    OrderRequest,
-    OrderResult,
-    OrderSide,
-)
-from engine.terminal_api import Terminal
+from engine.model import OrderPurpose, OrderSide
+from engine.ports import Journal, Terminal
+from engine.records import Deal, OrderRequest, OrderResult
 
 # The few MetaTrader 5 numbers the engine speaks (values of the MetaTrader5 module).
 TRADE_ACTION_DEAL = 1

@@ -11,27 +11,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
 
+from engine.ports import Pacer
 from engine.runner import Engine
 
 STEP_MS = 60_000
-
-
-class Pacer(Protocol):
-    """Maps wall time to virtual time (``mt5bridge.sim.pacing.Pacer`` implements it)."""
-
-    def now_msc(self) -> int: ...
-
-    def seconds_until(self, t_msc: int) -> float: ...
-
-    def advance_to(self, t_msc: int) -> int: ...
-
-    @property
-    def paused(self) -> bool: ...
-
-    @property
-    def is_max(self) -> bool: ...
 
 
 def run_sync(engine: Engine, until_msc: int, *, step_ms: int = STEP_MS,

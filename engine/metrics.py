@@ -12,7 +12,7 @@ Inputs
   value is that UTC day's mark). ``start_capital`` is the equity before the first day, i.e.
   the mark at 00:00 UTC of the first date; it is observation E_0.
 - ``baskets``: closed baskets as :class:`ClosedBasket` records or as the journal's
-  :class:`~engine.journal_api.BasketRecord`. A still-open ``BasketRecord`` is not a trade
+  :class:`~engine.records.BasketRecord`. A still-open ``BasketRecord`` is not a trade
   result: it is counted in ``open_baskets`` and counts as exposed until the period's end.
 - ``cluster_pnl`` (optional): a DataFrame of daily P&L per cluster (columns = clusters);
   when absent it is derived from the baskets' realised P&L by exit date
@@ -81,7 +81,8 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import DataError
-from engine.journal_api import BasketRecord, Direction, ExitCode, require_utc
+from engine.model import Direction, ExitCode, require_utc
+from engine.records import BasketRecord
 
 #: Euler-Mascheroni constant of the expected-maximum formula (Bailey and Lopez de Prado 2014).
 EULER_MASCHERONI = 0.5772156649015329

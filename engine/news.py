@@ -23,9 +23,10 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from engine import decisions as codes
+from engine.calendar import EconomicEvent, StaticCalendar, merge_spans
 from engine.decisions import ALLOWED, Decision
-from engine.journal_api import require_utc
-from engine.news_api import EconomicEvent, EventCalendar, Impact, StaticCalendar, merge_spans
+from engine.model import Impact, require_utc
+from engine.ports import EventCalendar
 
 STALE_POLICIES = ("block", "allow")
 

@@ -23,15 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from engine.baskets import Basket, Leg
 from engine.execution import deal_record
-from engine.journal_api import (
-    BasketClose,
-    ClusterState,
-    ExitCode,
-    OpenBasket,
-    OrderPurpose,
-    OrderRequest,
-    OrderResult,
-)
+from engine.model import ClusterState, ExitCode, OrderPurpose
+from engine.records import BasketClose, OpenBasketRecord, OrderRequest, OrderResult
 
 if TYPE_CHECKING:
     from engine.runner import Engine
@@ -99,7 +92,7 @@ def reconcile(engine: Engine) -> ReconcileReport:
     return report
 
 
-def _resolve_pending(engine: Engine, ob: OpenBasket, positions: list[Any],
+def _resolve_pending(engine: Engine, ob: OpenBasketRecord, positions: list[Any],
                      report: ReconcileReport) -> None:
     pending = [o.request for o in ob.orders if o.result is None]
     for req in pending:
@@ -141,7 +134,7 @@ def _resolve_close(engine: Engine, req: OrderRequest, ticket: int,
                        float(d.volume), float(d.price), "resolved at restart: position closed")
 
 
-def _leg_tickets(engine: Engine, ob: OpenBasket, positions: list[Any]) -> dict[str, int]:
+def _leg_tickets(engine: Engine, ob: OpenBasketRecord, positions: list[Any]) -> dict[str, int]:
     """symbol -> position ticket, from the journaled entry deals, else from the comment."""
     tickets: dict[str, int] = {}
     for d in ob.deals:
@@ -154,7 +147,7 @@ def _leg_tickets(engine: Engine, ob: OpenBasket, positions: list[Any]) -> dict[s
     return tickets
 
 
-def _rebuild(engine: Engine, ob: OpenBasket, tickets: dict[str, int],
+def _rebuild(engine: Engine, ob: OpenBasketRecord, tickets: dict[str, int],
              by_ticket: dict[int, Any]) -> Basket:
     opening = ob.basket.opening
     sig = engine.signals[opening.cluster]

@@ -36,14 +36,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from engine import decisions as codes
 from engine.decisions import ALLOWED, Decision
 from engine.errors import UserError
-from engine.journal_api import (
-    BasketRecord,
-    ClusterState,
-    ClusterStateChange,
-    Direction,
-    ExitCode,
-    require_utc,
-)
+from engine.model import ClusterState, Direction, ExitCode, require_utc
+from engine.records import BasketRecord, ClusterStateChange
 
 #: The cluster name that addresses the whole account in locks and journal records.
 ACCOUNT = "*"

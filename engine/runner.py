@@ -46,37 +46,37 @@ from engine.events import (
 )
 from engine.execution import Executor, LegFill
 from engine.fx import CurrencyConverter, split_symbol
-from engine.journal_api import (
-    BasketClose,
-    BasketOpen,
+from engine.market import MarketState
+from engine.model import (
     ClusterState,
-    ClusterStateChange,
     Direction,
-    EquitySnapshot,
-    ErrorRecord,
     ExitCode,
-    HistoryFilter,
-    Journal,
-    ManualCommand,
-    NewsAction,
     OrderPurpose,
     OrderSide,
+    RunMode,
+    make_basket_id,
+)
+from engine.news import NewsFilter
+from engine.ports import EventCalendar, Journal, MarketDriver, Terminal
+from engine.reconcile import reconcile
+from engine.records import (
+    BasketClose,
+    BasketOpen,
+    ClusterStateChange,
+    EquitySnapshot,
+    ErrorRecord,
+    HistoryFilter,
+    ManualCommand,
+    NewsAction,
     PlannedLeg,
     Refusal,
     RunEnd,
-    RunMode,
     RunStart,
     TdiSnapshot,
-    make_basket_id,
 )
-from engine.market import MarketState
-from engine.news import NewsFilter
-from engine.news_api import EventCalendar
-from engine.reconcile import reconcile
 from engine.risk import EntryRequest, RiskAction, RiskManager
 from engine.signals import ClusterSignal
 from engine.tdi import TdiPoint
-from engine.terminal_api import MarketDriver, Terminal
 
 log = logging.getLogger(__name__)
 

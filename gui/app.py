@@ -52,13 +52,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def build(args: argparse.Namespace, config: EngineConfig) -> tuple[Any, Any, float, int | None]:
     """(session, pacer, speed, end) for the chosen mode."""
+    from app.cli.args import parse_speed
+    from app.sessions import demo_session, replay_session
     from mt5bridge.sim.pacing import Pacer
-    from storage.run_cli import parse_speed, replay_session
-    from storage.session import demo_session
 
     if args.live:
+        from app.sessions import live_session
         from mt5bridge.live import LiveConfig
-        from storage.session import live_session
 
         session = live_session(config, LiveConfig(), journal_path=args.journal)
         return session, Pacer(session.engine.now_msc, 1.0), 1.0, None
@@ -77,7 +77,7 @@ def build(args: argparse.Namespace, config: EngineConfig) -> tuple[Any, Any, flo
 
 def _fitting(config: EngineConfig, args: argparse.Namespace) -> EngineConfig:
     """Replays run whatever clusters the data can feed, possibly none (market data only)."""
-    from storage.replay import ReplayFeed
+    from app.replay_feed import ReplayFeed
 
     if args.store:
         feed = ReplayFeed.from_store(args.store)

@@ -37,10 +37,10 @@ from engine.events import (
     RiskStateChanged,
     TdiUpdated,
 )
-from engine.journal_api import HistoryFilter
 from engine.loop import EngineWorker
+from engine.records import HistoryFilter
 from gui.bridge import EngineBridge
-from gui.charts import ClusterChart, EquityChart
+from gui.chart.cluster_chart import ClusterChart, EquityChart
 from gui.clusters_panel import ClustersPanel
 from gui.market_watch import MarketWatch
 from gui.toolbox import Toolbox

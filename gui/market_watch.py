@@ -15,7 +15,7 @@ from typing import Protocol
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
-from gui.toolbox_format import (
+from gui.toolbox.format import (
     TICK_DOWN,
     TICK_UP,
     digits_from_spread,
@@ -24,7 +24,7 @@ from gui.toolbox_format import (
     price_digits,
     utc_clock,
 )
-from gui.toolbox_model import KeyedTableModel, Row
+from gui.toolbox.model import KeyedTableModel, Row
 
 HEADERS = ("Symbol", "Bid", "Ask", "Spread", "Time (UTC)")
 BID_COLUMN, ASK_COLUMN = 1, 2

@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from engine.news_api import (
+from engine.calendar import (
     ALL_CURRENCIES,
     CoverageSpan,
     EconomicEvent,
-    Impact,
     StaticCalendar,
     merge_spans,
 )
+from engine.model import Impact
 from storage.calendar_formats import (
     CalendarFormat,
     ParsedCalendarFile,
@@ -158,7 +158,7 @@ class CalendarImportSummary:
 
 
 class Calendar:
-    """The SQLite economic calendar; answers ``engine.news_api.EventCalendar``."""
+    """The SQLite economic calendar; answers ``engine.ports.EventCalendar``."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn

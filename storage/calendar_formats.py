@@ -36,8 +36,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 
+from engine.calendar import ALL_CURRENCIES, CoverageSpan, EconomicEvent, merge_spans
 from engine.errors import UserError
-from engine.news_api import ALL_CURRENCIES, CoverageSpan, EconomicEvent, Impact, merge_spans
+from engine.model import Impact
 
 
 class CalendarFormat(StrEnum):

@@ -1,4 +1,4 @@
-"""The trade journal on SQLite: the ``engine.journal_api.Journal`` implementation.
+"""The trade journal on SQLite: the ``engine.ports.Journal`` implementation.
 
 One file per account, WAL mode, rows written through sqlite-utils.  Three promises, each
 tested:
@@ -36,7 +36,7 @@ from typing import Any
 import sqlite_utils
 
 from engine.errors import UserError
-from engine.journal_api import (
+from engine.records import (
     BasketClose,
     BasketOpen,
     BasketRecord,
@@ -48,7 +48,7 @@ from engine.journal_api import (
     HistoryFilter,
     ManualCommand,
     NewsAction,
-    OpenBasket,
+    OpenBasketRecord,
     OrderRecord,
     OrderRequest,
     OrderResult,
@@ -454,14 +454,14 @@ class SqliteJournal:
             )
             return self._baskets_from_rows(rows)[0] if rows else None
 
-    def open_baskets(self) -> list[OpenBasket]:
+    def open_baskets(self) -> list[OpenBasketRecord]:
         with self._snapshot():
             rows = self._rows(
                 "SELECT * FROM baskets WHERE closed_at IS NULL AND opened_at IS NOT NULL "
                 "ORDER BY opened_at, basket_id"
             )
             return [
-                OpenBasket(
+                OpenBasketRecord(
                     basket=record,
                     orders=tuple(self.orders_for_basket(record.basket_id)),
                     deals=tuple(self.deals_for_basket(record.basket_id)),

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app.sessions import Session, demo_session
 from engine.config import EngineConfig, load_engine_config
-from engine.news_api import EventCalendar
+from engine.ports import EventCalendar
 from engine.runner import Engine
 from engine.tdi import TdiParams
-from storage.session import Session, demo_session
 
 #: The symbols of USD_MAJORS and GOLD_HAVENS: a small market that still trades often.
 SYMBOLS = ("EURUSD", "GBPUSD", "AUDUSD", "USDCHF", "USDJPY", "XAUUSD")

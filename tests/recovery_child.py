@@ -35,13 +35,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from app.sessions import sim_session  # noqa: E402
 from engine import commands as cmd  # noqa: E402
 from engine.config import load_engine_config  # noqa: E402
-from engine.journal_api import RunMode  # noqa: E402
 from engine.loop import run_sync  # noqa: E402
+from engine.model import RunMode  # noqa: E402
 from engine.runner import Engine  # noqa: E402
 from mt5bridge.remote import RemoteTerminal  # noqa: E402
-from storage.session import sim_session  # noqa: E402
 
 #: The journal writes that carry trading facts (the ones a crash could lose or duplicate).
 TRADE_WRITES = ("open_basket", "close_basket", "record_request", "record_result",

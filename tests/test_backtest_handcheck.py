@@ -19,10 +19,10 @@ import pandas as pd
 import pytest
 from conftest import TEST_DATA
 
+from app.backtest import BacktestSpec, run_backtest
 from engine.config import load_engine_config
 from mt5bridge.servertime import ServerTimeZone
 from mt5bridge.sim.symbols import SYMBOL_SPECS
-from storage.backtest import BacktestSpec, run_backtest
 
 COMMISSION_PER_LOT_SIDE = 3.5
 SMALL = """

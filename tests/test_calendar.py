@@ -7,13 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.news_api import (
-    CoverageSpan,
-    EconomicEvent,
-    EventCalendar,
-    Impact,
-    StaticCalendar,
-)
+from engine.calendar import CoverageSpan, EconomicEvent, StaticCalendar
+from engine.model import Impact
+from engine.ports import EventCalendar
 from storage.calendar import Calendar, default_calendar_path, import_calendar_files
 from storage.calendar_formats import CalendarFormatError
 

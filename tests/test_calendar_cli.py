@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import main
+from app.cli.calendar import register_import_calendar
 from storage.calendar import default_calendar_path
-from storage.calendar_cli import register_import_calendar
 from storage.calendar_formats import CalendarFormatError
 
 CALENDAR_DATA = Path(__file__).resolve().parent / "data" / "calendar"
@@ -20,7 +20,7 @@ XML_WEEK = CALENDAR_DATA / "ff_calendar_thisweek_week-of-2024-09-08.xml"
 @pytest.fixture
 def cli(monkeypatch):
     """Run main.py with only the calendar command registered."""
-    monkeypatch.setattr(main, "COMMAND_MODULES", ("storage.calendar_cli",))
+    monkeypatch.setattr(main, "COMMAND_MODULES", ("app.cli.calendar",))
     return lambda *argv: main.main(list(argv))
 
 

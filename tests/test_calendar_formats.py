@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.news_api import Impact
+from engine.model import Impact
 from storage.calendar_formats import (
     CalendarFormat,
     CalendarFormatError,

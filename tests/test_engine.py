@@ -14,14 +14,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from engine_helpers import DAY_MS, SYMBOLS, config, first_basket, session, step_until
 
+from app.sessions import sim_session
 from engine import commands as cmd
+from engine.calendar import CoverageSpan, EconomicEvent, StaticCalendar
 from engine.events import BasketClosed
-from engine.journal_api import ExitCode
 from engine.loop import run_sync
-from engine.news_api import CoverageSpan, EconomicEvent, Impact, StaticCalendar
+from engine.model import ExitCode, Impact
 from engine.runner import Engine
 from mt5bridge.sim import FaultConfig, SimConfig
-from storage.session import sim_session
 
 
 def closes(engine: Engine) -> list[BasketClosed]:

@@ -6,7 +6,7 @@ import pytest
 
 from engine.config import load_engine_config
 from engine.errors import ConfigError
-from engine.news_api import Impact
+from engine.model import Impact
 
 CLUSTER = """
 [[cluster]]

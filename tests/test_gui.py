@@ -13,8 +13,8 @@ import pytest
 from conftest import REPO_ROOT, SHARED_DATA, TEST_DATA
 from engine_helpers import SYMBOLS, config
 
+from app.sessions import demo_session
 from mt5bridge.sim.pacing import Pacer
-from storage.session import demo_session
 
 pytest.importorskip("PySide6")
 
@@ -128,7 +128,7 @@ def test_smoke_main_quits_cleanly_after_ten_seconds(tmp_path):
 
 
 def test_filter_the_calendar(demo_window, qtbot):
-    from engine.news_api import Impact
+    from engine.model import Impact
 
     cal = demo_window.toolbox.calendar
     everything = len(cal.visible_events())

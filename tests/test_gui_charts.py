@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QToolButton
 
-from gui.chart_axis import (
+from gui.chart.axis import (
     DAY_MS,
     HOUR_MS,
     MINUTE_MS,
@@ -21,10 +21,10 @@ from gui.chart_axis import (
     thin_out,
     tick_labels,
 )
-from gui.chart_buffer import BarSeries, GrowableArray
-from gui.chart_equity import drawdown_percent
-from gui.chart_trades import TradeTable, bar_at, place_trades
-from gui.charts import ClusterChart, EquityChart
+from gui.chart.buffer import BarSeries, GrowableArray
+from gui.chart.cluster_chart import ClusterChart, EquityChart
+from gui.chart.equity import drawdown_percent
+from gui.chart.trades import TradeTable, bar_at, place_trades
 
 M30_MS = 30 * MINUTE_MS
 SYMBOLS = ("EURUSD", "GBPUSD", "AUDUSD", "USDCHF")

@@ -12,31 +12,17 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QDate, QModelIndex, Qt
 
-from engine.journal_api import (
-    BasketClose,
-    BasketOpen,
-    Direction,
-    ExitCode,
-    ManualCommand,
-    PlannedLeg,
-    RunStart,
-)
-from engine.news_api import CoverageSpan, EconomicEvent, Impact, StaticCalendar
+from engine.calendar import CoverageSpan, EconomicEvent, StaticCalendar
+from engine.model import Direction, ExitCode, Impact
+from engine.records import BasketClose, BasketOpen, ManualCommand, PlannedLeg, RunStart
 from engine.runner import PositionView, QuoteView
 from gui.market_watch import MarketWatch
 from gui.toolbox import Toolbox
-from gui.toolbox_calendar import IMPACT_COLOURS, CalendarTab
-from gui.toolbox_format import (
-    ERROR_TEXT,
-    LOSS,
-    PROFIT,
-    TICK_DOWN,
-    TICK_UP,
-    WARNING_TEXT,
-)
-from gui.toolbox_history import HistoryTab
-from gui.toolbox_journal import JournalTab
-from gui.toolbox_trade import TradeTab
+from gui.toolbox.calendar import IMPACT_COLOURS, CalendarTab
+from gui.toolbox.format import ERROR_TEXT, LOSS, PROFIT, TICK_DOWN, TICK_UP, WARNING_TEXT
+from gui.toolbox.history import HistoryTab
+from gui.toolbox.journal import JournalTab
+from gui.toolbox.trade import TradeTab
 from storage.journal import SqliteJournal
 
 T0 = datetime(2019, 2, 4, 14, 30, 5, tzinfo=UTC)
@@ -591,7 +577,7 @@ def test_toolbox_exposes_its_tabs_and_renders_each(qtbot, journal, tmp_path):
 
 def test_keyed_model_removes_inserts_and_reorders_without_reset(qtbot):
     # Arrange
-    from gui.toolbox_model import KeyedTableModel, Row
+    from gui.toolbox.model import KeyedTableModel, Row
 
     model = KeyedTableModel(["Name", "Value"])
     model.set_rows([Row(k, (k, "1")) for k in "abcde"])
@@ -611,7 +597,7 @@ def test_keyed_model_removes_inserts_and_reorders_without_reset(qtbot):
 
 
 def test_prices_without_broker_digits_follow_fx_convention():
-    from gui.toolbox_format import digits_from_spread, price_digits
+    from gui.toolbox.format import digits_from_spread, price_digits
 
     assert [price_digits(s, p) for s, p in [("EURUSD", 1.1), ("EURJPY", 125.0),
                                              ("XAUUSD", 1282.0), ("USDMXN", 19.1)]] == [

@@ -15,10 +15,10 @@ import pyarrow as pa
 import pytest
 
 import main
+from app.cli.data_import import ProgressBar
 from engine.errors import DataError, UserError
 from mt5bridge.servertime import ServerTimeZone
 from storage.histdata import read_histdata_m1
-from storage.import_cli import ProgressBar
 from storage.importers import (
     DUKASCOPY,
     HISTDATA,

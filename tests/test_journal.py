@@ -9,22 +9,25 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from engine.journal_api import (
+from engine.model import (
     MAX_TICKET,
+    ClusterState,
+    Direction,
+    ExitCode,
+    OrderPurpose,
+    make_basket_id,
+)
+from engine.ports import Journal
+from engine.records import (
     BasketClose,
     BasketOpen,
-    ClusterState,
     ClusterStateChange,
     Deal,
-    Direction,
     EquitySnapshot,
     ErrorRecord,
-    ExitCode,
     HistoryFilter,
-    Journal,
     ManualCommand,
     NewsAction,
-    OrderPurpose,
     OrderRequest,
     OrderResult,
     PlannedLeg,
@@ -32,7 +35,6 @@ from engine.journal_api import (
     RunEnd,
     RunStart,
     TdiSnapshot,
-    make_basket_id,
 )
 from storage.journal import SqliteJournal
 

@@ -9,14 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import main
-from engine.journal_api import (
-    BasketClose,
-    BasketOpen,
-    Deal,
-    EquitySnapshot,
-    PlannedLeg,
-    RunStart,
-)
+from engine.records import BasketClose, BasketOpen, Deal, EquitySnapshot, PlannedLeg, RunStart
 from storage.journal import SqliteJournal
 from storage.journal_schema import JOURNAL_TABLES
 from storage.paths import default_journal_path
@@ -27,7 +20,7 @@ T0 = datetime(2019, 2, 4, 14, 30, tzinfo=UTC)
 @pytest.fixture
 def cli(monkeypatch):
     """Run main.py with only this area's command registered."""
-    monkeypatch.setattr(main, "COMMAND_MODULES", ("storage.journal_cli",))
+    monkeypatch.setattr(main, "COMMAND_MODULES", ("app.cli.journal",))
 
     def run(*argv: str) -> int:
         return main.main(list(argv))

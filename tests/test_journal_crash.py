@@ -29,7 +29,7 @@ WRITER_PRELUDE = textwrap.dedent(
     import sys
     from datetime import UTC, datetime, timedelta
 
-    from engine.journal_api import (
+    from engine.records import (
         BasketOpen, Deal, EquitySnapshot, OrderRequest, PlannedLeg, RunStart,
     )
     from storage.journal import SqliteJournal

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from engine.errors import UserError
-from engine.journal_api import ClusterState, NewsAction, OrderPurpose
+from engine.model import ClusterState, OrderPurpose
+from engine.records import NewsAction
 from storage.journal import SqliteJournal
 from storage.journal_schema import JOURNAL_SCHEMA
 from storage.migrations import connect, migrate

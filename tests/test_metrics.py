@@ -15,7 +15,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.errors import DataError
-from engine.journal_api import BasketClose, BasketOpen, BasketRecord, Direction, ExitCode
 from engine.metrics import (
     ClosedBasket,
     MetricsConfig,
@@ -39,6 +38,8 @@ from engine.metrics import (
     sharpe_ratio,
     sortino_ratio,
 )
+from engine.model import Direction, ExitCode
+from engine.records import BasketClose, BasketOpen, BasketRecord
 
 NORMAL = NormalDist()
 JAN1 = datetime(2024, 1, 1, tzinfo=UTC)

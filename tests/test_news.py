@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from engine import decisions as codes
+from engine.calendar import CoverageSpan, EconomicEvent, StaticCalendar
+from engine.model import Impact
 from engine.news import CalendarState, NewsConfig, NewsFilter
-from engine.news_api import CoverageSpan, EconomicEvent, Impact, StaticCalendar
 from storage.calendar import Calendar, import_calendar_files
 
 FF_CSV_SLICE = (Path(__file__).resolve().parent / "data" / "calendar"

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from engine_helpers import DAY_MS, SYMBOLS, config
 
+from app.sessions import demo_session
 from engine.loop import run_sync
 from engine.metrics import sharpe_ratio
-from storage.session import demo_session
 
 START = datetime(2024, 1, 8, tzinfo=UTC)
 

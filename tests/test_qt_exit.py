@@ -33,7 +33,7 @@ def test_offscreen_plot_script_exits_cleanly():
 CHARTS = """
 import numpy as np
 from PySide6.QtWidgets import QApplication
-from gui.charts import ClusterChart, EquityChart
+from gui.chart.cluster_chart import ClusterChart, EquityChart
 app = QApplication([])
 chart = ClusterChart()
 chart.set_cluster("C", ["EURUSD", "GBPUSD", "USDCHF"], 1.2, 0.25)

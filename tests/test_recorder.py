@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from app.replay_feed import ReplayFeed
 from engine.errors import UserError
 from engine.ticks import TICK_DTYPE
 from mt5bridge.sim.config import SimConfig
@@ -20,7 +21,6 @@ from mt5bridge.sim.feeds import ArrayFeed
 from mt5bridge.sim.terminal import SimTerminal
 from storage.marketdata import MarketDataStore
 from storage.recorder import RecorderConfig, TickRecorder
-from storage.replay import ReplayFeed
 
 REPO = Path(__file__).resolve().parent.parent
 TICK_SLICE = Path("ticks", "EURUSD_ticks_dukascopy_2019-02-04_1300_1500_UTC.csv.gz")
@@ -168,7 +168,7 @@ from mt5bridge.sim.config import SimConfig
 from mt5bridge.sim.terminal import SimTerminal
 from storage.marketdata import MarketDataStore
 from storage.recorder import RecorderConfig, TickRecorder
-from storage.replay import ReplayFeed
+from app.replay_feed import ReplayFeed
 
 tick_file, store_dir = sys.argv[1], sys.argv[2]
 feed = ReplayFeed.from_files([tick_file])

@@ -56,15 +56,15 @@ from typing import Any
 
 import pytest
 
+from app.sessions import sim_session
 from engine.config import EngineConfig, load_engine_config
-from engine.journal_api import ClusterState, ExitCode, RunMode
 from engine.loop import run_sync
+from engine.model import ClusterState, ExitCode, RunMode
 from mt5bridge import constants as c
 from mt5bridge.remote import RemoteTerminal, TerminalServer
 from mt5bridge.sim import SimConfig, SimTerminal
 from mt5bridge.sim.market import MarketConfig, SyntheticMarket
 from storage.journal import SqliteJournal
-from storage.session import sim_session
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHILD = Path(__file__).resolve().with_name("recovery_child.py")

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from app.replay_feed import OHLC_TICK_OFFSETS_MS, ReplayConfig, ReplayFeed, bars_to_ticks
 from engine.errors import UserError
 from engine.ticks import BAR_DTYPE, TICK_DTYPE
 from mt5bridge.feed import MarketFeed
 from storage.histdata import read_histdata_m1
 from storage.importers import import_file
 from storage.marketdata import STORE_TICK_DTYPE, MarketDataStore, ticks_to_m1
-from storage.replay import OHLC_TICK_OFFSETS_MS, ReplayConfig, ReplayFeed, bars_to_ticks
 
 TICK_SLICE = Path("ticks", "EURUSD_ticks_dukascopy_2019-02-04_1300_1500_UTC.csv.gz")
 FEB_BARS = Path("histdata", "2019-02-04", "DAT_ASCII_EURUSD_M1_2019.csv.gz")

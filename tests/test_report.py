@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.metrics import ClosedBasket, compute_metrics
-from storage.report import (
+from app.report.html import (
     METRIC_SECTIONS,
     TRADE_COLUMNS,
     ReportInputError,
@@ -23,7 +22,8 @@ from storage.report import (
     render_report,
     write_report,
 )
-from storage.report_svg import min_max_downsample, nice_ticks, time_ticks
+from app.report.svg import min_max_downsample, nice_ticks, time_ticks
+from engine.metrics import ClosedBasket, compute_metrics
 
 START_CAPITAL = 100_000.0
 GENERATED = datetime(2024, 7, 1, 12, 0, tzinfo=UTC)

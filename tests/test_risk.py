@@ -13,15 +13,8 @@ from hypothesis import strategies as st
 from engine import decisions as codes
 from engine.cluster import Direction as SignalDirection
 from engine.errors import UserError
-from engine.journal_api import (
-    BasketClose,
-    BasketOpen,
-    BasketRecord,
-    ClusterState,
-    ClusterStateChange,
-    Direction,
-    ExitCode,
-)
+from engine.model import ClusterState, Direction, ExitCode
+from engine.records import BasketClose, BasketOpen, BasketRecord, ClusterStateChange
 from engine.risk import (
     ACCOUNT,
     EntryRequest,

@@ -34,10 +34,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.calendar import EconomicEvent
 from engine.errors import UserError
-from engine.news_api import EconomicEvent, EventCalendar, Impact
-from gui.toolbox_format import ERROR_TEXT, figures_font, utc_stamp
-from gui.toolbox_model import KeyedTableModel, Row
+from engine.model import Impact
+from engine.ports import EventCalendar
+from gui.toolbox.format import ERROR_TEXT, figures_font, utc_stamp
+from gui.toolbox.model import KeyedTableModel, Row
 from storage.calendar import Calendar, CalendarImportSummary, import_calendar_files
 
 log = logging.getLogger(__name__)

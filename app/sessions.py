@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from engine.calendar import StaticCalendar
 from engine.config import EngineConfig
-from engine.journal_api import RunMode
-from engine.news_api import EventCalendar, StaticCalendar
+from engine.errors import UserError
+from engine.model import RunMode
+from engine.ports import EventCalendar
 from engine.runner import Engine
 from mt5bridge.drivers import LiveDriver, SimDriver
 from mt5bridge.live import LiveConfig, LiveTerminal
@@ -104,7 +106,8 @@ def demo_session(config: EngineConfig, *, seed: int = 0, start: datetime | None 
 
 def synthetic_calendar(market: Any, from_msc: int, to_msc: int) -> StaticCalendar:
     """The synthetic market's scheduled events as the engine's calendar."""
-    from engine.news_api import CoverageSpan, EconomicEvent, Impact
+    from engine.calendar import CoverageSpan, EconomicEvent
+    from engine.model import Impact
 
     events = [EconomicEvent(time=datetime.fromtimestamp(e.time_msc / 1000, tz=UTC),
                             currency=e.currency, impact=Impact.parse(e.impact), title=e.title,
@@ -126,3 +129,41 @@ def live_session(config: EngineConfig, live: LiveConfig, *,
     journal = _open_journal(journal_path, RunMode.LIVE)
     engine = Engine(config, adapter, driver, journal, mode=RunMode.LIVE, calendar=calendar)
     return Session(engine, adapter, None, journal, RunMode.LIVE, calendar)
+
+
+def fit_clusters(config: EngineConfig, symbols: set[str], wanted: str | None) -> EngineConfig:
+    if wanted:
+        return config.with_clusters([c.strip() for c in wanted.split(",") if c.strip()])
+    fitting = [c.name for c in config.clusters if set(c.symbols) <= symbols]
+    if not fitting:
+        raise UserError(f"no configured cluster can trade these symbols: {sorted(symbols)}")
+    return config.with_clusters(fitting)
+
+
+def replay_session(config: EngineConfig, files: list[str], clusters: str | None,
+                   journal: Path | None, server_offset: str | None,
+                   mode: RunMode = RunMode.REPLAY, store: Path | None = None,
+                   start_msc: int | None = None, end_msc: int | None = None,
+                   allow_no_cluster: bool = False) -> Session:
+    """A replay over files or a store; ``allow_no_cluster`` lets the console show the
+    market of data no cluster can trade (the headless run refuses it: nothing to do)."""
+    from app.replay_feed import ReplayFeed
+    from mt5bridge.sim import SimConfig, SimTerminal
+    from storage.importers import parse_server_time
+
+    if store is not None:
+        if not Path(store).is_dir():
+            raise UserError(f"--store: no such directory: {store}")
+        feed = ReplayFeed.from_store(store, start_msc=start_msc, end_msc=end_msc)
+    else:
+        missing = [f for f in files if not Path(f).exists()]
+        if missing:
+            raise UserError(f"no such file: {missing[0]}")
+        tz = parse_server_time(server_offset) if server_offset else None
+        feed = ReplayFeed.from_files([Path(f) for f in files], start_msc=start_msc,
+                                     end_msc=end_msc, server_time=tz)
+    if not (allow_no_cluster and not config.clusters):
+        config = fit_clusters(config, set(feed.symbols), clusters)
+    sim = SimTerminal(feed=feed, config=SimConfig())
+    sim.initialize()
+    return sim_session(config, sim, mode=mode, journal_path=journal)

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.toolbox_format import (
+from gui.toolbox.format import (
     GROUP_BACKGROUND,
     figures_font,
     format_money,

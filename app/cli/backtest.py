@@ -11,11 +11,11 @@ import argparse
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from app.backtest import BacktestSpec, ProgressBar, run_backtest, write_outputs
+from app.cli.args import parse_date
+from engine.calendar import StaticCalendar
 from engine.config import load_engine_config
 from engine.errors import UserError
-from engine.news_api import StaticCalendar
-from storage.backtest import BacktestSpec, ProgressBar, run_backtest, write_outputs
-from storage.tdi_cli import parse_date
 
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
@@ -90,7 +90,7 @@ def _span(text: str, flag: str) -> tuple[datetime, datetime]:
 
 
 def run_walkforward(args: argparse.Namespace) -> int:
-    from storage.walkforward import load_grid, walk_forward, write_walkforward
+    from app.walkforward import load_grid, walk_forward, write_walkforward
 
     base = spec_from_args(args)
     grid = load_grid(args.grid)
@@ -125,7 +125,7 @@ def run_walkforward(args: argparse.Namespace) -> int:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    from storage.run_cli import run as run_engine
+    from app.cli.run import run as run_engine
 
     if not args.files and not args.store:
         raise UserError("give files to replay or --store DIR")

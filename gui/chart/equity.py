@@ -13,9 +13,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from gui import chart_style as style
-from gui.chart_axis import UtcDateAxis
-from gui.chart_buffer import GrowableArray
+from gui.chart import style
+from gui.chart.axis import UtcDateAxis
+from gui.chart.buffer import GrowableArray
 
 
 def drawdown_percent(equity: np.ndarray) -> np.ndarray:

@@ -2,8 +2,8 @@
 
 Both are pure views: the main window feeds them plain arrays and they emit Qt signals for
 what the user does.  ``ClusterChart`` plots against the bar index so weekends leave no gap
-(``gui.chart_axis.BarIndexAxis`` labels the index with UTC times); ``EquityChart`` lives in
-``gui.chart_equity`` and is re-exported here.
+(``gui.chart.axis.BarIndexAxis`` labels the index with UTC times); ``EquityChart`` lives in
+``gui.chart.equity`` and is re-exported here.
 """
 
 from __future__ import annotations
@@ -27,16 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui import chart_style as style
-from gui.chart_axis import BarIndexAxis
-from gui.chart_buffer import BarSeries
-from gui.chart_equity import EquityChart
-from gui.chart_trades import (
-    LINE_GROUPS,
-    TradeMarks,
-    TradeTable,
-    place_trades,
-)
+from gui.chart import style
+from gui.chart.axis import BarIndexAxis
+from gui.chart.buffer import BarSeries
+from gui.chart.equity import EquityChart
+from gui.chart.trades import LINE_GROUPS, TradeMarks, TradeTable, place_trades
 from mt5bridge.sim.symbols import SYMBOL_SPECS
 
 __all__ = ["DEFAULT_VISIBLE_BARS", "TIMEFRAMES", "ClusterChart", "EquityChart"]

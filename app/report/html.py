@@ -38,9 +38,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from app.report import svg as report_svg
 from engine.errors import DataError, UserError
-from engine.journal_api import ExitCode
-from storage import report_svg
+from engine.model import ExitCode
 
 #: Columns of the ``trades`` table, one row per basket.
 TRADE_COLUMNS: tuple[str, ...] = (

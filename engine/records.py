@@ -1,8 +1,8 @@
-"""The trade journal as the engine sees it: records it hands over and questions it asks.
+"""The journal records: the frozen facts the engine hands to the journal and reads back.
 
 The engine never imports sqlite; it writes these frozen records through the ``Journal``
-protocol and reads back what restart reconciliation and the GUI need.  ``storage.journal``
-implements it on SQLite.
+protocol (``engine.ports``) and reads back what restart reconciliation and the GUI
+need.  ``storage.journal`` implements it on SQLite.
 
 Contract every implementation keeps:
 - every ``record_*``/``open_basket``/``close_basket``/``start_run``/``end_run`` call is one
@@ -19,87 +19,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from datetime import datetime
+from typing import Any
 
-#: Basket ids travel in the MT5 order comment, which the terminal cuts at 31 characters;
-#: 29 leaves room for a retry suffix some brokers append.
-MAX_BASKET_ID_LENGTH = 29
-
-#: MT5 tickets are 64-bit; SQLite INTEGER is signed 64-bit, which every real ticket fits.
-MAX_TICKET = 2**63 - 1
-
-
-class RunMode(StrEnum):
-    LIVE = "live"
-    DEMO = "demo"
-    REPLAY = "replay"
-    BACKTEST = "backtest"
-
-
-class Direction(StrEnum):
-    """Direction of a basket: LONG buys the spread the TDI says is cheap."""
-
-    LONG = "LONG"
-    SHORT = "SHORT"
-
-
-class OrderSide(StrEnum):
-    BUY = "BUY"
-    SELL = "SELL"
-
-
-class OrderPurpose(StrEnum):
-    """Why a leg order was sent; reconciliation treats an unanswered UNWIND differently."""
-
-    ENTRY = "ENTRY"
-    EXIT = "EXIT"
-    UNWIND = "UNWIND"
-    MANUAL = "MANUAL"
-    #: Journaled by an earlier release that did not record the purpose.
-    UNKNOWN = "UNKNOWN"
-
-
-class ExitCode(StrEnum):
-    """Why a basket was closed (DESIGN.md section 4: first matching rule wins)."""
-
-    MR = "MR"
-    OS = "OS"
-    TP = "TP"
-    HS = "HS"
-    TS = "TS"
-    TO = "TO"
-    NEWS = "NEWS"
-    MANUAL = "MANUAL"
-    RISK = "RISK"
-
-
-class ClusterState(StrEnum):
-    ACTIVE = "ACTIVE"
-    CLOSE_ONLY = "CLOSE_ONLY"
-    HALTED = "HALTED"
-
-
-def require_utc(value: datetime, name: str) -> datetime:
-    """Normalise an aware datetime to UTC; a naive one is a bug, never a guess."""
-    if not isinstance(value, datetime):
-        raise TypeError(f"{name} must be a datetime, got {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware (UTC), got naive {value!r}")
-    return value.astimezone(UTC)
+from engine.model import (
+    MAX_BASKET_ID_LENGTH,
+    ClusterState,
+    Direction,
+    ExitCode,
+    OrderPurpose,
+    OrderSide,
+    RunMode,
+    require_ticket,
+    require_utc,
+)
 
 
 def _optional_utc(value: datetime | None, name: str) -> datetime | None:
     return None if value is None else require_utc(value, name)
-
-
-def require_ticket(value: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if not 0 <= value <= MAX_TICKET:
-        raise ValueError(f"{name} {value} is outside 0..2**63-1")
-    return value
 
 
 def _normalise_times(record: object, *names: str, optional: Sequence[str] = ()) -> None:
@@ -110,22 +47,6 @@ def _normalise_times(record: object, *names: str, optional: Sequence[str] = ()) 
         value = getattr(record, name)
         normalised = _optional_utc(value, f"{type(record).__name__}.{name}")
         object.__setattr__(record, name, normalised)
-
-
-def make_basket_id(cluster: str, opened_at: datetime, sequence: int) -> str:
-    """``C3-20190204T1430-001``: cluster, UTC entry minute, per-cluster sequence number.
-
-    Readable in the MT5 terminal's comment column, and unique as long as the engine numbers
-    baskets opened by one cluster within one minute.
-    """
-    opened_at = require_utc(opened_at, "opened_at")
-    basket_id = f"{cluster}-{opened_at:%Y%m%dT%H%M}-{sequence:03d}"
-    if len(basket_id) > MAX_BASKET_ID_LENGTH:
-        raise ValueError(
-            f"basket id {basket_id!r} is {len(basket_id)} characters; MT5 comments allow "
-            f"{MAX_BASKET_ID_LENGTH} (shorten the cluster name)"
-        )
-    return basket_id
 
 
 # --------------------------------------------------------------------------- writes
@@ -439,7 +360,7 @@ class BasketRecord:
 
 
 @dataclass(frozen=True)
-class OpenBasket:
+class OpenBasketRecord:
     """Everything reconciliation needs about a basket still open in the journal."""
 
     basket: BasketRecord
@@ -484,51 +405,3 @@ class ClusterStats:
     @property
     def average_pnl(self) -> float:
         return self.pnl / self.baskets if self.baskets else 0.0
-
-
-@runtime_checkable
-class Journal(Protocol):
-    """The journal the engine writes to and restarts from (see the module docstring)."""
-
-    def start_run(self, run: RunStart) -> None: ...
-    def end_run(self, end: RunEnd) -> None: ...
-    def record_tdi(self, snapshot: TdiSnapshot) -> None: ...
-    def open_basket(self, basket: BasketOpen) -> None: ...
-    def close_basket(self, close: BasketClose) -> None: ...
-    def record_request(self, request: OrderRequest) -> None: ...
-    def record_result(self, result: OrderResult) -> None: ...
-    def record_deal(self, deal: Deal) -> None: ...
-    def record_equity(self, snapshot: EquitySnapshot) -> None: ...
-    def record_cluster_state(self, change: ClusterStateChange) -> None: ...
-    def record_command(self, command: ManualCommand) -> None: ...
-    def record_news_action(self, action: NewsAction) -> None: ...
-    def record_refusal(self, refusal: Refusal) -> None: ...
-    def record_error(self, error: ErrorRecord) -> None: ...
-
-    def open_baskets(self) -> list[OpenBasket]: ...
-    def pending_requests(self) -> list[OrderRequest]: ...
-    def basket(self, basket_id: str) -> BasketRecord | None: ...
-    def basket_history(self, where: HistoryFilter | None = None) -> list[BasketRecord]: ...
-    def orders_for_basket(self, basket_id: str) -> list[OrderRecord]: ...
-    def deals_for_basket(self, basket_id: str) -> list[Deal]: ...
-    def deals_for_position(self, position_id: int) -> list[Deal]: ...
-    def deal_tickets(self) -> set[int]: ...
-    def equity_series(
-        self,
-        run_id: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-    ) -> list[EquitySnapshot]: ...
-    def cluster_stats(
-        self, since: datetime | None = None, until: datetime | None = None
-    ) -> list[ClusterStats]: ...
-    def cluster_states(self) -> dict[str, ClusterStateChange]: ...
-    def tdi_history(
-        self,
-        cluster: str,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        timeframe: str = "M30",
-        run_id: str | None = None,
-    ) -> list[TdiSnapshot]: ...
-    def recent_refusals(self, limit: int = 100, cluster: str | None = None) -> list[Refusal]: ...

@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.journal_api import ManualCommand
-from gui.toolbox_format import ERROR_TEXT, WARNING_TEXT, figures_font
-from gui.toolbox_model import KeyedTableModel, Row
+from engine.records import ManualCommand
+from gui.toolbox.format import ERROR_TEXT, WARNING_TEXT, figures_font
+from gui.toolbox.model import KeyedTableModel, Row
 
 Index = QModelIndex | QPersistentModelIndex
 

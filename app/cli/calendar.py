@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from engine.calendar import EconomicEvent
 from engine.errors import UserError
-from engine.news_api import EconomicEvent, Impact
+from engine.model import Impact
 from storage.calendar import Calendar, default_calendar_path, import_calendar_files
 
 

@@ -1,6 +1,6 @@
 """The Toolbox: MT5's bottom panel with the Trade, History, Journal and Calendar tabs.
 
-Each tab is a pure view with its own module (``gui.toolbox_trade`` and siblings); this
+Each tab is a pure view with its own module (``gui.toolbox.trade`` and siblings); this
 module only assembles them so the main window docks one widget and reaches each tab by
 attribute (``toolbox.trade.update_positions(...)``).
 """
@@ -12,10 +12,10 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QTabWidget, QWidget
 
-from gui.toolbox_calendar import CalendarTab
-from gui.toolbox_history import HistoryTab
-from gui.toolbox_journal import MAX_LOG_LINES, JournalTab
-from gui.toolbox_trade import TradeTab
+from gui.toolbox.calendar import CalendarTab
+from gui.toolbox.history import HistoryTab
+from gui.toolbox.journal import MAX_LOG_LINES, JournalTab
+from gui.toolbox.trade import TradeTab
 
 __all__ = ["CalendarTab", "HistoryTab", "JournalTab", "Toolbox", "TradeTab"]
 

@@ -25,14 +25,15 @@ from typing import Any
 
 import pandas as pd
 
+from app.sessions import Session, sim_session
 from engine.config import EngineConfig
 from engine.errors import UserError
 from engine.events import EngineEvent, TdiUpdated
-from engine.journal_api import HistoryFilter, RunMode
 from engine.loop import run_sync
 from engine.metrics import MetricsConfig, PerformanceReport, compute_metrics
-from engine.news_api import EventCalendar
-from storage.session import Session, sim_session
+from engine.model import RunMode
+from engine.ports import EventCalendar
+from engine.records import HistoryFilter
 
 DAY_MS = 86_400_000
 #: Most warm-up a backtest reads before its first traded bar, in calendar days.
@@ -111,9 +112,9 @@ def _fit(config: EngineConfig, symbols: set[str]) -> EngineConfig:
 def _feed_for(spec: BacktestSpec, work: Path,
               notes: list[str]) -> tuple[Any, dict[str, dict[str, Any]]]:
     """The replay feed and, per symbol, what the data covers."""
+    from app.replay_feed import ReplayConfig, ReplayFeed
     from storage.importers import detect_file, import_file
     from storage.marketdata import BARS, MarketDataStore
-    from storage.replay import ReplayConfig, ReplayFeed
 
     start_ms = _ms(spec.start) if spec.start else None
     end_ms = _ms(spec.end) if spec.end else None
@@ -166,8 +167,8 @@ def _files_feed(spec: BacktestSpec, files: list[Path], rconfig: Any, start_ms: i
                 end_ms: int | None, warm: int,
                 notes: list[str]) -> tuple[Any, dict[str, dict[str, Any]]]:
     """Replay M1 bar files directly; the period defaults to the data after the warm-up."""
+    from app.replay_feed import ReplayFeed
     from storage.histdata import histdata_symbol
-    from storage.replay import ReplayFeed
 
     ranges: dict[str, dict[str, Any]] = {}
     for f in files:
@@ -295,7 +296,7 @@ def run_backtest(spec: BacktestSpec, journal_path: Path | None = None,
     if spec.source == "synthetic":
         feed, ranges, market = _synthetic_feed(spec)
         if calendar is None:
-            from storage.session import synthetic_calendar
+            from app.sessions import synthetic_calendar
 
             calendar = synthetic_calendar(market, feed.start_msc - 7 * DAY_MS,
                                           (feed.end_msc or feed.start_msc) + 7 * DAY_MS)
@@ -413,7 +414,7 @@ def write_outputs(result: BacktestResult, report_dir: Path) -> list[Path]:
     """metrics.json, trades.csv, equity.csv and report.html in ``report_dir``."""
     import json
 
-    from storage.report import write_report
+    from app.report.html import write_report
 
     report_dir.mkdir(parents=True, exist_ok=True)
     out = []

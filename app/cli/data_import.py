@@ -97,7 +97,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _register_calendar(kinds: argparse._SubParsersAction) -> None:
     """The calendar importer lives with the calendar; use it wherever it is defined."""
-    for module_name in ("storage.calendar", "storage.calendar_cli"):
+    for module_name in ("storage.calendar", "app.cli.calendar"):
         try:
             module = importlib.import_module(module_name)
         except ImportError:

@@ -14,19 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from app.cli.args import parse_date
 from engine.bars import M30, align_closes, resample_bars
 from engine.errors import UserError
 from engine.tdi import TdiParams, tdi_batch
 from storage.histdata import read_histdata_dir
-
-
-def parse_date(text: str, flag: str) -> pd.Timestamp:
-    """A UTC date or date-time from the command line (ISO 8601)."""
-    try:
-        ts = pd.Timestamp(text)
-    except (ValueError, TypeError):
-        raise UserError(f"{flag}: not a date: {text!r} (use YYYY-MM-DD)") from None
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

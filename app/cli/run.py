@@ -14,13 +14,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from engine.config import EngineConfig, load_engine_config
+from app.cli.args import parse_date, parse_speed
+from app.sessions import Session, demo_session, replay_session
+from engine.config import load_engine_config
 from engine.errors import UserError
-from engine.journal_api import RunMode
 from engine.loop import run_sync
 from engine.runner import Engine
-from storage.session import Session, demo_session, sim_session
-from storage.tdi_cli import parse_date
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,27 +47,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def parse_speed(text: str) -> float:
-    if text.lower() == "max":
-        return math.inf
-    try:
-        value = float(text)
-    except ValueError:
-        raise UserError(f"--speed: expected a number or 'max', got {text!r}") from None
-    if not value > 0:
-        raise UserError("--speed must be positive")
-    return value
-
-
-def _fit_clusters(config: EngineConfig, symbols: set[str], wanted: str | None) -> EngineConfig:
-    if wanted:
-        return config.with_clusters([c.strip() for c in wanted.split(",") if c.strip()])
-    fitting = [c.name for c in config.clusters if set(c.symbols) <= symbols]
-    if not fitting:
-        raise UserError(f"no configured cluster can trade these symbols: {sorted(symbols)}")
-    return config.with_clusters(fitting)
-
-
 def build_session(args: argparse.Namespace) -> Session:
     config = load_engine_config(args.config)
     if args.demo:
@@ -77,8 +55,8 @@ def build_session(args: argparse.Namespace) -> Session:
             config = config.with_clusters(args.clusters.split(","))
         return demo_session(config, seed=args.seed, start=start, journal_path=args.journal)
     if args.live:
+        from app.sessions import live_session
         from mt5bridge.live import LiveConfig
-        from storage.session import live_session
 
         if args.clusters:
             config = config.with_clusters(args.clusters.split(","))
@@ -87,35 +65,6 @@ def build_session(args: argparse.Namespace) -> Session:
     return replay_session(config, args.replay or [], args.clusters, args.journal,
                           args.server_offset, store=getattr(args, "store", None),
                           start_msc=int(start.timestamp() * 1000) if start else None)
-
-
-def replay_session(config: EngineConfig, files: list[str], clusters: str | None,
-                   journal: Path | None, server_offset: str | None,
-                   mode: RunMode = RunMode.REPLAY, store: Path | None = None,
-                   start_msc: int | None = None, end_msc: int | None = None,
-                   allow_no_cluster: bool = False) -> Session:
-    """A replay over files or a store; ``allow_no_cluster`` lets the console show the
-    market of data no cluster can trade (the headless run refuses it: nothing to do)."""
-    from mt5bridge.sim import SimConfig, SimTerminal
-    from storage.importers import parse_server_time
-    from storage.replay import ReplayFeed
-
-    if store is not None:
-        if not Path(store).is_dir():
-            raise UserError(f"--store: no such directory: {store}")
-        feed = ReplayFeed.from_store(store, start_msc=start_msc, end_msc=end_msc)
-    else:
-        missing = [f for f in files if not Path(f).exists()]
-        if missing:
-            raise UserError(f"no such file: {missing[0]}")
-        tz = parse_server_time(server_offset) if server_offset else None
-        feed = ReplayFeed.from_files([Path(f) for f in files], start_msc=start_msc,
-                                     end_msc=end_msc, server_time=tz)
-    if not (allow_no_cluster and not config.clusters):
-        config = _fit_clusters(config, set(feed.symbols), clusters)
-    sim = SimTerminal(feed=feed, config=SimConfig())
-    sim.initialize()
-    return sim_session(config, sim, mode=mode, journal_path=journal)
 
 
 def _status_line(engine: Engine, day: datetime) -> str:

@@ -3,7 +3,7 @@
 The engine decides blackouts from events (time, currency, impact) and from coverage: an
 event list is only evidence of "no news" for the hours some imported file actually covered,
 so a calendar that stops at last Friday must read as *stale*, not as *quiet*.  This module
-holds that vocabulary and a pure in-memory calendar; the SQLite calendar lives in
+holds the event records and a pure in-memory calendar; the SQLite calendar lives in
 ``storage.calendar`` and answers the same protocol, so replay, backtest and live filter
 news the same way.
 """
@@ -13,51 +13,13 @@ from __future__ import annotations
 import bisect
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from datetime import datetime, timedelta
+
+from engine.model import Impact, require_utc
 
 #: The currency code ForexFactory and MT5 use for events that move every currency (OPEC,
 #: G20, IMF meetings).  Such an event applies to every cluster.
 ALL_CURRENCIES = "ALL"
-
-
-class Impact(StrEnum):
-    """Expected market impact of an event, as the calendar sources grade it.
-
-    Ordered NONE < HOLIDAY < LOW < MEDIUM < HIGH, so "at or above LOW" leaves out bank
-    holidays and daylight-saving notices (ForexFactory's grey "Non-Economic" items), which
-    thin liquidity but do not release a number.
-    """
-
-    NONE = "NONE"
-    HOLIDAY = "HOLIDAY"
-    LOW = "LOW"
-    MEDIUM = "MEDIUM"
-    HIGH = "HIGH"
-
-    @property
-    def rank(self) -> int:
-        return _IMPACT_RANK[self]
-
-    @classmethod
-    def parse(cls, text: str) -> Impact:
-        """Accept the level name in any case (``high``, ``Medium``); raise ValueError otherwise."""
-        try:
-            return cls(text.strip().upper())
-        except ValueError:
-            names = ", ".join(member.value for member in cls)
-            raise ValueError(f"unknown impact {text!r} (expected one of {names})") from None
-
-
-_IMPACT_RANK = {Impact.NONE: 0, Impact.HOLIDAY: 1, Impact.LOW: 2, Impact.MEDIUM: 3, Impact.HIGH: 4}
-
-
-def _require_utc(value: datetime, name: str) -> datetime:
-    """Normalise an aware datetime to UTC; a naive one is a bug, never a guess."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware (UTC), got naive {value!r}")
-    return value.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -79,7 +41,7 @@ class EconomicEvent:
     source_id: str = ""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "time", _require_utc(self.time, "EconomicEvent.time"))
+        object.__setattr__(self, "time", require_utc(self.time, "EconomicEvent.time"))
         object.__setattr__(self, "currency", self.currency.strip().upper())
         object.__setattr__(self, "impact", Impact.parse(self.impact))
 
@@ -100,8 +62,8 @@ class CoverageSpan:
     origin: str = ""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "start", _require_utc(self.start, "CoverageSpan.start"))
-        object.__setattr__(self, "end", _require_utc(self.end, "CoverageSpan.end"))
+        object.__setattr__(self, "start", require_utc(self.start, "CoverageSpan.start"))
+        object.__setattr__(self, "end", require_utc(self.end, "CoverageSpan.end"))
         if self.end <= self.start:
             raise ValueError(f"coverage span must end after it starts: {self.start}..{self.end}")
 
@@ -119,40 +81,6 @@ def merge_spans(spans: Iterable[CoverageSpan]) -> list[tuple[datetime, datetime]
         else:
             merged.append((span.start, span.end))
     return merged
-
-
-@runtime_checkable
-class EventCalendar(Protocol):
-    """The queries the news filter makes.  All datetimes are aware UTC.
-
-    - ``events_between`` returns events with ``start <= time <= end`` for any of
-      ``currencies`` (``ALL`` events always included; None means every currency) at or above
-      ``min_impact``, ordered by time, then currency, then title.
-    - ``next_events`` returns up to ``limit`` such events with ``time >= after``.
-    - ``coverage_end(t)`` is the end of the covered stretch containing ``t`` (None when no
-      imported file covers ``t``): the filter knows how far ahead it can see.
-    - ``is_fresh(t, horizon)`` is True when all of ``[t, t + horizon]`` is covered.
-    """
-
-    def events_between(
-        self,
-        start: datetime,
-        end: datetime,
-        currencies: Collection[str] | None = None,
-        min_impact: Impact = Impact.NONE,
-    ) -> list[EconomicEvent]: ...
-
-    def next_events(
-        self,
-        after: datetime,
-        currencies: Collection[str] | None = None,
-        min_impact: Impact = Impact.NONE,
-        limit: int = 10,
-    ) -> list[EconomicEvent]: ...
-
-    def coverage_end(self, t: datetime) -> datetime | None: ...
-
-    def is_fresh(self, t: datetime, horizon: timedelta = timedelta(0)) -> bool: ...
 
 
 def _event_order(event: EconomicEvent) -> tuple[datetime, str, str, str, str]:
@@ -186,8 +114,8 @@ class StaticCalendar:
         currencies: Collection[str] | None = None,
         min_impact: Impact = Impact.NONE,
     ) -> list[EconomicEvent]:
-        start = _require_utc(start, "start")
-        end = _require_utc(end, "end")
+        start = require_utc(start, "start")
+        end = require_utc(end, "end")
         lo = bisect.bisect_left(self._times, start)
         hi = bisect.bisect_right(self._times, end)
         wanted = _normalise_currencies(currencies)
@@ -204,7 +132,7 @@ class StaticCalendar:
         min_impact: Impact = Impact.NONE,
         limit: int = 10,
     ) -> list[EconomicEvent]:
-        after = _require_utc(after, "after")
+        after = require_utc(after, "after")
         wanted = _normalise_currencies(currencies)
         found: list[EconomicEvent] = []
         for event in self.events[bisect.bisect_left(self._times, after) :]:
@@ -215,7 +143,7 @@ class StaticCalendar:
         return found
 
     def coverage_end(self, t: datetime) -> datetime | None:
-        t = _require_utc(t, "t")
+        t = require_utc(t, "t")
         for start, end in self._merged:
             if start <= t < end:
                 return end
@@ -223,7 +151,7 @@ class StaticCalendar:
 
     def is_fresh(self, t: datetime, horizon: timedelta = timedelta(0)) -> bool:
         end = self.coverage_end(t)
-        return end is not None and end > _require_utc(t, "t") + horizon
+        return end is not None and end > require_utc(t, "t") + horizon
 
 
 def _normalise_currencies(currencies: Collection[str] | None) -> frozenset[str] | None:

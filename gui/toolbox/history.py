@@ -30,9 +30,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.journal_api import BasketRecord, ExitCode, HistoryFilter
 from engine.metrics import BasketMetrics, basket_metrics
-from gui.toolbox_format import (
+from engine.model import ExitCode
+from engine.records import BasketRecord, HistoryFilter
+from gui.toolbox.format import (
     ERROR_TEXT,
     MISSING,
     figures_font,
@@ -40,7 +41,7 @@ from gui.toolbox_format import (
     money_colour,
     utc_stamp,
 )
-from gui.toolbox_model import KeyedTableModel, Row
+from gui.toolbox.model import KeyedTableModel, Row
 
 HEADERS = ("Basket", "Cluster", "Direction", "Opened (UTC)", "Closed (UTC)", "Hours",
            "Exit", "Entry TDI", "Exit TDI", "Costs", "P&L")

@@ -6,7 +6,7 @@ import argparse
 
 import pandas as pd
 
-from storage.import_cli import add_store_option, default_store_dir
+from app.cli.data_import import add_store_option, default_store_dir
 from storage.marketdata import BARS, MarketDataStore, SeriesInfo
 
 __all__ = ["format_inventory", "register"]

@@ -30,11 +30,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from app.backtest import BacktestResult, BacktestSpec, run_backtest, write_outputs
 from engine.cluster import ClusterSpec
 from engine.config import EngineConfig
 from engine.errors import ConfigError, UserError
 from engine.tdi import TdiParams
-from storage.backtest import BacktestResult, BacktestSpec, run_backtest, write_outputs
 
 GRID_KEYS = {"tau_f": int, "tau_s": int, "tau_q": int, "entry": float, "exit": float,
              "hard_stop_atr": float, "time_stop_bars": int, "take_profit_r": float}
