@@ -1,8 +1,9 @@
 """Open baskets: their legs at the broker, their P&L at current quotes, and the exit rules.
 
-The exit rules are DESIGN section 4, checked in the table's order (first match wins):
-MR, OS, TP, HS, TS, TO.  MR/OS/TS/TO use the TDI at an M30 close; on M1 closes MR/OS use
-the provisional TDI (current prices, last M30 statistics) and TP/HS use the marked P&L.
+The exit rules are those of docs/architecture.md (Exit codes), checked in the table's order
+(first match wins): MR, OS, TP, HS, TS, TO.  MR/OS/TS/TO use the TDI at an M30 close; on M1
+closes MR/OS use the provisional TDI (current prices, last M30 statistics) and TP/HS use the
+marked P&L.
 NEWS, MANUAL and RISK exits come from the clock, the trader and the risk manager.
 """
 

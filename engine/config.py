@@ -28,7 +28,7 @@ from engine.risk import RiskConfig
 
 @dataclass(frozen=True)
 class ExecutionConfig:
-    """How baskets are sent to the terminal (DESIGN section 6).
+    """How baskets are sent to the terminal (docs/architecture.md, Execution and recovery).
 
     - ``deviation_points = 20``: the slippage a market order accepts, in points;
     - ``max_retries = 3``: re-sends of a leg after a requote, price change, price-off or

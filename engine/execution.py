@@ -1,4 +1,4 @@
-"""Sending basket legs to the terminal (DESIGN section 6).
+"""Sending basket legs to the terminal (docs/architecture.md, Execution and recovery).
 
 Every leg is a market deal (``TRADE_ACTION_DEAL``) with the filling mode the symbol allows,
 the cluster's magic number and the basket id as comment.  The request is journaled

@@ -49,7 +49,7 @@ class OrderPurpose(StrEnum):
 
 
 class ExitCode(StrEnum):
-    """Why a basket was closed (DESIGN.md section 4: first matching rule wins)."""
+    """Why a basket was closed (docs/architecture.md, Exit codes: first matching rule wins)."""
 
     MR = "MR"
     OS = "OS"

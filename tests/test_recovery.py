@@ -260,7 +260,18 @@ def check_invariants(journal_path: Path, terminal: Any, stage: str) -> JournalVi
     where = f"[{stage}]"
 
     assert not j.external_locks, f"{where} a position of ours was flagged: {j.external_locks}"
+    basket_of_position = _check_entry_deals(j, deals, where)
+    _check_open_positions(j, positions, basket_of_position, where)
+    _check_orders(j, deals, stage, where)
+    _check_amounts(j, deals, basket_of_position, where)
+    if stage == "final":
+        assert not positions, f"{where} orphan positions: {[p.ticket for p in positions]}"
+        still_open = [b for b, row in j.baskets.items() if row["closed_at"] is None]
+        assert not still_open, f"{where} baskets left open: {still_open}"
+    return j
 
+
+def _check_entry_deals(j: JournalView, deals: list[Any], where: str) -> dict[int, str]:
     # Every IN deal opened a leg of a journaled basket, at most once per symbol, never more
     # legs than planned; positions map to their basket through the IN deal's comment.
     basket_of_position: dict[int, str] = {}
@@ -281,6 +292,11 @@ def check_invariants(journal_path: Path, terminal: Any, stage: str) -> JournalVi
         assert sum(per_symbol.values()) <= len(j.planned[basket_id]), \
             f"{where} {basket_id}: more IN deals than planned legs"
 
+    return basket_of_position
+
+
+def _check_open_positions(j: JournalView, positions: list[Any],
+                          basket_of_position: dict[int, str], where: str) -> None:
     # No lost basket: an open position belongs to a basket the journal holds open.
     for p in positions:
         basket_id = basket_of_position.get(int(p.ticket))
@@ -288,6 +304,8 @@ def check_invariants(journal_path: Path, terminal: Any, stage: str) -> JournalVi
         assert j.baskets[basket_id]["closed_at"] is None, \
             f"{where} position #{p.ticket} is open but basket {basket_id} is closed"
 
+
+def _check_orders(j: JournalView, deals: list[Any], stage: str, where: str) -> None:
     # No duplicated order: each order at the terminal is one journaled request's, with
     # that request's symbol and side; a request without result only in the crash window.
     claimed: dict[int, str] = {}
@@ -325,6 +343,9 @@ def check_invariants(journal_path: Path, terminal: Any, stage: str) -> JournalVi
         assert not unexplained, \
             f"{where} deals without a journaled request: {[d.ticket for d in unexplained]}"
 
+
+def _check_amounts(j: JournalView, deals: list[Any], basket_of_position: dict[int, str],
+                   where: str) -> None:
     # Journaled deals are the terminal's, and closed baskets add up to them to the cent.
     terminal_deals = {int(d.ticket): d for d in deals}
     for ticket, row in j.deals.items():
@@ -349,12 +370,6 @@ def check_invariants(journal_path: Path, terminal: Any, stage: str) -> JournalVi
             f"{where} {basket_id}: journal P&L {b['pnl']:.2f} != deals {net[basket_id]:.2f}"
         assert abs(b["costs"] - costs[basket_id]) < 0.005, \
             f"{where} {basket_id}: journal costs {b['costs']:.2f} != {costs[basket_id]:.2f}"
-
-    if stage == "final":
-        assert not positions, f"{where} orphan positions: {[p.ticket for p in positions]}"
-        still_open = [b for b, row in j.baskets.items() if row["closed_at"] is None]
-        assert not still_open, f"{where} baskets left open: {still_open}"
-    return j
 
 
 # --------------------------------------------------------------------------- the crash run

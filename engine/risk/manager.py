@@ -1,327 +1,38 @@
-"""The four risk levels of DESIGN section 5 that gate entries and can force exits.
-
-Levels, checked in this order for a candidate basket (first refusal wins):
-
-1. **Account**: a lock on the whole account (``cluster="*"``): CLOSE_ONLY after the daily
-   loss limit, HALTED after the drawdown limit until the trader re-arms; no entries while the
-   terminal is disconnected or equity is unknown.
-2. **Cluster**: its own lock (manual, or CLOSE_ONLY after its daily loss limit), one basket
-   at a time, a cooldown after a stop exit (HS, TS).
-3. **Portfolio**: total open risk budget, per-currency net exposure, margin-level floor.
-4. **Trade**: maximum lots per leg.  (The exits HS/TS/TO themselves are the runner's.)
-
-The manager is pure: no clock (every call gets ``now``, an aware UTC datetime), no I/O.  It
-answers entries with a ``Decision`` and returns ``RiskAction`` lists the runner applies in
-order: journal every ``action.change`` (a ``ClusterStateChange``), flatten on
-``FLATTEN_ALL``.  Locks are exactly those journal records, so ``restore`` rebuilds them
-after a restart; cooldowns and today's realised P&L are rebuilt from basket history.
-
-A lock is one record per cluster (the journal keeps the latest per cluster): a trader's
-change replaces whatever is there, while a lock the engine sets never weakens one in force
-(when both restrict, the result is their union: the stricter state, both sides, the later
-expiry).
-"""
+"""The risk manager: per-cluster and account state, entry checks, and the actions they force."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
-from enum import StrEnum
-from functools import lru_cache
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from types import MappingProxyType
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine import decisions as codes
 from engine.decisions import ALLOWED, Decision
 from engine.errors import UserError
 from engine.model import ClusterState, Direction, ExitCode, require_utc
 from engine.records import BasketRecord, ClusterStateChange
-
-#: The cluster name that addresses the whole account in locks and journal records.
-ACCOUNT = "*"
-#: Who the manager names in the records it creates itself.
-ENGINE = "engine"
-
-#: The FX trading day rolls over at 17:00 New York time, following US daylight saving.
-ROLLOVER_ZONE = "America/New_York"
-ROLLOVER_TIME = time(17, 0)
-
-M30 = timedelta(minutes=30)
-STOP_EXITS = frozenset({ExitCode.HS, ExitCode.TS})
-
-# Reason codes of the locks the engine sets (the text after ": " is the human detail).
-CLUSTER_DAILY_LOSS = "CLUSTER_DAILY_LOSS"
-ACCOUNT_DAILY_LOSS = "ACCOUNT_DAILY_LOSS"
-MAX_DRAWDOWN = "MAX_DRAWDOWN"
-LOCK_EXPIRED = "LOCK_EXPIRED"
-REARMED = "REARMED"
-RECONNECTED = "RECONNECTED"
-
-_STATE_RANK = {ClusterState.ACTIVE: 0, ClusterState.CLOSE_ONLY: 1, ClusterState.HALTED: 2}
-
-
-class UnknownClusterError(UserError):
-    """A command named a cluster the engine does not run."""
-
-
-# --------------------------------------------------------------------------- trading day
-
-
-@lru_cache(maxsize=1)
-def _rollover_zone() -> ZoneInfo:
-    try:
-        return ZoneInfo(ROLLOVER_ZONE)
-    except ZoneInfoNotFoundError:
-        raise UserError(
-            f"time zone {ROLLOVER_ZONE} is not installed; install the 'tzdata' package "
-            "(needed to find the 17:00 New York trading-day rollover)"
-        ) from None
-
-
-def trading_day_start(now: datetime) -> datetime:
-    """The last 17:00 New York at or before ``now``, in UTC (21:00 UTC in summer, 22:00 in
-    winter).  17:00 is never inside a DST gap or fold, so the local time is unambiguous."""
-    zone = _rollover_zone()
-    local = require_utc(now, "now").astimezone(zone)
-    start = datetime.combine(local.date(), ROLLOVER_TIME, tzinfo=zone)
-    if start > local:
-        start = datetime.combine(local.date() - timedelta(days=1), ROLLOVER_TIME, tzinfo=zone)
-    return start.astimezone(UTC)
-
-
-def next_trading_day_start(now: datetime) -> datetime:
-    """The first 17:00 New York strictly after ``now``, in UTC: when daily locks expire."""
-    zone = _rollover_zone()
-    local_start = trading_day_start(now).astimezone(zone)
-    return datetime.combine(
-        local_start.date() + timedelta(days=1), ROLLOVER_TIME, tzinfo=zone
-    ).astimezone(UTC)
-
-
-def _ceil_m30(now: datetime) -> datetime:
-    floor = now.replace(minute=now.minute - now.minute % 30, second=0, microsecond=0)
-    return floor if floor == now else floor + M30
-
-
-# --------------------------------------------------------------------------- config
-
-
-@dataclass(frozen=True)
-class RiskConfig:
-    """Risk limits.  Fractions are of equity; defaults suit a 0.30%-per-trade engine.
-
-    - ``risk_per_trade = 0.003``: a basket's hard-stop loss as a fraction of equity (RPT);
-    - ``max_lots_per_leg = 10.0``: no leg of a new basket above this many lots;
-    - ``cooldown_bars = 4``: after a stop exit (HS, TS) the cluster waits this many complete
-      M30 bars before a new entry (0 disables);
-    - ``cluster_daily_loss = 0.01``: a cluster whose realised loss today reaches this share of
-      the day-start equity goes CLOSE_ONLY until the next trading day;
-    - ``max_open_risk = 0.015``: the open baskets' risk budgets plus the candidate's may not
-      exceed this share of equity (five baskets at the default RPT);
-    - ``max_currency_exposure = 3.0``: per currency, |net exposure| of the open baskets plus
-      the candidate may not exceed this multiple of equity (clusters overlap on USD);
-    - ``margin_level_floor = 300.0``: no entry while the margin level (percent) is below
-      this; a margin level of 0 means no positions in MT5 and passes;
-    - ``account_daily_loss = 0.02``: equity this far below the day-start equity puts the
-      whole account CLOSE_ONLY until the next trading day;
-    - ``max_drawdown = 0.08``: equity this far below its peak flattens everything and HALTs
-      the account until the trader re-arms.
-    """
-
-    risk_per_trade: float = 0.003
-    max_lots_per_leg: float = 10.0
-    cooldown_bars: int = 4
-    cluster_daily_loss: float = 0.01
-    max_open_risk: float = 0.015
-    max_currency_exposure: float = 3.0
-    margin_level_floor: float = 300.0
-    account_daily_loss: float = 0.02
-    max_drawdown: float = 0.08
-
-    def __post_init__(self) -> None:
-        for name in ("risk_per_trade", "cluster_daily_loss", "max_open_risk",
-                     "account_daily_loss", "max_drawdown"):
-            _require_fraction(name, getattr(self, name))
-        for name in ("max_lots_per_leg", "max_currency_exposure"):
-            value = getattr(self, name)
-            if not math.isfinite(value) or value <= 0:
-                raise ValueError(f"{name}: must be a positive number, got {value!r}")
-        if not math.isfinite(self.margin_level_floor) or self.margin_level_floor < 0:
-            raise ValueError(f"margin_level_floor: must be >= 0, got {self.margin_level_floor!r}")
-        if isinstance(self.cooldown_bars, bool) or not isinstance(self.cooldown_bars, int) \
-                or self.cooldown_bars < 0:
-            raise ValueError(f"cooldown_bars: must be an integer >= 0, got {self.cooldown_bars!r}")
-        if self.max_open_risk < self.risk_per_trade:
-            raise ValueError(
-                f"max_open_risk: {self.max_open_risk} is below risk_per_trade "
-                f"{self.risk_per_trade}, so no basket could ever open"
-            )
-
-    def risk_budget(self, equity: float) -> float:
-        """The account-currency loss a new basket's hard stop may cost (RPT x equity)."""
-        return self.risk_per_trade * equity
-
-
-def _require_fraction(name: str, value: float) -> None:
-    if not math.isfinite(value) or not 0 < value < 1:
-        raise ValueError(f"{name}: must be a fraction between 0 and 1, got {value!r}")
-
-
-# --------------------------------------------------------------------------- vocabulary
-
-
-class RiskActionKind(StrEnum):
-    FLATTEN_ALL = "FLATTEN_ALL"
-    STATE_CHANGE = "STATE_CHANGE"
-    ACCOUNT_STATE = "ACCOUNT_STATE"
-
-
-@dataclass(frozen=True)
-class RiskAction:
-    """Something the runner must do, in list order.
-
-    - ``STATE_CHANGE``: a lock set or released: journal ``change`` (``change.cluster`` is
-      ``"*"`` for the account); these are the only records to journal;
-    - ``ACCOUNT_STATE``: the account's effective ``state`` changed (a lock, or the
-      connection): show it; any lock behind it came in a STATE_CHANGE just before;
-    - ``FLATTEN_ALL``: close every basket with ``exit_code`` (RISK) and ``reason``.
-    """
-
-    kind: RiskActionKind
-    reason: str
-    detail: str = ""
-    change: ClusterStateChange | None = None
-    state: ClusterState | None = None
-    exit_code: ExitCode | None = None
-
-
-@dataclass(frozen=True)
-class EntryRequest:
-    """A candidate basket as the runner sized it, with the book it would join.
-
-    ``lots`` are signed or unsigned lots per symbol; ``exposures`` are the candidate's
-    signed account-currency exposures per *currency* (long EURUSD 100k: EUR +x, USD -x);
-    ``open_risk``/``open_exposures`` are the same sums over the baskets already open.
-    ``margin_level`` is MT5's percent (0 = no positions).
-    """
-
-    cluster: str
-    direction: Direction
-    risk_budget: float
-    lots: Mapping[str, float]
-    exposures: Mapping[str, float]
-    equity: float
-    margin_level: float = 0.0
-    open_risk: float = 0.0
-    open_exposures: Mapping[str, float] = field(default_factory=dict)
-    has_open_basket: bool = False
-
-    def __post_init__(self) -> None:
-        # Accept engine.cluster.Direction (LONG=1/SHORT=-1) as well as the journal's names.
-        object.__setattr__(self, "direction",
-                           Direction(getattr(self.direction, "name", self.direction)))
-
-
-@dataclass(frozen=True)
-class RestoreReport:
-    """What ``restore`` did with the journal's records, for the start-up log."""
-
-    locks_restored: int = 0
-    locks_expired: int = 0
-    unknown_clusters: tuple[str, ...] = ()
-    baskets_replayed: int = 0
-    cooldowns_restored: int = 0
-
-
-@dataclass(frozen=True)
-class ClusterRiskView:
-    """One cluster's row in the GUI: its own lock (None = none in force), cooldown, P&L;
-    ``reason`` is the lock's reason, else the cooldown's, else empty."""
-
-    cluster: str
-    state: ClusterState
-    reason: str
-    lock: ClusterStateChange | None
-    cooldown_until: datetime | None
-    cooldown_reason: str
-    day_pnl: float
-
-
-@dataclass(frozen=True)
-class RiskSnapshot:
-    """A read-only picture of the manager for the GUI's status bar and cluster table."""
-
-    time: datetime | None
-    account_state: ClusterState
-    account_reason: str
-    account_lock: ClusterStateChange | None
-    connected: bool
-    balance: float | None
-    equity: float | None
-    margin_level: float | None
-    peak_equity: float | None
-    drawdown: float | None
-    day_start: datetime | None
-    day_end: datetime | None
-    day_start_equity: float | None
-    day_pnl: float
-    clusters: Mapping[str, ClusterRiskView]
-    ignored_equity_marks: int
-
-
-# --------------------------------------------------------------------------- locks
-
-
-def _covers(lock: ClusterStateChange | None, now: datetime, state: ClusterState,
-            side: Direction | None) -> bool:
-    """True when ``lock`` already restricts at least as much as (state, side) would."""
-    if lock is None or not lock.in_force(now):
-        return False
-    same_side = lock.side is None or lock.side == side
-    return _STATE_RANK[lock.state] >= _STATE_RANK[state] and same_side
-
-
-def _union(existing: ClusterStateChange, new: ClusterStateChange) -> ClusterStateChange:
-    """One record restricting at least as much as both (the journal keeps one per cluster)."""
-    state = max(existing.state, new.state, key=_STATE_RANK.__getitem__)
-    side = existing.side if existing.side == new.side else None
-    if existing.expires_at is None or new.expires_at is None:
-        expires_at = None
-    else:
-        expires_at = max(existing.expires_at, new.expires_at)
-    reason = f"{new.reason} (kept: {existing.state} {existing.reason})"
-    return ClusterStateChange(time=new.time, cluster=new.cluster, state=state, reason=reason,
-                              who=new.who, side=side, expires_at=expires_at)
-
-
-def _live(lock: ClusterStateChange | None, now: datetime | None) -> ClusterStateChange | None:
-    """``lock`` if it restricts at ``now`` (None: no time known yet, a held lock counts)."""
-    if lock is None or lock.state is ClusterState.ACTIVE:
-        return None
-    return lock if now is None or lock.in_force(now) else None
-
-
-def _blocks(lock: ClusterStateChange | None, now: datetime, direction: Direction) -> bool:
-    if lock is None or not lock.in_force(now):
-        return False
-    return lock.side is None or lock.side == direction
-
-
-def _describe_lock(lock: ClusterStateChange) -> str:
-    side = f" {lock.side} entries" if lock.side else ""
-    until = f" until {lock.expires_at:%Y-%m-%d %H:%M} UTC" if lock.expires_at else \
-        " until re-armed"
-    return f"{lock.state}{side} since {lock.time:%Y-%m-%d %H:%M} UTC by {lock.who}{until}: " \
-        f"{lock.reason}"
-
-
-def _money(value: float) -> str:
-    return f"{value:,.2f}"
-
-
-# --------------------------------------------------------------------------- manager
+from engine.risk.config import RiskConfig
+from engine.risk.locks import STATE_RANK, blocks, covers, describe_lock, live_lock, money, union_of
+from engine.risk.tradingday import M30, ceil_m30, next_trading_day_start, trading_day_start
+from engine.risk.types import (
+    ACCOUNT,
+    ACCOUNT_DAILY_LOSS,
+    CLUSTER_DAILY_LOSS,
+    ENGINE,
+    LOCK_EXPIRED,
+    MAX_DRAWDOWN,
+    REARMED,
+    RECONNECTED,
+    STOP_EXITS,
+    ClusterRiskView,
+    EntryRequest,
+    RestoreReport,
+    RiskAction,
+    RiskActionKind,
+    RiskSnapshot,
+    UnknownClusterError,
+)
 
 
 class RiskManager:
@@ -481,9 +192,9 @@ class RiskManager:
             return actions
         limit = self.config.cluster_daily_loss * reference
         if -self._day_pnl[cluster] >= limit:
-            reason = (f"{CLUSTER_DAILY_LOSS}: lost {_money(-self._day_pnl[cluster])} today "
-                      f"(limit {_money(limit)} = {self.config.cluster_daily_loss:.2%} of "
-                      f"day-start equity {_money(reference)})")
+            reason = (f"{CLUSTER_DAILY_LOSS}: lost {money(-self._day_pnl[cluster])} today "
+                      f"(limit {money(limit)} = {self.config.cluster_daily_loss:.2%} of "
+                      f"day-start equity {money(reference)})")
             change = self._engine_lock(now, cluster, ClusterState.CLOSE_ONLY, reason,
                                        self._day_end)
             if change is not None:
@@ -582,7 +293,7 @@ class RiskManager:
         now = require_utc(now, "now")
         states = [lock.state for lock in (self._locks[ACCOUNT], self._locks[cluster])
                   if lock is not None and lock.in_force(now)]
-        return max(states, key=_STATE_RANK.__getitem__, default=ClusterState.ACTIVE)
+        return max(states, key=STATE_RANK.__getitem__, default=ClusterState.ACTIVE)
 
     def daily_pnl(self, equity: float | None = None) -> float:
         """Today's account P&L: ``equity`` (default: the last mark) minus the day-start
@@ -598,7 +309,7 @@ class RiskManager:
         now = self._last_now if now is None else require_utc(now, "now")
         views = {}
         for cluster in self.clusters:
-            lock = _live(self._locks[cluster], now)
+            lock = live_lock(self._locks[cluster], now)
             cooldown = self._cooldowns[cluster]
             if cooldown is not None and now is not None and cooldown[0] <= now:
                 cooldown = None
@@ -625,7 +336,7 @@ class RiskManager:
             time=now,
             account_state=state,
             account_reason=reason,
-            account_lock=_live(self._locks[ACCOUNT], now),
+            account_lock=live_lock(self._locks[ACCOUNT], now),
             connected=self._connected,
             balance=self._balance,
             equity=self._equity,
@@ -644,10 +355,10 @@ class RiskManager:
 
     def _check_account(self, now: datetime, request: EntryRequest) -> Decision:
         lock = self._locks[ACCOUNT]
-        if lock is not None and _blocks(lock, now, request.direction):
+        if lock is not None and blocks(lock, now, request.direction):
             code = codes.ACCOUNT_HALTED if lock.state is ClusterState.HALTED \
                 else codes.ACCOUNT_CLOSE_ONLY
-            return Decision.refuse(code, f"account {_describe_lock(lock)}")
+            return Decision.refuse(code, f"account {describe_lock(lock)}")
         if not self._connected:
             return Decision.refuse(codes.DISCONNECTED, "terminal disconnected: no new entries")
         if not math.isfinite(request.equity) or request.equity <= 0:
@@ -659,10 +370,10 @@ class RiskManager:
         if cluster not in self._day_pnl:
             return Decision.refuse(codes.UNKNOWN_CLUSTER, f"cluster {cluster!r} is not configured")
         lock = self._locks[cluster]
-        if lock is not None and _blocks(lock, now, request.direction):
+        if lock is not None and blocks(lock, now, request.direction):
             code = codes.CLUSTER_HALTED if lock.state is ClusterState.HALTED \
                 else codes.CLUSTER_CLOSE_ONLY
-            return Decision.refuse(code, f"{cluster} {_describe_lock(lock)}")
+            return Decision.refuse(code, f"{cluster} {describe_lock(lock)}")
         if request.has_open_basket:
             return Decision.refuse(codes.ONE_BASKET, f"{cluster} already has an open basket")
         cooldown = self._cooldowns[cluster]
@@ -687,8 +398,8 @@ class RiskManager:
         if total > cap:
             return Decision.refuse(
                 codes.OPEN_RISK_CAP,
-                f"open risk {_money(request.open_risk)} + {_money(request.risk_budget)} = "
-                f"{_money(total)} exceeds {_money(cap)} ({config.max_open_risk:.2%} of equity)",
+                f"open risk {money(request.open_risk)} + {money(request.risk_budget)} = "
+                f"{money(total)} exceeds {money(cap)} ({config.max_open_risk:.2%} of equity)",
             )
         exposure_cap = config.max_currency_exposure * equity
         for currency in sorted(request.exposures):
@@ -703,8 +414,8 @@ class RiskManager:
             if abs(net) > exposure_cap:
                 return Decision.refuse(
                     f"{codes.CURRENCY_CAP}:{currency}",
-                    f"{currency} net exposure {_money(held)} + {_money(added)} = "
-                    f"{_money(net)} beyond +-{_money(exposure_cap)} "
+                    f"{currency} net exposure {money(held)} + {money(added)} = "
+                    f"{money(net)} beyond +-{money(exposure_cap)} "
                     f"({config.max_currency_exposure:g} x equity)",
                 )
         margin_level = request.margin_level
@@ -766,17 +477,17 @@ class RiskManager:
 
     def _cooldown_end(self, exit_time: datetime) -> datetime:
         """Entries resume once ``cooldown_bars`` complete M30 bars closed after the exit."""
-        return _ceil_m30(exit_time) + self.config.cooldown_bars * M30
+        return ceil_m30(exit_time) + self.config.cooldown_bars * M30
 
     def _engine_lock(self, now: datetime, key: str, state: ClusterState, reason: str,
                      expires_at: datetime | None) -> ClusterStateChange | None:
         existing = self._locks[key]
-        if _covers(existing, now, state, None):
+        if covers(existing, now, state, None):
             return None
         change = ClusterStateChange(time=now, cluster=key, state=state, reason=reason,
                                     who=ENGINE, expires_at=expires_at)
         if existing is not None and existing.in_force(now):
-            change = _union(existing, change)
+            change = union_of(existing, change)
         self._locks[key] = change
         return change
 
@@ -794,8 +505,8 @@ class RiskManager:
         if drawdown < self.config.max_drawdown:
             return []
         self._drawdown_tripped = True
-        reason = (f"{MAX_DRAWDOWN}: equity {_money(equity)} is {drawdown:.2%} below the peak "
-                  f"{_money(peak)} (limit {self.config.max_drawdown:.2%})")
+        reason = (f"{MAX_DRAWDOWN}: equity {money(equity)} is {drawdown:.2%} below the peak "
+                  f"{money(peak)} (limit {self.config.max_drawdown:.2%})")
         change = self._engine_lock(now, ACCOUNT, ClusterState.HALTED, reason, None)
         actions = self._lock_actions(now, change, MAX_DRAWDOWN) if change else []
         actions.append(RiskAction(RiskActionKind.FLATTEN_ALL, MAX_DRAWDOWN, reason,
@@ -809,8 +520,8 @@ class RiskManager:
         loss = 1.0 - equity / start
         if loss < self.config.account_daily_loss:
             return []
-        reason = (f"{ACCOUNT_DAILY_LOSS}: equity {_money(equity)} is {loss:.2%} below the "
-                  f"day-start {_money(start)} (limit {self.config.account_daily_loss:.2%})")
+        reason = (f"{ACCOUNT_DAILY_LOSS}: equity {money(equity)} is {loss:.2%} below the "
+                  f"day-start {money(start)} (limit {self.config.account_daily_loss:.2%})")
         change = self._engine_lock(now, ACCOUNT, ClusterState.CLOSE_ONLY, reason,
                                    self._day_end)
         return self._lock_actions(now, change, ACCOUNT_DAILY_LOSS) if change else []
@@ -826,7 +537,7 @@ class RiskManager:
 
     def _account_state(self, now: datetime | None) -> tuple[ClusterState, str]:
         """HALTED beats a lost connection, which beats CLOSE_ONLY (it also blocks exits)."""
-        lock = _live(self._locks[ACCOUNT], now)
+        lock = live_lock(self._locks[ACCOUNT], now)
         if lock is not None and (lock.state is ClusterState.HALTED or self._connected):
             return lock.state, lock.reason
         if not self._connected:
