@@ -25,7 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.cli.data",
     "app.cli.run",
     "app.cli.backtest",
-    "mt5bridge.remote",
+    "app.cli.terminal",
     "gui.app",
 )
 

@@ -55,11 +55,6 @@ class TickTape:
     # -- indices ---------------------------------------------------------------------------
 
     @property
-    def begin(self) -> int:
-        """Global index of the oldest tick still held."""
-        return self._base
-
-    @property
     def end(self) -> int:
         """Global index one past the newest tick (= ticks consumed so far)."""
         return self._base + self._n

@@ -365,8 +365,16 @@ class TradeServer:
         if self._levels is not None:
             return self._levels
         n = len(self.specs)
-        bid_floor, bid_ceiling = np.full(n, -np.inf), np.full(n, np.inf)
-        ask_floor, ask_ceiling = np.full(n, -np.inf), np.full(n, np.inf)
+        levels = (np.full(n, -np.inf), np.full(n, np.inf), np.full(n, -np.inf), np.full(n, np.inf))
+        self._add_position_levels(*levels)
+        self._add_order_levels(*levels)
+        self._levels = levels
+        return self._levels
+
+    def _add_position_levels(self, bid_floor: np.ndarray, bid_ceiling: np.ndarray,
+                             ask_floor: np.ndarray, ask_ceiling: np.ndarray) -> None:
+        """Tighten the levels by every position's stop loss and take profit: a buy closes
+        at the bid, a sell at the ask."""
         for pos in self.positions.values():
             i = pos.symbol_index
             if pos.type == c.POSITION_TYPE_BUY:
@@ -379,6 +387,11 @@ class TradeServer:
                     ask_ceiling[i] = min(ask_ceiling[i], pos.sl)
                 if pos.tp:
                     ask_floor[i] = max(ask_floor[i], pos.tp)
+
+    def _add_order_levels(self, bid_floor: np.ndarray, bid_ceiling: np.ndarray,
+                          ask_floor: np.ndarray, ask_ceiling: np.ndarray) -> None:
+        """Tighten the levels by every pending order's price: a buy order fills at the ask,
+        a sell order at the bid."""
         for order in self.orders.values():
             i, p = order.symbol_index, order.price_open
             if order.type == c.ORDER_TYPE_BUY_LIMIT:
@@ -389,8 +402,6 @@ class TradeServer:
                 ask_ceiling[i] = min(ask_ceiling[i], p)
             elif order.type == c.ORDER_TYPE_SELL_STOP:
                 bid_floor[i] = max(bid_floor[i], p)
-        self._levels = (bid_floor, bid_ceiling, ask_floor, ask_ceiling)
-        return self._levels
 
     def _book_rows(self) -> _BookRows:
         if self._arrays is not None:

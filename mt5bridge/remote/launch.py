@@ -1,0 +1,154 @@
+"""Serve a simulated terminal on the synthetic market from the command line.
+
+``python -m mt5bridge.remote --serve`` (and ``main.py terminal-server``, registered by
+``app.cli.terminal``) build a ``SimTerminal`` on the synthetic market, print the address as
+the first line on stdout, and serve until Ctrl+C or SIGTERM, which stop the server cleanly
+so the socket is removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import UserError
+from mt5bridge.remote.address import Address, format_address
+from mt5bridge.remote.server import TerminalServer
+
+if TYPE_CHECKING:
+    from mt5bridge.sim.config import SimConfig
+    from mt5bridge.sim.market_config import MarketConfig
+    from mt5bridge.sim.terminal import SimTerminal
+
+
+def synthetic_terminal(market: MarketConfig | None = None,
+                       sim: SimConfig | None = None) -> SimTerminal:
+    """A ``SimTerminal`` fed by the synthetic market: what ``--serve`` serves."""
+    from mt5bridge.sim.config import SimConfig
+    from mt5bridge.sim.market import MarketConfig, SyntheticMarket
+    from mt5bridge.sim.terminal import SimTerminal
+
+    return SimTerminal(SyntheticMarket(market or MarketConfig()), sim or SimConfig())
+
+
+def _utc_datetime(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date or ISO date-time (e.g. 2019-01-07 or 2019-01-07T08:00)"
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """The options of ``--serve`` / ``terminal-server``: market, broker and address."""
+    market = parser.add_argument_group("synthetic market")
+    market.add_argument("--seed", type=int, default=1, help="market seed (default 1)")
+    market.add_argument("--symbols", type=_names, default=None, metavar="A,B,...",
+                        help="symbols quoted (default: all 16 the simulated broker lists)")
+    market.add_argument("--start", type=_utc_datetime, default=None, metavar="DATE",
+                        help="first tick, UTC (default 2019-01-07)")
+    market.add_argument("--end", type=_utc_datetime, default=None, metavar="DATE",
+                        help="end of the feed, UTC, exclusive (default: endless)")
+    market.add_argument("--warmup-days", type=int, default=35, metavar="N",
+                        help="days of M1 history before the start (default 35)")
+    market.add_argument("--ticks-per-minute", type=float, default=8.0, metavar="X",
+                        help="mean ticks per minute for a symbol of average liquidity "
+                        "(default 8)")
+    broker = parser.add_argument_group("simulated broker")
+    broker.add_argument("--balance", type=float, default=100_000.0,
+                        help="starting balance in USD (default 100000)")
+    broker.add_argument("--symbol-suffix", default="", metavar="SUFFIX",
+                        help="broker suffix on every symbol name, e.g. .a (default none)")
+    broker.add_argument("--select", type=_names, default=(), metavar="A,B,...",
+                        help="symbols already in Market Watch (default none)")
+    link = parser.add_argument_group("address")
+    where = link.add_mutually_exclusive_group()
+    where.add_argument("--address", default=None, metavar="PATH|HOST:PORT",
+                       help="Unix socket path or HOST:PORT (default: a socket in a new "
+                       "temporary folder)")
+    where.add_argument("--tcp", action="store_true",
+                       help="listen on a free localhost TCP port")
+
+
+def run_server(args: argparse.Namespace) -> int:
+    """Build the terminal, print the address as the first stdout line, serve until stopped."""
+    from mt5bridge.sim.config import SimConfig
+    from mt5bridge.sim.market import MarketConfig
+
+    market_options: dict[str, Any] = {
+        "seed": args.seed, "warmup_days": args.warmup_days,
+        "ticks_per_minute": args.ticks_per_minute, "end": args.end,
+    }
+    if args.symbols:
+        market_options["symbols"] = args.symbols
+    if args.start is not None:
+        market_options["start"] = args.start
+    terminal = synthetic_terminal(
+        MarketConfig(**market_options),
+        SimConfig(market_seed=args.seed, balance=args.balance,
+                  symbol_suffix=args.symbol_suffix, selected=tuple(args.select)),
+    )
+    address: Address | None = ("127.0.0.1", 0) if args.tcp else args.address
+    try:
+        server = TerminalServer(terminal, address)
+        server.start()
+    except OSError as exc:
+        raise UserError(f"cannot listen at {args.address or 'localhost'}: {exc}") from None
+    previous = _stop_on_sigterm()
+    try:
+        print(format_address(server.address), flush=True)
+        print(f"serving {terminal!r} at {format_address(server.address)}; "
+              "Ctrl+C or SIGTERM stops", file=sys.stderr, flush=True)
+        while True:
+            time.sleep(3600)  # signals interrupt the sleep
+    except (KeyboardInterrupt, _StopServing):
+        pass
+    finally:
+        server.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+class _StopServing(Exception):
+    """Raised by the SIGTERM handler to leave the serving loop cleanly."""
+
+
+def _stop_on_sigterm() -> Any:
+    def handler(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut stop()
+        raise _StopServing()
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, handler)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m mt5bridge.remote --serve [options]``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m mt5bridge.remote",
+        description="Serve a simulated MetaTrader 5 terminal on the synthetic market to "
+        "other processes.  The first line on stdout is the address.",
+    )
+    parser.add_argument("--serve", action="store_true", required=True,
+                        help="build the terminal and serve it until SIGTERM or Ctrl+C")
+    add_server_options(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run_server(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
