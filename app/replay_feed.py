@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.bars import aggregate_runs
 from engine.errors import UserError
 from engine.ticks import BAR_DTYPE, TICK_DTYPE, empty_ticks
 from mt5bridge.servertime import ServerTimeZone
@@ -120,23 +121,10 @@ def merge_m1(parts: Iterable[np.ndarray]) -> np.ndarray:
     if not pieces:
         return np.empty(0, dtype=BAR_DTYPE)
     bars = np.concatenate(pieces)
-    starts = np.concatenate(([0], np.flatnonzero(np.diff(bars["time"])) + 1))
-    if len(starts) == len(bars):
+    times = bars["time"]
+    if not np.any(times[1:] == times[:-1]):  # no minute was split: the batches as they are
         return bars
-    ends = np.concatenate((starts[1:], [len(bars)]))
-    out = np.empty(len(starts), dtype=BAR_DTYPE)
-    out["time"] = bars["time"][starts]
-    out["open"] = bars["open"][starts]
-    out["close"] = bars["close"][ends - 1]
-    out["high"] = np.maximum.reduceat(bars["high"], starts)
-    out["low"] = np.minimum.reduceat(bars["low"], starts)
-    volume = np.add.reduceat(bars["tick_volume"], starts)
-    out["tick_volume"] = volume
-    weights = np.maximum(bars["tick_volume"], 1).astype(np.float64)
-    out["spread"] = np.add.reduceat(bars["spread"] * weights, starts) / np.add.reduceat(
-        weights, starts
-    )
-    return out
+    return aggregate_runs(bars, times)
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,6 +4,10 @@ A replay step hands the bar builders a few dozen ticks; doing that with vectoris
 costs a dozen small array operations per batch, which dominates a backtest.  One pass over
 the batch in compiled code does the same work in a fraction of the time and handles every
 case (several buckets per symbol, late data) the same way.
+
+Only the streaming builders use these kernels.  A batch whose buckets are all known goes
+through ``engine.bars.aggregate_runs`` in numpy, which measured faster than folding it here
+and keeps numpy's pairwise sums (the measurement is recorded there).
 """
 
 from __future__ import annotations

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from app.replay_feed import merge_m1
 from engine.bars import (
     M1,
     M30,
@@ -16,6 +19,10 @@ from engine.bars import (
 )
 from engine.errors import DataError
 from engine.ticks import BAR_DTYPE, TICK_DTYPE
+from mt5bridge import constants as c
+from mt5bridge.servertime import ServerTimeZone
+from mt5bridge.sim.rates import TIMEFRAME_MINUTES, RatesBook
+from storage.histdata import read_histdata_m1
 
 
 def ticks(rows: list[tuple[int, int, float, float]]) -> np.ndarray:
@@ -130,3 +137,145 @@ def test_streaming_cluster_aligner_agrees_with_batch():
     assert [t for t, _ in ready] == [0]
     np.testing.assert_array_equal(ready[0][1], [1.0, 2.0])
     assert aligner.skipped_buckets == 1
+
+
+# -- the one batch routine against the three paths it replaced ------------------------------
+#
+# The functions below are the former batch aggregations, kept verbatim as oracles: the
+# engine's ``resample_bars``, the simulator's MN1 months and W1 weeks, and the replay's
+# ``merge_m1``.  The shared routine must give byte-identical bars on real data.
+
+SAMPLES = (Path("histdata", "DAT_ASCII_EURUSD_M1_2019.csv.gz"),
+           Path("histdata", "edges", "DAT_ASCII_EURUSD_M1_2019.csv.gz"))
+
+
+def _former_resample_bars(bars: np.ndarray, period_s: int) -> np.ndarray:
+    if len(bars) == 0:
+        return np.empty(0, dtype=BAR_DTYPE)
+    if np.any(np.diff(bars["time"]) < 0):
+        raise DataError("bars must be in time order to be resampled")
+    bucket = bars["time"] // period_s * period_s
+    starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
+    ends = np.append(starts[1:], len(bars))
+    weight = np.maximum(bars["tick_volume"], 1).astype(np.float64)
+    out = np.empty(len(starts), dtype=BAR_DTYPE)
+    out["time"] = bucket[starts]
+    out["open"] = bars["open"][starts]
+    out["high"] = np.maximum.reduceat(bars["high"], starts)
+    out["low"] = np.minimum.reduceat(bars["low"], starts)
+    out["close"] = bars["close"][ends - 1]
+    out["tick_volume"] = np.add.reduceat(bars["tick_volume"], starts)
+    out["spread"] = np.add.reduceat(bars["spread"] * weight, starts) / np.add.reduceat(
+        weight, starts
+    )
+    return out
+
+
+def _former_rates_aggregate(m1: np.ndarray, timeframe: int) -> np.ndarray:
+    sunday, week = 3 * 86_400, 7 * 86_400
+    if timeframe == c.TIMEFRAME_M1 or len(m1) == 0:
+        return m1
+    if timeframe == c.TIMEFRAME_W1:
+        shifted = m1.copy()
+        shifted["time"] -= sunday
+        out = _former_resample_bars(shifted, week)
+        out["time"] += sunday
+        return out
+    if timeframe != c.TIMEFRAME_MN1:
+        return _former_resample_bars(m1, TIMEFRAME_MINUTES[timeframe] * 60)
+    labels = np.asarray(m1["time"], dtype="datetime64[s]").astype("datetime64[M]")
+    labels = labels.astype("datetime64[s]").astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
+    ends = np.r_[starts[1:], len(m1)]
+    weight = np.maximum(m1["tick_volume"], 1).astype(np.float64)
+    out = np.empty(len(starts), dtype=BAR_DTYPE)
+    out["time"] = labels[starts]
+    out["open"] = m1["open"][starts]
+    out["high"] = np.maximum.reduceat(m1["high"], starts)
+    out["low"] = np.minimum.reduceat(m1["low"], starts)
+    out["close"] = m1["close"][ends - 1]
+    out["tick_volume"] = np.add.reduceat(m1["tick_volume"], starts)
+    out["spread"] = np.add.reduceat(m1["spread"] * weight, starts) / np.add.reduceat(
+        weight, starts
+    )
+    return out
+
+
+def _former_merge_m1(parts: list[np.ndarray]) -> np.ndarray:
+    pieces = [p for p in parts if len(p)]
+    if not pieces:
+        return np.empty(0, dtype=BAR_DTYPE)
+    bars = np.concatenate(pieces)
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(bars["time"])) + 1))
+    if len(starts) == len(bars):
+        return bars
+    ends = np.concatenate((starts[1:], [len(bars)]))
+    out = np.empty(len(starts), dtype=BAR_DTYPE)
+    out["time"] = bars["time"][starts]
+    out["open"] = bars["open"][starts]
+    out["close"] = bars["close"][ends - 1]
+    out["high"] = np.maximum.reduceat(bars["high"], starts)
+    out["low"] = np.minimum.reduceat(bars["low"], starts)
+    volume = np.add.reduceat(bars["tick_volume"], starts)
+    out["tick_volume"] = volume
+    weights = np.maximum(bars["tick_volume"], 1).astype(np.float64)
+    out["spread"] = np.add.reduceat(bars["spread"] * weights, starts) / np.add.reduceat(
+        weights, starts
+    )
+    return out
+
+
+def _assert_same_bars(got: np.ndarray, expected: np.ndarray) -> None:
+    """Byte-identical bars (NaN spreads included)."""
+    assert got.dtype == expected.dtype
+    assert len(got) == len(expected)
+    assert got.tobytes() == expected.tobytes()
+
+
+@pytest.fixture(params=["histdata", "with_ticks_and_spreads"])
+def real_m1(request, test_data) -> np.ndarray:
+    """Four weeks of real EURUSD M1 (three in October, the first and last days of 2019):
+    missing minutes, weekend gaps, year ends.  As read (no tick volume, no spread), or with
+    random tick volumes (zeros included) and spreads so the weighted mean spread matters."""
+    bars = np.concatenate([read_histdata_m1(test_data / p).to_bar_array() for p in SAMPLES])
+    bars = bars[np.argsort(bars["time"], kind="stable")]
+    gaps = np.diff(bars["time"])
+    assert np.any((gaps > M1) & (gaps < 3600))  # a missing minute
+    assert np.any(gaps > 2 * 86_400)  # a weekend
+    if request.param == "with_ticks_and_spreads":
+        rng = np.random.default_rng(6)
+        bars["tick_volume"] = rng.integers(0, 40, len(bars))
+        bars["spread"] = rng.random(len(bars)) * 3e-4
+    return bars
+
+
+@pytest.mark.parametrize("period_s", [M1, 300, M30, 3600, 14_400, 86_400])
+def test_resample_bars_gives_the_former_bars_on_real_data(real_m1, period_s):
+    _assert_same_bars(resample_bars(real_m1, period_s), _former_resample_bars(real_m1, period_s))
+
+
+def test_simulator_rates_give_the_former_bars_on_real_data(real_m1):
+    tz = ServerTimeZone.us_dst()
+    book = RatesBook(["EURUSD"], {"EURUSD": real_m1}, len(real_m1), tz)
+    server = real_m1.copy()
+    server["time"] = tz.to_server_s_array(server["time"])
+    for timeframe in TIMEFRAME_MINUTES:
+        got = book.between(0, timeframe, 0, 2**31 - 1)
+        expected = _former_rates_aggregate(server, timeframe)
+        _assert_same_bars(got, expected[expected["time"] >= 0])
+        assert len(got) >= 4  # January, October, November, December at least
+
+
+def test_merge_m1_gives_the_former_bars_on_real_data(real_m1):
+    rng = np.random.default_rng(3)
+    cuts = np.sort(rng.choice(np.arange(1, len(real_m1)), 60, replace=False))
+    parts = np.split(real_m1, cuts)
+    _assert_same_bars(merge_m1(parts), _former_merge_m1(parts))  # nothing to merge
+    for k in range(0, len(parts) - 1, 2):  # split the first minute of every other part
+        head = parts[k + 1][:1].copy()
+        head["high"] += 0.0001
+        head["tick_volume"] += 3
+        parts[k] = np.concatenate([parts[k], head])
+    merged = merge_m1(parts)
+    _assert_same_bars(merged, _former_merge_m1(parts))
+    assert len(merged) == len(real_m1)

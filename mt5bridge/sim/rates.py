@@ -3,7 +3,8 @@
 The terminal keeps one series of M1 bars per symbol (the feed's warm-up bars, then the bars
 built from the ticks it consumed, by ``engine.bars.BarBuilder``) and derives every other
 timeframe on request by clock bucket **in server time**, as MT5 does: a D1 bar starts at
-server midnight, an H4 bar at server 00/04/08..., a W1 bar on Sunday, an MN1 bar on the 1st.
+server midnight, an H4 bar at server 00/04/08..., a W1 bar on Sunday, an MN1 bar on the 1st
+(bucketed here, aggregated by the engine's one batch routine, ``engine.bars.aggregate_runs``).
 Bars are built lazily (when rates are asked for, or before the ticks they come from leave
 the tick window) so a backtest that never asks for rates pays nothing for them.
 
@@ -17,7 +18,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from engine.bars import BarBuilder, resample_bars
+from engine.bars import BarBuilder, aggregate_runs, clock_buckets, resample_bars
 from engine.ticks import BAR_DTYPE
 from mt5bridge import constants as c
 from mt5bridge.servertime import ServerTimeZone
@@ -44,15 +45,19 @@ def _month_start(t_s: np.ndarray) -> np.ndarray:
     return months.astype("datetime64[s]").astype(np.int64)
 
 
+def _grid(timeframe: int) -> tuple[int, int]:
+    """(period, offset) in seconds of a fixed-length timeframe's buckets (all but MN1)."""
+    if timeframe == c.TIMEFRAME_W1:
+        return _WEEK_S, _SUNDAY_OFFSET_S
+    return TIMEFRAME_MINUTES[timeframe] * 60, 0
+
+
 def bucket_start(t_s: np.ndarray | int, timeframe: int) -> np.ndarray:
     """Label (open time) of the bucket holding each server time ``t_s``."""
     t = np.asarray(t_s, dtype=np.int64)
     if timeframe == c.TIMEFRAME_MN1:
         return _month_start(t)
-    if timeframe == c.TIMEFRAME_W1:
-        return (t - _SUNDAY_OFFSET_S) // _WEEK_S * _WEEK_S + _SUNDAY_OFFSET_S
-    period = TIMEFRAME_MINUTES[timeframe] * 60
-    return t // period * period
+    return clock_buckets(t, *_grid(timeframe))
 
 
 def bucket_end(label_s: np.ndarray | int, timeframe: int) -> np.ndarray:
@@ -61,38 +66,16 @@ def bucket_end(label_s: np.ndarray | int, timeframe: int) -> np.ndarray:
     if timeframe == c.TIMEFRAME_MN1:
         months = t.astype("datetime64[s]").astype("datetime64[M]") + np.timedelta64(1, "M")
         return months.astype("datetime64[s]").astype(np.int64)
-    if timeframe == c.TIMEFRAME_W1:
-        return t + _WEEK_S
-    return t + TIMEFRAME_MINUTES[timeframe] * 60
+    return t + _grid(timeframe)[0]
 
 
 def _aggregate(m1: np.ndarray, timeframe: int) -> np.ndarray:
     """M1 bars (server-time labels, time-ordered) -> bars of ``timeframe``."""
     if timeframe == c.TIMEFRAME_M1 or len(m1) == 0:
         return m1
-    if timeframe == c.TIMEFRAME_W1:
-        shifted = m1.copy()
-        shifted["time"] -= _SUNDAY_OFFSET_S
-        out = resample_bars(shifted, _WEEK_S)
-        out["time"] += _SUNDAY_OFFSET_S
-        return out
-    if timeframe != c.TIMEFRAME_MN1:
-        return resample_bars(m1, TIMEFRAME_MINUTES[timeframe] * 60)
-    labels = _month_start(m1["time"])
-    starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
-    ends = np.r_[starts[1:], len(m1)]
-    weight = np.maximum(m1["tick_volume"], 1).astype(np.float64)
-    out = np.empty(len(starts), dtype=BAR_DTYPE)
-    out["time"] = labels[starts]
-    out["open"] = m1["open"][starts]
-    out["high"] = np.maximum.reduceat(m1["high"], starts)
-    out["low"] = np.minimum.reduceat(m1["low"], starts)
-    out["close"] = m1["close"][ends - 1]
-    out["tick_volume"] = np.add.reduceat(m1["tick_volume"], starts)
-    out["spread"] = np.add.reduceat(m1["spread"] * weight, starts) / np.add.reduceat(
-        weight, starts
-    )
-    return out
+    if timeframe == c.TIMEFRAME_MN1:  # months differ in length: labelled by the calendar
+        return aggregate_runs(m1, _month_start(m1["time"]))
+    return resample_bars(m1, *_grid(timeframe))
 
 
 def to_mt5_rates(bars: np.ndarray, point: float) -> np.ndarray:
