@@ -1,0 +1,145 @@
+"""Looking after the journal file: a summary, an integrity check, an online backup, a CSV
+export and row counts.
+
+Exports and backups go through SQLite (backup API, one read snapshot), never a file copy of a
+live WAL database.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import UserError
+from engine.records import ClusterStats, EquitySnapshot
+from storage.journal.queries import JournalQueries
+from storage.journal.rows import Row, _equity
+from storage.journal_schema import JOURNAL_TABLES
+
+
+@dataclass(frozen=True)
+class JournalSummary:
+    """What ``journal summary`` prints: size, activity, results, health."""
+
+    path: Path
+    schema_version: int
+    table_rows: Mapping[str, int]
+    last_run: Row | None
+    open_baskets: int
+    closed_baskets: int
+    net_pnl: float
+    last_equity: EquitySnapshot | None
+    clusters: tuple[ClusterStats, ...]
+    integrity: str
+
+
+class JournalMaintenance(JournalQueries):
+    """The ``journal`` command's operations.  On the queries because a summary includes the
+    per-cluster results."""
+
+    def table_counts(self) -> dict[str, int]:
+        with self._lock:
+            return {
+                table: int(self._conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+                for table in JOURNAL_TABLES
+            }
+
+    def integrity_check(self) -> str:
+        """``ok`` or SQLite's first complaint (``PRAGMA integrity_check``)."""
+        with self._lock:
+            rows = self._conn.execute("PRAGMA integrity_check").fetchall()
+            return "; ".join(str(r[0]) for r in rows[:5])
+
+    def summary(self) -> JournalSummary:
+        with self._snapshot():
+            last_run = self._rows("SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1")
+            counts = self._rows(
+                "SELECT SUM(closed_at IS NULL) AS open, SUM(closed_at IS NOT NULL) AS closed, "
+                "TOTAL(pnl) AS pnl FROM baskets WHERE opened_at IS NOT NULL"
+            )[0]
+            equity = self._rows("SELECT * FROM equity ORDER BY time DESC, rowid DESC LIMIT 1")
+            return JournalSummary(
+                path=self.path,
+                schema_version=self.schema_version,
+                table_rows=self.table_counts(),
+                last_run=last_run[0] if last_run else None,
+                open_baskets=int(counts["open"] or 0),
+                closed_baskets=int(counts["closed"] or 0),
+                net_pnl=float(counts["pnl"]),
+                last_equity=_equity(equity[0]) if equity else None,
+                clusters=tuple(self.cluster_stats()),
+                integrity=self.integrity_check(),
+            )
+
+    def backup(self, destination: Path | str, *, overwrite: bool = False) -> Path:
+        """Write a consistent copy with SQLite's online backup API, then check it.
+
+        The copy is built under a temporary name and renamed into place, so a failed
+        backup never leaves a half-written file where a good one was expected.
+        """
+        destination = Path(destination)
+        if destination.exists() and not overwrite:
+            raise UserError(f"{destination}: already exists (use --force to replace it)")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        partial = destination.with_name(destination.name + ".partial")
+        partial.unlink(missing_ok=True)
+        target = sqlite3.connect(str(partial))
+        try:
+            with self._lock:
+                self._conn.backup(target)
+            target.execute("PRAGMA journal_mode = DELETE")
+            verdict = target.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            target.close()
+        if verdict != "ok":
+            partial.unlink(missing_ok=True)
+            raise UserError(f"{destination}: backup failed its integrity check ({verdict})")
+        os.replace(partial, destination)
+        return destination
+
+    def export_csv(
+        self,
+        out_dir: Path | str,
+        tables: Sequence[str] | None = None,
+        *,
+        overwrite: bool = False,
+    ) -> dict[str, int]:
+        """Write ``<table>.csv`` per table from one consistent snapshot; return row counts.
+
+        NULL is written as an empty field; times stay UTC text; raw dicts stay JSON text.
+        """
+        chosen = list(tables) if tables else list(JOURNAL_TABLES)
+        unknown = [t for t in chosen if t not in JOURNAL_TABLES]
+        if unknown:
+            raise UserError(
+                f"unknown journal table(s): {', '.join(unknown)} "
+                f"(tables: {', '.join(JOURNAL_TABLES)})"
+            )
+        out = Path(out_dir)
+        targets = {table: out / f"{table}.csv" for table in chosen}
+        clashes = [str(p) for p in targets.values() if p.exists()]
+        if clashes and not overwrite:
+            raise UserError(f"{clashes[0]}: already exists (use --force to replace it)")
+        out.mkdir(parents=True, exist_ok=True)
+        written: dict[str, int] = {}
+        with self._snapshot():  # every table from the same committed state
+            for table, target in targets.items():
+                written[table] = self._export_table(table, target)
+        return written
+
+    def _export_table(self, table: str, target: Path) -> int:
+        cursor = self._conn.execute(f"SELECT * FROM {table} ORDER BY rowid")
+        header = [d[0] for d in cursor.description]
+        count = 0
+        with target.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            for row in cursor:
+                writer.writerow(["" if v is None else v for v in row])
+                count += 1
+        return count
+

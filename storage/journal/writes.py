@@ -1,0 +1,308 @@
+"""The journal's writes: one transaction each, idempotent on each record's natural key.
+
+Each write is an upsert on its key (basket id, request id, deal ticket, ...), and a field
+given as None (or NaN) never overwrites a value already there: replaying events after a crash
+cannot duplicate or erase anything, and a result arriving after its request completes the
+same row.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from engine.records import (
+    BasketClose,
+    BasketOpen,
+    ClusterStateChange,
+    Deal,
+    EquitySnapshot,
+    ErrorRecord,
+    ManualCommand,
+    NewsAction,
+    OrderRequest,
+    OrderResult,
+    Refusal,
+    RunEnd,
+    RunStart,
+    TdiSnapshot,
+)
+from storage.journal.connection import JournalConnection
+from storage.migrations import optional_utc_text, utc_text
+
+
+def _json(value: Mapping[str, Any]) -> str:
+    return json.dumps(dict(value), sort_keys=True, default=str, separators=(",", ":"))
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+class JournalWrites(JournalConnection):
+    """``start_run`` .. ``record_error``: everything the engine records as it runs."""
+
+    def _upsert(self, table: str, key: Sequence[str], record: Mapping[str, Any]) -> None:
+        """Insert or update on ``key``; missing values (None/NaN) never overwrite a value."""
+        clean = {k: v for k, v in record.items() if k in key or not _is_missing(v)}
+        self._db.table(table).upsert(clean, pk=tuple(key))
+
+    def _exists(self, table: str, where: str, params: Sequence[Any]) -> bool:
+        sql = f"SELECT 1 FROM {table} WHERE {where} LIMIT 1"
+        return self._conn.execute(sql, params).fetchone() is not None
+
+    def start_run(self, run: RunStart) -> None:
+        with self._write():
+            self._upsert(
+                "runs",
+                ("run_id",),
+                {
+                    "run_id": run.run_id,
+                    "mode": run.mode.value,
+                    "config_hash": run.config_hash,
+                    "versions": _json(run.versions),
+                    "started_at": utc_text(run.started_at),
+                    "account": run.account,
+                },
+            )
+
+    def end_run(self, end: RunEnd) -> None:
+        with self._write():
+            if not self._exists("runs", "run_id = ?", (end.run_id,)):
+                raise ValueError(f"end_run: run {end.run_id!r} was never started")
+            self._db.table("runs").update(
+                end.run_id, {"ended_at": utc_text(end.ended_at), "end_reason": end.reason}
+            )
+
+    def record_tdi(self, snapshot: TdiSnapshot) -> None:
+        with self._write():
+            self._upsert(
+                "tdi_snapshots",
+                ("run_id", "cluster", "timeframe", "bar_time"),
+                {
+                    "run_id": snapshot.run_id,
+                    "cluster": snapshot.cluster,
+                    "timeframe": snapshot.timeframe,
+                    "bar_time": utc_text(snapshot.bar_time),
+                    "tdi": snapshot.tdi,
+                    "phi": snapshot.phi,
+                    "eigengap": snapshot.eigengap,
+                    "explained": snapshot.explained,
+                    "decision": snapshot.decision,
+                    "reason": snapshot.reason,
+                },
+            )
+
+    def open_basket(self, basket: BasketOpen) -> None:
+        with self._write():
+            self._upsert(
+                "baskets",
+                ("basket_id",),
+                {
+                    "basket_id": basket.basket_id,
+                    "run_id": basket.run_id,
+                    "cluster": basket.cluster,
+                    "direction": basket.direction.value,
+                    "opened_at": utc_text(basket.opened_at),
+                    "entry_tdi": basket.entry_tdi,
+                    "risk_budget": basket.risk_budget,
+                    "magic": basket.magic,
+                },
+            )
+            for leg in basket.legs:
+                self._upsert(
+                    "legs",
+                    ("basket_id", "symbol"),
+                    {
+                        "basket_id": basket.basket_id,
+                        "symbol": leg.symbol,
+                        "side": leg.side.value,
+                        "volume": leg.volume,
+                        "exposure": leg.exposure,
+                    },
+                )
+
+    def close_basket(self, close: BasketClose) -> None:
+        with self._write():
+            opened = "basket_id = ? AND opened_at IS NOT NULL"
+            if not self._exists("baskets", opened, (close.basket_id,)):
+                raise ValueError(f"close_basket: basket {close.basket_id!r} was never opened")
+            self._upsert(
+                "baskets",
+                ("basket_id",),
+                {
+                    "basket_id": close.basket_id,
+                    "closed_at": utc_text(close.closed_at),
+                    "exit_tdi": close.exit_tdi,
+                    "exit_code": close.exit_code.value,
+                    "pnl": close.pnl,
+                    "costs": close.costs,
+                    "exit_detail": close.detail,
+                },
+            )
+
+    def record_request(self, request: OrderRequest) -> None:
+        with self._write():
+            self._upsert(
+                "orders",
+                ("request_id",),
+                {
+                    "request_id": request.request_id,
+                    "basket_id": request.basket_id,
+                    "purpose": request.purpose.value,
+                    "symbol": request.symbol,
+                    "side": request.side.value,
+                    "volume": request.volume,
+                    "price": request.price,
+                    "deviation": request.deviation,
+                    "magic": request.magic,
+                    "comment": request.comment,
+                    "filling": request.filling,
+                    "request_json": _json(request.raw),
+                    "sent_at": utc_text(request.sent_at),
+                },
+            )
+
+    def record_result(self, result: OrderResult) -> None:
+        with self._write():
+            if not self._exists("orders", "request_id = ?", (result.request_id,)):
+                raise ValueError(
+                    f"record_result: request {result.request_id!r} was never journaled; "
+                    "journal each request before sending it"
+                )
+            self._upsert(
+                "orders",
+                ("request_id",),
+                {
+                    "request_id": result.request_id,
+                    "retcode": result.retcode,
+                    "deal": result.deal,
+                    "order_ticket": result.order,
+                    "filled_volume": result.volume,
+                    "fill_price": result.price,
+                    "result_comment": result.comment,
+                    "result_json": _json(result.raw),
+                    "received_at": utc_text(result.received_at),
+                },
+            )
+
+    def record_deal(self, deal: Deal) -> None:
+        with self._write():
+            self._upsert(
+                "deals",
+                ("ticket",),
+                {
+                    "ticket": deal.ticket,
+                    "order_ticket": deal.order,
+                    "position_id": deal.position_id,
+                    "symbol": deal.symbol,
+                    "type": deal.type,
+                    "entry": deal.entry,
+                    "volume": deal.volume,
+                    "price": deal.price,
+                    "commission": deal.commission,
+                    "swap": deal.swap,
+                    "profit": deal.profit,
+                    "fee": deal.fee,
+                    "time": utc_text(deal.time),
+                    "magic": deal.magic,
+                    "comment": deal.comment,
+                    "basket_id": deal.basket_id,
+                },
+            )
+
+    def record_equity(self, snapshot: EquitySnapshot) -> None:
+        with self._write():
+            self._upsert(
+                "equity",
+                ("run_id", "time"),
+                {
+                    "run_id": snapshot.run_id,
+                    "time": utc_text(snapshot.time),
+                    "balance": snapshot.balance,
+                    "equity": snapshot.equity,
+                    "margin": snapshot.margin,
+                    "free_margin": snapshot.free_margin,
+                    "margin_level": snapshot.margin_level,
+                    "open_risk": snapshot.open_risk,
+                },
+            )
+
+    def record_cluster_state(self, change: ClusterStateChange) -> None:
+        with self._write():
+            self._upsert(
+                "cluster_states",
+                ("cluster", "time", "state", "side", "reason"),
+                {
+                    "cluster": change.cluster,
+                    "time": utc_text(change.time),
+                    "state": change.state.value,
+                    "side": change.side.value if change.side is not None else "",
+                    "reason": change.reason,
+                    "who": change.who,
+                    "expires_at": optional_utc_text(change.expires_at),
+                    "run_id": change.run_id,
+                },
+            )
+
+    def record_command(self, command: ManualCommand) -> None:
+        with self._write():
+            self._upsert(
+                "manual_commands",
+                ("command_id",),
+                {
+                    "command_id": command.command_id,
+                    "time": utc_text(command.time),
+                    "source": command.source,
+                    "command": command.command,
+                    "arguments": _json(command.arguments),
+                    "result": command.result,
+                },
+            )
+
+    def record_news_action(self, action: NewsAction) -> None:
+        with self._write():
+            self._upsert(
+                "news_actions",
+                ("cluster", "action", "event_time", "currency", "title"),
+                {
+                    "cluster": action.cluster,
+                    "action": action.action,
+                    "event_time": utc_text(action.event_time),
+                    "currency": action.currency,
+                    "title": action.title,
+                    "impact": action.impact,
+                    "time": utc_text(action.time),
+                    "run_id": action.run_id,
+                },
+            )
+
+    def record_refusal(self, refusal: Refusal) -> None:
+        with self._write():
+            self._upsert(
+                "refusals",
+                ("run_id", "time", "cluster", "reason"),
+                {
+                    "run_id": refusal.run_id or "",
+                    "time": utc_text(refusal.time),
+                    "cluster": refusal.cluster,
+                    "reason": refusal.reason,
+                    "detail": refusal.detail,
+                },
+            )
+
+    def record_error(self, error: ErrorRecord) -> None:
+        with self._write():
+            self._upsert(
+                "errors",
+                ("run_id", "time", "component", "message"),
+                {
+                    "run_id": error.run_id or "",
+                    "time": utc_text(error.time),
+                    "component": error.component,
+                    "message": error.message,
+                    "detail": error.detail,
+                },
+            )
