@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from app.backtest import BacktestResult, BacktestSpec, run_backtest, write_outputs
+from app.report.jsondata import json_ready
 from engine.cluster import ClusterSpec
 from engine.config import EngineConfig
 from engine.errors import ConfigError, UserError
@@ -134,16 +135,5 @@ def write_walkforward(result: WalkForwardResult, report_dir: Path) -> list[Path]
            "selection": "per cluster, the highest in-sample Sharpe of its daily P&L on the "
                         "unified pool among configurations with enough baskets"}
     path = report_dir / "walkforward.json"
-    path.write_text(json.dumps(_clean(doc), indent=2, allow_nan=False, default=str))
+    path.write_text(json.dumps(json_ready(doc), indent=2, allow_nan=False, default=str))
     return [*files, path]
-
-
-def _clean(value: Any) -> Any:
-    """JSON has no NaN or infinity: undefined figures become null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from app.report.html import (
+from app.report import (
     METRIC_SECTIONS,
     TRADE_COLUMNS,
     ReportInputError,
