@@ -14,20 +14,12 @@ import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from app import cli
 from engine.errors import UserError
 
-#: Modules that contribute subcommands, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = (
-    "app.cli.tdi",
-    "app.cli.journal",
-    "app.cli.calendar",
-    "app.cli.data_import",
-    "app.cli.data",
-    "app.cli.run",
-    "app.cli.backtest",
-    "app.cli.terminal",
-    "gui.app",
-)
+#: Modules that contribute subcommands, in the order ``--help`` lists them: the command
+#: line's own (``app.cli``), then the console.
+COMMAND_MODULES: tuple[str, ...] = (*cli.COMMAND_MODULES, "gui.app")
 
 
 class _Parser(argparse.ArgumentParser):

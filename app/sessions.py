@@ -69,8 +69,12 @@ def sim_session(config: EngineConfig, sim: Any, *, mode: RunMode,
     adapter = _adapter_over_sim(sim, canonical)
     driver = SimDriver(sim, canonical, canonical=adapter.canonical_symbol)
     journal = _open_journal(journal_path, mode)
-    engine = Engine(config, adapter, driver, journal, mode=mode, calendar=calendar,
-                    run_id=run_id)
+    try:
+        engine = Engine(config, adapter, driver, journal, mode=mode, calendar=calendar,
+                        run_id=run_id)
+    except BaseException:
+        journal.close()  # a backtest's journal lives in a folder that is about to go
+        raise
     return Session(engine, adapter, sim, journal, mode, calendar)
 
 
@@ -131,12 +135,23 @@ def live_session(config: EngineConfig, live: LiveConfig, *,
     return Session(engine, adapter, None, journal, RunMode.LIVE, calendar)
 
 
-def fit_clusters(config: EngineConfig, symbols: set[str], wanted: str | None) -> EngineConfig:
+def fit_clusters(config: EngineConfig, symbols: set[str], wanted: str | None = None, *,
+                 allow_none: bool = False) -> EngineConfig:
+    """The clusters a session can trade on data that holds ``symbols``.
+
+    ``wanted`` (``--clusters A,B``) names them and is taken as given.  Otherwise every
+    configured cluster whose symbols are all in the data; none is an error naming what each
+    cluster lacks, unless ``allow_none`` (the console shows the market of data no cluster
+    can trade).
+    """
     if wanted:
         return config.with_clusters([c.strip() for c in wanted.split(",") if c.strip()])
     fitting = [c.name for c in config.clusters if set(c.symbols) <= symbols]
-    if not fitting:
-        raise UserError(f"no configured cluster can trade these symbols: {sorted(symbols)}")
+    if not fitting and not allow_none:
+        lacking = "; ".join(f"{c.name} needs {', '.join(sorted(set(c.symbols) - symbols))}"
+                            for c in config.clusters)
+        raise UserError(f"no configured cluster can trade these symbols: {sorted(symbols)} "
+                        f"(no data: {lacking})")
     return config.with_clusters(fitting)
 
 
@@ -162,8 +177,7 @@ def replay_session(config: EngineConfig, files: list[str], clusters: str | None,
         tz = parse_server_time(server_offset) if server_offset else None
         feed = ReplayFeed.from_files([Path(f) for f in files], start_msc=start_msc,
                                      end_msc=end_msc, server_time=tz)
-    if not (allow_no_cluster and not config.clusters):
-        config = fit_clusters(config, set(feed.symbols), clusters)
+    config = fit_clusters(config, set(feed.symbols), clusters, allow_none=allow_no_cluster)
     sim = SimTerminal(feed=feed, config=SimConfig())
     sim.initialize()
     return sim_session(config, sim, mode=mode, journal_path=journal)

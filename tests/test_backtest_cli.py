@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
 
 import pytest
 from conftest import TEST_DATA
@@ -127,3 +128,42 @@ def test_replay_command_runs_to_the_end_of_the_data(tmp_path, small_config, caps
     assert code == 0
     assert "2019-10-31" in out
     assert any(line.startswith("baskets:") for line in out.splitlines())
+
+
+@pytest.fixture
+def scratch(tmp_path, monkeypatch):
+    """A fresh folder as the temporary directory, to see what a command leaves there."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def test_walkforward_leaves_no_temporary_folder(tmp_path, scratch, capsys):
+    grid = tmp_path / "grid.toml"
+    grid.write_text("entry = [1.0, 1.5]\n")
+    code = main(["walkforward", "--market", "synthetic", "--clusters", "USD_MAJORS",
+                 "--is", "2024-01-08:2024-01-09", "--oos", "2024-01-10:2024-01-11",
+                 "--grid", str(grid), "--min-baskets", "1", "--report", str(tmp_path / "wf")])
+    capsys.readouterr()
+    assert code in (0, 1)  # two days make no metrics: an honest incomplete report
+    assert (tmp_path / "wf" / "walkforward.json").exists()
+    assert list(scratch.iterdir()) == []
+
+
+def test_a_failed_backtest_and_an_imported_calendar_leave_no_temporary_folder(
+        tmp_path, small_config, scratch, capsys):
+    # real ticks mode imports the files into a scratch store before the period is checked
+    failed = main(["backtest", "--data", str(TEST_DATA / "histdata"), "--config",
+                   str(small_config), "--tick-mode", "real", "--from", "2018-01-01", "--to",
+                   "2018-02-01", "--report", str(tmp_path / "r")])
+    assert failed == 2
+    assert "empty period" in capsys.readouterr().err
+    assert list(scratch.iterdir()) == []
+    calendar = TEST_DATA / "calendar" / "ff_calendar_thisweek_week-of-2024-09-08.xml"
+    code = main(["backtest", "--market", "synthetic", "--clusters", "USD_MAJORS", "--from",
+                 "2024-09-09", "--to", "2024-09-11", "--calendar", str(calendar),
+                 "--report", str(tmp_path / "c")])
+    capsys.readouterr()
+    assert code in (0, 1)
+    assert list(scratch.iterdir()) == []

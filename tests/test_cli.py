@@ -86,3 +86,66 @@ def test_full_year_tdi_command(shared_data, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "12415 M30 bars; 17 buckets skipped" in printed
     assert "11737 valid TDI bars" in printed
+
+
+def test_one_date_parser_reads_days_and_instants_in_utc():
+    from app.cli.args import end_of, parse_date, parse_last_day, start_of
+
+    day = pd.Timestamp("2019-12-06", tz="UTC")
+    assert parse_date("2019-12-06", "--from") == day
+    assert parse_last_day("2019-12-06", "--to") == day + pd.Timedelta(days=1)
+    assert parse_last_day("2019-12-06T13:00", "--to") == day + pd.Timedelta(hours=13)
+    assert parse_date("2019-12-06T15:00+02:00", "--from") == day + pd.Timedelta(hours=13)
+    assert parse_date("2019-12-06T13:00Z", "--from") == day + pd.Timedelta(hours=13)
+    assert start_of("2019-12-06") == day.to_pydatetime()
+    assert end_of("2019-12-06") == (day + pd.Timedelta(days=1, milliseconds=-1)).to_pydatetime()
+    assert end_of("2019-12-06T13:00") == (day + pd.Timedelta(hours=13)).to_pydatetime()
+
+
+@pytest.mark.parametrize("text", ["06/12/2019", "2019-13-01", "monday", ""])
+def test_one_date_parser_refuses_what_is_not_iso(text):
+    import argparse
+
+    from app.cli.args import parse_date, start_of
+    from engine.errors import UserError
+
+    with pytest.raises(UserError, match="--from: not a date"):
+        parse_date(text, "--from")
+    with pytest.raises(argparse.ArgumentTypeError, match="bad date"):
+        start_of(text)
+
+
+def test_period_and_span_are_half_open_with_the_last_day_included():
+    import argparse
+
+    from app.cli.args import period, span
+    from engine.errors import UserError
+
+    args = argparse.Namespace(date_from="2024-01-08", date_to="2024-01-09")
+    assert period(args) == (pd.Timestamp("2024-01-08", tz="UTC"),
+                            pd.Timestamp("2024-01-10", tz="UTC"))
+    assert period(argparse.Namespace(date_from=None, date_to=None)) == (None, None)
+    assert span("2024-01-08:2024-01-09", "--is") == period(args)
+    with pytest.raises(UserError, match="is after"):
+        period(argparse.Namespace(date_from="2024-01-10", date_to="2024-01-09"))
+    with pytest.raises(UserError, match="expected FROM:TO"):
+        span("2024-01-08", "--oos")
+
+
+def test_figures_print_alike_in_every_command():
+    from app.cli.output import csv_number, money, num, pct, signed_money
+
+    assert money(1234.5) == "1,234.50" and money(float("nan")) == "n/a"
+    assert signed_money(-12.0) == "    -12.00" and signed_money(None) == "       n/a"
+    assert pct(0.0123) == "+1.23%" and pct(None) == "n/a"
+    assert num(1.234) == "1.23" and num(None) == "n/a"
+    assert csv_number(0.1) == "0.1" and csv_number(float("nan")) == ""
+
+
+def test_every_command_prints_its_help(capsys):
+    for command in ("tdi", "journal", "calendar", "import", "data", "run", "backtest",
+                    "walkforward", "replay", "terminal-server", "gui"):
+        with pytest.raises(SystemExit) as info:
+            main([command, "--help"])
+        assert info.value.code == 0
+        assert f"usage: main.py {command}" in capsys.readouterr().out

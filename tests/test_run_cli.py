@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from conftest import REPO_ROOT, TEST_DATA
 
 from main import main
@@ -46,3 +47,37 @@ def test_bad_speed_and_unknown_cluster(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--speed: expected a number or 'max'" in err
     assert "unknown cluster(s): NOPE" in err
+
+
+def test_from_to_mean_what_the_former_start_until_meant(tmp_path, capsys):
+    common = ["run", "--demo", "--clusters", "USD_MAJORS"]
+    assert main([*common, "--from", "2024-01-09", "--to", "2024-01-10",
+                 "--journal", str(tmp_path / "a.sqlite")]) == 0
+    new = capsys.readouterr().out
+    assert main([*common, "--start", "2024-01-09", "--until", "2024-01-11",
+                 "--journal", str(tmp_path / "b.sqlite")]) == 0
+    old = capsys.readouterr().out
+    assert new == old
+    assert [line[:10] for line in new.splitlines() if line.startswith("2024-")] == [
+        "2024-01-09", "2024-01-10"]
+
+
+def test_start_and_from_are_one_option(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["run", "--demo", "--from", "2024-01-09", "--start", "2024-01-09"])
+    assert info.value.code == 2
+    assert "not allowed with" in capsys.readouterr().err
+
+
+def test_fit_clusters_names_what_each_cluster_lacks():
+    from app.sessions import fit_clusters
+    from engine.config import load_engine_config
+    from engine.errors import UserError
+
+    config = load_engine_config(None)
+    majors = set(next(c for c in config.clusters if c.name == "USD_MAJORS").symbols)
+    assert "USD_MAJORS" in [c.name for c in fit_clusters(config, majors).clusters]
+    with pytest.raises(UserError, match=r"USD_MAJORS needs .*EURUSD"):
+        fit_clusters(config, {"XAUUSD"})
+    assert fit_clusters(config, {"XAUUSD"}, allow_none=True).clusters == ()
+    assert [c.name for c in fit_clusters(config, set(), "USD_MAJORS").clusters] == ["USD_MAJORS"]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
+from app.cli.args import end_of, start_of
 from engine.calendar import EconomicEvent
 from engine.errors import UserError
 from engine.model import Impact
@@ -30,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--from",
         dest="start",
         required=True,
-        type=parse_start,
+        type=start_of,
         metavar="WHEN",
         help="first day or instant, UTC (2019-12-06 or 2019-12-06T13:00)",
     )
@@ -38,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--to",
         dest="end",
         required=True,
-        type=parse_end,
+        type=end_of,
         metavar="WHEN",
         help="last day (included whole) or instant, UTC",
     )
@@ -90,32 +91,6 @@ def _add_calendar_option(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="calendar database (default: calendar.sqlite in the data directory)",
     )
-
-
-def _parse_when(text: str) -> tuple[datetime, bool]:
-    """An aware UTC datetime and whether only a date was given."""
-    value = text.strip()
-    try:
-        if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC), True
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"bad date {text!r} (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC)"
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC), False
-
-
-def parse_start(text: str) -> datetime:
-    return _parse_when(text)[0]
-
-
-def parse_end(text: str) -> datetime:
-    """A date means the whole day: up to its last millisecond."""
-    when, date_only = _parse_when(text)
-    return when + timedelta(days=1) - timedelta(milliseconds=1) if date_only else when
 
 
 def parse_impact(text: str) -> Impact:

@@ -6,7 +6,7 @@ import argparse
 
 import pandas as pd
 
-from app.cli.data_import import add_store_option, default_store_dir
+from app.cli.data_import import add_default_store_option, default_store_dir
 from storage.marketdata import BARS, MarketDataStore, SeriesInfo
 
 __all__ = ["format_inventory", "register"]
@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "and last time, row count and gaps: stretches without data longer than "
         "--gap-minutes, the regular weekend close excepted.",
     )
-    add_store_option(listing)
+    add_default_store_option(listing)
     listing.add_argument("--gap-minutes", type=float, default=60.0, metavar="N",
                          help="report gaps longer than N minutes (default 60)")
     listing.add_argument("--gaps", action="store_true", help="list every gap, not only "

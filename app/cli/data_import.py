@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from app.cli.args import add_store_option
 from storage.importers import FORMATS, import_file, parse_server_time
 from storage.marketdata import BARS, TICKS, MarketDataStore
 from storage.paths import data_dir
@@ -29,11 +30,12 @@ def default_store_dir() -> Path:
     return data_dir() / "marketdata"
 
 
-def add_store_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--store", type=Path, default=None, metavar="DIR",
-        help="market-data store directory (default: marketdata in the data directory)",
-    )
+#: Where ``import`` and ``data list`` look without ``--store``.
+DEFAULT_STORE_HELP = "marketdata in the data directory"
+
+
+def add_default_store_option(parser: argparse.ArgumentParser) -> None:
+    add_store_option(parser, default_help=DEFAULT_STORE_HELP)
 
 
 class ProgressBar:
@@ -79,7 +81,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         sub = kinds.add_parser(name, help=f"import {helptext}",
                                description=f"Import {helptext} into the market-data store.")
         sub.add_argument("files", nargs="+", type=Path, metavar="FILE")
-        add_store_option(sub)
+        add_default_store_option(sub)
         sub.add_argument("--format", choices=("auto", *FORMATS), default="auto",
                          help="file format (default: detected from the content)")
         sub.add_argument(

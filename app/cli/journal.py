@@ -8,9 +8,10 @@ transactional migrations the console runs when it opens the file).
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
+from app.cli.args import add_journal_option
+from app.cli.output import money
 from storage.journal import JournalSummary, SqliteJournal
 from storage.journal_schema import JOURNAL_TABLES
 from storage.paths import default_journal_path
@@ -25,11 +26,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = parser.add_subparsers(dest="journal_command", metavar="ACTION", required=True)
 
     summary = commands.add_parser("summary", help="tables, runs, open baskets, P&L per cluster")
-    _add_journal_option(summary)
+    add_journal_option(summary)
     summary.set_defaults(func=run_summary)
 
     export = commands.add_parser("export", help="write one CSV file per table")
-    _add_journal_option(export)
+    add_journal_option(export)
     export.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
     export.add_argument(
         "--table",
@@ -42,20 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.set_defaults(func=run_export)
 
     backup = commands.add_parser("backup", help="consistent copy via the SQLite backup API")
-    _add_journal_option(backup)
+    add_journal_option(backup)
     backup.add_argument("--out", required=True, type=Path, metavar="FILE", help="backup file")
     backup.add_argument("--force", action="store_true", help="replace an existing backup file")
     backup.set_defaults(func=run_backup)
-
-
-def _add_journal_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--journal",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help="journal file (default: the demo account's journal in the data directory)",
-    )
 
 
 def _journal_path(args: argparse.Namespace) -> Path:
@@ -83,10 +74,6 @@ def run_backup(args: argparse.Namespace) -> int:
     return 0
 
 
-def _money(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{value:,.2f}"
-
-
 def format_summary(summary: JournalSummary) -> str:
     lines = [
         f"journal   {summary.path}",
@@ -102,12 +89,12 @@ def format_summary(summary: JournalSummary) -> str:
         )
     lines.append(
         f"baskets   {summary.open_baskets} open, {summary.closed_baskets} closed, "
-        f"net P&L {_money(summary.net_pnl)}"
+        f"net P&L {money(summary.net_pnl)}"
     )
     if summary.last_equity is not None:
         eq = summary.last_equity
         lines.append(
-            f"equity    {_money(eq.equity)} (balance {_money(eq.balance)}) at "
+            f"equity    {money(eq.equity)} (balance {money(eq.balance)}) at "
             f"{eq.time.isoformat()}"
         )
     if summary.clusters:
@@ -116,7 +103,7 @@ def format_summary(summary: JournalSummary) -> str:
             exits = " ".join(f"{code}:{n}" for code, n in sorted(stats.exit_codes.items()))
             lines.append(
                 f"          {stats.cluster:<10} {stats.baskets:>8} {stats.win_rate:>5.0%} "
-                f"{_money(stats.pnl):>11} {_money(stats.costs):>10}  {exits}"
+                f"{money(stats.pnl):>11} {money(stats.costs):>10}  {exits}"
             )
     rows = ", ".join(f"{table} {n}" for table, n in summary.table_rows.items())
     lines.append(f"rows      {rows}")

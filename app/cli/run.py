@@ -1,25 +1,33 @@
 """``main.py run``: the engine without the window, in demo, live or replay.
 
 Prints one status line per simulated (or real) day and a summary at the end: baskets,
-exits by code, P&L and the final balance.  ``--speed`` paces the virtual clock (``max``:
-as fast as the machine goes); a live run is paced by the real clock.
+exits by code, P&L and the final balance (``app.runs``).  ``--speed`` paces the virtual
+clock (``max``: as fast as the machine goes); a live run is paced by the real clock.
+
+``--from``/``--to`` mean what they mean in every command: the first day and the last day,
+included whole.  ``--start`` (= ``--from``) and ``--until`` (an exclusive end) are the
+options' former names, kept hidden so existing scripts run unchanged.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
-import sys
-import time
-from datetime import UTC, datetime
-from pathlib import Path
 
-from app.cli.args import parse_date, parse_speed
+from app.cli.args import (
+    add_clusters_option,
+    add_config_option,
+    add_journal_option,
+    add_period_options,
+    add_speed_option,
+    cluster_names,
+    parse_date,
+    parse_speed,
+    period,
+    to_msc,
+)
+from app.runs import run_headless
 from app.sessions import Session, demo_session, replay_session
 from engine.config import load_engine_config
-from engine.errors import UserError
-from engine.loop import run_sync
-from engine.runner import Engine
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,113 +41,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="the MetaTrader 5 terminal (Windows, MetaTrader5 package)")
     mode.add_argument("--replay", nargs="+", metavar="FILE",
                       help="recorded ticks or M1 bars (MT5 export, Dukascopy, HistData)")
-    p.add_argument("--speed", default="max",
-                   help="virtual seconds per second, or 'max' (default: max; live ignores it)")
-    end = p.add_mutually_exclusive_group()
-    end.add_argument("--until", help="stop at this UTC date (exclusive)")
-    end.add_argument("--days", type=float, help="stop after this many days")
-    p.add_argument("--config", type=Path, help="engine configuration (TOML)")
-    p.add_argument("--clusters", help="comma-separated cluster names (default: all that fit)")
-    p.add_argument("--journal", type=Path, help="journal file (default: the data directory)")
+    add_speed_option(p, note="; live ignores it")
+    starts = p.add_mutually_exclusive_group()
+    ends = p.add_mutually_exclusive_group()
+    add_period_options(starts, ends, first="first day; the demo's default is 2024-01-08",
+                       last="last day to run")
+    ends.add_argument("--days", type=float, help="stop after this many days")
+    starts.add_argument("--start", dest="date_from", help=argparse.SUPPRESS)  # = --from
+    ends.add_argument("--until", help=argparse.SUPPRESS)  # an exclusive end: --to's day + 1
+    add_config_option(p)
+    add_clusters_option(p)
+    add_journal_option(p)
     p.add_argument("--seed", type=int, default=0, help="demo market seed")
-    p.add_argument("--start", help="demo start date (UTC, default 2024-01-08)")
     p.add_argument("--server-offset", help="replay of MT5 exports: the broker's server clock")
     p.set_defaults(func=run)
 
 
 def build_session(args: argparse.Namespace) -> Session:
     config = load_engine_config(args.config)
+    start = parse_date(args.date_from, "--from") if args.date_from else None
     if args.demo:
-        start = parse_date(args.start, "--start") if args.start else None
         if args.clusters:
-            config = config.with_clusters(args.clusters.split(","))
+            config = config.with_clusters(cluster_names(args.clusters))
         return demo_session(config, seed=args.seed, start=start, journal_path=args.journal)
     if args.live:
         from app.sessions import live_session
         from mt5bridge.live import LiveConfig
 
         if args.clusters:
-            config = config.with_clusters(args.clusters.split(","))
+            config = config.with_clusters(cluster_names(args.clusters))
         return live_session(config, LiveConfig(), journal_path=args.journal)
-    start = parse_date(args.start, "--start") if getattr(args, "start", None) else None
-    return replay_session(config, args.replay or [], args.clusters, args.journal,
-                          args.server_offset, store=getattr(args, "store", None),
-                          start_msc=int(start.timestamp() * 1000) if start else None)
-
-
-def _status_line(engine: Engine, day: datetime) -> str:
-    snap = engine.snapshot(refresh=True)
-    s = engine.stats
-    return (f"{day:%Y-%m-%d}  balance {snap.balance:>12,.2f}  equity {snap.equity:>12,.2f}  "
-            f"open {len(engine.baskets)}  opened {s.baskets_opened}  closed {s.baskets_closed}")
+    return replay_session(config, args.replay, args.clusters, args.journal, args.server_offset,
+                          start_msc=to_msc(start))
 
 
 def run(args: argparse.Namespace) -> int:
     speed = parse_speed(args.speed)
-    session = build_session(args)
-    engine = session.engine
-    try:
-        engine.start()
-        start_ms = engine.now_msc
-        if args.until:
-            end_ms = int(parse_date(args.until, "--until").timestamp() * 1000)
-        elif args.days:
-            end_ms = start_ms + int(args.days * 86_400_000)
-        elif session.sim is not None and session.sim.sim_feed.end_msc is not None:
-            end_ms = int(session.sim.sim_feed.end_msc)
-        elif args.live or not args.demo:
-            end_ms = 2**62  # live: until stopped; replay: until the data runs out
-        else:
-            end_ms = start_ms + 86_400_000
-        if end_ms <= start_ms:
-            raise UserError("the run would end before it starts (check --until/--days)")
-        began = datetime.fromtimestamp(start_ms / 1000, UTC)
-        print(f"{engine.mode.value}: {len(engine.signals)} clusters "
-              f"({', '.join(engine.signals)}), from {began:%Y-%m-%d %H:%M} UTC", flush=True)
-        state = {"day": datetime.fromtimestamp(start_ms / 1000, UTC).date()}
-        wall0 = time.monotonic()
-
-        def on_step(e: Engine) -> None:
-            now = e.now()
-            if now.date() != state["day"]:
-                print(_status_line(e, datetime.combine(state["day"], datetime.min.time())),
-                      flush=True)
-                state["day"] = now.date()
-            if math.isfinite(speed) and not args.live:
-                due = wall0 + (e.now_msc - start_ms) / 1000 / speed
-                delay = due - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-
-        feed_done = _exhausted(engine) if not args.live else None
-        run_sync(engine, end_ms, on_step=on_step, should_stop=feed_done)
-        engine.stop("end of run")
-        _print_summary(engine)
-        return 0
-    except KeyboardInterrupt:
-        engine.stop("interrupted")
-        _print_summary(engine)
-        return 130
-    finally:
-        session.close()
-
-
-def _exhausted(engine: Engine):
-    """True once a replay's data has run out and every bar it fed has closed."""
-    next_time = getattr(engine.driver, "next_time", None)
-    if next_time is None:
-        return None
-    return lambda: next_time() is None and engine.market.quiet()
-
-
-def _print_summary(engine: Engine) -> None:
-    s = engine.stats
-    snap = engine.snapshot(refresh=True)
-    exits = ", ".join(f"{k} {v}" for k, v in sorted(s.exits.items())) or "none"
-    print(f"baskets: {s.baskets_opened} opened, {s.baskets_closed} closed; exits: {exits}; "
-          f"realised P&L {s.realised_pnl:+,.2f}; final balance {snap.balance:,.2f}, "
-          f"equity {snap.equity:,.2f}", flush=True)
-    if s.refusals:
-        top = sorted(s.refusals.items(), key=lambda kv: -kv[1])[:5]
-        print("entries refused: " + ", ".join(f"{k} {v}" for k, v in top), file=sys.stdout)
-
+    until = parse_date(args.until, "--until") if args.until else period(args)[1]
+    return run_headless(build_session(args), speed=speed, until=until, days=args.days)

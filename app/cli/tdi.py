@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import argparse
 import csv
-import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from app.cli.args import parse_date
-from engine.bars import M30, align_closes, resample_bars
+from app.cli.args import add_period_options, period
+from app.cli.output import csv_number
+from app.cluster_tdi import cluster_tdi
 from engine.errors import UserError
-from engine.tdi import TdiParams, tdi_batch
-from storage.histdata import read_histdata_dir
+from engine.tdi import TdiParams
+
+COLUMNS = ["tdi", "phi", "eigengap", "explained"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,8 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--data", required=True, nargs="+", metavar="DIR_OR_FILE",
                    help="a directory of DAT_ASCII_<SYMBOL>_M1_<YEAR>.csv[.gz] files, or files")
     p.add_argument("--symbols", required=True, help="comma-separated, e.g. EURUSD,GBPUSD,AUDUSD")
-    p.add_argument("--from", dest="date_from", help="first bar to write (UTC date)")
-    p.add_argument("--to", dest="date_to", help="last day to use, inclusive (UTC date)")
+    add_period_options(p, first="first bar to write", last="last day to use")
     defaults = TdiParams()
     p.add_argument("--tau-f", type=int, default=defaults.tau_f, help="fast window (M30 bars)")
     p.add_argument("--tau-s", type=int, default=defaults.tau_s, help="slow window (M30 bars)")
@@ -50,58 +49,24 @@ def run(args: argparse.Namespace) -> int:
         params = TdiParams(args.tau_f, args.tau_s, args.tau_q)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    start = parse_date(args.date_from, "--from") if args.date_from else None
-    end = parse_date(args.date_to, "--to") + pd.Timedelta(days=1) if args.date_to else None
-    if start is not None and end is not None and start >= end:
-        raise UserError(f"--from {args.date_from} is after --to {args.date_to}")
-
+    start, end = period(args)
     source = args.data[0] if len(args.data) == 1 else args.data
-    data = read_histdata_dir(source, symbols)
-    bars_m30 = {}
-    rows = 0
-    for sym in symbols:
-        m1 = data[sym]
-        rows += m1.rows_read
-        for line in m1.problems[:3]:
-            print(f"warning: {line}")
-        if m1.duplicates:
-            first = m1.duplicate_times[0]
-            print(f"{sym}: {m1.duplicates} duplicate timestamps, first occurrence kept "
-                  f"(from {first:%Y-%m-%d %H:%M} UTC)")
-        bars = m1.to_bar_array(spread=0.0)
-        if end is not None:
-            bars = bars[bars["time"] < int(end.timestamp())]
-        bars_m30[sym] = resample_bars(bars, M30)
-    aligned = align_closes(bars_m30, symbols)
-    if aligned.closes.empty:
-        raise UserError(f"no M30 bucket has data for all of {', '.join(symbols)}"
-                        + (" before --to" if end is not None else ""))
-    result = tdi_batch(aligned.closes, params)
-    if start is not None:
-        result = result[result.index >= start]
-        if result.empty:
-            raise UserError(f"no M30 bars on or after --from {args.date_from}")
-    _write_csv(args.out, result)
-    valid = int(np.isfinite(result["tdi"].to_numpy()).sum())
-    print(f"{rows} M1 rows read ({len(symbols)} symbols); {len(aligned.closes)} M30 bars; "
-          f"{aligned.skipped_buckets} buckets skipped (not every symbol had data); "
-          f"{valid} valid TDI bars of {len(result)} written to {args.out}")
+    result = cluster_tdi(source, symbols, params, start, end)
+    _write_csv(args.out, result.table)
+    print(f"{result.rows_read} M1 rows read ({len(symbols)} symbols); {result.bars} M30 bars; "
+          f"{result.skipped_buckets} buckets skipped (not every symbol had data); "
+          f"{result.valid} valid TDI bars of {len(result.table)} written to {args.out}")
     return 0
 
 
-def _fmt(x: float) -> str:
-    return "" if not math.isfinite(x) else repr(float(x))
-
-
-def _write_csv(path: Path, result: pd.DataFrame) -> None:
-    cols = ["tdi", "phi", "eigengap", "explained"]
+def _write_csv(path: Path, table: pd.DataFrame) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
-            writer.writerow(["time_utc", *cols])
-            values = result[cols].to_numpy()
-            for stamp, row in zip(result.index, values, strict=True):
-                writer.writerow([stamp.isoformat(), *(_fmt(v) for v in row)])
+            writer.writerow(["time_utc", *COLUMNS])
+            values = table[COLUMNS].to_numpy()
+            for stamp, row in zip(table.index, values, strict=True):
+                writer.writerow([stamp.isoformat(), *(csv_number(v) for v in row)])
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror}") from None

@@ -1,0 +1,98 @@
+"""From a finished backtest session to a ``BacktestResult``: trades, daily equity, metrics,
+TDI series and the parameters the report states."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from app.backtest.data import MarketData
+from app.backtest.spec import BacktestResult, BacktestSpec, to_utc
+from app.sessions import Session
+from engine.config import EngineConfig
+from engine.metrics import MetricsConfig, compute_metrics
+from engine.records import HistoryFilter
+
+_TRADE_COLUMNS = ["basket_id", "cluster", "direction", "entry_time", "exit_time", "entry_tdi",
+                  "exit_tdi", "exit_code", "pnl", "costs"]
+
+
+@dataclass
+class Trading:
+    """What the run itself observed: the traded period, the equity marks at every UTC
+    midnight (and at the end), the M30 TDI per cluster, and whether it ran to the end."""
+
+    start_ms: int
+    end_ms: int
+    marks: list[tuple[int, float, float]] = field(default_factory=list)
+    tdi: dict[str, list[tuple[datetime, float]]] = field(default_factory=dict)
+    complete: bool = True
+    notes: list[str] = field(default_factory=list)
+
+
+def collect(spec: BacktestSpec, config: EngineConfig, session: Session, market: MarketData,
+            trading: Trading) -> BacktestResult:
+    """The result, read from the session's journal (this run's baskets only)."""
+    journal = session.journal
+    run_id = session.engine.run_id
+    records = [b for b in journal.basket_history(HistoryFilter()) if b.opening.run_id == run_id]
+    notes = [*market.notes, *trading.notes]
+    complete = trading.complete
+    equity = _daily_equity(trading.marks)
+    start_capital = float(session.sim.sim_config.balance) if hasattr(
+        session.sim.sim_config, "balance") else 100_000.0
+    metrics = None
+    if len(equity) >= 2:
+        metrics = compute_metrics(equity["equity"], start_capital, records,
+                                  config=MetricsConfig(trials=max(spec.trials, 1)))
+    else:
+        notes.append("fewer than two days of equity: no metrics")
+        complete = False
+    tdi = {name: pd.DataFrame(rows, columns=["time", "tdi"]).set_index("time")
+           for name, rows in trading.tdi.items()}
+    params = _params(spec, config, trading, start_capital)
+    return BacktestResult(spec, metrics, _trades(records), equity, tdi, params, market.ranges,
+                          complete, notes)
+
+
+def _trades(records: list[Any]) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "basket_id": b.basket_id, "cluster": b.opening.cluster,
+        "direction": b.opening.direction.value, "entry_time": b.opening.opened_at,
+        "exit_time": b.closing.closed_at if b.closing else None,
+        "entry_tdi": b.opening.entry_tdi, "exit_tdi": b.closing.exit_tdi if b.closing else None,
+        "exit_code": b.closing.exit_code.value if b.closing else "",
+        "pnl": b.closing.pnl if b.closing else None,
+        "costs": b.closing.costs if b.closing else None,
+    } for b in records], columns=_TRADE_COLUMNS)
+
+
+def _daily_equity(marks: list[tuple[int, float, float]]) -> pd.DataFrame:
+    daily = pd.DataFrame(marks, columns=["t", "balance", "equity"])
+    daily["date"] = pd.to_datetime(daily["t"], unit="ms", utc=True)
+    # the mark at 00:00 UTC closes the previous day
+    daily["date"] = (daily["date"] - pd.Timedelta(milliseconds=1)).dt.normalize()
+    return daily.groupby("date")[["balance", "equity"]].last()
+
+
+def _params(spec: BacktestSpec, config: EngineConfig, trading: Trading,
+            start_capital: float) -> dict[str, Any]:
+    return {
+        "source": spec.source, "tick_mode": spec.tick_mode, "seed": spec.seed,
+        "period": {"from": to_utc(trading.start_ms).isoformat(),
+                   "to": to_utc(trading.end_ms).isoformat()},
+        "start_capital": start_capital, "config_hash": config.config_hash(),
+        "clusters": {c.name: {"symbols": list(c.symbols), "tau_f": c.tdi.tau_f,
+                              "tau_s": c.tdi.tau_s, "tau_q": c.tdi.tau_q, "entry": c.entry,
+                              "exit": c.exit_band, **dataclasses.asdict(c.stops)}
+                     for c in config.clusters},
+        "risk": dataclasses.asdict(config.risk),
+        "news": {k: str(v) for k, v in dataclasses.asdict(config.news).items()},
+        "execution": dataclasses.asdict(config.execution),
+        "calendar": "none (news filter off)" if spec.calendar is None and
+                    spec.source != "synthetic" else "given",
+    }

@@ -1,0 +1,257 @@
+"""The market a backtest trades on: a feed over files, a store or the synthetic market.
+
+``load_market(spec, work)`` is the only entry: it reads the spec once and returns a
+``MarketData`` (the feed, what the data covers per symbol, the news calendar and notes on
+the period).  The traded period is the one asked for, moved to the first UTC midnight after
+the warm-up the clusters need when the data starts later, and cut where the data ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from app.backtest.spec import DAY_MS, BacktestSpec, to_ms, to_utc, warmup_days
+from app.replay_feed import ReplayConfig, ReplayFeed
+from app.sessions import fit_clusters, synthetic_calendar
+from engine.config import EngineConfig
+from engine.errors import UserError
+from engine.ports import EventCalendar
+
+#: What the data covers, per "SYMBOL M1" / "SYMBOL ticks" (or per symbol): first, last,
+#: rows and source; the report shows it.
+Ranges = dict[str, dict[str, Any]]
+
+_DATA_SUFFIXES = (".csv", ".gz", ".txt", ".tsv")
+
+
+@dataclass
+class MarketData:
+    """What a backtest trades on."""
+
+    feed: Any  # a ReplayFeed, or the SyntheticMarket itself
+    ranges: Ranges
+    calendar: EventCalendar | None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """The period asked for and the history its clusters need before it."""
+
+    config: EngineConfig
+    start_ms: int | None
+    end_ms: int | None
+    warm: int
+    replay: ReplayConfig
+
+    @classmethod
+    def of(cls, spec: BacktestSpec) -> _Wanted:
+        warm = warmup_days(spec.config)
+        prefer = "ticks" if spec.tick_mode == "real" else "bars_m1"
+        return cls(spec.config, to_ms(spec.start) if spec.start else None,
+                   to_ms(spec.end) if spec.end else None, warm,
+                   ReplayConfig(warmup_days=warm, prefer=prefer))
+
+
+def load_market(spec: BacktestSpec, work: Path) -> MarketData:
+    """The feed for ``spec``; files that must be imported first go to a store in ``work``."""
+    from storage.importers import detect_file
+    from storage.marketdata import BARS, MarketDataStore
+
+    if spec.source == "synthetic":
+        return _synthetic(spec)
+    wanted = _Wanted.of(spec)
+    notes: list[str] = []
+    if spec.source == "store":
+        assert spec.store is not None
+        feed, ranges = _store_feed(wanted, MarketDataStore(spec.store), str(spec.store), notes)
+        return MarketData(feed, ranges, spec.calendar, notes)
+    files = _data_files(spec.paths)
+    kinds = {f: detect_file(f).kind for f in files}
+    if spec.tick_mode == "ohlc":
+        # bars only: replay the files as they are (no import), ticks from each M1 bar
+        bars = [f for f in files if kinds[f] == BARS]
+        if not bars:
+            raise UserError("--tick-mode ohlc needs M1 bar files; these hold ticks only "
+                            "(use --tick-mode real)")
+        feed, ranges = _bar_files_feed(wanted, bars, notes)
+    else:
+        origin = ", ".join(map(str, spec.paths))
+        feed, ranges = _store_feed(wanted, _imported(files, work / "store"), origin, notes)
+    return MarketData(feed, ranges, spec.calendar, notes)
+
+
+def _data_files(paths: Sequence[Path]) -> list[Path]:
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise UserError(f"no such file or directory: {missing[0]}")
+    files = [f for p in paths for f in (sorted(p.iterdir()) if p.is_dir() else [p])
+             if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in
+             _DATA_SUFFIXES]
+    if not files:
+        raise UserError("no data files in " + ", ".join(str(p) for p in paths))
+    return files
+
+
+def _imported(files: list[Path], root: Path) -> Any:
+    """A market-data store at ``root`` holding the files (ticks and bars alike)."""
+    from storage.importers import import_file
+    from storage.marketdata import MarketDataStore
+
+    store = MarketDataStore(root)
+    for f in files:
+        summary = import_file(f, store)
+        if summary.imported == 0 and summary.rows_read:
+            raise UserError(f"{f}: no usable rows ({summary.rows_read} read)")
+    return store
+
+
+def _store_feed(wanted: _Wanted, store: Any, origin: str,
+                notes: list[str]) -> tuple[ReplayFeed, Ranges]:
+    ranges: Ranges = {}
+    for kind in ("ticks", "bars_m1"):
+        for symbol in store.symbols(kind):
+            span = store.time_range(kind, symbol)
+            if span is None:
+                continue
+            ranges[f"{symbol} {'ticks' if kind == 'ticks' else 'M1'}"] = {
+                "first": to_utc(span[0]).isoformat(), "last": to_utc(span[1]).isoformat(),
+                "rows": None, "source": origin}
+    if not ranges:
+        raise UserError("the data holds no ticks and no bars")
+    fit_clusters(wanted.config, {key.split()[0] for key in ranges})
+    start_ms, end_ms = _period(ranges, wanted, notes)
+    feed = ReplayFeed.from_store(store, start_msc=start_ms, end_msc=end_ms, config=wanted.replay)
+    return feed, ranges
+
+
+def _bar_files_feed(wanted: _Wanted, files: list[Path],
+                    notes: list[str]) -> tuple[ReplayFeed, Ranges]:
+    """Replay M1 bar files directly; the period defaults to the data after the warm-up."""
+    ranges = _bar_file_ranges(files)
+    start_ms, end_ms = wanted.start_ms, wanted.end_ms
+    if ranges:
+        fit_clusters(wanted.config, {key.split()[0] for key in ranges})
+        start_ms, end_ms = _period(ranges, wanted, notes)
+    feed = ReplayFeed.from_files(files, start_msc=start_ms, end_msc=end_ms, config=wanted.replay)
+    if not ranges:
+        ranges = {s: {"first": None, "last": None, "rows": None, "source": "files"}
+                  for s in feed.symbols}
+    if feed.end_msc is not None and start_ms is not None and feed.end_msc <= start_ms:
+        raise UserError("empty period: the files hold no data after the warm-up")
+    return feed, ranges
+
+
+def _bar_file_ranges(files: list[Path]) -> Ranges:
+    """First and last bar and rows per symbol of HistData files (others are not listed)."""
+    from storage.histdata import histdata_symbol
+
+    ranges: Ranges = {}
+    for f in files:
+        symbol = histdata_symbol(f)
+        if symbol is None:
+            continue
+        first_dt, last_dt, rows = _histdata_span(f)
+        key = f"{symbol} M1"
+        prev = ranges.get(key)
+        first, last = first_dt.isoformat(), last_dt.isoformat()
+        if prev:
+            first, last = min(prev["first"], first), max(prev["last"], last)
+        ranges[key] = {"first": first, "last": last,
+                       "rows": rows + (prev["rows"] if prev else 0), "source": str(f)}
+    return ranges
+
+
+def _histdata_span(path: Path) -> tuple[datetime, datetime, int]:
+    """First and last bar time (UTC) and line count of a HistData file, without parsing it
+    (the replay parses it once; this only decompresses it)."""
+    import gzip
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        raw = fh.read()
+    lines = raw.strip().splitlines()
+    if not lines:
+        raise UserError(f"{path}: empty file")
+
+    def stamp(line: bytes) -> datetime:
+        try:
+            text = line.split(b";", 1)[0].decode()
+            est = datetime.strptime(text, "%Y%m%d %H%M%S")
+        except ValueError:
+            raise UserError(f"{path}: not a HistData M1 line: {line[:40]!r}") from None
+        return (pd.Timestamp(est) + pd.Timedelta(hours=5)).tz_localize("UTC").to_pydatetime()
+
+    return stamp(lines[0]), stamp(lines[-1]), len(lines)
+
+
+def _period(ranges: Ranges, wanted: _Wanted, notes: list[str]) -> tuple[int, int]:
+    """The traded period: at the earliest ``warm`` days after every symbol has data.
+
+    A symbol's data starts with the earlier of its bars and ticks (bars before recorded
+    ticks are its warm-up) and ends with the later of the two.
+    """
+    first_by: dict[str, pd.Timestamp] = {}
+    last_by: dict[str, pd.Timestamp] = {}
+    for key, r in ranges.items():
+        symbol = key.split()[0]
+        if r["first"]:
+            t = pd.Timestamp(r["first"])
+            first_by[symbol] = min(first_by.get(symbol, t), t)
+        if r["last"]:
+            t = pd.Timestamp(r["last"])
+            last_by[symbol] = max(last_by.get(symbol, t), t)
+    firsts = list(first_by.values())
+    lasts = list(last_by.values())
+    warm = wanted.warm
+    earliest = to_ms(max(firsts).to_pydatetime()) + warm * DAY_MS
+    earliest = -(-earliest // DAY_MS) * DAY_MS  # the next UTC midnight
+    start_ms = wanted.start_ms
+    if start_ms is None:
+        start_ms = earliest
+    elif start_ms < earliest:
+        notes.append(f"trading starts {to_utc(earliest):%Y-%m-%d}, not "
+                     f"{to_utc(start_ms):%Y-%m-%d}: the data starts {max(firsts):%Y-%m-%d %H:%M} "
+                     f"UTC and the engine needs {warm} days of history first")
+        start_ms = earliest
+    data_end = to_ms(min(lasts).to_pydatetime()) + 60_000
+    end_ms = data_end if wanted.end_ms is None else min(wanted.end_ms, data_end)
+    if end_ms <= start_ms:
+        raise UserError(f"empty period: {to_utc(start_ms):%Y-%m-%d} .. {to_utc(end_ms):%Y-%m-%d} "
+                        "(the data does not cover it after the warm-up)")
+    return start_ms, end_ms
+
+
+def _synthetic(spec: BacktestSpec) -> MarketData:
+    """The synthetic market over the period; its own news calendar unless one is given."""
+    from mt5bridge.sim.market import MarketConfig, SyntheticMarket
+
+    start = spec.start or datetime(2024, 1, 8, tzinfo=UTC)
+    end = spec.end or datetime(start.year + 1, start.month, start.day, tzinfo=UTC)
+    if end <= start:
+        raise UserError(f"--to {end:%Y-%m-%d} is not after --from {start:%Y-%m-%d}")
+    symbols = spec.config.symbols
+    market = SyntheticMarket(MarketConfig(seed=spec.seed, start=start, end=end,
+                                          latency=spec.latency, symbols=_with_converters(symbols)))
+    ranges = {s: {"first": start.isoformat(), "last": end.isoformat(), "rows": None,
+                  "source": f"synthetic market, seed {spec.seed}"} for s in market.symbols}
+    calendar = spec.calendar
+    if calendar is None:
+        calendar = synthetic_calendar(market, market.start_msc - 7 * DAY_MS,
+                                      (market.end_msc or market.start_msc) + 7 * DAY_MS)
+    return MarketData(market, ranges, calendar)
+
+
+def _with_converters(symbols: Sequence[str]) -> tuple[str, ...]:
+    """The symbols plus whatever the account currency needs to value every currency."""
+    from mt5bridge.sim.symbols import SYMBOL_SPECS
+
+    ccys = {c for s in symbols for c in (s[:3], s[3:6])} - {"USD"}
+    extra = [f"{c}USD" if f"{c}USD" in SYMBOL_SPECS else f"USD{c}" for c in sorted(ccys)]
+    return tuple(dict.fromkeys([*symbols, *[e for e in extra if e in SYMBOL_SPECS]]))

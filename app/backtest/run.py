@@ -1,0 +1,119 @@
+"""Running a backtest: the market, the session over it, the run, the result.
+
+    spec -> load_market -> MarketData -> fit_clusters -> session -> trade -> Trading
+         -> collect -> BacktestResult
+
+Scratch files (a store for files that must be imported, the journal when none is given)
+live in a temporary folder that is removed when the backtest ends, however it ends.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from app.backtest.collect import Trading, collect
+from app.backtest.data import MarketData, load_market
+from app.backtest.spec import DAY_MS, BacktestResult, BacktestSpec
+from app.sessions import Session, fit_clusters, sim_session
+from engine.config import EngineConfig
+from engine.events import EngineEvent, TdiUpdated
+from engine.loop import run_sync
+from engine.model import RunMode
+
+
+def run_backtest(spec: BacktestSpec, journal_path: Path | None = None,
+                 progress: Callable[[float], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None,
+                 on_session: Callable[[Session], None] | None = None) -> BacktestResult:
+    """Run the engine over the spec's period and collect everything the report needs.
+
+    ``on_session`` sees the assembled session before the run (the benchmark times its
+    parts through it)."""
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="backtest-") as scratch:
+        work = Path(scratch)
+        market = load_market(spec, work)
+        config = _traded_config(spec.config, market)
+        reading = time.perf_counter() - t0
+        session = _open_session(config, market, journal_path or work / "journal.sqlite")
+        try:
+            tdi = _record_tdi(session)
+            if on_session is not None:
+                on_session(session)
+            t1 = time.perf_counter()
+            trading = _trade(session, int(market.feed.end_msc), tdi, progress, should_stop)
+            engine_seconds = time.perf_counter() - t1
+            result = collect(spec, config, session, market, trading)
+        finally:
+            session.close()  # before the folder goes: no open handle on the journal
+    result.timings = {"reading": reading, "engine": engine_seconds}
+    result.stats = session.engine.stats
+    return result
+
+
+def _traded_config(config: EngineConfig, market: MarketData) -> EngineConfig:
+    """The clusters the data can feed, with daily equity snapshots."""
+    config = fit_clusters(config, set(market.feed.symbols))
+    # daily equity marks are collected here; the journal needs one a day, not every 30 min
+    return dataclasses.replace(config, execution=dataclasses.replace(
+        config.execution, equity_snapshot_minutes=1440))
+
+
+def _open_session(config: EngineConfig, market: MarketData, journal_path: Path) -> Session:
+    from mt5bridge.sim import SimConfig, SimTerminal
+
+    sim = SimTerminal(feed=market.feed, config=SimConfig())
+    sim.initialize()
+    return sim_session(config, sim, mode=RunMode.BACKTEST, journal_path=journal_path,
+                       calendar=market.calendar)
+
+
+def _record_tdi(session: Session) -> dict[str, list[Any]]:
+    """Every cluster's M30 TDI as the engine publishes it, for the report's charts."""
+    rows: dict[str, list[Any]] = {name: [] for name in session.engine.signals}
+
+    def on_event(event: EngineEvent) -> None:
+        if isinstance(event, TdiUpdated) and event.timeframe == "M30":
+            rows[event.cluster].append((event.time, event.tdi))
+
+    session.engine.bus.subscribe(on_event)
+    return rows
+
+
+def _trade(session: Session, end_ms: int, tdi: dict[str, list[Any]],
+           progress: Callable[[float], None] | None,
+           should_stop: Callable[[], bool] | None) -> Trading:
+    """Start the engine, run it to ``end_ms`` marking equity at every UTC midnight, stop it."""
+    engine = session.engine
+    engine.start()
+    trading = Trading(start_ms=engine.now_msc, end_ms=end_ms, tdi=tdi)
+    span = max(end_ms - trading.start_ms, 1)
+
+    def on_step(e: Any) -> None:
+        if e.now_msc % DAY_MS == 0:
+            a = e.terminal.account_info()
+            trading.marks.append((e.now_msc, float(a.balance), float(a.equity)))
+            if progress is not None:
+                progress((e.now_msc - trading.start_ms) / span)
+
+    try:
+        run_sync(engine, end_ms, on_step=on_step, should_stop=should_stop)
+        if should_stop is not None and should_stop():
+            trading.complete = False
+            trading.notes.append(f"stopped by the user at {engine.now():%Y-%m-%d %H:%M} UTC")
+    except KeyboardInterrupt:
+        trading.complete = False
+        trading.notes.append(f"interrupted at {engine.now():%Y-%m-%d %H:%M} UTC")
+    a = session.terminal.account_info()
+    trading.marks.append((engine.now_msc, float(a.balance), float(a.equity)))
+    open_at_end = len(engine.baskets)
+    if open_at_end:
+        trading.notes.append(f"{open_at_end} basket(s) still open at the end: marked to market "
+                             "in the equity, not counted among the closed baskets")
+    engine.stop("end of backtest" if trading.complete else "backtest stopped early")
+    return trading

@@ -1,0 +1,77 @@
+"""What a backtest is asked for (``BacktestSpec``) and what it gives back (``BacktestResult``)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from engine.config import EngineConfig
+from engine.metrics import PerformanceReport
+from engine.ports import EventCalendar
+
+DAY_MS = 86_400_000
+#: Most warm-up a backtest reads before its first traded bar, in calendar days.
+WARMUP_DAYS = 35
+
+
+def warmup_days(config: EngineConfig) -> int:
+    """Calendar days of history that give every cluster a valid TDI and ATR at the start:
+    the bars the slowest cluster needs, at 48 M30 bars a trading day and 5 trading days a
+    week, plus a few days for holidays."""
+    bars = max(c.tdi.warmup_bars + c.stops.atr_bars + 2 for c in config.clusters)
+    return min(WARMUP_DAYS, math.ceil(bars / 48 * 7 / 5) + 4)
+
+
+@dataclass(frozen=True)
+class BacktestSpec:
+    """What to backtest.  ``source`` is "files", "store" or "synthetic".
+
+    - ``tick_mode``: "ohlc" replays M1 bars as four ticks each (MT5's "1 minute OHLC");
+      "real" replays recorded ticks where there are any (bars elsewhere);
+    - ``start``/``end``: the traded period (UTC); the data before ``start`` is the warm-up.
+      Without ``start``, trading begins ``warmup_days(config)`` after the first data.
+    """
+
+    config: EngineConfig
+    source: str
+    paths: tuple[Path, ...] = ()
+    store: Path | None = None
+    seed: int = 0
+    latency: bool = True
+    start: datetime | None = None
+    end: datetime | None = None
+    tick_mode: str = "ohlc"
+    calendar: EventCalendar | None = None
+    trials: int = 1
+
+
+@dataclass
+class BacktestResult:
+    spec: BacktestSpec
+    metrics: PerformanceReport | None
+    trades: pd.DataFrame
+    equity: pd.DataFrame
+    tdi: dict[str, pd.DataFrame]
+    params: dict[str, Any]
+    data_ranges: dict[str, dict[str, Any]]
+    complete: bool
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    stats: Any = None
+
+    @property
+    def final_balance(self) -> float:
+        return float(self.equity["balance"].iloc[-1]) if len(self.equity) else math.nan
+
+
+def to_ms(dt: datetime) -> int:
+    return int(dt.timestamp() * 1000)
+
+
+def to_utc(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)

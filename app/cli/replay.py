@@ -1,0 +1,52 @@
+"""``main.py replay``: recorded data through the engine at a chosen speed, a line per day.
+
+The same headless run as ``run --replay`` (``app.runs``); the console adds the window.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from app.cli.args import (
+    add_clusters_option,
+    add_config_option,
+    add_journal_option,
+    add_period_options,
+    add_speed_option,
+    add_store_option,
+    parse_speed,
+    period,
+    to_msc,
+)
+from app.runs import run_headless
+from app.sessions import replay_session
+from engine.config import load_engine_config
+from engine.errors import UserError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    r = subparsers.add_parser(
+        "replay", help="replay recorded data through the engine at a chosen speed",
+        description="The engine on a replay of recorded ticks or M1 bars, at --speed "
+        "(virtual seconds per second, or max), printing a line per day.")
+    r.add_argument("files", nargs="*", type=Path, metavar="FILE")
+    add_store_option(r)
+    add_speed_option(r)
+    r.add_argument("--headless", action="store_true", help="no window (the default here)")
+    add_config_option(r)
+    add_clusters_option(r)
+    add_period_options(r)
+    add_journal_option(r)
+    r.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.files and not args.store:
+        raise UserError("give files to replay or --store DIR")
+    speed = parse_speed(args.speed)
+    start, end = period(args)
+    config = load_engine_config(args.config)
+    session = replay_session(config, [str(f) for f in args.files], args.clusters, args.journal,
+                             None, store=args.store, start_msc=to_msc(start))
+    return run_headless(session, speed=speed, until=end)

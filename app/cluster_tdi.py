@@ -1,0 +1,76 @@
+"""A cluster's TDI over HistData M1 files, computed by exactly the engine's bar and TDI code.
+
+Research and checking: a trader compares the console's numbers with a spreadsheet or
+another implementation.  Data before the period's start is the warm-up; data after its end
+is not used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from engine.bars import M30, align_closes, resample_bars
+from engine.errors import UserError
+from engine.tdi import TdiParams, tdi_batch
+from storage.histdata import read_histdata_dir
+
+#: Problems per symbol passed on as notes; the reader counts them all.
+SHOWN_PROBLEMS = 3
+
+
+@dataclass(frozen=True)
+class ClusterTdi:
+    """``table``: time_utc index, columns tdi, phi, eigengap, explained."""
+
+    table: pd.DataFrame
+    rows_read: int
+    bars: int  # M30 buckets where every symbol has a bar
+    skipped_buckets: int  # buckets where some symbol had none
+
+    @property
+    def valid(self) -> int:
+        return int(np.isfinite(self.table["tdi"].to_numpy()).sum())
+
+
+def cluster_tdi(source: Path | str | Sequence[Path | str], symbols: Sequence[str],
+                params: TdiParams, start: pd.Timestamp | None, end: pd.Timestamp | None,
+                note: Callable[[str], None] = print) -> ClusterTdi:
+    """The TDI of ``symbols`` from M30 bars (UTC clock buckets) over ``[start, end)``.
+
+    ``note`` hears, as the files are read, what was odd in them (bad rows, duplicates)."""
+    data = read_histdata_dir(source, symbols)
+    bars_m30 = {}
+    rows = 0
+    for sym in symbols:
+        m1 = data[sym]
+        rows += m1.rows_read
+        for line in m1.problems[:SHOWN_PROBLEMS]:
+            note(f"warning: {line}")
+        if m1.duplicates:
+            first = m1.duplicate_times[0]
+            note(f"{sym}: {m1.duplicates} duplicate timestamps, first occurrence kept "
+                 f"(from {first:%Y-%m-%d %H:%M} UTC)")
+        bars = m1.to_bar_array(spread=0.0)
+        if end is not None:
+            bars = bars[bars["time"] < int(end.timestamp())]
+        bars_m30[sym] = resample_bars(bars, M30)
+    aligned = align_closes(bars_m30, symbols)
+    if aligned.closes.empty:
+        raise UserError(f"no M30 bucket has data for all of {', '.join(symbols)}"
+                        + (" before --to" if end is not None else ""))
+    table = tdi_batch(aligned.closes, params)
+    if start is not None:
+        table = table[table.index >= start]
+        if table.empty:
+            raise UserError(f"no M30 bars on or after --from {_when(start)}")
+    return ClusterTdi(table, rows, len(aligned.closes), aligned.skipped_buckets)
+
+
+def _when(t: pd.Timestamp) -> str:
+    """A day as the trader typed it; an instant with its time."""
+    return f"{t:%Y-%m-%d}" if t == t.normalize() else f"{t:%Y-%m-%d %H:%M}"

@@ -1,0 +1,121 @@
+"""The engine without the window: a session run to its end with a status line per day.
+
+``run`` and ``replay`` on the command line both come here.  The run ends at ``until``, after
+``days``, when a finite feed ends (a replay's data, a demo given an end), or, with none of
+these, never in live and replay (until stopped or the data runs out) and after one day in
+demo.  ``speed`` paces the virtual clock (``inf``: as fast as the machine goes); a live run
+is paced by the real clock.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from app.sessions import Session
+from engine.errors import UserError
+from engine.loop import run_sync
+from engine.model import RunMode
+from engine.runner import Engine
+
+DAY_MS = 86_400_000
+#: Exit status of a run stopped with Ctrl+C.
+INTERRUPTED = 130
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def run_headless(session: Session, *, speed: float = math.inf,
+                 until: datetime | None = None, days: float | None = None,
+                 echo: Callable[[str], None] = _say) -> int:
+    """Run ``session`` to its end, closing it; 0, or 130 when interrupted."""
+    engine = session.engine
+    live = session.mode == RunMode.LIVE
+    try:
+        engine.start()
+        start_ms = engine.now_msc
+        end_ms = _end_ms(session, start_ms, until, days)
+        began = datetime.fromtimestamp(start_ms / 1000, UTC)
+        echo(f"{engine.mode.value}: {len(engine.signals)} clusters "
+             f"({', '.join(engine.signals)}), from {began:%Y-%m-%d %H:%M} UTC")
+        on_step = _stepper(start_ms, math.inf if live else speed, echo)
+        feed_done = None if live else _exhausted(engine)
+        run_sync(engine, end_ms, on_step=on_step, should_stop=feed_done)
+        engine.stop("end of run")
+        _summary(engine, echo)
+        return 0
+    except KeyboardInterrupt:
+        engine.stop("interrupted")
+        _summary(engine, echo)
+        return INTERRUPTED
+    finally:
+        session.close()
+
+
+def _end_ms(session: Session, start_ms: int, until: datetime | None,
+            days: float | None) -> int:
+    if until is not None:
+        end_ms = int(until.timestamp() * 1000)
+    elif days:
+        end_ms = start_ms + int(days * DAY_MS)
+    elif session.sim is not None and session.sim.sim_feed.end_msc is not None:
+        end_ms = int(session.sim.sim_feed.end_msc)
+    elif session.mode != RunMode.DEMO:
+        end_ms = 2**62  # live: until stopped; replay: until the data runs out
+    else:
+        end_ms = start_ms + DAY_MS
+    if end_ms <= start_ms:
+        raise UserError("the run would end before it starts (check --to/--days)")
+    return end_ms
+
+
+def _stepper(start_ms: int, speed: float,
+             echo: Callable[[str], None]) -> Callable[[Engine], None]:
+    """After each step: a status line when a UTC day ends, and a wait that keeps the
+    virtual clock at ``speed`` times the wall clock."""
+    state = {"day": datetime.fromtimestamp(start_ms / 1000, UTC).date()}
+    wall0 = time.monotonic()
+
+    def on_step(e: Engine) -> None:
+        now = e.now()
+        if now.date() != state["day"]:
+            echo(status_line(e, datetime.combine(state["day"], datetime.min.time())))
+            state["day"] = now.date()
+        if math.isfinite(speed):
+            due = wall0 + (e.now_msc - start_ms) / 1000 / speed
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+
+    return on_step
+
+
+def status_line(engine: Engine, day: datetime) -> str:
+    snap = engine.snapshot(refresh=True)
+    s = engine.stats
+    return (f"{day:%Y-%m-%d}  balance {snap.balance:>12,.2f}  equity {snap.equity:>12,.2f}  "
+            f"open {len(engine.baskets)}  opened {s.baskets_opened}  closed {s.baskets_closed}")
+
+
+def _exhausted(engine: Engine) -> Callable[[], bool] | None:
+    """True once a replay's data has run out and every bar it fed has closed."""
+    next_time = getattr(engine.driver, "next_time", None)
+    if next_time is None:
+        return None
+    return lambda: next_time() is None and engine.market.quiet()
+
+
+def _summary(engine: Engine, echo: Callable[[str], None]) -> None:
+    s = engine.stats
+    snap = engine.snapshot(refresh=True)
+    exits = ", ".join(f"{k} {v}" for k, v in sorted(s.exits.items())) or "none"
+    echo(f"baskets: {s.baskets_opened} opened, {s.baskets_closed} closed; exits: {exits}; "
+         f"realised P&L {s.realised_pnl:+,.2f}; final balance {snap.balance:,.2f}, "
+         f"equity {snap.equity:,.2f}")
+    if s.refusals:
+        top = sorted(s.refusals.items(), key=lambda kv: -kv[1])[:5]
+        echo("entries refused: " + ", ".join(f"{k} {v}" for k, v in top))
