@@ -1,3 +1,5 @@
+# long-module: the MetaTrader5 module's whole surface (32 functions) on one object, as the real
+# package exposes it; each function is short, and splitting the object would split that surface.
 """``SimTerminal``: an object with the ``MetaTrader5`` module's surface over a market feed.
 
 Everything a caller can observe follows the real package (see ``mt5_api.json``): the 223
