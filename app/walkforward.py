@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from app.backtest import BacktestResult, BacktestSpec, run_backtest, write_outputs
-from app.report.jsondata import json_ready
 from engine.cluster import ClusterSpec
 from engine.config import EngineConfig
 from engine.errors import ConfigError, UserError
+from engine.jsonform import json_ready
 from engine.tdi import TdiParams
 
 GRID_KEYS = {"tau_f": int, "tau_s": int, "tau_q": int, "entry": float, "exit": float,
@@ -135,5 +135,5 @@ def write_walkforward(result: WalkForwardResult, report_dir: Path) -> list[Path]
            "selection": "per cluster, the highest in-sample Sharpe of its daily P&L on the "
                         "unified pool among configurations with enough baskets"}
     path = report_dir / "walkforward.json"
-    path.write_text(json.dumps(json_ready(doc), indent=2, allow_nan=False, default=str))
+    path.write_text(json.dumps(json_ready(doc), indent=2, allow_nan=False))
     return [*files, path]

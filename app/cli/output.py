@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import math
 
-NA = "n/a"
+from engine.formatting import NOT_AVAILABLE, format_money
+
+NA = NOT_AVAILABLE
 
 
 def money(value: float) -> str:
     """``12,345.67``; NaN is ``n/a`` (a journal with no closed basket has no P&L)."""
-    return NA if math.isnan(value) else f"{value:,.2f}"
+    return format_money(value)
 
 
 def signed_money(value: object) -> str:
     """A signed amount in a 10-wide column (tables of P&L per cluster)."""
-    return f"{value:>+10,.2f}" if isinstance(value, float) else f"{NA:>10}"
+    return f"{format_money(value, signed=True):>10}" if isinstance(value, float) else f"{NA:>10}"
 
 
 def pct(value: object) -> str:

@@ -11,9 +11,8 @@
 """
 
 from app.report.errors import ReportInputError, ReportWriteError
-from app.report.format import format_metric, format_money, label_of
+from app.report.format import format_metric, label_of
 from app.report.inputs import METRIC_SECTIONS, TRADE_COLUMNS, checked_trades_frame
-from app.report.jsondata import json_ready
 from app.report.page import render_report, write_report
 from app.report.sections.exits import EXIT_RULES
 from app.report.sections.monthly import monthly_returns
@@ -28,8 +27,6 @@ __all__ = [
     "ReportWriteError",
     "checked_trades_frame",
     "format_metric",
-    "format_money",
-    "json_ready",
     "label_of",
     "monthly_returns",
     "render_report",

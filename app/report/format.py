@@ -23,8 +23,10 @@ from typing import Any
 
 import pandas as pd
 
+from engine.formatting import NOT_AVAILABLE
+
 #: How an undefined value is shown.
-NA = "n/a"
+NA = NOT_AVAILABLE
 
 _PERCENT_SIGNED = frozenset({"total_return", "cagr", "return_contribution"})
 _PERCENT_FINE_SIGNED = frozenset({"mean_daily_return"})
@@ -175,14 +177,6 @@ def _format_by_code(key: str, values: Mapping[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------- plain values
-
-
-def format_money(value: float, *, signed: bool = False) -> str:
-    """An amount in the account currency: two decimals, thousands separated, a P&L signed.
-
-    Callers pass finite amounts (they show "n/a" or "open" themselves otherwise).
-    """
-    return f"{value:+,.2f}" if signed else f"{value:,.2f}"
 
 
 def format_tdi(value: float) -> str:

@@ -8,15 +8,13 @@ its definition, so ``metrics.json`` can be read without this code; non-finite fi
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
-from datetime import date, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from engine.jsonform import json_ready
 from engine.metrics.baskets import BasketMetrics, _basket_metrics
 from engine.metrics.clusters import (
     ClusterMetrics,
@@ -149,30 +147,12 @@ def _diversification_bases() -> dict[str, str]:
     }
 
 
-def _jsonable(value: Any) -> Any:
-    """Plain JSON types: non-finite floats become None (their reason is in ``notes``)."""
-    if isinstance(value, bool | str) or value is None:
-        return value
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, tuple | list):
-        return [_jsonable(item) for item in value]
-    raise TypeError(f"no JSON form for {type(value).__name__}")
-
-
 def _section_dict(section: object, bases: Mapping[str, str] | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in fields(section):  # type: ignore[arg-type]
         if item.name == "notes":
             continue
-        out[item.name] = _jsonable(getattr(section, item.name))
+        out[item.name] = json_ready(getattr(section, item.name))
         if bases is not None and item.name in bases:
             out[f"{item.name}_basis"] = bases[item.name]
     out["notes"] = dict(section.notes)  # type: ignore[attr-defined]
@@ -183,7 +163,7 @@ def _cluster_dict(metrics: ClusterMetrics) -> dict[str, Any]:
     out = _section_dict(metrics.baskets, None)
     notes = out.pop("notes")
     for name in ("pnl", "return_contribution", "annualised_volatility", "sharpe"):
-        out[name] = _jsonable(getattr(metrics, name))
+        out[name] = json_ready(getattr(metrics, name))
     out["notes"] = {**notes, **metrics.notes}
     return out
 
@@ -203,7 +183,7 @@ class PerformanceReport:
         """Plain JSON types only; each metric followed by its ``*_basis``; non-finite -> null
         with the reason in the section's ``notes``."""
         return {
-            "config": _jsonable(
+            "config": json_ready(
                 {item.name: getattr(self.config, item.name) for item in fields(self.config)}
             ),
             "returns": _section_dict(self.returns, _return_bases(self.config)),

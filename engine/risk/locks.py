@@ -51,7 +51,3 @@ def describe_lock(lock: ClusterStateChange) -> str:
         " until re-armed"
     return f"{lock.state}{side} since {lock.time:%Y-%m-%d %H:%M} UTC by {lock.who}{until}: " \
         f"{lock.reason}"
-
-
-def money(value: float) -> str:
-    return f"{value:,.2f}"

@@ -10,10 +10,11 @@ from types import MappingProxyType
 from engine import decisions as codes
 from engine.decisions import ALLOWED, Decision
 from engine.errors import UserError
+from engine.formatting import format_money
 from engine.model import ClusterState, Direction, ExitCode, require_utc
 from engine.records import BasketRecord, ClusterStateChange
 from engine.risk.config import RiskConfig
-from engine.risk.locks import STATE_RANK, blocks, covers, describe_lock, live_lock, money, union_of
+from engine.risk.locks import STATE_RANK, blocks, covers, describe_lock, live_lock, union_of
 from engine.risk.tradingday import M30, ceil_m30, next_trading_day_start, trading_day_start
 from engine.risk.types import (
     ACCOUNT,
@@ -192,9 +193,9 @@ class RiskManager:
             return actions
         limit = self.config.cluster_daily_loss * reference
         if -self._day_pnl[cluster] >= limit:
-            reason = (f"{CLUSTER_DAILY_LOSS}: lost {money(-self._day_pnl[cluster])} today "
-                      f"(limit {money(limit)} = {self.config.cluster_daily_loss:.2%} of "
-                      f"day-start equity {money(reference)})")
+            reason = (f"{CLUSTER_DAILY_LOSS}: lost {format_money(-self._day_pnl[cluster])} today "
+                      f"(limit {format_money(limit)} = {self.config.cluster_daily_loss:.2%} of "
+                      f"day-start equity {format_money(reference)})")
             change = self._engine_lock(now, cluster, ClusterState.CLOSE_ONLY, reason,
                                        self._day_end)
             if change is not None:
@@ -398,8 +399,9 @@ class RiskManager:
         if total > cap:
             return Decision.refuse(
                 codes.OPEN_RISK_CAP,
-                f"open risk {money(request.open_risk)} + {money(request.risk_budget)} = "
-                f"{money(total)} exceeds {money(cap)} ({config.max_open_risk:.2%} of equity)",
+                f"open risk {format_money(request.open_risk)} + "
+                f"{format_money(request.risk_budget)} = {format_money(total)} exceeds "
+                f"{format_money(cap)} ({config.max_open_risk:.2%} of equity)",
             )
         exposure_cap = config.max_currency_exposure * equity
         for currency in sorted(request.exposures):
@@ -414,8 +416,8 @@ class RiskManager:
             if abs(net) > exposure_cap:
                 return Decision.refuse(
                     f"{codes.CURRENCY_CAP}:{currency}",
-                    f"{currency} net exposure {money(held)} + {money(added)} = "
-                    f"{money(net)} beyond +-{money(exposure_cap)} "
+                    f"{currency} net exposure {format_money(held)} + {format_money(added)} = "
+                    f"{format_money(net)} beyond +-{format_money(exposure_cap)} "
                     f"({config.max_currency_exposure:g} x equity)",
                 )
         margin_level = request.margin_level
@@ -505,8 +507,8 @@ class RiskManager:
         if drawdown < self.config.max_drawdown:
             return []
         self._drawdown_tripped = True
-        reason = (f"{MAX_DRAWDOWN}: equity {money(equity)} is {drawdown:.2%} below the peak "
-                  f"{money(peak)} (limit {self.config.max_drawdown:.2%})")
+        reason = (f"{MAX_DRAWDOWN}: equity {format_money(equity)} is {drawdown:.2%} below the peak "
+                  f"{format_money(peak)} (limit {self.config.max_drawdown:.2%})")
         change = self._engine_lock(now, ACCOUNT, ClusterState.HALTED, reason, None)
         actions = self._lock_actions(now, change, MAX_DRAWDOWN) if change else []
         actions.append(RiskAction(RiskActionKind.FLATTEN_ALL, MAX_DRAWDOWN, reason,
@@ -520,8 +522,8 @@ class RiskManager:
         loss = 1.0 - equity / start
         if loss < self.config.account_daily_loss:
             return []
-        reason = (f"{ACCOUNT_DAILY_LOSS}: equity {money(equity)} is {loss:.2%} below the "
-                  f"day-start {money(start)} (limit {self.config.account_daily_loss:.2%})")
+        reason = (f"{ACCOUNT_DAILY_LOSS}: equity {format_money(equity)} is {loss:.2%} below the "
+                  f"day-start {format_money(start)} (limit {self.config.account_daily_loss:.2%})")
         change = self._engine_lock(now, ACCOUNT, ClusterState.CLOSE_ONLY, reason,
                                    self._day_end)
         return self._lock_actions(now, change, ACCOUNT_DAILY_LOSS) if change else []

@@ -13,9 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from app.report.format import format_money
 from app.report.inputs import section_of
 from app.report.markup import notes_list
+from engine.formatting import format_money
 
 #: A basket count or net P&L that differs by more than this between metrics and trades is
 #: shown as a failed cross-check (P&L is rounded to cents in the journal).

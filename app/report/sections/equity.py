@@ -8,9 +8,9 @@ from typing import Any
 import pandas as pd
 
 from app.report import svg as report_svg
-from app.report.format import format_money
 from app.report.inputs import section_of
 from app.report.markup import legend, section_open
+from engine.formatting import format_money
 
 
 def _drawdown_window(

@@ -9,9 +9,10 @@ from typing import Any
 import pandas as pd
 
 from app.report import svg as report_svg
-from app.report.format import NA, format_metric, format_money, label_of, sign_class
+from app.report.format import NA, format_metric, label_of, sign_class
 from app.report.inputs import EXIT_CODES, notes_of, section_of
 from app.report.markup import attr, notes_list, section_open, title_attr
+from engine.formatting import format_money
 
 EXIT_RULES: dict[str, str] = {
     "MR": "mean reversion: |TDI| back below X",

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from app.report.format import format_money
 from app.report.markup import section_open, title_attr
+from engine.formatting import format_money
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 

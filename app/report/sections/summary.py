@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
-from app.report.format import NA, format_metric, format_money
+from app.report.format import NA, format_metric
 from app.report.inputs import notes_of, section_of
 from app.report.markup import attr, section_open
+from engine.formatting import format_money
 
 #: (metrics section, key, card name), in the order the cards are shown.
 _HEADLINE: tuple[tuple[str, str, str], ...] = (

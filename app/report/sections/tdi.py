@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 
 from app.report import svg as report_svg
-from app.report.format import format_money, format_tdi, format_time, sign_class
+from app.report.format import format_tdi, format_time, sign_class
 from app.report.markup import legend, section_open
 from engine.cluster import StopParams
+from engine.formatting import format_money
 
 #: TDI stop drawn when the parameters do not give one: the engine's default (DESIGN
 #: section 4). Read from a default ``StopParams`` so that the report and the engine cannot

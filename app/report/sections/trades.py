@@ -12,8 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from app.report.format import format_money, format_time, sign_class
+from app.report.format import format_time, sign_class
 from app.report.markup import section_open
+from engine.formatting import format_money
 
 _HEADERS: tuple[tuple[str, bool], ...] = (
     ("#", True), ("Basket", False), ("Cluster", False), ("Side", False),
