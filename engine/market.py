@@ -46,16 +46,6 @@ class MarketState:
         i = self.index[symbol]
         self.bid[i], self.ask[i], self.last_tick_msc[i] = bid, ask, time_msc
 
-    def seed_m1(self, bars: np.ndarray) -> None:
-        """Closed M1 bars of the M30 bucket in progress at start (``SYMBOL_BAR_DTYPE``)."""
-        if len(bars):
-            weight = np.maximum(bars["tick_volume"], 1).astype(np.float64)
-            closed = self._m30._agg.fold(
-                bars["symbol"], bars["time"] // M30 * M30, bars["open"], bars["high"],
-                bars["low"], bars["close"], bars["tick_volume"], bars["spread"] * weight, weight)
-            if len(closed):
-                self._closed.append(closed)
-
     def on_ticks(self, ticks: np.ndarray) -> None:
         if len(ticks) == 0:
             return

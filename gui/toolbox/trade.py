@@ -210,10 +210,6 @@ class PositionTreeModel(QAbstractItemModel):
             return None
         return self._by_serial[index.internalId()].positions[index.row()]
 
-    def group_index(self, basket_id: str) -> QModelIndex:
-        row = self._group_row.get(basket_id)
-        return QModelIndex() if row is None else self.index(row, 0)
-
     def set_positions(self, positions: Sequence[PositionLike]) -> None:
         """Show exactly ``positions``: groups and rows appear, vanish and change in place.
 
