@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -23,6 +24,11 @@ from engine.ticks import SYMBOL_BAR_DTYPE
 M1_MS = M1 * 1000
 M30_MS = M30 * 1000
 _NONE = np.empty(0, dtype=SYMBOL_BAR_DTYPE)
+
+
+def utc(ms: int) -> datetime:
+    """The UTC moment of a millisecond timestamp (the engine's clock runs in UTC ms)."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 class MarketState:
