@@ -61,7 +61,7 @@ NO_BASKET = ""
 
 
 class PositionLike(Protocol):
-    """What a Trade row needs (``engine.runner.PositionView`` has these fields)."""
+    """What a Trade row needs (``engine.snapshot.PositionView`` has these fields)."""
 
     @property
     def ticket(self) -> int: ...
