@@ -24,6 +24,9 @@ from engine.model import Direction
 from engine.tdi import TdiParams, canonical_symbols, pair_names
 
 DEFAULT_CONFIG = Path(__file__).with_name("clusters.toml")
+#: TS: the TDI distance against the position beyond which a basket is stopped (the console
+#: draws it as the stop band of clusters it knows nothing else about).
+DEFAULT_TDI_STOP = 2.5
 
 
 def direction_sign(direction: Direction) -> int:
@@ -55,7 +58,7 @@ class StopParams:
       budget (a symmetric 1:1 bracket around the mean-reversion exit).
     """
 
-    tdi_stop: float = 2.5
+    tdi_stop: float = DEFAULT_TDI_STOP
     time_stop_bars: int = 96
     hard_stop_atr: float = 5.0
     take_profit_r: float = 1.0
@@ -250,15 +253,6 @@ class BasketSize:
     legs: tuple[LegSize, ...]
     #: Human-readable notes on rounding that changed the basket (zeroed legs, clipping).
     warnings: tuple[str, ...]
-
-    @property
-    def net_exposure_usd(self) -> float:
-        """Net dollar exposure after rounding (zero before rounding)."""
-        return sum(leg.lots * _units(leg) for leg in self.legs)
-
-
-def _units(leg: LegSize) -> float:
-    return leg.exposure_usd / leg.raw_lots if leg.raw_lots else 0.0
 
 
 def round_volume(lots: float, step: float, vmin: float, vmax: float) -> float:

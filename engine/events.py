@@ -64,17 +64,6 @@ class BasketClosed(EngineEvent):
 
 
 @dataclass(frozen=True)
-class OrderDone(EngineEvent):
-    request_id: str
-    symbol: str
-    side: str
-    volume: float
-    retcode: int
-    price: float
-    comment: str = ""
-
-
-@dataclass(frozen=True)
 class RiskStateChanged(EngineEvent):
     scope: str  # a cluster name, or "ACCOUNT"
     state: str

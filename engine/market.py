@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -23,6 +24,11 @@ from engine.ticks import SYMBOL_BAR_DTYPE
 M1_MS = M1 * 1000
 M30_MS = M30 * 1000
 _NONE = np.empty(0, dtype=SYMBOL_BAR_DTYPE)
+
+
+def utc(ms: int) -> datetime:
+    """The UTC moment of a millisecond timestamp (the engine's clock runs in UTC ms)."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 class MarketState:
@@ -45,16 +51,6 @@ class MarketState:
     def seed_quote(self, symbol: str, bid: float, ask: float, time_msc: int) -> None:
         i = self.index[symbol]
         self.bid[i], self.ask[i], self.last_tick_msc[i] = bid, ask, time_msc
-
-    def seed_m1(self, bars: np.ndarray) -> None:
-        """Closed M1 bars of the M30 bucket in progress at start (``SYMBOL_BAR_DTYPE``)."""
-        if len(bars):
-            weight = np.maximum(bars["tick_volume"], 1).astype(np.float64)
-            closed = self._m30._agg.fold(
-                bars["symbol"], bars["time"] // M30 * M30, bars["open"], bars["high"],
-                bars["low"], bars["close"], bars["tick_volume"], bars["spread"] * weight, weight)
-            if len(closed):
-                self._closed.append(closed)
 
     def on_ticks(self, ticks: np.ndarray) -> None:
         if len(ticks) == 0:

@@ -52,12 +52,6 @@ class ClusterSignal:
         self.bars += 1
         return point
 
-    def last_bars(self, count: int) -> list[tuple[int, float, np.ndarray]]:
-        """The newest ``count`` bars of the display history (any thread)."""
-        with self._history_lock:
-            n = len(self.history)
-            return [self.history[i] for i in range(max(0, n - count), n)]
-
     def history_arrays(self) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """(times ms, tdi, closes per symbol) of the recent bars, copied (any thread)."""
         with self._history_lock:

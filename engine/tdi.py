@@ -165,13 +165,6 @@ def tdi_batch(closes: pd.DataFrame, params: TdiParams | None = None) -> pd.DataF
     return pd.DataFrame(block, index=frame.index, columns=columns)
 
 
-def _ratio(a: float, b: float) -> float:
-    """a / b as IEEE division would give it (inf, NaN) without numpy's warnings."""
-    if b == 0:
-        return math.nan if a == 0 or math.isnan(a) else math.copysign(math.inf, a)
-    return a / b
-
-
 #: Below this many bars per chunk, splitting a history across threads does not pay.
 _MIN_CHUNK_BARS = 25_000
 _POOL: ThreadPoolExecutor | None = None

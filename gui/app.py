@@ -13,13 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.console import ConsoleRun, open_console
 from engine.config import EngineConfig, load_engine_config
 from engine.errors import UserError
-
-DEMO_SPEED = 60.0
-#: History loaded at start so the charts are full at once (about six weeks of M30 bars).
-DEMO_HISTORY_DAYS = 45
-
 
 #: How long a thread may hold the interpreter before another gets it (Python's default is
 #: 5 ms).  The engine thread runs Python flat out during a fast replay; with the default,
@@ -50,44 +46,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def build(args: argparse.Namespace, config: EngineConfig) -> tuple[Any, Any, float, int | None]:
-    """(session, pacer, speed, end) for the chosen mode."""
-    from app.cli.args import parse_speed
-    from app.sessions import demo_session, replay_session
-    from mt5bridge.sim.pacing import Pacer
-
-    if args.live:
-        from app.sessions import live_session
-        from mt5bridge.live import LiveConfig
-
-        session = live_session(config, LiveConfig(), journal_path=args.journal)
-        return session, Pacer(session.engine.now_msc, 1.0), 1.0, None
-    if args.replay or args.store:
-        speed = parse_speed(args.speed) if args.speed else 3600.0
-        config = _fitting(config, args)
-        session = replay_session(config, [str(p) for p in args.replay or []], None,
-                                 args.journal, None, store=args.store, allow_no_cluster=True)
-        end = session.sim.sim_feed.end_msc if session.sim is not None else None
-        return session, Pacer(session.engine.now_msc, speed), speed, end
-    speed = parse_speed(args.speed) if args.speed else DEMO_SPEED
-    session = demo_session(config, seed=args.seed, journal_path=args.journal,
-                           history_days=DEMO_HISTORY_DAYS)
-    return session, Pacer(session.engine.now_msc, speed), speed, None
-
-
-def _fitting(config: EngineConfig, args: argparse.Namespace) -> EngineConfig:
-    """Replays run whatever clusters the data can feed, possibly none (market data only)."""
-    from app.replay_feed import ReplayFeed
-
-    if args.store:
-        feed = ReplayFeed.from_store(args.store)
-    else:
-        missing = [p for p in args.replay if not p.exists()]
-        if missing:
-            raise UserError(f"no such file: {missing[0]}")
-        feed = ReplayFeed.from_files(list(args.replay))
-    symbols = set(feed.symbols)
-    return config.with_clusters([c.name for c in config.clusters if set(c.symbols) <= symbols])
+def build(args: argparse.Namespace, config: EngineConfig) -> ConsoleRun:
+    """(session, pacer, speed, end) for the mode the command line chose."""
+    return open_console(config, live=args.live, replay=args.replay, store=args.store,
+                        speed=args.speed, journal=args.journal, seed=args.seed)
 
 
 def run(args: argparse.Namespace) -> int:

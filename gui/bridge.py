@@ -5,18 +5,19 @@ a second at max speed.  Emitting a queued Qt signal per event would flood the GU
 loop, so the bridge buffers events in a thread-safe deque and a GUI-thread timer drains it
 in batches, keeping only the latest TDI value of each cluster (the table shows one number
 per cluster) and every other event in order.  The widgets then receive plain Qt signals on
-the GUI thread.  The engine's snapshot is read the same way, at the same pace.
+the GUI thread.  The engine's latest snapshot is read the same way, at the same pace (the
+one the engine's thread built: reading never builds one on the GUI thread).
 """
 
 from __future__ import annotations
 
 import collections
 import threading
-from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine.events import EngineEvent, TdiUpdated
+from engine.runner import Engine
 
 #: Most events handed to the widgets per drain (the rest wait for the next tick).
 MAX_EVENTS_PER_DRAIN = 400
@@ -26,17 +27,17 @@ class EngineBridge(QObject):
     events = Signal(object)  # list[EngineEvent], in order, on the GUI thread
     snapshot = Signal(object)  # EngineSnapshot
 
-    def __init__(self, engine: Any, interval_ms: int = 100, parent: QObject | None = None) -> None:
+    def __init__(self, engine: Engine, interval_ms: int = 100,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.engine = engine
         self._buffer: collections.deque[EngineEvent] = collections.deque()
         self._lock = threading.Lock()
-        self._unsubscribe = engine.bus.subscribe(self._on_engine_event)
+        self._unsubscribe = engine.subscribe(self._on_engine_event)
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.drain)
         self._timer.start()
-        self.dropped_tdi_updates = 0
 
     def _on_engine_event(self, event: EngineEvent) -> None:  # engine thread
         with self._lock:
@@ -55,10 +56,9 @@ class EngineBridge(QObject):
                     if not isinstance(ev, TdiUpdated)
                     or latest_tdi[(ev.cluster, ev.timeframe)] == i
                     or ev.timeframe == "M30"]
-            self.dropped_tdi_updates += len(items) - len(keep)
             for start in range(0, len(keep), MAX_EVENTS_PER_DRAIN):
                 self.events.emit(keep[start:start + MAX_EVENTS_PER_DRAIN])
-        snap = getattr(self.engine, "_snapshot", None)
+        snap = self.engine.latest_snapshot()
         if snap is not None:
             self.snapshot.emit(snap)
 

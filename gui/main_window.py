@@ -2,14 +2,16 @@
 
 The engine runs on its own thread (``engine.loop.EngineWorker``); this window only reads
 the engine's immutable snapshots and events (through ``EngineBridge``, on the GUI thread)
-and sends commands through ``Engine.submit``.  History views read the journal through a
-connection of their own (SQLite WAL lets readers and the engine's writer work together).
+and its read methods (cluster descriptions, chart histories, blackout windows), and sends
+commands through ``Engine.submit``.  History views read the journal through a connection
+of their own (SQLite WAL lets readers and the engine's writer work together), opened by
+``app.console``.
 """
 
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.console import calendar_path, open_journal_reader, server_time, settings_path
 from engine import commands as cmd
 from engine.events import (
     BasketClosed,
@@ -39,13 +42,12 @@ from engine.events import (
 )
 from engine.loop import EngineWorker
 from engine.records import HistoryFilter
+from engine.snapshot import EngineSnapshot
 from gui.bridge import EngineBridge
 from gui.chart.cluster_chart import ClusterChart, EquityChart
 from gui.clusters_panel import ClustersPanel
 from gui.market_watch import MarketWatch
 from gui.toolbox import Toolbox
-from storage.journal import SqliteJournal
-from storage.paths import data_dir
 
 SPEEDS = (("1x", 1.0), ("10x", 10.0), ("60x", 60.0), ("600x", 600.0), ("3600x", 3600.0),
           ("max", math.inf))
@@ -53,7 +55,7 @@ SPEEDS = (("1x", 1.0), ("10x", 10.0), ("60x", 60.0), ("600x", 600.0), ("3600x", 
 
 def settings() -> QSettings:
     """Layout and preferences, in the product's data directory (one file, easy to reset)."""
-    return QSettings(str(data_dir() / "console.ini"), QSettings.Format.IniFormat)
+    return QSettings(str(settings_path()), QSettings.Format.IniFormat)
 
 
 class MainWindow(QMainWindow):
@@ -72,8 +74,7 @@ class MainWindow(QMainWindow):
         self.engine.keep_m1_history = True  # the chart's M1 view
         self.setWindowTitle(f"FX Cluster Console - {session.mode.value}")
         self.setObjectName("FxClusterConsole")
-        self.reader = SqliteJournal.open(session.journal.path, create=False) \
-            if hasattr(session.journal, "path") else None
+        self.reader = open_journal_reader(session)
         self._selected: str | None = None
         self._last_equity_ms = 0
         self._history_refresh_due = False
@@ -87,7 +88,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.chart)
         self.clusters = ClustersPanel()
         self.market_watch = MarketWatch()
-        self.toolbox = Toolbox(db_path=data_dir() / "calendar.sqlite")
+        self.toolbox = Toolbox(db_path=calendar_path())
         self.equity = EquityChart()
         self._dock("Clusters", self.clusters, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Market Watch", self.market_watch, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -291,11 +292,11 @@ class MainWindow(QMainWindow):
         if name == self._selected:
             return
         self._selected = name
-        sig = self.engine.signals.get(name)
-        if sig is None:
+        info = self.engine.cluster_info(name)
+        if info is None:
             return
-        self.chart.set_cluster(name, list(sig.symbols), sig.entry, sig.exit_band,
-                               sig.spec.stops.tdi_stop)
+        self.chart.set_cluster(name, list(info.symbols), info.entry, info.exit_band,
+                               info.tdi_stop)
         self._refresh_chart()
         self._refresh_trades()
 
@@ -309,15 +310,15 @@ class MainWindow(QMainWindow):
             self._chart_timer.start()
 
     def _refresh_chart(self) -> None:
-        sig = self.engine.signals.get(self._selected or "")
-        if sig is None:
+        info = self.engine.cluster_info(self._selected or "")
+        if info is None:
             return
         if self.chart.timeframe() == "M1":
-            times, closes = self.engine.market.m1_history(list(sig.symbols))
+            times, closes = self.engine.m1_history(list(info.symbols))
             if len(times):
                 self.chart.set_m1(times, closes)
             return
-        times, tdi, closes = sig.history_arrays()
+        times, tdi, closes = self.engine.cluster_history(info.name)
         self.chart.set_history(times, tdi, closes)
 
     def _refresh_trades(self) -> None:
@@ -370,7 +371,7 @@ class MainWindow(QMainWindow):
             self._history_refresh_due = False
             self.toolbox.history.refresh()
 
-    def on_snapshot(self, snap: Any) -> None:
+    def on_snapshot(self, snap: EngineSnapshot) -> None:
         self.clusters.update_clusters(snap.clusters)
         self.market_watch.update_quotes(snap.quotes)
         self.toolbox.trade.update_positions(snap.positions)
@@ -383,7 +384,7 @@ class MainWindow(QMainWindow):
             self.equity.append(now_ms, snap.balance, snap.equity)
         self._update_status(snap)
 
-    def _update_status(self, snap: Any) -> None:
+    def _update_status(self, snap: EngineSnapshot) -> None:
         connected = "connected" if snap.connected else "DISCONNECTED"
         self.mode_label.setText(f" {snap.mode.upper()} | {connected} | "
                                 f"{self.pacer.mode if hasattr(self.pacer, 'mode') else ''} ")
@@ -402,17 +403,11 @@ class MainWindow(QMainWindow):
             self.progress.setValue(int(max(0.0, min(done, 1.0)) * 100))
 
     def _server_clock(self, when: datetime) -> str:
-        term = self.session.terminal
-        try:
-            server_s = term.server_s_from_utc_ms(int(when.timestamp() * 1000))
-        except Exception:
-            return ""
-        return f"server {datetime.fromtimestamp(server_s, tz=UTC):%H:%M}"
+        server = server_time(self.session, when)
+        return f"server {server:%H:%M}" if server is not None else ""
 
     def use_calendar(self, calendar: Any) -> None:
         """An imported calendar becomes the engine's: an immutable copy for its thread."""
-        from datetime import timedelta
-
         now = datetime.fromtimestamp(self.engine.now_msc / 1000, tz=UTC)
         snapshot = calendar.snapshot(now - timedelta(days=30), now + timedelta(days=400)) \
             if hasattr(calendar, "snapshot") else calendar
@@ -426,10 +421,6 @@ class MainWindow(QMainWindow):
         if calendar is None:
             return
         now = datetime.fromtimestamp(self.engine.now_msc / 1000, tz=UTC)
-        from datetime import timedelta
-
         start, end = now - timedelta(days=7), now + timedelta(days=21)
         self.toolbox.calendar.set_calendar(calendar, start, end)
-        windows = {name: self.engine.news.windows(start, end, sig.spec.currencies)
-                   for name, sig in self.engine.signals.items()}
-        self.toolbox.calendar.set_blackouts(windows)
+        self.toolbox.calendar.set_blackouts(self.engine.blackout_windows(start, end))

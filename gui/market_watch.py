@@ -31,7 +31,7 @@ BID_COLUMN, ASK_COLUMN = 1, 2
 
 
 class QuoteLike(Protocol):
-    """What a Market Watch row needs (``engine.runner.QuoteView`` has these fields)."""
+    """What a Market Watch row needs (``engine.snapshot.QuoteView`` has these fields)."""
 
     @property
     def symbol(self) -> str: ...

@@ -27,12 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.console import symbol_digits
+from engine.cluster import DEFAULT_TDI_STOP
 from gui.chart import style
 from gui.chart.axis import BarIndexAxis
 from gui.chart.buffer import BarSeries
 from gui.chart.equity import EquityChart
 from gui.chart.trades import LINE_GROUPS, TradeMarks, TradeTable, place_trades
-from mt5bridge.sim.symbols import SYMBOL_SPECS
 
 __all__ = ["DEFAULT_VISIBLE_BARS", "TIMEFRAMES", "ClusterChart", "EquityChart"]
 
@@ -43,11 +44,6 @@ DEFAULT_VISIBLE_BARS = 600
 _RIGHT_MARGIN = 0.03
 _GROUP_COLOURS = {"profit": style.PROFIT, "loss": style.LOSS, "flat": style.FLAT,
                   "open": style.FLAT}
-
-
-def _digits(symbol: str) -> int:
-    spec = SYMBOL_SPECS.get(symbol)
-    return spec.digits if spec is not None else 5
 
 
 class ClusterChart(QWidget):
@@ -70,7 +66,7 @@ class ClusterChart(QWidget):
         self._symbols: tuple[str, ...] = ()
         self._entry = math.nan
         self._exit = math.nan
-        self._stop = 2.5
+        self._stop = DEFAULT_TDI_STOP
         self._series: dict[str, BarSeries] = {tf: BarSeries() for tf in TIMEFRAMES}
         self._trades = TradeTable.build(())
         self._marks: TradeMarks | None = None
@@ -218,7 +214,7 @@ class ClusterChart(QWidget):
 
     # ---------------------------------------------------------------------- contract
     def set_cluster(self, name: str, symbols: Sequence[str], entry: float, exit_band: float,
-                    tdi_stop: float = 2.5) -> None:
+                    tdi_stop: float = DEFAULT_TDI_STOP) -> None:
         """Show a new cluster: clears every series and trade, sets the bands and the title."""
         symbols = tuple(symbols)
         if len(set(symbols)) != len(symbols):
@@ -551,7 +547,7 @@ class ClusterChart(QWidget):
             close = float(series.closes[symbol].view()[index])
             legs = self._legs.get(symbol)
             pct = float(legs[index]) if legs is not None and index < len(legs) else math.nan
-            close_text = f"{close:.{_digits(symbol)}f}" if math.isfinite(close) else "n/a"
+            close_text = f"{close:.{symbol_digits(symbol)}f}" if math.isfinite(close) else "n/a"
             pct_text = f"{pct:+.2f}%" if math.isfinite(pct) else "n/a"
             plain.append(f"{symbol} {close_text} ({pct_text})")
             rich.append(f"<span style='color:{style.leg_colour(position)}'>{symbol}</span> "

@@ -36,13 +36,6 @@ def leg_colour(position: int) -> str:
     return LEG_COLOURS[position % len(LEG_COLOURS)]
 
 
-def pnl_colour(pnl: float | None) -> str:
-    """Green for a profit, red for a loss, grey for flat or unknown."""
-    if pnl is None or pnl != pnl or pnl == 0:
-        return FLAT
-    return PROFIT if pnl > 0 else LOSS
-
-
 def tick_font() -> QFont:
     font = QFont()
     font.setPointSizeF(8.0)

@@ -11,10 +11,8 @@ as one line in the tab, never as a traceback.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -34,15 +32,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.console import ImportOutcome, one_line, run_import
 from engine.calendar import EconomicEvent
-from engine.errors import UserError
 from engine.model import Impact
 from engine.ports import EventCalendar
 from gui.toolbox.format import ERROR_TEXT, figures_font, utc_stamp
 from gui.toolbox.model import KeyedTableModel, Row
-from storage.calendar import Calendar, CalendarImportSummary, import_calendar_files
-
-log = logging.getLogger(__name__)
 
 EVENT_HEADERS = ("Time (UTC)", "Currency", "Impact", "Event", "Actual", "Forecast", "Previous")
 BLACKOUT_HEADERS = ("From (UTC)", "To (UTC)", "Currency", "Impact", "Event")
@@ -74,49 +69,6 @@ IMPACT_FILTERS: tuple[tuple[str, Impact], ...] = (
 )
 
 Blackout = tuple[datetime, datetime, EconomicEvent]
-
-
-@dataclass(frozen=True)
-class ImportOutcome:
-    """What an import ended with: a summary and the reopened calendar, or a one-line error."""
-
-    message: str
-    summary: CalendarImportSummary | None = None
-    calendar: Calendar | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.calendar is not None
-
-
-def one_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
-
-
-def import_message(summary: CalendarImportSummary) -> str:
-    """One line: events stored, how many new, from what, and rows skipped (first reason)."""
-    files = summary.files
-    source = files[0].path.name if len(files) == 1 else f"{len(files)} files"
-    text = (f"Imported {summary.imported} events ({summary.new} new) from {source}, "
-            f"{summary.skipped} rows skipped")
-    first = next((p for f in files for p in f.problems), None)
-    if first is not None:
-        text += f" (first: line {first.line}: {first.reason})"
-    return text
-
-
-def run_import(paths: Sequence[Path], db_path: Path | None) -> ImportOutcome:
-    """Import ``paths`` and reopen the calendar; every failure becomes a one-line message."""
-    try:
-        summary = import_calendar_files(paths, db_path)
-        calendar = Calendar.open(summary.db_path)
-    except UserError as exc:
-        return ImportOutcome(f"Import failed: {one_line(exc)}")
-    except Exception as exc:
-        log.warning("calendar import failed", exc_info=True)
-        return ImportOutcome(f"Import failed: {type(exc).__name__}: {one_line(exc)}")
-    return ImportOutcome(import_message(summary), summary, calendar)
 
 
 def _impact_cells(impact: Impact, column: int, width: int) -> tuple[
@@ -325,8 +277,7 @@ class CalendarTab(QWidget):
         self._show_status(outcome.message, error=not outcome.ok)
         if outcome.calendar is not None:
             window = self._window
-            files = outcome.summary.files if outcome.summary is not None else ()
-            spans = [span for f in files for span in f.coverage]
+            spans = outcome.coverage()
             if spans:  # show what was just imported
                 window = (min(s.start for s in spans), max(s.end for s in spans))
             if window is not None:

@@ -128,8 +128,7 @@ def _day_start(value: QDate) -> datetime:
 class HistoryTab(QWidget):
     """Closed baskets matching the filters; ``refresh()`` re-reads the journal.
 
-    The main window calls ``refresh()`` when a basket closes.  ``set_clusters`` lists the
-    configured clusters in the filter before any of them has a closed basket.
+    The main window calls ``refresh()`` when a basket closes.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -200,9 +199,6 @@ class HistoryTab(QWidget):
         self._reader = reader
         self._set_enabled()
         self.refresh()
-
-    def set_clusters(self, clusters: Iterable[str]) -> None:
-        self._add_clusters(clusters)
 
     def current_filter(self) -> HistoryFilter:
         """The filter the widgets describe; dates are whole UTC days, both ends inclusive."""

@@ -122,9 +122,6 @@ class KeyedTableModel(QAbstractTableModel):
     def keys(self) -> list[Hashable]:
         return [r.key for r in self._rows]
 
-    def row_of(self, key: Hashable) -> int | None:
-        return self._row_of.get(key)
-
     def set_rows(self, rows: Sequence[Row]) -> None:
         """Make the table show ``rows`` (in this order) with the fewest view notifications.
 

@@ -61,7 +61,7 @@ NO_BASKET = ""
 
 
 class PositionLike(Protocol):
-    """What a Trade row needs (``engine.runner.PositionView`` has these fields)."""
+    """What a Trade row needs (``engine.snapshot.PositionView`` has these fields)."""
 
     @property
     def ticket(self) -> int: ...
@@ -209,10 +209,6 @@ class PositionTreeModel(QAbstractItemModel):
         if not index.isValid() or index.internalId() == 0:
             return None
         return self._by_serial[index.internalId()].positions[index.row()]
-
-    def group_index(self, basket_id: str) -> QModelIndex:
-        row = self._group_row.get(basket_id)
-        return QModelIndex() if row is None else self.index(row, 0)
 
     def set_positions(self, positions: Sequence[PositionLike]) -> None:
         """Show exactly ``positions``: groups and rows appear, vanish and change in place.

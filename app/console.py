@@ -1,0 +1,192 @@
+"""What the desktop console asks of the application, in one place.
+
+The console's widgets import the engine's public vocabulary and this module, never the
+persistence or terminal layers: opening a session and its pacer for demo, replay or live,
+a read-only journal connection for the history views, calendar imports, where the
+console keeps its settings, and the simulator's price digits of a symbol.
+
+The chart imports this module for ``symbol_digits``: it stays light to import, and the
+heavier layers load on first use.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from engine.errors import UserError
+
+if TYPE_CHECKING:
+    from app.sessions import Session
+    from engine.calendar import CoverageSpan
+    from engine.config import EngineConfig
+    from storage.calendar import Calendar, CalendarImportSummary
+    from storage.journal import SqliteJournal
+
+log = logging.getLogger(__name__)
+
+#: The demo runs an hour of market a minute, so baskets open and close while you watch.
+DEMO_SPEED = 60.0
+#: History loaded at start so the charts are full at once (about six weeks of M30 bars).
+DEMO_HISTORY_DAYS = 45
+#: A replay runs an hour of recorded market a second unless told otherwise.
+REPLAY_SPEED = 3600.0
+#: Price digits of a symbol the simulator does not list.
+DEFAULT_DIGITS = 5
+
+
+class ConsoleRun(NamedTuple):
+    """A session for the window, the pacer of its clock, its speed and its end (replays)."""
+
+    session: Session
+    pacer: Any  # mt5bridge.sim.pacing.Pacer: pause, resume, step, set_speed
+    speed: float
+    end_msc: int | None
+
+
+def open_console(config: EngineConfig, *, live: bool = False,
+                 replay: Sequence[Path] | None = None, store: Path | None = None,
+                 speed: str | None = None, journal: Path | None = None,
+                 seed: int = 0) -> ConsoleRun:
+    """The session the console runs: live, a replay of files or a store, else the demo.
+
+    ``speed`` is the command line's text (a number or "max"); each mode has its default.
+    """
+    from app.cli.args import parse_speed
+    from app.sessions import demo_session, replay_session
+    from mt5bridge.sim.pacing import Pacer
+
+    if live:
+        from app.sessions import live_session
+        from mt5bridge.live import LiveConfig
+
+        session = live_session(config, LiveConfig(), journal_path=journal)
+        return ConsoleRun(session, Pacer(session.engine.now_msc, 1.0), 1.0, None)
+    if replay or store:
+        pace = parse_speed(speed) if speed else REPLAY_SPEED
+        session = replay_session(_replayable(config, replay or [], store),
+                                 [str(p) for p in replay or []], None, journal, None,
+                                 store=store, allow_no_cluster=True)
+        end = session.sim.sim_feed.end_msc if session.sim is not None else None
+        return ConsoleRun(session, Pacer(session.engine.now_msc, pace), pace, end)
+    pace = parse_speed(speed) if speed else DEMO_SPEED
+    session = demo_session(config, seed=seed, journal_path=journal,
+                           history_days=DEMO_HISTORY_DAYS)
+    return ConsoleRun(session, Pacer(session.engine.now_msc, pace), pace, None)
+
+
+def _replayable(config: EngineConfig, files: Sequence[Path], store: Path | None) -> EngineConfig:
+    """The clusters the data can feed, possibly none: the console then shows the market
+    alone (the headless replay refuses that, with nothing to trade)."""
+    from app.replay_feed import ReplayFeed
+    from app.sessions import fit_clusters
+
+    if store:
+        feed = ReplayFeed.from_store(store)
+    else:
+        missing = [p for p in files if not p.exists()]
+        if missing:
+            raise UserError(f"no such file: {missing[0]}")
+        feed = ReplayFeed.from_files(list(files))
+    try:
+        return fit_clusters(config, set(feed.symbols), None)
+    except UserError:  # no configured cluster trades these symbols
+        return config.with_clusters([])
+
+
+def open_journal_reader(session: Session) -> SqliteJournal | None:
+    """A read-only connection to the session's journal for the history views (SQLite WAL
+    lets it read while the engine writes), or None when the journal is not a file."""
+    from storage.journal import SqliteJournal
+
+    if not hasattr(session.journal, "path"):
+        return None
+    return SqliteJournal.open(session.journal.path, create=False)
+
+
+def server_time(session: Session, when: datetime) -> datetime | None:
+    """The broker's server clock at ``when`` (None if the terminal cannot tell)."""
+    try:
+        server_s = session.terminal.server_s_from_utc_ms(int(when.timestamp() * 1000))
+    except Exception:
+        return None
+    return datetime.fromtimestamp(server_s, tz=UTC)
+
+
+def settings_path() -> Path:
+    """The console's layout and preferences, in the product's data directory."""
+    from storage.paths import data_dir
+
+    return data_dir() / "console.ini"
+
+
+def calendar_path() -> Path:
+    """The SQLite calendar the console imports into and reads from."""
+    from storage.calendar import default_calendar_path
+
+    return default_calendar_path()
+
+
+def symbol_digits(symbol: str) -> int:
+    """Price digits of ``symbol`` as the simulator quotes it (5 for a symbol it lacks)."""
+    from mt5bridge.sim.symbols import SYMBOL_SPECS
+
+    spec = SYMBOL_SPECS.get(symbol)
+    return spec.digits if spec is not None else DEFAULT_DIGITS
+
+
+# ---------------------------------------------------------------------- calendar import
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What an import ended with: a summary and the reopened calendar, or a one-line error."""
+
+    message: str
+    summary: CalendarImportSummary | None = None
+    calendar: Calendar | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.calendar is not None
+
+    def coverage(self) -> list[CoverageSpan]:
+        """The spans the imported files cover (empty after a failure)."""
+        files = self.summary.files if self.summary is not None else ()
+        return [span for f in files for span in f.coverage]
+
+
+def one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def import_message(summary: CalendarImportSummary) -> str:
+    """One line: events stored, how many new, from what, and rows skipped (first reason)."""
+    files = summary.files
+    source = files[0].path.name if len(files) == 1 else f"{len(files)} files"
+    text = (f"Imported {summary.imported} events ({summary.new} new) from {source}, "
+            f"{summary.skipped} rows skipped")
+    first = next((p for f in files for p in f.problems), None)
+    if first is not None:
+        text += f" (first: line {first.line}: {first.reason})"
+    return text
+
+
+def run_import(paths: Sequence[Path], db_path: Path | None) -> ImportOutcome:
+    """Import ``paths`` and reopen the calendar; every failure becomes a one-line message."""
+    from storage.calendar import Calendar, import_calendar_files
+
+    try:
+        summary = import_calendar_files(paths, db_path)
+        calendar = Calendar.open(summary.db_path)
+    except UserError as exc:
+        return ImportOutcome(f"Import failed: {one_line(exc)}")
+    except Exception as exc:
+        log.warning("calendar import failed", exc_info=True)
+        return ImportOutcome(f"Import failed: {type(exc).__name__}: {one_line(exc)}")
+    return ImportOutcome(import_message(summary), summary, calendar)

@@ -1,0 +1,268 @@
+"""Opening baskets: the entry gates, sizing to the risk budget, and sending the legs.
+
+An entry passes, in this order: the signal's own gates (reconciled, one basket per
+cluster, a valid TDI, the eigengap), the news filter, sizing (a basket ATR to size from,
+volume steps that keep the basket balanced), the risk manager, and the terminal's
+``order_check`` (a closed market refuses there, before anything is journaled as open).
+The first refusal wins; it is journaled, counted and published with a stable code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from engine.baskets import Basket, Leg, add_exposure
+from engine.cluster import LegQuote, size_basket
+from engine.config import EngineConfig
+from engine.decisions import Decision
+from engine.events import BasketOpened, EngineEvent, SignalRaised
+from engine.execution import RETCODE_DONE, Executor, LegFill
+from engine.fx import CurrencyConverter, split_symbol
+from engine.market import MarketState
+from engine.model import ClusterState, Direction, ExitCode, OrderPurpose, OrderSide, make_basket_id
+from engine.news import NewsFilter
+from engine.ports import Journal
+from engine.records import BasketOpen, PlannedLeg, Refusal
+from engine.risk import EntryRequest, RiskManager
+from engine.signals import ClusterSignal
+from engine.snapshot import RunStats
+from engine.startup import SymbolBook
+from engine.tdi import TdiPoint
+
+#: Refuse a basket whose rounding moved its net exposure beyond this share of its gross.
+MAX_ROUNDING_IMBALANCE = 0.10
+#: MT5's "market closed" answer to ``order_check``.
+RETCODE_MARKET_CLOSED = 10018
+
+
+class EntriesHost(Protocol):
+    """What opening needs from the engine."""
+
+    config: EngineConfig
+    baskets: dict[str, Basket]
+    market: MarketState
+    fx: CurrencyConverter
+    news: NewsFilter
+    risk: RiskManager
+    executor: Executor
+    journal: Journal
+    stats: RunStats
+    symbol_book: SymbolBook
+    run_id: str
+    now_msc: int
+
+    @property
+    def reconciled(self) -> bool: ...
+    @property
+    def equity(self) -> float: ...
+    @property
+    def margin_level(self) -> float: ...
+    def now(self) -> datetime: ...
+    def publish(self, event: EngineEvent) -> None: ...
+    def log(self, level: str, text: str) -> None: ...
+    def refresh_account(self) -> None: ...
+    def open_risk(self) -> float: ...
+    def journal_error(self, component: str, message: str, detail: str = "") -> None: ...
+    def journal_tdi(self, sig: ClusterSignal, when: datetime, point: TdiPoint, decision: str,
+                    reason: str = "") -> None: ...
+    def lock_cluster(self, cluster: str, state: ClusterState, reason: str,
+                     who: str = "engine") -> None: ...
+    def close_basket(self, cluster: str, code: ExitCode, tdi: float, detail: str,
+                     purpose: OrderPurpose = OrderPurpose.EXIT) -> bool: ...
+
+
+class _Refused(Exception):
+    """An entry gate said no: ``reason`` is the stable code, ``detail`` the sentence."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+    @classmethod
+    def unless(cls, decision: Decision) -> None:
+        if not decision:
+            raise cls(decision.reason, decision.detail)
+
+
+@dataclass(frozen=True)
+class EntrySize:
+    """A basket sized to its risk budget: signed lots of each traded symbol."""
+
+    budget: float
+    equity: float
+    lots: dict[str, float]
+    #: Signed account-currency exposure per currency of the rounded legs.
+    currency_exposure: dict[str, float]
+    #: What rounding changed (zeroed or clipped legs), logged with the basket.
+    warnings: tuple[str, ...]
+
+
+class Entries:
+    """Decides and opens the engine's baskets."""
+
+    def __init__(self, host: EntriesHost) -> None:
+        self._host = host
+        self._basket_seq: dict[tuple[str, int], int] = defaultdict(int)
+
+    def try_entry(self, sig: ClusterSignal, point: TdiPoint, direction: Direction,
+                  manual: bool = False) -> str | None:
+        """Check, size and open a basket; returns its id, or None (refusal journaled)."""
+        try:
+            self._check_signal(sig, point, manual)
+            size = self._size(sig, point, direction)
+            self._check_risk(sig, direction, size)
+            self._check_order(sig, size)
+        except _Refused as refused:
+            self._refuse(sig, point, direction, refused.reason, refused.detail)
+            return None
+        return self._open(sig, point, direction, size)
+
+    def open_exposures(self) -> dict[str, float]:
+        """Signed currency exposure of every open basket, valued now (the risk caps')."""
+        host = self._host
+        out: dict[str, float] = defaultdict(float)
+        mids = host.market.mids()
+        for basket in host.baskets.values():
+            for ccy, value in basket.currency_exposure(host.market.index, mids,
+                                                       host.fx).items():
+                out[ccy] += value
+        return dict(out)
+
+    # ------------------------------------------------------------------ gates
+
+    def _check_signal(self, sig: ClusterSignal, point: TdiPoint, manual: bool) -> None:
+        host = self._host
+        if not host.reconciled:
+            raise _Refused("NOT_RECONCILED", "reconciliation not done")
+        if sig.spec.name in host.baskets:
+            raise _Refused("ONE_BASKET", "a basket is already open")
+        if not point.valid:
+            raise _Refused("NO_TDI", "the TDI is not valid yet")
+        if not manual and not point.eigengap >= sig.spec.min_eigengap:
+            raise _Refused("EIGENGAP", f"eigengap {point.eigengap:.2f} < {sig.spec.min_eigengap}")
+        _Refused.unless(host.news.check_entry(host.now(), sig.spec.currencies))
+
+    def _size(self, sig: ClusterSignal, point: TdiPoint, direction: Direction) -> EntrySize:
+        """Lots whose hard stop (``hard_stop_atr`` basket ATRs) loses the risk budget."""
+        host = self._host
+        exposures = sig.unit_exposures(point, direction)
+        atr = sig.unit_atr(exposures)
+        if not atr > 0:
+            raise _Refused("NO_ATR", "not enough bars for the basket ATR")
+        host.refresh_account()
+        equity = host.equity
+        budget = host.config.risk.risk_per_trade * equity
+        gross = budget / (sig.spec.stops.hard_stop_atr * atr)
+        mids = host.market.mids()
+        quotes = {s: LegQuote(s, host.fx.value(split_symbol(s)[0], mids),
+                              q.contract_size, q.volume_min, q.volume_max, q.volume_step)
+                  for s, q in host.symbol_book.quotes.items() if s in exposures}
+        size = size_basket(exposures, gross, quotes)
+        traded = {leg.symbol: leg.lots for leg in size.legs if leg.lots != 0}
+        net = sum(leg.lots * quotes[leg.symbol].contract_size * quotes[leg.symbol].usd_per_base
+                  for leg in size.legs)
+        if len(traded) < 2 or abs(net) > MAX_ROUNDING_IMBALANCE * gross:
+            raise _Refused("ROUNDING", f"volume steps leave the basket unbalanced: "
+                                       f"{'; '.join(size.warnings)}")
+        currency_exposure: dict[str, float] = {}
+        for leg in size.legs:
+            q = quotes[leg.symbol]
+            add_exposure(currency_exposure, leg.symbol, leg.lots * q.contract_size,
+                         q.usd_per_base)
+        return EntrySize(budget, equity, traded, currency_exposure, size.warnings)
+
+    def _check_risk(self, sig: ClusterSignal, direction: Direction, size: EntrySize) -> None:
+        host = self._host
+        name = sig.spec.name
+        _Refused.unless(host.risk.check_entry(host.now(), EntryRequest(
+            cluster=name, direction=direction, risk_budget=size.budget, lots=size.lots,
+            exposures=dict(size.currency_exposure), equity=size.equity,
+            margin_level=host.margin_level, open_risk=host.open_risk(),
+            open_exposures=self.open_exposures(), has_open_basket=name in host.baskets)))
+
+    def _check_order(self, sig: ClusterSignal, size: EntrySize) -> None:
+        """Would the terminal take the first leg now?  (e.g. not while the market is closed)"""
+        first = next(iter(size.lots))
+        code, comment = self._host.executor.check_leg(first, size.lots[first], sig.spec.magic)
+        if code not in (0, RETCODE_DONE):
+            reason = "MARKET_CLOSED" if code == RETCODE_MARKET_CLOSED else f"ORDER_CHECK:{code}"
+            raise _Refused(reason, f"order_check {first}: {code} {comment}")
+
+    def _refuse(self, sig: ClusterSignal, point: TdiPoint | None, direction: Direction,
+                reason: str, detail: str) -> None:
+        host = self._host
+        name = sig.spec.name
+        host.stats.refusals[reason.split(":")[0]] += 1
+        host.journal.record_refusal(Refusal(host.now(), name, reason, detail, host.run_id))
+        if point is not None:
+            host.journal_tdi(sig, host.now(), point, f"refused {direction.value}", reason)
+        host.publish(SignalRaised(host.now(), name, direction.value,
+                                  point.tdi if point else math.nan, False, reason))
+
+    # ------------------------------------------------------------------ opening
+
+    def _new_basket_id(self, cluster: str) -> str:
+        host = self._host
+        minute = host.now_msc // 60_000
+        while True:  # the journal, not memory, decides: a restart may reuse the minute
+            self._basket_seq[(cluster, minute)] += 1
+            basket_id = make_basket_id(cluster, host.now(), self._basket_seq[(cluster, minute)])
+            if host.journal.basket(basket_id) is None:
+                return basket_id
+
+    def _open(self, sig: ClusterSignal, point: TdiPoint, direction: Direction,
+              size: EntrySize) -> str | None:
+        host = self._host
+        name = sig.spec.name
+        basket_id = self._new_basket_id(name)
+        planned = tuple(PlannedLeg(s, OrderSide.BUY if v > 0 else OrderSide.SELL, abs(v))
+                        for s, v in size.lots.items())
+        host.journal.open_basket(BasketOpen(basket_id, host.run_id, name, direction, host.now(),
+                                            point.tdi, size.budget, planned, sig.spec.magic))
+        for w in size.warnings:
+            host.log("WARNING", f"{basket_id}: {w}")
+        basket = Basket(basket_id, name, direction, host.now(), point.tdi, size.budget,
+                        sig.spec.stops.take_profit_r * size.budget, sig.bars,
+                        magic=sig.spec.magic)
+        failed = self._send_legs(basket, size.lots)
+        host.journal_tdi(sig, host.now(), point, f"entry {direction.value}")
+        host.baskets[name] = basket
+        host.stats.baskets_opened += 1
+        if failed is not None:
+            self._unwind(basket, failed, point.tdi)
+            return None
+        host.publish(BasketOpened(host.now(), basket_id, name, direction.value, point.tdi,
+                                  size.budget, {leg.symbol: leg.lots for leg in basket.legs}))
+        host.publish(SignalRaised(host.now(), name, direction.value, point.tdi, True))
+        return basket_id
+
+    def _send_legs(self, basket: Basket, lots: dict[str, float]) -> LegFill | None:
+        """Send the legs in order, stopping at the first that does not fill (returned)."""
+        host = self._host
+        for symbol, volume in lots.items():
+            fill = host.executor.send_leg(basket.basket_id, OrderPurpose.ENTRY, symbol, volume,
+                                          basket.magic)
+            if fill.lots:
+                basket.legs.append(Leg(symbol, fill.lots,
+                                       host.symbol_book.quotes[symbol].contract_size,
+                                       fill.position, fill.price, fill.commission))
+            if not fill.filled:
+                return fill
+        return None
+
+    def _unwind(self, basket: Basket, failed: LegFill, tdi: float) -> None:
+        """A leg failed: halt the cluster and close what did fill (a partial basket is not
+        the dollar-neutral trade that was decided)."""
+        host = self._host
+        filled = sum(1 for leg in basket.legs if leg.lots)
+        reason = (f"leg {failed.symbol} not filled ({failed.status}, retcode "
+                  f"{failed.retcode} {failed.detail}); {filled} filled leg(s) unwound")
+        host.journal_error("execution", f"{basket.basket_id}: {reason}")
+        host.lock_cluster(basket.cluster, ClusterState.HALTED, reason)
+        host.close_basket(basket.cluster, ExitCode.RISK, tdi, reason,
+                          purpose=OrderPurpose.UNWIND)

@@ -1,0 +1,220 @@
+"""The trader's manual commands: queued from any thread, applied on the engine's thread.
+
+Each command is journaled when received and again with its result, and answered with a
+``CommandDone`` event.  What a command does is one handler per command type (``HANDLERS``
+of ``ManualCommands``): adding a command is adding a handler, not another branch.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from engine import commands as cmd
+from engine.baskets import Basket
+from engine.events import CommandDone, EngineEvent
+from engine.execution import Executor
+from engine.exits import Exits
+from engine.model import ClusterState, Direction, ExitCode, OrderPurpose
+from engine.news import NewsFilter
+from engine.ports import EventCalendar, Journal, Terminal
+from engine.records import ClusterStateChange, ManualCommand
+from engine.risk import RiskManager
+from engine.signals import ClusterSignal
+from engine.tdi import TdiPoint
+
+#: (done, message): the answer every command gets.
+Outcome = tuple[bool, str]
+
+_STATE_OF: dict[type[cmd.Command], ClusterState] = {
+    cmd.PauseCluster: ClusterState.CLOSE_ONLY,
+    cmd.HaltCluster: ClusterState.HALTED,
+    cmd.ResumeCluster: ClusterState.ACTIVE,
+}
+
+
+class CommandsHost(Protocol):
+    """What the manual commands act on."""
+
+    baskets: dict[str, Basket]
+    signals: dict[str, ClusterSignal]
+    risk: RiskManager
+    news: NewsFilter
+    journal: Journal
+    terminal: Terminal
+    executor: Executor
+    exits: Exits
+
+    def now(self) -> datetime: ...
+    def publish(self, event: EngineEvent) -> None: ...
+    def journal_state(self, change: ClusterStateChange) -> None: ...
+    def use_calendar(self, calendar: EventCalendar) -> None: ...
+    def try_entry(self, sig: ClusterSignal, point: TdiPoint, direction: Direction,
+                  manual: bool = False) -> str | None: ...
+    def close_basket(self, cluster: str, code: ExitCode, tdi: float, detail: str,
+                     purpose: OrderPurpose = OrderPurpose.EXIT) -> bool: ...
+    def flatten_all(self, code: ExitCode, detail: str) -> None: ...
+
+
+class ManualCommands:
+    """The command queue and the handler of each command type."""
+
+    def __init__(self, host: CommandsHost) -> None:
+        self._host = host
+        self._queue: queue.Queue[cmd.Command] = queue.Queue()
+        self._handlers: dict[type[cmd.Command], Callable[[Any], Outcome]] = {
+            cmd.PauseCluster: self._set_state,
+            cmd.HaltCluster: self._set_state,
+            cmd.ResumeCluster: self._set_state,
+            cmd.CloseBasket: self._close_basket,
+            cmd.ClosePosition: self._close_position,
+            cmd.FlattenAll: self._flatten_all,
+            cmd.OpenBasket: self._open_basket,
+            cmd.SetThresholds: self._set_thresholds,
+            cmd.UseCalendar: self._use_calendar,
+            cmd.Rearm: self._rearm,
+        }
+
+    # ------------------------------------------------------------------ queue
+
+    def submit(self, command: cmd.Command) -> None:
+        """Queue a command (any thread)."""
+        self._queue.put(command)
+
+    def next_waiting(self) -> cmd.Command | None:
+        try:
+            return self._queue.get_nowait()
+        except queue.Empty:
+            return None
+
+    def waiting(self) -> bool:
+        return not self._queue.empty()
+
+    # ------------------------------------------------------------------ execution
+
+    def execute(self, command: cmd.Command) -> Outcome:
+        """Validate, journal, apply and answer one command (on the engine's thread)."""
+        host = self._host
+        host.journal.record_command(ManualCommand(command.command_id, host.now(),
+                                                  command.source, command.name,
+                                                  command.arguments()))
+        try:
+            ok, message = self._apply(command)
+        except (KeyError, ValueError) as exc:
+            ok, message = False, f"rejected: {exc}"
+        host.journal.record_command(ManualCommand(
+            command.command_id, host.now(), command.source, command.name, command.arguments(),
+            ("ok: " if ok else "failed: ") + message))
+        host.publish(CommandDone(host.now(), command.command_id, command.name, ok, message))
+        return ok, message
+
+    def _apply(self, command: cmd.Command) -> Outcome:
+        handler = next((self._handlers[kind] for kind in type(command).__mro__
+                        if kind in self._handlers), None)
+        if handler is None:
+            return False, f"unknown command {command.name}"
+        return handler(command)
+
+    def _check_cluster(self, name: str) -> None:
+        """KeyError (answered as rejected) unless ``name`` is a configured cluster or "*"."""
+        if name != "*" and name not in self._host.signals:
+            raise KeyError(f"no cluster named {name!r}")
+
+    # ------------------------------------------------------------------ handlers
+
+    def _set_state(self, command: cmd.PauseCluster | cmd.HaltCluster | cmd.ResumeCluster,
+                   ) -> Outcome:
+        host = self._host
+        c, who = command.cluster, command.source
+        state = _STATE_OF[type(command)]
+        self._check_cluster(c)
+        host.journal_state(host.risk.set_cluster_state(host.now(), c, state,
+                                                       f"{command.name} by {who}", who))
+        return True, f"{'all clusters' if c == '*' else c} {state.value}"
+
+    def _close_basket(self, command: cmd.CloseBasket) -> Outcome:
+        c = command.cluster
+        self._check_cluster(c)
+        if c not in self._host.baskets:
+            return False, f"{c} has no open basket"
+        done = self._host.close_basket(c, ExitCode.MANUAL, math.nan,
+                                       f"closed by {command.source}")
+        return done, "closed" if done else "close pending (a leg failed; retrying)"
+
+    def _close_position(self, command: cmd.ClosePosition) -> Outcome:
+        ticket = int(command.ticket)
+        outcome = self._close_leg(ticket, command.source)
+        return outcome if outcome is not None else self._close_foreign(ticket)
+
+    def _close_leg(self, ticket: int, who: str) -> Outcome | None:
+        """Close one leg of a basket; its basket closes with its last leg.  None: no basket
+        of the engine holds this ticket."""
+        host = self._host
+        for cluster, basket in host.baskets.items():
+            for leg in basket.open_legs:
+                if leg.position != ticket:
+                    continue
+                fill = host.executor.send_leg(basket.basket_id, OrderPurpose.MANUAL,
+                                              leg.symbol, -leg.lots, basket.magic,
+                                              position=ticket)
+                if not fill.filled:
+                    return False, f"#{ticket}: {fill.status} {fill.retcode} {fill.detail}"
+                host.exits.book_close(leg, fill)
+                if not basket.open_legs:
+                    host.close_basket(cluster, ExitCode.MANUAL, math.nan,
+                                      f"last leg closed by {who}")
+                return True, f"#{ticket} ({leg.symbol}) of {basket.basket_id} closed"
+        return None
+
+    def _close_foreign(self, ticket: int) -> Outcome:
+        """Close a position no basket owns (external, or another program's)."""
+        host = self._host
+        positions = host.terminal.positions_get(ticket=ticket) or ()
+        if not positions:
+            return False, f"no open position #{ticket}"
+        p = positions[0]
+        lots = float(p.volume) if int(p.type) == 0 else -float(p.volume)
+        fill = host.executor.send_leg(None, OrderPurpose.MANUAL, str(p.symbol), -lots,
+                                      int(p.magic), position=ticket, comment=str(p.comment))
+        return fill.filled, (f"#{ticket} closed" if fill.filled else
+                             f"#{ticket}: {fill.status} {fill.retcode} {fill.detail}")
+
+    def _flatten_all(self, command: cmd.FlattenAll) -> Outcome:
+        host = self._host
+        n = len(host.baskets)
+        host.flatten_all(ExitCode.MANUAL, f"flatten all by {command.source}")
+        left = len(host.baskets)
+        return left == 0, f"{n - left} basket(s) closed" + (f", {left} pending" if left else "")
+
+    def _open_basket(self, command: cmd.OpenBasket) -> Outcome:
+        self._check_cluster(command.cluster)
+        direction = Direction(command.direction.upper())
+        sig = self._host.signals[command.cluster]
+        if sig.last_point is None:
+            return False, "no TDI yet"
+        basket_id = self._host.try_entry(sig, sig.last_point, direction, manual=True)
+        return (basket_id is not None,
+                f"opened {basket_id}" if basket_id else "refused (see the journal)")
+
+    def _set_thresholds(self, command: cmd.SetThresholds) -> Outcome:
+        c, e, x = command.cluster, command.entry, command.exit_band
+        self._check_cluster(c)
+        sig = self._host.signals[c]
+        if not (0 < x < e < sig.spec.stops.tdi_stop):
+            return False, f"need 0 < X ({x}) < E ({e}) < TDI stop"
+        sig.entry, sig.exit_band = float(e), float(x)
+        return True, f"{c}: E={e} X={x}"
+
+    def _use_calendar(self, command: cmd.UseCalendar) -> Outcome:
+        host = self._host
+        host.use_calendar(command.calendar)  # type: ignore[arg-type]
+        return True, (f"news filter now uses {command.arguments()['calendar']} "
+                      f"({host.news.state(host.now()).name.lower()})")
+
+    def _rearm(self, command: cmd.Rearm) -> Outcome:
+        for change in self._host.risk.rearm(self._host.now(), command.source):
+            self._host.journal_state(change)
+        return True, "re-armed"

@@ -1,0 +1,177 @@
+"""What the engine shows the world: immutable views, the snapshot cache, and run counters.
+
+The console (and the CLI's status lines) read the engine through these types only: a
+snapshot is built on the engine's thread and handed over whole, so a reader on another
+thread never sees a half-updated picture and never touches the engine's live state.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from engine.market import utc
+
+#: The snapshot is rebuilt at most this often during stepping (five times a second).
+REFRESH_S = 0.2
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    """What the console shows for one cluster (an immutable copy)."""
+
+    name: str
+    symbols: tuple[str, ...]
+    tdi: float
+    eigengap: float
+    entry: float
+    exit_band: float
+    state: str
+    reason: str
+    basket_id: str | None
+    direction: str | None
+    pnl: float
+    blackout_until: datetime | None
+
+
+@dataclass(frozen=True)
+class QuoteView:
+    """One Market Watch row."""
+
+    symbol: str
+    bid: float
+    ask: float
+    spread_points: float
+    time: datetime | None
+    digits: int | None = None
+
+
+@dataclass(frozen=True)
+class PositionView:
+    """One open position at the terminal (tickets stay Python ints end to end)."""
+
+    ticket: int
+    symbol: str
+    side: str  # "BUY" or "SELL"
+    volume: float
+    price_open: float
+    price_current: float
+    swap: float
+    profit: float
+    magic: int
+    comment: str
+    cluster: str | None  # the engine's cluster owning the magic, if any
+    commission: float = 0.0  # paid so far (MT5 books it on deals; the engine knows its legs')
+
+
+@dataclass(frozen=True)
+class EngineSnapshot:
+    time: datetime
+    clusters: tuple[ClusterView, ...]
+    account_state: str
+    account_reason: str
+    balance: float
+    equity: float
+    margin_level: float
+    open_risk: float
+    daily_pnl: float
+    connected: bool
+    calendar_state: str
+    quotes: tuple[QuoteView, ...] = ()
+    positions: tuple[PositionView, ...] = ()
+    margin: float = 0.0
+    free_margin: float = 0.0
+    mode: str = ""
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    """A cluster's fixed description and its thresholds in force, for the console's chart.
+
+    ``symbols`` is in the TDI's canonical order, the order of ``Engine.cluster_history``.
+    """
+
+    name: str
+    symbols: tuple[str, ...]
+    currencies: frozenset[str]
+    entry: float
+    exit_band: float
+    tdi_stop: float
+
+
+@dataclass
+class RunStats:
+    baskets_opened: int = 0
+    baskets_closed: int = 0
+    exits: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    refusals: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    realised_pnl: float = 0.0
+
+
+def quote_views(symbols: Sequence[str], bid: np.ndarray, ask: np.ndarray,
+                last_tick_msc: np.ndarray, points: Mapping[str, float]) -> tuple[QuoteView, ...]:
+    """Market Watch rows from the market's quote arrays (spreads in the symbol's points)."""
+    out = []
+    for i, symbol in enumerate(symbols):
+        point = points.get(symbol) or 1e-5
+        t = int(last_tick_msc[i])
+        out.append(QuoteView(symbol, float(bid[i]), float(ask[i]),
+                             float((ask[i] - bid[i]) / point), utc(t) if t else None,
+                             max(0, round(-math.log10(point)))))
+    return tuple(out)
+
+
+def position_views(positions: Iterable[Any], owners: Mapping[int, str],
+                   paid: Mapping[int, float]) -> tuple[PositionView, ...]:
+    """Trade rows from the terminal's positions: ``owners`` maps a magic to its cluster,
+    ``paid`` a ticket to the commission its basket leg paid so far."""
+    return tuple(PositionView(
+        int(p.ticket), str(p.symbol), "BUY" if int(p.type) == 0 else "SELL",
+        float(p.volume), float(p.price_open), float(p.price_current), float(p.swap),
+        float(p.profit), int(p.magic), str(p.comment), owners.get(int(p.magic)),
+        float(paid.get(int(p.ticket), 0.0)))
+        for p in positions)
+
+
+class SnapshotCache:
+    """The latest snapshot, rebuilt by the engine's thread and read from any thread.
+
+    ``refresh_due`` throttles the rebuilds while stepping; ``invalidate`` makes the next
+    step rebuild at once (after a command, so its effect shows without delay).
+    """
+
+    def __init__(self, build: Callable[[], EngineSnapshot]) -> None:
+        self._build = build
+        self._latest: EngineSnapshot | None = None
+        self._built_at = 0.0
+        self._lock = threading.Lock()
+
+    def refresh_due(self) -> bool:
+        return time.monotonic() - self._built_at >= REFRESH_S
+
+    def invalidate(self) -> None:
+        self._built_at = 0.0
+
+    def get(self, refresh: bool = False) -> EngineSnapshot:
+        """The latest snapshot; rebuilt first with ``refresh`` or when there is none yet."""
+        if refresh or self._latest is None:
+            self._built_at = time.monotonic()
+            snap = self._build()
+            with self._lock:
+                self._latest = snap
+        with self._lock:
+            assert self._latest is not None
+            return self._latest
+
+    def latest(self) -> EngineSnapshot | None:
+        """The latest snapshot without building one (None before the first)."""
+        with self._lock:
+            return self._latest
