@@ -31,7 +31,6 @@ class Leg:
     commission: float = 0.0
     swap: float = 0.0
     closed: bool = False
-    close_price: float = 0.0
     realised: float = 0.0
     #: MT5 ``DEAL_REASON_*`` of the closing deal when the broker closed it (restart only).
     close_reason: int = 0

@@ -45,7 +45,7 @@ def entry_direction(tdi: float, entry: float) -> Direction | None:
 
 @dataclass(frozen=True)
 class StopParams:
-    """Per-basket exits besides mean reversion (DESIGN section 4).
+    """Per-basket exits besides mean reversion (docs/architecture.md, Exit codes).
 
     - ``tdi_stop = 2.5``: TS, the TDI went further against the position than this;
     - ``time_stop_bars = 96``: TO, two trading days of M30 bars without re-alignment;

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from engine.baskets import Basket, Leg
 from engine.events import BasketClosed, EngineEvent
-from engine.execution import Executor, LegFill
+from engine.execution import DEAL_ENTRY_IN, Executor
 from engine.model import ExitCode, OrderPurpose
 from engine.ports import Journal, Terminal
 from engine.records import BasketClose
@@ -67,7 +67,7 @@ class Exits:
             fill = host.executor.send_leg(basket.basket_id, purpose, leg.symbol, -leg.lots,
                                           basket.magic, position=leg.position)
             if fill.filled:
-                self.book_close(leg, fill)
+                self.book_close(leg)
             else:
                 if cluster not in self.pending:  # journal the first failure, not each retry
                     host.journal_error("execution", f"{basket.basket_id}: closing {leg.symbol} "
@@ -92,15 +92,14 @@ class Exits:
         for cluster in list(self._host.baskets):
             self.close_basket(cluster, code, math.nan, detail)
 
-    def book_close(self, leg: Leg, fill: LegFill) -> None:
+    def book_close(self, leg: Leg) -> None:
         """Realised P&L of a leg from the closing deal (profit, commissions, swap)."""
         leg.closed = True
-        leg.close_price = fill.price
         deals = self._host.terminal.history_deals_get(position=leg.position) or ()
         profit = swap = commission = 0.0
         for d in deals:
             commission += float(d.commission)
-            if int(d.entry) != 0:  # OUT deals carry the profit and the swap
+            if int(d.entry) != DEAL_ENTRY_IN:  # OUT deals carry the profit and the swap
                 profit += float(d.profit)
                 swap += float(d.swap)
         leg.commission = commission

@@ -162,7 +162,7 @@ class ManualCommands:
                                               position=ticket)
                 if not fill.filled:
                     return False, f"#{ticket}: {fill.status} {fill.retcode} {fill.detail}"
-                host.exits.book_close(leg, fill)
+                host.exits.book_close(leg)
                 if not basket.open_legs:
                     host.close_basket(cluster, ExitCode.MANUAL, math.nan,
                                       f"last leg closed by {who}")

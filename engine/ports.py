@@ -25,7 +25,6 @@ from engine.records import (
     BasketOpen,
     BasketRecord,
     ClusterStateChange,
-    ClusterStats,
     Deal,
     EquitySnapshot,
     ErrorRecord,
@@ -33,7 +32,6 @@ from engine.records import (
     ManualCommand,
     NewsAction,
     OpenBasketRecord,
-    OrderRecord,
     OrderRequest,
     OrderResult,
     Refusal,
@@ -75,7 +73,11 @@ class MarketDriver(Protocol):
 
 @runtime_checkable
 class Journal(Protocol):
-    """The journal the engine writes to and restarts from (see the module docstring)."""
+    """The journal the engine writes to and restarts from (see the module docstring).
+
+    Only what the engine itself calls; ``storage.journal.SqliteJournal`` answers more
+    questions (history, statistics, exports) for the console and the reports.
+    """
 
     def start_run(self, run: RunStart) -> None: ...
     def end_run(self, end: RunEnd) -> None: ...
@@ -93,32 +95,15 @@ class Journal(Protocol):
     def record_error(self, error: ErrorRecord) -> None: ...
 
     def open_baskets(self) -> list[OpenBasketRecord]: ...
-    def pending_requests(self) -> list[OrderRequest]: ...
     def basket(self, basket_id: str) -> BasketRecord | None: ...
     def basket_history(self, where: HistoryFilter | None = None) -> list[BasketRecord]: ...
-    def orders_for_basket(self, basket_id: str) -> list[OrderRecord]: ...
-    def deals_for_basket(self, basket_id: str) -> list[Deal]: ...
-    def deals_for_position(self, position_id: int) -> list[Deal]: ...
-    def deal_tickets(self) -> set[int]: ...
     def equity_series(
         self,
         run_id: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> list[EquitySnapshot]: ...
-    def cluster_stats(
-        self, since: datetime | None = None, until: datetime | None = None
-    ) -> list[ClusterStats]: ...
     def cluster_states(self) -> dict[str, ClusterStateChange]: ...
-    def tdi_history(
-        self,
-        cluster: str,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        timeframe: str = "M30",
-        run_id: str | None = None,
-    ) -> list[TdiSnapshot]: ...
-    def recent_refusals(self, limit: int = 100, cluster: str | None = None) -> list[Refusal]: ...
 
 
 @runtime_checkable

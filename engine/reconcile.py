@@ -1,4 +1,6 @@
-"""Startup reconciliation: the journal's open baskets against the terminal (DESIGN 6).
+"""Startup reconciliation: the journal's open baskets against the terminal.
+
+See docs/architecture.md, Execution and recovery.
 
 Runs before any entry.  For every basket the journal says is open:
 - a leg whose position is still at the terminal is adopted (ticket, volume, price, swap);
@@ -29,13 +31,12 @@ from typing import Any
 
 from engine.baskets import Basket, Leg
 from engine.cluster import ClusterSpec
-from engine.execution import RETCODE_DONE, deal_record
+from engine.execution import DEAL_ENTRY_IN, RETCODE_DONE, deal_record
 from engine.exits import PendingExit
 from engine.model import ClusterState, ExitCode, OrderPurpose
 from engine.ports import Journal, Terminal
 from engine.records import BasketClose, Deal, OpenBasketRecord, OrderRequest, OrderResult
 
-DEAL_ENTRY_IN = 0
 DEAL_REASON_EXPERT = 3
 DEAL_REASON_SO = 6
 
@@ -235,7 +236,6 @@ def _closed_leg(symbol: str, contract: float, ticket: int, deals: Any) -> Leg:
         if int(d.entry) != DEAL_ENTRY_IN:
             leg.swap += float(d.swap)
             leg.realised += float(d.profit)
-            leg.close_price = float(d.price)
             leg.close_reason = int(getattr(d, "reason", 0))
     leg.realised += leg.commission + leg.swap
     return leg

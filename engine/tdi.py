@@ -288,7 +288,6 @@ class TdiStream:
         self._phi_ring = np.zeros(p.tau_q)
         self._phi_sorted = np.zeros(p.tau_q)
         self._out = np.zeros(4)
-        self.bars_seen = 0
 
     def _prices(self, closes: Sequence[float] | Mapping[str, float] | np.ndarray,
                 time: object) -> np.ndarray:
@@ -314,7 +313,6 @@ class TdiStream:
                     Q_LOW, self._st, self._ratios, self._rc_win, self._rc_ok, self._z_win,
                     self._z_ok, self._pinned, self._mean, self._std, self._phi_ring,
                     self._phi_sorted, self._out)
-        self.bars_seen += 1
         tdi, phi, gap, explained = self._out.tolist()
         valid = bool(self._st[S_LAST_OK])
         v1 = self._pinned.copy() if valid else np.full(self._k, np.nan)

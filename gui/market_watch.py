@@ -27,7 +27,6 @@ from gui.toolbox.format import (
 from gui.toolbox.model import KeyedTableModel, Row
 
 HEADERS = ("Symbol", "Bid", "Ask", "Spread", "Time (UTC)")
-BID_COLUMN, ASK_COLUMN = 1, 2
 
 
 class QuoteLike(Protocol):

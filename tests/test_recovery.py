@@ -1,4 +1,6 @@
-"""Crash recovery of the trading engine (DESIGN section 6): SIGKILL, restart, reconcile.
+"""Crash recovery of the trading engine: SIGKILL, restart, reconcile.
+
+The rules are those of docs/architecture.md, Execution and recovery.
 
 The crash test serves one persistent simulated terminal from this process
 (``TerminalServer`` on a background thread) and runs the engine in a child process
@@ -30,7 +32,7 @@ and the terminal are checked against each other (``check_invariants``):
   left, every basket is closed, and its journaled P&L and costs equal its deals' to the cent;
 - journal integrity: ``PRAGMA integrity_check`` is ok after every kill.
 
-Two in-process tests pin the two restarts DESIGN names: a cold start (empty journal,
+Two in-process tests pin the two restarts the architecture names: a cold start (empty journal,
 positions with our magic at the terminal: flagged EXTERNAL, never traded) and a warm
 restart (the engine object dropped without ``stop()``: its open basket is adopted with its
 tickets and later closes by its own exit rule).

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 
 from PySide6.QtGui import QColor, QFont, QFontDatabase
 
+from engine import formatting
+
 #: MT5's light-theme colours: blue for a rising quote, red for a falling one.
 TICK_UP = QColor(0, 70, 200)
 TICK_DOWN = QColor(200, 0, 0)
@@ -74,12 +76,8 @@ def format_price(price: float, digits: int) -> str:
 
 
 def format_money(value: float, *, signed: bool = False) -> str:
-    """Account-currency amounts: 2 decimals, thousands separated, optional explicit sign."""
-    if math.isnan(value):
-        return MISSING
-    if math.isinf(value):
-        return "∞" if value > 0 else "-∞"
-    return f"{value:+,.2f}" if signed else f"{value:,.2f}"
+    """Account-currency amounts as everywhere in the product; a missing one is a dash."""
+    return formatting.format_money(value, signed=signed, missing=MISSING)
 
 
 def format_volume(volume: float) -> str:

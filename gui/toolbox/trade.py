@@ -56,8 +56,6 @@ HEADERS = ("Ticket", "Symbol", "Type", "Volume", "Open price", "Price", "Swap", 
            "Profit")
 VOLUME, OPEN_PRICE, PRICE, SWAP, COMMISSION, PROFIT = 3, 4, 5, 6, 7, 8
 NUMERIC_COLUMNS = frozenset({VOLUME, OPEN_PRICE, PRICE, SWAP, COMMISSION, PROFIT})
-#: Group of positions whose comment names no basket.
-NO_BASKET = ""
 
 
 class PositionLike(Protocol):

@@ -13,13 +13,8 @@ import pandas as pd
 from app.report import svg as report_svg
 from app.report.format import format_tdi, format_time, sign_class
 from app.report.markup import legend, section_open
-from engine.cluster import StopParams
+from engine.cluster import DEFAULT_TDI_STOP
 from engine.formatting import format_money
-
-#: TDI stop drawn when the parameters do not give one: the engine's default (DESIGN
-#: section 4). Read from a default ``StopParams`` so that the report and the engine cannot
-#: drift apart.
-DEFAULT_TDI_STOP: float = StopParams().tdi_stop
 
 
 def _bands(settings: Mapping[str, Any]) -> report_svg.Bands:
