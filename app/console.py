@@ -68,8 +68,7 @@ def open_console(config: EngineConfig, *, live: bool = False,
         return ConsoleRun(session, Pacer(session.engine.now_msc, 1.0), 1.0, None)
     if replay or store:
         pace = parse_speed(speed) if speed else REPLAY_SPEED
-        session = replay_session(_replayable(config, replay or [], store),
-                                 [str(p) for p in replay or []], None, journal, None,
+        session = replay_session(config, [str(p) for p in replay or []], None, journal, None,
                                  store=store, allow_no_cluster=True)
         end = session.sim.sim_feed.end_msc if session.sim is not None else None
         return ConsoleRun(session, Pacer(session.engine.now_msc, pace), pace, end)
@@ -77,25 +76,6 @@ def open_console(config: EngineConfig, *, live: bool = False,
     session = demo_session(config, seed=seed, journal_path=journal,
                            history_days=DEMO_HISTORY_DAYS)
     return ConsoleRun(session, Pacer(session.engine.now_msc, pace), pace, None)
-
-
-def _replayable(config: EngineConfig, files: Sequence[Path], store: Path | None) -> EngineConfig:
-    """The clusters the data can feed, possibly none: the console then shows the market
-    alone (the headless replay refuses that, with nothing to trade)."""
-    from app.replay_feed import ReplayFeed
-    from app.sessions import fit_clusters
-
-    if store:
-        feed = ReplayFeed.from_store(store)
-    else:
-        missing = [p for p in files if not p.exists()]
-        if missing:
-            raise UserError(f"no such file: {missing[0]}")
-        feed = ReplayFeed.from_files(list(files))
-    try:
-        return fit_clusters(config, set(feed.symbols), None)
-    except UserError:  # no configured cluster trades these symbols
-        return config.with_clusters([])
 
 
 def open_journal_reader(session: Session) -> SqliteJournal | None:

@@ -1,7 +1,9 @@
 """Shared test fixtures.
 
 Tests must pass on a fresh clone: real-data checks use the small slices in ``tests/data``;
-the larger checks against ``../shared/data`` skip with a message when it is absent.
+the larger checks against ``../shared/data`` skip with a message when it is absent.  Tests are
+grouped as ``unit/``, ``integration/`` and ``acceptance/``, each by the package it tests;
+``helpers/`` is what they share (paths, the engine set-up, the recovery child process).
 """
 
 from __future__ import annotations
@@ -13,10 +15,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-TEST_DATA = Path(__file__).resolve().parent / "data"
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
-SHARED_REFERENCE = REPO_ROOT.parent / "shared" / "reference"
+from helpers.paths import SHARED_DATA, SHARED_REFERENCE, TEST_DATA
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import grimp
 import pytest
+from helpers.paths import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO_ROOT
 PACKAGES = ("engine", "storage", "mt5bridge", "app", "gui")
 MAX_MODULE_LINES = 800
 #: A module allowed past the limit says why on a line starting with this, near its top.

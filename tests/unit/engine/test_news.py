@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
+from helpers.paths import TEST_DATA
 
 from engine import decisions as codes
 from engine.calendar import CoverageSpan, EconomicEvent, StaticCalendar
@@ -13,7 +13,7 @@ from engine.model import Impact
 from engine.news import CalendarState, NewsConfig, NewsFilter
 from storage.calendar import Calendar, import_calendar_files
 
-FF_CSV_SLICE = (Path(__file__).resolve().parent / "data" / "calendar"
+FF_CSV_SLICE = (TEST_DATA / "calendar"
                 / "forexfactory_events_2019-11-20_2019-12-31_UTC.csv")
 
 USD_MAJORS = frozenset({"EUR", "GBP", "AUD", "CHF", "USD"})

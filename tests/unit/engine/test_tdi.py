@@ -30,7 +30,7 @@ def random_closes(n: int, symbols: list[str], seed: int) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def real_closes() -> pd.DataFrame:
     """M30 mid closes of four real symbols over three weeks of 2019 (tests/data slice)."""
-    from conftest import TEST_DATA
+    from helpers.paths import TEST_DATA
 
     symbols = ["EURUSD", "GBPUSD", "AUDUSD", "USDCHF"]
     data = read_histdata_dir(TEST_DATA / "histdata", symbols)

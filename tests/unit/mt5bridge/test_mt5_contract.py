@@ -15,17 +15,17 @@ import pickle
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.paths import TEST_DATA
 
 from mt5bridge import constants as c
 from mt5bridge.sim import SimConfig, SimTerminal
 from mt5bridge.sim.feeds import walk_feed
 from mt5bridge.structs import MT5_RATES_DTYPE, MT5_TICKS_DTYPE, STRUCT_FIELDS
 
-REFERENCE = Path(__file__).resolve().parent / "data" / "mt5" / "mt5_api.json"
+REFERENCE = TEST_DATA / "mt5" / "mt5_api.json"
 START = int(datetime(2019, 3, 4, 8, tzinfo=UTC).timestamp() * 1000)  # Monday, GMT+2 server
 SYMBOLS = ["EURUSD", "GBPUSD", "USDJPY", "XAUUSD"]
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
+from helpers.paths import TEST_DATA
 
 from engine.calendar import CoverageSpan, EconomicEvent, StaticCalendar
 from engine.model import Impact
@@ -13,7 +13,7 @@ from engine.ports import EventCalendar
 from storage.calendar import Calendar, default_calendar_path, import_calendar_files
 from storage.calendar_formats import CalendarFormatError
 
-CALENDAR_DATA = Path(__file__).resolve().parent / "data" / "calendar"
+CALENDAR_DATA = TEST_DATA / "calendar"
 FF_CSV_SLICE = CALENDAR_DATA / "forexfactory_events_2019-11-20_2019-12-31_UTC.csv"
 MT5_SAMPLE = CALENDAR_DATA / "mt5_calendar_export_sample.csv"
 XML_FILES = sorted(CALENDAR_DATA.glob("ff_calendar_thisweek_week-of-*.xml"))

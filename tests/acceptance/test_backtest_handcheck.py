@@ -17,7 +17,7 @@ from datetime import UTC, timedelta
 
 import pandas as pd
 import pytest
-from conftest import TEST_DATA
+from helpers.paths import TEST_DATA
 
 from app.backtest import BacktestSpec, run_backtest
 from engine.config import load_engine_config

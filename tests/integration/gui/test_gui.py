@@ -10,8 +10,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO_ROOT, SHARED_DATA, TEST_DATA
-from engine_helpers import SYMBOLS, config
+from helpers.engine_setup import SYMBOLS, config
+from helpers.paths import REPO_ROOT, SHARED_DATA, TEST_DATA
 
 from app.sessions import demo_session
 from mt5bridge.sim.pacing import Pacer

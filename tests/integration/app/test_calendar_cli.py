@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import pytest
+from helpers.paths import TEST_DATA
 
 import main
 from app.cli.calendar import register_import_calendar
 from storage.calendar import default_calendar_path
 from storage.calendar_formats import CalendarFormatError
 
-CALENDAR_DATA = Path(__file__).resolve().parent / "data" / "calendar"
+CALENDAR_DATA = TEST_DATA / "calendar"
 FF_CSV_SLICE = CALENDAR_DATA / "forexfactory_events_2019-11-20_2019-12-31_UTC.csv"
 XML_WEEK = CALENDAR_DATA / "ff_calendar_thisweek_week-of-2024-09-08.xml"
 

@@ -8,7 +8,7 @@ import json
 import tempfile
 
 import pytest
-from conftest import TEST_DATA
+from helpers.paths import TEST_DATA
 
 from main import main
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO_ROOT, TEST_DATA
+from helpers.paths import REPO_ROOT, TEST_DATA
 
 from main import main
 

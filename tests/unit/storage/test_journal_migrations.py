@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from helpers.paths import TEST_DATA
 
 from engine.errors import UserError
 from engine.model import ClusterState, OrderPurpose
@@ -16,7 +17,7 @@ from storage.journal import SqliteJournal
 from storage.journal_schema import JOURNAL_SCHEMA
 from storage.migrations import connect, migrate
 
-V1_SQL = Path(__file__).resolve().parent / "data" / "journal" / "journal_v1.sql"
+V1_SQL = TEST_DATA / "journal" / "journal_v1.sql"
 
 
 def make_v1_journal(path: Path) -> Path:

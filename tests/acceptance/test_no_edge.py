@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
-from engine_helpers import DAY_MS, SYMBOLS, config
+from helpers.engine_setup import DAY_MS, SYMBOLS, config
 
 from app.sessions import demo_session
 from engine.loop import run_sync

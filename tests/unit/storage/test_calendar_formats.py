@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers.paths import TEST_DATA
 
 from engine.model import Impact
 from storage.calendar_formats import (
@@ -14,7 +15,7 @@ from storage.calendar_formats import (
     parse_calendar_file,
 )
 
-CALENDAR_DATA = Path(__file__).resolve().parent / "data" / "calendar"
+CALENDAR_DATA = TEST_DATA / "calendar"
 FF_CSV_SLICE = CALENDAR_DATA / "forexfactory_events_2019-11-20_2019-12-31_UTC.csv"
 MT5_SAMPLE = CALENDAR_DATA / "mt5_calendar_export_sample.csv"
 

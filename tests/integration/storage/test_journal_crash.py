@@ -15,10 +15,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers.paths import REPO_ROOT
 
 from storage.journal import SqliteJournal
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.skipif(
     not hasattr(signal, "SIGKILL"), reason="needs POSIX SIGKILL to kill the writer"

@@ -1,9 +1,9 @@
-"""The engine as a process that can be killed: the child half of ``tests/test_recovery.py``.
+"""The engine as a process that can be killed (the child half of the crash-recovery test).
 
-``python tests/recovery_child.py ADDRESS JOURNAL CONFIG --until-msc T [options]`` runs the
-engine over ``RemoteTerminal(ADDRESS)`` (a simulated terminal served by the parent test)
-with its journal at JOURNAL, minute by minute on the terminal's virtual clock, and tells
-the parent where it is through one flushed line per fact on stdout:
+``python tests/helpers/recovery_child.py ADDRESS JOURNAL CONFIG --until-msc T [options]``
+runs the engine over ``RemoteTerminal(ADDRESS)`` (a simulated terminal served by the parent
+test) with its journal at JOURNAL, minute by minute on the terminal's virtual clock, and
+tells the parent where it is through one flushed line per fact on stdout:
 
 - ``READY <run_id> <now_msc> <open_baskets>``: started and reconciled; the child then waits
   for one line on stdin before it steps, so the parent can check the journal and the
@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 

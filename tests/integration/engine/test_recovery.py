@@ -4,7 +4,7 @@ The rules are those of docs/architecture.md, Execution and recovery.
 
 The crash test serves one persistent simulated terminal from this process
 (``TerminalServer`` on a background thread) and runs the engine in a child process
-(``tests/recovery_child.py``) over ``RemoteTerminal``, as a trader's program runs beside a
+(``tests/helpers/recovery_child.py``) over ``RemoteTerminal``, as a trader's program runs beside a
 real MT5 terminal.  The child is killed with SIGKILL twenty times at points drawn from a
 seeded RNG, and a fresh child restarts on the same journal file and the same terminal (the
 virtual clock goes on where the terminal is).  The kill points are of five kinds:
@@ -57,6 +57,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.paths import HELPERS, REPO_ROOT
 
 from app.sessions import sim_session
 from engine.config import EngineConfig, load_engine_config
@@ -68,8 +69,7 @@ from mt5bridge.sim import SimConfig, SimTerminal
 from mt5bridge.sim.market import MarketConfig, SyntheticMarket
 from storage.journal import SqliteJournal
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-CHILD = Path(__file__).resolve().with_name("recovery_child.py")
+CHILD = HELPERS / "recovery_child.py"
 
 SYMBOLS = ("EURUSD", "GBPUSD", "AUDUSD", "USDCHF", "USDJPY", "XAUUSD")
 #: Monday: the whole crash run stays inside one trading week (no weekend closes).

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import REPO_ROOT
+from helpers.paths import REPO_ROOT
 
 SCRIPT = """
 import pyqtgraph as pg

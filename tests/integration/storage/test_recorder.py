@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from helpers.paths import REPO_ROOT
 
 from app.replay_feed import ReplayFeed
 from engine.errors import UserError
@@ -22,7 +23,7 @@ from mt5bridge.sim.terminal import SimTerminal
 from storage.marketdata import MarketDataStore
 from storage.recorder import RecorderConfig, TickRecorder
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = REPO_ROOT
 TICK_SLICE = Path("ticks", "EURUSD_ticks_dukascopy_2019-02-04_1300_1500_UTC.csv.gz")
 STEP_MS = 10_000
 

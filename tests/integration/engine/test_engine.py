@@ -12,7 +12,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from engine_helpers import DAY_MS, SYMBOLS, config, first_basket, session, step_until
+from helpers.engine_setup import DAY_MS, config, first_basket, session, step_until
 
 from app.sessions import sim_session
 from engine import commands as cmd
@@ -39,35 +39,6 @@ def close_first_basket(engine: Engine, max_days: float = 3) -> BasketClosed:
     seen = closes(engine)
     assert step_until(engine, lambda e: bool(seen), max_days), "the basket never closed"
     return seen[0]
-
-
-# ----------------------------------------------------------------- acceptance
-
-
-def _acceptance(tmp_path, name: str) -> tuple:
-    s = session(tmp_path, config(("USD_MAJORS", "GOLD_HAVENS", "USD_CAD_JPY")), name=name,
-                symbols=(*SYMBOLS, "USDCAD"))
-    e = s.engine
-    run_sync(e, e.now_msc + 10 * DAY_MS)
-    e.flatten_all(ExitCode.MANUAL, "end of test")
-    e.stop("end")
-    snap = e.snapshot(refresh=True)
-    s.close()
-    return (e.stats.baskets_opened, dict(sorted(e.stats.exits.items())),
-            round(snap.balance, 2), round(e.stats.realised_pnl, 2))
-
-
-def test_acceptance_run_is_pinned_and_repeats_exactly(tmp_path):
-    # Arrange / Act: seed 0, three clusters, ten days from 2024-01-08, flat at the end.
-    first = _acceptance(tmp_path, "a.sqlite")
-    second = _acceptance(tmp_path, "b.sqlite")
-    # Assert: exact figures, and a rerun gives the same to the cent.
-    assert first == second
-    opened, exits, balance, realised = first
-    assert opened == 11
-    assert exits == {"HS": 1, "MR": 10}
-    assert balance == pytest.approx(100_000 + realised, abs=0.005)
-    assert balance == 99_449.22
 
 
 def test_balance_is_deposit_plus_journaled_basket_pnl_and_deals(tmp_path):

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO_ROOT, TEST_DATA
+from helpers.paths import REPO_ROOT, TEST_DATA
 
 from main import main
 

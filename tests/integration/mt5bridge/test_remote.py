@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.paths import REPO_ROOT
 
 import main as cli
 from engine.errors import ConfigError, UserError
@@ -57,7 +58,6 @@ from mt5bridge.structs import (
     TradeRequest,
 )
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 SYMBOLS = ("EURUSD", "GBPUSD", "USDJPY")
 START = int(datetime(2019, 1, 15, 10, tzinfo=UTC).timestamp() * 1000)  # a Tuesday
 MINUTE, HOUR = 60_000, 3_600_000
