@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from app.report.errors import ReportInputError
+from engine.metrics.inputs import utc_dates
 from engine.model import ExitCode
 
 #: Columns of the ``trades`` table, one row per basket.
@@ -143,31 +144,11 @@ def checked_equity(equity: pd.DataFrame) -> pd.DataFrame:
         raise ReportInputError(f"equity lacks column(s) {', '.join(missing)}")
     if equity.empty:
         raise ReportInputError("equity is empty: the run has no day to report")
-    days = _equity_days(equity.index)
+    days = utc_dates(equity.index, "equity", ReportInputError)
     frame = pd.DataFrame(index=days)
     for column in ("balance", "equity"):
         frame[column] = _equity_values(equity[column], column, days)
     return frame
-
-
-def _equity_days(index: pd.Index) -> pd.DatetimeIndex:
-    """The equity index as UTC midnights: one row per day, in order."""
-    try:
-        stamps = pd.DatetimeIndex(pd.to_datetime(index, utc=True))
-    except (TypeError, ValueError) as exc:
-        raise ReportInputError(f"equity index must be UTC dates: {exc}") from exc
-    if stamps.hasnans:
-        raise ReportInputError("equity index has a missing date (NaT)")
-    days = stamps.normalize()
-    if days.duplicated().any():
-        raise ReportInputError(f"equity has two rows for {days[days.duplicated()][0].date()}")
-    if not days.is_monotonic_increasing:
-        position = int(np.flatnonzero(np.diff(days.asi8) < 0)[0]) + 1
-        raise ReportInputError(
-            f"equity dates are not in order: {days[position].date()} follows "
-            f"{days[position - 1].date()}"
-        )
-    return days
 
 
 def _equity_values(column: pd.Series, name: str, days: pd.DatetimeIndex) -> np.ndarray:

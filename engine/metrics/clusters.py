@@ -25,7 +25,6 @@ from engine.metrics.inputs import (
     _OpenBasket,
     _period,
     _split_baskets,
-    _utc_dates,
 )
 from engine.metrics.returns import ZERO_DISPERSION, _Measured, _sharpe, _volatility
 

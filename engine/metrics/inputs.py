@@ -150,21 +150,24 @@ def _split_baskets(items: Iterable[BasketInput]) -> tuple[list[ClosedBasket], li
     return closed, still_open
 
 
-def _utc_dates(index: pd.Index, what: str) -> pd.DatetimeIndex:
-    """The index as UTC midnights: naive times are UTC, aware ones are converted."""
+def utc_dates(index: pd.Index, what: str,
+              error: type[DataError] = MetricsInputError) -> pd.DatetimeIndex:
+    """The index as UTC midnights, one per day, in order: naive times are UTC, aware ones
+    are converted.  Anything else raises ``error`` naming ``what`` (the report checks its
+    equity file with the same rule and its own error type)."""
     try:
         stamps = pd.DatetimeIndex(pd.to_datetime(index, utc=True))
     except (TypeError, ValueError) as exc:
-        raise MetricsInputError(f"{what} index must be UTC dates: {exc}") from exc
+        raise error(f"{what} index must be UTC dates: {exc}") from exc
     if stamps.hasnans:
-        raise MetricsInputError(f"{what} index has a missing date (NaT)")
+        raise error(f"{what} index has a missing date (NaT)")
     dates = stamps.normalize()
     duplicated = dates.duplicated()
     if duplicated.any():
-        raise MetricsInputError(f"{what} has two values for {dates[duplicated][0].date()}")
+        raise error(f"{what} has two values for {dates[duplicated][0].date()}")
     if not dates.is_monotonic_increasing:
         position = int(np.flatnonzero(np.diff(dates.asi8) < 0)[0]) + 1
-        raise MetricsInputError(
+        raise error(
             f"{what} dates are not in order: {dates[position].date()} follows "
             f"{dates[position - 1].date()}"
         )
@@ -192,7 +195,7 @@ def _checked_equity(equity: pd.Series) -> pd.Series:
         )
     if equity.empty:
         raise MetricsInputError("equity series is empty: there is no day to measure")
-    dates = _utc_dates(equity.index, "equity")
+    dates = utc_dates(equity.index, "equity")
     try:
         values = equity.to_numpy(dtype=np.float64)
     except (TypeError, ValueError) as exc:
