@@ -25,6 +25,7 @@ from engine.metrics.inputs import (
     _OpenBasket,
     _period,
     _split_baskets,
+    utc_dates,
 )
 from engine.metrics.returns import ZERO_DISPERSION, _Measured, _sharpe, _volatility
 
@@ -39,7 +40,7 @@ def cluster_daily_pnl(
     lands on the next date that has one, the mark where that P&L first shows. Rows are
     ``dates`` as UTC midnights, columns the clusters in name order, 0 where nothing closed.
     """
-    index = _utc_dates(pd.Index(dates), "dates")
+    index = utc_dates(pd.Index(dates), "dates")
     if index.empty:
         raise MetricsInputError("dates are empty: there is no day to put P&L on")
     closed, _ = _split_baskets(baskets)
@@ -67,7 +68,7 @@ def _checked_cluster_pnl(cluster_pnl: pd.DataFrame, dates: pd.DatetimeIndex) -> 
         raise MetricsInputError(
             f"cluster P&L must be a pandas DataFrame, got {type(cluster_pnl).__name__}"
         )
-    index = _utc_dates(cluster_pnl.index, "cluster P&L")
+    index = utc_dates(cluster_pnl.index, "cluster P&L")
     outside = index.difference(dates)
     if len(outside):
         raise MetricsInputError(
