@@ -50,13 +50,13 @@ class ConsoleRun(NamedTuple):
 
 def open_console(config: EngineConfig, *, live: bool = False,
                  replay: Sequence[Path] | None = None, store: Path | None = None,
-                 speed: str | None = None, journal: Path | None = None,
+                 speed: float | None = None, journal: Path | None = None,
                  seed: int = 0) -> ConsoleRun:
     """The session the console runs: live, a replay of files or a store, else the demo.
 
-    ``speed`` is the command line's text (a number or "max"); each mode has its default.
+    ``speed`` is virtual seconds per wall second (``math.inf``: as fast as the machine goes);
+    each mode has its default.
     """
-    from app.cli.args import parse_speed
     from app.sessions import demo_session, replay_session
     from mt5bridge.sim.pacing import Pacer
 
@@ -67,12 +67,12 @@ def open_console(config: EngineConfig, *, live: bool = False,
         session = live_session(config, LiveConfig(), journal_path=journal)
         return ConsoleRun(session, Pacer(session.engine.now_msc, 1.0), 1.0, None)
     if replay or store:
-        pace = parse_speed(speed) if speed else REPLAY_SPEED
+        pace = speed or REPLAY_SPEED
         session = replay_session(config, [str(p) for p in replay or []], None, journal, None,
                                  store=store, allow_no_cluster=True)
         end = session.sim.sim_feed.end_msc if session.sim is not None else None
         return ConsoleRun(session, Pacer(session.engine.now_msc, pace), pace, end)
-    pace = parse_speed(speed) if speed else DEMO_SPEED
+    pace = speed or DEMO_SPEED
     session = demo_session(config, seed=seed, journal_path=journal,
                            history_days=DEMO_HISTORY_DAYS)
     return ConsoleRun(session, Pacer(session.engine.now_msc, pace), pace, None)

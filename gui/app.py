@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.cli.args import parse_speed
 from app.console import ConsoleRun, open_console
 from engine.config import EngineConfig, load_engine_config
 from engine.errors import UserError
@@ -49,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def build(args: argparse.Namespace, config: EngineConfig) -> ConsoleRun:
     """(session, pacer, speed, end) for the mode the command line chose."""
     return open_console(config, live=args.live, replay=args.replay, store=args.store,
-                        speed=args.speed, journal=args.journal, seed=args.seed)
+                        speed=parse_speed(args.speed) if args.speed else None,
+                        journal=args.journal, seed=args.seed)
 
 
 def run(args: argparse.Namespace) -> int:
