@@ -20,7 +20,7 @@ from engine.cluster import LegQuote, size_basket
 from engine.config import EngineConfig
 from engine.decisions import Decision
 from engine.events import BasketOpened, EngineEvent, SignalRaised
-from engine.execution import RETCODE_DONE, Executor, LegFill
+from engine.execution import RETCODE_DONE, RETCODE_MARKET_CLOSED, Executor, LegFill
 from engine.fx import CurrencyConverter, split_symbol
 from engine.market import MarketState
 from engine.model import ClusterState, Direction, ExitCode, OrderPurpose, OrderSide, make_basket_id
@@ -35,8 +35,6 @@ from engine.tdi import TdiPoint
 
 #: Refuse a basket whose rounding moved its net exposure beyond this share of its gross.
 MAX_ROUNDING_IMBALANCE = 0.10
-#: MT5's "market closed" answer to ``order_check``.
-RETCODE_MARKET_CLOSED = 10018
 
 
 class EntriesHost(Protocol):
