@@ -35,6 +35,7 @@ from engine.cluster import ClusterSpec
 from engine.config import EngineConfig
 from engine.errors import ConfigError, UserError
 from engine.jsonform import json_ready
+from engine.ranges import FieldError
 from engine.tdi import TdiParams
 
 GRID_KEYS = {"tau_f": int, "tau_s": int, "tau_q": int, "entry": float, "exit": float,
@@ -95,6 +96,18 @@ def _cluster_scores(result: BacktestResult) -> dict[str, dict[str, float]]:
             for name, cm in result.metrics.clusters.items()}
 
 
+def _check_grid(config: EngineConfig, grid: list[dict[str, Any]]) -> None:
+    """Every configuration must suit every cluster before the first backtest runs."""
+    for params in grid:
+        for spec in config.clusters:
+            try:
+                apply_params(spec, params)
+            except FieldError as exc:
+                key = "exit" if exc.field == "exit_band" else exc.field
+                raise UserError(f"grid: {key}: {exc.reason} (configuration {params}, "
+                                f"cluster {spec.name})") from None
+
+
 def walk_forward(base: BacktestSpec, grid: list[dict[str, Any]], is_span: tuple[datetime,
                  datetime], oos_span: tuple[datetime, datetime], *, min_baskets: int = 5,
                  progress: Any = None) -> WalkForwardResult:
@@ -102,6 +115,7 @@ def walk_forward(base: BacktestSpec, grid: list[dict[str, Any]], is_span: tuple[
         raise UserError("each span must end after it starts (FROM:TO)")
     if oos_span[0] < is_span[1]:
         raise UserError("the out-of-sample span must start after the in-sample span ends")
+    _check_grid(base.config, grid)
     in_sample = []
     names = [c.name for c in base.config.clusters]
     for i, params in enumerate(grid):

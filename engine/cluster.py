@@ -19,14 +19,29 @@ from typing import Any
 
 import numpy as np
 
+from engine import ranges
 from engine.errors import ConfigError
-from engine.model import Direction
+from engine.model import MAX_BASKET_ID_LENGTH, MAX_TICKET, Direction
 from engine.tdi import TdiParams, canonical_symbols, pair_names
 
 DEFAULT_CONFIG = Path(__file__).with_name("clusters.toml")
 #: TS: the TDI distance against the position beyond which a basket is stopped (the console
 #: draws it as the stop band of clusters it knows nothing else about).
 DEFAULT_TDI_STOP = 2.5
+
+#: A basket id is ``<cluster>-YYYYMMDDTHHMM-NNN`` (``engine.model.make_basket_id``): 18
+#: characters follow the cluster's name, so a name may have 29 - 18 = 11.
+BASKET_ID_SUFFIX = len("-YYYYMMDDTHHMM-NNN")
+MAX_CLUSTER_NAME = MAX_BASKET_ID_LENGTH - BASKET_ID_SUFFIX
+#: The highest entry threshold or TDI stop: with the default windows, 2019's |TDI| reached
+#: 5.1 at most in the four clusters that year's M1 data feeds (99.9th percentile 2.1 to
+#: 2.4), so a level of 100 never fires.
+MAX_TDI_LEVEL = 100.0
+#: The highest eigengap floor: 2019's lambda1/lambda2 peaked at 6.7 to 11.3 (99th
+#: percentile 4.8 to 7.5) in the same clusters; a floor of 100 would never let one trade.
+MAX_EIGENGAP = 100.0
+#: MT5 stores a magic number as a 64-bit integer and the journal as SQLite's signed one.
+MAX_MAGIC = MAX_TICKET
 
 
 def direction_sign(direction: Direction) -> int:
@@ -47,15 +62,23 @@ def entry_direction(tdi: float, entry: float) -> Direction | None:
 class StopParams:
     """Per-basket exits besides mean reversion (docs/architecture.md, Exit codes).
 
-    - ``tdi_stop = 2.5``: TS, the TDI went further against the position than this;
-    - ``time_stop_bars = 96``: TO, two trading days of M30 bars without re-alignment;
-    - ``hard_stop_atr = 5.0``: HS, the basket loss reached this many basket ATRs; the same
-      distance sizes the basket so that the stop loses exactly the risk budget.  The basket
-      ATR is the mean absolute M30 change of the unit basket's value over ``atr_bars = 14``
-      bars (the basket has no high/low of its own: its legs' extremes are not simultaneous);
-      five of them leave room for the hours a re-alignment takes;
-    - ``take_profit_r = 1.0``: TP, the basket's net P&L reached this multiple of its risk
-      budget (a symmetric 1:1 bracket around the mean-reversion exit).
+    Defaults and allowed ranges (``engine.ranges.MAX_BARS`` is 11,520 M30 bars):
+    - ``tdi_stop = 2.5``, (0, 100] and above the cluster's entry: TS, the TDI went further
+      against the position than this (2019's |TDI| never passed 5.1: 100 means never);
+    - ``time_stop_bars = 96``, 1..MAX_BARS: TO, two trading days of M30 bars without
+      re-alignment (0 or less would close every basket at its first close);
+    - ``hard_stop_atr = 5.0``, [0.1, 100]: HS, the basket loss reached this many basket
+      ATRs; the same distance sizes the basket so that the stop loses exactly the risk
+      budget.  The basket ATR is the mean absolute M30 change of the unit basket's value
+      over ``atr_bars`` bars (the basket has no high/low of its own: its legs' extremes are
+      not simultaneous); five of them leave room for the hours a re-alignment takes.  The
+      size is inversely proportional to it: below a tenth of an ATR the stop sits inside one
+      bar's noise and the lot caps, not the risk budget, would size the basket; at 100 the
+      basket is a twentieth of the default's and its legs round towards zero lots;
+    - ``take_profit_r = 1.0``, (0, 100]: TP, the basket's net P&L reached this multiple of
+      its risk budget (a symmetric 1:1 bracket around the mean-reversion exit); 0 or less
+      would take "profit" at once, and 100 budgets is far beyond any stop's reach;
+    - ``atr_bars = 14``, 1..MAX_BARS: the bars of the basket ATR.
     """
 
     tdi_stop: float = DEFAULT_TDI_STOP
@@ -64,16 +87,45 @@ class StopParams:
     take_profit_r: float = 1.0
     atr_bars: int = 14
 
+    def __post_init__(self) -> None:
+        checked = {
+            "tdi_stop": ranges.number("tdi_stop", self.tdi_stop, 0, MAX_TDI_LEVEL,
+                                      low_open=True),
+            "time_stop_bars": ranges.integer("time_stop_bars", self.time_stop_bars, 1,
+                                             ranges.MAX_BARS),
+            "hard_stop_atr": ranges.number("hard_stop_atr", self.hard_stop_atr, 0.1, 100),
+            "take_profit_r": ranges.number("take_profit_r", self.take_profit_r, 0, 100,
+                                           low_open=True),
+            "atr_bars": ranges.integer("atr_bars", self.atr_bars, 1, ranges.MAX_BARS),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+
 
 @dataclass(frozen=True)
 class ClusterSpec:
     """One cluster: its symbols, TDI windows, thresholds and stops.
 
-    ``entry`` (E) defaults to 1.2: beyond the trailing 98th/2nd percentile by a fifth of the
-    tail width; ``exit_band`` (X) to 0.25: back within a quarter of the tail of the median.
-    ``min_eigengap`` 1.15: below it the first component no longer dominates the second and
-    "the common factor" is not defined well enough to trade against.
-    ``magic`` tags the cluster's orders at the broker (unique per cluster).
+    Fields, defaults and allowed ranges:
+    - ``name`` (required), 1..11 characters of printable ASCII without spaces or commas: it
+      begins every basket id, which must fit the 29-character order comment;
+    - ``symbols`` (required), 3 to 6 distinct names, each 6 to 31 printable ASCII
+      characters starting with six letters (base and quote currency: the news filter and the
+      exposure caps read them from there; a broker suffix may follow);
+    - ``magic`` (required), 1..2**63-1: tags the cluster's orders at the broker (unique per
+      cluster; 0 is what MT5 gives trades placed by hand, which must never be adopted);
+    - ``tdi = TdiParams()``: the TDI windows (see ``TdiParams``);
+    - ``entry = 1.2`` (E), (0, 100): beyond the trailing 98th/2nd percentile by a fifth of
+      the tail width (MAX_TDI_LEVEL says why 100);
+    - ``exit_band = 0.25`` (X, the file's ``exit``), (0, entry): back within a quarter of
+      the tail of the median;
+    - ``stops = StopParams()``: TS, TO, HS, TP (see ``StopParams``; ``tdi_stop`` > entry);
+    - ``min_eigengap = 1.15``, [1, 100]: below it the first component no longer dominates
+      the second and "the common factor" is not defined well enough to trade against
+      (lambda1 >= lambda2 always, so 1 turns the check off; MAX_EIGENGAP says why 100);
+    - ``why = ""``: any text, the reason the cluster exists.
+    The history a cluster needs at start (TDI warm-up + ``atr_bars`` + 2 bars) may not
+    exceed ``engine.ranges.MAX_BARS``: a year of M1 data must be able to fill it.
     """
 
     name: str
@@ -87,14 +139,38 @@ class ClusterSpec:
     why: str = ""
 
     def __post_init__(self) -> None:
-        if not 3 <= len(self.symbols) <= 6:
-            raise ValueError(f"cluster {self.name}: needs 3 to 6 symbols, has {len(self.symbols)}")
-        canonical_symbols(self.symbols)  # rejects duplicates
-        if not 0 < self.exit_band < self.entry:
-            raise ValueError(f"cluster {self.name}: need 0 < exit ({self.exit_band}) < entry "
-                             f"({self.entry})")
-        if self.stops.tdi_stop <= self.entry:
-            raise ValueError(f"cluster {self.name}: tdi_stop must exceed entry")
+        ranges.token("name", self.name, MAX_CLUSTER_NAME)
+        object.__setattr__(self, "symbols", _checked_symbols(self.symbols))
+        object.__setattr__(self, "magic", ranges.integer("magic", self.magic, 1, MAX_MAGIC))
+        entry = ranges.number("entry", self.entry, 0, MAX_TDI_LEVEL, low_open=True,
+                              high_open=True)
+        exit_band = ranges.number("exit_band", self.exit_band, 0, entry, low_open=True,
+                                  high_open=True)
+        object.__setattr__(self, "entry", entry)
+        object.__setattr__(self, "exit_band", exit_band)
+        object.__setattr__(self, "min_eigengap", ranges.number(
+            "min_eigengap", self.min_eigengap, 1, MAX_EIGENGAP))
+        if not isinstance(self.why, str):
+            raise ranges.FieldError("why", f"expected a string, got {self.why!r}")
+        if not isinstance(self.tdi, TdiParams):
+            raise ranges.FieldError("tdi", f"expected TdiParams, got {self.tdi!r}")
+        if not isinstance(self.stops, StopParams):
+            raise ranges.FieldError("stops", f"expected StopParams, got {self.stops!r}")
+        if self.stops.tdi_stop <= entry:
+            raise ranges.FieldError("tdi_stop", f"must exceed entry ({entry:g}), got "
+                                                f"{self.stops.tdi_stop:g}")
+        self._check_history()
+
+    def _check_history(self) -> None:
+        """The start-up history (``engine.startup.history_days``) must fit a year."""
+        need = self.tdi.warmup_bars + self.stops.atr_bars + 2
+        if need > ranges.MAX_BARS:
+            terms = {"tau_f": self.tdi.tau_f, "tau_s": 2 * (self.tdi.tau_s - 1),
+                     "tau_q": self.tdi.tau_q, "atr_bars": self.stops.atr_bars}
+            raise ranges.FieldError(
+                max(terms, key=terms.__getitem__),
+                f"the start-up history (TDI warm-up + atr_bars + 2) is {need} M30 bars, "
+                f"more than the {ranges.MAX_BARS} a year of M1 data fills")
 
     @property
     def canonical_symbols(self) -> tuple[str, ...]:
@@ -110,58 +186,84 @@ class ClusterSpec:
         return frozenset(c for s in self.symbols for c in (s[:3], s[3:6]))
 
 
+def _checked_symbols(symbols: object) -> tuple[str, ...]:
+    if not isinstance(symbols, tuple | list):
+        raise ranges.FieldError("symbols", f"expected a list of symbol names, got {symbols!r}")
+    if not 3 <= len(symbols) <= 6:
+        raise ranges.FieldError("symbols", f"needs 3 to 6 symbols, has {len(symbols)}")
+    for symbol in symbols:
+        ranges.token("symbols", symbol, 31, min_length=6)
+        if not (symbol[:6].isascii() and symbol[:6].isalpha()):
+            raise ranges.FieldError("symbols", f"{symbol!r} does not start with two "
+                                               "currency codes (six letters)")
+    if len(set(symbols)) != len(symbols):
+        raise ranges.FieldError("symbols", f"duplicate symbol in {', '.join(symbols)}")
+    return tuple(symbols)
+
+
 _DEFAULT_KEYS = {
     "tau_f": int, "tau_s": int, "tau_q": int, "entry": float, "exit": float,
     "tdi_stop": float, "time_stop_bars": int, "hard_stop_atr": float, "min_eigengap": float,
     "take_profit_r": float, "atr_bars": int,
 }
 _CLUSTER_KEYS = {"name": str, "why": str, "symbols": list, "magic": int, **_DEFAULT_KEYS}
+#: The file's key for a field whose name differs.
+_FILE_KEYS = {"exit_band": "exit"}
 
 
 def _typed(path: Path, key: str, value: Any, kind: type) -> Any:
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        return value  # the range check turns it into a float (or says it is too large)
     if not isinstance(value, kind) or isinstance(value, bool):
         raise ConfigError(path, key, f"expected {kind.__name__}, got {value!r}")
     return value
 
 
-def _spec_from(path: Path, where: str, raw: Mapping[str, Any],
-               defaults: Mapping[str, Any]) -> ClusterSpec:
+def _spec_from(path: Path, where: str, raw: Any, defaults: Mapping[str, Any]) -> ClusterSpec:
+    if not isinstance(raw, dict):
+        raise ConfigError(path, where, "must be a table")
     for key in raw:
         if key not in _CLUSTER_KEYS:
             raise ConfigError(path, f"{where}.{key}", "unknown key")
     merged = {**defaults, **raw}
+
+    def file_key(key: str) -> str:  # the table the value came from
+        return f"defaults.{key}" if key in defaults and key not in raw else f"{where}.{key}"
+
     for key in ("name", "symbols", "magic"):
         if key not in merged:
             raise ConfigError(path, f"{where}.{key}", "missing")
-    values = {k: _typed(path, f"{where}.{k}", v, _CLUSTER_KEYS[k]) for k, v in merged.items()}
-    symbols = values["symbols"]
-    if not all(isinstance(s, str) and s for s in symbols):
-        raise ConfigError(path, f"{where}.symbols", "must be a list of symbol names")
+    values = {k: _typed(path, file_key(k), v, _CLUSTER_KEYS[k]) for k, v in merged.items()}
     try:
         stop_kw = {f.name: values[f.name] for f in fields(StopParams) if f.name in values}
         tdi_kw = {k: values[k] for k in ("tau_f", "tau_s", "tau_q") if k in values}
         return ClusterSpec(
-            name=values["name"], symbols=tuple(symbols), magic=values["magic"],
+            name=values["name"], symbols=tuple(values["symbols"]), magic=values["magic"],
             tdi=TdiParams(**tdi_kw), entry=values.get("entry", 1.2),
             exit_band=values.get("exit", 0.25), stops=StopParams(**stop_kw),
             min_eigengap=values.get("min_eigengap", 1.15), why=values.get("why", ""),
         )
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(path, where, str(exc)) from None
+    except ranges.FieldError as exc:
+        raise ConfigError(path, file_key(_FILE_KEYS.get(exc.field, exc.field)),
+                          exc.reason) from None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A parsed TOML file; a missing, unreadable or malformed one is a ConfigError."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(path, "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, "", f"cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "", f"not valid TOML: {exc}") from None
 
 
 def load_clusters(path: str | Path | None = None) -> list[ClusterSpec]:
     """Read a cluster file (TOML); every error names the file, the key and the reason."""
     p = Path(path) if path is not None else DEFAULT_CONFIG
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(p, "", "file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(p, "", f"not valid TOML: {exc}") from None
-    return clusters_from_toml(raw, p)
+    return clusters_from_toml(read_toml(p), p)
 
 
 def clusters_from_toml(raw: Mapping[str, Any], p: Path) -> list[ClusterSpec]:

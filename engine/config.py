@@ -14,28 +14,49 @@ import dataclasses
 import enum
 import hashlib
 import json
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.cluster import DEFAULT_CONFIG, ClusterSpec, clusters_from_toml
+from engine import ranges
+from engine.cluster import (
+    BASKET_ID_SUFFIX,
+    DEFAULT_CONFIG,
+    MAX_CLUSTER_NAME,
+    ClusterSpec,
+    clusters_from_toml,
+    read_toml,
+)
 from engine.errors import ConfigError
+from engine.model import MAX_BASKET_ID_LENGTH
 from engine.news import NewsConfig
 from engine.risk import RiskConfig
+
+#: The widest slippage a market order may accept: 1000 points is 100 pips on a five-digit
+#: quote, 1 yen on USDJPY and $10 on gold; beyond that the deviation protects nothing.
+MAX_DEVIATION_POINTS = 1000
+#: The most re-sends of one leg: ten requotes in a row mean the market moves too fast to
+#: build a basket, and the legs already filled are better unwound than left waiting.
+MAX_RETRIES = 10
+#: The longest gap between journaled equity marks: a day (what a backtest uses).
+MAX_EQUITY_SNAPSHOT_MINUTES = 24 * 60
 
 
 @dataclass(frozen=True)
 class ExecutionConfig:
     """How baskets are sent to the terminal (docs/architecture.md, Execution and recovery).
 
-    - ``deviation_points = 20``: the slippage a market order accepts, in points;
-    - ``max_retries = 3``: re-sends of a leg after a requote, price change, price-off or
-      timeout, each at a fresh price, before the basket is unwound;
-    - ``comment_prefix = ""``: prepended to the basket id in the order comment (29
-      characters in all);
-    - ``equity_snapshot_minutes = 30``: how often equity is journaled.
+    Defaults and allowed ranges:
+    - ``deviation_points = 20``, 0..1000: the slippage a market order accepts, in points
+      (MAX_DEVIATION_POINTS says why 1000);
+    - ``max_retries = 3``, 0..10: re-sends of a leg after a requote, price change,
+      price-off or timeout, each at a fresh price, before the basket is unwound;
+    - ``comment_prefix = ""``, 0..10 characters of printable ASCII without spaces or
+      commas: prepended to the basket id in the order comment, which holds 29 characters
+      in all, so prefix + the longest cluster name may have at most 11 (``EngineConfig``
+      checks the two together);
+    - ``equity_snapshot_minutes = 30``, 1..1440: how often equity is journaled.
     """
 
     deviation_points: int = 20
@@ -43,14 +64,66 @@ class ExecutionConfig:
     comment_prefix: str = ""
     equity_snapshot_minutes: int = 30
 
+    def __post_init__(self) -> None:
+        checked = {
+            "deviation_points": ranges.integer("deviation_points", self.deviation_points, 0,
+                                               MAX_DEVIATION_POINTS),
+            "max_retries": ranges.integer("max_retries", self.max_retries, 0, MAX_RETRIES),
+            "comment_prefix": ranges.token("comment_prefix", self.comment_prefix,
+                                           MAX_CLUSTER_NAME - 1, min_length=0),
+            "equity_snapshot_minutes": ranges.integer(
+                "equity_snapshot_minutes", self.equity_snapshot_minutes, 1,
+                MAX_EQUITY_SNAPSHOT_MINUTES),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+
 
 @dataclass(frozen=True)
 class EngineConfig:
+    """The whole engine configuration: what one config file holds.
+
+    - ``clusters`` (required): the clusters traded, names and magic numbers unique, each
+      name short enough that ``execution.comment_prefix`` + its basket id fits the
+      29-character order comment (``engine.model.MAX_BASKET_ID_LENGTH``);
+    - ``risk = RiskConfig()``, ``news = NewsConfig()``, ``execution = ExecutionConfig()``:
+      the sections (each documents its own fields and ranges);
+    - ``source = "built-in defaults"``: where the settings were read from (not hashed).
+    """
+
     clusters: tuple[ClusterSpec, ...]
     risk: RiskConfig = field(default_factory=RiskConfig)
     news: NewsConfig = field(default_factory=NewsConfig)
     execution: ExecutionConfig = field(default_factory=ExecutionConfig)
     source: str = "built-in defaults"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "clusters", tuple(self.clusters))
+        for name, kind in (("risk", RiskConfig), ("news", NewsConfig),
+                           ("execution", ExecutionConfig)):
+            if not isinstance(getattr(self, name), kind):
+                raise ranges.FieldError(name, f"expected {kind.__name__}, "
+                                              f"got {getattr(self, name)!r}")
+        for i, spec in enumerate(self.clusters):
+            if not isinstance(spec, ClusterSpec):
+                raise ranges.FieldError(f"cluster[{i}]", f"expected ClusterSpec, got {spec!r}")
+        for key in ("name", "magic"):
+            values = [getattr(spec, key) for spec in self.clusters]
+            for i, value in enumerate(values):
+                if value in values[:i]:
+                    raise ranges.FieldError(f"cluster[{i}].{key}", f"duplicate {key} {value!r}")
+        self._check_comment_budget()
+
+    def _check_comment_budget(self) -> None:
+        prefix = self.execution.comment_prefix
+        for spec in self.clusters:
+            length = len(prefix) + len(spec.name) + BASKET_ID_SUFFIX
+            if length > MAX_BASKET_ID_LENGTH:
+                raise ranges.FieldError(
+                    "execution.comment_prefix",
+                    f"{prefix!r} + a basket id of cluster {spec.name!r} "
+                    f"(<name>-YYYYMMDDTHHMM-NNN) is {length} characters; the order comment "
+                    f"keeps {MAX_BASKET_ID_LENGTH}")
 
     def cluster(self, name: str) -> ClusterSpec:
         for spec in self.clusters:
@@ -107,7 +180,7 @@ def _coerce(path: Path, key: str, value: Any, default: Any) -> Any:
             raise ConfigError(path, key, f"expected true or false, got {value!r}")
         return value
     if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        return value  # the field's range check makes it a float (or says it is too large)
     if isinstance(default, tuple):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(path, key, f"expected a list of strings, got {value!r}")
@@ -130,6 +203,8 @@ def section_from_toml(cls: type, table: Any, path: Path, section: str) -> Any:
         values[key] = _coerce(path, f"{section}.{key}", value, getattr(defaults, key))
     try:
         return cls(**values)
+    except ranges.FieldError as exc:
+        raise ConfigError(path, f"{section}.{exc.field}", exc.reason) from None
     except (ValueError, TypeError) as exc:
         raise ConfigError(path, section, str(exc)) from None
 
@@ -140,17 +215,14 @@ _SECTIONS = {"risk": RiskConfig, "news": NewsConfig, "execution": ExecutionConfi
 def load_engine_config(path: str | Path | None = None) -> EngineConfig:
     """Read the engine configuration (the default cluster file when ``path`` is None)."""
     p = Path(path) if path is not None else DEFAULT_CONFIG
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(p, "", "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(p, "", f"cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(p, "", f"not valid TOML: {exc}") from None
+    raw = read_toml(p)
     for key in raw:
         if key not in {"defaults", "cluster", *_SECTIONS}:
             raise ConfigError(p, key, "unknown section")
     sections = {name: section_from_toml(cls, raw.get(name, {}), p, name)
                 for name, cls in _SECTIONS.items()}
-    return EngineConfig(clusters=tuple(clusters_from_toml(raw, p)), source=str(p), **sections)
+    clusters = tuple(clusters_from_toml(raw, p))
+    try:
+        return EngineConfig(clusters=clusters, source=str(p), **sections)
+    except ranges.FieldError as exc:
+        raise ConfigError(p, exc.field, exc.reason) from None

@@ -27,6 +27,7 @@ from engine.calendar import EconomicEvent, StaticCalendar, merge_spans
 from engine.decisions import ALLOWED, Decision
 from engine.model import Impact, require_utc
 from engine.ports import EventCalendar
+from engine.ranges import FieldError, flag, integer
 
 STALE_POLICIES = ("block", "allow")
 
@@ -43,19 +44,37 @@ class CalendarState(StrEnum):
     DISABLED = "DISABLED"
 
 
+#: The longest blackout on either side of an event, and the longest flatten lead: a day.
+#: The live calendar is read from a day back (``_LOAD_MARGIN``) to a week ahead and re-read
+#: a day before that edge, so a longer window would miss the events outside what is loaded.
+MAX_WINDOW_MINUTES = 24 * 60
+#: The longest coverage a FRESH calendar must have ahead: a week.  The usual source,
+#: ForexFactory's weekly export, covers the week it is downloaded in; a longer horizon
+#: would keep the filter STALE (and under "block", entries refused) however often it is
+#: refreshed.
+MAX_FRESH_HORIZON_HOURS = 7 * 24
+
+
 @dataclass(frozen=True)
 class NewsConfig:
     """The news filter's settings.
 
-    - ``enabled = True``: False turns the whole filter off (state DISABLED);
-    - ``min_impact = HIGH``: events at or above this impact black out entries;
-    - ``pre_minutes = 30`` / ``post_minutes = 30``: the blackout around each event;
-    - ``flatten_before = False``: close open baskets shortly before big events;
-    - ``flatten_lead_minutes = 5``: how long before the event to flatten;
-    - ``flatten_min_impact = HIGH``: events at or above this impact trigger the flatten;
-    - ``stale_policy = "block"``: "block" refuses entries while the calendar does not cover
-      now..now+horizon, "allow" trades on what is known and reports STALE;
-    - ``fresh_horizon_hours = 24``: how far ahead the calendar must cover to be FRESH.
+    Defaults and allowed ranges:
+    - ``enabled = True``, true or false: false turns the whole filter off (state DISABLED);
+    - ``min_impact = HIGH``, an ``Impact`` name: events at or above it black out entries;
+    - ``pre_minutes = 30`` / ``post_minutes = 30``, 0..1440 each: the blackout around each
+      event (MAX_WINDOW_MINUTES says why a day);
+    - ``flatten_before = False``, true or false: close open baskets shortly before big
+      events;
+    - ``flatten_lead_minutes = 5``, 0..1440, and at most ``pre_minutes`` with
+      ``flatten_before``: how long before the event to flatten;
+    - ``flatten_min_impact = HIGH``, an ``Impact`` name, at least ``min_impact`` with
+      ``flatten_before``: events at or above it trigger the flatten;
+    - ``stale_policy = "block"``, "block" or "allow": "block" refuses entries while the
+      calendar does not cover now..now+horizon, "allow" trades on what is known and reports
+      STALE;
+    - ``fresh_horizon_hours = 24``, 0..168: how far ahead the calendar must cover to be
+      FRESH (MAX_FRESH_HORIZON_HOURS says why a week).
 
     With ``flatten_before`` the flatten must fall inside the blackout (lead <= pre, flatten
     impact >= blackout impact), or a flattened cluster could re-enter before the event.
@@ -72,31 +91,33 @@ class NewsConfig:
     fresh_horizon_hours: int = 24
 
     def __post_init__(self) -> None:
+        flag("enabled", self.enabled)
+        flag("flatten_before", self.flatten_before)
         for name in ("min_impact", "flatten_min_impact"):
             value = getattr(self, name)
             if not isinstance(value, Impact):
                 if not isinstance(value, str):
-                    raise ValueError(f"{name}: expected an impact name, got {value!r}")
+                    raise FieldError(name, f"expected an impact name, got {value!r}")
                 try:
                     object.__setattr__(self, name, Impact.parse(value))
                 except ValueError as error:
-                    raise ValueError(f"{name}: {error}") from None
-        for name in ("pre_minutes", "post_minutes", "flatten_lead_minutes",
-                     "fresh_horizon_hours"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name}: must be an integer >= 0, got {value!r}")
+                    raise FieldError(name, str(error)) from None
+        for name in ("pre_minutes", "post_minutes", "flatten_lead_minutes"):
+            object.__setattr__(self, name, integer(name, getattr(self, name), 0,
+                                                   MAX_WINDOW_MINUTES))
+        object.__setattr__(self, "fresh_horizon_hours", integer(
+            "fresh_horizon_hours", self.fresh_horizon_hours, 0, MAX_FRESH_HORIZON_HOURS))
         if not isinstance(self.stale_policy, str) or \
                 self.stale_policy.strip().lower() not in STALE_POLICIES:
-            raise ValueError(f"stale_policy: must be one of {', '.join(STALE_POLICIES)}, "
-                             f"got {self.stale_policy!r}")
+            raise FieldError("stale_policy", f"must be one of {', '.join(STALE_POLICIES)}, "
+                                             f"got {self.stale_policy!r}")
         object.__setattr__(self, "stale_policy", self.stale_policy.strip().lower())
         if self.flatten_before and self.flatten_lead_minutes > self.pre_minutes:
-            raise ValueError(f"flatten_lead_minutes: {self.flatten_lead_minutes} exceeds "
+            raise FieldError("flatten_lead_minutes", f"{self.flatten_lead_minutes} exceeds "
                              f"pre_minutes {self.pre_minutes}; a flattened cluster could "
                              "re-enter before the blackout starts")
         if self.flatten_before and self.flatten_min_impact.rank < self.min_impact.rank:
-            raise ValueError(f"flatten_min_impact: {self.flatten_min_impact} is below "
+            raise FieldError("flatten_min_impact", f"{self.flatten_min_impact} is below "
                              f"min_impact {self.min_impact}; a flattened cluster could "
                              "re-enter at once (no blackout for that event)")
 

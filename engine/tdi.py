@@ -42,6 +42,7 @@ from itertools import combinations, pairwise
 import numpy as np
 import pandas as pd
 
+from engine import ranges
 from engine._tdi_kernels import (
     N_STATE,
     S_LAST_OK,
@@ -66,15 +67,17 @@ Q_LOW = 0.02
 
 @dataclass(frozen=True)
 class TdiParams:
-    """Window lengths of the TDI, in M30 bars.
+    """Window lengths of the TDI, in M30 bars (``engine.ranges.MAX_BARS`` is 11,520).
 
-    Defaults (chosen on 2019 data, see the README's walk-forward study):
-    - ``tau_f = 8``: relative momentum over 4 hours, long enough to span a session move,
-      short enough to catch a disalignment before it closes;
-    - ``tau_s = 96``: two trading days to standardise each pair and estimate the common
-      structure (PCA) of the cluster;
-    - ``tau_q = 480``: two trading weeks of phi history to define "extreme".
-    The first valid TDI comes ``tau_f + 2*(tau_s - 1) + tau_q`` bars after the first close.
+    Defaults (chosen on 2019 data, see the README's walk-forward study) and allowed ranges:
+    - ``tau_f = 8``, 1..MAX_BARS: relative momentum over 4 hours, long enough to span a
+      session move, short enough to catch a disalignment before it closes;
+    - ``tau_s = 96``, 3..MAX_BARS: two trading days to standardise each pair and estimate
+      the common structure (PCA) of the cluster (a std and a covariance need 3 bars);
+    - ``tau_q = 480``, 2..MAX_BARS: two trading weeks of phi history to define "extreme"
+      (a median and tails need 2 values).
+    The first valid TDI comes ``tau_f + 2*(tau_s - 1) + tau_q`` bars after the first close;
+    that warm-up may not exceed MAX_BARS either (a year of M1 data must be able to fill it).
     """
 
     tau_f: int = 8
@@ -82,12 +85,15 @@ class TdiParams:
     tau_q: int = 480
 
     def __post_init__(self) -> None:
-        if self.tau_f < 1:
-            raise ValueError(f"tau_f must be >= 1, got {self.tau_f}")
-        if self.tau_s < 3:
-            raise ValueError(f"tau_s must be >= 3, got {self.tau_s}")
-        if self.tau_q < 2:
-            raise ValueError(f"tau_q must be >= 2, got {self.tau_q}")
+        for name, low in (("tau_f", 1), ("tau_s", 3), ("tau_q", 2)):
+            value = ranges.integer(name, getattr(self, name), low, ranges.MAX_BARS)
+            object.__setattr__(self, name, value)
+        if self.warmup_bars > ranges.MAX_BARS:
+            terms = {"tau_f": self.tau_f, "tau_s": 2 * (self.tau_s - 1), "tau_q": self.tau_q}
+            raise ranges.FieldError(
+                max(terms, key=terms.__getitem__),
+                f"the warm-up tau_f + 2*(tau_s - 1) + tau_q is {self.warmup_bars} M30 bars, "
+                f"more than the {ranges.MAX_BARS} a year of M1 data fills")
 
     @property
     def warmup_bars(self) -> int:

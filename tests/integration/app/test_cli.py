@@ -58,7 +58,7 @@ def test_tdi_from_to_window(tmp_path, capsys):
         (["--symbols", SYMBOLS, "--from", "2019-13-01"], "--from: not a date"),
         (["--symbols", SYMBOLS, "--from", "2019-11-01", "--to", "2019-10-01"], "is after"),
         (["--symbols", SYMBOLS, "--to", "2018-01-01"], "no M30 bucket has data"),
-        (["--symbols", SYMBOLS, "--tau-s", "1"], "tau_s must be"),
+        (["--symbols", SYMBOLS, "--tau-s", "1"], "tau_s: must be"),
     ],
 )
 def test_tdi_bad_input_is_one_line(tmp_path, capsys, args, message):

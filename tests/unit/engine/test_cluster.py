@@ -39,7 +39,8 @@ def test_default_config_has_eight_documented_clusters_with_unique_magics():
 @pytest.mark.parametrize(
     ("text", "key"),
     [
-        ("[[cluster]]\nname='A'\nsymbols=['EURUSD','GBPUSD']\nmagic=1\n", "cluster[0]"),
+        ("[[cluster]]\nname='A'\nsymbols=['EURUSD','GBPUSD']\nmagic=1\n",
+         "cluster[0].symbols"),
         ("[[cluster]]\nname='A'\nsymbols=['EURUSD','GBPUSD','AUDUSD']\nmagic='x'\n",
          "cluster[0].magic"),
         ("[[cluster]]\nname='A'\nsymbols=['EURUSD','GBPUSD','AUDUSD']\nmagic=1\nbogus=2\n",

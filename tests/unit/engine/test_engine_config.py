@@ -56,7 +56,7 @@ deviation_points = 5
         ("[news]\nmin_impact = 'huge'\n", "news.min_impact", "expected one of"),
         ("[execution]\nmax_retries = true\n", "execution.max_retries", "expected int"),
         ("[riskk]\n", "riskk", "unknown section"),
-        ("[risk]\nmax_drawdown = -1.0\n", "risk", "max_drawdown"),
+        ("[risk]\nmax_drawdown = -1.0\n", "risk.max_drawdown", "max_drawdown"),
     ],
 )
 def test_errors_name_the_file_the_key_and_the_reason(tmp_path, extra, key, reason):
