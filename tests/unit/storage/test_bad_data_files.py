@@ -14,7 +14,6 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +27,7 @@ from engine.errors import UserError
 from storage.histdata import read_histdata_dir, read_histdata_m1
 from storage.importers import detect_file, import_file
 from storage.importers.textfile import iter_line_blocks
-from storage.marketdata import MarketDataStore
+from storage.marketdata import MarketDataStore, WriteResult
 from storage.paths import crash_log_path
 
 TICK_SLICE = Path("ticks", "EURUSD_ticks_dukascopy_2019-02-04_1300_1500_UTC.csv.gz")
@@ -474,7 +473,7 @@ DATE_CASES = [
 def test_dates_outside_1970_to_2099_are_refused(tmp_path, store, capsys, fmt, text, extra,
                                                 reason):
     # Arrange
-    name, _, kind = FORMATS[fmt][0], None, FORMATS[fmt][3]
+    name, kind = FORMATS[fmt][0], FORMATS[fmt][3]
     path = tmp_path / name
     path.write_text(text)
     line = 1 if fmt == "histdata" else 2
@@ -488,17 +487,14 @@ def test_dates_outside_1970_to_2099_are_refused(tmp_path, store, capsys, fmt, te
 # --- nothing half-written -------------------------------------------------------------------------
 
 
-@dataclass
 class _Spy(MarketDataStore):
     """A real store that remembers how many months an import wrote before it failed."""
-
-    months_written: int = 0
 
     def __init__(self, root: Path) -> None:
         super().__init__(root)
         self.months_written = 0
 
-    def write_ticks(self, symbol: str, ticks: np.ndarray):  # type: ignore[no-untyped-def]
+    def write_ticks(self, symbol: str, ticks: np.ndarray) -> WriteResult:
         result = super().write_ticks(symbol, ticks)
         self.months_written += len(result.partitions)
         return result
