@@ -6,8 +6,9 @@ so importing a file again updates its rows instead of adding them; a value alrea
 import also records the UTC spans the file listed completely (``coverage``), which is what
 lets the news filter tell "no events" from "no data" (``is_fresh``).
 
-Each file is imported in its own transaction: a file that fails (strict mode, broken XML)
-leaves the database exactly as it was, while files before it stay imported.
+Each file is imported in its own transaction: a file that fails (strict mode, broken XML,
+every row rejected) leaves the database exactly as it was, while files before it stay
+imported.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from engine.calendar import (
 from engine.model import Impact
 from storage.calendar_formats import (
     CalendarFormat,
+    CalendarFormatError,
     ParsedCalendarFile,
     RowProblem,
     parse_calendar_file,
@@ -183,8 +185,9 @@ class Calendar:
     # ------------------------------------------------------------------ imports
 
     def import_file(self, path: Path | str, *, strict: bool = False) -> FileImportResult:
-        parsed = parse_calendar_file(path, strict=strict)
-        return self.store(parsed)
+        """Parse and store one file; a file none of whose rows is usable is refused (a
+        ``CalendarFormatError`` naming the first bad row), as a market-data import is."""
+        return self.store(parse_for_import(path, strict=strict))
 
     def store(self, parsed: ParsedCalendarFile) -> FileImportResult:
         """Write a parsed file's events and coverage in one transaction."""
@@ -340,6 +343,18 @@ def _event_row(event: EconomicEvent) -> dict[str, object]:
     }
 
 
+def parse_for_import(path: Path | str, *, strict: bool = False) -> ParsedCalendarFile:
+    """A parsed calendar file fit to import: one none of whose rows is usable is refused
+    (``CalendarFormatError`` naming the first bad row), as a market-data import is."""
+    parsed = parse_calendar_file(path, strict=strict)
+    if parsed.rows and not parsed.events and parsed.problems:
+        raise CalendarFormatError(
+            f"{parsed.problems[0]}; no row of the file is usable "
+            f"({parsed.rows} read, all rejected)"
+        )
+    return parsed
+
+
 def import_calendar_files(
     paths: Iterable[Path | str],
     db_path: Path | str | None = None,
@@ -348,8 +363,20 @@ def import_calendar_files(
     """Import calendar files of any supported format into the calendar at ``db_path``.
 
     Raises ``CalendarFormatError`` (a UserError naming file and line) for an unreadable file
-    or, with ``strict``, the first bad row; files imported before it stay imported.
+    or, with ``strict``, the first bad row; files imported before it stay imported.  Each
+    file is parsed before the calendar is opened, so a first file that fails does not even
+    create the database.
     """
-    with Calendar.open(db_path) as calendar:
-        results = tuple(calendar.import_file(p, strict=strict) for p in paths)
-        return CalendarImportSummary(db_path=calendar.path, files=results)
+    calendar: Calendar | None = None
+    results: list[FileImportResult] = []
+    try:
+        for path in paths:
+            parsed = parse_for_import(path, strict=strict)
+            if calendar is None:
+                calendar = Calendar.open(db_path)
+            results.append(calendar.store(parsed))
+    finally:
+        if calendar is not None:
+            calendar.close()
+    resolved = calendar.path if calendar is not None else Path(db_path or default_calendar_path())
+    return CalendarImportSummary(db_path=resolved, files=tuple(results))

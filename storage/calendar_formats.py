@@ -21,6 +21,21 @@ that is not well-formed as a whole (broken XML, unknown header) is always an err
 
 "All day" and "tentative" items are placed at 00:00 UTC of their day, as ForexFactory's own
 CSV does.
+
+What a file may claim is bounded by what it holds:
+
+- a date outside 1970-2099 (``storage.plausible``) is a bad row, like any other defect;
+  in the MT5 preamble it makes the whole file an error (its range is the file's claim);
+- the MT5 preamble's range is **clamped** to the days its events vouch for: each event's
+  UTC day, joined across gaps of at most ``BRIDGED_DAYS`` days without events (a weekend
+  and a holiday; a real export lists dozens of events every weekday).  A file with one event
+  and ``from_utc=0001``, ``to_utc=9999`` covered every instant before, which made the news
+  filter's ``stale_policy = "block"`` useless.  Clamped rather than refused: an export asked
+  for beyond the last scheduled event (next month, say) is honest and still useful for the
+  days it does list;
+- a file is read through ``storage.datafile`` (regular files only, gzip by content, damage
+  as one error) and at most ``MAX_CALENDAR_BYTES``; a CSV field over the ``csv`` module's
+  limit is an error naming its line.
 """
 
 from __future__ import annotations
@@ -30,7 +45,7 @@ import io
 import re
 import xml.parsers.expat
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -39,6 +54,8 @@ from pathlib import Path
 from engine.calendar import ALL_CURRENCIES, CoverageSpan, EconomicEvent, merge_spans
 from engine.errors import UserError
 from engine.model import Impact
+from storage.datafile import read_data_file
+from storage.plausible import date_problem
 
 
 class CalendarFormat(StrEnum):
@@ -75,6 +92,13 @@ class ParsedCalendarFile:
     coverage: tuple[CoverageSpan, ...]
     problems: tuple[RowProblem, ...]
 
+
+#: The largest calendar file read (it is read whole): a year of ForexFactory CSV is under
+#: 1 MB, so this is decades of events and still a bounded amount of memory.
+MAX_CALENDAR_BYTES = 64 * 2**20
+
+#: Days without events an MT5 export's coverage bridges (Saturday, Sunday and a holiday).
+BRIDGED_DAYS = 3
 
 #: First line of an export written by tools/ExportCalendar.mq5.
 MT5_PREAMBLE = "# fxcluster mt5 calendar export"
@@ -123,11 +147,11 @@ def parse_calendar_file(path: Path | str, *, strict: bool = False) -> ParsedCale
     """Read one calendar file of any supported format (see the module docstring)."""
     path = Path(path)
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CalendarFormatError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise CalendarFormatError(f"{path}: cannot read ({exc.strerror})") from None
+        data = read_data_file(path, MAX_CALENDAR_BYTES, "calendar file")
+    except CalendarFormatError:
+        raise
+    except UserError as exc:
+        raise CalendarFormatError(str(exc)) from None
     text = _decode(data)
     if text.lstrip().startswith("<"):
         # expat reads the declared encoding (windows-1252) from the bytes itself.
@@ -266,8 +290,21 @@ def _iso_utc(text: str, field: str) -> datetime:
     except ValueError:
         raise _RowError(f"bad {field} {text.strip()!r} (expected ISO 8601 UTC)") from None
     if parsed.tzinfo is None:
-        raise _RowError(f"{field} {text.strip()!r} has no UTC offset", parsed.date())
-    return parsed.astimezone(UTC)
+        raise _RowError(f"{field} {text.strip()!r} has no UTC offset", _plausible_day(parsed))
+    try:
+        utc = parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:30+01:00 is before the first datetime there is
+        utc = parsed.replace(tzinfo=None).replace(tzinfo=UTC)  # out of range either way
+    problem = date_problem(utc.date())
+    if problem is not None:
+        raise _RowError(f"{field} {text.strip()!r}: {problem}")
+    return utc
+
+
+def _plausible_day(when: datetime | date) -> date | None:
+    """The day of a row for its coverage hole, if it is a day a file may hold."""
+    day = when.date() if isinstance(when, datetime) else when
+    return day if date_problem(day) is None else None
 
 
 # ------------------------------------------------------------------ ForexFactory XML
@@ -359,6 +396,9 @@ def _xml_time(date_text: str, time_text: str) -> datetime:
         the_day = date(year, month, day)
     except ValueError:
         raise _RowError(f"bad date {date_text.strip()!r} (no such day)") from None
+    problem = date_problem(the_day)
+    if problem is not None:
+        raise _RowError(f"bad date {date_text.strip()!r} ({problem})")
     clock = time_text.strip()
     if _XML_DAY_ONLY.match(clock):
         return datetime.combine(the_day, time(0), UTC)
@@ -385,11 +425,42 @@ def _xml_week(dates: Sequence[date], source: str, origin: str) -> list[CoverageS
 # ------------------------------------------------------------------ ForexFactory CSV
 
 
+def _csv_error(path: Path, line: int, exc: csv.Error) -> CalendarFormatError:
+    """A CSV the ``csv`` module cannot split: the whole file is refused, naming the line
+    (the reader counts only the lines it finished, so the bad one is the next)."""
+    text = str(exc)
+    if "field larger than field limit" in text:
+        text = f"field longer than {csv.field_size_limit()} characters"
+    return CalendarFormatError(f"{path}:{line}: unreadable CSV ({text})")
+
+
+def _csv_header(path: Path, reader: csv.DictReader[str], offset: int) -> list[str]:
+    try:
+        return list(reader.fieldnames or [])
+    except csv.Error as exc:
+        raise _csv_error(path, offset + reader.line_num + 1, exc) from None
+
+
+def _csv_rows(
+    path: Path, reader: csv.DictReader[str], offset: int
+) -> Iterator[dict[str, str]]:
+    """The rows of ``reader``; line numbers are ``offset`` plus the reader's own."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise _csv_error(path, offset + reader.line_num + 1, exc) from None
+        yield row
+
+
+
 def _parse_ff_csv(path: Path, text: str, strict: bool) -> ParsedCalendarFile:
     collector = _Collector(path, strict)
     source = CalendarFormat.FOREXFACTORY_CSV.value
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    has_day_files = "source_file" in (reader.fieldnames or [])
+    has_day_files = "source_file" in _csv_header(path, reader, 0)
     days: set[date] = set()
 
     def build(row: dict[str, str]) -> EconomicEvent:
@@ -420,7 +491,7 @@ def _parse_ff_csv(path: Path, text: str, strict: bool) -> ParsedCalendarFile:
             source_id=source_id,
         )
 
-    for row in reader:
+    for row in _csv_rows(path, reader, 0):
         if has_day_files:
             day = _row_day(row)
             if day is not None:
@@ -435,7 +506,7 @@ def _row_day(row: dict[str, str]) -> date | None:
         match = _ISO_DAY.search(row.get(key) or "")
         if match:
             try:
-                return date.fromisoformat(match.group(1))
+                return _plausible_day(date.fromisoformat(match.group(1)))
             except ValueError:
                 continue
     return None
@@ -465,7 +536,8 @@ def _parse_mt5_csv(path: Path, text: str, strict: bool) -> ParsedCalendarFile:
         declared.update(_preamble_fields(lines[skipped]))
         skipped += 1
     reader = csv.DictReader(io.StringIO("".join(lines[skipped:]), newline=""))
-    missing = [name for name in MT5_HEADER[:8] if name not in (reader.fieldnames or [])]
+    header = _csv_header(path, reader, skipped)
+    missing = [name for name in MT5_HEADER[:8] if name not in header]
     if missing:
         raise CalendarFormatError(
             f"{path}:{skipped + 1}: MT5 calendar export without column(s) {', '.join(missing)}"
@@ -496,7 +568,7 @@ def _parse_mt5_csv(path: Path, text: str, strict: bool) -> ParsedCalendarFile:
             source_id=value_id or f"{when:%Y-%m-%dT%H:%M}Z|{currency}|{title}",
         )
 
-    for row in reader:
+    for row in _csv_rows(path, reader, skipped):
         collector.add(skipped + reader.line_num, lambda row=row: build(row))
     coverage = _mt5_coverage(path, declared, times, source)
     return collector.result(CalendarFormat.MT5_CSV, coverage)
@@ -514,16 +586,45 @@ def _preamble_fields(line: str) -> dict[str, str]:
 def _mt5_coverage(
     path: Path, declared: dict[str, str], times: Sequence[datetime], source: str
 ) -> list[CoverageSpan]:
-    """The exported range from the preamble, else the whole days from first to last event."""
-    if "from_utc" in declared and "to_utc" in declared:
-        try:
-            start = _iso_utc(declared["from_utc"], "from_utc")
-            end = _iso_utc(declared["to_utc"], "to_utc")
-        except _RowError as exc:
-            raise CalendarFormatError(f"{path}:1: bad export range ({exc})") from None
-        return [CoverageSpan(start, end, source, path.name)] if end > start else []
-    if not times:
+    """The stretches the events vouch for (``_event_stretches``), cut to the exported range
+    when the preamble gives one: the preamble can narrow the coverage, never widen it."""
+    stretches = _event_stretches(times, source, path.name)
+    if "from_utc" not in declared or "to_utc" not in declared:
+        return stretches
+    try:
+        start = _iso_utc(declared["from_utc"], "from_utc")
+        end = _iso_utc(declared["to_utc"], "to_utc")
+    except _RowError as exc:
+        raise CalendarFormatError(f"{path}:1: bad export range ({exc})") from None
+    if end <= start:
         return []
-    first = datetime.combine(min(times).date(), time(0), UTC)
-    last = datetime.combine(max(times).date(), time(0), UTC) + timedelta(days=1)
-    return [CoverageSpan(first, last, source, path.name)]
+    return [
+        CoverageSpan(max(span.start, start), min(span.end, end), source, path.name)
+        for span in stretches
+        if span.start < end and span.end > start
+    ]
+
+
+def _event_stretches(times: Sequence[datetime], source: str, origin: str) -> list[CoverageSpan]:
+    """Whole UTC days from each event's day, joined across gaps of at most ``BRIDGED_DAYS``
+    days without events: what a list of events can vouch for."""
+    days = sorted({t.date() for t in times})
+    if not days:
+        return []
+    runs: list[tuple[date, date]] = []
+    first = previous = days[0]
+    for day in days[1:]:
+        if (day - previous).days > BRIDGED_DAYS + 1:
+            runs.append((first, previous))
+            first = day
+        previous = day
+    runs.append((first, previous))
+    return [
+        CoverageSpan(
+            datetime.combine(a, time(0), UTC),
+            datetime.combine(b, time(0), UTC) + timedelta(days=1),
+            source,
+            origin,
+        )
+        for a, b in runs
+    ]

@@ -9,21 +9,23 @@ Known defects of the real files, handled here rather than by every caller:
 - every 2019 file repeats the hour 2019-10-27 19:00-19:59 EST (a second block of 60 bars
   follows 19:59 and restarts at 19:00).  Duplicated stamps are dropped, the **first**
   occurrence is kept, and the dropped stamps are reported;
-- a row that cannot be used (missing fields, text in a number field, unparsable stamp, NaN,
-  zero or negative price, high below max(open, close), low above min(open, close), a stamp
-  earlier than one already read) is a *bad row*: skipped, counted and reported as
+- a row that cannot be used (missing fields, text in a number field, unparsable stamp, a
+  date outside 1970-2099, NaN, zero, negative or implausible price (``storage.plausible``:
+  inf, 1e308), high below max(open, close), low above min(open, close), a stamp earlier
+  than one already read) is a *bad row*: skipped, counted and reported as
   ``file:line: reason`` (``strict=True`` raises :class:`DataError` at the first one).
   Blank lines are not rows: they are ignored (and not counted in ``rows_read``).
 
 Speed matters (a year file has ~372k rows and is read at every start of a TDI study), so the
 normal path is one ``pandas.read_csv`` with explicit dtypes and vectorised checks; only a file
 that the C parser rejects, or that holds a missing value, is re-read line by line to name
-exactly what is wrong where.
+exactly what is wrong where.  Either way the file is read through ``storage.datafile``:
+regular files only, gzip recognised by content and a damaged one refused, the encoding taken
+from the first bytes (a UTF-16 copy reads like the original), lines no longer than 64 KiB.
 """
 
 from __future__ import annotations
 
-import gzip
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +38,8 @@ import pyarrow.compute as pc
 
 from engine.errors import DataError, UserError
 from engine.ticks import BAR_DTYPE
+from storage.datafile import open_text
+from storage.plausible import LAST_DAY, price_problems, time_problems_ms
 
 __all__ = [
     "EST_OFFSET_SECONDS",
@@ -220,32 +224,32 @@ def _describe(dir_or_files: str | Path | Iterable[str | Path]) -> str:
 
 
 def _parse_file(path: Path, *, strict: bool) -> _Parsed:
-    if not path.is_file():
-        raise UserError(f"{path}: no such file")
     try:
         parsed = _parse_fast(path)
     except (ValueError, pd.errors.ParserError):
         parsed = None  # text in a number field or a wrong field count: diagnose line by line
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot read ({exc})") from exc
     if parsed is None:
         parsed = _parse_slow(path)
     return parsed
 
 
 def _parse_fast(path: Path) -> _Parsed | None:
-    """One C-parser pass; ``None`` when a row has a missing value (re-read slowly)."""
-    frame = pd.read_csv(
-        path,
-        sep=";",
-        header=None,
-        names=list(_COLUMNS),
-        dtype={"stamp": str, **dict.fromkeys((*_PRICE_COLUMNS, "volume"), "float64")},
-        skip_blank_lines=False,
-        index_col=False,
-        compression="infer",
-        encoding="utf-8-sig",
-    )
+    """One C-parser pass; ``None`` when a row has a missing value (re-read slowly).
+
+    The file is read through ``storage.datafile`` (regular files only, gzip by content,
+    damage as one error, the encoding from its first bytes: HistData is UTF-8, but a file
+    saved again by a spreadsheet may be UTF-16, lines no longer than ``MAX_LINE_BYTES``).
+    """
+    with open_text(path) as text:
+        frame = pd.read_csv(
+            text,
+            sep=";",
+            header=None,
+            names=list(_COLUMNS),
+            dtype={"stamp": str, **dict.fromkeys((*_PRICE_COLUMNS, "volume"), "float64")},
+            skip_blank_lines=False,
+            index_col=False,
+        )
     if frame.isna().to_numpy().any():
         return None
     n = len(frame)
@@ -259,10 +263,8 @@ def _parse_fast(path: Path) -> _Parsed | None:
 
 
 def _read_text(path: Path) -> str:
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rb") as handle:
-        raw = handle.read()
-    return raw.decode("utf-8-sig", errors="replace")
+    with open_text(path) as text:
+        return text.read()
 
 
 def _parse_slow(path: Path) -> _Parsed:
@@ -319,7 +321,11 @@ def _stamps_to_utc_seconds(stamps: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _row_reasons(
-    stamps: list[pa.Array], stamp_ok: np.ndarray, prices: dict[str, np.ndarray], reason: np.ndarray
+    stamps: list[pa.Array],
+    seconds: np.ndarray,
+    stamp_ok: np.ndarray,
+    prices: dict[str, np.ndarray],
+    reason: np.ndarray,
 ) -> None:
     """Fill ``reason`` for rows that fail a per-row check (the first failing check wins)."""
     o, h, lo, c = (prices[k] for k in _PRICE_COLUMNS)
@@ -335,9 +341,13 @@ def _row_reasons(
     if not stamp_ok[pending].all():
         texts = [s for chunk in stamps for s in chunk.to_pylist()]
         mark(~stamp_ok, np.array([f"bad timestamp {s!r}" for s in texts], dtype=object))
+    early, late = time_problems_ms(np.where(stamp_ok, seconds, 0) * 1000)
+    mark(early, "date before 1970")
+    mark(late, f"date after {LAST_DAY.year}")
     matrix = np.column_stack([o, h, lo, c])
     mark(np.isnan(matrix).any(axis=1), "NaN price")
     mark((matrix <= 0).any(axis=1), "zero or negative price")
+    mark(*price_problems(matrix))
     mark(h < np.maximum(o, c), "high below max(open, close)")
     mark(lo > np.minimum(o, c), "low above min(open, close)")
 
@@ -357,7 +367,7 @@ def _combine(symbol: str, parts: list[_Parsed], *, strict: bool) -> HistDataM1:
         [np.full(len(p.lines), i, dtype=np.int64) for i, p in enumerate(parts)]
     ) if parts else np.empty(0, np.int64)
 
-    _row_reasons([p.stamps for p in parts], stamp_ok, prices, reason)
+    _row_reasons([p.stamps for p in parts], seconds, stamp_ok, prices, reason)
     good = np.array([r is None for r in reason], dtype=bool)
 
     # Duplicated stamps among good rows: keep the first occurrence, report the others.

@@ -20,6 +20,11 @@ Why it is built this way:
   already has at least k of them.  Real feeds do repeat a quote within one millisecond, so a
   plain set de-duplication would lose genuine ticks.  When no row is new the file is not
   rewritten at all, so its bytes stay the same.
+- **An import lands whole or not at all** (``MarketDataStore.batch``): the first time a batch
+  replaces a month, the old file is kept under an undo name (a hard link, no copy); a failure
+  half-way through a file (damaged gzip, a line too long, a bad row under ``--strict``) puts
+  every month back, success drops the undo files.  A process killed mid-batch leaves whole
+  months, as an unbatched write does, and the next writer removes its undo files.
 - **The recorder appends small parts** instead of rewriting a month at every flush.  A part is
   one atomic file; readers merge a month's parts on read.  Compaction writes the merged month
   with the names of the parts it absorbed in its metadata before deleting them, so a
@@ -31,7 +36,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -45,6 +49,12 @@ import pyarrow.parquet as pq
 
 from engine.errors import DataError, UserError
 from engine.ticks import BAR_DTYPE
+from storage.marketdata_files import (
+    Batch,
+    locked,
+    remove_stale_temps,
+    write_atomic,
+)
 
 __all__ = [
     "BARS",
@@ -91,8 +101,6 @@ _DTYPES = {TICKS: STORE_TICK_DTYPE, BARS: BAR_DTYPE}
 _TIME_COLUMN = {TICKS: "time_msc", BARS: "time"}
 _MS_PER_UNIT = {TICKS: 1, BARS: 1000}
 
-#: Rows per Parquet row group: the unit a replay reads at a time (bounded memory).
-ROW_GROUP_ROWS = 262_144
 _META_ABSORBED = b"fxcluster.absorbed_parts"
 _MONTH_FILE = re.compile(r"^(\d{4})-(\d{2})\.parquet$")
 _SYMBOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._#-]{0,31}$")
@@ -116,72 +124,17 @@ def _month_start_msc(key: int) -> int:
     return int(np.datetime64(f"{_month_name(key)}-01", "ms").astype(np.int64))
 
 
+def _unreadable(path: Path, exc: BaseException) -> DataError:
+    """A damaged partition, in one line (Arrow's messages can span several)."""
+    return DataError(f"{path}: unreadable partition ({' '.join(str(exc).split())})")
+
+
 def _check_symbol(symbol: str) -> str:
     if not _SYMBOL.match(symbol):
         raise UserError(
             f"invalid symbol name {symbol!r}: letters, digits and . _ # - only, 32 at most"
         )
     return symbol
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name != "posix":
-        return  # Windows cannot open a directory for fsync; os.replace is durable enough there
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_atomic(table: pa.Table, target: Path) -> None:
-    """Write ``table`` to ``target`` so that a kill at any instant leaves old or new, whole."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with temp.open("wb") as handle:
-            pq.write_table(
-                table, handle, compression="zstd", row_group_size=ROW_GROUP_ROWS,
-                write_statistics=True,
-            )
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
-    _fsync_dir(target.parent)
-
-
-def _remove_stale_temps(directory: Path) -> None:
-    """Temp files of writers that were killed; only ever ours (dot-names ending ``.tmp``)."""
-    if not directory.is_dir():
-        return
-    for stale in directory.glob(".*.tmp"):
-        with contextlib.suppress(OSError):
-            stale.unlink()
-
-
-@contextlib.contextmanager
-def _locked(directory: Path, *, shared: bool = False) -> Iterator[None]:
-    """Lock a symbol directory: exclusive for writers that merge a month (two merges must
-    not race), shared for readers of a month with recorder parts (a compaction must not
-    delete a part between listing and reading it).  Appending a part needs no lock."""
-    directory.mkdir(parents=True, exist_ok=True)
-    fd = os.open(directory / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        if os.name == "posix":
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
-        else:  # pragma: no cover - exercised on Windows only (no shared mode there)
-            import msvcrt
-
-            msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock on both platforms
 
 
 def _to_array(table: pa.Table, kind: str) -> np.ndarray:
@@ -302,6 +255,48 @@ class MarketDataStore:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
+        self._batches: dict[Path, Batch] = {}
+
+    @contextlib.contextmanager
+    def batch(self, kind: str, symbol: str) -> Iterator[None]:
+        """Every write to one series inside the block lands together, or none does.
+
+        An import runs in one, so a file that fails half-way leaves the store as it was
+        instead of holding the months before the failure.  The series is locked from the
+        first write to the end of the block; parts absorbed meanwhile are deleted only at
+        the end (until then the old month file, should it come back, still needs them).
+        """
+        directory = self.series_dir(kind, symbol)
+        if directory in self._batches:
+            yield
+            return
+        batch = self._batches[directory] = Batch(directory)
+        try:
+            yield
+        except BaseException:
+            batch.rollback()
+            raise
+        else:
+            batch.commit()
+            months = {p.name[:7] for p in batch.undo}
+            for month in sorted(months):
+                self._drop_absorbed_parts(kind, symbol, month)
+        finally:
+            del self._batches[directory]
+            batch.release()
+
+    @contextlib.contextmanager
+    def _series_locked(self, directory: Path, *, shared: bool = False) -> Iterator[None]:
+        """The series lock, or nothing when this store's batch already holds it."""
+        batch = self._batches.get(directory)
+        if batch is None:
+            with locked(directory, shared=shared):
+                if not shared:
+                    remove_stale_temps(directory)
+                yield
+            return
+        batch.hold()
+        yield
 
     # -- layout --------------------------------------------------------------------------
 
@@ -343,9 +338,12 @@ class MarketDataStore:
     def _absorbed(main: Path) -> set[str]:
         if not main.is_file():
             return set()
-        metadata = pq.read_schema(main).metadata or {}
-        raw = metadata.get(_META_ABSORBED)
-        return set(json.loads(raw)) if raw else set()
+        try:
+            metadata = pq.read_schema(main).metadata or {}
+            raw = metadata.get(_META_ABSORBED)
+            return set(json.loads(raw)) if raw else set()
+        except (OSError, pa.ArrowException, ValueError) as exc:
+            raise _unreadable(main, exc) from exc
 
     # -- reading -------------------------------------------------------------------------
 
@@ -359,7 +357,7 @@ class MarketDataStore:
         the shared lock."""
         main = self._month_path(kind, symbol, month)
         if parts is None:
-            with _locked(self.series_dir(kind, symbol), shared=True):
+            with self._series_locked(self.series_dir(kind, symbol), shared=True):
                 live = self._live_parts(kind, symbol, month)
                 return self._read_month(kind, symbol, month, live)
         pieces = [self._read_file(main, kind)] if main.is_file() else []
@@ -376,7 +374,7 @@ class MarketDataStore:
         try:
             return _to_array(pq.read_table(path, schema=_SCHEMAS[kind]), kind)
         except (OSError, pa.ArrowException) as exc:
-            raise DataError(f"{path}: unreadable partition ({exc})") from exc
+            raise _unreadable(path, exc) from exc
 
     def iter_chunks(
         self,
@@ -417,7 +415,7 @@ class MarketDataStore:
             for group in range(parquet.num_row_groups):
                 yield _to_array(parquet.read_row_group(group), kind)
         except (OSError, pa.ArrowException) as exc:
-            raise DataError(f"{path}: unreadable partition ({exc})") from exc
+            raise _unreadable(path, exc) from exc
 
     def read(
         self, kind: str, symbol: str, start_msc: int | None = None, end_msc: int | None = None
@@ -460,8 +458,7 @@ class MarketDataStore:
         directory = self.series_dir(kind, symbol)
         added = duplicates = 0
         written: list[Path] = []
-        with _locked(directory):
-            _remove_stale_temps(directory)
+        with self._series_locked(directory):
             for a, b in zip(starts, ends, strict=True):
                 month = _month_name(int(months[a]))
                 new, dup = self._merge_month(kind, symbol, month, rows[a:b])
@@ -474,7 +471,9 @@ class MarketDataStore:
     def _merge_month(self, kind: str, symbol: str, month: str, rows: np.ndarray) -> tuple[int, int]:
         """Merge sorted ``rows`` into one month; returns (rows added, duplicates dropped)."""
         time_col = _TIME_COLUMN[kind]
-        self._drop_absorbed_parts(kind, symbol, month)
+        batch = self._batches.get(self.series_dir(kind, symbol))
+        if batch is None:
+            self._drop_absorbed_parts(kind, symbol, month)
         parts = self._live_parts(kind, symbol, month)
         existing = self._read_month(kind, symbol, month, parts)
         fresh = self._new_rows(kind, existing, rows)
@@ -496,7 +495,12 @@ class MarketDataStore:
         on_disk = {p.name for p in parts_dir.glob("*.parquet")} if parts_dir.is_dir() else set()
         names = sorted({p.name for p in parts} | (self._absorbed(main) & on_disk))
         metadata = {_META_ABSORBED: json.dumps(names).encode()} if names else None
-        _write_atomic(_to_table(rows, kind, metadata), main)
+        batch = self._batches.get(self.series_dir(kind, symbol))
+        if batch is not None:
+            batch.keep(main)
+        write_atomic(_to_table(rows, kind, metadata), main)
+        if batch is not None:
+            return  # the batch deletes the absorbed parts when it ends well
         for part in parts:
             with contextlib.suppress(OSError):
                 part.unlink()
@@ -511,7 +515,7 @@ class MarketDataStore:
             if part.name in absorbed:
                 with contextlib.suppress(OSError):
                     part.unlink()
-        _remove_stale_temps(parts_dir)
+        remove_stale_temps(parts_dir)
 
     @staticmethod
     def _new_rows(kind: str, existing: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -558,7 +562,7 @@ class MarketDataStore:
                 f"{uuid.uuid4().hex[:8]}.parquet"
             )
             target = directory / f"{_month_name(int(key))}.parts" / name
-            _write_atomic(_to_table(chunk, TICKS), target)
+            write_atomic(_to_table(chunk, TICKS), target)
             written.append(target)
         return written
 
@@ -566,8 +570,7 @@ class MarketDataStore:
         """Merge every month's recorder parts into its main file; returns parts absorbed."""
         directory = self.series_dir(TICKS, symbol)
         absorbed_total = 0
-        with _locked(directory):
-            _remove_stale_temps(directory)
+        with self._series_locked(directory):
             for month in self.months(TICKS, symbol):
                 self._drop_absorbed_parts(TICKS, symbol, month)
                 parts = self._live_parts(TICKS, symbol, month)
@@ -595,19 +598,27 @@ class MarketDataStore:
         values: list[int] = []
         for path in files:
             try:
-                meta = pq.ParquetFile(path).metadata
+                values.extend(self._file_bounds(path, kind, first=first))
             except FileNotFoundError:
                 continue  # a part absorbed by a compaction meanwhile: the main file has it
-            for group in range(meta.num_row_groups):
-                stats = meta.row_group(group).column(0).statistics
-                if stats is None or not stats.has_min_max:
-                    column = pq.read_table(path, columns=[_TIME_COLUMN[kind]]).column(0)
-                    values.append(int((min if first else max)(column.to_numpy())))
-                    break
-                values.append(int(stats.min if first else stats.max))
+            except (OSError, pa.ArrowException) as exc:
+                raise _unreadable(path, exc) from exc
         if not values:
             return None
         return min(values) if first else max(values)
+
+    @staticmethod
+    def _file_bounds(path: Path, kind: str, *, first: bool) -> list[int]:
+        """The first (or last) time of each row group, from the statistics when present."""
+        meta = pq.ParquetFile(path).metadata
+        values: list[int] = []
+        for group in range(meta.num_row_groups):
+            stats = meta.row_group(group).column(0).statistics
+            if stats is None or not stats.has_min_max:
+                column = pq.read_table(path, columns=[_TIME_COLUMN[kind]]).column(0)
+                return [*values, int((min if first else max)(column.to_numpy()))]
+            values.append(int(stats.min if first else stats.max))
+        return values
 
     # -- inventory -----------------------------------------------------------------------
 

@@ -16,6 +16,10 @@ Crash safety comes from two rules:
 The terminal's ``date_from`` argument is server-time epoch seconds, as the real package
 interprets it; the recorder keeps its cursor in server milliseconds and converts to UTC only
 what it stores.
+
+A tick whose bid or ask cannot be a price (NaN, zero or negative, outside the plausible range
+of ``storage.plausible``: inf, 1e308) is never stored, as an import would refuse it; it is
+counted in ``stats.rejected`` and the cursor moves past it.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import numpy as np
 from engine.errors import UserError
 from mt5bridge.servertime import ServerTimeZone
 from storage.marketdata import STORE_TICK_DTYPE, TICKS, MarketDataStore
+from storage.plausible import price_out_of_range
 
 __all__ = ["RecorderConfig", "TerminalTicks", "TickRecorder"]
 
@@ -82,6 +87,8 @@ class RecorderStats:
     polled: dict[str, int] = field(default_factory=dict)
     flushed: dict[str, int] = field(default_factory=dict)
     flushes: int = 0
+    #: Ticks not stored because a price was not plausible, per symbol.
+    rejected: dict[str, int] = field(default_factory=dict)
 
     @property
     def flushed_total(self) -> int:
@@ -198,10 +205,21 @@ class TickRecorder:
         rows["bid"] = fresh["bid"]
         rows["ask"] = fresh["ask"]
         rows["flags"] = fresh["flags"]
+        rows = self._plausible(symbol, rows)
         self._buffers[symbol].append(rows)
         self._buffered += len(rows)
         self.stats.polled[symbol] = self.stats.polled.get(symbol, 0) + len(rows)
         return len(rows), full
+
+    def _plausible(self, symbol: str, rows: np.ndarray) -> np.ndarray:
+        """The ticks whose bid and ask can be prices; the others are counted, not stored."""
+        quotes = np.column_stack([rows["bid"], rows["ask"]])
+        with np.errstate(invalid="ignore"):
+            bad = (~(quotes > 0) | price_out_of_range(quotes)).any(axis=1)
+        if not bad.any():
+            return rows
+        self.stats.rejected[symbol] = self.stats.rejected.get(symbol, 0) + int(bad.sum())
+        return rows[~bad]
 
     def _due(self) -> bool:
         if self._buffered == 0:

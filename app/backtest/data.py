@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -91,8 +91,10 @@ def _data_files(paths: Sequence[Path]) -> list[Path]:
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise UserError(f"no such file or directory: {missing[0]}")
+    # A file named on the command line is kept whatever it is, so that the reader refuses a
+    # FIFO or a device by name; in a directory, only regular files are data files.
     files = [f for p in paths for f in (sorted(p.iterdir()) if p.is_dir() else [p])
-             if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in
+             if (f is p or f.is_file()) and not f.name.startswith(".") and f.suffix.lower() in
              _DATA_SUFFIXES]
     if not files:
         raise UserError("no data files in " + ", ".join(str(p) for p in paths))
@@ -170,25 +172,31 @@ def _bar_file_ranges(files: list[Path]) -> Ranges:
 
 def _histdata_span(path: Path) -> tuple[datetime, datetime, int]:
     """First and last bar time (UTC) and line count of a HistData file, without parsing it
-    (the replay parses it once; this only decompresses it)."""
-    import gzip
+    (the replay parses it once; this only reads it).  Read like every data file, through
+    ``storage.datafile``: regular files only, damaged gzip refused, the encoding from the
+    first bytes, lines of bounded length; a stamp outside 1970-2099 is refused here."""
+    from storage.datafile import open_text
+    from storage.plausible import date_problem
 
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
-        raw = fh.read()
-    lines = raw.strip().splitlines()
+    with open_text(path) as text:
+        content = text.read()
+    lines = content.strip().splitlines()
     if not lines:
         raise UserError(f"{path}: empty file")
+    first_number = content[: len(content) - len(content.lstrip())].count("\n") + 1
+    last_number = first_number + len(lines) - 1
 
-    def stamp(line: bytes) -> datetime:
+    def stamp(number: int, line: str) -> datetime:
         try:
-            text = line.split(b";", 1)[0].decode()
-            est = datetime.strptime(text, "%Y%m%d %H%M%S")
+            est = datetime.strptime(line.split(";", 1)[0], "%Y%m%d %H%M%S")
         except ValueError:
-            raise UserError(f"{path}: not a HistData M1 line: {line[:40]!r}") from None
-        return (pd.Timestamp(est) + pd.Timedelta(hours=5)).tz_localize("UTC").to_pydatetime()
+            raise UserError(f"{path}:{number}: not a HistData M1 line: {line[:40]!r}") from None
+        problem = date_problem(est.date())
+        if problem is not None:
+            raise UserError(f"{path}:{number}: {problem}")
+        return (est + timedelta(hours=5)).replace(tzinfo=UTC)
 
-    return stamp(lines[0]), stamp(lines[-1]), len(lines)
+    return stamp(first_number, lines[0]), stamp(last_number, lines[-1]), len(lines)
 
 
 def _period(ranges: Ranges, wanted: _Wanted, notes: list[str]) -> tuple[int, int]:

@@ -29,7 +29,9 @@ __all__ = [
 #: Value status codes returned by :func:`parse_numbers`.
 OK, EMPTY, TEXT, NAN = 0, 1, 2, 3
 
-_NUMBER = r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$"
+#: A decimal number, or an infinity written out: ``inf`` is a number (an implausible one,
+#: which the range checks of ``storage.plausible`` then name as such), not text.
+_NUMBER = r"^[-+]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|(?i:inf|infinity))$"
 _NAN_WORD = r"^[-+]?(?i:nan)$"
 
 
@@ -50,7 +52,8 @@ def split_fields(lines: pa.Array, sep: str, expected: int) -> tuple[list[pa.Arra
 def parse_numbers(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Float values and a status per value (``OK``, ``EMPTY``, ``TEXT``, ``NAN``).
 
-    Only values with status ``OK`` are finite numbers; the others are NaN.
+    Values with status ``OK`` are numbers (``inf`` and ``1e400`` included: the caller
+    checks their range); the others are NaN.
     """
     trimmed = pc.utf8_trim_whitespace(column)
     ok = pc.match_substring_regex(trimmed, _NUMBER).to_numpy(zero_copy_only=False)

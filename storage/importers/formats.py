@@ -11,6 +11,10 @@ MT5 exports are in broker server time and are converted with the given server cl
 others are UTC (HistData: EST without DST, converted by :mod:`storage.histdata`).  A parser
 keeps state across blocks (the last bid/ask for MT5's empty "unchanged" fields, the latest
 time for the backwards check) and returns only good rows plus the reason of every bad one.
+Besides the format's own defects, a row is bad when a value cannot be real
+(``storage.plausible``): a date outside 1970-2099 UTC after the clock conversion, a price
+outside 1e-8 .. 1e8 (``inf``, ``1e308``, ``1e400``), a volume, spread or flags value that is
+not a count.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from storage.importers.fields import (
 )
 from storage.importers.textfile import LineBlock
 from storage.marketdata import BARS, STORE_TICK_DTYPE, TICKS
+from storage.plausible import LAST_DAY, price_problems, time_problems_ms
 
 __all__ = [
     "DUKASCOPY",
@@ -65,6 +70,12 @@ _DUKASCOPY_BID = ("bid", "bidprice", "bid_price")
 _DUKASCOPY_ASK = ("ask", "askprice", "ask_price")
 _MT5_TIMEFRAME = re.compile(r"_(M\d+|H\d+|D1|W1|MN1?)_", re.IGNORECASE)
 _TICK_FLAG_BID, _TICK_FLAG_ASK = 0x02, 0x04
+#: Tick flags are a uint32 bit set; a volume is a count (exact in a float up to 2**53); a
+#: spread in points is a count too, and 1e6 points (10 units of a 5-digit quote) is wider
+#: than any real spread.
+_MAX_FLAGS = 2**32 - 1
+_MAX_COUNT = 2**53
+_MAX_SPREAD_POINTS = 1e6
 
 
 @dataclass(frozen=True)
@@ -215,9 +226,28 @@ class BlockParser:
 
 
 def _check_prices(reasons: Reasons, **prices: np.ndarray) -> None:
+    """NaN, non-positive and implausible prices (``storage.plausible``: inf, 1e308, ...)."""
     matrix = np.column_stack(list(prices.values()))
     reasons.mark(np.isnan(matrix).any(axis=1), "NaN price")
     reasons.mark((matrix <= 0).any(axis=1), "zero or negative price")
+    wild, texts = price_problems(matrix)
+    reasons.mark(wild, texts)
+
+
+def _check_times(utc_ms: np.ndarray, reasons: Reasons) -> None:
+    """Stamps outside the plausible dates (1970 .. 2099 UTC) after any clock conversion."""
+    early, late = time_problems_ms(utc_ms)
+    reasons.mark(early, "date before 1970")
+    reasons.mark(late, f"date after {LAST_DAY.year}")
+
+
+def _check_counts(reasons: Reasons, name: str, values: np.ndarray, status: np.ndarray,
+                  limit: float) -> None:
+    """A count-like field (volume, spread in points, flags): a whole number in [0, limit]."""
+    given = status == OK
+    with np.errstate(invalid="ignore"):
+        wrong = given & ~((values >= 0) & (values <= limit) & (values == np.floor(values)))
+    reasons.mark(wrong, f"{name} out of range")
 
 
 @dataclass
@@ -244,7 +274,8 @@ class Mt5TickParser(BlockParser):
         )
         if "<FLAGS>" in self.detected.header:
             given, given_status = parse_numbers(self.column(columns, "<FLAGS>"))
-            flags = np.where(given_status == OK, np.nan_to_num(given), flags)
+            _check_counts(reasons, "flags", given, given_status, _MAX_FLAGS)
+            flags = np.where((given_status == OK) & ~reasons.bad, given, flags)
         # Carry forward only from rows that are not bad, and across blocks.
         usable = ~reasons.bad
         bid = _carry_forward(np.where(usable & (bid_status == OK), bid, np.nan), self.last_bid)
@@ -254,6 +285,7 @@ class Mt5TickParser(BlockParser):
         _check_prices(reasons, bid=bid, ask=ask)
         reasons.mark(bid > ask, "crossed quote (bid > ask)")
         utc = self.server_time.to_utc_ms_array(msc)
+        _check_times(np.where(time_ok, utc, 0), reasons)
         self._order_check(utc, reasons)
         good = ~reasons.bad
         if good.any():
@@ -302,23 +334,27 @@ class Mt5BarParser(BlockParser):
             if self.point is None and name == "close" and len(column):
                 self.point = 10.0 ** -count_decimals(column)
         extras: dict[str, np.ndarray] = {}
-        for name, tag in (("tick_volume", "<TICKVOL>"), ("spread", "<SPREAD>")):
+        for name, tag, limit in (("tick_volume", "<TICKVOL>", _MAX_COUNT),
+                                 ("spread", "<SPREAD>", _MAX_SPREAD_POINTS)):
             if tag in header:
                 values, status = parse_numbers(self.column(columns, tag))
                 reasons.mark_status(status, self.column(columns, tag), name)
+                _check_counts(reasons, name.replace("_", " "), values, status, limit)
                 extras[name] = values
         _check_prices(reasons, **prices)
         o, h, lo, c = prices["open"], prices["high"], prices["low"], prices["close"]
         reasons.mark(h < np.maximum(o, c), "high below max(open, close)")
         reasons.mark(lo > np.minimum(o, c), "low above min(open, close)")
-        seconds = self.server_time.to_utc_ms_array(msc) // 1000
+        utc = self.server_time.to_utc_ms_array(msc)
+        _check_times(np.where(time_ok, utc, 0), reasons)
+        seconds = utc // 1000
         duplicates = self._bar_order(seconds, reasons)
         rows = np.empty(len(numbers), dtype=BAR_DTYPE)
         rows["time"] = seconds
         for name, values in prices.items():
             rows[name] = values
         volume = extras.get("tick_volume", np.zeros(len(numbers)))
-        rows["tick_volume"] = np.nan_to_num(volume).astype(np.int64)
+        rows["tick_volume"] = np.where(reasons.bad, 0, np.nan_to_num(volume)).astype(np.int64)
         spread = extras.get("spread", np.full(len(numbers), np.nan))
         rows["spread"] = spread * (self.point or 0.0)
         return self._result(rows, numbers, reasons, duplicates)
@@ -358,6 +394,7 @@ class DukascopyTickParser(BlockParser):
             quotes[label] = values
         _check_prices(reasons, **quotes)
         reasons.mark(quotes["bid"] > quotes["ask"], "crossed quote (bid > ask)")
+        _check_times(np.where(time_ok, msc, 0), reasons)
         self._order_check(msc, reasons)
         rows = np.empty(len(numbers), dtype=STORE_TICK_DTYPE)
         rows["time_msc"], rows["bid"], rows["ask"] = msc, quotes["bid"], quotes["ask"]

@@ -4,6 +4,10 @@ A file is detected by content, parsed block by block (memory bounded by a block 
 month of rows), validated, and merged into the store month by month.  Bad rows are skipped
 and counted by reason (``strict`` stops at the first, naming ``file:line``); rows the store
 already holds are counted as duplicates, so re-importing a file adds nothing.
+
+A file lands whole or not at all: the months are merged inside one store batch, which a
+failure half-way (a damaged gzip stream, a line too long, a bad row under ``strict``) rolls
+back; and a file none of whose rows is usable is an error, not an import of nothing.
 """
 
 from __future__ import annotations
@@ -83,9 +87,30 @@ class ImportSummary:
         return text
 
 
+#: The UTC offsets civil time uses, in hours: UTC-12 (Baker Island) to UTC+14 (Line Islands),
+#: each a whole quarter hour (Nepal +5:45).  A broker's server clock is one of them (most run
+#: at +2/+3); anything else is a typo, and one (1e9) once wrote a partition named -112061-08.
+SERVER_OFFSET_HOURS = (-12.0, 14.0)
+
+
+def _offset_hours(text: str, value: str) -> float:
+    hours = float(value)
+    low, high = SERVER_OFFSET_HOURS
+    if not (low <= hours <= high) or hours * 4 != int(hours * 4):
+        raise UserError(
+            f"--server-offset {text!r}: {value.strip()} hours is not a server clock; it must "
+            f"be between {low:+g} and {high:+g} hours, in whole quarter hours"
+        )
+    return hours
+
+
 def parse_server_time(text: str | None) -> ServerTimeZone | None:
     """``--server-offset``: hours (``2``, ``-5``, ``5.5``), ``us-dst`` (GMT+2 winter, +3 during
-    US DST, the common retail FX server) or ``W/S`` (e.g. ``2/3``) for other DST pairs."""
+    US DST, the common retail FX server) or ``W/S`` (e.g. ``2/3``) for other DST pairs.
+
+    Every offset must be a real UTC offset (``SERVER_OFFSET_HOURS``, whole quarter hours), so
+    a typo is refused before anything is read or written.
+    """
     if text is None:
         return None
     value = text.strip().lower()
@@ -93,9 +118,9 @@ def parse_server_time(text: str | None) -> ServerTimeZone | None:
         if value in {"us-dst", "usdst", "dst", "auto-dst"}:
             return ServerTimeZone.us_dst()
         if "/" in value:
-            winter, summer = (float(v) for v in value.split("/", 1))
-            return ServerTimeZone.us_dst(winter, summer)
-        return ServerTimeZone.fixed(float(value))
+            winter, summer = value.split("/", 1)
+            return ServerTimeZone.us_dst(_offset_hours(text, winter), _offset_hours(text, summer))
+        return ServerTimeZone.fixed(_offset_hours(text, value))
     except ValueError as exc:
         raise UserError(
             f"--server-offset {text!r}: expected hours (e.g. 2), 'us-dst' or winter/summer "
@@ -159,6 +184,11 @@ def import_file(
     ``kind`` (``"ticks"`` or ``"bars_m1"``), when given, must match the file's content.
     ``server_time`` is required for MT5 exports (their stamps are broker server time) and
     ignored for the UTC formats.
+
+    The file lands whole or not at all (``MarketDataStore.batch``): an error half-way (a
+    damaged gzip stream, a line too long, the first bad row under ``strict``) leaves the
+    store as it was.  A file with rows none of which can be used is a :class:`DataError`
+    naming the first bad row: importing it "successfully" would only hide the problem.
     """
     source = Path(path)
     detected = detect_file(source, fmt)
@@ -170,38 +200,77 @@ def import_file(
             f"not 'import {wanted}'"
         )
     name = resolve_symbol(source, detected, symbol)
-    if detected.format == HISTDATA:
-        return _import_histdata(source, store, name, strict, progress)
+    with store.batch(detected.kind, name):
+        if detected.format == HISTDATA:
+            summary = _import_histdata(source, store, name, strict, progress)
+        else:
+            summary = _import_delimited(
+                source, store, detected, name, server_time, strict, progress, block_chars
+            )
+        _refuse_if_nothing_usable(summary)
+    return summary
 
-    rows_read = imported = duplicates = 0
-    skipped: dict[str, int] = {}
-    problems: list[str] = []
+
+def _refuse_if_nothing_usable(summary: ImportSummary) -> None:
+    if summary.rows_read == 0 or summary.skipped_total < summary.rows_read:
+        return
+    first = summary.problems[0] if summary.problems else str(summary.path)
+    raise DataError(
+        f"{first}; no row of the file is usable ({summary.rows_read} read, all rejected)"
+    )
+
+
+@dataclass
+class _Tally:
+    """What an import has done so far."""
+
+    rows_read: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
     first: int | None = None
     last: int | None = None
+
+    def add_bad(self, source: Path, parsed: ParsedBlock) -> None:
+        for line, reason in zip(parsed.bad_lines, parsed.bad_reasons, strict=True):
+            key = reason_category(reason)
+            self.skipped[key] = self.skipped.get(key, 0) + 1
+            if len(self.problems) < MAX_PROBLEMS:
+                self.problems.append(f"{source}:{line}: {reason}")
+
+
+def _import_delimited(
+    source: Path,
+    store: MarketDataStore,
+    detected: DetectedFormat,
+    name: str,
+    server_time: ServerTimeZone | None,
+    strict: bool,
+    progress: ProgressCallback | None,
+    block_chars: int,
+) -> ImportSummary:
+    """MT5 and Dukascopy files: parsed block by block, written a whole month at a time."""
+    tally = _Tally()
     pending: list[np.ndarray] = []
     write = store.write_ticks if detected.kind == TICKS else store.write_bars
     time_field, to_ms = ("time_msc", 1) if detected.kind == TICKS else ("time", 1000)
 
     def flush(rows: np.ndarray) -> None:
-        nonlocal imported, duplicates
         result = write(name, rows)
-        imported += result.added
-        duplicates += result.duplicates
+        tally.imported += result.added
+        tally.duplicates += result.duplicates
 
     for parsed in iter_parsed_blocks(
         source, detected, server_time, strict=strict, block_chars=block_chars, progress=progress
     ):
-        rows_read += parsed.rows_read
-        duplicates += parsed.duplicates
-        for line, reason in zip(parsed.bad_lines, parsed.bad_reasons, strict=True):
-            key = reason_category(reason)
-            skipped[key] = skipped.get(key, 0) + 1
-            if len(problems) < MAX_PROBLEMS:
-                problems.append(f"{source}:{line}: {reason}")
+        tally.rows_read += parsed.rows_read
+        tally.duplicates += parsed.duplicates
+        tally.add_bad(source, parsed)
         if len(parsed.rows):
             times = parsed.rows[time_field] * to_ms
-            first = int(times[0]) if first is None else first
-            last = int(times[-1])
+            tally.first = int(times[0]) if tally.first is None else tally.first
+            tally.last = int(times[-1])
             pending.append(parsed.rows)
             # Write every month that is complete (rows arrive in time order).
             rows = np.concatenate(pending)
@@ -218,13 +287,13 @@ def import_file(
         format=detected.description,
         kind=detected.kind,
         symbol=name,
-        rows_read=rows_read,
-        imported=imported,
-        duplicates=duplicates,
-        skipped=skipped,
-        first_msc=first,
-        last_msc=last,
-        problems=problems,
+        rows_read=tally.rows_read,
+        imported=tally.imported,
+        duplicates=tally.duplicates,
+        skipped=tally.skipped,
+        first_msc=tally.first,
+        last_msc=tally.last,
+        problems=tally.problems,
     )
 
 
