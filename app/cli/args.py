@@ -168,8 +168,9 @@ MIN_SPEED = 0.1
 #: demo day in about a second on a 2-core machine (all clusters), so anything faster is
 #: "max" in effect; a larger number is more likely a typo than a wish, and ``max`` says it.
 MAX_SPEED = 1_000_000.0
-#: The longest run ``--days`` may ask for: a century.  Longer would run past the last year
-#: a timestamp holds (``LAST_YEAR``) from any start the dates allow.
+#: The longest run ``--days`` may ask for: a century, more than any data or demo covers
+#: and far inside what the clock converts (``--days 1e9`` ended in year 2.7 million and
+#: crashed the first date conversion).
 MAX_DAYS = 36_500.0
 #: The shortest: one minute, the engine's step (``--days 0`` used to mean a whole day).
 MIN_DAYS = 1 / 1440
