@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-import traceback
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from app import cli
+from app.cli.crash import one_line, report_crash
 from engine.errors import UserError
 
 #: Modules that contribute subcommands, in the order ``--help`` lists them: the command
@@ -41,17 +40,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _report_crash(exc: BaseException) -> str:
-    """Keep the full traceback in the crash log and return where it went."""
-    from storage.paths import crash_log_path
-
-    path = crash_log_path()
-    with path.open("a", encoding="utf-8") as log:
-        log.write(f"--- {datetime.now(UTC).isoformat()} {' '.join(sys.argv)}\n")
-        log.write("".join(traceback.format_exception(exc)))
-    return str(path)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
@@ -61,14 +49,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        where = _report_crash(exc)
-        print(f"internal error: {type(exc).__name__}: {exc} (details in {where})", file=sys.stderr)
+        where = report_crash(exc)
+        print(f"internal error: {type(exc).__name__}: {one_line(str(exc))} ({where})",
+              file=sys.stderr)
         return 1
 
 

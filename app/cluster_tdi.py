@@ -21,6 +21,20 @@ from storage.histdata import read_histdata_dir
 
 #: Problems per symbol passed on as notes; the reader counts them all.
 SHOWN_PROBLEMS = 3
+#: How many symbols a cluster has (``engine.cluster.ClusterSpec`` holds every configured
+#: cluster to the same): with two there is one pair and no second eigenvalue, so the
+#: eigengap divides by zero; more than six is not a cluster the engine trades.
+MIN_SYMBOLS, MAX_SYMBOLS = 3, 6
+
+
+def check_symbols(symbols: Sequence[str]) -> None:
+    """Refuse what is not a cluster: fewer than 3 or more than 6 symbols, or one twice."""
+    twice = sorted({s for s in symbols if list(symbols).count(s) > 1})
+    if twice:
+        raise UserError(f"{', '.join(twice)} given twice")
+    if not MIN_SYMBOLS <= len(symbols) <= MAX_SYMBOLS:
+        raise UserError(f"a cluster is {MIN_SYMBOLS} to {MAX_SYMBOLS} symbols, got "
+                        f"{len(symbols)} ({', '.join(symbols) or 'none'})")
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,7 @@ def cluster_tdi(source: Path | str | Sequence[Path | str], symbols: Sequence[str
     """The TDI of ``symbols`` from M30 bars (UTC clock buckets) over ``[start, end)``.
 
     ``note`` hears, as the files are read, what was odd in them (bad rows, duplicates)."""
+    check_symbols(symbols)
     data = read_histdata_dir(source, symbols)
     bars_m30 = {}
     rows = 0

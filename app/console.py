@@ -12,7 +12,7 @@ heavier layers load on first use.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,6 +109,14 @@ def calendar_path() -> Path:
     from storage.calendar import default_calendar_path
 
     return default_calendar_path()
+
+
+def write_export_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Write an export the console offers (History): the one CSV writer of every export
+    (``storage.csv_export``: formula-like text written as text, whole file or none)."""
+    from storage.csv_export import write_csv
+
+    return write_csv(path, header, rows)
 
 
 def symbol_digits(symbol: str) -> int:

@@ -36,9 +36,11 @@ def run_headless(session: Session, *, speed: float = math.inf,
     engine = session.engine
     live = session.mode == RunMode.LIVE
     try:
+        # the end is checked before the engine starts, so a run that would end before it
+        # begins journals nothing (the clock is the driver's from the session's creation)
+        end_ms = _end_ms(session, engine.now_msc, until, days)
         engine.start()
         start_ms = engine.now_msc
-        end_ms = _end_ms(session, start_ms, until, days)
         began = datetime.fromtimestamp(start_ms / 1000, UTC)
         echo(f"{engine.mode.value}: {len(engine.signals)} clusters "
              f"({', '.join(engine.signals)}), from {began:%Y-%m-%d %H:%M} UTC")
@@ -60,7 +62,7 @@ def _end_ms(session: Session, start_ms: int, until: datetime | None,
             days: float | None) -> int:
     if until is not None:
         end_ms = int(until.timestamp() * 1000)
-    elif days:
+    elif days is not None:
         end_ms = start_ms + int(days * DAY_MS)
     elif session.sim is not None and session.sim.sim_feed.end_msc is not None:
         end_ms = int(session.sim.sim_feed.end_msc)

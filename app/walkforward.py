@@ -108,6 +108,15 @@ def _check_grid(config: EngineConfig, grid: list[dict[str, Any]]) -> None:
                                 f"cluster {spec.name})") from None
 
 
+def _in_sample(spec: BacktestSpec) -> BacktestResult:
+    """An in-sample backtest; one that failed midway fails the walk-forward (a choice made
+    on part of the span would be reported as if made on all of it)."""
+    result = run_backtest(spec)
+    if result.failure is not None:
+        raise result.failure
+    return result
+
+
 def walk_forward(base: BacktestSpec, grid: list[dict[str, Any]], is_span: tuple[datetime,
                  datetime], oos_span: tuple[datetime, datetime], *, min_baskets: int = 5,
                  progress: Any = None) -> WalkForwardResult:
@@ -123,7 +132,7 @@ def walk_forward(base: BacktestSpec, grid: list[dict[str, Any]], is_span: tuple[
             progress(f"in-sample {i + 1}/{len(grid)}: {params}")
         cfg = with_params(base.config, dict.fromkeys(names, params))
         spec = dataclasses.replace(base, config=cfg, start=is_span[0], end=is_span[1])
-        in_sample.append({"params": params, "clusters": _cluster_scores(run_backtest(spec))})
+        in_sample.append({"params": params, "clusters": _cluster_scores(_in_sample(spec))})
     chosen: dict[str, dict[str, Any]] = {}
     for name in names:
         best, best_score = None, -math.inf

@@ -20,7 +20,7 @@ from app.backtest.calendar import calendar_snapshot
 from app.backtest.data import MarketData, load_market
 from app.backtest.outputs import write_outputs
 from app.backtest.progress import ProgressBar
-from app.backtest.run import run_backtest
+from app.backtest.run import failure_text, run_backtest
 from app.backtest.spec import (
     DAY_MS,
     WARMUP_DAYS,
@@ -37,6 +37,7 @@ __all__ = [
     "MarketData",
     "ProgressBar",
     "calendar_snapshot",
+    "failure_text",
     "load_market",
     "run_backtest",
     "warmup_days",

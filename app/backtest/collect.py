@@ -32,6 +32,8 @@ class Trading:
     tdi: dict[str, list[tuple[datetime, float]]] = field(default_factory=dict)
     complete: bool = True
     notes: list[str] = field(default_factory=list)
+    #: What stopped the run before its end, if anything did (the report says so).
+    failure: Exception | None = None
 
 
 def collect(spec: BacktestSpec, config: EngineConfig, session: Session, market: MarketData,
@@ -56,7 +58,7 @@ def collect(spec: BacktestSpec, config: EngineConfig, session: Session, market: 
            for name, rows in trading.tdi.items()}
     params = _params(spec, config, trading, start_capital)
     return BacktestResult(spec, metrics, _trades(records), equity, tdi, params, market.ranges,
-                          complete, notes)
+                          complete, notes, failure=trading.failure)
 
 
 def _trades(records: list[Any]) -> pd.DataFrame:

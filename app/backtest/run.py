@@ -5,6 +5,11 @@
 
 Scratch files (a store for files that must be imported, the journal when none is given)
 live in a temporary folder that is removed when the backtest ends, however it ends.
+
+A run that fails midway (an exception inside the engine's loop, say a damaged month of
+stored data) still gives a result: the days traded until then, marked incomplete, with a
+note that says when and why, and the exception in ``BacktestResult.failure``.  The report
+files are written from it as promised; the command line then exits non-zero.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from app.backtest.data import MarketData, load_market
 from app.backtest.spec import DAY_MS, BacktestResult, BacktestSpec
 from app.sessions import Session, fit_clusters, sim_session
 from engine.config import EngineConfig
+from engine.errors import UserError
 from engine.events import EngineEvent, TdiUpdated
 from engine.loop import run_sync
 from engine.model import RunMode
@@ -48,12 +54,23 @@ def run_backtest(spec: BacktestSpec, journal_path: Path | None = None,
             t1 = time.perf_counter()
             trading = _trade(session, int(market.feed.end_msc), tdi, progress, should_stop)
             engine_seconds = time.perf_counter() - t1
-            result = collect(spec, config, session, market, trading)
+            result = _collected(spec, config, session, market, trading)
         finally:
             session.close()  # before the folder goes: no open handle on the journal
     result.timings = {"reading": reading, "engine": engine_seconds}
     result.stats = session.engine.stats
     return result
+
+
+def _collected(spec: BacktestSpec, config: EngineConfig, session: Session, market: MarketData,
+               trading: Trading) -> BacktestResult:
+    """The result; when a failed run cannot even be collected, the failure is the error."""
+    try:
+        return collect(spec, config, session, market, trading)
+    except Exception:
+        if trading.failure is None:
+            raise
+        raise trading.failure  # noqa: B904 - the collect error is kept as its context
 
 
 def _traded_config(config: EngineConfig, market: MarketData) -> EngineConfig:
@@ -109,11 +126,39 @@ def _trade(session: Session, end_ms: int, tdi: dict[str, list[Any]],
     except KeyboardInterrupt:
         trading.complete = False
         trading.notes.append(f"interrupted at {engine.now():%Y-%m-%d %H:%M} UTC")
-    a = session.terminal.account_info()
-    trading.marks.append((engine.now_msc, float(a.balance), float(a.equity)))
-    open_at_end = len(engine.baskets)
-    if open_at_end:
-        trading.notes.append(f"{open_at_end} basket(s) still open at the end: marked to market "
-                             "in the equity, not counted among the closed baskets")
-    engine.stop("end of backtest" if trading.complete else "backtest stopped early")
+    except Exception as exc:  # the days already traded still make a report, marked incomplete
+        trading.complete = False
+        trading.failure = exc
+        trading.notes.append(
+            f"failed at {engine.now():%Y-%m-%d %H:%M} UTC: {failure_text(exc)}")
+    _finish(session, trading)
     return trading
+
+
+def _finish(session: Session, trading: Trading) -> None:
+    """The last equity mark, a note on baskets left open, and the engine stopped.
+
+    After a failure the terminal or the journal may be what failed: what cannot be read
+    is left out and said so, and the failure that stopped the run stays the one reported.
+    """
+    engine = session.engine
+    try:
+        a = session.terminal.account_info()
+        trading.marks.append((engine.now_msc, float(a.balance), float(a.equity)))
+        open_at_end = len(engine.baskets)
+        if open_at_end:
+            trading.notes.append(f"{open_at_end} basket(s) still open at the end: marked to "
+                                 "market in the equity, not counted among the closed baskets")
+        engine.stop("end of backtest" if trading.complete else
+                    "backtest failed" if trading.failure else "backtest stopped early")
+    except Exception as exc:
+        if trading.failure is None:
+            raise
+        trading.notes.append(f"the engine could not be stopped cleanly: {failure_text(exc)}")
+
+
+def failure_text(exc: BaseException) -> str:
+    """A failure in one line: the message of an error the user can act on, else its type."""
+    text = " ".join(str(exc).split())
+    return text if isinstance(exc, UserError) and text else \
+        f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -63,6 +63,9 @@ class BacktestResult:
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     stats: Any = None
+    #: The error that stopped the run midway (``complete`` is then False and ``notes`` say
+    #: when and why); None when it ran to its end or was stopped on purpose.
+    failure: Exception | None = None
 
     @property
     def final_balance(self) -> float:

@@ -3,7 +3,10 @@
 Dates: one parser (``utc_time``) reads every date on the command line.  A day
 (``2019-12-06``) stands for the whole UTC day; a date-time (``2019-12-06T13:00``, with or
 without an offset, naive meaning UTC) for that instant.  ``--from`` is the first day of a
-period and ``--to`` its last day, included whole.
+period and ``--to`` its last day, included whole.  Nothing else is guessed at: not
+``01/02/2019`` (the 1st of February or the 2nd of January, depending on the country), not
+the other spellings ISO 8601 allows, and no date before 1970 (where every clock of the
+product starts) or after ``LAST_YEAR``.
 
 Two ways to reject a bad value exist and both are kept: options read by ``period`` and
 ``parse_date`` fail when the command runs (``UserError``: main.py prints one line and
@@ -15,34 +18,63 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 
+from engine.config import EngineConfig
 from engine.errors import UserError
 
 DAY = pd.Timedelta(days=1)
 _ONE_MS = pd.Timedelta(milliseconds=1)
-_FORMS = "YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC"
 _HELP_FORMS = "UTC: YYYY-MM-DD, or YYYY-MM-DDTHH:MM for an instant"
 
 
 # -- dates -------------------------------------------------------------------------------
 
+#: The forms a date may take: a day, or a day and a time (minutes, optional seconds and
+#: fraction) with an optional ``Z`` or ``+HH:MM`` offset.  ISO 8601's other spellings
+#: (``20191206``, week dates, ordinal days) are not guessed at, nor are ``06/12/2019`` and
+#: ``06.12.2019``, whose day and month order differs between countries.
+_DATE_FORM = re.compile(
+    r"\d{4}-\d{2}-\d{2}"
+    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?)?")
+#: The first instant a date may name: the Unix epoch, where every clock of the product
+#: (MT5 times, journal times, Parquet partitions) starts.
+FIRST_INSTANT = pd.Timestamp("1970-01-01", tz="UTC")
+#: The last year a date may name: pandas' nanosecond timestamps end in April 2262.
+LAST_YEAR = 2261
+
+
+class DateOutOfRange(ValueError):
+    """A well-formed date the product's clocks cannot hold."""
+
 
 def utc_time(text: str) -> tuple[pd.Timestamp, bool]:
     """An ISO 8601 day or date-time as a UTC timestamp, and whether it was a whole day.
 
-    Raises ``ValueError`` for anything else (``06/12/2019`` is not guessed at).
+    Raises ``ValueError`` whose message says what is wrong: not one of the accepted forms
+    (``06/12/2019`` is not guessed at), not a real day, or outside 1970 .. ``LAST_YEAR``.
     """
     value = text.strip()
+    if not _DATE_FORM.fullmatch(value):
+        ambiguous = re.fullmatch(r"\d{1,4}[/.]\d{1,2}[/.]\d{1,4}.*", value)
+        raise ValueError("day and month order is ambiguous; use YYYY-MM-DD" if ambiguous
+                         else "not in the form YYYY-MM-DD or YYYY-MM-DDTHH:MM")
+    whole_day = len(value) == 10
     try:
-        return pd.Timestamp(date.fromisoformat(value), tz="UTC"), True
-    except ValueError:
-        pass
-    stamp = pd.Timestamp(datetime.fromisoformat(value))
-    return (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")), False
+        parsed = date.fromisoformat(value) if whole_day else datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+    if parsed.year > LAST_YEAR:
+        raise DateOutOfRange(f"after {LAST_YEAR}, the last year the product's timestamps hold")
+    stamp = pd.Timestamp(parsed)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    if stamp < FIRST_INSTANT:
+        raise DateOutOfRange("before 1970-01-01 UTC, where the product's clocks start")
+    return stamp, whole_day
 
 
 def parse_date(text: str, flag: str) -> pd.Timestamp:
@@ -59,8 +91,10 @@ def parse_last_day(text: str, flag: str) -> pd.Timestamp:
 def _parsed(text: str, flag: str) -> tuple[pd.Timestamp, bool]:
     try:
         return utc_time(text)
-    except (ValueError, TypeError):
-        raise UserError(f"{flag}: not a date: {text!r} (use YYYY-MM-DD)") from None
+    except DateOutOfRange as exc:
+        raise UserError(f"{flag}: {text.strip()} is {exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"{flag}: not a date: {text!r} ({exc})") from None
 
 
 def start_of(text: str) -> datetime:
@@ -77,8 +111,10 @@ def end_of(text: str) -> datetime:
 def _argument(text: str) -> tuple[pd.Timestamp, bool]:
     try:
         return utc_time(text)
-    except (ValueError, TypeError):
-        raise argparse.ArgumentTypeError(f"bad date {text!r} (expected {_FORMS})") from None
+    except DateOutOfRange as exc:
+        raise argparse.ArgumentTypeError(f"{text.strip()} is {exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise argparse.ArgumentTypeError(f"bad date {text!r}: {exc}") from None
 
 
 def add_period_options(starts: argparse._ActionsContainer,
@@ -104,10 +140,14 @@ def period(args: argparse.Namespace) -> tuple[pd.Timestamp | None, pd.Timestamp 
 
 
 def span(text: str, flag: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """``FROM:TO`` (TO included whole) as ``[start, end)``."""
-    if ":" not in text:
+    """``FROM:TO`` (TO included whole) as ``[start, end)``.
+
+    The colon that separates them is the one before TO's year, so either end may be an
+    instant with a time (``2024-01-08T10:00:2024-01-09``)."""
+    parts = re.fullmatch(r"(.+?):(\s*\d{4}-.*)", text) or re.fullmatch(r"([^:]*):(.*)", text)
+    if parts is None:
         raise UserError(f"{flag}: expected FROM:TO, got {text!r}")
-    a, b = text.split(":", 1)
+    a, b = parts.groups()
     start, end = parse_date(a, flag), parse_last_day(b, flag)
     if start >= end:
         raise UserError(f"{flag}: {a} is after {b}")
@@ -118,18 +158,45 @@ def to_msc(when: datetime | None) -> int | None:
     return int(when.timestamp() * 1000) if when is not None else None
 
 
-# -- speed -------------------------------------------------------------------------------
+# -- speed and length of a run ----------------------------------------------------------
+
+#: The slowest pace: ten times slower than real time, so a virtual minute lasts ten.  A
+#: slower run shows nothing happening for minutes on end, and near zero the pacing
+#: arithmetic overflows (``--speed 1e-300`` made the first wait longer than the clock holds).
+MIN_SPEED = 0.1
+#: The fastest finite pace: a virtual day in under a tenth of a second.  The engine steps a
+#: demo day in about a second on a 2-core machine (all clusters), so anything faster is
+#: "max" in effect; a larger number is more likely a typo than a wish, and ``max`` says it.
+MAX_SPEED = 1_000_000.0
+#: The longest run ``--days`` may ask for: a century, more than any data or demo covers
+#: and far inside what the clock converts (``--days 1e9`` ended in year 2.7 million and
+#: crashed the first date conversion).
+MAX_DAYS = 36_500.0
+#: The shortest: one minute, the engine's step (``--days 0`` used to mean a whole day).
+MIN_DAYS = 1 / 1440
 
 
 def parse_speed(text: str) -> float:
-    if text.lower() == "max":
+    """Virtual seconds per wall second, ``MIN_SPEED`` .. ``MAX_SPEED``, or ``max`` (inf)."""
+    if text.strip().lower() == "max":
         return math.inf
     try:
         value = float(text)
     except ValueError:
         raise UserError(f"--speed: expected a number or 'max', got {text!r}") from None
-    if not value > 0:
-        raise UserError("--speed must be positive")
+    if not MIN_SPEED <= value <= MAX_SPEED:
+        raise UserError(f"--speed: {text} is outside {MIN_SPEED:g} .. {MAX_SPEED:,.0f} "
+                        "(virtual seconds per second; 'max' runs as fast as the machine goes)")
+    return value
+
+
+def parse_days(value: float | None) -> float | None:
+    """``--days``: a finite length between a minute and a century (None: not given)."""
+    if value is None:
+        return None
+    if not MIN_DAYS <= value <= MAX_DAYS:  # NaN fails both comparisons
+        raise UserError(f"--days: {value:g} is not a length of run: give a number of days from "
+                        f"{MIN_DAYS:.4f} (one minute) to {MAX_DAYS:,.0f}")
     return value
 
 
@@ -151,10 +218,28 @@ def add_clusters_option(parser: argparse._ActionsContainer) -> None:
 
 
 def cluster_names(text: str | None) -> list[str] | None:
-    """The names in ``--clusters A,B``; None when the option is absent."""
-    if not text:
+    """The names in ``--clusters A,B`` (spaces around the commas allowed); None when the
+    option is absent.  Raises ``UserError`` when the option names no cluster at all."""
+    if text is None:
         return None
-    return [name.strip() for name in text.split(",") if name.strip()]
+    names = list(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+    if not names:
+        raise UserError(f"--clusters: no cluster name in {text!r} (give names like A,B)")
+    return names
+
+
+def chosen_clusters(config: EngineConfig, text: str | None) -> EngineConfig:
+    """``config`` restricted to ``--clusters``; an unknown name is refused with the list of
+    the names the configuration knows."""
+    names = cluster_names(text)
+    if names is None:
+        return config
+    known = [c.name for c in config.clusters]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UserError(f"--clusters: unknown cluster(s): {', '.join(unknown)} "
+                        f"(known: {', '.join(known)})")
+    return config.with_clusters(names)
 
 
 def add_journal_option(parser: argparse._ActionsContainer) -> None:

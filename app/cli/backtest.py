@@ -8,12 +8,14 @@ that say what to backtest (``add_backtest_options``, ``spec_from_args``) are sha
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from app.backtest import (
     BacktestSpec,
     ProgressBar,
     calendar_snapshot,
+    failure_text,
     run_backtest,
     write_outputs,
 )
@@ -22,9 +24,10 @@ from app.cli.args import (
     add_config_option,
     add_data_source_options,
     add_period_options,
-    cluster_names,
+    chosen_clusters,
     period,
 )
+from app.cli.crash import report_crash
 from app.cli.output import num, pct
 from engine.config import load_engine_config
 from engine.errors import UserError
@@ -54,10 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def spec_from_args(args: argparse.Namespace) -> BacktestSpec:
-    config = load_engine_config(args.config)
-    names = cluster_names(args.clusters)
-    if names:
-        config = config.with_clusters(names)
+    config = chosen_clusters(load_engine_config(args.config), args.clusters)
     start, end = period(args)
     if args.data:
         source, paths, store = "files", tuple(args.data), None
@@ -75,7 +75,19 @@ def spec_from_args(args: argparse.Namespace) -> BacktestSpec:
                         tick_mode=args.tick_mode, calendar=calendar)
 
 
+def check_report_folder(report: Path) -> None:
+    """Before any work: ``--report`` must be a folder or a place where one can be made."""
+    if report.exists() and not report.is_dir():
+        raise UserError(f"--report: {report} is a file; the report is a folder of files")
+    for parent in report.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UserError(f"--report: {parent} is a file, so {report} cannot be created")
+            return
+
+
 def run(args: argparse.Namespace) -> int:
+    check_report_folder(args.report)
     spec = spec_from_args(args)
     bar = ProgressBar("backtest")
     result = run_backtest(spec, journal_path=args.report / "journal.sqlite"
@@ -92,5 +104,15 @@ def run(args: argparse.Namespace) -> int:
     print(f"report: {', '.join(str(f) for f in files)}")
     if not result.complete:
         print("INCOMPLETE: " + "; ".join(result.notes))
+        if result.failure is not None:
+            say_failure(result.failure, args.report)
         return 1
     return 0
+
+
+def say_failure(failure: Exception, report: Path) -> None:
+    """One line on stderr for a run that failed midway; an unexpected error's traceback
+    goes to the crash log as any other would (an error in the data does not)."""
+    where = "" if isinstance(failure, UserError) else f" ({report_crash(failure)})"
+    print(f"error: the backtest failed midway: {failure_text(failure)}{where}; the report in "
+          f"{report} covers the days before and is marked incomplete", file=sys.stderr)

@@ -8,10 +8,14 @@ transactional migrations the console runs when it opens the file).
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from app.cli.args import add_journal_option
 from app.cli.output import money
+from engine.errors import UserError
 from storage.journal import JournalSummary, SqliteJournal
 from storage.journal_schema import JOURNAL_TABLES
 from storage.paths import default_journal_path
@@ -60,16 +64,74 @@ def run_summary(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    """Every CSV is written into a staging folder inside ``--out`` and moved into place only
+    once all of them are complete: a failed export leaves nothing behind."""
+    out: Path = args.out
+    tables = list(dict.fromkeys(args.table or JOURNAL_TABLES))
+    _check_export_folder(out)
+    targets = {table: out / f"{table}.csv" for table in tables}
+    _check_export_targets(list(targets.values()), overwrite=args.force)
     with SqliteJournal.open(_journal_path(args), create=False) as journal:
-        counts = journal.export_csv(args.out, args.table, overwrite=args.force)
+        counts = _export_staged(journal, out, tables, targets)
     for table, rows in counts.items():
-        print(f"{args.out / (table + '.csv')}: {rows} rows")
+        print(f"{targets[table]}: {rows} rows")
     return 0
 
 
+def _check_export_folder(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out: {out} is a file; journal export writes one CSV per table "
+                        "into a folder (give a folder)")
+    _check_parents(out)
+
+
+def _check_parents(path: Path) -> None:
+    """Refuse a path whose nearest existing parent is a file: nothing could be made there."""
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UserError(f"--out: {parent} is a file, so {path} cannot be created")
+            return
+
+
+def _check_export_targets(targets: list[Path], *, overwrite: bool) -> None:
+    for target in targets:
+        if target.is_dir():
+            raise UserError(f"--out: {target} is a folder, not a file that can be replaced")
+        if target.exists() and not overwrite:
+            raise UserError(f"{target}: already exists (use --force to replace it)")
+
+
+def _export_staged(journal: SqliteJournal, out: Path, tables: list[str],
+                   targets: dict[str, Path]) -> dict[str, int]:
+    created = not out.exists()
+    staging: Path | None = None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".journal-export-", dir=out))
+        counts = journal.export_csv(staging, tables, overwrite=True)
+        for table in counts:
+            os.replace(staging / f"{table}.csv", targets[table])
+        return counts
+    except OSError as exc:
+        raise UserError(f"--out: cannot write into {out}: {exc.strerror or exc}") from None
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # a folder made for a failed export goes with it
+
+
 def run_backup(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    if out.is_dir():
+        raise UserError(f"--out: {out} is a folder; give the backup's file name")
+    _check_parents(out)
     with SqliteJournal.open(_journal_path(args), create=False) as journal:
-        target = journal.backup(args.out, overwrite=args.force)
+        try:
+            target = journal.backup(out, overwrite=args.force)
+        except OSError as exc:
+            raise UserError(f"--out: cannot write {out}: {exc.strerror or exc}") from None
     print(f"backup written to {target} (integrity ok)")
     return 0
 

@@ -15,6 +15,8 @@ from app.cli.args import (
     add_period_options,
     add_speed_option,
     add_store_option,
+    chosen_clusters,
+    cluster_names,
     parse_speed,
     period,
     to_msc,
@@ -47,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
     speed = parse_speed(args.speed)
     start, end = period(args)
     config = load_engine_config(args.config)
-    session = replay_session(config, [str(f) for f in args.files], args.clusters, args.journal,
-                             None, store=args.store, start_msc=to_msc(start))
+    chosen_clusters(config, args.clusters)  # an unknown name is refused before any file is read
+    names = cluster_names(args.clusters)
+    session = replay_session(config, [str(f) for f in args.files],
+                             ",".join(names) if names else None, args.journal, None,
+                             store=args.store, start_msc=to_msc(start))
     return run_headless(session, speed=speed, until=end)

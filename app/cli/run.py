@@ -19,8 +19,10 @@ from app.cli.args import (
     add_journal_option,
     add_period_options,
     add_speed_option,
+    chosen_clusters,
     cluster_names,
     parse_date,
+    parse_days,
     parse_speed,
     period,
     to_msc,
@@ -46,7 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ends = p.add_mutually_exclusive_group()
     add_period_options(starts, ends, first="first day; the demo's default is 2024-01-08",
                        last="last day to run")
-    ends.add_argument("--days", type=float, help="stop after this many days")
+    ends.add_argument("--days", type=float,
+                      help="stop after this many days (0.0007, one minute, to 36500)")
     starts.add_argument("--start", dest="date_from", help=argparse.SUPPRESS)  # = --from
     ends.add_argument("--until", help=argparse.SUPPRESS)  # an exclusive end: --to's day + 1
     add_config_option(p)
@@ -61,21 +64,24 @@ def build_session(args: argparse.Namespace) -> Session:
     config = load_engine_config(args.config)
     start = parse_date(args.date_from, "--from") if args.date_from else None
     if args.demo:
-        if args.clusters:
-            config = config.with_clusters(cluster_names(args.clusters))
+        config = chosen_clusters(config, args.clusters)
         return demo_session(config, seed=args.seed, start=start, journal_path=args.journal)
     if args.live:
         from app.sessions import live_session
         from mt5bridge.live import LiveConfig
 
-        if args.clusters:
-            config = config.with_clusters(cluster_names(args.clusters))
+        config = chosen_clusters(config, args.clusters)
         return live_session(config, LiveConfig(), journal_path=args.journal)
-    return replay_session(config, args.replay, args.clusters, args.journal, args.server_offset,
-                          start_msc=to_msc(start))
+    names = cluster_names(args.clusters)
+    chosen_clusters(config, args.clusters)  # an unknown name is refused before any file is read
+    return replay_session(config, args.replay, ",".join(names) if names else None, args.journal,
+                          args.server_offset, start_msc=to_msc(start))
 
 
 def run(args: argparse.Namespace) -> int:
+    """Every option is checked before the session opens its journal: a bad value writes
+    nothing."""
     speed = parse_speed(args.speed)
+    days = parse_days(args.days)
     until = parse_date(args.until, "--until") if args.until else period(args)[1]
-    return run_headless(build_session(args), speed=speed, until=until, days=args.days)
+    return run_headless(build_session(args), speed=speed, until=until, days=days)

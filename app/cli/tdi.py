@@ -7,16 +7,16 @@ trader can compare the console's numbers with a spreadsheet or another implement
 from __future__ import annotations
 
 import argparse
-import csv
 from pathlib import Path
 
 import pandas as pd
 
 from app.cli.args import add_period_options, period
 from app.cli.output import csv_number
-from app.cluster_tdi import cluster_tdi
+from app.cluster_tdi import check_symbols, cluster_tdi
 from engine.errors import UserError
 from engine.tdi import TdiParams
+from storage.csv_export import write_csv
 
 COLUMNS = ["tdi", "phi", "eigengap", "explained"]
 
@@ -31,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--data", required=True, nargs="+", metavar="DIR_OR_FILE",
                    help="a directory of DAT_ASCII_<SYMBOL>_M1_<YEAR>.csv[.gz] files, or files")
-    p.add_argument("--symbols", required=True, help="comma-separated, e.g. EURUSD,GBPUSD,AUDUSD")
+    p.add_argument("--symbols", required=True,
+                   help="the cluster's 3 to 6 symbols, comma-separated, e.g. EURUSD,GBPUSD,AUDUSD")
     add_period_options(p, first="first bar to write", last="last day to use")
     defaults = TdiParams()
     p.add_argument("--tau-f", type=int, default=defaults.tau_f, help="fast window (M30 bars)")
@@ -43,8 +44,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     symbols = [s.strip().upper() for s in args.symbols.split(",") if s.strip()]
-    if len(symbols) < 2:
-        raise UserError("--symbols: give at least two symbols, comma-separated")
+    try:
+        check_symbols(symbols)
+    except UserError as exc:
+        raise UserError(f"--symbols: {exc}") from None
     try:
         params = TdiParams(args.tau_f, args.tau_s, args.tau_q)
     except ValueError as exc:
@@ -60,13 +63,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_csv(path: Path, table: pd.DataFrame) -> None:
+    """The table through the one export writer: the whole file or none."""
+    values = table[COLUMNS].to_numpy()
+    rows = ([stamp.isoformat(), *(csv_number(v) for v in row)]
+            for stamp, row in zip(table.index, values, strict=True))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["time_utc", *COLUMNS])
-            values = table[COLUMNS].to_numpy()
-            for stamp, row in zip(table.index, values, strict=True):
-                writer.writerow([stamp.isoformat(), *(csv_number(v) for v in row)])
+        write_csv(path, ["time_utc", *COLUMNS], rows)
     except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror}") from None
+        raise UserError(f"--out: cannot write {path}: {exc.strerror or exc}") from None

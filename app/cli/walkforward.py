@@ -11,7 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.args import span
-from app.cli.backtest import add_backtest_options, spec_from_args
+from app.cli.backtest import (
+    add_backtest_options,
+    check_report_folder,
+    say_failure,
+    spec_from_args,
+)
 from app.cli.output import num, pct, signed_money
 from app.walkforward import WalkForwardResult, load_grid, walk_forward, write_walkforward
 from engine.config import EngineConfig
@@ -36,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_report_folder(args.report)
     base = spec_from_args(args)
     grid = load_grid(args.grid)
     is_span = span(args.in_sample, "--is")
@@ -48,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
     for line in _table(result, base.config):
         print(line)
     print(f"report: {', '.join(str(f) for f in files)}")
+    if result.out_of_sample.failure is not None:
+        say_failure(result.out_of_sample.failure, args.report)
     return 0 if result.out_of_sample.complete else 1
 
 

@@ -7,10 +7,8 @@ basket and the summary line uses the same definitions as the backtest report
 
 from __future__ import annotations
 
-import csv
 import math
-import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -30,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.console import write_export_csv
 from engine.metrics import BasketMetrics, basket_metrics
 from engine.model import ExitCode
 from engine.records import BasketRecord, HistoryFilter
@@ -84,31 +83,26 @@ def summary_text(metrics: BasketMetrics) -> str:
 def write_history_csv(records: Iterable[BasketRecord], path: Path) -> int:
     """Write the rows as shown (UTC ISO times, P&L net of costs); return the row count.
 
-    Written to a temporary file and renamed, so a failed export never leaves half a file
-    where an older complete one was.
+    Through the one CSV writer of every export (``app.console.write_export_csv``): written
+    to a temporary file and renamed, so a failed export never leaves half a file where an
+    older complete one was, and a cluster name, comment or detail that a spreadsheet would
+    run as a formula is written as text (numbers stay numbers).
     """
-    partial = path.with_name(path.name + ".partial")
-    count = 0
-    try:
-        with partial.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(CSV_FIELDS)
-            for record in records:
-                opening, closing = record.opening, record.closing
-                if closing is None:
-                    continue
-                writer.writerow([
-                    opening.basket_id, opening.cluster, opening.direction.value,
-                    opening.opened_at.isoformat(), closing.closed_at.isoformat(),
-                    f"{_holding_hours(record):.4f}", closing.exit_code.value,
-                    repr(opening.entry_tdi), repr(closing.exit_tdi), repr(closing.costs),
-                    repr(closing.pnl), closing.detail, opening.run_id, opening.magic,
-                ])
-                count += 1
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return count
+    return write_export_csv(path, CSV_FIELDS, _history_rows(records))
+
+
+def _history_rows(records: Iterable[BasketRecord]) -> Iterator[list[object]]:
+    for record in records:
+        opening, closing = record.opening, record.closing
+        if closing is None:
+            continue
+        yield [
+            opening.basket_id, opening.cluster, opening.direction.value,
+            opening.opened_at.isoformat(), closing.closed_at.isoformat(),
+            f"{_holding_hours(record):.4f}", closing.exit_code.value,
+            repr(opening.entry_tdi), repr(closing.exit_tdi), repr(closing.costs),
+            repr(closing.pnl), closing.detail, opening.run_id, opening.magic,
+        ]
 
 
 def _date_edit() -> QDateEdit:

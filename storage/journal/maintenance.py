@@ -7,7 +7,6 @@ live WAL database.
 
 from __future__ import annotations
 
-import csv
 import os
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from engine.errors import UserError
 from engine.records import ClusterStats, EquitySnapshot
+from storage.csv_export import safe_writer
 from storage.journal.queries import JournalQueries
 from storage.journal.rows import Row, _equity
 from storage.journal_schema import JOURNAL_TABLES
@@ -136,7 +136,7 @@ class JournalMaintenance(JournalQueries):
         header = [d[0] for d in cursor.description]
         count = 0
         with target.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
+            writer = safe_writer(handle)  # formula-like text is written as text
             writer.writerow(header)
             for row in cursor:
                 writer.writerow(["" if v is None else v for v in row])

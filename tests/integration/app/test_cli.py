@@ -54,7 +54,7 @@ def test_tdi_from_to_window(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--symbols", "EURUSD,NZDUSD"], "no HistData M1 file for NZDUSD"),
+        (["--symbols", "EURUSD,GBPUSD,NZDUSD"], "no HistData M1 file for NZDUSD"),
         (["--symbols", SYMBOLS, "--from", "2019-13-01"], "--from: not a date"),
         (["--symbols", SYMBOLS, "--from", "2019-11-01", "--to", "2019-10-01"], "is after"),
         (["--symbols", SYMBOLS, "--to", "2018-01-01"], "no M30 bucket has data"),
