@@ -124,7 +124,7 @@ def sim_session(config: EngineConfig, sim: Any, *, mode: RunMode,
     ``journal`` chooses the journal in full; ``journal_path`` alone is the command line's
     choice (that file, refused if it belongs to another account; None: the account's own).
     The simulator's account epoch goes to the engine, so a terminal served by another
-    process (``mt5bridge.remote``) that outlives this one is reconciled with like live.
+    process (``mt5bridge.remote``) that outlives this one is reconciled as live is.
     """
     names = [str(s) for s in sim.sim_symbols()]
     sim_config = sim.sim_config
