@@ -55,7 +55,11 @@ def open_console(config: EngineConfig, *, live: bool = False,
     """The session the console runs: live, a replay of files or a store, else the demo.
 
     ``speed`` is virtual seconds per wall second (``math.inf``: as fast as the machine goes);
-    each mode has its default.
+    each mode has its default.  Each mode and account journals to its own file by default
+    (``storage.paths``), so the History of a demo never sums a replay's baskets; a
+    ``journal`` that belongs to another account is not refused here, as the command line
+    does, but left alone: the session opens a separate journal beside it and says so in the
+    Journal tab when the engine starts (a replay opened from the window goes on working).
     """
     from app.sessions import demo_session, replay_session
     from mt5bridge.sim.pacing import Pacer
@@ -64,28 +68,30 @@ def open_console(config: EngineConfig, *, live: bool = False,
         from app.sessions import live_session
         from mt5bridge.live import LiveConfig
 
-        session = live_session(config, LiveConfig(), journal_path=journal)
+        session = live_session(config, LiveConfig(), journal_path=journal,
+                               separate_journal=True)
         return ConsoleRun(session, Pacer(session.engine.now_msc, 1.0), 1.0, None)
     if replay or store:
         pace = speed or REPLAY_SPEED
         session = replay_session(config, [str(p) for p in replay or []], None, journal, None,
-                                 store=store, allow_no_cluster=True)
+                                 store=store, allow_no_cluster=True, separate_journal=True)
         end = session.sim.sim_feed.end_msc if session.sim is not None else None
         return ConsoleRun(session, Pacer(session.engine.now_msc, pace), pace, end)
     pace = speed or DEMO_SPEED
     session = demo_session(config, seed=seed, journal_path=journal,
-                           history_days=DEMO_HISTORY_DAYS)
+                           history_days=DEMO_HISTORY_DAYS, separate_journal=True)
     return ConsoleRun(session, Pacer(session.engine.now_msc, pace), pace, None)
 
 
 def open_journal_reader(session: Session) -> SqliteJournal | None:
     """A read-only connection to the session's journal for the history views (SQLite WAL
-    lets it read while the engine writes), or None when the journal is not a file."""
+    lets it read while the engine writes; a reader takes no writer lock), or None when the
+    journal is not a file."""
     from storage.journal import SqliteJournal
 
     if not hasattr(session.journal, "path"):
         return None
-    return SqliteJournal.open(session.journal.path, create=False)
+    return SqliteJournal.open_reader(session.journal.path)
 
 
 def server_time(session: Session, when: datetime) -> datetime | None:

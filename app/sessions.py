@@ -4,6 +4,15 @@ The CLI (``run``, ``backtest``, ``replay``) and the console build their sessions
 a demo in the window and a demo on the command line are the same engine on the same
 market.  Every mode puts the engine behind ``LiveTerminal``: over the real MetaTrader5
 module in live, over the simulated terminal otherwise.
+
+Each session asks its terminal which account it trades before it opens the journal, and
+opens that account's journal: by default its own file (``storage.paths``:
+``journals/live-<server>-<login>.sqlite``, ``journals/demo.sqlite``, a file per replayed
+market), and a journal given with ``--journal`` only if it belongs to that account (or to
+none yet).  The command line refuses another account's journal; the console opens a separate
+journal beside it instead and says so.  The session also hands the engine the account's
+epoch (``engine.records.RunStart``): the simulator's, which decides that a run over a fresh
+simulator adopts no baskets of an earlier one, and ``""`` for a broker's account.
 """
 
 from __future__ import annotations
@@ -19,11 +28,13 @@ from engine.config import EngineConfig
 from engine.errors import UserError
 from engine.model import RunMode
 from engine.ports import EventCalendar
+from engine.records import AccountIdentity
 from engine.runner import Engine
+from engine.startup import account_identity
 from mt5bridge.drivers import LiveDriver, SimDriver
 from mt5bridge.live import LiveConfig, LiveTerminal
-from storage.journal import SqliteJournal
-from storage.paths import default_journal_path
+from storage.journal import JournalOfAnotherAccount, SqliteJournal
+from storage.paths import account_journal_path, default_journal_path
 
 
 @dataclass
@@ -52,43 +63,96 @@ def _adapter_over_sim(sim: Any, symbols: Sequence[str]) -> LiveTerminal:
     return adapter
 
 
-def _open_journal(path: str | Path | None, mode: RunMode) -> SqliteJournal:
+@dataclass(frozen=True)
+class JournalChoice:
+    """Which journal a session opens: ``path`` (None: the account's default), and, when it
+    belongs to another account, a separate one beside it (``separate``: the console) or a
+    refusal (the command line).  ``primary`` names the mode's primary simulated account
+    (the default demo), whose default file is ``journals/<mode>.sqlite``."""
+
+    path: str | Path | None = None
+    separate: bool = False
+    primary: bool = False
+
+
+def _open_journal(choice: JournalChoice, mode: RunMode,
+                  account: AccountIdentity | None) -> tuple[SqliteJournal, str | None]:
+    """The session's journal, and a note for the trader when a separate one was opened."""
     # Backtests and replays trade a simulated account: NORMAL durability is enough there
     # and several times faster; live and demo keep FULL.
     sync = "NORMAL" if mode in (RunMode.BACKTEST, RunMode.REPLAY) else "FULL"
-    return SqliteJournal.open(path or default_journal_path(), synchronous=sync)
+    if choice.path is None:
+        path = (account_journal_path(account, primary=choice.primary) if account is not None
+                else default_journal_path())
+        return SqliteJournal.open(path, synchronous=sync, account=account), None
+    try:
+        return SqliteJournal.open(choice.path, synchronous=sync, account=account), None
+    except JournalOfAnotherAccount as exc:
+        if not choice.separate:
+            raise
+        given = Path(choice.path)
+        own = account_journal_path(exc.wanted, primary=False)
+        beside = given.with_name(f"{given.stem}-{own.stem}{given.suffix or own.suffix}")
+        journal = SqliteJournal.open(beside, synchronous=sync, account=exc.wanted)
+        return journal, (f"{given} belongs to the {exc.bound.describe()}; this session "
+                         f"journals to {beside}")
+
+
+def _build_engine(config: EngineConfig, adapter: LiveTerminal, driver: Any, mode: RunMode,
+                  choice: JournalChoice, epoch: str, calendar: EventCalendar | None,
+                  run_id: str | None = None) -> tuple[Engine, SqliteJournal]:
+    """The journal of the account ``adapter`` is logged in to, and the engine on it."""
+    account = account_identity(adapter, mode)
+    journal, note = _open_journal(choice, mode, account)
+    try:
+        engine = Engine(config, adapter, driver, journal, mode=mode, calendar=calendar,
+                        run_id=run_id, account=account, epoch=epoch)
+    except BaseException:
+        journal.close()  # a backtest's journal lives in a folder that is about to go
+        raise
+    if note is not None:
+        engine.start_notes.append(note)
+    return engine, journal
 
 
 def sim_session(config: EngineConfig, sim: Any, *, mode: RunMode,
                 journal_path: str | Path | None = None,
-                calendar: EventCalendar | None = None, run_id: str | None = None) -> Session:
-    """A session over a simulated terminal whose feed is already set (demo, replay)."""
+                calendar: EventCalendar | None = None, run_id: str | None = None,
+                journal: JournalChoice | None = None) -> Session:
+    """A session over a simulated terminal whose feed is already set (demo, replay).
+
+    ``journal`` chooses the journal in full; ``journal_path`` alone is the command line's
+    choice (that file, refused if it belongs to another account; None: the account's own).
+    The simulator's account epoch goes to the engine, so a terminal served by another
+    process (``mt5bridge.remote``) that outlives this one is reconciled as live is.
+    """
     names = [str(s) for s in sim.sim_symbols()]
-    suffix = sim.sim_config.symbol_suffix
+    sim_config = sim.sim_config
+    suffix = sim_config.symbol_suffix
     canonical = [n[: -len(suffix)] if suffix and n.endswith(suffix) else n for n in names]
     adapter = _adapter_over_sim(sim, canonical)
     driver = SimDriver(sim, canonical, canonical=adapter.canonical_symbol)
-    journal = _open_journal(journal_path, mode)
-    try:
-        engine = Engine(config, adapter, driver, journal, mode=mode, calendar=calendar,
-                        run_id=run_id)
-    except BaseException:
-        journal.close()  # a backtest's journal lives in a folder that is about to go
-        raise
-    return Session(engine, adapter, sim, journal, mode, calendar)
+    choice = journal if journal is not None else JournalChoice(journal_path)
+    epoch = str(getattr(sim_config, "account_epoch", "") or "")
+    engine, opened = _build_engine(config, adapter, driver, mode, choice, epoch, calendar,
+                                   run_id)
+    return Session(engine, adapter, sim, opened, mode, calendar)
 
 
 def demo_session(config: EngineConfig, *, seed: int = 0, start: datetime | None = None,
                  journal_path: str | Path | None = None, latency: bool = True,
                  symbols: Sequence[str] | None = None, end: datetime | None = None,
                  sim_config: Any = None, calendar: EventCalendar | None = None,
-                 history_days: int = 0) -> Session:
+                 history_days: int = 0, separate_journal: bool = False) -> Session:
     """The built-in demo: the synthetic market with its own news calendar.
 
     ``symbols`` restricts the market (default: every symbol the broker lists); ``end``
-    makes the feed finite; ``calendar`` replaces the market's own calendar.
+    makes the feed finite; ``calendar`` replaces the market's own calendar.  The account is
+    the demo account of ``seed`` (``mt5bridge.sim.identity``); its default journal is
+    ``journals/demo.sqlite`` for seed 0.  ``separate_journal``: see ``JournalChoice``.
     """
-    from mt5bridge.sim import SimConfig, SimTerminal
+    from mt5bridge.sim import SimTerminal
+    from mt5bridge.sim.identity import demo_account
     from mt5bridge.sim.market import MarketConfig, SyntheticMarket
 
     start = start or datetime(2024, 1, 8, tzinfo=UTC)
@@ -97,13 +161,13 @@ def demo_session(config: EngineConfig, *, seed: int = 0, start: datetime | None 
         extra["warmup_days"] = history_days + 5
     market = SyntheticMarket(MarketConfig(seed=seed, start=start, end=end, latency=latency,
                                           **extra))
-    sim = SimTerminal(feed=market, config=sim_config or SimConfig())
+    sim = SimTerminal(feed=market, config=demo_account(seed, sim_config))
     sim.initialize()
     first = int(start.timestamp() * 1000)
     if calendar is None:
         calendar = synthetic_calendar(market, first - 7 * 86_400_000, first + 400 * 86_400_000)
-    session = sim_session(config, sim, mode=RunMode.DEMO, journal_path=journal_path,
-                          calendar=calendar)
+    choice = JournalChoice(journal_path, separate=separate_journal, primary=seed == 0)
+    session = sim_session(config, sim, mode=RunMode.DEMO, calendar=calendar, journal=choice)
     session.engine.history_days = history_days
     return session
 
@@ -124,14 +188,22 @@ def synthetic_calendar(market: Any, from_msc: int, to_msc: int) -> StaticCalenda
 
 def live_session(config: EngineConfig, live: LiveConfig, *,
                  journal_path: str | Path | None = None,
-                 calendar: EventCalendar | None = None) -> Session:
-    """The real terminal (Windows with the MetaTrader5 package)."""
+                 calendar: EventCalendar | None = None,
+                 separate_journal: bool = False) -> Session:
+    """The real terminal (Windows with the MetaTrader5 package).
+
+    The journal is the account's (``journals/live-<server>-<login>.sqlite`` by default); a
+    broker's account outlives every process, so its epoch is ``""`` and every restart
+    reconciles what the journal holds open."""
     symbols = tuple(dict.fromkeys([*config.symbols, *live.symbols]))
     adapter = LiveTerminal(config=LiveConfig(**{**live.__dict__, "symbols": symbols}))
     adapter.connect()
     driver = LiveDriver(adapter, symbols)
-    journal = _open_journal(journal_path, RunMode.LIVE)
-    engine = Engine(config, adapter, driver, journal, mode=RunMode.LIVE, calendar=calendar)
+    account = account_identity(adapter, RunMode.LIVE)
+    if account is None:
+        raise UserError("the MetaTrader 5 terminal reports no account: log in to one first")
+    choice = JournalChoice(journal_path, separate=separate_journal)
+    engine, journal = _build_engine(config, adapter, driver, RunMode.LIVE, choice, "", calendar)
     return Session(engine, adapter, None, journal, RunMode.LIVE, calendar)
 
 
@@ -159,11 +231,15 @@ def replay_session(config: EngineConfig, files: list[str], clusters: str | None,
                    journal: Path | None, server_offset: str | None,
                    mode: RunMode = RunMode.REPLAY, store: Path | None = None,
                    start_msc: int | None = None, end_msc: int | None = None,
-                   allow_no_cluster: bool = False) -> Session:
+                   allow_no_cluster: bool = False, separate_journal: bool = False) -> Session:
     """A replay over files or a store; ``allow_no_cluster`` lets the console show the
-    market of data no cluster can trade (the headless run refuses it: nothing to do)."""
+    market of data no cluster can trade (the headless run refuses it: nothing to do).
+
+    The account is the replay account of these files or this store
+    (``mt5bridge.sim.identity``), with a default journal of its own."""
     from app.replay_feed import ReplayFeed
-    from mt5bridge.sim import SimConfig, SimTerminal
+    from mt5bridge.sim import SimTerminal
+    from mt5bridge.sim.identity import market_account, market_key
     from storage.importers import parse_server_time
 
     if store is not None:
@@ -178,6 +254,8 @@ def replay_session(config: EngineConfig, files: list[str], clusters: str | None,
         feed = ReplayFeed.from_files([Path(f) for f in files], start_msc=start_msc,
                                      end_msc=end_msc, server_time=tz)
     config = fit_clusters(config, set(feed.symbols), clusters, allow_none=allow_no_cluster)
-    sim = SimTerminal(feed=feed, config=SimConfig())
+    kind = "backtest" if mode is RunMode.BACKTEST else "replay"
+    sim = SimTerminal(feed=feed, config=market_account(kind, market_key(files, store)))
     sim.initialize()
-    return sim_session(config, sim, mode=mode, journal_path=journal)
+    return sim_session(config, sim, mode=mode,
+                       journal=JournalChoice(journal, separate=separate_journal))

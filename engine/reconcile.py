@@ -16,6 +16,14 @@ Positions carrying one of our magic numbers that no open basket accounts for are
 EXTERNAL: their cluster goes CLOSE_ONLY with the tickets in the reason, and nothing is
 done to them (a cold start with an empty journal flags every such position).
 
+Only baskets of the current account epoch are reconciled (``engine.records.RunStart``): a
+broker's account has one epoch, so live reconciles everything its journal holds open.  A
+basket opened over a simulator that is gone (a demo, replay or backtest whose process ended)
+has no positions and no deal history anywhere any more: it is left as journaled, with the
+deals it had, and reported, instead of being closed as MANUAL with a P&L the new simulator
+cannot know.  A terminal server's simulator keeps its epoch across engine processes, so an
+engine restarted against it reconciles exactly as live does.
+
 ``reconcile`` only reads (the terminal and the journal) and returns a ``ReconcilePlan``;
 the engine applies it.  Keeping the decisions apart from the writes means the rules above
 can be read, and tested, without an engine, and the engine's state has one writer.
@@ -57,6 +65,8 @@ class ReconcileInputs:
     #: The order comment the executor gives a basket's legs (finds legs without a deal).
     comment_for: Callable[[str], str]
     now: datetime
+    #: The account epoch this run trades in; baskets of other epochs are left alone.
+    epoch: str = ""
 
 
 @dataclass
@@ -66,12 +76,17 @@ class ReconcileReport:
     to_close: list[str] = field(default_factory=list)
     external: list[int] = field(default_factory=list)
     resolved_requests: int = 0
+    #: Open baskets of an earlier account epoch (a simulator that is gone): not reconciled.
+    left: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [f"reconciliation: {len(self.adopted)} basket(s) adopted, "
                f"{len(self.closed)} closed out from deal history, "
                f"{len(self.to_close)} incomplete (closing), {len(self.external)} external "
                f"position(s), {self.resolved_requests} unanswered request(s) resolved"]
+        if self.left:
+            out.append(f"{len(self.left)} basket(s) of an earlier simulated account left as "
+                       f"journaled (their simulator is gone): {', '.join(self.left)}")
         out += [f"adopted {b}" for b in self.adopted]
         out += [f"closed out {b}" for b in self.closed]
         out += [f"external position #{t}" for t in self.external]
@@ -113,6 +128,9 @@ def reconcile(inputs: ReconcileInputs) -> ReconcilePlan:
     for open_basket in inputs.journal.open_baskets():
         basket_id = open_basket.basket.basket_id
         cluster = open_basket.basket.opening.cluster
+        if open_basket.epoch != inputs.epoch:
+            report.left.append(basket_id)
+            continue
         if cluster not in inputs.clusters:
             plan.warnings.append(f"{basket_id}: cluster {cluster} is not configured; left open "
                                  f"in the journal")

@@ -53,18 +53,71 @@ def _normalise_times(record: object, *names: str, optional: Sequence[str] = ()) 
 
 
 @dataclass(frozen=True)
+class AccountIdentity:
+    """The account a run trades, as the terminal reports it (``account_info``), and the mode.
+
+    A journal belongs to one account: opening it for another is refused, so a demo session
+    can never reconcile a live account's baskets away, and histories never mix.  The mode is
+    part of the identity: a live account and a simulated one never share a journal, whatever
+    their numbers.  The simulator gives every seed or market an account of its own
+    (``mt5bridge.sim.identity``).
+    """
+
+    mode: RunMode
+    server: str
+    login: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mode", RunMode(self.mode))
+        if isinstance(self.login, bool) or not isinstance(self.login, int) or self.login < 0:
+            raise ValueError(f"account login must be a non-negative integer, got {self.login!r}")
+        for name in ("server", "currency"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip() or "\n" in value:
+                raise ValueError(f"account {name} must be a one-line non-empty text, "
+                                 f"got {value!r}")
+
+    @property
+    def key(self) -> str:
+        """``server:login``: how deals and orders name the account they belong to."""
+        return f"{self.server}:{self.login}"
+
+    def describe(self) -> str:
+        """``demo account 52700001 on FxCluster-Demo (USD)``: for messages."""
+        return f"{self.mode.value} account {self.login} on {self.server} ({self.currency})"
+
+
+@dataclass(frozen=True)
 class RunStart:
-    """A start of the engine.  ``versions`` maps component -> version (product, numpy, ...)."""
+    """A start of the engine.  ``versions`` maps component -> version (product, numpy, ...).
+
+    ``account`` is the account the run trades (None only where no terminal says, as in
+    tests of the journal alone); the journal binds itself to it at the first run.
+
+    ``epoch`` names one life of the account's positions and deal history at the terminal.
+    A broker's account has one life that outlives every process: ``""``.  A simulated
+    account lives as long as its simulator: each ``SimTerminal`` draws an epoch of its own,
+    which clients of a terminal server read through ``sim_config``, so an engine restarted
+    against the same served terminal finds the same epoch and reconciles, while a run over a
+    fresh simulator finds a new one and never adopts (or closes) an earlier one's baskets.
+    Deals are keyed by account, epoch and ticket, so a fresh simulator that numbers its deals
+    from the same start again cannot overwrite an earlier run's.
+    """
 
     run_id: str
     mode: RunMode
     started_at: datetime
     config_hash: str
     versions: Mapping[str, str] = field(default_factory=dict)
-    account: str = ""
+    account: AccountIdentity | None = None
+    epoch: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mode", RunMode(self.mode))
+        if self.account is not None and self.account.mode is not self.mode:
+            raise ValueError(f"run {self.run_id}: a {self.mode.value} run cannot trade the "
+                             f"{self.account.describe()}")
         _normalise_times(self, "started_at")
 
 
@@ -361,11 +414,16 @@ class BasketRecord:
 
 @dataclass(frozen=True)
 class OpenBasketRecord:
-    """Everything reconciliation needs about a basket still open in the journal."""
+    """Everything reconciliation needs about a basket still open in the journal.
+
+    ``epoch`` is the account epoch of the run that opened it (``RunStart.epoch``): only a
+    basket of the current epoch can still have positions at the terminal.
+    """
 
     basket: BasketRecord
     orders: tuple[OrderRecord, ...]
     deals: tuple[Deal, ...]
+    epoch: str = ""
 
 
 @dataclass(frozen=True)

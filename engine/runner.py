@@ -55,6 +55,7 @@ from engine.news import NewsFilter
 from engine.ports import EventCalendar, Journal, MarketDriver, Terminal
 from engine.reconcile import ReconcileInputs, ReconcilePlan, reconcile
 from engine.records import (
+    AccountIdentity,
     BasketClose,
     ClusterStateChange,
     Deal,
@@ -80,7 +81,7 @@ from engine.snapshot import (
     position_views,
     quote_views,
 )
-from engine.startup import SymbolBook, load_symbols, warm_up
+from engine.startup import SymbolBook, account_identity, load_symbols, warm_up
 from engine.tdi import TdiPoint
 
 #: The view types are the engine's public vocabulary for readers; they live in
@@ -108,13 +109,21 @@ class Engine:
     def __init__(self, config: EngineConfig, terminal: Terminal, driver: MarketDriver,
                  journal: Journal, *, mode: RunMode = RunMode.BACKTEST,
                  calendar: EventCalendar | None = None, run_id: str | None = None,
-                 account_currency: str = "USD") -> None:
+                 account_currency: str = "USD", account: AccountIdentity | None = None,
+                 epoch: str = "") -> None:
         self.config = config
         self.terminal = terminal
         self.driver = driver
         self.journal = journal
         self.mode = RunMode(mode)
         self.run_id = run_id or f"{self.mode.value}-{uuid.uuid4().hex[:8]}"
+        #: The account this run trades (None: asked of the terminal at start) and its epoch
+        #: (``engine.records.RunStart``): which open baskets reconciliation may touch.
+        self.account = account
+        self.epoch = epoch
+        #: Lines for the trader, logged when the engine starts (which journal a session
+        #: chose, for one): the console subscribes before the start, not before the build.
+        self.start_notes: list[str] = []
         self.bus = EventBus()
         self.stats = RunStats()
         self.market = MarketState(driver.symbols)
@@ -174,8 +183,11 @@ class Engine:
     def start(self) -> None:
         """Warm up from history, restore locks, reconcile; entries wait for all three."""
         self.now_msc = self.driver.now_msc()
+        if self.account is None:
+            self.account = account_identity(self.terminal, self.mode)
         self.journal.start_run(RunStart(self.run_id, self.mode, self.now(),
-                                        self.config.config_hash(), {"engine": "0.1.0"}))
+                                        self.config.config_hash(), {"engine": "0.1.0"},
+                                        account=self.account, epoch=self.epoch))
         self.symbol_book = load_symbols(self.terminal, self.market, self.now_msc)
         warm_up(self.terminal, self.market.symbols, self.signals, self.now_msc,
                 self.history_days, lambda text: self.log("WARNING", text))
@@ -183,12 +195,15 @@ class Engine:
         self._apply_reconciliation(reconcile(ReconcileInputs(
             self.terminal, self.journal, {name: s.spec for name, s in self.signals.items()},
             {name: s.bars for name, s in self.signals.items()},
-            self.symbol_book.contract_sizes(), self.executor.comment_for, self.now())))
+            self.symbol_book.contract_sizes(), self.executor.comment_for, self.now(),
+            epoch=self.epoch)))
         self._reconciled = True
         self.refresh_account()
         self.started = True
         self.log("INFO", f"engine started ({self.mode.value}, {len(self.signals)} clusters, "
                          f"run {self.run_id})")
+        for note in self.start_notes:
+            self.log("WARNING", note)
 
     def _restore_risk(self) -> None:
         """Locks always survive a restart; the equity peak and today's closed baskets only

@@ -1,5 +1,6 @@
-"""What the engine reads from the terminal once, at start: symbol specifications and the
-M30 history that warms every cluster's TDI up before the first live bar."""
+"""What the engine reads from the terminal once, at start: the account it trades, symbol
+specifications and the M30 history that warms every cluster's TDI up before the first live
+bar."""
 
 from __future__ import annotations
 
@@ -12,12 +13,23 @@ import numpy as np
 from engine.bars import M30, align_closes, resample_bars
 from engine.cluster import LegQuote
 from engine.market import M30_MS, MarketState, utc
+from engine.model import RunMode
 from engine.ports import Terminal
+from engine.records import AccountIdentity
 from engine.signals import ClusterSignal
 
 #: MetaTrader 5's code of the M30 timeframe (``copy_rates_range``).
 TIMEFRAME_M30 = 30
 DAY_MS = 86_400_000
+
+
+def account_identity(terminal: Terminal, mode: RunMode) -> AccountIdentity | None:
+    """The account the terminal is logged in to, as a run of ``mode`` trades it (None when
+    the terminal cannot say: not connected, or no account)."""
+    info = terminal.account_info()
+    if info is None or not str(info.server) or not str(info.currency):
+        return None
+    return AccountIdentity(mode, str(info.server), int(info.login), str(info.currency))
 
 
 @dataclass

@@ -4,7 +4,13 @@ Version 1 is the first released layout (runs, TDI snapshots, baskets, legs, orde
 equity, simple cluster locks).  Version 2 adds what restart reconciliation and the audit
 trail needed: order purpose and raw results, basket risk budget and costs, deal fees, the
 TDI timeframe, open risk, cluster states with side/who (replacing ``cluster_locks``), and
-the manual-command, news, refusal and error tables.
+the manual-command, news, refusal and error tables.  Version 3 binds a journal to one
+account (``journal_account``), records each run's account and account epoch
+(``engine.records.RunStart``) and the last equity of a run that ended or was interrupted, and
+keys deals by account, epoch and ticket: a simulator started afresh numbers its deals from
+the same start again, which under version 2's key (ticket alone) overwrote the deals of
+every earlier run.  Orders and news actions carry their run's epoch and run in their keys
+for the same reason.
 
 A new file is built by running every migration from version 1, so the upgrade path is
 exercised by every fresh journal, not only by old files.  Never edit a released migration:
@@ -223,10 +229,93 @@ _V2 = Migration(
     ),
 )
 
+_DEAL_COLUMNS = ("ticket, order_ticket, position_id, symbol, type, entry, volume, price, "
+                 "commission, swap, profit, time, magic, comment, basket_id, fee")
+
+#: The epoch of the run that opened a row's basket ('' when unknown).
+_EPOCH_OF_BASKET = """COALESCE((SELECT r.epoch FROM baskets AS b JOIN runs AS r
+                     ON r.run_id = b.run_id WHERE b.basket_id = {table}.basket_id), '')"""
+
+_V3 = Migration(
+    version=3,
+    description="one account per journal; deals keyed by account, epoch and ticket",
+    statements=(
+        # One row: the account every run of this journal trades, written by the first run
+        # that names one (a journal of an older release is bound by its next run).
+        """CREATE TABLE journal_account (
+            id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+            mode TEXT NOT NULL,
+            server TEXT NOT NULL,
+            login INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            bound_at TEXT NOT NULL
+        )""",
+        "ALTER TABLE runs ADD COLUMN server TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE runs ADD COLUMN login INTEGER",
+        "ALTER TABLE runs ADD COLUMN currency TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE runs ADD COLUMN epoch TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE runs ADD COLUMN last_equity REAL",
+        # Older releases ran every simulated account inside the engine's process, so each
+        # simulated run was an epoch of its own; a broker's account has one epoch ('').
+        "UPDATE runs SET epoch = run_id WHERE mode <> 'live'",
+        """CREATE TABLE deals_v3 (
+            ticket INTEGER NOT NULL,
+            order_ticket INTEGER,
+            position_id INTEGER,
+            symbol TEXT,
+            type INTEGER,
+            entry INTEGER,
+            volume REAL,
+            price REAL,
+            commission REAL,
+            swap REAL,
+            profit REAL,
+            time TEXT,
+            magic INTEGER,
+            comment TEXT,
+            basket_id TEXT,
+            fee REAL NOT NULL DEFAULT 0,
+            account TEXT NOT NULL DEFAULT '',
+            epoch TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (account, epoch, ticket)
+        )""",
+        f"""INSERT INTO deals_v3 ({_DEAL_COLUMNS}, account, epoch)
+            SELECT {_DEAL_COLUMNS}, '', {_EPOCH_OF_BASKET.format(table="deals")}
+            FROM deals ORDER BY rowid""",
+        "DROP TABLE deals",
+        "ALTER TABLE deals_v3 RENAME TO deals",
+        "CREATE INDEX deals_basket ON deals (basket_id)",
+        "CREATE INDEX deals_position ON deals (epoch, position_id)",
+        # An order's deal and order tickets are the terminal's of its epoch.
+        "ALTER TABLE orders ADD COLUMN account TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE orders ADD COLUMN epoch TEXT NOT NULL DEFAULT ''",
+        f"UPDATE orders SET epoch = {_EPOCH_OF_BASKET.format(table='orders')}",
+        # Two runs over the same market act on the same events: the run joins the key.
+        """CREATE TABLE news_actions_v3 (
+            cluster TEXT NOT NULL,
+            action TEXT NOT NULL,
+            event_time TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            title TEXT NOT NULL,
+            impact TEXT NOT NULL,
+            time TEXT NOT NULL,
+            run_id TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (run_id, cluster, action, event_time, currency, title)
+        )""",
+        """INSERT INTO news_actions_v3
+            (cluster, action, event_time, currency, title, impact, time, run_id)
+            SELECT cluster, action, event_time, currency, title, impact, time,
+                   COALESCE(run_id, '')
+            FROM news_actions ORDER BY rowid""",
+        "DROP TABLE news_actions",
+        "ALTER TABLE news_actions_v3 RENAME TO news_actions",
+    ),
+)
+
 JOURNAL_SCHEMA = SchemaSpec(
     name="trade journal",
     application_id=JOURNAL_APPLICATION_ID,
-    migrations=(_V1, _V2),
+    migrations=(_V1, _V2, _V3),
 )
 
 #: Tables in the order ``journal export`` writes them and ``journal summary`` counts them.

@@ -135,11 +135,27 @@ def open_database(
         migrate(conn, spec)
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise UserError(f"{path}: not a readable {spec.name} ({exc})") from exc
+        raise _open_failure(path, spec, exc) from exc
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _open_failure(path: Path, spec: SchemaSpec, exc: sqlite3.DatabaseError) -> UserError:
+    """One line for a file that cannot be opened: unwritable when an upgrade needs a write,
+    damaged or foreign otherwise."""
+    name = str(getattr(exc, "sqlite_errorname", "") or "")
+    if name.startswith("SQLITE_READONLY"):
+        return UserError(f"{path}: the {spec.name} needs an upgrade to schema version "
+                         f"{spec.latest}, but it is read-only ({exc}); make it writable once")
+    if name == "SQLITE_FULL" or name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN")):
+        return UserError(f"{path}: the {spec.name} could not be opened ({exc}); check the "
+                         f"disk (is it full?) and the folder's permissions")
+    if name.startswith("SQLITE_CORRUPT"):
+        return UserError(f"{path}: the {spec.name} is damaged ({exc}); restore it from a "
+                         f"backup")
+    return UserError(f"{path}: not a readable {spec.name} ({exc})")
 
 
 def _check_identity(conn: sqlite3.Connection, path: Path, spec: SchemaSpec) -> None:
@@ -169,8 +185,14 @@ def schema_version(conn: sqlite3.Connection) -> int:
 
 
 def migrate(conn: sqlite3.Connection, spec: SchemaSpec) -> list[int]:
-    """Apply every missing migration, each in its own transaction; return those applied."""
+    """Apply every missing migration, each in its own transaction; return those applied.
+
+    A file already at the latest version is only read: a reader of a read-only file (or of a
+    journal another process writes) takes no write lock to find that out.
+    """
     applied: list[int] = []
+    if schema_version(conn) >= spec.latest:
+        return applied
     while True:
         conn.execute("BEGIN IMMEDIATE")
         try:

@@ -30,6 +30,7 @@ from engine.errors import UserError
 from engine.events import EngineEvent, TdiUpdated
 from engine.loop import run_sync
 from engine.model import RunMode
+from mt5bridge.sim.identity import market_account, market_key
 
 
 def run_backtest(spec: BacktestSpec, journal_path: Path | None = None,
@@ -46,7 +47,8 @@ def run_backtest(spec: BacktestSpec, journal_path: Path | None = None,
         market = load_market(spec, work)
         config = _traded_config(spec.config, market)
         reading = time.perf_counter() - t0
-        session = _open_session(config, market, journal_path or work / "journal.sqlite")
+        session = _open_session(config, market, journal_path or work / "journal.sqlite",
+                                market_key(spec.paths, spec.store, spec.seed))
         try:
             tdi = _record_tdi(session)
             if on_session is not None:
@@ -81,10 +83,13 @@ def _traded_config(config: EngineConfig, market: MarketData) -> EngineConfig:
         config.execution, equity_snapshot_minutes=1440))
 
 
-def _open_session(config: EngineConfig, market: MarketData, journal_path: Path) -> Session:
-    from mt5bridge.sim import SimConfig, SimTerminal
+def _open_session(config: EngineConfig, market: MarketData, journal_path: Path,
+                  key: str) -> Session:
+    """The session over the market; the simulator is the backtest account of ``key``
+    (``mt5bridge.sim.identity``)."""
+    from mt5bridge.sim import SimTerminal
 
-    sim = SimTerminal(feed=market.feed, config=SimConfig())
+    sim = SimTerminal(feed=market.feed, config=market_account("backtest", key))
     sim.initialize()
     return sim_session(config, sim, mode=RunMode.BACKTEST, journal_path=journal_path,
                        calendar=market.calendar)

@@ -8,6 +8,7 @@ transactional migrations the console runs when it opens the file).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import tempfile
@@ -141,16 +142,23 @@ def format_summary(summary: JournalSummary) -> str:
         f"journal   {summary.path}",
         f"schema    version {summary.schema_version}, integrity {summary.integrity}",
     ]
+    if summary.account is not None:
+        lines.append(f"account   {summary.account.describe()}")
     if summary.last_run is not None:
         run = summary.last_run
         ended = "no end recorded (running or crashed)"
-        if run["ended_at"]:
+        if run.get("end_reason") == "interrupted":
+            ended = (f"interrupted; last known equity {money(run.get('last_equity') or math.nan)}"
+                     f" at {run['ended_at']}")
+        elif run["ended_at"]:
             ended = f"ended {run['ended_at']}"
         lines.append(
             f"last run  {run['run_id']} ({run['mode']}) started {run['started_at']}, {ended}"
         )
+    left = (f" ({summary.left_open} of them opened over a simulator that is gone)"
+            if summary.left_open else "")
     lines.append(
-        f"baskets   {summary.open_baskets} open, {summary.closed_baskets} closed, "
+        f"baskets   {summary.open_baskets} open{left}, {summary.closed_baskets} closed, "
         f"net P&L {money(summary.net_pnl)}"
     )
     if summary.last_equity is not None:

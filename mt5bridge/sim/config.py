@@ -43,6 +43,13 @@ class SimConfig:
     - ``tick_history_days`` (3) / ``tick_history_max_ticks`` (3 000 000): the tick window
       ``copy_ticks_*`` can serve, whichever is smaller.
     - ``max_bars`` (100 000): M1 bars kept per symbol (the terminal's "Max bars in chart").
+    - ``account_epoch`` (""): names this life of the account's positions and deal history
+      (``engine.records.RunStart.epoch``).  Leave it empty: every ``SimTerminal`` draws a
+      fresh one, since its account lives exactly as long as the terminal does; clients of a
+      terminal server read the served terminal's through ``sim_config``.
+
+    Which account the simulator presents (``server``, ``login``, ``currency``) is chosen per
+    seed or market by ``mt5bridge.sim.identity``.
     """
 
     market_seed: int = 0
@@ -69,6 +76,9 @@ class SimConfig:
     tick_history_days: float = 3.0
     tick_history_max_ticks: int = 3_000_000
     max_bars: int = 100_000
+    #: Not configuration but which life of the account this is: two terminals with the same
+    #: settings compare equal whatever their epochs.
+    account_epoch: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         def bad(key: str, reason: str) -> ConfigError:

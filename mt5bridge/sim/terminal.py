@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import ntpath
+import uuid
 from typing import Any
 
 import numpy as np
@@ -109,7 +110,11 @@ class SimTerminal:
     __author__ = "MetaQuotes Ltd."
 
     def __init__(self, feed: MarketFeed | None = None, config: SimConfig | None = None) -> None:
-        self._config = config = config if config is not None else SimConfig()
+        config = config if config is not None else SimConfig()
+        if not config.account_epoch:
+            # The account's positions and deals live as long as this object: a life of its own.
+            config = dataclasses.replace(config, account_epoch=f"sim-{uuid.uuid4().hex}")
+        self._config = config
         if feed is None:
             from mt5bridge.sim.market import MarketConfig, SyntheticMarket
 

@@ -2,7 +2,8 @@
 export and row counts.
 
 Exports and backups go through SQLite (backup API, one read snapshot), never a file copy of a
-live WAL database.
+live WAL database.  A damaged journal is said to be damaged, in one line, before any of them
+starts: a summary of half the pages, or a backup of broken ones, would only hide it.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import UserError
-from engine.records import ClusterStats, EquitySnapshot
+from engine.records import AccountIdentity, ClusterStats, EquitySnapshot
 from storage.csv_export import safe_writer
+from storage.journal.errors import damaged, sqlite_errors
 from storage.journal.queries import JournalQueries
 from storage.journal.rows import Row, _equity
 from storage.journal_schema import JOURNAL_TABLES
@@ -35,6 +37,11 @@ class JournalSummary:
     last_equity: EquitySnapshot | None
     clusters: tuple[ClusterStats, ...]
     integrity: str
+    #: The account the journal belongs to (None: no run has named one yet).
+    account: AccountIdentity | None = None
+    #: Of ``open_baskets``, those opened over a simulator that is gone (another account
+    #: epoch than the last run's): no position backs them any more.
+    left_open: int = 0
 
 
 class JournalMaintenance(JournalQueries):
@@ -42,25 +49,33 @@ class JournalMaintenance(JournalQueries):
     per-cluster results."""
 
     def table_counts(self) -> dict[str, int]:
-        with self._lock:
-            return {
-                table: int(self._conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
-                for table in JOURNAL_TABLES
-            }
+        return {
+            table: int(self._scalar(f"SELECT COUNT(*) FROM {table}"))
+            for table in JOURNAL_TABLES
+        }
 
     def integrity_check(self) -> str:
         """``ok`` or SQLite's first complaint (``PRAGMA integrity_check``)."""
-        with self._lock:
-            rows = self._conn.execute("PRAGMA integrity_check").fetchall()
-            return "; ".join(str(r[0]) for r in rows[:5])
+        rows = self._rows("PRAGMA integrity_check")
+        return "; ".join(str(next(iter(r.values()))) for r in rows[:5])
 
     def summary(self) -> JournalSummary:
+        """What ``journal summary`` prints; a damaged journal raises ``JournalDamaged``."""
+        integrity = self.integrity_check()
+        if integrity != "ok":
+            raise damaged(self.path, integrity)
         with self._snapshot():
             last_run = self._rows("SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1")
             counts = self._rows(
                 "SELECT SUM(closed_at IS NULL) AS open, SUM(closed_at IS NOT NULL) AS closed, "
                 "TOTAL(pnl) AS pnl FROM baskets WHERE opened_at IS NOT NULL"
             )[0]
+            left_open = self._scalar(
+                "SELECT COUNT(*) FROM baskets AS b LEFT JOIN runs AS r ON r.run_id = b.run_id "
+                "WHERE b.closed_at IS NULL AND b.opened_at IS NOT NULL "
+                "AND COALESCE(r.epoch, '') <> ?",
+                (last_run[0]["epoch"] if last_run else "",),
+            )
             equity = self._rows("SELECT * FROM equity ORDER BY time DESC, rowid DESC LIMIT 1")
             return JournalSummary(
                 path=self.path,
@@ -72,7 +87,9 @@ class JournalMaintenance(JournalQueries):
                 net_pnl=float(counts["pnl"]),
                 last_equity=_equity(equity[0]) if equity else None,
                 clusters=tuple(self.cluster_stats()),
-                integrity=self.integrity_check(),
+                integrity=integrity,
+                account=self.bound_account(),
+                left_open=int(left_open or 0),
             )
 
     def backup(self, destination: Path | str, *, overwrite: bool = False) -> Path:
@@ -84,17 +101,23 @@ class JournalMaintenance(JournalQueries):
         destination = Path(destination)
         if destination.exists() and not overwrite:
             raise UserError(f"{destination}: already exists (use --force to replace it)")
+        self.check_damage()
         destination.parent.mkdir(parents=True, exist_ok=True)
         partial = destination.with_name(destination.name + ".partial")
         partial.unlink(missing_ok=True)
-        target = sqlite3.connect(str(partial))
         try:
-            with self._lock:
-                self._conn.backup(target)
-            target.execute("PRAGMA journal_mode = DELETE")
-            verdict = target.execute("PRAGMA integrity_check").fetchone()[0]
-        finally:
-            target.close()
+            with sqlite_errors(destination):
+                target = sqlite3.connect(str(partial))
+                try:
+                    with self._lock, sqlite_errors(self.path):
+                        self._conn.backup(target)
+                    target.execute("PRAGMA journal_mode = DELETE")
+                    verdict = target.execute("PRAGMA integrity_check").fetchone()[0]
+                finally:
+                    target.close()
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
         if verdict != "ok":
             partial.unlink(missing_ok=True)
             raise UserError(f"{destination}: backup failed its integrity check ({verdict})")
@@ -120,6 +143,9 @@ class JournalMaintenance(JournalQueries):
                 f"(tables: {', '.join(JOURNAL_TABLES)})"
             )
         out = Path(out_dir)
+        if out.exists() and not out.is_dir():
+            raise UserError(f"{out}: is a file; --out names the folder the CSV files go to")
+        self.check_damage()
         targets = {table: out / f"{table}.csv" for table in chosen}
         clashes = [str(p) for p in targets.values() if p.exists()]
         if clashes and not overwrite:

@@ -74,18 +74,23 @@ class JournalQueries(JournalConnection):
             return self._baskets_from_rows(rows)[0] if rows else None
 
     def open_baskets(self) -> list[OpenBasketRecord]:
+        """Every basket the journal holds open, with the account epoch of the run that
+        opened it (reconciliation adopts only those of its own epoch)."""
         with self._snapshot():
             rows = self._rows(
-                "SELECT * FROM baskets WHERE closed_at IS NULL AND opened_at IS NOT NULL "
-                "ORDER BY opened_at, basket_id"
+                "SELECT b.*, COALESCE(r.epoch, '') AS run_epoch FROM baskets AS b "
+                "LEFT JOIN runs AS r ON r.run_id = b.run_id "
+                "WHERE b.closed_at IS NULL AND b.opened_at IS NOT NULL "
+                "ORDER BY b.opened_at, b.basket_id"
             )
             return [
                 OpenBasketRecord(
-                    basket=record,
-                    orders=tuple(self.orders_for_basket(record.basket_id)),
-                    deals=tuple(self.deals_for_basket(record.basket_id)),
+                    basket=self._basket_record(row),
+                    orders=tuple(self.orders_for_basket(row["basket_id"])),
+                    deals=tuple(self.deals_for_basket(row["basket_id"])),
+                    epoch=row["run_epoch"],
                 )
-                for record in self._baskets_from_rows(rows)
+                for row in rows
             ]
 
     def basket_history(self, where: HistoryFilter | None = None) -> list[BasketRecord]:
@@ -137,15 +142,18 @@ class JournalQueries(JournalConnection):
         )
         return [_deal(row) for row in rows]
 
-    def deals_for_position(self, position_id: int) -> list[Deal]:
+    def deals_for_position(self, position_id: int, epoch: str | None = None) -> list[Deal]:
+        """The deals of a position of the account epoch ``epoch`` (default: the epoch of the
+        run being journaled): position ids, like deal tickets, are only unique in one."""
         rows = self._rows(
-            "SELECT * FROM deals WHERE position_id = ? ORDER BY time, ticket", (position_id,)
+            "SELECT * FROM deals WHERE epoch = ? AND position_id = ? ORDER BY time, ticket",
+            (self._epoch if epoch is None else epoch, position_id),
         )
         return [_deal(row) for row in rows]
 
     def deal_tickets(self) -> set[int]:
-        with self._lock:
-            return {ticket for (ticket,) in self._conn.execute("SELECT ticket FROM deals")}
+        """Every deal ticket in the journal, of every account epoch."""
+        return {int(row["ticket"]) for row in self._rows("SELECT ticket FROM deals")}
 
     def equity_series(
         self,

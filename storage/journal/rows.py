@@ -212,7 +212,7 @@ def _news_action(row: Row) -> NewsAction:
         currency=row["currency"],
         impact=row["impact"],
         title=row["title"],
-        run_id=row["run_id"],
+        run_id=row["run_id"] or None,
     )
 
 

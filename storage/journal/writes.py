@@ -1,9 +1,14 @@
 """The journal's writes: one transaction each, idempotent on each record's natural key.
 
-Each write is an upsert on its key (basket id, request id, deal ticket, ...), and a field
-given as None (or NaN) never overwrites a value already there: replaying events after a crash
-cannot duplicate or erase anything, and a result arriving after its request completes the
-same row.
+Each write is an upsert on its key (basket id, request id, account + epoch + deal ticket,
+...), and a field given as None (or NaN) never overwrites a value already there: replaying
+events after a crash cannot duplicate or erase anything, and a result arriving after its
+request completes the same row.
+
+``start_run`` is where a journal meets its account: it binds the journal to the run's account
+(or refuses another's), and closes the books of every earlier run still marked running.  The
+writer lock guarantees no other process journals meanwhile, so such a run is dead: it is
+marked interrupted, at the time of its last equity snapshot and with that equity.
 """
 
 from __future__ import annotations
@@ -41,6 +46,11 @@ def _is_missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+#: A run's last equity snapshot's ``column`` (inside an UPDATE of ``runs``).
+_LAST_EQUITY = ("SELECT e.{column} FROM equity AS e WHERE e.run_id = runs.run_id "
+                "ORDER BY e.time DESC, e.rowid DESC LIMIT 1")
+
+
 class JournalWrites(JournalConnection):
     """``start_run`` .. ``record_error``: everything the engine records as it runs."""
 
@@ -54,7 +64,11 @@ class JournalWrites(JournalConnection):
         return self._conn.execute(sql, params).fetchone() is not None
 
     def start_run(self, run: RunStart) -> None:
+        account = run.account
         with self._write():
+            if account is not None:
+                self._bind(account)
+            self._interrupt_unfinished(run.run_id)
             self._upsert(
                 "runs",
                 ("run_id",),
@@ -64,9 +78,25 @@ class JournalWrites(JournalConnection):
                     "config_hash": run.config_hash,
                     "versions": _json(run.versions),
                     "started_at": utc_text(run.started_at),
-                    "account": run.account,
+                    "account": account.key if account is not None else "",
+                    "server": account.server if account is not None else "",
+                    "login": account.login if account is not None else None,
+                    "currency": account.currency if account is not None else "",
+                    "epoch": run.epoch,
                 },
             )
+        self._account_key = account.key if account is not None else ""
+        self._epoch = run.epoch
+
+    def _interrupt_unfinished(self, run_id: str) -> None:
+        """Mark every other run still without an end as interrupted (see the module doc)."""
+        self._conn.execute(
+            f"UPDATE runs SET end_reason = 'interrupted', "
+            f"ended_at = COALESCE(({_LAST_EQUITY.format(column='time')}), started_at), "
+            f"last_equity = ({_LAST_EQUITY.format(column='equity')}) "
+            f"WHERE ended_at IS NULL AND run_id <> ?",
+            (run_id,),
+        )
 
     def end_run(self, end: RunEnd) -> None:
         with self._write():
@@ -74,6 +104,11 @@ class JournalWrites(JournalConnection):
                 raise ValueError(f"end_run: run {end.run_id!r} was never started")
             self._db.table("runs").update(
                 end.run_id, {"ended_at": utc_text(end.ended_at), "end_reason": end.reason}
+            )
+            self._conn.execute(
+                f"UPDATE runs SET last_equity = ({_LAST_EQUITY.format(column='equity')}) "
+                f"WHERE run_id = ?",
+                (end.run_id,),
             )
 
     def record_tdi(self, snapshot: TdiSnapshot) -> None:
@@ -162,6 +197,8 @@ class JournalWrites(JournalConnection):
                     "filling": request.filling,
                     "request_json": _json(request.raw),
                     "sent_at": utc_text(request.sent_at),
+                    "account": self._account_key,
+                    "epoch": self._epoch,
                 },
             )
 
@@ -192,8 +229,10 @@ class JournalWrites(JournalConnection):
         with self._write():
             self._upsert(
                 "deals",
-                ("ticket",),
+                ("account", "epoch", "ticket"),
                 {
+                    "account": self._account_key,
+                    "epoch": self._epoch,
                     "ticket": deal.ticket,
                     "order_ticket": deal.order,
                     "position_id": deal.position_id,
@@ -266,7 +305,7 @@ class JournalWrites(JournalConnection):
         with self._write():
             self._upsert(
                 "news_actions",
-                ("cluster", "action", "event_time", "currency", "title"),
+                ("run_id", "cluster", "action", "event_time", "currency", "title"),
                 {
                     "cluster": action.cluster,
                     "action": action.action,
@@ -275,7 +314,7 @@ class JournalWrites(JournalConnection):
                     "title": action.title,
                     "impact": action.impact,
                     "time": utc_text(action.time),
-                    "run_id": action.run_id,
+                    "run_id": action.run_id or "",
                 },
             )
 

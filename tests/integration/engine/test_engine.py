@@ -323,6 +323,7 @@ def test_warm_restart_adopts_the_open_basket(tmp_path):
     cluster = first_basket(s.engine)
     tickets = sorted(leg.position for leg in s.engine.baskets[cluster].legs)
     # The process "dies" here: no stop(); a new engine starts on the same terminal and journal.
+    s.journal.close()  # what the dying process's OS does: its file and writer lock are let go
     again = sim_session(s.engine.config, s.sim, mode=s.mode,
                         journal_path=tmp_path / "journal.sqlite",
                         calendar=s.calendar)
