@@ -167,6 +167,8 @@ class RemoteTerminal:
             if isinstance(address, tuple):
                 sock = socket.create_connection(address, timeout=CONNECT_TIMEOUT_S)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            elif not hasattr(socket, "AF_UNIX"):
+                raise OSError("no Unix sockets on this system; use HOST:PORT")
             else:
                 sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                 sock.settimeout(CONNECT_TIMEOUT_S)

@@ -30,6 +30,8 @@ import time
 from dataclasses import dataclass
 
 _HEADER = struct.Struct("!I")
+#: The first read of a frame: most replies fit, so most frames cost one ``recv``.
+_FIRST_READ = 64 * 1024
 #: Frames of the handshake are tiny; anything bigger is not a client of ours.
 HANDSHAKE_FRAME_BYTES = 256
 _CHALLENGE_BYTES = 32
@@ -94,12 +96,35 @@ def send_frame(sock: socket.socket, payload: bytes) -> None:
 
 
 def recv_frame(sock: socket.socket, max_bytes: int, deadline: float | None = None) -> bytes:
-    """One frame's body; ``FrameTooLarge`` (body unread) if it announces over ``max_bytes``."""
-    (size,) = _HEADER.unpack(_recv_exact(sock, _HEADER.size, deadline))
+    """One frame's body; ``FrameTooLarge`` (body unread) if it announces over ``max_bytes``.
+
+    The peer speaks only when spoken to, so whatever arrives is one frame: a small one in a
+    single ``recv``.  Bytes beyond it mean a peer that does not follow the protocol.
+    """
+    if deadline is not None:
+        _set_remaining(sock, deadline)
+    first = sock.recv(min(_HEADER.size + max_bytes, _FIRST_READ))
+    if not first:
+        raise LinkClosed("the connection was closed")
+    if len(first) < _HEADER.size:
+        first += _recv_exact(sock, _HEADER.size - len(first), deadline)
+    (size,) = _HEADER.unpack_from(first)
     if size > max_bytes:
         raise FrameTooLarge(f"a frame of {size:,} bytes announced (at most {max_bytes:,} "
                             "accepted)")
-    return _recv_exact(sock, size, deadline)
+    body = first[_HEADER.size:]
+    if len(body) > size:
+        raise LinkClosed("the peer sent more than one message at once")
+    if len(body) < size:
+        body += _recv_exact(sock, size - len(body), deadline)
+    return body
+
+
+def _set_remaining(sock: socket.socket, deadline: float) -> None:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise TimeoutError("the handshake took too long")
+    sock.settimeout(remaining)
 
 
 def _recv_exact(sock: socket.socket, size: int, deadline: float | None) -> bytes:
@@ -108,10 +133,7 @@ def _recv_exact(sock: socket.socket, size: int, deadline: float | None) -> bytes
     got = 0
     while got < size:
         if deadline is not None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError("the handshake took too long")
-            sock.settimeout(remaining)
+            _set_remaining(sock, deadline)
         n = sock.recv_into(view[got:], size - got)
         if n == 0:
             raise LinkClosed("the connection was closed")

@@ -70,6 +70,8 @@ _MODULE_ATTRIBUTES = frozenset({"__version__", "__author__"})
 _BACKLOG = 64
 _SECRET_NAME = "secret"
 _UNIX_FAMILY = getattr(socket, "AF_UNIX", None)
+#: At most one warning per this many seconds about refused or dropped connections.
+_LOG_EVERY_S = 10.0
 
 
 class _Session:
@@ -120,8 +122,10 @@ class TerminalServer:
         self._secret_written = False
         #: Connections accepted so far (each client thread is named by its number).
         self.connections_accepted = 0
-        #: Connections turned away at the cap, and dropped in or after the handshake.
+        #: Connections turned away at the cap or dropped in the handshake.
         self.connections_refused = 0
+        self._quiet_until = 0.0
+        self._unlogged = 0
 
     def __repr__(self) -> str:
         where = format_address(self.address) if self._listener is not None else "not started"
@@ -257,17 +261,19 @@ class TerminalServer:
     def _admit(self, sock: socket.socket) -> None:
         """Start a thread for ``sock``, or turn it away at the cap without one."""
         with self._clients_lock:
+            stopping = self._stopping.is_set()
             full = len(self._clients) >= self.limits.max_connections
-            if not full:
+            if not (full or stopping):
                 self.connections_accepted += 1
                 number = self.connections_accepted
                 thread = threading.Thread(target=self._serve_client, args=(sock, number),
                                           daemon=True, name=f"terminal-client-{number}")
                 self._clients[number] = (sock, thread)
+        if stopping:
+            sock.close()
+            return
         if full:
-            self.connections_refused += 1
-            log.warning("terminal server: connection refused, %d connections already",
-                        self.limits.max_connections)
+            self._refused(f"{self.limits.max_connections} connections already")
             with contextlib.suppress(OSError):
                 if self._tls is None:  # a TLS client would first need a handshake
                     sock.setblocking(False)
@@ -275,6 +281,20 @@ class TerminalServer:
             sock.close()
             return
         thread.start()
+
+    def _refused(self, reason: str) -> None:
+        """Count a connection turned away or dropped, and say so at most every few seconds:
+        a flood of connections must not become a flood of log lines."""
+        with self._clients_lock:
+            self.connections_refused += 1
+            now = time.monotonic()
+            if now < self._quiet_until:
+                self._unlogged += 1
+                return
+            self._quiet_until = now + _LOG_EVERY_S
+            unlogged, self._unlogged = self._unlogged, 0
+        more = f" ({unlogged} more since the last such line)" if unlogged else ""
+        log.warning("terminal server: connection refused or dropped: %s%s", reason, more)
 
     # -- one client ----------------------------------------------------------------------------
 
@@ -307,10 +327,8 @@ class TerminalServer:
             return sock
         except (HandshakeRefused, FrameTooLarge, LinkClosed, TimeoutError, ssl.SSLError,
                 OSError) as exc:
-            self.connections_refused += 1
             if not self._stopping.is_set():
-                log.warning("terminal client %d dropped in the handshake: %s", number,
-                            _reason(exc))
+                self._refused(f"client {number} in the handshake: {_reason(exc)}")
             with contextlib.suppress(OSError):
                 sock.close()
             return None

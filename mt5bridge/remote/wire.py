@@ -181,7 +181,9 @@ def rebuild_exception(description: Any) -> BaseException:
             candidate = kind.__new__(kind, *args)
             Exception.__init__(candidate, *args)
             for key, value in state.items():
-                if type(key) is str and not key.startswith("_"):
+                # Instance state only (ConfigError's path, key, reason): never a name the
+                # class has, such as a method.
+                if type(key) is str and not key.startswith("_") and not hasattr(kind, key):
                     setattr(candidate, key, value)
             if str(candidate) == message:
                 exc = candidate
