@@ -103,13 +103,19 @@ class RemoteTerminal:
                  max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES) -> None:
         self._address = parse_address(address)
         check_local_path(self._address)
-        if (secret_file is None) == (secret is None):
+        if secret_file is None and secret is None:
             raise UserError("a terminal client needs the server's secret: give its secret file "
                             "(--secret-file, printed by the server)")
+        if secret_file is not None and secret is not None:
+            raise UserError("give the terminal server's secret file or its secret, not both")
         self._secret_file = Path(secret_file) if secret_file is not None else None
         self._secret = check_secret(secret) if secret is not None else None
         if tls is None and tls_ca is not None:
-            tls = client_tls_context(os.fspath(tls_ca))
+            try:
+                tls = client_tls_context(os.fspath(tls_ca))
+            except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+                raise UserError(f"--tls-ca {tls_ca}: cannot load "
+                                f"({getattr(exc, 'strerror', None) or exc})") from None
         if tls is not None and not isinstance(self._address, tuple):
             raise UserError(f"{format_address(self._address)}: TLS is for a TCP address "
                             "(HOST:PORT), not a Unix socket")

@@ -295,9 +295,14 @@ def test_a_server_never_overwrites_an_existing_secret_file(tmp_path):
     assert existing.read_text() == "the user's own file\n"
 
 
-def test_a_client_without_a_secret_is_refused_at_once():
-    with pytest.raises(UserError, match="needs the server's secret"):
-        RemoteTerminal(("127.0.0.1", 5555))
+@pytest.mark.parametrize(("options", "message"), [
+    ({}, "needs the server's secret"),
+    ({"secret_file": "s", "secret": b"0123456789abcdef"}, "not both"),
+    ({"secret_file": "s", "tls_ca": "/nonexistent/ca.pem"}, "--tls-ca /nonexistent/ca.pem: "),
+], ids=["no secret", "two secrets", "no CA file"])
+def test_a_client_that_could_never_connect_is_refused_at_once(options, message):
+    with pytest.raises(UserError, match=message):
+        RemoteTerminal(("127.0.0.1", 5555), **options)
 
 
 # -- addresses -------------------------------------------------------------------------------
