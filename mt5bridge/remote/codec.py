@@ -31,11 +31,11 @@ dataclasses (``DATACLASSES``)          value], ...]}``, rebuilt through its cons
                                        (which validates it)
 =====================================  ================================================
 
-Anything else (a set, bytes, an object array, a class of one's own) is
-refused by the encoder with ``TypeError``, and any other JSON object, an unknown struct or
-dataclass name, a dtype holding objects or a NaN token is refused by the decoder with
-``WireError``: the two sides agree on this table and on nothing else.  No pickle, no
-``eval``, no import named by the peer.
+Anything else (a set, bytes, an object array, a class of one's own) is refused by the
+encoder with ``TypeError``, and any other JSON object, an unknown struct or dataclass name,
+a dtype holding objects or a NaN token is refused by the decoder with ``WireError``: the
+two sides agree on this table and on nothing else.  No pickle, no ``eval``, no import named
+by the peer (a dataclass is looked up in ``DATACLASSES``, by name).
 """
 
 from __future__ import annotations

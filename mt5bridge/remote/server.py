@@ -45,7 +45,7 @@ from mt5bridge.remote.link import (
     server_handshake,
     shutdown,
 )
-from mt5bridge.remote.secret import check_secret, new_secret, write_secret_file
+from mt5bridge.remote.secret import new_secret, write_secret_file
 from mt5bridge.remote.wire import (
     BATCH,
     CALL,
@@ -95,20 +95,19 @@ class TerminalServer:
     are no Unix sockets), a socket path, or ``(host, port)``.  A host that is not loopback
     is refused unless ``allow_remote`` is set, which also requires ``tls`` (an
     ``ssl.SSLContext`` for the server side, see ``link.server_tls_context``).
-    ``secret_file``: where to write the secret (default: a new private folder).
-    ``secret``: the secret itself, for tests that serve in-process (default: a new one).
+    ``secret_file``: where to write the new secret (default: a new private folder); a
+    file that exists is refused, never replaced.
     """
 
     def __init__(self, terminal: Any, address: Address | None = None, *,
-                 secret_file: str | os.PathLike[str] | None = None,
-                 secret: bytes | None = None, allow_remote: bool = False,
+                 secret_file: str | os.PathLike[str] | None = None, allow_remote: bool = False,
                  tls: ssl.SSLContext | None = None, limits: LinkLimits | None = None) -> None:
         self._terminal = terminal
         self._requested = parse_address(address) if address is not None else None
         if self._requested is not None:
             check_server_address(self._requested, allow_remote, tls)
-        self._secret = check_secret(secret) if secret is not None else new_secret()
-        self._secret_path = Path(secret_file) if secret_file is not None else None
+        self._secret = new_secret()
+        self._secret_path = Path(secret_file).absolute() if secret_file is not None else None
         self._tls = tls
         self.limits = limits or LinkLimits()
         self._terminal_lock = threading.Lock()

@@ -616,8 +616,7 @@ def test_the_command_line_serves_remote_clients_over_tls(certificates):
         child.stderr.close()
 
 
-def test_the_handshake_answer_proves_the_server_holds_the_secret(server):
-    # A server's welcome is bound to the client's own challenge: replaying one does not work.
+def test_a_forged_answer_gets_no_welcome_and_a_real_one_is_served(server):
     sock = raw_socket(server.address)
     with sock:
         greeting = recv_frame(sock, HANDSHAKE_FRAME_BYTES)
