@@ -636,3 +636,16 @@ def test_every_failure_is_a_link_error_for_sim_calls(server):
 
     with pytest.raises(RemoteLinkError, match="refused the secret"):
         stranger.sim_now_msc()
+
+
+def test_a_client_refuses_to_send_what_the_wire_does_not_carry(server):
+    # Arrange
+    remote = connect(server)
+    assert remote.initialize()
+
+    # Act
+    with pytest.raises(TypeError, match=r"builtins\.set cannot be sent"):
+        remote.order_send({"action": c.TRADE_ACTION_DEAL, "symbol": {"EURUSD"}})
+
+    # Assert: nothing was sent, and the link goes on
+    assert remote.connected and remote.account_info() is not None
