@@ -14,20 +14,20 @@ of the crash-recovery tests).  Calls:
 - one-minute replay steps, ``sim_advance_to`` then ``sim_last_ticks``: two round trips per
   step, and the same pair sent as one ``batch`` (one round trip per step).
 
-A last line times a bare ``multiprocessing.connection`` echo between two processes, the
-floor under any round trip.  Each figure is the best of ``--repeat`` runs.  Replay runs
-step through consecutive weekdays (the clock only moves forward), the same days on every
-terminal.
+A last line times a bare echo of 100-byte length-prefixed frames over a Unix socket (TCP
+where there are none) between two processes, the floor under any round trip.  Each figure
+is the best of ``--repeat`` runs.  Replay runs step through consecutive weekdays (the clock
+only moves forward), the same days on every terminal.
 """
 
 from __future__ import annotations
 
 import argparse
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from multiprocessing.connection import Client
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mt5bridge import constants as c
 from mt5bridge.remote import RemoteTerminal, TerminalServer, parse_address, synthetic_terminal
+from mt5bridge.remote.link import recv_frame, send_frame
 from mt5bridge.sim import SimConfig
 from mt5bridge.sim.market import MarketConfig
 
@@ -139,37 +140,52 @@ def _measure(name: str, term: Any, start_msc: int, args: argparse.Namespace,
 
 
 ECHO_SERVER = """
-import sys
-from multiprocessing.connection import Listener
-with Listener(("127.0.0.1", 0) if sys.platform == "win32" else None) as listener:
-    address = listener.address
-    print(address if isinstance(address, str) else "%s:%d" % address, flush=True)
-    with listener.accept() as conn:
-        while True:
-            try:
-                conn.send_bytes(conn.recv_bytes())
-            except EOFError:
-                break
+import os, socket, struct, sys, tempfile
+if hasattr(socket, "AF_UNIX") and sys.platform != "win32":
+    path = os.path.join(tempfile.mkdtemp(), "echo.sock")
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(path)
+    address = path
+else:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    address = "%s:%d" % listener.getsockname()
+listener.listen(1)
+print(address, flush=True)
+conn, _ = listener.accept()
+while True:
+    header = conn.recv(4, socket.MSG_WAITALL)
+    if len(header) < 4:
+        break
+    body = conn.recv(struct.unpack("!I", header)[0], socket.MSG_WAITALL)
+    conn.sendall(header + body)
 """
 
 
 def _echo_floor(calls: int, runs: int) -> None:
-    """A bare ``multiprocessing.connection`` echo of 100 bytes: the link's own cost."""
+    """A bare echo of 100-byte frames: the link's own cost, without encoding or dispatch."""
     child = subprocess.Popen([sys.executable, "-c", ECHO_SERVER], stdout=subprocess.PIPE,
                              text=True)
     try:
-        with Client(parse_address(child.stdout.readline().strip())) as conn:
+        address = parse_address(child.stdout.readline().strip())
+        if isinstance(address, tuple):
+            conn = socket.create_connection(address)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        else:
+            conn = socket.socket(socket.AF_UNIX)
+            conn.connect(address)
+        with conn:
             payload = b"x" * 100
 
             def echo() -> None:
-                conn.send_bytes(payload)
-                conn.recv_bytes()
+                send_frame(conn, payload)
+                recv_frame(conn, 1024)
 
             seconds, count = _best(runs, _loop(calls, echo))
     finally:
         child.wait(timeout=30)
         child.stdout.close()
-    print(f"\nbare multiprocessing.connection echo between two processes (the floor)\n"
+    print(f"\nbare echo of 100-byte frames between two processes (the floor)\n"
           f"  {'100-byte echo':<26} {count / seconds:>12,.0f} calls/s  "
           f"{seconds / count * 1e6:8.1f} us each")
 
@@ -191,7 +207,7 @@ def main() -> int:
              reference)
 
     with TerminalServer(synthetic_terminal(market, sim)) as server, \
-            RemoteTerminal(server.address) as remote:
+            RemoteTerminal(server.address, secret_file=server.secret_file) as remote:
         _measure("TerminalServer in a thread of this process", remote, start, args, reference)
 
     child = subprocess.Popen(
@@ -199,8 +215,8 @@ def main() -> int:
          "--warmup-days", str(WARMUP_DAYS)],
         cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
-        address = child.stdout.readline().strip()
-        with RemoteTerminal(address) as remote:
+        address, secret_file = child.stdout.readline().strip(), child.stdout.readline().strip()
+        with RemoteTerminal(address, secret_file=secret_file) as remote:
             _measure("TerminalServer in its own process (python -m mt5bridge.remote --serve)",
                      remote, start, args, reference)
     finally:

@@ -10,15 +10,33 @@ behave the same way, so ``TerminalServer`` holds a ``SimTerminal`` (or anything 
 
 How the link behaves, and why:
 
-- **Transport**: a Unix socket in a private temporary folder (mode 0700) on POSIX; a
-  localhost TCP port where Unix sockets are unavailable (Windows) or the socket path would
-  be too long.  Connections authenticate with an HMAC challenge on ``authkey`` (default:
-  ``$FXCLUSTER_SIM_AUTHKEY``, else a fixed key: the simulator holds no real money, the key
-  only keeps unrelated processes from driving it).  Messages are pickles, so only ever
-  serve to processes you trust with the key.
+- **Nobody in without the secret**: every server makes a new random secret
+  (``secrets.token_bytes``) and writes it to a file only its owner can read (mode 0600 from
+  its creation; ``--secret-file``, default a new private temporary folder), and prints the
+  file's path, never the secret.  A client reads that file (``secret_file=``,
+  ``--secret-file``) and both sides prove they hold the secret with an HMAC challenge in
+  each direction before a single request is read (``link``).  Whoever can read the file can
+  drive the terminal: it is the whole access control, as a local TCP port is open to every
+  local user.
+- **This machine only, unless asked**: the default is a Unix socket in a private temporary
+  folder (mode 0700) on POSIX, else a localhost TCP port.  A TCP address that other
+  machines can reach (``0.0.0.0``, a LAN address) is refused unless ``--allow-remote`` is
+  given, and that requires TLS (``--tls-cert``/``--tls-key`` on the server, ``--tls-ca`` on
+  the client); a client does not speak to a remote address without TLS either.
+- **No code on the wire**: messages are typed JSON (``codec``): plain values, tuples,
+  dicts, the MetaTrader5 structs by name and field values, numpy arrays as raw bytes with
+  their dtype, datetimes, the simulator's configuration dataclasses.  Anything else is
+  refused on both sides, and a message that is not one of these drops the connection.
+  Exceptions travel as a type name and a message, rebuilt as themselves only for the types
+  on ``wire.EXCEPTION_TYPES``.  There is no pickle in either direction.
+- **Bounded**: a connection that has not completed the handshake within
+  ``LinkLimits.handshake_timeout_s`` (5 s) is dropped; at most ``max_connections`` (16) are
+  served at once, handshaking ones included, and one more is told so and closed without a
+  thread; a frame header announcing more than ``max_request_bytes`` (4 MiB) drops the
+  connection before its body is read.
 - **One call at a time**: every client gets its own server thread, and the terminal is
   called under one lock, together with the ``last_error()`` that follows, so the terminal
-  sees a single caller as it does in-process.  Replies are pickled and sent outside the
+  sees a single caller as it does in-process.  Replies are encoded and sent outside the
   lock, so a slow or frozen client never holds up the others.
 - **Same calls, same errors**: the server calls the real method with the caller's
   positional and keyword arguments, so ``positions_get("EURUSD")`` or
@@ -26,11 +44,10 @@ How the link behaves, and why:
   exception from the terminal is sent back and re-raised as the same type with the same
   message (the server-side traceback is kept in its ``server_traceback`` attribute).  No
   exception in the terminal ever ends the server or the client's session.
-- **Results**: the terminal's structs do not pickle (the real ones do not either), so the
-  server sends them as ``EncodedStruct(name, values)``, nested ones included (the
-  ``request`` inside an ``OrderSendResult``), and the client rebuilds the same
-  ``mt5bridge.structs`` types.  numpy arrays, tuples, ``None`` and plain values travel as
-  they are.
+- **Results**: the server sends the terminal's structs (ours, or the real package's) by
+  name and field values, nested ones included (the ``request`` inside an
+  ``OrderSendResult``), and the client rebuilds the same ``mt5bridge.structs`` types; numpy
+  arrays come back with exactly their dtype (the packed 60-byte MT5 rows included).
 - **last_error()**: each MT5 reply carries the terminal's ``last_error()`` taken under the
   same lock as the call; the client caches it, so ``last_error()`` costs no round trip and
   always describes *this* client's last call, as the real module's per-process state does.
@@ -54,70 +71,69 @@ How the link behaves, and why:
 
 Run a simulated terminal on the synthetic market in its own process with
 ``python -m mt5bridge.remote --serve [--seed N --symbols A,B ...]`` (or
-``main.py terminal-server``): the first line on stdout is the address to connect to.
+``main.py terminal-server``): the first line on stdout is the address to connect to, the
+second the secret file to give the client.
 
-The package: ``address`` (where a server listens, the key), ``wire`` (what a message holds
-and how values and exceptions are encoded), ``server`` (``TerminalServer``), ``client``
-(``RemoteTerminal``) and ``launch`` (the synthetic terminal served from the command line).
+The package: ``address`` (where a server listens; loopback or not), ``secret`` (the secret
+and its file), ``codec`` (values as typed JSON), ``wire`` (requests, replies and
+exceptions), ``link`` (frames, limits, the handshake, TLS), ``server``
+(``TerminalServer``), ``client`` (``RemoteTerminal``) and ``launch`` (the synthetic
+terminal served from the command line).
 """
 
 from __future__ import annotations
 
-from mt5bridge.remote.address import (
-    AUTHKEY_ENV,
-    DEFAULT_AUTHKEY,
-    Address,
-    default_authkey,
-    format_address,
-    parse_address,
-)
+from mt5bridge.remote.address import Address, format_address, is_loopback, parse_address
 from mt5bridge.remote.client import (
     DEFAULT_TIMEOUT_S,
     RemoteFeedView,
     RemoteLinkError,
     RemoteTerminal,
 )
+from mt5bridge.remote.codec import WireError
+from mt5bridge.remote.codec import dumps as encode_message
+from mt5bridge.remote.codec import loads as decode_message
 from mt5bridge.remote.launch import add_server_options, main, run_server, synthetic_terminal
+from mt5bridge.remote.link import (
+    LinkLimits,
+    client_tls_context,
+    server_tls_context,
+)
 from mt5bridge.remote.server import TerminalServer
 from mt5bridge.remote.wire import (
+    EXCEPTION_TYPES,
     MT5_FUNCTIONS,
     PROTOCOL_VERSION,
-    EncodedStruct,
     RemoteTerminalError,
-    _RaisedError,
-    decode_value,
-    encode_value,
 )
 
-# The classes that cross the link (and the link's own errors) keep the module path they had
-# when this package was one module.  A pickle names a class by that path, so the bytes on the
-# wire stay exactly what they were, older clients and servers still read them, and
-# tracebacks and logs name the errors as before.  ``_RaisedError`` is imported here only so
-# that unpickling finds it as ``mt5bridge.remote._RaisedError``.
-for _kind in (EncodedStruct, _RaisedError, RemoteTerminalError, RemoteLinkError):
+# The link's own errors are named by the package in tracebacks and logs, as they always were.
+for _kind in (RemoteTerminalError, RemoteLinkError):
     _kind.__module__ = __name__
 del _kind
 
 __all__ = [
-    "AUTHKEY_ENV",
-    "DEFAULT_AUTHKEY",
     "DEFAULT_TIMEOUT_S",
+    "EXCEPTION_TYPES",
     "MT5_FUNCTIONS",
     "PROTOCOL_VERSION",
     "Address",
-    "EncodedStruct",
+    "LinkLimits",
     "RemoteFeedView",
     "RemoteLinkError",
     "RemoteTerminal",
     "RemoteTerminalError",
     "TerminalServer",
+    "WireError",
     "add_server_options",
-    "decode_value",
-    "default_authkey",
-    "encode_value",
+    "client_tls_context",
+    "decode_message",
+    "encode_message",
     "format_address",
+    "is_loopback",
     "main",
     "parse_address",
     "run_server",
+    "server_tls_context",
     "synthetic_terminal",
 ]

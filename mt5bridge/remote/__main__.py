@@ -1,8 +1,7 @@
 """``python -m mt5bridge.remote --serve [options]``: serve a simulated terminal.
 
-Everything lives in ``mt5bridge.remote.launch``; this file only runs it, so the classes that
-travel in pickles are always the package's own (``mt5bridge.remote.EncodedStruct``), never
-a second copy defined under ``__main__``.
+Everything lives in ``mt5bridge.remote.launch``; this file only runs it, so no class of the
+package is defined a second time under ``__main__``.
 """
 
 import sys

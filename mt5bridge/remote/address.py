@@ -1,4 +1,4 @@
-"""Where a terminal server listens, and the key that lets a process in.
+"""Where a terminal server listens, and whether that address stays on this machine.
 
 Shared by the server (which binds the address) and the client (which connects to it), and
 by the command line, which prints the address as one line another process reads back.
@@ -6,6 +6,7 @@ by the command line, which prints the address as one line another process reads 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import socket
@@ -14,18 +15,14 @@ import sys
 
 from engine.errors import UserError
 
-#: A Unix socket path (or Windows pipe name), or a ``(host, port)`` TCP address.
+#: A Unix socket path, or a ``(host, port)`` TCP address.
 Address = str | tuple[str, int]
-
-#: Environment variable whose value, when set, is the default authentication key.
-AUTHKEY_ENV = "FXCLUSTER_SIM_AUTHKEY"
-DEFAULT_AUTHKEY = b"fxcluster-simulated-terminal"
 
 _TCP_TEXT = re.compile(r"^(?P<host>[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:]+\]):(?P<port>\d{1,5})$")
 
 
 def parse_address(text: Address) -> Address:
-    """``host:port`` is TCP; anything else is a Unix socket path (or a Windows pipe name)."""
+    """``host:port`` is TCP; anything else is a Unix socket path."""
     if isinstance(text, tuple):
         host, port = text
         return str(host), int(port)
@@ -43,10 +40,36 @@ def format_address(address: Address) -> str:
     return address
 
 
-def default_authkey() -> bytes:
-    """``$FXCLUSTER_SIM_AUTHKEY`` when set, else the built-in key (see ``mt5bridge.remote``)."""
-    value = os.environ.get(AUTHKEY_ENV, "")
-    return value.encode("utf-8") if value else DEFAULT_AUTHKEY
+def is_loopback(address: Address) -> bool:
+    """Whether a connection to (or a listener on) ``address`` stays on this machine.
+
+    A Unix socket always does.  A TCP host does when it is a loopback IP (127.0.0.0/8,
+    ``::1``) or a name every one of whose addresses is one (``localhost``); an empty host or
+    ``0.0.0.0`` listens on every interface, so it does not.  A name that does not resolve
+    is not loopback: refusing is the safe answer.
+    """
+    if not isinstance(address, tuple):
+        return True
+    host = address[0]
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    if not host:
+        return False
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False
+    return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback
+                               for info in infos)
+
+
+def check_local_path(address: Address) -> None:
+    """Refuse what the link does not serve on: Windows named pipes."""
+    if isinstance(address, str) and address.startswith("\\\\"):
+        raise UserError(f"{address}: named pipes are not served; use HOST:PORT on this machine "
+                        "(e.g. 127.0.0.1:5555)")
 
 
 def unix_sockets_usable() -> bool:

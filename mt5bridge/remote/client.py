@@ -10,38 +10,49 @@ on a lost link the module's own failure values and IPC codes instead of exceptio
 from __future__ import annotations
 
 import contextlib
-import math
-import pickle
-import select
+import os
+import socket
+import ssl
 import threading
+import time
 from collections.abc import Callable, Sequence
-from multiprocessing import AuthenticationError
-from multiprocessing.connection import Client, Connection
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.errors import UserError
 from mt5bridge import constants as c
 from mt5bridge.remote.address import (
-    AUTHKEY_ENV,
     Address,
-    default_authkey,
+    check_local_path,
     format_address,
+    is_loopback,
     parse_address,
 )
+from mt5bridge.remote.codec import WireError
+from mt5bridge.remote.link import (
+    DEFAULT_MAX_REPLY_BYTES,
+    FrameTooLarge,
+    HandshakeRefused,
+    client_handshake,
+    client_tls_context,
+    recv_frame,
+    send_frame,
+)
+from mt5bridge.remote.secret import check_secret, read_secret_file
 from mt5bridge.remote.wire import (
-    BATCH,
     CALL,
     GET,
     HELLO,
     MT5_FUNCTIONS,
     NO_IPC,
     OK,
-    PICKLE_PROTOCOL,
     PROTOCOL_VERSION,
     RAISE,
     SUCCESS,
-    decode_value,
-    encode_value,
+    batch_request,
+    read_reply,
     rebuild_exception,
+    request,
 )
 
 if TYPE_CHECKING:
@@ -49,6 +60,8 @@ if TYPE_CHECKING:
 
 #: How long a client waits for a reply: the module's own ``initialize`` timeout.
 DEFAULT_TIMEOUT_S = 60.0
+#: How long connecting and the handshake may take (the server drops a slow one anyway).
+CONNECT_TIMEOUT_S = 10.0
 
 
 class RemoteLinkError(ConnectionError):
@@ -68,27 +81,58 @@ class RemoteLinkError(ConnectionError):
 class RemoteTerminal:
     """The ``MetaTrader5`` module's surface, served by a ``TerminalServer`` (``mt5bridge.remote``).
 
-    Creating one never fails: the link opens on ``initialize()`` (or on the first ``sim_*``
-    call), so an engine can be built while the terminal is still starting, as with the
-    real package.  Thread-safe: calls from several threads are sent one at a time.
+    The server's secret comes from ``secret_file`` (the file the server wrote, read again
+    each time the link opens, so a restarted server is found) or, in-process, ``secret``.
+    A server that is not on loopback is reached only over TLS: ``tls_ca`` is the CA file
+    its certificate must chain to (or pass an ``ssl.SSLContext`` as ``tls``).
+
+    Creating one never contacts the server: the link opens on ``initialize()`` (or on the
+    first ``sim_*`` call), so an engine can be built while the terminal is still starting,
+    as with the real package.  A client that could never connect safely (no secret, a
+    remote address without TLS) is refused at once with ``UserError``.  Thread-safe:
+    calls from several threads are sent one at a time.
     """
 
     __version__ = ""
     __author__ = ""
 
-    def __init__(self, address: Address, *, authkey: bytes | None = None,
-                 timeout_s: float | None = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(self, address: Address, *, secret_file: str | os.PathLike[str] | None = None,
+                 secret: bytes | None = None, tls_ca: str | os.PathLike[str] | None = None,
+                 tls: ssl.SSLContext | None = None,
+                 timeout_s: float | None = DEFAULT_TIMEOUT_S,
+                 max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES) -> None:
         self._address = parse_address(address)
-        self._authkey = authkey if authkey is not None else default_authkey()
+        check_local_path(self._address)
+        if secret_file is None and secret is None:
+            raise UserError("a terminal client needs the server's secret: give its secret file "
+                            "(--secret-file, printed by the server)")
+        if secret_file is not None and secret is not None:
+            raise UserError("give the terminal server's secret file or its secret, not both")
+        self._secret_file = Path(secret_file) if secret_file is not None else None
+        self._secret = check_secret(secret) if secret is not None else None
+        if tls is None and tls_ca is not None:
+            try:
+                tls = client_tls_context(os.fspath(tls_ca))
+            except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+                raise UserError(f"--tls-ca {tls_ca}: cannot load "
+                                f"({getattr(exc, 'strerror', None) or exc})") from None
+        if tls is not None and not isinstance(self._address, tuple):
+            raise UserError(f"{format_address(self._address)}: TLS is for a TCP address "
+                            "(HOST:PORT), not a Unix socket")
+        if tls is None and not is_loopback(self._address):
+            raise UserError(f"{format_address(self._address)} is not on this machine: a remote "
+                            "terminal server is reached over TLS only (give --tls-ca)")
+        self._tls = tls
         #: Seconds to wait for each reply (None: forever); may be changed at any time.
         self.timeout_s = timeout_s
-        self._conn: Connection | None = None
-        self._poller: Any = None  # select.poll on the link, where it exists
+        self.max_reply_bytes = max_reply_bytes
+        self._sock: socket.socket | None = None
+        self._applied_timeout: float | None = None
         self._lock = threading.Lock()
         self._last_error: tuple[int, str] = SUCCESS
 
     def __repr__(self) -> str:
-        state = "connected" if self._conn is not None else "not connected"
+        state = "connected" if self._sock is not None else "not connected"
         return f"RemoteTerminal({format_address(self._address)}, {state})"
 
     def __enter__(self) -> RemoteTerminal:
@@ -104,7 +148,7 @@ class RemoteTerminal:
     @property
     def connected(self) -> bool:
         """Whether the link to the server is open (not whether ``initialize()`` succeeded)."""
-        return self._conn is not None
+        return self._sock is not None
 
     def close(self) -> None:
         """Close the link; the server keeps the terminal and its state."""
@@ -118,72 +162,104 @@ class RemoteTerminal:
     # -- the link ----------------------------------------------------------------------------
 
     def _drop(self) -> None:
-        if self._conn is not None:
+        if self._sock is not None:
             with contextlib.suppress(OSError):
-                self._conn.close()
-            self._conn = None
-            self._poller = None
+                self._sock.close()
+            self._sock = None
 
-    def _answered(self, conn: Connection) -> bool:
-        """Whether a reply arrives within ``timeout_s`` (a poll object is cheaper than
-        ``Connection.poll``, which builds a selector on every call)."""
-        if self.timeout_s is None:
-            return True
-        if self._poller is None:
-            return conn.poll(self.timeout_s)
-        return bool(self._poller.poll(math.ceil(self.timeout_s * 1000)))
+    def _connect(self, where: str) -> socket.socket:
+        address = self._address
+        try:
+            if isinstance(address, tuple):
+                sock = socket.create_connection(address, timeout=CONNECT_TIMEOUT_S)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            elif not hasattr(socket, "AF_UNIX"):
+                raise OSError("no Unix sockets on this system; use HOST:PORT")
+            else:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.settimeout(CONNECT_TIMEOUT_S)
+                try:
+                    sock.connect(address)
+                except OSError:
+                    sock.close()
+                    raise
+        except OSError as exc:
+            raise RemoteLinkError(f"no terminal server at {where} ({exc or type(exc).__name__})"
+                                  ) from exc
+        if self._tls is None:
+            return sock
+        try:
+            return self._tls.wrap_socket(sock, server_hostname=address[0])
+        except (ssl.SSLError, ssl.CertificateError, OSError) as exc:
+            sock.close()
+            raise RemoteLinkError(f"the terminal server at {where} failed the TLS handshake "
+                                  f"({exc})") from exc
+
+    def _secret_now(self) -> bytes:
+        if self._secret is not None:
+            return self._secret
+        assert self._secret_file is not None
+        try:
+            return read_secret_file(self._secret_file)
+        except UserError as exc:
+            raise RemoteLinkError(str(exc)) from None
 
     def _open(self) -> None:
         where = format_address(self._address)
+        sock = self._connect(where)
         try:
-            conn = Client(self._address, authkey=self._authkey)
-        except AuthenticationError as exc:
-            raise RemoteLinkError(f"the terminal server at {where} refused the authentication "
-                                  f"key (set ${AUTHKEY_ENV} alike on both sides)") from exc
+            client_handshake(sock, self._secret_now(), time.monotonic() + CONNECT_TIMEOUT_S)
+        except HandshakeRefused as exc:
+            sock.close()
+            raise RemoteLinkError(f"the terminal server at {where}: {exc}") from exc
+        except RemoteLinkError:  # the secret file
+            sock.close()
+            raise
         except (OSError, EOFError) as exc:
-            raise RemoteLinkError(f"no terminal server at {where} ({exc or type(exc).__name__})"
-                                  ) from exc
-        self._conn = conn
-        if hasattr(select, "poll"):
-            self._poller = select.poll()
-            self._poller.register(conn.fileno(), select.POLLIN)
-        status, info, _ = self._exchange((HELLO, "", (PROTOCOL_VERSION,), {}))
+            sock.close()
+            raise RemoteLinkError(f"the terminal server at {where} closed the connection in "
+                                  f"the handshake ({exc or type(exc).__name__})") from exc
+        self._sock = sock
+        self._applied_timeout = CONNECT_TIMEOUT_S
+        status, info, _ = self._exchange(request(HELLO, "", (PROTOCOL_VERSION,)))
         if status != OK or not isinstance(info, dict) or info.get("protocol") != PROTOCOL_VERSION:
             self._drop()
             raise RemoteLinkError(f"the terminal server at {where} speaks another protocol "
                                   f"version ({info!r})")
-        self.__version__ = info["__version__"]
-        self.__author__ = info["__author__"]
+        self.__version__ = str(info.get("__version__", ""))
+        self.__author__ = str(info.get("__author__", ""))
 
-    def _exchange(self, request: tuple) -> tuple[str, Any, tuple[int, str] | None]:
+    def _exchange(self, data: bytes) -> tuple[str, Any, tuple[int, str] | None]:
         """Send one request and read its reply; drop the link on any transport failure."""
-        conn = self._conn
-        if conn is None:
+        sock = self._sock
+        if sock is None:
             raise RemoteLinkError("not connected to the terminal server")
         where = format_address(self._address)
-        data = pickle.dumps(request, protocol=PICKLE_PROTOCOL)
+        if self._applied_timeout != self.timeout_s:
+            sock.settimeout(self.timeout_s)
+            self._applied_timeout = self.timeout_s
         try:
-            conn.send_bytes(data)
+            send_frame(sock, data)
         except OSError as exc:
             self._drop()
             raise RemoteLinkError(f"terminal server at {where}: send failed ({exc})",
                                   c.RES_E_INTERNAL_FAIL_SEND, "IPC send failed") from exc
         try:
-            answered = self._answered(conn)
-            reply = conn.recv_bytes() if answered else b""
-        except (EOFError, OSError) as exc:
+            reply = recv_frame(sock, self.max_reply_bytes)
+        except (TimeoutError, BlockingIOError, ssl.SSLWantReadError) as exc:
+            self._drop()  # a late reply would answer the next request
+            raise RemoteLinkError(f"terminal server at {where}: no reply within "
+                                  f"{self.timeout_s:g} s", c.RES_E_INTERNAL_FAIL_TIMEOUT,
+                                  "IPC timeout") from exc
+        except (FrameTooLarge, OSError) as exc:
             self._drop()
             raise RemoteLinkError(f"terminal server at {where}: the link broke "
                                   f"({exc or type(exc).__name__})",
                                   c.RES_E_INTERNAL_FAIL_RECEIVE, "IPC recv failed") from exc
-        if not answered:
-            self._drop()  # a late reply would answer the next request
-            raise RemoteLinkError(f"terminal server at {where}: no reply within "
-                                  f"{self.timeout_s:g} s", c.RES_E_INTERNAL_FAIL_TIMEOUT,
-                                  "IPC timeout")
         try:
-            return pickle.loads(reply)
-        except Exception as exc:
+            return read_reply(reply)
+        except WireError as exc:
+            self._drop()
             raise RemoteLinkError(f"terminal server at {where}: unreadable reply ({exc})",
                                   c.RES_E_INTERNAL_FAIL, "IPC call failed") from exc
 
@@ -191,12 +267,13 @@ class RemoteTerminal:
     def _result(status: str, value: Any) -> Any:
         if status == RAISE:
             raise rebuild_exception(value)
-        return decode_value(value)
+        return value
 
     def _call_mt5(self, name: str, args: tuple, kwargs: dict[str, Any]) -> Any:
         failure = MT5_FUNCTIONS[name]
+        data = request(CALL, name, args, kwargs)  # TypeError for a value the wire refuses
         with self._lock:
-            if self._conn is None:
+            if self._sock is None:
                 if name == "shutdown":
                     self._last_error = SUCCESS
                     return None
@@ -210,8 +287,7 @@ class RemoteTerminal:
                                         f"IPC initialize failed, {exc}")
                     return failure
             try:
-                status, value, error = self._exchange(
-                    (CALL, name, encode_value(args), encode_value(kwargs)))
+                status, value, error = self._exchange(data)
             except RemoteLinkError as exc:
                 self._last_error = (exc.code, exc.mt5_message)
                 return failure
@@ -221,10 +297,11 @@ class RemoteTerminal:
 
     def _call_sim(self, op: str, name: str, args: tuple = (),
                   kwargs: dict[str, Any] | None = None) -> Any:
+        data = request(op, name, args, kwargs)
         with self._lock:
-            if self._conn is None:
+            if self._sock is None:
                 self._open()
-            status, value, _ = self._exchange((op, name, encode_value(args), kwargs or {}))
+            status, value, _ = self._exchange(data)
         return self._result(status, value)
 
     def batch(self, calls: Sequence[tuple[str, tuple, dict[str, Any]]]) -> list[Any]:
@@ -236,11 +313,11 @@ class RemoteTerminal:
         ``sim_last_ticks``); MT5 calls in a batch update ``last_error()`` like single calls.
         Link failures raise ``RemoteLinkError``.
         """
-        request = [(name, encode_value(tuple(args)), dict(kwargs)) for name, args, kwargs in calls]
+        data = batch_request(calls)
         with self._lock:
-            if self._conn is None:
+            if self._sock is None:
                 self._open()
-            status, value, error = self._exchange((BATCH, "", request, {}))
+            status, value, error = self._exchange(data)
             if error is not None:
                 self._last_error = (int(error[0]), str(error[1]))
         return self._result(status, value)

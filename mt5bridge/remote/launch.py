@@ -2,8 +2,9 @@
 
 ``python -m mt5bridge.remote --serve`` (and ``main.py terminal-server``, registered by
 ``app.cli.terminal``) build a ``SimTerminal`` on the synthetic market, print the address as
-the first line on stdout, and serve until Ctrl+C or SIGTERM, which stop the server cleanly
-so the socket is removed.
+the first line on stdout and the path of the secret file as the second, and serve until
+Ctrl+C or SIGTERM, which stop the server cleanly so the socket and the secret file are
+removed.  The secret itself is never printed.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import UserError
-from mt5bridge.remote.address import Address, format_address
-from mt5bridge.remote.server import TerminalServer
+from mt5bridge.remote.address import Address, format_address, parse_address
+from mt5bridge.remote.link import server_tls_context
+from mt5bridge.remote.server import TerminalServer, check_server_address
 
 if TYPE_CHECKING:
     from mt5bridge.sim.config import SimConfig
@@ -80,12 +82,48 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
                        "temporary folder)")
     where.add_argument("--tcp", action="store_true",
                        help="listen on a free localhost TCP port")
+    link.add_argument("--secret-file", default=None, metavar="PATH",
+                      help="where to write the new secret clients need (mode 0600; must not "
+                      "exist yet; default: a file in a new private temporary folder); the "
+                      "path is the second line on stdout")
+    link.add_argument("--allow-remote", action="store_true",
+                      help="allow an --address other machines can reach (requires --tls-cert "
+                      "and --tls-key); without it only loopback addresses are accepted")
+    link.add_argument("--tls-cert", default=None, metavar="PEM",
+                      help="TLS certificate chain of the server (with --tls-key)")
+    link.add_argument("--tls-key", default=None, metavar="PEM",
+                      help="TLS private key of the server (with --tls-cert)")
+
+
+def _check_link_options(args: argparse.Namespace) -> None:
+    """The address and TLS options, before a terminal is built: one line for each mistake."""
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise UserError("--tls-cert and --tls-key go together")
+    tcp = args.tcp or (args.address is not None
+                       and isinstance(parse_address(args.address), tuple))
+    if args.tls_cert is not None and not tcp:
+        raise UserError("--tls-cert: TLS is for a TCP address (--address HOST:PORT or --tcp)")
+
+
+def _tls(args: argparse.Namespace) -> Any:
+    if args.tls_cert is None:
+        return None
+    try:
+        return server_tls_context(args.tls_cert, args.tls_key)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        raise UserError(f"--tls-cert {args.tls_cert} / --tls-key {args.tls_key}: cannot load "
+                        f"({getattr(exc, 'strerror', None) or exc})") from None
 
 
 def run_server(args: argparse.Namespace) -> int:
-    """Build the terminal, print the address as the first stdout line, serve until stopped."""
+    """Build the terminal, print the address and the secret file path, serve until stopped."""
     from mt5bridge.sim.config import SimConfig
     from mt5bridge.sim.market import MarketConfig
+
+    _check_link_options(args)
+    tls = _tls(args)
+    if args.address is not None:  # refuse a bad address before building the market
+        check_server_address(parse_address(args.address), args.allow_remote, tls)
 
     market_options: dict[str, Any] = {
         "seed": args.seed, "warmup_days": args.warmup_days,
@@ -101,16 +139,19 @@ def run_server(args: argparse.Namespace) -> int:
                   symbol_suffix=args.symbol_suffix, selected=tuple(args.select)),
     )
     address: Address | None = ("127.0.0.1", 0) if args.tcp else args.address
+    server = TerminalServer(terminal, address, secret_file=args.secret_file,
+                            allow_remote=args.allow_remote, tls=tls)
     try:
-        server = TerminalServer(terminal, address)
         server.start()
     except OSError as exc:
         raise UserError(f"cannot listen at {args.address or 'localhost'}: {exc}") from None
     previous = _stop_on_sigterm()
     try:
         print(format_address(server.address), flush=True)
-        print(f"serving {terminal!r} at {format_address(server.address)}; "
-              "Ctrl+C or SIGTERM stops", file=sys.stderr, flush=True)
+        print(server.secret_file, flush=True)
+        print(f"serving {terminal!r} at {format_address(server.address)}; clients read the "
+              f"secret from {server.secret_file}; Ctrl+C or SIGTERM stops", file=sys.stderr,
+              flush=True)
         while True:
             time.sleep(3600)  # signals interrupt the sleep
     except (KeyboardInterrupt, _StopServing):
@@ -141,7 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m mt5bridge.remote",
         description="Serve a simulated MetaTrader 5 terminal on the synthetic market to "
-        "other processes.  The first line on stdout is the address.",
+        "other processes.  The first line on stdout is the address, the second the path of "
+        "the secret file clients need.",
     )
     parser.add_argument("--serve", action="store_true", required=True,
                         help="build the terminal and serve it until SIGTERM or Ctrl+C")

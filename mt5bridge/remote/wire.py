@@ -1,29 +1,24 @@
-"""What travels between ``TerminalServer`` and ``RemoteTerminal``, and how it is encoded.
+"""What travels between ``TerminalServer`` and ``RemoteTerminal``: requests, replies, errors.
 
-Every message is one pickle.  A request is ``(op, name, args, kwargs)``; a reply is
-``(status, value, last_error)``.  The terminal's structs do not pickle (the real ones do not
-either), so they travel as ``EncodedStruct``; an exception travels as ``_RaisedError``, a
-description that always pickles, and is rebuilt as the same type on the other side.
-
-The protocol is frozen until it is redesigned: a pickle names each class by its module
-path, so the classes that cross the link keep the path they have always had,
-``mt5bridge.remote`` (the package ``__init__`` sets it).
+Every message is one typed JSON document (``mt5bridge.remote.codec``: no pickle in either
+direction).  A request is ``[op, name, args, kwargs]``; a reply is ``[status, value,
+last_error]``.  An exception travels as a description, ``[type name, message, args, state,
+server traceback]``, and is rebuilt as the same type only when that name is on
+``EXCEPTION_TYPES``; any other type arrives as ``RemoteTerminalError("Type: message")``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
-import pickle
 import traceback
-from typing import Any, NamedTuple
+from typing import Any
 
+from engine import errors
 from mt5bridge import constants as c
-from mt5bridge import structs
+from mt5bridge.remote.codec import WireError, dumps, loads
 
-PROTOCOL_VERSION = 1
-#: Every message is pickled with this protocol.
-PICKLE_PROTOCOL = pickle.HIGHEST_PROTOCOL
+#: 2: typed JSON and the secret-file handshake (1 was pickles behind a fixed key).
+PROTOCOL_VERSION = 2
 
 #: The module's 32 functions, each with what it returns when the terminal is unreachable.
 MT5_FUNCTIONS: dict[str, Any] = {
@@ -61,134 +56,141 @@ MT5_FUNCTIONS: dict[str, Any] = {
     "last_error": None,
 }
 
-#: Reply statuses: the value is the result, or a ``_RaisedError``.
+#: Reply statuses: the value is the result, or an exception's description.
 OK, RAISE = "ok", "raise"
 #: Request operations: call a function, read an attribute, run several calls, greet.
 CALL, GET, BATCH, HELLO = "call", "get", "batch", "hello"
+OPERATIONS = frozenset({CALL, GET, BATCH, HELLO})
 #: ``last_error()`` values that the link itself produces.
 SUCCESS = (c.RES_S_OK, "Success")
 NO_IPC = (c.RES_E_INTERNAL_FAIL_CONNECT, "No IPC connection")
 
-_STRUCT_TYPES: dict[str, type[structs.StructSequence]] = {
-    name: getattr(structs, name) for name in structs.STRUCT_FIELDS
-}
-#: The structs with a struct inside (``request``); the others hold plain values only.
-_NESTING_STRUCTS = frozenset({"OrderSendResult", "OrderCheckResult"})
-
 
 class RemoteTerminalError(Exception):
-    """The terminal raised an exception whose type does not exist in the client process."""
+    """The terminal raised an exception of a type the wire does not rebuild."""
 
 
-# -- values on the wire ------------------------------------------------------------------------
+#: The exception types rebuilt as themselves on the client, by name: what a terminal (the
+#: simulator, the real package, a caller's wrong arguments) raises.  Others arrive as
+#: ``RemoteTerminalError``.
+EXCEPTION_TYPES: dict[str, type[Exception]] = {
+    kind.__name__: kind for kind in (
+        Exception, ArithmeticError, AssertionError, AttributeError, IndexError, KeyError,
+        LookupError, NotImplementedError, OverflowError, RuntimeError, TypeError,
+        ValueError, ZeroDivisionError, errors.UserError, errors.DataError,
+        errors.ConfigError, RemoteTerminalError,
+    )
+}
 
 
-class EncodedStruct(NamedTuple):
-    """A terminal struct in picklable form: its type name and its values in field order."""
-
-    name: str
-    values: tuple
+# -- requests and replies ------------------------------------------------------------------------
 
 
-def encode_value(value: Any) -> Any:
-    """Replace every terminal struct in ``value`` (tuples, lists, dicts) by an ``EncodedStruct``.
-
-    Works for the real package's structs too: they are recognised by type name.
-    """
-    if isinstance(value, tuple):
-        kind = type(value)
-        if kind is tuple:
-            return tuple(encode_value(v) for v in value) if value else value
-        name = kind.__name__
-        if name in _STRUCT_TYPES and hasattr(value, "_asdict"):
-            if name in _NESTING_STRUCTS:
-                return EncodedStruct(name, tuple(encode_value(v) for v in value))
-            return EncodedStruct(name, tuple(value))
-        return value
-    if isinstance(value, list):
-        return [encode_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: encode_value(v) for k, v in value.items()}
-    return value
+def request(op: str, name: str, args: tuple = (), kwargs: dict[str, Any] | None = None) -> bytes:
+    return dumps([op, name, tuple(args), dict(kwargs or {})])
 
 
-def decode_value(value: Any) -> Any:
-    """The inverse of ``encode_value``: ``EncodedStruct`` back to ``mt5bridge.structs`` types."""
-    if isinstance(value, EncodedStruct):
-        name = value.name
-        if name in _NESTING_STRUCTS:
-            return _STRUCT_TYPES[name](decode_value(v) for v in value.values)
-        return _STRUCT_TYPES[name](value.values)
-    if type(value) is tuple:
-        return tuple(decode_value(v) for v in value) if value else value
-    if isinstance(value, list):
-        return [decode_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: decode_value(v) for k, v in value.items()}
-    return value
+def read_request(data: bytes) -> tuple[str, str, Any, dict[str, Any]]:
+    """``(op, name, args, kwargs)``; ``WireError`` for anything that is not a request."""
+    message = loads(data)
+    if type(message) is not list or len(message) != 4:
+        raise WireError("a request is [op, name, args, kwargs]")
+    op, name, args, kwargs = message
+    if op not in OPERATIONS or type(name) is not str:
+        raise WireError(f"unknown request {str(op)[:20]!r}")
+    if op == BATCH:
+        calls = _batch_calls(args)
+        return op, name, calls, {}
+    if type(args) is not tuple or type(kwargs) is not dict or \
+            not all(type(k) is str for k in kwargs):
+        raise WireError("a request's arguments are a tuple and a dict of names")
+    return op, name, args, kwargs
 
 
-# -- exceptions on the wire --------------------------------------------------------------------
+def _batch_calls(calls: Any) -> list[tuple[str, tuple, dict[str, Any]]]:
+    if type(calls) is not tuple:
+        raise WireError("a batch is a tuple of calls")
+    for call in calls:
+        if type(call) is not tuple or len(call) != 3 or type(call[0]) is not str or \
+                type(call[1]) is not tuple or type(call[2]) is not dict or \
+                not all(type(k) is str for k in call[2]):
+            raise WireError("a batch call is (name, args, kwargs)")
+    return list(calls)
 
 
-class _RaisedError(NamedTuple):
-    """An exception raised in the server, in a form that always pickles."""
-
-    module: str
-    qualname: str
-    args: tuple
-    message: str
-    server_traceback: str
-    pickled: bytes | None
-    state: dict[str, Any]
+def batch_request(calls: Any) -> bytes:
+    return request(BATCH, "", tuple((str(name), tuple(args), dict(kwargs))
+                                    for name, args, kwargs in calls))
 
 
-def describe_exception(exc: BaseException) -> _RaisedError:
-    """What the server sends back for ``exc``: the pickled exception when it round-trips,
-    and always its type's path, arguments, message, state and traceback."""
-    pickled: bytes | None = None
-    with contextlib.suppress(Exception):
-        blob = pickle.dumps(exc, protocol=PICKLE_PROTOCOL)
-        back = pickle.loads(blob)
-        if type(back) is type(exc) and str(back) == str(exc):
-            pickled = blob
+def reply(status: str, value: Any, last_error: tuple[int, str] | None) -> bytes:
+    """The reply to send; a value the wire cannot carry becomes a ``TypeError`` reply."""
+    error = None if last_error is None else [int(last_error[0]), str(last_error[1])]
+    try:
+        return dumps([status, value, error])
+    except Exception as exc:  # e.g. a result of a type the wire does not carry
+        return dumps([RAISE, describe_exception(exc), error])
+
+
+def read_reply(data: bytes) -> tuple[str, Any, tuple[int, str] | None]:
+    message = loads(data)
+    if type(message) is not list or len(message) != 3 or message[0] not in (OK, RAISE):
+        raise WireError("a reply is [status, value, last_error]")
+    status, value, error = message
+    if error is not None:
+        if type(error) is not list or len(error) != 2 or type(error[0]) is not int or \
+                type(error[1]) is not str:
+            raise WireError("last_error is [code, message]")
+        error = (error[0], error[1])
+    return status, value, error
+
+
+# -- exceptions on the wire ----------------------------------------------------------------------
+
+
+def describe_exception(exc: BaseException) -> list[Any]:
+    """``[type name, message, args, state, traceback]``, each part something the wire carries."""
     args: tuple = exc.args
-    try:
-        pickle.dumps(args, protocol=PICKLE_PROTOCOL)
-    except Exception:
-        args = (str(exc),)
-    state = {k: v for k, v in getattr(exc, "__dict__", {}).items() if k != "__notes__"}
-    try:
-        pickle.dumps(state, protocol=PICKLE_PROTOCOL)
-    except Exception:
-        state = {}
-    kind = type(exc)
-    return _RaisedError(kind.__module__, kind.__qualname__, args, str(exc),
-                        "".join(traceback.format_exception(exc)), pickled, state)
+    state = {k: v for k, v in getattr(exc, "__dict__", {}).items()
+             if isinstance(k, str) and not k.startswith("_")}
+    with contextlib.suppress(Exception):
+        dumps(args)
+        dumps(state)
+        return [type(exc).__name__, str(exc), args, state, _traceback(exc)]
+    with contextlib.suppress(Exception):
+        dumps(args)
+        return [type(exc).__name__, str(exc), args, {}, _traceback(exc)]
+    return [type(exc).__name__, str(exc), (str(exc),), {}, _traceback(exc)]
 
 
-def rebuild_exception(raised: _RaisedError) -> BaseException:
+def _traceback(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc))
+
+
+def rebuild_exception(description: Any) -> BaseException:
     """The same exception type with the same message, or ``RemoteTerminalError``."""
+    if type(description) is not list or len(description) != 5:
+        return RemoteTerminalError(f"an unreadable error from the terminal: {description!r:.200}")
+    name, message, args, state, server_traceback = description
+    message = str(message)
     exc: BaseException | None = None
-    if raised.pickled is not None:
+    kind = EXCEPTION_TYPES.get(name) if type(name) is str else None
+    if kind is not None and type(args) is tuple and type(state) is dict:
         with contextlib.suppress(Exception):
-            exc = pickle.loads(raised.pickled)
+            # Bypass a custom __init__ (ConfigError takes three arguments, not the message).
+            candidate = kind.__new__(kind, *args)
+            Exception.__init__(candidate, *args)
+            for key, value in state.items():
+                # Instance state only (ConfigError's path, key, reason): never a name the
+                # class has, such as a method.
+                if type(key) is str and not key.startswith("_") and not hasattr(kind, key):
+                    setattr(candidate, key, value)
+            if str(candidate) == message:
+                exc = candidate
     if exc is None:
-        with contextlib.suppress(Exception):
-            kind: Any = importlib.import_module(raised.module)
-            for part in raised.qualname.split("."):
-                kind = getattr(kind, part)
-            if isinstance(kind, type) and issubclass(kind, Exception):
-                # Bypass a custom __init__ (ConfigError takes three arguments, not the message).
-                candidate = kind.__new__(kind, *raised.args)
-                Exception.__init__(candidate, *raised.args)
-                candidate.__dict__.update(raised.state)
-                if str(candidate) == raised.message:
-                    exc = candidate
-    if exc is None:
-        exc = RemoteTerminalError(f"{raised.qualname}: {raised.message}")
+        exc = RemoteTerminalError(f"{name}: {message}")
     # An attribute, not a note: pytest.raises(match=...) reads notes, and the message must
     # match exactly as it does in-process.
     with contextlib.suppress(AttributeError):
-        exc.server_traceback = raised.server_traceback  # type: ignore[attr-defined]
+        exc.server_traceback = str(server_traceback)  # type: ignore[attr-defined]
     return exc

@@ -1,9 +1,10 @@
 """The engine as a process that can be killed (the child half of the crash-recovery test).
 
-``python tests/helpers/recovery_child.py ADDRESS JOURNAL CONFIG --until-msc T [options]``
-runs the engine over ``RemoteTerminal(ADDRESS)`` (a simulated terminal served by the parent
-test) with its journal at JOURNAL, minute by minute on the terminal's virtual clock, and
-tells the parent where it is through one flushed line per fact on stdout:
+``python tests/helpers/recovery_child.py ADDRESS JOURNAL CONFIG --until-msc T --secret-file S
+[options]`` runs the engine over ``RemoteTerminal(ADDRESS, secret_file=S)`` (a simulated
+terminal served by the parent test, which wrote its secret to S) with its journal at
+JOURNAL, minute by minute on the terminal's virtual clock, and tells the parent where it is
+through one flushed line per fact on stdout:
 
 - ``READY <run_id> <now_msc> <open_baskets>``: started and reconciled; the child then waits
   for one line on stdin before it steps, so the parent can check the journal and the
@@ -63,8 +64,9 @@ def hold(what: str, n: int) -> None:
 class AnnouncingTerminal(RemoteTerminal):
     """A RemoteTerminal that announces every order, and can stop around one of them."""
 
-    def __init__(self, address: str, hold_kind: str | None, hold_at: int) -> None:
-        super().__init__(address)
+    def __init__(self, address: str, secret_file: Path, hold_kind: str | None,
+                 hold_at: int) -> None:
+        super().__init__(address, secret_file=secret_file)
         self.sends = 0
         self._hold_kind = hold_kind
         self._hold_at = hold_at
@@ -114,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("journal", type=Path)
     p.add_argument("config", type=Path)
     p.add_argument("--until-msc", type=int, required=True, help="end of the run (UTC ms)")
+    p.add_argument("--secret-file", type=Path, required=True,
+                   help="the terminal server's secret file (the server prints its path)")
     p.add_argument("--hold", default=None, help="send-before:N, send-after:N or journal:N")
     p.add_argument("--progress-minutes", type=int, default=5)
     p.add_argument("--flatten", action="store_true",
@@ -121,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     hold_kind, hold_at = parse_hold(args.hold)
 
-    remote = AnnouncingTerminal(args.address, hold_kind, hold_at)
+    remote = AnnouncingTerminal(args.address, args.secret_file, hold_kind, hold_at)
     config = load_engine_config(args.config)
     session = sim_session(config, remote, mode=RunMode.REPLAY, journal_path=args.journal)
     if hold_kind == "journal":

@@ -141,9 +141,10 @@ class Child:
     """One engine process: its stdout read line by line (with a timeout) on a thread."""
 
     def __init__(self, name: str, address: str, journal: Path, config: Path, until_msc: int,
-                 log_dir: Path, *, hold: str | None = None, flatten: bool = False) -> None:
+                 log_dir: Path, *, secret_file: Path, hold: str | None = None,
+                 flatten: bool = False) -> None:
         args = [sys.executable, str(CHILD), address, str(journal), str(config),
-                "--until-msc", str(until_msc)]
+                "--until-msc", str(until_msc), "--secret-file", str(secret_file)]
         if hold:
             args += ["--hold", hold]
         if flatten:
@@ -441,13 +442,14 @@ def run_until_kill(child: Child, point: KillPoint, journal: Path, terminal: Any
 
 
 @pytest.fixture
-def served_terminal() -> Iterator[tuple[str, RemoteTerminal]]:
-    """A persistent simulated terminal in this process, and a client for the checks."""
+def served_terminal() -> Iterator[tuple[str, Path, RemoteTerminal]]:
+    """A persistent simulated terminal in this process, its secret file, and a client for
+    the checks."""
     server = TerminalServer(make_terminal()).start()
-    client = RemoteTerminal(server.address)
+    client = RemoteTerminal(server.address, secret_file=server.secret_file)
     try:
         assert client.initialize()
-        yield str(server.address), client
+        yield str(server.address), server.secret_file, client
     finally:
         client.close()
         server.stop()
@@ -456,10 +458,10 @@ def served_terminal() -> Iterator[tuple[str, RemoteTerminal]]:
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 def test_twenty_sigkills_lose_nothing_and_duplicate_nothing(
-        served_terminal: tuple[str, RemoteTerminal], config_path: Path, tmp_path: Path
+        served_terminal: tuple[str, Path, RemoteTerminal], config_path: Path, tmp_path: Path
 ) -> None:
     # Arrange
-    address, terminal = served_terminal
+    address, secret_file, terminal = served_terminal
     journal = tmp_path / "journal.sqlite"
     plan = kill_plan(KILL_SEED, KILLS)
     reports: list[KillReport] = []
@@ -472,7 +474,7 @@ def test_twenty_sigkills_lose_nothing_and_duplicate_nothing(
             f"the week ran out after {len(reports)} kills: {reports}"
         lives += 1
         child = Child(f"life-{lives:02d}", address, journal, config_path, WEEK_END_MSC,
-                      tmp_path, hold=point.hold)
+                      tmp_path, secret_file=secret_file, hold=point.hold)
         try:
             report = run_until_kill(child, point, journal, terminal)
         finally:
@@ -489,7 +491,7 @@ def test_twenty_sigkills_lose_nothing_and_duplicate_nothing(
 
     # A last clean run: reconcile, trade an hour, flatten everything, stop.
     final = Child("final", address, journal, config_path, int(terminal.sim_now_msc()) + HOUR,
-                  tmp_path, flatten=True)
+                  tmp_path, secret_file=secret_file, flatten=True)
     try:
         flat: list[str] = []
         while True:

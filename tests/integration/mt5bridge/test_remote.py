@@ -4,13 +4,13 @@ Every round trip is compared with the same call on an in-process ``SimTerminal``
 from the same feed, so "works remotely" means "gives the same answer, of the same type, with
 the same ``last_error``".  Servers run in a background thread of the test process unless
 the test is about processes; child processes are started with ``sys.executable``, read with
-timeouts and always killed at the end.
+timeouts and always killed at the end.  Who may connect, and what the wire refuses, is in
+``test_remote_security.py``.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
 import queue
 import signal
 import socket
@@ -33,13 +33,12 @@ from mt5bridge import constants as c
 from mt5bridge.live import IPC_ERROR_CODES, ConnectionState, LiveConfig, LiveTerminal
 from mt5bridge.remote import (
     MT5_FUNCTIONS,
-    EncodedStruct,
     RemoteLinkError,
     RemoteTerminal,
     RemoteTerminalError,
     TerminalServer,
-    decode_value,
-    encode_value,
+    decode_message,
+    encode_message,
     format_address,
     parse_address,
     synthetic_terminal,
@@ -101,6 +100,12 @@ def assert_same(remote_value: object, local_value: object) -> None:
         assert remote_value == local_value
 
 
+def connect(srv: TerminalServer, address: object = None, **options: object) -> RemoteTerminal:
+    """A client of ``srv`` that reads the server's secret file, as every client does."""
+    return RemoteTerminal(srv.address if address is None else address,
+                          secret_file=srv.secret_file, **options)
+
+
 @pytest.fixture
 def server() -> Iterator[TerminalServer]:
     with TerminalServer(make_terminal()) as srv:
@@ -109,7 +114,7 @@ def server() -> Iterator[TerminalServer]:
 
 @pytest.fixture
 def remote(server: TerminalServer) -> Iterator[RemoteTerminal]:
-    with RemoteTerminal(server.address) as client:
+    with connect(server) as client:
         yield client
 
 
@@ -161,17 +166,14 @@ def read_line(child: subprocess.Popen) -> str:
 # -- values on the wire ----------------------------------------------------------------------
 
 
-def test_encoded_structs_pickle_where_the_structs_do_not():
+def test_structs_cross_the_wire_where_they_do_not_pickle():
     request = TradeRequest((1, 7, 0, "EURUSD", 0.1, 1.1, 0.0, 0.0, 0.0, 20, 0, 0, 0, 0, "x",
                             0, 0))
     result = OrderSendResult((10009, 2, 3, 0.1, 1.1, 1.09, 1.1, "done", 1, 0, request))
-    with pytest.raises(pickle.PicklingError):
-        pickle.dumps(result)
 
-    encoded = encode_value((result, None, [Tick((1, 1.0, 1.1, 0.0, 0, 1000, 6, 0.0))]))
-    back = decode_value(pickle.loads(pickle.dumps(encoded)))
+    back = decode_message(encode_message((result, None, [Tick((1, 1.0, 1.1, 0.0, 0, 1000, 6,
+                                                                0.0))])))
 
-    assert isinstance(encoded[0], EncodedStruct)
     assert_same(back[0], result)
     assert type(back[0].request) is TradeRequest
     assert back[1] is None and type(back[2][0]) is Tick
@@ -413,13 +415,13 @@ class ExplodingTerminal(SimTerminal):
 
         raise LocalFailure("a type the client cannot import")
 
-    def sim_unpicklable(self) -> object:
+    def sim_unsendable(self) -> object:
         return threading.Lock()
 
 
 def test_exceptions_in_the_terminal_come_back_and_the_server_keeps_serving():
     terminal = ExplodingTerminal(walk_feed(SYMBOLS, START, START + HOUR), SimConfig())
-    with TerminalServer(terminal) as srv, RemoteTerminal(srv.address) as remote:
+    with TerminalServer(terminal) as srv, connect(srv) as remote:
         prepare(remote)
 
         with pytest.raises(ZeroDivisionError, match=r"^division by zero in the quote$"):
@@ -428,15 +430,15 @@ def test_exceptions_in_the_terminal_come_back_and_the_server_keeps_serving():
             remote.account_info()
         with pytest.raises(RemoteTerminalError, match="LocalFailure: a type the client"):
             remote.version()
-        with pytest.raises(TypeError, match="cannot pickle"):
-            remote.batch([("sim_unpicklable", (), {})])
+        with pytest.raises(TypeError, match=r"^a _thread\.lock cannot be sent to or from"):
+            remote.batch([("sim_unsendable", (), {})])
 
         assert str(config_error.value) == "broker.toml: leverage: must be positive"
         assert (config_error.value.key, config_error.value.reason) == ("leverage",
                                                                         "must be positive")
         assert "in account_info" in config_error.value.server_traceback
         assert remote.symbol_info_tick("EURUSD") is not None
-        with RemoteTerminal(srv.address) as other:
+        with connect(srv) as other:
             assert other.initialize() and other.symbol_info_tick("EURUSD") is not None
 
 
@@ -444,7 +446,7 @@ def test_exceptions_in_the_terminal_come_back_and_the_server_keeps_serving():
 
 
 def test_shutdown_detaches_only_the_caller(server):
-    with RemoteTerminal(server.address) as first, RemoteTerminal(server.address) as second:
+    with connect(server) as first, connect(server) as second:
         assert first.initialize() and second.initialize()
 
         first.shutdown()
@@ -456,7 +458,7 @@ def test_shutdown_detaches_only_the_caller(server):
 
 
 def test_a_client_must_initialize_before_mt5_calls(server):
-    with RemoteTerminal(server.address) as remote:
+    with connect(server) as remote:
         assert remote.symbol_info("EURUSD") is None
         assert remote.last_error() == (c.RES_E_INTERNAL_FAIL_CONNECT, "No IPC connection")
         assert remote.sim_now_msc() == START  # sim_* open the link on demand
@@ -468,7 +470,7 @@ def test_a_client_must_initialize_before_mt5_calls(server):
 
 def test_a_client_whose_server_is_gone_fails_like_a_lost_mt5_link():
     srv = TerminalServer(make_terminal()).start()
-    remote = RemoteTerminal(srv.address)
+    remote = connect(srv)
     assert remote.initialize()
 
     srv.stop()
@@ -488,22 +490,22 @@ def test_a_client_whose_server_is_gone_fails_like_a_lost_mt5_link():
 
 
 def test_a_client_for_an_address_without_server_is_created_and_fails_softly(tmp_path):
-    remote = RemoteTerminal(str(tmp_path / "nobody.sock"))
+    remote = RemoteTerminal(str(tmp_path / "nobody.sock"), secret_file=tmp_path / "secret")
 
     assert remote.initialize(timeout=1000) is False
     assert remote.last_error()[0] == c.RES_E_INTERNAL_FAIL_INIT
     assert not remote.connected
 
 
-def test_a_wrong_authentication_key_is_refused(server):
-    stranger = RemoteTerminal(server.address, authkey=b"not the key")
+def test_a_wrong_secret_is_refused(server):
+    stranger = RemoteTerminal(server.address, secret=b"not the secret of this server")
 
     assert stranger.initialize() is False
     assert stranger.last_error()[0] == c.RES_E_INTERNAL_FAIL_INIT
-    assert "refused the authentication key" in stranger.last_error()[1]
-    with pytest.raises(RemoteLinkError, match="authentication key"):
+    assert "refused the secret" in stranger.last_error()[1]
+    with pytest.raises(RemoteLinkError, match="refused the secret"):
         stranger.sim_now_msc()
-    with RemoteTerminal(server.address) as friend:
+    with connect(server) as friend:
         assert friend.initialize()
 
 
@@ -525,7 +527,7 @@ class GateTerminal:
 
 def test_a_reply_that_does_not_come_in_time_is_an_ipc_timeout():
     terminal = GateTerminal()
-    with TerminalServer(terminal) as srv, RemoteTerminal(srv.address) as remote:
+    with TerminalServer(terminal) as srv, connect(srv) as remote:
         assert remote.initialize()
         remote.timeout_s = 0  # the gate is closed: the reply cannot be there yet
 
@@ -539,7 +541,7 @@ def test_a_reply_that_does_not_come_in_time_is_an_ipc_timeout():
 
 
 def test_stop_ends_idle_connections_and_removes_the_socket(server):
-    clients = [RemoteTerminal(server.address) for _ in range(3)]
+    clients = [connect(server) for _ in range(3)]
     for client in clients:
         client.sim_now_msc()
     path = server.address
@@ -555,7 +557,7 @@ def test_a_server_on_localhost_tcp(twins):
     _, local = twins
     with TerminalServer(make_terminal(), ("127.0.0.1", 0)) as srv:
         host, port = srv.address
-        with RemoteTerminal(f"{host}:{port}") as remote:
+        with connect(srv, f"{host}:{port}") as remote:
             prepare(remote)
             assert (host, port > 0) == ("127.0.0.1", True)
             assert_same(remote.symbol_info_tick("USDJPY"), local.symbol_info_tick("USDJPY"))
@@ -575,7 +577,7 @@ def test_a_stale_socket_is_replaced_and_a_live_one_is_refused(short_dir):
     stale.bind(path)  # bound, never listening: what a killed server leaves behind
     stale.close()
 
-    with TerminalServer(make_terminal(), path) as srv, RemoteTerminal(path) as remote:
+    with TerminalServer(make_terminal(), path) as srv, connect(srv, path) as remote:
         assert srv.address == path and remote.initialize()
         with pytest.raises(UserError, match="already listening"):
             TerminalServer(make_terminal(), path).start()
@@ -616,7 +618,7 @@ def test_concurrent_clients_are_served_one_call_at_a_time():
 
         def client() -> None:
             try:
-                with RemoteTerminal(srv.address) as remote:
+                with connect(srv) as remote:
                     for _ in range(rounds):
                         remote.batch([("sim_bump", (), {}), ("sim_bump", (), {})])
             except BaseException as exc:
@@ -655,7 +657,7 @@ def test_one_client_object_can_be_shared_by_threads(twins):
 
 
 def test_live_terminal_trades_through_a_remote_terminal(server):
-    remote = RemoteTerminal(server.address)
+    remote = connect(server)
     remote.sim_advance_to(START + MINUTE)
     sleeps: list[float] = []
     live = LiveTerminal(remote, LiveConfig(symbols=SYMBOLS, server_tz=ServerTimeZone()),
@@ -685,7 +687,7 @@ def test_live_terminal_trades_through_a_remote_terminal(server):
 
 
 def test_live_terminal_reconnects_and_gives_up_through_the_link(server):
-    remote = RemoteTerminal(server.address)
+    remote = connect(server)
     sleeps: list[float] = []
     live = LiveTerminal(remote, LiveConfig(symbols=SYMBOLS, server_tz=ServerTimeZone(),
                                            reconnect_attempts=2),
@@ -710,7 +712,7 @@ import sys
 from mt5bridge import constants as c
 from mt5bridge.remote import RemoteTerminal
 
-remote = RemoteTerminal(sys.argv[1])
+remote = RemoteTerminal(sys.argv[1], secret_file=sys.argv[3])
 assert remote.initialize()
 remote.sim_advance_to(int(sys.argv[2]))
 assert remote.symbol_select("EURUSD", True)
@@ -725,13 +727,14 @@ while True:  # busy with calls when it is killed
 
 
 def test_a_killed_client_leaves_its_position_and_clock_to_the_next(server, spawn):
-    child = spawn("-c", CHILD_CLIENT, format_address(server.address), str(START + 20 * MINUTE))
+    child = spawn("-c", CHILD_CLIENT, format_address(server.address), str(START + 20 * MINUTE),
+                  str(server.secret_file))
     ticket, clock = map(int, read_line(child).split())
 
     child.kill()  # SIGKILL on POSIX: no cleanup of any kind
     child.wait(timeout=CHILD_TIMEOUT_S)
 
-    with RemoteTerminal(server.address) as successor:
+    with connect(server) as successor:
         assert successor.initialize()
         positions = successor.positions_get()
         deals = successor.history_deals_get(position=ticket)
@@ -747,10 +750,10 @@ def test_the_command_line_server_serves_the_synthetic_market(spawn):
     options = ["--seed", "3", "--symbols", "EURUSD,USDJPY", "--warmup-days", "1",
                "--select", "EURUSD,USDJPY"]
     child = spawn("-m", "mt5bridge.remote", "--serve", *options)
-    address = read_line(child)
+    address, secret_file = read_line(child), read_line(child)
     market = MarketConfig(seed=3, symbols=("EURUSD", "USDJPY"), warmup_days=1)
     local = synthetic_terminal(market, SimConfig(market_seed=3, selected=("EURUSD", "USDJPY")))
-    remote = RemoteTerminal(address)
+    remote = RemoteTerminal(address, secret_file=secret_file)
 
     for term in (remote, local):
         assert term.initialize()
@@ -763,6 +766,7 @@ def test_the_command_line_server_serves_the_synthetic_market(spawn):
     child.send_signal(signal.SIGTERM)
     assert child.wait(timeout=CHILD_TIMEOUT_S) == 0
     assert not os.path.exists(address)
+    assert not os.path.exists(secret_file)
     assert remote.account_info() is None
     assert remote.last_error()[0] in IPC_ERROR_CODES
 
