@@ -783,3 +783,17 @@ def test_command_line_errors_are_one_line_and_exit_2(capsys):
         with pytest.raises(SystemExit) as exit_info:
             remote_main(argv)
         assert exit_info.value.code == 2
+
+
+def test_the_served_account_epoch_reaches_every_client(server):
+    # Arrange: the epoch names this life of the served account (compare=False in SimConfig,
+    # so an equality of configs would not notice it missing).
+    served = server.terminal.sim_config.account_epoch
+
+    # Act
+    with connect(server) as first, connect(server) as second:
+        epochs = (first.sim_config.account_epoch, second.sim_config.account_epoch)
+
+    # Assert: restarted engines reconcile against the same account life, not a new one.
+    assert served != ""
+    assert epochs == (served, served)
