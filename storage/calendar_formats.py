@@ -1,6 +1,6 @@
 """Readers for the economic-calendar files a trader can import.
 
-Three formats, told apart by content (never by file name):
+Four formats, told apart by content (never by file name):
 
 - **ForexFactory weekly XML** (``ff_calendar_thisweek.xml``): windows-1252, ``<country>``
   holds the currency (``ALL`` for global events), ``MM-DD-YYYY`` dates and ``h:mmam`` times
@@ -13,6 +13,11 @@ Three formats, told apart by content (never by file name):
 - **MT5 calendar CSV** written by ``tools/ExportCalendar.mq5``: a ``# fxcluster mt5
   calendar export`` line giving the exported UTC range (the coverage), then a header
   starting ``time_utc,currency,country,impact,title``.
+- **Generic UTC calendar CSV** (header naming ``time_utc,currency,impact,title`` and
+  optionally ``actual,forecast,previous``, in any order; the normalised 2019 ForexFactory
+  calendar in the shared data is one): see ``_parse_utc_csv``.  A header with ``time_utc``
+  is an MT5 export when it names any column only MT5 exports have (``country``,
+  ``time_mode``, ``event_id``, ``value_id``) or follows the preamble, otherwise this format.
 
 Bad rows are reported with file and line.  By default they are skipped and counted, and
 the day of a skipped row is left out of the file's coverage (the calendar cannot vouch for
@@ -64,6 +69,7 @@ class CalendarFormat(StrEnum):
     FOREXFACTORY_XML = "forexfactory-xml"
     FOREXFACTORY_CSV = "forexfactory-csv"
     MT5_CSV = "mt5"
+    UTC_CSV = "utc-csv"
 
 
 class CalendarFormatError(UserError):
@@ -116,6 +122,10 @@ MT5_HEADER = (
     "value_id",
 )
 FF_CSV_REQUIRED = ("event_dt_utc", "currency", "impact", "event")
+#: Columns that only an MT5 export has: a ``time_utc`` header naming one is an MT5 export.
+MT5_ONLY_COLUMNS = frozenset({"country", "time_mode", "event_id", "value_id"})
+UTC_CSV_REQUIRED = ("time_utc", "currency", "impact", "title")
+UTC_CSV_OPTIONAL = ("actual", "forecast", "previous")
 
 _FF_IMPACTS = {
     "high": Impact.HIGH,
@@ -157,14 +167,20 @@ def parse_calendar_file(path: Path | str, *, strict: bool = False) -> ParsedCale
         # expat reads the declared encoding (windows-1252) from the bytes itself.
         return _parse_ff_xml(path, data, strict)
     first = _first_line(text)
-    if first.lower().startswith(MT5_PREAMBLE) or first.split(",")[:2] == ["time_utc", "currency"]:
+    if first.lower().startswith(MT5_PREAMBLE):
+        return _parse_mt5_csv(path, text, strict)
+    names = {h.strip().strip('"').strip().lower() for h in first.split(",")}
+    if "time_utc" in names and not names & MT5_ONLY_COLUMNS:
+        return _parse_utc_csv(path, text, strict)
+    if first.split(",")[:2] == ["time_utc", "currency"]:
         return _parse_mt5_csv(path, text, strict)
     header = {h.strip() for h in first.split(",")}
     if all(name in header for name in FF_CSV_REQUIRED):
         return _parse_ff_csv(path, text, strict)
     raise CalendarFormatError(
         f"{path}:1: not a recognised calendar format (expected ForexFactory weekly XML, "
-        "ForexFactory CSV with an event_dt_utc header, or an MT5 calendar export)"
+        "ForexFactory CSV with an event_dt_utc header, an MT5 calendar export, or a UTC "
+        "calendar CSV with a time_utc,currency,impact,title header)"
     )
 
 
@@ -281,7 +297,9 @@ def _title(text: str) -> str:
     return title
 
 
-def _iso_utc(text: str, field: str) -> datetime:
+def _iso_utc(text: str, field: str, *, zero_offset: bool = False) -> datetime:
+    """``text`` as an aware UTC time in 1970..2099; with ``zero_offset`` any offset other
+    than ``Z``/``+00:00`` is a bad row too (for a column whose format promises UTC)."""
     value = text.strip()
     if value.endswith("Z"):
         value = value[:-1] + "+00:00"
@@ -291,6 +309,11 @@ def _iso_utc(text: str, field: str) -> datetime:
         raise _RowError(f"bad {field} {text.strip()!r} (expected ISO 8601 UTC)") from None
     if parsed.tzinfo is None:
         raise _RowError(f"{field} {text.strip()!r} has no UTC offset", _plausible_day(parsed))
+    if zero_offset and parsed.utcoffset():
+        raise _RowError(
+            f"{field} {text.strip()!r} is not UTC (expected Z or +00:00)",
+            _plausible_day(parsed.replace(tzinfo=None)),
+        )
     try:
         utc = parsed.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:30+01:00 is before the first datetime there is
@@ -500,9 +523,12 @@ def _parse_ff_csv(path: Path, text: str, strict: bool) -> ParsedCalendarFile:
     return collector.result(CalendarFormat.FOREXFACTORY_CSV, _day_spans(days, source, path.name))
 
 
-def _row_day(row: dict[str, str]) -> date | None:
-    """The UTC day a ForexFactory CSV row belongs to: its scraped day file, else its time."""
-    for key in ("source_file", "event_dt_utc"):
+def _row_day(
+    row: dict[str, str], keys: Sequence[str] = ("source_file", "event_dt_utc")
+) -> date | None:
+    """The UTC day a CSV row belongs to: for ForexFactory's its scraped day file, else its
+    time (``keys`` in order; the first that holds a date wins)."""
+    for key in keys:
         match = _ISO_DAY.search(row.get(key) or "")
         if match:
             try:
@@ -628,3 +654,94 @@ def _event_stretches(times: Sequence[datetime], source: str, origin: str) -> lis
         )
         for a, b in runs
     ]
+
+
+# ------------------------------------------------------------------ generic UTC calendar CSV
+
+_UTC_CSV_IMPACTS = {
+    "high": Impact.HIGH,
+    "medium": Impact.MEDIUM,
+    "low": Impact.LOW,
+    "holiday": Impact.HOLIDAY,
+}
+
+
+def _parse_utc_csv(path: Path, text: str, strict: bool) -> ParsedCalendarFile:
+    """A calendar CSV whose header names ``time_utc,currency,impact,title`` and optionally
+    ``actual,forecast,previous``, in any order (the names say what a column is, so the order
+    adds nothing).  Header names are matched without regard to case or surrounding blanks.
+
+    - ``time_utc`` is ISO 8601 with ``Z`` or ``+00:00``: the format promises UTC, so a time
+      without a zone, or with another offset, is a bad row rather than a guess.
+    - ``impact`` is High, Medium, Low or Holiday (any case); anything else is a bad row.
+    - ``currency`` is a 3-letter code or ``ALL`` (any case).
+    - Untimed events (all-day, tentative) are at 00:00 UTC of their day, as the files put
+      them; they stay there: the file cannot tell them from a real midnight release.
+    - A column the format does not name, or a column named twice, refuses the whole file:
+      an unknown column may change what the others mean (a time zone, say) and a repeated
+      one leaves the value ambiguous.
+    - Coverage is the events' UTC days joined across gaps of at most ``BRIDGED_DAYS`` days
+      (``_event_stretches``), as for an MT5 export without a preamble: the file states no
+      range of its own, so it vouches only for the stretch its events fill.
+    - ``source_id`` is ``<time to the minute>Z|<currency>|<title>``, with ``#n`` for the
+      n-th repeat of that key in the file: the file has no ids, and these three fields name
+      a release, so a re-import (also one with ``actual`` filled in or a regraded impact)
+      updates the stored row instead of adding one.  The text form, not a hash, is the one
+      the other formats fall back to and can be read back to its event.
+    """
+    collector = _Collector(path, strict)
+    source = CalendarFormat.UTC_CSV.value
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader.fieldnames = _utc_csv_columns(path, _csv_header(path, reader, 0))
+    seen: Counter[str] = Counter()
+    times: list[datetime] = []
+
+    def build(row: dict[str, str]) -> EconomicEvent:
+        if None in row or any(v is None for v in row.values()):
+            raise _RowError("wrong number of fields", _row_day(row, ("time_utc",)))
+        when = _iso_utc(row["time_utc"], "time_utc", zero_offset=True)
+        try:
+            currency = _currency(row["currency"])
+            impact = _impact(row["impact"], _UTC_CSV_IMPACTS)
+            title = _title(row["title"])
+        except _RowError as exc:
+            raise _RowError(str(exc), when.date()) from None
+        key = f"{when:%Y-%m-%dT%H:%M}Z|{currency}|{title}"
+        seen[key] += 1
+        times.append(when)
+        return EconomicEvent(
+            time=when,
+            currency=currency,
+            impact=impact,
+            title=title,
+            actual=(row.get("actual") or "").strip(),
+            forecast=(row.get("forecast") or "").strip(),
+            previous=(row.get("previous") or "").strip(),
+            source=source,
+            source_id=key if seen[key] == 1 else f"{key}#{seen[key]}",
+        )
+
+    for row in _csv_rows(path, reader, 0):
+        collector.add(reader.line_num, lambda row=row: build(row))
+    return collector.result(CalendarFormat.UTC_CSV, _event_stretches(times, source, path.name))
+
+
+def _utc_csv_columns(path: Path, header: Sequence[str]) -> list[str]:
+    """The header's names normalised, or an error naming what is missing, unknown or twice."""
+    names = [name.strip().lower() for name in header]
+    missing = [name for name in UTC_CSV_REQUIRED if name not in names]
+    unknown = [name for name in names if name not in UTC_CSV_REQUIRED + UTC_CSV_OPTIONAL]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    problems = []
+    if missing:
+        problems.append(f"without column(s) {', '.join(missing)}")
+    if unknown:
+        problems.append(f"unknown column(s) {', '.join(repr(n) for n in unknown)}")
+    if repeated:
+        problems.append(f"column(s) {', '.join(repeated)} named twice")
+    if problems:
+        raise CalendarFormatError(
+            f"{path}:1: UTC calendar CSV {'; '.join(problems)} (expected "
+            f"{','.join(UTC_CSV_REQUIRED)} and optionally {','.join(UTC_CSV_OPTIONAL)})"
+        )
+    return names

@@ -69,7 +69,7 @@ def register_import_calendar(import_subparsers: argparse._SubParsersAction) -> N
     """Add ``calendar FILES... [--calendar PATH] [--strict]`` under the ``import`` command."""
     parser = import_subparsers.add_parser(
         "calendar",
-        help="import ForexFactory XML/CSV or MT5 calendar exports",
+        help="import ForexFactory XML/CSV, MT5 calendar exports or UTC calendar CSVs",
         description="Import economic-calendar files; the format is detected from content. "
         "Importing a file again updates its events instead of adding them.",
     )
