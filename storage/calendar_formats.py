@@ -50,7 +50,7 @@ import io
 import re
 import xml.parsers.expat
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -502,17 +502,7 @@ def _parse_ff_csv(path: Path, text: str, strict: bool) -> ParsedCalendarFile:
         )
         if not has_day_files:
             days.add(when.date())
-        return EconomicEvent(
-            time=when,
-            currency=currency,
-            impact=impact,
-            title=title,
-            actual=(row.get("actual") or "").strip(),
-            forecast=(row.get("forecast") or "").strip(),
-            previous=(row.get("previous") or "").strip(),
-            source=source,
-            source_id=source_id,
-        )
+        return _csv_event(row, when, currency, impact, title, source, source_id)
 
     for row in _csv_rows(path, reader, 0):
         if has_day_files:
@@ -709,17 +699,8 @@ def _parse_utc_csv(path: Path, text: str, strict: bool) -> ParsedCalendarFile:
         key = f"{when:%Y-%m-%dT%H:%M}Z|{currency}|{title}"
         seen[key] += 1
         times.append(when)
-        return EconomicEvent(
-            time=when,
-            currency=currency,
-            impact=impact,
-            title=title,
-            actual=(row.get("actual") or "").strip(),
-            forecast=(row.get("forecast") or "").strip(),
-            previous=(row.get("previous") or "").strip(),
-            source=source,
-            source_id=key if seen[key] == 1 else f"{key}#{seen[key]}",
-        )
+        source_id = key if seen[key] == 1 else f"{key}#{seen[key]}"
+        return _csv_event(row, when, currency, impact, title, source, source_id)
 
     for row in _csv_rows(path, reader, 0):
         collector.add(reader.line_num, lambda row=row: build(row))
@@ -745,3 +726,19 @@ def _utc_csv_columns(path: Path, header: Sequence[str]) -> list[str]:
             f"{','.join(UTC_CSV_REQUIRED)} and optionally {','.join(UTC_CSV_OPTIONAL)})"
         )
     return names
+
+
+def _csv_event(row: Mapping[str, str | None], when: datetime, currency: str, impact: Impact,
+               title: str, source: str, source_id: str) -> EconomicEvent:
+    """One event from a CSV row whose actual/forecast/previous columns may be absent."""
+    return EconomicEvent(
+        time=when,
+        currency=currency,
+        impact=impact,
+        title=title,
+        actual=(row.get("actual") or "").strip(),
+        forecast=(row.get("forecast") or "").strip(),
+        previous=(row.get("previous") or "").strip(),
+        source=source,
+        source_id=source_id,
+    )
