@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QVBoxLayout, QWidget
 
 from gui.toolbox.format import (
     TICK_DOWN,
@@ -24,7 +24,7 @@ from gui.toolbox.format import (
     price_digits,
     utc_clock,
 )
-from gui.toolbox.model import KeyedTableModel, Row
+from gui.toolbox.model import KeyedTableModel, Row, read_only_table
 
 HEADERS = ("Symbol", "Bid", "Ask", "Spread", "Time (UTC)")
 
@@ -67,16 +67,8 @@ class MarketWatch(QWidget):
         self._sized = False
         self.model = KeyedTableModel(HEADERS, numeric_columns=(1, 2, 3, 4),
                                      figures_font=figures_font(self.font()), parent=self)
-        self.view = QTableView(self)
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view = read_only_table(self.model, self)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.setAlternatingRowColors(True)
-        self.view.setShowGrid(False)
-        self.view.setWordWrap(False)
-        self.view.verticalHeader().setVisible(False)
-        self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.view.horizontalHeader().setHighlightSections(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

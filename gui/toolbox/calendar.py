@@ -19,7 +19,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -37,7 +36,7 @@ from engine.calendar import EconomicEvent
 from engine.model import Impact
 from engine.ports import EventCalendar
 from gui.toolbox.format import ERROR_TEXT, figures_font, utc_stamp
-from gui.toolbox.model import KeyedTableModel, Row
+from gui.toolbox.model import KeyedTableModel, Row, read_only_table
 
 EVENT_HEADERS = ("Time (UTC)", "Currency", "Impact", "Event", "Actual", "Forecast", "Previous")
 BLACKOUT_HEADERS = ("From (UTC)", "To (UTC)", "Currency", "Impact", "Event")
@@ -97,19 +96,6 @@ def _keyed(events: Sequence[EconomicEvent]) -> list[tuple[Hashable, EconomicEven
     return keyed
 
 
-def _table(model: KeyedTableModel, parent: QWidget) -> QTableView:
-    view = QTableView(parent)
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setShowGrid(False)
-    view.setWordWrap(False)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().setVisible(False)
-    view.verticalHeader().setDefaultSectionSize(parent.fontMetrics().height() + 6)
-    return view
-
-
 class CalendarTab(QWidget):
     """Events of a window with filters, per-cluster blackouts, and file import.
 
@@ -144,11 +130,11 @@ class CalendarTab(QWidget):
         self.status = QLabel()
         self.import_button = QPushButton("Import...")
         self.events_model = KeyedTableModel(EVENT_HEADERS, (4, 5, 6), font, self)
-        self.events_view = _table(self.events_model, self)
+        self.events_view = read_only_table(self.events_model, self)
         self.cluster_combo = QComboBox()
         self.cluster_combo.setMinimumContentsLength(8)
         self.blackout_model = KeyedTableModel(BLACKOUT_HEADERS, (), font, self)
-        self.blackout_view = _table(self.blackout_model, self)
+        self.blackout_view = read_only_table(self.blackout_model, self)
 
         filters = QHBoxLayout()
         filters.setContentsMargins(4, 4, 4, 2)

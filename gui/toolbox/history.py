@@ -15,7 +15,6 @@ from typing import Protocol
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateEdit,
     QFileDialog,
@@ -23,7 +22,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -40,7 +38,7 @@ from gui.toolbox.format import (
     money_colour,
     utc_stamp,
 )
-from gui.toolbox.model import KeyedTableModel, Row
+from gui.toolbox.model import KeyedTableModel, Row, read_only_table
 
 HEADERS = ("Basket", "Cluster", "Direction", "Opened (UTC)", "Closed (UTC)", "Hours",
            "Exit", "Entry TDI", "Exit TDI", "Costs", "P&L")
@@ -146,15 +144,7 @@ class HistoryTab(QWidget):
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.model = KeyedTableModel(HEADERS, NUMERIC_COLUMNS, figures_font(self.font()), self)
-        self.view = QTableView(self)
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.setAlternatingRowColors(True)
-        self.view.setShowGrid(False)
-        self.view.setWordWrap(False)
-        self.view.verticalHeader().setVisible(False)
-        self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.view = read_only_table(self.model, self)
 
         filters = QHBoxLayout()
         filters.setContentsMargins(4, 4, 4, 2)

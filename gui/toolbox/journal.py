@@ -22,7 +22,6 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHeaderView,
     QLabel,
     QSplitter,
@@ -33,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from engine.records import ManualCommand
 from gui.toolbox.format import ERROR_TEXT, WARNING_TEXT, figures_font
-from gui.toolbox.model import KeyedTableModel, Row
+from gui.toolbox.model import KeyedTableModel, Row, read_only_table
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -114,14 +113,7 @@ class LogModel(QAbstractTableModel):
 
 
 def _table(model: QAbstractTableModel, parent: QWidget) -> QTableView:
-    view = QTableView(parent)
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setShowGrid(False)
-    view.setWordWrap(False)
-    view.verticalHeader().setVisible(False)
-    view.verticalHeader().setDefaultSectionSize(parent.fontMetrics().height() + 6)
+    view = read_only_table(model, parent, alternating=False)
     view.horizontalHeader().setStretchLastSection(True)
     return view
 

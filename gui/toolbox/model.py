@@ -23,6 +23,7 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -230,3 +231,19 @@ class KeyedTableModel(QAbstractTableModel):
 
     def _reindex(self) -> None:
         self._row_of = {r.key: i for i, r in enumerate(self._rows)}
+
+
+def read_only_table(model: QAbstractTableModel, parent: QWidget, *,
+                    alternating: bool = True) -> QTableView:
+    """A list view as the terminal shows its tables: whole rows selected, nothing editable,
+    no grid, no row numbers, one line a row sized to the font."""
+    view = QTableView(parent)
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(alternating)
+    view.setShowGrid(False)
+    view.setWordWrap(False)
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setDefaultSectionSize(parent.fontMetrics().height() + 6)
+    return view
