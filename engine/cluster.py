@@ -43,6 +43,17 @@ MAX_EIGENGAP = 100.0
 #: MT5 stores a magic number as a 64-bit integer and the journal as SQLite's signed one.
 MAX_MAGIC = MAX_TICKET
 
+#: Where the TDI is computed (``ClusterSpec.space``): ``currency`` orients every symbol as
+#: the price of its other currency in the cluster's numeraire; ``symbol`` takes the quotes
+#: as they come (the pair ratios of mixed XXXUSD/USDXXX quotes then keep the dollar).
+SPACES = ("currency", "symbol")
+#: Signal timeframes (``ClusterSpec.timeframe``); H4 and D1 start at 17:00 New York.
+TIMEFRAMES = ("M15", "M30", "H1", "H4", "D1")
+#: The TDI level the overshoot exit is keyed to (``ClusterSpec.overshoot``).
+OVERSHOOT_LEVELS = ("E", "X")
+#: The longest factor name (``ClusterSpec.factor``).
+MAX_FACTOR_NAME = 31
+
 
 def direction_sign(direction: Direction) -> int:
     """+1 for LONG (buy the basket's exposure vector: profits when phi rises back), -1 SHORT."""
@@ -123,6 +134,13 @@ class ClusterSpec:
     - ``min_eigengap = 1.15``, [1, 100]: below it the first component no longer dominates
       the second and "the common factor" is not defined well enough to trade against
       (lambda1 >= lambda2 always, so 1 turns the check off; MAX_EIGENGAP says why 100);
+    - ``space = "symbol"``, one of ``SPACES``: the price space of the TDI and the basket;
+    - ``factor = "none"``: ``none``, ``pc1`` or the name of a factor series whose moves are
+      removed from the members' log prices before the TDI (1..31 printable characters);
+    - ``timeframe = "M30"``, one of ``TIMEFRAMES``: the bars of the signal; windows, the
+      ATR and the time stop count bars of this timeframe;
+    - ``overshoot = "X"``, ``E`` or ``X``: the TDI level, on the far side, at which the
+      overshoot exit (OS) fires;
     - ``why = ""``: any text, the reason the cluster exists.
     The history a cluster needs at start (TDI warm-up + ``atr_bars`` + 2 bars) may not
     exceed ``engine.ranges.MAX_BARS``: a year of M1 data must be able to fill it.
@@ -136,6 +154,10 @@ class ClusterSpec:
     exit_band: float = 0.25
     stops: StopParams = field(default_factory=StopParams)
     min_eigengap: float = 1.15
+    space: str = "symbol"
+    factor: str = "none"
+    timeframe: str = "M30"
+    overshoot: str = "X"
     why: str = ""
 
     def __post_init__(self) -> None:
@@ -152,6 +174,10 @@ class ClusterSpec:
             "min_eigengap", self.min_eigengap, 1, MAX_EIGENGAP))
         if not isinstance(self.why, str):
             raise ranges.FieldError("why", f"expected a string, got {self.why!r}")
+        ranges.choice("space", self.space, SPACES)
+        ranges.choice("timeframe", self.timeframe, TIMEFRAMES)
+        ranges.choice("overshoot", self.overshoot, OVERSHOOT_LEVELS)
+        ranges.token("factor", self.factor, MAX_FACTOR_NAME)
         if not isinstance(self.tdi, TdiParams):
             raise ranges.FieldError("tdi", f"expected TdiParams, got {self.tdi!r}")
         if not isinstance(self.stops, StopParams):
@@ -204,7 +230,8 @@ def _checked_symbols(symbols: object) -> tuple[str, ...]:
 _DEFAULT_KEYS = {
     "tau_f": int, "tau_s": int, "tau_q": int, "entry": float, "exit": float,
     "tdi_stop": float, "time_stop_bars": int, "hard_stop_atr": float, "min_eigengap": float,
-    "take_profit_r": float, "atr_bars": int,
+    "take_profit_r": float, "atr_bars": int, "space": str, "factor": str, "timeframe": str,
+    "overshoot": str,
 }
 _CLUSTER_KEYS = {"name": str, "why": str, "symbols": list, "magic": int, **_DEFAULT_KEYS}
 #: The file's key for a field whose name differs.
@@ -242,6 +269,8 @@ def _spec_from(path: Path, where: str, raw: Any, defaults: Mapping[str, Any]) ->
             tdi=TdiParams(**tdi_kw), entry=values.get("entry", 1.2),
             exit_band=values.get("exit", 0.25), stops=StopParams(**stop_kw),
             min_eigengap=values.get("min_eigengap", 1.15), why=values.get("why", ""),
+            **{k: values[k] for k in ("space", "factor", "timeframe", "overshoot")
+               if k in values},
         )
     except ranges.FieldError as exc:
         raise ConfigError(path, file_key(_FILE_KEYS.get(exc.field, exc.field)),

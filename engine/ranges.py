@@ -87,3 +87,10 @@ def token(field: str, value: object, max_length: int, *, min_length: int = 1) ->
         raise FieldError(field, f"{value!r}: {bad[0]!r} is not allowed (printable ASCII "
                                 "without spaces or commas)")
     return value
+
+
+def choice(field: str, value: object, allowed: tuple[str, ...]) -> str:
+    """``value`` as one of the ``allowed`` words (exact spelling)."""
+    if not isinstance(value, str) or value not in allowed:
+        raise FieldError(field, f"expected one of {', '.join(allowed)}, got {value!r}")
+    return value

@@ -87,6 +87,14 @@ BAD_VALUES = [
     ("cluster.symbols", '["XAUUSD", "XAUUSD", "EURUSD"]', "duplicate symbol"),
     ("cluster.symbols", '["XAU", "EURUSD", "USDCHF"]', "6 to 31 characters"),
     ("cluster.symbols", '["EURUSD", "GBPUSD"]', "3 to 6 symbols"),
+    # the spaces, timeframes and exits of the signal
+    ("cluster.space", '"dollar"', "currency, symbol"),
+    ("cluster.space", "1", "expected str"),
+    ("cluster.timeframe", '"M5"', "M15, M30, H1, H4, D1"),
+    ("defaults.timeframe", '"h4"', "M15, M30, H1, H4, D1"),
+    ("cluster.overshoot", '"entry"', "E, X"),
+    ("cluster.factor", '""', "1 to 31 characters"),
+    ("cluster.factor", '"a b"', "not allowed"),
     # risk
     ("risk.max_lots_per_leg", "1e300", "(0, 100]"),
     ("risk.max_lots_per_leg", "nan", "finite"),
