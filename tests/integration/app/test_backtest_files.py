@@ -164,3 +164,13 @@ def test_the_summary_line_states_the_basis(request, basis, label):
     sharpe = json.loads((report / "metrics.json").read_text())["returns"]["sharpe"]
 
     assert f"Sharpe {sharpe:.2f} ({label})" in out, out
+
+
+def test_the_report_states_the_basis_and_the_costs_split(trading):
+    page = (trading / "report.html").read_text()
+
+    assert "Returns basis: daily, 5-day FX weeks, sqrt 252" in page
+    assert "annualised (daily, 5-day FX weeks, sqrt 252)" in page  # the Sharpe card
+    for key in ("commission", "swap", "spread_cost", "booked_costs", "total_costs"):
+        assert f'data-metric="{key}"' in page, key
+    assert 'title="click to sort">Spread</th>' in page
