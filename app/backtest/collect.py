@@ -11,6 +11,13 @@ from typing import Any
 import pandas as pd
 
 from app.backtest.data import MarketData
+from app.backtest.legs import (
+    QuoteValues,
+    leg_frame,
+    metric_baskets,
+    symbol_specs,
+    with_cost_split,
+)
 from app.backtest.spec import BacktestResult, BacktestSpec, to_utc
 from app.sessions import Session
 from engine.config import EngineConfig
@@ -34,6 +41,8 @@ class Trading:
     notes: list[str] = field(default_factory=list)
     #: What stopped the run before its end, if anything did (the report says so).
     failure: Exception | None = None
+    #: The quote currencies' values at each basket's opening and closing (legs.csv).
+    quote_values: QuoteValues = field(default_factory=dict)
 
 
 def collect(spec: BacktestSpec, config: EngineConfig, session: Session, market: MarketData,
@@ -47,18 +56,26 @@ def collect(spec: BacktestSpec, config: EngineConfig, session: Session, market: 
     equity = _daily_equity(trading.marks)
     start_capital = float(session.sim.sim_config.balance) if hasattr(
         session.sim.sim_config, "balance") else 100_000.0
+    # --- legs.csv and each basket's costs split (app/backtest/legs.py)
+    symbols = {leg.symbol for b in records for leg in b.opening.legs}
+    legs = leg_frame(journal, records, trading.quote_values,
+                     symbol_specs(session.terminal, symbols))
+    trades = with_cost_split(_trades(records), legs)
+    # ---
     metrics = None
     if len(equity) >= 2:
-        metrics = compute_metrics(equity["equity"], start_capital, records,
-                                  config=MetricsConfig(trials=max(spec.trials, 1)))
+        metrics = compute_metrics(equity["equity"], start_capital,
+                                  metric_baskets(records, trades),
+                                  config=MetricsConfig(trials=max(spec.trials, 1),
+                                                       basis=spec.metrics_basis))
     else:
         notes.append("fewer than two days of equity: no metrics")
         complete = False
     tdi = {name: pd.DataFrame(rows, columns=["time", "tdi"]).set_index("time")
            for name, rows in trading.tdi.items()}
     params = _params(spec, config, trading, start_capital)
-    return BacktestResult(spec, metrics, _trades(records), equity, tdi, params, market.ranges,
-                          complete, notes, failure=trading.failure)
+    return BacktestResult(spec, metrics, trades, equity, tdi, params, market.ranges,
+                          complete, notes, failure=trading.failure, legs=legs)
 
 
 def _trades(records: list[Any]) -> pd.DataFrame:

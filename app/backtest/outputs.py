@@ -1,24 +1,39 @@
-"""A backtest's files: metrics.json, trades.csv, equity.csv and report.html.
+"""A backtest's files: metrics.json, trades.csv, legs.csv, equity.csv and report.html.
 
 The CSV files go through ``storage.csv_export``, the writer of every export: a cluster name
 or any other text a spreadsheet would run as a formula is written as text, numbers stay
 numbers.  Each file is written whole or not at all.
+
+- ``trades.csv``: one row per basket.  ``pnl`` is the net P&L as booked (fills at the bid
+  or ask, less commission and swap); ``costs`` is what the journal books beside it
+  (commission + swap); ``commission``, ``swap`` and ``spread_cost`` are the sums of the
+  basket's legs in ``legs.csv``, and ``total_costs`` all three (the spread cost is already
+  inside ``pnl`` through the fill prices).  Money is rounded to cents, the TDI to 4
+  decimals, any other number to 10 significant digits;
+- ``legs.csv``: one row per leg (``app.backtest.legs`` defines each column); a basket's
+  ``pnl`` is the sum of its legs' to the cent;
+- ``equity.csv``: ``date,balance,equity``, the mark at the end of every UTC day, weekends
+  included; the daily returns of the metrics are taken from these rows as ``metrics.json``
+  states under ``basis`` (FX trading days: the rows dated Monday to Friday, a weekend row
+  standing for the following Monday only when no Monday row follows it).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
 import pandas as pd
 
+from app.backtest.legs import LEG_COLUMNS
 from app.backtest.spec import BacktestResult
 from storage.csv_export import write_csv
 
 
 def write_outputs(result: BacktestResult, report_dir: Path) -> list[Path]:
-    """metrics.json, trades.csv, equity.csv and report.html in ``report_dir``."""
+    """metrics.json, trades.csv, legs.csv, equity.csv and report.html in ``report_dir``."""
     from app.report import write_report
 
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -30,6 +45,7 @@ def write_outputs(result: BacktestResult, report_dir: Path) -> list[Path]:
     _write_text(path, json.dumps(metrics_doc, indent=2, default=str, allow_nan=False))
     out.append(path)
     out.append(write_trades_csv(result.trades, report_dir / "trades.csv"))
+    out.append(write_legs_csv(result.legs, report_dir / "legs.csv"))
     out.append(write_equity_csv(result.equity, report_dir / "equity.csv"))
     title = "Backtest"
     out.append(write_report(report_dir / "report.html", title=title, metrics=metrics,
@@ -39,10 +55,41 @@ def write_outputs(result: BacktestResult, report_dir: Path) -> list[Path]:
     return out
 
 
+#: trades.csv columns that are amounts of money (rounded to cents), and the TDI readings.
+_MONEY = frozenset({"pnl", "costs", "commission", "swap", "spread_cost", "total_costs",
+                    "net_numeraire_exposure"})
+_TDI = frozenset({"entry_tdi", "exit_tdi"})
+
+
+def _rounded(value: object, column: str) -> object:
+    """A number as the file should read: cents, 4 decimals for a TDI, else 10 significant
+    digits (no ``-75.99000000000001``); anything else unchanged."""
+    if isinstance(value, bool) or not isinstance(value, float | int) or \
+            isinstance(value, int) or not math.isfinite(value):
+        return value
+    if column in _MONEY:
+        return round(value, 2) + 0.0
+    if column in _TDI:
+        return round(value, 4) + 0.0
+    return float(f"{value:.10g}")
+
+
 def write_trades_csv(trades: pd.DataFrame, path: Path) -> Path:
-    """One row per basket, the columns as the frame has them (times as pandas writes them)."""
-    rows = (list(row) for row in trades.itertuples(index=False, name=None))
-    write_csv(path, [str(c) for c in trades.columns], rows)
+    """One row per basket, the columns as the frame has them (times as pandas writes them),
+    numbers rounded as :func:`_rounded` says."""
+    columns = [str(c) for c in trades.columns]
+    rows = ([_rounded(value, column) for value, column in zip(row, columns, strict=True)]
+            for row in trades.itertuples(index=False, name=None))
+    write_csv(path, columns, rows)
+    return path
+
+
+def write_legs_csv(legs: pd.DataFrame, path: Path) -> Path:
+    """One row per leg, as ``app.backtest.legs`` rounded it; the header alone when the run
+    opened no basket."""
+    frame = legs if len(legs.columns) else pd.DataFrame(columns=list(LEG_COLUMNS))
+    rows = (list(row) for row in frame.itertuples(index=False, name=None))
+    write_csv(path, [str(c) for c in frame.columns], rows)
     return path
 
 

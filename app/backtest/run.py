@@ -23,6 +23,7 @@ from typing import Any
 
 from app.backtest.collect import Trading, collect
 from app.backtest.data import MarketData, load_market
+from app.backtest.legs import record_quote_values
 from app.backtest.spec import DAY_MS, BacktestResult, BacktestSpec
 from app.sessions import Session, fit_clusters, sim_session
 from engine.config import EngineConfig
@@ -51,10 +52,12 @@ def run_backtest(spec: BacktestSpec, journal_path: Path | None = None,
                                 market_key(spec.paths, spec.store, spec.seed))
         try:
             tdi = _record_tdi(session)
+            quote_values = record_quote_values(session)  # legs.csv's spread cost
             if on_session is not None:
                 on_session(session)
             t1 = time.perf_counter()
             trading = _trade(session, int(market.feed.end_msc), tdi, progress, should_stop)
+            trading.quote_values = quote_values
             engine_seconds = time.perf_counter() - t1
             result = _collected(spec, config, session, market, trading)
         finally:

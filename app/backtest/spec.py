@@ -48,6 +48,9 @@ class BacktestSpec:
     tick_mode: str = "ohlc"
     calendar: EventCalendar | None = None
     trials: int = 1
+    #: The days the return metrics are measured on: "trading" or "calendar"
+    #: (``engine.metrics.MetricsConfig.basis``).
+    metrics_basis: str = "trading"
 
 
 @dataclass
@@ -66,6 +69,8 @@ class BacktestResult:
     #: The error that stopped the run midway (``complete`` is then False and ``notes`` say
     #: when and why); None when it ran to its end or was stopped on purpose.
     failure: Exception | None = None
+    #: One row per leg of every basket (``app.backtest.legs``; legs.csv).
+    legs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def final_balance(self) -> float:

@@ -1,6 +1,6 @@
 """``main.py backtest``: the engine headless on recorded or synthetic data, and a report.
 
-Writes metrics.json, trades.csv, equity.csv and report.html to ``--report``.  The options
+Writes metrics.json, trades.csv, legs.csv, equity.csv and report.html to ``--report``.  The options
 that say what to backtest (``add_backtest_options``, ``spec_from_args``) are shared with
 ``walkforward``.
 """
@@ -48,11 +48,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "backtest", help="run the engine on historical or synthetic data and write a report",
         description="Run the engine headless on the simulated terminal and write metrics.json, "
-        "trades.csv, equity.csv and report.html to --report.")
+        "trades.csv, legs.csv, equity.csv and report.html to --report.")
     add_backtest_options(p)
     p.add_argument("--report", type=Path, required=True, help="directory for the report files")
     p.add_argument("--calendar", type=Path, help="economic calendar file(s) for the news filter "
                    "(an imported calendar database or files to import); default: none")
+    p.add_argument("--metrics-basis", choices=["trading", "calendar"], default="trading",
+                   help="days of the daily returns behind Sharpe, volatility, PSR and DSR: "
+                   "trading = FX trading days, Monday to Friday, annualised by sqrt(252) "
+                   "(default); calendar = every day, sqrt(365)")
     p.set_defaults(func=run)
 
 
@@ -72,7 +76,8 @@ def spec_from_args(args: argparse.Namespace) -> BacktestSpec:
         calendar = calendar_snapshot(args.calendar, start, end)
     return BacktestSpec(config=config, source=source, paths=paths, store=store, seed=args.seed,
                         latency=not args.no_latency, start=start, end=end,
-                        tick_mode=args.tick_mode, calendar=calendar)
+                        tick_mode=args.tick_mode, calendar=calendar,
+                        metrics_basis=getattr(args, "metrics_basis", "trading"))
 
 
 def check_report_folder(report: Path) -> None:
@@ -98,9 +103,10 @@ def run(args: argparse.Namespace) -> int:
     exits = ", ".join(f"{k} {v}" for k, v in sorted(s.exits.items())) or "none"
     m = result.metrics.to_dict() if result.metrics else {}
     ret = m.get("returns", {})
+    basis = m.get("basis", {}).get("label", "no metrics")
     print(f"{s.baskets_opened} baskets ({exits}); final balance {result.final_balance:,.2f}; "
-          f"total return {pct(ret.get('total_return'))}, Sharpe {num(ret.get('sharpe'))}, "
-          f"max drawdown {pct(ret.get('max_drawdown'))}")
+          f"total return {pct(ret.get('total_return'))}, Sharpe {num(ret.get('sharpe'))} "
+          f"({basis}), max drawdown {pct(ret.get('max_drawdown'))}")
     print(f"report: {', '.join(str(f) for f in files)}")
     if not result.complete:
         print("INCOMPLETE: " + "; ".join(result.notes))

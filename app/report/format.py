@@ -33,7 +33,8 @@ _PERCENT_FINE_SIGNED = frozenset({"mean_daily_return"})
 _PERCENT = frozenset({"annualised_volatility", "max_drawdown", "win_rate", "exposure"})
 _PERCENT_FINE = frozenset({"daily_volatility"})
 _MONEY = frozenset({"start_capital", "final_equity", "gross_profit", "gross_loss"})
-_MONEY_SIGNED = frozenset({"net_pnl", "average_pnl", "total_costs", "pnl"})
+_MONEY_SIGNED = frozenset({"net_pnl", "average_pnl", "total_costs", "pnl", "commission", "swap",
+                           "spread_cost", "booked_costs"})
 _PROBABILITY = frozenset({"psr", "dsr"})
 _RATIO = frozenset({"sharpe", "sortino", "calmar", "profit_factor", "z_score",
                     "diversification_ratio"})

@@ -33,6 +33,9 @@ TRADE_COLUMNS: tuple[str, ...] = (
     "costs",
 )
 
+#: Columns a trades table may add: each basket's costs split (``app.backtest.legs``).
+OPTIONAL_TRADE_COLUMNS: tuple[str, ...] = ("commission", "swap", "spread_cost", "total_costs")
+
 #: Metric sections a complete report must have (``PerformanceReport.to_dict`` keys).
 METRIC_SECTIONS: tuple[str, ...] = (
     "returns",
@@ -57,7 +60,8 @@ def check_mappings(**inputs: Any) -> None:
 
 
 def checked_trades_frame(trades: pd.DataFrame) -> pd.DataFrame:
-    """The trades with UTC times, float numbers and upper-case codes, in entry order.
+    """The trades with UTC times, float numbers and upper-case codes, in entry order; the
+    costs split (:data:`OPTIONAL_TRADE_COLUMNS`) is kept when the trades have it.
 
     Refuses (naming the basket) what would draw a wrong chart: a missing column, a naive or
     missing entry time, an exit before its entry, an unknown direction or exit code, a closed
@@ -68,12 +72,13 @@ def checked_trades_frame(trades: pd.DataFrame) -> pd.DataFrame:
     missing = [column for column in TRADE_COLUMNS if column not in trades.columns]
     if missing:
         raise ReportInputError(f"trades lack column(s) {', '.join(missing)}")
-    frame = trades.loc[:, list(TRADE_COLUMNS)].copy().reset_index(drop=True)
+    optional = [column for column in OPTIONAL_TRADE_COLUMNS if column in trades.columns]
+    frame = trades.loc[:, [*TRADE_COLUMNS, *optional]].copy().reset_index(drop=True)
     frame["basket_id"] = frame["basket_id"].map(_plain_text)
     frame["cluster"] = frame["cluster"].map(_plain_text)
     frame["entry_time"] = _utc_times(frame["entry_time"], "trades.entry_time")
     frame["exit_time"] = _utc_times(frame["exit_time"], "trades.exit_time")
-    for column in ("entry_tdi", "exit_tdi", "pnl", "costs"):
+    for column in ("entry_tdi", "exit_tdi", "pnl", "costs", *optional):
         try:
             frame[column] = pd.to_numeric(frame[column], errors="raise").astype(np.float64)
         except (TypeError, ValueError) as exc:
@@ -218,6 +223,19 @@ def section_of(metrics: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     """The mapping under ``name``, or an empty one when it is missing or not a mapping."""
     section = metrics.get(name)
     return section if isinstance(section, Mapping) else {}
+
+
+def basis_label_of(metrics: Mapping[str, Any]) -> str:
+    """The returns' basis as printed beside a figure ("daily, 5-day FX weeks, sqrt 252"),
+    or what is known of it when the metrics do not state one."""
+    label = section_of(metrics, "basis").get("label")
+    return str(label) if label else "daily returns, basis not stated"
+
+
+def basis_definition_of(metrics: Mapping[str, Any]) -> str:
+    """Which days the returns are measured on and how they are annualised, as stated."""
+    definition = section_of(metrics, "basis").get("definition")
+    return str(definition) if definition else "not stated by these metrics"
 
 
 def notes_of(section: Mapping[str, Any]) -> dict[str, str]:

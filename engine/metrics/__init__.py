@@ -11,6 +11,13 @@ Inputs
   on date d is the mark at the end of UTC day d (a time of day in the index is dropped: the
   value is that UTC day's mark). ``start_capital`` is the equity before the first day, i.e.
   the mark at 00:00 UTC of the first date; it is observation E_0.
+- the basis (``MetricsConfig.basis``, :mod:`engine.metrics.basis`): which of those marks
+  the daily returns are measured on. "trading" (default): one per FX trading day, Monday to
+  Friday, a weekend mark belonging to the following Monday, P = 252; "calendar": every
+  mark, P = 365. Every figure of the daily returns (volatility, Sharpe, Sortino, PSR, DSR,
+  z-test, the clusters' Sharpe, correlation and diversification) uses the same
+  observations; ``metrics.json`` states the basis at its top (``basis``) and in front of
+  each such figure's definition.
 - ``baskets``: closed baskets as :class:`ClosedBasket` records or as the journal's
   :class:`~engine.records.BasketRecord`. A still-open ``BasketRecord`` is not a trade
   result: it is counted in ``open_baskets`` and counts as exposed until the period's end.
@@ -18,9 +25,9 @@ Inputs
   when absent it is derived from the baskets' realised P&L by exit date
   (:func:`cluster_daily_pnl`).
 
-Definitions (T = number of daily returns, P = periods per year, default 252)
----------------------------------------------------------------------------
-- daily returns r_t = E_t / E_{t-1} - 1 with E_0 = start capital;
+Definitions (T = number of daily returns, P = periods per year of the basis, 252 or 365)
+----------------------------------------------------------------------------------------
+- daily returns r_t = E_t / E_{t-1} - 1 with E_0 = start capital, over the basis's marks;
 - total return = E_T / E_0 - 1;
 - CAGR = (E_T / E_0) ** (1 / years) - 1, years = calendar days from the day before the first
   date to the last date, divided by 365.25 (calendar basis: weekends and holidays count);
@@ -29,13 +36,17 @@ Definitions (T = number of daily returns, P = periods per year, default 252)
 - Sortino = (mean(r) - tau) / DD * sqrt(P), DD = sqrt(mean(min(r - tau, 0) ** 2)) over ALL
   T observations (Sortino and Price's downside deviation; not the std of the losses only),
   tau = annual target / P;
-- maximum drawdown = max_t 1 - E_t / max(E_0, ..., E_t), a positive fraction: the start
-  capital counts as a peak, so a run that only falls from the start has a drawdown;
+- maximum drawdown = max_t 1 - E_t / max(E_0, ..., E_t) over every mark (weekends too: a
+  mark is a mark), a positive fraction: the start capital counts as a peak, so a run that
+  only falls from the start has a drawdown;
 - Calmar = CAGR / maximum drawdown, both over the whole period;
 - per basket (the net P&L of the whole basket, never per leg): profit factor = gross profit /
   |gross loss|; win rate = share with pnl > 0 (a flat basket is not a win); average pnl;
   count; average holding time in hours; exits by code (count and share); exposure = share of
   the period with at least one basket open (union of the baskets' intervals);
+- costs of the closed baskets: commission, swap, spread cost (what crossing the spread took,
+  already inside the P&L through the fill prices), booked costs = commission + swap (what
+  the journal books), total costs = all three; negative = paid;
 - PSR(SR*) = Phi((SR - SR*) sqrt(T - 1) / sqrt(1 - g3 SR + (g4 - 1) / 4 SR^2)) with SR the
   non-annualised Sharpe, g3 the skewness and g4 the raw (non-excess, normal = 3) kurtosis of
   the daily returns (biased moment estimators m3 / m2^1.5 and m4 / m2^2), Bailey and Lopez
@@ -68,13 +79,21 @@ dispersion is zero: a run that never lost is a reason to distrust the sample, no
 
 Layout
 ------
-One module per section, each importing only the sections before it: ``inputs`` (configuration,
-baskets, checked equity and capital), ``returns``, ``significance``, ``baskets``, ``clusters``,
-and ``report`` (:func:`compute_metrics` and the JSON form).  The public names are re-exported
+One module per section, each importing only the sections before it: ``basis`` (which marks
+give the returns), ``inputs`` (configuration, baskets, checked equity and capital),
+``returns``, ``significance``, ``baskets``, ``clusters``, and ``report``
+(:func:`compute_metrics` and the JSON form).  The public names are re-exported
 here, so callers import from ``engine.metrics`` only.  A name with a leading underscore is
 private to this package: the sections share it, nothing outside uses it.
 """
 
+from engine.metrics.basis import (
+    PERIODS_PER_YEAR,
+    basis_definition,
+    basis_label,
+    basis_marks,
+    trading_day_keys,
+)
 from engine.metrics.baskets import BasketMetrics, basket_metrics, exposure_share
 from engine.metrics.clusters import (
     ClusterMetrics,
@@ -114,6 +133,7 @@ from engine.metrics.significance import (
 
 __all__ = [
     "EULER_MASCHERONI",
+    "PERIODS_PER_YEAR",
     "ZERO_DISPERSION",
     "BasketInput",
     "BasketMetrics",
@@ -127,6 +147,9 @@ __all__ = [
     "ReturnMetrics",
     "SignificanceMetrics",
     "annualised_volatility",
+    "basis_definition",
+    "basis_label",
+    "basis_marks",
     "basket_metrics",
     "cagr",
     "closed_basket_from_record",
@@ -144,4 +167,5 @@ __all__ = [
     "sharpe_estimator_variance",
     "sharpe_ratio",
     "sortino_ratio",
+    "trading_day_keys",
 ]

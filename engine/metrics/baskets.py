@@ -65,12 +65,42 @@ class BasketMetrics:
     profit_factor: float
     net_pnl: float
     average_pnl: float
+    commission: float
+    swap: float
+    spread_cost: float
+    booked_costs: float
     total_costs: float
     average_holding_hours: float
     exits_by_code: Mapping[str, int]
     exit_shares: Mapping[str, float]
     exposure: float
     notes: Mapping[str, str] = field(default_factory=dict)
+
+
+def _split_total(closed: Sequence[ClosedBasket], name: str, notes: dict[str, str]) -> float:
+    """The sum of one part of the costs; NaN with a note when a basket lacks it."""
+    values = [getattr(basket, name) for basket in closed]
+    unknown = sum(1 for value in values if math.isnan(value))
+    if unknown:
+        notes[name] = f"not measured for {unknown} of {len(values)} closed basket(s)"
+        return math.nan
+    return float(sum(values))
+
+
+def _costs(closed: Sequence[ClosedBasket], notes: dict[str, str]) -> dict[str, float]:
+    """Commission, swap and spread cost; booked costs (commission + swap, what the journal
+    books beside the P&L); total costs = all three."""
+    booked = float(sum(basket.costs for basket in closed))
+    commission = _split_total(closed, "commission", notes)
+    swap = _split_total(closed, "swap", notes)
+    spread = _split_total(closed, "spread_cost", notes)
+    if math.isnan(spread):
+        notes["total_costs"] = (
+            "the spread cost is not measured, so the total is undefined; the booked costs "
+            f"(commission + swap) are {booked:.2f}"
+        )
+    return {"commission": commission, "swap": swap, "spread_cost": spread,
+            "booked_costs": booked, "total_costs": booked + spread}
 
 
 def basket_metrics(
@@ -152,7 +182,7 @@ def _basket_metrics(
         profit_factor=profit_factor,
         net_pnl=float(pnl.sum()),
         average_pnl=average_pnl,
-        total_costs=float(sum(basket.costs for basket in closed)),
+        **_costs(closed, notes),
         average_holding_hours=holding,
         exits_by_code=counts,
         exit_shares=shares,

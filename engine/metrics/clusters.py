@@ -2,7 +2,9 @@
 (correlation, diversification ratio).
 
 A cluster's daily returns are its daily P&L over the start capital: every cluster draws on the
-same pool, so their returns add up to the pool's.
+same pool, so their returns add up to the pool's.  They are on the days of the configured
+basis (:mod:`engine.metrics.basis`): with the trading basis a weekend day's P&L adds to the
+following Monday's.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.metrics.basis import basis_pnl
 from engine.metrics.baskets import BasketMetrics, _basket_metrics
 from engine.metrics.inputs import (
     BasketInput,
@@ -166,7 +169,8 @@ def _cluster_section(
 ) -> tuple[dict[str, ClusterMetrics], Diversification]:
     names = sorted({b.cluster for b in closed} | {b.cluster for b in still_open} | set(pnl.columns))
     pnl = pnl.reindex(columns=names, fill_value=0.0)
-    returns = pnl / capital
+    daily = basis_pnl(pnl, config.basis)  # the return days of the pool's Sharpe
+    returns = daily / capital
     by_cluster: dict[str, ClusterMetrics] = {}
     for name in names:
         series = returns[name].to_numpy(dtype=np.float64)
@@ -197,7 +201,7 @@ def _cluster_section(
 
     correlation = cluster_correlation(returns)
     largest, pair = _max_abs_correlation(correlation)
-    ratio = _diversification_ratio(pnl)
+    ratio = _diversification_ratio(daily)
     notes = {
         key: note
         for key, note in (

@@ -16,10 +16,13 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import DataError
+from engine.metrics.basis import PERIODS_PER_YEAR, checked_basis
 from engine.model import Direction, ExitCode, require_utc
 from engine.records import BasketRecord
 
 _SECONDS_PER_HOUR = 3600.0
+#: Commission + swap may differ from the booked costs by float rounding of cent amounts.
+_COST_TOLERANCE = 0.005
 
 
 class MetricsInputError(DataError):
@@ -28,10 +31,11 @@ class MetricsInputError(DataError):
 
 @dataclass(frozen=True)
 class MetricsConfig:
-    """How returns are annualised and benchmarked.
+    """Which days the returns are measured on, and how they are annualised and benchmarked.
 
-    - ``periods_per_year``: P, observations per year of the equity series (252 trading days;
-      use 365 when the series has a mark for every calendar day);
+    - ``basis``: "trading" (default: one return per FX trading day, Monday to Friday,
+      annualised by sqrt(252)) or "calendar" (one return per daily mark, sqrt(365)); see
+      :mod:`engine.metrics.basis`.  ``periods_per_year`` (P) follows from it;
     - ``risk_free_rate``: annual simple rate; the per-period rate is rf / P (default 0);
     - ``sortino_target``: annual minimum acceptable return; per period target / P (default 0);
     - ``psr_benchmark_sharpe``: SR* of the PSR as an annualised Sharpe; the PSR uses
@@ -42,7 +46,7 @@ class MetricsConfig:
     - ``days_per_year``: the calendar year of the CAGR (365.25: leap years averaged in).
     """
 
-    periods_per_year: int = 252
+    basis: str = "trading"
     risk_free_rate: float = 0.0
     sortino_target: float = 0.0
     psr_benchmark_sharpe: float = 0.0
@@ -51,10 +55,7 @@ class MetricsConfig:
     days_per_year: float = 365.25
 
     def __post_init__(self) -> None:
-        if isinstance(self.periods_per_year, bool) or not isinstance(self.periods_per_year, int):
-            raise ValueError(f"periods_per_year must be an int, got {self.periods_per_year!r}")
-        if self.periods_per_year < 1:
-            raise ValueError(f"periods_per_year must be >= 1, got {self.periods_per_year}")
+        checked_basis(self.basis)
         if isinstance(self.trials, bool) or not isinstance(self.trials, int) or self.trials < 1:
             raise ValueError(f"trials must be an int >= 1, got {self.trials!r}")
         for name in ("risk_free_rate", "sortino_target", "psr_benchmark_sharpe"):
@@ -66,13 +67,26 @@ class MetricsConfig:
         if not (math.isfinite(self.days_per_year) and self.days_per_year > 0.0):
             raise ValueError(f"days_per_year must be > 0, got {self.days_per_year!r}")
 
+    @property
+    def periods_per_year(self) -> int:
+        """P: 252 trading days or 365 calendar days a year, as the basis says."""
+        return PERIODS_PER_YEAR[self.basis]
+
 
 @dataclass(frozen=True)
 class ClosedBasket:
     """One closed basket as the metrics see it.
 
-    ``pnl`` is net of costs, in the account currency. ``costs`` (commission + swap + spread
-    cost) is informational and keeps the journal's sign: negative = paid.
+    ``pnl`` is the net P&L as booked, in the account currency: fills at the bid or ask,
+    less commission and swap.  ``costs`` is what the journal books beside it, commission +
+    swap, with the journal's sign (negative = paid).  The split, when known (NaN = not
+    measured, e.g. a journal record alone):
+
+    - ``commission`` and ``swap``: their parts of ``costs`` (they must add up to it);
+    - ``spread_cost``: what crossing the spread took, already inside ``pnl`` through the fill
+      prices (not a further charge): per deal side x (mid - fill price) x volume x contract
+      size x the account-currency value of the quote currency, negative = paid (see
+      ``app.backtest.legs``).
     """
 
     cluster: str
@@ -82,6 +96,9 @@ class ClosedBasket:
     exit_code: str
     pnl: float
     costs: float
+    commission: float = math.nan
+    swap: float = math.nan
+    spread_cost: float = math.nan
 
     def __post_init__(self) -> None:
         if not isinstance(self.cluster, str) or not self.cluster:
@@ -102,6 +119,17 @@ class ClosedBasket:
             if not math.isfinite(value):
                 raise ValueError(f"ClosedBasket of {self.cluster}: {name} is {value}")
             object.__setattr__(self, name, value)
+        for name in ("commission", "swap", "spread_cost"):
+            value = float(getattr(self, name))
+            if math.isinf(value):
+                raise ValueError(f"ClosedBasket of {self.cluster}: {name} is {value}")
+            object.__setattr__(self, name, value)
+        booked = self.commission + self.swap
+        if math.isfinite(booked) and abs(booked - self.costs) > _COST_TOLERANCE:
+            raise ValueError(
+                f"ClosedBasket of {self.cluster}: commission {self.commission} + swap "
+                f"{self.swap} is not its costs {self.costs}"
+            )
 
     @property
     def holding_hours(self) -> float:

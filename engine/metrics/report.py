@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from engine.jsonform import json_ready
+from engine.metrics.basis import basis_days, basis_definition, basis_label
 from engine.metrics.baskets import BasketMetrics, _basket_metrics
 from engine.metrics.clusters import (
     ClusterMetrics,
@@ -35,13 +36,21 @@ from engine.metrics.returns import ReturnMetrics, _return_metrics, daily_returns
 from engine.metrics.significance import SignificanceMetrics, _significance_metrics
 
 
+def _returns_text(config: MetricsConfig) -> str:
+    """The daily returns every return figure is computed from, with their basis."""
+    return (
+        f"({basis_label(config.basis)}) daily returns r_t = E_t/E_(t-1) - 1 with E_0 = start "
+        f"capital, {basis_days(config.basis)}"
+    )
+
+
 def _return_bases(config: MetricsConfig) -> dict[str, str]:
     p = config.periods_per_year
-    returns = "daily returns r_t = E_t/E_{t-1} - 1 with E_0 = start capital"
+    returns = _returns_text(config)
     return {
         "first_date": "first UTC date with a mark (its mark is taken at the end of that day)",
         "last_date": "last UTC date with a mark",
-        "observations": "T, the number of daily returns (one per equity mark)",
+        "observations": f"T, the number of daily returns: {basis_days(config.basis)}",
         "calendar_days": "calendar days from the day before the first date to the last date",
         "years": f"calendar days / {config.days_per_year:g}",
         "start_capital": "E_0, equity before the first day (counts as a peak)",
@@ -60,8 +69,8 @@ def _return_bases(config: MetricsConfig) -> dict[str, str]:
             "DD = sqrt(mean(min(r - tau, 0)^2)) over all observations"
         ),
         "max_drawdown": (
-            "max over t of 1 - E_t/max(E_0..E_t) on daily mark-to-market equity, the start "
-            "capital counting as a peak; a positive fraction"
+            "max over t of 1 - E_t/max(E_0..E_t) on every daily mark-to-market mark (weekends "
+            "included), the start capital counting as a peak; a positive fraction"
         ),
         "max_drawdown_peak_date": "last date at the peak before the deepest fall "
         "(the day before the first date when the peak is the start capital)",
@@ -79,15 +88,18 @@ def _return_bases(config: MetricsConfig) -> dict[str, str]:
 
 def _significance_bases(config: MetricsConfig) -> dict[str, str]:
     p = config.periods_per_year
+    label = basis_label(config.basis)
     return {
-        "observations": "T, the number of daily returns",
-        "sharpe_per_period": f"non-annualised Sharpe of daily returns: (mean - rf/{p}) / std "
-        f"(ddof=1), risk-free {config.risk_free_rate:g} (annual)",
-        "skewness": "m3/m2^1.5 of daily returns (biased moment estimator)",
-        "kurtosis": "RAW kurtosis m4/m2^2 of daily returns (normal = 3; biased estimator)",
+        "observations": f"T, the number of daily returns ({label}), the same as the Sharpe's",
+        "sharpe_per_period": f"({label}) non-annualised Sharpe of daily returns: "
+        f"(mean - rf/{p}) / std (ddof=1), risk-free {config.risk_free_rate:g} (annual)",
+        "skewness": f"({label}) m3/m2^1.5 of daily returns (biased moment estimator)",
+        "kurtosis": f"({label}) RAW kurtosis m4/m2^2 of daily returns (normal = 3; biased "
+        "estimator)",
         "psr_benchmark_per_period": f"SR* = annualised {config.psr_benchmark_sharpe:g} / sqrt({p})",
-        "psr": "Bailey & Lopez de Prado 2012: Phi((SR - SR*) sqrt(T-1) / sqrt(1 - g3 SR + "
-        "(g4-1)/4 SR^2)), SR non-annualised, g4 raw kurtosis",
+        "psr": f"({label}) Bailey & Lopez de Prado 2012: Phi((SR - SR*) sqrt(T-1) / sqrt(1 - "
+        "g3 SR + (g4-1)/4 SR^2)), SR non-annualised, g4 raw kurtosis, all of the same T "
+        "daily returns",
         "trials": "N, configurations tried before this one was chosen",
         "trials_sharpe_variance": (
             "variance of the trials' non-annualised Sharpe ratios, as given"
@@ -96,8 +108,10 @@ def _significance_bases(config: MetricsConfig) -> dict[str, str]:
         ),
         "expected_max_sharpe": "SR0 = sqrt(V)((1-gamma) Z^-1(1-1/N) + gamma Z^-1(1-1/(N e))), "
         "non-annualised; 0 when N = 1",
-        "dsr": "Bailey & Lopez de Prado 2014: PSR(SR0); equals PSR(0) when N = 1",
-        "z_score": "one-sided z-test of mean daily return > 0: mean / (std(ddof=1)/sqrt(T))",
+        "dsr": f"({label}) Bailey & Lopez de Prado 2014: PSR(SR0) on the same T daily "
+        "returns; equals PSR(0) when N = 1",
+        "z_score": f"({label}) one-sided z-test of mean daily return > 0: "
+        "mean / (std(ddof=1)/sqrt(T))",
         "z_p_value": "1 - Phi(z)",
     }
 
@@ -115,7 +129,17 @@ def _basket_bases() -> dict[str, str]:
         "profit_factor": f"{per_basket}: gross profit / |gross loss|",
         "net_pnl": "sum of closed baskets' net pnl, account currency",
         "average_pnl": f"{per_basket}: mean net pnl, account currency",
-        "total_costs": "commission + swap + spread cost, negative = paid (informational)",
+        "commission": "sum of the closed baskets' commissions (every deal), negative = paid",
+        "swap": "sum of the closed baskets' swaps (rollovers held), negative = paid",
+        "spread_cost": "sum over every deal of the closed baskets of side x (mid - fill "
+        "price) x volume x contract size x the account-currency value of the quote currency "
+        "at the basket's opening or closing: what crossing the bid-ask spread (and any "
+        "slippage from the mid) took, negative = paid; already inside the P&L through the "
+        "fill prices, not a further charge",
+        "booked_costs": "commission + swap: what the journal books beside the fills' P&L, "
+        "negative = paid",
+        "total_costs": "commission + swap + spread cost, negative = paid (informational: all "
+        "three are already in the net P&L)",
         "average_holding_hours": "mean of exit time - entry time, hours",
         "exits_by_code": "closed baskets per exit code",
         "exit_shares": "closed baskets per exit code / closed baskets",
@@ -125,7 +149,10 @@ def _basket_bases() -> dict[str, str]:
 
 def _cluster_bases(config: MetricsConfig) -> dict[str, str]:
     p = config.periods_per_year
-    returns = "cluster daily P&L / start capital (unified capital pool)"
+    returns = (
+        f"({basis_label(config.basis)}) cluster daily P&L / start capital (unified capital "
+        "pool), realised P&L by exit date on the basis's days"
+    )
     return {
         **_basket_bases(),
         "pnl": "sum of the cluster's daily P&L",
@@ -136,14 +163,16 @@ def _cluster_bases(config: MetricsConfig) -> dict[str, str]:
     }
 
 
-def _diversification_bases() -> dict[str, str]:
+def _diversification_bases(config: MetricsConfig) -> dict[str, str]:
+    label = basis_label(config.basis)
     return {
         "clusters": "clusters with a basket or a P&L column, in name order",
-        "correlation": "Pearson correlation of cluster daily returns (P&L / start capital)",
+        "correlation": f"({label}) Pearson correlation of cluster daily returns (P&L / start "
+        "capital)",
         "max_abs_correlation": "largest |off-diagonal| correlation between two clusters",
         "max_abs_correlation_pair": "the two clusters of that correlation",
-        "diversification_ratio": "sum of cluster daily P&L stds / std of the summed daily P&L "
-        "(ddof=1; weights 1 on P&L in the pool's currency)",
+        "diversification_ratio": f"({label}) sum of cluster daily P&L stds / std of the "
+        "summed daily P&L (ddof=1; weights 1 on P&L in the pool's currency)",
     }
 
 
@@ -183,6 +212,7 @@ class PerformanceReport:
         """Plain JSON types only; each metric followed by its ``*_basis``; non-finite -> null
         with the reason in the section's ``notes``."""
         return {
+            "basis": self.basis(),
             "config": json_ready(
                 {item.name: getattr(self.config, item.name) for item in fields(self.config)}
             ),
@@ -193,7 +223,20 @@ class PerformanceReport:
                 "basis": _cluster_bases(self.config),
                 "by_cluster": {name: _cluster_dict(m) for name, m in self.clusters.items()},
             },
-            "diversification": _section_dict(self.diversification, _diversification_bases()),
+            "diversification": _section_dict(
+                self.diversification, _diversification_bases(self.config)
+            ),
+        }
+
+    def basis(self) -> dict[str, Any]:
+        """The returns' basis: its name, the label printed beside each figure, its
+        definition, the observations per year and how many returns there were."""
+        return {
+            "name": self.config.basis,
+            "label": basis_label(self.config.basis),
+            "definition": basis_definition(self.config.basis),
+            "periods_per_year": self.config.periods_per_year,
+            "observations": self.returns.observations,
         }
 
     def to_json(self) -> str:
@@ -218,7 +261,7 @@ def compute_metrics(
     marks = _checked_equity(equity)
     capital = _checked_capital(start_capital)
     closed, still_open = _split_baskets(baskets)
-    returns = daily_returns(marks, capital).to_numpy()
+    returns = daily_returns(marks, capital, config.basis).to_numpy()
     period = _period(marks.index)
     pnl = (
         cluster_daily_pnl(closed, marks.index)

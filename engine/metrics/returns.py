@@ -17,6 +17,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from engine.metrics.basis import basis_marks
 from engine.metrics.inputs import (
     MetricsConfig,
     MetricsInputError,
@@ -37,9 +38,11 @@ class _Measured(NamedTuple):
     note: str = ""
 
 
-def daily_returns(equity: pd.Series, start_capital: float) -> pd.Series:
-    """r_t = E_t / E_{t-1} - 1 with E_0 = the start capital, indexed like the equity."""
-    marks = _checked_equity(equity)
+def daily_returns(equity: pd.Series, start_capital: float, basis: str = "trading") -> pd.Series:
+    """r_t = E_t / E_{t-1} - 1 with E_0 = the start capital, over the marks of ``basis``
+    (:func:`engine.metrics.basis.basis_marks`): indexed by trading day, or like the equity
+    with the calendar basis."""
+    marks = basis_marks(_checked_equity(equity), basis)
     capital = _checked_capital(start_capital)
     values = marks.to_numpy()
     previous = np.concatenate(([capital], values[:-1]))
@@ -220,7 +223,12 @@ def max_drawdown(equity: pd.Series, start_capital: float) -> Drawdown:
 
 @dataclass(frozen=True)
 class ReturnMetrics:
-    """Figures from the daily mark-to-market equity."""
+    """Figures from the daily mark-to-market equity.
+
+    ``observations`` and the figures of the daily returns (mean, volatilities, Sharpe,
+    Sortino) are on the configured basis; the period, total return, CAGR and drawdown use
+    every mark (a weekend mark is a real mark-to-market).
+    """
 
     first_date: date
     last_date: date

@@ -153,7 +153,9 @@ def mean_return_z_test(
 
 @dataclass(frozen=True)
 class SignificanceMetrics:
-    """Is the Sharpe real? PSR, DSR and a z-test, all on non-annualised daily figures."""
+    """Is the Sharpe real? PSR, DSR and a z-test, all on non-annualised daily figures of
+    the same observations as the Sharpe (count, skewness and kurtosis of the basis's daily
+    returns)."""
 
     observations: int
     sharpe_per_period: float

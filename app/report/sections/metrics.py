@@ -11,7 +11,7 @@ from html import escape
 from typing import Any
 
 from app.report.format import NA, format_metric, label_of
-from app.report.inputs import notes_of, section_of
+from app.report.inputs import basis_definition_of, basis_label_of, notes_of, section_of
 from app.report.markup import attr, section_open, title_attr
 
 
@@ -112,6 +112,19 @@ def _config_table(config: Mapping[str, Any]) -> str:
     )
 
 
+def _basis_line(metrics: Mapping[str, Any]) -> str:
+    """The days the return figures are measured on, stated once above them."""
+    observations = section_of(metrics, "basis").get("observations")
+    count = f" ({observations:,} returns)" if isinstance(observations, int) else ""
+    return (
+        f'<p class="basis" data-metric="basis"><strong>Returns basis: '
+        f"{escape(basis_label_of(metrics))}</strong>{escape(count)}: "
+        f"{escape(basis_definition_of(metrics))}. Volatility, Sharpe, Sortino, PSR, DSR, the "
+        "z-test and the per-cluster figures use these days; the period, total return, CAGR "
+        "and drawdown use every daily mark of equity.csv.</p>"
+    )
+
+
 def metrics_section(metrics: Mapping[str, Any]) -> str:
     """Every metric with its definition, by section, then the correlation matrix."""
     diversification = section_of(metrics, "diversification")
@@ -130,6 +143,7 @@ def metrics_section(metrics: Mapping[str, Any]) -> str:
             "Every figure of the run with its definition. n/a marks a figure that is undefined "
             "for this run, with the reason. Per-cluster figures are under Exits &amp; clusters.",
         )
+        + _basis_line(metrics)
         + f'<div class="metric-grid">{"".join(groups)}</div>'
         + _correlation_matrix(diversification)
         + "</section>"

@@ -11,7 +11,7 @@ from html import escape
 from typing import Any
 
 from app.report.format import NA, format_metric
-from app.report.inputs import notes_of, section_of
+from app.report.inputs import basis_label_of, notes_of, section_of
 from app.report.markup import attr, section_open
 from engine.formatting import format_money
 
@@ -47,11 +47,12 @@ def _headline_context(metrics: Mapping[str, Any], key: str) -> str:
             f"{baskets.get('wins', 0):,} won, {baskets.get('losses', 0):,} lost, "
             f"{baskets.get('open_baskets', 0):,} open"
         )
+    label = basis_label_of(metrics)
     if key == "dsr" and significance.get("trials") is not None:
         psr, _ = format_metric("psr", significance.get("psr"))
-        return f"N = {significance['trials']} trial(s); PSR {psr}"
+        return f"N = {significance['trials']} trial(s); PSR {psr} ({label})"
     if key in ("sharpe", "sortino"):
-        return "annualised, daily returns"
+        return f"annualised ({label})"
     if key == "profit_factor" and baskets.get("gross_profit") is not None:
         gross_loss = baskets.get("gross_loss")
         loss_text = format_money(gross_loss) if isinstance(gross_loss, int | float) else NA

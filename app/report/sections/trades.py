@@ -32,7 +32,17 @@ def _tdi_cell_text(value: float) -> str:
     return f"{value:+.2f}" if math.isfinite(value) else ""
 
 
-def _trade_row(number: int, row: Any) -> str:
+#: The costs split, when the trades have it: (column, heading).
+_SPLIT: tuple[tuple[str, str], ...] = (
+    ("commission", "Commission"), ("swap", "Swap"), ("spread_cost", "Spread"),
+)
+
+
+def _money_cell(value: float) -> str:
+    return _number_cell(value, format_money(value, signed=True) if math.isfinite(value) else "")
+
+
+def _trade_row(number: int, row: Any, split: tuple[str, ...]) -> str:
     entry = row.entry_time
     is_open = pd.isna(row.exit_time)
     hours = (
@@ -60,6 +70,7 @@ def _trade_row(number: int, row: Any) -> str:
         + f"<td>{escape(row.exit_code)}</td>"
         + _number_cell(row.pnl, pnl_text, sign_class(row.pnl) if math.isfinite(row.pnl) else "")
         + _number_cell(row.costs, costs_text)
+        + "".join(_money_cell(getattr(row, column)) for column in split)
         + "</tr>"
     )
 
@@ -71,26 +82,35 @@ def trades_section(trades: pd.DataFrame) -> str:
             section_open("trades", "Trades")
             + '<p class="note">No basket was opened in this run.</p></section>'
         )
+    split = tuple(column for column, _ in _SPLIT if column in trades.columns)
     rows = "".join(
-        _trade_row(number, row)
+        _trade_row(number, row, split)
         for number, row in enumerate(trades.itertuples(index=False), start=1)
     )
     closed = trades[trades["exit_time"].notna()]
     net, costs = float(closed["pnl"].sum()), float(closed["costs"].sum())
+    headers = (*_HEADERS, *((name, True) for column, name in _SPLIT if column in split))
     head = "".join(
         f'<th class="{"num" if numeric else ""}" title="click to sort">{escape(name)}</th>'
-        for name, numeric in _HEADERS
+        for name, numeric in headers
+    )
+    split_foot = "".join(
+        f'<td class="num">{format_money(float(closed[column].sum()), signed=True)}</td>'
+        for column in split
     )
     foot = (
         f'<tr><th colspan="10">{len(closed):,} closed basket(s), total</th>'
         f'<td class="num {sign_class(net)}">{format_money(net, signed=True)}</td>'
-        f'<td class="num">{format_money(costs, signed=True)}</td></tr>'
+        f'<td class="num">{format_money(costs, signed=True)}</td>{split_foot}</tr>'
     )
     return (
         section_open(
             "trades", "Trades",
             "One row per basket; P&amp;L is net of costs in the account currency, costs are "
-            "negative when paid. Click a column heading to sort.",
+            "negative when paid. Costs are what the journal books beside the fills "
+            "(commission + swap); the spread column is what crossing the bid-ask spread took, "
+            "already inside the P&amp;L through the fill prices (legs.csv has each leg). "
+            "Click a column heading to sort.",
         )
         + f'<div class="scroll tall"><table class="trades sortable"><thead><tr>{head}</tr>'
         f"</thead><tbody>{rows}</tbody><tfoot>{foot}</tfoot></table></div></section>"

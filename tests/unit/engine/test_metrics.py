@@ -20,6 +20,7 @@ from engine.metrics import (
     MetricsConfig,
     MetricsInputError,
     annualised_volatility,
+    basis_definition,
     basket_metrics,
     cagr,
     closed_basket_from_record,
@@ -72,7 +73,9 @@ def seeded_returns(count: int = 500, seed: int = 11) -> np.ndarray:
 
 
 def equity_from(returns: np.ndarray, start: float = 100_000.0) -> pd.Series:
-    return daily(list(start * np.cumprod(1.0 + returns)), first="2022-01-03")
+    """Marks on consecutive weekdays from Monday 2022-01-03: every one a trading day."""
+    values = start * np.cumprod(1.0 + returns)
+    return pd.Series(values, index=pd.bdate_range("2022-01-03", periods=len(values)))
 
 
 def iter_leaves(value: object, path: str = ""):
@@ -490,7 +493,9 @@ def test_basket_metrics_hand_worked():
     assert stats.profit_factor == pytest.approx(50.0 / 15.0, rel=1e-15)  # 3.3333
     assert stats.win_rate == pytest.approx(0.4)  # 2 of 5: the flat basket is no win
     assert stats.net_pnl == 35.0 and stats.average_pnl == 7.0
-    assert stats.total_costs == -6.0
+    assert stats.booked_costs == -6.0  # commission + swap, as the journal books them
+    assert math.isnan(stats.total_costs)  # the spread cost of these baskets is not known
+    assert "-6.00" in stats.notes["total_costs"]
     assert stats.average_holding_hours == pytest.approx(6.0)  # (2+4+6+8+10)/5
     assert stats.exits_by_code == {
         "MR": 2,
@@ -816,7 +821,8 @@ def test_constant_equity_has_a_nan_sharpe_with_the_reason():
 
 def test_constant_growth_is_zero_dispersion_not_a_huge_sharpe():
     # Float rounding of a geometric series leaves a std of ~1e-17, not 0.
-    equity = daily(list(100.0 * 1.001 ** np.arange(1, 30)))
+    values = 100.0 * 1.001 ** np.arange(1, 30)
+    equity = pd.Series(values, index=pd.bdate_range("2024-01-01", periods=len(values)))
 
     report = compute_metrics(equity, 100.0)
 
@@ -873,8 +879,8 @@ def test_equity_index_times_are_taken_as_their_utc_date():
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"periods_per_year": 0},
-        {"periods_per_year": 252.0},
+        {"basis": "weekly"},
+        {"basis": 252},
         {"trials": 0},
         {"trials_sharpe_variance": -1.0},
         {"risk_free_rate": math.nan},
@@ -953,6 +959,14 @@ def test_every_metric_states_its_basis():
     for cluster in exported["clusters"]["by_cluster"].values():
         assert set(cluster) - {"notes"} <= set(cluster_basis)
     assert exported["returns"]["sharpe_basis"] == (
-        "daily returns r_t = E_t/E_{t-1} - 1 with E_0 = start capital; (mean - rf/252) / std "
+        "(daily, 5-day FX weeks, sqrt 252) daily returns r_t = E_t/E_(t-1) - 1 with E_0 = "
+        "start capital, one return per FX trading day (Monday to Friday, UTC dates of the "
+        "end-of-day marks; a weekend mark belongs to the following Monday, so the "
+        "Sunday-evening open counts in the return of that Monday); (mean - rf/252) / std "
         "(ddof=1), annualised by sqrt(252), risk-free 0 (annual)"
     )
+    assert exported["basis"] == {
+        "name": "trading", "label": "daily, 5-day FX weeks, sqrt 252",
+        "definition": basis_definition("trading"), "periods_per_year": 252,
+        "observations": exported["returns"]["observations"],
+    }
