@@ -51,11 +51,11 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 def net_numeraire_text(v: Any) -> str:
-    """``USD +1.2%``: the open basket's net exposure to the numeraire, share of gross."""
+    """``USD +1.24%``: the open basket's net exposure to the numeraire, share of gross."""
     share = getattr(v, "net_numeraire_share", math.nan)
     if not v.basket_id or not getattr(v, "numeraire", "") or not math.isfinite(share):
         return ""
-    return f"{v.numeraire} {share:+.1%}"
+    return f"{v.numeraire} {share:+.2%}"
 
 
 def net_numeraire_tip(v: Any) -> str:
@@ -67,7 +67,7 @@ def net_numeraire_tip(v: Any) -> str:
     if not text:
         return f"numeraire {numeraire}; no open basket"
     return (f"net exposure of the open basket to {numeraire}, valued now: "
-            f"{v.net_numeraire:+,.2f} in the account currency, {v.net_numeraire_share:+.1%} "
+            f"{v.net_numeraire:+,.2f} in the account currency, {v.net_numeraire_share:+.2%} "
             f"of the legs' gross notional (+ long {numeraire})")
 
 
@@ -202,7 +202,7 @@ class ClustersPanel(QWidget):
                 if col != 1:
                     self.table.setColumnWidth(col, max(self.table.sizeHintForColumn(col),
                                                        header.sectionSizeHint(col)) + 6)
-            widths = {2: 58, 4: 58, 5: 72, NET_COLUMN: 72}  # room for live values
+            widths = {2: 58, 4: 58, 5: 72, NET_COLUMN: 90}  # room for live values
             for col, width in widths.items():
                 self.table.setColumnWidth(col, max(self.table.columnWidth(col), width))
             # the symbols take what is left (full list in the tooltip)

@@ -71,11 +71,11 @@ class BalanceLike(Protocol):
 
 
 def balance_text(balance: BalanceLike | None) -> str:
-    """``USD +1.2%`` (net exposure to the numeraire as a share of gross), or blank."""
+    """``USD +1.24%`` (net exposure to the numeraire as a share of gross), or blank."""
     if balance is None or not balance.numeraire or not math.isfinite(
             balance.net_numeraire_share):
         return ""
-    return f"{balance.numeraire} {balance.net_numeraire_share:+.1%}"
+    return f"{balance.numeraire} {balance.net_numeraire_share:+.2%}"
 
 
 def balance_tip(balance: BalanceLike | None) -> str | None:
@@ -83,7 +83,7 @@ def balance_tip(balance: BalanceLike | None) -> str | None:
         return None
     assert balance is not None
     return (f"net exposure to {balance.numeraire}, valued now: "
-            f"{format_money(balance.net_numeraire)} ({balance.net_numeraire_share:+.1%} of "
+            f"{format_money(balance.net_numeraire)} ({balance.net_numeraire_share:+.2%} of "
             f"the legs' gross notional; + long {balance.numeraire})")
 
 

@@ -43,9 +43,9 @@ def test_clusters_table_shows_the_open_baskets_net_numeraire_share(qtbot):
     model = panel.model
     # Assert
     assert COLUMNS[NET_COLUMN] == "Net ccy"
-    assert model.data(model.index(0, NET_COLUMN), DISPLAY) == "USD +2.1%"
+    assert model.data(model.index(0, NET_COLUMN), DISPLAY) == "USD +2.13%"
     tip = model.data(model.index(0, NET_COLUMN), TIP)
-    assert "+1,234.50" in tip and "+2.1% of the legs' gross notional" in tip
+    assert "+1,234.50" in tip and "+2.13% of the legs' gross notional" in tip
     assert model.data(model.index(0, COLUMNS.index("E")), DISPLAY) == "1.50"
     assert model.data(model.index(0, COLUMNS.index("X")), DISPLAY) == "0.25"
 
@@ -74,11 +74,11 @@ def test_trade_tab_shows_the_net_numeraire_on_the_basket_row_and_updates_it(qtbo
     group = model.index(0, 0)
     # Assert
     assert HEADERS[NET] == "Net ccy"
-    assert model.data(model.index(0, NET), DISPLAY) == "USD -1.2%"
+    assert model.data(model.index(0, NET), DISPLAY) == "USD -1.24%"
     assert model.data(model.index(0, NET, group), DISPLAY) is None  # legs: blank
     assert "-850.00" in model.data(model.index(0, NET), TIP)
     tab.update_positions(legs, {basket: view(basket, "USD", 400.0, 0.006)})
-    assert model.data(model.index(0, NET), DISPLAY) == "USD +0.6%"
+    assert model.data(model.index(0, NET), DISPLAY) == "USD +0.60%"
     tab.update_positions(legs)
     assert model.data(model.index(0, NET), DISPLAY) == ""
     assert model.data(model.index(0, NET), TIP) is None
