@@ -2,7 +2,8 @@
 
 Research and checking: a trader compares the console's numbers with a spreadsheet or
 another implementation.  Data before the period's start is the warm-up; data after its end
-is not used.
+is not used.  The prices are oriented in the cluster's space by ``engine.space``, the
+function the engine's streaming signal calls, so the two agree to 1e-9.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pandas as pd
 
 from engine.bars import M30, align_closes, resample_bars
 from engine.errors import UserError
+from engine.space import NoNumeraire, orient_frame, orientations
 from engine.tdi import TdiParams, tdi_batch
 from storage.histdata import read_histdata_dir
 
@@ -51,13 +53,24 @@ class ClusterTdi:
         return int(np.isfinite(self.table["tdi"].to_numpy()).sum())
 
 
+def space_orientation(symbols: Sequence[str], space: str) -> dict[str, int]:
+    """Each symbol's orientation in ``space``; a currency space without a numeraire is a
+    one-line error."""
+    try:
+        return orientations(symbols, space)
+    except NoNumeraire as exc:
+        raise UserError(str(exc)) from None
+
+
 def cluster_tdi(source: Path | str | Sequence[Path | str], symbols: Sequence[str],
                 params: TdiParams, start: pd.Timestamp | None, end: pd.Timestamp | None,
-                note: Callable[[str], None] = print) -> ClusterTdi:
-    """The TDI of ``symbols`` from M30 bars (UTC clock buckets) over ``[start, end)``.
+                note: Callable[[str], None] = print, space: str = "symbol") -> ClusterTdi:
+    """The TDI of ``symbols`` from M30 bars (UTC clock buckets) over ``[start, end)``, on
+    the prices of ``space`` (``engine.space``: ``currency`` or ``symbol``).
 
     ``note`` hears, as the files are read, what was odd in them (bad rows, duplicates)."""
     check_symbols(symbols)
+    signs = space_orientation(symbols, space)
     data = read_histdata_dir(source, symbols)
     bars_m30 = {}
     rows = 0
@@ -78,7 +91,7 @@ def cluster_tdi(source: Path | str | Sequence[Path | str], symbols: Sequence[str
     if aligned.closes.empty:
         raise UserError(f"no M30 bucket has data for all of {', '.join(symbols)}"
                         + (" before --to" if end is not None else ""))
-    table = tdi_batch(aligned.closes, params)
+    table = tdi_batch(orient_frame(aligned.closes, signs), params)
     if start is not None:
         table = table[table.index >= start]
         if table.empty:

@@ -18,6 +18,7 @@ import numpy as np
 from engine.cluster import Direction
 from engine.fx import CurrencyConverter, split_symbol
 from engine.model import ExitCode
+from engine.space import gross_notional, net_numeraire_exposure
 
 
 @dataclass
@@ -75,6 +76,19 @@ class Basket:
             add_exposure(out, leg.symbol, leg.lots * leg.contract_size,
                          fx.value(split_symbol(leg.symbol)[0], mids))
         return out
+
+    def numeraire_balance(self, numeraire: str, market_index: dict[str, int],
+                          mids: np.ndarray, fx: CurrencyConverter) -> tuple[float, float]:
+        """(net exposure to ``numeraire``, gross base notional) of the open legs valued now,
+        in the account currency (NaN, NaN without a numeraire or open legs)."""
+        notionals: dict[str, float] = {}
+        for leg in self.open_legs:
+            value = fx.value(split_symbol(leg.symbol)[0], mids)
+            notionals[leg.symbol] = notionals.get(leg.symbol, 0.0) + (
+                leg.lots * leg.contract_size * value)
+        if not numeraire or not notionals:
+            return math.nan, math.nan
+        return net_numeraire_exposure(notionals, numeraire), gross_notional(notionals)
 
     def costs(self) -> float:
         """Commissions and swaps booked so far, plus the exit commission still to pay."""

@@ -1,11 +1,18 @@
 """Cluster specs, the cluster config file, and basket sizing from the TDI's v1.
 
 A basket is the cluster's common-factor deviation made tradable.  Each pair loading
-``v_ij``, divided by the pair's RC std (the Z denominator), adds to symbol i and subtracts
-from symbol j; the result is a signed *dollar exposure per symbol*.  Because every pair adds
-and subtracts the same amount, the exposures sum to zero: the basket is dollar-neutral by
-construction, whatever v1 is.  Legs then trade ``exposure / (USD value of one base unit)``
-units of each symbol (returns-space sizing), rounded to the broker's volume step.
+``v_ij``, divided by the pair's RC std (the Z denominator), adds to asset i and subtracts
+from asset j; the result is a signed *account-currency exposure per asset*.  Because every
+pair adds and subtracts the same amount, the exposures sum to zero whatever v1 is.
+
+What an asset is depends on the cluster's space (``engine.space``).  In symbol space it is
+the symbol's base currency, priced in the symbol's own quote: the base notionals sum to
+zero, but with mixed XXXUSD/USDXXX quotes the basket is not flat in any currency.  In
+currency space it is the symbol's other currency priced in the cluster's numeraire, so the
+exposures sum to zero *in the numeraire*: the basket is flat in it.  Either way each leg
+trades on its real symbol: ``orientation x exposure / (account value of one base unit)``
+units (returns-space sizing; long "CHF in USD" is a sale of USDCHF), rounded to the
+broker's volume step.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import numpy as np
 from engine import ranges
 from engine.errors import ConfigError
 from engine.model import MAX_BASKET_ID_LENGTH, MAX_TICKET, Direction
+from engine.space import NoNumeraire, numeraire_of, numeraire_or_none, orientations
 from engine.tdi import TdiParams, canonical_symbols, pair_names
 
 DEFAULT_CONFIG = Path(__file__).with_name("clusters.toml")
@@ -113,6 +121,16 @@ class StopParams:
             object.__setattr__(self, name, value)
 
 
+class NumeraireError(ranges.FieldError):
+    """A currency-space cluster without one currency common to every member.
+
+    The file's key is the cluster's own ``space`` even when ``[defaults]`` set it: the
+    cluster, not the default, is what cannot be in currency space."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("space", reason)
+
+
 @dataclass(frozen=True)
 class ClusterSpec:
     """One cluster: its symbols, TDI windows, thresholds and stops.
@@ -134,7 +152,9 @@ class ClusterSpec:
     - ``min_eigengap = 1.15``, [1, 100]: below it the first component no longer dominates
       the second and "the common factor" is not defined well enough to trade against
       (lambda1 >= lambda2 always, so 1 turns the check off; MAX_EIGENGAP says why 100);
-    - ``space = "symbol"``, one of ``SPACES``: the price space of the TDI and the basket;
+    - ``space = "symbol"``, one of ``SPACES``: the price space of the TDI and the basket
+      (``engine.space``); ``currency`` needs one currency common to every member (the
+      numeraire), else the cluster is refused here, whichever path built it;
     - ``factor = "none"``: ``none``, ``pc1`` or the name of a factor series whose moves are
       removed from the members' log prices before the TDI (1..31 printable characters);
     - ``timeframe = "M30"``, one of ``TIMEFRAMES``: the bars of the signal; windows, the
@@ -175,6 +195,11 @@ class ClusterSpec:
         if not isinstance(self.why, str):
             raise ranges.FieldError("why", f"expected a string, got {self.why!r}")
         ranges.choice("space", self.space, SPACES)
+        if self.space == "currency":
+            try:
+                numeraire_of(self.symbols)
+            except NoNumeraire as exc:
+                raise NumeraireError(f"cluster {self.name}: {exc}") from None
         ranges.choice("timeframe", self.timeframe, TIMEFRAMES)
         ranges.choice("overshoot", self.overshoot, OVERSHOOT_LEVELS)
         ranges.token("factor", self.factor, MAX_FACTOR_NAME)
@@ -205,6 +230,17 @@ class ClusterSpec:
     @property
     def pairs(self) -> tuple[str, ...]:
         return pair_names(self.symbols)
+
+    @property
+    def numeraire(self) -> str:
+        """The currency every member contains (the basket's neutral currency in currency
+        space; in symbol space the one its net exposure is reported in), or ``""``."""
+        return numeraire_or_none(self.symbols)
+
+    @property
+    def orientation(self) -> dict[str, int]:
+        """Each symbol's orientation in the cluster's space (``engine.space``)."""
+        return orientations(self.symbols, self.space)
 
     @property
     def currencies(self) -> frozenset[str]:
@@ -272,6 +308,8 @@ def _spec_from(path: Path, where: str, raw: Any, defaults: Mapping[str, Any]) ->
             **{k: values[k] for k in ("space", "factor", "timeframe", "overshoot")
                if k in values},
         )
+    except NumeraireError as exc:
+        raise ConfigError(path, f"{where}.space", exc.reason) from None
     except ranges.FieldError as exc:
         raise ConfigError(path, file_key(_FILE_KEYS.get(exc.field, exc.field)),
                           exc.reason) from None
@@ -319,11 +357,14 @@ def clusters_from_toml(raw: Mapping[str, Any], p: Path) -> list[ClusterSpec]:
 
 def basket_exposures(v1: np.ndarray, rc_std: np.ndarray, symbols: Sequence[str],
                      direction: Direction) -> dict[str, float]:
-    """Signed dollar exposure per symbol for one unit of the basket (gross exposure 1).
+    """Signed account-currency exposure per symbol's asset for one unit of the basket
+    (gross exposure 1): the symbol's base in symbol space, the currency it prices in the
+    numeraire in currency space (``engine.space``).
 
     ``v1``/``rc_std`` are per pair in canonical order (as ``tdi_batch`` and ``TdiStream``
-    give them).  The unit basket is scaled to a gross (sum of absolute) exposure of 1, so a
-    risk budget scales it linearly.  The exposures sum to zero up to rounding.
+    give them, on the prices of the cluster's space).  The unit basket is scaled to a
+    gross (sum of absolute) exposure of 1, so a risk budget scales it linearly.  The
+    exposures sum to zero up to rounding.
     """
     syms = canonical_symbols(symbols)
     k = len(syms) * (len(syms) - 1) // 2
@@ -367,11 +408,15 @@ class LegQuote:
 @dataclass(frozen=True)
 class LegSize:
     symbol: str
+    #: The wanted exposure to the leg's asset (account currency), before rounding.
     exposure_usd: float
     #: Signed lots (positive = buy) after rounding to the volume step and limits.
     lots: float
     #: Lots before rounding, for the report of what rounding changed.
     raw_lots: float
+    #: Signed account-currency value of the rounded position's base currency
+    #: (lots x contract size x value of one base unit): what the journal keeps per leg.
+    notional: float = 0.0
 
     @property
     def zeroed(self) -> bool:
@@ -402,18 +447,28 @@ def round_volume(lots: float, step: float, vmin: float, vmax: float) -> float:
 
 
 def size_basket(unit_exposures: Mapping[str, float], scale_usd: float,
-                quotes: Mapping[str, LegQuote]) -> BasketSize:
-    """Lots for a basket of ``scale_usd`` gross exposure; rounding effects are reported."""
+                quotes: Mapping[str, LegQuote],
+                orientation: Mapping[str, int] | None = None) -> BasketSize:
+    """Lots for a basket of ``scale_usd`` gross exposure; rounding effects are reported.
+
+    ``orientation`` (``ClusterSpec.orientation``; all +1 when omitted, symbol space) says
+    whether an exposure is to the symbol's base (+1: buy the symbol to be long it) or to
+    its quote priced in the base (-1: sell the symbol to be long it).  Either way one unit
+    of the base is worth ``usd_per_base``, so the units are ``sign x exposure /
+    usd_per_base``: long 1,000 USD of "CHF in USD" sells 1,000 USD of USDCHF.
+    """
     if not math.isfinite(scale_usd) or scale_usd < 0:
         raise ValueError(f"basket scale must be a non-negative amount, got {scale_usd}")
     legs = []
     warnings = []
     for symbol, unit in unit_exposures.items():
         q = quotes[symbol]
+        sign = orientation.get(symbol, 1) if orientation else 1
         exposure = unit * scale_usd
-        raw = exposure / (q.usd_per_base * q.contract_size)
+        unit_value = q.usd_per_base * q.contract_size
+        raw = sign * exposure / unit_value
         lots = round_volume(raw, q.volume_step, q.volume_min, q.volume_max)
-        leg = LegSize(symbol, exposure, lots, raw)
+        leg = LegSize(symbol, exposure, lots, raw, lots * q.contract_size * q.usd_per_base)
         if leg.zeroed:
             warnings.append(f"{symbol}: {raw:+.4f} lots rounds to 0 (min {q.volume_min}, "
                             f"step {q.volume_step})")

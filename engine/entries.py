@@ -26,14 +26,17 @@ from engine.market import MarketState
 from engine.model import ClusterState, Direction, ExitCode, OrderPurpose, OrderSide, make_basket_id
 from engine.news import NewsFilter
 from engine.ports import Journal
-from engine.records import BasketOpen, PlannedLeg, Refusal
+from engine.records import BasketOpen, NumeraireBalance, PlannedLeg, Refusal
 from engine.risk import EntryRequest, RiskManager
 from engine.signals import ClusterSignal
 from engine.snapshot import RunStats
+from engine.space import gross_notional, net_numeraire_exposure
 from engine.startup import SymbolBook
 from engine.tdi import TdiPoint
 
-#: Refuse a basket whose rounding moved its net exposure beyond this share of its gross.
+#: Refuse a basket whose rounding moved its net exposure beyond this share of its gross:
+#: in symbol space the net of the legs' base notionals, in currency space the net exposure
+#: to the cluster's numeraire (the currency the basket is meant to be flat in).
 MAX_ROUNDING_IMBALANCE = 0.10
 
 
@@ -98,6 +101,13 @@ class EntrySize:
     currency_exposure: dict[str, float]
     #: What rounding changed (zeroed or clipped legs), logged with the basket.
     warnings: tuple[str, ...]
+    #: Signed account-currency base notional of each traded leg after rounding.
+    notionals: dict[str, float]
+    #: The cluster's numeraire ("" when it has none) and the rounded legs' net exposure to
+    #: it (account currency, + long; NaN without one), and their gross notional.
+    numeraire: str = ""
+    net_numeraire: float = math.nan
+    gross: float = 0.0
 
 
 class Entries:
@@ -160,11 +170,16 @@ class Entries:
         quotes = {s: LegQuote(s, host.fx.value(split_symbol(s)[0], mids),
                               q.contract_size, q.volume_min, q.volume_max, q.volume_step)
                   for s, q in host.symbol_book.quotes.items() if s in exposures}
-        size = size_basket(exposures, gross, quotes)
+        size = size_basket(exposures, gross, quotes, sig.spec.orientation)
         traded = {leg.symbol: leg.lots for leg in size.legs if leg.lots != 0}
-        net = sum(leg.lots * quotes[leg.symbol].contract_size * quotes[leg.symbol].usd_per_base
-                  for leg in size.legs)
-        if len(traded) < 2 or abs(net) > MAX_ROUNDING_IMBALANCE * gross:
+        notionals = {leg.symbol: leg.notional for leg in size.legs if leg.lots != 0}
+        numeraire = sig.spec.numeraire
+        net_numeraire = net_numeraire_exposure(notionals, numeraire)
+        if sig.spec.space == "currency":
+            unbalanced = abs(net_numeraire) > MAX_ROUNDING_IMBALANCE * gross_notional(notionals)
+        else:
+            unbalanced = abs(sum(notionals.values())) > MAX_ROUNDING_IMBALANCE * gross
+        if len(traded) < 2 or unbalanced:
             raise _Refused("ROUNDING", f"volume steps leave the basket unbalanced: "
                                        f"{'; '.join(size.warnings)}")
         currency_exposure: dict[str, float] = {}
@@ -172,7 +187,8 @@ class Entries:
             q = quotes[leg.symbol]
             add_exposure(currency_exposure, leg.symbol, leg.lots * q.contract_size,
                          q.usd_per_base)
-        return EntrySize(budget, equity, traded, currency_exposure, size.warnings)
+        return EntrySize(budget, equity, traded, currency_exposure, size.warnings, notionals,
+                         numeraire, net_numeraire, gross_notional(notionals))
 
     def _check_risk(self, sig: ClusterSignal, direction: Direction, size: EntrySize) -> None:
         host = self._host
@@ -218,10 +234,13 @@ class Entries:
         host = self._host
         name = sig.spec.name
         basket_id = self._new_basket_id(name)
-        planned = tuple(PlannedLeg(s, OrderSide.BUY if v > 0 else OrderSide.SELL, abs(v))
+        planned = tuple(PlannedLeg(s, OrderSide.BUY if v > 0 else OrderSide.SELL, abs(v),
+                                   size.notionals[s])
                         for s, v in size.lots.items())
-        host.journal.open_basket(BasketOpen(basket_id, host.run_id, name, direction, host.now(),
-                                            point.tdi, size.budget, planned, sig.spec.magic))
+        host.journal.open_basket(BasketOpen(
+            basket_id, host.run_id, name, direction, host.now(), point.tdi, size.budget,
+            planned, sig.spec.magic, NumeraireBalance(sig.spec.space, size.numeraire,
+                                                      size.net_numeraire, size.gross)))
         for w in size.warnings:
             host.log("WARNING", f"{basket_id}: {w}")
         basket = Basket(basket_id, name, direction, host.now(), point.tdi, size.budget,

@@ -17,6 +17,7 @@ Contract every implementation keeps:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -152,7 +153,9 @@ class TdiSnapshot:
 
 @dataclass(frozen=True)
 class PlannedLeg:
-    """One symbol of a basket as planned at entry; ``exposure`` is signed account currency."""
+    """One symbol of a basket as planned at entry; ``exposure`` is the signed account-currency
+    value of the leg's base currency (lots x contract size x value of one base unit, + for
+    a buy), from which any currency's net exposure can be recomputed."""
 
     symbol: str
     side: OrderSide
@@ -161,6 +164,31 @@ class PlannedLeg:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "side", OrderSide(self.side))
+
+
+@dataclass(frozen=True)
+class NumeraireBalance:
+    """How flat a basket is in its cluster's numeraire, as sized (after lot rounding).
+
+    ``space`` is the cluster's (``currency`` or ``symbol``; ``""`` for baskets journaled
+    before it was recorded); ``numeraire`` the currency every member contains (``""``
+    when there is none); ``net`` the legs' net exposure to it in the account currency
+    (+ long, NaN when unknown); ``gross`` the sum of the legs' absolute base notionals.
+    In currency space ``|net| <= 10%`` of gross is an entry condition
+    (``engine.entries.MAX_ROUNDING_IMBALANCE``).
+    """
+
+    space: str = ""
+    numeraire: str = ""
+    net: float = math.nan
+    gross: float = math.nan
+
+    @property
+    def share(self) -> float:
+        """``net / gross``, signed (NaN when either is unknown or gross is 0)."""
+        if not (math.isfinite(self.net) and math.isfinite(self.gross)) or self.gross == 0:
+            return math.nan
+        return self.net / self.gross
 
 
 @dataclass(frozen=True)
@@ -174,6 +202,7 @@ class BasketOpen:
     risk_budget: float
     legs: tuple[PlannedLeg, ...] = ()
     magic: int = 0
+    balance: NumeraireBalance = field(default_factory=NumeraireBalance)
 
     def __post_init__(self) -> None:
         if not self.basket_id or len(self.basket_id) > MAX_BASKET_ID_LENGTH:

@@ -515,13 +515,17 @@ class Engine:
             point = sig.last_point
             basket = self.baskets.get(name)
             st = states.clusters.get(name)
+            net, gross = (basket.numeraire_balance(sig.spec.numeraire, self.market.index,
+                                                   self.market.mids(), self.fx)
+                          if basket else (math.nan, math.nan))
             views.append(ClusterView(
                 name, sig.spec.symbols, point.tdi if point else math.nan,
                 point.eigengap if point else math.nan, sig.entry, sig.exit_band,
                 st.state.value if st else "ACTIVE", st.reason if st else "",
                 basket.basket_id if basket else None,
                 basket.direction.value if basket else None,
-                self.basket_pnl(basket) if basket else 0.0, self._blackout.get(name)))
+                self.basket_pnl(basket) if basket else 0.0, self._blackout.get(name),
+                sig.spec.numeraire, net, net / gross if gross else math.nan))
         a = self._account
         m = self.market
         owners = {sig.spec.magic: name for name, sig in self.signals.items()}

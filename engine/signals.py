@@ -11,6 +11,7 @@ import numpy as np
 
 from engine.bars import M30, ClusterAligner
 from engine.cluster import ClusterSpec, Direction, basket_exposures
+from engine.space import orient
 from engine.tdi import TdiPoint, TdiStream
 
 #: Bars of history kept for display (about three months of M30 bars).
@@ -30,6 +31,10 @@ class ClusterSignal:
         self.index = [market_index[s] for s in self.symbols]
         self.stream = TdiStream(self.symbols, spec.tdi)
         self.aligner = ClusterAligner(self.index, M30)
+        #: +1/-1 per symbol in canonical order: the TDI and the ATR see oriented prices
+        #: (``engine.space``; all +1 in symbol space).
+        self.orientation = np.array([spec.orientation[s] for s in self.symbols])
+        #: Oriented closes of the last ``atr_bars + 1`` bars (the basket ATR's).
         self.closes: deque[np.ndarray] = deque(maxlen=spec.stops.atr_bars + 1)
         self.last_point: TdiPoint | None = None
         self.last_bar_s: int | None = None
@@ -43,8 +48,10 @@ class ClusterSignal:
         self.exit_band = spec.exit_band
 
     def add_bar(self, bar_s: int, closes: np.ndarray) -> TdiPoint:
-        point = self.stream.update(closes, bar_s)
-        self.closes.append(closes)
+        """One aligned bar of quotes (canonical order); the chart keeps the quotes."""
+        oriented = orient(closes, self.orientation)
+        point = self.stream.update(oriented, bar_s)
+        self.closes.append(oriented)
         with self._history_lock:
             self.history.append((bar_s, point.tdi, closes))
         self.last_point = point
@@ -72,13 +79,15 @@ class ClusterSignal:
         prices = mids[self.index]
         if not np.all(np.isfinite(prices)) or np.any(prices <= 0):
             return math.nan
-        return self.stream.provisional(prices)
+        return self.stream.provisional(orient(prices, self.orientation))
 
     def unit_exposures(self, point: TdiPoint, direction: Direction) -> dict[str, float]:
         return basket_exposures(point.v1, point.rc_std, self.symbols, direction)
 
     def unit_atr(self, exposures: Mapping[str, float]) -> float:
-        """Mean absolute M30 change of a basket of gross exposure 1 (a fraction), or NaN."""
+        """Mean absolute M30 change of a basket of gross exposure 1 (a fraction), or NaN.
+
+        The returns are those of the oriented prices, the assets the exposures are in."""
         if len(self.closes) < self.closes.maxlen:  # type: ignore[operator]
             return math.nan
         closes = np.array(self.closes)

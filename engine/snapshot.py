@@ -40,6 +40,12 @@ class ClusterView:
     direction: str | None
     pnl: float
     blackout_until: datetime | None
+    #: The cluster's numeraire ("" when it has none) and the open basket's net exposure to
+    #: it valued now (account currency, + long) and as a share of the legs' gross notional;
+    #: NaN without a basket or a numeraire.
+    numeraire: str = ""
+    net_numeraire: float = math.nan
+    net_numeraire_share: float = math.nan
 
 
 @dataclass(frozen=True)

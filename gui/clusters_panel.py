@@ -28,8 +28,10 @@ from PySide6.QtWidgets import (
 
 from engine import commands as cmd
 
-COLUMNS = ("Cluster", "Symbols", "TDI", "State", "Basket", "P&L", "News until", "Gap", "E",
-           "X")
+COLUMNS = ("Cluster", "Symbols", "TDI", "State", "Basket", "P&L", "Net ccy", "News until",
+           "Gap", "E", "X")
+#: The column of the open basket's net exposure to the cluster's numeraire.
+NET_COLUMN = 6
 STATE_COLOURS = {"ACTIVE": "#1b7f3b", "CLOSE_ONLY": "#b26a00", "HALTED": "#c62828"}
 
 
@@ -46,6 +48,27 @@ def tdi_colour(tdi: float, entry: float) -> QColor | None:
 
 
 Index = QModelIndex | QPersistentModelIndex
+
+
+def net_numeraire_text(v: Any) -> str:
+    """``USD +1.24%``: the open basket's net exposure to the numeraire, share of gross."""
+    share = getattr(v, "net_numeraire_share", math.nan)
+    if not v.basket_id or not getattr(v, "numeraire", "") or not math.isfinite(share):
+        return ""
+    return f"{v.numeraire} {share:+.2%}"
+
+
+def net_numeraire_tip(v: Any) -> str:
+    """What the Net ccy cell means, with the amount."""
+    numeraire = getattr(v, "numeraire", "")
+    if not numeraire:
+        return "no currency common to every symbol: no numeraire"
+    text = net_numeraire_text(v)
+    if not text:
+        return f"numeraire {numeraire}; no open basket"
+    return (f"net exposure of the open basket to {numeraire}, valued now: "
+            f"{v.net_numeraire:+,.2f} in the account currency, {v.net_numeraire_share:+.2%} "
+            f"of the legs' gross notional (+ long {numeraire})")
 
 
 class ClustersModel(QAbstractTableModel):
@@ -98,7 +121,7 @@ class ClustersModel(QAbstractTableModel):
                 return QBrush(QColor(STATE_COLOURS.get(v.state, "#000")))
             if col == 5 and v.basket_id:
                 return QBrush(QColor("#1b7f3b" if v.pnl >= 0 else "#c62828"))
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (2, 5, 7, 8, 9):
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (2, 5, 6, 8, 9, 10):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and col == 3 and v.reason:
             return v.reason
@@ -106,6 +129,8 @@ class ClustersModel(QAbstractTableModel):
             return " ".join(v.symbols)
         if role == Qt.ItemDataRole.ToolTipRole and col == 4 and v.basket_id:
             return v.basket_id
+        if role == Qt.ItemDataRole.ToolTipRole and col == NET_COLUMN:
+            return net_numeraire_tip(v)
         return None
 
     @staticmethod
@@ -122,11 +147,13 @@ class ClustersModel(QAbstractTableModel):
             return v.direction if v.basket_id else ""
         if col == 5:
             return f"{v.pnl:+,.2f}" if v.basket_id else ""
-        if col == 6:
-            return f"{v.blackout_until:%a %H:%M} UTC" if v.blackout_until else ""
+        if col == NET_COLUMN:
+            return net_numeraire_text(v)
         if col == 7:
-            return f"{v.eigengap:.2f}" if math.isfinite(v.eigengap) else ""
+            return f"{v.blackout_until:%a %H:%M} UTC" if v.blackout_until else ""
         if col == 8:
+            return f"{v.eigengap:.2f}" if math.isfinite(v.eigengap) else ""
+        if col == 9:
             return f"{v.entry:.2f}"
         return f"{v.exit_band:.2f}"
 
@@ -175,7 +202,7 @@ class ClustersPanel(QWidget):
                 if col != 1:
                     self.table.setColumnWidth(col, max(self.table.sizeHintForColumn(col),
                                                        header.sectionSizeHint(col)) + 6)
-            widths = {2: 58, 4: 58, 5: 72}  # TDI, basket direction, P&L: room for live values
+            widths = {2: 58, 4: 58, 5: 72, NET_COLUMN: 90}  # room for live values
             for col, width in widths.items():
                 self.table.setColumnWidth(col, max(self.table.columnWidth(col), width))
             # the symbols take what is left (full list in the tooltip)

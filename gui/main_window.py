@@ -374,7 +374,8 @@ class MainWindow(QMainWindow):
     def on_snapshot(self, snap: EngineSnapshot) -> None:
         self.clusters.update_clusters(snap.clusters)
         self.market_watch.update_quotes(snap.quotes)
-        self.toolbox.trade.update_positions(snap.positions)
+        self.toolbox.trade.update_positions(
+            snap.positions, {c.basket_id: c for c in snap.clusters if c.basket_id})
         for view in snap.clusters:
             if view.name == self._selected:
                 self.chart.set_thresholds(view.entry, view.exit_band)

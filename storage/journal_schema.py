@@ -10,7 +10,9 @@ account (``journal_account``), records each run's account and account epoch
 keys deals by account, epoch and ticket: a simulator started afresh numbers its deals from
 the same start again, which under version 2's key (ticket alone) overwrote the deals of
 every earlier run.  Orders and news actions carry their run's epoch and run in their keys
-for the same reason.
+for the same reason.  Version 4 records each basket's price space, its cluster's numeraire,
+the net exposure to that numeraire after lot rounding and the gross notional it is a share
+of (``engine.records.NumeraireBalance``).
 
 A new file is built by running every migration from version 1, so the upgrade path is
 exercised by every fresh journal, not only by old files.  Never edit a released migration:
@@ -312,10 +314,23 @@ _V3 = Migration(
     ),
 )
 
+_V4 = Migration(
+    version=4,
+    description="baskets: price space, numeraire and net numeraire exposure after rounding",
+    statements=(
+        # Baskets journaled before are left unknown ('' and NULL): their legs' base
+        # notionals were not recorded (``legs.exposure`` stayed 0), so nothing can be derived.
+        "ALTER TABLE baskets ADD COLUMN space TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE baskets ADD COLUMN numeraire TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE baskets ADD COLUMN net_numeraire_exposure REAL",
+        "ALTER TABLE baskets ADD COLUMN gross_exposure REAL",
+    ),
+)
+
 JOURNAL_SCHEMA = SchemaSpec(
     name="trade journal",
     application_id=JOURNAL_APPLICATION_ID,
-    migrations=(_V1, _V2, _V3),
+    migrations=(_V1, _V2, _V3, _V4),
 )
 
 #: Tables in the order ``journal export`` writes them and ``journal summary`` counts them.

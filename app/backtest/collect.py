@@ -25,7 +25,10 @@ from engine.metrics import MetricsConfig, compute_metrics
 from engine.records import HistoryFilter
 
 _TRADE_COLUMNS = ["basket_id", "cluster", "direction", "entry_time", "exit_time", "entry_tdi",
-                  "exit_tdi", "exit_code", "pnl", "costs"]
+                  "exit_tdi", "exit_code", "pnl", "costs", *(
+                      # how flat the basket was in its cluster's numeraire after lot
+                      # rounding (account currency, + long; share = net / gross notional)
+                      "numeraire", "net_numeraire_exposure", "net_numeraire_share")]
 
 
 @dataclass
@@ -87,6 +90,9 @@ def _trades(records: list[Any]) -> pd.DataFrame:
         "exit_code": b.closing.exit_code.value if b.closing else "",
         "pnl": b.closing.pnl if b.closing else None,
         "costs": b.closing.costs if b.closing else None,
+        "numeraire": b.opening.balance.numeraire,
+        "net_numeraire_exposure": b.opening.balance.net,
+        "net_numeraire_share": b.opening.balance.share,
     } for b in records], columns=_TRADE_COLUMNS)
 
 

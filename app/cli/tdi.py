@@ -13,7 +13,8 @@ import pandas as pd
 
 from app.cli.args import add_period_options, period
 from app.cli.output import csv_number
-from app.cluster_tdi import check_symbols, cluster_tdi
+from app.cluster_tdi import check_symbols, cluster_tdi, space_orientation
+from engine.cluster import SPACES
 from engine.errors import UserError
 from engine.tdi import TdiParams
 from storage.csv_export import write_csv
@@ -27,7 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="compute a cluster's TDI from HistData M1 files and write it to CSV",
         description="Build M30 bars (UTC clock buckets) from HistData M1 files, align the "
         "cluster, compute the TDI and write time_utc,tdi,phi,eigengap,explained. "
-        "Data before --from is used as warm-up; data after --to is not read.",
+        "Data before --from is used as warm-up; data after --to is not read. In currency "
+        "space (the default) each symbol is the price of its other currency in the one "
+        "currency every symbol contains (USDCHF -> 1/USDCHF in a USD cluster).",
     )
     p.add_argument("--data", required=True, nargs="+", metavar="DIR_OR_FILE",
                    help="a directory of DAT_ASCII_<SYMBOL>_M1_<YEAR>.csv[.gz] files, or files")
@@ -38,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--tau-f", type=int, default=defaults.tau_f, help="fast window (M30 bars)")
     p.add_argument("--tau-s", type=int, default=defaults.tau_s, help="slow window (M30 bars)")
     p.add_argument("--tau-q", type=int, default=defaults.tau_q, help="quantile window (bars)")
+    p.add_argument("--space", choices=SPACES, default="currency",
+                   help="price space: currency (each symbol as its other currency in the "
+                   "common one; the default) or symbol (the quotes as they come)")
     p.add_argument("--out", required=True, type=Path, help="CSV file to write")
     p.set_defaults(func=run)
 
@@ -52,11 +58,16 @@ def run(args: argparse.Namespace) -> int:
         params = TdiParams(args.tau_f, args.tau_s, args.tau_q)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    try:
+        space_orientation(symbols, args.space)
+    except UserError as exc:
+        raise UserError(f"--space {args.space}: {exc}") from None
     start, end = period(args)
     source = args.data[0] if len(args.data) == 1 else args.data
-    result = cluster_tdi(source, symbols, params, start, end)
+    result = cluster_tdi(source, symbols, params, start, end, space=args.space)
     _write_csv(args.out, result.table)
-    print(f"{result.rows_read} M1 rows read ({len(symbols)} symbols); {result.bars} M30 bars; "
+    print(f"{args.space} space; "
+          f"{result.rows_read} M1 rows read ({len(symbols)} symbols); {result.bars} M30 bars; "
           f"{result.skipped_buckets} buckets skipped (not every symbol had data); "
           f"{result.valid} valid TDI bars of {len(result.table)} written to {args.out}")
     return 0

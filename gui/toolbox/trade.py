@@ -11,6 +11,7 @@ keeps; they never pass through a Qt integer role or an ``int`` signal, which are
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -53,9 +54,37 @@ log = logging.getLogger(__name__)
 Index = QModelIndex | QPersistentModelIndex
 
 HEADERS = ("Ticket", "Symbol", "Type", "Volume", "Open price", "Price", "Swap", "Commission",
-           "Profit")
-VOLUME, OPEN_PRICE, PRICE, SWAP, COMMISSION, PROFIT = 3, 4, 5, 6, 7, 8
-NUMERIC_COLUMNS = frozenset({VOLUME, OPEN_PRICE, PRICE, SWAP, COMMISSION, PROFIT})
+           "Profit", "Net ccy")
+VOLUME, OPEN_PRICE, PRICE, SWAP, COMMISSION, PROFIT, NET = 3, 4, 5, 6, 7, 8, 9
+NUMERIC_COLUMNS = frozenset({VOLUME, OPEN_PRICE, PRICE, SWAP, COMMISSION, PROFIT, NET})
+
+
+class BalanceLike(Protocol):
+    """A basket's net exposure to its numeraire (``engine.snapshot.ClusterView`` has these)."""
+
+    @property
+    def numeraire(self) -> str: ...
+    @property
+    def net_numeraire(self) -> float: ...
+    @property
+    def net_numeraire_share(self) -> float: ...
+
+
+def balance_text(balance: BalanceLike | None) -> str:
+    """``USD +1.24%`` (net exposure to the numeraire as a share of gross), or blank."""
+    if balance is None or not balance.numeraire or not math.isfinite(
+            balance.net_numeraire_share):
+        return ""
+    return f"{balance.numeraire} {balance.net_numeraire_share:+.2%}"
+
+
+def balance_tip(balance: BalanceLike | None) -> str | None:
+    if not balance_text(balance):
+        return None
+    assert balance is not None
+    return (f"net exposure to {balance.numeraire}, valued now: "
+            f"{format_money(balance.net_numeraire)} ({balance.net_numeraire_share:+.2%} of "
+            f"the legs' gross notional; + long {balance.numeraire})")
 
 
 class PositionLike(Protocol):
@@ -91,6 +120,8 @@ class BasketGroup:
     serial: int
     cluster: str | None = None
     positions: list[PositionLike] = field(default_factory=list)
+    #: The basket's net exposure to its numeraire (None: not an engine basket).
+    balance: BalanceLike | None = None
 
     @property
     def swap(self) -> float:
@@ -131,6 +162,7 @@ class PositionTreeModel(QAbstractItemModel):
         self._group_row: dict[str, int] = {}
         self._by_serial: dict[int, BasketGroup] = {}
         self._next_serial = 1
+        self._balances: Mapping[str, BalanceLike] = {}
 
     # ------------------------------------------------------------------ Qt structure
 
@@ -208,12 +240,15 @@ class PositionTreeModel(QAbstractItemModel):
             return None
         return self._by_serial[index.internalId()].positions[index.row()]
 
-    def set_positions(self, positions: Sequence[PositionLike]) -> None:
+    def set_positions(self, positions: Sequence[PositionLike],
+                      balances: Mapping[str, BalanceLike] | None = None) -> None:
         """Show exactly ``positions``: groups and rows appear, vanish and change in place.
 
         Existing groups and rows keep their place; new ones are appended, so a row the
-        trader is looking at never jumps.
+        trader is looking at never jumps.  ``balances`` maps a basket id to its net
+        numeraire exposure, shown on the basket's row.
         """
+        self._balances = balances or {}
         incoming: dict[str, list[PositionLike]] = {}
         for position in positions:
             incoming.setdefault(_group_key(position), []).append(position)
@@ -228,7 +263,7 @@ class PositionTreeModel(QAbstractItemModel):
             self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
             for key in fresh:
                 group = BasketGroup(key, self._next_serial, _cluster_of(incoming[key]),
-                                    list(incoming[key]))
+                                    list(incoming[key]), self._balances.get(key))
                 self._next_serial += 1
                 self._by_serial[group.serial] = group
                 self._group_row[key] = len(self._groups)
@@ -247,7 +282,9 @@ class PositionTreeModel(QAbstractItemModel):
     def _update_group(self, row: int, group: BasketGroup,
                       positions: list[PositionLike]) -> None:
         parent = self.index(row, 0)
-        before = (group.cluster, len(group.positions), group.volume, group.swap, group.profit)
+        before = (group.cluster, len(group.positions), group.volume, group.swap, group.profit,
+                  balance_text(group.balance))
+        group.balance = self._balances.get(group.basket_id)
         by_ticket = {p.ticket: p for p in positions}
         for child in range(len(group.positions) - 1, -1, -1):
             if group.positions[child].ticket not in by_ticket:
@@ -270,7 +307,8 @@ class PositionTreeModel(QAbstractItemModel):
         cluster = _cluster_of(positions)
         if cluster is not None:
             group.cluster = cluster
-        after = (group.cluster, len(group.positions), group.volume, group.swap, group.profit)
+        after = (group.cluster, len(group.positions), group.volume, group.swap, group.profit,
+                 balance_text(group.balance))
         if after != before:
             self.dataChanged.emit(parent, self.index(row, len(HEADERS) - 1))
 
@@ -304,24 +342,11 @@ class PositionTreeModel(QAbstractItemModel):
 
     def _group_data(self, group: BasketGroup, column: int, role: int) -> object:
         if role == Qt.ItemDataRole.DisplayRole:
-            if column == 0:
-                return group.label
-            if column == 1:
-                return group.cluster or ""
-            if column == 2:
-                legs = len(group.positions)
-                return f"{legs} leg" if legs == 1 else f"{legs} legs"
-            if column == VOLUME:
-                return format_volume(round(group.volume, 8))
-            if column == SWAP:
-                return format_money(group.swap)
-            if column == COMMISSION:
-                return format_money(sum(getattr(p, "commission", 0.0) for p in group.positions))
-            if column == PROFIT:
-                return format_money(group.profit)
-            return ""
+            return _group_text(group, column)
         if role == Qt.ItemDataRole.ForegroundRole and column == PROFIT:
             return money_colour(group.profit)
+        if role == Qt.ItemDataRole.ToolTipRole and column == NET:
+            return balance_tip(group.balance)
         if role == Qt.ItemDataRole.BackgroundRole:
             return GROUP_BACKGROUND
         if role == Qt.ItemDataRole.FontRole:
@@ -336,6 +361,28 @@ class PositionTreeModel(QAbstractItemModel):
             if role == Qt.ItemDataRole.FontRole:
                 return font
         return None
+
+
+def _group_text(group: BasketGroup, column: int) -> str:
+    """A basket row's cell: its totals, and its net numeraire exposure."""
+    if column == 0:
+        return group.label
+    if column == 1:
+        return group.cluster or ""
+    if column == 2:
+        legs = len(group.positions)
+        return f"{legs} leg" if legs == 1 else f"{legs} legs"
+    if column == VOLUME:
+        return format_volume(round(group.volume, 8))
+    if column == SWAP:
+        return format_money(group.swap)
+    if column == COMMISSION:
+        return format_money(sum(getattr(p, "commission", 0.0) for p in group.positions))
+    if column == PROFIT:
+        return format_money(group.profit)
+    if column == NET:
+        return balance_text(group.balance)
+    return ""
 
 
 def _cluster_of(positions: Sequence[PositionLike]) -> str | None:
@@ -394,9 +441,11 @@ class TradeTab(QWidget):
 
     # ------------------------------------------------------------------ feeding
 
-    def update_positions(self, positions: Sequence[PositionLike]) -> None:
-        """Show the terminal's open positions (throttled by the caller), in place."""
-        self.model.set_positions(positions)
+    def update_positions(self, positions: Sequence[PositionLike],
+                         balances: Mapping[str, BalanceLike] | None = None) -> None:
+        """Show the terminal's open positions (throttled by the caller), in place, with each
+        engine basket's net numeraire exposure (``balances`` by basket id)."""
+        self.model.set_positions(positions, balances)
         if not self._sized and self.model.rowCount() > 0:
             self._size_columns()
         self._update_summary()

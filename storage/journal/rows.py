@@ -22,6 +22,7 @@ from engine.records import (
     ErrorRecord,
     ManualCommand,
     NewsAction,
+    NumeraireBalance,
     OrderRecord,
     OrderRequest,
     OrderResult,
@@ -58,6 +59,10 @@ def _basket(row: Row, legs: Sequence[Row]) -> BasketRecord:
             for leg in legs
         ),
         magic=int(row["magic"] or 0),
+        balance=NumeraireBalance(
+            space=row["space"] or "", numeraire=row["numeraire"] or "",
+            net=_nan_if_null(row["net_numeraire_exposure"]),
+            gross=_nan_if_null(row["gross_exposure"])),
     )
     closing = None
     if row["closed_at"] is not None:

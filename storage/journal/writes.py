@@ -144,6 +144,10 @@ class JournalWrites(JournalConnection):
                     "entry_tdi": basket.entry_tdi,
                     "risk_budget": basket.risk_budget,
                     "magic": basket.magic,
+                    "space": basket.balance.space,
+                    "numeraire": basket.balance.numeraire,
+                    "net_numeraire_exposure": basket.balance.net,
+                    "gross_exposure": basket.balance.gross,
                 },
             )
             for leg in basket.legs:
