@@ -12,6 +12,7 @@ import argparse
 from pathlib import Path
 
 from app.spreads import estimate_profile
+from engine.errors import UserError
 from engine.spread_profile import WEEKDAYS, SpreadProfile
 from storage.importers import parse_server_time
 from storage.spread_profiles import write_spread_profiles
@@ -54,6 +55,9 @@ def format_profile(profile: SpreadProfile) -> list[str]:
 
 def run_spreads(args: argparse.Namespace) -> int:
     server_time = parse_server_time(args.server_offset)
+    if args.out.is_dir() or not args.out.parent.is_dir():
+        raise UserError(f"--out {args.out}: " + ("is a folder; give a file name" if
+                        args.out.is_dir() else f"no such folder {args.out.parent}"))
     profile, left_out = estimate_profile(args.ticks, args.symbol, server_time, args.digits)
     write_spread_profiles(args.out, [profile])
     measured = int((profile.fill == "measured").sum())
