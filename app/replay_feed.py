@@ -83,9 +83,10 @@ class ReplayConfig:
 
     - ``spread_model`` (``DEFAULT_SPREAD_MODEL``): ``"fixed"`` or ``"profile"``, the spread of
       bars that carry none (HistData);
-    - ``spread_points``: the fixed model's spread in points per symbol (overrides the
-      symbol's ``typical_spread_points``; required for symbols not in ``SYMBOL_SPECS``, in
-      the profile model too when no profile is given for them);
+    - ``spread_points``: a fixed spread in points per symbol, in either model (overrides the
+      symbol's ``typical_spread_points`` and its shipped profile; a profile given in
+      ``spread_profiles`` still comes first); required for symbols not in ``SYMBOL_SPECS``
+      that have no profile;
     - ``spread_profiles``: the profile model's profiles by symbol, ahead of the shipped ones;
     - ``spread_scale`` (1.0, in 0..100): every spread the replay quotes, recorded or
       modelled, times this: the ask becomes ``bid + scale x (ask - bid)`` and the bid stays

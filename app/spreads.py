@@ -5,10 +5,10 @@ HistData bars are bids only; the replay quotes ``ask = bid + spread`` from a mod
 - ``fixed``: one spread all week, the symbol's ``typical_spread_points`` from
   ``SYMBOL_SPECS`` (EURUSD 2 points) unless one is configured per symbol;
 - ``profile``: the median spread of the bar's UTC weekday and hour
-  (``engine.spread_profile``), from a profile the user gives (``--spread-profile``), else
-  the shipped EURUSD profile (Dukascopy ticks, 4-5 February 2019), else that profile scaled
-  to the symbol (below).  A symbol with neither a profile nor a spec falls back to its
-  configured fixed spread, and says so.
+  (``engine.spread_profile``), from a profile the user gives (``--spread-profile``); else a
+  spread configured for the symbol (per-symbol settings win over the model's default, in
+  both models); else the shipped EURUSD profile (Dukascopy ticks, 4-5 February 2019), or
+  that profile scaled to the symbol (below).  A symbol with none of these is refused.
 
 Scaling: another symbol's profile is EURUSD's, every cell multiplied by
 ``typical_spread_points(symbol) / typical_spread_points(EURUSD)``, in the symbol's own
@@ -136,13 +136,16 @@ def scaled_profile(symbol: str) -> SpreadProfile | None:
 
 def profile_spread(symbol: str, profiles: Mapping[str, SpreadProfile],
                    spread_points: Mapping[str, float]) -> SymbolSpread:
-    """The profile model: the user's profile, else the shipped one; a symbol with neither
-    uses its configured fixed spread."""
-    profile = profiles.get(symbol) or scaled_profile(symbol)
+    """The profile model: the user's profile, else the spread configured for the symbol,
+    else the shipped (or scaled) profile."""
+    profile = profiles.get(symbol)
+    if profile is None and symbol in spread_points:
+        fixed = fixed_spread(symbol, spread_points)
+        return SymbolSpread(FIXED, fixed.fill, f"{fixed.description}, not a profile")
+    profile = profile or scaled_profile(symbol)
     if profile is None:
-        fallback = fixed_spread(symbol, spread_points)
-        return SymbolSpread(FIXED, fallback.fill,
-                            f"{fallback.description}: no spread profile for {symbol}")
+        raise UserError(f"{symbol}: bars without a spread and no spread profile for this "
+                        "symbol; give one (--spread-profile) or configure its spread in points")
     return SymbolSpread(PROFILE, profile.spread_at,
                         f"profile by UTC weekday and hour, {profile.median_points:g} points "
                         f"at the median hour ({profile.source})")

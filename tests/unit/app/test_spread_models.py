@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from app.replay_feed import ReplayConfig, ReplayFeed, bars_to_ticks
-from app.spreads import scaled_profile
+from app.spreads import DEFAULT_SPREAD_MODEL, scaled_profile
 from engine.errors import UserError
 from engine.spread_profile import SpreadProfile, cell_index
 from engine.ticks import BAR_DTYPE, TICK_DTYPE
@@ -89,24 +89,26 @@ def test_a_users_profile_comes_before_the_shipped_one():
     assert "mine" in spread.description
 
 
-def test_the_fixed_model_is_the_typical_spread_and_stays_the_default():
-    config = ReplayConfig()
+def test_the_fixed_model_is_the_typical_spread():
+    config = ReplayConfig(spread_model="fixed")
 
     spread = config.symbol_spread("GBPUSD")
 
-    assert config.spread_model == "fixed"
+    assert ReplayConfig().spread_model == DEFAULT_SPREAD_MODEL
     np.testing.assert_allclose(spread.fill(np.arange(3)), 5e-5)
     assert spread.description == "fixed 5 points (typical spread)"
     assert config.default_spread("EURUSD") == pytest.approx(2e-5)
 
 
-def test_a_symbol_without_a_profile_falls_back_to_its_configured_spread_and_says_so():
-    config = ReplayConfig(spread_model="profile", spread_points={"ABCXYZ": 7})
+def test_a_spread_configured_for_a_symbol_wins_over_the_shipped_profile():
+    config = ReplayConfig(spread_model="profile", spread_points={"ABCXYZ": 7, "EURUSD": 1})
 
-    spread = config.symbol_spread("ABCXYZ")
+    unlisted, eurusd = config.symbol_spread("ABCXYZ"), config.symbol_spread("EURUSD")
 
-    assert spread.model == "fixed" and "no spread profile for ABCXYZ" in spread.description
-    with pytest.raises(UserError, match="ABCXYZ: bars without a spread"):
+    assert unlisted.model == eurusd.model == "fixed"
+    assert eurusd.description == "fixed 1 points (configured), not a profile"
+    np.testing.assert_allclose(eurusd.fill(np.array([22 * 3600])), 1e-5)
+    with pytest.raises(UserError, match="ABCXYZ: bars without a spread and no spread profile"):
         ReplayConfig(spread_model="profile").symbol_spread("ABCXYZ")
 
 
@@ -148,8 +150,9 @@ def test_the_scale_multiplies_recorded_and_modelled_spreads_and_keeps_the_bid(
     plain = drain(ReplayFeed.from_store(ticks_store))
     bars_file = test_data / OCT_EURUSD
     start = msc("2019-10-30")
-    plain_bars = drain(ReplayFeed.from_files([bars_file], start_msc=start))
-    config = ReplayConfig(spread_scale=scale)
+    fixed = ReplayConfig(spread_model="fixed")
+    plain_bars = drain(ReplayFeed.from_files([bars_file], start_msc=start, config=fixed))
+    config = ReplayConfig(spread_model="fixed", spread_scale=scale)
 
     # Act
     scaled = drain(ReplayFeed.from_store(ticks_store, config=config))
