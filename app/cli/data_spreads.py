@@ -13,7 +13,7 @@ from pathlib import Path
 
 from app.spreads import estimate_profile
 from engine.errors import UserError
-from engine.spread_profile import WEEKDAYS, SpreadProfile
+from engine.spread_profile import MIN_CELL_TICKS, WEEKDAYS, SpreadProfile
 from storage.importers import parse_server_time
 from storage.spread_profiles import write_spread_profiles
 
@@ -25,7 +25,8 @@ def register_spreads(actions: argparse._SubParsersAction) -> None:
         "spreads", help="estimate a spread profile from recorded ticks",
         description="Estimate a symbol's spread profile from recorded ticks: the median "
         "spread in points for each UTC weekday and hour (7 x 24). A weekday-hour with fewer "
-        "than 10 ticks takes the median of that hour over the weekdays that have it, and an "
+        f"than {MIN_CELL_TICKS} ticks takes the median of that hour over the weekdays that "
+        "have it, and an "
         "hour no weekday has takes the median of all ticks; the file's 'fill' column says "
         "which. Writes a CSV that 'backtest --spread-profile' reads.",
     )
