@@ -16,7 +16,10 @@ with bid = open, then low and high (bullish bar, close >= open) or high and low 
 bar), then close; ask = bid + the bar's spread.  The 20 s spacing puts the extremes inside
 the minute at equal distance and the close one second before the next bar opens, so the
 ticks of one bar never share a millisecond with the next bar's.  Bars without a spread
-(HistData) use the symbol's typical spread from ``SYMBOL_SPECS`` unless one is configured.
+(HistData) get one from the configured spread model (``app.spreads``): the symbol's typical
+spread from ``SYMBOL_SPECS`` ("fixed", unless one is configured), or the median spread of
+the bar's UTC weekday and hour ("profile"); ``ReplayConfig.spread_scale`` scales every
+quoted spread, recorded or modelled.
 
 Ticks of different symbols with the same millisecond come out in symbol order; ticks of one
 symbol keep their source order.
@@ -30,11 +33,21 @@ from pathlib import Path
 
 import numpy as np
 
+from app.spreads import (
+    DEFAULT_SPREAD_MODEL,
+    PROFILE,
+    SPREAD_MODELS,
+    SpreadFill,
+    SymbolSpread,
+    fixed_spread,
+    profile_spread,
+)
 from engine.bars import aggregate_runs
 from engine.errors import UserError
+from engine.ranges import FieldError, number
+from engine.spread_profile import SpreadProfile
 from engine.ticks import BAR_DTYPE, TICK_DTYPE, empty_ticks
 from mt5bridge.servertime import ServerTimeZone
-from mt5bridge.sim.symbols import SYMBOL_SPECS
 from storage.histdata import read_histdata_m1
 from storage.importers.formats import HISTDATA, DetectedFormat
 from storage.importers.run import detect_file, iter_parsed_blocks, resolve_symbol
@@ -45,7 +58,9 @@ __all__ = [
     "ReplayConfig",
     "ReplayFeed",
     "bars_to_ticks",
+    "filled_spreads",
     "merge_m1",
+    "scaled_asks",
 ]
 
 #: Where the four "1 minute OHLC" ticks sit inside their bar, in ms after the bar's open.
@@ -62,41 +77,70 @@ class ReplayConfig:
       (Parquet row groups, text blocks) are cut to this size, which bounds memory to about
       ``chunk_rows`` ticks per symbol whatever the length of the replay.
     - ``warmup_days`` (30): how much M1 history before ``start`` ``warmup_bars`` returns.
-    - ``spread_points``: spread in points per symbol for bars without one (overrides the
-      symbol's ``typical_spread_points``; required for symbols not in ``SYMBOL_SPECS``).
     - ``prefer`` (``"ticks"``): for a store symbol with both ticks and bars, which to replay.
+
+    Spreads (``app.spreads``):
+
+    - ``spread_model`` (``DEFAULT_SPREAD_MODEL``): ``"fixed"`` or ``"profile"``, the spread of
+      bars that carry none (HistData);
+    - ``spread_points``: a fixed spread in points per symbol, in either model (overrides the
+      symbol's ``typical_spread_points`` and its shipped profile; a profile given in
+      ``spread_profiles`` still comes first); required for symbols not in ``SYMBOL_SPECS``
+      that have no profile;
+    - ``spread_profiles``: the profile model's profiles by symbol, ahead of the shipped ones;
+    - ``spread_scale`` (1.0, in 0..100): every spread the replay quotes, recorded or
+      modelled, times this: the ask becomes ``bid + scale x (ask - bid)`` and the bid stays
+      as recorded (a cost-sensitivity run at x0, x1, x2; the mid moves by half the change,
+      as it does between the spread models).
     """
 
     chunk_rows: int = 65_536
     warmup_days: float = 30.0
     spread_points: Mapping[str, float] = field(default_factory=dict)
     prefer: str = TICKS
+    spread_model: str = DEFAULT_SPREAD_MODEL
+    spread_profiles: Mapping[str, SpreadProfile] = field(default_factory=dict)
+    spread_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.spread_model not in SPREAD_MODELS:
+            raise UserError(f"spread model {self.spread_model!r}: expected one of "
+                            f"{', '.join(SPREAD_MODELS)}")
+        try:
+            number("spread_scale", self.spread_scale, 0.0, MAX_SPREAD_SCALE)
+        except FieldError as exc:
+            raise UserError(str(exc)) from None
+
+    def symbol_spread(self, symbol: str) -> SymbolSpread:
+        """The spread model of one symbol's bars without a spread."""
+        if self.spread_model == PROFILE:
+            return profile_spread(symbol, self.spread_profiles, self.spread_points)
+        return fixed_spread(symbol, self.spread_points)
 
     def default_spread(self, symbol: str) -> float:
-        """Spread in price units for bars that carry none."""
-        spec = SYMBOL_SPECS.get(symbol)
-        points = self.spread_points.get(symbol)
-        if points is None:
-            if spec is None:
-                raise UserError(
-                    f"{symbol}: bars without a spread and no default for this symbol; "
-                    "configure its spread in points"
-                )
-            points = spec.typical_spread_points
-        point = spec.point if spec is not None else _point_guess(symbol)
-        return float(points) * point
+        """The fixed model's spread in price units for bars that carry none."""
+        return float(fixed_spread(symbol, self.spread_points).fill(np.zeros(1))[0])
+
+    def describe(self, symbol: str, kind: str) -> str:
+        """The spread a replayed symbol is quoted with, in one line for the report."""
+        text = ("recorded bid and ask" if kind == TICKS else
+                f"bars without a spread: {self.symbol_spread(symbol).description}")
+        return text if self.spread_scale == 1.0 else f"{text}; x {self.spread_scale:g}"
 
 
-def _point_guess(symbol: str) -> float:
-    return 0.001 if symbol.upper().endswith("JPY") else 0.00001
+#: The largest ``spread_scale``: a cost-sensitivity run goes to a few times the spread;
+#: beyond 100 every fill is nonsense.
+MAX_SPREAD_SCALE = 100.0
 
 
 # --------------------------------------------------------------------------------------------
 # Bars <-> ticks
 
 
-def bars_to_ticks(bars: np.ndarray, default_spread: float) -> np.ndarray:
-    """Four "1 minute OHLC" ticks per M1 bar (see the module note), vectorised."""
+def bars_to_ticks(bars: np.ndarray, default_spread: float | SpreadFill) -> np.ndarray:
+    """Four "1 minute OHLC" ticks per M1 bar (see the module note), vectorised; bars
+    without a spread get ``default_spread`` (price units), or ``default_spread(bar open
+    times in epoch seconds)``."""
     n = len(bars)
     out = np.empty(n * 4, dtype=STORE_TICK_DTYPE)
     if n == 0:
@@ -104,14 +148,31 @@ def bars_to_ticks(bars: np.ndarray, default_spread: float) -> np.ndarray:
     o, h, lo, c = (np.asarray(bars[k], dtype=np.float64) for k in ("open", "high", "low", "close"))
     bullish = c >= o
     bids = np.column_stack([o, np.where(bullish, lo, h), np.where(bullish, h, lo), c])
-    spread = np.asarray(bars["spread"], dtype=np.float64)
-    spread = np.where(np.isnan(spread), default_spread, spread)
+    spreads = filled_spreads(bars, default_spread)
     times = np.asarray(bars["time"], dtype=np.int64)[:, None] * 1000 + OHLC_TICK_OFFSETS_MS
     out["time_msc"] = times.ravel()
     out["bid"] = bids.ravel()
-    out["ask"] = (bids + spread[:, None]).ravel()
+    out["ask"] = (bids + spreads[:, None]).ravel()
     out["flags"] = _FLAGS_BID_ASK
     return out
+
+
+def filled_spreads(bars: np.ndarray, spread: float | SpreadFill) -> np.ndarray:
+    """The bars' spreads (price units), those missing (NaN) filled from ``spread``."""
+    spreads = np.asarray(bars["spread"], dtype=np.float64)
+    missing = np.isnan(spreads)
+    if not missing.any():
+        return spreads
+    if not callable(spread):
+        return np.where(missing, spread, spreads)
+    spreads = spreads.copy()
+    spreads[missing] = spread(np.asarray(bars["time"], dtype=np.int64)[missing])
+    return spreads
+
+
+def scaled_asks(bid: np.ndarray, ask: np.ndarray, scale: float) -> np.ndarray:
+    """Asks whose distance to the bid is ``scale`` times what it was (``ask`` itself at 1)."""
+    return ask if scale == 1.0 else bid + scale * (ask - bid)
 
 
 def merge_m1(parts: Iterable[np.ndarray]) -> np.ndarray:
@@ -191,7 +252,7 @@ def _clip_ticks(
 
 def _bar_chunks_as_ticks(
     chunks: Iterable[np.ndarray],
-    spread: float,
+    spread: float | SpreadFill,
     start_msc: int | None,
     end_msc: int | None,
     warmup: _WarmupCollector | None,
@@ -225,8 +286,10 @@ def _split(rows: np.ndarray, size: int) -> Iterator[np.ndarray]:
 class _SymbolStream:
     """One symbol's ticks as a buffer over its chunks (feed dtype, symbol index set)."""
 
-    def __init__(self, index: int, chunks: Iterator[np.ndarray], chunk_rows: int) -> None:
+    def __init__(self, index: int, chunks: Iterator[np.ndarray], chunk_rows: int,
+                 spread_scale: float = 1.0) -> None:
         self.index = index
+        self.spread_scale = spread_scale
         self._chunks = (piece for chunk in chunks for piece in _split(chunk, chunk_rows))
         self.buffer = np.empty(0, dtype=TICK_DTYPE)
         self.times = np.empty(0, dtype=np.int64)
@@ -241,7 +304,7 @@ class _SymbolStream:
         out["time_msc"] = chunk["time_msc"]
         out["symbol"] = self.index
         out["bid"] = chunk["bid"]
-        out["ask"] = chunk["ask"]
+        out["ask"] = scaled_asks(chunk["bid"], chunk["ask"], self.spread_scale)
         out["flags"] = chunk["flags"]
         return out
 
@@ -338,8 +401,9 @@ class ReplayFeed:
         spread_config: ReplayConfig | None = None,
     ) -> None:
         self._symbols = tuple(symbols)
+        scale = spread_config.spread_scale if spread_config is not None else 1.0
         self._streams = [
-            _SymbolStream(i, make(i), chunk_rows) for i, make in enumerate(streams)
+            _SymbolStream(i, make(i), chunk_rows, scale) for i, make in enumerate(streams)
         ]
         self._merger = _Merger(self._streams)
         self._spread_config = spread_config
@@ -355,20 +419,26 @@ class ReplayFeed:
         self._delivered_until = np.iinfo(np.int64).min
 
     def _with_spreads(self, warmup: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Warm-up bars with the spread filled where the source had none (HistData), the
-        same default the generated ticks use: a terminal seeds its first quote from the
-        last warm-up bar, and a NaN ask would poison every fill."""
+        """Warm-up bars with the spread filled where the source had none (HistData) by the
+        model the generated ticks use, and scaled as they are: a terminal seeds its first
+        quote from the last warm-up bar, and a NaN ask would poison every fill."""
         config = self._spread_config or ReplayConfig()
         out: dict[str, np.ndarray] = {}
         for symbol, bars in warmup.items():
             if not len(bars):
                 continue
             missing = np.isnan(bars["spread"])
-            if missing.any():
+            if missing.any() or config.spread_scale != 1.0:
+                fill = config.symbol_spread(symbol).fill if missing.any() else 0.0
                 bars = bars.copy()
-                bars["spread"][missing] = config.default_spread(symbol)
+                bars["spread"] = filled_spreads(bars, fill) * config.spread_scale
             out[symbol] = bars
         return out
+
+    def spread_models(self) -> dict[str, str]:
+        """Per symbol, the spread it is quoted with (recorded, or the model), for the report."""
+        config = self._spread_config or ReplayConfig()
+        return {s: config.describe(s, self.source_kinds.get(s, BARS)) for s in self._symbols}
 
     # -- MarketFeed --------------------------------------------------------------------------
 
@@ -441,7 +511,7 @@ class ReplayFeed:
                     )
                 )
             else:
-                spread = config.default_spread(name)
+                spread = config.symbol_spread(name).fill
                 makers.append(
                     lambda _i, n=name, s=spread: _bar_chunks_as_ticks(
                         store.iter_chunks(BARS, n, start_msc, end_msc), s, start_msc, end_msc,
@@ -533,6 +603,6 @@ class ReplayFeed:
                         yield parsed.rows
 
         if files and files[0][1].kind == BARS:
-            spread = config.default_spread(symbol)
+            spread = config.symbol_spread(symbol).fill
             return _bar_chunks_as_ticks(rows(), spread, start_msc, end_msc, warmup)
         return _clip_ticks(rows(), start_msc, end_msc, warmup)

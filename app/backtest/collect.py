@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from app.backtest.data import MarketData
+from app.backtest.data import MarketData, spread_params
 from app.backtest.legs import (
     QuoteValues,
     leg_frame,
@@ -77,6 +77,7 @@ def collect(spec: BacktestSpec, config: EngineConfig, session: Session, market: 
     tdi = {name: pd.DataFrame(rows, columns=["time", "tdi"]).set_index("time")
            for name, rows in trading.tdi.items()}
     params = _params(spec, config, trading, start_capital)
+    params.update(spread_params(spec, market))  # the spread model per symbol (app.spreads)
     return BacktestResult(spec, metrics, trades, equity, tdi, params, market.ranges,
                           complete, notes, failure=trading.failure, legs=legs)
 

@@ -38,6 +38,8 @@ class MarketData:
     ranges: Ranges
     calendar: EventCalendar | None
     notes: list[str] = field(default_factory=list)
+    #: Per symbol, the spread it is quoted with (recorded, or the model): the report says it.
+    spreads: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,10 @@ class _Wanted:
         prefer = "ticks" if spec.tick_mode == "real" else "bars_m1"
         return cls(spec.config, to_ms(spec.start) if spec.start else None,
                    to_ms(spec.end) if spec.end else None, warm,
-                   ReplayConfig(warmup_days=warm, prefer=prefer))
+                   ReplayConfig(warmup_days=warm, prefer=prefer,
+                                spread_model=spec.spread_model,
+                                spread_profiles=spec.spread_profiles,
+                                spread_scale=spec.spread_scale))
 
 
 def load_market(spec: BacktestSpec, work: Path) -> MarketData:
@@ -71,7 +76,7 @@ def load_market(spec: BacktestSpec, work: Path) -> MarketData:
     if spec.source == "store":
         assert spec.store is not None
         feed, ranges = _store_feed(wanted, MarketDataStore(spec.store), str(spec.store), notes)
-        return MarketData(feed, ranges, spec.calendar, notes)
+        return MarketData(feed, ranges, spec.calendar, notes, feed.spread_models())
     files = _data_files(spec.paths)
     kinds = {f: detect_file(f).kind for f in files}
     if spec.tick_mode == "ohlc":
@@ -84,7 +89,7 @@ def load_market(spec: BacktestSpec, work: Path) -> MarketData:
     else:
         origin = ", ".join(map(str, spec.paths))
         feed, ranges = _store_feed(wanted, _imported(files, work / "store"), origin, notes)
-    return MarketData(feed, ranges, spec.calendar, notes)
+    return MarketData(feed, ranges, spec.calendar, notes, feed.spread_models())
 
 
 def _data_files(paths: Sequence[Path]) -> list[Path]:
@@ -240,6 +245,9 @@ def _synthetic(spec: BacktestSpec) -> MarketData:
     """The synthetic market over the period; its own news calendar unless one is given."""
     from mt5bridge.sim.market import MarketConfig, SyntheticMarket
 
+    if spec.spread_scale != 1.0:
+        raise UserError("spreads can be scaled on recorded data only: the synthetic market "
+                        "quotes its own spreads")
     start = spec.start or datetime(2024, 1, 8, tzinfo=UTC)
     end = spec.end or datetime(start.year + 1, start.month, start.day, tzinfo=UTC)
     if end <= start:
@@ -253,7 +261,8 @@ def _synthetic(spec: BacktestSpec) -> MarketData:
     if calendar is None:
         calendar = synthetic_calendar(market, market.start_msc - 7 * DAY_MS,
                                       (market.end_msc or market.start_msc) + 7 * DAY_MS)
-    return MarketData(market, ranges, calendar)
+    spreads = {s: "the synthetic market's own quotes" for s in market.symbols}
+    return MarketData(market, ranges, calendar, spreads=spreads)
 
 
 def _with_converters(symbols: Sequence[str]) -> tuple[str, ...]:
@@ -263,3 +272,12 @@ def _with_converters(symbols: Sequence[str]) -> tuple[str, ...]:
     ccys = {c for s in symbols for c in (s[:3], s[3:6])} - {"USD"}
     extra = [f"{c}USD" if f"{c}USD" in SYMBOL_SPECS else f"USD{c}" for c in sorted(ccys)]
     return tuple(dict.fromkeys([*symbols, *[e for e in extra if e in SYMBOL_SPECS]]))
+
+
+def spread_params(spec: BacktestSpec, market: MarketData) -> dict[str, Any]:
+    """What the report says of spreads: the model asked for (``spread_model``, with the
+    scale when it is not 1) and, per symbol, the spread it was actually quoted with."""
+    model = spec.spread_model if spec.source != "synthetic" else "synthetic market"
+    if spec.spread_scale != 1.0:
+        model += f", every spread x {spec.spread_scale:g}"
+    return {"spread_model": model, "spreads": dict(market.spreads)}

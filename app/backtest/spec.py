@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,9 +11,11 @@ from typing import Any
 
 import pandas as pd
 
+from app.spreads import DEFAULT_SPREAD_MODEL
 from engine.config import EngineConfig
 from engine.metrics import PerformanceReport
 from engine.ports import EventCalendar
+from engine.spread_profile import SpreadProfile
 
 DAY_MS = 86_400_000
 #: Most warm-up a backtest reads before its first traded bar, in calendar days.
@@ -35,6 +38,8 @@ class BacktestSpec:
       "real" replays recorded ticks where there are any (bars elsewhere);
     - ``start``/``end``: the traded period (UTC); the data before ``start`` is the warm-up.
       Without ``start``, trading begins ``warmup_days(config)`` after the first data.
+    - ``spread_model``, ``spread_profiles``, ``spread_scale``: the spread of bars without
+      one, and a factor on every quoted spread (``app.replay_feed.ReplayConfig``).
     """
 
     config: EngineConfig
@@ -51,6 +56,9 @@ class BacktestSpec:
     #: The days the return metrics are measured on: "trading" or "calendar"
     #: (``engine.metrics.MetricsConfig.basis``).
     metrics_basis: str = "trading"
+    spread_model: str = DEFAULT_SPREAD_MODEL
+    spread_profiles: Mapping[str, SpreadProfile] = field(default_factory=dict)
+    spread_scale: float = 1.0
 
 
 @dataclass

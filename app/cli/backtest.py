@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from app.backtest import (
     BacktestSpec,
@@ -29,6 +30,7 @@ from app.cli.args import (
 )
 from app.cli.crash import report_crash
 from app.cli.output import num, pct
+from app.spreads import DEFAULT_SPREAD_MODEL, FIXED, PROFILE, SPREAD_MODELS, load_profiles
 from engine.config import load_engine_config
 from engine.errors import UserError
 
@@ -42,6 +44,36 @@ def add_backtest_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tick-mode", choices=["ohlc", "real"], default="ohlc",
                    help="ohlc: four ticks per M1 bar (MT5's '1 minute OHLC'); real: recorded "
                    "ticks where there are any")
+    add_spread_options(p)
+
+
+# -- spreads (app.spreads) -----------------------------------------------------------------
+
+
+def add_spread_options(p: argparse.ArgumentParser) -> None:
+    """``--spread-model`` and ``--spread-profile``: the spread of bars without an ask."""
+    p.add_argument("--spread-model", choices=SPREAD_MODELS, default=None,
+                   help="spread of bars without one (HistData): fixed (the symbol's typical "
+                   "spread) or profile (median by UTC weekday and hour; shipped for EURUSD, "
+                   f"scaled for the others); default {DEFAULT_SPREAD_MODEL}, or profile with "
+                   "--spread-profile")
+    p.add_argument("--spread-profile", type=Path, action="append", default=None,
+                   metavar="FILE", help="a spread profile file ('data spreads' writes one) "
+                   "for its symbol(s), ahead of the shipped profile; repeatable")
+
+
+def spread_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The spec's spread fields from the two options; a profile with "fixed" is refused."""
+    files = getattr(args, "spread_profile", None) or []
+    model = getattr(args, "spread_model", None)
+    if files and model == FIXED:
+        raise UserError("--spread-profile needs --spread-model profile (the fixed model "
+                        "uses no profile)")
+    model = model or (PROFILE if files else DEFAULT_SPREAD_MODEL)
+    return {"spread_model": model, "spread_profiles": load_profiles(files)}
+
+
+# -- end of spreads --------------------------------------------------------------------------
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -77,7 +109,8 @@ def spec_from_args(args: argparse.Namespace) -> BacktestSpec:
     return BacktestSpec(config=config, source=source, paths=paths, store=store, seed=args.seed,
                         latency=not args.no_latency, start=start, end=end,
                         tick_mode=args.tick_mode, calendar=calendar,
-                        metrics_basis=getattr(args, "metrics_basis", "trading"))
+                        metrics_basis=getattr(args, "metrics_basis", "trading"),
+                        **spread_settings(args))
 
 
 def check_report_folder(report: Path) -> None:

@@ -1,4 +1,5 @@
-"""``main.py data list``: what the market-data store holds, with ranges, counts and gaps."""
+"""``main.py data list``: what the market-data store holds, with ranges, counts and gaps
+(``data spreads`` lives in ``app.cli.data_spreads``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import argparse
 import pandas as pd
 
 from app.cli.data_import import add_default_store_option, default_store_dir
+from app.cli.data_spreads import register_spreads
 from storage.marketdata import BARS, MarketDataStore, SeriesInfo
 
 __all__ = ["format_inventory", "register"]
@@ -17,8 +19,9 @@ SHOWN_GAPS = 3
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "data", help="inspect the market-data store",
-        description="Inspect the Parquet market-data store (times in UTC).",
+        "data", help="inspect the market-data store; estimate spread profiles",
+        description="Inspect the Parquet market-data store (times in UTC), or estimate a "
+        "spread profile from recorded ticks.",
     )
     actions = parser.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     listing = actions.add_parser(
@@ -33,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.add_argument("--gaps", action="store_true", help="list every gap, not only "
                          f"the {SHOWN_GAPS} longest")
     listing.set_defaults(func=run_list)
+    register_spreads(actions)  # ``data spreads``: app/cli/data_spreads.py
 
 
 def _utc(msc: int | None) -> str:

@@ -3,10 +3,12 @@
 Three baskets of a backtest on real 2019 M1 bars are recomputed from the HistData files
 themselves (read here with plain pandas, not with the product's readers): each leg's fill
 is the quote at the fill minute in "1 minute OHLC" mode (bid = that minute's open, ask = bid
-+ the symbol's spread), its P&L is the price move times volume and contract size converted
-to USD at the closing quote (a gain at the side that gives the account less), plus the
-commission of both sides and the swap of the nights held.  The sum must equal the basket's
-P&L in the journal to the cent.
++ the symbol's spread: its typical spread in the fixed model; in the profile model the
+shipped EURUSD profile's figure at the minute's UTC weekday and hour, read from the CSV
+here, times typical(symbol) / typical(EURUSD)), its P&L is the price move times volume and
+contract size converted to USD at the closing quote (a gain at the side that gives the
+account less), plus the commission of both sides and the swap of the nights held.  The sum
+must equal the basket's P&L in the journal to the cent, in both spread models.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import UTC, timedelta
 
 import pandas as pd
 import pytest
-from helpers.paths import TEST_DATA
+from helpers.paths import REPO_ROOT, TEST_DATA
 
 from app.backtest import BacktestSpec, run_backtest
 from engine.config import load_engine_config
@@ -52,15 +54,27 @@ def m1(symbol: str) -> pd.DataFrame:
     return raw[~raw.index.duplicated(keep="first")].sort_index()
 
 
-def quote(bars: pd.DataFrame, symbol: str, when: pd.Timestamp) -> tuple[float, float]:
+def spread_points(symbol: str, when: pd.Timestamp, model: str) -> float:
+    """The spread in the symbol's points of the bar opening at ``when``."""
+    spec = SYMBOL_SPECS[symbol]
+    if model == "fixed":
+        return spec.typical_spread_points
+    profile = pd.read_csv(REPO_ROOT / "storage" / "spread_profile_data" / "EURUSD.csv")
+    row = profile[(profile["weekday"] == f"{when:%a}") & (profile["hour_utc"] == when.hour)]
+    factor = spec.typical_spread_points / SYMBOL_SPECS["EURUSD"].typical_spread_points
+    return float(row["spread_points"].iloc[0]) * factor
+
+
+def quote(bars: pd.DataFrame, symbol: str, when: pd.Timestamp,
+          model: str = "fixed") -> tuple[float, float]:
     """(bid, ask) at ``when`` in 1-minute-OHLC mode."""
     spec = SYMBOL_SPECS[symbol]
-    spread = spec.typical_spread_points * spec.point
     if when in bars.index:
         bid = float(bars.loc[when, "open"])
     else:
-        bid = float(bars.loc[:when - timedelta(minutes=1), "close"].iloc[-1])
-    return bid, round(bid + spread, 10)
+        when = bars.loc[:when - timedelta(minutes=1)].index[-1]
+        bid = float(bars.loc[when, "close"])
+    return bid, round(bid + spread_points(symbol, when, model) * spec.point, 10)
 
 
 def rollovers(opened: pd.Timestamp, closed: pd.Timestamp) -> list[pd.Timestamp]:
@@ -75,18 +89,18 @@ def rollovers(opened: pd.Timestamp, closed: pd.Timestamp) -> list[pd.Timestamp]:
         out.append(pd.Timestamp(t, unit="ms", tz="UTC"))
 
 
-@pytest.fixture(scope="module")
-def backtest(tmp_path_factory):
+@pytest.fixture(scope="module", params=["fixed", "profile"])
+def backtest(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("handcheck")
     (tmp / "small.toml").write_text(SMALL)
     spec = BacktestSpec(config=load_engine_config(tmp / "small.toml"), source="files",
-                        paths=(TEST_DATA / "histdata",))
+                        paths=(TEST_DATA / "histdata",), spread_model=request.param)
     result = run_backtest(spec, journal_path=tmp / "journal.sqlite")
-    return result, tmp / "journal.sqlite"
+    return result, tmp / "journal.sqlite", request.param
 
 
 def test_three_baskets_recomputed_by_hand_agree_to_the_cent(backtest):
-    result, journal = backtest
+    result, journal, model = backtest
     closed = result.trades.dropna(subset=["pnl"])
     assert len(closed) >= 3
     bars = {s: m1(s) for s in ("EURUSD", "GBPUSD", "AUDUSD", "USDCHF")}
@@ -106,8 +120,8 @@ def test_three_baskets_recomputed_by_hand_agree_to_the_cent(backtest):
                 buy = int(leg_in["type"]) == 0
                 t_in = pd.Timestamp(leg_in["time"]).tz_convert(UTC).floor("min")
                 t_out = pd.Timestamp(leg_out["time"]).tz_convert(UTC).floor("min")
-                bid_in, ask_in = quote(bars[symbol], symbol, t_in)
-                bid_out, ask_out = quote(bars[symbol], symbol, t_out)
+                bid_in, ask_in = quote(bars[symbol], symbol, t_in, model)
+                bid_out, ask_out = quote(bars[symbol], symbol, t_out, model)
                 open_px, close_px = (ask_in, bid_out) if buy else (bid_in, ask_out)
                 # the journal's fills are the hand-computed quotes
                 assert float(leg_in["price"]) == pytest.approx(open_px, abs=1e-9)
@@ -116,7 +130,7 @@ def test_three_baskets_recomputed_by_hand_agree_to_the_cent(backtest):
                 move = (close_px - open_px) if buy else (open_px - close_px)
                 profit = move * volume * spec.contract_size
                 if spec.quote == "CHF":  # CHF -> USD at USDCHF: a gain at 1/ask, a loss at 1/bid
-                    usd_bid, usd_ask = quote(bars["USDCHF"], "USDCHF", t_out)
+                    usd_bid, usd_ask = quote(bars["USDCHF"], "USDCHF", t_out, model)
                     profit /= usd_ask if profit > 0 else usd_bid
                 swap = 0.0
                 for midnight in rollovers(t_in, t_out):
@@ -125,7 +139,7 @@ def test_three_baskets_recomputed_by_hand_agree_to_the_cent(backtest):
                     points = spec.swap_long if buy else spec.swap_short
                     amount = points * spec.point * spec.contract_size * volume * nights
                     if spec.quote == "CHF":
-                        b, a = quote(bars["USDCHF"], "USDCHF", midnight)
+                        b, a = quote(bars["USDCHF"], "USDCHF", midnight, model)
                         amount /= a if amount > 0 else b
                     swap += cents(amount)
                 commission = 2 * cents(-COMMISSION_PER_LOT_SIDE * volume)  # in and out

@@ -91,7 +91,8 @@ def header(
         ("Clusters", f"{len(names)}: {', '.join(names)}" if names else "none", ""),
         ("Data source", _data_source_text(params, data_ranges), ""),
     ]
-    for key, name in (("tick_mode", "Tick mode"), ("seed", "Seed"), ("config_hash", "Config")):
+    for key, name in (("tick_mode", "Tick mode"), ("spread_model", "Spreads"), ("seed", "Seed"),
+                      ("config_hash", "Config")):
         if isinstance(params, Mapping) and params.get(key) not in (None, ""):
             rows.append((name, str(params[key]), ""))
     rows.append(

@@ -18,6 +18,8 @@ from storage.marketdata import STORE_TICK_DTYPE, MarketDataStore, ticks_to_m1
 
 TICK_SLICE = Path("ticks", "EURUSD_ticks_dukascopy_2019-02-04_1300_1500_UTC.csv.gz")
 FEB_BARS = Path("histdata", "2019-02-04", "DAT_ASCII_EURUSD_M1_2019.csv.gz")
+#: The fixed spread model (EURUSD 2 points), whatever the default model is.
+FIXED_SPREAD = ReplayConfig(spread_model="fixed")
 
 
 def msc(text: str) -> int:
@@ -75,7 +77,7 @@ def test_bars_only_symbol_replays_four_ticks_per_bar_with_the_default_spread(tmp
     histdata = read_histdata_m1(test_data / FEB_BARS)
 
     # Act
-    feed = ReplayFeed.from_store(store)
+    feed = ReplayFeed.from_store(store, config=FIXED_SPREAD)
     out = drain(feed)
 
     # Assert
@@ -194,7 +196,7 @@ def test_warmup_bars_come_from_stored_bars_before_the_start(tmp_path, test_data)
     start = msc("2019-02-04 14:00")
 
     # Act
-    feed = ReplayFeed.from_store(store, start_msc=start)
+    feed = ReplayFeed.from_store(store, start_msc=start, config=FIXED_SPREAD)
     warmup = feed.warmup_bars()["EURUSD"]
     first = feed.ticks_until(start)
 
@@ -304,7 +306,7 @@ def test_a_terminal_seeded_from_histdata_warmup_quotes_a_finite_ask(tmp_path, te
 
     store = MarketDataStore(tmp_path)
     import_file(test_data / FEB_BARS, store)
-    feed = ReplayFeed.from_store(store, start_msc=msc("2019-02-04 14:00"))
+    feed = ReplayFeed.from_store(store, start_msc=msc("2019-02-04 14:00"), config=FIXED_SPREAD)
 
     # Act
     terminal = SimTerminal(feed, SimConfig(selected=("EURUSD",)))
