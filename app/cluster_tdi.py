@@ -16,6 +16,7 @@ import pandas as pd
 
 from engine.bars import M30, align_closes, resample_bars
 from engine.errors import UserError
+from engine.factor import NO_FACTOR, PC1, factor_tdi_batch
 from engine.tdi import TdiParams, tdi_batch
 from storage.histdata import read_histdata_dir
 
@@ -53,10 +54,14 @@ class ClusterTdi:
 
 def cluster_tdi(source: Path | str | Sequence[Path | str], symbols: Sequence[str],
                 params: TdiParams, start: pd.Timestamp | None, end: pd.Timestamp | None,
-                note: Callable[[str], None] = print) -> ClusterTdi:
+                note: Callable[[str], None] = print, factor: str = NO_FACTOR,
+                factor_window: int = 0) -> ClusterTdi:
     """The TDI of ``symbols`` from M30 bars (UTC clock buckets) over ``[start, end)``.
 
-    ``note`` hears, as the files are read, what was odd in them (bad rows, duplicates)."""
+    ``note`` hears, as the files are read, what was odd in them (bad rows, duplicates).
+    ``factor`` ``pc1`` computes the TDI on residual prices (``engine.factor``) with
+    ``factor_window`` bars of trailing returns; the factor's warm-up comes out of the data
+    before ``start`` like the TDI's own."""
     check_symbols(symbols)
     data = read_histdata_dir(source, symbols)
     bars_m30 = {}
@@ -78,7 +83,12 @@ def cluster_tdi(source: Path | str | Sequence[Path | str], symbols: Sequence[str
     if aligned.closes.empty:
         raise UserError(f"no M30 bucket has data for all of {', '.join(symbols)}"
                         + (" before --to" if end is not None else ""))
-    table = tdi_batch(aligned.closes, params)
+    if factor == PC1:
+        table = factor_tdi_batch(aligned.closes, params, factor_window)
+    elif factor == NO_FACTOR:
+        table = tdi_batch(aligned.closes, params)
+    else:
+        raise UserError(f"factor {factor!r}: this command knows {NO_FACTOR} and {PC1}")
     if start is not None:
         table = table[table.index >= start]
         if table.empty:

@@ -11,6 +11,7 @@ import numpy as np
 
 from engine.bars import M30, ClusterAligner
 from engine.cluster import ClusterSpec, Direction, basket_exposures
+from engine.factor import NO_FACTOR, FactorSeries, FactorTdi
 from engine.tdi import TdiPoint, TdiStream
 
 #: Bars of history kept for display (about three months of M30 bars).
@@ -24,12 +25,19 @@ class ClusterSignal:
     the market's symbol indices.
     """
 
-    def __init__(self, spec: ClusterSpec, market_index: Mapping[str, int]) -> None:
+    def __init__(self, spec: ClusterSpec, market_index: Mapping[str, int],
+                 factor_series: FactorSeries | None = None) -> None:
         self.spec = spec
         self.symbols = spec.canonical_symbols
         self.index = [market_index[s] for s in self.symbols]
         self.stream = TdiStream(self.symbols, spec.tdi)
-        self.aligner = ClusterAligner(self.index, M30)
+        # Factor removal (engine.factor): the TDI takes the members' residual prices; the
+        # bars carry the members, then the factor series' other symbols (``feed_symbols``).
+        self.factor = (None if spec.factor == NO_FACTOR
+                       else FactorTdi(self.stream, spec.factor_window, factor_series))
+        self.feed_symbols = self.factor.feed_symbols if self.factor else self.symbols
+        self.feed_index = [market_index[s] for s in self.feed_symbols]
+        self.aligner = ClusterAligner(self.feed_index, M30)
         self.closes: deque[np.ndarray] = deque(maxlen=spec.stops.atr_bars + 1)
         self.last_point: TdiPoint | None = None
         self.last_bar_s: int | None = None
@@ -43,7 +51,9 @@ class ClusterSignal:
         self.exit_band = spec.exit_band
 
     def add_bar(self, bar_s: int, closes: np.ndarray) -> TdiPoint:
-        point = self.stream.update(closes, bar_s)
+        """``closes``: of ``feed_symbols`` (the members first)."""
+        point = (self.factor or self.stream).update(closes, bar_s)
+        closes = closes[: len(self.symbols)]
         self.closes.append(closes)
         with self._history_lock:
             self.history.append((bar_s, point.tdi, closes))
@@ -69,10 +79,10 @@ class ClusterSignal:
 
     def provisional(self, mids: np.ndarray) -> float:
         """TDI re-evaluated at the current prices with the last M30 statistics."""
-        prices = mids[self.index]
+        prices = mids[self.feed_index]
         if not np.all(np.isfinite(prices)) or np.any(prices <= 0):
             return math.nan
-        return self.stream.provisional(prices)
+        return (self.factor or self.stream).provisional(prices)
 
     def unit_exposures(self, point: TdiPoint, direction: Direction) -> dict[str, float]:
         return basket_exposures(point.v1, point.rc_std, self.symbols, direction)
