@@ -64,6 +64,13 @@ def test_backtest_with_factors_writes_a_complete_report(tmp_path, factor_config,
     trades = list(csv.DictReader((report / "trades.csv").open()))
     assert len(trades) == metrics["baskets"]["baskets"] > 0
     assert {t["cluster"] for t in trades} == {"USD_MAJORS", "GOLD_HAVENS"}
+    # the report states each cluster's factor and the series it names
+    params = metrics["params"]
+    assert params["clusters"]["USD_MAJORS"]["factor"] == "pc1"
+    assert params["clusters"]["GOLD_HAVENS"]["factor"] == "USD"
+    assert params["clusters"]["GOLD_HAVENS"]["factor_window"] == 48
+    assert params["factors"]["USD"]["weights"] == [-1.0, -1.0, 1.0, 1.0, 1.0, -1.0]
+    assert "factor_window" in (report / "report.html").read_text()
 
 
 def test_the_factor_delays_the_first_tdi_by_its_window(tmp_path, factor_config):
@@ -105,3 +112,4 @@ def test_tdi_command_refuses_a_short_factor_window(tmp_path, capsys):
     assert code == 2
     assert "--factor-window: must be an integer in 20..11520, got 5" in err
     assert err.count("\n") == 1
+
