@@ -260,6 +260,20 @@ class FactorTdi:
         return math.nan if residual is None else self.stream.provisional(residual)
 
 
+def factor_tdi(stream: TdiStream, factor: str, window: int,
+               series: FactorSeries | None = None) -> FactorTdi | None:
+    """The factor stage a cluster's ``factor`` asks for around its TDI stream: None for
+    ``none``; a named factor needs its series (the engine config resolves it)."""
+    if factor == NO_FACTOR:
+        return None
+    if factor == PC1:
+        return FactorTdi(stream, window)
+    if series is None or series.name != factor:
+        raise ValueError(f"factor {factor!r} needs its series, got "
+                         f"{series.name if series is not None else None!r}")
+    return FactorTdi(stream, window, series)
+
+
 def residual_prices(closes: pd.DataFrame, window: int, series: FactorSeries | None = None,
                     factor_closes: pd.DataFrame | None = None) -> pd.DataFrame:
     """The members' residual prices over a whole history (NaN rows before bar ``window``).

@@ -11,7 +11,7 @@ import numpy as np
 
 from engine.bars import M30, ClusterAligner
 from engine.cluster import ClusterSpec, Direction, basket_exposures
-from engine.factor import NO_FACTOR, FactorSeries, FactorTdi
+from engine.factor import FactorSeries, factor_tdi
 from engine.tdi import TdiPoint, TdiStream
 
 #: Bars of history kept for display (about three months of M30 bars).
@@ -33,8 +33,7 @@ class ClusterSignal:
         self.stream = TdiStream(self.symbols, spec.tdi)
         # Factor removal (engine.factor): the TDI takes the members' residual prices; the
         # bars carry the members, then the factor series' other symbols (``feed_symbols``).
-        self.factor = (None if spec.factor == NO_FACTOR
-                       else FactorTdi(self.stream, spec.factor_window, factor_series))
+        self.factor = factor_tdi(self.stream, spec.factor, spec.factor_window, factor_series)
         self.feed_symbols = self.factor.feed_symbols if self.factor else self.symbols
         self.feed_index = [market_index[s] for s in self.feed_symbols]
         self.aligner = ClusterAligner(self.feed_index, M30)

@@ -83,3 +83,8 @@ def test_provisional_tdi_at_the_last_close_and_sizing_on_member_prices(m30):
     bad = mids.copy()
     bad[market_index["USDJPY"]] = math.nan  # a factor symbol without a quote
     assert math.isnan(signal.provisional(bad))
+
+
+def test_a_named_factor_without_its_series_is_refused(m30):
+    with pytest.raises(ValueError, match="factor 'USD' needs its series"):
+        ClusterSignal(spec("USD"), {s: i for i, s in enumerate(m30.columns)})
