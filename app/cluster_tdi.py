@@ -17,6 +17,7 @@ import pandas as pd
 
 from engine.bars import M30, align_closes, resample_bars
 from engine.errors import UserError
+from engine.factor import NO_FACTOR, PC1, factor_tdi_batch
 from engine.space import NoNumeraire, orient_frame, orientations
 from engine.tdi import TdiParams, tdi_batch
 from storage.histdata import read_histdata_dir
@@ -64,11 +65,15 @@ def space_orientation(symbols: Sequence[str], space: str) -> dict[str, int]:
 
 def cluster_tdi(source: Path | str | Sequence[Path | str], symbols: Sequence[str],
                 params: TdiParams, start: pd.Timestamp | None, end: pd.Timestamp | None,
-                note: Callable[[str], None] = print, space: str = "symbol") -> ClusterTdi:
+                note: Callable[[str], None] = print, space: str = "symbol",
+                factor: str = NO_FACTOR, factor_window: int = 0) -> ClusterTdi:
     """The TDI of ``symbols`` from M30 bars (UTC clock buckets) over ``[start, end)``, on
     the prices of ``space`` (``engine.space``: ``currency`` or ``symbol``).
 
-    ``note`` hears, as the files are read, what was odd in them (bad rows, duplicates)."""
+    ``note`` hears, as the files are read, what was odd in them (bad rows, duplicates).
+    ``factor`` ``pc1`` computes the TDI on residual prices (``engine.factor``) with
+    ``factor_window`` bars of trailing returns; the factor's warm-up comes out of the data
+    before ``start`` like the TDI's own."""
     check_symbols(symbols)
     signs = space_orientation(symbols, space)
     data = read_histdata_dir(source, symbols)
@@ -91,7 +96,13 @@ def cluster_tdi(source: Path | str | Sequence[Path | str], symbols: Sequence[str
     if aligned.closes.empty:
         raise UserError(f"no M30 bucket has data for all of {', '.join(symbols)}"
                         + (" before --to" if end is not None else ""))
-    table = tdi_batch(orient_frame(aligned.closes, signs), params)
+    oriented = orient_frame(aligned.closes, signs)
+    if factor == PC1:
+        table = factor_tdi_batch(oriented, params, factor_window)
+    elif factor == NO_FACTOR:
+        table = tdi_batch(oriented, params)
+    else:
+        raise UserError(f"factor {factor!r}: this command knows {NO_FACTOR} and {PC1}")
     if start is not None:
         table = table[table.index >= start]
         if table.empty:

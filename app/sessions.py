@@ -218,9 +218,10 @@ def fit_clusters(config: EngineConfig, symbols: set[str], wanted: str | None = N
     """
     if wanted:
         return config.with_clusters([c.strip() for c in wanted.split(",") if c.strip()])
-    fitting = [c.name for c in config.clusters if set(c.symbols) <= symbols]
+    needs = {c.name: {*c.symbols, *config.factor_symbols(c)} for c in config.clusters}
+    fitting = [c.name for c in config.clusters if needs[c.name] <= symbols]
     if not fitting and not allow_none:
-        lacking = "; ".join(f"{c.name} needs {', '.join(sorted(set(c.symbols) - symbols))}"
+        lacking = "; ".join(f"{c.name} needs {', '.join(sorted(needs[c.name] - symbols))}"
                             for c in config.clusters)
         raise UserError(f"no configured cluster can trade these symbols: {sorted(symbols)} "
                         f"(no data: {lacking})")

@@ -28,6 +28,7 @@ import numpy as np
 
 from engine import ranges
 from engine.errors import ConfigError
+from engine.factor import DEFAULT_WINDOW, MIN_WINDOW, NO_FACTOR
 from engine.model import MAX_BASKET_ID_LENGTH, MAX_TICKET, Direction
 from engine.space import NoNumeraire, numeraire_of, numeraire_or_none, orientations
 from engine.tdi import TdiParams, canonical_symbols, pair_names
@@ -156,7 +157,11 @@ class ClusterSpec:
       (``engine.space``); ``currency`` needs one currency common to every member (the
       numeraire), else the cluster is refused here, whichever path built it;
     - ``factor = "none"``: ``none``, ``pc1`` or the name of a factor series whose moves are
-      removed from the members' log prices before the TDI (1..31 printable characters);
+      removed from the members' log prices before the TDI (1..31 printable characters;
+      ``engine.factor``; a name must be a ``[factors.NAME]`` of the engine config);
+    - ``factor_window = 240``, 20..MAX_BARS signal bars: the trailing returns the factor's
+      betas or pc1 loadings are estimated from (``engine.factor.DEFAULT_WINDOW`` says why
+      240, ``MIN_WINDOW`` why 20); with a factor the TDI starts this many bars later;
     - ``timeframe = "M30"``, one of ``TIMEFRAMES``: the bars of the signal; windows, the
       ATR and the time stop count bars of this timeframe;
     - ``overshoot = "X"``, ``E`` or ``X``: the TDI level, on the far side, at which the
@@ -175,7 +180,8 @@ class ClusterSpec:
     stops: StopParams = field(default_factory=StopParams)
     min_eigengap: float = 1.15
     space: str = "symbol"
-    factor: str = "none"
+    factor: str = NO_FACTOR
+    factor_window: int = DEFAULT_WINDOW
     timeframe: str = "M30"
     overshoot: str = "X"
     why: str = ""
@@ -203,6 +209,8 @@ class ClusterSpec:
         ranges.choice("timeframe", self.timeframe, TIMEFRAMES)
         ranges.choice("overshoot", self.overshoot, OVERSHOOT_LEVELS)
         ranges.token("factor", self.factor, MAX_FACTOR_NAME)
+        object.__setattr__(self, "factor_window", ranges.integer(
+            "factor_window", self.factor_window, MIN_WINDOW, ranges.MAX_BARS))
         if not isinstance(self.tdi, TdiParams):
             raise ranges.FieldError("tdi", f"expected TdiParams, got {self.tdi!r}")
         if not isinstance(self.stops, StopParams):
@@ -214,14 +222,25 @@ class ClusterSpec:
 
     def _check_history(self) -> None:
         """The start-up history (``engine.startup.history_days``) must fit a year."""
-        need = self.tdi.warmup_bars + self.stops.atr_bars + 2
+        need = self.history_bars
         if need > ranges.MAX_BARS:
             terms = {"tau_f": self.tdi.tau_f, "tau_s": 2 * (self.tdi.tau_s - 1),
-                     "tau_q": self.tdi.tau_q, "atr_bars": self.stops.atr_bars}
+                     "tau_q": self.tdi.tau_q, "atr_bars": self.stops.atr_bars,
+                     "factor_window": self.factor_bars}
             raise ranges.FieldError(
                 max(terms, key=terms.__getitem__),
-                f"the start-up history (TDI warm-up + atr_bars + 2) is {need} M30 bars, "
-                f"more than the {ranges.MAX_BARS} a year of M1 data fills")
+                f"the start-up history (factor window + TDI warm-up + atr_bars + 2) is "
+                f"{need} M30 bars, more than the {ranges.MAX_BARS} a year of M1 data fills")
+
+    @property
+    def factor_bars(self) -> int:
+        """Bars the factor stage delays the TDI by (``engine.factor``): 0 without one."""
+        return 0 if self.factor == NO_FACTOR else self.factor_window
+
+    @property
+    def history_bars(self) -> int:
+        """Signal bars of history that give the cluster a valid TDI and ATR at start."""
+        return self.factor_bars + self.tdi.warmup_bars + self.stops.atr_bars + 2
 
     @property
     def canonical_symbols(self) -> tuple[str, ...]:
@@ -267,7 +286,7 @@ _DEFAULT_KEYS = {
     "tau_f": int, "tau_s": int, "tau_q": int, "entry": float, "exit": float,
     "tdi_stop": float, "time_stop_bars": int, "hard_stop_atr": float, "min_eigengap": float,
     "take_profit_r": float, "atr_bars": int, "space": str, "factor": str, "timeframe": str,
-    "overshoot": str,
+    "overshoot": str, "factor_window": int,
 }
 _CLUSTER_KEYS = {"name": str, "why": str, "symbols": list, "magic": int, **_DEFAULT_KEYS}
 #: The file's key for a field whose name differs.
@@ -305,8 +324,8 @@ def _spec_from(path: Path, where: str, raw: Any, defaults: Mapping[str, Any]) ->
             tdi=TdiParams(**tdi_kw), entry=values.get("entry", 1.2),
             exit_band=values.get("exit", 0.25), stops=StopParams(**stop_kw),
             min_eigengap=values.get("min_eigengap", 1.15), why=values.get("why", ""),
-            **{k: values[k] for k in ("space", "factor", "timeframe", "overshoot")
-               if k in values},
+            **{k: values[k] for k in ("space", "factor", "timeframe", "overshoot",
+                                      "factor_window") if k in values},
         )
     except NumeraireError as exc:
         raise ConfigError(path, f"{where}.space", exc.reason) from None

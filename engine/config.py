@@ -1,9 +1,11 @@
 """The engine's configuration file: clusters plus risk, news and execution sections.
 
 One TOML file (``engine/clusters.toml`` by default) holds ``[defaults]`` and
-``[[cluster]]`` tables (see ``engine.cluster``) and optional ``[risk]``, ``[news]`` and
+``[[cluster]]`` tables (see ``engine.cluster``), optional ``[risk]``, ``[news]`` and
 ``[execution]`` tables whose keys are the fields of ``RiskConfig``, ``NewsConfig`` and
-``ExecutionConfig``; anything left out keeps its documented default.  Every error names the
+``ExecutionConfig``, and optional ``[factors.NAME]`` tables (``symbols``, ``weights``: the
+factor series a cluster's ``factor`` may name, ``engine.factor.FactorSeries``); anything
+left out keeps its documented default.  Every error names the
 file, the key and the reason, and an unknown key is an error (a typo must not silently run
 with a default).
 """
@@ -29,6 +31,7 @@ from engine.cluster import (
     read_toml,
 )
 from engine.errors import ConfigError
+from engine.factor import BUILT_IN_FACTORS, FactorSeries
 from engine.model import MAX_BASKET_ID_LENGTH
 from engine.news import NewsConfig
 from engine.risk import RiskConfig
@@ -88,6 +91,8 @@ class EngineConfig:
       29-character order comment (``engine.model.MAX_BASKET_ID_LENGTH``);
     - ``risk = RiskConfig()``, ``news = NewsConfig()``, ``execution = ExecutionConfig()``:
       the sections (each documents its own fields and ranges);
+    - ``factors = ()``: the named factor series (unique names); every cluster's ``factor``
+      is ``none``, ``pc1`` or one of them;
     - ``source = "built-in defaults"``: where the settings were read from (not hashed).
     """
 
@@ -95,6 +100,7 @@ class EngineConfig:
     risk: RiskConfig = field(default_factory=RiskConfig)
     news: NewsConfig = field(default_factory=NewsConfig)
     execution: ExecutionConfig = field(default_factory=ExecutionConfig)
+    factors: tuple[FactorSeries, ...] = ()
     source: str = "built-in defaults"
 
     def __post_init__(self) -> None:
@@ -113,6 +119,22 @@ class EngineConfig:
                 if value in values[:i]:
                     raise ranges.FieldError(f"cluster[{i}].{key}", f"duplicate {key} {value!r}")
         self._check_comment_budget()
+        self._check_factors()
+
+    def _check_factors(self) -> None:
+        object.__setattr__(self, "factors", tuple(self.factors))
+        names = []
+        for series in self.factors:
+            if not isinstance(series, FactorSeries):
+                raise ranges.FieldError("factors", f"expected FactorSeries, got {series!r}")
+            if series.name in names:
+                raise ranges.FieldError(f"factors.{series.name}", "defined twice")
+            names.append(series.name)
+        for i, spec in enumerate(self.clusters):
+            if spec.factor not in BUILT_IN_FACTORS and spec.factor not in names:
+                known = ", ".join([*BUILT_IN_FACTORS, *names])
+                raise ranges.FieldError(f"cluster[{i}].factor",
+                                        f"unknown factor {spec.factor!r} (known: {known})")
 
     def _check_comment_budget(self) -> None:
         prefix = self.execution.comment_prefix
@@ -133,12 +155,28 @@ class EngineConfig:
 
     @property
     def symbols(self) -> tuple[str, ...]:
-        """Every symbol any cluster trades, in first-seen order."""
+        """Every symbol the market must feed, in first-seen order: what any cluster trades,
+        then the symbols of the factor series the clusters use."""
         seen: dict[str, None] = {}
         for spec in self.clusters:
             for s in spec.symbols:
                 seen.setdefault(s, None)
+        for spec in self.clusters:
+            for s in self.factor_symbols(spec):
+                seen.setdefault(s, None)
         return tuple(seen)
+
+    def factor_series(self, spec: ClusterSpec) -> FactorSeries | None:
+        """The named series ``spec.factor`` refers to; None for ``none`` and ``pc1``."""
+        for series in self.factors:
+            if series.name == spec.factor:
+                return series
+        return None
+
+    def factor_symbols(self, spec: ClusterSpec) -> tuple[str, ...]:
+        """The symbols of the cluster's factor series (none for ``none`` and ``pc1``)."""
+        series = self.factor_series(spec)
+        return series.symbols if series is not None else ()
 
     def with_clusters(self, names: list[str]) -> EngineConfig:
         """The same config restricted to the named clusters (order kept)."""
@@ -212,17 +250,46 @@ def section_from_toml(cls: type, table: Any, path: Path, section: str) -> Any:
 _SECTIONS = {"risk": RiskConfig, "news": NewsConfig, "execution": ExecutionConfig}
 
 
+_FACTOR_KEYS = ("symbols", "weights")
+
+
+def factors_from_toml(table: Any, path: Path) -> tuple[FactorSeries, ...]:
+    """The ``[factors.NAME]`` tables: ``symbols = [...]`` and ``weights = [...]`` each."""
+    if not isinstance(table, dict):
+        raise ConfigError(path, "factors", "must be a table of [factors.NAME] tables")
+    out = []
+    for name, item in table.items():
+        where = f"factors.{name}"
+        if not isinstance(item, dict):
+            raise ConfigError(path, where, "must be a table with symbols and weights")
+        for key in item:
+            if key not in _FACTOR_KEYS:
+                raise ConfigError(path, f"{where}.{key}", "unknown key")
+        for key in _FACTOR_KEYS:
+            if key not in item:
+                raise ConfigError(path, f"{where}.{key}", "missing")
+            if not isinstance(item[key], list):
+                raise ConfigError(path, f"{where}.{key}", f"expected a list, got {item[key]!r}")
+        try:
+            out.append(FactorSeries(name, tuple(item["symbols"]), tuple(item["weights"])))
+        except ranges.FieldError as exc:
+            key = where if exc.field == "name" else f"{where}.{exc.field}"
+            raise ConfigError(path, key, exc.reason) from None
+    return tuple(out)
+
+
 def load_engine_config(path: str | Path | None = None) -> EngineConfig:
     """Read the engine configuration (the default cluster file when ``path`` is None)."""
     p = Path(path) if path is not None else DEFAULT_CONFIG
     raw = read_toml(p)
     for key in raw:
-        if key not in {"defaults", "cluster", *_SECTIONS}:
+        if key not in {"defaults", "cluster", "factors", *_SECTIONS}:
             raise ConfigError(p, key, "unknown section")
     sections = {name: section_from_toml(cls, raw.get(name, {}), p, name)
                 for name, cls in _SECTIONS.items()}
     clusters = tuple(clusters_from_toml(raw, p))
+    factors = factors_from_toml(raw.get("factors", {}), p)
     try:
-        return EngineConfig(clusters=clusters, source=str(p), **sections)
+        return EngineConfig(clusters=clusters, factors=factors, source=str(p), **sections)
     except ranges.FieldError as exc:
         raise ConfigError(p, exc.field, exc.reason) from None

@@ -132,7 +132,8 @@ class Engine:
             raise DataError(f"the market has no data for {', '.join(missing)}, which the "
                             f"configured clusters trade")
         self.fx = CurrencyConverter(driver.symbols, account_currency)
-        self.signals = {spec.name: ClusterSignal(spec, self.market.index)
+        self.signals = {spec.name: ClusterSignal(spec, self.market.index,
+                                                 config.factor_series(spec))
                         for spec in config.clusters}
         self.risk = RiskManager(config.risk, list(self.signals))
         self.news = NewsFilter(config.news, calendar)

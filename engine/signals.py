@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 from collections import deque
@@ -11,6 +12,7 @@ import numpy as np
 
 from engine.bars import M30, ClusterAligner
 from engine.cluster import ClusterSpec, Direction, basket_exposures
+from engine.factor import FactorSeries, factor_tdi
 from engine.space import orient
 from engine.tdi import TdiPoint, TdiStream
 
@@ -25,16 +27,23 @@ class ClusterSignal:
     the market's symbol indices.
     """
 
-    def __init__(self, spec: ClusterSpec, market_index: Mapping[str, int]) -> None:
+    def __init__(self, spec: ClusterSpec, market_index: Mapping[str, int],
+                 factor_series: FactorSeries | None = None) -> None:
         self.spec = spec
         self.symbols = spec.canonical_symbols
         self.index = [market_index[s] for s in self.symbols]
         self.stream = TdiStream(self.symbols, spec.tdi)
-        self.aligner = ClusterAligner(self.index, M30)
         #: +1/-1 per symbol in canonical order: the TDI and the ATR see oriented prices
         #: (``engine.space``; all +1 in symbol space).
         self.orientation = np.array([spec.orientation[s] for s in self.symbols])
-        #: Oriented closes of the last ``atr_bars + 1`` bars (the basket ATR's).
+        factor_series = _on_oriented_members(factor_series, dict(zip(
+            self.symbols, self.orientation.tolist(), strict=True)))
+        # Factor removal (engine.factor): the TDI takes the members' residual prices; the
+        # bars carry the members, then the factor series' other symbols (``feed_symbols``).
+        self.factor = factor_tdi(self.stream, spec.factor, spec.factor_window, factor_series)
+        self.feed_symbols = self.factor.feed_symbols if self.factor else self.symbols
+        self.feed_index = [market_index[s] for s in self.feed_symbols]
+        self.aligner = ClusterAligner(self.feed_index, M30)
         self.closes: deque[np.ndarray] = deque(maxlen=spec.stops.atr_bars + 1)
         self.last_point: TdiPoint | None = None
         self.last_bar_s: int | None = None
@@ -48,10 +57,16 @@ class ClusterSignal:
         self.exit_band = spec.exit_band
 
     def add_bar(self, bar_s: int, closes: np.ndarray) -> TdiPoint:
-        """One aligned bar of quotes (canonical order); the chart keeps the quotes."""
-        oriented = orient(closes, self.orientation)
-        point = self.stream.update(oriented, bar_s)
+        """``closes``: of ``feed_symbols`` (the members first, as quoted).  The members are
+        oriented (``engine.space``) before the factor stage and the TDI; the chart keeps the
+        quotes."""
+        n = len(self.symbols)
+        quotes = closes[:n]
+        oriented = orient(quotes, self.orientation)
+        feed = oriented if len(closes) == n else np.concatenate([oriented, closes[n:]])
+        point = (self.factor or self.stream).update(feed, bar_s)
         self.closes.append(oriented)
+        closes = quotes
         with self._history_lock:
             self.history.append((bar_s, point.tdi, closes))
         self.last_point = point
@@ -76,21 +91,34 @@ class ClusterSignal:
 
     def provisional(self, mids: np.ndarray) -> float:
         """TDI re-evaluated at the current prices with the last M30 statistics."""
-        prices = mids[self.index]
+        prices = mids[self.feed_index]
         if not np.all(np.isfinite(prices)) or np.any(prices <= 0):
             return math.nan
-        return self.stream.provisional(orient(prices, self.orientation))
+        n = len(self.symbols)
+        oriented = orient(prices[:n], self.orientation)
+        feed = oriented if len(prices) == n else np.concatenate([oriented, prices[n:]])
+        return (self.factor or self.stream).provisional(feed)
 
     def unit_exposures(self, point: TdiPoint, direction: Direction) -> dict[str, float]:
         return basket_exposures(point.v1, point.rc_std, self.symbols, direction)
 
     def unit_atr(self, exposures: Mapping[str, float]) -> float:
-        """Mean absolute M30 change of a basket of gross exposure 1 (a fraction), or NaN.
-
-        The returns are those of the oriented prices, the assets the exposures are in."""
+        """Mean absolute M30 change of a basket of gross exposure 1 (a fraction), or NaN."""
         if len(self.closes) < self.closes.maxlen:  # type: ignore[operator]
             return math.nan
         closes = np.array(self.closes)
         returns = closes[1:] / closes[:-1] - 1.0
         weights = np.array([exposures[s] for s in self.symbols])
         return float(np.mean(np.abs(returns @ weights)))
+
+
+def _on_oriented_members(series: FactorSeries | None,
+                         orientation: Mapping[str, int]) -> FactorSeries | None:
+    """The named factor as it reads the oriented member columns: ``w log P`` is
+    ``(-w) log(1/P)``, so a member priced inverted carries its weight negated and the
+    factor's level is the one the config defines."""
+    if series is None or all(orientation.get(s, 1) == 1 for s in series.symbols):
+        return series
+    weights = tuple(w * orientation.get(s, 1)
+                    for s, w in zip(series.symbols, series.weights, strict=True))
+    return dataclasses.replace(series, weights=weights)

@@ -65,7 +65,7 @@ def load_symbols(terminal: Terminal, market: MarketState, now_msc: int) -> Symbo
 
 def history_days(signals: Iterable[ClusterSignal], at_least: int) -> int:
     """Calendar days of M30 history that give every cluster a valid TDI at once."""
-    need = max(s.spec.tdi.warmup_bars + s.spec.stops.atr_bars + 2 for s in signals)
+    need = max(s.spec.history_bars for s in signals)
     # calendar span covering `need` trading bars: 48 bars a day, 5 trading days a week
     return max(math.ceil(need / 48 * 7 / 5) + 4, at_least)
 
@@ -83,10 +83,10 @@ def warm_up(terminal: Terminal, symbols: Iterable[str], signals: Mapping[str, Cl
     start_ms = bucket_ms - history_days(signals.values(), extra_days) * DAY_MS
     m30 = {symbol: _closed_m30(terminal, symbol, start_ms, bucket_ms) for symbol in symbols}
     for sig in signals.values():
-        if any(len(m30[s]) == 0 for s in sig.symbols):
+        if any(len(m30[s]) == 0 for s in sig.feed_symbols):
             warn(f"{sig.spec.name}: no history; the TDI warms up live")
             continue
-        aligned = align_closes({s: m30[s] for s in sig.symbols}, sig.symbols).closes
+        aligned = align_closes({s: m30[s] for s in sig.feed_symbols}, sig.feed_symbols).closes
         for t, row in zip(aligned.index, aligned.to_numpy(), strict=True):
             sig.add_bar(int(t.timestamp()), row)
         if sig.last_point is None or not sig.last_point.valid:

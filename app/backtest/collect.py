@@ -20,7 +20,9 @@ from app.backtest.legs import (
 )
 from app.backtest.spec import BacktestResult, BacktestSpec, to_utc
 from app.sessions import Session
+from engine.cluster import ClusterSpec
 from engine.config import EngineConfig
+from engine.factor import NO_FACTOR
 from engine.metrics import MetricsConfig, compute_metrics
 from engine.records import HistoryFilter
 
@@ -114,11 +116,21 @@ def _params(spec: BacktestSpec, config: EngineConfig, trading: Trading,
         "start_capital": start_capital, "config_hash": config.config_hash(),
         "clusters": {c.name: {"symbols": list(c.symbols), "tau_f": c.tdi.tau_f,
                               "tau_s": c.tdi.tau_s, "tau_q": c.tdi.tau_q, "entry": c.entry,
-                              "exit": c.exit_band, **dataclasses.asdict(c.stops)}
+                              "exit": c.exit_band, **dataclasses.asdict(c.stops),
+                              **_factor_params(c)}
                      for c in config.clusters},
+        **({"factors": {f.name: {"symbols": list(f.symbols), "weights": list(f.weights)}
+                        for f in config.factors}} if config.factors else {}),
         "risk": dataclasses.asdict(config.risk),
         "news": {k: str(v) for k, v in dataclasses.asdict(config.news).items()},
         "execution": dataclasses.asdict(config.execution),
         "calendar": "none (news filter off)" if spec.calendar is None and
                     spec.source != "synthetic" else "given",
     }
+
+
+def _factor_params(spec: ClusterSpec) -> dict[str, Any]:
+    """The cluster's factor stage (``engine.factor``); its window only when it has one."""
+    if spec.factor == NO_FACTOR:
+        return {"factor": spec.factor}
+    return {"factor": spec.factor, "factor_window": spec.factor_window}

@@ -26,7 +26,7 @@ def warmup_days(config: EngineConfig) -> int:
     """Calendar days of history that give every cluster a valid TDI and ATR at the start:
     the bars the slowest cluster needs, at 48 M30 bars a trading day and 5 trading days a
     week, plus a few days for holidays."""
-    bars = max(c.tdi.warmup_bars + c.stops.atr_bars + 2 for c in config.clusters)
+    bars = max(c.history_bars for c in config.clusters)
     return min(WARMUP_DAYS, math.ceil(bars / 48 * 7 / 5) + 4)
 
 

@@ -14,8 +14,10 @@ import pandas as pd
 from app.cli.args import add_period_options, period
 from app.cli.output import csv_number
 from app.cluster_tdi import check_symbols, cluster_tdi, space_orientation
+from engine import ranges
 from engine.cluster import SPACES
 from engine.errors import UserError
+from engine.factor import DEFAULT_WINDOW, MIN_WINDOW, NO_FACTOR, PC1
 from engine.tdi import TdiParams
 from storage.csv_export import write_csv
 
@@ -44,6 +46,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--space", choices=SPACES, default="currency",
                    help="price space: currency (each symbol as its other currency in the "
                    "common one; the default) or symbol (the quotes as they come)")
+    p.add_argument("--factor", choices=(NO_FACTOR, PC1), default=NO_FACTOR,
+                   help="remove the first principal component of the members' M30 returns "
+                   "before the TDI (pc1), or not (none, the default)")
+    p.add_argument("--factor-window", type=int, default=DEFAULT_WINDOW,
+                   help=f"trailing M30 returns of the pc1 loadings ({MIN_WINDOW}.."
+                   f"{ranges.MAX_BARS}, default {DEFAULT_WINDOW})")
     p.add_argument("--out", required=True, type=Path, help="CSV file to write")
     p.set_defaults(func=run)
 
@@ -62,9 +70,15 @@ def run(args: argparse.Namespace) -> int:
         space_orientation(symbols, args.space)
     except UserError as exc:
         raise UserError(f"--space {args.space}: {exc}") from None
+    try:
+        window = ranges.integer("--factor-window", args.factor_window, MIN_WINDOW,
+                                ranges.MAX_BARS)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     start, end = period(args)
     source = args.data[0] if len(args.data) == 1 else args.data
-    result = cluster_tdi(source, symbols, params, start, end, space=args.space)
+    result = cluster_tdi(source, symbols, params, start, end, space=args.space,
+                         factor=args.factor, factor_window=window)
     _write_csv(args.out, result.table)
     print(f"{args.space} space; "
           f"{result.rows_read} M1 rows read ({len(symbols)} symbols); {result.bars} M30 bars; "
