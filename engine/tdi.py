@@ -69,7 +69,10 @@ Q_LOW = 0.02
 class TdiParams:
     """Window lengths of the TDI, in M30 bars (``engine.ranges.MAX_BARS`` is 11,520).
 
-    Defaults (chosen on 2019 data, see the README's walk-forward study) and allowed ranges:
+    Defaults and allowed ranges.  None of the three defaults here was chosen by a study:
+    they are design choices, for the reasons given.  The 2019 walk-forward study (README)
+    varied only ``tau_f`` (and the entry threshold) and set it per cluster in
+    ``engine/clusters.toml``; ``tau_s`` and ``tau_q`` were never varied:
     - ``tau_f = 8``, 1..MAX_BARS: relative momentum over 4 hours, long enough to span a
       session move, short enough to catch a disalignment before it closes;
     - ``tau_s = 96``, 3..MAX_BARS: two trading days to standardise each pair and estimate

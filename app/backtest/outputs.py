@@ -32,8 +32,10 @@ from app.backtest.spec import BacktestResult
 from storage.csv_export import write_csv
 
 
-def write_outputs(result: BacktestResult, report_dir: Path) -> list[Path]:
-    """metrics.json, trades.csv, legs.csv, equity.csv and report.html in ``report_dir``."""
+def write_outputs(result: BacktestResult, report_dir: Path,
+                  title: str = "Backtest") -> list[Path]:
+    """metrics.json, trades.csv, legs.csv, equity.csv and report.html in ``report_dir``;
+    ``title`` heads the page (the walk-forward names its in-sample and out-of-sample runs)."""
     from app.report import write_report
 
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -47,7 +49,6 @@ def write_outputs(result: BacktestResult, report_dir: Path) -> list[Path]:
     out.append(write_trades_csv(result.trades, report_dir / "trades.csv"))
     out.append(write_legs_csv(result.legs, report_dir / "legs.csv"))
     out.append(write_equity_csv(result.equity, report_dir / "equity.csv"))
-    title = "Backtest"
     out.append(write_report(report_dir / "report.html", title=title, metrics=metrics,
                             trades=result.trades, equity=result.equity, tdi=result.tdi,
                             params=result.params, data_ranges=result.data_ranges,

@@ -1,16 +1,24 @@
-"""``main.py walkforward``: parameters chosen in-sample from a grid, reported out-of-sample.
+"""``main.py walkforward``: parameters chosen in-sample from a grid, judged out-of-sample,
+fold after fold.
+
+    walkforward DATA --from DATE --to DATE [--folds N] [--scheme anchored|rolling]
+                [--oos-fraction F] --grid FILE --report DIR
+    walkforward DATA --is FROM:TO --oos FROM:TO --grid FILE --report DIR      (one fold)
 
 Takes the backtest's data, configuration and tick-mode options (``app.cli.backtest``); the
-choice and the out-of-sample run are ``app.walkforward``'s.
+study is ``app.walkforward``'s.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.cli.args import span
+from app.backtest import ProgressBar
+from app.cli.args import period, span
 from app.cli.backtest import (
     add_backtest_options,
     check_report_folder,
@@ -18,69 +26,147 @@ from app.cli.backtest import (
     spec_from_args,
 )
 from app.cli.output import num, pct, signed_money
-from app.walkforward import WalkForwardResult, load_grid, walk_forward, write_walkforward
-from engine.config import EngineConfig
+from app.walkforward import (
+    SCHEMES,
+    Fold,
+    WalkForwardResult,
+    explicit_fold,
+    load_grid,
+    make_folds,
+    walk_forward,
+    write_walkforward,
+)
+from engine.errors import UserError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     w = subparsers.add_parser(
-        "walkforward", help="choose parameters in-sample from a grid, report out-of-sample",
-        description="Backtest every grid configuration on the in-sample span, keep for each "
-        "cluster the one with the best in-sample Sharpe, freeze it and run the out-of-sample "
-        "span; the report's DSR accounts for the configurations tried.")
+        "walkforward", help="choose parameters in-sample from a grid, judge them out-of-sample",
+        description="Per fold: backtest every grid configuration with each cluster ALONE on "
+        "the in-sample span, keep per cluster the best in-sample Sharpe (with the DSR of that "
+        "choice among N configurations), run the frozen mix in-sample and out-of-sample. "
+        "Folds: --from/--to split by --folds, --scheme and --oos-fraction, or one explicit "
+        "fold with --is/--oos.")
     add_backtest_options(w)
-    w.add_argument("--is", dest="in_sample", required=True, metavar="FROM:TO",
-                   help="in-sample span (UTC dates, TO inclusive)")
-    w.add_argument("--oos", dest="out_of_sample", required=True, metavar="FROM:TO",
-                   help="out-of-sample span (UTC dates, TO inclusive)")
+    w.add_argument("--folds", default="1", metavar="N",
+                   help="out-of-sample windows: the last --oos-fraction of --from..--to cut "
+                   "into N equal, consecutive windows (default 1)")
+    w.add_argument("--scheme", default="anchored", metavar="|".join(SCHEMES),
+                   help="anchored: each fold chooses on everything from --from to its window; "
+                   "rolling: on a span as long as the first fold's, ending at its window "
+                   "(default anchored)")
+    w.add_argument("--oos-fraction", default="0.5", metavar="F",
+                   help="share of --from..--to that is out-of-sample, 0 < F < 1 (default 0.5)")
+    w.add_argument("--is", dest="in_sample", metavar="FROM:TO",
+                   help="one explicit fold: the in-sample span (UTC dates, TO inclusive)")
+    w.add_argument("--oos", dest="out_of_sample", metavar="FROM:TO",
+                   help="one explicit fold: the out-of-sample span (with --is)")
     w.add_argument("--grid", type=Path, required=True, help="grid file (TOML lists)")
     w.add_argument("--report", type=Path, required=True, help="directory for the report")
     w.add_argument("--min-baskets", type=int, default=5,
-                   help="in-sample baskets a cluster needs for a configuration to count")
+                   help="in-sample baskets a configuration needs to be chosen (default 5)")
     w.set_defaults(func=run, calendar=None)
+
+
+def _number(text: str, flag: str, kind: Callable[[str], Any]) -> Any:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise UserError(f"{flag}: expected a number, got {text!r}") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UserError(f"{flag}: expected a finite number, got {text!r}")
+    return value
+
+
+def folds_from_args(args: argparse.Namespace) -> list[Fold]:
+    """The folds the options ask for; mixing the two forms is refused."""
+    explicit = args.in_sample is not None or args.out_of_sample is not None
+    split = args.date_from is not None or args.date_to is not None
+    if explicit:
+        if split or args.folds != "1" or args.oos_fraction != "0.5" or \
+                args.scheme != "anchored":
+            raise UserError("--is/--oos give one explicit fold: do not combine them with "
+                            "--from/--to, --folds, --scheme or --oos-fraction")
+        if args.in_sample is None or args.out_of_sample is None:
+            raise UserError("--is and --oos go together (one explicit fold)")
+        return explicit_fold(span(args.in_sample, "--is"), span(args.out_of_sample, "--oos"))
+    start, end = period(args)
+    if start is None or end is None:
+        raise UserError("give the study's span with --from and --to (or one fold with --is "
+                        "and --oos)")
+    return make_folds(start.to_pydatetime(), end.to_pydatetime(),
+                      _number(args.folds, "--folds", int), args.scheme,
+                      _number(args.oos_fraction, "--oos-fraction", float))
+
+
+class _Progress:
+    """A line per backtest on stdout, and its progress bar on a terminal's stderr."""
+
+    def __init__(self) -> None:
+        self.bar: ProgressBar | None = None
+
+    def start(self, label: str, number: int, total: int) -> ProgressBar:
+        print(f"[{number}/{total}] {label}", flush=True)
+        self.bar = ProgressBar(f"[{number}/{total}]")
+        return self.bar
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.done()
 
 
 def run(args: argparse.Namespace) -> int:
     check_report_folder(args.report)
+    folds = folds_from_args(args)
     base = spec_from_args(args)
     grid = load_grid(args.grid)
-    is_span = span(args.in_sample, "--is")
-    oos_span = span(args.out_of_sample, "--oos")
-    result = walk_forward(base, grid, is_span, oos_span, min_baskets=args.min_baskets,
-                          progress=lambda text: print(text, flush=True))
+    result = walk_forward(base, grid, folds, scheme=args.scheme, min_baskets=args.min_baskets,
+                          progress=_Progress())
     files = write_walkforward(result, args.report)
-    print(f"{len(grid)} configurations tried; out-of-sample "
-          f"{args.out_of_sample}:")
-    for line in _table(result, base.config):
+    for line in summary(result):
         print(line)
-    print(f"report: {', '.join(str(f) for f in files)}")
-    if result.out_of_sample.failure is not None:
-        say_failure(result.out_of_sample.failure, args.report)
-    return 0 if result.out_of_sample.complete else 1
+    print(f"report: {args.report / 'report.html'} ({len(files)} files in {args.report})")
+    failed = next((f.out_of_sample.failure for f in result.folds
+                   if f.out_of_sample.failure is not None), None)
+    if failed is not None:
+        say_failure(failed, args.report)
+    return 0 if result.complete else 1
 
 
-def _table(result: WalkForwardResult, config: EngineConfig) -> list[str]:
-    """The chosen parameters and out-of-sample figures per traded cluster, then the
-    portfolio's."""
-    oos = result.out_of_sample
-    m: dict[str, Any] = oos.metrics.to_dict() if oos.metrics else {}
-    lines = [f"{'cluster':<14} {'tau_f':>5} {'tau_s':>5} {'tau_q':>5} {'E':>5} {'X':>5} "
-             f"{'baskets':>7} {'P&L':>10} {'Sharpe':>7}"]
-    by_cluster = m.get("clusters", {}).get("by_cluster", {})
-    traded = oos.params.get("clusters", {})
-    for name, params in result.chosen.items():
-        if name not in traded:
-            continue  # the data cannot feed this cluster
-        spec = next(c for c in config.clusters if c.name == name)
-        c = by_cluster.get(name, {})
-        lines.append(
-            f"{name:<14} {params.get('tau_f', spec.tdi.tau_f):>5} "
-            f"{params.get('tau_s', spec.tdi.tau_s):>5} {params.get('tau_q', spec.tdi.tau_q):>5} "
-            f"{params.get('entry', spec.entry):>5} {params.get('exit', spec.exit_band):>5} "
-            f"{c.get('baskets', 0):>7} {signed_money(c.get('pnl'))} {num(c.get('sharpe')):>7}")
+def _figures(score: dict[str, Any]) -> str:
+    return (f"{score.get('baskets', 0):>4} {signed_money(score.get('pnl'))} "
+            f"{num(score.get('sharpe')):>6}")
+
+
+def summary(result: WalkForwardResult) -> list[str]:
+    """Per fold: each cluster's choice (in-sample alone, its DSR), the frozen mix in-sample
+    and out-of-sample; then the out-of-sample windows end to end."""
+    from app.walkforward import study_document
+
+    doc = study_document(result)
+    n = len(result.grid)
+    lines = [f"{n} configurations x {len(result.clusters)} clusters per fold; N = {n} per "
+             f"selection ({result.combined_trials:,} mixes combined)"]
+    for fold in doc["folds"]:
+        lines.append(f"fold {fold['fold']}: in-sample {fold['is_days']}, out-of-sample "
+                     f"{fold['oos_days']}")
+        lines.append(f"  {'cluster':<12} {'cfg':>3} {'IS alone: bsk P&L Sharpe':>28} "
+                     f"{'DSR':>5} {'IS mix: bsk P&L Sharpe':>28} {'OOS mix: bsk P&L Sharpe':>28}")
+        for s in fold["selection"]:
+            name = s["cluster"]
+            is_mix = fold["in_sample_mix"]["by_cluster"].get(name, {})
+            oos_mix = fold["out_of_sample_mix"]["by_cluster"].get(name, {})
+            lines.append(f"  {name:<12} {s['config'] or '-':>3} "
+                         f"{_figures(s.get('in_sample_alone') or {}):>28} "
+                         f"{num(s.get('dsr')):>5} {_figures(is_mix):>28} {_figures(oos_mix):>28}")
+        for sample, label in (("in_sample_mix", "in-sample mix"),
+                              ("out_of_sample_mix", "out-of-sample mix")):
+            p = fold[sample]["portfolio"]
+            lines.append(f"  {label}: return {pct(p['total_return'])}, Sharpe "
+                         f"{num(p['sharpe'])}, PSR {num(p['psr'])}, {p['baskets']} baskets")
+    m = doc["out_of_sample"]["metrics"] or {}
     ret, sig = m.get("returns", {}), m.get("significance", {})
-    lines.append(
-        f"portfolio: return {pct(ret.get('total_return'))}, Sharpe {num(ret.get('sharpe'))}, "
-        f"max drawdown {pct(ret.get('max_drawdown'))}, DSR {num(sig.get('dsr'))} "
-        f"(N={len(result.grid)})")
+    lines.append(f"out-of-sample, folds end to end: return {pct(ret.get('total_return'))}, "
+                 f"Sharpe {num(ret.get('sharpe'))}, PSR {num(sig.get('psr'))} (no deflation), "
+                 f"max drawdown {pct(ret.get('max_drawdown'))}")
     return lines

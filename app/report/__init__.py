@@ -6,7 +6,7 @@
 - :mod:`.markup`: HTML building blocks the sections share;
 - :mod:`.sections`: one module per part of the page;
 - :mod:`.svg`: the inline charts;
-- :mod:`.jsondata`: JSON documents written next to the report (``walkforward.json``);
+- :mod:`.walkforward`: the walk-forward's own page, drawn from ``walkforward.json``;
 - ``report.css`` and ``report.js``: the page's style and its table-sorting script (package data).
 """
 

@@ -98,7 +98,8 @@ def test_a_broken_file_is_a_clear_error(tmp_path, capsys):
     assert str(bad) in capsys.readouterr().err
 
 
-def test_walkforward_picks_in_sample_and_reports_out_of_sample(tmp_path, capsys):
+def test_walkforward_with_one_explicit_fold_picks_in_sample_and_reports_out_of_sample(
+        tmp_path, capsys):
     grid = tmp_path / "grid.toml"
     grid.write_text("entry = [1.0, 1.5]\n")
     code = main(["walkforward", "--market", "synthetic", "--clusters", "USD_MAJORS",
@@ -107,14 +108,16 @@ def test_walkforward_picks_in_sample_and_reports_out_of_sample(tmp_path, capsys)
     out = capsys.readouterr().out
     assert code == 0, out
     doc = json.loads((tmp_path / "wf" / "walkforward.json").read_text())
-    assert doc["configurations_tried"] == 2
-    assert doc["chosen"]["USD_MAJORS"]["entry"] in (1.0, 1.5)
-    metrics = json.loads((tmp_path / "wf" / "metrics.json").read_text())
+    assert len(doc["grid"]) == 2 and len(doc["folds"]) == 1
+    (choice,) = doc["folds"][0]["selection"]
+    assert choice["params"]["entry"] in (1.0, 1.5) and choice["trials"] == 2
+    metrics = json.loads((tmp_path / "wf" / "fold-1" / "out-of-sample" / "metrics.json")
+                         .read_text())
     assert metrics["params"]["period"]["from"].startswith("2024-01-29")
-    assert "DSR" in out and "(N=2)" in out
-    row = next(line for line in out.splitlines() if line.startswith("USD_MAJORS"))
-    assert int(row.split()[6]) == metrics["clusters"]["by_cluster"]["USD_MAJORS"]["baskets"]
-    assert not any(line.startswith("EUR_CROSSES") for line in out.splitlines())
+    assert "N = 2 per selection" in out and "DSR" in out
+    row = next(line for line in out.splitlines() if line.strip().startswith("USD_MAJORS"))
+    assert int(row.split()[-3]) == metrics["clusters"]["by_cluster"]["USD_MAJORS"]["baskets"]
+    assert not any(line.strip().startswith("EUR_CROSSES") for line in out.splitlines())
 
 
 def test_replay_command_runs_to_the_end_of_the_data(tmp_path, small_config, capsys):

@@ -1,0 +1,111 @@
+"""The walk-forward's grid: a TOML file of cluster parameters, each a list of values, whose
+product is the configurations every cluster chooses among.
+
+    tau_f = [4, 8]
+    tau_s = [96, 192]
+    entry = [1.2, 1.5]
+    space = ["symbol", "currency"]
+
+Keys are the cluster fields a configuration may set (:data:`GRID_KEYS`); ``exit`` is X (the
+field ``exit_band``).  ``space``, ``factor``, ``timeframe`` and ``overshoot`` are passed to
+the cluster as they are: the cluster validates them and the engine gives them their meaning.
+Every configuration is checked against every cluster before the first backtest runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from engine.cluster import ClusterSpec
+from engine.config import EngineConfig
+from engine.errors import ConfigError, UserError
+from engine.ranges import FieldError
+from engine.tdi import TdiParams
+
+#: Grid key -> the type of its values.
+GRID_KEYS: dict[str, type] = {
+    "tau_f": int, "tau_s": int, "tau_q": int, "entry": float, "exit": float,
+    "hard_stop_atr": float, "time_stop_bars": int, "take_profit_r": float,
+    "space": str, "factor": str, "timeframe": str, "overshoot": str,
+}
+_TDI_KEYS = ("tau_f", "tau_s", "tau_q")
+_STOP_KEYS = ("hard_stop_atr", "time_stop_bars", "take_profit_r")
+_PASS_THROUGH = ("space", "factor", "timeframe", "overshoot")
+
+
+def load_grid(path: Path) -> list[dict[str, Any]]:
+    """The configurations of the grid file, in the file's key order (the last key varies
+    fastest).  A missing file, bad TOML, an unknown key or a value of the wrong type is a
+    ``ConfigError`` naming the file and the key."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(path, "", "file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "", f"not valid TOML: {exc}") from None
+    if not raw:
+        raise ConfigError(path, "", "the grid is empty")
+    axes = []
+    for key, values in raw.items():
+        if key not in GRID_KEYS:
+            raise ConfigError(path, key, f"unknown grid key (use {', '.join(GRID_KEYS)})")
+        if not isinstance(values, list) or not values:
+            raise ConfigError(path, key, "expected a non-empty list of values")
+        kind = GRID_KEYS[key]
+        for v in values:
+            if not _of_kind(v, kind):
+                raise ConfigError(path, key, f"expected {kind.__name__} values, got {v!r}")
+        if len(set(values)) != len(values):
+            raise ConfigError(path, key, "a value is listed twice (it would be one trial "
+                              "counted as two)")
+        axes.append([(key, kind(v)) for v in values])
+    return [dict(combo) for combo in itertools.product(*axes)]
+
+
+def _of_kind(value: object, kind: type) -> bool:
+    if kind is str:
+        return isinstance(value, str)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return kind is float or isinstance(value, int)
+
+
+def apply_params(spec: ClusterSpec, params: dict[str, Any]) -> ClusterSpec:
+    """The cluster with the configuration's values (validated as the cluster file is)."""
+    tdi = TdiParams(*(params.get(k, getattr(spec.tdi, k)) for k in _TDI_KEYS))
+    stops = dataclasses.replace(spec.stops, **{k: params[k] for k in _STOP_KEYS if k in params})
+    return dataclasses.replace(spec, tdi=tdi, entry=params.get("entry", spec.entry),
+                               exit_band=params.get("exit", spec.exit_band), stops=stops,
+                               **{k: params[k] for k in _PASS_THROUGH if k in params})
+
+
+def with_params(config: EngineConfig, chosen: dict[str, dict[str, Any]]) -> EngineConfig:
+    """The configuration with each named cluster's chosen parameters."""
+    return dataclasses.replace(config, clusters=tuple(
+        apply_params(c, chosen.get(c.name, {})) for c in config.clusters))
+
+
+def alone(config: EngineConfig, name: str, params: dict[str, Any]) -> EngineConfig:
+    """The configuration trading cluster ``name`` only, with ``params``."""
+    return with_params(config.with_clusters([name]), {name: params})
+
+
+def check_grid(config: EngineConfig, grid: list[dict[str, Any]]) -> None:
+    """Every configuration must suit every cluster before the first backtest runs."""
+    for params in grid:
+        for spec in config.clusters:
+            try:
+                apply_params(spec, params)
+            except FieldError as exc:
+                key = "exit" if exc.field == "exit_band" else exc.field
+                raise UserError(f"grid: {key}: {exc.reason} (configuration {params}, "
+                                f"cluster {spec.name})") from None
+
+
+def describe(params: dict[str, Any]) -> str:
+    """A configuration in one short line (``tau_f=4 entry=1.5``); ``defaults`` for none."""
+    return " ".join(f"{k}={v}" for k, v in params.items()) or "defaults"

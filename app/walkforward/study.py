@@ -1,0 +1,164 @@
+"""Running the walk-forward: per fold, every cluster alone with every configuration
+in-sample, the choice, the frozen mix in-sample, the frozen mix out-of-sample; then the
+out-of-sample windows end to end.
+
+Runs per fold: clusters x configurations trials plus two mixes.  Each is an ordinary
+backtest (``app.backtest.run_backtest``) on the same data, so what is chosen is measured by
+the code that would trade it.  A run that fails midway fails the walk-forward: a choice made
+on part of a span would be reported as if made on all of it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import pandas as pd
+
+from app.backtest import BacktestResult, BacktestSpec, load_market, run_backtest
+from app.sessions import fit_clusters
+from app.walkforward.concat import ConcatenatedOos, concatenate_oos
+from app.walkforward.folds import Fold
+from app.walkforward.grid import alone, check_grid, describe, with_params
+from app.walkforward.scores import Choice, RunScore, Trial, choose
+from engine.metrics.selection import combined_trials
+
+#: Each run stops this much before its span's end.  A basket that closes at the very midnight
+#: ending a span is booked on a day the run's equity marks do not have (the mark at 00:00
+#: closes the previous day), and the backtest's metrics refuse it; ending a minute earlier
+#: keeps every exit inside the marked days.
+END_MARGIN = timedelta(minutes=1)
+
+
+class Progress(Protocol):
+    """Told when each backtest starts; may return a callback for its fraction done."""
+
+    def start(self, label: str, number: int, total: int) -> Callable[[float], None] | None: ...
+
+    def finish(self) -> None: ...
+
+
+@dataclass
+class FoldResult:
+    """One fold: its trials, each cluster's choice, and the frozen mix in and out of sample."""
+
+    fold: Fold
+    trials: list[Trial]
+    choices: dict[str, Choice]
+    in_sample: BacktestResult
+    out_of_sample: BacktestResult
+
+    @property
+    def chosen(self) -> dict[str, dict[str, Any]]:
+        return {name: c.params for name, c in self.choices.items()}
+
+
+@dataclass
+class WalkForwardResult:
+    grid: list[dict[str, Any]]
+    clusters: list[str]
+    folds: list[FoldResult]
+    min_baskets: int
+    scheme: str
+    oos: ConcatenatedOos
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def combined_trials(self) -> int:
+        """Mixes the per-cluster selections searched in a fold: G ** clusters."""
+        return combined_trials([len(self.grid)] * len(self.clusters))
+
+    @property
+    def complete(self) -> bool:
+        return all(f.out_of_sample.complete for f in self.folds)
+
+
+def traded_clusters(base: BacktestSpec, start: Any, end: Any) -> list[str]:
+    """The configured clusters the data can feed (read once, as a backtest would)."""
+    spec = dataclasses.replace(base, start=start, end=end)
+    with tempfile.TemporaryDirectory(prefix="walkforward-") as scratch:
+        market = load_market(spec, Path(scratch))
+        fitted = fit_clusters(base.config, set(market.feed.symbols))
+    return [c.name for c in fitted.clusters]
+
+
+class _Runs:
+    """Numbers the backtests and reports each to ``progress``."""
+
+    def __init__(self, total: int, progress: Progress | None) -> None:
+        self.total, self.done, self.progress = total, 0, progress
+
+    def run(self, spec: BacktestSpec, label: str) -> BacktestResult:
+        self.done += 1
+        callback = None
+        if self.progress is not None:
+            callback = self.progress.start(label, self.done, self.total)
+        try:
+            result = run_backtest(spec, progress=callback)
+        finally:
+            if self.progress is not None:
+                self.progress.finish()
+        return result
+
+
+def _must_finish(result: BacktestResult) -> BacktestResult:
+    if result.failure is not None:
+        raise result.failure
+    return result
+
+
+def walk_forward(base: BacktestSpec, grid: list[dict[str, Any]], folds: list[Fold], *,
+                 scheme: str = "anchored", min_baskets: int = 5,
+                 progress: Progress | None = None) -> WalkForwardResult:
+    """The whole study (see the module docstring)."""
+    check_grid(base.config, grid)
+    names = traded_clusters(base, folds[0].is_start, folds[-1].oos_end)
+    notes = [f"cluster {c.name}: the data cannot feed it, left out" for c in base.config.clusters
+             if c.name not in names]
+    config = base.config.with_clusters(names)
+    runs = _Runs(len(folds) * (len(names) * len(grid) + 2), progress)
+    results = []
+    for fold in folds:
+        where = f"fold {fold.number}/{len(folds)}"
+        is_spec = dataclasses.replace(base, config=config, start=fold.is_start,
+                                      end=fold.is_end - END_MARGIN, trials=1)
+        trials = []
+        for name in names:
+            for number, params in enumerate(grid, start=1):
+                spec = dataclasses.replace(is_spec, config=alone(config, name, params))
+                label = (f"{where} in-sample: {name} alone, configuration {number}/{len(grid)} "
+                         f"({describe(params)})")
+                result = _must_finish(runs.run(spec, label))
+                trials.append(Trial(fold.number, name, number, params, RunScore.of(result),
+                                    result.equity["equity"]))
+        choices = {name: choose(name, [t for t in trials if t.cluster == name], min_baskets)
+                   for name in names}
+        frozen = with_params(config, {n: c.params for n, c in choices.items()})
+        in_sample = _must_finish(runs.run(dataclasses.replace(is_spec, config=frozen),
+                                          f"{where} in-sample: the frozen mix"))
+        oos_spec = dataclasses.replace(is_spec, config=frozen, start=fold.oos_start,
+                                       end=fold.oos_end - END_MARGIN)
+        out_of_sample = runs.run(oos_spec, f"{where} out-of-sample: the frozen mix")
+        results.append(FoldResult(fold, trials, choices, in_sample, out_of_sample))
+        if out_of_sample.failure is not None:
+            notes.append(f"{where}: the out-of-sample run failed midway; later folds not run")
+            break
+    oos = concatenate_oos([(f.fold.number, f.out_of_sample) for f in results])
+    return WalkForwardResult(grid, names, results, min_baskets, scheme, oos, notes)
+
+
+def trials_frame(result: WalkForwardResult) -> pd.DataFrame:
+    """Every trial's daily equity marks, long form: fold, cluster, config, date, equity."""
+    frames = []
+    for fold in result.folds:
+        for t in fold.trials:
+            frames.append(pd.DataFrame({"fold": t.fold, "cluster": t.cluster,
+                                        "config": t.config, "date": t.equity.index,
+                                        "equity": t.equity.to_numpy()}))
+    columns = ["fold", "cluster", "config", "date", "equity"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
