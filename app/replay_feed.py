@@ -65,12 +65,21 @@ class ReplayConfig:
     - ``spread_points``: spread in points per symbol for bars without one (overrides the
       symbol's ``typical_spread_points``; required for symbols not in ``SYMBOL_SPECS``).
     - ``prefer`` (``"ticks"``): for a store symbol with both ticks and bars, which to replay.
+    - ``spread_scale`` (1.0, at least 0): every spread the replay delivers, recorded or
+      filled in, times this factor (ask = bid + scale x (ask - bid)); the audit's cost
+      sensitivity replays spreads x0, x1 and x2 with it.
     """
 
     chunk_rows: int = 65_536
     warmup_days: float = 30.0
     spread_points: Mapping[str, float] = field(default_factory=dict)
     prefer: str = TICKS
+    spread_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not (self.spread_scale >= 0 and np.isfinite(self.spread_scale)):
+            raise UserError(f"spread scale: must be a finite number >= 0, got "
+                            f"{self.spread_scale!r}")
 
     def default_spread(self, symbol: str) -> float:
         """Spread in price units for bars that carry none."""
@@ -225,8 +234,10 @@ def _split(rows: np.ndarray, size: int) -> Iterator[np.ndarray]:
 class _SymbolStream:
     """One symbol's ticks as a buffer over its chunks (feed dtype, symbol index set)."""
 
-    def __init__(self, index: int, chunks: Iterator[np.ndarray], chunk_rows: int) -> None:
+    def __init__(self, index: int, chunks: Iterator[np.ndarray], chunk_rows: int,
+                 spread_scale: float = 1.0) -> None:
         self.index = index
+        self.spread_scale = spread_scale
         self._chunks = (piece for chunk in chunks for piece in _split(chunk, chunk_rows))
         self.buffer = np.empty(0, dtype=TICK_DTYPE)
         self.times = np.empty(0, dtype=np.int64)
@@ -242,6 +253,8 @@ class _SymbolStream:
         out["symbol"] = self.index
         out["bid"] = chunk["bid"]
         out["ask"] = chunk["ask"]
+        if self.spread_scale != 1.0:  # ReplayConfig.spread_scale
+            out["ask"] = chunk["bid"] + (chunk["ask"] - chunk["bid"]) * self.spread_scale
         out["flags"] = chunk["flags"]
         return out
 
@@ -338,8 +351,9 @@ class ReplayFeed:
         spread_config: ReplayConfig | None = None,
     ) -> None:
         self._symbols = tuple(symbols)
+        scale = spread_config.spread_scale if spread_config is not None else 1.0
         self._streams = [
-            _SymbolStream(i, make(i), chunk_rows) for i, make in enumerate(streams)
+            _SymbolStream(i, make(i), chunk_rows, scale) for i, make in enumerate(streams)
         ]
         self._merger = _Merger(self._streams)
         self._spread_config = spread_config
@@ -364,9 +378,10 @@ class ReplayFeed:
             if not len(bars):
                 continue
             missing = np.isnan(bars["spread"])
-            if missing.any():
+            if missing.any() or config.spread_scale != 1.0:
                 bars = bars.copy()
                 bars["spread"][missing] = config.default_spread(symbol)
+                bars["spread"] *= config.spread_scale
             out[symbol] = bars
         return out
 
@@ -508,6 +523,39 @@ class ReplayFeed:
                 )
             )
         feed = cls(names, makers, {}, start_msc, end_msc, kinds, config.chunk_rows, config)
+        for stream in feed._streams:  # prime: consumes everything before start (warmup)
+            stream.has_data()
+        feed._warmup = feed._with_spreads({n: collectors[n].bars() for n in names})
+        return feed
+
+    # -- M1 bars held in memory (the audit's surrogate markets) ------------------------------
+
+    @classmethod
+    def from_bars(
+        cls,
+        bars: Mapping[str, np.ndarray],
+        start_msc: int | None = None,
+        end_msc: int | None = None,
+        *,
+        config: ReplayConfig | None = None,
+    ) -> ReplayFeed:
+        """Replay M1 bars held in memory (``BAR_DTYPE``, time-ordered, one array per symbol)
+        exactly as ``from_files`` replays the same bars read from HistData files: the same
+        chunks, "1 minute OHLC" ticks, warm-up and spread model."""
+        config = config or ReplayConfig()
+        if not bars:
+            raise UserError("no bars to replay")
+        window = int(config.warmup_days * _DAY_MS)
+        names = list(bars)
+        collectors = {n: _WarmupCollector(start_msc, window) for n in names}
+        makers: list[Callable[[int], Iterator[np.ndarray]]] = [
+            lambda _i, n=name: _bar_chunks_as_ticks(
+                _split(bars[n], max(1, config.chunk_rows // 4)), config.default_spread(n),
+                start_msc, end_msc, collectors[n])
+            for name in names
+        ]
+        feed = cls(names, makers, {}, start_msc, end_msc, dict.fromkeys(names, BARS),
+                   config.chunk_rows, config)
         for stream in feed._streams:  # prime: consumes everything before start (warmup)
             stream.has_data()
         feed._warmup = feed._with_spreads({n: collectors[n].bars() for n in names})

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from engine.config import EngineConfig
@@ -29,12 +31,16 @@ def warmup_days(config: EngineConfig) -> int:
 
 @dataclass(frozen=True)
 class BacktestSpec:
-    """What to backtest.  ``source`` is "files", "store" or "synthetic".
+    """What to backtest.  ``source`` is "files", "store", "synthetic" or "bars".
 
     - ``tick_mode``: "ohlc" replays M1 bars as four ticks each (MT5's "1 minute OHLC");
       "real" replays recorded ticks where there are any (bars elsewhere);
     - ``start``/``end``: the traded period (UTC); the data before ``start`` is the warm-up.
       Without ``start``, trading begins ``warmup_days(config)`` after the first data.
+    - ``bars``: with source "bars", the M1 bars per symbol held in memory (``BAR_DTYPE``),
+      replayed as the same bars read from files would be (the audit's surrogate markets);
+    - ``spread_scale`` (1.0): every replayed spread times this (``ReplayConfig``);
+    - ``commission_scale`` (1.0): the simulated broker's commission per lot times this.
     """
 
     config: EngineConfig
@@ -48,6 +54,10 @@ class BacktestSpec:
     tick_mode: str = "ohlc"
     calendar: EventCalendar | None = None
     trials: int = 1
+    # -- audit knobs (app/audit): in-memory bars and cost scales --------------------------
+    bars: Mapping[str, np.ndarray] | None = field(default=None, repr=False)
+    spread_scale: float = 1.0
+    commission_scale: float = 1.0
 
 
 @dataclass
