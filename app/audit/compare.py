@@ -74,7 +74,7 @@ def first_series_difference(short: Mapping[str, pd.Series], long: Mapping[str, p
         if in_a[i] != in_b[i]:
             detail = f"no value in {'the run cut at D' if not in_a[i] else 'the longer run'}"
         else:
-            detail = f"{va[i]!r} in the run cut at D, {vb[i]!r} in the longer run"
+            detail = f"{float(va[i])!r} in the run cut at D, {float(vb[i])!r} in the longer run"
         found.append(Difference("signal", name, pd.Timestamp(times[i]), detail))
     return _earliest(found), compared
 
