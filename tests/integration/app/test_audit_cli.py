@@ -3,6 +3,8 @@ pinned figures, the report files, the exit codes and the one-line errors."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
 
@@ -45,15 +47,11 @@ def small_config(tmp_path_factory) -> Path:
 def audited(small_config, tmp_path_factory) -> tuple[int, str, dict, Path]:
     """One audit with three surrogate seeds and a report: exit code, screen, audit.json."""
     report = tmp_path_factory.mktemp("audit") / "report"
-    capture = pytest.MonkeyPatch()
-    lines: list[str] = []
-    capture.setattr("builtins.print", lambda *a, **k: lines.append(" ".join(map(str, a))))
-    try:
+    screen = io.StringIO()
+    with contextlib.redirect_stdout(screen):
         code = main(["audit", "--data", DATA, "--config", str(small_config), "--seeds", "3",
                      "--report", str(report)])
-    finally:
-        capture.undo()
-    return code, "\n".join(lines), json.loads((report / "audit.json").read_text()), report
+    return code, screen.getvalue(), json.loads((report / "audit.json").read_text()), report
 
 
 def test_the_audit_runs_and_exits_0(audited):
