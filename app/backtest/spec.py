@@ -55,7 +55,7 @@ class BacktestSpec:
     calendar: EventCalendar | None = None
     trials: int = 1
     # -- audit knobs (app/audit): in-memory bars and cost scales --------------------------
-    bars: Mapping[str, np.ndarray] | None = field(default=None, repr=False)
+    bars: Mapping[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
     spread_scale: float = 1.0
     commission_scale: float = 1.0
 
