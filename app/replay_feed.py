@@ -583,6 +583,39 @@ class ReplayFeed:
         feed._warmup = feed._with_spreads({n: collectors[n].bars() for n in names})
         return feed
 
+    # -- M1 bars held in memory (the audit's surrogate markets) ------------------------------
+
+    @classmethod
+    def from_bars(
+        cls,
+        bars: Mapping[str, np.ndarray],
+        start_msc: int | None = None,
+        end_msc: int | None = None,
+        *,
+        config: ReplayConfig | None = None,
+    ) -> ReplayFeed:
+        """Replay M1 bars held in memory (``BAR_DTYPE``, time-ordered, one array per symbol)
+        exactly as ``from_files`` replays the same bars read from HistData files: the same
+        chunks, "1 minute OHLC" ticks, warm-up and spread model."""
+        config = config or ReplayConfig()
+        if not bars:
+            raise UserError("no bars to replay")
+        window = int(config.warmup_days * _DAY_MS)
+        names = list(bars)
+        collectors = {n: _WarmupCollector(start_msc, window) for n in names}
+        makers: list[Callable[[int], Iterator[np.ndarray]]] = [
+            lambda _i, n=name: _bar_chunks_as_ticks(
+                _split(bars[n], max(1, config.chunk_rows // 4)),
+                config.symbol_spread(n).fill, start_msc, end_msc, collectors[n])
+            for name in names
+        ]
+        feed = cls(names, makers, {}, start_msc, end_msc, dict.fromkeys(names, BARS),
+                   config.chunk_rows, config)
+        for stream in feed._streams:  # prime: consumes everything before start (warmup)
+            stream.has_data()
+        feed._warmup = feed._with_spreads({n: collectors[n].bars() for n in names})
+        return feed
+
     @staticmethod
     def _file_stream(
         symbol: str,

@@ -8,12 +8,13 @@ the warm-up the clusters need when the data starts later, and cut where the data
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from app.backtest.spec import DAY_MS, BacktestSpec, to_ms, to_utc, warmup_days
@@ -73,6 +74,10 @@ def load_market(spec: BacktestSpec, work: Path) -> MarketData:
         return _synthetic(spec)
     wanted = _Wanted.of(spec)
     notes: list[str] = []
+    if spec.source == "bars":  # M1 bars in memory (app/audit)
+        assert spec.bars is not None
+        feed, ranges = _memory_bars_feed(wanted, spec.bars, notes)
+        return MarketData(feed, ranges, spec.calendar, notes)
     if spec.source == "store":
         assert spec.store is not None
         feed, ranges = _store_feed(wanted, MarketDataStore(spec.store), str(spec.store), notes)
@@ -152,6 +157,23 @@ def _bar_files_feed(wanted: _Wanted, files: list[Path],
                   for s in feed.symbols}
     if feed.end_msc is not None and start_ms is not None and feed.end_msc <= start_ms:
         raise UserError("empty period: the files hold no data after the warm-up")
+    return feed, ranges
+
+
+def _memory_bars_feed(wanted: _Wanted, bars: Mapping[str, np.ndarray],
+                      notes: list[str]) -> tuple[ReplayFeed, Ranges]:
+    """Replay M1 bars held in memory, as ``_bar_files_feed`` replays bar files."""
+    ranges: Ranges = {
+        f"{symbol} M1": {"first": to_utc(int(b["time"][0]) * 1000).isoformat(),
+                         "last": to_utc(int(b["time"][-1]) * 1000).isoformat(),
+                         "rows": len(b), "source": "M1 bars in memory"}
+        for symbol, b in bars.items() if len(b)}
+    if not ranges:
+        raise UserError("the data holds no bars")
+    fit_clusters(wanted.config, {key.split()[0] for key in ranges})
+    start_ms, end_ms = _period(ranges, wanted, notes)
+    feed = ReplayFeed.from_bars({s: b for s, b in bars.items() if len(b)}, start_ms, end_ms,
+                                config=wanted.replay)
     return feed, ranges
 
 

@@ -49,7 +49,8 @@ def run_backtest(spec: BacktestSpec, journal_path: Path | None = None,
         config = _traded_config(spec.config, market)
         reading = time.perf_counter() - t0
         session = _open_session(config, market, journal_path or work / "journal.sqlite",
-                                market_key(spec.paths, spec.store, spec.seed))
+                                market_key(spec.paths, spec.store, spec.seed),
+                                spec.commission_scale)
         try:
             tdi = _record_tdi(session)
             quote_values = record_quote_values(session)  # legs.csv's spread cost
@@ -87,12 +88,16 @@ def _traded_config(config: EngineConfig, market: MarketData) -> EngineConfig:
 
 
 def _open_session(config: EngineConfig, market: MarketData, journal_path: Path,
-                  key: str) -> Session:
+                  key: str, commission_scale: float = 1.0) -> Session:
     """The session over the market; the simulator is the backtest account of ``key``
-    (``mt5bridge.sim.identity``)."""
+    (``mt5bridge.sim.identity``), its commission per lot times ``commission_scale``."""
     from mt5bridge.sim import SimTerminal
 
-    sim = SimTerminal(feed=market.feed, config=market_account("backtest", key))
+    account = market_account("backtest", key)
+    if commission_scale != 1.0:  # BacktestSpec.commission_scale (app/audit)
+        account = dataclasses.replace(
+            account, commission_per_lot=account.commission_per_lot * commission_scale)
+    sim = SimTerminal(feed=market.feed, config=account)
     sim.initialize()
     return sim_session(config, sim, mode=RunMode.BACKTEST, journal_path=journal_path,
                        calendar=market.calendar)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from app.spreads import DEFAULT_SPREAD_MODEL
@@ -32,7 +33,7 @@ def warmup_days(config: EngineConfig) -> int:
 
 @dataclass(frozen=True)
 class BacktestSpec:
-    """What to backtest.  ``source`` is "files", "store" or "synthetic".
+    """What to backtest.  ``source`` is "files", "store", "synthetic" or "bars".
 
     - ``tick_mode``: "ohlc" replays M1 bars as four ticks each (MT5's "1 minute OHLC");
       "real" replays recorded ticks where there are any (bars elsewhere);
@@ -40,6 +41,9 @@ class BacktestSpec:
       Without ``start``, trading begins ``warmup_days(config)`` after the first data.
     - ``spread_model``, ``spread_profiles``, ``spread_scale``: the spread of bars without
       one, and a factor on every quoted spread (``app.replay_feed.ReplayConfig``).
+    - ``bars``: with source "bars", the M1 bars per symbol held in memory (``BAR_DTYPE``),
+      replayed as the same bars read from files would be (the audit's surrogate markets);
+    - ``commission_scale`` (1.0): the simulated broker's commission per lot times this.
     """
 
     config: EngineConfig
@@ -59,6 +63,9 @@ class BacktestSpec:
     spread_model: str = DEFAULT_SPREAD_MODEL
     spread_profiles: Mapping[str, SpreadProfile] = field(default_factory=dict)
     spread_scale: float = 1.0
+    # -- audit knobs (app/audit): in-memory bars and the commission scale ----------------
+    bars: Mapping[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
+    commission_scale: float = 1.0
 
 
 @dataclass

@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.cli.run",
     "app.cli.backtest",
     "app.cli.walkforward",
+    "app.cli.audit",
     "app.cli.replay",
     "app.cli.terminal",
 )
