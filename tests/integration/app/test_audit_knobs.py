@@ -73,7 +73,7 @@ def test_spread_scale_scales_every_replayed_spread(bars, scale):
 
 
 def test_a_negative_spread_scale_is_refused():
-    with pytest.raises(UserError, match="spread scale"):
+    with pytest.raises(UserError, match="spread_scale"):
         ReplayConfig(spread_scale=-1.0)
 
 
