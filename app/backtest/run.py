@@ -96,11 +96,12 @@ def _open_session(config: EngineConfig, market: MarketData, journal_path: Path,
 
 
 def _record_tdi(session: Session) -> dict[str, list[Any]]:
-    """Every cluster's M30 TDI as the engine publishes it, for the report's charts."""
+    """Every cluster's TDI at the close of its signal bars (M30 by default) as the engine
+    publishes it, for the report's charts ("M1" would be a provisional value)."""
     rows: dict[str, list[Any]] = {name: [] for name in session.engine.signals}
 
     def on_event(event: EngineEvent) -> None:
-        if isinstance(event, TdiUpdated) and event.timeframe == "M30":
+        if isinstance(event, TdiUpdated) and event.timeframe != "M1":
             rows[event.cluster].append((event.time, event.tdi))
 
     session.engine.bus.subscribe(on_event)
