@@ -14,6 +14,7 @@ import pandas as pd
 from app.cli.args import add_period_options, period
 from app.cli.output import csv_number
 from app.cluster_tdi import check_symbols, cluster_tdi
+from engine.cluster import TIMEFRAMES
 from engine.errors import UserError
 from engine.tdi import TdiParams
 from storage.csv_export import write_csv
@@ -25,8 +26,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "tdi",
         help="compute a cluster's TDI from HistData M1 files and write it to CSV",
-        description="Build M30 bars (UTC clock buckets) from HistData M1 files, align the "
-        "cluster, compute the TDI and write time_utc,tdi,phi,eigengap,explained. "
+        description="Build bars of the signal timeframe (M30 by default; M15, M30, H1 in UTC "
+        "clock buckets, H4 and D1 on the FX trading day from 17:00 New York) from HistData M1 "
+        "files, align the cluster, compute the TDI and write "
+        "time_utc,tdi,phi,eigengap,explained. "
         "Data before --from is used as warm-up; data after --to is not read.",
     )
     p.add_argument("--data", required=True, nargs="+", metavar="DIR_OR_FILE",
@@ -35,8 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="the cluster's 3 to 6 symbols, comma-separated, e.g. EURUSD,GBPUSD,AUDUSD")
     add_period_options(p, first="first bar to write", last="last day to use")
     defaults = TdiParams()
-    p.add_argument("--tau-f", type=int, default=defaults.tau_f, help="fast window (M30 bars)")
-    p.add_argument("--tau-s", type=int, default=defaults.tau_s, help="slow window (M30 bars)")
+    p.add_argument("--timeframe", choices=TIMEFRAMES, default="M30",
+                   help="the bars of the TDI (default M30); the windows count these bars")
+    p.add_argument("--tau-f", type=int, default=defaults.tau_f, help="fast window (bars)")
+    p.add_argument("--tau-s", type=int, default=defaults.tau_s, help="slow window (bars)")
     p.add_argument("--tau-q", type=int, default=defaults.tau_q, help="quantile window (bars)")
     p.add_argument("--out", required=True, type=Path, help="CSV file to write")
     p.set_defaults(func=run)
@@ -54,9 +59,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     start, end = period(args)
     source = args.data[0] if len(args.data) == 1 else args.data
-    result = cluster_tdi(source, symbols, params, start, end)
+    result = cluster_tdi(source, symbols, params, start, end, timeframe=args.timeframe)
     _write_csv(args.out, result.table)
-    print(f"{result.rows_read} M1 rows read ({len(symbols)} symbols); {result.bars} M30 bars; "
+    print(f"{result.rows_read} M1 rows read ({len(symbols)} symbols); {result.bars} "
+          f"{args.timeframe} bars; "
           f"{result.skipped_buckets} buckets skipped (not every symbol had data); "
           f"{result.valid} valid TDI bars of {len(result.table)} written to {args.out}")
     return 0
