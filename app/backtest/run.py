@@ -23,7 +23,7 @@ from typing import Any
 
 from app.backtest.collect import Trading, collect
 from app.backtest.data import MarketData, load_market
-from app.backtest.spec import DAY_MS, BacktestResult, BacktestSpec
+from app.backtest.spec import DAY_MS, BacktestResult, BacktestSpec, warmup_days
 from app.sessions import Session, fit_clusters, sim_session
 from engine.config import EngineConfig
 from engine.errors import UserError
@@ -86,10 +86,15 @@ def _traded_config(config: EngineConfig, market: MarketData) -> EngineConfig:
 def _open_session(config: EngineConfig, market: MarketData, journal_path: Path,
                   key: str) -> Session:
     """The session over the market; the simulator is the backtest account of ``key``
-    (``mt5bridge.sim.identity``)."""
+    (``mt5bridge.sim.identity``), keeping enough M1 bars to serve the clusters' warm-up
+    (its default "max bars in chart", 100,000 M1 bars, is about 100 calendar days)."""
     from mt5bridge.sim import SimTerminal
 
-    sim = SimTerminal(feed=market.feed, config=market_account("backtest", key))
+    history = (warmup_days(config) + 1) * 1440
+    account = market_account("backtest", key)
+    if history > account.max_bars:
+        account = dataclasses.replace(account, max_bars=history)
+    sim = SimTerminal(feed=market.feed, config=account)
     sim.initialize()
     return sim_session(config, sim, mode=RunMode.BACKTEST, journal_path=journal_path,
                        calendar=market.calendar)
@@ -115,6 +120,7 @@ def _trade(session: Session, end_ms: int, tdi: dict[str, list[Any]],
     engine = session.engine
     engine.start()
     trading = Trading(start_ms=engine.now_msc, end_ms=end_ms, tdi=tdi)
+    trading.notes.extend(_cold_clusters(engine))
     span = max(end_ms - trading.start_ms, 1)
 
     def on_step(e: Any) -> None:
@@ -139,6 +145,18 @@ def _trade(session: Session, end_ms: int, tdi: dict[str, list[Any]],
             f"failed at {engine.now():%Y-%m-%d %H:%M} UTC: {failure_text(exc)}")
     _finish(session, trading)
     return trading
+
+
+def _cold_clusters(engine: Any) -> list[str]:
+    """A line for each cluster the history before the traded period did not warm up: its
+    TDI then warms up inside the period, and the report says so."""
+    notes = []
+    for name, sig in engine.signals.items():
+        if sig.last_point is None or not sig.last_point.valid:
+            notes.append(f"{name}: the history before {engine.now():%Y-%m-%d} held {sig.bars} "
+                         f"{sig.timeframe} bars, not the {sig.spec.tdi.warmup_bars + 1} its TDI "
+                         "needs: it warms up inside the traded period")
+    return notes
 
 
 def _finish(session: Session, trading: Trading) -> None:
