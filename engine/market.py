@@ -84,6 +84,12 @@ class MarketState:
         #: boundary is on the hour).
         self.clock_step_ms = min(TIMEFRAME_SECONDS[tf] for tf in self._builders) * 1000
         self._closed: dict[str, list[np.ndarray]] = {tf: [] for tf in self._builders}
+        #: Some builder closed bars on data that the clock has not handed out yet.
+        self._closed_waiting = False
+        tick_builders = list(self._builders.items())
+        #: The builder that also keeps the last quotes, and the others (usually none).
+        self._quote_tf, self._quote_builder = tick_builders[0]
+        self._other_builders = tick_builders[1:]
         #: Mids at each closed minute for the console's M1 view (one day).
         self.m1_mids: deque[tuple[int, np.ndarray]] = deque(maxlen=1440)
         self._m1_lock = threading.Lock()
@@ -101,16 +107,16 @@ class MarketState:
         if self._oldest_minute is None:
             self._oldest_minute = int(ticks["time_msc"][0]) // M1_MS * M1_MS
         self._newest_minute = int(ticks["time_msc"][-1]) // M1_MS * M1_MS
-        quotes = True
-        for tf, builder in self._builders.items():
-            if quotes:
-                closed = builder.add_ticks_and_quotes(ticks, self.bid, self.ask,
-                                                      self.last_tick_msc)
-                quotes = False
-            else:
-                closed = builder.add_ticks(ticks)
+        closed = self._quote_builder.add_ticks_and_quotes(ticks, self.bid, self.ask,
+                                                          self.last_tick_msc)
+        if len(closed):
+            self._closed[self._quote_tf].append(closed)
+            self._closed_waiting = True
+        for tf, builder in self._other_builders:
+            closed = builder.add_ticks(ticks)
             if len(closed):
                 self._closed[tf].append(closed)
+                self._closed_waiting = True
 
     def advance_clock(self, t_msc: int) -> tuple[bool, ClosedBars]:
         """Close what ended by ``t_msc``: (a minute with ticks ended, closed bars by
@@ -120,8 +126,9 @@ class MarketState:
             newest = self._newest_minute
             self._oldest_minute = newest if newest is not None and newest + M1_MS > t_msc \
                 else None
-        if t_msc % self.clock_step_ms != 0 and not any(self._closed.values()):
+        if t_msc % self.clock_step_ms != 0 and not self._closed_waiting:
             return minute_closed, {}
+        self._closed_waiting = False
         out: ClosedBars = {}
         for tf, builder in self._builders.items():
             closed = _sorted([*self._closed[tf], builder.advance_clock(t_msc)])
@@ -159,7 +166,7 @@ class MarketState:
 
     def quiet(self) -> bool:
         """No minute with ticks is waiting to end and no bar closed unseen."""
-        return self._oldest_minute is None and not any(self._closed.values())
+        return self._oldest_minute is None and not self._closed_waiting
 
     def mids(self) -> np.ndarray:
         return 0.5 * (self.bid + self.ask)
