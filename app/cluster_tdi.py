@@ -15,11 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine.bars import M30, align_closes, resample_bars
+from engine.bars import align_closes
 from engine.errors import UserError
 from engine.factor import NO_FACTOR, PC1, factor_tdi_batch
 from engine.space import NoNumeraire, orient_frame, orientations
 from engine.tdi import TdiParams, tdi_batch
+from engine.timeframes import M30, resample_to
 from storage.histdata import read_histdata_dir
 
 #: Problems per symbol passed on as notes; the reader counts them all.
@@ -46,7 +47,7 @@ class ClusterTdi:
 
     table: pd.DataFrame
     rows_read: int
-    bars: int  # M30 buckets where every symbol has a bar
+    bars: int  # buckets of the timeframe where every symbol has a bar
     skipped_buckets: int  # buckets where some symbol had none
 
     @property
@@ -66,9 +67,12 @@ def space_orientation(symbols: Sequence[str], space: str) -> dict[str, int]:
 def cluster_tdi(source: Path | str | Sequence[Path | str], symbols: Sequence[str],
                 params: TdiParams, start: pd.Timestamp | None, end: pd.Timestamp | None,
                 note: Callable[[str], None] = print, space: str = "symbol",
-                factor: str = NO_FACTOR, factor_window: int = 0) -> ClusterTdi:
-    """The TDI of ``symbols`` from M30 bars (UTC clock buckets) over ``[start, end)``, on
-    the prices of ``space`` (``engine.space``: ``currency`` or ``symbol``).
+                factor: str = NO_FACTOR, factor_window: int = 0,
+                timeframe: str = M30) -> ClusterTdi:
+    """The TDI of ``symbols`` from bars of ``timeframe`` over ``[start, end)`` (M15, M30 and
+    H1 in UTC clock buckets, H4 and D1 on New York's trading day, by the engine's bucket
+    function, ``engine.timeframes``), on the prices of ``space`` (``engine.space``:
+    ``currency`` or ``symbol``).
 
     ``note`` hears, as the files are read, what was odd in them (bad rows, duplicates).
     ``factor`` ``pc1`` computes the TDI on residual prices (``engine.factor``) with
@@ -77,7 +81,7 @@ def cluster_tdi(source: Path | str | Sequence[Path | str], symbols: Sequence[str
     check_symbols(symbols)
     signs = space_orientation(symbols, space)
     data = read_histdata_dir(source, symbols)
-    bars_m30 = {}
+    bars_tf = {}
     rows = 0
     for sym in symbols:
         m1 = data[sym]
@@ -91,10 +95,10 @@ def cluster_tdi(source: Path | str | Sequence[Path | str], symbols: Sequence[str
         bars = m1.to_bar_array(spread=0.0)
         if end is not None:
             bars = bars[bars["time"] < int(end.timestamp())]
-        bars_m30[sym] = resample_bars(bars, M30)
-    aligned = align_closes(bars_m30, symbols)
+        bars_tf[sym] = resample_to(bars, timeframe)
+    aligned = align_closes(bars_tf, symbols)
     if aligned.closes.empty:
-        raise UserError(f"no M30 bucket has data for all of {', '.join(symbols)}"
+        raise UserError(f"no {timeframe} bucket has data for all of {', '.join(symbols)}"
                         + (" before --to" if end is not None else ""))
     oriented = orient_frame(aligned.closes, signs)
     if factor == PC1:
@@ -106,7 +110,7 @@ def cluster_tdi(source: Path | str | Sequence[Path | str], symbols: Sequence[str
     if start is not None:
         table = table[table.index >= start]
         if table.empty:
-            raise UserError(f"no M30 bars on or after --from {_when(start)}")
+            raise UserError(f"no {timeframe} bars on or after --from {_when(start)}")
     return ClusterTdi(table, rows, len(aligned.closes), aligned.skipped_buckets)
 
 

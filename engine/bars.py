@@ -8,6 +8,10 @@ missing minute into a double-length bar, and the TDI would then compare unequal 
 Builders are vectorised per batch (a batch of ticks or bars is grouped into runs of equal
 (symbol, bucket) with numpy) because replay pushes millions of ticks through them.
 
+Buckets of a fixed period floor the UTC clock; the resampler and the aligner also take a
+bucket function (``label``, ``end``) for buckets that do not, such as H4 and D1 on New York's
+trading day (``engine.timeframes``).
+
 Streaming (``BarBuilder``, ``BarResampler``) folds into compiled per-symbol state; a batch of
 bars whose buckets are all known (``resample_bars``, the simulator's MT5 rates, the replay's
 warm-up merge) goes through the one batch routine, ``aggregate_runs``.
@@ -15,7 +19,7 @@ warm-up merge) goes through the one batch routine, ``aggregate_runs``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +37,9 @@ _NO_BUCKET = np.iinfo(np.int64).min
 _NO_BARS = np.empty(0, dtype=SYMBOL_BAR_DTYPE)
 _NO_BARS.flags.writeable = False
 
+#: Bucket labels (seconds) -> the bucket's start, or its end (``engine.timeframes.Buckets``).
+BucketFn = Callable[[np.ndarray], np.ndarray]
+
 
 class _BucketAggregator:
     """Running OHLC state per symbol, fed with pre-grouped runs.
@@ -42,10 +49,12 @@ class _BucketAggregator:
     when the buckets match, otherwise closes the forming bar and starts a new one.
     """
 
-    def __init__(self, n_symbols: int, period_s: int) -> None:
+    def __init__(self, n_symbols: int, period_s: int, bucket_end: BucketFn | None = None) -> None:
         if period_s <= 0:
             raise ValueError("period_s must be positive")
         self.period_s = period_s
+        #: End of a bucket from its label; None: ``label + period_s`` (fixed periods).
+        self.bucket_end = bucket_end
         self.n = n_symbols
         self.bucket = np.full(n_symbols, _NO_BUCKET, dtype=np.int64)
         self.open = np.zeros(n_symbols)
@@ -123,7 +132,12 @@ class _BucketAggregator:
 
     def close_until(self, t_s: int) -> np.ndarray:
         """Close every forming bar whose bucket ended at or before ``t_s``."""
-        due = np.flatnonzero((self.bucket != _NO_BUCKET) & (self.bucket + self.period_s <= t_s))
+        if self.bucket_end is None:
+            due = np.flatnonzero((self.bucket != _NO_BUCKET)
+                                 & (self.bucket + self.period_s <= t_s))
+        else:
+            forming = np.flatnonzero(self.bucket != _NO_BUCKET)
+            due = forming[self.bucket_end(self.bucket[forming]) <= t_s]
         if len(due) == 0:
             return _NO_BARS
         closed = self._bars_of(due)
@@ -208,19 +222,24 @@ class BarResampler:
     """Closed bars of a short period -> bars of a longer period (e.g. M1 -> M30), streaming.
 
     The spread of the long bar is the tick-weighted mean of the short bars' spreads (a bar
-    with no tick count, as in HistData files, weighs one).
+    with no tick count, as in HistData files, weighs one).  ``label``/``end`` replace the
+    fixed UTC grid of ``period_s`` (H1 -> H4 on New York's trading day); ``period_s`` is
+    then only the nominal length.
     """
 
-    def __init__(self, symbols: Sequence[str], period_s: int = M30) -> None:
+    def __init__(self, symbols: Sequence[str], period_s: int = M30, *,
+                 label: BucketFn | None = None, end: BucketFn | None = None) -> None:
         self.symbols = tuple(symbols)
         self.period_s = period_s
-        self._agg = _BucketAggregator(len(self.symbols), period_s)
+        self._label = label
+        self._agg = _BucketAggregator(len(self.symbols), period_s, end)
 
     def add_bars(self, bars: np.ndarray) -> np.ndarray:
         """Aggregate closed ``SYMBOL_BAR_DTYPE`` bars in time order; return closed long bars."""
         if len(bars) == 0:
             return np.empty(0, dtype=SYMBOL_BAR_DTYPE)
-        bucket = clock_buckets(bars["time"], self.period_s)
+        bucket = clock_buckets(bars["time"], self.period_s) if self._label is None \
+            else self._label(bars["time"])
         weight = bar_weights(bars)
         return self._agg.fold(bars["symbol"], bucket, bars["open"], bars["high"], bars["low"],
                               bars["close"], bars["tick_volume"], bars["spread"] * weight,
@@ -318,14 +337,16 @@ def align_closes(bars_by_symbol: Mapping[str, np.ndarray], symbols: Sequence[str
 class ClusterAligner:
     """Streaming alignment of closed long bars into cluster bars.
 
-    A cluster bar for bucket ``t`` is emitted once the clock has passed ``t + period`` and
-    every member has a closed bar for ``t``; a bucket some member lacks is skipped (no
-    forward fill) and counted, so the TDI never sees a stale price as a fresh one.
+    A cluster bar for bucket ``t`` is emitted once the clock has passed the bucket's end
+    (``t + period``, or ``bucket_end``) and every member has a closed bar for ``t``; a
+    bucket some member lacks is skipped (no forward fill) and counted, so the TDI never sees
+    a stale price as a fresh one.
     """
 
     symbol_index: Sequence[int]
     period_s: int = M30
     skipped_buckets: int = 0
+    bucket_end: BucketFn | None = None
     _pending: dict[int, dict[int, float]] = field(default_factory=dict)
 
     def add_bars(self, bars: np.ndarray) -> None:
@@ -338,7 +359,12 @@ class ClusterAligner:
     def pop_ready(self, now_s: int) -> list[tuple[int, np.ndarray]]:
         """Buckets that ended by ``now_s``: complete ones as (time, closes), others skipped."""
         ready: list[tuple[int, np.ndarray]] = []
-        for t in sorted(b for b in self._pending if b + self.period_s <= now_s):
+        if self.bucket_end is None:
+            due = [b for b in self._pending if b + self.period_s <= now_s]
+        else:
+            labels = np.fromiter(self._pending, dtype=np.int64, count=len(self._pending))
+            due = labels[self.bucket_end(labels) <= now_s].tolist()
+        for t in sorted(due):
             got = self._pending.pop(t)
             if len(got) == len(self.symbol_index):
                 ready.append((t, np.array([got[s] for s in self.symbol_index])))

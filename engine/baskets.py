@@ -1,9 +1,9 @@
 """Open baskets: their legs at the broker, their P&L at current quotes, and the exit rules.
 
 The exit rules are those of docs/architecture.md (Exit codes), checked in the table's order
-(first match wins): MR, OS, TP, HS, TS, TO.  MR/OS/TS/TO use the TDI at an M30 close; on M1
-closes MR/OS use the provisional TDI (current prices, last M30 statistics) and TP/HS use the
-marked P&L.
+(first match wins): MR, OS, TP, HS, TS, TO.  MR/OS/TS/TO use the TDI at the close of a bar
+of the cluster's signal timeframe (M30 by default); on M1 closes MR/OS use the provisional
+TDI (current prices, the last signal bar's statistics) and TP/HS use the marked P&L.
 NEWS, MANUAL and RISK exits come from the clock, the trader and the risk manager.
 """
 
@@ -117,23 +117,34 @@ def add_exposure(out: dict[str, float], symbol: str, units: float, usd_per_base:
     out[quote] = out.get(quote, 0.0) - value
 
 
-def mean_reversion_exit(direction: Direction, tdi: float, band: float) -> ExitCode | None:
-    """MR when the TDI is back inside the band; OS when it went through to the other side."""
+def mean_reversion_exit(direction: Direction, tdi: float, band: float,
+                        overshoot_level: float | None = None) -> ExitCode | None:
+    """MR when the TDI is back inside the band X; OS when it went through to the other side.
+
+    ``overshoot_level`` is the far-side level OS is keyed to (``ClusterSpec.overshoot``):
+    the entry threshold E (the paper: "TDI crosses ... E") or the band X (None: X).  A LONG
+    basket overshoots at TDI >= +level, a SHORT one at TDI <= -level.  MR is checked first,
+    so with level E a TDI between X and E on the far side keeps the basket open.
+    """
     if math.isnan(tdi):
         return None
     if abs(tdi) < band:
         return ExitCode.MR
-    if direction is Direction.LONG and tdi >= band:
+    level = band if overshoot_level is None else overshoot_level
+    if direction is Direction.LONG and tdi >= level:
         return ExitCode.OS
-    if direction is Direction.SHORT and tdi <= -band:
+    if direction is Direction.SHORT and tdi <= -level:
         return ExitCode.OS
     return None
 
 
 def m30_exit(basket: Basket, tdi: float, band: float, tdi_stop: float, time_stop_bars: int,
-             cluster_bars: int, pnl: float) -> ExitCode | None:
-    """Exit at an M30 close: MR, OS, TP, HS, TS, TO in the table's order."""
-    code = mean_reversion_exit(basket.direction, tdi, band)
+             cluster_bars: int, pnl: float, *,
+             overshoot_level: float | None = None) -> ExitCode | None:
+    """Exit at a signal-bar close (M30 by default): MR, OS, TP, HS, TS, TO in the table's
+    order.  TS fires when the TDI reached ``tdi_stop`` against the position (``>=``, as in
+    the paper); TO when the basket has been open ``time_stop_bars`` signal bars."""
+    code = mean_reversion_exit(basket.direction, tdi, band, overshoot_level)
     if code is not None:
         return code
     code = fast_exit(basket, pnl)
@@ -141,7 +152,7 @@ def m30_exit(basket: Basket, tdi: float, band: float, tdi_stop: float, time_stop
         return code
     if not math.isnan(tdi):
         against = -tdi if basket.direction is Direction.LONG else tdi
-        if against > tdi_stop:
+        if against >= tdi_stop:
             return ExitCode.TS
     if basket.bars_open(cluster_bars) >= time_stop_bars:
         return ExitCode.TO
@@ -157,9 +168,10 @@ def fast_exit(basket: Basket, pnl: float) -> ExitCode | None:
     return None
 
 
-def m1_exit(basket: Basket, provisional_tdi: float, band: float, pnl: float) -> ExitCode | None:
+def m1_exit(basket: Basket, provisional_tdi: float, band: float, pnl: float, *,
+            overshoot_level: float | None = None) -> ExitCode | None:
     """Exit at an M1 close: MR/OS on the provisional TDI, then TP, HS."""
-    code = mean_reversion_exit(basket.direction, provisional_tdi, band)
+    code = mean_reversion_exit(basket.direction, provisional_tdi, band, overshoot_level)
     if code is not None:
         return code
     return fast_exit(basket, pnl)

@@ -82,14 +82,16 @@ def entry_direction(tdi: float, entry: float) -> Direction | None:
 class StopParams:
     """Per-basket exits besides mean reversion (docs/architecture.md, Exit codes).
 
-    Defaults and allowed ranges (``engine.ranges.MAX_BARS`` is 11,520 M30 bars):
+    Defaults and allowed ranges (bar counts are of the cluster's signal timeframe, M30 by
+    default; ``engine.ranges.MAX_ANY_BARS`` is 23,040, and ``ClusterSpec`` holds each count
+    to its timeframe's ``engine.ranges.max_bars``: 11,520 in M30, 1,440 in H4, 240 in D1):
     - ``tdi_stop = 2.5``, (0, 100] and above the cluster's entry: TS, the TDI went further
       against the position than this (2019's |TDI| never passed 5.1: 100 means never);
-    - ``time_stop_bars = 96``, 1..MAX_BARS: TO, two trading days of M30 bars without
+    - ``time_stop_bars = 96``, 1..MAX_ANY_BARS: TO, two trading days of M30 bars without
       re-alignment (0 or less would close every basket at its first close);
     - ``hard_stop_atr = 5.0``, [0.1, 100]: HS, the basket loss reached this many basket
       ATRs; the same distance sizes the basket so that the stop loses exactly the risk
-      budget.  The basket ATR is the mean absolute M30 change of the unit basket's value
+      budget.  The basket ATR is the mean absolute bar-to-bar change of the unit basket's value
       over ``atr_bars`` bars (the basket has no high/low of its own: its legs' extremes are
       not simultaneous); five of them leave room for the hours a re-alignment takes.  The
       size is inversely proportional to it: below a tenth of an ATR the stop sits inside one
@@ -98,7 +100,7 @@ class StopParams:
     - ``take_profit_r = 1.0``, (0, 100]: TP, the basket's net P&L reached this multiple of
       its risk budget (a symmetric 1:1 bracket around the mean-reversion exit); 0 or less
       would take "profit" at once, and 100 budgets is far beyond any stop's reach;
-    - ``atr_bars = 14``, 1..MAX_BARS: the bars of the basket ATR.
+    - ``atr_bars = 14``, 1..MAX_ANY_BARS: the bars of the basket ATR.
     """
 
     tdi_stop: float = DEFAULT_TDI_STOP
@@ -112,11 +114,11 @@ class StopParams:
             "tdi_stop": ranges.number("tdi_stop", self.tdi_stop, 0, MAX_TDI_LEVEL,
                                       low_open=True),
             "time_stop_bars": ranges.integer("time_stop_bars", self.time_stop_bars, 1,
-                                             ranges.MAX_BARS),
+                                             ranges.MAX_ANY_BARS),
             "hard_stop_atr": ranges.number("hard_stop_atr", self.hard_stop_atr, 0.1, 100),
             "take_profit_r": ranges.number("take_profit_r", self.take_profit_r, 0, 100,
                                            low_open=True),
-            "atr_bars": ranges.integer("atr_bars", self.atr_bars, 1, ranges.MAX_BARS),
+            "atr_bars": ranges.integer("atr_bars", self.atr_bars, 1, ranges.MAX_ANY_BARS),
         }
         for name, value in checked.items():
             object.__setattr__(self, name, value)
@@ -162,13 +164,15 @@ class ClusterSpec:
     - ``factor_window = 240``, 20..MAX_BARS signal bars: the trailing returns the factor's
       betas or pc1 loadings are estimated from (``engine.factor.DEFAULT_WINDOW`` says why
       240, ``MIN_WINDOW`` why 20); with a factor the TDI starts this many bars later;
-    - ``timeframe = "M30"``, one of ``TIMEFRAMES``: the bars of the signal; windows, the
-      ATR and the time stop count bars of this timeframe;
+    - ``timeframe = "M30"``, one of ``TIMEFRAMES``: the bars of the signal
+      (``engine.timeframes``); windows, the ATR and the time stop count bars of this
+      timeframe;
     - ``overshoot = "X"``, ``E`` or ``X``: the TDI level, on the far side, at which the
-      overshoot exit (OS) fires;
+      overshoot exit (OS) fires (E: the paper's "crosses E"; X: the band);
     - ``why = ""``: any text, the reason the cluster exists.
-    The history a cluster needs at start (TDI warm-up + ``atr_bars`` + 2 bars) may not
-    exceed ``engine.ranges.MAX_BARS``: a year of M1 data must be able to fill it.
+    The history a cluster needs at start (TDI warm-up + ``atr_bars`` + 2 bars) and its
+    time stop may not exceed ``engine.ranges.max_bars(timeframe)``: a year of M1 data must
+    be able to fill them (11,520 M30 bars, 1,440 H4 bars, 240 D1 bars).
     """
 
     name: str
@@ -221,16 +225,20 @@ class ClusterSpec:
         self._check_history()
 
     def _check_history(self) -> None:
-        """The start-up history (``engine.startup.history_days``) must fit a year."""
+        """The start-up history (``engine.startup.history_days``) and the time stop must
+        fit what a year of M1 data fills in the cluster's timeframe."""
+        tf = self.timeframe
+        limit = ranges.max_bars(tf)
         need = self.history_bars
-        if need > ranges.MAX_BARS:
+        if need > limit:
             terms = {"tau_f": self.tdi.tau_f, "tau_s": 2 * (self.tdi.tau_s - 1),
                      "tau_q": self.tdi.tau_q, "atr_bars": self.stops.atr_bars,
                      "factor_window": self.factor_bars}
             raise ranges.FieldError(
                 max(terms, key=terms.__getitem__),
                 f"the start-up history (factor window + TDI warm-up + atr_bars + 2) is "
-                f"{need} M30 bars, more than the {ranges.MAX_BARS} a year of M1 data fills")
+                f"{need} {tf} bars, more than the {limit} {tf} bars a year of M1 data fills")
+        ranges.integer("time_stop_bars", self.stops.time_stop_bars, 1, limit)
 
     @property
     def factor_bars(self) -> int:
@@ -239,7 +247,9 @@ class ClusterSpec:
 
     @property
     def history_bars(self) -> int:
-        """Signal bars of history that give the cluster a valid TDI and ATR at start."""
+        """Bars of its timeframe the cluster needs before its first trade: the factor's
+        window, the TDI's warm-up, the basket ATR's bars and two more (a valid point and the
+        ATR's first change)."""
         return self.factor_bars + self.tdi.warmup_bars + self.stops.atr_bars + 2
 
     @property

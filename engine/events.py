@@ -25,7 +25,7 @@ class EngineEvent:
 @dataclass(frozen=True)
 class TdiUpdated(EngineEvent):
     cluster: str
-    timeframe: str  # "M30" at a bar close, "M1" for the provisional value
+    timeframe: str  # the cluster's signal timeframe at a bar close, "M1" for the provisional value
     tdi: float
     phi: float
     eigengap: float

@@ -16,12 +16,27 @@ from __future__ import annotations
 import math
 import numbers
 
-#: The upper bound of every count of M30 bars (windows, warm-up, time stop, cooldown):
-#: 48 trading weeks of 5 days x 48 bars, what one calendar year of M1 data fills even with
-#: holidays and gold's daily pause (2019's HistData files align 12,415 M30 bars for
-#: USD_MAJORS and 11,789 for GOLD_HAVENS).  A longer warm-up could not be served from a
-#: year of history, and a time stop or cooldown that long is no different from none.
-MAX_BARS = 48 * 5 * 48
+#: Bars of each signal timeframe in one FX trading day (24 hours from 17:00 New York).
+BARS_PER_TRADING_DAY = {"M15": 96, "M30": 48, "H1": 24, "H4": 6, "D1": 1}
+#: Trading weeks one calendar year of M1 data fills even with holidays and gold's daily
+#: pause (2019's HistData files align 12,415 M30 bars for USD_MAJORS and 11,789 for
+#: GOLD_HAVENS, more than 48 weeks of 5 days x 48 bars).
+YEAR_WEEKS = 48
+
+
+def max_bars(timeframe: str) -> int:
+    """The upper bound of a count of ``timeframe`` bars (windows, warm-up, time stop): what
+    one calendar year of M1 data fills, 48 trading weeks of 5 days.  A longer warm-up could
+    not be served from a year of history, and a time stop that long is no different from
+    none.  M15 23,040; M30 11,520; H1 5,760; H4 1,440; D1 240."""
+    return YEAR_WEEKS * 5 * BARS_PER_TRADING_DAY[timeframe]
+
+
+#: The bound of every count of M30 bars (the risk manager's cooldown; a cluster on M30).
+MAX_BARS = max_bars("M30")
+#: The bound of a bar count before its timeframe is known (``TdiParams``, ``StopParams``):
+#: the shortest timeframe's; ``ClusterSpec`` then holds each count to its own timeframe's.
+MAX_ANY_BARS = max(max_bars(tf) for tf in BARS_PER_TRADING_DAY)
 
 
 class FieldError(ValueError):

@@ -1,7 +1,8 @@
 """The trading engine: bars in, baskets out, one code path for every mode.
 
 ``Engine.step(t)`` advances the market to ``t`` (the driver hands over the ticks), closes
-M1 and M30 bars, updates each cluster's TDI at its M30 close, decides entries and exits,
+M1 bars and the bars of the clusters' signal timeframes (M30 by default), updates each
+cluster's TDI at the close of its signal bar, decides entries and exits,
 and checks the fast exits (TP, HS, provisional MR/OS) at every M1 close.  Replay and
 backtest call ``step`` in a plain loop on a virtual clock (``engine.loop``); demo and live
 run the same loop on a worker thread and feed commands through ``submit``.
@@ -49,7 +50,7 @@ from engine.execution import Executor
 from engine.exits import Exits
 from engine.fx import CurrencyConverter
 from engine.manual import ManualCommands
-from engine.market import M1_MS, M30_MS, MarketState, utc
+from engine.market import M1_MS, M30_MS, ClosedBars, MarketState, utc
 from engine.model import ClusterState, Direction, ExitCode, OrderPurpose, RunMode
 from engine.news import NewsFilter
 from engine.ports import EventCalendar, Journal, MarketDriver, Terminal
@@ -126,7 +127,7 @@ class Engine:
         self.start_notes: list[str] = []
         self.bus = EventBus()
         self.stats = RunStats()
-        self.market = MarketState(driver.symbols)
+        self.market = MarketState(driver.symbols, {c.timeframe for c in config.clusters})
         missing = [s for s in config.symbols if s not in self.market.index]
         if missing:
             raise DataError(f"the market has no data for {', '.join(missing)}, which the "
@@ -191,7 +192,7 @@ class Engine:
                                         account=self.account, epoch=self.epoch))
         self.symbol_book = load_symbols(self.terminal, self.market, self.now_msc)
         warm_up(self.terminal, self.market.symbols, self.signals, self.now_msc,
-                self.history_days, lambda text: self.log("WARNING", text))
+                self.history_days, lambda text: self.log("WARNING", text), self.market)
         self._restore_risk()
         self._apply_reconciliation(reconcile(ReconcileInputs(
             self.terminal, self.journal, {name: s.spec for name, s in self.signals.items()},
@@ -255,10 +256,10 @@ class Engine:
         ticks = self.driver.step_to(t_msc)
         self.now_msc = max(self.now_msc, int(t_msc))
         self.market.on_ticks(ticks)
-        minute_closed, closed_m30 = self.market.advance_clock(self.now_msc)
+        minute_closed, closed_bars = self.market.advance_clock(self.now_msc)
         self._check_connection()
-        if len(closed_m30):
-            self._on_m30_close(closed_m30)
+        if closed_bars:
+            self._on_bar_close(closed_bars)
         if minute_closed:  # pending exits are retried here too: with ticks, the market is open
             self._on_m1_close()
         if self._snapshots.refresh_due():
@@ -268,16 +269,17 @@ class Engine:
         """When the next step has anything to do (a fast loop may jump there directly).
 
         Bars exist only where ticks are, so while no bar is forming, no exit is pending and
-        no command waits, the minutes up to the next tick (or the next M30 boundary, where
-        the clock closes M30 bars) change nothing; over a weekend the loop then steps every
-        half hour instead of every minute.
+        no command waits, the minutes up to the next tick (or the next boundary of the
+        shortest bar built, where the clock closes bars) change nothing; over a weekend the
+        loop then steps every half hour (M30) instead of every minute.
         """
         nxt = t_msc + step_ms
         next_time = getattr(self.driver, "next_time", None)
         if next_time is None or self.manual.waiting() or not self.market.quiet():
             return nxt
         tick = next_time()
-        boundary = (t_msc // M30_MS + 1) * M30_MS
+        clock_ms = self.market.clock_step_ms
+        boundary = (t_msc // clock_ms + 1) * clock_ms
         first = boundary if tick is None else -(-int(tick) // step_ms) * step_ms
         return max(nxt, min(first, boundary))
 
@@ -285,27 +287,32 @@ class Engine:
         while (command := self.manual.next_waiting()) is not None:
             self.execute(command)
 
-    def _on_m30_close(self, closed_m30: np.ndarray) -> None:
+    def _on_bar_close(self, closed: ClosedBars) -> None:
         for action in self.risk.on_clock(self.now()):
             self.apply_risk_action(action)
         now_s = self.now_msc // 1000
         for sig in self.signals.values():
-            for bar_s, point in sig.on_m30(closed_m30, now_s):
+            bars = closed.get(sig.timeframe)
+            if bars is None:
+                continue
+            for bar_s, point in sig.on_bars(bars, now_s):
                 self._on_cluster_bar(sig, bar_s, point)
 
     def _on_cluster_bar(self, sig: ClusterSignal, bar_s: int, point: TdiPoint) -> None:
         name = sig.spec.name
         bar_time = utc(bar_s * 1000)
-        self.publish(TdiUpdated(bar_time, name, "M30", point.tdi, point.phi, point.eigengap,
-                                point.explained))
+        self.publish(TdiUpdated(bar_time, name, sig.timeframe, point.tdi, point.phi,
+                                point.eigengap, point.explained))
         basket = self.baskets.get(name)
         if basket is not None:
             pnl = self.basket_pnl(basket)
             code = m30_exit(basket, point.tdi, sig.exit_band, sig.spec.stops.tdi_stop,
-                            sig.spec.stops.time_stop_bars, sig.bars, pnl)
+                            sig.spec.stops.time_stop_bars, sig.bars, pnl,
+                            overshoot_level=sig.overshoot_level)
             if code is not None:
                 self.journal_tdi(sig, bar_time, point, f"exit {code.value}")
-                self.close_basket(name, code, point.tdi, f"TDI {point.tdi:+.2f} at M30 close")
+                self.close_basket(name, code, point.tdi,
+                                  f"TDI {point.tdi:+.2f} at {sig.timeframe} close")
             return
         self._update_blackout(sig)
         direction = entry_direction(point.tdi, sig.entry) if point.valid else None
@@ -348,7 +355,7 @@ class Engine:
         sig = self.signals[name]
         tdi = sig.provisional(mids)
         pnl = self.basket_pnl(basket)
-        code = m1_exit(basket, tdi, sig.exit_band, pnl)
+        code = m1_exit(basket, tdi, sig.exit_band, pnl, overshoot_level=sig.overshoot_level)
         if code is not None:
             self.close_basket(name, code, tdi, f"at M1 close: TDI {tdi:+.2f}, "
                                                f"P&L {pnl:+.2f}")
@@ -468,7 +475,7 @@ class Engine:
         bar = utc(sig.last_bar_s * 1000) if sig.last_bar_s is not None else when
         self.journal.record_tdi(TdiSnapshot(self.run_id, sig.spec.name, bar, point.tdi,
                                             point.phi, point.eigengap, point.explained,
-                                            decision, reason))
+                                            decision, reason, sig.timeframe))
 
     # ------------------------------------------------------------------ read API (any thread)
 
@@ -496,7 +503,7 @@ class Engine:
                            sig.exit_band, sig.spec.stops.tdi_stop)
 
     def cluster_history(self, name: str) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """(times ms, TDI, closes per symbol) of the cluster's recent M30 bars, copied."""
+        """(times ms, TDI, closes per symbol) of the cluster's recent signal bars, copied."""
         return self.signals[name].history_arrays()
 
     def m1_history(self, symbols: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:

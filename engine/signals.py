@@ -1,4 +1,5 @@
-"""One cluster's signal state: aligned M30 closes, the streaming TDI, and the basket ATR."""
+"""One cluster's signal state: aligned closes of its signal timeframe (M30 by default), the
+streaming TDI, and the basket ATR.  Windows, the ATR and the time stop count these bars."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from engine.bars import M30, ClusterAligner
+from engine.bars import ClusterAligner
 from engine.cluster import ClusterSpec, Direction, basket_exposures
 from engine.factor import FactorSeries, factor_tdi
 from engine.space import orient
 from engine.tdi import TdiPoint, TdiStream
+from engine.timeframes import TIMEFRAME_SECONDS, UtcBuckets, buckets
 
-#: Bars of history kept for display (about three months of M30 bars).
+#: Bars of history kept for display (about three months of M30 bars, more in longer ones).
 HISTORY_BARS = 4_000
 
 
@@ -43,7 +45,12 @@ class ClusterSignal:
         self.factor = factor_tdi(self.stream, spec.factor, spec.factor_window, factor_series)
         self.feed_symbols = self.factor.feed_symbols if self.factor else self.symbols
         self.feed_index = [market_index[s] for s in self.feed_symbols]
-        self.aligner = ClusterAligner(self.feed_index, M30)
+        #: The signal timeframe (``ClusterSpec.timeframe``): the bars this cluster sees.
+        self.timeframe = spec.timeframe
+        clock = buckets(self.timeframe)
+        self.aligner = ClusterAligner(
+            self.feed_index, TIMEFRAME_SECONDS[self.timeframe],
+            bucket_end=None if isinstance(clock, UtcBuckets) else clock.end)
         self.closes: deque[np.ndarray] = deque(maxlen=spec.stops.atr_bars + 1)
         self.last_point: TdiPoint | None = None
         self.last_bar_s: int | None = None
@@ -55,6 +62,11 @@ class ClusterSignal:
         #: E and X in force (the trader can change them while running).
         self.entry = spec.entry
         self.exit_band = spec.exit_band
+
+    @property
+    def overshoot_level(self) -> float:
+        """The far-side TDI level of the OS exit: E or X in force (``spec.overshoot``)."""
+        return self.entry if self.spec.overshoot == "E" else self.exit_band
 
     def add_bar(self, bar_s: int, closes: np.ndarray) -> TdiPoint:
         """``closes``: of ``feed_symbols`` (the members first, as quoted).  The members are
@@ -83,14 +95,15 @@ class ClusterSignal:
         closes = np.array([r[2] for r in rows]) if rows else np.empty((0, len(self.symbols)))
         return times, tdi, {s: closes[:, i] for i, s in enumerate(self.symbols)}
 
-    def on_m30(self, closed: np.ndarray, now_s: int) -> list[tuple[int, TdiPoint]]:
-        """Closed M30 bars of the market -> this cluster's new TDI points (in time order)."""
+    def on_bars(self, closed: np.ndarray, now_s: int) -> list[tuple[int, TdiPoint]]:
+        """Closed bars of the market in this cluster's timeframe -> its new TDI points (in
+        time order); the clock alone also releases complete buckets."""
         if len(closed):
             self.aligner.add_bars(closed)
         return [(t, self.add_bar(t, c)) for t, c in self.aligner.pop_ready(now_s)]
 
     def provisional(self, mids: np.ndarray) -> float:
-        """TDI re-evaluated at the current prices with the last M30 statistics."""
+        """TDI re-evaluated at the current prices with the last signal bar's statistics."""
         prices = mids[self.feed_index]
         if not np.all(np.isfinite(prices)) or np.any(prices <= 0):
             return math.nan
@@ -103,7 +116,8 @@ class ClusterSignal:
         return basket_exposures(point.v1, point.rc_std, self.symbols, direction)
 
     def unit_atr(self, exposures: Mapping[str, float]) -> float:
-        """Mean absolute M30 change of a basket of gross exposure 1 (a fraction), or NaN."""
+        """Mean absolute change per signal bar of a basket of gross exposure 1 (a fraction),
+        over ``atr_bars`` bars, or NaN."""
         if len(self.closes) < self.closes.maxlen:  # type: ignore[operator]
             return math.nan
         closes = np.array(self.closes)

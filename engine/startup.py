@@ -1,6 +1,6 @@
 """What the engine reads from the terminal once, at start: the account it trades, symbol
-specifications and the M30 history that warms every cluster's TDI up before the first live
-bar."""
+specifications and the history (in each cluster's signal timeframe) that warms every
+cluster's TDI up before the first live bar."""
 
 from __future__ import annotations
 
@@ -10,16 +10,26 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.bars import M30, align_closes, resample_bars
+from engine.bars import align_closes
 from engine.cluster import LegQuote
-from engine.market import M30_MS, MarketState, utc
+from engine.market import MarketState, utc
 from engine.model import RunMode
 from engine.ports import Terminal
 from engine.records import AccountIdentity
 from engine.signals import ClusterSignal
+from engine.ticks import BAR_DTYPE, SYMBOL_BAR_DTYPE
+from engine.timeframes import (
+    MT5_TIMEFRAME,
+    TIMEFRAME_NAMES,
+    TIMEFRAME_SECONDS,
+    buckets,
+    calendar_days,
+    resample_to,
+    source_timeframe,
+)
 
 #: MetaTrader 5's code of the M30 timeframe (``copy_rates_range``).
-TIMEFRAME_M30 = 30
+TIMEFRAME_M30 = MT5_TIMEFRAME["M30"]
 DAY_MS = 86_400_000
 
 
@@ -64,42 +74,85 @@ def load_symbols(terminal: Terminal, market: MarketState, now_msc: int) -> Symbo
 
 
 def history_days(signals: Iterable[ClusterSignal], at_least: int) -> int:
-    """Calendar days of M30 history that give every cluster a valid TDI at once."""
-    need = max(s.spec.history_bars for s in signals)
-    # calendar span covering `need` trading bars: 48 bars a day, 5 trading days a week
-    return max(math.ceil(need / 48 * 7 / 5) + 4, at_least)
+    """Calendar days of history that give every cluster a valid TDI at once: each cluster's
+    bars (``ClusterSpec.history_bars``) in its timeframe, 5 trading days a week, plus a
+    margin for holidays (``engine.timeframes.calendar_days``); no cap."""
+    need = max(calendar_days(s.spec.history_bars, s.timeframe) for s in signals)
+    return max(need, at_least)
 
 
 def warm_up(terminal: Terminal, symbols: Iterable[str], signals: Mapping[str, ClusterSignal],
-            now_msc: int, extra_days: int, warn: Callable[[str], None]) -> None:
-    """Enough closed M30 history that every cluster has a valid TDI at once.
+            now_msc: int, extra_days: int, warn: Callable[[str], None],
+            market: MarketState | None = None) -> None:
+    """Enough closed history that every cluster has a valid TDI at once, in its timeframe.
 
-    ``extra_days`` loads more (the console shows it); ``warn`` hears of clusters that stay
-    without a valid TDI and warm up live instead.
+    The rates read are the cluster timeframe's own (M15, M30) or H1, resampled to H4 and D1
+    on New York's trading day (``engine.timeframes``).  ``extra_days`` loads more (the
+    console shows it); ``warn`` hears of clusters that stay without a valid TDI and warm up
+    live instead.  With ``market``, the H1 bars already closed in the forming H4/D1 bucket
+    start that bucket's bar, so the first live bar covers its whole bucket.
     """
     if not signals:
         return
-    bucket_ms = now_msc // M30_MS * M30_MS
-    start_ms = bucket_ms - history_days(signals.values(), extra_days) * DAY_MS
-    m30 = {symbol: _closed_m30(terminal, symbol, start_ms, bucket_ms) for symbol in symbols}
-    for sig in signals.values():
-        if any(len(m30[s]) == 0 for s in sig.feed_symbols):
+    del symbols  # every cluster reads its own symbols
+    for tf in TIMEFRAME_NAMES:
+        group = [s for s in signals.values() if s.timeframe == tf]
+        if group:
+            _warm_timeframe(terminal, tf, group, now_msc, extra_days, warn, market)
+
+
+def _warm_timeframe(terminal: Terminal, tf: str, group: list[ClusterSignal], now_msc: int,
+                    extra_days: int, warn: Callable[[str], None],
+                    market: MarketState | None) -> None:
+    source = source_timeframe(tf)
+    source_ms = TIMEFRAME_SECONDS[source] * 1000
+    bucket_ms = int(buckets(tf).label(np.array([now_msc // 1000]))[0]) * 1000
+    start_ms = bucket_ms - history_days(group, extra_days) * DAY_MS
+    needed = sorted({s for sig in group for s in sig.feed_symbols})
+    raw = {symbol: _closed_rates(terminal, symbol, source, start_ms,
+                                 now_msc // source_ms * source_ms) for symbol in needed}
+    # the closed buckets of ``tf``; resampled only when read in another timeframe (M30 rates
+    # go in as read: a second pass would re-round their mean spreads)
+    bars = {symbol: r[r["time"] * 1000 < bucket_ms] if source == tf
+            else resample_to(r[r["time"] * 1000 < bucket_ms], tf) for symbol, r in raw.items()}
+    for sig in group:
+        if any(len(bars[s]) == 0 for s in sig.feed_symbols):
             warn(f"{sig.spec.name}: no history; the TDI warms up live")
             continue
-        aligned = align_closes({s: m30[s] for s in sig.feed_symbols}, sig.feed_symbols).closes
+        aligned = align_closes({s: bars[s] for s in sig.feed_symbols},
+                               sig.feed_symbols).closes
         for t, row in zip(aligned.index, aligned.to_numpy(), strict=True):
             sig.add_bar(int(t.timestamp()), row)
         if sig.last_point is None or not sig.last_point.valid:
-            warn(f"{sig.spec.name}: {len(aligned)} M30 bars of history, "
-                 f"not enough for a valid TDI yet")
+            warn(f"{sig.spec.name}: {len(aligned)} {tf} bars of history, not enough for a "
+                 f"valid TDI yet (it needs {sig.spec.tdi.warmup_bars + 1})")
+    if market is not None and source != tf:
+        market.seed_forming(tf, _forming_part(raw, market, bucket_ms))
 
 
-def _closed_m30(terminal: Terminal, symbol: str, start_ms: int, bucket_ms: int) -> np.ndarray:
-    """The symbol's M30 bars from ``start_ms`` that closed before ``bucket_ms`` (UTC)."""
+def _forming_part(raw: Mapping[str, np.ndarray], market: MarketState,
+                  bucket_ms: int) -> np.ndarray:
+    """The source bars inside the forming bucket, as market bars in (time, symbol) order."""
+    parts = []
+    for symbol, r in raw.items():
+        inside = r[r["time"] * 1000 >= bucket_ms]
+        out = np.empty(len(inside), dtype=SYMBOL_BAR_DTYPE)
+        for name in BAR_DTYPE.names:
+            out[name] = inside[name]
+        out["symbol"] = market.index[symbol]
+        parts.append(out)
+    merged = np.concatenate(parts) if parts else np.empty(0, dtype=SYMBOL_BAR_DTYPE)
+    return merged[np.lexsort((merged["symbol"], merged["time"]))]
+
+
+def _closed_rates(terminal: Terminal, symbol: str, tf: str, start_ms: int,
+                  end_ms: int) -> np.ndarray:
+    """The symbol's ``tf`` bars (UTC buckets) from ``start_ms`` that closed before
+    ``end_ms`` (a bucket boundary of ``tf``)."""
     rates = terminal.copy_rates_range(
-        symbol, TIMEFRAME_M30, utc(terminal.server_s_from_utc_ms(start_ms) * 1000),
-        utc(terminal.server_s_from_utc_ms(bucket_ms - 1) * 1000))
+        symbol, MT5_TIMEFRAME[tf], utc(terminal.server_s_from_utc_ms(start_ms) * 1000),
+        utc(terminal.server_s_from_utc_ms(end_ms - 1) * 1000))
     if rates is None or len(rates) == 0:
-        return np.empty(0, dtype=np.dtype([("time", "<i8")]))
+        return np.empty(0, dtype=BAR_DTYPE)
     bars = terminal.rates_to_bars(symbol, rates)
-    return resample_bars(bars[bars["time"] * 1000 < bucket_ms], M30)
+    return resample_to(bars[bars["time"] * 1000 < end_ms], tf)

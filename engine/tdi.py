@@ -1,6 +1,7 @@
 """The Temporary Disalignment Index (TDI), batch and streaming.
 
-For a cluster of N symbols with M30 mid closes P (K = N(N-1)/2 pairs i<j):
+For a cluster of N symbols with mid closes P of its signal timeframe (M30 by default,
+``engine.timeframes``; every window counts bars of that timeframe), K = N(N-1)/2 pairs i<j:
 
 1. ``RC_ij(t) = log(P_i/P_j)(t) - log(P_i/P_j)(t - tau_f)``;
 2. ``Z_ij(t) = (RC_ij(t) - mean) / std`` over ``RC_ij(t-tau_s+1 .. t)`` (std with ddof=1);
@@ -67,20 +68,24 @@ Q_LOW = 0.02
 
 @dataclass(frozen=True)
 class TdiParams:
-    """Window lengths of the TDI, in M30 bars (``engine.ranges.MAX_BARS`` is 11,520).
+    """Window lengths of the TDI, in bars of the cluster's signal timeframe (M30 by default).
 
-    Defaults and allowed ranges.  None of the three defaults here was chosen by a study:
-    they are design choices, for the reasons given.  The 2019 walk-forward study (README)
-    varied only ``tau_f`` (and the entry threshold) and set it per cluster in
-    ``engine/clusters.toml``; ``tau_s`` and ``tau_q`` were never varied:
-    - ``tau_f = 8``, 1..MAX_BARS: relative momentum over 4 hours, long enough to span a
-      session move, short enough to catch a disalignment before it closes;
-    - ``tau_s = 96``, 3..MAX_BARS: two trading days to standardise each pair and estimate
-      the common structure (PCA) of the cluster (a std and a covariance need 3 bars);
-    - ``tau_q = 480``, 2..MAX_BARS: two trading weeks of phi history to define "extreme"
-      (a median and tails need 2 values).
+    Defaults and allowed ranges (``engine.ranges.MAX_ANY_BARS`` is 23,040, what a year of M1
+    data fills in M15 bars; ``ClusterSpec`` holds the windows to its own timeframe's bound,
+    11,520 in M30, 1,440 in H4, 240 in D1: ``engine.ranges.max_bars``).  None of the three
+    defaults here was chosen by a study: they are design choices, for the reasons given.  The
+    2019 walk-forward study (README) varied only ``tau_f`` (and the entry threshold) and set
+    it per cluster in ``engine/clusters.toml``; ``tau_s`` and ``tau_q`` were never varied:
+    - ``tau_f = 8``, 1..MAX_ANY_BARS: relative momentum over 4 hours of M30 bars, long
+      enough to span a session move, short enough to catch a disalignment before it closes;
+    - ``tau_s = 96``, 3..MAX_ANY_BARS: two trading days of M30 bars to standardise each pair
+      and estimate the common structure (PCA) of the cluster (a std and a covariance need
+      3 bars);
+    - ``tau_q = 480``, 2..MAX_ANY_BARS: two trading weeks of M30 bars of phi history to
+      define "extreme" (a median and tails need 2 values).
     The first valid TDI comes ``tau_f + 2*(tau_s - 1) + tau_q`` bars after the first close;
-    that warm-up may not exceed MAX_BARS either (a year of M1 data must be able to fill it).
+    that warm-up may not exceed MAX_ANY_BARS either (a year of M1 data must be able to fill
+    it; ``ClusterSpec`` checks it, with the ATR's bars, against its timeframe).
     """
 
     tau_f: int = 8
@@ -89,14 +94,15 @@ class TdiParams:
 
     def __post_init__(self) -> None:
         for name, low in (("tau_f", 1), ("tau_s", 3), ("tau_q", 2)):
-            value = ranges.integer(name, getattr(self, name), low, ranges.MAX_BARS)
+            value = ranges.integer(name, getattr(self, name), low, ranges.MAX_ANY_BARS)
             object.__setattr__(self, name, value)
-        if self.warmup_bars > ranges.MAX_BARS:
+        if self.warmup_bars > ranges.MAX_ANY_BARS:
             terms = {"tau_f": self.tau_f, "tau_s": 2 * (self.tau_s - 1), "tau_q": self.tau_q}
             raise ranges.FieldError(
                 max(terms, key=terms.__getitem__),
-                f"the warm-up tau_f + 2*(tau_s - 1) + tau_q is {self.warmup_bars} M30 bars, "
-                f"more than the {ranges.MAX_BARS} a year of M1 data fills")
+                f"the warm-up tau_f + 2*(tau_s - 1) + tau_q is {self.warmup_bars} bars, "
+                f"more than the {ranges.MAX_ANY_BARS} M15 bars a year of M1 data fills "
+                f"(the shortest timeframe)")
 
     @property
     def warmup_bars(self) -> int:

@@ -55,7 +55,7 @@ class EngineBridge(QObject):
             keep = [ev for i, ev in enumerate(items)
                     if not isinstance(ev, TdiUpdated)
                     or latest_tdi[(ev.cluster, ev.timeframe)] == i
-                    or ev.timeframe == "M30"]
+                    or ev.timeframe != "M1"]  # every signal-bar close is kept
             for start in range(0, len(keep), MAX_EVENTS_PER_DRAIN):
                 self.events.emit(keep[start:start + MAX_EVENTS_PER_DRAIN])
         snap = self.engine.latest_snapshot()

@@ -340,7 +340,7 @@ class MainWindow(QMainWindow):
         new_bars = 0
         for ev in events:
             if isinstance(ev, TdiUpdated):
-                if ev.cluster == self._selected and ev.timeframe == "M30":
+                if ev.cluster == self._selected and ev.timeframe != "M1":
                     new_bars += 1
             elif isinstance(ev, LogLine):
                 self.toolbox.journal.append_log(ev.time, ev.level, ev.text)

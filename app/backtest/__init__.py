@@ -23,7 +23,6 @@ from app.backtest.progress import ProgressBar
 from app.backtest.run import failure_text, run_backtest
 from app.backtest.spec import (
     DAY_MS,
-    WARMUP_DAYS,
     BacktestResult,
     BacktestSpec,
     warmup_days,
@@ -31,7 +30,6 @@ from app.backtest.spec import (
 
 __all__ = [
     "DAY_MS",
-    "WARMUP_DAYS",
     "BacktestResult",
     "BacktestSpec",
     "MarketData",

@@ -17,7 +17,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from app.backtest.spec import DAY_MS, BacktestSpec, to_ms, to_utc, warmup_days
+from app.backtest.spec import (
+    DAY_MS,
+    LONG_WARMUP_DAYS,
+    BacktestSpec,
+    to_ms,
+    to_utc,
+    warmup_days,
+    warmup_text,
+)
 from app.replay_feed import ReplayConfig, ReplayFeed
 from app.sessions import fit_clusters, synthetic_calendar
 from engine.config import EngineConfig
@@ -247,15 +255,23 @@ def _period(ranges: Ranges, wanted: _Wanted, notes: list[str]) -> tuple[int, int
     warm = wanted.warm
     earliest = to_ms(max(firsts).to_pydatetime()) + warm * DAY_MS
     earliest = -(-earliest // DAY_MS) * DAY_MS  # the next UTC midnight
+    data_end = to_ms(min(lasts).to_pydatetime()) + 60_000
+    if earliest >= data_end:
+        raise UserError(f"empty period: the data cannot warm the clusters up "
+                        f"({warmup_text(wanted.config)}; the data runs "
+                        f"{max(firsts):%Y-%m-%d} .. {min(lasts):%Y-%m-%d})")
     start_ms = wanted.start_ms
     if start_ms is None:
         start_ms = earliest
+        if warm > LONG_WARMUP_DAYS:
+            notes.append(f"trading starts {to_utc(earliest):%Y-%m-%d}, after the warm-up "
+                         f"({warmup_text(wanted.config)})")
     elif start_ms < earliest:
         notes.append(f"trading starts {to_utc(earliest):%Y-%m-%d}, not "
                      f"{to_utc(start_ms):%Y-%m-%d}: the data starts {max(firsts):%Y-%m-%d %H:%M} "
-                     f"UTC and the engine needs {warm} days of history first")
+                     f"UTC and the engine needs {warm} days of history first "
+                     f"({warmup_text(wanted.config)})")
         start_ms = earliest
-    data_end = to_ms(min(lasts).to_pydatetime()) + 60_000
     end_ms = data_end if wanted.end_ms is None else min(wanted.end_ms, data_end)
     if end_ms <= start_ms:
         raise UserError(f"empty period: {to_utc(start_ms):%Y-%m-%d} .. {to_utc(end_ms):%Y-%m-%d} "

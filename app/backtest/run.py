@@ -24,7 +24,7 @@ from typing import Any
 from app.backtest.collect import Trading, collect
 from app.backtest.data import MarketData, load_market
 from app.backtest.legs import record_quote_values
-from app.backtest.spec import DAY_MS, BacktestResult, BacktestSpec
+from app.backtest.spec import DAY_MS, BacktestResult, BacktestSpec, warmup_days
 from app.sessions import Session, fit_clusters, sim_session
 from engine.config import EngineConfig
 from engine.errors import UserError
@@ -90,10 +90,15 @@ def _traded_config(config: EngineConfig, market: MarketData) -> EngineConfig:
 def _open_session(config: EngineConfig, market: MarketData, journal_path: Path,
                   key: str, commission_scale: float = 1.0) -> Session:
     """The session over the market; the simulator is the backtest account of ``key``
-    (``mt5bridge.sim.identity``), its commission per lot times ``commission_scale``."""
+    (``mt5bridge.sim.identity``), its commission per lot times ``commission_scale``, keeping
+    enough M1 bars to serve the clusters' warm-up (its default "max bars in chart", 100,000
+    M1 bars, is about 100 calendar days)."""
     from mt5bridge.sim import SimTerminal
 
+    history = (warmup_days(config) + 1) * 1440
     account = market_account("backtest", key)
+    if history > account.max_bars:
+        account = dataclasses.replace(account, max_bars=history)
     if commission_scale != 1.0:  # BacktestSpec.commission_scale (app/audit)
         account = dataclasses.replace(
             account, commission_per_lot=account.commission_per_lot * commission_scale)
@@ -104,11 +109,12 @@ def _open_session(config: EngineConfig, market: MarketData, journal_path: Path,
 
 
 def _record_tdi(session: Session) -> dict[str, list[Any]]:
-    """Every cluster's M30 TDI as the engine publishes it, for the report's charts."""
+    """Every cluster's TDI at the close of its signal bars (M30 by default) as the engine
+    publishes it, for the report's charts ("M1" would be a provisional value)."""
     rows: dict[str, list[Any]] = {name: [] for name in session.engine.signals}
 
     def on_event(event: EngineEvent) -> None:
-        if isinstance(event, TdiUpdated) and event.timeframe == "M30":
+        if isinstance(event, TdiUpdated) and event.timeframe != "M1":
             rows[event.cluster].append((event.time, event.tdi))
 
     session.engine.bus.subscribe(on_event)
@@ -122,6 +128,7 @@ def _trade(session: Session, end_ms: int, tdi: dict[str, list[Any]],
     engine = session.engine
     engine.start()
     trading = Trading(start_ms=engine.now_msc, end_ms=end_ms, tdi=tdi)
+    trading.notes.extend(_cold_clusters(engine))
     span = max(end_ms - trading.start_ms, 1)
 
     def on_step(e: Any) -> None:
@@ -146,6 +153,18 @@ def _trade(session: Session, end_ms: int, tdi: dict[str, list[Any]],
             f"failed at {engine.now():%Y-%m-%d %H:%M} UTC: {failure_text(exc)}")
     _finish(session, trading)
     return trading
+
+
+def _cold_clusters(engine: Any) -> list[str]:
+    """A line for each cluster the history before the traded period did not warm up: its
+    TDI then warms up inside the period, and the report says so."""
+    notes = []
+    for name, sig in engine.signals.items():
+        if sig.last_point is None or not sig.last_point.valid:
+            notes.append(f"{name}: the history before {engine.now():%Y-%m-%d} held {sig.bars} "
+                         f"{sig.timeframe} bars, not the {sig.spec.tdi.warmup_bars + 1} its TDI "
+                         "needs: it warms up inside the traded period")
+    return notes
 
 
 def _finish(session: Session, trading: Trading) -> None:

@@ -17,18 +17,28 @@ from engine.config import EngineConfig
 from engine.metrics import PerformanceReport
 from engine.ports import EventCalendar
 from engine.spread_profile import SpreadProfile
+from engine.timeframes import calendar_days
 
 DAY_MS = 86_400_000
-#: Most warm-up a backtest reads before its first traded bar, in calendar days.
-WARMUP_DAYS = 35
+#: Warm-ups longer than this many calendar days are named in the backtest's notes (the
+#: default clusters need 25): a long one moves the start of trading far into the data.
+LONG_WARMUP_DAYS = 35
 
 
 def warmup_days(config: EngineConfig) -> int:
     """Calendar days of history that give every cluster a valid TDI and ATR at the start:
-    the bars the slowest cluster needs, at 48 M30 bars a trading day and 5 trading days a
-    week, plus a few days for holidays."""
-    bars = max(c.history_bars for c in config.clusters)
-    return min(WARMUP_DAYS, math.ceil(bars / 48 * 7 / 5) + 4)
+    each cluster's bars (``ClusterSpec.history_bars``) at its timeframe's bars per trading
+    day, 5 trading days a week, plus a margin for holidays (``engine.timeframes``).  Not
+    capped: a warm-up the data cannot serve moves the start of trading, or is refused,
+    instead of running inside the traded period."""
+    return max(calendar_days(c.history_bars, c.timeframe) for c in config.clusters)
+
+
+def warmup_text(config: EngineConfig) -> str:
+    """Which cluster sets the warm-up and why, for notes and messages."""
+    slowest = max(config.clusters, key=lambda c: calendar_days(c.history_bars, c.timeframe))
+    return (f"{slowest.name} needs {slowest.history_bars} {slowest.timeframe} bars of "
+            f"history, {warmup_days(config)} calendar days")
 
 
 @dataclass(frozen=True)

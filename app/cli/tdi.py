@@ -15,7 +15,7 @@ from app.cli.args import add_period_options, period
 from app.cli.output import csv_number
 from app.cluster_tdi import check_symbols, cluster_tdi, space_orientation
 from engine import ranges
-from engine.cluster import SPACES
+from engine.cluster import SPACES, TIMEFRAMES
 from engine.errors import UserError
 from engine.factor import DEFAULT_WINDOW, MIN_WINDOW, NO_FACTOR, PC1
 from engine.tdi import TdiParams
@@ -28,8 +28,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "tdi",
         help="compute a cluster's TDI from HistData M1 files and write it to CSV",
-        description="Build M30 bars (UTC clock buckets) from HistData M1 files, align the "
-        "cluster, compute the TDI and write time_utc,tdi,phi,eigengap,explained. "
+        description="Build bars of the signal timeframe (M30 by default; M15, M30, H1 in UTC "
+        "clock buckets, H4 and D1 on the FX trading day from 17:00 New York) from HistData M1 "
+        "files, align the cluster, compute the TDI and write "
+        "time_utc,tdi,phi,eigengap,explained. "
         "Data before --from is used as warm-up; data after --to is not read. In currency "
         "space (the default) each symbol is the price of its other currency in the one "
         "currency every symbol contains (USDCHF -> 1/USDCHF in a USD cluster).",
@@ -40,8 +42,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="the cluster's 3 to 6 symbols, comma-separated, e.g. EURUSD,GBPUSD,AUDUSD")
     add_period_options(p, first="first bar to write", last="last day to use")
     defaults = TdiParams()
-    p.add_argument("--tau-f", type=int, default=defaults.tau_f, help="fast window (M30 bars)")
-    p.add_argument("--tau-s", type=int, default=defaults.tau_s, help="slow window (M30 bars)")
+    p.add_argument("--timeframe", choices=TIMEFRAMES, default="M30",
+                   help="the bars of the TDI (default M30); the windows count these bars")
+    p.add_argument("--tau-f", type=int, default=defaults.tau_f, help="fast window (bars)")
+    p.add_argument("--tau-s", type=int, default=defaults.tau_s, help="slow window (bars)")
     p.add_argument("--tau-q", type=int, default=defaults.tau_q, help="quantile window (bars)")
     p.add_argument("--space", choices=SPACES, default="currency",
                    help="price space: currency (each symbol as its other currency in the "
@@ -78,10 +82,11 @@ def run(args: argparse.Namespace) -> int:
     start, end = period(args)
     source = args.data[0] if len(args.data) == 1 else args.data
     result = cluster_tdi(source, symbols, params, start, end, space=args.space,
-                         factor=args.factor, factor_window=window)
+                         factor=args.factor, factor_window=window, timeframe=args.timeframe)
     _write_csv(args.out, result.table)
     print(f"{args.space} space; "
-          f"{result.rows_read} M1 rows read ({len(symbols)} symbols); {result.bars} M30 bars; "
+          f"{result.rows_read} M1 rows read ({len(symbols)} symbols); {result.bars} "
+          f"{args.timeframe} bars; "
           f"{result.skipped_buckets} buckets skipped (not every symbol had data); "
           f"{result.valid} valid TDI bars of {len(result.table)} written to {args.out}")
     return 0

@@ -30,7 +30,8 @@ class RiskConfig:
     - ``max_lots_per_leg = 10.0``, (0, 100]: no leg of a new basket above this many lots
       (MAX_LOTS_PER_LEG says why 100);
     - ``cooldown_bars = 4``, 0..MAX_BARS (11,520): after a stop exit (HS, TS) the cluster
-      waits this many complete M30 bars before a new entry (0 disables);
+      waits this many complete M30 bars before a new entry (0 disables); M30 bars of the
+      clock whatever the cluster's signal timeframe (a pause after a stop, not a window);
     - ``cluster_daily_loss = 0.01``, (0, 1): a cluster whose realised loss today reaches this
       share of the day-start equity goes CLOSE_ONLY until the next trading day;
     - ``max_open_risk = 0.015``, [risk_per_trade, 1): the open baskets' risk budgets plus

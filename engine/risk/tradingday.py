@@ -20,7 +20,8 @@ M30 = timedelta(minutes=30)
 
 
 @lru_cache(maxsize=1)
-def _rollover_zone() -> ZoneInfo:
+def rollover_zone() -> ZoneInfo:
+    """New York's zone: the trading day and the H4 and D1 bars (engine.timeframes) follow it."""
     try:
         return ZoneInfo(ROLLOVER_ZONE)
     except ZoneInfoNotFoundError:
@@ -33,7 +34,7 @@ def _rollover_zone() -> ZoneInfo:
 def trading_day_start(now: datetime) -> datetime:
     """The last 17:00 New York at or before ``now``, in UTC (21:00 UTC in summer, 22:00 in
     winter).  17:00 is never inside a DST gap or fold, so the local time is unambiguous."""
-    zone = _rollover_zone()
+    zone = rollover_zone()
     local = require_utc(now, "now").astimezone(zone)
     start = datetime.combine(local.date(), ROLLOVER_TIME, tzinfo=zone)
     if start > local:
@@ -43,7 +44,7 @@ def trading_day_start(now: datetime) -> datetime:
 
 def next_trading_day_start(now: datetime) -> datetime:
     """The first 17:00 New York strictly after ``now``, in UTC: when daily locks expire."""
-    zone = _rollover_zone()
+    zone = rollover_zone()
     local_start = trading_day_start(now).astimezone(zone)
     return datetime.combine(
         local_start.date() + timedelta(days=1), ROLLOVER_TIME, tzinfo=zone

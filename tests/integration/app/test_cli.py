@@ -40,6 +40,26 @@ def test_tdi_writes_csv_and_summary(tmp_path, capsys):
     assert f"{len(valid)} valid TDI bars of 720" in printed
 
 
+def test_tdi_on_h4_bars_of_the_new_york_trading_day(tmp_path, capsys):
+    # Arrange / Act: three trading weeks (Sunday 13 October .. Friday 1 November 2019).
+    out = tmp_path / "tdi.csv"
+    code = main(["tdi", "--data", str(TEST_DATA / "histdata"), "--symbols", SYMBOLS,
+                 "--timeframe", "H4", "--tau-f", "2", "--tau-s", "12", "--tau-q", "20",
+                 "--out", str(out)])
+
+    # Assert: 15 trading days of six H4 bars from 17:00 New York (21:00 UTC in EDT), plus
+    # the two weekend buckets (Friday 17:00 New York) that HistData's fixed EST clock fills
+    # with the hour it runs past the summer close.
+    assert code == 0
+    assert "92 H4 bars; 0 buckets skipped" in capsys.readouterr().out
+    frame = pd.read_csv(out, parse_dates=["time_utc"])
+    stamps = frame["time_utc"]
+    assert len(frame) == 92 and stamps.iloc[0] == pd.Timestamp("2019-10-13 21:00", tz="UTC")
+    weekend = stamps[stamps.diff().shift(-1) > pd.Timedelta(hours=4)]
+    assert list(weekend.dt.strftime("%a %H:%M")) == ["Fri 21:00", "Fri 21:00"]
+    assert np.isfinite(frame["tdi"]).sum() == 92 - (2 + 2 * 11 + 20)
+
+
 def test_tdi_from_to_window(tmp_path, capsys):
     out = tmp_path / "tdi.csv"
     code = main(["tdi", "--data", str(TEST_DATA / "histdata"), "--symbols", SYMBOLS, *SMALL,

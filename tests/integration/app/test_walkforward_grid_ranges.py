@@ -14,7 +14,7 @@ from main import main
     ("grid", "fragment"),
     [
         ("hard_stop_atr = [5.0, 0.0]\n", "grid: hard_stop_atr: must be a number in [0.1, 100]"),
-        ("tau_q = [480, 100000000]\n", "grid: tau_q: must be an integer in 2..11520"),
+        ("tau_q = [480, 100000000]\n", "grid: tau_q: must be an integer in 2..23040"),
         ("exit = [0.25, 2.0]\n", "grid: exit: must be a number in (0, 1.5)"),
     ],
 )

@@ -23,7 +23,7 @@ from engine.cluster import ClusterSpec, StopParams, load_clusters
 from engine.config import EngineConfig, ExecutionConfig, load_engine_config
 from engine.errors import ConfigError
 from engine.news import NewsConfig
-from engine.ranges import MAX_BARS, FieldError
+from engine.ranges import MAX_ANY_BARS, MAX_BARS, FieldError
 from engine.risk import RiskConfig
 from engine.tdi import TdiParams
 
@@ -50,15 +50,15 @@ BAD_VALUES = [
     ("cluster.take_profit_r", "-1", "(0, 100]"),
     ("cluster.take_profit_r", "0", "(0, 100]"),
     ("cluster.take_profit_r", "nan", "finite"),
-    ("cluster.time_stop_bars", "-5", f"1..{MAX_BARS}"),
-    ("cluster.time_stop_bars", "0", f"1..{MAX_BARS}"),
+    ("cluster.time_stop_bars", "-5", f"1..{MAX_ANY_BARS}"),
+    ("cluster.time_stop_bars", "0", f"1..{MAX_ANY_BARS}"),
     ("cluster.time_stop_bars", "96.0", "expected int"),
     ("cluster.tdi_stop", "nan", "finite"),
     ("cluster.tdi_stop", "-inf", "finite"),
     ("cluster.tdi_stop", "1.0", "must exceed entry"),
     ("cluster.tdi_stop", "1000.0", "(0, 100]"),
-    ("cluster.atr_bars", "0", f"1..{MAX_BARS}"),
-    ("cluster.atr_bars", "-1", f"1..{MAX_BARS}"),
+    ("cluster.atr_bars", "0", f"1..{MAX_ANY_BARS}"),
+    ("cluster.atr_bars", "-1", f"1..{MAX_ANY_BARS}"),
     ("cluster.atr_bars", "11000", "start-up history"),
     # the thresholds and the eigengap floor
     ("cluster.min_eigengap", "nan", "finite"),
@@ -71,9 +71,9 @@ BAD_VALUES = [
     ("defaults.exit", "nan", "finite"),
     # the TDI windows: a year of M1 data must warm them up
     ("cluster.tau_q", "1e8", "expected int"),
-    ("cluster.tau_q", "100000000", f"2..{MAX_BARS}"),
-    ("cluster.tau_f", "0", f"1..{MAX_BARS}"),
-    ("cluster.tau_s", "2", f"3..{MAX_BARS}"),
+    ("cluster.tau_q", "100000000", f"2..{MAX_ANY_BARS}"),
+    ("cluster.tau_f", "0", f"1..{MAX_ANY_BARS}"),
+    ("cluster.tau_s", "2", f"3..{MAX_ANY_BARS}"),
     ("cluster.tau_s", "6000", "warm-up"),
     ("defaults.tau_f", "4.0", "expected int"),
     # the cluster's identity at the broker
@@ -93,6 +93,9 @@ BAD_VALUES = [
     ("cluster.timeframe", '"M5"', "M15, M30, H1, H4, D1"),
     ("defaults.timeframe", '"h4"', "M15, M30, H1, H4, D1"),
     ("cluster.overshoot", '"entry"', "E, X"),
+    # the bounds follow the timeframe: what a year of M1 data fills in it
+    ("cluster.tau_s", "600", "1440 H4 bars"),  # with timeframe = "H4" (see config_text)
+    ("cluster.time_stop_bars", "1441", "1..1440"),  # with timeframe = "H4"
     ("cluster.factor", '""', "1 to 31 characters"),
     ("cluster.factor", '"a b"', "not allowed"),
     # risk
@@ -121,10 +124,16 @@ BAD_VALUES = [
 ]
 
 
+#: Rows checked on a cluster of another timeframe than M30: (key, value) -> timeframe.
+ROW_TIMEFRAME = {("cluster.tau_s", "600"): '"H4"', ("cluster.time_stop_bars", "1441"): '"H4"'}
+
+
 def config_text(key: str, value: str) -> str:
     """The base file with ``key = value`` put into its table (or replacing a cluster key)."""
     table, leaf = key.split(".")
     cluster = {**CLUSTER, leaf: value} if table == "cluster" else CLUSTER
+    if (key, value) in ROW_TIMEFRAME:
+        cluster = {**cluster, "timeframe": ROW_TIMEFRAME[key, value]}
     lines = [f"[defaults]\n{leaf} = {value}\n"] if table == "defaults" else []
     lines.append("[[cluster]]\n" + "".join(f"{k} = {v}\n" for k, v in cluster.items()))
     if table not in ("cluster", "defaults"):
@@ -328,3 +337,20 @@ def test_replacing_a_field_checks_it_again():
     spec = load_engine_config().clusters[0]
     with pytest.raises(FieldError, match="hard_stop_atr"):
         dataclasses.replace(spec, stops=dataclasses.replace(spec.stops, hard_stop_atr=0.0))
+
+
+@pytest.mark.parametrize(("timeframe", "tau_s", "limit"), [
+    ("M15", 11_000, 23_040), ("M30", 5_500, 11_520), ("H1", 2_700, 5_760),
+    ("H4", 378, 1_440), ("D1", 63, 240)])
+def test_the_windows_may_fill_what_a_year_of_m1_data_gives_in_the_timeframe(timeframe, tau_s,
+                                                                             limit):
+    # Arrange: a short tau_q so that tau_s sets the warm-up.
+    kwargs = {**CLASSES[ClusterSpec], "timeframe": timeframe}
+    tdi = TdiParams(tau_f=1, tau_s=tau_s, tau_q=10)
+
+    # Act / Assert: the window fits its timeframe; twice as long does not.
+    spec = ClusterSpec(**kwargs, tdi=tdi)
+    assert spec.history_bars <= limit
+    with pytest.raises(FieldError, match=f"more than the {limit} {timeframe} bars") as info:
+        ClusterSpec(**kwargs, tdi=TdiParams(tau_f=1, tau_s=2 * tau_s, tau_q=10))
+    assert info.value.field == "tau_s"
