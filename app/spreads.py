@@ -66,7 +66,7 @@ PROFILE = "profile"
 SPREAD_MODELS: tuple[str, ...] = (FIXED, PROFILE)
 #: The model a replay or backtest uses unless told.  "fixed" keeps the pinned backtests'
 #: figures; "profile" is what the data supports (see the module note).
-DEFAULT_SPREAD_MODEL = FIXED
+DEFAULT_SPREAD_MODEL = PROFILE
 
 #: Bar open times (UTC epoch seconds) -> the spread in price units of each bar.
 SpreadFill = Callable[[np.ndarray], np.ndarray]

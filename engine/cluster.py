@@ -155,7 +155,7 @@ class ClusterSpec:
     - ``min_eigengap = 1.15``, [1, 100]: below it the first component no longer dominates
       the second and "the common factor" is not defined well enough to trade against
       (lambda1 >= lambda2 always, so 1 turns the check off; MAX_EIGENGAP says why 100);
-    - ``space = "symbol"``, one of ``SPACES``: the price space of the TDI and the basket
+    - ``space = "currency"``, one of ``SPACES``: the price space of the TDI and the basket
       (``engine.space``); ``currency`` needs one currency common to every member (the
       numeraire), else the cluster is refused here, whichever path built it;
     - ``factor = "none"``: ``none``, ``pc1`` or the name of a factor series whose moves are
@@ -167,7 +167,7 @@ class ClusterSpec:
     - ``timeframe = "M30"``, one of ``TIMEFRAMES``: the bars of the signal
       (``engine.timeframes``); windows, the ATR and the time stop count bars of this
       timeframe;
-    - ``overshoot = "X"``, ``E`` or ``X``: the TDI level, on the far side, at which the
+    - ``overshoot = "E"``, ``E`` or ``X``: the TDI level, on the far side, at which the
       overshoot exit (OS) fires (E: the paper's "crosses E"; X: the band);
     - ``why = ""``: any text, the reason the cluster exists.
     The history a cluster needs at start (TDI warm-up + ``atr_bars`` + 2 bars) and its
@@ -183,11 +183,11 @@ class ClusterSpec:
     exit_band: float = 0.25
     stops: StopParams = field(default_factory=StopParams)
     min_eigengap: float = 1.15
-    space: str = "symbol"
+    space: str = "currency"
     factor: str = NO_FACTOR
     factor_window: int = DEFAULT_WINDOW
     timeframe: str = "M30"
-    overshoot: str = "X"
+    overshoot: str = "E"
     why: str = ""
 
     def __post_init__(self) -> None:

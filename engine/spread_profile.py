@@ -113,8 +113,10 @@ class SpreadProfile:
         return self.points.ravel()[cell_index(times_s)]
 
     def spread_at(self, times_s: np.ndarray) -> np.ndarray:
-        """The spread in price units at each UTC time (epoch seconds)."""
-        return self.spread_points_at(times_s) * self.point
+        """The spread in price units at each UTC time (epoch seconds), a whole number of
+        points: a quote sits on the symbol's price grid, so the modelled ask does too (a
+        scaled profile's 7.5 points quotes as 8; halves round to even)."""
+        return np.rint(self.spread_points_at(times_s)) * self.point
 
     def scaled(self, symbol: str, point: float, factor: float, source: str) -> SpreadProfile:
         """This profile's shape for another symbol: every cell x ``factor``, in its points."""

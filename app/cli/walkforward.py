@@ -65,7 +65,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     w.add_argument("--report", type=Path, required=True, help="directory for the report")
     w.add_argument("--min-baskets", type=int, default=5,
                    help="in-sample baskets a configuration needs to be chosen (default 5)")
-    w.set_defaults(func=run, calendar=None)
+    w.add_argument("--calendar", type=Path,
+                   help="economic calendar file(s) for the news filter of every run (an "
+                   "imported calendar database or files to import); default: none")
+    w.set_defaults(func=run)
 
 
 def _number(text: str, flag: str, kind: Callable[[str], Any]) -> Any:

@@ -5,10 +5,11 @@ themselves (read here with plain pandas, not with the product's readers): each l
 is the quote at the fill minute in "1 minute OHLC" mode (bid = that minute's open, ask = bid
 + the symbol's spread: its typical spread in the fixed model; in the profile model the
 shipped EURUSD profile's figure at the minute's UTC weekday and hour, read from the CSV
-here, times typical(symbol) / typical(EURUSD)), its P&L is the price move times volume and
-contract size converted to USD at the closing quote (a gain at the side that gives the
-account less), plus the commission of both sides and the swap of the nights held.  The sum
-must equal the basket's P&L in the journal to the cent, in both spread models.
+here, times typical(symbol) / typical(EURUSD), in whole points), its P&L is the price
+move times volume and contract size converted to USD at the closing quote (a gain at the
+side that gives the account less), plus the commission of both sides and the swap of the
+nights held.  The sum must equal the basket's P&L in the journal to the cent, in both
+spread models.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import math
 import sqlite3
 from datetime import UTC, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 from helpers.paths import REPO_ROOT, TEST_DATA
@@ -62,7 +64,8 @@ def spread_points(symbol: str, when: pd.Timestamp, model: str) -> float:
     profile = pd.read_csv(REPO_ROOT / "storage" / "spread_profile_data" / "EURUSD.csv")
     row = profile[(profile["weekday"] == f"{when:%a}") & (profile["hour_utc"] == when.hour)]
     factor = spec.typical_spread_points / SYMBOL_SPECS["EURUSD"].typical_spread_points
-    return float(row["spread_points"].iloc[0]) * factor
+    # quoted in whole points (halves to even, as numpy's rint)
+    return float(np.rint(float(row["spread_points"].iloc[0]) * factor))
 
 
 def quote(bars: pd.DataFrame, symbol: str, when: pd.Timestamp,

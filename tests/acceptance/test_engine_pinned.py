@@ -14,9 +14,9 @@ from engine.loop import run_sync
 from engine.model import ExitCode
 
 
-def _acceptance(tmp_path, name: str) -> tuple:
-    s = session(tmp_path, config(("USD_MAJORS", "GOLD_HAVENS", "USD_CAD_JPY")), name=name,
-                symbols=(*SYMBOLS, "USDCAD"))
+def _acceptance(tmp_path, name: str, **spec) -> tuple:
+    s = session(tmp_path, config(("USD_MAJORS", "GOLD_HAVENS", "USD_CAD_JPY"), **spec),
+                name=name, symbols=(*SYMBOLS, "USDCAD"))
     e = s.engine
     run_sync(e, e.now_msc + 10 * DAY_MS)
     e.flatten_all(ExitCode.MANUAL, "end of test")
@@ -38,3 +38,16 @@ def test_acceptance_run_is_pinned_and_repeats_exactly(tmp_path):
     assert exits == {"HS": 1, "MR": 10}
     assert balance == pytest.approx(100_000 + realised, abs=0.005)
     assert balance == 99_449.22
+
+
+def test_acceptance_run_on_the_shipped_space_and_overshoot_is_pinned(tmp_path):
+    # Arrange / Act: the same run in currency space with OS at E (the shipped defaults).
+    first = _acceptance(tmp_path, "c.sqlite", space="currency", overshoot="E")
+    second = _acceptance(tmp_path, "d.sqlite", space="currency", overshoot="E")
+    # Assert
+    assert first == second
+    opened, exits, balance, realised = first
+    assert opened == 8
+    assert exits == {"HS": 1, "MR": 7}
+    assert balance == 99_738.73
+    assert balance == pytest.approx(100_000 + realised, abs=0.005)

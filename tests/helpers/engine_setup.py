@@ -25,13 +25,17 @@ def config(clusters: tuple[str, ...] = CLUSTERS, *, risk: dict[str, Any] | None 
     """The default config restricted to ``clusters``, with section and cluster overrides.
 
     The clusters' TDI windows and thresholds are fixed here (8/96/480, X 0.25, E 1.2 or 1.5
-    for GOLD_HAVENS) rather than taken from the shipped defaults, so that the pinned figures
-    of the engine tests do not move when a study retunes the defaults.
+    for GOLD_HAVENS), and so are the price space and the overshoot level (symbol space, OS
+    at X: the engine tests were pinned on them), rather than taken from the shipped defaults,
+    so that the pinned figures of the engine tests do not move when a study retunes the
+    defaults.  ``tests/acceptance/test_engine_pinned.py`` pins a run on the shipped space and
+    overshoot as well.
     """
     cfg = load_engine_config().with_clusters(list(clusters))
     cfg = dataclasses.replace(cfg, clusters=tuple(
         dataclasses.replace(c, tdi=TdiParams(8, 96, 480), exit_band=0.25,
-                            entry=TEST_ENTRY.get(c.name, 1.2))
+                            entry=TEST_ENTRY.get(c.name, 1.2), space="symbol",
+                            overshoot="X")
         for c in cfg.clusters))
     if risk:
         cfg = dataclasses.replace(cfg, risk=dataclasses.replace(cfg.risk, **risk))

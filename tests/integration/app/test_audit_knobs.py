@@ -59,10 +59,13 @@ def test_bars_in_memory_replay_exactly_as_the_files(config, bars):
 
 @pytest.mark.parametrize("scale", [0.0, 2.0])
 def test_spread_scale_scales_every_replayed_spread(bars, scale):
+    # the fixed model, so that every spread is the one typical spread (the profile's
+    # scaling is tested in tests/unit/app/test_spread_models.py)
     typical = SYMBOL_SPECS["EURUSD"].typical_spread_points * SYMBOL_SPECS["EURUSD"].point
     start = int(bars["EURUSD"]["time"][5000]) * 1000
     feed = ReplayFeed.from_bars({"EURUSD": bars["EURUSD"]}, start, start + 3_600_000,
-                                config=ReplayConfig(spread_scale=scale))
+                                config=ReplayConfig(spread_model="fixed",
+                                                    spread_scale=scale))
 
     ticks = feed.ticks_until(start + 3_600_000)
     warm = feed.warmup_bars()["EURUSD"]

@@ -102,7 +102,7 @@ def test_two_demo_runs_in_one_journal_keep_all_their_deals(tmp_path):
     journal = tmp_path / "journal.sqlite"
 
     # Act: the same demo twice, on the same journal
-    codes = [main(["run", "--demo", "--days", "2", "--journal", str(journal)]) for _ in range(2)]
+    codes = [main(["run", "--demo", "--days", "3", "--journal", str(journal)]) for _ in range(2)]
 
     # Assert
     assert codes == [0, 0]

@@ -86,7 +86,12 @@ def test_the_grid_sharpes_and_the_dsr_recompute_from_the_files(study):
     grid = {(int(r["fold"]), r["cluster"], int(r["config"])): r
             for r in _rows(report / "grid.csv")}
     for (fold, cluster, config), group in marks.groupby(["fold", "cluster", "config"]):
-        equity = group["equity"].to_numpy()
+        # FX trading days: the weekday marks (a weekend mark stands for Monday only when the
+        # run ends on it), each return from the previous one's mark
+        days = pd.to_datetime(group["date"]).dt.dayofweek.to_numpy()
+        keep = days < 5
+        keep[-1] = True
+        equity = group["equity"].to_numpy()[keep]
         returns = equity / [100_000.0, *equity[:-1]] - 1.0
         row = grid[(fold, cluster, config)]
         if row["sharpe"]:

@@ -85,7 +85,8 @@ def test_a_users_profile_comes_before_the_shipped_one():
 
     spread = config.symbol_spread("EURUSD")
 
-    np.testing.assert_allclose(spread.fill(np.array([0, 86_400 * 3 + 22 * 3600])), 1.5e-5)
+    # 1.5 points quotes as 2: a quote's spread is a whole number of points (halves to even)
+    np.testing.assert_allclose(spread.fill(np.array([0, 86_400 * 3 + 22 * 3600])), 2e-5)
     assert "mine" in spread.description
 
 

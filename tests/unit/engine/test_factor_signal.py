@@ -32,7 +32,9 @@ def m30():
 
 
 def spec(factor: str) -> ClusterSpec:
-    return ClusterSpec("USD_MAJORS", MEMBERS, 1, tdi=SMALL, factor=factor, factor_window=48)
+    # symbol space: the batch reference below reads the quotes as they come
+    return ClusterSpec("USD_MAJORS", MEMBERS, 1, tdi=SMALL, factor=factor, factor_window=48,
+                       space="symbol")
 
 
 @pytest.mark.parametrize("factor", ["pc1", "USD"])

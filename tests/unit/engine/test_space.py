@@ -53,8 +53,8 @@ def test_the_default_file_numeraires():
              for s in load_clusters()}
     assert found["JPY_CROSSES"] == ("JPY", {"USDJPY": 1, "EURJPY": 1, "GBPJPY": 1,
                                             "AUDJPY": 1})
-    assert found["GBP_BLOC"] == ("GBP", {"GBPUSD": 1, "EURGBP": 1, "GBPJPY": 1,
-                                         "GBPCHF": 1})  # symbol space: all +1
+    assert found["GBP_BLOC"] == ("GBP", {"GBPUSD": -1, "EURGBP": 1, "GBPJPY": -1,
+                                         "GBPCHF": -1})  # currency space, the default
     assert found["COMMODITIES"] == ("", None)
     gbp = ClusterSpec("G", ("GBPUSD", "EURGBP", "GBPJPY", "GBPCHF"), 1, space="currency")
     assert gbp.orientation == {"GBPUSD": -1, "EURGBP": 1, "GBPJPY": -1, "GBPCHF": -1}
@@ -85,7 +85,8 @@ def test_a_cluster_without_a_common_currency_is_refused_in_currency_space():
     with pytest.raises(FieldError, match="cluster COMMOD: no currency is common") as err:
         ClusterSpec("COMMOD", tuple(COMMODITIES), 1, space="currency")
     assert err.value.field == "space"
-    assert ClusterSpec("COMMOD", tuple(COMMODITIES), 1).numeraire == ""  # symbol space: fine
+    assert ClusterSpec("COMMOD", tuple(COMMODITIES), 1,
+                       space="symbol").numeraire == ""  # symbol space: fine
 
 
 def test_one_rate_under_several_names_has_no_single_numeraire():
