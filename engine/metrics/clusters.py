@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,9 @@ from engine.metrics.inputs import (
 )
 from engine.metrics.returns import ZERO_DISPERSION, _Measured, _sharpe, _volatility
 
+#: How far before an end-of-day mark's instant its day ends (the equity marks' own rule).
+_MARK_INSTANT = timedelta(milliseconds=1)
+
 
 def cluster_daily_pnl(
     baskets: Iterable[BasketInput], dates: pd.Index | Sequence[Any]
@@ -40,7 +43,8 @@ def cluster_daily_pnl(
 
     Basis: REALISED P&L by exit date, not mark-to-market (an open basket adds nothing until
     it closes). ``dates`` are the equity dates; an exit on a date without a mark (a weekend)
-    lands on the next date that has one, the mark where that P&L first shows. Rows are
+    lands on the next date that has one, the mark where that P&L first shows; an exit at
+    exactly 00:00 UTC belongs to the day that midnight's mark closes. Rows are
     ``dates`` as UTC midnights, columns the clusters in name order, 0 where nothing closed.
     """
     index = utc_dates(pd.Index(dates), "dates")
@@ -52,13 +56,16 @@ def cluster_daily_pnl(
     column = {cluster: position for position, cluster in enumerate(clusters)}
     period_start, period_end = _period(index)
     for basket in closed:
-        if not period_start <= basket.exit_time < period_end:
+        # the mark at 00:00 UTC closes the previous day (and includes what closed at that
+        # instant): an exit at exactly midnight is that day's, like the equity it moved
+        booked = basket.exit_time - _MARK_INSTANT
+        if not period_start <= booked < period_end:
             raise MetricsInputError(
                 f"basket of {basket.cluster} closed at {basket.exit_time.isoformat()}, outside "
                 f"the equity period {index[0].date()}..{index[-1].date()}: pass only the "
                 "baskets closed within the period"
             )
-        exit_day = pd.Timestamp(basket.exit_time).normalize()
+        exit_day = pd.Timestamp(booked).normalize()
         row = int(index.searchsorted(exit_day, side="left"))
         table[row, column[basket.cluster]] += basket.pnl
     return pd.DataFrame(table, index=index, columns=pd.Index(clusters, dtype=object))

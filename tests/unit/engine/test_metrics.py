@@ -671,6 +671,19 @@ def test_cluster_daily_pnl_refuses_an_exit_outside_the_period():
         cluster_daily_pnl([basket(1.0, 0, 49)], dates)  # 01-03 01:00: after the last day
 
 
+def test_an_exit_at_midnight_belongs_to_the_day_that_mark_closes():
+    # Arrange: marks for 01-01 and 01-02; the mark at 01-03 00:00 closes 01-02 and holds
+    # what closed at that instant (a backtest ending at midnight closes its baskets there)
+    dates = pd.to_datetime(["2024-01-01", "2024-01-02"])
+    baskets = [basket(5.0, 0, 24), basket(3.0, 0, 48)]  # 01-02 00:00 and 01-03 00:00
+
+    # Act
+    table = cluster_daily_pnl(baskets, dates)
+
+    # Assert
+    assert table["C1"].tolist() == [5.0, 3.0]
+
+
 def test_correlation_and_diversification_ratio_hand_worked():
     # Arrange: a = [1, -1, 1, -1], b = [1, 1, -1, -1]: uncorrelated, each std sqrt(4/3)
     # sum = [2, 0, 0, -2]: mean 0, var 8/3, std sqrt(8/3) = 1.6329932
