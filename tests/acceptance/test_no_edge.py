@@ -22,7 +22,9 @@ START = datetime(2024, 1, 8, tzinfo=UTC)
 
 
 def year_of_trading(tmp_path, latency: bool) -> tuple[float, float, int]:
-    s = demo_session(config(), seed=0, start=START, symbols=SYMBOLS, latency=latency,
+    # the shipped price space and overshoot level (the helper config pins the older ones)
+    s = demo_session(config(space="currency", overshoot="E"), seed=0, start=START,
+                     symbols=SYMBOLS, latency=latency,
                      journal_path=tmp_path / f"journal-{latency}.sqlite")
     e = s.engine
     e.start()
