@@ -74,8 +74,9 @@ class TdiParams:
     data fills in M15 bars; ``ClusterSpec`` holds the windows to its own timeframe's bound,
     11,520 in M30, 1,440 in H4, 240 in D1: ``engine.ranges.max_bars``).  None of the three
     defaults here was chosen by a study: they are design choices, for the reasons given.  The
-    2019 walk-forward study (README) varied only ``tau_f`` (and the entry threshold) and set
-    it per cluster in ``engine/clusters.toml``; ``tau_s`` and ``tau_q`` were never varied:
+    2019 walk-forward study (README) varied ``tau_s`` and ``tau_q`` (with X and the space)
+    and found nothing that held out-of-sample, so it changed no default; ``tau_f`` is set
+    per cluster in ``engine/clusters.toml`` by an earlier study that varied only it and E:
     - ``tau_f = 8``, 1..MAX_ANY_BARS: relative momentum over 4 hours of M30 bars, long
       enough to span a session move, short enough to catch a disalignment before it closes;
     - ``tau_s = 96``, 3..MAX_ANY_BARS: two trading days of M30 bars to standardise each pair
