@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.configs import short_window_config
 from helpers.paths import TEST_DATA
 
 from app.audit.data import load_bars
@@ -17,18 +18,7 @@ from engine.config import load_engine_config
 from engine.errors import UserError
 from mt5bridge.sim.symbols import SYMBOL_SPECS
 
-SMALL = """
-[defaults]
-tau_f = 4
-tau_s = 24
-tau_q = 96
-atr_bars = 14
-
-[[cluster]]
-name = "USD_MAJORS"
-symbols = ["EURUSD", "GBPUSD", "AUDUSD", "USDCHF"]
-magic = 710001
-"""
+SMALL = short_window_config("USD_MAJORS")
 HISTDATA = TEST_DATA / "histdata"
 
 

@@ -8,28 +8,13 @@ import json
 import tempfile
 
 import pytest
+from helpers.configs import short_window_config
 from helpers.paths import TEST_DATA
 
 from main import main
 
 #: Short windows so that three weeks of real M1 data warm up in a few days.
-SMALL = """
-[defaults]
-tau_f = 4
-tau_s = 24
-tau_q = 96
-atr_bars = 14
-
-[[cluster]]
-name = "USD_MAJORS"
-symbols = ["EURUSD", "GBPUSD", "AUDUSD", "USDCHF"]
-magic = 710001
-
-[[cluster]]
-name = "GOLD_HAVENS"
-symbols = ["XAUUSD", "EURUSD", "USDCHF", "USDJPY"]
-magic = 710003
-"""
+SMALL = short_window_config("USD_MAJORS", "GOLD_HAVENS")
 
 
 @pytest.fixture

@@ -9,22 +9,12 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers.configs import short_window_config
 from helpers.paths import TEST_DATA
 
 from main import main
 
-SMALL = """
-[defaults]
-tau_f = 4
-tau_s = 24
-tau_q = 96
-atr_bars = 14
-
-[[cluster]]
-name = "USD_MAJORS"
-symbols = ["EURUSD", "GBPUSD", "AUDUSD", "USDCHF"]
-magic = 710001
-"""
+SMALL = short_window_config("USD_MAJORS")
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from helpers.configs import short_window_config
 from helpers.paths import TEST_DATA
 
 from main import main
@@ -15,18 +16,7 @@ from storage.spread_profiles import read_spread_profiles, shipped_spread_profile
 
 ROLLOVER_SLICE = TEST_DATA / "ticks" / "EURUSD_ticks_dukascopy_2019-02-04_2100_2300_UTC.csv.gz"
 FULL_TICKS = "fx_ticks/EURUSD_ticks_dukascopy_2019-02-04_2019-02-05_UTC.csv.gz"
-SMALL = """
-[defaults]
-tau_f = 4
-tau_s = 24
-tau_q = 96
-atr_bars = 14
-
-[[cluster]]
-name = "USD_MAJORS"
-symbols = ["EURUSD", "GBPUSD", "AUDUSD", "USDCHF"]
-magic = 710001
-"""
+SMALL = short_window_config("USD_MAJORS")
 
 
 def test_data_spreads_estimates_the_rollover_from_a_tick_slice(tmp_path, capsys):
