@@ -117,10 +117,6 @@ class ReplayConfig:
             return profile_spread(symbol, self.spread_profiles, self.spread_points)
         return fixed_spread(symbol, self.spread_points)
 
-    def default_spread(self, symbol: str) -> float:
-        """The fixed model's spread in price units for bars that carry none."""
-        return float(fixed_spread(symbol, self.spread_points).fill(np.zeros(1))[0])
-
     def describe(self, symbol: str, kind: str) -> str:
         """The spread a replayed symbol is quoted with, in one line for the report."""
         text = ("recorded bid and ask" if kind == TICKS else

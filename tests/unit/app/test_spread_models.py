@@ -98,7 +98,7 @@ def test_the_fixed_model_is_the_typical_spread():
     assert ReplayConfig().spread_model == DEFAULT_SPREAD_MODEL
     np.testing.assert_allclose(spread.fill(np.arange(3)), 5e-5)
     assert spread.description == "fixed 5 points (typical spread)"
-    assert config.default_spread("EURUSD") == pytest.approx(2e-5)
+    assert config.symbol_spread("EURUSD").fill(np.zeros(1))[0] == pytest.approx(2e-5)
 
 
 def test_a_spread_configured_for_a_symbol_wins_over_the_shipped_profile():
