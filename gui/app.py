@@ -58,8 +58,13 @@ def run(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from gui.interrupt import SignalCloser
     from gui.main_window import MainWindow
+    from gui.platform_check import display_problem
 
+    problem = display_problem() if QApplication.instance() is None else None
+    if problem is not None:
+        raise UserError(problem)
     config = load_engine_config(args.config)
     share_the_interpreter()
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -90,7 +95,9 @@ def run(args: argparse.Namespace) -> int:
     open_window(*build(args, config))
     if args.quit_after is not None:
         QTimer.singleShot(int(args.quit_after * 1000), lambda: state["window"].close())
-    code = app.exec()
+    closer = SignalCloser(app, lambda: state["window"].close())
+    with closer.installed():
+        code = closer.status(app.exec())
     window = state.get("window")
     if window is not None:
         window.shutdown()
