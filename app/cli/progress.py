@@ -58,7 +58,9 @@ class CommandProgress:
             console=console,
             disable=not self.active,
             transient=False,
-            redirect_stdout=True,
+            # lines printed meanwhile go above the bar when stdout is the same terminal;
+            # stdout sent elsewhere (a file, a pipe) keeps every line it is given
+            redirect_stdout=_is_terminal(sys.stdout),
             redirect_stderr=False,
         )
         self._task: TaskID = self._progress.add_task(label, total=_STEPS)
@@ -81,3 +83,11 @@ class CommandProgress:
             self._progress.update(self._task, completed=done, description=label)
 
     __call__ = update
+
+
+def _is_terminal(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except ValueError:  # a closed stream
+        return False
