@@ -42,6 +42,7 @@ import pandas as pd
 
 from app.report import inputs
 from app.report.errors import ReportWriteError
+from app.report.markup import EMPTY_ICON
 from app.report.sections.breakdown import breakdown_section
 from app.report.sections.checks import checks
 from app.report.sections.equity import equity_section
@@ -164,6 +165,7 @@ def render_report(
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"{EMPTY_ICON}"
         f"<title>{escape(shown_title)}</title><style>\n{_asset('report.css')}</style></head>"
         f'<body class="{"complete" if complete else "incomplete"}">'
         + "\n".join(part for part in body if part)

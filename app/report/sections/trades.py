@@ -96,6 +96,8 @@ def trades_section(trades: pd.DataFrame) -> str:
         for name, numeric in headers
     )
     split_foot = "".join(
+        # a sum of excursions means nothing: their column stays empty at the foot
+        '<td class="num"></td>' if column in ("mae", "mfe") else
         f'<td class="num">{format_money(float(closed[column].sum()), signed=True)}</td>'
         for column in split
     )

@@ -77,6 +77,7 @@ def test_the_report_loads_without_console_errors_and_its_tables_sort(browser, re
         _click(browser, "table.legs", "Symbol")
         symbols = _column(browser, "table.legs", "Symbol")
         shot = full_page_png(browser, tmp_path / "report.png")
+        errors += console_errors(browser)  # anything logged late (the log is drained)
 
     assert errors == []
     assert title == "Backtest"
