@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -47,18 +48,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         words = ["gui", *words]  # no command: the console (the options are the console's)
     args = parser.parse_args(words)
     try:
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, where a reader that went away is caught below
+        return status
     except UserError as exc:
         print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _reader_gone()
     except Exception as exc:
         where = report_crash(exc)
         print(f"internal error: {type(exc).__name__}: {one_line(str(exc))} ({where})",
               file=sys.stderr)
         return 1
+
+
+#: Exit status when the reader of the output went away (128 + SIGPIPE, as git's).
+READER_GONE = 141
+
+
+def _reader_gone() -> int:
+    """The output's reader closed the pipe (``main.py backtest ... | head -3``): stop
+    quietly, as git does.  Standard output is pointed at the null device so that flushing
+    it at exit does not fail a second time (the Python documentation's recipe)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor behind stdout (tests)
+        pass
+    return READER_GONE
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from app.sessions import Session
 from engine.errors import UserError
@@ -79,14 +80,17 @@ def _stepper(start_ms: int, speed: float,
              echo: Callable[[str], None]) -> Callable[[Engine], None]:
     """After each step: a status line when a UTC day ends, and a wait that keeps the
     virtual clock at ``speed`` times the wall clock."""
-    state = {"day": datetime.fromtimestamp(start_ms / 1000, UTC).date()}
+    state: dict[str, Any] = {"day": datetime.fromtimestamp(start_ms / 1000, UTC).date(),
+                             "counts": (0, 0)}
     wall0 = time.monotonic()
 
     def on_step(e: Engine) -> None:
         now = e.now()
         if now.date() != state["day"]:
-            echo(status_line(e, datetime.combine(state["day"], datetime.min.time())))
-            state["day"] = now.date()
+            counts = (e.stats.baskets_opened, e.stats.baskets_closed)
+            echo(status_line(e, datetime.combine(state["day"], datetime.min.time()),
+                             since=state["counts"]))
+            state["day"], state["counts"] = now.date(), counts
         if math.isfinite(speed):
             due = wall0 + (e.now_msc - start_ms) / 1000 / speed
             delay = due - time.monotonic()
@@ -96,11 +100,15 @@ def _stepper(start_ms: int, speed: float,
     return on_step
 
 
-def status_line(engine: Engine, day: datetime) -> str:
+def status_line(engine: Engine, day: datetime, since: tuple[int, int] = (0, 0)) -> str:
+    """The end of ``day``: balance, equity, baskets open now, and the baskets opened and
+    closed during that day (the run's counts minus ``since``, its counts when the day began;
+    the summary at the end has the run's totals)."""
     snap = engine.snapshot(refresh=True)
     s = engine.stats
+    opened, closed = s.baskets_opened - since[0], s.baskets_closed - since[1]
     return (f"{day:%Y-%m-%d}  balance {snap.balance:>12,.2f}  equity {snap.equity:>12,.2f}  "
-            f"open {len(engine.baskets)}  opened {s.baskets_opened}  closed {s.baskets_closed}")
+            f"open {len(engine.baskets)}  that day: opened {opened}  closed {closed}")
 
 
 def _exhausted(engine: Engine) -> Callable[[], bool] | None:

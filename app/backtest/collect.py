@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from app.backtest.data import MarketData, spread_params
+from app.backtest.excursions import Excursions
 from app.backtest.legs import (
     QuoteValues,
     leg_frame,
@@ -48,6 +49,8 @@ class Trading:
     failure: Exception | None = None
     #: The quote currencies' values at each basket's opening and closing (legs.csv).
     quote_values: QuoteValues = field(default_factory=dict)
+    #: Each basket's lowest and highest price P&L while open (trades.csv mae, mfe).
+    excursions: Excursions = field(default_factory=Excursions)
 
 
 def collect(spec: BacktestSpec, config: EngineConfig, session: Session, market: MarketData,
@@ -65,7 +68,7 @@ def collect(spec: BacktestSpec, config: EngineConfig, session: Session, market: 
     symbols = {leg.symbol for b in records for leg in b.opening.legs}
     legs = leg_frame(journal, records, trading.quote_values,
                      symbol_specs(session.terminal, symbols))
-    trades = with_cost_split(_trades(records), legs)
+    trades = trading.excursions.columns(with_cost_split(_trades(records), legs))
     # ---
     metrics = None
     if len(equity) >= 2:

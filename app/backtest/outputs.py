@@ -8,8 +8,9 @@ numbers.  Each file is written whole or not at all.
   or ask, less commission and swap); ``costs`` is what the journal books beside it
   (commission + swap); ``commission``, ``swap`` and ``spread_cost`` are the sums of the
   basket's legs in ``legs.csv``, and ``total_costs`` all three (the spread cost is already
-  inside ``pnl`` through the fill prices).  Money is rounded to cents, the TDI to 4
-  decimals, any other number to 10 significant digits;
+  inside ``pnl`` through the fill prices); ``mae`` and ``mfe`` are the lowest and highest
+  price P&L of the basket while open (``app.backtest.excursions``).  Money is rounded to
+  cents, the TDI to 4 decimals, any other number to 10 significant digits;
 - ``legs.csv``: one row per leg (``app.backtest.legs`` defines each column); a basket's
   ``pnl`` is the sum of its legs' to the cent;
 - ``equity.csv``: ``date,balance,equity``, the mark at the end of every UTC day, weekends
@@ -52,13 +53,14 @@ def write_outputs(result: BacktestResult, report_dir: Path,
     out.append(write_report(report_dir / "report.html", title=title, metrics=metrics,
                             trades=result.trades, equity=result.equity, tdi=result.tdi,
                             params=result.params, data_ranges=result.data_ranges,
-                            complete=result.complete, notes=result.notes))
+                            complete=result.complete, notes=result.notes,
+                            legs=result.legs))
     return out
 
 
 #: trades.csv columns that are amounts of money (rounded to cents), and the TDI readings.
 _MONEY = frozenset({"pnl", "costs", "commission", "swap", "spread_cost", "total_costs",
-                    "net_numeraire_exposure"})
+                    "net_numeraire_exposure", "mae", "mfe"})
 _TDI = frozenset({"entry_tdi", "exit_tdi"})
 
 

@@ -132,6 +132,7 @@ def _trade(session: Session, end_ms: int, tdi: dict[str, list[Any]],
     span = max(end_ms - trading.start_ms, 1)
 
     def on_step(e: Any) -> None:
+        trading.excursions.observe(e)  # each basket's MAE and MFE (app/backtest/excursions)
         if e.now_msc % DAY_MS == 0:
             a = e.terminal.account_info()
             trading.marks.append((e.now_msc, float(a.balance), float(a.equity)))

@@ -14,7 +14,6 @@ from typing import Any
 
 from app.backtest import (
     BacktestSpec,
-    ProgressBar,
     calendar_snapshot,
     failure_text,
     run_backtest,
@@ -30,6 +29,7 @@ from app.cli.args import (
 )
 from app.cli.crash import report_crash
 from app.cli.output import num, pct
+from app.cli.progress import CommandProgress
 from app.spreads import DEFAULT_SPREAD_MODEL, FIXED, PROFILE, SPREAD_MODELS, load_profiles
 from engine.config import load_engine_config
 from engine.errors import UserError
@@ -127,11 +127,11 @@ def check_report_folder(report: Path) -> None:
 def run(args: argparse.Namespace) -> int:
     check_report_folder(args.report)
     spec = spec_from_args(args)
-    bar = ProgressBar("backtest")
-    result = run_backtest(spec, journal_path=args.report / "journal.sqlite"
-                          if args.report else None, progress=bar)
-    bar.done()
-    files = write_outputs(result, args.report)
+    with CommandProgress("backtest") as bar:
+        result = run_backtest(spec, journal_path=args.report / "journal.sqlite"
+                              if args.report else None, progress=bar)
+        bar.update(1.0, "backtest: writing the report")
+        files = write_outputs(result, args.report)
     s = result.stats
     exits = ", ".join(f"{k} {v}" for k, v in sorted(s.exits.items())) or "none"
     m = result.metrics.to_dict() if result.metrics else {}

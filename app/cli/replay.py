@@ -1,6 +1,8 @@
 """``main.py replay``: recorded data through the engine at a chosen speed, a line per day.
 
-The same headless run as ``run --replay`` (``app.runs``); the console adds the window.
+The same headless run as ``run --replay`` (``app.runs``); the console adds the window
+(``main.py gui --replay FILES``).  This command never opens a window, so it has no
+``--headless`` switch (one that changed nothing was removed).
 """
 
 from __future__ import annotations
@@ -31,11 +33,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r = subparsers.add_parser(
         "replay", help="replay recorded data through the engine at a chosen speed",
         description="The engine on a replay of recorded ticks or M1 bars, at --speed "
-        "(virtual seconds per second, or max), printing a line per day.")
+        "(virtual seconds per second, or max), without a window, printing a line per day "
+        "(that day's baskets opened and closed) and a summary.  The console replays with "
+        "'main.py gui --replay FILES'.")
     r.add_argument("files", nargs="*", type=Path, metavar="FILE")
     add_store_option(r)
     add_speed_option(r)
-    r.add_argument("--headless", action="store_true", help="no window (the default here)")
     add_config_option(r)
     add_clusters_option(r)
     add_period_options(r)

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.backtest import ProgressBar
 from app.cli.args import period, span
 from app.cli.backtest import (
     add_backtest_options,
@@ -26,6 +25,7 @@ from app.cli.backtest import (
     spec_from_args,
 )
 from app.cli.output import num, pct, signed_money
+from app.cli.progress import CommandProgress
 from app.walkforward import (
     SCHEMES,
     Fold,
@@ -103,19 +103,20 @@ def folds_from_args(args: argparse.Namespace) -> list[Fold]:
 
 
 class _Progress:
-    """A line per backtest on stdout, and its progress bar on a terminal's stderr."""
+    """A line per backtest on stdout, and one bar for the whole study on a terminal's
+    stderr: each backtest counts as an equal share of it, so the ETA is the study's."""
 
-    def __init__(self) -> None:
-        self.bar: ProgressBar | None = None
+    def __init__(self, bar: CommandProgress) -> None:
+        self.bar = bar
 
-    def start(self, label: str, number: int, total: int) -> ProgressBar:
+    def start(self, label: str, number: int, total: int) -> Callable[[float], None]:
         print(f"[{number}/{total}] {label}", flush=True)
-        self.bar = ProgressBar(f"[{number}/{total}]")
-        return self.bar
+        head = f"walkforward [{number}/{total}]"
+        self.bar.update((number - 1) / total, head)
+        return lambda fraction: self.bar.update((number - 1 + fraction) / total)
 
     def finish(self) -> None:
-        if self.bar is not None:
-            self.bar.done()
+        """Nothing to close: the next backtest moves the same bar."""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -123,9 +124,11 @@ def run(args: argparse.Namespace) -> int:
     folds = folds_from_args(args)
     base = spec_from_args(args)
     grid = load_grid(args.grid)
-    result = walk_forward(base, grid, folds, scheme=args.scheme, min_baskets=args.min_baskets,
-                          progress=_Progress())
-    files = write_walkforward(result, args.report)
+    with CommandProgress("walkforward") as bar:
+        result = walk_forward(base, grid, folds, scheme=args.scheme,
+                              min_baskets=args.min_baskets, progress=_Progress(bar))
+        bar.update(1.0, "walkforward: writing the report")
+        files = write_walkforward(result, args.report)
     for line in summary(result):
         print(line)
     print(f"report: {args.report / 'report.html'} ({len(files)} files in {args.report})")

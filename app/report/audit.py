@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from app.report.errors import ReportWriteError
-from app.report.markup import notes_list, section_open
+from app.report.markup import EMPTY_ICON, notes_list, section_open
 from engine.formatting import NOT_AVAILABLE, format_money
 from engine.jsonform import json_ready
 
@@ -139,6 +139,6 @@ def render_audit(doc: Mapping[str, Any], generated_at: datetime | None = None) -
         f"<footer><p>Generated {stamp:%Y-%m-%d %H:%M:%S} UTC. Times are UTC. Amounts are in "
         "the account currency. Every figure is in audit.json.</p></footer></main>",
     ]
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<title>Audit</title><style>\n" + _css() + "</style></head><body>"
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">" + EMPTY_ICON
+            + "<title>Audit</title><style>\n" + _css() + "</style></head><body>"
             + "\n".join(body) + "</body></html>\n")

@@ -10,7 +10,10 @@ own money formatters today).
   Sharpe figures of the significance tests with four significant digits;
 - a metric that is undefined (``None``, ``null`` in ``metrics.json``) is shown as "n/a",
   never as 0;
-- times are UTC, as "YYYY-MM-DD HH:MM", and only the date at midnight.
+- times are UTC, as "YYYY-MM-DD HH:MM"; a period's bounds and a data range's ends show
+  only the date at midnight (:func:`format_time`), an event's time (an entry, an exit, a
+  fill) always keeps its time of day (:func:`format_instant`): a basket closed at 00:00 did
+  not close "on a day".
 """
 
 from __future__ import annotations
@@ -205,6 +208,18 @@ def format_time(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+def format_instant(value: Any) -> str:
+    """The UTC time of an event as "YYYY-MM-DD HH:MM", midnight included; "" when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    stamp = pd.Timestamp(value)
+    if pd.isna(stamp):
+        return ""
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC")
+    return stamp.strftime("%Y-%m-%d %H:%M")
 
 
 def _timestamp_text(stamp: pd.Timestamp) -> str:

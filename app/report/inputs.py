@@ -33,8 +33,10 @@ TRADE_COLUMNS: tuple[str, ...] = (
     "costs",
 )
 
-#: Columns a trades table may add: each basket's costs split (``app.backtest.legs``).
-OPTIONAL_TRADE_COLUMNS: tuple[str, ...] = ("commission", "swap", "spread_cost", "total_costs")
+#: Columns a trades table may add: each basket's costs split (``app.backtest.legs``) and its
+#: excursions while open (``app.backtest.excursions``).
+OPTIONAL_TRADE_COLUMNS: tuple[str, ...] = ("commission", "swap", "spread_cost", "total_costs",
+                                           "mae", "mfe")
 
 #: Metric sections a complete report must have (``PerformanceReport.to_dict`` keys).
 METRIC_SECTIONS: tuple[str, ...] = (

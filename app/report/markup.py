@@ -9,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+#: The page's icon, empty: served over HTTP, a browser would otherwise ask for /favicon.ico
+#: and log the server's 404 as an error in its console.
+EMPTY_ICON = '<link rel="icon" href="data:,">'
+
 _GLYPHS = {"long": "&#9650;", "short": "&#9660;", "win": "&#9679;", "loss": "&#9679;"}
 
 

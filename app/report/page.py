@@ -2,8 +2,10 @@
 
 ``write_report`` turns a run's results (the metrics of :mod:`engine.metrics`, the baskets, the
 daily equity, each cluster's TDI, the parameters and the data ranges) into ``report.html``:
-headline figures, every metric with its definition, equity and drawdown, monthly returns,
-exit codes, per-cluster figures and TDI charts, the trades and the run's settings.
+read top-down: the headline figures and the equity curve first, then monthly returns, where
+the P&L came from (the costs split, long against short, the P&L histogram, each basket's
+excursions), exit codes and per-cluster figures, the TDI charts, the trades, every leg, the
+run's settings, and last an appendix with every metric and its definition.
 
 Honesty rules the page follows:
 
@@ -40,10 +42,13 @@ import pandas as pd
 
 from app.report import inputs
 from app.report.errors import ReportWriteError
+from app.report.markup import EMPTY_ICON
+from app.report.sections.breakdown import breakdown_section
 from app.report.sections.checks import checks
 from app.report.sections.equity import equity_section
 from app.report.sections.exits import exits_section
 from app.report.sections.header import header, incomplete_banner, nav, run_notes
+from app.report.sections.legs import legs_section
 from app.report.sections.metrics import metrics_section
 from app.report.sections.monthly import monthly_section
 from app.report.sections.params import params_section
@@ -70,6 +75,7 @@ def write_report(
     data_ranges: Mapping[str, Mapping[str, Any]],
     complete: bool = True,
     notes: Sequence[str] = (),
+    legs: pd.DataFrame | None = None,
 ) -> Path:
     """Write the report page to ``path`` (parent folders created) and return the path.
 
@@ -87,6 +93,7 @@ def write_report(
         data_ranges=data_ranges,
         complete=complete,
         notes=notes,
+        legs=legs,
     )
     return _write_atomically(Path(path), page)
 
@@ -103,6 +110,7 @@ def render_report(
     complete: bool = True,
     notes: Sequence[str] = (),
     generated_at: datetime | None = None,
+    legs: pd.DataFrame | None = None,
 ) -> str:
     """The report page as HTML text.
 
@@ -118,7 +126,8 @@ def render_report(
       or a list of dicts with ``name``) gives each cluster's ``entry`` / ``exit`` (or
       ``exit_band``) / ``tdi_stop`` (or ``stops.tdi_stop``) bands;
     - ``data_ranges``: per symbol ``first``, ``last``, ``rows``, ``source``;
-    - ``generated_at``: the time printed in the header (default: now, UTC).
+    - ``generated_at``: the time printed in the header (default: now, UTC);
+    - ``legs``: one row per leg (``legs.csv``'s columns), for the Legs table; None: none.
     """
     inputs.check_mappings(params=params, data_ranges=data_ranges)
     checked_metrics = inputs.checked_metrics(metrics, complete)
@@ -136,15 +145,17 @@ def render_report(
         '<main>',
         header(shown_title, params, data_ranges, checked_equity, names, complete, stamp),
         incomplete_banner(notes, checked_equity) if not complete else run_notes(notes),
-        checks(checked_metrics, checked_trades, checked_equity, data_ranges),
         summary_section(checked_metrics),
-        metrics_section(checked_metrics),
         equity_section(checked_equity, start_capital, checked_metrics),
+        checks(checked_metrics, checked_trades, checked_equity, data_ranges),
         monthly_section(checked_equity, start_capital),
+        breakdown_section(checked_trades),
         exits_section(checked_trades, checked_metrics),
         tdi_section(names, checked_tdi, checked_trades, clusters),
         trades_section(checked_trades),
+        legs_section(legs),
         params_section(params, clusters, data_ranges),
+        metrics_section(checked_metrics),
         _footer(complete, stamp),
         "</main>",
         # each asset starts on a line of its own inside its tag
@@ -154,6 +165,7 @@ def render_report(
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"{EMPTY_ICON}"
         f"<title>{escape(shown_title)}</title><style>\n{_asset('report.css')}</style></head>"
         f'<body class="{"complete" if complete else "incomplete"}">'
         + "\n".join(part for part in body if part)

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from app.report import svg as report_svg
-from app.report.markup import legend, notes_list
+from app.report.markup import EMPTY_ICON, legend, notes_list
 from app.report.page import _write_atomically
 from app.report.sections.walkforward import fold_section, folds_section, oos_summary
 
@@ -64,8 +64,8 @@ def render_walkforward(doc: Mapping[str, Any], oos_equity: pd.DataFrame,
         f'<footer><p>Generated {stamp:%Y-%m-%d %H:%M:%S} UTC. Times are UTC. Amounts are in '
         "the account currency.</p></footer></main>",
     ]
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{escape(title)}</title><style>\n{_asset('report.css')}</style></head>"
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">" + EMPTY_ICON
+            + f"<title>{escape(title)}</title><style>\n{_asset('report.css')}</style></head>"
             f'<body class="{"complete" if complete else "incomplete"}">'
             + "\n".join(part for part in body if part) + "</body></html>\n")
 

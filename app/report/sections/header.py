@@ -19,13 +19,15 @@ from app.report.markup import notes_list
 #: The page's sections: (anchor, name in the navigation bar).
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("summary", "Summary"),
-    ("metrics", "Metrics"),
     ("equity", "Equity"),
     ("monthly", "Monthly"),
+    ("breakdown", "Costs, sides, P&L"),
     ("exits", "Exits & clusters"),
     ("tdi", "TDI"),
     ("trades", "Trades"),
+    ("legs", "Legs"),
     ("params", "Parameters"),
+    ("metrics", "Appendix: metrics"),
 )
 
 

@@ -139,8 +139,9 @@ def metrics_section(metrics: Mapping[str, Any]) -> str:
     ]
     return (
         section_open(
-            "metrics", "Metrics",
-            "Every figure of the run with its definition. n/a marks a figure that is undefined "
+            "metrics", "Appendix: every metric and its definition",
+            "Every figure of the run with its definition (hover a headline card for the same "
+            "text). n/a marks a figure that is undefined "
             "for this run, with the reason. Per-cluster figures are under Exits &amp; clusters.",
         )
         + _basis_line(metrics)

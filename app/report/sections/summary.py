@@ -85,6 +85,6 @@ def summary_section(metrics: Mapping[str, Any]) -> str:
         )
     return (
         section_open("summary", "Summary", "Hover a figure for its definition; every figure "
-                     "is listed with its definition under Metrics.")
+                     "is listed with its definition in the appendix at the end.")
         + f'<div class="cards">{"".join(cards)}</div></section>'
     )

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from app.report import svg as report_svg
-from app.report.format import format_tdi, format_time, sign_class
+from app.report.format import format_instant, format_tdi, sign_class
 from app.report.markup import legend, section_open
 from engine.cluster import DEFAULT_TDI_STOP
 from engine.formatting import format_money
@@ -62,7 +62,7 @@ def _trade_mark(
         if exit_x is not None:
             exit_y = _value_at(series, exit_x, row.exit_tdi)
         exit_label = (
-            f"{row.basket_id} exit {row.exit_code} {format_time(row.exit_time)} UTC, "
+            f"{row.basket_id} exit {row.exit_code} {format_instant(row.exit_time)} UTC, "
             f"TDI {format_tdi(row.exit_tdi)}, P&L {format_money(row.pnl, signed=True)}"
         )
     return report_svg.TradeMark(
@@ -73,7 +73,7 @@ def _trade_mark(
         long=row.direction == "LONG",
         pnl=float(row.pnl) if math.isfinite(row.pnl) else 0.0,
         entry_label=(
-            f"{row.basket_id} {row.direction} entry {format_time(row.entry_time)} UTC, "
+            f"{row.basket_id} {row.direction} entry {format_instant(row.entry_time)} UTC, "
             f"TDI {format_tdi(row.entry_tdi)}"
         ),
         exit_label=exit_label,
@@ -147,8 +147,8 @@ def _chart_body(
     if skipped:
         extra.append(f"{skipped:,} basket(s) outside the TDI series are not drawn.")
     span = (
-        f"{len(series):,} bars, {format_time(series.index[0])} to "
-        f"{format_time(series.index[-1])} UTC; x axis: bar number (weekends skipped)."
+        f"{len(series):,} bars, {format_instant(series.index[0])} to "
+        f"{format_instant(series.index[-1])} UTC; x axis: bar number (weekends skipped)."
     )
     warning = f' <span class="note">{escape(" ".join(extra))}</span>' if extra else ""
     return (

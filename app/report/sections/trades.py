@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from app.report.format import format_time, sign_class
+from app.report.format import format_instant, sign_class
 from app.report.markup import section_open
 from engine.formatting import format_money
 
@@ -32,9 +32,10 @@ def _tdi_cell_text(value: float) -> str:
     return f"{value:+.2f}" if math.isfinite(value) else ""
 
 
-#: The costs split, when the trades have it: (column, heading).
+#: The costs split and the excursions, when the trades have them: (column, heading).
 _SPLIT: tuple[tuple[str, str], ...] = (
     ("commission", "Commission"), ("swap", "Swap"), ("spread_cost", "Spread"),
+    ("mae", "MAE"), ("mfe", "MFE"),
 )
 
 
@@ -58,11 +59,11 @@ def _trade_row(number: int, row: Any, split: tuple[str, ...]) -> str:
         + _number_cell(number, str(number))
         + f"<td>{escape(row.basket_id)}</td><td>{escape(row.cluster)}</td>"
         + f'<td class="{row.direction.lower()}">{escape(row.direction)}</td>'
-        + f'<td data-v="{entry.value}">{escape(format_time(entry))}</td>'
+        + f'<td data-v="{entry.value}">{escape(format_instant(entry))}</td>'
         + (
             '<td data-v="">open</td>'
             if is_open
-            else f'<td data-v="{row.exit_time.value}">{escape(format_time(row.exit_time))}</td>'
+            else f'<td data-v="{row.exit_time.value}">{escape(format_instant(row.exit_time))}</td>'
         )
         + _number_cell(hours, f"{hours:,.1f}" if math.isfinite(hours) else "")
         + _number_cell(row.entry_tdi, _tdi_cell_text(row.entry_tdi))
@@ -95,6 +96,8 @@ def trades_section(trades: pd.DataFrame) -> str:
         for name, numeric in headers
     )
     split_foot = "".join(
+        # a sum of excursions means nothing: their column stays empty at the foot
+        '<td class="num"></td>' if column in ("mae", "mfe") else
         f'<td class="num">{format_money(float(closed[column].sum()), signed=True)}</td>'
         for column in split
     )
@@ -110,7 +113,8 @@ def trades_section(trades: pd.DataFrame) -> str:
             "negative when paid. Costs are what the journal books beside the fills "
             "(commission + swap); the spread column is what crossing the bid-ask spread took, "
             "already inside the P&amp;L through the fill prices (legs.csv has each leg). "
-            "Click a column heading to sort.",
+            "MAE and MFE: the basket's lowest and highest price P&amp;L while open (see "
+            "Where the P&amp;L came from). Click a column heading to sort.",
         )
         + f'<div class="scroll tall"><table class="trades sortable"><thead><tr>{head}</tr>'
         f"</thead><tbody>{rows}</tbody><tfoot>{foot}</tfoot></table></div></section>"

@@ -143,18 +143,28 @@ def _month_ticks(start: pd.Timestamp, end: pd.Timestamp, max_ticks: int) -> Time
     return labels
 
 
+def exact_decimals(values: Sequence[float], most: int = 6) -> int:
+    """The fewest decimals (0 to ``most``) that write every value exactly, so that no two
+    ticks print alike and none is rounded: 2.5 needs one (a 2.5-step axis printed with none
+    read "-2%" for -2.5%)."""
+    for decimals in range(most + 1):
+        if all(abs(round(v, decimals) - v) <= 1e-9 * max(1.0, abs(v)) for v in values):
+            return decimals
+    return most
+
+
 def money_tick_labels(ticks: Sequence[float]) -> list[str]:
-    """Axis labels for amounts: thousands separators, decimals only when the step needs them."""
-    step = abs(ticks[1] - ticks[0]) if len(ticks) > 1 else 1.0
-    decimals = 0 if step >= 1 else min(6, math.ceil(-math.log10(step)) + 1)
-    return [f"{value:,.{decimals}f}" for value in ticks]
+    """Axis labels for amounts: thousands separators, exactly the decimals the ticks need."""
+    decimals = exact_decimals(ticks)
+    return [f"{value + 0.0:,.{decimals}f}" for value in ticks]
 
 
 def percent_tick_labels(ticks: Sequence[float]) -> list[str]:
-    """Axis labels for fractions shown as percentages (0.05 -> 5%)."""
-    step = abs(ticks[1] - ticks[0]) if len(ticks) > 1 else 1.0
-    decimals = 0 if step * 100 >= 1 else min(4, math.ceil(-math.log10(step * 100)) + 1)
-    return [f"{value * 100:.{decimals}f}%" for value in ticks]
+    """Axis labels for fractions shown as percentages (0.05 -> 5%, -0.025 -> -2.5%), each
+    exact."""
+    percents = [value * 100 + 0.0 for value in ticks]  # no "-0%"
+    decimals = exact_decimals(percents, most=4)
+    return [f"{value:.{decimals}f}%" for value in percents]
 
 
 def number_tick_labels(ticks: Sequence[float]) -> list[str]:

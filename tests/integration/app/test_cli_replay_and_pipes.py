@@ -1,0 +1,119 @@
+"""``main.py replay`` prints each day's own counts and has no switch that does nothing; a
+command whose output is piped into ``head`` stops quietly when ``head`` has had enough."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from helpers.configs import short_window_config
+from helpers.paths import REPO_ROOT, TEST_DATA
+
+from main import READER_GONE, main
+
+USD_MAJORS_FILES = [str(TEST_DATA / "histdata" / f"DAT_ASCII_{s}_M1_2019.csv.gz")
+                    for s in ("EURUSD", "GBPUSD", "AUDUSD", "USDCHF")]
+DAY_LINE = re.compile(r"^\d{4}-\d{2}-\d{2} .* open (\d+)  that day: opened (\d+)  closed (\d+)$")
+SUMMARY = re.compile(r"^baskets: (\d+) opened, (\d+) closed;")
+
+
+@pytest.fixture
+def small_config(tmp_path):
+    path = tmp_path / "small.toml"
+    path.write_text(short_window_config("USD_MAJORS"))
+    return path
+
+
+def _replay_args(tmp_path, config):
+    return ["replay", *USD_MAJORS_FILES, "--config", str(config), "--clusters", "USD_MAJORS",
+            "--journal", str(tmp_path / "j.sqlite")]
+
+
+@pytest.mark.slow
+def test_replay_day_lines_count_that_day_and_add_up_to_the_summary(tmp_path, small_config,
+                                                                    capsys):
+    code = main(_replay_args(tmp_path, small_config))
+
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    days = [DAY_LINE.match(line) for line in out if DAY_LINE.match(line)]
+    summary = next(SUMMARY.match(line) for line in out if SUMMARY.match(line))
+    opened = [int(d.group(2)) for d in days]
+    closed = [int(d.group(3)) for d in days]
+    assert len(days) > 5 and sum(opened) > 0
+    # a cumulative count would never fall back; a day's count does, after a busy day
+    assert any(later < earlier for earlier, later in itertools.pairwise(opened))
+    # the days' counts add up to the run's, less what the last (partial) day did
+    assert sum(opened) <= int(summary.group(1)) and sum(closed) <= int(summary.group(2))
+    last_open = int(days[-1].group(1))
+    assert sum(opened) - sum(closed) == last_open
+
+
+def test_replay_has_no_headless_switch(tmp_path, small_config, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main([*_replay_args(tmp_path, small_config), "--headless"])
+
+    assert exited.value.code == 2
+    assert "unrecognized arguments: --headless" in capsys.readouterr().err
+
+
+def _first_lines_then_close(args, lines, tmp_path):
+    """Run ``main.py ARGS | head -LINES``: read that many lines, close the pipe, and return
+    (exit status, what was read, stderr)."""
+    env = {**os.environ, "FXCLUSTER_HOME": str(tmp_path / "home")}
+    child = subprocess.Popen([sys.executable, "main.py", *args], cwd=REPO_ROOT, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stderr is not None
+    read = [child.stdout.readline() for _ in range(lines)]
+    child.stdout.close()
+    err = child.stderr.read()
+    return child.wait(timeout=300), read, err
+
+
+def _complaints(err):
+    """What a reader that went away must not cause (a warning of the run itself may stay)."""
+    marks = ("internal error", "Traceback", "Exception ignored", "BrokenPipe", "crash.log")
+    return [line for line in err.splitlines() if any(mark in line for mark in marks)]
+
+
+@pytest.mark.slow
+def test_replay_into_head_stops_quietly(tmp_path, small_config):
+    status, read, err = _first_lines_then_close(_replay_args(tmp_path, small_config), 2,
+                                                tmp_path)
+
+    assert read[0].startswith("replay: 1 clusters (USD_MAJORS)")
+    assert DAY_LINE.match(read[1].strip())
+    assert status == READER_GONE
+    assert not _complaints(err)
+
+
+@pytest.mark.slow
+def test_walkforward_into_head_stops_quietly(tmp_path):
+    grid = tmp_path / "grid.toml"
+    grid.write_text("entry = [1.0, 1.5]\n")
+    args = ["walkforward", "--market", "synthetic", "--clusters", "USD_MAJORS",
+            "--is", "2024-01-08:2024-01-10", "--oos", "2024-01-11:2024-01-12",
+            "--grid", str(grid), "--min-baskets", "1", "--report", str(tmp_path / "wf")]
+
+    status, read, err = _first_lines_then_close(args, 1, tmp_path)
+
+    assert read[0].startswith("[1/4] fold 1/1 in-sample")
+    assert status == READER_GONE
+    assert not _complaints(err)
+
+
+@pytest.mark.slow
+def test_backtest_into_head_stops_quietly(tmp_path):
+    args = ["backtest", "--market", "synthetic", "--seed", "3", "--from", "2024-01-08",
+            "--to", "2024-01-10", "--clusters", "USD_MAJORS", "--report", str(tmp_path / "r")]
+
+    status, read, err = _first_lines_then_close(args, 1, tmp_path)
+
+    # both lines come in one write at the end: head may close before or after it
+    assert "final balance" in read[0]
+    assert status in (0, READER_GONE)
+    assert not _complaints(err)
