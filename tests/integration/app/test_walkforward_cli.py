@@ -88,7 +88,7 @@ def test_the_grid_sharpes_and_the_dsr_recompute_from_the_files(study):
     for (fold, cluster, config), group in marks.groupby(["fold", "cluster", "config"]):
         # FX trading days: the weekday marks (a weekend mark stands for Monday only when the
         # run ends on it), each return from the previous one's mark
-        days = pd.to_datetime(group["date"]).dt.dayofweek.to_numpy()
+        days = pd.to_datetime(group["date"]).dt.day_of_week.to_numpy()
         keep = days < 5
         keep[-1] = True
         equity = group["equity"].to_numpy()[keep]
