@@ -329,6 +329,7 @@ class Engine:
             for action in self.risk.on_equity(self.now(), self._balance, self._equity,
                                               self._margin_level):
                 self.apply_risk_action(action)
+        self.manual.orders.sweep()  # manual positions closed at the terminal (SL/TP)
         mids = self.market.mids()
         for name, basket in list(self.baskets.items()):
             if not self.exits.retry_pending(name) and not self._news_flatten(name):
@@ -538,6 +539,8 @@ class Engine:
         m = self.market
         owners = {sig.spec.magic: name for name, sig in self.signals.items()}
         paid = {leg.position: leg.commission for b in self.baskets.values() for leg in b.legs}
+        positions = position_views(self.terminal.positions_get() or (), owners, paid,
+                                   getattr(self.terminal, "utc_ms_from_server_ms", None))
         return EngineSnapshot(
             self.now(), tuple(views), states.account_state.value, states.account_reason,
             float(a.balance) if a else math.nan, float(a.equity) if a else math.nan,
@@ -545,8 +548,11 @@ class Engine:
             self.risk.daily_pnl(self._equity) if a else 0.0, self._connected,
             self.news.state(self.now()).name,
             quote_views(m.symbols, m.bid, m.ask, m.last_tick_msc, self.symbol_book.points),
-            position_views(self.terminal.positions_get() or (), owners, paid),
-            float(a.margin) if a else 0.0, float(a.margin_free) if a else 0.0, self.mode.value)
+            positions, float(a.margin) if a else 0.0, float(a.margin_free) if a else 0.0,
+            self.mode.value,
+            # New Order and the Trade tab's exposure table (engine.manual_orders)
+            exposures=self.manual.orders.exposure_table(positions, self._equity),
+            specs=self.manual.orders.specs())
 
     # ------------------------------------------------------------------ end
 
