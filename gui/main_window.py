@@ -375,7 +375,8 @@ class MainWindow(QMainWindow):
         self.clusters.update_clusters(snap.clusters)
         self.market_watch.update_quotes(snap.quotes)
         self.toolbox.trade.update_positions(
-            snap.positions, {c.basket_id: c for c in snap.clusters if c.basket_id})
+            snap.positions, {c.basket_id: c for c in snap.clusters if c.basket_id},
+            snap.exposures)
         for view in snap.clusters:
             if view.name == self._selected:
                 self.chart.set_thresholds(view.entry, view.exit_band)
