@@ -1,5 +1,6 @@
 """The Trade tab as MT5's: its columns and values, the basket row that counts legs, manual
-orders under "no basket", and the net currency exposure table beside the positions."""
+orders under "no basket", the net currency exposure table beside the positions, and the
+account figures MT5 shows below them (here in the status bar)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QModelIndex, Qt
 
-from engine.snapshot import ClusterView, CurrencyExposure, PositionView, exposure_views
+from engine.snapshot import (
+    ClusterView,
+    CurrencyExposure,
+    EngineSnapshot,
+    PositionView,
+    exposure_views,
+)
+from gui.status_bar import ConsoleStatusBar, status_texts
 from gui.toolbox.exposure import ExposureTable
 from gui.toolbox.format import LOSS, WARNING_TEXT
 from gui.toolbox.trade import HEADERS, TradeTab
@@ -118,3 +126,44 @@ def test_trade_tab_feeds_its_exposure_table_and_keeps_it_without_new_figures(qtb
     tab.update_positions([])  # no exposures given: the table keeps its rows
     assert tab.exposure.model.rowCount() == 1
     assert not math.isnan(tab.exposure.model.payload(0).share)
+
+
+# --------------------------------------------------------------------------- status bar
+# MT5 shows these figures at the foot of its Trade tab; the console keeps them in the
+# window's status bar (gui/status_bar.py).
+
+
+def snapshot(**changes) -> EngineSnapshot:
+    base = dict(time=T0, clusters=(), account_state="ACTIVE", account_reason="",
+                balance=100_000.0, equity=99_875.5, margin_level=2_496.89, open_risk=300.0,
+                daily_pnl=-124.5, connected=True, calendar_state="FRESH", margin=4_000.0,
+                free_margin=95_875.5)
+    base.update(changes)
+    return EngineSnapshot(**base)
+
+
+def test_status_bar_shows_balance_equity_margin_free_margin_and_margin_level(qtbot):
+    # Arrange
+    bar = ConsoleStatusBar()
+    qtbot.addWidget(bar)
+    # Act
+    bar.show_snapshot(snapshot(), "2019-02-04 14:30 UTC | server 16:30")
+    texts = {key: label.text() for key, label in bar.labels.items()}
+    # Assert: each figure as the snapshot carries it, and recomputable from the others
+    assert texts["balance"] == "Balance: 100,000.00"
+    assert texts["equity"] == "Equity: 99,875.50"
+    assert texts["margin"] == "Margin: 4,000.00"
+    assert texts["free_margin"] == "Free margin: 95,875.50"  # equity - margin
+    assert texts["margin_level"] == "Margin level: 2,496.89%"  # equity / margin x 100
+    assert texts["daily"] == "Day P&L: -124.50"
+    assert texts["risk"] == "Risk in use: 300.00 (0.30%)"
+    assert texts["time"] == "2019-02-04 14:30 UTC | server 16:30"
+    assert all(label.toolTip() for label in bar.labels.values())  # each says its basis
+    assert bar.currentMessage() == ""  # the message area stays free
+
+
+def test_status_bar_without_positions_leaves_margin_level_blank_as_mt5():
+    texts = status_texts(snapshot(margin=0.0, margin_level=0.0, free_margin=99_875.5,
+                                  equity=math.nan))
+    assert texts["margin_level"] == "Margin level: -"
+    assert texts["equity"] == "Equity: -"
