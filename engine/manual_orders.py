@@ -163,22 +163,25 @@ class ManualOrders:
 
     # ------------------------------------------------------------------ following
 
-    def sweep(self) -> None:
+    def sweep(self) -> bool:
         """Journal the closing deals of manual positions the terminal closed by itself
-        (SL, TP, stop-out).  Deals are idempotent in the journal, so one the engine already
-        recorded (a close from the Trade tab) is not doubled."""
+        (SL, TP, stop-out); True while any placed by this engine is still open (the engine
+        then marks equity every minute, as for a basket).  Deals are idempotent in the
+        journal, so one the engine already recorded (a close from the Trade tab) is not
+        doubled."""
         if not self._open:
-            return
+            return False
         terminal = self._host.terminal
         positions = terminal.positions_get()
         if positions is None:
-            return
+            return True
         still = {int(p.ticket) for p in positions}
         for ticket in sorted(self._open - still):
             for deal in terminal.history_deals_get(position=ticket) or ():
                 self._host.journal.record_deal(deal_record(terminal, deal, None))
             self._open.discard(ticket)
             self._host.log("INFO", f"manual position #{ticket} closed at the terminal")
+        return bool(self._open)
 
     # ------------------------------------------------------------------ views
 

@@ -322,14 +322,16 @@ class Engine:
     def _on_m1_close(self) -> None:
         if self.keep_m1_history:
             self.market.record_minute(self.now_msc)
-        # Equity moves only with open positions: mark every minute while a basket is open,
-        # every half hour otherwise (the daily-loss and drawdown rules still see each day).
-        if self.baskets or self.now_msc % M30_MS < M1_MS:
+        # manual positions (New Order) closed at the terminal (SL/TP) are journaled here
+        manual_open = self.manual.orders.sweep()
+        # Equity moves only with open positions: mark every minute while a basket or a
+        # manual position is open, every half hour otherwise (the daily-loss and drawdown
+        # rules still see each day).
+        if self.baskets or manual_open or self.now_msc % M30_MS < M1_MS:
             self.refresh_account()
             for action in self.risk.on_equity(self.now(), self._balance, self._equity,
                                               self._margin_level):
                 self.apply_risk_action(action)
-        self.manual.orders.sweep()  # manual positions closed at the terminal (SL/TP)
         mids = self.market.mids()
         for name, basket in list(self.baskets.items()):
             if not self.exits.retry_pending(name) and not self._news_flatten(name):

@@ -145,7 +145,9 @@ class OrderDialog(QDialog):
         return box
 
     def _layout(self) -> None:
+        heading = QLabel("<b>New Order</b> &nbsp; a market order on one symbol")
         form = QFormLayout()
+        form.addRow(heading)
         form.addRow("Symbol", self.symbol)
         form.addRow("Type", self.kind)
         form.addRow("Volume (lots)", self.volume)
@@ -303,10 +305,10 @@ class OrderTools:
         for ev in events:
             if isinstance(ev, CommandDone) and ev.command_id in self._sent:
                 order = self._sent.pop(ev.command_id)
-                verdict = "placed" if ev.ok else "REFUSED"
-                self._window.statusBar().showMessage(
-                    f"order {verdict}: {order.side.lower()} {order.volume:g} {order.symbol}: "
-                    f"{ev.message}", MESSAGE_MS)
+                text = (f"order placed: {ev.message}" if ev.ok else
+                        f"order REFUSED ({order.side.lower()} {order.volume:g} "
+                        f"{order.symbol}): {ev.message}")
+                self._window.statusBar().showMessage(text, MESSAGE_MS)
 
 
 def install_order_tools(window: Any) -> OrderTools:

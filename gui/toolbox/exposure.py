@@ -6,7 +6,8 @@ currency_exposures``): each position is long its base and short its quote curren
 units times the account-currency value of one base unit, at the current mids; the net is
 summed over baskets and manual orders alike.  The cap is ``max_currency_exposure`` x equity,
 the limit a new basket or a manual order may not push a currency beyond; "Used" is |net| /
-cap, coloured as it nears the cap.
+cap, coloured as it nears the cap.  The cap is one figure for every currency, so it is in
+the title rather than repeated on each row.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from PySide6.QtWidgets import QHeaderView, QLabel, QVBoxLayout, QWidget
 from gui.toolbox.format import LOSS, MISSING, WARNING_TEXT, figures_font, format_money
 from gui.toolbox.model import KeyedTableModel, Row, read_only_table
 
-HEADERS = ("Currency", "Net", "Cap", "Used")
-NET, CAP, USED = 1, 2, 3
+HEADERS = ("Currency", "Net", "Used")
+NET, USED = 1, 2
 #: "Used" turns amber from this share of the cap, red at the cap.
 WARN_SHARE = 0.75
 
@@ -41,14 +42,21 @@ class ExposureLike(Protocol):
 
 
 def exposure_row(x: ExposureLike) -> Row:
-    """The table row of one currency: signed net, the cap as +-cap, the share used."""
+    """The table row of one currency: signed net and the share of the cap used (the cap,
+    the same for every currency, is in the title)."""
     used = f"{x.share:.1%}" if math.isfinite(x.share) else MISSING
-    cap = f"±{format_money(x.cap)}" if math.isfinite(x.cap) else MISSING
     colour: QColor | None = None
     if math.isfinite(x.share):
         colour = LOSS if x.share >= 1.0 else WARNING_TEXT if x.share >= WARN_SHARE else None
-    return Row(x.currency, (x.currency, format_money(x.net, signed=True), cap, used),
-               foreground=(None, None, None, colour), payload=x)
+    return Row(x.currency, (x.currency, format_money(x.net, signed=True), used),
+               foreground=(None, None, colour), payload=x)
+
+
+def title_text(exposures: Sequence[ExposureLike]) -> str:
+    """The table's title: what the figures are, and the cap they are measured against."""
+    cap = next((x.cap for x in exposures if math.isfinite(x.cap)), math.nan)
+    limit = f"cap ±{format_money(cap)} each" if math.isfinite(cap) else "cap -"
+    return f"Net currency exposure, all positions ({limit})"
 
 
 class ExposureTable(QWidget):
@@ -56,13 +64,13 @@ class ExposureTable(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = QLabel("Net currency exposure (all open positions, account currency)")
+        self.title = QLabel(title_text(()))
         self.title.setWordWrap(True)
         self.title.setToolTip(
             "Per currency: the net value held across every basket and manual position "
             "(+ long), valued at the current mids. Cap: the risk limit per currency "
             "(max_currency_exposure x equity). Used: |net| / cap.")
-        self.model = KeyedTableModel(HEADERS, (NET, CAP, USED), figures_font(self.font()), self)
+        self.model = KeyedTableModel(HEADERS, (NET, USED), figures_font(self.font()), self)
         self.view = read_only_table(self.model, self)
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -75,3 +83,5 @@ class ExposureTable(QWidget):
 
     def update_exposures(self, exposures: Sequence[ExposureLike]) -> None:
         self.model.set_rows([exposure_row(x) for x in exposures])
+        if exposures:
+            self.title.setText(title_text(exposures))

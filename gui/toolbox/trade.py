@@ -59,7 +59,7 @@ from gui.toolbox.format import (
 log = logging.getLogger(__name__)
 
 #: The exposure table's share of the tab's width at first (the splitter lets it change).
-EXPOSURE_WIDTH = 330
+EXPOSURE_WIDTH = 250
 
 Index = QModelIndex | QPersistentModelIndex
 

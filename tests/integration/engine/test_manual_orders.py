@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import pytest
+
 from engine import commands as cmd
 from engine.manual_orders import MANUAL_COMMENT, MANUAL_MAGIC
 from engine.model import ClusterState
@@ -141,3 +143,18 @@ def test_the_snapshot_carries_exposures_specs_and_position_levels(tmp_path):
     assert by_ccy["EUR"].net > 0 and by_ccy["USD"].net == -by_ccy["EUR"].net
     assert by_ccy["EUR"].cap == e.config.risk.max_currency_exposure * snap.equity
     assert {spec.symbol for spec in snap.specs} >= {"EURUSD", "USDJPY"}
+
+
+def test_equity_is_marked_every_minute_while_a_manual_position_is_open(tmp_path):
+    s = session(tmp_path)
+    e = s.engine
+    e.execute(cmd.PlaceOrder(symbol="EURUSD", side="BUY", volume=1.0))
+
+    for _minute in (1, 2):  # no basket is open: only the manual position moves equity
+        e.step((e.now_msc // 60_000 + 1) * 60_000)
+    snap = e.snapshot(refresh=True)
+
+    (p,) = [p for p in snap.positions if p.magic == MANUAL_MAGIC]
+    assert not e.baskets
+    assert snap.equity == pytest.approx(snap.balance + p.profit + p.swap, abs=0.01)
+    assert snap.margin > 0 and snap.free_margin == pytest.approx(snap.equity - snap.margin)
