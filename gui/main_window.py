@@ -152,7 +152,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([docks["Clusters"], docks["MarketWatch"]], [520, 260],
                          Qt.Orientation.Vertical)
         self.resizeDocks([docks["Clusters"]], [700], Qt.Orientation.Horizontal)
-        self.resizeDocks([docks["Toolbox"], docks["Equity"]], [1000, 600],
+        self.resizeDocks([docks["Toolbox"], docks["Equity"]], [1150, 450],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([docks["Toolbox"]], [250], Qt.Orientation.Vertical)
 

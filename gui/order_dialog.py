@@ -95,6 +95,8 @@ class OrderDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("New Order")
         self.setObjectName("NewOrderDialog")
+        # a visible edge even where no window manager draws one (a bare X server)
+        self.setStyleSheet("QDialog#NewOrderDialog { border: 1px solid #7a8599; }")
         self._specs = {s.symbol: s for s in specs}
         self._quotes: dict[str, QuoteView] = {}
         self._snap: EngineSnapshot | None = None

@@ -58,7 +58,8 @@ def status_texts(snap: SnapshotLike) -> dict[str, str]:
     level = snap.margin_level
     risk_pct = snap.open_risk / snap.equity * 100 if snap.equity else 0.0
     return {
-        "connection": "connected" if snap.connected else "DISCONNECTED",
+        # blank while connected (the toolbar says so): the bar's width goes to the figures
+        "connection": "" if snap.connected else "DISCONNECTED",
         "balance": f"Balance: {_money(snap.balance)}",
         "equity": f"Equity: {_money(snap.equity)}",
         "margin": f"Margin: {_money(snap.margin)}",
@@ -82,7 +83,7 @@ class ConsoleStatusBar(QStatusBar):
             label = QLabel()
             label.setObjectName(f"status_{key}")
             label.setToolTip(tip)
-            label.setContentsMargins(6, 0, 6, 0)
+            label.setContentsMargins(4, 0, 4, 0)
             self.addPermanentWidget(label)
             self.labels[key] = label
 
@@ -90,4 +91,7 @@ class ConsoleStatusBar(QStatusBar):
         """Show ``snap``'s account figures and the market ``clock`` text."""
         for key, text in status_texts(snap).items():
             self.labels[key].setText(text)
+        connection = self.labels["connection"]
+        connection.setVisible(bool(connection.text()))
+        connection.setStyleSheet("color: #c62828; font-weight: bold")
         self.labels["time"].setText(clock)

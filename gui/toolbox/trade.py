@@ -30,7 +30,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -59,7 +59,7 @@ from gui.toolbox.format import (
 log = logging.getLogger(__name__)
 
 #: The exposure table's share of the tab's width at first (the splitter lets it change).
-EXPOSURE_WIDTH = 250
+EXPOSURE_WIDTH = 240
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -625,7 +625,18 @@ class TradeTab(QWidget):
         header = self.view.header()
         for column in range(len(HEADERS)):
             self.view.resizeColumnToContents(column)
-            header.resizeSection(column, header.sectionSize(column) + 16)
-        header.resizeSection(0, max(header.sectionSize(0), 220))
+            header.resizeSection(column, header.sectionSize(column) + 8)
+        # room for a basket id (bold, indented), a group's "12 positions" and a price in
+        # the stop columns, whatever the first fill held
+        bold = QFont(self.font())
+        bold.setBold(True)
+        metrics = QFontMetrics(bold)
+        figures = QFontMetrics(figures_font(self.font()))
+        widest = {TICKET: metrics.horizontalAdvance("GOLD_HAVENS-20190204T1430-001") + 28,
+                  VOLUME: metrics.horizontalAdvance("12 positions") + 8}
+        for column in (OPEN_PRICE, SL, TP, PRICE):
+            widest[column] = figures.horizontalAdvance("0000.00000") + 8
+        for column, width in widest.items():
+            header.resizeSection(column, max(header.sectionSize(column), width))
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self._sized = True

@@ -167,3 +167,14 @@ def test_status_bar_without_positions_leaves_margin_level_blank_as_mt5():
                                   equity=math.nan))
     assert texts["margin_level"] == "Margin level: -"
     assert texts["equity"] == "Equity: -"
+
+
+def test_status_bar_shows_a_lost_connection_and_nothing_while_connected(qtbot):
+    bar = ConsoleStatusBar()
+    qtbot.addWidget(bar)
+    bar.show()
+    bar.show_snapshot(snapshot(), "")
+    assert not bar.labels["connection"].isVisible()
+    bar.show_snapshot(snapshot(connected=False), "")
+    assert bar.labels["connection"].isVisible()
+    assert bar.labels["connection"].text() == "DISCONNECTED"
