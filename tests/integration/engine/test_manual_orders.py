@@ -123,6 +123,8 @@ def test_the_trade_tab_close_action_closes_a_manual_position(tmp_path):
 
     ok, message = e.execute(cmd.ClosePosition(ticket=int(p.ticket), source="gui"))
 
+    e.step((e.now_msc // 60_000 + 1) * 60_000)  # the sweep sees it gone: no deal doubled
+
     assert ok, message
     assert manual_positions(s) == []
     assert rows(tmp_path, f"select count(*) from deals where position_id = {p.ticket}") == [(2,)]
