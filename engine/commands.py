@@ -99,3 +99,24 @@ class UseCalendar(Command):
 @dataclass(frozen=True, kw_only=True)
 class Rearm(Command):
     """Clear the account HALTED state after a drawdown stop."""
+
+
+# --- New Order: one symbol's market order outside any basket -----------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class PlaceOrder(Command):
+    """A market order on one symbol outside any basket (New Order, one-click trading).
+
+    ``side`` is "BUY" or "SELL"; ``volume`` in lots (validated against the symbol's
+    volume_min/step/max); ``sl``/``tp`` are prices (0: none), set on the position so the
+    terminal closes it when reached; ``deviation`` is the accepted slippage in points.
+    The order carries the manual magic (0) and the comment "manual"
+    (``engine.manual_orders``).
+    """
+
+    symbol: str
+    side: str
+    volume: float
+    sl: float = 0.0
+    tp: float = 0.0
+    deviation: int = 10

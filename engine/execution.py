@@ -11,7 +11,7 @@ positions before anything is re-sent (the order may have been filled).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -73,8 +73,10 @@ class Executor:
         return (self.config.comment_prefix + basket_id)[:29]
 
     def send_leg(self, basket_id: str | None, purpose: OrderPurpose, symbol: str, lots: float,
-                 magic: int, position: int = 0, comment: str | None = None) -> LegFill:
-        """Send one market deal (``position`` set: close that position)."""
+                 magic: int, position: int = 0, comment: str | None = None,
+                 extra: Mapping[str, Any] | None = None) -> LegFill:
+        """Send one market deal (``position`` set: close that position).  ``extra`` adds or
+        overrides request fields (a manual order's ``sl``, ``tp`` and ``deviation``)."""
         remaining = lots
         filled_lots = 0.0
         cost_px = 0.0
@@ -85,7 +87,7 @@ class Executor:
         comment = comment if comment is not None else self.comment_for(basket_id or "")
         for _attempt in range(self.config.max_retries + 1):
             outcome, result, fill = self._send_once(basket_id, purpose, symbol, remaining, magic,
-                                                    position, comment)
+                                                    position, comment, extra)
             last_retcode = int(getattr(result, "retcode", 0) or 0)
             detail = str(getattr(result, "comment", "") or "")
             if outcome == "filled":
@@ -135,7 +137,8 @@ class Executor:
         return int(result.retcode), str(result.comment)
 
     def _send_once(self, basket_id: str | None, purpose: OrderPurpose, symbol: str, lots: float,
-                   magic: int, position: int, comment: str) -> tuple[str, Any, LegFill]:
+                   magic: int, position: int, comment: str,
+                   extra: Mapping[str, Any] | None = None) -> tuple[str, Any, LegFill]:
         none = LegFill("FAILED", symbol, 0.0)
         tick = self.terminal.symbol_info_tick(symbol)
         if tick is None:
@@ -156,6 +159,7 @@ class Executor:
         }
         if position:
             request["position"] = int(position)
+        request.update(extra or {})
         self._seq += 1
         request_id = f"{self.run_id}:{self._seq:06d}"
         self.journal.record_request(OrderRequest(

@@ -18,6 +18,7 @@ from engine.baskets import Basket
 from engine.events import CommandDone, EngineEvent
 from engine.execution import Executor
 from engine.exits import Exits
+from engine.manual_orders import ManualOrders
 from engine.model import ClusterState, Direction, ExitCode, OrderPurpose
 from engine.news import NewsFilter
 from engine.ports import EventCalendar, Journal, Terminal
@@ -76,7 +77,10 @@ class ManualCommands:
             cmd.SetThresholds: self._set_thresholds,
             cmd.UseCalendar: self._use_calendar,
             cmd.Rearm: self._rearm,
+            cmd.PlaceOrder: self._place_order,
         }
+        #: New Order's orders (engine.manual_orders): placed here, followed until closed.
+        self.orders = ManualOrders(host)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ queue
 
@@ -218,3 +222,7 @@ class ManualCommands:
         for change in self._host.risk.rearm(self._host.now(), command.source):
             self._host.journal_state(change)
         return True, "re-armed"
+
+    def _place_order(self, command: cmd.PlaceOrder) -> Outcome:
+        """New Order / one-click trading: one symbol, outside any basket (manual_orders)."""
+        return self.orders.place(command)

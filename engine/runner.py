@@ -322,9 +322,12 @@ class Engine:
     def _on_m1_close(self) -> None:
         if self.keep_m1_history:
             self.market.record_minute(self.now_msc)
-        # Equity moves only with open positions: mark every minute while a basket is open,
-        # every half hour otherwise (the daily-loss and drawdown rules still see each day).
-        if self.baskets or self.now_msc % M30_MS < M1_MS:
+        # manual positions (New Order) closed at the terminal (SL/TP) are journaled here
+        manual_open = self.manual.orders.sweep()
+        # Equity moves only with open positions: mark every minute while a basket or a
+        # manual position is open, every half hour otherwise (the daily-loss and drawdown
+        # rules still see each day).
+        if self.baskets or manual_open or self.now_msc % M30_MS < M1_MS:
             self.refresh_account()
             for action in self.risk.on_equity(self.now(), self._balance, self._equity,
                                               self._margin_level):
@@ -538,6 +541,8 @@ class Engine:
         m = self.market
         owners = {sig.spec.magic: name for name, sig in self.signals.items()}
         paid = {leg.position: leg.commission for b in self.baskets.values() for leg in b.legs}
+        positions = position_views(self.terminal.positions_get() or (), owners, paid,
+                                   getattr(self.terminal, "utc_ms_from_server_ms", None))
         return EngineSnapshot(
             self.now(), tuple(views), states.account_state.value, states.account_reason,
             float(a.balance) if a else math.nan, float(a.equity) if a else math.nan,
@@ -545,8 +550,11 @@ class Engine:
             self.risk.daily_pnl(self._equity) if a else 0.0, self._connected,
             self.news.state(self.now()).name,
             quote_views(m.symbols, m.bid, m.ask, m.last_tick_msc, self.symbol_book.points),
-            position_views(self.terminal.positions_get() or (), owners, paid),
-            float(a.margin) if a else 0.0, float(a.margin_free) if a else 0.0, self.mode.value)
+            positions, float(a.margin) if a else 0.0, float(a.margin_free) if a else 0.0,
+            self.mode.value,
+            # New Order and the Trade tab's exposure table (engine.manual_orders)
+            exposures=self.manual.orders.exposure_table(positions, self._equity),
+            specs=self.manual.orders.specs())
 
     # ------------------------------------------------------------------ end
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.fx import split_symbol
 from engine.market import utc
 
 #: The snapshot is rebuilt at most this often during stepping (five times a second).
@@ -76,6 +77,75 @@ class PositionView:
     comment: str
     cluster: str | None  # the engine's cluster owning the magic, if any
     commission: float = 0.0  # paid so far (MT5 books it on deals; the engine knows its legs')
+    #: When the position opened (UTC; None when the terminal did not say) and its stop
+    #: loss and take profit (prices; 0.0 = none), as MT5's Trade tab shows them.
+    time: datetime | None = None
+    sl: float = 0.0
+    tp: float = 0.0
+
+
+@dataclass(frozen=True)
+class CurrencyExposure:
+    """One currency's net exposure across every open position (the Trade tab's table).
+
+    ``net``: the signed account-currency value of the currency held (+ long), summed over
+    the positions (a position of ``u`` base units is long ``u`` x value(base) of its base
+    and short as much of its quote currency), valued at the current mids.  ``cap``: the
+    risk config's per-currency cap in account currency (``max_currency_exposure`` x
+    equity); ``share`` = |net| / cap (NaN when the cap is unknown).
+    """
+
+    currency: str
+    net: float
+    cap: float
+    share: float
+
+
+#: MetaTrader 5's ``symbol_info().filling_mode`` bits and ``type_filling`` values
+#: (reference: SYMBOL_FILLING_FOK=1, IOC=2, BOC=4; ORDER_FILLING_FOK=0, IOC=1, RETURN=2).
+FILLING_BITS = ((1, "FOK"), (2, "IOC"), (4, "BOC"))
+ORDER_FILLING_NAMES = {0: "FOK", 1: "IOC", 2: "RETURN", 3: "BOC"}
+
+
+@dataclass(frozen=True)
+class SymbolSpec:
+    """What New Order needs of a symbol, as the terminal specifies it (fixed while running).
+
+    ``filling_flags`` is ``symbol_info().filling_mode`` (a bitmask); ``filling`` the
+    ``type_filling`` the engine sends for it (FOK, else IOC, else RETURN: as every leg).
+    """
+
+    symbol: str
+    digits: int
+    point: float
+    contract_size: float
+    volume_min: float
+    volume_step: float
+    volume_max: float
+    filling_flags: int
+    filling: int
+
+    @property
+    def filling_text(self) -> str:
+        """``FOK (allowed: FOK, IOC)``: the mode sent and the modes the symbol allows."""
+        allowed = [name for bit, name in FILLING_BITS if self.filling_flags & bit]
+        sent = ORDER_FILLING_NAMES.get(self.filling, str(self.filling))
+        return f"{sent} (allowed: {', '.join(allowed) or 'RETURN only'})"
+
+    def volume_problem(self, volume: float) -> str | None:
+        """Why ``volume`` lots cannot be sent (None: it can): below the minimum, above the
+        maximum, or not a whole number of steps from the minimum."""
+        if not math.isfinite(volume) or volume <= 0:
+            return f"volume {volume!r} must be a positive number of lots"
+        if volume < self.volume_min - 1e-9:
+            return f"{self.symbol} volume {volume:g} is below the minimum {self.volume_min:g}"
+        if volume > self.volume_max + 1e-9:
+            return f"{self.symbol} volume {volume:g} is above the maximum {self.volume_max:g}"
+        steps = (volume - self.volume_min) / self.volume_step if self.volume_step > 0 else 0.0
+        if abs(steps - round(steps)) > 1e-6:
+            return (f"{self.symbol} volume {volume:g} is not a multiple of the step "
+                    f"{self.volume_step:g} (from {self.volume_min:g})")
+        return None
 
 
 @dataclass(frozen=True)
@@ -96,6 +166,10 @@ class EngineSnapshot:
     margin: float = 0.0
     free_margin: float = 0.0
     mode: str = ""
+    #: Net exposure per currency across every open position, largest first, with the cap.
+    exposures: tuple[CurrencyExposure, ...] = ()
+    #: Every market symbol's specification for New Order (built once, then reused).
+    specs: tuple[SymbolSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,15 +210,56 @@ def quote_views(symbols: Sequence[str], bid: np.ndarray, ask: np.ndarray,
 
 
 def position_views(positions: Iterable[Any], owners: Mapping[int, str],
-                   paid: Mapping[int, float]) -> tuple[PositionView, ...]:
+                   paid: Mapping[int, float],
+                   to_utc_ms: Callable[[int], int] | None = None) -> tuple[PositionView, ...]:
     """Trade rows from the terminal's positions: ``owners`` maps a magic to its cluster,
-    ``paid`` a ticket to the commission its basket leg paid so far."""
+    ``paid`` a ticket to the commission its basket leg paid so far; ``to_utc_ms`` turns the
+    terminal's server-time ``time_msc`` into UTC (None: the time is left out)."""
     return tuple(PositionView(
         int(p.ticket), str(p.symbol), "BUY" if int(p.type) == 0 else "SELL",
         float(p.volume), float(p.price_open), float(p.price_current), float(p.swap),
         float(p.profit), int(p.magic), str(p.comment), owners.get(int(p.magic)),
-        float(paid.get(int(p.ticket), 0.0)))
+        float(paid.get(int(p.ticket), 0.0)), _opened_at(p, to_utc_ms),
+        float(getattr(p, "sl", 0.0) or 0.0), float(getattr(p, "tp", 0.0) or 0.0))
         for p in positions)
+
+
+def _opened_at(position: Any, to_utc_ms: Callable[[int], int] | None) -> datetime | None:
+    server_ms = int(getattr(position, "time_msc", 0) or 0)
+    if to_utc_ms is None or server_ms <= 0:
+        return None
+    return utc(int(to_utc_ms(server_ms)))
+
+
+def currency_exposures(positions: Iterable[PositionView], contract_sizes: Mapping[str, float],
+                       base_value: Callable[[str], float]) -> dict[str, float]:
+    """Net account-currency exposure per currency of ``positions`` (+ long).
+
+    A position of ``units`` = +-volume x contract size of its base is long ``units`` x
+    ``base_value(base)`` of the base and short the same value of the quote currency (the
+    rule the risk cap applies to baskets, ``engine.baskets.add_exposure``).  A symbol
+    without a contract size or a base without a value is left out rather than guessed.
+    """
+    out: dict[str, float] = {}
+    for p in positions:
+        size = contract_sizes.get(p.symbol)
+        base, quote = split_symbol(p.symbol)
+        value = base_value(base)
+        if not size or not math.isfinite(value):
+            continue
+        units = (p.volume if p.side == "BUY" else -p.volume) * size
+        out[base] = out.get(base, 0.0) + units * value
+        out[quote] = out.get(quote, 0.0) - units * value
+    return out
+
+
+def exposure_views(net: Mapping[str, float], equity: float,
+                   cap_multiple: float) -> tuple[CurrencyExposure, ...]:
+    """The exposure table's rows, largest |net| first; currencies at zero are left out."""
+    cap = cap_multiple * equity if math.isfinite(equity) and equity > 0 else math.nan
+    rows = [CurrencyExposure(ccy, value, cap, abs(value) / cap if cap > 0 else math.nan)
+            for ccy, value in net.items() if abs(value) >= 0.005]
+    return tuple(sorted(rows, key=lambda r: (-abs(r.net), r.currency)))
 
 
 class SnapshotCache:

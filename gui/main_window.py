@@ -47,6 +47,9 @@ from gui.bridge import EngineBridge
 from gui.chart.cluster_chart import ClusterChart, EquityChart
 from gui.clusters_panel import ClustersPanel
 from gui.market_watch import MarketWatch
+from gui.menus import install_menus
+from gui.order_dialog import install_order_tools
+from gui.status_bar import ConsoleStatusBar
 from gui.toolbox import Toolbox
 
 SPEEDS = (("1x", 1.0), ("10x", 10.0), ("60x", 60.0), ("600x", 600.0), ("3600x", 3600.0),
@@ -116,6 +119,8 @@ class MainWindow(QMainWindow):
         self.bridge.snapshot.connect(self.on_snapshot)
         self.worker = EngineWorker(self.engine, pacer, until_msc=end_msc, start_engine=True,
                                    on_error=self._worker_failed)
+        self.orders = install_order_tools(self)  # New Order (F9), one-click strip
+        self.menus = install_menus(self)  # File, View, Tools, Help; shortcuts; reset layout
         self._restore_layout()
 
     # ------------------------------------------------------------------ layout
@@ -138,14 +143,18 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
         else:
-            docks = {d.objectName(): d for d in self.findChildren(QDockWidget)}
-            self.splitDockWidget(docks["Toolbox"], docks["Equity"], Qt.Orientation.Horizontal)
-            self.resizeDocks([docks["Clusters"], docks["MarketWatch"]], [520, 260],
-                             Qt.Orientation.Vertical)
-            self.resizeDocks([docks["Clusters"]], [700], Qt.Orientation.Horizontal)
-            self.resizeDocks([docks["Toolbox"], docks["Equity"]], [1000, 600],
-                             Qt.Orientation.Horizontal)
-            self.resizeDocks([docks["Toolbox"]], [250], Qt.Orientation.Vertical)
+            self.default_layout()
+
+    def default_layout(self) -> None:
+        """The first start's arrangement of the docks (also View > Reset layout's)."""
+        docks = {d.objectName(): d for d in self.findChildren(QDockWidget)}
+        self.splitDockWidget(docks["Toolbox"], docks["Equity"], Qt.Orientation.Horizontal)
+        self.resizeDocks([docks["Clusters"], docks["MarketWatch"]], [520, 260],
+                         Qt.Orientation.Vertical)
+        self.resizeDocks([docks["Clusters"]], [700], Qt.Orientation.Horizontal)
+        self.resizeDocks([docks["Toolbox"], docks["Equity"]], [1150, 450],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([docks["Toolbox"]], [250], Qt.Orientation.Vertical)
 
     def _save_layout(self) -> None:
         s = settings()
@@ -206,12 +215,9 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.progress)
 
     def _build_status_bar(self) -> None:
-        self.status_labels: dict[str, QLabel] = {}
-        for key in ("connection", "time", "balance", "equity", "margin", "daily", "risk"):
-            label = QLabel()
-            label.setMinimumWidth(90)
-            self.statusBar().addPermanentWidget(label)
-            self.status_labels[key] = label
+        self.status_bar = ConsoleStatusBar(self)  # gui/status_bar.py
+        self.setStatusBar(self.status_bar)
+        self.status_labels = self.status_bar.labels
 
     # ------------------------------------------------------------------ run
 
@@ -375,7 +381,8 @@ class MainWindow(QMainWindow):
         self.clusters.update_clusters(snap.clusters)
         self.market_watch.update_quotes(snap.quotes)
         self.toolbox.trade.update_positions(
-            snap.positions, {c.basket_id: c for c in snap.clusters if c.basket_id})
+            snap.positions, {c.basket_id: c for c in snap.clusters if c.basket_id},
+            snap.exposures)
         for view in snap.clusters:
             if view.name == self._selected:
                 self.chart.set_thresholds(view.entry, view.exit_band)
@@ -389,16 +396,8 @@ class MainWindow(QMainWindow):
         connected = "connected" if snap.connected else "DISCONNECTED"
         self.mode_label.setText(f" {snap.mode.upper()} | {connected} | "
                                 f"{self.pacer.mode if hasattr(self.pacer, 'mode') else ''} ")
-        labels = self.status_labels
-        labels["connection"].setText(connected)
-        labels["time"].setText(f"{snap.time:%Y-%m-%d %H:%M} UTC | {self._server_clock(snap.time)}")
-        labels["balance"].setText(f"Balance {snap.balance:,.2f}")
-        labels["equity"].setText(f"Equity {snap.equity:,.2f}")
-        labels["margin"].setText(f"Margin level {snap.margin_level:,.0f}%"
-                                 if snap.margin_level else "Margin level -")
-        labels["daily"].setText(f"Day {snap.daily_pnl:+,.2f}")
-        risk_pct = snap.open_risk / snap.equity * 100 if snap.equity else 0.0
-        labels["risk"].setText(f"Risk in use {snap.open_risk:,.0f} ({risk_pct:.2f}%)")
+        self.status_bar.show_snapshot(
+            snap, f"{snap.time:%Y-%m-%d %H:%M} UTC | {self._server_clock(snap.time)}")
         if self.end_msc is not None and self.end_msc > self.start_msc:
             done = (self.engine.now_msc - self.start_msc) / (self.end_msc - self.start_msc)
             self.progress.setValue(int(max(0.0, min(done, 1.0)) * 100))

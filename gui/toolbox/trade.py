@@ -1,8 +1,12 @@
-"""The Toolbox Trade tab: open positions grouped by basket, with close actions.
+"""The Toolbox Trade tab: open positions grouped by basket, with close actions, beside the
+net currency exposure of every open position.
 
-A basket is what the engine trades, so positions are grouped under their basket id (the MT5
-order comment the engine writes) with the basket's totals on the group row; positions
-without a comment (opened by hand) sit under one "no basket" group.
+The columns are MT5's (Ticket, Time, Type, Volume, Symbol, Price, S/L, T/P, Price now, Swap,
+Commission, Profit) plus "Net ccy", the basket's net exposure to its numeraire.  A basket is
+what the engine trades, so positions are grouped under their basket id (the MT5 order
+comment the engine writes) with the basket's totals on the group row; the group row counts
+its legs in the Volume column rather than adding lots of different symbols.  Positions no
+cluster owns (New Order's manual orders, another program's) sit under one "no basket" group.
 
 Tickets are 64-bit.  They are shown as text and handed back from the Python objects the model
 keeps; they never pass through a Qt integer role or an ``int`` signal, which are 32-bit.
@@ -12,8 +16,9 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Protocol
 
 from PySide6.QtCore import (
@@ -25,7 +30,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -34,11 +39,13 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QSplitter,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
+from gui.toolbox.exposure import ExposureLike, ExposureTable
 from gui.toolbox.format import (
     GROUP_BACKGROUND,
     figures_font,
@@ -51,12 +58,31 @@ from gui.toolbox.format import (
 
 log = logging.getLogger(__name__)
 
+#: The exposure table's share of the tab's width at first (the splitter lets it change).
+EXPOSURE_WIDTH = 240
+
 Index = QModelIndex | QPersistentModelIndex
 
-HEADERS = ("Ticket", "Symbol", "Type", "Volume", "Open price", "Price", "Swap", "Commission",
-           "Profit", "Net ccy")
-VOLUME, OPEN_PRICE, PRICE, SWAP, COMMISSION, PROFIT, NET = 3, 4, 5, 6, 7, 8, 9
-NUMERIC_COLUMNS = frozenset({VOLUME, OPEN_PRICE, PRICE, SWAP, COMMISSION, PROFIT, NET})
+HEADERS = ("Ticket", "Time (UTC)", "Type", "Volume", "Symbol", "Price", "S/L", "T/P",
+           "Price now", "Swap", "Commission", "Profit", "Net ccy")
+(TICKET, TIME, TYPE, VOLUME, SYMBOL, OPEN_PRICE, SL, TP, PRICE, SWAP, COMMISSION, PROFIT,
+ NET) = range(13)
+NUMERIC_COLUMNS = frozenset({VOLUME, OPEN_PRICE, SL, TP, PRICE, SWAP, COMMISSION, PROFIT, NET})
+#: What each column's figure is (the header's tooltip): one definition per column.
+HEADER_TIPS = {
+    TIME: "when the position opened, UTC",
+    TYPE: "buy or sell; a basket row: the basket's direction",
+    VOLUME: "lots; a basket row counts its legs (lots of different symbols do not add)",
+    OPEN_PRICE: "the position's opening price",
+    SL: "stop loss price set on the position (blank: none); the terminal closes at it",
+    TP: "take profit price set on the position (blank: none); the terminal closes at it",
+    PRICE: "the price the position would close at now: bid for a buy, ask for a sell",
+    SWAP: "swap booked so far (account currency)",
+    COMMISSION: "commission paid so far (account currency)",
+    PROFIT: "floating profit at 'Price now', without swap and commission, as MT5 shows it; "
+            "a basket row adds its legs'",
+    NET: "a basket's net exposure to its cluster's numeraire, as a share of its gross",
+}
 
 
 class BalanceLike(Protocol):
@@ -110,6 +136,12 @@ class PositionLike(Protocol):
     def comment(self) -> str: ...
     @property
     def cluster(self) -> str | None: ...
+    @property
+    def time(self) -> datetime | None: ...
+    @property
+    def sl(self) -> float: ...
+    @property
+    def tp(self) -> float: ...
 
 
 @dataclass
@@ -132,8 +164,13 @@ class BasketGroup:
         return sum(p.profit for p in self.positions)
 
     @property
-    def volume(self) -> float:
-        return sum(p.volume for p in self.positions)
+    def commission(self) -> float:
+        return sum(getattr(p, "commission", 0.0) for p in self.positions)
+
+    @property
+    def opened(self) -> datetime | None:
+        times = [t for t in (getattr(p, "time", None) for p in self.positions) if t]
+        return min(times) if times else None
 
     @property
     def label(self) -> str:
@@ -141,7 +178,9 @@ class BasketGroup:
 
 
 def _group_key(position: PositionLike) -> str:
-    return position.comment.strip()
+    """A cluster's position sits under its basket id (its comment); any other position
+    (a manual order, another program's) under the "no basket" group."""
+    return position.comment.strip() if position.cluster else ""
 
 
 class PositionTreeModel(QAbstractItemModel):
@@ -202,6 +241,8 @@ class PositionTreeModel(QAbstractItemModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return HEADERS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS.get(section)
         if role == Qt.ItemDataRole.TextAlignmentRole and section in NUMERIC_COLUMNS:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -282,8 +323,7 @@ class PositionTreeModel(QAbstractItemModel):
     def _update_group(self, row: int, group: BasketGroup,
                       positions: list[PositionLike]) -> None:
         parent = self.index(row, 0)
-        before = (group.cluster, len(group.positions), group.volume, group.swap, group.profit,
-                  balance_text(group.balance))
+        before = _group_figures(group)
         group.balance = self._balances.get(group.basket_id)
         by_ticket = {p.ticket: p for p in positions}
         for child in range(len(group.positions) - 1, -1, -1):
@@ -307,8 +347,7 @@ class PositionTreeModel(QAbstractItemModel):
         cluster = _cluster_of(positions)
         if cluster is not None:
             group.cluster = cluster
-        after = (group.cluster, len(group.positions), group.volume, group.swap, group.profit,
-                 balance_text(group.balance))
+        after = _group_figures(group)
         if after != before:
             self.dataChanged.emit(parent, self.index(row, len(HEADERS) - 1))
 
@@ -317,25 +356,7 @@ class PositionTreeModel(QAbstractItemModel):
 
     def _position_data(self, p: PositionLike, column: int, role: int) -> object:
         if role == Qt.ItemDataRole.DisplayRole:
-            if column == 0:
-                return str(p.ticket)
-            if column == 1:
-                return p.symbol
-            if column == 2:
-                return p.side.lower()
-            if column == VOLUME:
-                return format_volume(p.volume)
-            if column == OPEN_PRICE:
-                return format_price(p.price_open, self._digits(p))
-            if column == PRICE:
-                return format_price(p.price_current, self._digits(p))
-            if column == SWAP:
-                return format_money(p.swap)
-            if column == COMMISSION:
-                return format_money(getattr(p, "commission", 0.0))
-            if column == PROFIT:
-                return format_money(p.profit)
-            return None
+            return _position_text(p, column, self._digits(p))
         if role == Qt.ItemDataRole.ForegroundRole and column == PROFIT:
             return money_colour(p.profit)
         return self._common(column, role, self._font)
@@ -363,21 +384,62 @@ class PositionTreeModel(QAbstractItemModel):
         return None
 
 
+def _price_or_blank(price: float, digits: int) -> str:
+    """A stop level: blank when none is set (0), as MT5 leaves it."""
+    return format_price(price, digits) if price else ""
+
+
+def _position_text(p: PositionLike, column: int, digits: int) -> str | None:
+    """A position row's cell, column by column as MT5's Trade tab."""
+    texts: dict[int, Callable[[], str]] = {
+        TICKET: lambda: str(p.ticket),
+        TIME: lambda: _stamp(getattr(p, "time", None)),
+        TYPE: lambda: p.side.lower(),
+        VOLUME: lambda: format_volume(p.volume),
+        SYMBOL: lambda: p.symbol,
+        OPEN_PRICE: lambda: format_price(p.price_open, digits),
+        SL: lambda: _price_or_blank(getattr(p, "sl", 0.0), digits),
+        TP: lambda: _price_or_blank(getattr(p, "tp", 0.0), digits),
+        PRICE: lambda: format_price(p.price_current, digits),
+        SWAP: lambda: format_money(p.swap),
+        COMMISSION: lambda: format_money(getattr(p, "commission", 0.0)),
+        PROFIT: lambda: format_money(p.profit),
+    }
+    text = texts.get(column)
+    return text() if text is not None else None
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _stamp(value: datetime | None) -> str:
+    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _group_figures(group: BasketGroup) -> tuple[object, ...]:
+    """What a group row shows: a change in any of these repaints the row."""
+    return tuple(_group_text(group, column) for column in range(len(HEADERS)))
+
+
 def _group_text(group: BasketGroup, column: int) -> str:
-    """A basket row's cell: its totals, and its net numeraire exposure."""
-    if column == 0:
+    """A basket row's cell: its label, legs, direction, totals and net numeraire exposure."""
+    count = len(group.positions)
+    if column == TICKET:
         return group.label
-    if column == 1:
-        return group.cluster or ""
-    if column == 2:
-        legs = len(group.positions)
-        return f"{legs} leg" if legs == 1 else f"{legs} legs"
+    if column == TIME:
+        return _stamp(group.opened)
+    if column == TYPE:
+        direction = getattr(group.balance, "direction", None)
+        return str(direction).lower() if direction else ""
     if column == VOLUME:
-        return format_volume(round(group.volume, 8))
+        return _count(count, "leg" if group.cluster else "position")
+    if column == SYMBOL:
+        return group.cluster or ""
     if column == SWAP:
         return format_money(group.swap)
     if column == COMMISSION:
-        return format_money(sum(getattr(p, "commission", 0.0) for p in group.positions))
+        return format_money(group.commission)
     if column == PROFIT:
         return format_money(group.profit)
     if column == NET:
@@ -426,6 +488,14 @@ class TradeTab(QWidget):
         self.flatten_button.clicked.connect(self.request_flatten_all)
         self.summary = QLabel()
 
+        self.exposure = ExposureTable(self)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(self.view)
+        self.splitter.addWidget(self.exposure)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setSizes([1000, EXPOSURE_WIDTH])
+
         buttons = QHBoxLayout()
         buttons.setContentsMargins(4, 2, 4, 2)
         buttons.addWidget(self.summary, 1)
@@ -434,7 +504,7 @@ class TradeTab(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.splitter, 1)
         layout.addLayout(buttons)
         self._update_summary()
         self._update_buttons()
@@ -442,10 +512,14 @@ class TradeTab(QWidget):
     # ------------------------------------------------------------------ feeding
 
     def update_positions(self, positions: Sequence[PositionLike],
-                         balances: Mapping[str, BalanceLike] | None = None) -> None:
+                         balances: Mapping[str, BalanceLike] | None = None,
+                         exposures: Sequence[ExposureLike] | None = None) -> None:
         """Show the terminal's open positions (throttled by the caller), in place, with each
-        engine basket's net numeraire exposure (``balances`` by basket id)."""
+        engine basket's net numeraire exposure (``balances`` by basket id) and, when given,
+        the net exposure per currency of all of them (``exposures``)."""
         self.model.set_positions(positions, balances)
+        if exposures is not None:
+            self.exposure.update_exposures(exposures)
         if not self._sized and self.model.rowCount() > 0:
             self._size_columns()
         self._update_summary()
@@ -538,10 +612,11 @@ class TradeTab(QWidget):
     def _update_summary(self) -> None:
         groups = self.model.groups()
         count = sum(len(g.positions) for g in groups)
+        baskets = sum(1 for g in groups if g.cluster)
         profit = sum(g.profit for g in groups)
         colour = money_colour(profit) or QColor("black")
         self.summary.setText(
-            f"{count} positions in {len(groups)} baskets &nbsp; Profit: "
+            f"{_count(count, 'position')}, {_count(baskets, 'basket')} &nbsp; Profit: "
             f"<span style='color:{colour.name()}'><b>{format_money(profit)}</b></span>"
         )
 
@@ -550,7 +625,18 @@ class TradeTab(QWidget):
         header = self.view.header()
         for column in range(len(HEADERS)):
             self.view.resizeColumnToContents(column)
-            header.resizeSection(column, header.sectionSize(column) + 16)
-        header.resizeSection(0, max(header.sectionSize(0), 220))
+            header.resizeSection(column, header.sectionSize(column) + 8)
+        # room for a basket id (bold, indented), a group's "12 positions" and a price in
+        # the stop columns, whatever the first fill held
+        bold = QFont(self.font())
+        bold.setBold(True)
+        metrics = QFontMetrics(bold)
+        figures = QFontMetrics(figures_font(self.font()))
+        widest = {TICKET: metrics.horizontalAdvance("GOLD_HAVENS-20190204T1430-001") + 28,
+                  VOLUME: metrics.horizontalAdvance("12 positions") + 8}
+        for column in (OPEN_PRICE, SL, TP, PRICE):
+            widest[column] = figures.horizontalAdvance("0000.00000") + 8
+        for column, width in widest.items():
+            header.resizeSection(column, max(header.sectionSize(column), width))
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self._sized = True

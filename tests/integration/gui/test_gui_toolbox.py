@@ -143,16 +143,16 @@ def test_trade_tab_groups_positions_by_basket_with_totals(qtbot):
     model = tab.model
     assert model.rowCount() == 2
     group = model.index(0, 0)
-    assert [cell(model, 0, c) for c in range(9)] == [
-        "C3-A", "C3", "2 legs", "0.80", "", "", "-2.00", "0.00", "8.25"]
+    assert [cell(model, 0, c) for c in range(12)] == [
+        "C3-A", "", "", "2 legs", "C3", "", "", "", "", "-2.00", "0.00", "8.25"]
     assert model.rowCount(group) == 2
-    assert [cell(model, 0, c, group) for c in range(9)] == [
-        str(BIG_TICKET), "EURUSD", "buy", "0.50", "1.14490", "1.14510", "-1.00", "0.00",
-        "12.50"]
+    assert [cell(model, 0, c, group) for c in range(12)] == [
+        str(BIG_TICKET), "", "buy", "0.50", "EURUSD", "1.14490", "", "", "1.14510", "-1.00",
+        "0.00", "12.50"]
     fg = Qt.ItemDataRole.ForegroundRole
-    assert cell(model, 1, 8, group, fg) == LOSS and cell(model, 0, 8, role=fg) == PROFIT
+    assert cell(model, 1, 11, group, fg) == LOSS and cell(model, 0, 11, role=fg) == PROFIT
     jpy = model.index(1, 0)
-    assert cell(model, 0, 4, jpy) == "77.812"
+    assert cell(model, 0, 5, jpy) == "77.812"
     assert tab.view.isExpanded(group) and tab.view.isExpanded(jpy)
 
 
@@ -172,7 +172,7 @@ def test_trade_tab_updates_in_place(qtbot):
     assert [cell(model, r, 0) for r in range(model.rowCount())] == ["C3-A", "C1-X"]
     group = model.index(0, 0)
     assert model.rowCount(group) == 1
-    assert cell(model, 0, 8, group) == "20.00" and cell(model, 0, 8) == "20.00"
+    assert cell(model, 0, 11, group) == "20.00" and cell(model, 0, 11) == "20.00"
     assert tab.view.isExpanded(model.index(1, 0))
 
 
