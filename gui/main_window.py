@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +45,12 @@ from engine.loop import EngineWorker
 from engine.records import HistoryFilter
 from engine.snapshot import EngineSnapshot
 from gui.bridge import EngineBridge
-from gui.chart.cluster_chart import ClusterChart, EquityChart
+from gui.chart.cluster_chart import ClusterChart, EquityChart, signal_tdi_at
 from gui.clusters_panel import ClustersPanel
 from gui.market_watch import MarketWatch
+from gui.replay_controls import follow_clock, install_replay_end
 from gui.toolbox import Toolbox
+from gui.waiting import waiting_text
 
 SPEEDS = (("1x", 1.0), ("10x", 10.0), ("60x", 60.0), ("600x", 600.0), ("3600x", 3600.0),
           ("max", math.inf))
@@ -116,7 +119,24 @@ class MainWindow(QMainWindow):
         self.bridge.snapshot.connect(self.on_snapshot)
         self.worker = EngineWorker(self.engine, pacer, until_msc=end_msc, start_engine=True,
                                    on_error=self._worker_failed)
+        for note in getattr(session, "notes", ()):
+            self.toolbox.journal.append_log(self.engine.now(), "WARNING", note)
+        if not self.engine.config.clusters and getattr(session, "notes", None):
+            self.chart.show_notice("No cluster can run on this data:<br>" +
+                                   "<br>".join(escape(n) for n in session.notes))
         self._restore_layout()
+        if session.mode.value == "replay":
+            self.replay_end, self.replay_watcher = install_replay_end(
+                self, self.progress, self.start_msc, end_msc, lambda: self.engine.now_msc,
+                self._replay_data_ended)
+            self.replay_end.replayAgain.connect(
+                lambda: self.replayRequested.emit(list(getattr(session, "sources", ()))))
+            self.replay_end.openAnother.connect(self._open_replay)
+
+    def _replay_data_ended(self) -> bool:
+        """The pacer holds the clock at the last tick, or the worker stopped at the end."""
+        stopped = self.worker.ident is not None and not self.worker.is_alive()
+        return bool(getattr(self.pacer, "finished", False)) or stopped
 
     # ------------------------------------------------------------------ layout
 
@@ -202,10 +222,14 @@ class MainWindow(QMainWindow):
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(160)
         self.progress.setFormat("%p%")
-        self.progress.setVisible(self.end_msc is not None)
+        self.progress.setVisible(self.session.mode.value == "replay")
         bar.addWidget(self.progress)
 
     def _build_status_bar(self) -> None:
+        self.waiting = QLabel()  # what the engine waits for (gui.waiting)
+        self.waiting.setObjectName("WaitingFor")
+        self.waiting.setMinimumWidth(1)
+        self.statusBar().addWidget(self.waiting, 1)
         self.status_labels: dict[str, QLabel] = {}
         for key in ("connection", "time", "balance", "equity", "margin", "daily", "risk"):
             label = QLabel()
@@ -245,7 +269,7 @@ class MainWindow(QMainWindow):
 
     def submit(self, command: cmd.Command) -> None:
         self.engine.submit(command)
-        self.toolbox.journal.append_log(datetime.now(UTC), "INFO",
+        self.toolbox.journal.append_log(self.engine.now(), "INFO",
                                         f"command sent: {command.name} {command.arguments()}")
 
     def confirm(self, title: str, text: str) -> bool:
@@ -292,6 +316,7 @@ class MainWindow(QMainWindow):
         if name == self._selected:
             return
         self._selected = name
+        self.toolbox.calendar.select_cluster(name)  # its blackouts follow the selection
         info = self.engine.cluster_info(name)
         if info is None:
             return
@@ -316,7 +341,8 @@ class MainWindow(QMainWindow):
         if self.chart.timeframe() == "M1":
             times, closes = self.engine.m1_history(list(info.symbols))
             if len(times):
-                self.chart.set_m1(times, closes)
+                bar_times, tdi, _ = self.engine.cluster_history(info.name)
+                self.chart.set_m1(times, closes, signal_tdi_at(times, bar_times, tdi))
             return
         times, tdi, closes = self.engine.cluster_history(info.name)
         self.chart.set_history(times, tdi, closes)
@@ -324,7 +350,9 @@ class MainWindow(QMainWindow):
     def _refresh_trades(self) -> None:
         if self.reader is None or self._selected is None:
             return
-        records = self.reader.basket_history(HistoryFilter(cluster=self._selected, limit=500))
+        # this run's baskets only: earlier runs on the same journal are History, not marks
+        records = self.reader.basket_history(HistoryFilter(
+            cluster=self._selected, limit=500, run_id=self.engine.run_id))
         trades = []
         for b in records:
             o, c = b.opening, b.closing
@@ -391,7 +419,9 @@ class MainWindow(QMainWindow):
                                 f"{self.pacer.mode if hasattr(self.pacer, 'mode') else ''} ")
         labels = self.status_labels
         labels["connection"].setText(connected)
-        labels["time"].setText(f"{snap.time:%Y-%m-%d %H:%M} UTC | {self._server_clock(snap.time)}")
+        clock = f"{snap.time:%Y-%m-%d %H:%M} UTC"  # one market clock: status bar and chart
+        labels["time"].setText(f"{clock} | {self._server_clock(snap.time)}")
+        self.chart.set_clock(f"market {clock}")
         labels["balance"].setText(f"Balance {snap.balance:,.2f}")
         labels["equity"].setText(f"Equity {snap.equity:,.2f}")
         labels["margin"].setText(f"Margin level {snap.margin_level:,.0f}%"
@@ -399,9 +429,15 @@ class MainWindow(QMainWindow):
         labels["daily"].setText(f"Day {snap.daily_pnl:+,.2f}")
         risk_pct = snap.open_risk / snap.equity * 100 if snap.equity else 0.0
         labels["risk"].setText(f"Risk in use {snap.open_risk:,.0f} ({risk_pct:.2f}%)")
-        if self.end_msc is not None and self.end_msc > self.start_msc:
-            done = (self.engine.now_msc - self.start_msc) / (self.end_msc - self.start_msc)
-            self.progress.setValue(int(max(0.0, min(done, 1.0)) * 100))
+        follow_clock(self.jump_to, int(snap.time.timestamp() * 1000))
+        notes = getattr(self.session, "notes", None)
+        waiting = (waiting_text(snap, self._signal_bars) if snap.clusters or not notes
+                   else "No cluster can run: " + "; ".join(notes))
+        self.waiting.setText(waiting)
+        self.waiting.setToolTip(waiting)
+
+    def _signal_bars(self, cluster: str) -> int:
+        return len(self.engine.cluster_history(cluster)[0])
 
     def _server_clock(self, when: datetime) -> str:
         server = server_time(self.session, when)

@@ -37,8 +37,12 @@ from gui.toolbox.model import KeyedTableModel, Row, read_only_table
 Index = QModelIndex | QPersistentModelIndex
 
 MAX_LOG_LINES = 5_000
-LOG_HEADERS = ("Time (UTC)", "Level", "Message")
-AUDIT_HEADERS = ("Time (UTC)", "Source", "Command", "Arguments", "Result")
+#: The market time of a line (the engine's clock: virtual in demo and replay) and, last,
+#: the wall-clock time the console received it: one "Time" column mixed the two.
+LOG_HEADERS = ("Market time (UTC)", "Level", "Message", "Received (wall clock, UTC)")
+AUDIT_HEADERS = ("Market time (UTC)", "Source", "Command", "Arguments", "Result")
+MESSAGE_COLUMN = 2
+AUDIT_COMMAND_COLUMN = 2
 PENDING = "pending"
 
 _LEVEL_COLOURS: dict[str, QColor] = {
@@ -69,7 +73,7 @@ class LogModel(QAbstractTableModel):
             raise ValueError(f"max_lines must be >= 1, got {max_lines}")
         self.max_lines = max_lines
         self._font = font
-        self._lines: deque[tuple[str, str, str]] = deque()
+        self._lines: deque[tuple[str, str, str, str]] = deque()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._lines)
@@ -91,18 +95,21 @@ class LogModel(QAbstractTableModel):
             return line[index.column()]
         if role == Qt.ItemDataRole.ForegroundRole:
             return _LEVEL_COLOURS.get(line[1])
-        if role == Qt.ItemDataRole.FontRole and index.column() == 0:
+        if role == Qt.ItemDataRole.FontRole and index.column() in (0, 3):
             return self._font
         return None
 
-    def line(self, row: int) -> tuple[str, str, str]:
+    def line(self, row: int) -> tuple[str, str, str, str]:
         return self._lines[row]
 
-    def append(self, when: datetime, level: str, text: str) -> None:
-        """Add a line at the bottom; drop the oldest once over ``max_lines``."""
+    def append(self, when: datetime, level: str, text: str,
+               received: datetime | None = None) -> None:
+        """Add a line at the bottom (``when``: market time; ``received``: wall clock, now
+        by default); drop the oldest once over ``max_lines``."""
         row = len(self._lines)
+        wall = received if received is not None else datetime.now(UTC)
         self.beginInsertRows(QModelIndex(), row, row)
-        self._lines.append((_log_time(when), level.upper(), text))
+        self._lines.append((_log_time(when), level.upper(), text, _log_time(wall)))
         self.endInsertRows()
         excess = len(self._lines) - self.max_lines
         if excess > 0:
@@ -130,7 +137,8 @@ def _titled(title: str, view: QTableView) -> QWidget:
 
 
 class JournalTab(QWidget):
-    """Engine log above, audit trail of manual commands below."""
+    """Engine log on the left, audit trail of manual commands on the right: side by side,
+    each gets the Toolbox's whole height (stacked, the log was three rows tall)."""
 
     def __init__(self, max_lines: int = MAX_LOG_LINES, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -140,12 +148,22 @@ class JournalTab(QWidget):
         self.audit_model = KeyedTableModel(AUDIT_HEADERS, (), font, self)
         self.audit_view = _table(self.audit_model, self)
         self._audit_sized = False
+        stamp = self.fontMetrics().horizontalAdvance("0000-00-00 00:00:00") + 24
         header = self.log_view.horizontalHeader()
-        header.resizeSection(0, self.fontMetrics().horizontalAdvance("0000-00-00 00:00:00") + 24)
-        header.resizeSection(1, self.fontMetrics().horizontalAdvance("WARNING") + 24)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        header.resizeSection(0, stamp)
+        header.resizeSection(1, self.fontMetrics().horizontalAdvance("WARNING") + 24)
+        header.resizeSection(3, stamp)
+        header.setSectionResizeMode(MESSAGE_COLUMN, QHeaderView.ResizeMode.Stretch)
+        self.log_view.setWordWrap(False)
+        audit = self.audit_view.horizontalHeader()
+        audit.resizeSection(0, stamp)
+        # a command name is never cut: the column grows with the longest one listed
+        audit.setSectionResizeMode(AUDIT_COMMAND_COLUMN,
+                                   QHeaderView.ResizeMode.ResizeToContents)
 
-        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(_titled("Engine log", self.log_view))
         splitter.addWidget(_titled("Audit trail", self.audit_view))
         splitter.setStretchFactor(0, 3)
@@ -154,11 +172,13 @@ class JournalTab(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
 
-    def append_log(self, time: datetime, level: str, text: str) -> None:
-        """Add an engine log line; the view follows the bottom unless scrolled up."""
+    def append_log(self, time: datetime, level: str, text: str,
+                   received: datetime | None = None) -> None:
+        """Add a log line at market ``time``; the view follows the bottom unless scrolled
+        up."""
         bar = self.log_view.verticalScrollBar()
         following = bar.value() >= bar.maximum() - 2
-        self.log_model.append(time, level, text)
+        self.log_model.append(time, level, text, received)
         if following:
             self.log_view.scrollToBottom()
 
@@ -167,7 +187,10 @@ class JournalTab(QWidget):
         self.audit_model.set_rows([_audit_row(c) for c in commands])
         if not self._audit_sized and commands:
             self.audit_view.resizeColumnsToContents()
-            self.audit_view.horizontalHeader().setStretchLastSection(True)
+            header = self.audit_view.horizontalHeader()
+            header.setSectionResizeMode(AUDIT_COMMAND_COLUMN,
+                                        QHeaderView.ResizeMode.ResizeToContents)
+            header.setStretchLastSection(True)
             self._audit_sized = True
 
 
