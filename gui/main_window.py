@@ -52,6 +52,9 @@ from gui.replay_controls import follow_clock, install_replay_end
 from gui.toolbox import Toolbox
 from gui.waiting import waiting_text
 
+#: The Toolbox's default height (pixels): about twelve table rows at 1600x900.
+TOOLBOX_HEIGHT = 300
+
 SPEEDS = (("1x", 1.0), ("10x", 10.0), ("60x", 60.0), ("600x", 600.0), ("3600x", 3600.0),
           ("max", math.inf))
 
@@ -166,6 +169,11 @@ class MainWindow(QMainWindow):
             self.resizeDocks([docks["Toolbox"], docks["Equity"]], [1000, 600],
                              Qt.Orientation.Horizontal)
             self.resizeDocks([docks["Toolbox"]], [250], Qt.Orientation.Vertical)
+            # once laid out, the Toolbox gets room for a dozen rows (before the first show
+            # the central chart's minimum height wins and it kept four)
+            QTimer.singleShot(0, lambda: self.resizeDocks(
+                [docks["Toolbox"], docks["Equity"]], [TOOLBOX_HEIGHT, TOOLBOX_HEIGHT],
+                Qt.Orientation.Vertical))
 
     def _save_layout(self) -> None:
         s = settings()
@@ -220,7 +228,8 @@ class MainWindow(QMainWindow):
         go.triggered.connect(lambda: self.jump(self.jump_to.dateTime().toMSecsSinceEpoch()))
         bar.addAction(go)
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(160)
+        self.progress.setMinimumWidth(180)
+        self.progress.setMaximumWidth(220)
         self.progress.setFormat("%p%")
         self.progress.setVisible(self.session.mode.value == "replay")
         bar.addWidget(self.progress)
@@ -433,6 +442,9 @@ class MainWindow(QMainWindow):
         notes = getattr(self.session, "notes", None)
         waiting = (waiting_text(snap, self._signal_bars) if snap.clusters or not notes
                    else "No cluster can run: " + "; ".join(notes))
+        watcher = getattr(self, "replay_watcher", None)
+        if watcher is not None and watcher.done:
+            waiting = "Replay finished: replay again or open other files (bar at the top)"
         self.waiting.setText(waiting)
         self.waiting.setToolTip(waiting)
 

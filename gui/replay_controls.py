@@ -100,7 +100,7 @@ class ReplayWatcher(QObject):
             self._timer.stop()
             self.progress.setRange(0, 1000)
             self.progress.setValue(1000)
-            self.progress.setFormat(f"end of data  {_utc(now):%Y-%m-%d %H:%M}")
+            self.progress.setFormat("100%  end of data")
             self.ended.emit(f"Replay finished: the data ends {_utc(now):%Y-%m-%d %H:%M} UTC.")
 
 

@@ -45,7 +45,7 @@ def waiting_text(snap: EngineSnapshot, bars: WarmCounter | None = None) -> str:
     if open_views:
         v = open_views[0]
         more = f" (+{len(open_views) - 1} more open)" if len(open_views) > 1 else ""
-        parts.append(f"{v.name} {v.direction} open: exit at TDI inside ±X "
+        parts.append(f"{v.name} {v.direction} open, exit inside ±{v.exit_band:.2f} "
                      f"(now {v.tdi:+.2f}){more}")
     free = [v for v in views if not v.basket_id]
     blocked = [v for v in free if v.blackout_until is not None]
@@ -57,7 +57,10 @@ def waiting_text(snap: EngineSnapshot, bars: WarmCounter | None = None) -> str:
     if warming:
         parts.append(warming)
     nearest = _nearest_entry(active)
-    if nearest is not None:
+    if nearest is not None and abs(nearest.tdi) >= nearest.entry:
+        parts.insert(0, f"{nearest.name}: TDI {nearest.tdi:+.2f} beyond E {nearest.entry:.2f}, "
+                        "entry checked at the next signal-bar close")
+    elif nearest is not None:
         parts.insert(0, f"Waiting for TDI beyond ±E on {nearest.name} "
                         f"(now {nearest.tdi:+.2f}, E {nearest.entry:.2f})")
     elif not parts:

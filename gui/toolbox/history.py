@@ -175,6 +175,8 @@ class HistoryTab(QWidget):
         self.to_date.dateChanged.connect(self.refresh)
         self._set_enabled()
         self._show_summary()
+        self._size_columns()  # to the headers until the first rows arrive
+        self._sized = False
 
     # ------------------------------------------------------------------ feeding
 

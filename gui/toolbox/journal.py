@@ -39,7 +39,7 @@ Index = QModelIndex | QPersistentModelIndex
 MAX_LOG_LINES = 5_000
 #: The market time of a line (the engine's clock: virtual in demo and replay) and, last,
 #: the wall-clock time the console received it: one "Time" column mixed the two.
-LOG_HEADERS = ("Market time (UTC)", "Level", "Message", "Received (wall clock, UTC)")
+LOG_HEADERS = ("Market time (UTC)", "Level", "Message", "Wall clock (UTC)")
 AUDIT_HEADERS = ("Market time (UTC)", "Source", "Command", "Arguments", "Result")
 MESSAGE_COLUMN = 2
 AUDIT_COMMAND_COLUMN = 2
@@ -56,6 +56,12 @@ def _log_time(value: datetime) -> str:
     if value.tzinfo is None:
         return value.strftime("%Y-%m-%d %H:%M:%S")
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _wall_time(value: datetime) -> str:
+    """When the console received a line: the time of day is what a trader compares."""
+    return value.astimezone(UTC).strftime("%H:%M:%S") if value.tzinfo else \
+        value.strftime("%H:%M:%S")
 
 
 def format_arguments(arguments: Mapping[str, Any]) -> str:
@@ -93,6 +99,8 @@ class LogModel(QAbstractTableModel):
         line = self._lines[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return line[index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == MESSAGE_COLUMN:
+            return line[MESSAGE_COLUMN]  # the whole line, however narrow the column
         if role == Qt.ItemDataRole.ForegroundRole:
             return _LEVEL_COLOURS.get(line[1])
         if role == Qt.ItemDataRole.FontRole and index.column() in (0, 3):
@@ -109,7 +117,7 @@ class LogModel(QAbstractTableModel):
         row = len(self._lines)
         wall = received if received is not None else datetime.now(UTC)
         self.beginInsertRows(QModelIndex(), row, row)
-        self._lines.append((_log_time(when), level.upper(), text, _log_time(wall)))
+        self._lines.append((_log_time(when), level.upper(), text, _wall_time(wall)))
         self.endInsertRows()
         excess = len(self._lines) - self.max_lines
         if excess > 0:
@@ -154,7 +162,7 @@ class JournalTab(QWidget):
         header.setStretchLastSection(False)
         header.resizeSection(0, stamp)
         header.resizeSection(1, self.fontMetrics().horizontalAdvance("WARNING") + 24)
-        header.resizeSection(3, stamp)
+        header.resizeSection(3, self.fontMetrics().horizontalAdvance("Wall clock (UTC)") + 24)
         header.setSectionResizeMode(MESSAGE_COLUMN, QHeaderView.ResizeMode.Stretch)
         self.log_view.setWordWrap(False)
         audit = self.audit_view.horizontalHeader()
@@ -166,8 +174,9 @@ class JournalTab(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(_titled("Engine log", self.log_view))
         splitter.addWidget(_titled("Audit trail", self.audit_view))
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 7)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([700, 300])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
