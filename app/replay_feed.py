@@ -459,9 +459,10 @@ class ReplayFeed:
             return empty_ticks()
         self._delivered_until = t_msc
         ticks = self._merger.take_until(t_msc)
-        if not len(ticks) or (self._end_msc is not None and t_msc >= self._end_msc):
-            self._exhausted = self._merger.next_time() is None or (
-                self._end_msc is not None and t_msc >= self._end_msc)
+        # asked now (the next step asks anyway), so the clock stops at the last tick's
+        # minute rather than at the next signal bar the engine would skip to
+        self._exhausted = self._merger.next_time() is None or (
+            self._end_msc is not None and t_msc >= self._end_msc)
         return ticks
 
     @property
