@@ -46,6 +46,7 @@ from engine.records import HistoryFilter
 from engine.snapshot import EngineSnapshot
 from gui.bridge import EngineBridge
 from gui.chart.cluster_chart import ClusterChart, EquityChart, signal_tdi_at
+from gui.chart.trades import basket_trades
 from gui.clusters_panel import ClustersPanel
 from gui.market_watch import MarketWatch
 from gui.replay_controls import follow_clock, install_replay_end
@@ -359,19 +360,15 @@ class MainWindow(QMainWindow):
     def _refresh_trades(self) -> None:
         if self.reader is None or self._selected is None:
             return
-        # this run's baskets only: earlier runs on the same journal are History, not marks
+        # this run's baskets only, closed and open: earlier runs on the same journal are
+        # History, not marks
+        run = self.engine.run_id
         records = self.reader.basket_history(HistoryFilter(
-            cluster=self._selected, limit=500, run_id=self.engine.run_id))
-        trades = []
-        for b in records:
-            o, c = b.opening, b.closing
-            trades.append({
-                "basket_id": b.basket_id, "direction": o.direction.value,
-                "entry_time_ms": int(o.opened_at.timestamp() * 1000),
-                "exit_time_ms": int(c.closed_at.timestamp() * 1000) if c else None,
-                "entry_tdi": o.entry_tdi, "exit_tdi": c.exit_tdi if c else None,
-                "pnl": c.pnl if c else None, "exit_code": c.exit_code.value if c else ""})
-        self.chart.set_trades(trades)
+            cluster=self._selected, limit=500, run_id=run))
+        records += [o.basket for o in self.reader.open_baskets()
+                    if (o.basket.opening.run_id, o.basket.opening.cluster) ==
+                    (run, self._selected)]
+        self.chart.set_trades(basket_trades(records))
 
     def on_events(self, events: list[Any]) -> None:
         new_bars = 0

@@ -86,8 +86,9 @@ def test_replay_of_three_weeks_shows_progress_and_stops_at_the_data_end(qtbot, t
         end = datetime(2019, 11, 1, 21, 0, tzinfo=UTC).timestamp() * 1000
         assert 0 < midway <= w.progress.maximum()
         assert w.engine.now_msc <= end
-        assert w.jump_to.dateTime().toMSecsSinceEpoch() == w.engine.now_msc + 3_600_000 or \
-            w.jump_to.hasFocus()
+        # "Jump to" followed the clock: an hour after a recent snapshot's time
+        jump = w.jump_to.dateTime().toMSecsSinceEpoch()
+        assert w.start_msc + 3_600_000 < jump <= w.engine.now_msc + 3_600_000
     finally:
         w.shutdown()
 
@@ -116,6 +117,30 @@ def test_chart_marks_only_the_baskets_of_the_current_run(qtbot, tmp_path):
         assert len(w.chart._trades) == 0
         marks = w.chart.trade_marks()
         assert marks is None or len(marks.entry_x) == 0
+    finally:
+        w.shutdown()
+
+
+def test_chart_marks_an_open_basket_of_this_run(qtbot, tmp_path):
+    # Arrange
+    session = demo_session(config(), seed=0, symbols=SYMBOLS,
+                           journal_path=tmp_path / "journal.sqlite")
+    w = MainWindow(session, Pacer(session.engine.now_msc, math.inf), speed=math.inf)
+    qtbot.addWidget(w)
+    w.show()
+    w.start()
+    try:
+        qtbot.waitUntil(lambda: any(c.basket_id for c in w.engine.snapshot().clusters),
+                        timeout=WAIT_MS)
+        w.pacer.pause()
+        view = next(c for c in w.engine.snapshot().clusters if c.basket_id)
+
+        # Act
+        w.select_cluster(view.name)
+        w._refresh_trades()
+
+        # Assert: its entry is on the chart with no exit yet (unless it closed meanwhile)
+        assert view.basket_id in [t["basket_id"] for t in w.chart._trades.trades]
     finally:
         w.shutdown()
 
