@@ -51,7 +51,7 @@ from gui.clusters_panel import ClustersPanel
 from gui.market_watch import MarketWatch
 from gui.replay_controls import follow_clock, install_replay_end
 from gui.toolbox import Toolbox
-from gui.waiting import waiting_text
+from gui.waiting import WaitingLabel
 
 #: The Toolbox's default height (pixels): about twelve table rows at 1600x900.
 TOOLBOX_HEIGHT = 300
@@ -236,9 +236,7 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.progress)
 
     def _build_status_bar(self) -> None:
-        self.waiting = QLabel()  # what the engine waits for (gui.waiting)
-        self.waiting.setObjectName("WaitingFor")
-        self.waiting.setMinimumWidth(1)
+        self.waiting = WaitingLabel()  # what the engine waits for
         self.statusBar().addWidget(self.waiting, 1)
         self.status_labels: dict[str, QLabel] = {}
         for key in ("connection", "time", "balance", "equity", "margin", "daily", "risk"):
@@ -436,14 +434,9 @@ class MainWindow(QMainWindow):
         risk_pct = snap.open_risk / snap.equity * 100 if snap.equity else 0.0
         labels["risk"].setText(f"Risk in use {snap.open_risk:,.0f} ({risk_pct:.2f}%)")
         follow_clock(self.jump_to, int(snap.time.timestamp() * 1000))
-        notes = getattr(self.session, "notes", None)
-        waiting = (waiting_text(snap, self._signal_bars) if snap.clusters or not notes
-                   else "No cluster can run: " + "; ".join(notes))
         watcher = getattr(self, "replay_watcher", None)
-        if watcher is not None and watcher.done:
-            waiting = "Replay finished: replay again or open other files (bar at the top)"
-        self.waiting.setText(waiting)
-        self.waiting.setToolTip(waiting)
+        self.waiting.show_snapshot(snap, getattr(self.session, "notes", ()),
+                                   watcher is not None and watcher.done, self._signal_bars)
 
     def _signal_bars(self, cluster: str) -> int:
         return len(self.engine.cluster_history(cluster)[0])

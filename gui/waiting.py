@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+from PySide6.QtWidgets import QLabel
+
 from engine.snapshot import ClusterView, EngineSnapshot
 
 #: A cluster whose TDI is NaN has fewer signal bars than its TDI needs.
@@ -66,3 +68,28 @@ def waiting_text(snap: EngineSnapshot, bars: WarmCounter | None = None) -> str:
     elif not parts:
         parts.append("No cluster is ACTIVE: every one is paused, halted or has a basket")
     return " · ".join(parts)
+
+
+#: What the line says once a replay has reached the end of its data.
+REPLAY_FINISHED = "Replay finished: replay again or open other files (bar at the top)"
+
+
+class WaitingLabel(QLabel):
+    """The status bar's line (the whole text in its tooltip when the bar is narrow)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("WaitingFor")
+        self.setMinimumWidth(1)
+
+    def show_snapshot(self, snap: EngineSnapshot, notes: Sequence[str], replay_done: bool,
+                      bars: WarmCounter | None = None) -> None:
+        """From one snapshot; ``notes``: why no cluster runs on a replay's data."""
+        if replay_done:
+            text = REPLAY_FINISHED
+        elif not snap.clusters and notes:
+            text = "No cluster can run: " + "; ".join(notes)
+        else:
+            text = waiting_text(snap, bars)
+        self.setText(text)
+        self.setToolTip(text)
