@@ -438,8 +438,11 @@ class MainWindow(QMainWindow):
         self.waiting.show_snapshot(snap, getattr(self.session, "notes", ()),
                                    watcher is not None and watcher.done, self._signal_bars)
 
-    def _signal_bars(self, cluster: str) -> int:
-        return len(self.engine.cluster_history(cluster)[0])
+    def _signal_bars(self, cluster: str) -> tuple[int, int]:
+        """A warming cluster's signal bars so far and what its first valid TDI needs."""
+        spec = next((c for c in self.engine.config.clusters if c.name == cluster), None)
+        need = spec.factor_bars + spec.tdi.warmup_bars + 1 if spec is not None else 0
+        return len(self.engine.cluster_history(cluster)[0]), need
 
     def _server_clock(self, when: datetime) -> str:
         server = server_time(self.session, when)

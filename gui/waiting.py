@@ -16,8 +16,9 @@ from PySide6.QtWidgets import QLabel
 
 from engine.snapshot import ClusterView, EngineSnapshot
 
-#: A cluster whose TDI is NaN has fewer signal bars than its TDI needs.
-WarmCounter = Callable[[str], int]
+#: A cluster whose TDI is NaN has fewer signal bars than its TDI needs: (bars so far,
+#: bars its first valid TDI needs) of a cluster.
+WarmCounter = Callable[[str], tuple[int, int]]
 
 
 def _nearest_entry(views: Sequence[ClusterView]) -> ClusterView | None:
@@ -29,7 +30,10 @@ def _warming(views: Sequence[ClusterView], bars: WarmCounter | None) -> str:
     names = [v.name for v in views if not math.isfinite(v.tdi)]
     if not names:
         return ""
-    count = f": {bars(names[0])} signal bars so far" if bars is not None else ""
+    count = ""
+    if bars is not None:
+        have, need = bars(names[0])
+        count = f": {have}/{need} signal bars"
     more = f" (+{len(names) - 1} more)" if len(names) > 1 else ""
     return f"{names[0]}{more} warming up{count}"
 

@@ -6,7 +6,9 @@ its pacer and ``EngineWorker`` on its own thread, at max speed), headless."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
+import pytest
 from helpers.configs import short_window_config
 from helpers.paths import TEST_DATA
 
@@ -26,9 +28,22 @@ def _small_config(tmp_path):
     return load_engine_config(path)
 
 
-def _console_baskets(tmp_path, config) -> tuple[list[tuple], int, int | None]:
-    run = open_console(config, replay=HISTDATA, speed=math.inf,
-                       journal=tmp_path / "console.sqlite")
+def _store(tmp_path) -> Path:
+    """The same slices imported into a market-data store (``main.py import``)."""
+    from storage.importers import import_file
+    from storage.marketdata import MarketDataStore
+
+    root = tmp_path / "store"
+    store = MarketDataStore(root)
+    for f in HISTDATA:
+        import_file(f, store)
+    return root
+
+
+def _console_baskets(tmp_path, config, store: Path | None) -> tuple[list[tuple], int,
+                                                                     int | None]:
+    run = open_console(config, replay=None if store else HISTDATA, store=store,
+                       speed=math.inf, journal=tmp_path / "console.sqlite")
     engine = run.session.engine
     worker = EngineWorker(engine, run.pacer, until_msc=run.end_msc, start_engine=True)
     worker.start()
@@ -46,15 +61,19 @@ def _console_baskets(tmp_path, config) -> tuple[list[tuple], int, int | None]:
     return rows, end, run.end_msc
 
 
-def test_console_replay_opens_the_baskets_the_backtest_opens(tmp_path):
+@pytest.mark.parametrize("source", ["files", "store"])
+def test_console_replay_opens_the_baskets_the_backtest_opens(tmp_path, source):
     # Arrange
     config = _small_config(tmp_path)
-    result = run_backtest(BacktestSpec(config=config, source="files", paths=tuple(HISTDATA)))
+    store = _store(tmp_path) if source == "store" else None
+    spec = BacktestSpec(config=config, source=source, paths=() if store else tuple(HISTDATA),
+                        store=store)
+    result = run_backtest(spec)
     expected = [(r.basket_id, r.entry_time, r.direction, r.exit_code)
                 for r in result.trades.itertuples()]
 
     # Act
-    console, stopped_at, end = _console_baskets(tmp_path, config)
+    console, stopped_at, end = _console_baskets(tmp_path, config, store)
 
     # Assert
     assert len(expected) > 3

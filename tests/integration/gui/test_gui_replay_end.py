@@ -203,11 +203,11 @@ def test_waiting_text_says_warm_up_blackout_open_baskets_and_halts():
     blackout = datetime(2024, 1, 10, 19, 30, tzinfo=UTC)
     text = waiting_text(_snap(_view("A", math.nan), _view("B", 0.3, blackout=blackout),
                               _view("C", -0.8, basket="C-1"), _view("D", 0.1)),
-                        bars=lambda name: 120)
+                        bars=lambda name: (120, 481))
     assert text.startswith("Waiting for TDI beyond ±E on D (now +0.10, E 1.20)")
     assert "C LONG open, exit inside ±0.25 (now -0.80)" in text
     assert "news blackout on B until 19:30 UTC" in text
-    assert "A warming up: 120 signal bars so far" in text
+    assert "A warming up: 120/481 signal bars" in text
     halted = waiting_text(_snap(_view("A", 2.0), account="HALTED", reason="MAX_DRAWDOWN"))
     assert halted == "No new baskets: account HALTED: MAX_DRAWDOWN"
 
