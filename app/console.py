@@ -33,6 +33,13 @@ log = logging.getLogger(__name__)
 DEMO_SPEED = 60.0
 #: History loaded at start so the charts are full at once (about six weeks of M30 bars).
 DEMO_HISTORY_DAYS = 45
+#: Where the demo's clock starts: a Wednesday evening of the synthetic market (seed 0)
+#: whose warm history ends with two clusters' TDI beyond E, so the first baskets open at the
+#: first M30 close (30 wall seconds at 60x) and close about four minutes later.  From the
+#: market's own start (Monday 2024-01-08 00:00) the first basket took 62 market hours, an
+#: hour of watching at 60x.  Chosen by running ``demo_session`` with ``run_sync`` from each
+#: six-hour start of that week: only this one and Friday's open a basket at once.
+DEMO_START = datetime(2024, 1, 10, 18, 0, tzinfo=UTC)
 #: A replay runs an hour of recorded market a second unless told otherwise.
 REPLAY_SPEED = 3600.0
 #: Price digits of a symbol the simulator does not list.
@@ -61,7 +68,7 @@ def open_console(config: EngineConfig, *, live: bool = False,
     does, but left alone: the session opens a separate journal beside it and says so in the
     Journal tab when the engine starts (a replay opened from the window goes on working).
     """
-    from app.sessions import demo_session, replay_session
+    from app.sessions import demo_session
     from mt5bridge.sim.pacing import Pacer
 
     if live:
@@ -72,15 +79,52 @@ def open_console(config: EngineConfig, *, live: bool = False,
                                separate_journal=True)
         return ConsoleRun(session, Pacer(session.engine.now_msc, 1.0), 1.0, None)
     if replay or store:
+        from app.console_replay import open_console_replay
+
         pace = speed or REPLAY_SPEED
-        session = replay_session(config, [str(p) for p in replay or []], None, journal, None,
-                                 store=store, allow_no_cluster=True, separate_journal=True)
-        end = session.sim.sim_feed.end_msc if session.sim is not None else None
-        return ConsoleRun(session, Pacer(session.engine.now_msc, pace), pace, end)
+        session = open_console_replay(config, list(replay or []), store, journal)
+        feed = session.sim.sim_feed
+        pacer = EndOfDataPacer(Pacer(session.engine.now_msc, pace), feed)
+        return ConsoleRun(session, pacer, pace, feed.end_msc)
     pace = speed or DEMO_SPEED
-    session = demo_session(config, seed=seed, journal_path=journal,
+    session = demo_session(config, seed=seed, journal_path=journal, start=DEMO_START,
                            history_days=DEMO_HISTORY_DAYS, separate_journal=True)
     return ConsoleRun(session, Pacer(session.engine.now_msc, pace), pace, None)
+
+
+class EndOfDataPacer:
+    """A replay's pacer that holds the clock once the feed has delivered its last tick.
+
+    Files whose end is not known in advance (ticks of a format the period cannot be read
+    from) used to run the clock on for ever (to 2076 at max speed); with this the engine
+    keeps answering commands at the last minute of data and the window offers to replay
+    again.  Everything else is the wrapped pacer's."""
+
+    #: What the worker is told to wait once the data has ended (it polls, so any long wait).
+    HOLD_S = 3600.0
+
+    def __init__(self, pacer: Any, feed: Any) -> None:
+        self._pacer = pacer
+        self._feed = feed
+
+    @property
+    def finished(self) -> bool:
+        return bool(getattr(self._feed, "exhausted", False))
+
+    def seconds_until(self, t_msc: int) -> float:
+        if self.finished:
+            return self.HOLD_S
+        return float(self._pacer.seconds_until(t_msc))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pacer, name)
+
+
+def replay_finished(run_pacer: Any, engine_now_msc: int, end_msc: int | None) -> bool:
+    """Whether a replay has reached the end of its data (its known end, or its last tick)."""
+    if end_msc is not None and engine_now_msc >= end_msc:
+        return True
+    return bool(getattr(run_pacer, "finished", False))
 
 
 def open_journal_reader(session: Session) -> SqliteJournal | None:

@@ -413,6 +413,7 @@ class ReplayFeed:
         self._start_msc = int(start_msc)
         self._end_msc = end_msc
         self._delivered_until = np.iinfo(np.int64).min
+        self._exhausted = False
 
     def _with_spreads(self, warmup: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Warm-up bars with the spread filled where the source had none (HistData) by the
@@ -457,7 +458,19 @@ class ReplayFeed:
         if t_msc <= self._delivered_until:
             return empty_ticks()
         self._delivered_until = t_msc
-        return self._merger.take_until(t_msc)
+        ticks = self._merger.take_until(t_msc)
+        # asked now (the next step asks anyway), so the clock stops at the last tick's
+        # minute rather than at the next signal bar the engine would skip to
+        self._exhausted = self._merger.next_time() is None or (
+            self._end_msc is not None and t_msc >= self._end_msc)
+        return ticks
+
+    @property
+    def exhausted(self) -> bool:
+        """Every tick has been delivered (or the clock reached ``end_msc``): a replay of
+        files whose end is not known in advance stops here rather than running its clock on
+        forever.  Set on the thread that takes the ticks; a plain bool for any reader."""
+        return self._exhausted
 
     def warmup_bars(self) -> dict[str, np.ndarray]:
         """M1 bars opening before ``start_msc`` (at most ``warmup_days`` of them), from stored

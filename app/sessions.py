@@ -18,7 +18,7 @@ simulator adopts no baskets of an earlier one, and ``""`` for a broker's account
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,11 @@ class Session:
     journal: SqliteJournal
     mode: RunMode
     calendar: EventCalendar | None = None
+    #: What the console shows about the session before anything trades: the clusters that
+    #: cannot run on a replay's data and why (``app.console_replay``).
+    notes: list[str] = field(default_factory=list)
+    #: A replay's files, or its store: what "Replay again" opens.
+    sources: tuple[Path, ...] = ()
 
     def close(self) -> None:
         self.journal.close()

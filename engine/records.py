@@ -464,6 +464,8 @@ class HistoryFilter:
     until: datetime | None = None
     exit_code: ExitCode | None = None
     limit: int | None = None
+    #: Only the baskets this run opened (the console's chart marks the current run's).
+    run_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.exit_code is not None:

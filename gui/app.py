@@ -80,8 +80,9 @@ def run(args: argparse.Namespace) -> int:
 
     def reopen(paths: list[Path]) -> None:
         old = state.get("window")
-        ns = argparse.Namespace(**{**vars(args), "replay": paths, "store": None, "live": False,
-                                   "speed": args.speed})
+        store = paths[0] if len(paths) == 1 and paths[0].is_dir() else None  # replay again
+        ns = argparse.Namespace(**{**vars(args), "replay": None if store else paths,
+                                   "store": store, "live": False, "speed": args.speed})
         try:
             built = build(ns, config)
         except UserError as exc:

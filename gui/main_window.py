@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +45,19 @@ from engine.loop import EngineWorker
 from engine.records import HistoryFilter
 from engine.snapshot import EngineSnapshot
 from gui.bridge import EngineBridge
-from gui.chart.cluster_chart import ClusterChart, EquityChart
+from gui.chart.cluster_chart import ClusterChart, EquityChart, signal_tdi_at
+from gui.chart.trades import basket_trades
 from gui.clusters_panel import ClustersPanel
 from gui.market_watch import MarketWatch
 from gui.menus import install_menus
 from gui.order_dialog import install_order_tools
+from gui.replay_controls import follow_clock, install_replay_end
 from gui.status_bar import ConsoleStatusBar
 from gui.toolbox import Toolbox
+from gui.waiting import WaitingLabel
+
+#: The Toolbox's default height (pixels): about twelve table rows at 1600x900.
+TOOLBOX_HEIGHT = 300
 
 SPEEDS = (("1x", 1.0), ("10x", 10.0), ("60x", 60.0), ("600x", 600.0), ("3600x", 3600.0),
           ("max", math.inf))
@@ -121,7 +128,24 @@ class MainWindow(QMainWindow):
                                    on_error=self._worker_failed)
         self.orders = install_order_tools(self)  # New Order (F9), one-click strip
         self.menus = install_menus(self)  # File, View, Tools, Help; shortcuts; reset layout
+        for note in getattr(session, "notes", ()):
+            self.toolbox.journal.append_log(self.engine.now(), "WARNING", note)
+        if not self.engine.config.clusters and getattr(session, "notes", None):
+            self.chart.show_notice("No cluster can run on this data:<br>" +
+                                   "<br>".join(escape(n) for n in session.notes))
         self._restore_layout()
+        if session.mode.value == "replay":
+            self.replay_end, self.replay_watcher = install_replay_end(
+                self, self.progress, self.start_msc, end_msc, lambda: self.engine.now_msc,
+                self._replay_data_ended)
+            self.replay_end.replayAgain.connect(
+                lambda: self.replayRequested.emit(list(getattr(session, "sources", ()))))
+            self.replay_end.openAnother.connect(self._open_replay)
+
+    def _replay_data_ended(self) -> bool:
+        """The pacer holds the clock at the last tick, or the worker stopped at the end."""
+        stopped = self.worker.ident is not None and not self.worker.is_alive()
+        return bool(getattr(self.pacer, "finished", False)) or stopped
 
     # ------------------------------------------------------------------ layout
 
@@ -155,6 +179,11 @@ class MainWindow(QMainWindow):
         self.resizeDocks([docks["Toolbox"], docks["Equity"]], [1150, 450],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([docks["Toolbox"]], [250], Qt.Orientation.Vertical)
+        # once laid out, the Toolbox gets room for a dozen rows (before the first show
+        # the central chart's minimum height wins and it kept four)
+        QTimer.singleShot(0, lambda: self.resizeDocks(
+            [docks["Toolbox"], docks["Equity"]], [TOOLBOX_HEIGHT, TOOLBOX_HEIGHT],
+            Qt.Orientation.Vertical))
 
     def _save_layout(self) -> None:
         s = settings()
@@ -209,15 +238,18 @@ class MainWindow(QMainWindow):
         go.triggered.connect(lambda: self.jump(self.jump_to.dateTime().toMSecsSinceEpoch()))
         bar.addAction(go)
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(160)
+        self.progress.setMinimumWidth(180)
+        self.progress.setMaximumWidth(220)
         self.progress.setFormat("%p%")
-        self.progress.setVisible(self.end_msc is not None)
+        self.progress.setVisible(self.session.mode.value == "replay")
         bar.addWidget(self.progress)
 
     def _build_status_bar(self) -> None:
         self.status_bar = ConsoleStatusBar(self)  # gui/status_bar.py
         self.setStatusBar(self.status_bar)
         self.status_labels = self.status_bar.labels
+        self.waiting = WaitingLabel()  # what the engine waits for
+        self.status_bar.addWidget(self.waiting, 1)
 
     # ------------------------------------------------------------------ run
 
@@ -251,7 +283,7 @@ class MainWindow(QMainWindow):
 
     def submit(self, command: cmd.Command) -> None:
         self.engine.submit(command)
-        self.toolbox.journal.append_log(datetime.now(UTC), "INFO",
+        self.toolbox.journal.append_log(self.engine.now(), "INFO",
                                         f"command sent: {command.name} {command.arguments()}")
 
     def confirm(self, title: str, text: str) -> bool:
@@ -298,6 +330,7 @@ class MainWindow(QMainWindow):
         if name == self._selected:
             return
         self._selected = name
+        self.toolbox.calendar.select_cluster(name)  # its blackouts follow the selection
         info = self.engine.cluster_info(name)
         if info is None:
             return
@@ -322,7 +355,8 @@ class MainWindow(QMainWindow):
         if self.chart.timeframe() == "M1":
             times, closes = self.engine.m1_history(list(info.symbols))
             if len(times):
-                self.chart.set_m1(times, closes)
+                bar_times, tdi, _ = self.engine.cluster_history(info.name)
+                self.chart.set_m1(times, closes, signal_tdi_at(times, bar_times, tdi))
             return
         times, tdi, closes = self.engine.cluster_history(info.name)
         self.chart.set_history(times, tdi, closes)
@@ -330,17 +364,15 @@ class MainWindow(QMainWindow):
     def _refresh_trades(self) -> None:
         if self.reader is None or self._selected is None:
             return
-        records = self.reader.basket_history(HistoryFilter(cluster=self._selected, limit=500))
-        trades = []
-        for b in records:
-            o, c = b.opening, b.closing
-            trades.append({
-                "basket_id": b.basket_id, "direction": o.direction.value,
-                "entry_time_ms": int(o.opened_at.timestamp() * 1000),
-                "exit_time_ms": int(c.closed_at.timestamp() * 1000) if c else None,
-                "entry_tdi": o.entry_tdi, "exit_tdi": c.exit_tdi if c else None,
-                "pnl": c.pnl if c else None, "exit_code": c.exit_code.value if c else ""})
-        self.chart.set_trades(trades)
+        # this run's baskets only, closed and open: earlier runs on the same journal are
+        # History, not marks
+        run = self.engine.run_id
+        records = self.reader.basket_history(HistoryFilter(
+            cluster=self._selected, limit=500, run_id=run))
+        records += [o.basket for o in self.reader.open_baskets()
+                    if (o.basket.opening.run_id, o.basket.opening.cluster) ==
+                    (run, self._selected)]
+        self.chart.set_trades(basket_trades(records))
 
     def on_events(self, events: list[Any]) -> None:
         new_bars = 0
@@ -396,11 +428,19 @@ class MainWindow(QMainWindow):
         connected = "connected" if snap.connected else "DISCONNECTED"
         self.mode_label.setText(f" {snap.mode.upper()} | {connected} | "
                                 f"{self.pacer.mode if hasattr(self.pacer, 'mode') else ''} ")
-        self.status_bar.show_snapshot(
-            snap, f"{snap.time:%Y-%m-%d %H:%M} UTC | {self._server_clock(snap.time)}")
-        if self.end_msc is not None and self.end_msc > self.start_msc:
-            done = (self.engine.now_msc - self.start_msc) / (self.end_msc - self.start_msc)
-            self.progress.setValue(int(max(0.0, min(done, 1.0)) * 100))
+        clock = f"{snap.time:%Y-%m-%d %H:%M} UTC"  # one market clock: status bar and chart
+        self.status_bar.show_snapshot(snap, f"{clock} | {self._server_clock(snap.time)}")
+        self.chart.set_clock(f"market {clock}")
+        follow_clock(self.jump_to, int(snap.time.timestamp() * 1000))
+        watcher = getattr(self, "replay_watcher", None)
+        self.waiting.show_snapshot(snap, getattr(self.session, "notes", ()),
+                                   watcher is not None and watcher.done, self._signal_bars)
+
+    def _signal_bars(self, cluster: str) -> tuple[int, int]:
+        """A warming cluster's signal bars so far and what its first valid TDI needs."""
+        spec = next((c for c in self.engine.config.clusters if c.name == cluster), None)
+        need = spec.factor_bars + spec.tdi.warmup_bars + 1 if spec is not None else 0
+        return len(self.engine.cluster_history(cluster)[0]), need
 
     def _server_clock(self, when: datetime) -> str:
         server = server_time(self.session, when)

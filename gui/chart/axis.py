@@ -209,3 +209,26 @@ class UtcDateAxis(pg.DateAxisItem):
 
     def __init__(self, orientation: str = "bottom", **kwargs: object) -> None:
         super().__init__(orientation=orientation, utcOffset=0, **kwargs)
+
+
+def value_decimals(spacing: float) -> int:
+    """Decimals that tell ticks ``spacing`` apart: 0.2 apart needs one ("99,999.8",
+    "100,000.0"), not none ("100000, 100000")."""
+    if not math.isfinite(spacing) or spacing <= 0:
+        return 2
+    return max(0, min(6, -math.floor(math.log10(spacing) + 1e-9)))
+
+
+class ValueAxis(pg.AxisItem):
+    """A value axis whose ticks are all distinct and read as amounts (thousands separated),
+    with the unit in every tick (``suffix``, e.g. "%") rather than in an axis label that
+    would overprint the ticks in a narrow pane."""
+
+    def __init__(self, orientation: str = "left", suffix: str = "", **kwargs: object) -> None:
+        super().__init__(orientation, **kwargs)
+        self.suffix = suffix
+        self.enableAutoSIPrefix(False)
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        decimals = value_decimals(spacing * scale)
+        return [f"{v * scale:,.{decimals}f}{self.suffix}" for v in values]

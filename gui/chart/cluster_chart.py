@@ -35,7 +35,7 @@ from gui.chart.buffer import BarSeries
 from gui.chart.equity import EquityChart
 from gui.chart.trades import LINE_GROUPS, TradeMarks, TradeTable, place_trades
 
-__all__ = ["DEFAULT_VISIBLE_BARS", "TIMEFRAMES", "ClusterChart", "EquityChart"]
+__all__ = ["DEFAULT_VISIBLE_BARS", "TIMEFRAMES", "ClusterChart", "EquityChart", "signal_tdi_at"]
 
 TIMEFRAMES = ("M30", "M1")
 #: Bars shown when data arrives (about 12 trading days of M30); pan/zoom reach the rest.
@@ -104,10 +104,16 @@ class ClusterChart(QWidget):
             self._tf_group.addButton(button)
             self._tf_buttons[tf] = button
             header.addWidget(button)
+        self._clock = QLabel()
+        self._clock.setToolTip("The market clock (UTC), from the same engine snapshot as the "
+                               "status bar's")
+        self._clock.setContentsMargins(8, 0, 6, 0)
         self._readout = QLabel()
         self._readout.setTextFormat(Qt.TextFormat.RichText)
-        # a long readout (six legs) must not widen the window: it is cut, not wrapped
+        # a long readout (six legs) must not widen the window: it wraps between legs, so
+        # every symbol stays readable at 1600x900
         self._readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._readout.setWordWrap(True)
         self._readout.setMinimumWidth(1)
         font = QFont("monospace")
         font.setStyleHint(QFont.StyleHint.TypeWriter)
@@ -203,7 +209,11 @@ class ClusterChart(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addLayout(header)
-        layout.addWidget(self._readout)
+        readout_row = QHBoxLayout()
+        readout_row.setContentsMargins(0, 0, 0, 0)
+        readout_row.addWidget(self._readout, 1)
+        readout_row.addWidget(self._clock, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(readout_row)
         layout.addWidget(self._plots, 1)
 
     @staticmethod
@@ -273,6 +283,14 @@ class ClusterChart(QWidget):
         self._series["M1"].replace(times_ms, provisional_tdi, closes)
         if self._timeframe == "M1":
             self._show_series()
+
+    def show_notice(self, html: str) -> None:
+        """A line in place of the cluster's title: why there is no cluster to show."""
+        self._title.setText(f"<span style='color:#a05a00'>{html}</span>")
+
+    def set_clock(self, text: str) -> None:
+        """The market clock, set with the status bar's from one snapshot."""
+        self._clock.setText(text)
 
     def set_trades(self, trades: Sequence[Mapping[str, Any]]) -> None:
         """Replace the cluster's trades (open ones have ``exit_time_ms`` None).
@@ -391,6 +409,8 @@ class ClusterChart(QWidget):
         series = self._active()
         n = len(series)
         self._sync_axes()
+        self.tdi_plot.setLabel("left", "TDI" if self._timeframe == "M30" else
+                               "TDI (last M30 close)", color=style.AXIS)
         self.tdi_curve.setData(self._xs(n), series.tdi.view())
         self._set_limits(n)
         self._legs_key = (-1, -1)
@@ -540,9 +560,10 @@ class ClusterChart(QWidget):
         when = self._tdi_axis.label_at(index)
         tdi = float(series.tdi.view()[index])
         tdi_text = f"{tdi:+.2f}" if math.isfinite(tdi) else "n/a"
-        plain = [f"{self._timeframe} {when}", f"TDI {tdi_text}"]
+        tdi_name = "TDI" if self._timeframe == "M30" else "TDI(M30)"
+        plain = [f"{self._timeframe} {when}", f"{tdi_name} {tdi_text}"]
         rich = [f"<b>{self._timeframe}</b> {escape(when)}",
-                f"TDI <b style='color:{style.TDI_LINE}'>{tdi_text}</b>"]
+                f"{tdi_name} <b style='color:{style.TDI_LINE}'>{tdi_text}</b>"]
         for position, symbol in enumerate(self._symbols):
             close = float(series.closes[symbol].view()[index])
             legs = self._legs.get(symbol)
@@ -553,4 +574,26 @@ class ClusterChart(QWidget):
             rich.append(f"<span style='color:{style.leg_colour(position)}'>{symbol}</span> "
                         f"{close_text} ({pct_text})")
         self._readout_plain = "  ".join(plain)
-        self._readout.setText("&nbsp;&nbsp;".join(rich))
+        # non-breaking inside an item, a breakable space between items
+        self._readout.setText("&nbsp; ".join(item.replace(" ", "&nbsp;").replace(
+            "<span&nbsp;", "<span ").replace("<b&nbsp;", "<b ") for item in rich))
+
+
+def signal_tdi_at(times_ms: np.ndarray, bar_times_ms: np.ndarray,
+                  tdi: np.ndarray) -> np.ndarray:
+    """The TDI of the last signal bar closed at each of ``times_ms`` (NaN before the first).
+
+    The M1 view's TDI pane: the engine computes the TDI at signal-bar closes (M30) and
+    re-evaluates it each minute only for an open basket's exits, so the M1 view shows the
+    value in force, stepping at each close, labelled as such.  ``bar_times_ms`` are the
+    signal bars' open times; a bar's value is known from its close.
+    """
+    out = np.full(len(times_ms), np.nan)
+    if not len(bar_times_ms) or not len(times_ms):
+        return out
+    period = int(np.median(np.diff(bar_times_ms))) if len(bar_times_ms) > 1 else 1_800_000
+    closes = np.asarray(bar_times_ms, dtype=np.int64) + period
+    index = np.searchsorted(closes, np.asarray(times_ms, dtype=np.int64), "right") - 1
+    known = index >= 0
+    out[known] = np.asarray(tdi, dtype=np.float64)[index[known]]
+    return out

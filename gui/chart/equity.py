@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gui.chart import style
-from gui.chart.axis import UtcDateAxis
+from gui.chart.axis import UtcDateAxis, ValueAxis
 from gui.chart.buffer import GrowableArray
 
 
@@ -56,9 +56,10 @@ class EquityChart(QWidget):
         self._top_axis.setStyle(showValues=False)
         self._top_axis.setHeight(4)
         self.equity_plot: pg.PlotItem = self._plots.addPlot(
-            row=0, col=0, axisItems={"bottom": self._top_axis})
+            row=0, col=0, axisItems={"bottom": self._top_axis, "left": ValueAxis("left")})
         self.drawdown_plot: pg.PlotItem = self._plots.addPlot(
-            row=1, col=0, axisItems={"bottom": UtcDateAxis("bottom")})
+            row=1, col=0, axisItems={"bottom": UtcDateAxis("bottom"),
+                                     "left": ValueAxis("left", suffix="%")})
         self._plots.ci.layout.setRowStretchFactor(0, 3)
         self._plots.ci.layout.setRowStretchFactor(1, 1)
         for plot in (self.equity_plot, self.drawdown_plot):
@@ -68,14 +69,11 @@ class EquityChart(QWidget):
             plot.setMouseEnabled(x=True, y=False)
             plot.getViewBox().setAutoVisible(y=True)
         self.drawdown_plot.setXLink(self.equity_plot)
-        self.equity_plot.setLabel("left", "Account", color=style.AXIS)
-        self.drawdown_plot.setLabel("left", "DD %", color=style.AXIS)
+        # No axis labels (they overprinted the ticks in this narrow pane) and no legend over
+        # the curve: the ticks carry the unit, and the summary line above names the curves
+        # in their colours.
         for plot in (self.equity_plot, self.drawdown_plot):
-            plot.getAxis("left").enableAutoSIPrefix(False)  # money and % read as written
-        legend = self.equity_plot.addLegend(
-            offset=(6, 4), brush=pg.mkBrush(255, 255, 255, 210), pen=pg.mkPen("#d0d0d0"),
-            labelTextColor=style.TEXT, labelTextSize="8pt", verSpacing=-4)
-        legend.setColumnCount(2)
+            plot.getAxis("left").setWidth(64)  # both panes' plots line up
         self.balance_curve: pg.PlotDataItem = self.equity_plot.plot(
             pen=pg.mkPen(style.BALANCE, width=1.4), stepMode="left", name="Balance")
         self.equity_curve: pg.PlotDataItem = self.equity_plot.plot(
@@ -149,8 +147,24 @@ class EquityChart(QWidget):
             return
         drawdown = self._drawdown.view()
         worst = float(np.nanmin(drawdown)) if np.isfinite(drawdown).any() else math.nan
+        self._keep_a_readable_range()
         self._summary.setText(
-            f"Balance <b>{self._balance.view()[-1]:,.2f}</b>&nbsp;&nbsp; "
-            f"Equity <b>{self._equity.view()[-1]:,.2f}</b>&nbsp;&nbsp; "
+            f"<span style='color:{style.BALANCE}'>━ Balance</span> "
+            f"<b>{self._balance.view()[-1]:,.2f}</b>&nbsp;&nbsp; "
+            f"<span style='color:{style.EQUITY}'>━ Equity</span> "
+            f"<b>{self._equity.view()[-1]:,.2f}</b>&nbsp;&nbsp; "
             f"Drawdown <b style='color:{style.LOSS}'>{drawdown[-1]:.2f}%</b>&nbsp;&nbsp; "
             f"Max drawdown <b style='color:{style.LOSS}'>{worst:.2f}%</b>")
+
+    #: The account pane shows at least this share of the equity (0.1%: 100 on 100,000), so
+    #: a flat start reads "99,950 .. 100,050", not three ticks that differ in the fifth digit.
+    MIN_RANGE_SHARE = 0.001
+    #: The drawdown pane shows at least 0 .. -this (percent).
+    MIN_DRAWDOWN_RANGE = 0.1
+
+    def _keep_a_readable_range(self) -> None:
+        last = float(self._equity.view()[-1])
+        level = abs(last) if math.isfinite(last) else 0.0
+        self.equity_plot.getViewBox().setLimits(
+            minYRange=max(level * self.MIN_RANGE_SHARE, 1.0))
+        self.drawdown_plot.getViewBox().setLimits(minYRange=self.MIN_DRAWDOWN_RANGE)

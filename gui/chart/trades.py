@@ -207,3 +207,18 @@ def _segments(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray,
     xs[0::2], xs[1::2] = x0, x1
     ys[0::2], ys[1::2] = y0, y1
     return xs, ys
+
+
+def basket_trades(records: Sequence[Any]) -> list[dict[str, Any]]:
+    """The chart's trades from journal baskets (``engine.records.BasketRecord``), open ones
+    with no exit (``exit_time_ms`` None), oldest first."""
+    trades = []
+    for record in records:
+        o, c = record.opening, record.closing
+        trades.append({
+            "basket_id": o.basket_id, "direction": o.direction.value,
+            "entry_time_ms": int(o.opened_at.timestamp() * 1000),
+            "exit_time_ms": int(c.closed_at.timestamp() * 1000) if c else None,
+            "entry_tdi": o.entry_tdi, "exit_tdi": c.exit_tdi if c else None,
+            "pnl": c.pnl if c else None, "exit_code": c.exit_code.value if c else ""})
+    return sorted(trades, key=lambda t: t["entry_time_ms"])

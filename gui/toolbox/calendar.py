@@ -41,6 +41,8 @@ from gui.toolbox.model import KeyedTableModel, Row, read_only_table
 EVENT_HEADERS = ("Time (UTC)", "Currency", "Impact", "Event", "Actual", "Forecast", "Previous")
 BLACKOUT_HEADERS = ("From (UTC)", "To (UTC)", "Currency", "Impact", "Event")
 EVENT_IMPACT_COLUMN = 2
+#: Actual, Forecast, Previous: hidden while no listed event has a value in them.
+OPTIONAL_EVENT_COLUMNS = (4, 5, 6)
 BLACKOUT_IMPACT_COLUMN = 3
 ALL = "All"
 
@@ -310,10 +312,19 @@ class CalendarTab(QWidget):
                 payload=event,
             ))
         self.events_model.set_rows(rows)
+        self._hide_empty_columns(rows)
         if not self._events_sized and rows:
             _size_once(self.events_view, stretch_column=3)
             self._events_sized = True
         self.count_label.setText(self._count_text(len(rows)))
+
+    def _hide_empty_columns(self, rows: Sequence[Row]) -> None:
+        """Actual, Forecast and Previous are shown only when a listed event has one: most
+        calendars (and the synthetic market's) carry none, and three empty columns took the
+        width the event names need."""
+        for column in OPTIONAL_EVENT_COLUMNS:
+            empty = not any(str(row.cells[column] or "").strip() for row in rows)
+            self.events_view.setColumnHidden(column, empty)
 
     def _count_text(self, shown: int) -> str:
         text = f"{shown} of {len(self._events)} events"

@@ -175,6 +175,8 @@ class HistoryTab(QWidget):
         self.to_date.dateChanged.connect(self.refresh)
         self._set_enabled()
         self._show_summary()
+        self._size_columns()  # to the headers until the first rows arrive
+        self._sized = False
 
     # ------------------------------------------------------------------ feeding
 
@@ -293,12 +295,17 @@ class HistoryTab(QWidget):
             self._show_status("No journal open")
 
     def _size_columns(self) -> None:
+        """Every column but the basket id fits its contents; the basket id takes what is
+        left and is elided in the middle (its cluster has a column of its own), so the P&L,
+        the last column, stays on screen in a 1000-pixel Toolbox."""
         self.view.resizeColumnsToContents()
         header = self.view.horizontalHeader()
         for column in range(len(HEADERS)):
             header.resizeSection(column, header.sectionSize(column) + 12)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setStretchLastSection(False)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self._sized = True
 
 

@@ -37,8 +37,12 @@ from gui.toolbox.model import KeyedTableModel, Row, read_only_table
 Index = QModelIndex | QPersistentModelIndex
 
 MAX_LOG_LINES = 5_000
-LOG_HEADERS = ("Time (UTC)", "Level", "Message")
-AUDIT_HEADERS = ("Time (UTC)", "Source", "Command", "Arguments", "Result")
+#: The market time of a line (the engine's clock: virtual in demo and replay) and, last,
+#: the wall-clock time the console received it: one "Time" column mixed the two.
+LOG_HEADERS = ("Market time (UTC)", "Level", "Message", "Wall clock (UTC)")
+AUDIT_HEADERS = ("Market time (UTC)", "Source", "Command", "Arguments", "Result")
+MESSAGE_COLUMN = 2
+AUDIT_COMMAND_COLUMN = 2
 PENDING = "pending"
 
 _LEVEL_COLOURS: dict[str, QColor] = {
@@ -52,6 +56,12 @@ def _log_time(value: datetime) -> str:
     if value.tzinfo is None:
         return value.strftime("%Y-%m-%d %H:%M:%S")
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _wall_time(value: datetime) -> str:
+    """When the console received a line: the time of day is what a trader compares."""
+    return value.astimezone(UTC).strftime("%H:%M:%S") if value.tzinfo else \
+        value.strftime("%H:%M:%S")
 
 
 def format_arguments(arguments: Mapping[str, Any]) -> str:
@@ -69,7 +79,7 @@ class LogModel(QAbstractTableModel):
             raise ValueError(f"max_lines must be >= 1, got {max_lines}")
         self.max_lines = max_lines
         self._font = font
-        self._lines: deque[tuple[str, str, str]] = deque()
+        self._lines: deque[tuple[str, str, str, str]] = deque()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._lines)
@@ -89,20 +99,25 @@ class LogModel(QAbstractTableModel):
         line = self._lines[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return line[index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == MESSAGE_COLUMN:
+            return line[MESSAGE_COLUMN]  # the whole line, however narrow the column
         if role == Qt.ItemDataRole.ForegroundRole:
             return _LEVEL_COLOURS.get(line[1])
-        if role == Qt.ItemDataRole.FontRole and index.column() == 0:
+        if role == Qt.ItemDataRole.FontRole and index.column() in (0, 3):
             return self._font
         return None
 
-    def line(self, row: int) -> tuple[str, str, str]:
+    def line(self, row: int) -> tuple[str, str, str, str]:
         return self._lines[row]
 
-    def append(self, when: datetime, level: str, text: str) -> None:
-        """Add a line at the bottom; drop the oldest once over ``max_lines``."""
+    def append(self, when: datetime, level: str, text: str,
+               received: datetime | None = None) -> None:
+        """Add a line at the bottom (``when``: market time; ``received``: wall clock, now
+        by default); drop the oldest once over ``max_lines``."""
         row = len(self._lines)
+        wall = received if received is not None else datetime.now(UTC)
         self.beginInsertRows(QModelIndex(), row, row)
-        self._lines.append((_log_time(when), level.upper(), text))
+        self._lines.append((_log_time(when), level.upper(), text, _wall_time(wall)))
         self.endInsertRows()
         excess = len(self._lines) - self.max_lines
         if excess > 0:
@@ -130,7 +145,8 @@ def _titled(title: str, view: QTableView) -> QWidget:
 
 
 class JournalTab(QWidget):
-    """Engine log above, audit trail of manual commands below."""
+    """Engine log on the left, audit trail of manual commands on the right: side by side,
+    each gets the Toolbox's whole height (stacked, the log was three rows tall)."""
 
     def __init__(self, max_lines: int = MAX_LOG_LINES, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -140,25 +156,38 @@ class JournalTab(QWidget):
         self.audit_model = KeyedTableModel(AUDIT_HEADERS, (), font, self)
         self.audit_view = _table(self.audit_model, self)
         self._audit_sized = False
+        stamp = self.fontMetrics().horizontalAdvance("0000-00-00 00:00:00") + 24
         header = self.log_view.horizontalHeader()
-        header.resizeSection(0, self.fontMetrics().horizontalAdvance("0000-00-00 00:00:00") + 24)
-        header.resizeSection(1, self.fontMetrics().horizontalAdvance("WARNING") + 24)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        header.resizeSection(0, stamp)
+        header.resizeSection(1, self.fontMetrics().horizontalAdvance("WARNING") + 24)
+        header.resizeSection(3, self.fontMetrics().horizontalAdvance("Wall clock (UTC)") + 24)
+        header.setSectionResizeMode(MESSAGE_COLUMN, QHeaderView.ResizeMode.Stretch)
+        self.log_view.setWordWrap(False)
+        audit = self.audit_view.horizontalHeader()
+        audit.resizeSection(0, stamp)
+        # a command name is never cut: the column grows with the longest one listed
+        audit.setSectionResizeMode(AUDIT_COMMAND_COLUMN,
+                                   QHeaderView.ResizeMode.ResizeToContents)
 
-        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(_titled("Engine log", self.log_view))
         splitter.addWidget(_titled("Audit trail", self.audit_view))
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 7)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([700, 300])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
 
-    def append_log(self, time: datetime, level: str, text: str) -> None:
-        """Add an engine log line; the view follows the bottom unless scrolled up."""
+    def append_log(self, time: datetime, level: str, text: str,
+                   received: datetime | None = None) -> None:
+        """Add a log line at market ``time``; the view follows the bottom unless scrolled
+        up."""
         bar = self.log_view.verticalScrollBar()
         following = bar.value() >= bar.maximum() - 2
-        self.log_model.append(time, level, text)
+        self.log_model.append(time, level, text, received)
         if following:
             self.log_view.scrollToBottom()
 
@@ -167,7 +196,10 @@ class JournalTab(QWidget):
         self.audit_model.set_rows([_audit_row(c) for c in commands])
         if not self._audit_sized and commands:
             self.audit_view.resizeColumnsToContents()
-            self.audit_view.horizontalHeader().setStretchLastSection(True)
+            header = self.audit_view.horizontalHeader()
+            header.setSectionResizeMode(AUDIT_COMMAND_COLUMN,
+                                        QHeaderView.ResizeMode.ResizeToContents)
+            header.setStretchLastSection(True)
             self._audit_sized = True
 
 

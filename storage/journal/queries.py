@@ -110,6 +110,9 @@ class JournalQueries(JournalConnection):
         if where.exit_code is not None:
             clauses.append("exit_code = ?")
             params.append(where.exit_code.value)
+        if where.run_id is not None:
+            clauses.append("run_id = ?")
+            params.append(where.run_id)
         sql = (
             f"SELECT * FROM baskets WHERE {' AND '.join(clauses)} "
             "ORDER BY closed_at DESC, basket_id DESC"

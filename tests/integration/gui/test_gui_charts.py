@@ -22,7 +22,7 @@ from gui.chart.axis import (
     tick_labels,
 )
 from gui.chart.buffer import BarSeries, GrowableArray
-from gui.chart.cluster_chart import ClusterChart, EquityChart
+from gui.chart.cluster_chart import ClusterChart, EquityChart, signal_tdi_at
 from gui.chart.equity import drawdown_percent
 from gui.chart.trades import TradeTable, bar_at, place_trades
 
@@ -437,7 +437,25 @@ def test_m1_view_without_tdi_reads_na(loaded):
 
     chart.set_timeframe("M1")
 
-    assert "TDI n/a" in chart.crosshair_text()
+    assert "TDI(M30) n/a" in chart.crosshair_text()
+
+
+def test_m1_view_shows_the_tdi_of_the_last_m30_close(loaded):
+    # Arrange: M30 bars at 00:00 and 00:30 (TDI 1.0 then 2.0), M1 bars 00:29 .. 01:01
+    chart, *_ = loaded
+    m30 = np.array([0, 1_800_000], dtype=np.int64)
+    m1 = np.arange(29, 62, dtype=np.int64) * MINUTE_MS
+    closes = {s: np.full(len(m1), 1.1) for s in SYMBOLS}
+
+    # Act
+    stepped = signal_tdi_at(m1, m30, np.array([1.0, 2.0]))
+    chart.set_m1(m1, closes, stepped)
+    chart.set_timeframe("M1")
+
+    # Assert: NaN until the first close (00:30), 1.0 until the second (01:00), then 2.0
+    assert np.isnan(stepped[0]) and stepped[1] == 1.0 and stepped[-2] == 2.0
+    assert "TDI(M30) +2.00" in chart.crosshair_text()
+    assert chart.tdi_plot.getAxis("left").labelText == "TDI (last M30 close)"
 
 
 # --------------------------------------------------------------------------- crosshair

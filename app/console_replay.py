@@ -1,0 +1,110 @@
+"""The console's replay of files or a store: the backtest's market, traded the same way.
+
+A replay in the window and a backtest of the same data and config must open the same
+baskets at the same times.  They did not when the console replayed from the first bar
+(the clusters warmed up inside the replay and traded there) to the last bar of the
+longest file, while the backtest trades from the first UTC midnight after its warm-up to
+the end of the shortest one.  So the console builds its feed with the backtest's own
+``load_market`` (same period, same warm-up bars, same "1 minute OHLC" ticks, same spread
+model) and its simulator as the backtest does (``max_bars`` large enough for the warm-up).
+
+Data that no cluster can trade (one symbol of ticks, a slice shorter than the warm-up)
+still opens: the market is replayed whole, and ``notes`` say which clusters cannot run and
+why, for the window to show instead of empty panels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.config import EngineConfig
+from engine.errors import UserError
+from engine.model import RunMode
+
+if TYPE_CHECKING:
+    from app.sessions import Session
+
+
+def cluster_gaps(config: EngineConfig, symbols: set[str]) -> list[str]:
+    """"GBP_BLOC: no data for EURGBP, GBPJPY" for every configured cluster the data lacks
+    a symbol of (its factor symbols count)."""
+    lines = []
+    for c in config.clusters:
+        missing = sorted({*c.symbols, *config.factor_symbols(c)} - symbols)
+        if missing:
+            lines.append(f"{c.name}: no data for {', '.join(missing)}")
+    return lines
+
+
+def open_console_replay(config: EngineConfig, files: Sequence[Path], store: Path | None,
+                        journal: Path | None) -> Session:
+    """The replay the console runs: the backtest's period when a cluster can trade the
+    data, else the whole market; ``Session.notes`` say which clusters cannot run and why."""
+    from app.backtest.data import load_market
+    from app.backtest.spec import BacktestSpec
+
+    if store is not None and not Path(store).is_dir():
+        raise UserError(f"--store: no such directory: {store}")
+    spec = BacktestSpec(config=config, source="store" if store is not None else "files",
+                        paths=tuple(Path(f) for f in files), store=store, tick_mode="ohlc")
+    try:
+        with tempfile.TemporaryDirectory(prefix="replay-") as work:
+            # "ohlc" never imports: the folder stays empty and the feed reads the files
+            market = load_market(spec, Path(work))
+    except UserError as exc:
+        return _whole_market(config, files, store, journal, str(exc))
+    symbols = set(market.feed.symbols)
+    traded = _fitting(config, symbols)
+    session = _session(traded, market.feed, files, store, journal)
+    session.notes = [*cluster_gaps(config, symbols), *market.notes]
+    session.sources = _sources(files, store)
+    return session
+
+
+def _sources(files: Sequence[Path], store: Path | None) -> tuple[Path, ...]:
+    return (Path(store),) if store is not None else tuple(Path(f) for f in files)
+
+
+def _fitting(config: EngineConfig, symbols: set[str]) -> EngineConfig:
+    from app.sessions import fit_clusters
+
+    return fit_clusters(config, symbols)
+
+
+def _session(config: EngineConfig, feed: Any, files: Sequence[Path], store: Path | None,
+             journal: Path | None) -> Session:
+    """The simulator over ``feed`` as the backtest opens it (``app.backtest.run``), as the
+    replay account of this market, journaling to the console's journal."""
+    from app.backtest.spec import warmup_days
+    from app.sessions import JournalChoice, sim_session
+    from mt5bridge.sim import SimTerminal
+    from mt5bridge.sim.identity import market_account, market_key
+
+    account = market_account("replay", market_key([str(f) for f in files], store))
+    history = (warmup_days(config) + 1) * 1440
+    if history > account.max_bars:
+        account = dataclasses.replace(account, max_bars=history)
+    sim = SimTerminal(feed=feed, config=account)
+    sim.initialize()
+    return sim_session(config, sim, mode=RunMode.REPLAY,
+                       journal=JournalChoice(journal, separate=True))
+
+
+def _whole_market(config: EngineConfig, files: Sequence[Path], store: Path | None,
+                  journal: Path | None, why: str) -> Session:
+    """Every bar of the data, with whatever clusters it feeds (they warm up inside it)."""
+    from app.sessions import replay_session
+
+    session = replay_session(config, [str(p) for p in files], None, journal, None,
+                             store=store, allow_no_cluster=True, separate_journal=True)
+    symbols = set(session.sim.sim_feed.symbols) if session.sim is not None else set()
+    notes = cluster_gaps(config, symbols)
+    if not notes or session.engine.signals:
+        notes.append(f"not the backtest's period: {why}")
+    session.notes = notes
+    session.sources = _sources(files, store)
+    return session
