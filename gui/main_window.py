@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QToolBar,
     QWidget,
@@ -46,7 +45,9 @@ from engine.snapshot import EngineSnapshot
 from gui.bridge import EngineBridge
 from gui.chart.cluster_chart import ClusterChart, EquityChart
 from gui.clusters_panel import ClustersPanel
+from gui.dialogs.confirmations import ask
 from gui.market_watch import MarketWatch
+from gui.risk_controls import RiskControls
 from gui.toolbox import Toolbox
 
 SPEEDS = (("1x", 1.0), ("10x", 10.0), ("60x", 60.0), ("600x", 600.0), ("3600x", 3600.0),
@@ -98,6 +99,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
 
         self.clusters.command.connect(self.submit)
+        self.clusters.openRequested.connect(self.risk.open_basket)
         self.clusters.selected.connect(self.select_cluster)
         self.toolbox.trade.closeLegRequested.connect(
             lambda ticket: self.submit(cmd.ClosePosition(ticket=int(ticket), source="gui")))
@@ -137,6 +139,7 @@ class MainWindow(QMainWindow):
             self.resize(1600, 900)
         if state is not None:
             self.restoreState(state)
+            self.risk.keep_banner_visible()
         else:
             docks = {d.objectName(): d for d in self.findChildren(QDockWidget)}
             self.splitDockWidget(docks["Toolbox"], docks["Equity"], Qt.Orientation.Horizontal)
@@ -160,14 +163,11 @@ class MainWindow(QMainWindow):
         self.mode_label = QLabel()
         bar.addWidget(self.mode_label)
         bar.addSeparator()
-        self.algo = QAction("Algo Trading", self)
-        self.algo.setCheckable(True)
-        self.algo.setChecked(True)
-        self.algo.toggled.connect(self._algo_toggled)
-        bar.addAction(self.algo)
-        flatten = QAction("Flatten all", self)
-        flatten.triggered.connect(self.flatten_all)
-        bar.addAction(flatten)
+        # risk state and its controls: banner, alerts, Algo Trading, Flatten all, Re-arm
+        self.risk = RiskControls(self, settings(), self.submit,
+                                 lambda title, text: self.confirm(title, text))
+        self.risk.install(bar)
+        self.algo = self.risk.algo
         bar.addSeparator()
         self.open_action = QAction("Open replay...", self)
         self.open_action.triggered.connect(self._open_replay)
@@ -249,16 +249,11 @@ class MainWindow(QMainWindow):
                                         f"command sent: {command.name} {command.arguments()}")
 
     def confirm(self, title: str, text: str) -> bool:
-        answer = QMessageBox.question(self, title, text)
-        return answer == QMessageBox.StandardButton.Yes
+        """A yes/no question that defaults to No (tests replace it)."""
+        return ask(self, title, text)
 
     def flatten_all(self) -> None:
-        if self.confirm("Flatten all", "Close every basket and position at market?"):
-            self.submit(cmd.FlattenAll(source="gui"))
-
-    def _algo_toggled(self, on: bool) -> None:
-        self.submit(cmd.ResumeCluster(cluster="*", source="gui") if on
-                    else cmd.HaltCluster(cluster="*", source="gui"))
+        self.risk.flatten_all()
 
     def toggle_play(self) -> None:
         if self.pacer.paused:
@@ -337,6 +332,7 @@ class MainWindow(QMainWindow):
         self.chart.set_trades(trades)
 
     def on_events(self, events: list[Any]) -> None:
+        self.risk.on_events(events)
         new_bars = 0
         for ev in events:
             if isinstance(ev, TdiUpdated):
@@ -372,6 +368,7 @@ class MainWindow(QMainWindow):
             self.toolbox.history.refresh()
 
     def on_snapshot(self, snap: EngineSnapshot) -> None:
+        self.risk.on_snapshot(snap)
         self.clusters.update_clusters(snap.clusters)
         self.market_watch.update_quotes(snap.quotes)
         self.toolbox.trade.update_positions(

@@ -372,8 +372,8 @@ def _group_text(group: BasketGroup, column: int) -> str:
     if column == 2:
         legs = len(group.positions)
         return f"{legs} leg" if legs == 1 else f"{legs} legs"
-    if column == VOLUME:
-        return format_volume(round(group.volume, 8))
+    if column == VOLUME:  # lots of different symbols do not add up: no basket total
+        return ""
     if column == SWAP:
         return format_money(group.swap)
     if column == COMMISSION:

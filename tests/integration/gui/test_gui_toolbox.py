@@ -144,7 +144,7 @@ def test_trade_tab_groups_positions_by_basket_with_totals(qtbot):
     assert model.rowCount() == 2
     group = model.index(0, 0)
     assert [cell(model, 0, c) for c in range(9)] == [
-        "C3-A", "C3", "2 legs", "0.80", "", "", "-2.00", "0.00", "8.25"]
+        "C3-A", "C3", "2 legs", "", "", "", "-2.00", "0.00", "8.25"]  # no lot sum across symbols
     assert model.rowCount(group) == 2
     assert [cell(model, 0, c, group) for c in range(9)] == [
         str(BIG_TICKET), "EURUSD", "buy", "0.50", "1.14490", "1.14510", "-1.00", "0.00",
