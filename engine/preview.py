@@ -46,6 +46,8 @@ class BasketPreview(EngineEvent):
 
     Money is in the account currency.  ``stop_loss`` is the hard stop (HS: the basket's net
     P&L reaching minus the risk budget), ``take_profit`` TP on the same net P&L.
+    ``tdi`` is the provisional TDI at the latest minute (what the fast exits read),
+    ``bar_tdi`` the TDI at the last signal-bar close (the Clusters table's figure).
     ``refusal`` is the stable code of the first entry gate that would refuse ("" if none)
     and ``refusal_detail`` its sentence; ``exit_at_once`` says why the engine would close
     the basket at its next check ("" if it would not).
@@ -60,6 +62,7 @@ class BasketPreview(EngineEvent):
     stop_loss: float
     take_profit: float
     tdi: float
+    bar_tdi: float
     entry: float
     exit_band: float
     tdi_stop: float
@@ -107,7 +110,8 @@ def preview_basket(host: PreviewHost, cluster: str, direction: str,
     if point is None:
         return BasketPreview(**base, legs=(), risk_budget=math.nan, equity=math.nan,
                              stop_loss=math.nan, take_profit=math.nan, tdi=math.nan,
-                             refusal="NO_TDI", refusal_detail="no TDI yet: still warming up")
+                             bar_tdi=math.nan, refusal="NO_TDI",
+                             refusal_detail="no TDI yet: still warming up")
     size, refusal, detail = host.entries.evaluate(sig, point, side, manual=True)
     tdi = sig.provisional(host.market.mids())
     tdi = tdi if math.isfinite(tdi) else point.tdi
@@ -117,6 +121,7 @@ def preview_basket(host: PreviewHost, cluster: str, direction: str,
         **base, legs=legs, risk_budget=budget,
         equity=size.equity if size is not None else math.nan,
         stop_loss=-budget, take_profit=stops.take_profit_r * budget, tdi=tdi,
+        bar_tdi=point.tdi,
         refusal=refusal, refusal_detail=detail,
         exit_at_once=exit_at_once(side, tdi, sig.exit_band, stops.tdi_stop,
                                   sig.overshoot_level),

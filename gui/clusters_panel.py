@@ -116,6 +116,17 @@ def applicable(v: Any) -> frozenset[str]:
     return frozenset(keys)
 
 
+def state_text(v: Any) -> str:
+    """``HALTED (account)`` when the account's state rules the cluster, else the cluster's
+    own state with its reason code (``CLOSE_ONLY (CLUSTER_DAILY_LOSS)``)."""
+    if v.state == "ACTIVE":
+        return "ACTIVE"
+    if v.reason.startswith("account "):
+        return f"{v.state} (account)"
+    code = v.reason.split(":")[0].strip()
+    return f"{v.state} ({code})" if code else v.state
+
+
 def state_tip(v: Any) -> str:
     """The effective state's reason, and the cluster's own setting underneath it."""
     own, own_reason = getattr(v, "own_state", v.state), getattr(v, "own_reason", v.reason)
@@ -222,8 +233,7 @@ class ClustersModel(QAbstractTableModel):
         if col == 2:
             return f"{v.tdi:+.2f}" if math.isfinite(v.tdi) else "warming up"
         if col == 3:
-            code = v.reason.removeprefix(f"account {v.state}: ").split(":")[0]
-            return v.state + (f" ({code})" if code and v.state != "ACTIVE" else "")
+            return state_text(v)
         if col == 4:
             return v.direction if v.basket_id else ""
         if col == 5:
@@ -293,7 +303,7 @@ class ClustersPanel(QWidget):
                 if col != 1:
                     self.table.setColumnWidth(col, max(self.table.sizeHintForColumn(col),
                                                        header.sectionSizeHint(col)) + 6)
-            widths = {2: 58, 4: 58, 5: 78, NET_COLUMN: 90}  # room for live values
+            widths = {2: 58, 3: 112, 4: 58, 5: 78, NET_COLUMN: 90}  # room for live values
             for col, width in widths.items():
                 self.table.setColumnWidth(col, max(self.table.columnWidth(col), width))
             # the symbols take what is left (full list in the tooltip)

@@ -114,6 +114,9 @@ class RiskBanner(QFrame):
         self.notes_label.setVisible(False)
         self.notice_label = QLabel()
         self.notice_label.setStyleSheet(NOTE_STYLE)
+        for label in (self.notes_label, self.notice_label):
+            label.setWordWrap(True)
+            label.setMaximumWidth(560)
         self.notice_dismiss = QPushButton("Dismiss")
         self.notice_dismiss.clicked.connect(self.clear_notice)
         text = QVBoxLayout()

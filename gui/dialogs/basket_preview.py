@@ -39,6 +39,7 @@ from engine.events import CommandDone, EngineEvent
 from engine.preview import BasketPreview
 
 WARNING_STYLE = "color:#c62828; font-weight:bold;"
+OK_STYLE = "color:#1b7f3b;"
 LEG_HEADERS = ("Symbol", "Side", "Lots", "Price")
 
 
@@ -59,7 +60,7 @@ class BasketPreviewDialog(QDialog):
         self._request = ""
         self._open_id = ""
         self.setWindowTitle(f"Open {self.direction} {cluster} basket \u2014 preview")
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(680)
         self.header = QLabel(f"<b>{self.direction} {cluster}</b> at market")
         self.clock = QLabel(clock_note)
         self.clock.setVisible(bool(clock_note))
@@ -74,6 +75,7 @@ class BasketPreviewDialog(QDialog):
                            ("stop", "Basket stop (HS)"), ("tp", "Take-profit (TP)"),
                            ("tdi_stop", "TDI stop (TS)"), ("deviation", "Deviation allowed")):
             self.figures[key] = QLabel("-")
+            self.figures[key].setWordWrap(True)
             form.addRow(label, self.figures[key])
         self.warning = QLabel()
         self.warning.setWordWrap(True)
@@ -148,7 +150,8 @@ class BasketPreviewDialog(QDialog):
         self._request = p.request_id
         self.legs.setRowCount(len(p.legs))
         for row, leg in enumerate(p.legs):
-            cells = (leg.symbol, leg.side.lower(), f"{leg.lots:g}", f"{leg.price:.{leg.digits}f}")
+            cells = (leg.symbol, leg.side.lower(), f"{leg.lots:.2f}",
+                     f"{leg.price:.{leg.digits}f}")
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col >= 2:
@@ -156,7 +159,8 @@ class BasketPreviewDialog(QDialog):
                                           Qt.AlignmentFlag.AlignVCenter)
                 self.legs.setItem(row, col, item)
         f = self.figures
-        f["tdi"].setText(f"{p.tdi:+.2f}  (E {p.entry:.2f}, X {p.exit_band:.2f})"
+        f["tdi"].setText(f"{p.tdi:+.2f} at the last minute close ({p.bar_tdi:+.2f} at the last "
+                         f"bar close; E {p.entry:.2f}, X {p.exit_band:.2f})"
                          if math.isfinite(p.tdi) else "warming up")
         share = p.risk_budget / p.equity if p.equity else math.nan
         f["budget"].setText(f"{p.risk_budget:,.2f} ({share:.2%} of equity {p.equity:,.2f})"
@@ -165,7 +169,14 @@ class BasketPreviewDialog(QDialog):
         f["tp"].setText(f"closes at a net P&L of {money(p.take_profit)}")
         f["tdi_stop"].setText(f"closes when the TDI reaches {p.tdi_stop:.2f} against the basket")
         f["deviation"].setText(f"{p.deviation_points} points from the prices shown")
-        self.warning.setText("\n".join(warnings_of(p)))
+        warnings = warnings_of(p)
+        self.warning.setText("\n".join(warnings))
+        self.warning.setStyleSheet(WARNING_STYLE if warnings else OK_STYLE)
+        if not warnings:
+            self.warning.setText("The engine's entry checks pass, and it would not close the "
+                                 "basket at once.")
+        self.legs.setFixedHeight(self.legs.horizontalHeader().height() + 6 +
+                                 sum(self.legs.rowHeight(r) for r in range(len(p.legs))))
         self.confirm_button.setEnabled(p.allowed)
         self.status.setText(f"Preview at {p.time:%Y-%m-%d %H:%M:%S} UTC (market time)."
                             + ("" if p.allowed else " The engine would refuse this basket."))
