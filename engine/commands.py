@@ -104,7 +104,9 @@ class UseCalendar(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class Rearm(Command):
-    """Clear the account HALTED state after a drawdown stop."""
+    """Clear the account's lock (a drawdown halt, a daily-loss stop, a trader's account halt)
+    and restart the drawdown reference at the current equity: the only command that does
+    (``ResumeCluster("*")`` refuses to clear a lock the risk rules set)."""
 
 
 # --------------------------------------------------------------------- risk state controls

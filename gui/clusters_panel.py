@@ -117,12 +117,11 @@ def applicable(v: Any) -> frozenset[str]:
 
 
 def state_text(v: Any) -> str:
-    """``HALTED (account)`` when the account's state rules the cluster, else the cluster's
-    own state with its reason code (``CLOSE_ONLY (CLUSTER_DAILY_LOSS)``)."""
-    if v.state == "ACTIVE":
-        return "ACTIVE"
-    if v.reason.startswith("account "):
-        return f"{v.state} (account)"
+    """The bare state when the account's state rules the cluster (the banner says why, the
+    tooltip adds the cluster's own setting), else the cluster's own state with its reason
+    code (``CLOSE_ONLY (CLUSTER_DAILY_LOSS)``)."""
+    if v.state == "ACTIVE" or v.reason.startswith("account "):
+        return v.state
     code = v.reason.split(":")[0].strip()
     return f"{v.state} ({code})" if code else v.state
 
@@ -303,7 +302,7 @@ class ClustersPanel(QWidget):
                 if col != 1:
                     self.table.setColumnWidth(col, max(self.table.sizeHintForColumn(col),
                                                        header.sectionSizeHint(col)) + 6)
-            widths = {2: 58, 3: 112, 4: 58, 5: 78, NET_COLUMN: 90}  # room for live values
+            widths = {2: 58, 4: 58, 5: 78, NET_COLUMN: 90}  # room for live values
             for col, width in widths.items():
                 self.table.setColumnWidth(col, max(self.table.columnWidth(col), width))
             # the symbols take what is left (full list in the tooltip)

@@ -139,7 +139,7 @@ def test_clusters_read_the_effective_state_with_their_own_setting_in_the_tooltip
                      own="CLOSE_ONLY")
     panel.update_clusters((halted,))
     model = panel.model
-    assert model.data(model.index(0, 3), DISPLAY) == "HALTED (account)"
+    assert model.data(model.index(0, 3), DISPLAY) == "HALTED"
     tip = model.data(model.index(0, 3), TIP)
     assert "account HALTED: MAX_DRAWDOWN" in tip
     assert "cluster's own setting: CLOSE_ONLY (PauseCluster by gui)" in tip
