@@ -11,6 +11,7 @@ through overridable methods so tests can answer them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -273,6 +274,9 @@ class ClustersPanel(QWidget):
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self._sized = False
+        #: A cluster's TDI stop (the bound E must stay under), for the E/X dialog; the
+        #: window sets it from the engine's cluster descriptions.
+        self.tdi_stop_of: Callable[[str], float | None] = lambda _name: None
         buttons = QHBoxLayout()
         self.actions: dict[str, QAction] = {}
         for key, label in (("pause", "Pause"), ("halt", "Halt"), ("resume", "Resume"),
@@ -354,7 +358,7 @@ class ClustersPanel(QWidget):
 
     def ask_thresholds(self, name: str, entry: float,
                        exit_band: float) -> tuple[float, float] | None:
-        dialog = ThresholdsDialog(name, entry, exit_band, None, self)
+        dialog = ThresholdsDialog(name, entry, exit_band, self.tdi_stop_of(name), self)
         return dialog.values() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
     def trigger(self, key: str) -> None:

@@ -100,6 +100,8 @@ class MainWindow(QMainWindow):
 
         self.clusters.command.connect(self.submit)
         self.clusters.openRequested.connect(self.risk.open_basket)
+        self.clusters.tdi_stop_of = lambda name: getattr(self.engine.cluster_info(name),
+                                                         "tdi_stop", None)
         self.clusters.selected.connect(self.select_cluster)
         self.toolbox.trade.closeLegRequested.connect(
             lambda ticket: self.submit(cmd.ClosePosition(ticket=int(ticket), source="gui")))

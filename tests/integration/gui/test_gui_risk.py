@@ -14,6 +14,7 @@ from helpers.engine_setup import SYMBOLS, config
 
 from app.sessions import demo_session
 from engine.events import CommandDone, LogLine, NewsBlackout
+from engine.preview import BasketPreview, PreviewLeg
 from engine.runner import ClusterView, EngineSnapshot
 from mt5bridge.sim.pacing import Pacer
 
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from gui.alerts import AlertCenter
 from gui.clusters_panel import COLUMNS, ClustersPanel, applicable
-from gui.dialogs.basket_preview import legs_text
+from gui.dialogs.basket_preview import BasketPreviewDialog, legs_text
 from gui.dialogs.confirmations import flatten_text, question_box, rearm_text
 from gui.dialogs.thresholds import ThresholdsDialog
 from gui.main_window import MainWindow
@@ -224,6 +225,9 @@ def test_a_drawdown_halt_shows_everywhere_and_only_rearm_clears_it(qtbot, tmp_pa
         w.pacer.pause()
         # the banner, every cluster, the Re-arm action, one alert
         assert w.risk.banner.state_label.text() == "ACCOUNT HALTED \u2014 MAX_DRAWDOWN"
+        assert w.risk.banner_bar.isVisible()  # a toolbar row the trader cannot hide
+        assert not w.risk.banner_bar.toggleViewAction().isVisible()
+        assert not w.risk.banner_bar.isMovable()
         qtbot.waitUntil(lambda: {w.clusters.model.view(i).state for i in range(2)}
                         == {"HALTED"}, timeout=WAIT_MS)
         assert w.risk.rearm_action.isEnabled()
@@ -327,3 +331,44 @@ def test_the_same_basket_reads_the_same_in_the_clusters_table_and_the_trade_tab(
         assert trade.rowCount(group) >= 2
     finally:
         w.shutdown()
+
+
+def preview_event(request_id: str, price: float, **fields) -> BasketPreview:
+    legs = (PreviewLeg("EURUSD", "BUY", 0.5, price, 5), PreviewLeg("GBPUSD", "SELL", 0.4, 1.3, 5))
+    return BasketPreview(T0, request_id, "USD_MAJORS", "LONG", legs, 300.0, 100_000.0, -300.0,
+                         300.0, -1.3, -1.25, 1.2, 0.25, 2.5, 20, **fields)
+
+
+def test_the_preview_dialog_shows_a_fresh_preview_when_the_market_moved(qtbot):
+    # Arrange: a dialog whose commands are captured instead of reaching an engine
+    sent: list = []
+    dialog = BasketPreviewDialog("USD_MAJORS", "long", sent.append)
+    qtbot.addWidget(dialog)
+    [ask_preview] = sent
+    dialog.on_events([preview_event(ask_preview.command_id, 1.10000)])
+    assert legs_text(dialog)[0] == ("EURUSD", "buy", "0.50", "1.10000")
+    # Act: confirm; the engine refuses (moved) and answers with a fresh preview
+    dialog.confirm_button.click()
+    opened = sent[-1]
+    assert opened.prices == {"EURUSD": 1.1, "GBPUSD": 1.3}
+    dialog.on_events([preview_event(opened.command_id, 1.10350),
+                      CommandDone(T0, opened.command_id, "OpenBasket", False,
+                                  "prices moved beyond the deviation since the preview: ...")])
+    # Assert: the new prices, the reason, and a fresh confirmation possible
+    assert legs_text(dialog)[0] == ("EURUSD", "buy", "0.50", "1.10350")
+    assert dialog.warning.text().startswith("The market moved since the preview")
+    assert dialog.confirm_button.isEnabled() and dialog.result() == 0
+    dialog.confirm_button.click()
+    assert sent[-1].prices["EURUSD"] == pytest.approx(1.1035)
+
+
+def test_the_preview_dialog_will_not_send_what_the_engine_would_refuse(qtbot):
+    sent: list = []
+    dialog = BasketPreviewDialog("USD_MAJORS", "LONG", sent.append)
+    qtbot.addWidget(dialog)
+    dialog.on_events([preview_event(sent[0].command_id, 1.1, refusal="ACCOUNT_HALTED",
+                                    refusal_detail="account HALTED ...",
+                                    exit_at_once="MR: the TDI ...")])
+    assert not dialog.confirm_button.isEnabled()
+    assert "Refused: ACCOUNT_HALTED" in dialog.warning.text()
+    assert "Would exit at once: MR" in dialog.warning.text()
