@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from engine.market import utc
+from engine.risk.locks import STATE_RANK as LOCK_RANK
 
 #: The snapshot is rebuilt at most this often during stepping (five times a second).
 REFRESH_S = 0.2
@@ -120,8 +121,9 @@ class EngineSnapshot:
     max_drawdown: float = math.nan
 
 
-#: Strictness of a state: the effective state is the strictest of account and cluster.
-STATE_RANK = {"ACTIVE": 0, "CLOSE_ONLY": 1, "HALTED": 2}
+#: Strictness of a state by name (the risk manager's order): the effective state is the
+#: strictest of account and cluster.
+STATE_RANK = {state.value: rank for state, rank in LOCK_RANK.items()}
 
 
 def effective_state(account_state: str, account_reason: str, own_state: str,
