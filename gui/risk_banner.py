@@ -27,6 +27,10 @@ from engine.events import EngineEvent, NewsBlackout
 #: (background, text) per account state: green, amber, red as in the Clusters table.
 COLOURS = {"ACTIVE": ("#1b7f3b", "#ffffff"), "CLOSE_ONLY": ("#b26a00", "#ffffff"),
            "HALTED": ("#c62828", "#ffffff")}
+#: The strip's height limit (px): the state in large type and two lines of notes.
+BANNER_MAX_HEIGHT = 78
+#: A blackout note names its clusters up to this many, else counts them (tooltip: all).
+NAMED_CLUSTERS = 3
 NOTE_STYLE = "background:#fff4e0; color:#5f3b00; border:1px solid #b26a00; padding:2px 6px;"
 
 
@@ -74,6 +78,8 @@ def banner_lines(snap: Any, blackouts: dict[str, NewsBlackout]) -> BannerText:
     if snap.calendar_state == "STALE":
         notes.append("News calendar STALE: import a current one (Calendar tab)")
     notes.extend(_blackout_notes(snap, blackouts))
+    if state == "ACTIVE" and notes:
+        detail = "no account lock; what the notes name still holds entries back"
     return BannerText(state, headline, detail, tuple(notes))
 
 
@@ -90,7 +96,9 @@ def _blackout_notes(snap: Any, blackouts: dict[str, NewsBlackout]) -> list[str]:
     notes = []
     for (currency, title, until), clusters in sorted(by_release.items(), key=lambda i: i[0][2]):
         what = f"{currency} {title}".strip()
-        notes.append(f"News blackout: {what} until {until:%H:%M} UTC ({', '.join(clusters)})")
+        who = ", ".join(clusters) if len(clusters) <= NAMED_CLUSTERS else \
+            f"{len(clusters)} clusters"
+        notes.append(f"News blackout: {what} until {until:%H:%M} UTC ({who})")
     return notes
 
 
@@ -114,9 +122,9 @@ class RiskBanner(QFrame):
         self.notes_label.setVisible(False)
         self.notice_label = QLabel()
         self.notice_label.setStyleSheet(NOTE_STYLE)
+        self.notice_label.setWordWrap(True)
         for label in (self.notes_label, self.notice_label):
-            label.setWordWrap(True)
-            label.setMaximumWidth(560)
+            label.setMaximumWidth(600)
         self.notice_dismiss = QPushButton("Dismiss")
         self.notice_dismiss.clicked.connect(self.clear_notice)
         text = QVBoxLayout()
@@ -130,6 +138,8 @@ class RiskBanner(QFrame):
         row.addWidget(self.notice_label, 2)
         row.addWidget(self.notice_dismiss)
         self.clear_notice()
+        # a strip, not a panel: its height never grows with the text beside the state
+        self.setMaximumHeight(BANNER_MAX_HEIGHT)
         self.text = BannerText("ACTIVE", "", "", ())
         self._paint("ACTIVE")
 
@@ -149,7 +159,18 @@ class RiskBanner(QFrame):
         self.state_label.setText(text.headline)
         self.detail_label.setText(text.detail)
         self.notes_label.setText("\n".join(text.notes))
+        self.notes_label.setToolTip(self._blackout_tip(snap))
         self.notes_label.setVisible(bool(text.notes))
+
+    def _blackout_tip(self, snap: Any) -> str:
+        """Every cluster in a blackout now, with its release and end."""
+        lines = []
+        for view in snap.clusters:
+            if view.blackout_until is not None and view.blackout_until > snap.time:
+                event = self._blackouts.get(view.name)
+                what = f"{event.currency} {event.title}" if event is not None else "news"
+                lines.append(f"{view.name}: {what} until {view.blackout_until:%H:%M} UTC")
+        return "\n".join(lines)
 
     def show_notice(self, text: str) -> None:
         """The latest alert, until dismissed (where no system tray can show it)."""
