@@ -69,10 +69,16 @@ class FlattenAll(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class OpenBasket(Command):
-    """Open a basket by hand in the given direction ("LONG" or "SHORT"), sized as usual."""
+    """Open a basket by hand in the given direction ("LONG" or "SHORT"), sized as usual.
+
+    ``prices`` (symbol -> the order price the trader was shown, from a ``PreviewBasket``)
+    makes the engine refuse when a leg's price moved beyond the configured deviation since
+    the preview (answered with a fresh preview); empty: open at whatever the market is.
+    """
 
     cluster: str
     direction: str
+    prices: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,7 +104,34 @@ class UseCalendar(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class Rearm(Command):
-    """Clear the account HALTED state after a drawdown stop."""
+    """Clear the account's lock (a drawdown halt, a daily-loss stop, a trader's account halt)
+    and restart the drawdown reference at the current equity: the only command that does
+    (``ResumeCluster("*")`` refuses to clear a lock the risk rules set)."""
+
+
+# --------------------------------------------------------------------- risk state controls
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreviewBasket(Command):
+    """What ``OpenBasket`` would do now, without trading: answered with an
+    ``engine.preview.BasketPreview`` event carrying this command's id."""
+
+    cluster: str
+    direction: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetAutomation(Command):
+    """The Algo Trading switch: with ``enabled`` False the engine opens no basket by itself.
+
+    Exits (MR, OS, TP, HS, TS, TO, news and the risk flatten) keep running, as MT5 keeps a
+    position's server-side SL/TP when algo trading is off; cluster states and an account
+    halt are left as they are (re-arming is ``Rearm``), and the trader may still open a
+    basket by hand.
+    """
+
+    enabled: bool
 
 
 # --- New Order: one symbol's market order outside any basket -----------------------------

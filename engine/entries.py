@@ -55,6 +55,7 @@ class EntriesHost(Protocol):
     symbol_book: SymbolBook
     run_id: str
     now_msc: int
+    automation: bool
 
     @property
     def reconciled(self) -> bool: ...
@@ -120,15 +121,26 @@ class Entries:
     def try_entry(self, sig: ClusterSignal, point: TdiPoint, direction: Direction,
                   manual: bool = False) -> str | None:
         """Check, size and open a basket; returns its id, or None (refusal journaled)."""
+        size, reason, detail = self.evaluate(sig, point, direction, manual)
+        if reason or size is None:
+            self._refuse(sig, point, direction, reason, detail)
+            return None
+        return self._open(sig, point, direction, size)
+
+    def evaluate(self, sig: ClusterSignal, point: TdiPoint, direction: Direction,
+                 manual: bool = False) -> tuple[EntrySize | None, str, str]:
+        """Every entry gate in order, without trading or journaling: (the size, or None if
+        a gate before sizing refused; the refusing gate's code, "" when all pass; its
+        sentence).  ``try_entry`` acts on it; the manual-basket preview shows it."""
+        size = None
         try:
             self._check_signal(sig, point, manual)
             size = self._size(sig, point, direction)
             self._check_risk(sig, direction, size)
             self._check_order(sig, size)
         except _Refused as refused:
-            self._refuse(sig, point, direction, refused.reason, refused.detail)
-            return None
-        return self._open(sig, point, direction, size)
+            return size, refused.reason, refused.detail
+        return size, "", ""
 
     def open_exposures(self) -> dict[str, float]:
         """Signed currency exposure of every open basket, valued now (the risk caps')."""
@@ -149,6 +161,8 @@ class Entries:
             raise _Refused("NOT_RECONCILED", "reconciliation not done")
         if sig.spec.name in host.baskets:
             raise _Refused("ONE_BASKET", "a basket is already open")
+        if not manual and not host.automation:
+            raise _Refused("AUTOMATION_OFF", "Algo Trading is off: no automatic entries")
         if not point.valid:
             raise _Refused("NO_TDI", "the TDI is not valid yet")
         if not manual and not point.eigengap >= sig.spec.min_eigengap:

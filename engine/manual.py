@@ -22,6 +22,7 @@ from engine.manual_orders import ManualOrders
 from engine.model import ClusterState, Direction, ExitCode, OrderPurpose
 from engine.news import NewsFilter
 from engine.ports import EventCalendar, Journal, Terminal
+from engine.preview import moved_legs, preview_basket
 from engine.records import ClusterStateChange, ManualCommand
 from engine.risk import RiskManager
 from engine.signals import ClusterSignal
@@ -48,6 +49,12 @@ class CommandsHost(Protocol):
     terminal: Terminal
     executor: Executor
     exits: Exits
+    automation: bool
+    # what a basket preview reads (engine.preview.PreviewHost)
+    config: Any
+    market: Any
+    symbol_book: Any
+    entries: Any
 
     def now(self) -> datetime: ...
     def publish(self, event: EngineEvent) -> None: ...
@@ -78,6 +85,9 @@ class ManualCommands:
             cmd.UseCalendar: self._use_calendar,
             cmd.Rearm: self._rearm,
             cmd.PlaceOrder: self._place_order,
+            # risk state controls
+            cmd.PreviewBasket: self._preview_basket,
+            cmd.SetAutomation: self._set_automation,
         }
         #: New Order's orders (engine.manual_orders): placed here, followed until closed.
         self.orders = ManualOrders(host)  # type: ignore[arg-type]
@@ -135,6 +145,12 @@ class ManualCommands:
         c, who = command.cluster, command.source
         state = _STATE_OF[type(command)]
         self._check_cluster(c)
+        if c == "*" and state is ClusterState.ACTIVE:
+            lock = host.risk.snapshot(host.now()).account_lock
+            if lock is not None and lock.who == "engine":
+                return False, (f"the account is {lock.state.value} by the risk rules "
+                               f"({lock.reason.split(':')[0]}): resuming it is a re-arm, which "
+                               "re-bases the drawdown stop; send Rearm")
         host.journal_state(host.risk.set_cluster_state(host.now(), c, state,
                                                        f"{command.name} by {who}", who))
         return True, f"{'all clusters' if c == '*' else c} {state.value}"
@@ -199,6 +215,11 @@ class ManualCommands:
         sig = self._host.signals[command.cluster]
         if sig.last_point is None:
             return False, "no TDI yet"
+        if command.prices:
+            moved = self._moved_since_preview(command)
+            if moved:
+                return False, ("prices moved beyond the deviation since the preview: "
+                               f"{'; '.join(moved)}; a new preview follows")
         basket_id = self._host.try_entry(sig, sig.last_point, direction, manual=True)
         return (basket_id is not None,
                 f"opened {basket_id}" if basket_id else "refused (see the journal)")
@@ -219,9 +240,42 @@ class ManualCommands:
                       f"({host.news.state(host.now()).name.lower()})")
 
     def _rearm(self, command: cmd.Rearm) -> Outcome:
-        for change in self._host.risk.rearm(self._host.now(), command.source):
-            self._host.journal_state(change)
-        return True, "re-armed"
+        host = self._host
+        for change in host.risk.rearm(host.now(), command.source):
+            host.journal_state(change)
+        peak = host.risk.snapshot(host.now()).peak_equity
+        if peak is None:
+            return True, "re-armed (no equity mark yet: the next one starts the drawdown peak)"
+        limit = host.risk.config.max_drawdown
+        return True, (f"re-armed: drawdown peak now {peak:,.2f}, the {limit:.2%} stop at "
+                      f"{peak * (1 - limit):,.2f}")
+
+    # ------------------------------------------------------------------ risk state controls
+
+    def _preview_basket(self, command: cmd.PreviewBasket) -> Outcome:
+        self._check_cluster(command.cluster)
+        preview = preview_basket(self._host, command.cluster, command.direction,
+                                 command.command_id)
+        self._host.publish(preview)
+        verdict = f"refused {preview.refusal}" if preview.refusal else "allowed"
+        return True, f"{command.cluster} {preview.direction}: {verdict}"
+
+    def _moved_since_preview(self, command: cmd.OpenBasket) -> list[str]:
+        """The legs that moved beyond the deviation since the preview the trader confirmed;
+        when any did, a fresh preview answers the same request."""
+        host = self._host
+        preview = preview_basket(host, command.cluster, command.direction,
+                                 command.command_id)
+        moved = moved_legs(host, preview, command.prices)
+        if moved:
+            host.publish(preview)
+        return moved
+
+    def _set_automation(self, command: cmd.SetAutomation) -> Outcome:
+        self._host.automation = bool(command.enabled)
+        if command.enabled:
+            return True, "Algo Trading on: automatic entries resume"
+        return True, "Algo Trading off: no automatic entries; exits and stops keep running"
 
     def _place_order(self, command: cmd.PlaceOrder) -> Outcome:
         """New Order / one-click trading: one symbol, outside any basket (manual_orders)."""

@@ -79,6 +79,9 @@ from engine.snapshot import (
     QuoteView,
     RunStats,
     SnapshotCache,
+    account_view,
+    basket_pnl_split,
+    effective_state,
     position_views,
     quote_views,
 )
@@ -149,6 +152,9 @@ class Engine:
         self._account: Any = None
         self._balance = self._equity = self._margin_level = math.nan
         self._connected = True
+        self._disconnected_at: datetime | None = None
+        #: The Algo Trading switch (``commands.SetAutomation``): automatic entries on/off.
+        self.automation = True
         self._last_equity_journal = -1
         self._reconciled = False
         #: Calendar days of history to load at start beyond what the TDI needs (the console
@@ -426,6 +432,7 @@ class Engine:
         connected = state is None or getattr(state, "value", state) == "connected"
         if connected != self._connected:
             self._connected = connected
+            self._disconnected_at = None if connected else self.now()
             for action in self.risk.on_connection(self.now(), connected):
                 self.apply_risk_action(action)
             self.log("WARNING" if not connected else "INFO",
@@ -522,6 +529,7 @@ class Engine:
     def _build_snapshot(self) -> EngineSnapshot:
         views = []
         states = self.risk.snapshot(self.now())
+        account = states.account_state.value
         for name, sig in self.signals.items():
             point = sig.last_point
             basket = self.baskets.get(name)
@@ -529,14 +537,16 @@ class Engine:
             net, gross = (basket.numeraire_balance(sig.spec.numeraire, self.market.index,
                                                    self.market.mids(), self.fx)
                           if basket else (math.nan, math.nan))
+            own = (st.state.value, st.reason) if st else ("ACTIVE", "")
+            state, reason = effective_state(account, states.account_reason, *own)
             views.append(ClusterView(
                 name, sig.spec.symbols, point.tdi if point else math.nan,
                 point.eigengap if point else math.nan, sig.entry, sig.exit_band,
-                st.state.value if st else "ACTIVE", st.reason if st else "",
-                basket.basket_id if basket else None,
+                state, reason, basket.basket_id if basket else None,
                 basket.direction.value if basket else None,
                 self.basket_pnl(basket) if basket else 0.0, self._blackout.get(name),
-                sig.spec.numeraire, net, net / gross if gross else math.nan))
+                sig.spec.numeraire, net, net / gross if gross else math.nan, *own,
+                *(basket_pnl_split(basket, self.market, self.fx) if basket else (0, 0, 0))))
         a = self._account
         m = self.market
         owners = {sig.spec.magic: name for name, sig in self.signals.items()}
@@ -552,6 +562,8 @@ class Engine:
             quote_views(m.symbols, m.bid, m.ask, m.last_tick_msc, self.symbol_book.points),
             positions, float(a.margin) if a else 0.0, float(a.margin_free) if a else 0.0,
             self.mode.value,
+            **account_view(states, self._disconnected_at, self.config.risk.max_drawdown),
+            automation=self.automation,
             # New Order and the Trade tab's exposure table (engine.manual_orders)
             exposures=self.manual.orders.exposure_table(positions, self._equity),
             specs=self.manual.orders.specs())

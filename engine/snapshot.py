@@ -20,6 +20,7 @@ import numpy as np
 
 from engine.fx import split_symbol
 from engine.market import utc
+from engine.risk.locks import STATE_RANK as LOCK_RANK
 
 #: The snapshot is rebuilt at most this often during stepping (five times a second).
 REFRESH_S = 0.2
@@ -47,6 +48,17 @@ class ClusterView:
     numeraire: str = ""
     net_numeraire: float = math.nan
     net_numeraire_share: float = math.nan
+    #: The cluster's own setting (its lock, else ACTIVE) and reason; ``state``/``reason``
+    #: above are the *effective* ones (``effective_state``): a halted account makes every
+    #: cluster read HALTED whatever the trader set on it.
+    own_state: str = "ACTIVE"
+    own_reason: str = ""
+    #: ``pnl`` split (account currency): the open legs' price profit (the Trade tab's
+    #: "Profit"), swaps and commissions paid so far, and the commission still due to close;
+    #: ``pnl`` = realised legs + ``profit`` + ``paid`` + ``to_close`` (what closing now books).
+    profit: float = 0.0
+    paid: float = 0.0
+    to_close: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -166,10 +178,36 @@ class EngineSnapshot:
     margin: float = 0.0
     free_margin: float = 0.0
     mode: str = ""
+    #: When the account's state began (market time, UTC): the account lock's time, or
+    #: when the connection dropped; None while ACTIVE.
+    account_since: datetime | None = None
+    #: The Algo Trading switch (``commands.SetAutomation``): automatic entries on/off.
+    automation: bool = True
+    #: An account lock a ``Rearm`` clears (a drawdown halt, a daily-loss stop, a trader's
+    #: account halt); False while ACTIVE or merely disconnected.
+    rearmable: bool = False
+    #: The drawdown rule: the peak equity it is measured from, and the limit (fraction).
+    peak_equity: float = math.nan
+    max_drawdown: float = math.nan
     #: Net exposure per currency across every open position, largest first, with the cap.
     exposures: tuple[CurrencyExposure, ...] = ()
     #: Every market symbol's specification for New Order (built once, then reused).
     specs: tuple[SymbolSpec, ...] = ()
+
+
+#: Strictness of a state by name (the risk manager's order): the effective state is the
+#: strictest of account and cluster.
+STATE_RANK = {state.value: rank for state, rank in LOCK_RANK.items()}
+
+
+def effective_state(account_state: str, account_reason: str, own_state: str,
+                    own_reason: str) -> tuple[str, str]:
+    """(state, reason) a cluster trades under: the stricter of the account's state and its
+    own, the account's winning ties (a halted account halts every cluster whatever the
+    trader set on it; the cluster's own setting comes back when the account is re-armed)."""
+    if STATE_RANK.get(account_state, 0) >= max(STATE_RANK.get(own_state, 0), 1):
+        return account_state, f"account {account_state}: {account_reason}".rstrip(": ")
+    return own_state, own_reason
 
 
 @dataclass(frozen=True)
@@ -296,3 +334,27 @@ class SnapshotCache:
         """The latest snapshot without building one (None before the first)."""
         with self._lock:
             return self._latest
+
+
+def basket_pnl_split(basket: Any, market: Any, fx: Any) -> tuple[float, float, float]:
+    """(price profit of the open legs, swaps and commissions paid, commission to close) of
+    an open ``engine.baskets.Basket``: the parts of its net P&L the console labels."""
+    profit = basket.unrealised(market.index, market.bid, market.ask, fx)
+    paid = sum(leg.commission + leg.swap for leg in basket.legs)
+    return profit, paid, basket.costs() - paid
+
+
+def account_view(risk: Any, disconnected_at: datetime | None,
+                 max_drawdown: float) -> dict[str, Any]:
+    """The account fields of a snapshot from the risk manager's ``RiskSnapshot``: since when
+    the state holds (the lock's time, else the disconnection's), whether a ``Rearm``
+    applies, and the drawdown rule's reference."""
+    lock = risk.account_lock
+    since = lock.time if lock is not None else None
+    if since is None and not risk.connected:
+        since = disconnected_at
+    peak = risk.peak_equity
+    return {"account_since": since if risk.account_state.value != "ACTIVE" else None,
+            "rearmable": lock is not None,
+            "peak_equity": float(peak) if peak is not None else math.nan,
+            "max_drawdown": float(max_drawdown)}

@@ -1,25 +1,27 @@
 """The Clusters table: one row per cluster, and every manual override of the engine.
 
 Rows are keyed by cluster name and updated in place from the engine's snapshot; the
-columns are sized once.  Commands that trade (close basket, open by hand) ask to confirm;
-the confirmation and the threshold dialog go through overridable methods so tests can
-answer them.
+columns are sized once.  The State column shows the *effective* state (a halted account
+makes every cluster read HALTED; the cluster's own setting is in the tooltip), the P&L
+column one labelled definition.  Closing a basket asks to confirm (default No); opening
+one by hand is previewed by the window; the confirmation and the threshold dialog go
+through overridable methods so tests can answer them.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QMenu,
-    QMessageBox,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -27,12 +29,37 @@ from PySide6.QtWidgets import (
 )
 
 from engine import commands as cmd
+from gui.dialogs.confirmations import ask
+from gui.dialogs.thresholds import ThresholdsDialog
 
-COLUMNS = ("Cluster", "Symbols", "TDI", "State", "Basket", "P&L", "Net ccy", "News until",
-           "Gap", "E", "X")
+COLUMNS = ("Cluster", "Symbols", "TDI", "State", "Basket", "P&L (net)", "Net ccy",
+           "News until", "Gap", "E", "X")
+#: What a column's figure is: its header tooltip (one definition per column).
+HEADER_TIPS = {
+    3: "The state the cluster trades under: the stricter of the account's state and the "
+       "cluster's own setting (its own setting is in the cell's tooltip)",
+    5: "Net P&L of the open basket: the legs' price profit (the Trade tab's Profit) + swap + "
+       "commission paid + the commission still due to close. What closing now would book, "
+       "and the figure the basket's take-profit and hard stop compare",
+}
+#: What each button does, and what Pause and Halt block.
+ACTION_TIPS = {
+    "pause": "Pause (CLOSE_ONLY): blocks new baskets on this cluster, automatic and by hand; "
+             "an open basket keeps all its exits",
+    "halt": "Halt (HALTED): blocks new baskets on this cluster, automatic and by hand, until "
+            "you resume it; an open basket stays until its exits or you close it",
+    "resume": "Resume: clears this cluster's own pause or halt (an account halt stays until "
+              "the account is re-armed)",
+    "close": "Close this cluster's open basket at market",
+    "long": "Preview and open a LONG basket by hand",
+    "short": "Preview and open a SHORT basket by hand",
+    "thresholds": "Edit this cluster's entry threshold E and exit band X",
+}
 #: The column of the open basket's net exposure to the cluster's numeraire.
 NET_COLUMN = 6
 STATE_COLOURS = {"ACTIVE": "#1b7f3b", "CLOSE_ONLY": "#b26a00", "HALTED": "#c62828"}
+#: A restricted state also tints its cell, so a halted table reads as one at a glance.
+STATE_BACKGROUNDS = {"CLOSE_ONLY": "#fff4e0", "HALTED": "#fde7e7"}
 
 
 def tdi_colour(tdi: float, entry: float) -> QColor | None:
@@ -71,6 +98,56 @@ def net_numeraire_tip(v: Any) -> str:
             f"of the legs' gross notional (+ long {numeraire})")
 
 
+def applicable(v: Any) -> frozenset[str]:
+    """The actions that apply to a cluster as the engine shows it: no Pause on a paused
+    cluster, no Resume on one the trader did not pause or halt, no Close without a basket,
+    no Open with a basket or while the cluster may not open one."""
+    own = getattr(v, "own_state", v.state)
+    keys = {"thresholds"}
+    if own == "ACTIVE":
+        keys.add("pause")
+    if own != "HALTED":
+        keys.add("halt")
+    if own != "ACTIVE":
+        keys.add("resume")
+    if v.basket_id:
+        keys.add("close")
+    elif v.state == "ACTIVE" and math.isfinite(v.tdi):
+        keys |= {"long", "short"}
+    return frozenset(keys)
+
+
+def state_text(v: Any) -> str:
+    """The bare state when the account's state rules the cluster (the banner says why, the
+    tooltip adds the cluster's own setting), else the cluster's own state with its reason
+    code (``CLOSE_ONLY (CLUSTER_DAILY_LOSS)``)."""
+    if v.state == "ACTIVE" or v.reason.startswith("account "):
+        return v.state
+    code = v.reason.split(":")[0].strip()
+    return f"{v.state} ({code})" if code else v.state
+
+
+def state_tip(v: Any) -> str:
+    """The effective state's reason, and the cluster's own setting underneath it."""
+    own, own_reason = getattr(v, "own_state", v.state), getattr(v, "own_reason", v.reason)
+    lines = [f"{v.state}: {v.reason}" if v.reason else v.state]
+    if own != v.state or own_reason != v.reason:
+        lines.append(f"cluster's own setting: {own}" + (f" ({own_reason})" if own_reason
+                                                          else ""))
+    return "\n".join(lines)
+
+
+def pnl_tip(v: Any) -> str:
+    """The net P&L's parts, so the figure can be recomputed from what the console shows."""
+    profit, paid, to_close = (getattr(v, k, 0.0) for k in ("profit", "paid", "to_close"))
+    realised = v.pnl - profit - paid - to_close
+    text = (f"P&L (net) {v.pnl:+,.2f} = Profit {profit:+,.2f} + swap and commission paid "
+            f"{paid:+,.2f} + commission to close {to_close:+,.2f}")
+    if abs(realised) >= 0.005:
+        text += f" + closed legs {realised:+,.2f}"
+    return text
+
+
 class ClustersModel(QAbstractTableModel):
     def __init__(self) -> None:
         super().__init__()
@@ -84,8 +161,12 @@ class ClustersModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS.get(section)
         return None
 
     def view(self, row: int) -> Any:
@@ -123,13 +204,23 @@ class ClustersModel(QAbstractTableModel):
                 return QBrush(QColor("#1b7f3b" if v.pnl >= 0 else "#c62828"))
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (2, 5, 6, 8, 9, 10):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and col == 3 and v.reason:
-            return v.reason
-        if role == Qt.ItemDataRole.ToolTipRole and col == 1:
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tip(v, col)
+        if role == Qt.ItemDataRole.BackgroundRole and col == 3 and v.state in STATE_BACKGROUNDS:
+            return QBrush(QColor(STATE_BACKGROUNDS[v.state]))
+        return None
+
+    @staticmethod
+    def _tip(v: Any, col: int) -> str | None:
+        if col == 3:
+            return state_tip(v)
+        if col == 5 and v.basket_id:
+            return pnl_tip(v)
+        if col == 1:
             return " ".join(v.symbols)
-        if role == Qt.ItemDataRole.ToolTipRole and col == 4 and v.basket_id:
+        if col == 4 and v.basket_id:
             return v.basket_id
-        if role == Qt.ItemDataRole.ToolTipRole and col == NET_COLUMN:
+        if col == NET_COLUMN:
             return net_numeraire_tip(v)
         return None
 
@@ -142,7 +233,7 @@ class ClustersModel(QAbstractTableModel):
         if col == 2:
             return f"{v.tdi:+.2f}" if math.isfinite(v.tdi) else "warming up"
         if col == 3:
-            return v.state + (f" ({v.reason})" if v.reason and v.state != "ACTIVE" else "")
+            return state_text(v)
         if col == 4:
             return v.direction if v.basket_id else ""
         if col == 5:
@@ -159,10 +250,16 @@ class ClustersModel(QAbstractTableModel):
 
 
 class ClustersPanel(QWidget):
-    """The table plus the command buttons; emits engine commands."""
+    """The table plus the command buttons; emits engine commands.
+
+    Opening a basket by hand is a request (``openRequested``): the window previews it
+    (``gui.dialogs.basket_preview``) before anything is sent.  Buttons and the context menu
+    offer only what applies to the selected cluster (``applicable``).
+    """
 
     command = Signal(object)  # an engine.commands.Command
     selected = Signal(str)  # cluster name
+    openRequested = Signal(str, str)  # cluster, "LONG" or "SHORT"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -177,22 +274,29 @@ class ClustersPanel(QWidget):
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self._sized = False
+        #: A cluster's TDI stop (the bound E must stay under), for the E/X dialog; the
+        #: window sets it from the engine's cluster descriptions.
+        self.tdi_stop_of: Callable[[str], float | None] = lambda _name: None
         buttons = QHBoxLayout()
         self.actions: dict[str, QAction] = {}
         for key, label in (("pause", "Pause"), ("halt", "Halt"), ("resume", "Resume"),
                            ("close", "Close basket"), ("long", "Open long"),
                            ("short", "Open short"), ("thresholds", "Edit E/X")):
             action = QAction(label, self)
+            action.setToolTip(ACTION_TIPS[key])
             action.triggered.connect(lambda _=False, k=key: self.trigger(k))
             self.actions[key] = action
             button = QPushButton(label)
+            button.setToolTip(ACTION_TIPS[key])
             button.clicked.connect(action.trigger)
+            action.changed.connect(lambda b=button, a=action: b.setEnabled(a.isEnabled()))
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.table)
         layout.addLayout(buttons)
+        self._enable_actions()
 
     def update_clusters(self, views: tuple[Any, ...]) -> None:
         self.model.update(views)
@@ -202,7 +306,7 @@ class ClustersPanel(QWidget):
                 if col != 1:
                     self.table.setColumnWidth(col, max(self.table.sizeHintForColumn(col),
                                                        header.sectionSizeHint(col)) + 6)
-            widths = {2: 58, 4: 58, 5: 72, NET_COLUMN: 90}  # room for live values
+            widths = {2: 58, 4: 58, 5: 78, NET_COLUMN: 90}  # room for live values
             for col, width in widths.items():
                 self.table.setColumnWidth(col, max(self.table.columnWidth(col), width))
             # the symbols take what is left (full list in the tooltip)
@@ -211,6 +315,7 @@ class ClustersPanel(QWidget):
             self._sized = True
             if not self.table.selectionModel().hasSelection():
                 self.table.selectRow(0)
+        self._enable_actions()
 
     def current(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()
@@ -218,17 +323,30 @@ class ClustersPanel(QWidget):
             return None
         return self.model.view(rows[0].row()).name
 
+    def current_view(self) -> Any | None:
+        name = self.current()
+        return None if name is None else self.model.view(self.model.names().index(name))
+
     def select(self, name: str) -> None:
         if name in self.model.names():
             self.table.selectRow(self.model.names().index(name))
 
     def _on_selection(self, *_args: object) -> None:
+        self._enable_actions()
         name = self.current()
         if name:
             self.selected.emit(name)
 
+    def _enable_actions(self) -> None:
+        view = self.current_view()
+        allowed = applicable(view) if view is not None else frozenset()
+        for key, action in self.actions.items():
+            action.setEnabled(key in allowed)
+
     def _context_menu(self, pos: Any) -> None:
+        self._enable_actions()
         menu = QMenu(self)
+        menu.setToolTipsVisible(True)
         for action in self.actions.values():
             menu.addAction(action)
         menu.exec(self.table.viewport().mapToGlobal(pos))
@@ -236,23 +354,18 @@ class ClustersPanel(QWidget):
     # -- the dialogs (overridable for tests) --------------------------------------------------
 
     def confirm(self, title: str, text: str) -> bool:
-        answer = QMessageBox.question(self, title, text)
-        return answer == QMessageBox.StandardButton.Yes
+        return ask(self, title, text)
 
-    def ask_thresholds(self, entry: float, exit_band: float) -> tuple[float, float] | None:
-        e, ok = QInputDialog.getDouble(self, "Entry threshold", "E (enter beyond |TDI| > E):",
-                                       entry, 0.05, 10.0, 2)
-        if not ok:
-            return None
-        x, ok = QInputDialog.getDouble(self, "Exit band", "X (exit when |TDI| < X):",
-                                       exit_band, 0.01, 10.0, 2)
-        return (e, x) if ok else None
+    def ask_thresholds(self, name: str, entry: float,
+                       exit_band: float) -> tuple[float, float] | None:
+        dialog = ThresholdsDialog(name, entry, exit_band, self.tdi_stop_of(name), self)
+        return dialog.values() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
     def trigger(self, key: str) -> None:
-        name = self.current()
-        if name is None:
+        view = self.current_view()
+        if view is None or not self.actions[key].isEnabled():
             return
-        view = self.model.view(self.model.names().index(name))
+        name = view.name
         command: cmd.Command | None = None
         if key == "pause":
             command = cmd.PauseCluster(cluster=name, source="gui")
@@ -261,15 +374,13 @@ class ClustersPanel(QWidget):
         elif key == "resume":
             command = cmd.ResumeCluster(cluster=name, source="gui")
         elif key == "close":
-            if view.basket_id and self.confirm("Close basket",
-                                               f"Close {view.basket_id} of {name} at market?"):
+            if self.confirm("Close basket", f"Close {view.basket_id} of {name} at market?\n"
+                                            f"P&L (net) now {view.pnl:+,.2f}"):
                 command = cmd.CloseBasket(cluster=name, source="gui")
         elif key in ("long", "short"):
-            direction = key.upper()
-            if self.confirm("Open basket", f"Open a {direction} {name} basket at market?"):
-                command = cmd.OpenBasket(cluster=name, direction=direction, source="gui")
+            self.openRequested.emit(name, key.upper())
         elif key == "thresholds":
-            answer = self.ask_thresholds(view.entry, view.exit_band)
+            answer = self.ask_thresholds(name, view.entry, view.exit_band)
             if answer is not None:
                 command = cmd.SetThresholds(cluster=name, entry=answer[0], exit_band=answer[1],
                                             source="gui")

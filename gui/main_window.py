@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QToolBar,
     QWidget,
@@ -48,10 +47,12 @@ from gui.bridge import EngineBridge
 from gui.chart.cluster_chart import ClusterChart, EquityChart, signal_tdi_at
 from gui.chart.trades import basket_trades
 from gui.clusters_panel import ClustersPanel
+from gui.dialogs.confirmations import ask
 from gui.market_watch import MarketWatch
 from gui.menus import install_menus
 from gui.order_dialog import install_order_tools
 from gui.replay_controls import follow_clock, install_replay_end
+from gui.risk_controls import RiskControls
 from gui.status_bar import ConsoleStatusBar
 from gui.toolbox import Toolbox
 from gui.waiting import WaitingLabel
@@ -108,6 +109,9 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
 
         self.clusters.command.connect(self.submit)
+        self.clusters.openRequested.connect(self.risk.open_basket)
+        self.clusters.tdi_stop_of = lambda name: getattr(self.engine.cluster_info(name),
+                                                         "tdi_stop", None)
         self.clusters.selected.connect(self.select_cluster)
         self.toolbox.trade.closeLegRequested.connect(
             lambda ticket: self.submit(cmd.ClosePosition(ticket=int(ticket), source="gui")))
@@ -166,6 +170,7 @@ class MainWindow(QMainWindow):
             self.resize(1600, 900)
         if state is not None:
             self.restoreState(state)
+            self.risk.keep_banner_visible()
         else:
             self.default_layout()
 
@@ -198,14 +203,11 @@ class MainWindow(QMainWindow):
         self.mode_label = QLabel()
         bar.addWidget(self.mode_label)
         bar.addSeparator()
-        self.algo = QAction("Algo Trading", self)
-        self.algo.setCheckable(True)
-        self.algo.setChecked(True)
-        self.algo.toggled.connect(self._algo_toggled)
-        bar.addAction(self.algo)
-        flatten = QAction("Flatten all", self)
-        flatten.triggered.connect(self.flatten_all)
-        bar.addAction(flatten)
+        # risk state and its controls: banner, alerts, Algo Trading, Flatten all, Re-arm
+        self.risk = RiskControls(self, settings(), self.submit,
+                                 lambda title, text: self.confirm(title, text))
+        self.risk.install(bar)
+        self.algo = self.risk.algo
         bar.addSeparator()
         self.open_action = QAction("Open replay...", self)
         self.open_action.triggered.connect(self._open_replay)
@@ -287,16 +289,11 @@ class MainWindow(QMainWindow):
                                         f"command sent: {command.name} {command.arguments()}")
 
     def confirm(self, title: str, text: str) -> bool:
-        answer = QMessageBox.question(self, title, text)
-        return answer == QMessageBox.StandardButton.Yes
+        """A yes/no question that defaults to No (tests replace it)."""
+        return ask(self, title, text)
 
     def flatten_all(self) -> None:
-        if self.confirm("Flatten all", "Close every basket and position at market?"):
-            self.submit(cmd.FlattenAll(source="gui"))
-
-    def _algo_toggled(self, on: bool) -> None:
-        self.submit(cmd.ResumeCluster(cluster="*", source="gui") if on
-                    else cmd.HaltCluster(cluster="*", source="gui"))
+        self.risk.flatten_all()
 
     def toggle_play(self) -> None:
         if self.pacer.paused:
@@ -375,6 +372,7 @@ class MainWindow(QMainWindow):
         self.chart.set_trades(basket_trades(records))
 
     def on_events(self, events: list[Any]) -> None:
+        self.risk.on_events(events)
         new_bars = 0
         for ev in events:
             if isinstance(ev, TdiUpdated):
@@ -410,6 +408,7 @@ class MainWindow(QMainWindow):
             self.toolbox.history.refresh()
 
     def on_snapshot(self, snap: EngineSnapshot) -> None:
+        self.risk.on_snapshot(snap)
         self.clusters.update_clusters(snap.clusters)
         self.market_watch.update_quotes(snap.quotes)
         self.toolbox.trade.update_positions(
