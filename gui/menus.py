@@ -118,15 +118,16 @@ def _tools_menu(window: Any, menus: Menus) -> None:
     if orders is not None:  # New Order (gui/order_dialog.py) owns its F9 action
         menu.addAction(orders.new_order_action)
         menus.actions["new_order"] = orders.new_order_action
-    _action(menus, menu, "flatten_all", "Flatten all...", window.flatten_all)
-    rearm = getattr(window, "rearm", None)
-    if callable(rearm):
-        _action(menus, menu, "rearm", "Re-arm account...", rearm)
-    alerts = getattr(window, "alerts_action", None)
-    if isinstance(alerts, QAction):
+    risk = getattr(window, "risk", None)
+    if risk is not None:  # the toolbar's own actions (gui/risk_controls.py): one enabled state
+        for name, action in (("flatten_all", risk.flatten), ("rearm", risk.rearm_action)):
+            menu.addAction(action)
+            menus.actions[name] = action
         menu.addSeparator()
-        menu.addAction(alerts)
-        menus.actions["alerts"] = alerts
+        menu.addAction(risk.alerts.action)
+        menus.actions["alerts"] = risk.alerts.action
+    else:
+        _action(menus, menu, "flatten_all", "Flatten all...", window.flatten_all)
 
 
 def _help_menu(window: Any, menus: Menus) -> None:

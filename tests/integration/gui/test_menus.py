@@ -65,13 +65,14 @@ def test_ctrl_t_and_ctrl_m_toggle_the_toolbox_and_market_watch(window, qtbot):
     assert toolbox.isVisible()
 
 
-def test_tools_flatten_all_calls_the_windows_own_confirmation(window):
-    asked: list[str] = []
-    window.confirm = lambda title, text: asked.append(title) or False
-
-    window.menus.actions["flatten_all"].trigger()
-
-    assert asked == ["Flatten all"]
+def test_tools_menu_shares_the_toolbars_risk_actions(window):
+    # Flatten all, Re-arm and the alerts switch are the toolbar's actions: the menu item is
+    # disabled exactly when the toolbar's is (nothing open, nothing to re-arm)
+    actions = window.menus.actions
+    assert actions["flatten_all"] is window.risk.flatten
+    assert actions["rearm"] is window.risk.rearm_action
+    assert actions["alerts"] is window.risk.alerts.action
+    assert not actions["flatten_all"].isEnabled()  # nothing open yet
 
 
 def test_reset_layout_restores_the_default_docks_and_clears_the_saved_one(window, qtbot):
