@@ -268,7 +268,7 @@ class MarketWatch(QWidget):
         day = self._day.get(symbol)
         if day is None:
             return "", "", ""
-        change = day.change_pct(bid)
+        change = round(day.change_pct(bid), 2) + 0.0  # + 0.0: no "-0.00%"
         change_text = f"{change:+.2f}%" if math.isfinite(change) else ""
         return change_text, format_price(day.high, digits), format_price(day.low, digits)
 
@@ -286,6 +286,6 @@ class MarketWatch(QWidget):
 
 def _change_colour(text: str) -> QColor | None:
     """Green for a rise on the day, red for a fall (as the figure reads)."""
-    if not text or text.startswith("+0.00") or text.startswith("-0.00"):
+    if not text or text.startswith("+0.00%"):
         return None
     return PROFIT if text.startswith("+") else LOSS

@@ -67,6 +67,10 @@ class CandleItem(pg.GraphicsObject):
         self._picture = None
         self.update()
 
+    def ohlc(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The candles drawn: open, high, low and close by index."""
+        return self._open, self._high, self._low, self._close
+
     def set_window(self, low: float, high: float) -> None:
         """The visible x range; the picture is rebuilt when it leaves the recorded one."""
         self._wanted = (low, high)

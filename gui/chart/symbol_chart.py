@@ -151,8 +151,8 @@ class SymbolChart(QWidget):
 
         self.candles = CandleItem()
         self.plot.addItem(self.candles)
-        self.bid_line = self._price_line(BID_COLOUR, "Bid")
-        self.ask_line = self._price_line(ASK_COLOUR, "Ask")
+        self.bid_line = self._price_line(BID_COLOUR, "Bid", above=False)
+        self.ask_line = self._price_line(ASK_COLOUR, "Ask", above=True)
         self.trade_lines = pg.PlotCurveItem(
             pen=pg.mkPen("#808080", width=1, style=Qt.PenStyle.DotLine), connect="pairs")
         self.plot.addItem(self.trade_lines)
@@ -182,11 +182,14 @@ class SymbolChart(QWidget):
         layout.addWidget(self.plot_widget, 1)
         self._update_title()
 
-    def _price_line(self, colour: str, name: str) -> pg.InfiniteLine:
+    def _price_line(self, colour: str, name: str, *, above: bool) -> pg.InfiniteLine:
+        """A quote line whose label sits at the right edge, the ask's above its line and
+        the bid's below, so the two never cover each other."""
+        anchor = (1, 1) if above else (1, 0)
         line = pg.InfiniteLine(
             angle=0, movable=False, pen=pg.mkPen(colour, width=1),
-            label=name, labelOpts={"position": 0.97, "color": "#ffffff",
-                                   "fill": pg.mkBrush(colour), "anchors": [(1, 1), (1, 1)]})
+            label=name, labelOpts={"position": 0.99, "color": "#ffffff",
+                                   "fill": pg.mkBrush(colour), "anchors": [anchor, anchor]})
         line.setVisible(False)
         line.setZValue(10)
         self.plot.addItem(line, ignoreBounds=True)
