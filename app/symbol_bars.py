@@ -58,12 +58,12 @@ def aggregate(m1: np.ndarray, timeframe: str, clock: ServerClock | None = None) 
     """M1 bid bars (UTC labels, time order) -> bars of ``timeframe`` (UTC labels).
 
     Buckets are taken on the server clock (see the module docstring) and every bucket with
-    data makes a bar, the forming one included.
+    data makes a bar, the forming one included.  M1 comes back as given (not a copy).
     """
     if timeframe not in TIMEFRAME_SECONDS:
         raise ValueError(f"unknown timeframe {timeframe!r}; one of {', '.join(TIMEFRAMES)}")
     if timeframe == "M1" or len(m1) == 0:
-        return m1.copy()
+        return m1
     clock = clock or ServerClock()
     server = clock.to_server(m1["time"].astype(np.int64))
     labels = clock_buckets(server, TIMEFRAME_SECONDS[timeframe])
@@ -111,14 +111,16 @@ class _M1Series:
             if same.any():  # the minute the seed caught forming: fold the rest into it
                 self._buf[self._n - 1] = merge(last, bars[same][0])
             bars = bars[bars["time"] > last["time"]]
+        bars = bars[-self.max_bars:]
         k = len(bars)
+        if self._n + k > self.max_bars + self.max_bars // 4:  # drop the oldest in bulk
+            keep = min(self._n, self.max_bars - k)
+            self._buf[:keep] = self._buf[self._n - keep:self._n]
+            self._n = keep
         if self._n + k > len(self._buf):
-            keep = min(self._n, max(self.max_bars - k, 0))
-            size = max(2 * len(self._buf), keep + k)
-            size = min(size, self.max_bars + self.max_bars // 4 + k)
-            grown = np.empty(size, dtype=BAR_DTYPE)
-            grown[:keep] = self._buf[self._n - keep:self._n]
-            self._buf, self._n = grown, keep
+            grown = np.empty(max(2 * len(self._buf), self._n + k), dtype=BAR_DTYPE)
+            grown[: self._n] = self._buf[: self._n]
+            self._buf = grown
         self._buf[self._n:self._n + k] = bars
         self._n += k
 

@@ -153,9 +153,12 @@ class SymbolChart(QWidget):
         self.plot.addItem(self.candles)
         self.bid_line = self._price_line(BID_COLOUR, "Bid", above=False)
         self.ask_line = self._price_line(ASK_COLOUR, "Ask", above=True)
-        self.trade_lines = pg.PlotCurveItem(
-            pen=pg.mkPen("#808080", width=1, style=Qt.PenStyle.DotLine), connect="pairs")
-        self.plot.addItem(self.trade_lines)
+        #: Entry -> exit of each leg, dotted in the entry's colour (as MT5 draws them).
+        self.trade_lines = {side: pg.PlotCurveItem(
+            pen=pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DotLine), connect="pairs")
+            for side, colour in (("BUY", BUY_COLOUR), ("SELL", SELL_COLOUR))}
+        for curve in self.trade_lines.values():
+            self.plot.addItem(curve)
         self.entry_marks = pg.ScatterPlotItem(size=11, hoverable=True, tip=self._mark_tip)
         self.exit_marks = pg.ScatterPlotItem(size=11, hoverable=True, tip=self._mark_tip)
         for item in (self.entry_marks, self.exit_marks):
@@ -327,7 +330,8 @@ class SymbolChart(QWidget):
         if not marks or len(self._times) == 0:
             for item in (self.entry_marks, self.exit_marks):
                 item.setData([], [])
-            self.trade_lines.setData([], [])
+            for curve in self.trade_lines.values():
+                curve.setData([], [])
             return
         xs = bar_containing(self._times, np.array([m.time_ms for m in marks], dtype=np.int64))
         entries, exits = [], []
@@ -345,18 +349,21 @@ class SymbolChart(QWidget):
                 exits.append(spot)
         self.entry_marks.setData(entries)
         self.exit_marks.setData(exits)
-        self.trade_lines.setData(*self._leg_segments(xs, marks))
+        for side, curve in self.trade_lines.items():
+            curve.setData(*self._leg_segments(xs, marks, side))
 
     @staticmethod
-    def _leg_segments(xs: np.ndarray, marks: Sequence[DealMark]) -> tuple[list, list]:
-        """Entry -> exit pairs per basket (a leg has one entry and one exit deal here)."""
+    def _leg_segments(xs: np.ndarray, marks: Sequence[DealMark], side: str,
+                      ) -> tuple[list, list]:
+        """Entry -> exit pairs of the legs entered on ``side`` (a basket has one leg a
+        symbol: one entry deal and one exit deal here)."""
         opened: dict[str, tuple[float, float]] = {}
         seg_x: list[float] = []
         seg_y: list[float] = []
         for x, mark in zip(xs.tolist(), marks, strict=True):
             if x < 0:
                 continue
-            if mark.entry:
+            if mark.entry and mark.side == side:
                 opened[mark.basket_id] = (float(x), mark.price)
             elif mark.basket_id in opened:
                 x0, y0 = opened.pop(mark.basket_id)

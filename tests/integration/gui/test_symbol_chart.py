@@ -189,8 +189,9 @@ def test_deal_marks_sit_at_their_prices_in_the_bars_holding_their_times(chart):
     assert points["entry"][1].tolist() == [1.10012, 1.10501]
     assert points["exit"][0].tolist() == [140.0]
     assert points["exit"][1].tolist() == [1.10377]
-    xs, ys = chart.trade_lines.getData()
+    xs, ys = chart.trade_lines["BUY"].getData()
     assert xs.tolist() == [100.0, 140.0] and ys.tolist() == [1.10012, 1.10377]
+    assert len(chart.trade_lines["SELL"].getData()[0]) == 0  # B-2 is still open
 
 
 def test_open_positions_draw_their_levels(chart):
