@@ -317,7 +317,8 @@ class SymbolChart(QWidget):
         line = pg.InfiniteLine(
             pos=price, angle=0, movable=False,
             pen=pg.mkPen(colour, width=1, style=pen_style),
-            label=text, labelOpts={"position": 0.05, "color": colour,
+            label=text, labelOpts={"position": 0.02, "color": colour,
+                                   "fill": pg.mkBrush(255, 255, 255, 215),
                                    "anchors": [(0, 1), (0, 1)]})
         line.setZValue(5)
         self.plot.addItem(line, ignoreBounds=True)
