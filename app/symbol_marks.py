@@ -43,37 +43,46 @@ class DealMark:
 
 
 class RunMarks:
-    """The running engine's basket deals by symbol, cached per closed basket."""
+    """The running engine's basket deals by symbol.
+
+    ``refresh`` reads what changed: the baskets closed since the last read (their deals
+    are kept, as a closed basket's never change) and the open ones with their deals; the
+    chart area calls it when a basket opened or closed, then ``for_symbol`` per chart.
+    """
 
     def __init__(self, reader: Any, run_id: str, since: datetime) -> None:
         self.reader = reader
         self.run_id = run_id
-        self.since = since
+        self._closed_since = since
         self._closed: dict[str, list[DealMark]] = {}
+        self._open: dict[str, list[DealMark]] = {}
+        self._loaded = False
 
-    def _baskets(self) -> list[BasketRecord]:
-        closed = self.reader.basket_history(HistoryFilter(since=self.since))
-        held = [o.basket for o in self.reader.open_baskets()]
-        return [b for b in [*closed, *held] if b.opening.run_id == self.run_id]
+    def refresh(self) -> None:
+        """Read the baskets closed since the last read, and the open ones again."""
+        closed = self.reader.basket_history(HistoryFilter(since=self._closed_since))
+        for basket in closed:
+            if basket.opening.run_id == self.run_id and basket.basket_id not in self._closed:
+                self._closed[basket.basket_id] = self._deals(
+                    basket, self.reader.deals_for_basket(basket.basket_id))
+            if basket.closing is not None:  # the bound is inclusive: a tie is read again
+                self._closed_since = max(self._closed_since, basket.closing.closed_at)
+        self._open = {record.basket.basket_id: self._deals(record.basket, record.deals)
+                      for record in self.reader.open_baskets()
+                      if record.basket.opening.run_id == self.run_id}
+        self._loaded = True
 
-    def _deals(self, basket: BasketRecord) -> list[DealMark]:
-        cached = self._closed.get(basket.basket_id)
-        if cached is not None:
-            return cached
-        marks = [_mark(d, basket.basket_id)
-                 for d in self.reader.deals_for_basket(basket.basket_id)
-                 if int(d.type) in (_DEAL_BUY, _DEAL_SELL)]
-        if not basket.is_open:
-            self._closed[basket.basket_id] = marks
-        return marks
+    @staticmethod
+    def _deals(basket: BasketRecord, deals: Any) -> list[DealMark]:
+        return [_mark(d, basket.basket_id) for d in deals
+                if int(d.type) in (_DEAL_BUY, _DEAL_SELL)]
 
     def for_symbol(self, symbol: str) -> list[DealMark]:
-        """Every deal of the run's baskets on ``symbol``, in time order."""
-        out: list[DealMark] = []
-        for basket in self._baskets():
-            if not any(leg.symbol == symbol for leg in basket.opening.legs):
-                continue
-            out.extend(m for m in self._deals(basket) if m.symbol == symbol)
+        """Every deal of the run's baskets on ``symbol`` as last read, in time order."""
+        if not self._loaded:
+            self.refresh()
+        out = [m for marks in (*self._closed.values(), *self._open.values())
+               for m in marks if m.symbol == symbol]
         return sorted(out, key=lambda m: (m.time_ms, not m.entry))
 
 

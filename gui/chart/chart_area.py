@@ -96,6 +96,7 @@ class ChartArea(QTabWidget):
             chart.set_quote(bid, ask)
             chart.set_positions(self._positions)
             if self.marks is not None:
+                self.marks.refresh()  # a trader's click: read what the journal has now
                 chart.set_marks(self.marks.for_symbol(symbol))
             self.addTab(chart, symbol)
         self.setCurrentWidget(chart)
@@ -135,6 +136,7 @@ class ChartArea(QTabWidget):
         """Reload the candles of the chart in view; the deals of every chart when due."""
         if self._marks_due and self.marks is not None and self._charts:
             self._marks_due = False
+            self.marks.refresh()
             for symbol, chart in self._charts.items():
                 chart.set_marks(self.marks.for_symbol(symbol))
         current = self.currentWidget()

@@ -132,21 +132,28 @@ def journal_deals(w: MainWindow, symbol: str) -> list[tuple[str, float]]:
 
 def test_the_runs_basket_deals_are_marked_at_the_journals_prices(window, qtbot):
     w = window
-    # Arrange: a basket opens and closes in this run
+    # Arrange: every symbol's chart open before any basket, so the marks arrive live
+    charts = {symbol: w.charts.open_symbol(symbol) for symbol in SYMBOLS}
+    for chart in charts.values():
+        chart.set_timeframe("M1")
+    # Act: a basket opens and closes in this run
     qtbot.waitUntil(lambda: w.engine.stats.baskets_closed >= 1, timeout=WAIT_MS)
     w.pacer.pause()
+    frozen = w.pacer.now_msc()
+    qtbot.waitUntil(lambda: w.engine.now_msc >= frozen, timeout=WAIT_MS)
+    qtbot.wait(200)  # the step that reached the frozen clock returns
     symbol = next(s for s in SYMBOLS if journal_deals(w, s))
-    # Act
-    chart = w.charts.open_symbol(symbol)
-    chart.set_timeframe("M1")
-    # Assert
+    chart = charts[symbol]
+    w.charts.setCurrentWidget(chart)
+    # Assert: each of the journal's deals on the symbol is a triangle at its price
     expected = journal_deals(w, symbol)
-    qtbot.waitUntil(lambda: sum(len(chart.mark_points()[k][0]) for k in ("entry", "exit"))
-                    == len(expected), timeout=WAIT_MS)
-    points = chart.mark_points()
-    drawn = sorted([*points["entry"][1].tolist(), *points["exit"][1].tolist()])
-    assert drawn == sorted(price for _t, price in expected)
-    assert len(points["exit"][1]) >= 1
+
+    def drawn() -> list[float]:
+        points = chart.mark_points()
+        return sorted([*points["entry"][1].tolist(), *points["exit"][1].tolist()])
+    qtbot.waitUntil(lambda: drawn() == sorted(price for _t, price in expected),
+                    timeout=WAIT_MS)
+    assert len(chart.mark_points()["exit"][1]) >= 1
 
 
 def test_market_watch_lists_every_symbol_with_its_day_at_1600x900(window, qtbot):
