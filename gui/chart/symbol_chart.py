@@ -53,7 +53,9 @@ from gui.chart.candles import CandleItem
 DEFAULT_VISIBLE_BARS = 150
 #: The most candles one view may hold (zooming out stops there).
 MAX_VISIBLE_BARS = 5_000
-#: Empty room right of the newest candle, in bars.
+#: Empty room right of the newest candle, in pixels: the bid and ask labels sit there
+#: rather than over the newest candles (at least 4 bars).
+_RIGHT_MARGIN_PX = 110
 _RIGHT_MARGIN_BARS = 4
 BID_COLOUR = "#6e6e6e"
 ASK_COLOUR = "#d7191c"
@@ -245,7 +247,9 @@ class SymbolChart(QWidget):
 
     def show_last_bars(self, count: int = DEFAULT_VISIBLE_BARS) -> None:
         n = len(self._times)
-        high = n - 1 + _RIGHT_MARGIN_BARS
+        width = self.plot.getViewBox().width()
+        margin = max(_RIGHT_MARGIN_BARS, count * _RIGHT_MARGIN_PX / width if width > 200 else 0)
+        high = n - 1 + margin
         self.plot.setXRange(high - count, high, padding=0)
         self._follow = True
         self._fit_prices()
