@@ -183,31 +183,3 @@ def test_market_watch_lists_every_symbol_with_its_day_at_1600x900(window, qtbot)
         if math.isfinite(day.prev_close):
             change = (quote.bid / day.prev_close - 1) * 100
             assert cells[5] == f"{round(change, 2) + 0.0:+.2f}%"
-
-
-def test_compact_view_keeps_symbol_bid_ask_and_daily_change(window):
-    watch = window.market_watch
-
-    watch.compact.setChecked(True)
-
-    shown = [watch.model.headerData(c, Qt.Orientation.Horizontal)
-             for c in range(watch.model.columnCount()) if not watch.view.isColumnHidden(c)]
-    assert shown == ["Symbol", "Bid", "Ask", "Daily %"]
-    watch.compact.setChecked(False)
-    assert not any(watch.view.isColumnHidden(c) for c in range(watch.model.columnCount()))
-
-
-def test_a_drag_starts_from_a_row(window, qtbot, monkeypatch):
-    w = window
-    started: list[str] = []
-    # QDrag.exec blocks on a real drag; record what it would carry instead
-    monkeypatch.setattr("gui.market_watch.QDrag.exec",
-                        lambda self, *_a: started.append(
-                            bytes(self.mimeData().data("application/x-fxcluster-symbol"))
-                            .decode()))
-    view = w.market_watch.view
-    view.setCurrentIndex(w.market_watch.model.index(row_of(w, "GBPUSD"), 0))
-    # Act
-    view.startDrag(Qt.DropAction.CopyAction)
-    # Assert
-    assert started == ["GBPUSD"]
