@@ -241,6 +241,9 @@ class TickTap:
         self._sink = sink
 
     def __getattr__(self, name: str) -> Any:
+        """Everything else is the wrapped driver's (``now_msc``, ``next_time``, ...)."""
+        if name.startswith("_"):  # not set yet (a copy being built): no recursion
+            raise AttributeError(name)
         return getattr(self._driver, name)
 
     @property
