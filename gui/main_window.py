@@ -31,6 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.console import calendar_path, open_journal_reader, server_time, settings_path
+from app.symbol_bars import attach as attach_symbol_bars
+from app.symbol_marks import RunMarks
 from engine import commands as cmd
 from engine.events import (
     BasketClosed,
@@ -44,6 +46,7 @@ from engine.loop import EngineWorker
 from engine.records import HistoryFilter
 from engine.snapshot import EngineSnapshot
 from gui.bridge import EngineBridge
+from gui.chart.chart_area import ChartArea
 from gui.chart.cluster_chart import ClusterChart, EquityChart, signal_tdi_at
 from gui.chart.trades import basket_trades
 from gui.clusters_panel import ClustersPanel
@@ -96,7 +99,12 @@ class MainWindow(QMainWindow):
         self._chart_timer.timeout.connect(self._refresh_chart)
 
         self.chart = ClusterChart()
-        self.setCentralWidget(self.chart)
+        # symbol charts: bid bars seeded and tapped before the engine's thread starts
+        self.symbol_bars = attach_symbol_bars(session)
+        marks = RunMarks(self.reader, self.engine.run_id, datetime.fromtimestamp(
+            self.start_msc / 1000, UTC)) if self.reader is not None else None
+        self.charts = ChartArea(self.chart, self.symbol_bars, marks)
+        self.setCentralWidget(self.charts)
         self.clusters = ClustersPanel()
         self.market_watch = MarketWatch()
         self.toolbox = Toolbox(db_path=calendar_path())
@@ -108,6 +116,8 @@ class MainWindow(QMainWindow):
         self._build_toolbar(speed)
         self._build_status_bar()
 
+        self.market_watch.set_day_source(self.symbol_bars.day_stats)
+        self.market_watch.chartRequested.connect(self.charts.open_symbol)
         self.clusters.command.connect(self.submit)
         self.clusters.openRequested.connect(self.risk.open_basket)
         self.clusters.tdi_stop_of = lambda name: getattr(self.engine.cluster_info(name),
@@ -178,7 +188,8 @@ class MainWindow(QMainWindow):
         """The first start's arrangement of the docks (also View > Reset layout's)."""
         docks = {d.objectName(): d for d in self.findChildren(QDockWidget)}
         self.splitDockWidget(docks["Toolbox"], docks["Equity"], Qt.Orientation.Horizontal)
-        self.resizeDocks([docks["Clusters"], docks["MarketWatch"]], [520, 260],
+        watch = self.market_watch.rows_height(len(self.symbol_bars.symbols)) + 24
+        self.resizeDocks([docks["Clusters"], docks["MarketWatch"]], [330, watch],
                          Qt.Orientation.Vertical)
         self.resizeDocks([docks["Clusters"]], [700], Qt.Orientation.Horizontal)
         self.resizeDocks([docks["Toolbox"], docks["Equity"]], [1150, 450],
@@ -374,6 +385,7 @@ class MainWindow(QMainWindow):
     def on_events(self, events: list[Any]) -> None:
         self.risk.on_events(events)
         new_bars = 0
+        self.charts.on_events(events)
         for ev in events:
             if isinstance(ev, TdiUpdated):
                 if ev.cluster == self._selected and ev.timeframe != "M1":
@@ -411,6 +423,7 @@ class MainWindow(QMainWindow):
         self.risk.on_snapshot(snap)
         self.clusters.update_clusters(snap.clusters)
         self.market_watch.update_quotes(snap.quotes)
+        self.charts.on_snapshot(snap)
         self.toolbox.trade.update_positions(
             snap.positions, {c.basket_id: c for c in snap.clusters if c.basket_id},
             snap.exposures)

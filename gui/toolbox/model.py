@@ -234,10 +234,11 @@ class KeyedTableModel(QAbstractTableModel):
 
 
 def read_only_table(model: QAbstractTableModel, parent: QWidget, *,
-                    alternating: bool = True) -> QTableView:
+                    alternating: bool = True, view: QTableView | None = None) -> QTableView:
     """A list view as the terminal shows its tables: whole rows selected, nothing editable,
-    no grid, no row numbers, one line a row sized to the font."""
-    view = QTableView(parent)
+    no grid, no row numbers, one line a row sized to the font (``view``: a subclass to set
+    up instead of a plain ``QTableView``)."""
+    view = view if view is not None else QTableView(parent)
     view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
