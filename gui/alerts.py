@@ -49,7 +49,7 @@ class AlertCenter(QObject):
         self._last = (0, False)
         #: Every alert raised, oldest first (the console's record; tests read it).
         self.raised: list[str] = []
-        self.action = QAction("Sound and pop-up alerts", self)
+        self.action = QAction("Alerts", self)
         self.action.setCheckable(True)
         self.action.setChecked(_truthy(settings.value(SETTING, True)))
         self.action.setToolTip("Beep and show a message when the account's risk state worsens "

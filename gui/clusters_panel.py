@@ -216,7 +216,7 @@ class ClustersModel(QAbstractTableModel):
             return state_tip(v)
         if col == 5 and v.basket_id:
             return pnl_tip(v)
-        if col == 1:
+        if col in (0, 1):
             return " ".join(v.symbols)
         if col == 4 and v.basket_id:
             return v.basket_id
@@ -270,6 +270,12 @@ class ClustersPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
         self.table.setAlternatingRowColors(True)
+        # one text line a row, so every cluster fits the dock at 1600x900; the members are
+        # in the chart's header and in the Cluster cell's tooltip, not a squeezed column
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(
+            self.table.fontMetrics().height() + 8)
+        self.table.setColumnHidden(COLUMNS.index("Symbols"), True)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)

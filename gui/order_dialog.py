@@ -269,7 +269,13 @@ class OrderTools:
         self.strip = OneClickStrip(
             self.submit, window.confirm,
             lambda text: window.statusBar().showMessage(text, MESSAGE_MS))
-        window.addToolBar(self.strip)
+        banner = getattr(getattr(window, "risk", None), "banner_bar", None)
+        if banner is not None:  # on the main toolbar's row, not squeezed beside the banner
+            window.insertToolBar(banner, self.strip)
+            window.removeToolBarBreak(self.strip)
+            window.insertToolBarBreak(banner)
+        else:
+            window.addToolBar(self.strip)
         window.bridge.snapshot.connect(self._on_snapshot)
         window.bridge.events.connect(self._on_events)
 

@@ -58,7 +58,7 @@ from gui.toolbox.format import (
 
 log = logging.getLogger(__name__)
 
-#: The exposure table's share of the tab's width at first (the splitter lets it change).
+#: The exposure table's width at first, pixels (the splitter lets it change).
 EXPOSURE_WIDTH = 240
 
 Index = QModelIndex | QPersistentModelIndex
@@ -368,6 +368,8 @@ class PositionTreeModel(QAbstractItemModel):
             return money_colour(group.profit)
         if role == Qt.ItemDataRole.ToolTipRole and column == NET:
             return balance_tip(group.balance)
+        if role == Qt.ItemDataRole.ToolTipRole and column == TICKET:
+            return _group_text(group, column)  # the whole basket id (the cell elides it)
         if role == Qt.ItemDataRole.BackgroundRole:
             return GROUP_BACKGROUND
         if role == Qt.ItemDataRole.FontRole:
@@ -632,11 +634,16 @@ class TradeTab(QWidget):
         bold.setBold(True)
         metrics = QFontMetrics(bold)
         figures = QFontMetrics(figures_font(self.font()))
-        widest = {TICKET: metrics.horizontalAdvance("GOLD_HAVENS-20190204T1430-001") + 28,
+        # the Ticket column fits a ticket, as MT5's does: a basket id is elided in the middle
+        # (its cluster and direction are in Symbol and Type, the whole id in the tooltip), so
+        # Profit stays in view at 1600x900
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        widest = {TICKET: metrics.horizontalAdvance("5100000000001") + 36,
                   VOLUME: metrics.horizontalAdvance("12 positions") + 8}
         for column in (OPEN_PRICE, SL, TP, PRICE):
             widest[column] = figures.horizontalAdvance("0000.00000") + 8
         for column, width in widest.items():
             header.resizeSection(column, max(header.sectionSize(column), width))
+        header.resizeSection(TICKET, widest[TICKET])
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self._sized = True
