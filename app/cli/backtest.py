@@ -28,7 +28,7 @@ from app.cli.args import (
     period,
 )
 from app.cli.crash import report_crash
-from app.cli.output import num, pct
+from app.cli.output import num, pct, unsigned_pct
 from app.cli.progress import CommandProgress
 from app.spreads import DEFAULT_SPREAD_MODEL, FIXED, PROFILE, SPREAD_MODELS, load_profiles
 from engine.config import load_engine_config
@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     basis = m.get("basis", {}).get("label", "no metrics")
     print(f"{s.baskets_opened} baskets ({exits}); final balance {result.final_balance:,.2f}; "
           f"total return {pct(ret.get('total_return'))}, Sharpe {num(ret.get('sharpe'))} "
-          f"({basis}), max drawdown {pct(ret.get('max_drawdown'))}")
+          f"({basis}), max drawdown {unsigned_pct(ret.get('max_drawdown'))}")
     print(f"report: {', '.join(str(f) for f in files)}")
     if not result.complete:
         print("INCOMPLETE: " + "; ".join(result.notes))

@@ -28,6 +28,11 @@ def pct(value: object) -> str:
     return f"{value:+.2%}" if isinstance(value, float) else NA
 
 
+def unsigned_pct(value: object) -> str:
+    """A magnitude as a percentage, no sign (a drawdown of 0.0022 is ``0.22%``)."""
+    return f"{abs(value):.2%}" if isinstance(value, float) else NA
+
+
 def num(value: object) -> str:
     """A ratio such as a Sharpe or a DSR, two decimals."""
     return f"{value:.2f}" if isinstance(value, float) else NA

@@ -153,11 +153,12 @@ def test_period_and_span_are_half_open_with_the_last_day_included():
 
 
 def test_figures_print_alike_in_every_command():
-    from app.cli.output import csv_number, money, num, pct, signed_money
+    from app.cli.output import csv_number, money, num, pct, signed_money, unsigned_pct
 
     assert money(1234.5) == "1,234.50" and money(float("nan")) == "n/a"
     assert signed_money(-12.0) == "    -12.00" and signed_money(None) == "       n/a"
     assert pct(0.0123) == "+1.23%" and pct(None) == "n/a"
+    assert unsigned_pct(0.0022) == "0.22%" and unsigned_pct(-0.0593) == "5.93%"
     assert num(1.234) == "1.23" and num(None) == "n/a"
     assert csv_number(0.1) == "0.1" and csv_number(float("nan")) == ""
 
