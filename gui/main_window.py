@@ -192,7 +192,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([docks["Clusters"], docks["MarketWatch"]], [330, watch],
                          Qt.Orientation.Vertical)
         self.resizeDocks([docks["Clusters"]], [700], Qt.Orientation.Horizontal)
-        self.resizeDocks([docks["Toolbox"], docks["Equity"]], [1150, 450],
+        self.resizeDocks([docks["Toolbox"], docks["Equity"]], [1330, 270],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([docks["Toolbox"]], [250], Qt.Orientation.Vertical)
         # once laid out, the Toolbox gets room for a dozen rows (before the first show

@@ -48,6 +48,8 @@ class EquityChart(QWidget):
         self._summary = QLabel()
         self._summary.setTextFormat(Qt.TextFormat.RichText)
         self._summary.setContentsMargins(8, 4, 6, 0)
+        # wraps rather than holding the dock wide: the Toolbox beside it needs the width
+        self._summary.setWordWrap(True)
         self._plots = pg.GraphicsLayoutWidget()
         self._plots.setBackground(style.BACKGROUND)
         self._plots.ci.layout.setContentsMargins(2, 2, 8, 2)
@@ -149,12 +151,13 @@ class EquityChart(QWidget):
         worst = float(np.nanmin(drawdown)) if np.isfinite(drawdown).any() else math.nan
         self._keep_a_readable_range()
         self._summary.setText(
-            f"<span style='color:{style.BALANCE}'>━ Balance</span> "
+            # each figure stays with its name when the line wraps in a narrow pane
+            f"<span style='color:{style.BALANCE}'>━&nbsp;Balance</span>&nbsp;"
             f"<b>{self._balance.view()[-1]:,.2f}</b>&nbsp;&nbsp; "
-            f"<span style='color:{style.EQUITY}'>━ Equity</span> "
+            f"<span style='color:{style.EQUITY}'>━&nbsp;Equity</span>&nbsp;"
             f"<b>{self._equity.view()[-1]:,.2f}</b>&nbsp;&nbsp; "
-            f"Drawdown <b style='color:{style.LOSS}'>{drawdown[-1]:.2f}%</b>&nbsp;&nbsp; "
-            f"Max drawdown <b style='color:{style.LOSS}'>{worst:.2f}%</b>")
+            f"Drawdown&nbsp;<b style='color:{style.LOSS}'>{drawdown[-1]:.2f}%</b>&nbsp;&nbsp; "
+            f"Max&nbsp;drawdown&nbsp;<b style='color:{style.LOSS}'>{worst:.2f}%</b>")
 
     #: The account pane shows at least this share of the equity (0.1%: 100 on 100,000), so
     #: a flat start reads "99,950 .. 100,050", not three ticks that differ in the fifth digit.
