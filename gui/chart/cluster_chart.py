@@ -18,11 +18,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -33,6 +31,7 @@ from gui.chart import style
 from gui.chart.axis import BarIndexAxis
 from gui.chart.buffer import BarSeries
 from gui.chart.equity import EquityChart
+from gui.chart.timeframe_buttons import add_timeframe_buttons
 from gui.chart.trades import LINE_GROUPS, TradeMarks, TradeTable, place_trades
 
 __all__ = ["DEFAULT_VISIBLE_BARS", "TIMEFRAMES", "ClusterChart", "EquityChart", "signal_tdi_at"]
@@ -86,24 +85,13 @@ class ClusterChart(QWidget):
         self._title.setTextFormat(Qt.TextFormat.RichText)
         self._title.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self._title.setMinimumWidth(1)
-        self._tf_group = QButtonGroup(self)
-        self._tf_group.setExclusive(True)
-        self._tf_buttons: dict[str, QToolButton] = {}
         header = QHBoxLayout()
         header.setContentsMargins(6, 4, 6, 0)
         header.addWidget(self._title)
         header.addStretch(1)
-        for tf in TIMEFRAMES:
-            button = QToolButton()
-            button.setText(tf)
-            button.setCheckable(True)
-            button.setChecked(tf == self._timeframe)
-            button.setToolTip(f"Show the {tf} view")
-            button.setMinimumWidth(42)
-            button.clicked.connect(lambda _checked=False, tf=tf: self.set_timeframe(tf))
-            self._tf_group.addButton(button)
-            self._tf_buttons[tf] = button
-            header.addWidget(button)
+        self._tf_buttons = add_timeframe_buttons(
+            self, header, TIMEFRAMES, self._timeframe, self.set_timeframe,
+            tip=lambda tf: f"Show the {tf} view", min_width=42)
         self._clock = QLabel()
         self._clock.setToolTip("The market clock (UTC), from the same engine snapshot as the "
                                "status bar's")

@@ -33,11 +33,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -48,6 +46,7 @@ from app.symbol_marks import DealMark
 from gui.chart import style
 from gui.chart.axis import BarIndexAxis
 from gui.chart.candles import CandleItem
+from gui.chart.timeframe_buttons import add_timeframe_buttons
 
 #: Candles in view when a chart opens or changes timeframe (MT5 shows about this many).
 DEFAULT_VISIBLE_BARS = 150
@@ -113,20 +112,9 @@ class SymbolChart(QWidget):
         header.setContentsMargins(6, 4, 6, 0)
         header.addWidget(self._title)
         header.addStretch(1)
-        self._tf_group = QButtonGroup(self)
-        self._tf_group.setExclusive(True)
-        self.tf_buttons: dict[str, QToolButton] = {}
-        for tf in TIMEFRAMES:
-            button = QToolButton()
-            button.setText(tf)
-            button.setCheckable(True)
-            button.setChecked(tf == self._timeframe)
-            button.setToolTip(f"{tf} candles of the bid")
-            button.setMinimumWidth(38)
-            button.clicked.connect(lambda _checked=False, tf=tf: self.set_timeframe(tf))
-            self._tf_group.addButton(button)
-            self.tf_buttons[tf] = button
-            header.addWidget(button)
+        self.tf_buttons = add_timeframe_buttons(
+            self, header, TIMEFRAMES, self._timeframe, self.set_timeframe,
+            tip=lambda tf: f"{tf} candles of the bid", min_width=38)
         self._readout = QLabel()
         self._readout.setTextFormat(Qt.TextFormat.RichText)
         self._readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
