@@ -8,7 +8,9 @@ parser, so adding a command never touches the dispatch code below.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -82,5 +84,26 @@ def _reader_gone() -> int:
     return READER_GONE
 
 
+def exit_without_finalising(status: int) -> None:
+    """End the process once a Qt window has run, skipping Python's finalisation.
+
+    pyqtgraph's graphics widgets crash the process (SIGSEGV) when Python finalises them in
+    an unlucky order, whatever the Qt binding (tests/integration/gui/test_qt_exit.py);
+    deleting them earlier crashes the same way.  By the time the console returns, its
+    window has closed the engine, the journal and the session and saved the layout, so
+    nothing is left for finalisation to do but flush: pyqtgraph's own ``exit()`` does the
+    same.  Commands that never open a window exit normally.
+    """
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_status = main()
+    if "PySide6.QtWidgets" in sys.modules and sys.modules["PySide6.QtWidgets"].QApplication \
+            .instance() is not None:
+        exit_without_finalising(exit_status)
+    sys.exit(exit_status)

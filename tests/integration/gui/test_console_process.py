@@ -28,6 +28,9 @@ from helpers.paths import REPO_ROOT
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and X11")
 
+#: The console as a user starts it; faulthandler makes a native crash name its place.
+CONSOLE = (sys.executable, "-X", "faulthandler", "main.py", "gui")
+
 #: Seconds the child gets to reach a state (start, paint, close); generous for a loaded CI.
 PATIENCE_S = 90.0
 
@@ -116,7 +119,7 @@ def test_the_console_paints_on_a_real_x_server_and_quits_cleanly(xvfb_display, t
     # Arrange: the console as the README starts it, on the xcb platform of a real X server
     home = tmp_path / "home"
     env = _child_env(home, DISPLAY=xvfb_display, QT_QPA_PLATFORM="xcb")
-    console = subprocess.Popen([sys.executable, "main.py", "gui", "--quit-after", "20"],
+    console = subprocess.Popen([*CONSOLE, "--quit-after", "20"],
                                cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     screenshot = _artifact_dir(tmp_path) / "console-xvfb.png"
@@ -145,7 +148,7 @@ def test_ctrl_c_closes_the_console_like_its_close_button(tmp_path):
     # Arrange: a running console (offscreen: the signal path does not depend on the display)
     home = tmp_path / "home"
     env = _child_env(home, QT_QPA_PLATFORM="offscreen")
-    console = subprocess.Popen([sys.executable, "main.py", "gui", "--quit-after", "120"],
+    console = subprocess.Popen([*CONSOLE, "--quit-after", "120"],
                                cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     run_id = _wait_for_running_session(home, console)
