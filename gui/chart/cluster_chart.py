@@ -31,7 +31,7 @@ from gui.chart import style
 from gui.chart.axis import BarIndexAxis
 from gui.chart.buffer import BarSeries
 from gui.chart.equity import EquityChart
-from gui.chart.timeframe_buttons import add_timeframe_buttons
+from gui.chart.timeframe_buttons import chart_header
 from gui.chart.trades import LINE_GROUPS, TradeMarks, TradeTable, place_trades
 
 __all__ = ["DEFAULT_VISIBLE_BARS", "TIMEFRAMES", "ClusterChart", "EquityChart", "signal_tdi_at"]
@@ -81,16 +81,8 @@ class ClusterChart(QWidget):
 
     # ----------------------------------------------------------------- construction
     def _build(self) -> None:
-        self._title = QLabel()
-        self._title.setTextFormat(Qt.TextFormat.RichText)
-        self._title.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self._title.setMinimumWidth(1)
-        header = QHBoxLayout()
-        header.setContentsMargins(6, 4, 6, 0)
-        header.addWidget(self._title)
-        header.addStretch(1)
-        self._tf_buttons = add_timeframe_buttons(
-            self, header, TIMEFRAMES, self._timeframe, self.set_timeframe,
+        self._title, header, self._tf_buttons = chart_header(
+            self, TIMEFRAMES, self._timeframe, self.set_timeframe,
             tip=lambda tf: f"Show the {tf} view", min_width=42)
         self._clock = QLabel()
         self._clock.setToolTip("The market clock (UTC), from the same engine snapshot as the "

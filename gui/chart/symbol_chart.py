@@ -33,7 +33,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
     QSizePolicy,
     QVBoxLayout,
@@ -46,7 +45,7 @@ from app.symbol_marks import DealMark
 from gui.chart import style
 from gui.chart.axis import BarIndexAxis
 from gui.chart.candles import CandleItem
-from gui.chart.timeframe_buttons import add_timeframe_buttons
+from gui.chart.timeframe_buttons import chart_header
 
 #: Candles in view when a chart opens or changes timeframe (MT5 shows about this many).
 DEFAULT_VISIBLE_BARS = 150
@@ -104,16 +103,8 @@ class SymbolChart(QWidget):
 
     # ----------------------------------------------------------------- construction
     def _build(self) -> None:
-        self._title = QLabel()
-        self._title.setTextFormat(Qt.TextFormat.RichText)
-        self._title.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self._title.setMinimumWidth(1)
-        header = QHBoxLayout()
-        header.setContentsMargins(6, 4, 6, 0)
-        header.addWidget(self._title)
-        header.addStretch(1)
-        self.tf_buttons = add_timeframe_buttons(
-            self, header, TIMEFRAMES, self._timeframe, self.set_timeframe,
+        self._title, header, self.tf_buttons = chart_header(
+            self, TIMEFRAMES, self._timeframe, self.set_timeframe,
             tip=lambda tf: f"{tf} candles of the bid", min_width=38)
         self._readout = QLabel()
         self._readout.setTextFormat(Qt.TextFormat.RichText)

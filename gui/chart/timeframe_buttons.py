@@ -1,10 +1,18 @@
-"""The row of exclusive timeframe buttons a chart header carries (M30 | M1, M1 .. D1)."""
+"""A chart header row: its title on the left, exclusive timeframe buttons on the right."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QToolButton, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QWidget,
+)
 
 
 def add_timeframe_buttons(owner: QWidget, header: QHBoxLayout, timeframes: Sequence[str],
@@ -29,3 +37,21 @@ def add_timeframe_buttons(owner: QWidget, header: QHBoxLayout, timeframes: Seque
         buttons[tf] = button
         header.addWidget(button)
     return buttons
+
+
+def chart_header(owner: QWidget, timeframes: Sequence[str], current: str,
+                 on_select: Callable[[str], None], *, tip: Callable[[str], str],
+                 min_width: int) -> tuple[QLabel, QHBoxLayout, dict[str, QToolButton]]:
+    """(title, header row, timeframe buttons): the rich-text title takes the free width and
+    may shrink to nothing rather than widen the chart; the buttons follow a stretch."""
+    title = QLabel()
+    title.setTextFormat(Qt.TextFormat.RichText)
+    title.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    title.setMinimumWidth(1)
+    header = QHBoxLayout()
+    header.setContentsMargins(6, 4, 6, 0)
+    header.addWidget(title)
+    header.addStretch(1)
+    buttons = add_timeframe_buttons(owner, header, timeframes, current, on_select,
+                                    tip=tip, min_width=min_width)
+    return title, header, buttons
