@@ -59,6 +59,16 @@ class ClusterView:
     profit: float = 0.0
     paid: float = 0.0
     to_close: float = 0.0
+    #: The cluster's strategy kind (``engine.kinds``: ``tdi``, ``pair``, ``correlation``);
+    #: ``tdi`` above holds its score (the TDI, a z-score, ...) whatever the kind.
+    kind: str = "tdi"
+    #: The kind's diagnostics at the last signal bar, (name, value) in the kind's order.
+    diagnostics: tuple[tuple[str, float], ...] = ()
+    #: Why automatic entries are locked by the signal itself ("CODE: sentence"), or "".
+    signal_lock: str = ""
+    #: For a regime-watching kind: "normal" or "broken", and for how many signal bars.
+    regime: str = ""
+    regime_bars: int = 0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,118 @@
+"""What a strategy kind is: a signal model the shared engine trades.
+
+A kind turns the aligned closes of its symbols (bars of the cluster's signal timeframe,
+strictly backward-looking: a bar's point uses that bar's close and earlier ones only) into,
+per bar, a ``KindPoint``: a score in threshold units, whether it is valid, a lock reason
+when automatic entries must not open, and named diagnostics.  It also says, for a point
+and a direction, the basket to hold: a signed exposure vector over its symbols in the
+account currency, scaled to a gross exposure of 1.
+
+Everything else is shared and lives outside the kinds: the entry rule (LONG below -E, SHORT
+above +E on the score), the exits (MR, OS and TS on the score; TP, HS, TO, NEWS, MANUAL,
+RISK), sizing from the exposure vector to lots, execution, risk, news, the journal, the
+backtest and the console.  A kind never sees an order, an account or a clock.
+
+Each kind module provides a streaming model (this interface) and a batch function over a
+whole history computed by a separate arithmetic; the tests hold the two to 1e-9, and hold
+every kind's scores invariant under truncating the history's start (once both are warm).
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from engine.model import Direction
+
+
+@dataclass(frozen=True)
+class KindPoint:
+    """One signal bar's reading of a kind.
+
+    - ``score``: the value the shared thresholds read (the TDI, a spread's z-score, ...);
+      NaN when not valid;
+    - ``valid``: the model is warm and the score is defined at this bar;
+    - ``lock``: ``""`` when automatic entries may open, else ``"CODE: sentence"`` (e.g.
+      ``"EIGENGAP: eigengap 1.02 < 1.15"``, ``"COINT_LOST: ..."``): the refusal the engine
+      journals; a trader's manual basket overrides it;
+    - ``diagnostics``: the kind's named figures at this bar, in its ``diagnostic_names``
+      order (NaN where undefined): the console's columns and the journal's detail;
+    - ``state``: what the model needs to build the basket of this point (hedge weights, the
+      TDI's v1, ...); opaque to everything else;
+    - ``regime``: for kinds that watch a regime (``correlation``), ``"normal"`` or
+      ``"broken"``; ``""`` for the others.
+    """
+
+    score: float
+    valid: bool
+    lock: str = ""
+    diagnostics: tuple[float, ...] = ()
+    state: Any = field(default=None, compare=False)
+    regime: str = ""
+
+    @property
+    def lock_code(self) -> str:
+        return self.lock.split(":", 1)[0] if self.lock else ""
+
+
+def invalid_point(n_diagnostics: int, lock: str = "") -> KindPoint:
+    """A point of a model still warming up (or of a degenerate window)."""
+    return KindPoint(math.nan, False, lock, (math.nan,) * n_diagnostics)
+
+
+class SignalModel(ABC):
+    """The streaming side of a kind (see the module docstring).
+
+    Subclasses set ``kind`` and ``diagnostic_names``, and in ``__init__`` ``symbols`` (the
+    traded members), ``feed_symbols`` (the closes ``update`` takes: the members first, in
+    ``symbols`` order, then any symbol only the model reads, e.g. a factor's) and
+    ``warmup_bars`` (bars before the first valid point).
+    """
+
+    kind: ClassVar[str]
+    diagnostic_names: ClassVar[tuple[str, ...]] = ()
+    #: False for a kind that only watches (a correlation regime with ``action = "lock"``):
+    #: the engine never opens a basket from its points.
+    trades: bool = True
+
+    symbols: tuple[str, ...]
+    feed_symbols: tuple[str, ...]
+    warmup_bars: int
+
+    @abstractmethod
+    def update(self, closes: np.ndarray, bar_s: int) -> KindPoint:
+        """Add one closed signal bar (closes of ``feed_symbols``, as quoted) -> its point."""
+
+    @abstractmethod
+    def provisional(self, prices: np.ndarray) -> float:
+        """The score at these prices (of ``feed_symbols``) with the statistics of the last
+        closed bar: what the fast exits read at an M1 close.  NaN when not defined."""
+
+    @abstractmethod
+    def exposures(self, point: KindPoint, direction: Direction) -> dict[str, float]:
+        """Signed account-currency exposure per member for the basket of ``point`` in
+        ``direction`` (LONG: the basket that gains when the score rises back from below
+        -E), scaled to a gross (sum of absolute values) of 1.  Raises ValueError when the
+        point cannot make a basket."""
+
+    def time_stop_bars(self, point: KindPoint) -> int | None:
+        """A basket-specific time stop in signal bars (e.g. a multiple of the half-life),
+        or None for the cluster's ``time_stop_bars``."""
+        return None
+
+    def diagnostics_of(self, point: KindPoint) -> Mapping[str, float]:
+        return dict(zip(self.diagnostic_names, point.diagnostics, strict=False))
+
+
+def unit_gross(weights: Mapping[str, float]) -> dict[str, float]:
+    """``weights`` scaled to a gross of 1 (ValueError when all are zero or not finite)."""
+    values = np.array(list(weights.values()), dtype=np.float64)
+    gross = float(np.abs(values).sum())
+    if not (math.isfinite(gross) and gross > 0):
+        raise ValueError("the basket has no finite exposure")
+    return {s: float(v) / gross for s, v in weights.items()}
