@@ -53,6 +53,10 @@ class Basket:
     entry_bar: int
     legs: list[Leg] = field(default_factory=list)
     magic: int = 0
+    #: The basket's own time stop in signal bars, when its kind sets one at entry (a pair's
+    #: multiple of the half-life, ``SignalModel.time_stop_bars``); None: the cluster's.  A
+    #: basket adopted after a restart has None (the journal does not keep it).
+    time_stop_bars: int | None = None
 
     def unrealised(self, market_index: dict[str, int], bid: np.ndarray, ask: np.ndarray,
                    fx: CurrencyConverter) -> float:
@@ -154,7 +158,8 @@ def m30_exit(basket: Basket, tdi: float, band: float, tdi_stop: float, time_stop
         against = -tdi if basket.direction is Direction.LONG else tdi
         if against >= tdi_stop:
             return ExitCode.TS
-    if basket.bars_open(cluster_bars) >= time_stop_bars:
+    limit = basket.time_stop_bars if basket.time_stop_bars is not None else time_stop_bars
+    if basket.bars_open(cluster_bars) >= limit:
         return ExitCode.TO
     return None
 

@@ -29,9 +29,11 @@ import numpy as np
 from engine import ranges
 from engine.errors import ConfigError
 from engine.factor import DEFAULT_WINDOW, MIN_WINDOW, NO_FACTOR
+from engine.kinds import DEFAULT_KIND, KIND_DEFAULTS, KINDS, model_warmup_bars, params_class
 from engine.model import MAX_BASKET_ID_LENGTH, MAX_TICKET, Direction
 from engine.space import NoNumeraire, numeraire_of, numeraire_or_none, orientations
 from engine.tdi import TdiParams, canonical_symbols, pair_names
+from engine.toml_sections import section_from_toml
 
 DEFAULT_CONFIG = Path(__file__).with_name("clusters.toml")
 #: TS: the TDI distance against the position beyond which a basket is stopped (the console
@@ -169,7 +171,16 @@ class ClusterSpec:
       timeframe;
     - ``overshoot = "E"``, ``E`` or ``X``: the TDI level, on the far side, at which the
       overshoot exit (OS) fires (E: the paper's "crosses E"; X: the band);
-    - ``why = ""``: any text, the reason the cluster exists.
+    - ``why = ""``: any text, the reason the cluster exists;
+    - ``kind = "tdi"``, one of ``engine.kinds.KINDS``: the signal model (``engine.kinds``);
+      ``tdi`` is the TDI of 3 to 6 FX symbols as above; ``pair`` (2 to 6 symbols of any
+      name) and ``correlation`` (exactly 2) read ``params`` and only their shared fields
+      here (entry, exit, stops, timeframe, factor for ``pair``, overshoot): ``tdi``,
+      ``min_eigengap`` and ``space`` are the TDI's own and ignored by them (their legs are
+      traded as quoted, symbol space);
+    - ``params = None``: the kind's own parameters (``engine.kinds.params_class``: its
+      ``[cluster.<kind>]`` table), None for ``tdi``; the kind's defaults when the table is
+      left out.
     The history a cluster needs at start (TDI warm-up + ``atr_bars`` + 2 bars) and its
     time stop may not exceed ``engine.ranges.max_bars(timeframe)``: a year of M1 data must
     be able to fill them (11,520 M30 bars, 1,440 H4 bars, 240 D1 bars).
@@ -189,10 +200,14 @@ class ClusterSpec:
     timeframe: str = "M30"
     overshoot: str = "E"
     why: str = ""
+    kind: str = DEFAULT_KIND
+    params: Any = None
 
     def __post_init__(self) -> None:
         ranges.token("name", self.name, MAX_CLUSTER_NAME)
-        object.__setattr__(self, "symbols", _checked_symbols(self.symbols))
+        ranges.choice("kind", self.kind, KINDS)
+        object.__setattr__(self, "symbols", _checked_symbols(self.symbols, self.kind))
+        self._check_params()
         object.__setattr__(self, "magic", ranges.integer("magic", self.magic, 1, MAX_MAGIC))
         entry = ranges.number("entry", self.entry, 0, MAX_TDI_LEVEL, low_open=True,
                               high_open=True)
@@ -205,7 +220,7 @@ class ClusterSpec:
         if not isinstance(self.why, str):
             raise ranges.FieldError("why", f"expected a string, got {self.why!r}")
         ranges.choice("space", self.space, SPACES)
-        if self.space == "currency":
+        if self.space == "currency" and self.kind == "tdi":
             try:
                 numeraire_of(self.symbols)
             except NoNumeraire as exc:
@@ -223,6 +238,20 @@ class ClusterSpec:
             raise ranges.FieldError("tdi_stop", f"must exceed entry ({entry:g}), got "
                                                 f"{self.stops.tdi_stop:g}")
         self._check_history()
+
+    def _check_params(self) -> None:
+        cls = params_class(self.kind)
+        if cls is None:
+            if self.params is not None:
+                raise ranges.FieldError("params", f"kind {self.kind} takes no parameters")
+            return
+        if self.params is None:
+            object.__setattr__(self, "params", cls())
+        elif not isinstance(self.params, cls):
+            raise ranges.FieldError(self.kind, f"expected {cls.__name__}, got {self.params!r}")
+        check = getattr(self.params, "check_symbols", None)
+        if check is not None:
+            check(self.symbols)
 
     def _check_history(self) -> None:
         """The start-up history (``engine.startup.history_days``) and the time stop must
@@ -250,7 +279,7 @@ class ClusterSpec:
         """Bars of its timeframe the cluster needs before its first trade: the factor's
         window, the TDI's warm-up, the basket ATR's bars and two more (a valid point and the
         ATR's first change)."""
-        return self.factor_bars + self.tdi.warmup_bars + self.stops.atr_bars + 2
+        return model_warmup_bars(self) + self.stops.atr_bars + 2
 
     @property
     def canonical_symbols(self) -> tuple[str, ...]:
@@ -263,26 +292,49 @@ class ClusterSpec:
     @property
     def numeraire(self) -> str:
         """The currency every member contains (the basket's neutral currency in currency
-        space; in symbol space the one its net exposure is reported in), or ``""``."""
+        space; in symbol space the one its net exposure is reported in), or ``""`` (also
+        when a member is not an FX/metal symbol)."""
+        if not all(_fx_like(s) for s in self.symbols):
+            return ""
         return numeraire_or_none(self.symbols)
 
     @property
     def orientation(self) -> dict[str, int]:
-        """Each symbol's orientation in the cluster's space (``engine.space``)."""
+        """Each symbol's orientation in the cluster's space (``engine.space``); the other
+        kinds trade every leg as quoted (+1)."""
+        if self.kind != "tdi":
+            return {s: 1 for s in self.symbols}
         return orientations(self.symbols, self.space)
 
     @property
     def currencies(self) -> frozenset[str]:
-        """Currencies the cluster is exposed to (news filter, exposure caps)."""
-        return frozenset(c for s in self.symbols for c in (s[:3], s[3:6]))
+        """Currencies the cluster is exposed to (news filter, exposure caps), read from the
+        names of six-letter FX/metal symbols; other instruments (a stock CFD) have no
+        currencies in their names: the engine adds their quote currencies from the broker's
+        symbol specifications."""
+        return frozenset(c for s in self.symbols if _fx_like(s) for c in (s[:3], s[3:6]))
 
 
-def _checked_symbols(symbols: object) -> tuple[str, ...]:
+def _fx_like(symbol: str) -> bool:
+    return len(symbol) >= 6 and symbol[:6].isascii() and symbol[:6].isalpha()
+
+
+#: How many symbols each kind takes.
+_SYMBOL_COUNTS = {"tdi": (3, 6), "pair": (2, 6), "correlation": (2, 2)}
+
+
+def _checked_symbols(symbols: object, kind: str = DEFAULT_KIND) -> tuple[str, ...]:
     if not isinstance(symbols, tuple | list):
         raise ranges.FieldError("symbols", f"expected a list of symbol names, got {symbols!r}")
-    if not 3 <= len(symbols) <= 6:
-        raise ranges.FieldError("symbols", f"needs 3 to 6 symbols, has {len(symbols)}")
+    low, high = _SYMBOL_COUNTS[kind]
+    if not low <= len(symbols) <= high:
+        count = f"{low} to {high}" if low != high else f"exactly {low}"
+        raise ranges.FieldError("symbols", f"a {kind} cluster needs {count} symbols, "
+                                           f"has {len(symbols)}")
     for symbol in symbols:
+        if kind != "tdi":  # any broker name: a stock CFD is "KO", an index "US500.cash"
+            ranges.token("symbols", symbol, 31, min_length=1)
+            continue
         ranges.token("symbols", symbol, 31, min_length=6)
         if not (symbol[:6].isascii() and symbol[:6].isalpha()):
             raise ranges.FieldError("symbols", f"{symbol!r} does not start with two "
@@ -298,7 +350,13 @@ _DEFAULT_KEYS = {
     "take_profit_r": float, "atr_bars": int, "space": str, "factor": str, "timeframe": str,
     "overshoot": str, "factor_window": int,
 }
-_CLUSTER_KEYS = {"name": str, "why": str, "symbols": list, "magic": int, **_DEFAULT_KEYS}
+_CLUSTER_KEYS = {"name": str, "why": str, "symbols": list, "magic": int, "kind": str,
+                 "pair": dict, "correlation": dict, **_DEFAULT_KEYS}
+#: ``[defaults]`` keys that only a ``tdi`` cluster takes from there: the TDI's own settings
+#: and the score thresholds, which are in the TDI's units (another kind's score has its own
+#: defaults, ``engine.kinds.KIND_DEFAULTS``, unless its own table sets them).
+_TDI_ONLY_DEFAULTS = frozenset({"tau_f", "tau_s", "tau_q", "entry", "exit", "tdi_stop",
+                                "min_eigengap", "space"})
 #: The file's key for a field whose name differs.
 _FILE_KEYS = {"exit_band": "exit"}
 
@@ -317,6 +375,9 @@ def _spec_from(path: Path, where: str, raw: Any, defaults: Mapping[str, Any]) ->
     for key in raw:
         if key not in _CLUSTER_KEYS:
             raise ConfigError(path, f"{where}.{key}", "unknown key")
+    kind = _kind_of(path, where, raw)
+    if kind != DEFAULT_KIND:
+        defaults = {k: v for k, v in defaults.items() if k not in _TDI_ONLY_DEFAULTS}
     merged = {**defaults, **raw}
 
     def file_key(key: str) -> str:  # the table the value came from
@@ -326,13 +387,17 @@ def _spec_from(path: Path, where: str, raw: Any, defaults: Mapping[str, Any]) ->
         if key not in merged:
             raise ConfigError(path, f"{where}.{key}", "missing")
     values = {k: _typed(path, file_key(k), v, _CLUSTER_KEYS[k]) for k, v in merged.items()}
+    params = _kind_params(path, where, kind, raw.get(kind))
+    own = KIND_DEFAULTS[kind]
     try:
         stop_kw = {f.name: values[f.name] for f in fields(StopParams) if f.name in values}
+        stop_kw.setdefault("tdi_stop", own.score_stop)
         tdi_kw = {k: values[k] for k in ("tau_f", "tau_s", "tau_q") if k in values}
         return ClusterSpec(
             name=values["name"], symbols=tuple(values["symbols"]), magic=values["magic"],
-            tdi=TdiParams(**tdi_kw), entry=values.get("entry", 1.2),
-            exit_band=values.get("exit", 0.25), stops=StopParams(**stop_kw),
+            tdi=TdiParams(**tdi_kw), entry=values.get("entry", own.entry),
+            exit_band=values.get("exit", own.exit_band), stops=StopParams(**stop_kw),
+            kind=kind, params=params,
             min_eigengap=values.get("min_eigengap", 1.15), why=values.get("why", ""),
             **{k: values[k] for k in ("space", "factor", "timeframe", "overshoot",
                                       "factor_window") if k in values},
@@ -342,6 +407,28 @@ def _spec_from(path: Path, where: str, raw: Any, defaults: Mapping[str, Any]) ->
     except ranges.FieldError as exc:
         raise ConfigError(path, file_key(_FILE_KEYS.get(exc.field, exc.field)),
                           exc.reason) from None
+
+
+def _kind_of(path: Path, where: str, raw: Mapping[str, Any]) -> str:
+    kind = raw.get("kind", DEFAULT_KIND)
+    if kind not in KINDS:
+        raise ConfigError(path, f"{where}.kind", f"expected one of {', '.join(KINDS)}, "
+                                                 f"got {kind!r}")
+    for other in KINDS:
+        if other in raw and other != kind:
+            raise ConfigError(path, f"{where}.{other}", f"a table for kind {other}, but the "
+                                                        f"cluster's kind is {kind}")
+    return kind
+
+
+def _kind_params(path: Path, where: str, kind: str, table: Any) -> Any:
+    """The ``[cluster.<kind>]`` table as the kind's parameters (its defaults when absent)."""
+    cls = params_class(kind)
+    if cls is None:
+        return None
+    if table is None:
+        return cls()
+    return section_from_toml(cls, table, path, f"{where}.{kind}")
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from engine.factor import BUILT_IN_FACTORS, FactorSeries
 from engine.model import MAX_BASKET_ID_LENGTH
 from engine.news import NewsConfig
 from engine.risk import RiskConfig
+from engine.toml_sections import section_from_toml
 
 #: The widest slippage a market order may accept: 1000 points is 100 pips on a five-digit
 #: quote, 1 yen on USDJPY and $10 on gold; beyond that the deviation protects nothing.
@@ -120,6 +121,19 @@ class EngineConfig:
                     raise ranges.FieldError(f"cluster[{i}].{key}", f"duplicate {key} {value!r}")
         self._check_comment_budget()
         self._check_factors()
+        self._check_lock_targets()
+
+    def _check_lock_targets(self) -> None:
+        """A regime cluster's ``targets`` (``engine.kinds.correlation``) are other clusters
+        of the same config: a typo must not leave the cluster it meant unprotected."""
+        names = [spec.name for spec in self.clusters]
+        for i, spec in enumerate(self.clusters):
+            for target in getattr(spec.params, "targets", ()) or ():
+                if target == spec.name or target not in names:
+                    raise ranges.FieldError(
+                        f"cluster[{i}].{spec.kind}.targets",
+                        f"{target!r} is not another cluster of this config "
+                        f"(clusters: {', '.join(n for n in names if n != spec.name)})")
 
     def _check_factors(self) -> None:
         object.__setattr__(self, "factors", tuple(self.factors))
@@ -201,50 +215,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     return value
-
-
-def _coerce(path: Path, key: str, value: Any, default: Any) -> Any:
-    kind = type(default)
-    if isinstance(default, enum.Enum):
-        try:
-            if isinstance(value, str) and value.upper() in kind.__members__:
-                return kind[value.upper()]
-            return kind(value)
-        except (ValueError, KeyError):
-            choices = ", ".join(m.name for m in kind)  # type: ignore[attr-defined]
-            raise ConfigError(path, key, f"expected one of {choices}, got {value!r}") from None
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise ConfigError(path, key, f"expected true or false, got {value!r}")
-        return value
-    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
-        return value  # the field's range check makes it a float (or says it is too large)
-    if isinstance(default, tuple):
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(path, key, f"expected a list of strings, got {value!r}")
-        return tuple(value)
-    if default is None or (isinstance(value, kind) and not isinstance(value, bool)):
-        return value
-    raise ConfigError(path, key, f"expected {kind.__name__}, got {value!r}")
-
-
-def section_from_toml(cls: type, table: Any, path: Path, section: str) -> Any:
-    """Build a frozen config dataclass from a TOML table, checking every key and type."""
-    if not isinstance(table, dict):
-        raise ConfigError(path, section, "must be a table")
-    defaults = cls()
-    names = {f.name for f in dataclasses.fields(cls)}
-    values = {}
-    for key, value in table.items():
-        if key not in names:
-            raise ConfigError(path, f"{section}.{key}", "unknown key")
-        values[key] = _coerce(path, f"{section}.{key}", value, getattr(defaults, key))
-    try:
-        return cls(**values)
-    except ranges.FieldError as exc:
-        raise ConfigError(path, f"{section}.{exc.field}", exc.reason) from None
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(path, section, str(exc)) from None
 
 
 _SECTIONS = {"risk": RiskConfig, "news": NewsConfig, "execution": ExecutionConfig}

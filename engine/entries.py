@@ -1,7 +1,8 @@
 """Opening baskets: the entry gates, sizing to the risk budget, and sending the legs.
 
 An entry passes, in this order: the signal's own gates (reconciled, one basket per
-cluster, a valid TDI, the eigengap), the news filter, sizing (a basket ATR to size from,
+cluster, a valid score, the kind's own lock: the TDI's eigengap, a pair's lost
+cointegration), the news filter, sizing (a basket ATR to size from,
 volume steps that keep the basket balanced), the risk manager, and the terminal's
 ``order_check`` (a closed market refuses there, before anything is journaled as open).
 The first refusal wins; it is journaled, counted and published with a stable code.
@@ -22,6 +23,7 @@ from engine.decisions import Decision
 from engine.events import BasketOpened, EngineEvent, SignalRaised
 from engine.execution import RETCODE_DONE, RETCODE_MARKET_CLOSED, Executor, LegFill
 from engine.fx import CurrencyConverter, split_symbol
+from engine.kinds.base import KindPoint
 from engine.market import MarketState
 from engine.model import ClusterState, Direction, ExitCode, OrderPurpose, OrderSide, make_basket_id
 from engine.news import NewsFilter
@@ -32,7 +34,6 @@ from engine.signals import ClusterSignal
 from engine.snapshot import RunStats
 from engine.space import gross_notional, net_numeraire_exposure
 from engine.startup import SymbolBook
-from engine.tdi import TdiPoint
 
 #: Refuse a basket whose rounding moved its net exposure beyond this share of its gross:
 #: in symbol space the net of the legs' base notionals, in currency space the net exposure
@@ -69,8 +70,9 @@ class EntriesHost(Protocol):
     def refresh_account(self) -> None: ...
     def open_risk(self) -> float: ...
     def journal_error(self, component: str, message: str, detail: str = "") -> None: ...
-    def journal_tdi(self, sig: ClusterSignal, when: datetime, point: TdiPoint, decision: str,
+    def journal_tdi(self, sig: ClusterSignal, when: datetime, point: KindPoint, decision: str,
                     reason: str = "") -> None: ...
+    def cluster_currencies(self, sig: ClusterSignal) -> frozenset[str]: ...
     def lock_cluster(self, cluster: str, state: ClusterState, reason: str,
                      who: str = "engine") -> None: ...
     def close_basket(self, cluster: str, code: ExitCode, tdi: float, detail: str,
@@ -118,7 +120,7 @@ class Entries:
         self._host = host
         self._basket_seq: dict[tuple[str, int], int] = defaultdict(int)
 
-    def try_entry(self, sig: ClusterSignal, point: TdiPoint, direction: Direction,
+    def try_entry(self, sig: ClusterSignal, point: KindPoint, direction: Direction,
                   manual: bool = False) -> str | None:
         """Check, size and open a basket; returns its id, or None (refusal journaled)."""
         size, reason, detail = self.evaluate(sig, point, direction, manual)
@@ -127,7 +129,7 @@ class Entries:
             return None
         return self._open(sig, point, direction, size)
 
-    def evaluate(self, sig: ClusterSignal, point: TdiPoint, direction: Direction,
+    def evaluate(self, sig: ClusterSignal, point: KindPoint, direction: Direction,
                  manual: bool = False) -> tuple[EntrySize | None, str, str]:
         """Every entry gate in order, without trading or journaling: (the size, or None if
         a gate before sizing refused; the refusing gate's code, "" when all pass; its
@@ -155,7 +157,7 @@ class Entries:
 
     # ------------------------------------------------------------------ gates
 
-    def _check_signal(self, sig: ClusterSignal, point: TdiPoint, manual: bool) -> None:
+    def _check_signal(self, sig: ClusterSignal, point: KindPoint, manual: bool) -> None:
         host = self._host
         if not host.reconciled:
             raise _Refused("NOT_RECONCILED", "reconciliation not done")
@@ -164,12 +166,15 @@ class Entries:
         if not manual and not host.automation:
             raise _Refused("AUTOMATION_OFF", "Algo Trading is off: no automatic entries")
         if not point.valid:
-            raise _Refused("NO_TDI", "the TDI is not valid yet")
-        if not manual and not point.eigengap >= sig.spec.min_eigengap:
-            raise _Refused("EIGENGAP", f"eigengap {point.eigengap:.2f} < {sig.spec.min_eigengap}")
-        _Refused.unless(host.news.check_entry(host.now(), sig.spec.currencies))
+            raise _Refused("NO_TDI", f"the {sig.score_name} is not valid yet")
+        if not sig.model.trades:
+            raise _Refused("WATCH_ONLY", f"a {sig.spec.kind} cluster that only watches "
+                                         "its regime opens no basket")
+        if not manual and point.lock:  # the trader's own basket overrides the model
+            raise _Refused(point.lock_code, point.lock.split(":", 1)[-1].strip())
+        _Refused.unless(host.news.check_entry(host.now(), host.cluster_currencies(sig)))
 
-    def _size(self, sig: ClusterSignal, point: TdiPoint, direction: Direction) -> EntrySize:
+    def _size(self, sig: ClusterSignal, point: KindPoint, direction: Direction) -> EntrySize:
         """Lots whose hard stop (``hard_stop_atr`` basket ATRs) loses the risk budget."""
         host = self._host
         exposures = sig.unit_exposures(point, direction)
@@ -189,10 +194,12 @@ class Entries:
         notionals = {leg.symbol: leg.notional for leg in size.legs if leg.lots != 0}
         numeraire = sig.spec.numeraire
         net_numeraire = net_numeraire_exposure(notionals, numeraire)
-        if sig.spec.space == "currency":
+        if sig.spec.kind == "tdi" and sig.spec.space == "currency":
             unbalanced = abs(net_numeraire) > MAX_ROUNDING_IMBALANCE * gross_notional(notionals)
-        else:
-            unbalanced = abs(sum(notionals.values())) > MAX_ROUNDING_IMBALANCE * gross
+        else:  # the rounded legs' net against the net the model asked for (0 for the TDI)
+            wanted = sum(exposures.values()) * gross
+            unbalanced = (abs(sum(notionals.values()) - wanted)
+                          > MAX_ROUNDING_IMBALANCE * gross)
         if len(traded) < 2 or unbalanced:
             raise _Refused("ROUNDING", f"volume steps leave the basket unbalanced: "
                                        f"{'; '.join(size.warnings)}")
@@ -214,14 +221,16 @@ class Entries:
             open_exposures=self.open_exposures(), has_open_basket=name in host.baskets)))
 
     def _check_order(self, sig: ClusterSignal, size: EntrySize) -> None:
-        """Would the terminal take the first leg now?  (e.g. not while the market is closed)"""
-        first = next(iter(size.lots))
-        code, comment = self._host.executor.check_leg(first, size.lots[first], sig.spec.magic)
-        if code not in (0, RETCODE_DONE):
-            reason = "MARKET_CLOSED" if code == RETCODE_MARKET_CLOSED else f"ORDER_CHECK:{code}"
-            raise _Refused(reason, f"order_check {first}: {code} {comment}")
+        """Would the terminal take every leg now?  (Not while a market is closed, nor a sale
+        of a symbol the broker lets trade long only: a half-built basket is not the trade.)"""
+        for symbol, lots in size.lots.items():
+            code, comment = self._host.executor.check_leg(symbol, lots, sig.spec.magic)
+            if code not in (0, RETCODE_DONE):
+                reason = ("MARKET_CLOSED" if code == RETCODE_MARKET_CLOSED
+                          else f"ORDER_CHECK:{code}")
+                raise _Refused(reason, f"order_check {symbol}: {code} {comment}")
 
-    def _refuse(self, sig: ClusterSignal, point: TdiPoint | None, direction: Direction,
+    def _refuse(self, sig: ClusterSignal, point: KindPoint | None, direction: Direction,
                 reason: str, detail: str) -> None:
         host = self._host
         name = sig.spec.name
@@ -230,7 +239,7 @@ class Entries:
         if point is not None:
             host.journal_tdi(sig, host.now(), point, f"refused {direction.value}", reason)
         host.publish(SignalRaised(host.now(), name, direction.value,
-                                  point.tdi if point else math.nan, False, reason))
+                                  point.score if point else math.nan, False, reason))
 
     # ------------------------------------------------------------------ opening
 
@@ -243,7 +252,7 @@ class Entries:
             if host.journal.basket(basket_id) is None:
                 return basket_id
 
-    def _open(self, sig: ClusterSignal, point: TdiPoint, direction: Direction,
+    def _open(self, sig: ClusterSignal, point: KindPoint, direction: Direction,
               size: EntrySize) -> str | None:
         host = self._host
         name = sig.spec.name
@@ -252,24 +261,25 @@ class Entries:
                                    size.notionals[s])
                         for s, v in size.lots.items())
         host.journal.open_basket(BasketOpen(
-            basket_id, host.run_id, name, direction, host.now(), point.tdi, size.budget,
+            basket_id, host.run_id, name, direction, host.now(), point.score, size.budget,
             planned, sig.spec.magic, NumeraireBalance(sig.spec.space, size.numeraire,
                                                       size.net_numeraire, size.gross)))
         for w in size.warnings:
             host.log("WARNING", f"{basket_id}: {w}")
-        basket = Basket(basket_id, name, direction, host.now(), point.tdi, size.budget,
+        basket = Basket(basket_id, name, direction, host.now(), point.score, size.budget,
                         sig.spec.stops.take_profit_r * size.budget, sig.bars,
-                        magic=sig.spec.magic)
+                        magic=sig.spec.magic,
+                        time_stop_bars=sig.model.time_stop_bars(point))
         failed = self._send_legs(basket, size.lots)
         host.journal_tdi(sig, host.now(), point, f"entry {direction.value}")
         host.baskets[name] = basket
         host.stats.baskets_opened += 1
         if failed is not None:
-            self._unwind(basket, failed, point.tdi)
+            self._unwind(basket, failed, point.score)
             return None
-        host.publish(BasketOpened(host.now(), basket_id, name, direction.value, point.tdi,
+        host.publish(BasketOpened(host.now(), basket_id, name, direction.value, point.score,
                                   size.budget, {leg.symbol: leg.lots for leg in basket.legs}))
-        host.publish(SignalRaised(host.now(), name, direction.value, point.tdi, True))
+        host.publish(SignalRaised(host.now(), name, direction.value, point.score, True))
         return basket_id
 
     def _send_legs(self, basket: Basket, lots: dict[str, float]) -> LegFill | None:

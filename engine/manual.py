@@ -18,6 +18,7 @@ from engine.baskets import Basket
 from engine.events import CommandDone, EngineEvent
 from engine.execution import Executor
 from engine.exits import Exits
+from engine.kinds.base import KindPoint
 from engine.manual_orders import ManualOrders
 from engine.model import ClusterState, Direction, ExitCode, OrderPurpose
 from engine.news import NewsFilter
@@ -26,7 +27,6 @@ from engine.preview import moved_legs, preview_basket
 from engine.records import ClusterStateChange, ManualCommand
 from engine.risk import RiskManager
 from engine.signals import ClusterSignal
-from engine.tdi import TdiPoint
 
 #: (done, message): the answer every command gets.
 Outcome = tuple[bool, str]
@@ -60,7 +60,7 @@ class CommandsHost(Protocol):
     def publish(self, event: EngineEvent) -> None: ...
     def journal_state(self, change: ClusterStateChange) -> None: ...
     def use_calendar(self, calendar: EventCalendar) -> None: ...
-    def try_entry(self, sig: ClusterSignal, point: TdiPoint, direction: Direction,
+    def try_entry(self, sig: ClusterSignal, point: KindPoint, direction: Direction,
                   manual: bool = False) -> str | None: ...
     def close_basket(self, cluster: str, code: ExitCode, tdi: float, detail: str,
                      purpose: OrderPurpose = OrderPurpose.EXIT) -> bool: ...

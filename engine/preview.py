@@ -114,14 +114,14 @@ def preview_basket(host: PreviewHost, cluster: str, direction: str,
                              refusal_detail="no TDI yet: still warming up")
     size, refusal, detail = host.entries.evaluate(sig, point, side, manual=True)
     tdi = sig.provisional(host.market.mids())
-    tdi = tdi if math.isfinite(tdi) else point.tdi
+    tdi = tdi if math.isfinite(tdi) else point.score
     legs = _legs(host, size.lots) if size is not None else ()
     budget = size.budget if size is not None else math.nan
     return BasketPreview(
         **base, legs=legs, risk_budget=budget,
         equity=size.equity if size is not None else math.nan,
         stop_loss=-budget, take_profit=stops.take_profit_r * budget, tdi=tdi,
-        bar_tdi=point.tdi,
+        bar_tdi=point.score,
         refusal=refusal, refusal_detail=detail,
         exit_at_once=exit_at_once(side, tdi, sig.exit_band, stops.tdi_stop,
                                   sig.overshoot_level),

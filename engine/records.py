@@ -146,6 +146,11 @@ class TdiSnapshot:
     decision: str
     reason: str = ""
     timeframe: str = "M30"
+    #: The cluster's strategy kind (``engine.kinds``): ``tdi`` holds its score whatever the
+    #: kind, phi/eigengap/explained only a ``tdi`` cluster's own figures.
+    kind: str = "tdi"
+    #: The kind's diagnostics at the bar, (name, value) in its order.
+    diagnostics: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         _normalise_times(self, "bar_time")

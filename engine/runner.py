@@ -49,6 +49,7 @@ from engine.events import (
 from engine.execution import Executor
 from engine.exits import Exits
 from engine.fx import CurrencyConverter
+from engine.kinds.base import KindPoint
 from engine.manual import ManualCommands
 from engine.market import M1_MS, M30_MS, ClosedBars, MarketState, utc
 from engine.model import ClusterState, Direction, ExitCode, OrderPurpose, RunMode
@@ -86,7 +87,6 @@ from engine.snapshot import (
     quote_views,
 )
 from engine.startup import SymbolBook, account_identity, load_symbols, warm_up
-from engine.tdi import TdiPoint
 
 #: The view types are the engine's public vocabulary for readers; they live in
 #: ``engine.snapshot`` and are importable from here as before.
@@ -149,6 +149,9 @@ class Engine:
         self.exits = Exits(self)
         self.manual = ManualCommands(self)
         self._blackout: dict[str, datetime | None] = dict.fromkeys(self.signals)
+        #: Regime-watching clusters whose regime is broken now (``_regime_locks``), and
+        #: since which of their signal bars.
+        self._regime_broken: dict[str, bool] = {}
         self._account: Any = None
         self._balance = self._equity = self._margin_level = math.nan
         self._connected = True
@@ -304,26 +307,54 @@ class Engine:
             for bar_s, point in sig.on_bars(bars, now_s):
                 self._on_cluster_bar(sig, bar_s, point)
 
-    def _on_cluster_bar(self, sig: ClusterSignal, bar_s: int, point: TdiPoint) -> None:
+    def _on_cluster_bar(self, sig: ClusterSignal, bar_s: int, point: KindPoint) -> None:
         name = sig.spec.name
         bar_time = utc(bar_s * 1000)
-        self.publish(TdiUpdated(bar_time, name, sig.timeframe, point.tdi, point.phi,
-                                point.eigengap, point.explained))
+        self.publish(TdiUpdated(bar_time, name, sig.timeframe, point.score,
+                                *_tdi_diagnostics(sig, point)))
+        self._regime_locks(sig, point)
         basket = self.baskets.get(name)
         if basket is not None:
             pnl = self.basket_pnl(basket)
-            code = m30_exit(basket, point.tdi, sig.exit_band, sig.spec.stops.tdi_stop,
+            code = m30_exit(basket, point.score, sig.exit_band, sig.spec.stops.tdi_stop,
                             sig.spec.stops.time_stop_bars, sig.bars, pnl,
                             overshoot_level=sig.overshoot_level)
             if code is not None:
                 self.journal_tdi(sig, bar_time, point, f"exit {code.value}")
-                self.close_basket(name, code, point.tdi,
-                                  f"TDI {point.tdi:+.2f} at {sig.timeframe} close")
+                self.close_basket(name, code, point.score,
+                                  f"{sig.score_name} {point.score:+.2f} at {sig.timeframe} close")
             return
         self._update_blackout(sig)
-        direction = entry_direction(point.tdi, sig.entry) if point.valid else None
+        if not sig.model.trades:
+            return
+        direction = entry_direction(point.score, sig.entry) if point.valid else None
         if direction is not None:
             self.try_entry(sig, point, direction)
+
+    def _regime_locks(self, sig: ClusterSignal, point: KindPoint) -> None:
+        """A regime-watching cluster with ``action = "lock"`` (``engine.kinds.correlation``)
+        makes its target clusters close-only while its regime is broken, and lets them
+        trade again when it is back, unless someone else locked them meanwhile."""
+        targets = getattr(sig.spec.params, "targets", ()) if not sig.model.trades else ()
+        if not targets or not point.regime:
+            return
+        name = sig.spec.name
+        broken = point.regime == "broken"
+        if broken == self._regime_broken.get(name, False):
+            return
+        self._regime_broken[name] = broken
+        tag = f"regime {name}"
+        states = self.risk.snapshot(self.now()).clusters
+        for target in targets:
+            current = states.get(target)
+            if broken:
+                if current is None or current.state.value == "ACTIVE":
+                    self.lock_cluster(target, ClusterState.CLOSE_ONLY,
+                                      f"{tag} broken: {sig.score_name} {point.score:+.2f}",
+                                      who=tag)
+            elif current is not None and current.reason.startswith(f"{tag} broken"):
+                self.lock_cluster(target, ClusterState.ACTIVE, f"{tag} back to normal",
+                                  who=tag)
 
     def _on_m1_close(self) -> None:
         if self.keep_m1_history:
@@ -349,7 +380,7 @@ class Engine:
     def _news_flatten(self, name: str) -> bool:
         """Close the cluster's basket ahead of a scheduled release, if one is due (True)."""
         sig = self.signals[name]
-        due = self.news.flatten_due(self.now(), sig.spec.currencies)
+        due = self.news.flatten_due(self.now(), self.cluster_currencies(sig))
         if due is None:
             return False
         self.journal.record_news_action(NewsAction(
@@ -366,12 +397,12 @@ class Engine:
         pnl = self.basket_pnl(basket)
         code = m1_exit(basket, tdi, sig.exit_band, pnl, overshoot_level=sig.overshoot_level)
         if code is not None:
-            self.close_basket(name, code, tdi, f"at M1 close: TDI {tdi:+.2f}, "
+            self.close_basket(name, code, tdi, f"at M1 close: {sig.score_name} {tdi:+.2f}, "
                                                f"P&L {pnl:+.2f}")
 
     # ------------------------------------------------------------------ entries & exits
 
-    def try_entry(self, sig: ClusterSignal, point: TdiPoint, direction: Direction,
+    def try_entry(self, sig: ClusterSignal, point: KindPoint, direction: Direction,
                   manual: bool = False) -> str | None:
         """Check, size and open a basket; returns its id, or None (refusal journaled)."""
         return self.entries.try_entry(sig, point, direction, manual)
@@ -471,7 +502,7 @@ class Engine:
             self._update_blackout(sig)
 
     def _update_blackout(self, sig: ClusterSignal) -> None:
-        blackout = self.news.blackout(self.now(), sig.spec.currencies)
+        blackout = self.news.blackout(self.now(), self.cluster_currencies(sig))
         until = blackout.until if blackout is not None else None
         if until != self._blackout[sig.spec.name]:
             self._blackout[sig.spec.name] = until
@@ -480,12 +511,21 @@ class Engine:
                 self.publish(NewsBlackout(self.now(), sig.spec.name, blackout.until, ev.title,
                                           ev.currency))
 
-    def journal_tdi(self, sig: ClusterSignal, when: datetime, point: TdiPoint, decision: str,
+    def journal_tdi(self, sig: ClusterSignal, when: datetime, point: KindPoint, decision: str,
                     reason: str = "") -> None:
+        """The signal at a decision: the score in the ``tdi`` column whatever the kind, the
+        TDI's own figures in theirs, every kind's diagnostics by name."""
         bar = utc(sig.last_bar_s * 1000) if sig.last_bar_s is not None else when
-        self.journal.record_tdi(TdiSnapshot(self.run_id, sig.spec.name, bar, point.tdi,
-                                            point.phi, point.eigengap, point.explained,
-                                            decision, reason, sig.timeframe))
+        self.journal.record_tdi(TdiSnapshot(
+            self.run_id, sig.spec.name, bar, point.score, *_tdi_diagnostics(sig, point),
+            decision, reason, sig.timeframe, kind=sig.spec.kind,
+            diagnostics=tuple(sig.model.diagnostics_of(point).items())))
+
+    def cluster_currencies(self, sig: ClusterSignal) -> frozenset[str]:
+        """The currencies whose news move the cluster: those in its FX symbols' names and
+        the quote currency of any other instrument it trades."""
+        quotes = getattr(self.symbol_book, "quote_currencies", {})
+        return sig.spec.currencies | frozenset(quotes[s] for s in sig.symbols if s in quotes)
 
     # ------------------------------------------------------------------ read API (any thread)
 
@@ -509,7 +549,7 @@ class Engine:
         sig = self.signals.get(name)
         if sig is None:
             return None
-        return ClusterInfo(name, tuple(sig.symbols), sig.spec.currencies, sig.entry,
+        return ClusterInfo(name, tuple(sig.symbols), self.cluster_currencies(sig), sig.entry,
                            sig.exit_band, sig.spec.stops.tdi_stop)
 
     def cluster_history(self, name: str) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
@@ -523,7 +563,7 @@ class Engine:
     def blackout_windows(self, start: datetime, end: datetime) -> dict[str, list[BlackoutWindow]]:
         """Each cluster's news blackout windows that meet ``[start, end]``, for display."""
         news = self.news
-        return {name: news.windows(start, end, sig.spec.currencies)
+        return {name: news.windows(start, end, self.cluster_currencies(sig))
                 for name, sig in self.signals.items()}
 
     def _build_snapshot(self) -> EngineSnapshot:
@@ -540,13 +580,15 @@ class Engine:
             own = (st.state.value, st.reason) if st else ("ACTIVE", "")
             state, reason = effective_state(account, states.account_reason, *own)
             views.append(ClusterView(
-                name, sig.spec.symbols, point.tdi if point else math.nan,
-                point.eigengap if point else math.nan, sig.entry, sig.exit_band,
+                name, sig.spec.symbols, point.score if point else math.nan,
+                _tdi_diagnostics(sig, point)[1] if point else math.nan, sig.entry,
+                sig.exit_band,
                 state, reason, basket.basket_id if basket else None,
                 basket.direction.value if basket else None,
                 self.basket_pnl(basket) if basket else 0.0, self._blackout.get(name),
                 sig.spec.numeraire, net, net / gross if gross else math.nan, *own,
-                *(basket_pnl_split(basket, self.market, self.fx) if basket else (0, 0, 0))))
+                *(basket_pnl_split(basket, self.market, self.fx) if basket else (0, 0, 0)),
+                **_kind_view(sig, point)))
         a = self._account
         m = self.market
         owners = {sig.spec.magic: name for name, sig in self.signals.items()}
@@ -575,3 +617,22 @@ class Engine:
         self._journal_equity()
         self.journal.end_run(RunEnd(self.run_id, self.now(), reason))
         self.log("INFO", f"engine stopped: {reason}" if reason else "engine stopped")
+
+
+def _tdi_diagnostics(sig: ClusterSignal, point: KindPoint | None) -> tuple[float, float, float]:
+    """phi, eigengap and explained variance of a ``tdi`` point (NaN for the other kinds: the
+    journal's and the events' TDI columns hold only the TDI's own figures)."""
+    if point is None or sig.spec.kind != "tdi":
+        return math.nan, math.nan, math.nan
+    d = sig.model.diagnostics_of(point)
+    return d["phi"], d["eigengap"], d["explained"]
+
+
+def _kind_view(sig: ClusterSignal, point: KindPoint | None) -> dict[str, Any]:
+    """The kind's part of a ``ClusterView``: its name, diagnostics, lock and regime."""
+    if point is None:
+        return {"kind": sig.spec.kind}
+    d = sig.model.diagnostics_of(point)
+    return {"kind": sig.spec.kind, "diagnostics": tuple(d.items()),
+            "signal_lock": point.lock, "regime": point.regime,
+            "regime_bars": int(d.get("regime_bars", 0) or 0) if point.regime else 0}

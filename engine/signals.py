@@ -1,5 +1,6 @@
-"""One cluster's signal state: aligned closes of its signal timeframe (M30 by default), the
-streaming TDI, and the basket ATR.  Windows, the ATR and the time stop count these bars."""
+"""One cluster's signal state: aligned closes of its signal timeframe (M30 by default), its
+kind's streaming model (``engine.kinds``: the TDI, a pair's z-score, a correlation regime),
+and the basket ATR.  Windows, the ATR and the time stop count these bars."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from collections.abc import Mapping
 import numpy as np
 
 from engine.bars import ClusterAligner
-from engine.cluster import ClusterSpec, Direction, basket_exposures
-from engine.factor import FactorSeries, factor_tdi
+from engine.cluster import ClusterSpec, Direction
+from engine.factor import FactorSeries
+from engine.kinds import KIND_DEFAULTS
+from engine.kinds.base import KindPoint
+from engine.kinds.factory import make_model
 from engine.space import orient
-from engine.tdi import TdiPoint, TdiStream
 from engine.timeframes import TIMEFRAME_SECONDS, UtcBuckets, buckets
 
 #: Bars of history kept for display (about three months of M30 bars, more in longer ones).
@@ -25,25 +28,27 @@ HISTORY_BARS = 4_000
 class ClusterSignal:
     """Everything the engine derives from one cluster's prices.
 
-    Closes are held in canonical symbol order (the TDI's own order); ``index`` maps them to
-    the market's symbol indices.
+    Closes are held in the model's symbol order (the TDI's canonical order: sorted); ``index``
+    maps them to the market's symbol indices.
     """
 
     def __init__(self, spec: ClusterSpec, market_index: Mapping[str, int],
                  factor_series: FactorSeries | None = None) -> None:
         self.spec = spec
-        self.symbols = spec.canonical_symbols
+        orientation = spec.orientation
+        factor_series = _on_oriented_members(factor_series, orientation)
+        # The kind's model (engine.kinds); with a factor stage (engine.factor) it takes the
+        # members' residual prices: the bars carry the members, then the factor series'
+        # other symbols (``feed_symbols``).
+        self.model = make_model(spec, factor_series)
+        self.symbols = tuple(self.model.symbols)
         self.index = [market_index[s] for s in self.symbols]
-        self.stream = TdiStream(self.symbols, spec.tdi)
-        #: +1/-1 per symbol in canonical order: the TDI and the ATR see oriented prices
-        #: (``engine.space``; all +1 in symbol space).
-        self.orientation = np.array([spec.orientation[s] for s in self.symbols])
-        factor_series = _on_oriented_members(factor_series, dict(zip(
-            self.symbols, self.orientation.tolist(), strict=True)))
-        # Factor removal (engine.factor): the TDI takes the members' residual prices; the
-        # bars carry the members, then the factor series' other symbols (``feed_symbols``).
-        self.factor = factor_tdi(self.stream, spec.factor, spec.factor_window, factor_series)
-        self.feed_symbols = self.factor.feed_symbols if self.factor else self.symbols
+        #: +1/-1 per symbol in the model's order: the model and the ATR see oriented prices
+        #: (``engine.space``; all +1 in symbol space and for the kinds other than ``tdi``).
+        self.orientation = np.array([orientation[s] for s in self.symbols])
+        self.feed_symbols = tuple(self.model.feed_symbols)
+        #: What the score is called (TDI, z, ...): the console's label.
+        self.score_name = KIND_DEFAULTS[spec.kind].score_name
         self.feed_index = [market_index[s] for s in self.feed_symbols]
         #: The signal timeframe (``ClusterSpec.timeframe``): the bars this cluster sees.
         self.timeframe = spec.timeframe
@@ -52,11 +57,11 @@ class ClusterSignal:
             self.feed_index, TIMEFRAME_SECONDS[self.timeframe],
             bucket_end=None if isinstance(clock, UtcBuckets) else clock.end)
         self.closes: deque[np.ndarray] = deque(maxlen=spec.stops.atr_bars + 1)
-        self.last_point: TdiPoint | None = None
+        self.last_point: KindPoint | None = None
         self.last_bar_s: int | None = None
         #: Cluster bars seen (the time stop counts these).
         self.bars = 0
-        #: Recent bars for the console's chart: (bar time s, tdi, closes), bounded.
+        #: Recent bars for the console's chart: (bar time s, score, closes), bounded.
         self.history: deque[tuple[int, float, np.ndarray]] = deque(maxlen=HISTORY_BARS)
         self._history_lock = threading.Lock()
         #: E and X in force (the trader can change them while running).
@@ -68,19 +73,17 @@ class ClusterSignal:
         """The far-side TDI level of the OS exit: E or X in force (``spec.overshoot``)."""
         return self.entry if self.spec.overshoot == "E" else self.exit_band
 
-    def add_bar(self, bar_s: int, closes: np.ndarray) -> TdiPoint:
+    def add_bar(self, bar_s: int, closes: np.ndarray) -> KindPoint:
         """``closes``: of ``feed_symbols`` (the members first, as quoted).  The members are
-        oriented (``engine.space``) before the factor stage and the TDI; the chart keeps the
-        quotes."""
+        oriented (``engine.space``) before the model; the chart keeps the quotes."""
         n = len(self.symbols)
         quotes = closes[:n]
         oriented = orient(quotes, self.orientation)
         feed = oriented if len(closes) == n else np.concatenate([oriented, closes[n:]])
-        point = (self.factor or self.stream).update(feed, bar_s)
+        point = self.model.update(feed, bar_s)
         self.closes.append(oriented)
-        closes = quotes
         with self._history_lock:
-            self.history.append((bar_s, point.tdi, closes))
+            self.history.append((bar_s, point.score, quotes))
         self.last_point = point
         self.last_bar_s = bar_s
         self.bars += 1
@@ -95,25 +98,27 @@ class ClusterSignal:
         closes = np.array([r[2] for r in rows]) if rows else np.empty((0, len(self.symbols)))
         return times, tdi, {s: closes[:, i] for i, s in enumerate(self.symbols)}
 
-    def on_bars(self, closed: np.ndarray, now_s: int) -> list[tuple[int, TdiPoint]]:
-        """Closed bars of the market in this cluster's timeframe -> its new TDI points (in
-        time order); the clock alone also releases complete buckets."""
+    def on_bars(self, closed: np.ndarray, now_s: int) -> list[tuple[int, KindPoint]]:
+        """Closed bars of the market in this cluster's timeframe -> its new points (in time
+        order); the clock alone also releases complete buckets."""
         if len(closed):
             self.aligner.add_bars(closed)
         return [(t, self.add_bar(t, c)) for t, c in self.aligner.pop_ready(now_s)]
 
     def provisional(self, mids: np.ndarray) -> float:
-        """TDI re-evaluated at the current prices with the last signal bar's statistics."""
+        """The score re-evaluated at the current prices with the last signal bar's
+        statistics."""
         prices = mids[self.feed_index]
         if not np.all(np.isfinite(prices)) or np.any(prices <= 0):
             return math.nan
         n = len(self.symbols)
         oriented = orient(prices[:n], self.orientation)
         feed = oriented if len(prices) == n else np.concatenate([oriented, prices[n:]])
-        return (self.factor or self.stream).provisional(feed)
+        return self.model.provisional(feed)
 
-    def unit_exposures(self, point: TdiPoint, direction: Direction) -> dict[str, float]:
-        return basket_exposures(point.v1, point.rc_std, self.symbols, direction)
+    def unit_exposures(self, point: KindPoint, direction: Direction) -> dict[str, float]:
+        """The basket of ``point`` (gross exposure 1), per member (``SignalModel.exposures``)."""
+        return self.model.exposures(point, direction)
 
     def unit_atr(self, exposures: Mapping[str, float]) -> float:
         """Mean absolute change per signal bar of a basket of gross exposure 1 (a fraction),

@@ -125,7 +125,7 @@ def _warm_timeframe(terminal: Terminal, tf: str, group: list[ClusterSignal], now
             sig.add_bar(int(t.timestamp()), row)
         if sig.last_point is None or not sig.last_point.valid:
             warn(f"{sig.spec.name}: {len(aligned)} {tf} bars of history, not enough for a "
-                 f"valid TDI yet (it needs {sig.spec.tdi.warmup_bars + 1})")
+                 f"valid {sig.score_name} yet (it needs {sig.model.warmup_bars + 1})")
     if market is not None and source != tf:
         market.seed_forming(tf, _forming_part(raw, market, bucket_ms))
 

@@ -327,10 +327,20 @@ _V4 = Migration(
     ),
 )
 
+_V5 = Migration(
+    version=5,
+    description="strategy kinds: the signal's kind and its named diagnostics",
+    statements=(
+        # Every signal journaled before is a TDI's; its diagnostics are the columns it has.
+        "ALTER TABLE tdi_snapshots ADD COLUMN kind TEXT NOT NULL DEFAULT 'tdi'",
+        "ALTER TABLE tdi_snapshots ADD COLUMN diagnostics TEXT NOT NULL DEFAULT '{}'",
+    ),
+)
+
 JOURNAL_SCHEMA = SchemaSpec(
     name="trade journal",
     application_id=JOURNAL_APPLICATION_ID,
-    migrations=(_V1, _V2, _V3, _V4),
+    migrations=(_V1, _V2, _V3, _V4, _V5),
 )
 
 #: Tables in the order ``journal export`` writes them and ``journal summary`` counts them.

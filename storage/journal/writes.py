@@ -18,6 +18,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from engine.jsonform import json_ready
 from engine.records import (
     BasketClose,
     BasketOpen,
@@ -127,6 +128,8 @@ class JournalWrites(JournalConnection):
                     "explained": snapshot.explained,
                     "decision": snapshot.decision,
                     "reason": snapshot.reason,
+                    "kind": snapshot.kind,
+                    "diagnostics": _diagnostics_json(snapshot.diagnostics),
                 },
             )
 
@@ -349,3 +352,9 @@ class JournalWrites(JournalConnection):
                     "detail": error.detail,
                 },
             )
+
+
+def _diagnostics_json(diagnostics: Sequence[tuple[str, float]]) -> str:
+    """A kind's diagnostics as a JSON object, in the kind's order; an undefined figure
+    (NaN, infinite) is null, so any JSON reader takes it."""
+    return json.dumps(json_ready(dict(diagnostics)), allow_nan=False)

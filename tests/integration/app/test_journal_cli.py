@@ -55,7 +55,7 @@ def test_summary_prints_runs_baskets_and_cluster_results(cli, tmp_path, capsys):
 
     out = capsys.readouterr().out
     assert status == 0
-    assert "version 4, integrity ok" in out
+    assert "version 5, integrity ok" in out
     assert "run-1 (replay)" in out
     assert "0 open, 2 closed, net P&L 11.25" in out
     assert "C3" in out and "50%" in out and "MR:2" in out

@@ -43,7 +43,9 @@ def streamed(spec: ClusterSpec, closes: pd.DataFrame) -> pd.DataFrame:
     ordered = closes[list(sig.symbols)]
     points = [sig.add_bar(int(t.timestamp()), row)
               for t, row in zip(ordered.index, ordered.to_numpy(), strict=True)]
-    return pd.DataFrame({c: [getattr(p, c) for p in points] for c in CORE}, index=closes.index)
+    tdi_points = [p.state for p in points]  # the TDI model keeps its TdiPoint
+    return pd.DataFrame({c: [getattr(p, c) for p in tdi_points] for c in CORE},
+                        index=closes.index)
 
 
 @pytest.mark.parametrize("name", sorted(CLUSTERS))

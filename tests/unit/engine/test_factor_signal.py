@@ -49,7 +49,7 @@ def test_cluster_signal_streams_the_batch_factor_tdi(m30, factor):
               for t, row in zip(m30.index, feed, strict=True)]
     batch = factor_tdi_batch(m30[list(MEMBERS)], SMALL, 48, series, m30)
     # Assert
-    stream = np.array([p.tdi for p in points])
+    stream = np.array([p.score for p in points])
     assert np.array_equal(np.isnan(stream), batch["tdi"].isna().to_numpy())
     assert np.nanmax(np.abs(stream - batch["tdi"].to_numpy())) < 1e-9
     assert np.isfinite(stream).sum() == len(m30) - 48 - SMALL.warmup_bars

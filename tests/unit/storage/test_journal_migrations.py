@@ -66,7 +66,7 @@ def test_v1_file_upgrades_in_place_keeping_every_row(tmp_path):
     path = make_v1_journal(tmp_path / "old.sqlite")
 
     with SqliteJournal.open(path, create=False) as journal:
-        assert journal.schema_version == JOURNAL_SCHEMA.latest == 4
+        assert journal.schema_version == JOURNAL_SCHEMA.latest == 5
         counts = journal.table_counts()
         [closed] = journal.basket_history()
         [still_open] = journal.open_baskets()
@@ -149,7 +149,7 @@ def test_reopening_a_current_file_migrates_nothing(tmp_path):
 def test_fresh_file_runs_every_migration_from_version_1(tmp_path):
     conn = connect(tmp_path / "new.sqlite")
 
-    assert migrate(conn, JOURNAL_SCHEMA) == [1, 2, 3, 4]
+    assert migrate(conn, JOURNAL_SCHEMA) == [1, 2, 3, 4, 5]
     conn.close()
 
 
@@ -231,7 +231,7 @@ def test_v2_file_upgrades_keeping_every_row_and_giving_each_run_its_epoch(tmp_pa
         [closed] = journal.basket_history()
 
     # Assert
-    assert version == 4
+    assert version == 5
     assert counts == {
         "runs": 3, "tdi_snapshots": 3, "baskets": 3, "legs": 3, "orders": 3, "deals": 2,
         "equity": 3, "cluster_states": 1, "manual_commands": 1, "news_actions": 1,

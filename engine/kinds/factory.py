@@ -1,0 +1,26 @@
+"""A cluster's streaming model, built from its spec (``engine.kinds``)."""
+
+from __future__ import annotations
+
+from engine.cluster import ClusterSpec
+from engine.factor import FactorSeries
+from engine.kinds.base import SignalModel
+
+
+def make_model(spec: ClusterSpec, factor_series: FactorSeries | None = None) -> SignalModel:
+    """The streaming model of a cluster (``factor_series``: the named factor it reads, with
+    the members' weights as the oriented prices see them)."""
+    kind = spec.kind
+    if kind == "tdi":
+        from engine.kinds.tdi import TdiModel
+        return TdiModel(spec.canonical_symbols, spec.tdi, spec.min_eigengap, spec.factor,
+                        spec.factor_window, factor_series)
+    if kind == "pair":
+        from engine.kinds.pair import PairModel
+        return PairModel(spec.symbols, spec.params, spec.factor, spec.factor_window,
+                         factor_series)
+    if kind == "correlation":
+        from engine.kinds.correlation import CorrelationModel
+        return CorrelationModel(spec.symbols, spec.params, entry=spec.entry,
+                                exit_band=spec.exit_band)
+    raise ValueError(f"unknown kind {kind!r}")
