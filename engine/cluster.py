@@ -257,7 +257,7 @@ class ClusterSpec:
         """The start-up history (``engine.startup.history_days``) and the time stop must
         fit what a year of M1 data fills in the cluster's timeframe."""
         tf = self.timeframe
-        limit = ranges.max_bars(tf)
+        limit = ranges.max_history_bars(tf, self.kind)
         need = self.history_bars
         if need > limit:
             terms = {"tau_f": self.tdi.tau_f, "tau_s": 2 * (self.tdi.tau_s - 1),
@@ -266,7 +266,9 @@ class ClusterSpec:
             raise ranges.FieldError(
                 max(terms, key=terms.__getitem__),
                 f"the start-up history (factor window + TDI warm-up + atr_bars + 2) is "
-                f"{need} {tf} bars, more than the {limit} {tf} bars a year of M1 data fills")
+                f"{need} {tf} bars, more than the {limit} {tf} bars "
+                + ("a year of M1 data fills" if limit == ranges.max_bars(tf)
+                   else "of daily history a non-TDI kind may ask for"))
         ranges.integer("time_stop_bars", self.stops.time_stop_bars, 1, limit)
 
     @property

@@ -203,7 +203,11 @@ class EngineConfig:
 
     def config_hash(self) -> str:
         """A short stable digest of every setting, journaled with each run."""
-        blob = json.dumps(_plain(dataclasses.asdict(self)), sort_keys=True, default=str)
+        settings = dataclasses.asdict(self)
+        for cluster in settings["clusters"]:  # a TDI cluster hashes as before kinds existed
+            if cluster["kind"] == "tdi":
+                del cluster["kind"], cluster["params"]
+        blob = json.dumps(_plain(settings), sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

@@ -229,8 +229,9 @@ class ManualCommands:
         self._check_cluster(c)
         sig = self._host.signals[c]
         if not (0 < x < e < sig.spec.stops.tdi_stop):
-            return False, f"need 0 < X ({x}) < E ({e}) < TDI stop"
+            return False, f"need 0 < X ({x}) < E ({e}) < {sig.score_name} stop"
         sig.entry, sig.exit_band = float(e), float(x)
+        sig.model.set_thresholds(float(e), float(x))
         return True, f"{c}: E={e} X={x}"
 
     def _use_calendar(self, command: cmd.UseCalendar) -> Outcome:

@@ -34,6 +34,18 @@ def max_bars(timeframe: str) -> int:
 
 #: The bound of every count of M30 bars (the risk manager's cooldown; a cluster on M30).
 MAX_BARS = max_bars("M30")
+#: Daily bars a non-TDI kind may need (ten years of trading days): daily files span decades
+#: (a stock pair's hedge is classically estimated on a year or more of closes), where a
+#: year of M1 data fills 240.
+MAX_DAILY_HISTORY_BARS = 2_520
+
+
+def max_history_bars(timeframe: str, kind: str) -> int:
+    """The bound of a cluster's start-up history and time stop: ``max_bars`` for the TDI
+    and every intraday timeframe; ``MAX_DAILY_HISTORY_BARS`` for another kind on D1."""
+    if timeframe == "D1" and kind != "tdi":
+        return max(max_bars(timeframe), MAX_DAILY_HISTORY_BARS)
+    return max_bars(timeframe)
 #: The bound of a bar count before its timeframe is known (``TdiParams``, ``StopParams``):
 #: the shortest timeframe's; ``ClusterSpec`` then holds each count to its own timeframe's.
 MAX_ANY_BARS = max(max_bars(tf) for tf in BARS_PER_TRADING_DAY)

@@ -550,7 +550,8 @@ class Engine:
         if sig is None:
             return None
         return ClusterInfo(name, tuple(sig.symbols), self.cluster_currencies(sig), sig.entry,
-                           sig.exit_band, sig.spec.stops.tdi_stop)
+                           sig.exit_band, sig.spec.stops.tdi_stop, sig.spec.kind,
+                           sig.score_name)
 
     def cluster_history(self, name: str) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """(times ms, TDI, closes per symbol) of the cluster's recent signal bars, copied."""

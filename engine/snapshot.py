@@ -233,6 +233,9 @@ class ClusterInfo:
     entry: float
     exit_band: float
     tdi_stop: float
+    #: The cluster's strategy kind and what its score is called (TDI, z, ...).
+    kind: str = "tdi"
+    score_name: str = "TDI"
 
 
 @dataclass

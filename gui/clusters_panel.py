@@ -31,16 +31,23 @@ from PySide6.QtWidgets import (
 from engine import commands as cmd
 from gui.dialogs.confirmations import ask
 from gui.dialogs.thresholds import ThresholdsDialog
+from gui.kind_columns import score_text, signal_text, signal_tip
 
-COLUMNS = ("Cluster", "Symbols", "TDI", "State", "Basket", "P&L (net)", "Net ccy",
-           "News until", "Gap", "E", "X")
+COLUMNS = ("Cluster", "Symbols", "Score", "State", "Basket", "P&L (net)", "Net ccy",
+           "News until", "Signal", "E", "X")
 #: What a column's figure is: its header tooltip (one definition per column).
 HEADER_TIPS = {
+    2: "The cluster's score at the last signal bar, what E and X apply to: the TDI of a tdi "
+       "cluster, the spread's z-score of a pair (z), the correlation z statistic of a "
+       "regime cluster (corr z)",
     3: "The state the cluster trades under: the stricter of the account's state and the "
        "cluster's own setting (its own setting is in the cell's tooltip)",
     5: "Net P&L of the open basket: the legs' price profit (the Trade tab's Profit) + swap + "
        "commission paid + the commission still due to close. What closing now would book, "
        "and the figure the basket's take-profit and hard stop compare",
+    8: "The kind's key diagnostics: the TDI's eigengap; a pair's Engle-Granger p-value and "
+       "half-life (bars); a regime's fast and slow correlation and state; or the code of "
+       "the lock that keeps automatic entries out (the tooltip has every figure)",
 }
 #: What each button does, and what Pause and Halt block.
 ACTION_TIPS = {
@@ -222,6 +229,8 @@ class ClustersModel(QAbstractTableModel):
             return v.basket_id
         if col == NET_COLUMN:
             return net_numeraire_tip(v)
+        if col in (2, 8):
+            return signal_tip(v)
         return None
 
     @staticmethod
@@ -231,7 +240,7 @@ class ClustersModel(QAbstractTableModel):
         if col == 1:
             return " ".join(v.symbols)
         if col == 2:
-            return f"{v.tdi:+.2f}" if math.isfinite(v.tdi) else "warming up"
+            return score_text(v)
         if col == 3:
             return state_text(v)
         if col == 4:
@@ -243,7 +252,7 @@ class ClustersModel(QAbstractTableModel):
         if col == 7:
             return f"{v.blackout_until:%a %H:%M} UTC" if v.blackout_until else ""
         if col == 8:
-            return f"{v.eigengap:.2f}" if math.isfinite(v.eigengap) else ""
+            return signal_text(v)
         if col == 9:
             return f"{v.entry:.2f}"
         return f"{v.exit_band:.2f}"

@@ -343,7 +343,7 @@ class MainWindow(QMainWindow):
         if info is None:
             return
         self.chart.set_cluster(name, list(info.symbols), info.entry, info.exit_band,
-                               info.tdi_stop)
+                               info.tdi_stop, info.score_name)
         self._refresh_chart()
         self._refresh_trades()
 

@@ -117,10 +117,10 @@ def _params(spec: BacktestSpec, config: EngineConfig, trading: Trading,
         "period": {"from": to_utc(trading.start_ms).isoformat(),
                    "to": to_utc(trading.end_ms).isoformat()},
         "start_capital": start_capital, "config_hash": config.config_hash(),
-        "clusters": {c.name: {"symbols": list(c.symbols), "tau_f": c.tdi.tau_f,
-                              "tau_s": c.tdi.tau_s, "tau_q": c.tdi.tau_q, "entry": c.entry,
-                              "exit": c.exit_band, **dataclasses.asdict(c.stops),
-                              **_factor_params(c)}
+        "clusters": {c.name: {"kind": c.kind, "symbols": list(c.symbols),
+                              "timeframe": c.timeframe, **_kind_params(c),
+                              "entry": c.entry, "exit": c.exit_band,
+                              **dataclasses.asdict(c.stops), **_factor_params(c)}
                      for c in config.clusters},
         **({"factors": {f.name: {"symbols": list(f.symbols), "weights": list(f.weights)}
                         for f in config.factors}} if config.factors else {}),
@@ -130,6 +130,13 @@ def _params(spec: BacktestSpec, config: EngineConfig, trading: Trading,
         "calendar": "none (news filter off)" if spec.calendar is None and
                     spec.source != "synthetic" else "given",
     }
+
+
+def _kind_params(spec: ClusterSpec) -> dict[str, Any]:
+    """The settings of the cluster's signal model: the TDI's windows, or the kind's table."""
+    if spec.kind == "tdi":
+        return {"tau_f": spec.tdi.tau_f, "tau_s": spec.tdi.tau_s, "tau_q": spec.tdi.tau_q}
+    return {spec.kind: dataclasses.asdict(spec.params)}
 
 
 def _factor_params(spec: ClusterSpec) -> dict[str, Any]:

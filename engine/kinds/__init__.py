@@ -40,10 +40,10 @@ KIND_DEFAULTS: dict[str, KindDefaults] = {
 def params_class(kind: str) -> type | None:
     """The dataclass of a kind's ``[cluster.<kind>]`` table (None: the kind has none)."""
     if kind == "pair":
-        from engine.kinds.pair import PairParams
+        from engine.kinds.pair_params import PairParams
         return PairParams
     if kind == "correlation":
-        from engine.kinds.correlation import CorrelationParams
+        from engine.kinds.correlation_params import CorrelationParams
         return CorrelationParams
     return None
 

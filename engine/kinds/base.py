@@ -100,6 +100,11 @@ class SignalModel(ABC):
         -E), scaled to a gross (sum of absolute values) of 1.  Raises ValueError when the
         point cannot make a basket."""
 
+    def set_thresholds(self, entry: float, exit_band: float) -> None:
+        """The trader changed E and X (``SetThresholds``): a model whose own state reads them
+        (a regime's hysteresis) takes them from its next bar; the others ignore them."""
+        return None
+
     def time_stop_bars(self, point: KindPoint) -> int | None:
         """A basket-specific time stop in signal bars (e.g. a multiple of the half-life),
         or None for the cluster's ``time_stop_bars``."""

@@ -70,6 +70,7 @@ class ClusterChart(QWidget):
         self._trades = TradeTable.build(())
         self._marks: TradeMarks | None = None
         self._timeframe = "M30"
+        self._score_name = "TDI"
         self._follow = True
         self._hover_index: int | None = None
         self._legs_key: tuple[int, int] = (-1, -1)
@@ -204,14 +205,16 @@ class ClusterChart(QWidget):
 
     # ---------------------------------------------------------------------- contract
     def set_cluster(self, name: str, symbols: Sequence[str], entry: float, exit_band: float,
-                    tdi_stop: float = DEFAULT_TDI_STOP) -> None:
-        """Show a new cluster: clears every series and trade, sets the bands and the title."""
+                    tdi_stop: float = DEFAULT_TDI_STOP, score_name: str = "TDI") -> None:
+        """Show a new cluster: clears every series and trade, sets the bands and the title.
+        ``score_name``: what its kind's score is called (TDI, z, ...): the score pane's label."""
         symbols = tuple(symbols)
         if len(set(symbols)) != len(symbols):
             raise ValueError(f"cluster {name}: symbols repeat: {', '.join(symbols)}")
         self._check_levels(entry, exit_band, tdi_stop)
         self._name = name
         self._symbols = symbols
+        self._score_name = score_name
         self._stop = float(tdi_stop)
         self._series = {tf: BarSeries(symbols) for tf in TIMEFRAMES}
         self._trades = TradeTable.build(())
@@ -389,8 +392,9 @@ class ClusterChart(QWidget):
         series = self._active()
         n = len(series)
         self._sync_axes()
-        self.tdi_plot.setLabel("left", "TDI" if self._timeframe == "M30" else
-                               "TDI (last M30 close)", color=style.AXIS)
+        score = self._score_name
+        self.tdi_plot.setLabel("left", score if self._timeframe == "M30" else
+                               f"{score} (last M30 close)", color=style.AXIS)
         self.tdi_curve.setData(self._xs(n), series.tdi.view())
         self._set_limits(n)
         self._legs_key = (-1, -1)
@@ -540,7 +544,7 @@ class ClusterChart(QWidget):
         when = self._tdi_axis.label_at(index)
         tdi = float(series.tdi.view()[index])
         tdi_text = f"{tdi:+.2f}" if math.isfinite(tdi) else "n/a"
-        tdi_name = "TDI" if self._timeframe == "M30" else "TDI(M30)"
+        tdi_name = self._score_name if self._timeframe == "M30" else f"{self._score_name}(M30)"
         plain = [f"{self._timeframe} {when}", f"{tdi_name} {tdi_text}"]
         rich = [f"<b>{self._timeframe}</b> {escape(when)}",
                 f"{tdi_name} <b style='color:{style.TDI_LINE}'>{tdi_text}</b>"]
