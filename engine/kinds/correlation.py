@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 from statistics import NormalDist
 
 import numpy as np
@@ -76,10 +77,15 @@ def fisher_z(rho: np.ndarray | float) -> np.ndarray | float:
     return np.arctanh(np.clip(rho, -RHO_LIMIT, RHO_LIMIT))
 
 
+@lru_cache(maxsize=16)
+def _normal_quantile(p: float) -> float:
+    return NormalDist().inv_cdf(p)
+
+
 def fisher_interval(rho: np.ndarray | float, n: int, confidence: float
                     ) -> tuple[np.ndarray | float, np.ndarray | float]:
     """The Fisher-z interval of a correlation of ``n`` pairs at ``confidence``."""
-    half = NormalDist().inv_cdf((1.0 + confidence) / 2.0) / math.sqrt(n - 3)
+    half = _normal_quantile((1.0 + confidence) / 2.0) / math.sqrt(n - 3)
     z = fisher_z(rho)
     return np.tanh(z - half), np.tanh(z + half)
 
