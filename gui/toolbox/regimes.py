@@ -104,16 +104,21 @@ def rho_text(diagnostics: Mapping[str, float]) -> str:
 
 def action_text(view: RegimeViewLike, params: CorrelationParams | None) -> str:
     """What the regime does: the locked clusters (and whether they are locked now), or the
-    trade basket's signs and the open direction."""
+    trade basket's signs and the open direction; then the cluster's own state when it is
+    not ACTIVE (a paused or halted watch), with its reason."""
     if params is None:
-        return MISSING
-    if params.action == "lock":
+        text = MISSING
+    elif params.action == "lock":
         targets = ", ".join(params.targets)
-        return f"locked: {targets}" if view.regime == "broken" else f"lock {targets}"
-    signs = " ".join(f"{'+' if w > 0 else '-' if w < 0 else '0'}{s}"
-                     for s, w in zip(view.symbols, params.weights, strict=False))
-    held = f", {view.direction} open" if view.direction else ""
-    return f"trade {signs}{held}"
+        text = f"locked: {targets}" if view.regime == "broken" else f"lock {targets}"
+    else:
+        signs = " ".join(f"{'+' if w > 0 else '-' if w < 0 else '0'}{s}"
+                         for s, w in zip(view.symbols, params.weights, strict=False))
+        held = f", {view.direction} open" if view.direction else ""
+        text = f"trade {signs}{held}"
+    if view.state and view.state != "ACTIVE":
+        text += f" | cluster {view.state}" + (f": {view.reason}" if view.reason else "")
+    return text
 
 
 def regime_row(view: RegimeViewLike, params: CorrelationParams | None) -> Row:

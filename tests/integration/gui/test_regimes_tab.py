@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from datetime import UTC, datetime
 
 import pytest
+from helpers.engine_setup import SYMBOLS, config
+
+from app.sessions import demo_session
+from mt5bridge.sim.pacing import Pacer
 
 pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import Qt
 
 from engine.kinds.correlation_params import CorrelationParams
-from engine.snapshot import ClusterView
+from engine.snapshot import ClusterView, EngineSnapshot
+from gui.main_window import MainWindow
 from gui.toolbox import Toolbox
 from gui.toolbox.format import LOSS, PROFIT
 from gui.toolbox.regimes import (
@@ -94,6 +100,17 @@ def test_a_lock_reads_lock_while_the_regime_holds(qtbot) -> None:
     assert tab.row_texts()[0][ACTION] == "lock USD_MAJORS, GOLD"
 
 
+def test_a_cluster_not_active_says_so_with_its_reason(qtbot) -> None:
+    tab = RegimesTab()
+    qtbot.addWidget(tab)
+    tab.set_params(PARAMS)
+    paused = dataclasses.replace(OIL_CAD, state="CLOSE_ONLY", reason="PauseCluster by gui",
+                                 direction=None)
+    tab.update_views([paused])
+    assert tab.row_texts()[0][ACTION] == \
+        "trade +BCOUSD +USDCAD | cluster CLOSE_ONLY: PauseCluster by gui"
+
+
 def test_updates_in_place_and_the_empty_line(qtbot) -> None:
     # Arrange
     tab = RegimesTab()
@@ -136,3 +153,20 @@ def test_settings_are_found_in_the_cluster_specs() -> None:
 
     specs = [Spec("USD_MAJORS"), Spec("SPX_GOLD", PARAMS["SPX_GOLD"]), "not a spec"]
     assert correlation_params_of(specs) == {"SPX_GOLD": PARAMS["SPX_GOLD"]}
+
+
+def test_the_main_window_feeds_the_tab_from_its_snapshots(qtbot, tmp_path) -> None:
+    # Arrange: a demo console, not started, so only this snapshot reaches it
+    session = demo_session(config(), seed=0, symbols=SYMBOLS,
+                           journal_path=tmp_path / "journal.sqlite")
+    window = MainWindow(session, Pacer(session.engine.now_msc, math.inf), speed=math.inf)
+    qtbot.addWidget(window)
+    snap = EngineSnapshot(datetime(2024, 1, 9, 14, 30, tzinfo=UTC), (FX, SPX_GOLD), "ACTIVE",
+                          "", 100_000.0, 100_000.0, 0.0, 0.0, 0.0, True, "FRESH")
+    empty_before = window.toolbox.regimes.title.text()
+    # Act
+    window.on_snapshot(snap)
+    # Assert
+    assert empty_before == EMPTY_TEXT
+    assert [row[0] for row in window.toolbox.regimes.row_texts()] == ["SPX_GOLD"]
+    window.shutdown()
