@@ -73,8 +73,22 @@ BUFFER_WINDOWS = 8
 
 
 # ------------------------------------------------------------------- shared formulas
+# Each takes a float (the streaming model, through ``math``: a numpy call on one number
+# costs microseconds, and ``provisional`` runs at every M1 close) or an array (the batch).
 def fisher_z(rho: np.ndarray | float) -> np.ndarray | float:
+    if isinstance(rho, float):
+        return math.atanh(min(max(rho, -RHO_LIMIT), RHO_LIMIT)) if rho == rho else math.nan
     return np.arctanh(np.clip(rho, -RHO_LIMIT, RHO_LIMIT))
+
+
+def _tanh(z: np.ndarray | float) -> np.ndarray | float:
+    return math.tanh(z) if isinstance(z, float) else np.tanh(z)
+
+
+def _sign(v: np.ndarray | float) -> np.ndarray | float:
+    if isinstance(v, float):
+        return math.nan if v != v else float((v > 0) - (v < 0))
+    return np.sign(v)
 
 
 @lru_cache(maxsize=16)
@@ -87,7 +101,7 @@ def fisher_interval(rho: np.ndarray | float, n: int, confidence: float
     """The Fisher-z interval of a correlation of ``n`` pairs at ``confidence``."""
     half = _normal_quantile((1.0 + confidence) / 2.0) / math.sqrt(n - 3)
     z = fisher_z(rho)
-    return np.tanh(z - half), np.tanh(z + half)
+    return _tanh(z - half), _tanh(z + half)
 
 
 def regime_score(rule: str, rho_fast: np.ndarray | float, rho_slow: np.ndarray | float,
@@ -96,7 +110,7 @@ def regime_score(rule: str, rho_fast: np.ndarray | float, rho_slow: np.ndarray |
     if rule == "crossing":
         scale = math.sqrt(1.0 / (n_fast - 3) + 1.0 / (n_slow - 3))
         return (fisher_z(rho_fast) - fisher_z(rho_slow)) / scale
-    return np.sign(rho_slow) * fisher_z(rho_fast) * math.sqrt(n_fast - 3)
+    return _sign(rho_slow) * fisher_z(rho_fast) * math.sqrt(n_fast - 3)
 
 
 class RegimeTracker:
@@ -151,6 +165,12 @@ def _returns(closes: np.ndarray, previous: np.ndarray) -> np.ndarray:
         return np.log(closes / previous)
 
 
+def _scalar_return(price: float, previous: float) -> float:
+    """``_returns`` of one number (``provisional``'s hot path)."""
+    ratio = price / previous if previous != 0 else math.nan
+    return math.log(ratio) if ratio > 0 and math.isfinite(ratio) else math.nan
+
+
 # ------------------------------------------------------------------- streaming model
 class CorrelationModel(SignalModel):
     """The streaming regime watch of two symbols (module docstring).
@@ -180,6 +200,8 @@ class CorrelationModel(SignalModel):
         self._buffer = np.empty((2, BUFFER_WINDOWS * params.slow_window), dtype=np.float64)
         self._count = 0
         self._last: np.ndarray | None = None
+        #: (fast, slow) moments of the last n - 1 closed returns, for ``provisional``.
+        self._closed_moments: tuple[Moments, Moments] | None = None
 
     @property
     def entry(self) -> float:
@@ -201,28 +223,32 @@ class CorrelationModel(SignalModel):
             return self._point(math.nan, False, None)
         self._push(_returns(prices, self._last))
         self._last = prices.copy()
+        self._closed_moments = None
         if self._count < self.params.slow_window:
             return self._point(math.nan, False, None)
-        p = self.params
-        x, y = self._buffer[0, :self._count], self._buffer[1, :self._count]
-        rho_s, sigmas = _pearson(x[-p.slow_window:], y[-p.slow_window:])
-        rho_f, _ = _pearson(x[-p.fast_window:], y[-p.fast_window:])
+        rho_s, sigmas = _pearson(_moments(self._window(self.params.slow_window)))
+        rho_f, _ = _pearson(_moments(self._window(self.params.fast_window)))
         return self._point(rho_f, rho_s, sigmas)
 
     def provisional(self, prices: np.ndarray) -> float:
         """The score the forming bar would have if it closed at ``prices``: its return is
         log(prices / the last close), and each window holds it with the window's other
         n - 1 returns, the last closed ones.  NaN before the model can fill the slow
-        window so (fewer than ``slow_window - 1`` closed returns)."""
+        window so (fewer than ``slow_window - 1`` closed returns).
+
+        It runs at every M1 close, so the closed returns' moments are computed once per
+        signal bar (at the first call after it) and the forming return is added to them
+        by the one-point update of centred sums (exact algebra, no cancellation)."""
         p = self.params
         if self._last is None or self._count < p.slow_window - 1:
             return math.nan
-        forming = _returns(np.asarray(prices, dtype=np.float64)[:2], self._last)
-        tail = self._buffer[:, self._count - (p.slow_window - 1):self._count]
-        x = np.append(tail[0], forming[0])
-        y = np.append(tail[1], forming[1])
-        rho_s, _ = _pearson(x, y)
-        rho_f, _ = _pearson(x[-p.fast_window:], y[-p.fast_window:])
+        if self._closed_moments is None:
+            self._closed_moments = (_moments(self._window(p.fast_window - 1)),
+                                    _moments(self._window(p.slow_window - 1)))
+        fx = _scalar_return(float(prices[0]), float(self._last[0]))
+        fy = _scalar_return(float(prices[1]), float(self._last[1]))
+        rho_f = _correlation_with(self._closed_moments[0], fx, fy)
+        rho_s = _correlation_with(self._closed_moments[1], fx, fy)
         if not (math.isfinite(rho_f) and math.isfinite(rho_s)):
             return math.nan
         return float(regime_score(p.rule, rho_f, rho_s, p.fast_window, p.slow_window))
@@ -240,6 +266,10 @@ class CorrelationModel(SignalModel):
         return unit_gross(raw)
 
     # ---------------------------------------------------------------- internals
+    def _window(self, n: int) -> np.ndarray:
+        """The last ``n`` closed returns, one row per symbol (a view)."""
+        return self._buffer[:, self._count - n:self._count]
+
     def _push(self, r: np.ndarray) -> None:
         if self._count == self._buffer.shape[1]:
             keep = self.params.slow_window
@@ -263,16 +293,38 @@ class CorrelationModel(SignalModel):
                          state=sigmas, regime=regime)
 
 
-def _pearson(x: np.ndarray, y: np.ndarray) -> tuple[float, tuple[float, float] | None]:
-    """The correlation of two return windows (two-pass, centred), and each one's standard
-    deviation (ddof 1); NaN and None when a return is missing or a leg did not move."""
-    n = len(x)
-    dx, dy = x - x.mean(), y - y.mean()
-    sxx, syy = float(dx @ dx), float(dy @ dy)
+#: Means and centred sums of two return windows: (mean x, mean y, Sxx, Syy, Sxy, n).
+Moments = tuple[float, float, float, float, float, int]
+
+
+def _moments(window: np.ndarray) -> Moments:
+    """Means and centred sums (two passes) of a (2, n) window of returns."""
+    means = window.mean(axis=1)
+    centred = window - means[:, None]
+    gram = centred @ centred.T
+    return (float(means[0]), float(means[1]), float(gram[0, 0]), float(gram[1, 1]),
+            float(gram[0, 1]), window.shape[1])
+
+
+def _correlation_with(moments: Moments, x: float, y: float) -> float:
+    """The correlation of a window's returns with one more pair (x, y) added: the centred
+    sums grow by (x - mean x)(y - mean y) k/(k + 1), k the returns already there."""
+    mx, my, sxx, syy, sxy, k = moments
+    n = k + 1
+    dx, dy, share = x - mx, y - my, k / n
+    sxx, syy, sxy = sxx + dx * dx * share, syy + dy * dy * share, sxy + dx * dy * share
+    if not (sxx / n >= MIN_VARIANCE and syy / n >= MIN_VARIANCE):  # also False for NaN
+        return math.nan
+    return sxy / math.sqrt(sxx * syy)
+
+
+def _pearson(moments: Moments) -> tuple[float, tuple[float, float] | None]:
+    """The correlation of a window's returns, and each leg's standard deviation (ddof 1);
+    NaN and None when a return is missing or a leg did not move."""
+    _, _, sxx, syy, sxy, n = moments
     if not (sxx / n >= MIN_VARIANCE and syy / n >= MIN_VARIANCE):  # also False for NaN
         return math.nan, None
-    rho = float(dx @ dy) / math.sqrt(sxx * syy)
-    return rho, (math.sqrt(sxx / (n - 1)), math.sqrt(syy / (n - 1)))
+    return sxy / math.sqrt(sxx * syy), (math.sqrt(sxx / (n - 1)), math.sqrt(syy / (n - 1)))
 
 
 # ------------------------------------------------------------------- batch

@@ -265,21 +265,20 @@ def test_changed_thresholds_apply_from_the_next_bar() -> None:
 
 
 def test_provisional_is_the_score_the_bar_would_close_with() -> None:
-    # Arrange
-    closes = regime_switching_closes().iloc[:700].to_numpy()
+    # Arrange: every bar of a history with a missing close and a flat stretch
+    closes = regime_switching_closes().to_numpy()
     model = CorrelationModel(SYMBOLS, lock_params())
-    early = CorrelationModel(SYMBOLS, lock_params())
-    for i, row in enumerate(closes[:600]):
-        model.update(row, i)
-    for i, row in enumerate(closes[:239]):
-        early.update(row, i)
-    # Act
-    forming = model.provisional(closes[600])
-    closed = model.update(closes[600], 600)
+    forming, closed = [], []
+    # Act: a first guess at other prices (the cached moments serve both calls), then the
+    # prices the bar closes at
+    for i, row in enumerate(closes):
+        model.provisional(row * 1.001)
+        forming.append(model.provisional(row))
+        closed.append(model.update(row, i).score)
     # Assert
-    assert forming == pytest.approx(closed.score, abs=1e-12)
-    assert math.isnan(early.provisional(closes[239]))
-    assert math.isnan(CorrelationModel(SYMBOLS, lock_params()).provisional(closes[0]))
+    np.testing.assert_allclose(forming, closed, rtol=0, atol=TOLERANCE)
+    assert all(math.isnan(f) for f in forming[:240])
+    assert np.isfinite(forming[240:]).sum() > 1000
 
 
 def test_trade_exposures_are_inverse_volatility_weights_of_unit_gross() -> None:
