@@ -220,12 +220,12 @@ class CorrelationModel(SignalModel):
         prices = np.asarray(closes, dtype=np.float64)[:2]
         if self._last is None:
             self._last = prices.copy()
-            return self._point(math.nan, False, None)
+            return self._point(math.nan, math.nan, None)
         self._push(_returns(prices, self._last))
         self._last = prices.copy()
         self._closed_moments = None
         if self._count < self.params.slow_window:
-            return self._point(math.nan, False, None)
+            return self._point(math.nan, math.nan, None)
         rho_s, sigmas = _pearson(_moments(self._window(self.params.slow_window)))
         rho_f, _ = _pearson(_moments(self._window(self.params.fast_window)))
         return self._point(rho_f, rho_s, sigmas)
@@ -260,7 +260,7 @@ class CorrelationModel(SignalModel):
             raise ValueError('a correlation cluster with action = "lock" holds no basket')
         if not point.valid or point.state is None:
             raise ValueError("the correlation point has no volatility to size a basket")
-        sign = 1.0 if direction is Direction.LONG else -1.0
+        sign = 1.0 if direction == Direction.LONG else -1.0
         raw = {s: sign * w / vol for s, w, vol in
                zip(self.symbols, self.params.weights, point.state, strict=True)}
         return unit_gross(raw)

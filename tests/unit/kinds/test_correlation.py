@@ -89,6 +89,19 @@ def test_batch_equals_streaming(rule: str) -> None:
     assert {"normal", "broken"} <= set(batch["regime"])
 
 
+def test_short_windows_agree_across_the_buffer_compactions() -> None:
+    # Arrange: a buffer of 8 slow windows (80 returns) compacts 18 times over 1,500 bars
+    closes = regime_switching_closes()
+    params = lock_params(fast_window=5, slow_window=10, rule="sign_flip")
+    # Act
+    batch = correlation_batch(closes, params)
+    points = stream(closes, params)
+    # Assert
+    np.testing.assert_allclose([p.score for p in points], batch["score"], rtol=0,
+                               atol=TOLERANCE)
+    assert [p.regime for p in points] == batch["regime"].tolist()
+
+
 def test_windows_start_at_the_slow_window() -> None:
     # Arrange
     closes = regime_switching_closes().iloc[:400]
