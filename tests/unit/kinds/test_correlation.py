@@ -90,7 +90,7 @@ def test_batch_equals_streaming(rule: str) -> None:
 
 
 def test_short_windows_agree_across_the_buffer_compactions() -> None:
-    # Arrange: a buffer of 8 slow windows (80 returns) compacts 18 times over 1,500 bars
+    # Arrange: a buffer of 8 slow windows (80 returns) compacts every 70 bars
     closes = regime_switching_closes()
     params = lock_params(fast_window=5, slow_window=10, rule="sign_flip")
     # Act
