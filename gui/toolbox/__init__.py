@@ -1,4 +1,5 @@
-"""The Toolbox: MT5's bottom panel with the Trade, History, Journal and Calendar tabs.
+"""The Toolbox: MT5's bottom panel with the Trade, History, Journal, Calendar and Regimes
+tabs.
 
 Each tab is a pure view with its own module (``gui.toolbox.trade`` and siblings); this
 module only assembles them so the main window docks one widget and reaches each tab by
@@ -15,13 +16,14 @@ from PySide6.QtWidgets import QTabWidget, QWidget
 from gui.toolbox.calendar import CalendarTab
 from gui.toolbox.history import HistoryTab
 from gui.toolbox.journal import MAX_LOG_LINES, JournalTab
+from gui.toolbox.regimes import RegimesTab
 from gui.toolbox.trade import TradeTab
 
-__all__ = ["CalendarTab", "HistoryTab", "JournalTab", "Toolbox", "TradeTab"]
+__all__ = ["CalendarTab", "HistoryTab", "JournalTab", "RegimesTab", "Toolbox", "TradeTab"]
 
 
 class Toolbox(QTabWidget):
-    """The four tabs, tabs at the bottom as in MT5.
+    """The tabs, at the bottom as in MT5 (Regimes: the correlation clusters' regimes).
 
     ``digits`` (symbol -> decimal places) formats the Trade tab's prices like the Market
     Watch; ``db_path`` is the SQLite calendar the Calendar tab imports into (None: the
@@ -43,3 +45,5 @@ class Toolbox(QTabWidget):
         self.addTab(self.history, "History")
         self.addTab(self.journal, "Journal")
         self.addTab(self.calendar, "Calendar")
+        self.regimes = RegimesTab()
+        self.addTab(self.regimes, "Regimes")
