@@ -429,7 +429,11 @@ def _kind_params(path: Path, where: str, kind: str, table: Any) -> Any:
     if cls is None:
         return None
     if table is None:
-        return cls()
+        try:
+            return cls()
+        except ranges.FieldError as exc:
+            raise ConfigError(path, f"{where}.{kind}.{exc.field}",
+                              f"{exc.reason} (add a [cluster.{kind}] table)") from None
     return section_from_toml(cls, table, path, f"{where}.{kind}")
 
 

@@ -152,6 +152,9 @@ class Engine:
         #: Regime-watching clusters whose regime is broken now (``_regime_locks``), and
         #: since which of their signal bars.
         self._regime_broken: dict[str, bool] = {}
+        #: The order clusters see a bar close in: regime watchers first, so that a regime
+        #: that breaks at a bar pauses its targets before they decide on that bar.
+        self._bar_order = sorted(self.signals.values(), key=lambda sig: sig.model.trades)
         self._account: Any = None
         self._balance = self._equity = self._margin_level = math.nan
         self._connected = True
@@ -300,7 +303,7 @@ class Engine:
         for action in self.risk.on_clock(self.now()):
             self.apply_risk_action(action)
         now_s = self.now_msc // 1000
-        for sig in self.signals.values():
+        for sig in self._bar_order:
             bars = closed.get(sig.timeframe)
             if bars is None:
                 continue

@@ -58,13 +58,16 @@ def section_from_toml(cls: type, table: Any, path: Path, section: str) -> Any:
     """Build a frozen config dataclass from a TOML table, checking every key and type."""
     if not isinstance(table, dict):
         raise ConfigError(path, section, "must be a table")
-    defaults = cls()
-    names = {f.name for f in dataclasses.fields(cls)}
+    # the fields' declared defaults (not ``cls()``: a class may have no valid default
+    # instance, e.g. a regime lock that needs its targets)
+    defaults = {f.name: (f.default if f.default is not dataclasses.MISSING
+                         else f.default_factory())  # type: ignore[misc]
+                for f in dataclasses.fields(cls)}
     values = {}
     for key, value in table.items():
-        if key not in names:
+        if key not in defaults:
             raise ConfigError(path, f"{section}.{key}", "unknown key")
-        values[key] = _coerce(path, f"{section}.{key}", value, getattr(defaults, key))
+        values[key] = _coerce(path, f"{section}.{key}", value, defaults[key])
     try:
         return cls(**values)
     except ranges.FieldError as exc:

@@ -194,7 +194,7 @@ class CorrelationModel(SignalModel):
         self.symbols = tuple(symbols)
         self.feed_symbols = self.symbols
         self.params = params
-        self.warmup_bars = params.slow_window
+        self.warmup_bars = params.warmup_bars
         self.trades = params.action == "trade"
         self._regime = RegimeTracker(params.rule, entry, exit_band)
         self._buffer = np.empty((2, BUFFER_WINDOWS * params.slow_window), dtype=np.float64)

@@ -66,6 +66,12 @@ class CorrelationParams:
     weights: tuple[float, float] = (1.0, -1.0)
     confidence: float = 0.95
 
+    @property
+    def warmup_bars(self) -> int:
+        """Bars before the first valid point: the slow window's returns need its length
+        plus one close; the first point is at bar ``slow_window``."""
+        return self.slow_window
+
     def __post_init__(self) -> None:
         fast = ranges.integer("fast_window", self.fast_window, MIN_FAST_WINDOW,
                               ranges.MAX_ANY_BARS - 1)

@@ -1,0 +1,134 @@
+"""Strategy kinds end to end on the real three-week M1 slices: a ``pair`` cluster and a
+``correlation`` regime cluster go through the same backtest, journal and report as the TDI.
+
+Pinned numbers are of these files and settings; they change only when the kinds' arithmetic
+or the shared engine changes (then say why in the commit)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+
+import pytest
+from helpers.paths import TEST_DATA
+
+from main import main
+
+PAIR = """
+[[cluster]]
+name = "EUGB_PAIR"
+kind = "pair"
+symbols = ["EURUSD", "GBPUSD"]
+magic = 720001
+time_stop_bars = 48
+
+[cluster.pair]
+hedge_window = 96
+z_window = 48
+test_every = 12
+"""
+
+REGIME = """
+[defaults]
+tau_f = 4
+tau_s = 24
+tau_q = 96
+
+[[cluster]]
+name = "USD_MAJORS"
+symbols = ["EURUSD", "GBPUSD", "AUDUSD", "USDCHF"]
+magic = 710001
+
+[[cluster]]
+name = "EUCHF_RG"
+kind = "correlation"
+symbols = ["EURUSD", "USDCHF"]
+magic = 720002
+
+[cluster.correlation]
+fast_window = 12
+slow_window = 96
+targets = ["USD_MAJORS"]
+"""
+
+
+def _backtest(tmp_path, text: str, name: str) -> tuple[dict, list[dict], sqlite3.Connection]:
+    config = tmp_path / f"{name}.toml"
+    config.write_text(text)
+    report = tmp_path / f"{name}-report"
+    code = main(["backtest", "--data", str(TEST_DATA / "histdata"), "--config", str(config),
+                 "--report", str(report)])
+    assert code == 0
+    metrics = json.loads((report / "metrics.json").read_text())
+    trades = list(csv.DictReader((report / "trades.csv").open()))
+    return metrics, trades, sqlite3.connect(report / "journal.sqlite")
+
+
+def test_a_pair_cluster_trades_its_z_score_through_the_shared_engine(tmp_path):
+    # Act
+    metrics, trades, db = _backtest(tmp_path, PAIR, "pair")
+    # Assert: the run is complete and its trades are the pair's, with the shared exit codes
+    assert metrics["complete"] is True
+    assert metrics["params"]["clusters"]["EUGB_PAIR"]["kind"] == "pair"
+    assert metrics["params"]["clusters"]["EUGB_PAIR"]["pair"]["hedge_window"] == 96
+    assert len(trades) == metrics["baskets"]["baskets"] > 0
+    assert {t["cluster"] for t in trades} == {"EUGB_PAIR"}
+    assert {t["exit_code"] for t in trades} <= {"MR", "OS", "TP", "HS", "TS", "TO", "NEWS",
+                                                 "MANUAL", "RISK"}
+    # every entry was at |z| beyond E = 2 (the pair's default), on the journaled signal
+    rows = db.execute("SELECT tdi, kind, diagnostics, decision FROM tdi_snapshots "
+                      "WHERE decision LIKE 'entry %'").fetchall()
+    assert len(rows) == len(trades)
+    for z, kind, diagnostics, decision in rows:
+        assert kind == "pair"
+        assert abs(z) > 2.0
+        assert decision == ("entry LONG" if z < 0 else "entry SHORT")
+        figures = json.loads(diagnostics)
+        assert {"hedge", "p_eg", "half_life"} <= set(figures)
+
+
+def _regime_states(db: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    return db.execute("SELECT time, state, who FROM cluster_states WHERE cluster = "
+                      "'USD_MAJORS' AND who LIKE 'regime %' ORDER BY time").fetchall()
+
+
+def test_a_broken_correlation_regime_pauses_its_target_cluster(tmp_path):
+    # Act
+    metrics, trades, db = _backtest(tmp_path, REGIME, "regime")
+    # Assert: the regime cluster opened nothing; it paused and released its target
+    assert metrics["complete"] is True
+    assert "EUCHF_RG" not in {t["cluster"] for t in trades}
+    states = _regime_states(db)
+    assert states, "the regime never broke on this slice: pick windows that show it"
+    assert states[0][1] == "CLOSE_ONLY"
+    assert len(states) == 16  # eight pauses and releases on this slice (pinned)
+    for (_, first, _), (_, second, _) in zip(states, states[1:], strict=False):
+        assert {first, second} == {"CLOSE_ONLY", "ACTIVE"}  # strictly alternating
+    # no basket of the target opened while it was paused
+    paused = [(t0, t1) for (t0, s0, _), (t1, _, _) in zip(states, [*states[1:],
+              ("9999", "", "")], strict=True) if s0 == "CLOSE_ONLY"]
+    for basket in db.execute("SELECT opened_at FROM baskets WHERE cluster = 'USD_MAJORS'"):
+        assert not any(t0 <= basket[0] < t1 for t0, t1 in paused)
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    (PAIR.replace('kind = "pair"', 'kind = "pairs"'), "cluster[0].kind"),
+    (REGIME.replace('targets = ["USD_MAJORS"]', 'targets = ["USD_MAJOR"]'),
+     "cluster[1].correlation.targets"),
+    (PAIR.replace("[cluster.pair]", "[cluster.correlation]"), "cluster[0].correlation"),
+    (PAIR.replace("hedge_window = 96", "hedge_windows = 96"), "cluster[0].pair.hedge_windows"),
+])
+def test_a_bad_kind_setting_is_one_line_naming_its_key(tmp_path, capsys, text, key):
+    # Arrange
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    # Act
+    code = main(["backtest", "--data", str(TEST_DATA / "histdata"), "--config", str(config),
+                 "--report", str(tmp_path / "r")])
+    # Assert
+    err = capsys.readouterr().err
+    assert code != 0
+    assert key in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "r").exists()
