@@ -140,20 +140,62 @@ def half_life_of(b: float) -> float:
     return -math.log(2.0) / math.log1p(b)
 
 
+@njit(cache=True)
+def _ar1_slope(spread: np.ndarray) -> float:
+    """``b`` of ``ds_t = a + b s_{t-1}`` by least squares, in one pass of sums."""
+    n = len(spread) - 1
+    sum_lag = 0.0
+    sum_step = 0.0
+    for t in range(n):
+        sum_lag += spread[t]
+        sum_step += spread[t + 1] - spread[t]
+    mean_lag = sum_lag / n
+    mean_step = sum_step / n
+    cross = 0.0
+    square = 0.0
+    for t in range(n):
+        lag = spread[t] - mean_lag
+        cross += lag * (spread[t + 1] - spread[t] - mean_step)
+        square += lag * lag
+    return cross / square if square > 0 else np.nan
+
+
+@njit(cache=True)
+def _lagged_variances(spread: np.ndarray, lags: np.ndarray) -> np.ndarray:
+    """``var(s_{t+k} - s_t)`` (ddof=0) for each lag ``k``, two passes each."""
+    out = np.empty(len(lags))
+    for i in range(len(lags)):
+        k = lags[i]
+        n = len(spread) - k
+        total = 0.0
+        for t in range(n):
+            total += spread[t + k] - spread[t]
+        mean = total / n
+        acc = 0.0
+        for t in range(n):
+            d = spread[t + k] - spread[t] - mean
+            acc += d * d
+        out[i] = acc / n
+    return out
+
+
+_LOG_LAGS = np.log(HURST_LAGS)
+_LOG_LAGS_CENTRED = _LOG_LAGS - _LOG_LAGS.mean()
+
+
 def half_life(spread: np.ndarray) -> float:
     """The AR(1) half-life of ``spread`` in bars (module docstring)."""
-    lagged = spread[:-1]
-    design = np.column_stack([np.ones(len(lagged)), lagged])
-    b = float(np.linalg.lstsq(design, np.diff(spread), rcond=None)[0][1])
-    return half_life_of(b)
+    return half_life_of(float(_ar1_slope(np.ascontiguousarray(spread, dtype=np.float64))))
 
 
 def hurst(spread: np.ndarray) -> float:
     """Half the slope of the log variance of lagged differences on the log lag (2..20)."""
-    variances = np.array([np.var(spread[k:] - spread[:-k]) for k in HURST_LAGS])
+    variances = _lagged_variances(np.ascontiguousarray(spread, dtype=np.float64), HURST_LAGS)
     if not np.all(variances > 0):
         return math.nan
-    return float(np.polyfit(np.log(HURST_LAGS), np.log(variances), 1)[0]) / 2.0
+    slope = float(np.log(variances) @ _LOG_LAGS_CENTRED) / float(
+        _LOG_LAGS_CENTRED @ _LOG_LAGS_CENTRED)
+    return slope / 2.0
 
 
 def crossings(spread: np.ndarray, mean: float) -> int:
