@@ -20,7 +20,6 @@ from engine.kinds import pair_windows as batch
 from engine.kinds.pair_lock import (
     coint_message,
     eg_fails,
-    failure_runs,
     half_life_message,
     locked_runs,
     trace_fails,
@@ -83,9 +82,9 @@ def _locks(params: PairParams, n_rows: int, p: np.ndarray, p_rev: np.ndarray,
            trace: np.ndarray, fails: np.ndarray, critical: float) -> list[str]:
     """Each row's cointegration lock text (the latest test's verdict)."""
     locked = locked_runs(fails, params.coint_lost_tests)
-    runs = failure_runs(fails)
-    per_test = [coint_message(params, int(runs[i]), p[i], p_rev[i], trace[i], critical)
-                if locked[i] else "" for i in range(len(fails))]
+    per_test = [coint_message(params, min(params.coint_lost_tests, i + 1), p[i], p_rev[i],
+                              trace[i], critical) if locked[i] else ""
+                for i in range(len(fails))]
     return [per_test[k // params.test_every] for k in range(n_rows)]
 
 

@@ -33,14 +33,17 @@ def trace_fails(trace: float, critical: float) -> bool:
     return not trace >= critical
 
 
-def coint_message(params: PairParams, run: int, p: float, p_rev: float, trace: float,
+def coint_message(params: PairParams, failed: int, p: float, p_rev: float, trace: float,
                   critical: float) -> str:
-    tests = f"{run} consecutive test{'s' if run > 1 else ''}"
+    """The lock's text after ``failed`` failed tests in a row that lock (``failed`` is
+    ``coint_lost_tests``, or fewer in the first tests): a longer run says nothing more, and
+    the text must not depend on how far back the history starts."""
+    tests = "the last test failed" if failed == 1 else f"the last {failed} tests failed"
     if params.hedge == JOHANSEN:
         return (f"{COINT_LOST}: Johansen trace {trace:.2f} below its 95% critical value "
-                f"{critical:.2f} in {tests}")
+                f"{critical:.2f} ({tests})")
     return (f"{COINT_LOST}: Engle-Granger p {max(p, p_rev):.3f} above {params.coint_p_max:g} "
-            f"in {tests}")
+            f"({tests})")
 
 
 def half_life_message(params: PairParams, half_life: float) -> str:
@@ -66,9 +69,9 @@ class CointLock:
         """One test's verdict."""
         self.tests += 1
         self.run = self.run + 1 if fails else 0
-        locked = self.run >= min(self.params.coint_lost_tests, self.tests)
-        self.message = coint_message(self.params, self.run, p, p_rev, trace, critical) \
-            if locked and self.run > 0 else ""
+        needed = min(self.params.coint_lost_tests, self.tests)
+        self.message = coint_message(self.params, needed, p, p_rev, trace, critical) \
+            if self.run >= needed and self.run > 0 else ""
 
 
 def failure_runs(fails: np.ndarray) -> np.ndarray:

@@ -83,6 +83,23 @@ def test_truncating_the_start_changes_no_point_once_warm(hedge):
     pd.testing.assert_frame_equal(full.loc[closes.index[warm]:], cut.loc[closes.index[warm]:])
 
 
+@pytest.mark.parametrize("hedge", ["ols", "tls", "kalman"])
+def test_truncation_with_a_factor_changes_no_point_once_warm(hedge):
+    # Arrange: the residual levels of the cut history are shifted by a constant per leg,
+    # which every hedge and statistic ignores (up to rounding)
+    closes = cointegrated(240, seed=14, legs=3)
+    params = PairParams(hedge=hedge, **SMALL)
+    full = as_table(stream(closes, params, factor="pc1", factor_window=30), closes.index)
+
+    # Act
+    cut = as_table(stream(closes.iloc[100:], params, factor="pc1", factor_window=30),
+                   closes.index[100:])
+
+    # Assert
+    warm = closes.index[100 + 30 + params.window - 1 + params.test_every:]
+    assert_same(full.loc[warm], cut.loc[warm])
+
+
 def test_truncation_at_any_phase_keeps_the_score_and_statistics():
     closes = cointegrated(200, seed=12)
     params = PairParams(**SMALL)
@@ -215,7 +232,8 @@ def test_the_lock_holds_after_k_failed_tests_and_one_pass_lifts_it():
     expected = [True, True, False, False, True, True, False]
     assert [m.startswith("COINT_LOST: ") for m in shown] == expected
     assert [m == "" for m in shown] == [not e for e in expected]
-    assert shown[4] == "COINT_LOST: Engle-Granger p 0.300 above 0.1 in 2 consecutive tests"
+    assert shown[0] == "COINT_LOST: Engle-Granger p 0.300 above 0.1 (the last test failed)"
+    assert shown[5] == "COINT_LOST: Engle-Granger p 0.300 above 0.1 (the last 2 tests failed)"
     assert list(locked_runs(np.array(fails), 2)) == expected
 
 
