@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from engine import ranges
+from engine.errors import DataError
 from engine.factor import DEFAULT_WINDOW, NO_FACTOR, PC1, FactorSeries, FactorStream
 from engine.kinds import pair_stats as stats
 from engine.kinds.base import KindPoint, SignalModel, invalid_point, unit_gross
@@ -129,6 +130,10 @@ class PairModel(SignalModel):
         """The legs' values X of one bar (None in the factor's warm-up)."""
         if self.factor is None:
             members = closes[: len(self.symbols)]
+            if not np.all((members > 0) & (members < np.inf)):
+                bad = int(np.flatnonzero(~((members > 0) & (members < np.inf)))[0])
+                raise DataError(f"{self.symbols[bad]} price {float(members[bad])!r} is not a "
+                                "positive number")
         elif provisional:
             members = self.factor.provisional(closes)
         else:

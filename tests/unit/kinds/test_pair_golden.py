@@ -12,9 +12,12 @@ from helpers.pair_points import as_table, assert_same, stream
 from helpers.paths import TEST_DATA
 from statsmodels.tsa.stattools import coint
 
+from engine.bars import align_closes
 from engine.factor import FactorSeries
 from engine.kinds.pair import PairModel, pair_batch
 from engine.kinds.pair_params import PairParams
+from engine.timeframes import resample_to
+from storage.histdata import read_histdata_dir
 
 DAILY = TEST_DATA / "equity_daily_ko_pep_sp500_2019_2022.csv.gz"
 
@@ -91,3 +94,20 @@ def test_ko_pep_with_the_index_removed_streaming_equals_batch(daily):
     # Assert
     assert_same(streamed, batch)
     assert batch["valid"].sum() == len(closes) - 60 - 119
+
+
+@pytest.mark.parametrize("hedge", ["ols", "kalman"])
+def test_intraday_fx_pair_streaming_equals_batch(hedge):
+    # Arrange: EURUSD and GBPUSD, three weeks of M1 (tests/data) as the engine's M30 bars
+    data = read_histdata_dir(TEST_DATA / "histdata", ["EURUSD", "GBPUSD"])
+    bars = {s: resample_to(m1.to_bar_array(spread=0.0), "M30") for s, m1 in data.items()}
+    closes = align_closes(bars, ["EURUSD", "GBPUSD"]).closes
+    params = PairParams(hedge=hedge)
+
+    # Act
+    streamed = as_table(stream(closes, params), closes.index)
+    batch = pair_batch(closes, params)
+
+    # Assert
+    assert_same(streamed, batch)
+    assert batch["valid"].sum() == len(closes) - 249

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from helpers.pair_points import as_table, assert_same, cointegrated, stream
 
+from engine.errors import DataError
 from engine.factor import FactorSeries
 from engine.kinds.pair import PairModel, PairState, pair_batch
 from engine.kinds.pair_lock import CointLock, locked_runs
@@ -192,6 +193,14 @@ def test_exposures_refuse_a_point_without_a_hedge():
     point = model.update(np.array([1.0, 2.0]), 0)
     with pytest.raises(ValueError, match="no hedge"):
         model.exposures(point, Direction.LONG)
+
+
+def test_a_price_that_is_not_positive_is_a_data_error():
+    model = PairModel(["AAA", "BBB"], PairParams(**SMALL))
+    with pytest.raises(DataError, match=r"BBB price 0\.0 is not a positive number"):
+        model.update(np.array([1.0, 0.0]), 0)
+    with pytest.raises(DataError, match="AAA price"):
+        pair_batch(pd.DataFrame({"AAA": [1.0, -1.0], "BBB": [1.0, 1.0]}), PairParams(**SMALL))
 
 
 def test_provisional_is_the_z_at_current_prices_with_the_last_bars_statistics():
