@@ -49,12 +49,6 @@ from engine.kinds.pair_params import (
 )
 from engine.model import Direction
 
-MIN_LEGS, MAX_LEGS = 2, 6
-#: Johansen's first vector is one of several only from three legs on; with two the
-#: Engle-Granger hedges say the same more simply.
-MIN_JOHANSEN_LEGS = 3
-
-
 
 @dataclass(frozen=True)
 class PairState:
@@ -71,12 +65,7 @@ class PairState:
 def check_legs(symbols: Sequence[str], params: PairParams, factor: str) -> tuple[str, ...]:
     """The legs as a tuple; ValueError for a count, a hedge or a factor that cannot be."""
     legs = tuple(symbols)
-    if not MIN_LEGS <= len(legs) <= MAX_LEGS or len(set(legs)) != len(legs):
-        raise ValueError(f"a pair is {MIN_LEGS} to {MAX_LEGS} distinct symbols, got "
-                         f"{', '.join(legs) or 'none'}")
-    if params.hedge == JOHANSEN and len(legs) < MIN_JOHANSEN_LEGS:
-        raise ValueError(f"hedge johansen needs {MIN_JOHANSEN_LEGS} legs or more, got "
-                         f"{len(legs)}")
+    params.check_symbols(legs)
     if factor != NO_FACTOR and params.space != RETURNS:
         raise ValueError(f"factor {factor!r} needs space = \"returns\": the factor stage "
                          "removes it from log returns")

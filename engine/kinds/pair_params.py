@@ -17,6 +17,11 @@ SPACES = (RETURNS, PRICE)
 #: ``hedge``: how the weights of the legs are estimated on the trailing window.
 OLS, TLS, KALMAN, JOHANSEN = "ols", "tls", "kalman", "johansen"
 HEDGES = (OLS, TLS, KALMAN, JOHANSEN)
+#: Legs of a pair or N-leg spread (the hedges are estimated for 2 to 6).
+MIN_LEGS, MAX_LEGS = 2, 6
+#: Johansen's first vector is one of several only from three legs on; with two the
+#: Engle-Granger hedges say the same more simply.
+MIN_JOHANSEN_LEGS = 3
 #: The pair model's diagnostics, in the order of ``KindPoint.diagnostics``: the z-score;
 #: ``hedge``, the hedge ratio of leg 2 (``-w[1]``; the other legs' weights are in the point's
 #: state); the two Engle-Granger p-values (leg 1 on the others, the last leg on the others)
@@ -134,3 +139,18 @@ class PairParams:
     def window(self) -> int:
         """Bars of prices one point reads: the longer of the two windows."""
         return max(self.hedge_window, self.z_window)
+
+    @property
+    def warmup_bars(self) -> int:
+        """Bars before the model's first valid point, a factor's window not counted."""
+        return self.window - 1
+
+    def check_symbols(self, symbols: tuple[str, ...]) -> None:
+        """A pair is 2 to 6 distinct legs, and Johansen needs 3 or more: the cluster's
+        symbols are refused here, when the file is read, rather than at the first bar."""
+        if not MIN_LEGS <= len(symbols) <= MAX_LEGS or len(set(symbols)) != len(symbols):
+            raise ranges.FieldError("symbols", f"a pair is {MIN_LEGS} to {MAX_LEGS} distinct "
+                                               f"symbols, got {', '.join(symbols) or 'none'}")
+        if self.hedge == JOHANSEN and len(symbols) < MIN_JOHANSEN_LEGS:
+            raise ranges.FieldError("hedge", f"johansen needs {MIN_JOHANSEN_LEGS} legs or "
+                                             f"more, got {len(symbols)}")

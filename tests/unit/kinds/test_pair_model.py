@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from helpers.pair_points import as_table, assert_same, cointegrated, stream
+from helpers.pair_points import LEGS, as_table, assert_same, cointegrated, stream
 
 from engine.errors import DataError
 from engine.factor import FactorSeries
@@ -293,3 +293,26 @@ def test_params_name_the_field_outside_its_range(field, value):
     with pytest.raises(FieldError) as error:
         PairParams(**{field: value})
     assert error.value.field == field
+
+
+@pytest.mark.parametrize("factor", ["none", "pc1"])
+def test_warmup_bars_are_the_bars_before_the_first_valid_point(factor):
+    closes = cointegrated(150, seed=43, legs=3)
+    params = PairParams(**SMALL)
+    model = PairModel(LEGS, params, factor=factor, factor_window=30)
+
+    valid = [model.update(row, 0).valid for row in closes.to_numpy()]
+
+    assert valid.index(True) == model.warmup_bars
+    assert params.warmup_bars == params.window - 1
+    assert model.warmup_bars == params.warmup_bars + (30 if factor == "pc1" else 0)
+
+
+def test_the_params_check_the_legs_when_the_file_is_read():
+    with pytest.raises(FieldError) as error:
+        PairParams(hedge="johansen").check_symbols(("KO", "PEP"))
+    assert error.value.field == "hedge"
+    with pytest.raises(FieldError) as error:
+        PairParams().check_symbols(("KO",))
+    assert error.value.field == "symbols"
+    PairParams(hedge="johansen").check_symbols(("KO", "PEP", "SP500"))
