@@ -10,6 +10,7 @@ data source) are defined once in ``app.cli.args``; figures print through ``app.c
 #: the console's ``gui`` command after them).
 COMMAND_MODULES: tuple[str, ...] = (
     "app.cli.tdi",
+    "app.cli.pairs",
     "app.cli.journal",
     "app.cli.calendar",
     "app.cli.data_import",

@@ -1,0 +1,1 @@
+"""Research use cases: studies of the data that trade nothing (``pairs scan``)."""

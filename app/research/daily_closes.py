@@ -1,0 +1,61 @@
+"""Daily closes in one wide CSV file: ``Date,SYM1,SYM2,...``, one row per trading day.
+
+The layout of the daily equity research data (``sp500_20_stocks_adjclose_1990_2022.csv.gz``,
+``sp500_index_1990_2022.csv.gz`` and the test slice of KO, PEP and the S&P 500): a date
+``YYYY-MM-DD`` and one close per symbol, an empty cell where a symbol has none that day
+(a stock before its listing).  A row is labelled with its date at 00:00 UTC: the close is
+the day's (16:00 New York), and the label only says which day.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import UserError
+from storage.datafile import open_text
+
+#: The first header cell that marks a wide daily file.
+DATE_COLUMN = "Date"
+
+
+def is_daily_file(path: Path) -> bool:
+    """A regular file whose first line starts with ``Date,``."""
+    if not path.is_file():
+        return False
+    with open_text(path) as text:
+        return text.readline().startswith(DATE_COLUMN + ",")
+
+
+def read_daily_closes(path: Path) -> pd.DataFrame:
+    """The file's closes, one column per symbol, indexed by day (UTC midnight).
+
+    A malformed date, a date out of order or twice, or a close that is not a positive
+    number is a one-line ``UserError`` naming the file and the line."""
+    with open_text(path) as text:
+        frame = pd.read_csv(text, dtype=str, keep_default_na=False)
+    if frame.columns[0] != DATE_COLUMN or len(frame.columns) < 2:
+        raise UserError(f"{path}: expected a header Date,SYMBOL,..., got "
+                        f"{','.join(frame.columns)[:80]}")
+    dates = pd.to_datetime(frame[DATE_COLUMN], format="%Y-%m-%d", errors="coerce", utc=True)
+    if dates.isna().any():
+        line = int(np.flatnonzero(dates.isna())[0]) + 2
+        raise UserError(f"{path}:{line}: not a date YYYY-MM-DD: "
+                        f"{frame[DATE_COLUMN].iloc[line - 2]!r}")
+    steps = np.diff(pd.DatetimeIndex(dates).asi8)
+    if (steps <= 0).any():
+        line = int(np.flatnonzero(steps <= 0)[0]) + 3
+        raise UserError(f"{path}:{line}: date {frame[DATE_COLUMN].iloc[line - 2]} is not "
+                        "after the previous row's")
+    values = frame.drop(columns=DATE_COLUMN).replace("", np.nan)
+    closes = values.apply(pd.to_numeric, errors="coerce")
+    bad = (closes.isna() & values.notna()) | (closes <= 0) | np.isinf(closes)
+    if bad.to_numpy().any():
+        row, col = np.argwhere(bad.to_numpy())[0]
+        raise UserError(f"{path}:{row + 2}: {closes.columns[col]} close "
+                        f"{values.iloc[row, col]!r} is not a positive number")
+    closes.index = pd.DatetimeIndex(dates, name="time_utc")
+    closes.columns = [str(c).strip().upper() for c in closes.columns]
+    return closes

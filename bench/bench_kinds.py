@@ -1,0 +1,70 @@
+"""Per-bar cost of the strategy kinds' streaming models, against the TDI's, in one process.
+
+The TDI of a 4-symbol cluster (``TdiStream.update``, default windows) beside the pair
+model on two legs with a 250-bar hedge window and a 60-bar z window: OLS, TLS and Kalman
+hedges, and Johansen on three legs.  Each pair figure is given without the cointegration
+test (``test_every`` beyond the run) and with it at the default ``test_every`` (20 bars),
+and the cost of one statsmodels ``coint`` call on 250 bars is timed on its own.
+
+    .venv/bin/python bench/bench_kinds.py            # 2,000 bars per model
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from engine import ranges
+from engine.kinds.pair import PairModel
+from engine.kinds.pair_params import PairParams
+from engine.kinds.pair_stats import engle_granger
+from engine.tdi import TdiParams, TdiStream
+
+
+def closes(n: int, legs: int, seed: int = 0) -> np.ndarray:
+    """Random walks sharing one driver (log prices), as prices."""
+    rng = np.random.default_rng(seed)
+    common = np.cumsum(rng.normal(0, 1e-3, n))
+    own = np.cumsum(rng.normal(0, 6e-4, (n, legs)), axis=0)
+    return np.exp(common[:, None] * rng.uniform(0.5, 1.5, legs) + own + np.log(50.0))
+
+
+def per_bar_us(update: object, rows: np.ndarray, skip: int) -> float:
+    """Mean microseconds of ``update(row)`` over the rows after the first ``skip``."""
+    for row in rows[:skip]:
+        update(row)  # type: ignore[operator]
+    t0 = time.perf_counter()
+    for row in rows[skip:]:
+        update(row)  # type: ignore[operator]
+    return (time.perf_counter() - t0) / (len(rows) - skip) * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bars", type=int, default=2_000)
+    args = parser.parse_args()
+    tdi_rows = closes(args.bars + 600, 4)
+    stream = TdiStream([f"SYM{i}USD" for i in range(4)], TdiParams())
+    print(f"TDI, 4 symbols, {TdiParams()}: "
+          f"{per_bar_us(stream.update, tdi_rows, 600):8.1f} us per bar")
+    for hedge, legs in (("ols", 2), ("tls", 2), ("kalman", 2), ("johansen", 3)):
+        rows = closes(args.bars + 300, legs, seed=1)
+        for label, every in (("no test", ranges.MAX_ANY_BARS), ("test every 20", 20)):
+            model = PairModel([f"L{i}" for i in range(legs)],
+                              PairParams(hedge=hedge, test_every=every))
+            us = per_bar_us(lambda r, m=model: m.update(r, 0), rows, 300)
+            print(f"pair {hedge:8s} {legs} legs, window 250, {label:13s}: {us:8.1f} us per bar")
+    window = np.log(closes(250, 2, seed=2))
+    engle_granger(window)
+    t0 = time.perf_counter()
+    for _ in range(50):
+        engle_granger(window)
+    both = (time.perf_counter() - t0) / 50 * 1e3
+    print(f"Engle-Granger (statsmodels coint) on 250 bars: {both / 2:.2f} ms per call, "
+          f"{both:.2f} ms for both orders")
+
+
+if __name__ == "__main__":
+    main()
