@@ -252,6 +252,9 @@ class ClusterSpec:
         check = getattr(self.params, "check_symbols", None)
         if check is not None:
             check(self.symbols)
+        if self.factor != NO_FACTOR and getattr(self.params, "space", "returns") == "price":
+            raise ranges.FieldError("factor", f"a factor removes moves from log prices: it "
+                                              f"needs the {self.kind}'s space = \"returns\"")
 
     def _check_history(self) -> None:
         """The start-up history (``engine.startup.history_days``) and the time stop must

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
+from itertools import pairwise
 
 import pytest
 from helpers.paths import TEST_DATA
@@ -105,7 +106,7 @@ def test_a_broken_correlation_regime_pauses_its_target_cluster(tmp_path):
     assert states, "the regime never broke on this slice: pick windows that show it"
     assert states[0][1] == "CLOSE_ONLY"
     assert len(states) == 16  # eight pauses and releases on this slice (pinned)
-    for (_, first, _), (_, second, _) in zip(states, states[1:], strict=False):
+    for (_, first, _), (_, second, _) in pairwise(states):
         assert {first, second} == {"CLOSE_ONLY", "ACTIVE"}  # strictly alternating
     # no basket of the target opened while it was paused
     paused = [(t0, t1) for (t0, s0, _), (t1, _, _) in zip(states, [*states[1:],

@@ -95,3 +95,10 @@ magic = 2
     # Act / Assert
     with pytest.raises(ConfigError, match=r"cluster\[0\]"):
         load_clusters(path)
+
+
+def test_a_factor_on_a_price_space_pair_is_refused_when_the_spec_is_built():
+    # Act / Assert: the factor stage works on log prices; the file says so, not the first bar
+    with pytest.raises(ranges.FieldError, match="factor"):
+        ClusterSpec("KOPEP", ("KO", "PEP"), 1, kind="pair", params=PairParams(space="price"),
+                    factor="pc1", entry=2.0, exit_band=0.5)
