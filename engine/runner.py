@@ -347,17 +347,18 @@ class Engine:
             return
         self._regime_broken[name] = broken
         tag = f"regime {name}"
+        ours = f"REGIME: {name} broken"
         states = self.risk.snapshot(self.now()).clusters
         for target in targets:
             current = states.get(target)
             if broken:
                 if current is None or current.state.value == "ACTIVE":
                     self.lock_cluster(target, ClusterState.CLOSE_ONLY,
-                                      f"{tag} broken: {sig.score_name} {point.score:+.2f}",
+                                      f"{ours} ({sig.score_name} {point.score:+.2f})",
                                       who=tag)
-            elif current is not None and current.reason.startswith(f"{tag} broken"):
-                self.lock_cluster(target, ClusterState.ACTIVE, f"{tag} back to normal",
-                                  who=tag)
+            elif current is not None and current.reason.startswith(ours):
+                self.lock_cluster(target, ClusterState.ACTIVE,
+                                  f"REGIME: {name} back to normal", who=tag)
 
     def _on_m1_close(self) -> None:
         if self.keep_m1_history:
@@ -635,8 +636,8 @@ def _tdi_diagnostics(sig: ClusterSignal, point: KindPoint | None) -> tuple[float
 def _kind_view(sig: ClusterSignal, point: KindPoint | None) -> dict[str, Any]:
     """The kind's part of a ``ClusterView``: its name, diagnostics, lock and regime."""
     if point is None:
-        return {"kind": sig.spec.kind}
+        return {"kind": sig.spec.kind, "trades": sig.model.trades}
     d = sig.model.diagnostics_of(point)
-    return {"kind": sig.spec.kind, "diagnostics": tuple(d.items()),
+    return {"kind": sig.spec.kind, "trades": sig.model.trades, "diagnostics": tuple(d.items()),
             "signal_lock": point.lock, "regime": point.regime,
             "regime_bars": int(d.get("regime_bars", 0) or 0) if point.regime else 0}

@@ -69,6 +69,9 @@ class ClusterView:
     #: For a regime-watching kind: "normal" or "broken", and for how many signal bars.
     regime: str = ""
     regime_bars: int = 0
+    #: False for a cluster that only watches (a correlation regime with ``action = "lock"``):
+    #: it never opens a basket of its own.
+    trades: bool = True
 
 
 @dataclass(frozen=True)

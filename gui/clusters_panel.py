@@ -209,7 +209,7 @@ class ClustersModel(QAbstractTableModel):
                 return QBrush(QColor(STATE_COLOURS.get(v.state, "#000")))
             if col == 5 and v.basket_id:
                 return QBrush(QColor("#1b7f3b" if v.pnl >= 0 else "#c62828"))
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (2, 5, 6, 8, 9, 10):
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (2, 5, 6, 9, 10):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tip(v, col)
@@ -285,6 +285,11 @@ class ClustersPanel(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(
             self.table.fontMetrics().height() + 8)
         self.table.setColumnHidden(COLUMNS.index("Symbols"), True)
+        # the kind's signal next to its score and state, where a narrow dock still shows it
+        # (a visual move: the model's columns keep their order)
+        header = self.table.horizontalHeader()
+        header.moveSection(header.visualIndex(COLUMNS.index("Signal")),
+                           header.visualIndex(COLUMNS.index("Basket")))
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
@@ -321,7 +326,10 @@ class ClustersPanel(QWidget):
                 if col != 1:
                     self.table.setColumnWidth(col, max(self.table.sizeHintForColumn(col),
                                                        header.sectionSizeHint(col)) + 6)
-            widths = {2: 58, 4: 58, 5: 78, NET_COLUMN: 90}  # room for live values
+            # room for live values: a state that may become CLOSE_ONLY, a kind's signal
+            text = self.table.fontMetrics().horizontalAdvance
+            widths = {2: 58, 3: text("CLOSE_ONLY (REGIME)") + 16, 4: 58, 5: 78, NET_COLUMN: 90,
+                      8: text("ρ -0.86 · slow -0.74 · broken 12") + 12}
             for col, width in widths.items():
                 self.table.setColumnWidth(col, max(self.table.columnWidth(col), width))
             # the symbols take what is left (full list in the tooltip)

@@ -23,6 +23,14 @@ SIGNAL_FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {
 }
 
 
+#: What each kind's score is called in a sentence.
+SCORE_NAMES = {"tdi": "TDI", "pair": "z", "correlation": "corr z"}
+
+
+def score_name(v: Any) -> str:
+    return SCORE_NAMES.get(getattr(v, "kind", "tdi"), "score")
+
+
 def score_text(v: Any) -> str:
     if not math.isfinite(v.tdi):
         return "warming up"

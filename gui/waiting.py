@@ -4,7 +4,7 @@ A demo or a replay can run for minutes without a basket; a trader who sees nothi
 cannot tell a quiet market from a stuck program.  This line says which condition stands
 between now and the next trade, from the same snapshot the rest of the window shows:
 the account's state, warm-up, news blackouts, the open baskets' exit, or the cluster whose
-TDI is nearest its entry level.
+score (a TDI, a pair's z) is nearest its entry level, and whether its kind locks entries.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from PySide6.QtWidgets import QLabel
 
 from engine.snapshot import ClusterView, EngineSnapshot
+from gui.kind_columns import score_name
 
 #: A cluster whose TDI is NaN has fewer signal bars than its TDI needs: (bars so far,
 #: bars its first valid TDI needs) of a cluster.
@@ -22,7 +23,7 @@ WarmCounter = Callable[[str], tuple[int, int]]
 
 
 def _nearest_entry(views: Sequence[ClusterView]) -> ClusterView | None:
-    ready = [v for v in views if math.isfinite(v.tdi) and v.entry > 0]
+    ready = [v for v in views if math.isfinite(v.tdi) and v.entry > 0 and v.trades]
     return min(ready, key=lambda v: v.entry - abs(v.tdi), default=None)
 
 
@@ -64,10 +65,13 @@ def waiting_text(snap: EngineSnapshot, bars: WarmCounter | None = None) -> str:
         parts.append(warming)
     nearest = _nearest_entry(active)
     if nearest is not None and abs(nearest.tdi) >= nearest.entry:
-        parts.insert(0, f"{nearest.name}: TDI {nearest.tdi:+.2f} beyond E {nearest.entry:.2f}, "
-                        "entry checked at the next signal-bar close")
+        lock = nearest.signal_lock.split(":", 1)[0]
+        then = (f"but automatic entries are locked ({lock})" if lock
+                else "entry checked at the next signal-bar close")
+        parts.insert(0, f"{nearest.name}: {score_name(nearest)} {nearest.tdi:+.2f} beyond "
+                        f"E {nearest.entry:.2f}, {then}")
     elif nearest is not None:
-        parts.insert(0, f"Waiting for TDI beyond ±E on {nearest.name} "
+        parts.insert(0, f"Waiting for {score_name(nearest)} beyond ±E on {nearest.name} "
                         f"(now {nearest.tdi:+.2f}, E {nearest.entry:.2f})")
     elif not parts:
         parts.append("No cluster is ACTIVE: every one is paused, halted or has a basket")
