@@ -4,19 +4,32 @@ The TDI of a 4-symbol cluster (``TdiStream.update``, default windows) beside the
 model on two legs with a 250-bar hedge window and a 60-bar z window: OLS, TLS and Kalman
 hedges, and Johansen on three legs.  Each pair figure is given without the cointegration
 test (``test_every`` beyond the run) and with it at the default ``test_every`` (20 bars),
-and the cost of one statsmodels ``coint`` call on 250 bars is timed on its own.
+and the cost of one statsmodels ``coint`` call on 250 bars is timed on its own.  The
+correlation model (24/240 windows, both rules) and its provisional score follow.
+
+With ``--year DIR`` (a folder of HistData 2019 M1 files, e.g. ``../shared/data/fx_m1``) it
+also backtests the whole year twice in this process, one after the other: one M30 pair
+(EURUSD/GBPUSD, the pair defaults with a 480-bar hedge window) and the TDI cluster
+USD_MAJORS (four symbols, the shipped settings), and prints each wall time.
 
     .venv/bin/python bench/bench_kinds.py            # 2,000 bars per model
+    .venv/bin/python bench/bench_kinds.py --year ../shared/data/fx_m1
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
 from engine import ranges
+from engine.kinds.correlation import CorrelationModel
+from engine.kinds.correlation_params import CorrelationParams
 from engine.kinds.pair import PairModel
 from engine.kinds.pair_params import PairParams
 from engine.kinds.pair_stats import engle_granger
@@ -44,6 +57,8 @@ def per_bar_us(update: object, rows: np.ndarray, skip: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bars", type=int, default=2_000)
+    parser.add_argument("--year", type=Path, default=None,
+                        help="folder of the HistData 2019 M1 files: also time a year's backtests")
     args = parser.parse_args()
     tdi_rows = closes(args.bars + 600, 4)
     stream = TdiStream([f"SYM{i}USD" for i in range(4)], TdiParams())
@@ -64,6 +79,49 @@ def main() -> None:
     both = (time.perf_counter() - t0) / 50 * 1e3
     print(f"Engle-Granger (statsmodels coint) on 250 bars: {both / 2:.2f} ms per call, "
           f"{both:.2f} ms for both orders")
+    rows = closes(args.bars + 300, 2, seed=3)
+    for rule in ("crossing", "sign_flip"):
+        model = CorrelationModel(["A", "B"], CorrelationParams(rule=rule, targets=("X",)))
+        us = per_bar_us(lambda r, m=model: m.update(r, 0), rows, 300)
+        provisional = per_bar_us(lambda r, m=model: m.provisional(r), rows[-200:], 0)
+        print(f"correlation {rule:9s} 24/240: {us:8.1f} us per bar, "
+              f"provisional {provisional:6.1f} us per call")
+    if args.year is not None:
+        year(args.year)
+
+
+PAIR_YEAR = """
+[[cluster]]
+name = "EUGB_PAIR"
+kind = "pair"
+symbols = ["EURUSD", "GBPUSD"]
+magic = 720001
+
+[cluster.pair]
+hedge_window = 480
+"""
+
+
+def year(folder: Path) -> None:
+    """Backtest 2019 with one pair, then with the 4-symbol TDI cluster, timing each run."""
+    from engine.cluster import DEFAULT_CONFIG
+    from main import main as run
+
+    with tempfile.TemporaryDirectory() as scratch:
+        pair = Path(scratch) / "pair.toml"
+        pair.write_text(PAIR_YEAR)
+        runs = (("pair EURUSD/GBPUSD, M30", pair, ["EURUSD", "GBPUSD"], []),
+                ("TDI USD_MAJORS, 4 symbols", DEFAULT_CONFIG,
+                 ["EURUSD", "GBPUSD", "AUDUSD", "USDCHF"], ["--clusters", "USD_MAJORS"]))
+        for label, config, symbols, extra in runs:
+            files = [str(folder / f"DAT_ASCII_{s}_M1_2019.csv.gz") for s in symbols]
+            t0 = time.perf_counter()
+            with contextlib.redirect_stdout(io.StringIO()) as out:
+                code = run(["backtest", "--data", *files, "--config", str(config),
+                            "--report", str(Path(scratch) / label.split()[0]), *extra])
+            wall = time.perf_counter() - t0
+            summary = [line for line in out.getvalue().splitlines() if "baskets" in line][:1]
+            print(f"year 2019, {label}: {wall:6.1f} s (exit {code}) {' '.join(summary)}")
 
 
 if __name__ == "__main__":
