@@ -433,7 +433,7 @@ class MainWindow(QMainWindow):
         now_ms = int(snap.time.timestamp() * 1000)
         if math.isfinite(snap.equity) and now_ms - self._last_equity_ms >= 60_000:
             self._last_equity_ms = now_ms
-            self.equity.append(now_ms, snap.balance, snap.equity)
+            self.equity.append(now_ms, snap.balance, snap.equity, defer=True)
         self._update_status(snap)
 
     def _update_status(self, snap: EngineSnapshot) -> None:
