@@ -1,6 +1,7 @@
 """What keeps the console light at max speed: a snapshot is handed to the widgets once
-(again only after ``RESEND_S``), and the equity pane redraws once for every point a
-snapshot appended meanwhile.  Counted, not timed."""
+(again only after ``RESEND_S``), the equity pane redraws once for every point a snapshot
+appended meanwhile, and the chart's clock never re-lays the chart out.  Counted, not
+timed."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ pytest.importorskip("PySide6")
 
 import gui.bridge as bridge_module
 from gui.bridge import EngineBridge
+from gui.chart.cluster_chart import ClusterChart
 from gui.chart.equity import EquityChart
 
 HOUR_MS = 3_600_000
@@ -90,3 +92,17 @@ def test_an_immediate_append_still_draws_at_once(qtbot):
     chart.append(HOUR_MS, 100.0, 101.0)
 
     assert chart.redraws == before + 1 and chart.equity_curve.yData[-1] == 101.0
+
+
+def test_the_charts_clock_keeps_its_size_so_the_chart_is_not_laid_out_again(qtbot):
+    # Arrange
+    chart = ClusterChart()
+    qtbot.addWidget(chart)
+    clock = chart._clock
+    size = clock.size()
+    # Act: the texts a replay's snapshots give it
+    for text in ("market 2024-01-31 15:30 UTC", "market 2024-11-01 09:01 UTC", ""):
+        chart.set_clock(text)
+        # Assert: a fixed size, whatever the text (a size hint that moves re-lays the chart)
+        assert clock.size() == size and clock.minimumSize() == clock.maximumSize()
+    assert clock.text() == ""
