@@ -49,7 +49,7 @@ MAX_M1_BARS = 72_000
 _MT5_M1 = 1
 _DAY_S = 86_400
 #: Ticks the tap keeps before the engine's thread folds them itself (nobody read them):
-#: about three hours of the demo market, 3 MB at most.
+#: about three hours of the demo market, 600 kB.
 FOLD_TICKS = 20_000
 
 
