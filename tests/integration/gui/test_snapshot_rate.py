@@ -5,11 +5,15 @@ timed."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import numpy as np
 import pytest
 from helpers.engine_setup import SYMBOLS, config
 
 from app.sessions import demo_session
+from engine.events import BasketOpened
+from mt5bridge.sim.pacing import Pacer
 
 pytest.importorskip("PySide6")
 
@@ -17,6 +21,7 @@ import gui.bridge as bridge_module
 from gui.bridge import EngineBridge
 from gui.chart.cluster_chart import ClusterChart
 from gui.chart.equity import EquityChart
+from gui.main_window import MainWindow
 
 HOUR_MS = 3_600_000
 #: A timer interval the test never reaches: the test drains by hand.
@@ -106,3 +111,30 @@ def test_the_charts_clock_keeps_its_size_so_the_chart_is_not_laid_out_again(qtbo
         # Assert: a fixed size, whatever the text (a size hint that moves re-lays the chart)
         assert clock.size() == size and clock.minimumSize() == clock.maximumSize()
     assert clock.text() == ""
+
+
+def test_trade_marks_of_several_event_batches_are_read_once_with_the_chart_refresh(
+        qtbot, tmp_path):
+    # Arrange: a window on a paused clock, its trade reads counted
+    session = demo_session(config(), seed=0, symbols=SYMBOLS,
+                           journal_path=tmp_path / "journal.sqlite", history_days=3)
+    window = MainWindow(session, Pacer(session.engine.now_msc, 1.0, paused=True),
+                        speed=1.0)
+    qtbot.addWidget(window)
+    reads = []
+    original = window._refresh_trades
+    window._refresh_trades = lambda: (reads.append(1), original())
+    opened = [BasketOpened(datetime(2024, 1, 10, tzinfo=UTC), f"B-{k}", "USD_MAJORS",
+                           "LONG", 2.0, 100.0) for k in range(3)]
+    try:
+        # Act: three batches with a basket opened in each, within one chart interval
+        for event in opened:
+            window.on_events([event])
+        read_at_once = len(reads)
+        qtbot.waitUntil(lambda: len(reads) > 0, timeout=5_000)
+        # Assert: nothing read while the batches came, then one read for all three
+        assert read_at_once == 0
+        qtbot.wait(2 * window.CHART_INTERVAL_MS)
+        assert len(reads) == 1
+    finally:
+        window.shutdown()
