@@ -8,6 +8,15 @@ market driver so each step's ticks also go through one ``engine.bars.BarBuilder`
 (the builder the simulator's own rates use: OHLC of the bid, the minute's tick count, the
 tick-weighted mean spread).  Readers on any thread get copies under a lock.
 
+The tap must cost the engine next to nothing: it runs on every engine step, and at max
+speed a step is a fraction of a millisecond.  Folding each step's ticks into bars and
+splitting them per symbol there cost about as much as the rest of the step's market work
+(``bench/README.md``, console section), so the tap only keeps a copy of the step's ticks;
+they are folded in one batch when a reader asks (a chart, Market Watch's day figures) or
+when ``FOLD_TICKS`` have piled up, whichever comes first.  The bars are the same either
+way: within a step the ticks arrive in time order, and a minute closes when a later tick
+or the clock passes its end, as it would step by step.
+
 Every longer timeframe is aggregated from the M1 bars on request, **bucketed on the
 broker's server clock** as MT5 does (an H4 bar starts at server 00/04/08..., a D1 bar at
 server midnight: on the usual GMT+2/+3 server that is 17:00 New York, so a week has five
@@ -39,6 +48,9 @@ MAX_M1_BARS = 72_000
 #: MT5's TIMEFRAME_M1 (the rates call the seed makes; the module's constant is 1).
 _MT5_M1 = 1
 _DAY_S = 86_400
+#: Ticks the tap keeps before the engine's thread folds them itself (nobody read them):
+#: about three hours of the demo market, 600 kB.
+FOLD_TICKS = 20_000
 
 
 class ServerClock:
@@ -125,6 +137,19 @@ class _M1Series:
         self._n += k
 
 
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """Tick arrays end to end (``np.concatenate`` of structured arrays promotes their
+    dtypes pair by pair, which cost more than the copy itself)."""
+    if len(parts) == 1:
+        return parts[0]
+    out = np.empty(sum(len(p) for p in parts), dtype=parts[0].dtype)
+    at = 0
+    for part in parts:
+        out[at:at + len(part)] = part
+        at += len(part)
+    return out
+
+
 def merge(first: np.void, later: np.void) -> np.void:
     """Two pieces of one minute as one bar: the first's open, the later close, the extremes,
     the ticks summed and the spread weighted by them."""
@@ -156,7 +181,17 @@ class SymbolBars:
         self._series = [_M1Series(max_bars) for _ in self.symbols]
         self._builder = BarBuilder(self.symbols, 60)
         self._versions = [0] * len(self.symbols)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the builder, the series, the versions
+        # what the engine played since the last fold: its steps' ticks in order and the
+        # clock of its last step, under their own lock so a step never waits for a fold
+        self._pending: list[np.ndarray] = []
+        self._pending_ticks = 0
+        self._pending_clock: int | None = None
+        self._pending_lock = threading.Lock()
+        #: Ticks kept before the engine's thread folds them itself (``FOLD_TICKS``).
+        self.fold_ticks = FOLD_TICKS
+        #: Folds so far (the tests count them: the tap itself must not fold every step).
+        self.folds = 0
 
     def __contains__(self, symbol: object) -> bool:
         return symbol in self._index
@@ -169,25 +204,65 @@ class SymbolBars:
             self._versions[i] += 1
 
     def on_ticks(self, ticks: np.ndarray, now_msc: int) -> None:
-        """Fold one step's ticks (``TICK_DTYPE``, the engine's symbol indices) and close
-        the minutes the clock has passed (engine thread)."""
-        with self._lock:
-            closed = [self._builder.add_ticks(ticks)] if len(ticks) else []
-            closed.append(self._builder.advance_clock(int(now_msc)))
-            touched = set(ticks["symbol"].tolist()) if len(ticks) else set()
-            for part in closed:
-                for s in np.unique(part["symbol"]).tolist():
-                    rows = part[part["symbol"] == s]
-                    bars = np.empty(len(rows), dtype=BAR_DTYPE)
-                    for name in BAR_DTYPE.names:
-                        bars[name] = rows[name]
-                    self._series[s].extend(bars)
-                    touched.add(s)
-            for s in touched:
-                self._versions[s] += 1
+        """Keep one step's ticks (``TICK_DTYPE``, the engine's symbol indices) and the
+        clock they were stepped to, for the next fold (engine thread).  Only when
+        ``fold_ticks`` are waiting does the engine's thread fold them itself."""
+        with self._pending_lock:
+            if len(ticks):
+                self._pending.append(ticks.copy())
+                self._pending_ticks += len(ticks)
+            self._pending_clock = int(now_msc)
+            due = self._pending_ticks >= self.fold_ticks
+        if due:
+            with self._lock:
+                self._fold()
+
+    def _fold(self) -> None:
+        """Fold every kept step into the M1 series (call under ``_lock``).
+
+        All the kept ticks go through the builder in one batch, then the clock moves to
+        the last step's time: a minute closes when a later tick of its symbol arrives or
+        when the clock passes its end, exactly as stepping would have closed it.
+        """
+        with self._pending_lock:
+            ticks, clock = self._pending, self._pending_clock
+            self._pending, self._pending_ticks, self._pending_clock = [], 0, None
+        if clock is None:
+            return
+        self.folds += 1
+        closed = []
+        touched: set[int] = set()
+        if ticks:
+            batch = _joined(ticks)
+            closed.append(self._builder.add_ticks(batch))
+            touched.update(np.unique(batch["symbol"]).tolist())
+        closed.append(self._builder.advance_clock(clock))
+        for part in closed:
+            touched.update(self._extend_series(part))
+        for s in touched:
+            self._versions[s] += 1
+
+    def _extend_series(self, closed: np.ndarray) -> list[int]:
+        """Closed bars of many symbols (``SYMBOL_BAR_DTYPE``) onto each symbol's series, in
+        time order; the symbols touched."""
+        if len(closed) == 0:
+            return []
+        order = np.argsort(closed["symbol"], kind="stable")  # time order within a symbol
+        closed = closed[order]
+        bars = np.empty(len(closed), dtype=BAR_DTYPE)
+        for name in BAR_DTYPE.names:
+            bars[name] = closed[name]
+        symbols, starts = np.unique(closed["symbol"], return_index=True)
+        ends = [*starts[1:].tolist(), len(closed)]
+        for s, a, b in zip(symbols.tolist(), starts.tolist(), ends, strict=True):
+            self._series[s].extend(bars[a:b])
+        return symbols.tolist()
 
     def version(self, symbol: str) -> int:
-        return self._versions[self._index[symbol]]
+        """Grows with every change of ``symbol``'s bars (folds what the engine played)."""
+        with self._lock:
+            self._fold()
+            return self._versions[self._index[symbol]]
 
     def _rows(self, i: int, start: int = 0) -> np.ndarray:
         """M1 rows from ``start`` plus the forming minute (a copy; call under the lock)."""
@@ -208,6 +283,7 @@ class SymbolBars:
     def m1(self, symbol: str) -> np.ndarray:
         """All M1 bars of ``symbol`` (UTC labels), the forming minute last; a copy."""
         with self._lock:
+            self._fold()
             return self._rows(self._index[symbol])
 
     def bars(self, symbol: str, timeframe: str) -> np.ndarray:
@@ -218,6 +294,7 @@ class SymbolBars:
         """The server day of the newest bar so far (None before any bar)."""
         i = self._index[symbol]
         with self._lock:
+            self._fold()
             times = self._series[i].bars["time"]
             forming = self._builder.forming(i)
             newest = int(forming["time"]) if forming is not None else \

@@ -6,6 +6,11 @@ Run by hand:  QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_gui.py [--s
 - event-loop lag: a 10 ms timer on the GUI thread records how late each tick fires while
   the engine runs the demo market with all 8 clusters at max speed on its worker thread;
 - chart refresh: bars appended to the cluster chart and repainted per second.
+
+Beside the lag it prints the CPU time of both threads during the replay (Linux): the GUI
+thread's, and the engine's per step.  Both threads share one interpreter lock, so on a
+loaded machine the market days and the lag move a lot from run to run while the CPU
+figures move much less: compare those between commits.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ import argparse
 import math
 import statistics
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 
 T0 = time.perf_counter()
 
@@ -72,18 +79,27 @@ def main() -> None:
     timer.setInterval(10)
     timer.timeout.connect(tick)
     timer.start()
+    steps = count_steps(session.engine)
+    engine_cpu = thread_cpu_clock(window.worker)
     t_virtual0 = session.engine.now_msc
+    steps0, engine0, gui0 = steps[0], engine_cpu(), time.thread_time()
     end = time.perf_counter() + args.seconds
     while time.perf_counter() < end:
         app.processEvents()
         time.sleep(0.001)
     timer.stop()
+    gui_cpu, n_steps = time.thread_time() - gui0, steps[0] - steps0
+    engine_s = engine_cpu() - engine0
     days = (session.engine.now_msc - t_virtual0) / 86_400_000
     lags.sort()
     p99 = lags[min(len(lags) - 1, int(0.99 * len(lags)))]
     print(f"event-loop lag during a max-speed replay with {len(session.engine.signals)} "
           f"clusters ({days:.1f} market days in {args.seconds:.0f} s): median "
           f"{statistics.median(lags):.1f} ms, p99 {p99:.1f} ms ({len(lags)} ticks)")
+    per_step = f"{engine_s / n_steps * 1e6:.0f} us" if n_steps and math.isfinite(engine_s) \
+        else "n/a"
+    print(f"CPU during the replay: GUI thread {gui_cpu:.1f} s; engine thread {per_step} "
+          f"per step ({n_steps} steps)")
 
     import numpy as np
 
@@ -109,6 +125,28 @@ def main() -> None:
     print(f"chart refresh: {fps:.0f} frames per second (append a bar and repaint)")
     window.close()
     window.shutdown()
+
+
+def count_steps(engine: object) -> list[int]:
+    """A counter of the engine's steps (this instance's ``step`` wrapped)."""
+    counter = [0]
+    step = engine.step  # type: ignore[attr-defined]
+
+    def counted(t_msc: int) -> None:
+        counter[0] += 1
+        step(t_msc)
+
+    engine.step = counted  # type: ignore[attr-defined]
+    return counter
+
+
+def thread_cpu_clock(thread: threading.Thread) -> Callable[[], float]:
+    """Seconds of CPU the (started) thread has used so far; NaN where the OS cannot say."""
+    getter = getattr(time, "pthread_getcpuclockid", None)
+    if getter is None or thread.ident is None:
+        return lambda: math.nan
+    clock = getter(thread.ident)
+    return lambda: time.clock_gettime(clock)
 
 
 if __name__ == "__main__":

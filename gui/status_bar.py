@@ -86,6 +86,8 @@ class ConsoleStatusBar(QStatusBar):
             label.setContentsMargins(4, 0, 4, 0)
             self.addPermanentWidget(label)
             self.labels[key] = label
+        # styled once: a style sheet set with every snapshot re-polished the label each time
+        self.labels["connection"].setStyleSheet("color: #c62828; font-weight: bold")
 
     def show_snapshot(self, snap: SnapshotLike, clock: str) -> None:
         """Show ``snap``'s account figures and the market ``clock`` text."""
@@ -93,5 +95,4 @@ class ConsoleStatusBar(QStatusBar):
             self.labels[key].setText(text)
         connection = self.labels["connection"]
         connection.setVisible(bool(connection.text()))
-        connection.setStyleSheet("color: #c62828; font-weight: bold")
         self.labels["time"].setText(clock)

@@ -89,6 +89,12 @@ class ClusterChart(QWidget):
         self._clock.setToolTip("The market clock (UTC), from the same engine snapshot as the "
                                "status bar's")
         self._clock.setContentsMargins(8, 0, 6, 0)
+        # a fixed size: the text changes with every snapshot, and a label whose size hint
+        # may change makes the chart lay itself out again each time (measured in
+        # bench/README.md, console section)
+        self._clock.setText("market 0000-00-00 00:00 UTC")
+        self._clock.setFixedSize(self._clock.sizeHint())
+        self._clock.setText("")
         self._readout = QLabel()
         self._readout.setTextFormat(Qt.TextFormat.RichText)
         # a long readout (six legs) must not widen the window: it wraps between legs, so
@@ -123,6 +129,7 @@ class ClusterChart(QWidget):
         self._tdi_axis.setHeight(4)
         self.legs_plot.setXLink(self.tdi_plot)
         self.tdi_plot.setLabel("left", "TDI", color=style.AXIS)
+        self._tdi_label = "TDI"
         self.legs_plot.setLabel("left", "Legs %", color=style.AXIS)
         for plot in (self.tdi_plot, self.legs_plot):
             plot.getAxis("left").enableAutoSIPrefix(False)  # percent read as written
@@ -393,8 +400,10 @@ class ClusterChart(QWidget):
         n = len(series)
         self._sync_axes()
         score = self._score_name
-        self.tdi_plot.setLabel("left", score if self._timeframe == "M30" else
-                               f"{score} (last M30 close)", color=style.AXIS)
+        label = score if self._timeframe == "M30" else f"{score} (last M30 close)"
+        if label != self._tdi_label:  # setting it lays the axis out again, even unchanged
+            self._tdi_label = label
+            self.tdi_plot.setLabel("left", label, color=style.AXIS)
         self.tdi_curve.setData(self._xs(n), series.tdi.view())
         self._set_limits(n)
         self._legs_key = (-1, -1)

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gui.chart import style
@@ -34,6 +34,12 @@ def drawdown_percent(equity: np.ndarray) -> np.ndarray:
 class EquityChart(QWidget):
     """Balance and equity with drawdown; ``append`` is amortised O(1) (growable buffers)."""
 
+    #: A deferred ``append`` redraws at most this often.  A redraw of both panes costs
+    #: 15-25 ms however few points arrived, and a max-speed replay appends a point at every
+    #: snapshot (five a second): redrawing each one was about a tenth of the GUI thread's
+    #: time (``bench/README.md``, console section).
+    DEFERRED_REDRAW_MS = 1000
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._times = GrowableArray(np.float64)
@@ -41,6 +47,12 @@ class EquityChart(QWidget):
         self._equity = GrowableArray(np.float64)
         self._drawdown = GrowableArray(np.float64)
         self._peak = math.nan
+        #: Redraws so far (the tests count them).
+        self.redraws = 0
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(self.DEFERRED_REDRAW_MS)
+        self._redraw_timer.timeout.connect(self._redraw)
         self._build()
         self._redraw()
 
@@ -113,8 +125,12 @@ class EquityChart(QWidget):
         self._peak = float(finite.max()) if len(finite) else math.nan
         self._redraw()
 
-    def append(self, time_ms: int, balance: float, equity: float) -> None:
-        """One new point; the running peak is kept, so the drawdown costs O(1)."""
+    def append(self, time_ms: int, balance: float, equity: float, *,
+               defer: bool = False) -> None:
+        """One new point; the running peak is kept, so the drawdown costs O(1).
+
+        ``defer``: redraw within ``DEFERRED_REDRAW_MS`` rather than now, once for every
+        point appended meanwhile (the console's snapshots)."""
         seconds = int(time_ms) / 1000.0
         if len(self._times) and seconds < self._times.view()[-1]:
             raise ValueError(f"time {int(time_ms)} is older than the newest point "
@@ -130,7 +146,10 @@ class EquityChart(QWidget):
         self._balance.append(float(balance))
         self._equity.append(equity)
         self._drawdown.append(drawdown)
-        self._redraw()
+        if not defer:
+            self._redraw()
+        elif not self._redraw_timer.isActive():
+            self._redraw_timer.start()
 
     def drawdown_values(self) -> np.ndarray:
         """The plotted drawdown in percent (a copy)."""
@@ -140,6 +159,8 @@ class EquityChart(QWidget):
         return self._summary.text()
 
     def _redraw(self) -> None:
+        self._redraw_timer.stop()
+        self.redraws += 1
         x = self._times.view()
         self.balance_curve.setData(x, self._balance.view())
         self.equity_curve.setData(x, self._equity.view())

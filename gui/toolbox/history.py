@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -120,11 +121,16 @@ def _day_start(value: QDate) -> datetime:
 class HistoryTab(QWidget):
     """Closed baskets matching the filters; ``refresh()`` re-reads the journal.
 
-    The main window calls ``refresh()`` when a basket closes.
+    The main window calls ``refresh_when_shown()`` when a basket closes: while the tab is
+    hidden behind another the re-read waits until it is shown (a fast replay closes baskets
+    several times a second, and each re-read is a journal query and a table rebuild).
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._stale = False
+        #: Journal re-reads so far (the tests count them).
+        self.refreshes = 0
         self._reader: HistoryReader | None = None
         self._records: list[BasketRecord] = []
         self._clusters: set[str] = set()
@@ -206,8 +212,22 @@ class HistoryTab(QWidget):
         """The closed baskets currently listed (what Export writes)."""
         return list(self._records)
 
+    def refresh_when_shown(self) -> None:
+        """``refresh()`` now if the tab is in view, else when it is next shown."""
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        if self._stale:
+            self.refresh()
+        super().showEvent(event)
+
     def refresh(self) -> None:
         """Re-read the journal with the current filters; a read error is one status line."""
+        self._stale = False
+        self.refreshes += 1
         if self._reader is None:
             self._records = []
             self.model.set_rows([])

@@ -11,7 +11,7 @@ from helpers.engine_setup import SYMBOLS, config
 
 from app.sessions import demo_session
 from app.symbol_bars import DayStats, SymbolBars, aggregate, attach
-from engine.ticks import BAR_DTYPE
+from engine.ticks import BAR_DTYPE, TICK_DTYPE
 from mt5bridge import constants as c
 
 MINUTE_MS = 60_000
@@ -39,6 +39,54 @@ def test_the_tapped_bars_equal_the_terminals_own_m1_rates(tmp_path):
             assert np.array_equal(got[name], expected[name]), (symbol, name)
         assert got["time"][-1] * 1000 > start  # the played minutes are in it
     session.close()
+
+
+def test_the_tap_only_keeps_ticks_and_folds_them_when_read(tmp_path):
+    # Arrange: the same session, read now and then while it plays (as the console does)
+    session = demo_session(config(), seed=0, symbols=SYMBOLS,
+                           journal_path=tmp_path / "journal.sqlite", history_days=3)
+    store = attach(session)
+    engine = session.engine
+    engine.start()
+    start = engine.now_msc
+    # Act: an hour stepped with nobody reading, then reads between steps
+    for minute in range(1, 61):
+        engine.step(start + minute * MINUTE_MS)
+    folds_unread = store.folds
+    versions = [store.version(s) for s in SYMBOLS]
+    for minute in range(61, 121):
+        engine.step(start + minute * MINUTE_MS)
+        if minute % 7 == 0:
+            store.day_stats(SYMBOLS[minute % len(SYMBOLS)])
+    # Assert: no fold on the engine's thread for an hour of demo ticks (far below
+    # FOLD_TICKS), one per read; the bars are still the terminal's, minute for minute
+    assert folds_unread == 0
+    assert all(store.version(s) > v for s, v in zip(SYMBOLS, versions, strict=True))
+    terminal = session.terminal
+    for symbol in SYMBOLS:
+        rates = terminal.copy_rates_from_pos(symbol, c.TIMEFRAME_M1, 0, 180)
+        expected = terminal.rates_to_bars(symbol, rates)
+        got = store.m1(symbol)[-len(expected):]
+        assert got["time"].tolist() == expected["time"].tolist(), symbol
+        for name in ("open", "high", "low", "close", "tick_volume"):
+            assert np.array_equal(got[name], expected[name]), (symbol, name)
+    session.close()
+
+
+def test_ticks_nobody_reads_are_folded_by_the_engines_thread_past_the_cap():
+    # Arrange: two symbols, one tick each per step, a cap of 50 ticks
+    store = SymbolBars(("EURUSD", "USDJPY"))
+    store.fold_ticks = 50
+    ticks = np.zeros(2, dtype=TICK_DTYPE)
+    ticks["symbol"] = [0, 1]
+    ticks["bid"], ticks["ask"] = [1.1, 150.0], [1.1001, 150.01]
+    # Act: 30 steps of a minute (60 ticks)
+    for minute in range(30):
+        ticks["time_msc"] = minute * MINUTE_MS + 1_000
+        store.on_ticks(ticks, (minute + 1) * MINUTE_MS)
+    # Assert: one fold at the 25th step (50 ticks), the rest still kept
+    assert store.folds == 1
+    assert len(store.m1("EURUSD")) == 30 and store.folds == 2
 
 
 def bars(times_s: list[int], closes: list[float]) -> np.ndarray:

@@ -318,6 +318,29 @@ def test_history_refresh_adds_a_newly_closed_basket_in_place(qtbot, journal):
     assert listed(tab)[0] == "C3-3"
 
 
+def test_history_hidden_behind_another_tab_re_reads_only_when_shown(qtbot, journal):
+    # Arrange: the Toolbox shows the Trade tab; History is behind it
+    toolbox = Toolbox(db_path=journal.path.parent / "calendar.sqlite")
+    qtbot.addWidget(toolbox)
+    toolbox.history.set_journal_reader(journal)
+    toolbox.show()
+    qtbot.waitExposed(toolbox)
+    before = toolbox.history.refreshes
+    # Act: three baskets close while History is hidden, then the trader opens it
+    for k in range(3):
+        record_basket(journal, f"C3-{3 + k}", "C3", 200 + k, 1, 5.0, ExitCode.TP)
+        toolbox.history.refresh_when_shown()
+    hidden = toolbox.history.refreshes - before
+    toolbox.setCurrentWidget(toolbox.history)
+    # Assert: no re-read while hidden, one when shown, with every new basket listed
+    assert hidden == 0
+    assert toolbox.history.refreshes - before == 1
+    assert listed(toolbox.history)[:3] == ["C3-5", "C3-4", "C3-3"]
+    # and in view, a closed basket is re-read at once
+    toolbox.history.refresh_when_shown()
+    assert toolbox.history.refreshes - before == 2
+
+
 def test_history_exports_the_filtered_rows_to_csv(qtbot, journal, tmp_path):
     # Arrange
     tab = HistoryTab()
