@@ -9,10 +9,12 @@ closes that evening at 17:00 with that close, and the first tick after it is the
 trading day's close: an order the signal sends fills at the **next daily close** (a stock
 CFD's market is closed at 17:00; the order waits for the next session's tick).
 
-The file has no quotes, so the spread is modelled: ``DAILY_SPREAD_BP`` (2 basis points) of
-the close, rounded to the symbol's point and at least one point; the bid is the close and the
-ask the close plus that spread.  Two basis points is a large US stock's quoted spread at the
-close (KO, PEP: a cent or so on 50-60 dollars); the report names it per symbol.
+Prices are the broker's: each close rounded to the symbol's point (the adjusted closes have
+three decimals; a stock CFD quotes cents).  The file has no quotes, so the spread is
+modelled: ``DAILY_SPREAD_BP`` (2 basis points) of the close, rounded to the symbol's point and
+at least one point; the bid is the close and the ask the close plus that spread.  Two basis
+points is a large US stock's quoted spread at the close (KO, PEP: a cent or so on 50-60
+dollars); the report names it per symbol.
 """
 
 from __future__ import annotations
@@ -44,7 +46,9 @@ def daily_bars(closes: pd.Series, point: float) -> np.ndarray:
         return out
     local = (pd.DatetimeIndex(closes.index).normalize() + _CLOSE_BAR_LOCAL).tz_localize(_NEW_YORK)
     out["time"] = local.tz_convert("UTC").as_unit("s").asi8
-    values = closes.to_numpy(np.float64)
+    # quoted at the broker's digits (the file's adjusted closes have three decimals)
+    values = np.maximum(np.round(closes.to_numpy(np.float64) / point) * point, point)
+    values = np.round(values, max(0, round(-np.log10(point))))
     for name in ("open", "high", "low", "close"):
         out[name] = values
     out["tick_volume"] = 1

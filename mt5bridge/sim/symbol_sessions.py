@@ -7,8 +7,10 @@ then.  Three sessions cover the symbols the simulator lists:
 
 - ``CME_INDEX``: index CFDs (SPXUSD, NSXUSD, SP500) as a CME-style broker quotes them:
   Sunday 23:00 to Friday 22:00 UTC with a daily break 22:00-23:00 UTC (CME Globex 18:00-17:00
-  New York in winter; kept in UTC as brokers publish it, which also fits the 2019 HistData
-  files as the importer places them, fixed UTC-5, all year).
+  New York in winter, kept in UTC).  The 2019 HistData CFD files, as the importer places
+  them (fixed UTC-5), fit it except in the weeks when US and European daylight saving
+  differ (10-31 March, 27 October-2 November): there the file's break sits an hour
+  earlier and its 22:00-22:59 UTC bars fall in this break and are not quoted.
 - ``ICE_BRENT``: Brent crude CFD on ICE Futures Europe hours, 01:00-23:00 London time
   (GMT/BST), Monday to Friday.
 - ``NYSE``: stock CFDs, the NYSE regular session 09:30-16:00 New York time (EST/EDT), on
@@ -171,12 +173,16 @@ NYSE = SymbolSession("NYSE regular session", "America/New_York", (9, 30), (16, 0
 
 
 class SessionFilter:
-    """Drops the ticks a feed gives for a symbol outside that symbol's session: a real
-    server sends no quotes while a CFD's underlying is closed.  Symbols without a session of
-    their own (FX, metals) pass untouched."""
+    """The ticks a real server would send for symbols with a session of their own (CFDs):
+    none outside the session, and prices at the symbol's digits (HistData writes index CFDs
+    with a third decimal, ``2506.769``, that a 2-digit broker never quotes; a fill at such a
+    price would not survive the legs' rounding).  Symbols without a session of their own
+    (FX, metals) pass untouched."""
 
-    def __init__(self, sessions: dict[int, SymbolSession]) -> None:
+    def __init__(self, sessions: dict[int, SymbolSession],
+                 digits: dict[int, int] | None = None) -> None:
         self._sessions = dict(sessions)
+        self._digits = dict(digits or {})
 
     def __bool__(self) -> bool:
         return bool(self._sessions)
@@ -187,8 +193,16 @@ class SessionFilter:
             return ticks
         keep = np.ones(len(ticks), dtype=bool)
         symbols = ticks["symbol"]
+        rounded = False
         for index, session in self._sessions.items():
             mine = symbols == index
-            if mine.any():
-                keep[mine] = session.open_mask(ticks["time_msc"][mine])
+            if not mine.any():
+                continue
+            keep[mine] = session.open_mask(ticks["time_msc"][mine])
+            digits = self._digits.get(index)
+            if digits is not None:
+                if not rounded:
+                    ticks, rounded = ticks.copy(), True
+                for side in ("bid", "ask"):
+                    ticks[side][mine] = np.round(ticks[side][mine], digits)
         return ticks if keep.all() else ticks[keep]

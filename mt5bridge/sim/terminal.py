@@ -125,9 +125,12 @@ class SimTerminal:
         self._specs = _specs_for(feed_names, config)
         self._names = tuple(spec.name for spec in self._specs)
         self._index = {name: i for i, name in enumerate(self._names)}
-        #: a CFD's ticks outside its own session are not quoted (``symbol_sessions``)
-        self._in_session = SessionFilter({i: spec.session for i, spec in enumerate(self._specs)
-                                          if spec.session is not None})
+        #: a CFD's ticks outside its own session are not quoted, and at its digits
+        #: (``symbol_sessions``)
+        own = {i: spec for i, spec in enumerate(self._specs) if spec.session is not None}
+        self._in_session = SessionFilter(
+            {i: s.session for i, s in own.items() if s.session is not None},
+            {i: s.digits for i, s in own.items()})
         self._tz = config.server_tz
         self._now = int(feed.start_msc)
         self._tape = TickTape(
