@@ -352,10 +352,12 @@ def _synthetic(spec: BacktestSpec) -> MarketData:
 
 
 def _with_converters(symbols: Sequence[str]) -> tuple[str, ...]:
-    """The symbols plus whatever the account currency needs to value every currency."""
+    """The symbols plus whatever the account currency needs to value every currency (of the
+    FX and metal names: the synthetic market has no other)."""
+    from engine.instruments import fx_instrument
     from mt5bridge.sim.symbols import SYMBOL_SPECS
 
-    ccys = {c for s in symbols for c in (s[:3], s[3:6])} - {"USD"}
+    ccys = {c for s in symbols if (inst := fx_instrument(s)) for c in inst.parts} - {"USD"}
     extra = [f"{c}USD" if f"{c}USD" in SYMBOL_SPECS else f"USD{c}" for c in sorted(ccys)]
     return tuple(dict.fromkeys([*symbols, *[e for e in extra if e in SYMBOL_SPECS]]))
 

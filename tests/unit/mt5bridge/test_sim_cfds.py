@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from mt5bridge import constants as c
+from mt5bridge.remote.codec import dumps, loads
 from mt5bridge.sim import ArrayFeed, SimConfig, SimTerminal
 from mt5bridge.sim.feeds import ticks_from_rows
 from mt5bridge.sim.symbols import BROKER_SPECS, long_only
@@ -238,3 +239,9 @@ def test_the_specs_have_no_stock_without_nyse_hours():
     assert len(stocks) == 20
     assert all(s.session is not None and s.session.calendar == "nyse" for s in stocks)
     assert all(np.isclose(s.commission_per_unit, 0.02) for s in stocks)
+
+
+def test_a_configured_cfd_spec_crosses_the_remote_terminals_wire():
+    config = SimConfig(extra_specs=(long_only(BROKER_SPECS["KO"]),))
+
+    assert loads(dumps(config)) == config
