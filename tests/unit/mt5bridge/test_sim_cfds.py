@@ -9,6 +9,7 @@ lot, no commission, margin 5 %.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import numpy as np
@@ -245,3 +246,13 @@ def test_a_configured_cfd_spec_crosses_the_remote_terminals_wire():
     config = SimConfig(extra_specs=(long_only(BROKER_SPECS["KO"]),))
 
     assert loads(dumps(config)) == config
+
+
+def test_a_close_only_symbol_refuses_new_positions_either_way_with_10044():
+    close_only = dataclasses.replace(BROKER_SPECS["KO"], trade_mode=c.SYMBOL_TRADE_MODE_CLOSEONLY)
+    term = make_terminal(extra_specs=(close_only,))
+
+    buy = term.order_check(request(term, "KO", BUY, 10))
+    sell = term.order_check(request(term, "KO", SELL, 10))
+
+    assert (buy.retcode, sell.retcode) == (c.TRADE_RETCODE_CLOSE_ONLY,) * 2 == (10044, 10044)
