@@ -171,9 +171,9 @@ def write_export_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[
 
 def symbol_digits(symbol: str) -> int:
     """Price digits of ``symbol`` as the simulator quotes it (5 for a symbol it lacks)."""
-    from mt5bridge.sim.symbols import SYMBOL_SPECS
+    from mt5bridge.sim.symbols import BROKER_SPECS
 
-    spec = SYMBOL_SPECS.get(symbol)
+    spec = BROKER_SPECS.get(symbol)
     return spec.digits if spec is not None else DEFAULT_DIGITS
 
 

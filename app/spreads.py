@@ -38,7 +38,7 @@ import numpy as np
 from engine.errors import UserError
 from engine.spread_profile import SpreadProfile
 from mt5bridge.servertime import ServerTimeZone
-from mt5bridge.sim.symbols import SYMBOL_SPECS
+from mt5bridge.sim.symbols import BROKER_SPECS, CFD_SPECS, SYMBOL_SPECS
 from storage.spread_profiles import (
     SHIPPED_PROFILE_SYMBOL,
     read_spread_profiles,
@@ -85,7 +85,7 @@ def symbol_point(symbol: str, digits: int | None = None) -> float:
     """The symbol's point: from ``digits`` when given, else from its spec."""
     if digits is not None:
         return 10.0 ** -digits
-    spec = SYMBOL_SPECS.get(symbol)
+    spec = BROKER_SPECS.get(symbol)
     if spec is None:
         raise UserError(f"{symbol}: not a symbol the simulated broker lists; give its --digits "
                         "(5 for EURUSD-like quotes, 3 for JPY pairs, 2 for gold)")
@@ -98,7 +98,7 @@ def _point_guess(symbol: str) -> float:
 
 def fixed_spread(symbol: str, spread_points: Mapping[str, float]) -> SymbolSpread:
     """The fixed model: the configured spread, else the symbol's typical spread."""
-    spec = SYMBOL_SPECS.get(symbol)
+    spec = BROKER_SPECS.get(symbol)
     points = spread_points.get(symbol)
     origin = "configured"
     if points is None:
@@ -139,7 +139,8 @@ def profile_spread(symbol: str, profiles: Mapping[str, SpreadProfile],
     """The profile model: the user's profile, else the spread configured for the symbol,
     else the shipped (or scaled) profile."""
     profile = profiles.get(symbol)
-    if profile is None and symbol in spread_points:
+    # a CFD has no FX-shaped profile to scale: its typical spread, fixed
+    if profile is None and (symbol in spread_points or symbol in CFD_SPECS):
         fixed = fixed_spread(symbol, spread_points)
         return SymbolSpread(FIXED, fixed.fill, f"{fixed.description}, not a profile")
     profile = profile or scaled_profile(symbol)

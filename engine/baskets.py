@@ -17,6 +17,7 @@ import numpy as np
 
 from engine.cluster import Direction
 from engine.fx import CurrencyConverter, split_symbol
+from engine.instruments import Instrument
 from engine.model import ExitCode
 from engine.space import gross_notional, net_numeraire_exposure
 
@@ -68,7 +69,7 @@ class Basket:
                 continue
             i = market_index[leg.symbol]
             exit_px = bid[i] if leg.lots > 0 else ask[i]
-            quote_value = fx.value(split_symbol(leg.symbol)[1], mids)
+            quote_value = fx.value(fx.parts(leg.symbol)[1], mids)
             total += leg.lots * leg.contract_size * (exit_px - leg.open_price) * quote_value
         return total
 
@@ -78,7 +79,7 @@ class Basket:
         out: dict[str, float] = {}
         for leg in self.open_legs:
             add_exposure(out, leg.symbol, leg.lots * leg.contract_size,
-                         fx.value(split_symbol(leg.symbol)[0], mids))
+                         fx.value(fx.parts(leg.symbol)[0], mids), fx.instruments.get(leg.symbol))
         return out
 
     def numeraire_balance(self, numeraire: str, market_index: dict[str, int],
@@ -87,7 +88,7 @@ class Basket:
         in the account currency (NaN, NaN without a numeraire or open legs)."""
         notionals: dict[str, float] = {}
         for leg in self.open_legs:
-            value = fx.value(split_symbol(leg.symbol)[0], mids)
+            value = fx.value(fx.parts(leg.symbol)[0], mids)
             notionals[leg.symbol] = notionals.get(leg.symbol, 0.0) + (
                 leg.lots * leg.contract_size * value)
         if not numeraire or not notionals:
@@ -113,9 +114,14 @@ class Basket:
         return [leg for leg in self.legs if not leg.closed]
 
 
-def add_exposure(out: dict[str, float], symbol: str, units: float, usd_per_base: float) -> None:
-    """A position of ``units`` of the base is long the base and short the quote currency."""
-    base, quote = split_symbol(symbol)
+def add_exposure(out: dict[str, float], symbol: str, units: float, usd_per_base: float,
+                 instrument: Instrument | None = None) -> None:
+    """A position of ``units`` of the base is long the base and short the quote currency.
+
+    The base of a stock or index CFD is the asset itself (``KO``): the caps count it as its
+    own currency of exposure (``engine.instruments``).  Without ``instrument``, the name.
+    """
+    base, quote = instrument.parts if instrument is not None else split_symbol(symbol)
     value = units * usd_per_base
     out[base] = out.get(base, 0.0) + value
     out[quote] = out.get(quote, 0.0) - value

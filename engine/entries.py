@@ -22,7 +22,7 @@ from engine.config import EngineConfig
 from engine.decisions import Decision
 from engine.events import BasketOpened, EngineEvent, SignalRaised
 from engine.execution import RETCODE_DONE, RETCODE_MARKET_CLOSED, Executor, LegFill
-from engine.fx import CurrencyConverter, split_symbol
+from engine.fx import CurrencyConverter
 from engine.kinds.base import KindPoint
 from engine.market import MarketState
 from engine.model import ClusterState, Direction, ExitCode, OrderPurpose, OrderSide, make_basket_id
@@ -186,7 +186,7 @@ class Entries:
         budget = host.config.risk.risk_per_trade * equity
         gross = budget / (sig.spec.stops.hard_stop_atr * atr)
         mids = host.market.mids()
-        quotes = {s: LegQuote(s, host.fx.value(split_symbol(s)[0], mids),
+        quotes = {s: LegQuote(s, host.fx.value(host.fx.parts(s)[0], mids),
                               q.contract_size, q.volume_min, q.volume_max, q.volume_step)
                   for s, q in host.symbol_book.quotes.items() if s in exposures}
         size = size_basket(exposures, gross, quotes, sig.spec.orientation)
@@ -207,7 +207,7 @@ class Entries:
         for leg in size.legs:
             q = quotes[leg.symbol]
             add_exposure(currency_exposure, leg.symbol, leg.lots * q.contract_size,
-                         q.usd_per_base)
+                         q.usd_per_base, host.fx.instruments.get(leg.symbol))
         return EntrySize(budget, equity, traded, currency_exposure, size.warnings, notionals,
                          numeraire, net_numeraire, gross_notional(notionals))
 

@@ -6,36 +6,60 @@ Each currency is resolved once to the symbol that links it to the account curren
 directly (EURUSD, USDJPY) or through one intermediate (EURGBP needs GBPUSD), and valued at
 the current mid.  A universe that cannot value a currency is a configuration error, found
 at start rather than at the first trade.
+
+What a symbol links is its instrument (``engine.instruments``): asset and quote currency.
+An asset that is not a currency (``KO``, ``SPX``) is valued by its own symbol's price
+times the value of its quote currency, as XAU is.  The converter is built from the symbol
+names (the name rule covers FX and metals); non-FX names are valued once ``learn`` has the
+broker's instruments (``engine.startup.load_symbols`` reads them from ``symbol_info``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from engine.errors import ConfigError
+from engine.instruments import Instrument, instruments_by_name
 
 
 def split_symbol(symbol: str) -> tuple[str, str]:
-    """Base and quote currency of a six-letter FX or metal symbol (suffixes ignored)."""
+    """Base and quote currency of a six-letter FX or metal symbol by its name alone (suffixes
+    ignored).  Code that may see a stock or index CFD asks ``CurrencyConverter.parts``."""
     return symbol[:3], symbol[3:6]
 
 
 class CurrencyConverter:
-    """Values currencies in the account currency from a vector of mid prices."""
+    """Values currencies and assets in the account currency from a vector of mid prices.
 
-    def __init__(self, symbols: Sequence[str], account_currency: str = "USD") -> None:
+    ``instruments`` (symbol -> ``Instrument``) says what each symbol is; symbols missing
+    from it follow the name rule, and a non-FX name missing from it is not valued until
+    ``learn`` is told its instrument (asking for it before raises ``KeyError``).
+    """
+
+    def __init__(self, symbols: Sequence[str], account_currency: str = "USD",
+                 instruments: Mapping[str, Instrument] | None = None) -> None:
         self.symbols = tuple(symbols)
         self.account = account_currency
+        self.instruments: dict[str, Instrument] = {}
         self._routes: dict[str, list[tuple[int, int]]] = {}  # ccy -> [(symbol index, +1|-1)]
-        pairs = {split_symbol(s): i for i, s in enumerate(self.symbols)}
-        currencies = {c for s in self.symbols for c in split_symbol(s)} | {account_currency}
-        for ccy in currencies:
+        self.learn(instruments or {})
+
+    def learn(self, instruments: Mapping[str, Instrument]) -> None:
+        """Take the broker's instruments (``engine.startup.load_symbols``) and rebuild the
+        routes; a currency or asset nothing can value is a ``ConfigError`` here."""
+        known = instruments_by_name(self.symbols)
+        known.update({s: inst for s, inst in instruments.items() if s in self.symbols})
+        self.instruments = known
+        pairs = {known[s].parts: i for i, s in enumerate(self.symbols) if s in known}
+        currencies = {c for inst in known.values() for c in inst.parts} | {self.account}
+        self._routes = {}
+        for ccy in sorted(currencies):
             route = self._route(ccy, pairs)
             if route is None:
                 raise ConfigError("symbols", ccy, f"no quoted symbol converts {ccy} to "
-                                  f"{account_currency}; add e.g. {ccy}{account_currency}")
+                                  f"{self.account}; add e.g. {ccy}{self.account}")
             self._routes[ccy] = route
 
     def _route(self, ccy: str, pairs: dict[tuple[str, str], int]) -> list[tuple[int, int]] | None:
@@ -64,6 +88,10 @@ class CurrencyConverter:
         if (self.account, ccy) in pairs:
             return [(pairs[(self.account, ccy)], -1)]
         return None
+
+    def parts(self, symbol: str) -> tuple[str, str]:
+        """(asset, quote currency) of a symbol (``KeyError``: not known yet)."""
+        return self.instruments[symbol].parts
 
     def value(self, ccy: str, mids: np.ndarray) -> float:
         """Account-currency value of one unit of ``ccy`` at the given mids (NaN if unquoted)."""

@@ -229,7 +229,8 @@ class ManualOrders:
         if positions is None:
             positions = position_views(self._host.terminal.positions_get() or (), {}, {})
         sizes: Mapping[str, float] = self._host.symbol_book.contract_sizes()
-        return currency_exposures(positions, sizes, self.base_value())
+        return currency_exposures(positions, sizes, self.base_value(),
+                                  self._host.fx.instruments)
 
     def exposure_table(self, positions: tuple[PositionView, ...],
                        equity: float) -> tuple[CurrencyExposure, ...]:

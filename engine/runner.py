@@ -49,6 +49,7 @@ from engine.events import (
 from engine.execution import Executor
 from engine.exits import Exits
 from engine.fx import CurrencyConverter
+from engine.instruments import news_currencies
 from engine.kinds.base import KindPoint
 from engine.manual import ManualCommands
 from engine.market import M1_MS, M30_MS, ClosedBars, MarketState, utc
@@ -528,8 +529,7 @@ class Engine:
     def cluster_currencies(self, sig: ClusterSignal) -> frozenset[str]:
         """The currencies whose news move the cluster: those in its FX symbols' names and
         the quote currency of any other instrument it trades."""
-        quotes = getattr(self.symbol_book, "quote_currencies", {})
-        return sig.spec.currencies | frozenset(quotes[s] for s in sig.symbols if s in quotes)
+        return sig.spec.currencies | news_currencies(sig.symbols, self.symbol_book.instruments)
 
     # ------------------------------------------------------------------ read API (any thread)
 

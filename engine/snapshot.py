@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from engine.fx import split_symbol
+from engine.instruments import Instrument
 from engine.market import utc
 from engine.risk.locks import STATE_RANK as LOCK_RANK
 
@@ -286,18 +287,23 @@ def _opened_at(position: Any, to_utc_ms: Callable[[int], int] | None) -> datetim
 
 
 def currency_exposures(positions: Iterable[PositionView], contract_sizes: Mapping[str, float],
-                       base_value: Callable[[str], float]) -> dict[str, float]:
+                       base_value: Callable[[str], float],
+                       instruments: Mapping[str, Instrument] | None = None,
+                       ) -> dict[str, float]:
     """Net account-currency exposure per currency of ``positions`` (+ long).
 
     A position of ``units`` = +-volume x contract size of its base is long ``units`` x
     ``base_value(base)`` of the base and short the same value of the quote currency (the
-    rule the risk cap applies to baskets, ``engine.baskets.add_exposure``).  A symbol
-    without a contract size or a base without a value is left out rather than guessed.
+    rule the risk cap applies to baskets, ``engine.baskets.add_exposure``).  The base of a
+    stock or index CFD is the asset itself (``instruments``, the converter's table; a symbol
+    missing there is split by its name).  A symbol without a contract size or a base without
+    a value is left out rather than guessed.
     """
     out: dict[str, float] = {}
     for p in positions:
         size = contract_sizes.get(p.symbol)
-        base, quote = split_symbol(p.symbol)
+        inst = (instruments or {}).get(p.symbol)
+        base, quote = inst.parts if inst is not None else split_symbol(p.symbol)
         value = base_value(base)
         if not size or not math.isfinite(value):
             continue

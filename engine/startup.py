@@ -12,6 +12,8 @@ import numpy as np
 
 from engine.bars import align_closes
 from engine.cluster import LegQuote
+from engine.fx import CurrencyConverter
+from engine.instruments import Instrument, instrument_for
 from engine.market import MarketState, utc
 from engine.model import RunMode
 from engine.ports import Terminal
@@ -46,17 +48,25 @@ def account_identity(terminal: Terminal, mode: RunMode) -> AccountIdentity | Non
 class SymbolBook:
     """Each traded symbol as the terminal specifies it: the point (spreads in points, price
     digits) and the volume limits sizing rounds to.  ``usd_per_base`` is left NaN here:
-    sizing fills it with the conversion rate of the moment."""
+    sizing fills it with the conversion rate of the moment.  ``instruments``: each symbol's
+    asset and price currency, from the broker's ``currency_profit``
+    (``engine.instruments``)."""
 
     points: dict[str, float] = field(default_factory=dict)
     quotes: dict[str, LegQuote] = field(default_factory=dict)
+    instruments: dict[str, Instrument] = field(default_factory=dict)
 
     def contract_sizes(self) -> dict[str, float]:
         return {s: q.contract_size for s, q in self.quotes.items()}
 
 
-def load_symbols(terminal: Terminal, market: MarketState, now_msc: int) -> SymbolBook:
-    """Read every market symbol's specification and seed the market with its current quote."""
+def load_symbols(terminal: Terminal, market: MarketState, now_msc: int,
+                 fx: CurrencyConverter | None = None) -> SymbolBook:
+    """Read every market symbol's specification and seed the market with its current quote.
+
+    With ``fx``, the converter learns the instruments read (a stock CFD's price currency
+    comes from the broker, not its name: ``engine.instruments``).
+    """
     book = SymbolBook()
     for symbol in market.symbols:
         info = terminal.symbol_info(symbol)
@@ -67,9 +77,14 @@ def load_symbols(terminal: Terminal, market: MarketState, now_msc: int) -> Symbo
         book.quotes[symbol] = LegQuote(symbol, math.nan, float(info.trade_contract_size),
                                        float(info.volume_min), float(info.volume_max),
                                        float(info.volume_step))
+        inst = instrument_for(symbol, str(getattr(info, "currency_profit", "") or ""))
+        if inst is not None:
+            book.instruments[symbol] = inst
         tick = terminal.symbol_info_tick(symbol)
         if tick is not None and tick.bid > 0:
             market.seed_quote(symbol, float(tick.bid), float(tick.ask), now_msc)
+    if fx is not None:
+        fx.learn(book.instruments)
     return book
 
 

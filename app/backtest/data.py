@@ -76,6 +76,7 @@ class _Wanted:
 def load_market(spec: BacktestSpec, work: Path) -> MarketData:
     """The feed for ``spec``; files that must be imported first go to a store in ``work``."""
     from storage.importers import detect_file
+    from storage.importers.daily import is_wide_daily
     from storage.marketdata import BARS, MarketDataStore
 
     if spec.source == "synthetic":
@@ -91,6 +92,10 @@ def load_market(spec: BacktestSpec, work: Path) -> MarketData:
         feed, ranges = _store_feed(wanted, MarketDataStore(spec.store), str(spec.store), notes)
         return MarketData(feed, ranges, spec.calendar, notes, feed.spread_models())
     files = _data_files(spec.paths)
+    daily = [f for f in files if is_wide_daily(f)]
+    if daily:  # daily closes: in memory, with any M1 bar files beside them
+        feed, ranges, spreads = _daily_feed(wanted, files, daily, notes)
+        return MarketData(feed, ranges, spec.calendar, notes, spreads)
     kinds = {f: detect_file(f).kind for f in files}
     if spec.tick_mode == "ohlc":
         # bars only: replay the files as they are (no import), ticks from each M1 bar
@@ -183,6 +188,49 @@ def _memory_bars_feed(wanted: _Wanted, bars: Mapping[str, np.ndarray],
     feed = ReplayFeed.from_bars({s: b for s, b in bars.items() if len(b)}, start_ms, end_ms,
                                 config=wanted.replay)
     return feed, ranges
+
+
+def _daily_feed(wanted: _Wanted, files: list[Path], daily: list[Path],
+                notes: list[str]) -> tuple[ReplayFeed, Ranges, dict[str, str]]:
+    """Daily-close files (``app.backtest.daily``: each close at 16:00 New York) replayed
+    from memory, with the M1 bars of any HistData files beside them.  Of the daily files'
+    columns, the configured clusters' symbols (all columns when the config names none)."""
+    from app.backtest.daily import daily_market_bars, spread_text
+    from mt5bridge.sim.symbols import BROKER_SPECS
+    from storage.histdata import histdata_symbol, read_histdata_m1
+
+    others = [f for f in files if f not in daily]
+    unknown = [f for f in others if histdata_symbol(f) is None]
+    if unknown:
+        raise UserError(f"{unknown[0]}: daily-close files replay with HistData M1 bar files "
+                        "only (not ticks or MT5 exports)")
+    configured = set(wanted.config.symbols)
+    points = {s: spec.point for s, spec in BROKER_SPECS.items()}
+    bars = daily_market_bars(daily, configured or None, points)
+    if not bars:
+        bars = daily_market_bars(daily, None, points)
+    ranges: Ranges = {}
+    for symbol, b in bars.items():
+        ranges[f"{symbol} D1"] = {"first": to_utc(int(b["time"][0]) * 1000).isoformat(),
+                                  "last": to_utc(int(b["time"][-1]) * 1000).isoformat(),
+                                  "rows": len(b), "source": "daily closes, " + ", ".join(
+                                      str(f) for f in daily)}
+    m1: dict[str, list[np.ndarray]] = {}
+    for f in others:
+        symbol = str(histdata_symbol(f))
+        m1.setdefault(symbol, []).append(read_histdata_m1(f, symbol).to_bar_array())
+    for symbol, parts in m1.items():
+        merged = np.sort(np.concatenate(parts), order="time", kind="stable")
+        bars[symbol] = merged
+        ranges[f"{symbol} M1"] = {"first": to_utc(int(merged["time"][0]) * 1000).isoformat(),
+                                  "last": to_utc(int(merged["time"][-1]) * 1000).isoformat(),
+                                  "rows": len(merged), "source": "HistData M1"}
+    fit_clusters(wanted.config, {key.split()[0] for key in ranges})
+    start_ms, end_ms = _period(ranges, wanted, notes)
+    feed = ReplayFeed.from_bars(bars, start_ms, end_ms, config=wanted.replay)
+    spreads = feed.spread_models()
+    spreads.update(dict.fromkeys((s for s in bars if s not in m1), spread_text()))
+    return feed, ranges, spreads
 
 
 def _bar_file_ranges(files: list[Path]) -> Ranges:
@@ -304,10 +352,12 @@ def _synthetic(spec: BacktestSpec) -> MarketData:
 
 
 def _with_converters(symbols: Sequence[str]) -> tuple[str, ...]:
-    """The symbols plus whatever the account currency needs to value every currency."""
+    """The symbols plus whatever the account currency needs to value every currency (of the
+    FX and metal names: the synthetic market has no other)."""
+    from engine.instruments import fx_instrument
     from mt5bridge.sim.symbols import SYMBOL_SPECS
 
-    ccys = {c for s in symbols for c in (s[:3], s[3:6])} - {"USD"}
+    ccys = {c for s in symbols if (inst := fx_instrument(s)) for c in inst.parts} - {"USD"}
     extra = [f"{c}USD" if f"{c}USD" in SYMBOL_SPECS else f"USD{c}" for c in sorted(ccys)]
     return tuple(dict.fromkeys([*symbols, *[e for e in extra if e in SYMBOL_SPECS]]))
 

@@ -61,14 +61,17 @@ def record_quote_values(session: Any) -> QuoteValues:
     """Subscribe to the session's engine: at each basket opening and closing, the value of
     every currency of its symbols at that moment's mids (what the spread cost is valued at)."""
     engine = session.engine
-    currencies = sorted({c for s in engine.fx.symbols for c in split_symbol(s)})
     values: QuoteValues = {}
 
     def on_event(event: EngineEvent) -> None:
         if isinstance(event, BasketOpened | BasketClosed):
             phase = "open" if isinstance(event, BasketOpened) else "close"
             mids = engine.market.mids()
-            values[(event.basket_id, phase)] = {c: engine.fx.value(c, mids) for c in currencies}
+            # the converter's instruments: a stock CFD's price currency is the broker's
+            fx = engine.fx
+            currencies = sorted({c for inst in fx.instruments.values() for c in inst.parts}
+                                | {fx.account})
+            values[(event.basket_id, phase)] = {c: fx.value(c, mids) for c in currencies}
 
     engine.bus.subscribe(on_event)
     return values
@@ -117,12 +120,14 @@ def _cents(value: float) -> float:
 
 def _leg_row(record: BasketRecord, symbol: str, deals: Sequence[Deal],
              mids: Mapping[int, float], quotes: QuoteValues,
-             specs: Mapping[str, tuple[float, int]]) -> dict[str, Any]:
+             specs: Mapping[str, tuple[Any, ...]]) -> dict[str, Any]:
     """One leg from its deals (see the module docstring for each figure)."""
-    contract, digits = specs.get(symbol, (math.nan, 10))
+    spec = specs.get(symbol, (math.nan, 10))
+    contract, digits = spec[0], spec[1]
     opening = [d for d in deals if d.entry == _DEAL_ENTRY_IN]
     closing = [d for d in deals if d.entry != _DEAL_ENTRY_IN]
-    quote = split_symbol(symbol)[1]
+    # the broker's profit currency when the spec has it (a stock CFD's), else the name's
+    quote = spec[2] if len(spec) > 2 and spec[2] else split_symbol(symbol)[1]
     close_values = quotes.get((record.basket_id, "close"), {})
     open_values = quotes.get((record.basket_id, "open"), close_values)
     open_qv = open_values.get(quote, math.nan)
@@ -154,20 +159,22 @@ def _leg_row(record: BasketRecord, symbol: str, deals: Sequence[Deal],
     }
 
 
-def symbol_specs(terminal: Any, symbols: Iterable[str]) -> dict[str, tuple[float, int]]:
-    """Symbol -> (contract size, price digits) as the terminal states them."""
+def symbol_specs(terminal: Any, symbols: Iterable[str]) -> dict[str, tuple[float, int, str]]:
+    """Symbol -> (contract size, price digits, profit currency) as the terminal states
+    them (the profit currency is the quote a leg's spread cost is valued in)."""
     specs = {}
     for symbol in symbols:
         info = terminal.symbol_info(symbol)
         if info is not None:
-            specs[symbol] = (float(info.trade_contract_size), int(info.digits))
+            specs[symbol] = (float(info.trade_contract_size), int(info.digits),
+                             str(getattr(info, "currency_profit", "") or ""))
     return specs
 
 
 def leg_frame(journal: Any, records: Sequence[BasketRecord], quotes: QuoteValues,
-              specs: Mapping[str, tuple[float, int]]) -> pd.DataFrame:
+              specs: Mapping[str, tuple[Any, ...]]) -> pd.DataFrame:
     """Every leg of ``records`` from the journal's deals and orders, in basket then symbol
-    order.  ``specs``: symbol -> (contract size, price digits)."""
+    order.  ``specs``: symbol -> (contract size, price digits[, profit currency])."""
     rows = []
     for record in records:
         mids = _fill_mids(journal.orders_for_basket(record.basket_id))

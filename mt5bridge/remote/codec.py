@@ -69,6 +69,7 @@ DATACLASSES: dict[str, tuple[str, str]] = {
     "FaultConfig": ("mt5bridge.sim.faults", "FaultConfig"),
     "SymbolSpec": ("mt5bridge.sim.symbols", "SymbolSpec"),
     "MarketHours": ("mt5bridge.sim.sessions", "MarketHours"),
+    "SymbolSession": ("mt5bridge.sim.symbol_sessions", "SymbolSession"),  # a CFD spec's hours
     "ServerTimeZone": ("mt5bridge.servertime", "ServerTimeZone"),
 }
 _DATACLASS_BY_PATH = {path: name for name, path in DATACLASSES.items()}

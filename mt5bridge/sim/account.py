@@ -14,9 +14,14 @@ trades would have shown in demo.  Conventions (those of a typical MT5 FX broker)
   of ``USDC``), the split MT5 shows as ``trade_tick_value_profit`` and ``_loss``.
 - Margin is ``volume * contract_size / leverage`` in the margin (base) currency, converted as
   a cost (the negative-amount side) when the position opens and then kept with the position;
-  hedged positions are not netted against each other.
-- Commission is charged per lot on every deal (in and out), swap in points per lot at each
-  rollover; both are in the account currency rounded to the cent when booked.
+  hedged positions are not netted against each other.  A CFD's (``SymbolSpec.priced_margin``)
+  is ``volume * contract_size * margin_rate`` of its asset, i.e. that share of the notional
+  at the price, whatever the account's leverage.
+- Commission is charged per lot on every deal (in and out; a stock CFD's per share with a
+  minimum, ``SymbolSpec``), swap at each rollover in points per lot, or for
+  ``SYMBOL_SWAP_MODE_INTEREST_CURRENT`` as the annual rate (percent, 360-day year) on the
+  position's notional at the price it would close at; both are in the account currency
+  rounded to the cent when booked.
 - Money that reaches the balance is held in integer cents, so the balance always equals the
   deposit plus the sum of the deals' profit, commission, swap and fee to the cent.
 """
@@ -30,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.errors import DataError
+from mt5bridge.constants import SYMBOL_SWAP_MODE_INTEREST_CURRENT
 from mt5bridge.sim.symbols import REFERENCE_USD_VALUE, SymbolSpec
 
 __all__ = [
@@ -40,6 +46,10 @@ __all__ = [
     "cents",
     "from_cents",
 ]
+
+
+#: The "standard bank year" of MT5's interest swap modes.
+DAYS_PER_SWAP_YEAR = 360.0
 
 
 def cents(amount: float) -> int:
@@ -216,11 +226,20 @@ class CurrencyConverter:
 
     def margin(self, spec: SymbolSpec, volume: float, leverage: float) -> float:
         """Margin in the account currency for ``volume`` lots (a cost: the dearer side)."""
-        base_units = volume * spec.contract_size / leverage
+        if spec.priced_margin:
+            base_units = volume * spec.contract_size * spec.margin_rate
+        else:
+            base_units = volume * spec.contract_size / leverage
         return -self.to_account(-base_units, spec.margin_currency)
 
-    def swap(self, spec: SymbolSpec, is_buy: bool, volume: float, nights: int) -> float:
-        """Swap in the account currency for ``nights`` rollovers (points per lot)."""
-        points = spec.swap_long if is_buy else spec.swap_short
-        amount = points * spec.point * spec.contract_size * volume * nights
+    def swap(self, spec: SymbolSpec, is_buy: bool, volume: float, nights: int,
+             price: float = math.nan) -> float:
+        """Swap in the account currency for ``nights`` rollovers: points per lot, or the
+        annual interest rate on the notional at ``price`` (interest mode)."""
+        rate = spec.swap_long if is_buy else spec.swap_short
+        if spec.swap_mode == SYMBOL_SWAP_MODE_INTEREST_CURRENT:
+            amount = (price * spec.contract_size * volume * rate / 100.0 / DAYS_PER_SWAP_YEAR
+                      * nights)
+        else:
+            amount = rate * spec.point * spec.contract_size * volume * nights
         return self.to_account(amount, spec.profit_currency)

@@ -33,7 +33,8 @@ class SimConfig:
     - ``commission_per_lot`` (3.5): account currency per lot per side, on every deal.
     - ``symbol_suffix`` (""): broker suffix appended to every symbol name (``".a"`` lists
       ``EURUSD.a``), as many brokers do.
-    - ``extra_specs``: specs for feed symbols not in ``SYMBOL_SPECS`` (or overriding them).
+    - ``extra_specs``: specs for feed symbols not in ``BROKER_SPECS`` (or overriding them:
+      ``symbols.long_only(BROKER_SPECS["KO"])`` makes KO long-only).
     - ``server_tz``: the server clock (default GMT+2, GMT+3 during US DST).
     - ``market_hours``: weekly close and holidays (orders outside get 10018).
     - ``faults``: fault injection (off by default).

@@ -47,7 +47,8 @@ from mt5bridge.sim.requests import (
     parse_request,
     parse_symbol,
 )
-from mt5bridge.sim.symbols import SYMBOL_SPECS, SymbolSpec
+from mt5bridge.sim.symbol_sessions import SessionFilter
+from mt5bridge.sim.symbols import BROKER_SPECS, SymbolSpec
 from mt5bridge.sim.tape import TickTape
 from mt5bridge.sim.trading import TradeServer
 from mt5bridge.structs import (
@@ -95,7 +96,7 @@ def _specs_for(symbols: tuple[str, ...], config: SimConfig) -> list[SymbolSpec]:
     extra = {spec.name: spec for spec in config.extra_specs}
     specs = []
     for name in symbols:
-        spec = extra.get(name) or SYMBOL_SPECS.get(name)
+        spec = extra.get(name) or BROKER_SPECS.get(name)
         if spec is None:
             raise ConfigError("simulated terminal", "extra_specs",
                               f"the feed quotes {name}, which has no symbol specification")
@@ -124,6 +125,12 @@ class SimTerminal:
         self._specs = _specs_for(feed_names, config)
         self._names = tuple(spec.name for spec in self._specs)
         self._index = {name: i for i, name in enumerate(self._names)}
+        #: a CFD's ticks outside its own session are not quoted, and at its digits
+        #: (``symbol_sessions``)
+        own = {i: spec for i, spec in enumerate(self._specs) if spec.session is not None}
+        self._in_session = SessionFilter(
+            {i: s.session for i, s in own.items() if s.session is not None},
+            {i: s.digits for i, s in own.items()})
         self._tz = config.server_tz
         self._now = int(feed.start_msc)
         self._tape = TickTape(
@@ -388,14 +395,13 @@ class SimTerminal:
         change = (bid - day_open) / day_open * 100.0 if day_open else 0.0
         selected = i in self._selected
         server_time = self._tz.to_server_ms(int(tape.time_msc[i])) // 1000 if has_quote else 0
-        group = "Metals" if spec.base == "XAU" else "Forex"
-        calc_mode = c.SYMBOL_CALC_MODE_CFDLEVERAGE if spec.base == "XAU" else (
-            c.SYMBOL_CALC_MODE_FOREX)
+        group, calc_mode = spec.group, spec.calc_mode
+        currency_base, currency_profit, currency_margin = spec.stated_currencies
         values = (
             False, c.SYMBOL_CHART_MODE_BID, selected, selected, 0, 0, 0, 0, 0, 0, server_time,
             spec.digits, round((ask - bid) / point) if has_quote else 0, True, 0,
-            calc_mode, c.SYMBOL_TRADE_MODE_FULL, 0, 0, 0, 0, c.SYMBOL_TRADE_EXECUTION_INSTANT,
-            c.SYMBOL_SWAP_MODE_POINTS, spec.swap_rollover3days, False,
+            calc_mode, spec.trade_mode, 0, 0, 0, 0, c.SYMBOL_TRADE_EXECUTION_INSTANT,
+            spec.swap_mode, spec.swap_rollover3days, False,
             c.SYMBOL_EXPIRATION_GTC | c.SYMBOL_EXPIRATION_DAY | c.SYMBOL_EXPIRATION_SPECIFIED
             | c.SYMBOL_EXPIRATION_SPECIFIED_DAY,
             spec.filling_mode,
@@ -409,7 +415,7 @@ class SimTerminal:
             spec.volume_step, 0.0, spec.swap_long, spec.swap_short, 0.0, 0.0,
             0.0, 0.0, 0.0, 0.0, 0.0, day_open, 0.0, 0.0, 0.0, 0.0, 0.0, spec.contract_size,
             round(change, 4), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
-            "", "", spec.base, spec.quote, spec.margin_currency, "", spec.description, "", "",
+            "", "", currency_base, currency_profit, currency_margin, "", spec.description, "", "",
             "", spec.name, "", f"{group}\\{spec.name}",
         )
         return SymbolInfo(values)
@@ -889,6 +895,8 @@ class SimTerminal:
 
     def _consume(self, t_msc: int) -> int:
         batch = self._feed.ticks_until(t_msc)
+        if self._in_session:
+            batch = self._in_session(batch)
         n = len(batch)
         if n == 0:
             return 0

@@ -4,7 +4,8 @@ Two ways to the equity: ``equity()`` sums each position's converted, rounded pro
 (what ``account_info`` and the request checks report), and ``equity_and_margin_fast()``
 walks a flattened copy of the book for the margin-level check that runs after every tick
 batch.  Rollover at server midnight adds swap to every open position (three nights on the
-symbol's ``swap_rollover3days``, none for a Saturday or Sunday server day); as in MT5, swap
+symbol's ``swap_rollover3days``, none for a Saturday or Sunday server day; an interest-mode
+swap is on the notional at the price the position would close at); as in MT5, swap
 stays on the position and is booked in the closing deal's ``swap`` field.
 """
 
@@ -110,7 +111,7 @@ class TradeAccount(TradeState):
             spec = self.specs[pos.symbol_index]
             nights = 3 if day == spec.swap_rollover3days else 1
             amount = self.converter.swap(spec, pos.type == c.POSITION_TYPE_BUY, pos.volume,
-                                         nights)
+                                         nights, self.position_price(pos))
             pos.swap_cents += cents(amount)
         self._arrays = None
 
@@ -118,6 +119,9 @@ class TradeAccount(TradeState):
 
     def calc_margin(self, order_type: int, index: int, volume: float, price: float) -> float:
         spec = self.specs[index]
+        if spec.priced_margin and price > 0:  # a CFD: margin_rate of the notional at price
+            amount = volume * spec.contract_size * spec.margin_rate * price
+            return round(-self.converter.to_account(-amount, spec.profit_currency), 2)
         units = volume * spec.contract_size / self.config.leverage
         if spec.margin_currency == self.config.currency:
             return round(units, 2)

@@ -13,6 +13,7 @@ from typing import Any
 
 from mt5bridge import constants as c
 from mt5bridge.sim.account import Deal, Order, Position, cents
+from mt5bridge.sim.symbols import SymbolSpec
 from mt5bridge.sim.trade_state import VOLUME_EPS, TradeState, round_volume
 
 __all__ = ["TradeBooking"]
@@ -37,8 +38,14 @@ class TradeBooking(TradeState):
         self.history.add_deal(deal)
         return deal
 
-    def _commission_cents(self, volume: float) -> int:
-        return -cents(self.config.commission_per_lot * volume)
+    def _commission_cents(self, volume: float, spec: SymbolSpec | None = None) -> int:
+        """A deal's commission: the account's per lot, or the symbol's own (a stock CFD's
+        per share, at least its minimum a deal)."""
+        if spec is None or spec.commission_per_lot is None:
+            return -cents(self.config.commission_per_lot * volume)
+        amount = spec.commission_per_lot * volume + (
+            spec.commission_per_unit * volume * spec.contract_size)
+        return -cents(max(amount, spec.commission_min))
 
     def _filled_order(self, *, index: int, order_type: int, volume: float, price_request: float,
                       price_fill: float, magic: int, position_id: int, reason: int,
@@ -77,7 +84,7 @@ class TradeBooking(TradeState):
             order=order.ticket, time_msc=at_msc,
             type=c.DEAL_TYPE_BUY if is_buy else c.DEAL_TYPE_SELL, entry=c.DEAL_ENTRY_IN,
             magic=magic, position_id=pos.identifier, reason=reason_deal, volume=volume,
-            price=price, commission_cents=self._commission_cents(volume), swap_cents=0,
+            price=price, commission_cents=self._commission_cents(volume, spec), swap_cents=0,
             profit_cents=0, symbol=spec.name, comment=comment,
         )
 
@@ -95,7 +102,7 @@ class TradeBooking(TradeState):
             order=order_ticket, time_msc=at_msc,
             type=c.DEAL_TYPE_SELL if is_buy else c.DEAL_TYPE_BUY, entry=entry,
             magic=magic, position_id=pos.identifier, reason=reason_deal, volume=volume,
-            price=price, commission_cents=self._commission_cents(volume),
+            price=price, commission_cents=self._commission_cents(volume, spec),
             swap_cents=swap_part, profit_cents=cents(profit), symbol=spec.name,
             comment=comment,
         )
@@ -133,7 +140,7 @@ class TradeBooking(TradeState):
                 order=order.ticket, time_msc=at_msc,
                 type=c.DEAL_TYPE_BUY if is_buy else c.DEAL_TYPE_SELL, entry=c.DEAL_ENTRY_IN,
                 magic=magic, position_id=pos.identifier, reason=reason_deal, volume=volume,
-                price=price, commission_cents=self._commission_cents(volume), swap_cents=0,
+                price=price, commission_cents=self._commission_cents(volume, spec), swap_cents=0,
                 profit_cents=0, symbol=spec.name, comment=comment,
             )
         if volume <= pos.volume + VOLUME_EPS:
@@ -149,7 +156,7 @@ class TradeBooking(TradeState):
             order=order.ticket, time_msc=at_msc,
             type=c.DEAL_TYPE_BUY if is_buy else c.DEAL_TYPE_SELL, entry=c.DEAL_ENTRY_INOUT,
             magic=magic, position_id=pos.identifier, reason=reason_deal, volume=volume,
-            price=price, commission_cents=self._commission_cents(volume),
+            price=price, commission_cents=self._commission_cents(volume, spec),
             swap_cents=pos.swap_cents, profit_cents=cents(profit), symbol=spec.name,
             comment=comment,
         )

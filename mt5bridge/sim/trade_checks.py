@@ -45,9 +45,42 @@ class TradeChecks(TradeState):
         steps = volume / spec.volume_step
         return abs(steps - round(steps)) < 1e-6
 
-    def _require_open_market(self) -> None:
-        if not self.config.market_hours.is_open(self.now_msc):
+    def _require_open_market(self, index: int | None = None) -> None:
+        """The symbol's own session (a CFD's), else the account's FX hours (10018)."""
+        session = self.specs[index].session if index is not None else None
+        is_open = (session.is_open(self.now_msc) if session is not None
+                   else self.config.market_hours.is_open(self.now_msc))
+        if not is_open:
             raise Reject(c.TRADE_RETCODE_MARKET_CLOSED)
+
+    @staticmethod
+    def _require_trade_mode(spec: SymbolSpec, is_buy: bool, opens: bool) -> None:
+        """The symbol's ``trade_mode``: disabled (10017); close-only refuses what opens or
+        adds (10044); long-only refuses a sell that opens or adds to a short (10042);
+        short-only a buy that opens or adds to a long (10043).  Closing is always allowed."""
+        mode = spec.trade_mode
+        if mode == c.SYMBOL_TRADE_MODE_DISABLED:
+            raise Reject(c.TRADE_RETCODE_TRADE_DISABLED)
+        if not opens or mode == c.SYMBOL_TRADE_MODE_FULL:
+            return
+        if mode == c.SYMBOL_TRADE_MODE_CLOSEONLY:
+            raise Reject(c.TRADE_RETCODE_CLOSE_ONLY)
+        if mode == c.SYMBOL_TRADE_MODE_LONGONLY and not is_buy:
+            raise Reject(c.TRADE_RETCODE_LONG_ONLY)
+        if mode == c.SYMBOL_TRADE_MODE_SHORTONLY and is_buy:
+            raise Reject(c.TRADE_RETCODE_SHORT_ONLY)
+
+    def _opens(self, index: int, is_buy: bool, volume: float, close: Position | None) -> bool:
+        """Whether a market deal opens or adds to a position rather than only reducing one
+        (hedging: unless it names the position it closes; netting: unless it is against the
+        position and no larger)."""
+        if close is not None:
+            return False
+        if self.config.hedging:
+            return True
+        pos = self._netting_position(index)
+        against = pos is not None and (pos.type == c.POSITION_TYPE_BUY) != is_buy
+        return not (against and pos is not None and volume <= pos.volume + VOLUME_EPS)
 
     def _require_quote(self, index: int) -> None:
         if not self.tape.has_quote[index]:
@@ -92,10 +125,11 @@ class TradeChecks(TradeState):
                     spec, rest, self.config.leverage)
         return margin + self.converter.margin(spec, volume, self.config.leverage)
 
-    def _require_money(self, margin_after: float, volume: float) -> None:
+    def _require_money(self, margin_after: float, volume: float,
+                       spec: SymbolSpec | None = None) -> None:
         if margin_after <= self.margin() + 1e-9:
             return  # reduces exposure: always allowed
-        equity_after = self.equity() + from_cents(self._commission_cents(volume))
+        equity_after = self.equity() + from_cents(self._commission_cents(volume, spec))
         if equity_after - margin_after < 0:
             raise Reject(c.TRADE_RETCODE_NO_MONEY)
 

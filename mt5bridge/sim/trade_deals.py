@@ -49,10 +49,12 @@ class MarketDeals(TradeState):
         volume = req.volume
         if not self._volume_valid(spec, volume):
             raise Reject(c.TRADE_RETCODE_INVALID_VOLUME)
-        self._require_open_market()
+        self._require_open_market(index)
         self._require_quote(index)
         self._require_filling(spec, req.type_filling, pending=False)
         close = self._position_to_close(req, index, is_buy, volume)
+        if spec.trade_mode != c.SYMBOL_TRADE_MODE_FULL:
+            self._require_trade_mode(spec, is_buy, self._opens(index, is_buy, volume, close))
         bid, ask = float(self.tape.bid[index]), float(self.tape.ask[index])
         current = ask if is_buy else bid
         opens_hedge_position = close is None and self.config.hedging
@@ -64,7 +66,7 @@ class MarketDeals(TradeState):
             if abs(req.price - current) > req.deviation * spec.point + spec.point * 1e-6:
                 raise Reject(c.TRADE_RETCODE_REQUOTE, quotes=True)
         margin_after = self._margin_after_deal(index, spec, is_buy, volume, close)
-        self._require_money(margin_after, volume)
+        self._require_money(margin_after, volume, spec)
         if check_only:
             return margin_after
         fault = self.faults.trade_fault()

@@ -45,11 +45,13 @@ class PendingOrders(TradeState):
             raise Reject(c.TRADE_RETCODE_INVALID_ORDER)
         if not self._volume_valid(spec, req.volume):
             raise Reject(c.TRADE_RETCODE_INVALID_VOLUME)
-        self._require_open_market()
+        self._require_open_market(index)
         self._require_quote(index)
         self._require_filling(spec, req.type_filling, pending=True)
         self._require_pending_price(index, req.type, req.price)
         is_buy = req.type in BUY_TYPES
+        if spec.trade_mode != c.SYMBOL_TRADE_MODE_FULL:
+            self._require_trade_mode(spec, is_buy, self._opens(index, is_buy, req.volume, None))
         self._require_stops(is_buy, req.price, req.sl, req.tp)
         expires = self._expiry(req.type_time, req.expiration)
         if check_only:
@@ -79,7 +81,7 @@ class PendingOrders(TradeState):
     def _modify_order(self, req: Any, check_only: bool) -> Any:
         order = self._pending(req)
         index = order.symbol_index
-        self._require_open_market()
+        self._require_open_market(index)
         self._require_quote(index)
         self._require_pending_price(index, order.type, req.price)
         self._require_stops(order.type in BUY_TYPES, req.price, req.sl, req.tp)
@@ -98,7 +100,7 @@ class PendingOrders(TradeState):
 
     def _remove_order(self, req: Any, check_only: bool) -> Any:
         order = self._pending(req)
-        self._require_open_market()
+        self._require_open_market(order.symbol_index)
         if check_only:
             return self.margin()
         self._finish_order(order, c.ORDER_STATE_CANCELED, self.now_msc)
@@ -118,7 +120,7 @@ class PendingOrders(TradeState):
         margin_after = self._margin_after_deal(order.symbol_index, spec, is_buy,
                                                order.volume_current, None)
         try:
-            self._require_money(margin_after, order.volume_current)
+            self._require_money(margin_after, order.volume_current, spec)
         except Reject:
             self._finish_order(order, c.ORDER_STATE_REJECTED, at_msc)
             return

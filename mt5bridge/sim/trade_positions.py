@@ -27,7 +27,7 @@ class PositionRequests(TradeState):
             pos = self._netting_position(index)
         if pos is None:
             raise Reject(c.TRADE_RETCODE_POSITION_CLOSED)
-        self._require_open_market()
+        self._require_open_market(pos.symbol_index)
         self._require_quote(pos.symbol_index)
         is_buy = pos.type == c.POSITION_TYPE_BUY
         self._require_stops(is_buy, self.position_price(pos), req.sl, req.tp)
@@ -49,7 +49,7 @@ class PositionRequests(TradeState):
             raise Reject(c.TRADE_RETCODE_POSITION_CLOSED)
         if pos.symbol_index != by.symbol_index or pos.type == by.type:
             raise Reject(c.TRADE_RETCODE_INVALID)
-        self._require_open_market()
+        self._require_open_market(pos.symbol_index)
         if check_only:
             return self.margin()
         volume = min(pos.volume, by.volume)
