@@ -119,11 +119,14 @@ class Entries:
     def __init__(self, host: EntriesHost) -> None:
         self._host = host
         self._basket_seq: dict[tuple[str, int], int] = defaultdict(int)
+        #: The code of the last ``try_entry``'s refusal ("" when it opened a basket).
+        self.last_refusal = ""
 
     def try_entry(self, sig: ClusterSignal, point: KindPoint, direction: Direction,
                   manual: bool = False) -> str | None:
         """Check, size and open a basket; returns its id, or None (refusal journaled)."""
         size, reason, detail = self.evaluate(sig, point, direction, manual)
+        self.last_refusal = reason
         if reason or size is None:
             self._refuse(sig, point, direction, reason, detail)
             return None

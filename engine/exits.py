@@ -72,7 +72,8 @@ class Exits:
                 if cluster not in self.pending:  # journal the first failure, not each retry
                     host.journal_error("execution", f"{basket.basket_id}: closing {leg.symbol} "
                                        f"failed ({fill.status} {fill.retcode} {fill.detail}); "
-                                       f"retried at each M1 close until it fills")
+                                       f"retried until it fills (at each M1 close; a daily "
+                                       f"cluster's when its market next quotes)")
                 self.pending[cluster] = PendingExit(code, detail, purpose)
                 return False
         self.pending.pop(cluster, None)

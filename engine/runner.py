@@ -153,6 +153,9 @@ class Engine:
         #: Regime-watching clusters whose regime is broken now (``_regime_locks``), and
         #: since which of their signal bars.
         self._regime_broken: dict[str, bool] = {}
+        #: Daily-bar entries the closed market refused at their bar's close, waiting for the
+        #: cluster's next quotes (``_retry_deferred``): cluster -> (point, direction).
+        self._deferred: dict[str, tuple[KindPoint, Direction]] = {}
         #: The order clusters see a bar close in: regime watchers first, so that a regime
         #: that breaks at a bar pauses its targets before they decide on that bar.
         self._bar_order = sorted(self.signals.values(), key=lambda sig: sig.model.trades)
@@ -203,7 +206,7 @@ class Engine:
         self.journal.start_run(RunStart(self.run_id, self.mode, self.now(),
                                         self.config.config_hash(), {"engine": "0.1.0"},
                                         account=self.account, epoch=self.epoch))
-        self.symbol_book = load_symbols(self.terminal, self.market, self.now_msc)
+        self.symbol_book = load_symbols(self.terminal, self.market, self.now_msc, self.fx)
         warm_up(self.terminal, self.market.symbols, self.signals, self.now_msc,
                 self.history_days, lambda text: self.log("WARNING", text), self.market)
         self._restore_risk()
@@ -269,6 +272,8 @@ class Engine:
         ticks = self.driver.step_to(t_msc)
         self.now_msc = max(self.now_msc, int(t_msc))
         self.market.on_ticks(ticks)
+        if len(ticks) and (self._deferred or self.exits.pending):
+            self._retry_deferred(ticks)
         minute_closed, closed_bars = self.market.advance_clock(self.now_msc)
         self._check_connection()
         if closed_bars:
@@ -314,6 +319,7 @@ class Engine:
     def _on_cluster_bar(self, sig: ClusterSignal, bar_s: int, point: KindPoint) -> None:
         name = sig.spec.name
         bar_time = utc(bar_s * 1000)
+        self._deferred.pop(name, None)  # a new bar decides afresh
         self.publish(TdiUpdated(bar_time, name, sig.timeframe, point.score,
                                 *_tdi_diagnostics(sig, point)))
         self._regime_locks(sig, point)
@@ -332,8 +338,35 @@ class Engine:
         if not sig.model.trades:
             return
         direction = entry_direction(point.score, sig.entry) if point.valid else None
-        if direction is not None:
-            self.try_entry(sig, point, direction)
+        if direction is not None and self.try_entry(sig, point, direction) is None:
+            self._defer_if_closed(sig, point, direction)
+
+    def _defer_if_closed(self, sig: ClusterSignal, point: KindPoint,
+                         direction: Direction) -> None:
+        """A daily bar closes after its market's session (a stock's D1 bar at 17:00 New
+        York): an entry its closed market refused waits for the cluster's next quotes and
+        is decided again then, at those prices (the next daily close, with daily data).
+        Intraday bars decide at a market that is open; one closed then is not waited for."""
+        if sig.timeframe == "D1" and self.entries.last_refusal == "MARKET_CLOSED":
+            self._deferred[sig.spec.name] = (point, direction)
+
+    def _retry_deferred(self, ticks: np.ndarray) -> None:
+        """Retry the deferred entries of the clusters every one of whose symbols just
+        quoted (every gate again, now: risk, news, sizing at these prices), and a daily
+        cluster's pending exit (its bar closed with the market; its M1 closes fall after
+        the session, so the retry at each M1 close would never find it open)."""
+        quoted = set(np.unique(ticks["symbol"]).tolist())
+        for name in list(self.exits.pending):
+            sig = self.signals[name]
+            if sig.timeframe == "D1" and quoted.issuperset(sig.index):
+                self.exits.retry_pending(name)
+        for name, (point, direction) in list(self._deferred.items()):
+            sig = self.signals[name]
+            if not quoted.issuperset(sig.index):
+                continue
+            del self._deferred[name]
+            if name not in self.baskets and self.try_entry(sig, point, direction) is None:
+                self._defer_if_closed(sig, point, direction)
 
     def _regime_locks(self, sig: ClusterSignal, point: KindPoint) -> None:
         """A regime-watching cluster with ``action = "lock"`` (``engine.kinds.correlation``)

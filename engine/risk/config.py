@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from engine import ranges
 
-#: The most lots a leg may be capped at: the ``volume_max`` of the simulator's FX symbols
-#: and the usual per-order maximum of retail MT5 FX accounts.  Sizing already clips each leg
-#: at its symbol's ``volume_max``, so a higher cap could never bind; 1e300 was a typo that
-#: loaded.
-MAX_LOTS_PER_LEG = 100.0
+#: The most lots a leg may be capped at: the ``volume_max`` of the simulator's stock CFDs,
+#: whose lot is one share (FX symbols stop at 100 lots, a retail MT5 account's usual
+#: per-order maximum).  Sizing already clips each leg at its symbol's ``volume_max``, so a
+#: higher cap could never bind; 1e300 was a typo that loaded.
+MAX_LOTS_PER_LEG = 10_000.0
 #: The highest per-currency exposure cap, in multiples of equity: 1:500, the highest
 #: leverage retail MT5 brokers offer; the margin call comes long before a cap above it binds.
 MAX_CURRENCY_EXPOSURE = 500.0
@@ -27,8 +27,9 @@ class RiskConfig:
     Defaults and allowed ranges:
     - ``risk_per_trade = 0.003``, (0, 1): a basket's hard-stop loss as a fraction of equity
       (RPT);
-    - ``max_lots_per_leg = 10.0``, (0, 100]: no leg of a new basket above this many lots
-      (MAX_LOTS_PER_LEG says why 100);
+    - ``max_lots_per_leg = 10.0``, (0, 10,000]: no leg of a new basket above this many lots
+      (MAX_LOTS_PER_LEG says why 10,000: a stock CFD's lot is one share, so a stock pair
+      needs this raised);
     - ``cooldown_bars = 4``, 0..MAX_BARS (11,520): after a stop exit (HS, TS) the cluster
       waits this many complete M30 bars before a new entry (0 disables); M30 bars of the
       clock whatever the cluster's signal timeframe (a pause after a stop, not a window);

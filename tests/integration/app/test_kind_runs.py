@@ -135,3 +135,48 @@ def test_a_bad_kind_setting_is_one_line_naming_its_key(tmp_path, capsys, text, k
     assert key in err
     assert "Traceback" not in err
     assert not (tmp_path / "r").exists()
+
+
+STOCK_PAIR = """
+[[cluster]]
+name = "KO_PEP"
+kind = "pair"
+symbols = ["KO", "PEP"]
+magic = 730001
+timeframe = "D1"
+time_stop_bars = 40
+
+[cluster.pair]
+hedge_window = 120
+z_window = 40
+coint_p_max = 1.0
+half_life_max = 100000
+
+[risk]
+max_lots_per_leg = 5000
+"""
+
+
+def test_a_daily_stock_pair_fills_at_the_next_daily_close(tmp_path):
+    # Arrange: the daily KO/PEP closes; a D1 bar closes at 17:00 New York, after the session
+    config = tmp_path / "stocks.toml"
+    config.write_text(STOCK_PAIR)
+    report = tmp_path / "report"
+    # Act
+    code = main(["backtest", "--data", str(TEST_DATA / "equity_daily" /
+                                           "sp500_KO_PEP_RRC_adjclose_2019-10_2022.csv.gz"),
+                 "--config", str(config), "--report", str(report)])
+    # Assert: every basket opened and closed at a daily close (15:59 New York), on a
+    # trading day after the signal bar that decided it
+    assert code == 0
+    db = sqlite3.connect(report / "journal.sqlite")
+    baskets = db.execute("SELECT opened_at, closed_at, exit_code FROM baskets "
+                         "ORDER BY opened_at").fetchall()
+    assert len(baskets) == 17  # pinned on this slice
+    for opened, closed, _ in baskets:
+        assert opened[11:16] in ("20:59", "19:59")  # 15:59 New York, winter or summer
+        assert closed is None or closed[11:16] in ("20:59", "19:59")
+    refused = db.execute("SELECT count(*) FROM refusals WHERE reason = 'MARKET_CLOSED'")
+    assert refused.fetchone()[0] >= len(baskets)  # refused at its bar close, then deferred
+    entries = db.execute("SELECT decision FROM tdi_snapshots WHERE decision LIKE 'entry %'")
+    assert len(entries.fetchall()) == len(baskets)  # decided on its bar, filled the next day

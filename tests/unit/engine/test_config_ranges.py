@@ -99,9 +99,9 @@ BAD_VALUES = [
     ("cluster.factor", '""', "1 to 31 characters"),
     ("cluster.factor", '"a b"', "not allowed"),
     # risk
-    ("risk.max_lots_per_leg", "1e300", "(0, 100]"),
+    ("risk.max_lots_per_leg", "1e300", "(0, 10000]"),
     ("risk.max_lots_per_leg", "nan", "finite"),
-    ("risk.max_lots_per_leg", "0", "(0, 100]"),
+    ("risk.max_lots_per_leg", "0", "(0, 10000]"),
     ("risk.risk_per_trade", "inf", "between 0 and 1"),
     ("risk.cooldown_bars", "-1", f"0..{MAX_BARS}"),
     ("risk.cooldown_bars", "4.0", "expected int"),
