@@ -13,6 +13,7 @@ import pytest
 from helpers.paths import TEST_DATA
 from statsmodels.tsa.stattools import coint
 
+from engine.kinds import engle_granger as engle_granger_module
 from engine.kinds.engle_granger import (
     COLLINEAR_R2,
     adf_maxlag,
@@ -147,6 +148,22 @@ def test_windows_the_fast_path_declines_get_statsmodels_answer(case):
     assert declined
     expected = statsmodels_pvalue(X[:, 0], X[:, 1:])
     assert p == expected or (math.isnan(p) and math.isnan(expected))
+
+
+@pytest.mark.parametrize("margin", ["AIC_TIE", "R2_MARGIN", "MIN_PIVOT"])
+def test_a_declined_window_gets_statsmodels_own_p_value(monkeypatch, margin):
+    # Arrange: a margin so wide that every window falls inside it (an AIC tie, an R^2 at
+    # the collinear threshold, a rank-deficient lag regression)
+    X = window("cointegrated", np.random.default_rng(9))[:300, :2]
+    monkeypatch.setattr(engle_granger_module, margin, 1e9 if margin != "MIN_PIVOT" else 1.0)
+
+    # Act
+    declined = fast_coint(X[:, 0], X[:, 1:]) is None
+    p = coint_pvalue(X[:, 0], X[:, 1:])
+
+    # Assert
+    assert declined
+    assert p == statsmodels_coint(X[:, 0], X[:, 1:])[1]
 
 
 def test_householder_r_is_numpys_r_up_to_row_signs():
