@@ -3,9 +3,11 @@
 The TDI of a 4-symbol cluster (``TdiStream.update``, default windows) beside the pair
 model on two legs with a 250-bar hedge window and a 60-bar z window: OLS, TLS and Kalman
 hedges, and Johansen on three legs.  Each pair figure is given without the cointegration
-test (``test_every`` beyond the run) and with it at the default ``test_every`` (20 bars),
-and the cost of one statsmodels ``coint`` call on 250 bars is timed on its own.  The
-correlation model (24/240 windows, both rules) and its provisional score follow.
+test (``test_every`` beyond the run) and with it at the default ``test_every`` (20 bars).
+One Engle-Granger test is then timed on its own on 250 and 480 bars, statsmodels'
+``coint`` beside the product's path (``engine.kinds.engle_granger``, the same numbers)
+on the same window.  The correlation model (24/240 windows, both rules) and its
+provisional score follow.
 
 With ``--year DIR`` (a folder of HistData 2019 M1 files, e.g. ``../shared/data/fx_m1``) it
 also backtests the whole year twice in this process, one after the other: one M30 pair
@@ -30,6 +32,7 @@ import numpy as np
 from engine import ranges
 from engine.kinds.correlation import CorrelationModel
 from engine.kinds.correlation_params import CorrelationParams
+from engine.kinds.engle_granger import coint_pvalue
 from engine.kinds.pair import PairModel
 from engine.kinds.pair_params import PairParams
 from engine.kinds.pair_stats import engle_granger
@@ -71,14 +74,7 @@ def main() -> None:
                               PairParams(hedge=hedge, test_every=every))
             us = per_bar_us(lambda r, m=model: m.update(r, 0), rows, 300)
             print(f"pair {hedge:8s} {legs} legs, window 250, {label:13s}: {us:8.1f} us per bar")
-    window = np.log(closes(250, 2, seed=2))
-    engle_granger(window)
-    t0 = time.perf_counter()
-    for _ in range(50):
-        engle_granger(window)
-    both = (time.perf_counter() - t0) / 50 * 1e3
-    print(f"Engle-Granger (statsmodels coint) on 250 bars: {both / 2:.2f} ms per call, "
-          f"{both:.2f} ms for both orders")
+    engle_granger_costs()
     rows = closes(args.bars + 300, 2, seed=3)
     for rule in ("crossing", "sign_flip"):
         model = CorrelationModel(["A", "B"], CorrelationParams(rule=rule, targets=("X",)))
@@ -88,6 +84,37 @@ def main() -> None:
               f"provisional {provisional:6.1f} us per call")
     if args.year is not None:
         year(args.year)
+
+
+def ms_per_call(call: object, repeats: int) -> float:
+    """Mean milliseconds of ``call()`` over ``repeats`` calls after one warm-up call."""
+    call()  # type: ignore[operator]
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        call()  # type: ignore[operator]
+    return (time.perf_counter() - t0) / repeats * 1e3
+
+
+def engle_granger_costs() -> None:
+    """One Engle-Granger test (one leg order) on 250 and 480 bars: statsmodels' ``coint``
+    and the product's path on the same window, and the p-values both give."""
+    import warnings
+    from functools import partial
+
+    from statsmodels.tsa.stattools import coint
+
+    for bars in (250, 480):
+        window = np.log(closes(bars, 2, seed=2))
+        y, x = window[:, 0], window[:, 1:]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            slow = ms_per_call(partial(coint, y, x), 20)
+            p_slow = coint(y, x)[1]
+        fast = ms_per_call(partial(coint_pvalue, y, x), 200)
+        both = ms_per_call(partial(engle_granger, window), 100)
+        print(f"Engle-Granger on {bars} bars: statsmodels coint {slow:6.2f} ms per call, "
+              f"fast path {fast:6.3f} ms ({slow / fast:4.0f}x), both orders {both:6.3f} ms; "
+              f"p {p_slow:.12f} vs {coint_pvalue(y, x):.12f}")
 
 
 PAIR_YEAR = """

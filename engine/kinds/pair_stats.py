@@ -26,7 +26,8 @@ Estimators:
   variance of lagged differences grows as ``k^(2H)``; 0.5 is a random walk, below it mean
   reversion);
 - crossings: how often the spread changes side of its mean in the z window;
-- Engle-Granger: statsmodels ``coint`` (a constant, lags by AIC, MacKinnon p-values).
+- Engle-Granger: statsmodels ``coint``'s figures (a constant, lags by AIC, MacKinnon
+  p-values), computed in ``engine.kinds.engle_granger``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import warnings
 import numpy as np
 from numba import njit
 
+from engine.kinds.engle_granger import coint_pvalue
 from engine.kinds.pair_params import HURST_MAX_LAG
 
 #: Hurst lags, 2..20 bars.
@@ -206,15 +208,8 @@ def crossings(spread: np.ndarray, mean: float) -> int:
 
 def engle_granger(X: np.ndarray) -> tuple[float, float]:
     """Engle-Granger p-values: leg 1 on the others, and the last leg on the others (for
-    two legs, the two orders).  NaN when statsmodels cannot test the window."""
-    from statsmodels.tsa.stattools import coint
-
-    def p_value(y: np.ndarray, x: np.ndarray) -> float:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return float(coint(y, x)[1])
-        except (ValueError, np.linalg.LinAlgError):
-            return math.nan
-
-    return p_value(X[:, 0], X[:, 1:]), p_value(X[:, -1], X[:, :-1])
+    two legs, the two orders).  statsmodels' ``coint`` numbers, computed by
+    ``engine.kinds.engle_granger`` (the same arithmetic without statsmodels' model objects,
+    about a hundred times faster; statsmodels itself where that path declines).  NaN when
+    statsmodels cannot test the window."""
+    return coint_pvalue(X[:, 0], X[:, 1:]), coint_pvalue(X[:, -1], X[:, :-1])
