@@ -19,7 +19,7 @@ from engine.kinds.pair_stats import half_life, half_life_of, hurst, tls_weights
 from engine.model import Direction
 from engine.ranges import FieldError
 
-#: Small windows keep the tests fast: one Engle-Granger test costs about 9 ms.
+#: Small windows keep the tests fast.
 SMALL = {"hedge_window": 60, "z_window": 20, "test_every": 10}
 @pytest.mark.parametrize("space", ["returns", "price"])
 @pytest.mark.parametrize("hedge", ["ols", "tls", "kalman", "johansen"])
