@@ -95,9 +95,18 @@ def alone(config: EngineConfig, name: str, params: dict[str, Any]) -> EngineConf
 
 
 def check_grid(config: EngineConfig, grid: list[dict[str, Any]]) -> None:
-    """Every configuration must suit every cluster before the first backtest runs."""
+    """Every configuration must suit every cluster before the first backtest runs.
+
+    The TDI's own keys (its windows, its space) mean nothing to another kind's model: a
+    grid varying them over a pair or a regime would run identical trials and count each
+    one in the deflated Sharpe's number of trials, so it is refused."""
     for params in grid:
         for spec in config.clusters:
+            tdi_only = [k for k in (*_TDI_KEYS, "space") if k in params]
+            if spec.kind != "tdi" and tdi_only:
+                raise UserError(f"grid: {tdi_only[0]} is a setting of the TDI; cluster "
+                                f"{spec.name} is a {spec.kind} (study it with --clusters "
+                                f"and a grid of the shared keys: entry, exit, stops)")
             try:
                 apply_params(spec, params)
             except FieldError as exc:

@@ -104,3 +104,16 @@ def test_no_qualifying_trial_keeps_the_configured_parameters_and_says_so():
     choice = choose("A", [_trial(1, 2.0, 1), _trial(2, math.nan, 0)], min_baskets=5)
     assert choice.trial is None and choice.params == {} and choice.significance is None
     assert "configured parameters are kept" in choice.note
+
+
+def test_a_grid_of_tdi_windows_is_refused_for_a_pair_cluster():
+    # Arrange: a pair's model ignores the TDI's windows: every trial would be the same
+    from engine.cluster import StopParams
+    from engine.config import EngineConfig
+
+    pair = ClusterSpec("EUGB", ("EURUSD", "GBPUSD"), 1, kind="pair", entry=2.0, exit_band=0.5,
+                       stops=StopParams(tdi_stop=4.0))
+    # Act / Assert
+    with pytest.raises(UserError, match="tau_s is a setting of the TDI; cluster EUGB is a pair"):
+        check_grid(EngineConfig(clusters=(pair,)), [{"tau_s": 96}])
+    check_grid(EngineConfig(clusters=(pair,)), [{"entry": 2.5, "exit": 0.5}])  # shared keys
