@@ -48,7 +48,8 @@ class TruncationCheck:
     def verdict(self) -> str:
         if self.difference is None:
             return (f"PASS: the runs to D and to D+k agree on all {self.signals_compared:,} "
-                    f"TDI values and all {self.baskets_compared:,} baskets closed before D")
+                    f"signal scores (TDI, z, ...) and all {self.baskets_compared:,} baskets "
+                    f"closed before D")
         return "FAIL (look-ahead): first difference before D: " + self.difference.text()
 
     def to_dict(self) -> dict[str, Any]:

@@ -78,7 +78,7 @@ def _verdict(text: str, ok: bool) -> str:
 
 def _truncation(t: Mapping[str, Any]) -> str:
     rows = [["D (the run cut here)", t["cut"]], ["D+k (the longer run)", t["later"]],
-            ["TDI values compared", f"{t['signals_compared']:,}"],
+            ["signal scores compared (TDI, z, ...)", f"{t['signals_compared']:,}"],
             ["baskets closed before D compared", f"{t['baskets_compared']:,}"]]
     return (section_open("truncation", "(a) Truncation invariance",
                          "Backtests to D and to D+k: every TDI value at a bar before D and "

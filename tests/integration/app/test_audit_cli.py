@@ -56,7 +56,7 @@ def test_truncation_finds_no_difference_on_real_data(audited):
     assert t["passed"] is True and t["first_difference"] is None
     assert t["cut"] == "2019-10-28T00:00:00+00:00"  # 60% into 2019-10-23 .. 2019-11-01 21:00
     assert t["signals_compared"] == 286 and t["baskets_compared"] == 9
-    assert "PASS: the runs to D and to D+k agree on all 286 TDI values" in screen
+    assert "PASS: the runs to D and to D+k agree on all 286 signal scores (TDI, z, ...)" in screen
 
 
 def test_no_edge_surrogates_show_no_edge(audited):

@@ -180,3 +180,18 @@ def test_a_daily_stock_pair_fills_at_the_next_daily_close(tmp_path):
     assert refused.fetchone()[0] >= len(baskets)  # refused at its bar close, then deferred
     entries = db.execute("SELECT decision FROM tdi_snapshots WHERE decision LIKE 'entry %'")
     assert len(entries.fetchall()) == len(baskets)  # decided on its bar, filled the next day
+
+
+def test_the_audit_finds_no_look_ahead_in_a_pair_cluster(tmp_path, capsys):
+    # Arrange
+    config = tmp_path / "pair.toml"
+    config.write_text(PAIR)
+    # Act: the audit's truncation check compares the kind's scores and baskets before D
+    code = main(["audit", "--data", str(TEST_DATA / "histdata"), "--config", str(config),
+                 "--seeds", "1", "--weeks", "1", "--report", str(tmp_path / "audit")])
+    # Assert
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "PASS: the runs to D and to D+k agree on all 194 signal scores" in out
+    audit = json.loads((tmp_path / "audit" / "audit.json").read_text())
+    assert audit["truncation"]["passed"] is True
