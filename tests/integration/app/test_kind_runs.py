@@ -195,3 +195,34 @@ def test_the_audit_finds_no_look_ahead_in_a_pair_cluster(tmp_path, capsys):
     assert "PASS: the runs to D and to D+k agree on all 194 signal scores" in out
     audit = json.loads((tmp_path / "audit" / "audit.json").read_text())
     assert audit["truncation"]["passed"] is True
+
+
+RISK_ON = """
+[[cluster]]
+name = "EUCHF_TR"
+kind = "correlation"
+symbols = ["EURUSD", "USDCHF"]
+magic = 720003
+entry = 1.5
+exit = 0.5
+
+[cluster.correlation]
+fast_window = 12
+slow_window = 96
+action = "trade"
+weights = [1.0, -1.0]
+"""
+
+
+def test_a_correlation_trade_opens_its_directional_basket_through_the_engine(tmp_path):
+    # Act
+    metrics, trades, db = _backtest(tmp_path, RISK_ON, "trade")
+    # Assert: baskets of the regime cluster, its legs signed by the weights and the side
+    assert metrics["complete"] is True
+    assert len(trades) == metrics["baskets"]["baskets"] == 10  # pinned: 6 LONG, 4 SHORT
+    for basket_id, direction in db.execute("SELECT basket_id, direction FROM baskets"):
+        sides = dict(db.execute("SELECT symbol, side FROM legs WHERE basket_id = ?",
+                                (basket_id,)).fetchall())
+        long_side = direction == "LONG"
+        assert sides == ({"EURUSD": "BUY", "USDCHF": "SELL"} if long_side
+                         else {"EURUSD": "SELL", "USDCHF": "BUY"})
