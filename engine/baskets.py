@@ -56,7 +56,7 @@ class Basket:
     magic: int = 0
     #: The basket's own time stop in signal bars, when its kind sets one at entry (a pair's
     #: multiple of the half-life, ``SignalModel.time_stop_bars``); None: the cluster's.  A
-    #: basket adopted after a restart has None (the journal does not keep it).
+    #: restart reads it back from the journal (``BasketOpen.time_stop_bars``).
     time_stop_bars: int | None = None
 
     def unrealised(self, market_index: dict[str, int], bid: np.ndarray, ask: np.ndarray,

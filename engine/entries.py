@@ -260,19 +260,21 @@ class Entries:
         host = self._host
         name = sig.spec.name
         basket_id = self._new_basket_id(name)
+        time_stop = sig.model.time_stop_bars(point)
         planned = tuple(PlannedLeg(s, OrderSide.BUY if v > 0 else OrderSide.SELL, abs(v),
                                    size.notionals[s])
                         for s, v in size.lots.items())
         host.journal.open_basket(BasketOpen(
             basket_id, host.run_id, name, direction, host.now(), point.score, size.budget,
             planned, sig.spec.magic, NumeraireBalance(sig.spec.space, size.numeraire,
-                                                      size.net_numeraire, size.gross)))
+                                                      size.net_numeraire, size.gross),
+            time_stop))
         for w in size.warnings:
             host.log("WARNING", f"{basket_id}: {w}")
         basket = Basket(basket_id, name, direction, host.now(), point.score, size.budget,
                         sig.spec.stops.take_profit_r * size.budget, sig.bars,
                         magic=sig.spec.magic,
-                        time_stop_bars=sig.model.time_stop_bars(point))
+                        time_stop_bars=time_stop)
         failed = self._send_legs(basket, size.lots)
         host.journal_tdi(sig, host.now(), point, f"entry {direction.value}")
         host.baskets[name] = basket

@@ -223,7 +223,8 @@ def _rebuild(inputs: ReconcileInputs, ob: OpenBasketRecord, tickets: dict[str, i
     basket = Basket(opening.basket_id, opening.cluster, opening.direction, opening.opened_at,
                     opening.entry_tdi, opening.risk_budget,
                     spec.stops.take_profit_r * opening.risk_budget,
-                    inputs.cluster_bars[opening.cluster], magic=opening.magic or spec.magic)
+                    inputs.cluster_bars[opening.cluster], magic=opening.magic or spec.magic,
+                    time_stop_bars=opening.time_stop_bars)
     for symbol, ticket in tickets.items():
         contract = inputs.contract_sizes[symbol]
         deals = inputs.terminal.history_deals_get(position=ticket) or ()

@@ -208,6 +208,9 @@ class BasketOpen:
     legs: tuple[PlannedLeg, ...] = ()
     magic: int = 0
     balance: NumeraireBalance = field(default_factory=NumeraireBalance)
+    #: The basket's own time stop in signal bars when its kind set one at entry (a pair's
+    #: multiple of the half-life), None for the cluster's: a restart keeps it.
+    time_stop_bars: int | None = None
 
     def __post_init__(self) -> None:
         if not self.basket_id or len(self.basket_id) > MAX_BASKET_ID_LENGTH:

@@ -334,6 +334,8 @@ _V5 = Migration(
         # Every signal journaled before is a TDI's; its diagnostics are the columns it has.
         "ALTER TABLE tdi_snapshots ADD COLUMN kind TEXT NOT NULL DEFAULT 'tdi'",
         "ALTER TABLE tdi_snapshots ADD COLUMN diagnostics TEXT NOT NULL DEFAULT '{}'",
+        # a basket's own time stop (a pair's multiple of its half-life); NULL: the cluster's
+        "ALTER TABLE baskets ADD COLUMN time_stop_bars INTEGER",
     ),
 )
 

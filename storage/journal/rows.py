@@ -59,6 +59,8 @@ def _basket(row: Row, legs: Sequence[Row]) -> BasketRecord:
             for leg in legs
         ),
         magic=int(row["magic"] or 0),
+        time_stop_bars=(int(row["time_stop_bars"]) if row["time_stop_bars"] is not None
+                        else None),
         balance=NumeraireBalance(
             space=row["space"] or "", numeraire=row["numeraire"] or "",
             net=_nan_if_null(row["net_numeraire_exposure"]),

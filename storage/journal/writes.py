@@ -151,6 +151,7 @@ class JournalWrites(JournalConnection):
                     "numeraire": basket.balance.numeraire,
                     "net_numeraire_exposure": basket.balance.net,
                     "gross_exposure": basket.balance.gross,
+                    "time_stop_bars": basket.time_stop_bars,
                 },
             )
             for leg in basket.legs:

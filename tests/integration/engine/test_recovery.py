@@ -643,3 +643,45 @@ def test_warm_restart_adopts_the_open_basket_and_closes_it_by_its_exit_rule(
     deals = [d for t, _ in tickets.values() for d in sim.history_deals_get(position=t)]
     net = sum(float(d.profit) + float(d.commission) + float(d.swap) for d in deals)
     assert abs(record.closing.pnl - net) < 0.005
+
+
+PAIR_TOML = """\
+[[cluster]]
+name = "EUGB_PAIR"
+kind = "pair"
+symbols = ["EURUSD", "GBPUSD"]
+magic = 720001
+entry = 1.0
+
+[cluster.pair]
+hedge_window = 96
+z_window = 48
+coint_p_max = 1.0
+half_life_max = 100000
+"""
+
+
+def test_a_warm_restart_keeps_a_pair_baskets_half_life_time_stop(tmp_path: Path) -> None:
+    # Arrange: a pair basket with its own time stop, then the process dropped
+    path = tmp_path / "pair.toml"
+    path.write_text(PAIR_TOML, encoding="utf-8")
+    pair_config = load_engine_config(path)
+    sim = make_terminal()
+    journal_path = tmp_path / "journal.sqlite"
+    first = sim_session(pair_config, sim, mode=RunMode.REPLAY, journal_path=journal_path)
+    dropped = first.engine
+    dropped.start()
+    run_sync(dropped, START_MSC + 3 * DAY, should_stop=lambda: bool(dropped.baskets))
+    assert dropped.baskets, "no pair basket opened in three days"
+    basket = dropped.baskets["EUGB_PAIR"]
+    assert basket.time_stop_bars is not None
+    first.journal.close()
+    # Act
+    second = sim_session(pair_config, sim, mode=RunMode.REPLAY, journal_path=journal_path)
+    second.engine.start()
+    adopted = second.engine.baskets.get("EUGB_PAIR")
+    second.engine.stop("end of test")
+    second.close()
+    # Assert
+    assert adopted is not None and adopted.basket_id == basket.basket_id
+    assert adopted.time_stop_bars == basket.time_stop_bars

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sqlite3
 import threading
@@ -165,6 +166,18 @@ def test_basket_lifecycle_round_trips(journal):
     [closed] = journal.basket_history()
     assert closed.closing == closing(basket_id, 41.25)
     assert journal.basket(basket_id) == closed
+
+
+def test_a_baskets_own_time_stop_survives_a_restart(journal):
+    # Arrange: a pair's basket carries its half-life time stop
+    basket_id = make_basket_id("C3", T0, 2)
+    opening = dataclasses.replace(basket(basket_id), time_stop_bars=37)
+    # Act
+    journal.open_basket(opening)
+    [open_basket] = journal.open_baskets()
+    # Assert
+    assert open_basket.basket.opening.time_stop_bars == 37
+    assert open_basket.basket.opening == opening
 
 
 def test_basket_id_fits_an_mt5_comment():
