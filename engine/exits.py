@@ -15,7 +15,7 @@ from typing import Protocol
 
 from engine.baskets import Basket, Leg
 from engine.events import BasketClosed, EngineEvent
-from engine.execution import DEAL_ENTRY_IN, Executor
+from engine.execution import DEAL_ENTRY_IN, RETCODE_MARKET_CLOSED, Executor
 from engine.model import ExitCode, OrderPurpose
 from engine.ports import Journal, Terminal
 from engine.records import BasketClose
@@ -45,6 +45,7 @@ class ExitsHost(Protocol):
     def now(self) -> datetime: ...
     def publish(self, event: EngineEvent) -> None: ...
     def journal_error(self, component: str, message: str, detail: str = "") -> None: ...
+    def log(self, level: str, text: str) -> None: ...
     def apply_risk_action(self, action: RiskAction) -> None: ...
 
 
@@ -69,7 +70,12 @@ class Exits:
             if fill.filled:
                 self.book_close(leg)
             else:
-                if cluster not in self.pending:  # journal the first failure, not each retry
+                if cluster in self.pending:  # journal the first failure, not each retry
+                    pass
+                elif fill.retcode == RETCODE_MARKET_CLOSED:  # expected: a daily bar's exit
+                    host.log("INFO", f"{basket.basket_id}: {code.value} exit waits for the "
+                                     f"{leg.symbol} market to open")
+                else:
                     host.journal_error("execution", f"{basket.basket_id}: closing {leg.symbol} "
                                        f"failed ({fill.status} {fill.retcode} {fill.detail}); "
                                        f"retried until it fills (at each M1 close; a daily "
