@@ -3,19 +3,23 @@
 ``PairModel`` once called a numpy function per figure (``pair_stats``): a least-squares
 solve or an SVD for the hedge, a mean and a standard deviation, the AR(1) slope, 19 lagged
 variances, the crossings.  On two legs and a few hundred bars each of those is dominated
-by numpy's per-call overhead, not by the arithmetic.  Here the same figures come from two
+by numpy's per-call overhead, not by the arithmetic.  Here the same figures come from
 numba kernels (``cache=True``: compiled once per machine, like ``pair_stats``):
 
-- ``two_leg_weights``: OLS and TLS on two legs in closed form from centred sums (equal to
-  ``numpy.linalg.lstsq`` and ``numpy.linalg.svd`` to about 1e-13 relative: the hedges are
-  well conditioned once centred); the degenerate cases (a flat leg, no correlation) return
-  NaN and the caller falls back to ``pair_stats``, which decides them as before;
+- ``two_leg_weights``: OLS and TLS on two legs in closed form from centred sums.  They
+  differ from ``numpy.linalg.lstsq`` and ``numpy.linalg.svd`` by LAPACK's rounding, about
+  1e-14 relative (the closed form is the closer to an exact answer); the degenerate cases
+  (a flat leg, uncorrelated legs for TLS) return NaN and the caller falls back to
+  ``pair_stats``, which decides them as before;
+- ``kalman_two_legs``: ``pair_stats``' Kalman filter on two legs with the covariance in
+  scalars, the same operations in the same order (bit for bit);
 - ``spread_figures``: the z-window mean, standard deviation (ddof=1) and z-score, the mean
-  crossings, the AR(1) slope and the lagged variances of the hedge-window spread in one
-  call.  The mean and the standard deviation repeat numpy's pairwise summation step for
-  step and the other sums run in the order ``pair_stats`` runs them, so these figures are
-  bit for bit those of the numpy path given the same spread; the lagged variances run the
-  19 lags side by side (each lag's sum still in bar order), which the compiler vectorises.
+  crossings, the AR(1) slope, the lagged variances of the hedge-window spread and the
+  Hurst exponent in one call.  The mean and the standard deviation repeat numpy's pairwise
+  summation step for step and the other sums run in the order ``pair_stats`` runs them, so
+  these figures are bit for bit those of the numpy path given the same spread (Hurst to
+  about 1e-14: its log and dot product are the compiler's); the lagged variances run the
+  19 lags side by side, each lag's sum still in bar order.
 
 The spread itself (``X @ w``) stays a numpy product: BLAS fuses multiply-adds, a plain
 loop would not, and the spread would move in its last bit.
@@ -34,7 +38,8 @@ from engine.kinds.pair_stats import HURST_LAGS, MIN_LEAD_WEIGHT
 _PW_BLOCK = 128
 #: The Hurst lags are the contiguous run ``_K_MIN .. _K_MAX`` (2..20).
 _K_MIN, _K_MAX = int(HURST_LAGS[0]), int(HURST_LAGS[-1])
-assert np.array_equal(HURST_LAGS, np.arange(_K_MIN, _K_MAX + 1))
+if not np.array_equal(HURST_LAGS, np.arange(_K_MIN, _K_MAX + 1)):
+    raise ImportError("pair_fast runs the Hurst lags as one contiguous run")
 
 
 @njit(cache=True)
