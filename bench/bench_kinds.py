@@ -4,9 +4,10 @@ The TDI of a 4-symbol cluster (``TdiStream.update``, default windows) beside the
 model on two legs with a 250-bar hedge window and a 60-bar z window: OLS, TLS and Kalman
 hedges, and Johansen on three legs.  Each pair figure is given without the cointegration
 test (``test_every`` beyond the run) and with it at the default ``test_every`` (20 bars).
-One Engle-Granger test is then timed on its own on 250 and 480 bars, statsmodels'
-``coint`` beside the product's path (``engine.kinds.engle_granger``, the same numbers)
-on the same window.  The correlation model (24/240 windows, both rules) and its
+The year's pair setting follows (a 480-bar hedge window, a 96-bar z window, no test),
+OLS, TLS and Kalman.  One Engle-Granger test is then timed on its own on 250 and 480
+bars, statsmodels' ``coint`` beside the product's path (``engine.kinds.engle_granger``,
+the same numbers) on the same window.  The correlation model (24/240 windows, both rules) and its
 provisional score follow.
 
 With ``--year DIR`` (a folder of HistData 2019 M1 files, e.g. ``../shared/data/fx_m1``) it
@@ -74,6 +75,12 @@ def main() -> None:
                               PairParams(hedge=hedge, test_every=every))
             us = per_bar_us(lambda r, m=model: m.update(r, 0), rows, 300)
             print(f"pair {hedge:8s} {legs} legs, window 250, {label:13s}: {us:8.1f} us per bar")
+    for hedge in ("ols", "tls", "kalman"):
+        rows = closes(args.bars + 600, 2, seed=1)
+        model = PairModel(["L0", "L1"], PairParams(hedge=hedge, hedge_window=480, z_window=96,
+                                                   test_every=ranges.MAX_ANY_BARS))
+        us = per_bar_us(lambda r, m=model: m.update(r, 0), rows, 600)
+        print(f"pair {hedge:8s} 2 legs, window 480/96, no test: {us:8.1f} us per bar")
     engle_granger_costs()
     rows = closes(args.bars + 300, 2, seed=3)
     for rule in ("crossing", "sign_flip"):

@@ -33,6 +33,7 @@ import pandas as pd
 from engine import ranges
 from engine.errors import DataError
 from engine.factor import DEFAULT_WINDOW, NO_FACTOR, PC1, FactorSeries, FactorStream
+from engine.kinds import pair_fast as fast
 from engine.kinds import pair_stats as stats
 from engine.kinds.base import KindPoint, SignalModel, invalid_point, unit_gross
 from engine.kinds.pair_history import history_table
@@ -114,15 +115,15 @@ class PairModel(SignalModel):
         self._lock = CointLock(params)
         self._tested = (math.nan, math.nan, math.nan)
         self._last: PairState | None = None
+        self._two_legs = n == 2
 
     def _values(self, closes: np.ndarray, provisional: bool = False) -> np.ndarray | None:
         """The legs' values X of one bar (None in the factor's warm-up)."""
         if self.factor is None:
             members = closes[: len(self.symbols)]
-            if not np.all((members > 0) & (members < np.inf)):
-                bad = int(np.flatnonzero(~((members > 0) & (members < np.inf)))[0])
-                raise DataError(f"{self.symbols[bad]} price {float(members[bad])!r} is not a "
-                                "positive number")
+            for symbol, price in zip(self.symbols, members.tolist(), strict=True):
+                if not 0 < price < math.inf:
+                    raise DataError(f"{symbol} price {price!r} is not a positive number")
         elif provisional:
             members = self.factor.provisional(closes)
         else:
@@ -154,25 +155,42 @@ class PairModel(SignalModel):
     def _point(self, window: np.ndarray, closes: np.ndarray) -> KindPoint:
         p = self.params
         X = window[-p.hedge_window:]
-        weights, trace, critical = weights_of(X, p)
+        weights, trace, critical = self._weights(X)
         if self._since_warm % p.test_every == 0:
             self._test(X, trace, critical)
-        if not np.all(np.isfinite(weights)):
+        if not all(math.isfinite(w) for w in weights.tolist()):
             self._last = None
             return invalid_point(len(DIAGNOSTICS), self._lock.message)
-        recent = window[-p.z_window:] @ weights
-        z, mean, std = stats.zscore(recent)
-        spread = X @ weights
-        half_life = stats.half_life(spread)
+        # One product over the longer window: each bar's spread is its own row's dot
+        # product, the same figure as the separate products over each window.
+        values = window @ weights
+        recent = values[-p.z_window:]
+        spread = values[-p.hedge_window:]
+        z, mean, std, slope, crossings, hurst = fast.spread_figures(spread, recent)
+        half_life = stats.half_life_of(slope)
         lock = self._lock.message or half_life_message(p, half_life)
         if not math.isfinite(z):
             self._last = None
             return invalid_point(len(DIAGNOSTICS), lock)
-        self._last = PairState(weights.copy(), closes.copy(), mean, std, half_life)
+        self._last = PairState(weights, closes.copy(), mean, std, half_life)
         p_eg, p_rev, tested_trace = self._tested
-        figures = (z, -weights[1], p_eg, p_rev, tested_trace, half_life, stats.hurst(spread),
-                   float(stats.crossings(recent, mean)), float(recent[-1]) - mean)
+        figures = (z, -weights[1], p_eg, p_rev, tested_trace, half_life, hurst,
+                   float(crossings), float(recent[-1]) - mean)
         return KindPoint(z, True, lock, figures, self._last)
+
+    def _weights(self, X: np.ndarray) -> tuple[np.ndarray, float, float]:
+        """``weights_of``, with two-leg OLS and TLS in closed form and the two-leg Kalman
+        filter in scalars (``pair_fast``); a window the closed form cannot decide goes to
+        ``weights_of``."""
+        p = self.params
+        if self._two_legs and p.hedge == KALMAN:
+            b = fast.kalman_two_legs(X, p.kalman_delta, p.kalman_obs_var)
+            return np.array((1.0, -b)), math.nan, math.nan
+        if self._two_legs and (p.hedge == OLS or p.hedge == TLS):
+            w1 = fast.two_leg_weights(X, p.hedge == TLS)
+            if math.isfinite(w1):
+                return np.array((1.0, w1)), math.nan, math.nan
+        return weights_of(X, p)
 
     def _test(self, X: np.ndarray, trace: float, critical: float) -> None:
         if self.params.hedge == JOHANSEN:
