@@ -79,10 +79,10 @@ class PairParams:
       locks too (a pair never seen cointegrated is not traded);
     - ``test_every = 20``, 1..MAX_ANY_BARS: bars between tests, counted from the model's
       first valid bar.  One test (both orders, ``engine.kinds.engle_granger``: statsmodels'
-      ``coint`` arithmetic without its model objects) costs about 0.6 ms on 250 bars, ten
-      times a bar's other work; every 20 bars (four trading weeks on D1, ten hours on M30)
-      keeps it a tenth of the model's cost, while successive windows overlap by 92% and
-      the p-value moves little between tests;
+      ``coint`` arithmetic without its model objects) costs about 0.5 ms on 250 bars, some
+      forty times a two-leg bar's other work (about 14 us compiled); every 20 bars (four
+      trading weeks on D1, ten hours on M30) it is about two thirds of the model's cost,
+      while successive windows overlap by 92% and the p-value moves little between tests;
     - ``half_life_min = 1.0``, [0, 1e6) and ``half_life_max = 100.0``, (min, 1e6]: bars;
       a half-life outside locks entries (``HALF_LIFE``): faster than a bar is noise, slower
       than 100 bars leaves fewer than three reversions in the 250-bar window;
