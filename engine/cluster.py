@@ -29,6 +29,7 @@ import numpy as np
 from engine import ranges
 from engine.errors import ConfigError
 from engine.factor import DEFAULT_WINDOW, MIN_WINDOW, NO_FACTOR
+from engine.instruments import is_fx_name
 from engine.kinds import DEFAULT_KIND, KIND_DEFAULTS, KINDS, model_warmup_bars, params_class
 from engine.model import MAX_BASKET_ID_LENGTH, MAX_TICKET, Direction
 from engine.space import NoNumeraire, numeraire_of, numeraire_or_none, orientations
@@ -299,7 +300,7 @@ class ClusterSpec:
         """The currency every member contains (the basket's neutral currency in currency
         space; in symbol space the one its net exposure is reported in), or ``""`` (also
         when a member is not an FX/metal symbol)."""
-        if not all(_fx_like(s) for s in self.symbols):
+        if not all(self._named_fx(s) for s in self.symbols):
             return ""
         return numeraire_or_none(self.symbols)
 
@@ -317,11 +318,13 @@ class ClusterSpec:
         names of six-letter FX/metal symbols; other instruments (a stock CFD) have no
         currencies in their names: the engine adds their quote currencies from the broker's
         symbol specifications."""
-        return frozenset(c for s in self.symbols if _fx_like(s) for c in (s[:3], s[3:6]))
+        return frozenset(c for s in self.symbols if self._named_fx(s)
+                         for c in (s[:3], s[3:6]))
 
-
-def _fx_like(symbol: str) -> bool:
-    return len(symbol) >= 6 and symbol[:6].isascii() and symbol[:6].isalpha()
+    def _named_fx(self, symbol: str) -> bool:
+        """The name says the currencies: every ``tdi`` member (checked at construction),
+        else ``engine.instruments.is_fx_name``."""
+        return self.kind == "tdi" or is_fx_name(symbol)
 
 
 #: How many symbols each kind takes.

@@ -70,12 +70,11 @@ class Exits:
             if fill.filled:
                 self.book_close(leg)
             else:
-                if cluster in self.pending:  # journal the first failure, not each retry
-                    pass
-                elif fill.retcode == RETCODE_MARKET_CLOSED:  # expected: a daily bar's exit
+                first = cluster not in self.pending  # report the first failure, not retries
+                if first and fill.retcode == RETCODE_MARKET_CLOSED:  # a daily bar's exit
                     host.log("INFO", f"{basket.basket_id}: {code.value} exit waits for the "
                                      f"{leg.symbol} market to open")
-                else:
+                elif first:
                     host.journal_error("execution", f"{basket.basket_id}: closing {leg.symbol} "
                                        f"failed ({fill.status} {fill.retcode} {fill.detail}); "
                                        f"retried until it fills (at each M1 close; a daily "

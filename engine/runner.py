@@ -150,8 +150,7 @@ class Engine:
         self.exits = Exits(self)
         self.manual = ManualCommands(self)
         self._blackout: dict[str, datetime | None] = dict.fromkeys(self.signals)
-        #: Regime-watching clusters whose regime is broken now (``_regime_locks``), and
-        #: since which of their signal bars.
+        #: Regime-watching clusters whose regime is broken now (``_regime_locks``).
         self._regime_broken: dict[str, bool] = {}
         #: Daily-bar entries the closed market refused at their bar's close, waiting for the
         #: cluster's next quotes (``_retry_deferred``): cluster -> (point, direction).

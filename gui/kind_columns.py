@@ -13,28 +13,27 @@ from __future__ import annotations
 import math
 from typing import Any
 
-#: What the score is called per kind (``engine.kinds.KIND_DEFAULTS``' score names).
-SCORE_PREFIX = {"tdi": "", "pair": "z ", "correlation": "corr z "}
+from engine.kinds import KIND_DEFAULTS
 
 #: The diagnostics each kind shows in the signal column, with their format, in order.
-SIGNAL_FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "pair": (("p_eg", "p {:.3f}", ""), ("half_life", "hl {:.0f}", "")),
-    "correlation": (("rho_fast", "ρ {:+.2f}", ""), ("rho_slow", "slow {:+.2f}", "")),
+SIGNAL_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "pair": (("p_eg", "p {:.3f}"), ("half_life", "hl {:.0f}")),
+    "correlation": (("rho_fast", "ρ {:+.2f}"), ("rho_slow", "slow {:+.2f}")),
 }
 
 
-#: What each kind's score is called in a sentence.
-SCORE_NAMES = {"tdi": "TDI", "pair": "z", "correlation": "corr z"}
-
-
 def score_name(v: Any) -> str:
-    return SCORE_NAMES.get(getattr(v, "kind", "tdi"), "score")
+    """What the view's kind calls its score (``engine.kinds.KIND_DEFAULTS``)."""
+    defaults = KIND_DEFAULTS.get(getattr(v, "kind", "tdi"))
+    return defaults.score_name if defaults else "score"
 
 
 def score_text(v: Any) -> str:
+    """The score, named unless it is the TDI (the column's own name)."""
     if not math.isfinite(v.tdi):
         return "warming up"
-    return f"{SCORE_PREFIX.get(getattr(v, 'kind', 'tdi'), '')}{v.tdi:+.2f}"
+    prefix = "" if getattr(v, "kind", "tdi") == "tdi" else f"{score_name(v)} "
+    return f"{prefix}{v.tdi:+.2f}"
 
 
 def _value(v: Any, name: str) -> float:
@@ -53,7 +52,7 @@ def signal_text(v: Any) -> str:
         return f"{text} {lock.split(':', 1)[0]}".strip() if lock else text
     if lock:
         return lock.split(":", 1)[0]
-    parts = [fmt.format(x) for name, fmt, _ in SIGNAL_FIELDS.get(kind, ())
+    parts = [fmt.format(x) for name, fmt in SIGNAL_FIELDS.get(kind, ())
              if math.isfinite(x := _value(v, name))]
     if getattr(v, "regime", ""):
         parts.append(f"{v.regime} {v.regime_bars}")

@@ -107,7 +107,7 @@ class PairModel(SignalModel):
         self.factor = _factor_stream(self.symbols, factor, factor_window, factor_series)
         self.feed_symbols = self.factor.feed_symbols if self.factor else self.symbols
         self._length = params.window
-        self.warmup_bars = (factor_window if self.factor else 0) + self._length - 1
+        self.warmup_bars = (factor_window if self.factor else 0) + params.warmup_bars
         n = len(self.symbols)
         self._buffer = np.zeros((2 * self._length, n))
         self._rows = 0

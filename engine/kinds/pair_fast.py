@@ -32,7 +32,7 @@ import math
 import numpy as np
 from numba import njit
 
-from engine.kinds.pair_stats import HURST_LAGS, MIN_LEAD_WEIGHT
+from engine.kinds.pair_stats import HURST_LAGS, MIN_LEAD_WEIGHT, ar1_slope
 
 #: numpy's pairwise summation block (``PW_BLOCKSIZE`` in numpy's loops_utils).
 _PW_BLOCK = 128
@@ -118,26 +118,6 @@ def _mean_std(values: np.ndarray, squares: np.ndarray) -> tuple[float, float]:
 
 
 @njit(cache=True)
-def _ar1_slope(spread: np.ndarray) -> float:
-    """``pair_stats._ar1_slope``'s arithmetic (the same sums in the same order)."""
-    n = len(spread) - 1
-    sum_lag = 0.0
-    sum_step = 0.0
-    for t in range(n):
-        sum_lag += spread[t]
-        sum_step += spread[t + 1] - spread[t]
-    mean_lag = sum_lag / n
-    mean_step = sum_step / n
-    cross = 0.0
-    square = 0.0
-    for t in range(n):
-        lag = spread[t] - mean_lag
-        cross += lag * (spread[t + 1] - spread[t] - mean_step)
-        square += lag * lag
-    return cross / square if square > 0 else np.nan
-
-
-@njit(cache=True)
 def _lagged_variances(spread: np.ndarray, out: np.ndarray) -> None:
     """``pair_stats._lagged_variances`` for the lags ``_K_MIN.._K_MAX`` into ``out``: the
     lags' sums advance together over the bars all of them have (independent sums the
@@ -199,7 +179,7 @@ def spread_figures(spread: np.ndarray,
             crossings += 1
     variances = np.empty(_K_MAX - _K_MIN + 1)
     _lagged_variances(spread, variances)
-    return z, mean, std, _ar1_slope(spread), crossings, _hurst(variances)
+    return z, mean, std, ar1_slope(spread), crossings, _hurst(variances)
 
 
 @njit(cache=True)

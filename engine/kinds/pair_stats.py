@@ -143,7 +143,7 @@ def half_life_of(b: float) -> float:
 
 
 @njit(cache=True)
-def _ar1_slope(spread: np.ndarray) -> float:
+def ar1_slope(spread: np.ndarray) -> float:
     """``b`` of ``ds_t = a + b s_{t-1}`` by least squares, in one pass of sums."""
     n = len(spread) - 1
     sum_lag = 0.0
@@ -187,7 +187,7 @@ _LOG_LAGS_CENTRED = _LOG_LAGS - _LOG_LAGS.mean()
 
 def half_life(spread: np.ndarray) -> float:
     """The AR(1) half-life of ``spread`` in bars (module docstring)."""
-    return half_life_of(float(_ar1_slope(np.ascontiguousarray(spread, dtype=np.float64))))
+    return half_life_of(float(ar1_slope(np.ascontiguousarray(spread, dtype=np.float64))))
 
 
 def hurst(spread: np.ndarray) -> float:
