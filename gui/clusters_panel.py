@@ -326,10 +326,13 @@ class ClustersPanel(QWidget):
                 if col != 1:
                     self.table.setColumnWidth(col, max(self.table.sizeHintForColumn(col),
                                                        header.sectionSizeHint(col)) + 6)
-            # room for live values: a state that may become CLOSE_ONLY, a kind's signal
+            # room for live values: a state that may become CLOSE_ONLY; with other kinds than
+            # the TDI, a regime's pause and their longer signal text (the TDI's is a number)
             text = self.table.fontMetrics().horizontalAdvance
-            widths = {2: 58, 3: text("CLOSE_ONLY (REGIME)") + 16, 4: 58, 5: 78, NET_COLUMN: 90,
-                      8: text("ρ -0.86 · slow -0.74 · broken 12") + 12}
+            widths = {2: 58, 3: text("CLOSE_ONLY") + 16, 4: 58, 5: 78, NET_COLUMN: 90}
+            if any(getattr(v, "kind", "tdi") != "tdi" for v in views):
+                widths |= {3: text("CLOSE_ONLY (REGIME)") + 16,
+                           8: text("ρ -0.86 · slow -0.74 · broken 12") + 12}
             for col, width in widths.items():
                 self.table.setColumnWidth(col, max(self.table.columnWidth(col), width))
             # the symbols take what is left (full list in the tooltip)
