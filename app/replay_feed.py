@@ -375,7 +375,8 @@ class _Merger:
                 break
         if not pieces:
             return empty_ticks()
-        return pieces[0].copy() if len(pieces) == 1 else np.concatenate(pieces)
+        # a slice of the merged buffer, which is replaced, never written, on refill
+        return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
 
 
 # --------------------------------------------------------------------------------------------

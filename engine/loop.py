@@ -20,11 +20,13 @@ STEP_MS = 60_000
 
 def run_sync(engine: Engine, until_msc: int, *, step_ms: int = STEP_MS,
              on_step: Callable[[Engine], None] | None = None,
-             should_stop: Callable[[], bool] | None = None) -> None:
+             should_stop: Callable[[], bool] | None = None,
+             batch_idle: bool = False) -> None:
     """Step the engine minute by minute until ``until_msc`` (virtual clock).
 
     Minutes in which nothing can happen (no tick due, no bar forming) are skipped; see
-    ``Engine.next_step_after``.
+    ``Engine.next_step_after``.  ``batch_idle`` (backtests) also takes the minutes in which
+    the engine holds nothing in one step up to the next time a decision is due.
     """
     t = (engine.now_msc // step_ms + 1) * step_ms
     while t <= until_msc:
@@ -33,7 +35,7 @@ def run_sync(engine: Engine, until_msc: int, *, step_ms: int = STEP_MS,
         engine.step(t)
         if on_step is not None:
             on_step(engine)
-        t = engine.next_step_after(t, step_ms)
+        t = engine.next_step_after(t, step_ms, batch_idle=batch_idle)
 
 
 class EngineWorker(threading.Thread):

@@ -163,6 +163,10 @@ class ManualOrders:
 
     # ------------------------------------------------------------------ following
 
+    def holding(self) -> bool:
+        """A position this engine placed by hand may still be open at the terminal."""
+        return bool(self._open)
+
     def sweep(self) -> bool:
         """Journal the closing deals of manual positions the terminal closed by itself
         (SL, TP, stop-out); True while any placed by this engine is still open (the engine

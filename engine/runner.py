@@ -171,6 +171,8 @@ class Engine:
         self.history_days = 0
         #: Keep a day of per-minute mids for the console's M1 chart (off headless).
         self.keep_m1_history = False
+        #: Each cluster's news currencies (``cluster_currencies``), once the symbols are known.
+        self._currencies: dict[str, frozenset[str]] = {}
         self._snapshots = SnapshotCache(self._build_snapshot)
         self.started = False
 
@@ -282,15 +284,24 @@ class Engine:
         if self._snapshots.refresh_due():
             self._snapshots.get(refresh=True)
 
-    def next_step_after(self, t_msc: int, step_ms: int) -> int:
+    def next_step_after(self, t_msc: int, step_ms: int, *, batch_idle: bool = False) -> int:
         """When the next step has anything to do (a fast loop may jump there directly).
 
         Bars exist only where ticks are, so while no bar is forming, no exit is pending and
         no command waits, the minutes up to the next tick (or the next boundary of the
         shortest bar built, where the clock closes bars) change nothing; over a weekend the
         loop then steps every half hour (M30) instead of every minute.
+
+        ``batch_idle`` (a backtest, where nobody watches the minutes go by): while the engine
+        holds nothing, the minutes before the next half-hour boundary decide nothing either
+        (see ``_idle_until``), so the loop jumps there and the terminal and the bar builders
+        take those minutes' ticks in one batch.
         """
         nxt = t_msc + step_ms
+        if batch_idle:
+            until = self._idle_until(t_msc)
+            if until is not None:
+                return max(nxt, until)
         next_time = getattr(self.driver, "next_time", None)
         if next_time is None or self.manual.waiting() or not self.market.quiet():
             return nxt
@@ -299,6 +310,30 @@ class Engine:
         boundary = (t_msc // clock_ms + 1) * clock_ms
         first = boundary if tick is None else -(-int(tick) // step_ms) * step_ms
         return max(nxt, min(first, boundary))
+
+    def _idle_until(self, t_msc: int) -> int | None:
+        """The next time anything is due when the engine holds nothing, or None when it does.
+
+        With no basket, no manual position, no pending exit, no deferred entry and no waiting
+        command, an M1 close only marks equity at half-hour boundaries and journals it when
+        ``equity_snapshot_minutes`` have passed; bars close on the clock's boundaries (every
+        one is a multiple of the shortest bar built, at most M30).  Stepping straight to the
+        first of those times therefore takes every decision at the same virtual time and on
+        the same quotes as stepping minute by minute.  Once an equity mark is overdue (its
+        minute had no tick), the minute-by-minute rule finds the next minute that closes.
+        """
+        if (self.baskets or self.exits.pending or self._deferred or self.keep_m1_history
+                or self.manual.waiting() or self.manual.orders.holding()):
+            return None
+        every = min(self.market.clock_step_ms, M30_MS)
+        boundary = (t_msc // every + 1) * every
+        if self._last_equity_journal < 0:
+            return boundary
+        due = self._last_equity_journal + \
+            self.config.execution.equity_snapshot_minutes * M1_MS
+        if due <= t_msc:
+            return None
+        return min(boundary, due)
 
     def _drain_commands(self) -> None:
         while (command := self.manual.next_waiting()) is not None:
@@ -561,7 +596,14 @@ class Engine:
     def cluster_currencies(self, sig: ClusterSignal) -> frozenset[str]:
         """The currencies whose news move the cluster: those in its FX symbols' names and
         the quote currency of any other instrument it trades."""
-        return sig.spec.currencies | news_currencies(sig.symbols, self.symbol_book.instruments)
+        name = sig.spec.name
+        cached = self._currencies.get(name)
+        if cached is None:  # asked at every M1 close of an open basket; fixed once started
+            cached = sig.spec.currencies | news_currencies(sig.symbols,
+                                                           self.symbol_book.instruments)
+            if self.started:
+                self._currencies[name] = cached
+        return cached
 
     # ------------------------------------------------------------------ read API (any thread)
 

@@ -35,6 +35,11 @@ class SimDriver:
         missing = [s for s in self._symbols if s not in canon_names]
         if missing:
             raise ValueError(f"the simulated market has no {', '.join(missing)}")
+        #: The engine follows the market's symbols in its order: indices pass unchanged.
+        self._identity = bool(np.array_equal(self._map, np.arange(len(names))))
+        #: A view of the step's ticks where the terminal offers one (in process): the engine
+        #: reads a step's ticks before the next step moves the terminal's tape.
+        self._last_ticks = getattr(sim, "sim_last_ticks_view", None) or sim.sim_last_ticks
 
     @property
     def symbols(self) -> tuple[str, ...]:
@@ -49,9 +54,11 @@ class SimDriver:
 
     def step_to(self, t_msc: int) -> np.ndarray:
         self.sim.sim_advance_to(int(t_msc))
-        ticks = self.sim.sim_last_ticks()
+        ticks = self._last_ticks()
         if len(ticks) == 0:
             return empty_ticks()
+        if self._identity:
+            return ticks
         mapped = self._map[ticks["symbol"]]
         keep = mapped >= 0
         out = ticks[keep]

@@ -33,6 +33,10 @@ from engine.loop import run_sync
 from engine.model import RunMode
 from mt5bridge.sim.identity import market_account, market_key
 
+#: The backtest terminal's tick window (``SimConfig.tick_history_max_ticks``): about six
+#: hours of seven symbols' "1 minute OHLC" ticks.
+BACKTEST_TICK_WINDOW = 100_000
+
 
 def run_backtest(spec: BacktestSpec, journal_path: Path | None = None,
                  progress: Callable[[float], None] | None = None,
@@ -92,11 +96,15 @@ def _open_session(config: EngineConfig, market: MarketData, journal_path: Path,
     """The session over the market; the simulator is the backtest account of ``key``
     (``mt5bridge.sim.identity``), its commission per lot times ``commission_scale``, keeping
     enough M1 bars to serve the clusters' warm-up (its default "max bars in chart", 100,000
-    M1 bars, is about 100 calendar days)."""
+    M1 bars, is about 100 calendar days).  Its tick window is kept to
+    ``BACKTEST_TICK_WINDOW`` ticks: nothing in a backtest asks the terminal for past ticks
+    (the engine reads each step's ticks and the terminal's bars), and a three-day window of
+    a year's ticks costs hundreds of megabytes and a large copy at every eviction."""
     from mt5bridge.sim import SimTerminal
 
     history = (warmup_days(config) + 1) * 1440
-    account = market_account("backtest", key)
+    account = dataclasses.replace(market_account("backtest", key),
+                                  tick_history_max_ticks=BACKTEST_TICK_WINDOW)
     if history > account.max_bars:
         account = dataclasses.replace(account, max_bars=history)
     if commission_scale != 1.0:  # BacktestSpec.commission_scale (app/audit)
@@ -140,7 +148,7 @@ def _trade(session: Session, end_ms: int, tdi: dict[str, list[Any]],
                 progress((e.now_msc - trading.start_ms) / span)
 
     try:
-        run_sync(engine, end_ms, on_step=on_step, should_stop=should_stop)
+        run_sync(engine, end_ms, on_step=on_step, should_stop=should_stop, batch_idle=True)
         if should_stop is not None and should_stop():
             trading.complete = False
             trading.notes.append(f"stopped by the user at {engine.now():%Y-%m-%d %H:%M} UTC")

@@ -299,11 +299,13 @@ class SimTerminal:
             return None
         self._tape.sync_quotes()
         cfg, trade = self._config, self._trade
-        equity, margin = trade.equity(), trade.margin()
+        profit = trade.profit()  # once: equity is balance + this + swaps (TradeAccount.equity)
+        balance = trade.balance
+        equity, margin = round(balance + profit + trade.swaps(), 2), trade.margin()
         return self._ok(AccountInfo((
             cfg.login, c.ACCOUNT_TRADE_MODE_DEMO, cfg.leverage, 200,
             c.ACCOUNT_STOPOUT_MODE_PERCENT, True, True, cfg.margin_mode, 2, False,
-            trade.balance, 0.0, trade.profit(), equity, margin, round(equity - margin, 2),
+            balance, 0.0, profit, equity, margin, round(equity - margin, 2),
             round(trade.margin_level(equity, margin), 2), cfg.margin_so_call, cfg.margin_so_so,
             0.0, 0.0, 0.0, 0.0, 0.0, cfg.account_name, cfg.server, cfg.currency, cfg.company,
         )))
@@ -925,6 +927,11 @@ class SimTerminal:
         Symbol indices follow ``sim_symbols()``.  A copy; only what the tick window holds.
         """
         return self._tape.view(*self._last_range).copy()
+
+    def sim_last_ticks_view(self) -> np.ndarray:
+        """``sim_last_ticks`` without the copy: valid until the next ``sim_advance_to``
+        (the in-process driver hands it to the engine, which reads it within the step)."""
+        return self._tape.view(*self._last_range)
 
     def sim_symbols(self) -> tuple[str, ...]:
         """Broker symbol names in the feed's index order."""
