@@ -10,6 +10,7 @@ Run by hand (needs ../shared/data):  .venv/bin/python bench/bench_backtest.py
 
 from __future__ import annotations
 
+import resource
 import tempfile
 import time
 from collections import defaultdict
@@ -72,6 +73,11 @@ def run(label: str, spec: BacktestSpec) -> None:
           f"{loop - inner:.1f} s")
 
 
+def peak_rss_gb() -> float:
+    """The process's peak resident memory so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+
+
 def main() -> None:
     if not DATA.is_dir():
         print(f"the 2019 data set is not present at {DATA}: nothing to measure")
@@ -79,6 +85,7 @@ def main() -> None:
     config = load_engine_config()
     run("year 2019, 7 symbols, M1 bars -> OHLC ticks, all fitting clusters",
         BacktestSpec(config=config, source="files", paths=(DATA / "fx_m1",)))
+    print(f"  peak memory of the process after the year: {peak_rss_gb():.2f} GB (ru_maxrss)")
     ticks = DATA / "fx_ticks" / "EURUSD_ticks_dukascopy_2019-02-04_2019-02-05_UTC.csv.gz"
     run("2019-02-04/05, real EURUSD ticks (others from M1 bars), --tick-mode real",
         BacktestSpec(config=config, source="files", paths=(DATA / "fx_m1", ticks),

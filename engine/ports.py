@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -39,6 +39,17 @@ from engine.records import (
     RunStart,
     TdiSnapshot,
 )
+
+
+class AccountFigures(NamedTuple):
+    """The account figures the engine marks and journals, as ``account_info`` gives them
+    (a terminal may hand them over without building the whole account structure)."""
+
+    balance: float
+    equity: float
+    margin: float
+    margin_free: float
+    margin_level: float
 
 
 @runtime_checkable

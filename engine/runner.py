@@ -55,7 +55,7 @@ from engine.manual import ManualCommands
 from engine.market import M1_MS, M30_MS, ClosedBars, MarketState, utc
 from engine.model import ClusterState, Direction, ExitCode, OrderPurpose, RunMode
 from engine.news import NewsFilter
-from engine.ports import EventCalendar, Journal, MarketDriver, Terminal
+from engine.ports import AccountFigures, EventCalendar, Journal, MarketDriver, Terminal
 from engine.reconcile import ReconcileInputs, ReconcilePlan, reconcile
 from engine.records import (
     AccountIdentity,
@@ -171,6 +171,8 @@ class Engine:
         self.history_days = 0
         #: Keep a day of per-minute mids for the console's M1 chart (off headless).
         self.keep_m1_history = False
+        self._account_figures: Callable[[], AccountFigures | None] | None = getattr(
+            terminal, "account_figures", None)
         #: Each cluster's news currencies (``cluster_currencies``), once the symbols are known.
         self._currencies: dict[str, frozenset[str]] = {}
         self._snapshots = SnapshotCache(self._build_snapshot)
@@ -499,7 +501,11 @@ class Engine:
     # ------------------------------------------------------------------ account
 
     def refresh_account(self) -> None:
-        info = self.terminal.account_info()
+        """The account's balance, equity and margin level now (every minute a basket is
+        open): through the terminal's ``account_figures`` where it has one, else from
+        ``account_info``."""
+        info = self._account_figures() if self._account_figures is not None else \
+            self.terminal.account_info()
         if info is None:
             return
         self._account = info

@@ -304,6 +304,7 @@ class TdiStream:
         self._phi_ring = np.zeros(p.tau_q)
         self._phi_sorted = np.zeros(p.tau_q)
         self._out = np.zeros(4)
+        self._bar_quantiles: tuple[tuple[float, float, float] | None] | None = None
 
     def _prices(self, closes: Sequence[float] | Mapping[str, float] | np.ndarray,
                 time: object) -> np.ndarray:
@@ -330,11 +331,19 @@ class TdiStream:
                     self._z_ok, self._pinned, self._mean, self._std, self._phi_ring,
                     self._phi_sorted, self._out)
         tdi, phi, gap, explained = self._out.tolist()
+        self._bar_quantiles = None  # the phi window moved: provisional recomputes them once
         valid = bool(self._st[S_LAST_OK])
         v1 = self._pinned.copy() if valid else np.full(self._k, np.nan)
         return TdiPoint(time, tdi, phi, gap, explained, v1, self._std.copy(), self.pairs)
 
     def _quantiles(self) -> tuple[float, float, float] | None:
+        """The phi window's median and outer quantiles, once per bar (``provisional`` asks
+        at every M1 close in between)."""
+        if self._bar_quantiles is None:
+            self._bar_quantiles = (self._window_quantiles(),)
+        return self._bar_quantiles[0]
+
+    def _window_quantiles(self) -> tuple[float, float, float] | None:
         st = self._st
         if st[S_PHI_COUNT] < self.params.tau_q or st[S_PHI_NAN]:
             return None

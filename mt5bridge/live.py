@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import UserError
+from engine.ports import AccountFigures
 from engine.ticks import BAR_DTYPE, TICK_DTYPE
 from mt5bridge import constants as c
 from mt5bridge.servertime import ServerTimeZone
@@ -489,6 +490,18 @@ class LiveTerminal:
 
     def account_info(self) -> Any:
         return self._call("account_info")
+
+    def account_figures(self) -> AccountFigures | None:
+        """Balance, equity, margin, free margin and margin level, as ``account_info`` gives
+        them; a simulated terminal in this process hands them over without building the
+        account structure (the engine asks every minute a basket is open)."""
+        if hasattr(self._mt5, "sim_account_figures"):
+            return self._call("sim_account_figures")
+        info = self.account_info()
+        if info is None:
+            return None
+        return AccountFigures(float(info.balance), float(info.equity), float(info.margin),
+                              float(info.margin_free), float(info.margin_level))
 
     def symbols_total(self) -> Any:
         return self._call("symbols_total")

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import ConfigError
+from engine.ports import AccountFigures
 from mt5bridge import constants as c
 from mt5bridge.feed import MarketFeed
 from mt5bridge.sim.config import SimConfig
@@ -293,20 +294,34 @@ class SimTerminal:
             r"C:\Users\trader\AppData\Roaming\MetaQuotes\Terminal\Common",
         )))
 
+    def _account_now(self) -> tuple[float, float, float, float, float, float]:
+        """(balance, profit, equity, margin, free margin, margin level) at the last quotes."""
+        self._tape.sync_quotes()
+        trade = self._trade
+        profit = trade.profit()  # once: equity is balance + this + swaps (TradeAccount.equity)
+        balance = trade.balance
+        equity, margin = round(balance + profit + trade.swaps(), 2), trade.margin()
+        return (balance, profit, equity, margin, round(equity - margin, 2),
+                round(trade.margin_level(equity, margin), 2))
+
+    def sim_account_figures(self) -> AccountFigures | None:
+        """``account_info``'s balance, equity, margin, free margin and margin level, without
+        the structure (``LiveTerminal.account_figures``)."""
+        if not self._link():
+            return None
+        balance, _, equity, margin, free, level = self._account_now()
+        return self._ok(AccountFigures(balance, equity, margin, free, level))
+
     def account_info(self) -> Any:
         """Return information on the current account."""
         if not self._link():
             return None
-        self._tape.sync_quotes()
-        cfg, trade = self._config, self._trade
-        profit = trade.profit()  # once: equity is balance + this + swaps (TradeAccount.equity)
-        balance = trade.balance
-        equity, margin = round(balance + profit + trade.swaps(), 2), trade.margin()
+        cfg = self._config
+        balance, profit, equity, margin, free, level = self._account_now()
         return self._ok(AccountInfo((
             cfg.login, c.ACCOUNT_TRADE_MODE_DEMO, cfg.leverage, 200,
             c.ACCOUNT_STOPOUT_MODE_PERCENT, True, True, cfg.margin_mode, 2, False,
-            balance, 0.0, profit, equity, margin, round(equity - margin, 2),
-            round(trade.margin_level(equity, margin), 2), cfg.margin_so_call, cfg.margin_so_so,
+            balance, 0.0, profit, equity, margin, free, level, cfg.margin_so_call, cfg.margin_so_so,
             0.0, 0.0, 0.0, 0.0, 0.0, cfg.account_name, cfg.server, cfg.currency, cfg.company,
         )))
 
