@@ -51,6 +51,9 @@ class Trading:
     quote_values: QuoteValues = field(default_factory=dict)
     #: Each basket's lowest and highest price P&L while open (trades.csv mae, mfe).
     excursions: Excursions = field(default_factory=Excursions)
+    #: Seconds the engine's start took (warm-up of every cluster, the compiled kernels'
+    #: first load): a fixed cost of each run, reported apart from the stepping.
+    start_seconds: float = 0.0
 
 
 def collect(spec: BacktestSpec, config: EngineConfig, session: Session, market: MarketData,

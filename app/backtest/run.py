@@ -67,7 +67,8 @@ def run_backtest(spec: BacktestSpec, journal_path: Path | None = None,
             result = _collected(spec, config, session, market, trading)
         finally:
             session.close()  # before the folder goes: no open handle on the journal
-    result.timings = {"reading": reading, "engine": engine_seconds}
+    result.timings = {"reading": reading, "engine": engine_seconds,
+                      "start": trading.start_seconds}
     result.stats = session.engine.stats
     return result
 
@@ -134,8 +135,10 @@ def _trade(session: Session, end_ms: int, tdi: dict[str, list[Any]],
            should_stop: Callable[[], bool] | None) -> Trading:
     """Start the engine, run it to ``end_ms`` marking equity at every UTC midnight, stop it."""
     engine = session.engine
+    started = time.perf_counter()
     engine.start()
-    trading = Trading(start_ms=engine.now_msc, end_ms=end_ms, tdi=tdi)
+    trading = Trading(start_ms=engine.now_msc, end_ms=end_ms, tdi=tdi,
+                      start_seconds=time.perf_counter() - started)
     trading.notes.extend(_cold_clusters(engine))
     span = max(end_ms - trading.start_ms, 1)
 
