@@ -35,10 +35,13 @@ def tdi_core(
     explained: np.ndarray,
     v1: np.ndarray,
     sd: np.ndarray,
+    first: int,
 ) -> None:
-    """Fill phi, eigengap, explained share, pinned v1 and RC std for every bar.
+    """Fill phi, eigengap, explained share, pinned v1 and RC std for bars ``first`` on.
 
-    Output arrays come in NaN-filled; bars whose windows are not full stay NaN.
+    Output arrays come in NaN-filled; bars whose windows are not full stay NaN.  Bars
+    before ``first`` are computed (they fill the windows) but not written: a parallel
+    chunk's lead-in belongs to the chunk before it.
     """
     n = logp.shape[0]
     k = ii.shape[0]
@@ -117,7 +120,8 @@ def tdi_core(
                 m = r1[c] / tau_s
                 v = (r2[c] - r1[c] * m) / (tau_s - 1)
                 sdev = np.sqrt(v) if v > 0.0 else 0.0
-                sd[t, c] = sdev
+                if t >= first:
+                    sd[t, c] = sdev
                 mean[c] = m + ref[c]
                 std[c] = sdev
                 if not sdev >= min_std:
@@ -192,11 +196,13 @@ def tdi_core(
         acc = 0.0
         for a in range(k):
             pinned[a] = vec[a] * sign
-            v1[t, a] = pinned[a]
             acc += z[t, a] * pinned[a]
-        phi[t] = acc
-        gap[t] = lam1 / lam2 if k > 1 else np.nan
-        explained[t] = lam1 / trace
+        if t >= first:
+            for a in range(k):
+                v1[t, a] = pinned[a]
+            phi[t] = acc
+            gap[t] = lam1 / lam2 if k > 1 else np.nan
+            explained[t] = lam1 / trace
 
 
 @njit(cache=True)
@@ -214,15 +220,20 @@ def _quantile(sorted_vals: np.ndarray, count: int, q: float) -> float:
 
 @njit(cache=True)
 def normalise_core(phi: np.ndarray, tau_q: int, q_high: float, q_low: float,
-                   out: np.ndarray) -> None:
-    """Asymmetric percentile normalisation against the previous ``tau_q`` phi values."""
+                   out: np.ndarray, first: int) -> None:
+    """Asymmetric percentile normalisation against the previous ``tau_q`` phi values.
+
+    ``out`` comes in NaN-filled and is written from bar ``first`` on (a parallel chunk's
+    lead-in only fills the window).  The window holds the same values whatever bar it
+    started from, so a chunk started ``tau_q`` bars early gives the sequential values.
+    """
     n = phi.shape[0]
     window = np.empty(tau_q)
     count = 0
     nan_in_window = 0
     for t in range(n):
-        out[t] = np.nan
-        if t >= tau_q and nan_in_window == 0 and count == tau_q and not np.isnan(phi[t]):
+        if (t >= first and t >= tau_q and nan_in_window == 0 and count == tau_q
+                and not np.isnan(phi[t])):
             med = _quantile(window, count, 0.5)
             hi = _quantile(window, count, q_high)
             lo = _quantile(window, count, q_low)
@@ -283,6 +294,11 @@ S_LAST_OK = 13  # 1 when the last bar produced RC stats and v1 (for provisional 
 N_STATE = 14
 
 
+def stream_scratch(k: int) -> np.ndarray:
+    """The temporaries of ``stream_step`` for K pairs: three K x K matrices, twelve vectors."""
+    return np.zeros((3 * k + 12, k))
+
+
 @njit(cache=True)
 def _ring_push(ring: np.ndarray, ok: np.ndarray, row: np.ndarray, valid: bool, st: np.ndarray,
                pos_i: int, count_i: int, bad_i: int) -> None:
@@ -307,17 +323,33 @@ def stream_step(logp: np.ndarray, ii: np.ndarray, jj: np.ndarray, tau_f: int, ta
                 ratios: np.ndarray, rc_win: np.ndarray, rc_ok: np.ndarray, z_win: np.ndarray,
                 z_ok: np.ndarray, pinned: np.ndarray, last_mean: np.ndarray,
                 last_std: np.ndarray, phi_ring: np.ndarray, phi_sorted: np.ndarray,
-                out: np.ndarray) -> None:
+                out: np.ndarray, scratch: np.ndarray) -> None:
     """Advance the streaming TDI by one bar.  ``out`` = [tdi, phi, gap, explained]; the
-    bar's RC std and pinned v1 are left in ``last_std`` and ``pinned``."""
+    bar's RC std and pinned v1 are left in ``last_std`` and ``pinned``.  ``scratch``
+    (``stream_scratch``) holds the bar's temporaries, so a bar allocates nothing."""
     k = ii.shape[0]
+    cov = scratch[0:k]
+    work = scratch[k:2 * k]
+    hv = scratch[2 * k:3 * k]
+    base = 3 * k
+    ratio = scratch[base]
+    rc = scratch[base + 1]
+    z = scratch[base + 2]
+    zm = scratch[base + 3]
+    dz = scratch[base + 4]
+    vec = scratch[base + 5]
+    dd = scratch[base + 6]
+    ee = scratch[base + 7]
+    tau = scratch[base + 8]
+    pbuf = scratch[base + 9]
+    eig = scratch[base + 10]
+    esc = scratch[base + 11]
     for i in range(4):
         out[i] = np.nan
-    ratio = np.empty(k)
     for c in range(k):
         ratio[c] = logp[ii[c]] - logp[jj[c]]
     rpos = st[S_RATIO_POS]
-    rc = np.full(k, np.nan)
+    rc[:] = np.nan
     rc_valid = st[S_RATIOS] == tau_f  # the slot about to be overwritten holds t - tau_f
     if rc_valid:
         for c in range(k):
@@ -329,7 +361,7 @@ def stream_step(logp: np.ndarray, ii: np.ndarray, jj: np.ndarray, tau_f: int, ta
         st[S_RATIOS] += 1
     _ring_push(rc_win, rc_ok, rc, rc_valid, st, S_RC_POS, S_RC_COUNT, S_RC_BAD)
 
-    z = np.full(k, np.nan)
+    z[:] = np.nan
     z_valid = False
     st[S_LAST_OK] = 0
     for c in range(k):
@@ -357,28 +389,27 @@ def stream_step(logp: np.ndarray, ii: np.ndarray, jj: np.ndarray, tau_f: int, ta
 
     phi = np.nan
     if st[S_Z_COUNT] == tau_s and st[S_Z_BAD] == 0:
-        zm = np.zeros(k)
+        zm[:] = 0.0
         for r in range(tau_s):
             for c in range(k):
                 zm[c] += z_win[r, c]
         for c in range(k):
             zm[c] /= tau_s
-        cov = np.zeros((k, k))
+        cov[:, :] = 0.0
         for r in range(tau_s):
+            for c in range(k):
+                dz[c] = z_win[r, c] - zm[c]
             for a in range(k):
-                da = z_win[r, a] - zm[a]
+                da = dz[a]
                 for b in range(a, k):
-                    cov[a, b] += da * (z_win[r, b] - zm[b])
+                    cov[a, b] += da * dz[b]
         trace = 0.0
         for a in range(k):
             for b in range(a, k):
                 cov[a, b] /= tau_s - 1
                 cov[b, a] = cov[a, b]
             trace += cov[a, a]
-        vec = np.empty(k)
-        lam1, lam2 = top_eigen(cov, np.empty((k, k)), np.empty(k), np.zeros(max(k - 1, 1)),
-                                np.zeros((k, k)), np.zeros(max(k - 2, 1)), np.empty(k), vec,
-                                np.empty(k), np.empty(k))
+        lam1, lam2 = top_eigen(cov, work, dd, ee, hv, tau, pbuf, vec, eig, esc)
         if st[S_PINNED] == 0:
             big = 0
             for a in range(1, k):
