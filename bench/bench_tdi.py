@@ -62,8 +62,10 @@ def main() -> None:
     parser.add_argument("--stream-bars", type=int, default=20_000)
     args = parser.parse_args()
     params = TdiParams()
-    tdi_batch(synthetic_closes(2_000, 4))  # compile the kernels outside the timing
-    tdi_batch(synthetic_closes(2_000, 6))
+    for n_symbols in (4, 6):  # compile (or load) the kernels outside the timings
+        warm = synthetic_closes(2_000, n_symbols)
+        tdi_batch(warm)
+        TdiStream(list(warm.columns)).update(warm.to_numpy()[0])
     print(f"TDI params {params}; {args.bars:,} M30 bars per run")
     for n_symbols in (4, 6):
         closes = synthetic_closes(args.bars, n_symbols, seed=n_symbols)

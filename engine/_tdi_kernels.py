@@ -1,19 +1,14 @@
-"""Compiled inner loops of the batch TDI.
+"""Compiled inner loops of the TDI: the batch core, the quantile normalisation, the
+streaming step.
 
-The batch TDI needs the two largest eigenvalues and the top eigenvector of a K x K
-covariance at every bar (K = 3 to 15 pairs).  A batched ``numpy.linalg.eigh`` costs about
-3 microseconds per 6 x 6 matrix, more than the whole per-bar budget, because it computes
-the full spectrum and pays LAPACK's per-call overhead.  Here each bar does only what is
-needed, the LAPACK way: a Householder reduction to tridiagonal form, Sturm-sequence
-QL iteration on it for lambda1 and lambda2, inverse iteration for v1 (on a shift just above lambda1,
-where the tridiagonal system is definite and needs no pivoting), and the back-transform.
+The batch core keeps running window sums (re-summed exactly now and then) and takes each
+bar's spectrum by the warm path of ``engine._tdi_eigen``; the streaming step recomputes its
+windows exactly and always takes the exact (tridiagonal QL) path, so the batch = streaming
+test compares two eigen-solvers as well as two windowing schemes.
 
-The streaming calculator uses ``numpy.linalg.eigh`` instead, so the batch = streaming test
-compares two independent eigen-solvers as well as two windowing schemes.
-
-The functions here are long, flat loops on purpose (the only ones exempt from the project's
-complexity limit, see pyproject.toml): each runs once per bar and pair inside compiled code,
-where splitting a branch into a helper adds a call per bar.
+The functions here are long, flat loops on purpose (exempt from the project's complexity
+limit, see pyproject.toml): each runs once per bar and pair inside compiled code, where
+splitting a branch into a helper adds a call per bar.
 """
 
 from __future__ import annotations
@@ -21,356 +16,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-#: Floating-point licences for the small dense solves: reassociation and fused multiply-add
-#: only (no "finite math" assumption, so NaN checks keep working).
-_FAST = {"reassoc", "contract", "nsz"}
+from engine._tdi_eigen import cold_top2, top_eigen, warm_top2
 
 #: Recompute the running co-moment sums exactly this often (bounds drift of the updates).
 _RESUM_EVERY = 256
-
-
-@njit(cache=True)
-def _tridiagonalise(a: np.ndarray, d: np.ndarray, e: np.ndarray, hv: np.ndarray,
-                    tau: np.ndarray, p: np.ndarray) -> None:
-    """Householder reduction ``Q' A Q = T`` of symmetric ``a`` (destroyed).
-
-    ``d``/``e`` receive T's diagonal and sub-diagonal; reflector i is ``I - tau[i] v v'``
-    with ``v = hv[i, i+1:]`` (``v[0] = 1``), kept for the eigenvector back-transform.
-    """
-    k = a.shape[0]
-    for i in range(k - 2):
-        alpha = a[i + 1, i]
-        sigma = 0.0
-        for j in range(i + 2, k):
-            sigma += a[j, i] * a[j, i]
-        hv[i, i + 1] = 1.0
-        if sigma == 0.0:
-            tau[i] = 0.0
-            e[i] = alpha
-            continue
-        beta = -np.sqrt(alpha * alpha + sigma)
-        if alpha < 0.0:
-            beta = -beta
-        tau[i] = (beta - alpha) / beta
-        scale = 1.0 / (alpha - beta)
-        for j in range(i + 2, k):
-            hv[i, j] = a[j, i] * scale
-        e[i] = beta
-        # A22 <- H A22 H:  p = tau A22 v,  w = p - (tau/2)(p.v) v,  A22 -= v w' + w v'
-        pv = 0.0
-        for r in range(i + 1, k):
-            acc = 0.0
-            for c in range(i + 1, k):
-                acc += a[r, c] * hv[i, c]
-            p[r] = tau[i] * acc
-            pv += p[r] * hv[i, r]
-        half = -0.5 * tau[i] * pv
-        for r in range(i + 1, k):
-            p[r] += half * hv[i, r]
-        for r in range(i + 1, k):
-            for c in range(i + 1, k):
-                a[r, c] -= hv[i, r] * p[c] + p[r] * hv[i, c]
-    for i in range(k):
-        d[i] = a[i, i]
-    if k >= 2:
-        e[k - 2] = a[k - 1, k - 2]
-
-
-@njit(cache=True)
-def _tql_eigenvalues(d: np.ndarray, e: np.ndarray, tol: float) -> None:
-    """Eigenvalues of the tridiagonal (d, e) by implicit QL, in place in ``d``.
-
-    ``e[i]`` couples rows i and i+1 (``e[k-1]`` is scratch).  An off-diagonal counts as
-    zero below ``tol`` (an absolute tolerance tied to the spectrum's span, like LAPACK's)
-    or below machine precision relative to its neighbours.
-    """
-    k = d.shape[0]
-    e[k - 1] = 0.0
-    for lo in range(k):
-        for _it in range(60):
-            m = lo
-            while m < k - 1:
-                dd = abs(d[m]) + abs(d[m + 1])
-                if abs(e[m]) <= 2.2e-16 * dd or abs(e[m]) <= tol:
-                    break
-                m += 1
-            if m == lo:
-                break
-            g = (d[lo + 1] - d[lo]) / (2.0 * e[lo])
-            r = np.hypot(g, 1.0)
-            g = d[m] - d[lo] + e[lo] / (g + (r if g >= 0 else -r))
-            s = 1.0
-            c = 1.0
-            p = 0.0
-            i = m - 1
-            deflated = False
-            while i >= lo:
-                f = s * e[i]
-                b = c * e[i]
-                r = np.hypot(f, g)
-                e[i + 1] = r
-                if r == 0.0:
-                    d[i + 1] -= p
-                    e[m] = 0.0
-                    deflated = True
-                    break
-                s = f / r
-                c = g / r
-                g = d[i + 1] - p
-                r = (d[i] - g) * s + 2.0 * c * b
-                p = s * r
-                d[i + 1] = g + p
-                g = c * r - b
-                i -= 1
-            if deflated:
-                continue
-            d[lo] -= p
-            e[lo] = g
-            e[m] = 0.0
-
-
-@njit(cache=True)
-def _top_eigen(cov: np.ndarray, work: np.ndarray, d: np.ndarray, e: np.ndarray,
-               hv: np.ndarray, tau: np.ndarray, p: np.ndarray, vec: np.ndarray,
-               eig: np.ndarray, esc: np.ndarray) -> tuple:
-    """(lambda1, lambda2) of symmetric ``cov``; its unit top eigenvector goes to ``vec``."""
-    k = cov.shape[0]
-    for r in range(k):
-        for c in range(k):
-            work[r, c] = cov[r, c]
-    _tridiagonalise(work, d, e, hv, tau, p)
-    lo = np.inf
-    hi = -np.inf
-    for i in range(k):  # Gershgorin bounds of T
-        rad = 0.0
-        if i > 0:
-            rad += abs(e[i - 1])
-        if i < k - 1:
-            rad += abs(e[i])
-        lo = min(lo, d[i] - rad)
-        hi = max(hi, d[i] + rad)
-    span = max(hi - lo, 1e-300)
-    for i in range(k):
-        eig[i] = d[i]
-        esc[i] = e[i] if i < k - 1 else 0.0
-    _tql_eigenvalues(eig, esc, 2.2e-16 * span)
-    lam1 = -np.inf
-    lam2 = -np.inf
-    for i in range(k):
-        x = eig[i]
-        if x > lam1:
-            lam2 = lam1
-            lam1 = x
-        elif x > lam2:
-            lam2 = x
-    # Inverse iteration with mu just above lambda1: T - mu I is negative definite, so the
-    # plain tridiagonal (Thomas) elimination is stable without pivoting.
-    mu = lam1 + 1e-13 * span
-    for i in range(k):
-        vec[i] = 1.0
-    for _it in range(3):
-        p[0] = d[0] - mu
-        for i in range(1, k):
-            m = e[i - 1] / p[i - 1]
-            p[i] = d[i] - mu - m * e[i - 1]
-            vec[i] -= m * vec[i - 1]
-        vec[k - 1] /= p[k - 1]
-        for i in range(k - 2, -1, -1):
-            vec[i] = (vec[i] - e[i] * vec[i + 1]) / p[i]
-        norm = 0.0
-        for i in range(k):
-            norm += vec[i] * vec[i]
-        norm = np.sqrt(norm)
-        for i in range(k):
-            vec[i] /= norm
-    for i in range(k - 3, -1, -1):  # back-transform: x = H_0 H_1 ... H_{k-3} y
-        if tau[i] == 0.0:
-            continue
-        dot = 0.0
-        for j in range(i + 1, k):
-            dot += hv[i, j] * vec[j]
-        dot *= tau[i]
-        for j in range(i + 1, k):
-            vec[j] -= dot * hv[i, j]
-    return lam1, lam2
-
-
-@njit(cache=True, fastmath=_FAST)
-def _solve_shifted(c: np.ndarray, mu: float, b: np.ndarray, a: np.ndarray,
-                   x: np.ndarray) -> None:
-    """Solve ``(c - mu I) x = b`` by LU with partial pivoting (``a`` is scratch).
-
-    Inverse iteration solves nearly singular systems on purpose: a zero pivot is replaced
-    by a tiny one, which only makes the answer larger in the wanted direction.
-    """
-    k = c.shape[0]
-    for r in range(k):
-        for col in range(k):
-            a[r, col] = c[r, col]
-        a[r, r] -= mu
-        x[r] = b[r]
-    for col in range(k):
-        piv = col
-        for r in range(col + 1, k):
-            if abs(a[r, col]) > abs(a[piv, col]):
-                piv = r
-        if piv != col:
-            for m in range(col, k):
-                tmp = a[col, m]
-                a[col, m] = a[piv, m]
-                a[piv, m] = tmp
-            tmp = x[col]
-            x[col] = x[piv]
-            x[piv] = tmp
-        if a[col, col] == 0.0:
-            a[col, col] = 1e-300
-        inv = 1.0 / a[col, col]
-        for r in range(col + 1, k):
-            f = a[r, col] * inv
-            if f != 0.0:
-                for m in range(col + 1, k):
-                    a[r, m] -= f * a[col, m]
-                x[r] -= f * x[col]
-    for r in range(k - 1, -1, -1):
-        acc = x[r]
-        for m in range(r + 1, k):
-            acc -= a[r, m] * x[m]
-        x[r] = acc / a[r, r]
-
-
-@njit(cache=True, fastmath=_FAST)
-def _normalise_vec(x: np.ndarray) -> bool:
-    norm = 0.0
-    for i in range(x.shape[0]):
-        norm += x[i] * x[i]
-    norm = np.sqrt(norm)
-    if not (norm > 0.0 and np.isfinite(norm)):
-        return False
-    for i in range(x.shape[0]):
-        x[i] /= norm
-    return True
-
-
-@njit(cache=True, fastmath=_FAST)
-def _rayleigh(c: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple:
-    """Rayleigh quotient of unit ``x`` and the residual norm ``|Cx - mu x|`` (y = Cx)."""
-    k = c.shape[0]
-    mu = 0.0
-    for r in range(k):
-        acc = 0.0
-        for m in range(k):
-            acc += c[r, m] * x[m]
-        y[r] = acc
-        mu += acc * x[r]
-    res = 0.0
-    for r in range(k):
-        d = y[r] - mu * x[r]
-        res += d * d
-    return mu, np.sqrt(res)
-
-
-@njit(cache=True)
-def _rqi(c: np.ndarray, x: np.ndarray, tol: float, a: np.ndarray, y: np.ndarray,
-         z: np.ndarray) -> tuple:
-    """Rayleigh-quotient iteration from unit ``x`` (refined in place): (mu, converged)."""
-    mu, res = _rayleigh(c, x, y)
-    for _ in range(6):
-        if res <= tol:
-            return mu, True
-        _solve_shifted(c, mu, x, a, z)
-        for i in range(x.shape[0]):
-            x[i] = z[i]
-        if not _normalise_vec(x):
-            return mu, False
-        mu, res = _rayleigh(c, x, y)
-    return mu, res <= tol
-
-
-@njit(cache=True, fastmath=_FAST)
-def _is_top(c: np.ndarray, mu: float, delta: float, a: np.ndarray) -> bool:
-    """True when no eigenvalue of ``c`` exceeds ``mu + delta`` (Cholesky of the gap)."""
-    k = c.shape[0]
-    for r in range(k):
-        for col in range(k):
-            a[r, col] = -c[r, col]
-        a[r, r] += mu + delta
-    for j in range(k):
-        s = a[j, j]
-        for m in range(j):
-            s -= a[j, m] * a[j, m]
-        if not s > 0.0:
-            return False
-        s = np.sqrt(s)
-        a[j, j] = s
-        for r in range(j + 1, k):
-            acc = a[r, j]
-            for m in range(j):
-                acc -= a[r, m] * a[j, m]
-            a[r, j] = acc / s
-    return True
-
-
-@njit(cache=True)
-def _warm_top2(cov: np.ndarray, x1: np.ndarray, x2: np.ndarray, c2: np.ndarray,
-               a: np.ndarray, y: np.ndarray, z: np.ndarray) -> tuple:
-    """lambda1, lambda2 and their vectors refined from last bar's (x1, x2): (l1, l2, ok).
-
-    Each eigenvalue is certified as the top of its (deflated) matrix by a Cholesky test, so
-    a warm start that slid to the wrong eigenvector is detected, not trusted.
-    """
-    k = cov.shape[0]
-    scale = 0.0
-    for i in range(k):
-        scale += abs(cov[i, i])
-    if not scale > 0.0:
-        return 0.0, 0.0, False
-    delta = 1e-10 * scale
-    # v1 enters phi directly, so it is refined to near machine precision; lambda2 only
-    # enters the eigengap, and a Rayleigh quotient's error is the square of its vector's.
-    lam1, ok = _rqi(cov, x1, 1e-13 * scale, a, y, z)
-    if not ok or not _is_top(cov, lam1, delta, a):
-        return lam1, 0.0, False
-    for r in range(k):  # deflate: the top eigenvalue moves to zero
-        for m in range(k):
-            c2[r, m] = cov[r, m] - lam1 * x1[r] * x1[m]
-    dot = 0.0
-    for i in range(k):
-        dot += x2[i] * x1[i]
-    for i in range(k):
-        x2[i] -= dot * x1[i]
-    if not _normalise_vec(x2):
-        return lam1, 0.0, False
-    lam2, ok = _rqi(c2, x2, 1e-7 * scale, a, y, z)
-    if not ok or not _is_top(c2, lam2, delta, a) or lam2 > lam1:
-        return lam1, lam2, False
-    return lam1, lam2, True
-
-
-@njit(cache=True)
-def _cold_top2(cov: np.ndarray, work: np.ndarray, d: np.ndarray, e: np.ndarray,
-               hv: np.ndarray, tau: np.ndarray, p: np.ndarray, x1: np.ndarray,
-               x2: np.ndarray, eig: np.ndarray, esc: np.ndarray, a: np.ndarray,
-               z: np.ndarray) -> tuple:
-    """The exact path: tridiagonal QL for the eigenvalues, inverse iteration for vectors."""
-    lam1, lam2 = _top_eigen(cov, work, d, e, hv, tau, p, x1, eig, esc)
-    k = cov.shape[0]
-    if k > 1:
-        span = 0.0
-        for i in range(k):
-            span += abs(cov[i, i])
-        mu = lam2 + 1e-13 * max(span, 1e-300)
-        for i in range(k):
-            x2[i] = 1.0 + 0.1 * i
-        for _ in range(3):
-            _solve_shifted(cov, mu, x2, a, z)
-            dot = 0.0
-            for i in range(k):
-                dot += z[i] * x1[i]
-            for i in range(k):
-                x2[i] = z[i] - dot * x1[i]
-            if not _normalise_vec(x2):
-                break
-    return lam1, lam2
 
 
 @njit(cache=True, nogil=True)
@@ -386,10 +35,13 @@ def tdi_core(
     explained: np.ndarray,
     v1: np.ndarray,
     sd: np.ndarray,
+    first: int,
 ) -> None:
-    """Fill phi, eigengap, explained share, pinned v1 and RC std for every bar.
+    """Fill phi, eigengap, explained share, pinned v1 and RC std for bars ``first`` on.
 
-    Output arrays come in NaN-filled; bars whose windows are not full stay NaN.
+    Output arrays come in NaN-filled; bars whose windows are not full stay NaN.  Bars
+    before ``first`` are computed (they fill the windows) but not written: a parallel
+    chunk's lead-in belongs to the chunk before it.
     """
     n = logp.shape[0]
     k = ii.shape[0]
@@ -426,6 +78,7 @@ def tdi_core(
     ybuf = np.empty(k)
     zbuf = np.empty(k)
     warm = False
+    lam2_last = 0.0
     ref = np.zeros(k)
     r1 = np.zeros(k)
     r2 = np.zeros(k)
@@ -467,7 +120,8 @@ def tdi_core(
                 m = r1[c] / tau_s
                 v = (r2[c] - r1[c] * m) / (tau_s - 1)
                 sdev = np.sqrt(v) if v > 0.0 else 0.0
-                sd[t, c] = sdev
+                if t >= first:
+                    sd[t, c] = sdev
                 mean[c] = m + ref[c]
                 std[c] = sdev
                 if not sdev >= min_std:
@@ -504,22 +158,29 @@ def tdi_core(
                     s2[a, b] += z[t, a] * z[t, b] - z[leaving, a] * z[leaving, b]
             since_resum += 1
         trace = 0.0
+        fro2 = 0.0
         for a in range(k):
-            for b in range(a, k):
+            val = (s2[a, a] - s1[a] * s1[a] / tau_s) / (tau_s - 1)
+            cov[a, a] = val
+            trace += val
+            fro2 += val * val
+            for b in range(a + 1, k):
                 val = (s2[a, b] - s1[a] * s1[b] / tau_s) / (tau_s - 1)
                 cov[a, b] = val
                 cov[b, a] = val
-            trace += cov[a, a]
+                fro2 += 2.0 * val * val
         # 4. top of the spectrum, sign pinned against the previous bar
         ok = False
         if warm:
             for a in range(k):
                 vec[a] = pinned[a]
-            lam1, lam2, ok = _warm_top2(cov, vec, vec2, cov2, lu, ybuf, zbuf)
+            lam1, lam2, ok = warm_top2(cov, fro2, vec, vec2, lam2_last, cov2, lu, ybuf,
+                                        zbuf)
         if not ok:
-            lam1, lam2 = _cold_top2(cov, work, dd, ee, hv, tau, pbuf, vec, vec2, eig, esc,
+            lam1, lam2 = cold_top2(cov, work, dd, ee, hv, tau, pbuf, vec, vec2, eig, esc,
                                     lu, zbuf)
         warm = True
+        lam2_last = lam2
         if not have_pinned:
             big = 0
             for a in range(1, k):
@@ -535,11 +196,13 @@ def tdi_core(
         acc = 0.0
         for a in range(k):
             pinned[a] = vec[a] * sign
-            v1[t, a] = pinned[a]
             acc += z[t, a] * pinned[a]
-        phi[t] = acc
-        gap[t] = lam1 / lam2 if k > 1 else np.nan
-        explained[t] = lam1 / trace
+        if t >= first:
+            for a in range(k):
+                v1[t, a] = pinned[a]
+            phi[t] = acc
+            gap[t] = lam1 / lam2 if k > 1 else np.nan
+            explained[t] = lam1 / trace
 
 
 @njit(cache=True)
@@ -557,15 +220,20 @@ def _quantile(sorted_vals: np.ndarray, count: int, q: float) -> float:
 
 @njit(cache=True)
 def normalise_core(phi: np.ndarray, tau_q: int, q_high: float, q_low: float,
-                   out: np.ndarray) -> None:
-    """Asymmetric percentile normalisation against the previous ``tau_q`` phi values."""
+                   out: np.ndarray, first: int) -> None:
+    """Asymmetric percentile normalisation against the previous ``tau_q`` phi values.
+
+    ``out`` comes in NaN-filled and is written from bar ``first`` on (a parallel chunk's
+    lead-in only fills the window).  The window holds the same values whatever bar it
+    started from, so a chunk started ``tau_q`` bars early gives the sequential values.
+    """
     n = phi.shape[0]
     window = np.empty(tau_q)
     count = 0
     nan_in_window = 0
     for t in range(n):
-        out[t] = np.nan
-        if t >= tau_q and nan_in_window == 0 and count == tau_q and not np.isnan(phi[t]):
+        if (t >= first and t >= tau_q and nan_in_window == 0 and count == tau_q
+                and not np.isnan(phi[t])):
             med = _quantile(window, count, 0.5)
             hi = _quantile(window, count, q_high)
             lo = _quantile(window, count, q_low)
@@ -626,6 +294,11 @@ S_LAST_OK = 13  # 1 when the last bar produced RC stats and v1 (for provisional 
 N_STATE = 14
 
 
+def stream_scratch(k: int) -> np.ndarray:
+    """The temporaries of ``stream_step`` for K pairs: three K x K matrices, twelve vectors."""
+    return np.zeros((3 * k + 12, k))
+
+
 @njit(cache=True)
 def _ring_push(ring: np.ndarray, ok: np.ndarray, row: np.ndarray, valid: bool, st: np.ndarray,
                pos_i: int, count_i: int, bad_i: int) -> None:
@@ -650,17 +323,33 @@ def stream_step(logp: np.ndarray, ii: np.ndarray, jj: np.ndarray, tau_f: int, ta
                 ratios: np.ndarray, rc_win: np.ndarray, rc_ok: np.ndarray, z_win: np.ndarray,
                 z_ok: np.ndarray, pinned: np.ndarray, last_mean: np.ndarray,
                 last_std: np.ndarray, phi_ring: np.ndarray, phi_sorted: np.ndarray,
-                out: np.ndarray) -> None:
+                out: np.ndarray, scratch: np.ndarray) -> None:
     """Advance the streaming TDI by one bar.  ``out`` = [tdi, phi, gap, explained]; the
-    bar's RC std and pinned v1 are left in ``last_std`` and ``pinned``."""
+    bar's RC std and pinned v1 are left in ``last_std`` and ``pinned``.  ``scratch``
+    (``stream_scratch``) holds the bar's temporaries, so a bar allocates nothing."""
     k = ii.shape[0]
+    cov = scratch[0:k]
+    work = scratch[k:2 * k]
+    hv = scratch[2 * k:3 * k]
+    base = 3 * k
+    ratio = scratch[base]
+    rc = scratch[base + 1]
+    z = scratch[base + 2]
+    zm = scratch[base + 3]
+    dz = scratch[base + 4]
+    vec = scratch[base + 5]
+    dd = scratch[base + 6]
+    ee = scratch[base + 7]
+    tau = scratch[base + 8]
+    pbuf = scratch[base + 9]
+    eig = scratch[base + 10]
+    esc = scratch[base + 11]
     for i in range(4):
         out[i] = np.nan
-    ratio = np.empty(k)
     for c in range(k):
         ratio[c] = logp[ii[c]] - logp[jj[c]]
     rpos = st[S_RATIO_POS]
-    rc = np.full(k, np.nan)
+    rc[:] = np.nan
     rc_valid = st[S_RATIOS] == tau_f  # the slot about to be overwritten holds t - tau_f
     if rc_valid:
         for c in range(k):
@@ -672,7 +361,7 @@ def stream_step(logp: np.ndarray, ii: np.ndarray, jj: np.ndarray, tau_f: int, ta
         st[S_RATIOS] += 1
     _ring_push(rc_win, rc_ok, rc, rc_valid, st, S_RC_POS, S_RC_COUNT, S_RC_BAD)
 
-    z = np.full(k, np.nan)
+    z[:] = np.nan
     z_valid = False
     st[S_LAST_OK] = 0
     for c in range(k):
@@ -700,28 +389,27 @@ def stream_step(logp: np.ndarray, ii: np.ndarray, jj: np.ndarray, tau_f: int, ta
 
     phi = np.nan
     if st[S_Z_COUNT] == tau_s and st[S_Z_BAD] == 0:
-        zm = np.zeros(k)
+        zm[:] = 0.0
         for r in range(tau_s):
             for c in range(k):
                 zm[c] += z_win[r, c]
         for c in range(k):
             zm[c] /= tau_s
-        cov = np.zeros((k, k))
+        cov[:, :] = 0.0
         for r in range(tau_s):
+            for c in range(k):
+                dz[c] = z_win[r, c] - zm[c]
             for a in range(k):
-                da = z_win[r, a] - zm[a]
+                da = dz[a]
                 for b in range(a, k):
-                    cov[a, b] += da * (z_win[r, b] - zm[b])
+                    cov[a, b] += da * dz[b]
         trace = 0.0
         for a in range(k):
             for b in range(a, k):
                 cov[a, b] /= tau_s - 1
                 cov[b, a] = cov[a, b]
             trace += cov[a, a]
-        vec = np.empty(k)
-        lam1, lam2 = _top_eigen(cov, np.empty((k, k)), np.empty(k), np.zeros(max(k - 1, 1)),
-                                np.zeros((k, k)), np.zeros(max(k - 2, 1)), np.empty(k), vec,
-                                np.empty(k), np.empty(k))
+        lam1, lam2 = top_eigen(cov, work, dd, ee, hv, tau, pbuf, vec, eig, esc)
         if st[S_PINNED] == 0:
             big = 0
             for a in range(1, k):

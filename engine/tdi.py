@@ -52,6 +52,7 @@ from engine._tdi_kernels import (
     S_RATIO_POS,
     S_SORTED,
     normalise_core,
+    stream_scratch,
     stream_step,
     tdi_core,
 )
@@ -132,6 +133,12 @@ def _pair_index(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
 
 
+def _finite_positive(values: np.ndarray) -> bool:
+    """True when every price of one bar is a positive number: the common case of
+    ``_validate_prices`` at a fraction of numpy's per-call cost on a handful of values."""
+    return all(0.0 < v < math.inf for v in values.tolist())
+
+
 def _validate_prices(values: np.ndarray, symbols: Sequence[str], times: Sequence[object]) -> None:
     if ((values > 0) & (values < np.inf)).all():  # NaN fails both comparisons
         return
@@ -164,21 +171,14 @@ def tdi_batch(closes: pd.DataFrame, params: TdiParams | None = None) -> pd.DataF
     k = len(ii)
     names = pair_names(syms)
 
-    phi = np.full(n, np.nan)
-    gap = np.full(n, np.nan)
-    explained = np.full(n, np.nan)
-    v1 = np.full((n, k), np.nan)
-    sd = np.full((n, k), np.nan)
-    tdi = np.full(n, np.nan)
-    if n:
-        _core_in_chunks(np.ascontiguousarray(np.log(values)), ii, jj, p, phi, gap, explained,
-                        v1, sd)
-        normalise_core(phi, p.tau_q, Q_HIGH, Q_LOW, tdi)
-
     columns = ["tdi", "phi", "eigengap", "explained",
                *(f"v1:{name}" for name in names), *(f"sd:{name}" for name in names)]
-    block = np.column_stack([tdi, phi, gap, explained, v1, sd]) if n else np.empty((0, 4 + 2 * k))
-    return pd.DataFrame(block, index=frame.index, columns=columns)
+    # One NaN-filled block the kernels write into, handed to the frame without a copy.
+    block = np.full((n, 4 + 2 * k), np.nan)
+    if n:
+        _core_in_chunks(np.ascontiguousarray(np.log(values)), ii, jj, p, block)
+        _normalise_in_chunks(block[:, 1], p.tau_q, block[:, 0])
+    return pd.DataFrame(block, index=frame.index, columns=columns, copy=False)
 
 
 #: Below this many bars per chunk, splitting a history across threads does not pay.
@@ -194,53 +194,66 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 
+def _chunks(n: int, lead: int) -> list[tuple[int, int, int]]:
+    """(start, a, b) per chunk: it owns bars a..b-1 and starts ``lead`` bars early."""
+    count = max(1, min(os.cpu_count() or 1, n // _MIN_CHUNK_BARS))
+    bounds = np.linspace(0, n, count + 1).astype(int).tolist()
+    return [(max(0, a - lead), a, b) for a, b in pairwise(bounds)]
+
+
 def _core_in_chunks(logp: np.ndarray, ii: np.ndarray, jj: np.ndarray, p: TdiParams,
-                    phi: np.ndarray, gap: np.ndarray, explained: np.ndarray, v1: np.ndarray,
-                    sd: np.ndarray) -> None:
+                    block: np.ndarray) -> None:
     """Run the compiled core over time chunks in parallel (it releases the GIL).
 
     Bar t depends only on the ``tau_f + 2*(tau_s - 1)`` bars before it, so a chunk that
-    starts that much earlier reproduces the sequential values (its lead-in bars are never
-    valid and are discarded).  The one sequential link is the sign pinning of v1, which is
+    starts that much earlier reproduces the sequential values (its lead-in bars are
+    computed, not written).  The one sequential link is the sign pinning of v1, which is
     relative: a chunk whose first v1 points against its predecessor's last one is flipped
     whole (v1 and phi), exactly what bar-by-bar pinning would have produced.
     """
-    n = len(logp)
-    chunks = max(1, min(os.cpu_count() or 1, n // _MIN_CHUNK_BARS))
-    if chunks == 1:
-        tdi_core(logp, ii, jj, p.tau_f, p.tau_s, MIN_RC_STD, phi, gap, explained, v1, sd)
-        return
-    lead = p.tau_f + 2 * (p.tau_s - 1)
-    bounds = np.linspace(0, n, chunks + 1).astype(int)
+    k = len(ii)
+    chunks = _chunks(len(logp), p.tau_f + 2 * (p.tau_s - 1))
     jobs = []
-    for a, b in pairwise(bounds.tolist()):
-        start = max(0, a - lead)
-        m = b - start
-        out = (np.full(m, np.nan), np.full(m, np.nan), np.full(m, np.nan),
-               np.full((m, len(ii)), np.nan), np.full((m, len(ii)), np.nan))
-        job = _pool().submit(tdi_core, logp[start:b], ii, jj, p.tau_f, p.tau_s, MIN_RC_STD, *out)
-        jobs.append((a, b, a - start, out, job))
+    for start, a, b in chunks:
+        rows = block[start:b]
+        args = (logp[start:b], ii, jj, p.tau_f, p.tau_s, MIN_RC_STD, rows[:, 1], rows[:, 2],
+                rows[:, 3], rows[:, 4:4 + k], rows[:, 4 + k:], a - start)
+        if len(chunks) == 1:
+            tdi_core(*args)
+        else:
+            jobs.append(_pool().submit(tdi_core, *args))
     last_v1: np.ndarray | None = None
-    for a, b, skip, (c_phi, c_gap, c_expl, c_v1, c_sd), job in jobs:
-        job.result()
-        c_phi, c_gap, c_expl = c_phi[skip:], c_gap[skip:], c_expl[skip:]
-        c_v1, c_sd = c_v1[skip:], c_sd[skip:]
-        valid = np.flatnonzero(np.isfinite(c_phi))
+    for i, (_, a, b) in enumerate(chunks):
+        if jobs:
+            jobs[i].result()
+        phi, v1 = block[a:b, 1], block[a:b, 4:4 + k]
+        valid = np.flatnonzero(np.isfinite(phi))
         if len(valid):
-            if last_v1 is not None and float(c_v1[valid[0]] @ last_v1) < 0:
-                c_v1 = -c_v1
-                c_phi = -c_phi
-            last_v1 = c_v1[valid[-1]]
-        phi[a:b], gap[a:b], explained[a:b], v1[a:b], sd[a:b] = c_phi, c_gap, c_expl, c_v1, c_sd
+            if last_v1 is not None and float(v1[valid[0]] @ last_v1) < 0:
+                np.negative(v1, out=v1)
+                np.negative(phi, out=phi)
+            last_v1 = v1[valid[-1]].copy()
 
 
-def _quantile_sorted(values: list[float], q: float) -> float:
-    """numpy's default ("linear") quantile of an already sorted list."""
+def _normalise_in_chunks(phi: np.ndarray, tau_q: int, out: np.ndarray) -> None:
+    """The percentile normalisation over time chunks in parallel, each ``tau_q`` bars early."""
+    chunks = _chunks(len(phi), tau_q)
+    if len(chunks) == 1:
+        normalise_core(phi, tau_q, Q_HIGH, Q_LOW, out, 0)
+        return
+    jobs = [_pool().submit(normalise_core, phi[start:b], tau_q, Q_HIGH, Q_LOW, out[start:b],
+                           a - start) for start, a, b in chunks]
+    for job in jobs:
+        job.result()
+
+
+def _quantile_sorted(values: np.ndarray, q: float) -> float:
+    """numpy's default ("linear") quantile of an already sorted array."""
     idx = q * (len(values) - 1)
     lo = math.floor(idx)
     t = idx - lo
-    a = values[lo]
-    b = values[min(lo + 1, len(values) - 1)]
+    a = float(values[lo])
+    b = float(values[min(lo + 1, len(values) - 1)])
     diff = b - a
     return b - diff * (1.0 - t) if t >= 0.5 else a + diff * t
 
@@ -289,6 +302,7 @@ class TdiStream:
         self.symbols = canonical_symbols(symbols)
         self.pairs = pair_names(self.symbols)
         self._perm = np.array([self.input_symbols.index(s) for s in self.symbols])
+        self._sorted_input = self.input_symbols == self.symbols  # no reordering needed
         self._ii, self._jj = _pair_index(len(self.symbols))
         k = len(self._ii)
         self._k = k
@@ -304,7 +318,11 @@ class TdiStream:
         self._phi_ring = np.zeros(p.tau_q)
         self._phi_sorted = np.zeros(p.tau_q)
         self._out = np.zeros(4)
-        self._bar_quantiles: tuple[tuple[float, float, float] | None] | None = None
+        self._scratch = stream_scratch(k)
+        #: The normalisation quantiles of the current phi window, computed once per bar
+        #: (``provisional`` runs at every M1 close; the window only moves in ``update``).
+        self._q_cache: tuple[float, float, float] | None = None
+        self._q_cached = False
 
     def _prices(self, closes: Sequence[float] | Mapping[str, float] | np.ndarray,
                 time: object) -> np.ndarray:
@@ -317,8 +335,9 @@ class TdiStream:
             arr = np.asarray(closes, dtype=np.float64)
             if arr.shape != (len(self.symbols),):
                 raise DataError(f"expected {len(self.symbols)} closes, got {arr.shape}")
-            values = arr[self._perm]
-        _validate_prices(values[None, :], self.symbols, [time])
+            values = arr if self._sorted_input else arr[self._perm]
+        if not _finite_positive(values):
+            _validate_prices(values[None, :], self.symbols, [time])
         return values
 
     def update(self, closes: Sequence[float] | Mapping[str, float] | np.ndarray,
@@ -329,27 +348,25 @@ class TdiStream:
         stream_step(logp, self._ii, self._jj, p.tau_f, p.tau_s, p.tau_q, MIN_RC_STD, Q_HIGH,
                     Q_LOW, self._st, self._ratios, self._rc_win, self._rc_ok, self._z_win,
                     self._z_ok, self._pinned, self._mean, self._std, self._phi_ring,
-                    self._phi_sorted, self._out)
+                    self._phi_sorted, self._out, self._scratch)
+        self._q_cached = False
         tdi, phi, gap, explained = self._out.tolist()
-        self._bar_quantiles = None  # the phi window moved: provisional recomputes them once
         valid = bool(self._st[S_LAST_OK])
         v1 = self._pinned.copy() if valid else np.full(self._k, np.nan)
         return TdiPoint(time, tdi, phi, gap, explained, v1, self._std.copy(), self.pairs)
 
     def _quantiles(self) -> tuple[float, float, float] | None:
-        """The phi window's median and outer quantiles, once per bar (``provisional`` asks
-        at every M1 close in between)."""
-        if self._bar_quantiles is None:
-            self._bar_quantiles = (self._window_quantiles(),)
-        return self._bar_quantiles[0]
-
-    def _window_quantiles(self) -> tuple[float, float, float] | None:
+        if self._q_cached:
+            return self._q_cache
         st = self._st
         if st[S_PHI_COUNT] < self.params.tau_q or st[S_PHI_NAN]:
-            return None
-        window = self._phi_sorted[: int(st[S_SORTED])].tolist()
-        return (_quantile_sorted(window, 0.5), _quantile_sorted(window, Q_HIGH),
-                _quantile_sorted(window, Q_LOW))
+            q = None
+        else:
+            window = self._phi_sorted[: int(st[S_SORTED])]
+            q = (_quantile_sorted(window, 0.5), _quantile_sorted(window, Q_HIGH),
+                 _quantile_sorted(window, Q_LOW))
+        self._q_cache, self._q_cached = q, True
+        return q
 
     def provisional(self, closes: Sequence[float] | Mapping[str, float] | np.ndarray) -> float:
         """TDI of the forming bar at the given (e.g. M1) prices, with the last bar's statistics.

@@ -225,3 +225,41 @@ def test_parallel_chunks_equal_the_sequential_computation(monkeypatch, chunk_bar
     # Assert: same NaN pattern, same values, same pinned signs across chunk seams
     for col in sequential.columns:
         assert_close(chunked[col], sequential[col], tol=1e-9)
+
+
+@pytest.mark.parametrize("chunk_bars", [97, 300])
+def test_parallel_normalisation_equals_the_sequential_one_exactly(monkeypatch, chunk_bars):
+    # Arrange: a phi history with a NaN stretch; each chunk starts tau_q bars early, so its
+    # window holds the same values as the sequential one and the quantiles are the same
+    import engine.tdi as tdi_module
+    from engine._tdi_kernels import normalise_core
+
+    phi = np.random.default_rng(4).normal(size=2000)
+    phi[700:760] = np.nan
+    sequential = np.full(len(phi), np.nan)
+    normalise_core(phi, 96, 0.98, 0.02, sequential, 0)
+    monkeypatch.setattr(tdi_module, "_MIN_CHUNK_BARS", chunk_bars)
+    monkeypatch.setattr(tdi_module.os, "cpu_count", lambda: 8)
+    chunked = np.full(len(phi), np.nan)
+    # Act
+    tdi_module._normalise_in_chunks(phi, 96, chunked)
+    # Assert
+    assert np.array_equal(chunked, sequential, equal_nan=True)
+    assert np.isfinite(sequential).sum() > 1500
+
+
+def test_provisional_between_bars_changes_nothing_later(real_closes):
+    # Arrange: one stream asked for the provisional TDI after every bar (its quantiles are
+    # kept between bars), one asked only at the end
+    rows = real_closes.to_numpy()
+    symbols = list(real_closes.columns)
+    asked, quiet = TdiStream(symbols, SMALL), TdiStream(symbols, SMALL)
+    for i in range(len(rows) - 1):
+        asked.update(rows[i])
+        quiet.update(rows[i])
+        asked.provisional(rows[i + 1])
+    # Act
+    last = quiet.provisional(rows[-1]), asked.provisional(rows[-1])
+    # Assert: the same value to the bit, so the kept quantiles followed every bar
+    assert not math.isnan(last[0])
+    assert last[0] == last[1]
