@@ -1,10 +1,11 @@
 """Throughput of the trade journal and the economic calendar.
 
 Journal: committed writes per second (each ``record_*`` call is its own transaction) with
-``synchronous=FULL`` (the live default) and NORMAL (replay/backtest), next to a plain
-sqlite3 reference doing the same INSERT ... ON CONFLICT per transaction, so the cost of
-going through sqlite-utils is visible.  Calendar: import of a real ForexFactory CSV and the
-per-bar news query, on SQLite and on an in-memory snapshot.
+``synchronous=FULL`` (the live default) and NORMAL (replay), next to a plain sqlite3
+reference doing the same INSERT ... ON CONFLICT per transaction, so the journal's own cost
+above SQLite's is visible; and the writes of a backtest's run (NORMAL, one transaction per
+simulated day: 48 snapshots a day, the run's end included).  Calendar: import of a real
+ForexFactory CSV and the per-bar news query, on SQLite and on an in-memory snapshot.
 
 Run: ``.venv/bin/python bench/bench_journal_calendar.py [--writes N]``
 """
@@ -21,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.model import Impact
-from engine.records import TdiSnapshot
+from engine.records import RunEnd, RunStart, TdiSnapshot
 from storage.calendar import Calendar, import_calendar_files
 from storage.journal import SqliteJournal
 from storage.journal_schema import JOURNAL_SCHEMA
@@ -46,6 +47,17 @@ def journal_writes(folder: Path, synchronous: str, n: int) -> float:
         start = time.perf_counter()
         for i in range(n):
             j.record_tdi(snapshot(i))
+        return n / (time.perf_counter() - start)
+
+
+def backtest_writes(folder: Path, n: int) -> float:
+    """A backtest's run: the journal commits once per simulated day (48 M30 snapshots)."""
+    with SqliteJournal.open(folder / "j-backtest.sqlite", synchronous="NORMAL") as j:
+        j.start_run(RunStart("bench", "backtest", T0, "cfg"))
+        start = time.perf_counter()
+        for i in range(n):
+            j.record_tdi(snapshot(i))
+        j.end_run(RunEnd("bench", T0 + timedelta(minutes=30 * n)))
         return n / (time.perf_counter() - start)
 
 
@@ -112,6 +124,12 @@ def main() -> None:
                 ref = max(ref, reference_writes(round_dir, mode, args.writes))
             print(f"  synchronous={mode:<6} journal {ours:>8,.0f}/s   plain sqlite3 {ref:>8,.0f}/s"
                   f"   ratio {ours / ref:.2f}")
+        batched = 0.0
+        for round_no in range(3):
+            round_dir = folder / f"backtest-{round_no}"
+            round_dir.mkdir()
+            batched = max(batched, backtest_writes(round_dir, args.writes))
+        print(f"  a backtest's run (NORMAL, a commit per simulated day) {batched:>8,.0f}/s")
         calendar_figures(folder)
 
 
