@@ -157,7 +157,9 @@ def test_day_batches_write_the_same_rows_as_a_commit_per_write(tmp_path):
     # Assert
     batched, each = _dump(tmp_path / "batched.sqlite"), _dump(tmp_path / "each.sqlite")
     assert batched == each
-    assert batched["tdi_snapshots"][0][5] == 0.2  # phi kept; the reason written again
+    with sqlite3.connect(tmp_path / "batched.sqlite") as conn:
+        phi, reason = conn.execute("SELECT phi, reason FROM tdi_snapshots").fetchone()
+    assert (phi, reason) == (0.2, "again")  # the missing phi kept, the reason written again
 
 
 KILLED_WRITER = textwrap.dedent("""
