@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cli.args import parse_speed
 from app.console import ConsoleRun, open_console
-from engine.config import EngineConfig, load_engine_config
 from engine.errors import UserError
+
+if TYPE_CHECKING:  # the configuration loads the engine: not for building main.py's parser
+    from engine.config import EngineConfig
 
 #: How long a thread may hold the interpreter before another gets it (Python's default is
 #: 5 ms).  The engine thread runs Python flat out during a fast replay; with the default,
@@ -58,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from engine.config import load_engine_config
     from gui.interrupt import SignalCloser
     from gui.main_window import MainWindow
     from gui.platform_check import display_problem

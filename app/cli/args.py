@@ -12,6 +12,9 @@ Two ways to reject a bad value exist and both are kept: options read by ``period
 ``parse_date`` fail when the command runs (``UserError``: main.py prints one line and
 returns 2), the argparse types (``start_of``, ``end_of``) fail while the line is parsed
 (argparse's own one-line error and exit status 2).
+
+Building a parser imports nothing heavy (``app.cli.choices``): pandas loads when a date is
+first read, which is when a command runs.
 """
 
 from __future__ import annotations
@@ -19,16 +22,19 @@ from __future__ import annotations
 import argparse
 import math
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from engine.config import EngineConfig
 from engine.errors import UserError
 
-DAY = pd.Timedelta(days=1)
-_ONE_MS = pd.Timedelta(milliseconds=1)
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from engine.config import EngineConfig
+
+DAY = timedelta(days=1)
+_ONE_MS = timedelta(milliseconds=1)
 _HELP_FORMS = "UTC: YYYY-MM-DD, or YYYY-MM-DDTHH:MM for an instant"
 
 
@@ -43,7 +49,7 @@ _DATE_FORM = re.compile(
     r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?)?")
 #: The first instant a date may name: the Unix epoch, where every clock of the product
 #: (MT5 times, journal times, Parquet partitions) starts.
-FIRST_INSTANT = pd.Timestamp("1970-01-01", tz="UTC")
+FIRST_INSTANT = datetime(1970, 1, 1, tzinfo=UTC)
 #: The last year a date may name: pandas' nanosecond timestamps end in April 2262.
 LAST_YEAR = 2261
 
@@ -70,6 +76,8 @@ def utc_time(text: str) -> tuple[pd.Timestamp, bool]:
         raise ValueError(str(exc)) from None
     if parsed.year > LAST_YEAR:
         raise DateOutOfRange(f"after {LAST_YEAR}, the last year the product's timestamps hold")
+    import pandas as pd
+
     stamp = pd.Timestamp(parsed)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     if stamp < FIRST_INSTANT:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.audit import DEFAULT_SEEDS, DEFAULT_WEEKS, MAX_SEEDS, AuditSpec, audit_text, run_audit
-from app.backtest import ProgressBar, calendar_snapshot
 from app.cli.args import (
     add_clusters_option,
     add_config_option,
@@ -22,8 +20,7 @@ from app.cli.args import (
     period,
 )
 from app.cli.backtest import check_report_folder
-from app.report.audit import write_audit_report
-from engine.config import load_engine_config
+from app.cli.choices import DEFAULT_SEEDS, DEFAULT_WEEKS, MAX_SEEDS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -54,6 +51,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.audit import AuditSpec, audit_text, run_audit
+    from app.backtest import ProgressBar, calendar_snapshot
+    from app.report.audit import write_audit_report
+    from engine.config import load_engine_config
+
     if args.report is not None:
         check_report_folder(args.report)
     config = chosen_clusters(load_engine_config(args.config), args.clusters)

@@ -10,15 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.backtest import (
-    BacktestSpec,
-    calendar_snapshot,
-    failure_text,
-    run_backtest,
-    write_outputs,
-)
 from app.cli.args import (
     add_clusters_option,
     add_config_option,
@@ -27,12 +20,13 @@ from app.cli.args import (
     chosen_clusters,
     period,
 )
+from app.cli.choices import DEFAULT_SPREAD_MODEL, FIXED, PROFILE, SPREAD_MODELS
 from app.cli.crash import report_crash
 from app.cli.output import num, pct, unsigned_pct
-from app.cli.progress import CommandProgress
-from app.spreads import DEFAULT_SPREAD_MODEL, FIXED, PROFILE, SPREAD_MODELS, load_profiles
-from engine.config import load_engine_config
 from engine.errors import UserError
+
+if TYPE_CHECKING:
+    from app.backtest import BacktestSpec
 
 
 def add_backtest_options(p: argparse.ArgumentParser) -> None:
@@ -64,6 +58,8 @@ def add_spread_options(p: argparse.ArgumentParser) -> None:
 
 def spread_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The spec's spread fields from the two options; a profile with "fixed" is refused."""
+    from app.spreads import load_profiles
+
     files = getattr(args, "spread_profile", None) or []
     model = getattr(args, "spread_model", None)
     if files and model == FIXED:
@@ -93,6 +89,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def spec_from_args(args: argparse.Namespace) -> BacktestSpec:
+    from app.backtest import BacktestSpec, calendar_snapshot
+    from engine.config import load_engine_config
+
     config = chosen_clusters(load_engine_config(args.config), args.clusters)
     start, end = period(args)
     if args.data:
@@ -125,6 +124,9 @@ def check_report_folder(report: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.backtest import run_backtest, write_outputs
+    from app.cli.progress import CommandProgress
+
     check_report_folder(args.report)
     spec = spec_from_args(args)
     with CommandProgress("backtest") as bar:
@@ -152,6 +154,8 @@ def run(args: argparse.Namespace) -> int:
 def say_failure(failure: Exception, report: Path) -> None:
     """One line on stderr for a run that failed midway; an unexpected error's traceback
     goes to the crash log as any other would (an error in the data does not)."""
+    from app.backtest import failure_text
+
     where = "" if isinstance(failure, UserError) else f" ({report_crash(failure)})"
     print(f"error: the backtest failed midway: {failure_text(failure)}{where}; the report in "
           f"{report} covers the days before and is marked incomplete", file=sys.stderr)

@@ -10,12 +10,15 @@ import argparse
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.cli.args import end_of, start_of
 from engine.calendar import EconomicEvent
 from engine.errors import UserError
 from engine.model import Impact
-from storage.calendar import Calendar, default_calendar_path, import_calendar_files
+
+if TYPE_CHECKING:
+    from storage.calendar import Calendar
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -111,6 +114,8 @@ def _currencies(values: Sequence[str] | None) -> list[str] | None:
 
 
 def _open_existing(path: Path | None) -> Calendar:
+    from storage.calendar import Calendar, default_calendar_path
+
     resolved = path if path is not None else default_calendar_path()
     if not resolved.exists():
         raise UserError(
@@ -181,6 +186,8 @@ def run_coverage(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from storage.calendar import import_calendar_files
+
     summary = import_calendar_files(args.files, args.calendar, strict=args.strict)
     for line in summary.report_lines():
         print(line)

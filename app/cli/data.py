@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
+from app.cli.choices import BARS
 from app.cli.data_import import add_default_store_option, default_store_dir
 from app.cli.data_spreads import register_spreads
-from storage.marketdata import BARS, MarketDataStore, SeriesInfo
+
+if TYPE_CHECKING:
+    from storage.marketdata import SeriesInfo
 
 __all__ = ["format_inventory", "register"]
 
@@ -40,6 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _utc(msc: int | None) -> str:
+    import pandas as pd
+
     return "-" if msc is None else f"{pd.Timestamp(msc, unit='ms', tz='UTC'):%Y-%m-%d %H:%M}"
 
 
@@ -64,6 +68,8 @@ def format_inventory(series: list[SeriesInfo], all_gaps: bool = False) -> list[s
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from storage.marketdata import MarketDataStore
+
     store = MarketDataStore(args.store if args.store is not None else default_store_dir())
     series = store.inventory(max_gap_minutes=args.gap_minutes)
     if not series:

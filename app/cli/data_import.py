@@ -9,15 +9,14 @@ stderr and counted by reason.  ``--strict`` stops at the first bad row instead.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 from app.cli.args import add_store_option
-from storage.importers import FORMATS, import_file, parse_server_time
-from storage.marketdata import BARS, TICKS, MarketDataStore
+from app.cli.calendar import register_import_calendar
+from app.cli.choices import BARS, FORMATS, TICKS
 from storage.paths import data_dir
 
 __all__ = ["ProgressBar", "default_store_dir", "register"]
@@ -94,20 +93,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         sub.add_argument("--strict", action="store_true",
                          help="stop at the first bad row instead of skipping it")
         sub.set_defaults(func=_runner(kind))
-    _register_calendar(kinds)
-
-
-def _register_calendar(kinds: argparse._SubParsersAction) -> None:
-    """The calendar importer lives with the calendar; use it wherever it is defined."""
-    for module_name in ("storage.calendar", "app.cli.calendar"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        register_calendar = getattr(module, "register_import_calendar", None)
-        if register_calendar is not None:
-            register_calendar(kinds)
-            return
+    register_import_calendar(kinds)  # ``import calendar``: the calendar command's module
 
 
 def _runner(kind: str) -> Callable[[argparse.Namespace], int]:
@@ -118,6 +104,9 @@ def _runner(kind: str) -> Callable[[argparse.Namespace], int]:
 
 
 def run_import(args: argparse.Namespace, kind: str) -> int:
+    from storage.importers import import_file, parse_server_time
+    from storage.marketdata import MarketDataStore
+
     store = MarketDataStore(args.store if args.store is not None else default_store_dir())
     server_time = parse_server_time(args.server_offset)
     totals = {"imported": 0, "skipped": 0}

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from app.spreads import estimate_profile
+from app.cli.choices import MIN_CELL_TICKS
 from engine.errors import UserError
-from engine.spread_profile import MIN_CELL_TICKS, WEEKDAYS, SpreadProfile
-from storage.importers import parse_server_time
-from storage.spread_profiles import write_spread_profiles
+
+if TYPE_CHECKING:
+    from engine.spread_profile import SpreadProfile
 
 __all__ = ["format_profile", "register_spreads"]
 
@@ -46,6 +47,8 @@ def register_spreads(actions: argparse._SubParsersAction) -> None:
 
 def format_profile(profile: SpreadProfile) -> list[str]:
     """The profile as the command prints it: one line per weekday, points by UTC hour."""
+    from engine.spread_profile import WEEKDAYS
+
     hours = " ".join(f"{h:>4}" for h in range(24))
     lines = [f"{'UTC':<4}{hours}"]
     for day, name in enumerate(WEEKDAYS):
@@ -55,6 +58,10 @@ def format_profile(profile: SpreadProfile) -> list[str]:
 
 
 def run_spreads(args: argparse.Namespace) -> int:
+    from app.spreads import estimate_profile
+    from storage.importers import parse_server_time
+    from storage.spread_profiles import write_spread_profiles
+
     server_time = parse_server_time(args.server_offset)
     if args.out.is_dir() or not args.out.parent.is_dir():
         raise UserError(f"--out {args.out}: " + ("is a folder; give a file name" if

@@ -13,13 +13,16 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.cli.args import add_journal_option
 from app.cli.output import money
 from engine.errors import UserError
-from storage.journal import JournalSummary, SqliteJournal
 from storage.journal_schema import JOURNAL_TABLES
 from storage.paths import default_journal_path
+
+if TYPE_CHECKING:
+    from storage.journal import JournalSummary, SqliteJournal
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,6 +62,8 @@ def _journal_path(args: argparse.Namespace) -> Path:
 
 
 def run_summary(args: argparse.Namespace) -> int:
+    from storage.journal import SqliteJournal
+
     with SqliteJournal.open(_journal_path(args), create=False) as journal:
         print(format_summary(journal.summary()))
     return 0
@@ -67,6 +72,8 @@ def run_summary(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     """Every CSV is written into a staging folder inside ``--out`` and moved into place only
     once all of them are complete: a failed export leaves nothing behind."""
+    from storage.journal import SqliteJournal
+
     out: Path = args.out
     tables = list(dict.fromkeys(args.table or JOURNAL_TABLES))
     _check_export_folder(out)
@@ -124,6 +131,8 @@ def _export_staged(journal: SqliteJournal, out: Path, tables: list[str],
 
 
 def run_backup(args: argparse.Namespace) -> int:
+    from storage.journal import SqliteJournal
+
     out: Path = args.out
     if out.is_dir():
         raise UserError(f"--out: {out} is a folder; give the backup's file name")

@@ -11,13 +11,16 @@ import argparse
 import math
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.cli.args import add_period_options, period
-from app.research.pairs_scan import PairScan, ScanRow, pairs_scan
-from engine.cluster import TIMEFRAMES
+from app.cli.choices import TIMEFRAMES
 from engine.errors import UserError
 from engine.kinds.pair_params import SPACES
 from storage.csv_export import write_csv
+
+if TYPE_CHECKING:
+    from app.research.pairs_scan import PairScan, ScanRow
 
 CSV_COLUMNS = ["legs", "bars", "first_bar", "last_bar", "p_eg", "p_eg_rev", "hedge",
                "weights", "half_life", "hurst", "crossings", "corr_returns"]
@@ -67,6 +70,8 @@ def symbols_of(text: str) -> list[str]:
 
 
 def run_scan(args: argparse.Namespace) -> int:
+    from app.research.pairs_scan import pairs_scan
+
     symbols = symbols_of(args.symbols)
     missing = [p for p in args.data if not p.exists()]
     if missing:

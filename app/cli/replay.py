@@ -23,9 +23,6 @@ from app.cli.args import (
     period,
     to_msc,
 )
-from app.runs import run_headless
-from app.sessions import replay_session
-from engine.config import load_engine_config
 from engine.errors import UserError
 
 
@@ -47,6 +44,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.runs import run_headless
+    from app.sessions import replay_session
+    from engine.config import load_engine_config
+
     if not args.files and not args.store:
         raise UserError("give files to replay or --store DIR")
     speed = parse_speed(args.speed)

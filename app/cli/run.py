@@ -12,6 +12,7 @@ options' former names, kept hidden so existing scripts run unchanged.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from app.cli.args import (
     add_clusters_option,
@@ -27,9 +28,9 @@ from app.cli.args import (
     period,
     to_msc,
 )
-from app.runs import run_headless
-from app.sessions import Session, demo_session, replay_session
-from engine.config import load_engine_config
+
+if TYPE_CHECKING:
+    from app.sessions import Session
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -61,6 +62,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def build_session(args: argparse.Namespace) -> Session:
+    from app.sessions import demo_session, replay_session
+    from engine.config import load_engine_config
+
     config = load_engine_config(args.config)
     start = parse_date(args.date_from, "--from") if args.date_from else None
     if args.demo:
@@ -81,6 +85,8 @@ def build_session(args: argparse.Namespace) -> Session:
 def run(args: argparse.Namespace) -> int:
     """Every option is checked before the session opens its journal: a bad value writes
     nothing."""
+    from app.runs import run_headless
+
     speed = parse_speed(args.speed)
     days = parse_days(args.days)
     until = parse_date(args.until, "--until") if args.until else period(args)[1]

@@ -8,18 +8,27 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from app.cli.args import add_period_options, period
+from app.cli.choices import (
+    CLUSTER_SPACES,
+    DEFAULT_FACTOR_WINDOW,
+    MIN_FACTOR_WINDOW,
+    NO_FACTOR,
+    PC1,
+    TAU_F,
+    TAU_Q,
+    TAU_S,
+    TIMEFRAMES,
+)
 from app.cli.output import csv_number
-from app.cluster_tdi import check_symbols, cluster_tdi, space_orientation
 from engine import ranges
-from engine.cluster import SPACES, TIMEFRAMES
 from engine.errors import UserError
-from engine.factor import DEFAULT_WINDOW, MIN_WINDOW, NO_FACTOR, PC1
-from engine.tdi import TdiParams
 from storage.csv_export import write_csv
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS = ["tdi", "phi", "eigengap", "explained"]
 
@@ -41,26 +50,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--symbols", required=True,
                    help="the cluster's 3 to 6 symbols, comma-separated, e.g. EURUSD,GBPUSD,AUDUSD")
     add_period_options(p, first="first bar to write", last="last day to use")
-    defaults = TdiParams()
     p.add_argument("--timeframe", choices=TIMEFRAMES, default="M30",
                    help="the bars of the TDI (default M30); the windows count these bars")
-    p.add_argument("--tau-f", type=int, default=defaults.tau_f, help="fast window (bars)")
-    p.add_argument("--tau-s", type=int, default=defaults.tau_s, help="slow window (bars)")
-    p.add_argument("--tau-q", type=int, default=defaults.tau_q, help="quantile window (bars)")
-    p.add_argument("--space", choices=SPACES, default="currency",
+    p.add_argument("--tau-f", type=int, default=TAU_F, help="fast window (bars)")
+    p.add_argument("--tau-s", type=int, default=TAU_S, help="slow window (bars)")
+    p.add_argument("--tau-q", type=int, default=TAU_Q, help="quantile window (bars)")
+    p.add_argument("--space", choices=CLUSTER_SPACES, default="currency",
                    help="price space: currency (each symbol as its other currency in the "
                    "common one; the default) or symbol (the quotes as they come)")
     p.add_argument("--factor", choices=(NO_FACTOR, PC1), default=NO_FACTOR,
                    help="remove the first principal component of the members' M30 returns "
                    "before the TDI (pc1), or not (none, the default)")
-    p.add_argument("--factor-window", type=int, default=DEFAULT_WINDOW,
-                   help=f"trailing M30 returns of the pc1 loadings ({MIN_WINDOW}.."
-                   f"{ranges.MAX_BARS}, default {DEFAULT_WINDOW})")
+    p.add_argument("--factor-window", type=int, default=DEFAULT_FACTOR_WINDOW,
+                   help=f"trailing M30 returns of the pc1 loadings ({MIN_FACTOR_WINDOW}.."
+                   f"{ranges.MAX_BARS}, default {DEFAULT_FACTOR_WINDOW})")
     p.add_argument("--out", required=True, type=Path, help="CSV file to write")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.cluster_tdi import check_symbols, cluster_tdi, space_orientation
+    from engine.factor import MIN_WINDOW
+    from engine.tdi import TdiParams
+
     symbols = [s.strip().upper() for s in args.symbols.split(",") if s.strip()]
     try:
         check_symbols(symbols)

@@ -15,7 +15,7 @@ import argparse
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cli.args import period, span
 from app.cli.backtest import (
@@ -24,19 +24,13 @@ from app.cli.backtest import (
     say_failure,
     spec_from_args,
 )
+from app.cli.choices import SCHEMES
 from app.cli.output import num, pct, signed_money
-from app.cli.progress import CommandProgress
-from app.walkforward import (
-    SCHEMES,
-    Fold,
-    WalkForwardResult,
-    explicit_fold,
-    load_grid,
-    make_folds,
-    walk_forward,
-    write_walkforward,
-)
 from engine.errors import UserError
+
+if TYPE_CHECKING:
+    from app.cli.progress import CommandProgress
+    from app.walkforward import Fold, WalkForwardResult
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -83,6 +77,8 @@ def _number(text: str, flag: str, kind: Callable[[str], Any]) -> Any:
 
 def folds_from_args(args: argparse.Namespace) -> list[Fold]:
     """The folds the options ask for; mixing the two forms is refused."""
+    from app.walkforward import explicit_fold, make_folds
+
     explicit = args.in_sample is not None or args.out_of_sample is not None
     split = args.date_from is not None or args.date_to is not None
     if explicit:
@@ -120,6 +116,9 @@ class _Progress:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.cli.progress import CommandProgress
+    from app.walkforward import load_grid, walk_forward, write_walkforward
+
     check_report_folder(args.report)
     folds = folds_from_args(args)
     base = spec_from_args(args)

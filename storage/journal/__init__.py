@@ -1,7 +1,7 @@
 """The trade journal on SQLite: the ``engine.ports.Journal`` implementation.
 
-One file per account, WAL mode, rows written through sqlite-utils.  Five promises, each
-tested:
+One file per account, WAL mode, rows written by fixed SQL statements on the ``sqlite3``
+connection.  Five promises, each tested:
 
 - **One account.**  A journal is bound to the account of its first run (server, login,
   currency and mode); opening it for another account is refused in one line.  Deals are keyed
@@ -14,6 +14,9 @@ tested:
   (``BEGIN IMMEDIATE``) and commits before returning, so a killed process leaves every
   returned-from write on disk and nothing half-written.  ``synchronous=FULL`` by default
   also makes it survive a power cut (see ``storage.migrations``); backtests may pass NORMAL.
+  A backtest's run in a NORMAL journal commits once per simulated day instead (each write
+  still a savepoint of its own): a crash loses at most the day being written, and a
+  backtest is re-run, never resumed.  Demo, live and replay journals keep a commit per write.
 - **Idempotent on natural keys.**  Each write is an upsert on its key (basket id, request
   id, account + epoch + deal ticket, ...), and a field given as None (or NaN) never
   overwrites a value already there: replaying events after a crash cannot duplicate or

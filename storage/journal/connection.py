@@ -2,10 +2,14 @@
 account the journal belongs to), the lock shared by the engine thread and GUI readers, and the
 two transaction shapes every other part uses.
 
-``_write`` is the one way to change the file (one IMMEDIATE transaction per public write);
+``_write`` is the one way to change the file (one IMMEDIATE transaction per public write,
+or, in a backtest's journal, one per simulated day: ``_write``'s docstring);
 ``_snapshot`` is the way to read several tables that must agree.  Both, and every read, turn
 a damaged page, a read-only file or a full disk into one-line errors
 (``storage.journal.errors``).
+
+Statements go to the ``sqlite3`` connection as they are: no per-write schema lookups, and
+each SQL text is prepared once (``sqlite3`` caches the prepared statements by their text).
 """
 
 from __future__ import annotations
@@ -15,10 +19,9 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
-
-import sqlite_utils
 
 from engine.records import AccountIdentity
 from storage.journal.errors import (
@@ -54,7 +57,6 @@ class JournalConnection:
     def __init__(self, conn: sqlite3.Connection, path: Path,
                  writer_lock: WriterLock | None = None) -> None:
         self._conn = conn
-        self._db = sqlite_utils.Database(conn)
         self._lock = threading.RLock()
         self._writer_lock = writer_lock
         self.path = path
@@ -62,6 +64,10 @@ class JournalConnection:
         #: orders are written under them.
         self._account_key = ""
         self._epoch = ""
+        #: Whether writes accumulate in one transaction per simulated day (a backtest's run,
+        #: from ``start_run`` to ``end_run``), and the UTC day of the open one.
+        self._day_batches = False
+        self._batch_day = 0
 
     @classmethod
     def open(
@@ -121,10 +127,14 @@ class JournalConnection:
         return cls.open(path, create=False, writer=False)
 
     def close(self) -> None:
+        """Close the file; a backtest's writes of its last simulated day are committed first."""
         with self._lock:
-            self._conn.close()
-            if self._writer_lock is not None:
-                self._writer_lock.release()
+            try:
+                self._end_day_batches()
+            finally:
+                self._conn.close()
+                if self._writer_lock is not None:
+                    self._writer_lock.release()
 
     @property
     def is_writer(self) -> bool:
@@ -182,23 +192,66 @@ class JournalConnection:
             return schema_version(self._conn)
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[None]:
+    def _write(self, when: datetime | None = None) -> Iterator[None]:
         """One write transaction holding SQLite's write lock from its first statement.
 
         IMMEDIATE avoids the deferred-transaction trap where a read lock cannot be upgraded
         because another connection wrote meanwhile (SQLITE_BUSY without waiting).  A write
         that fails is rolled back whole (SQLite may have done so itself: a full disk).
+
+        A backtest's journal (``_day_batches``) keeps one transaction open per simulated
+        day instead: ``when``, the simulated time of the record written, past the open
+        day commits that day's writes first.  Each write is a savepoint inside the day, so a
+        write that fails is still undone whole and the day's earlier writes stay.  A crash
+        loses at most the simulated day being written, and a backtest is re-run, never
+        resumed; demo and live journals keep a commit per write.
         """
         with self._lock, sqlite_errors(self.path):
-            self._conn.execute("BEGIN IMMEDIATE")
+            if self._day_batches:
+                self._enter_day(when)
+                begin, done, undo = ("SAVEPOINT journal_write", "RELEASE journal_write",
+                                     ("ROLLBACK TO journal_write", "RELEASE journal_write"))
+            else:
+                begin, done, undo = "BEGIN IMMEDIATE", "COMMIT", ("ROLLBACK",)
+            self._conn.execute(begin)
             try:
                 yield
             except BaseException:
                 if self._conn.in_transaction:
                     with contextlib.suppress(sqlite3.Error):
-                        self._conn.execute("ROLLBACK")
+                        for statement in undo:
+                            self._conn.execute(statement)
                 raise
+            self._conn.execute(done)
+
+    def _enter_day(self, when: datetime | None) -> None:
+        """In day batches: commit the open day when ``when`` is on a later UTC day, and make
+        sure a day's transaction is open (``when`` None: a write of the open day)."""
+        day = self._batch_day if when is None else when.astimezone(UTC).toordinal()
+        if self._conn.in_transaction and day > self._batch_day:
             self._conn.execute("COMMIT")
+        if not self._conn.in_transaction:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._batch_day = max(day, self._batch_day)
+
+    def _synchronous(self) -> int:
+        """The connection's ``PRAGMA synchronous``: 1 NORMAL, 2 FULL (``open``'s choice)."""
+        return int(self._scalar("PRAGMA synchronous"))
+
+    def _start_day_batches(self) -> None:
+        """From now on, one transaction per simulated day (a backtest's run)."""
+        self._day_batches = True
+        self._batch_day = 0
+
+    def _end_day_batches(self) -> None:
+        """Commit the open day, if any, and go back to a transaction per write."""
+        with self._lock:
+            if not self._day_batches:
+                return
+            self._day_batches = False
+            with sqlite_errors(self.path):
+                if self._conn.in_transaction:
+                    self._conn.execute("COMMIT")
 
     @contextlib.contextmanager
     def _snapshot(self) -> Iterator[None]:

@@ -13,12 +13,14 @@ marked interrupted, at the time of its last equity snapshot and with that equity
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine.jsonform import json_ready
+from engine.model import RunMode
 from engine.records import (
     BasketClose,
     BasketOpen,
@@ -47,6 +49,9 @@ def _is_missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+#: ``PRAGMA synchronous``'s answer for NORMAL.
+_NORMAL = 1
+
 #: A run's last equity snapshot's ``column`` (inside an UPDATE of ``runs``).
 _LAST_EQUITY = ("SELECT e.{column} FROM equity AS e WHERE e.run_id = runs.run_id "
                 "ORDER BY e.time DESC, e.rowid DESC LIMIT 1")
@@ -55,17 +60,26 @@ _LAST_EQUITY = ("SELECT e.{column} FROM equity AS e WHERE e.run_id = runs.run_id
 class JournalWrites(JournalConnection):
     """``start_run`` .. ``record_error``: everything the engine records as it runs."""
 
-    def _upsert(self, table: str, key: Sequence[str], record: Mapping[str, Any]) -> None:
-        """Insert or update on ``key``; missing values (None/NaN) never overwrite a value."""
+    def _upsert(self, table: str, key: tuple[str, ...], record: Mapping[str, Any]) -> None:
+        """Insert or update on ``key``; missing values (None/NaN) never overwrite a value.
+
+        A missing value's column is left out of the statement, so a new row takes the
+        column's default and an existing row keeps its value (``_upsert_sql``)."""
         clean = {k: v for k, v in record.items() if k in key or not _is_missing(v)}
-        self._db.table(table).upsert(clean, pk=tuple(key))
+        self._conn.execute(_upsert_sql(table, key, tuple(clean)), tuple(clean.values()))
 
     def _exists(self, table: str, where: str, params: Sequence[Any]) -> bool:
         sql = f"SELECT 1 FROM {table} WHERE {where} LIMIT 1"
         return self._conn.execute(sql, params).fetchone() is not None
 
     def start_run(self, run: RunStart) -> None:
+        """Bind, close the books of dead runs, record the run.
+
+        A backtest's run in a journal opened with ``synchronous=NORMAL`` (what sessions
+        give backtests and replays) then writes in one transaction per simulated day
+        (``JournalConnection._write``); any other keeps a commit per write."""
         account = run.account
+        self._end_day_batches()
         with self._write():
             if account is not None:
                 self._bind(account)
@@ -88,6 +102,8 @@ class JournalWrites(JournalConnection):
             )
         self._account_key = account.key if account is not None else ""
         self._epoch = run.epoch
+        if run.mode is RunMode.BACKTEST and self._synchronous() == _NORMAL:
+            self._start_day_batches()
 
     def _interrupt_unfinished(self, run_id: str) -> None:
         """Mark every other run still without an end as interrupted (see the module doc)."""
@@ -103,17 +119,19 @@ class JournalWrites(JournalConnection):
         with self._write():
             if not self._exists("runs", "run_id = ?", (end.run_id,)):
                 raise ValueError(f"end_run: run {end.run_id!r} was never started")
-            self._db.table("runs").update(
-                end.run_id, {"ended_at": utc_text(end.ended_at), "end_reason": end.reason}
+            self._conn.execute(
+                "UPDATE runs SET ended_at = ?, end_reason = ? WHERE run_id = ?",
+                (utc_text(end.ended_at), end.reason, end.run_id),
             )
             self._conn.execute(
                 f"UPDATE runs SET last_equity = ({_LAST_EQUITY.format(column='equity')}) "
                 f"WHERE run_id = ?",
                 (end.run_id,),
             )
+        self._end_day_batches()  # a backtest's last day: the run is whole on disk
 
     def record_tdi(self, snapshot: TdiSnapshot) -> None:
-        with self._write():
+        with self._write(snapshot.bar_time):
             self._upsert(
                 "tdi_snapshots",
                 ("run_id", "cluster", "timeframe", "bar_time"),
@@ -134,7 +152,7 @@ class JournalWrites(JournalConnection):
             )
 
     def open_basket(self, basket: BasketOpen) -> None:
-        with self._write():
+        with self._write(basket.opened_at):
             self._upsert(
                 "baskets",
                 ("basket_id",),
@@ -168,7 +186,7 @@ class JournalWrites(JournalConnection):
                 )
 
     def close_basket(self, close: BasketClose) -> None:
-        with self._write():
+        with self._write(close.closed_at):
             opened = "basket_id = ? AND opened_at IS NOT NULL"
             if not self._exists("baskets", opened, (close.basket_id,)):
                 raise ValueError(f"close_basket: basket {close.basket_id!r} was never opened")
@@ -187,7 +205,7 @@ class JournalWrites(JournalConnection):
             )
 
     def record_request(self, request: OrderRequest) -> None:
-        with self._write():
+        with self._write(request.sent_at):
             self._upsert(
                 "orders",
                 ("request_id",),
@@ -211,7 +229,7 @@ class JournalWrites(JournalConnection):
             )
 
     def record_result(self, result: OrderResult) -> None:
-        with self._write():
+        with self._write(result.received_at):
             if not self._exists("orders", "request_id = ?", (result.request_id,)):
                 raise ValueError(
                     f"record_result: request {result.request_id!r} was never journaled; "
@@ -234,7 +252,7 @@ class JournalWrites(JournalConnection):
             )
 
     def record_deal(self, deal: Deal) -> None:
-        with self._write():
+        with self._write(deal.time):
             self._upsert(
                 "deals",
                 ("account", "epoch", "ticket"),
@@ -261,7 +279,7 @@ class JournalWrites(JournalConnection):
             )
 
     def record_equity(self, snapshot: EquitySnapshot) -> None:
-        with self._write():
+        with self._write(snapshot.time):
             self._upsert(
                 "equity",
                 ("run_id", "time"),
@@ -278,7 +296,7 @@ class JournalWrites(JournalConnection):
             )
 
     def record_cluster_state(self, change: ClusterStateChange) -> None:
-        with self._write():
+        with self._write(change.time):
             self._upsert(
                 "cluster_states",
                 ("cluster", "time", "state", "side", "reason"),
@@ -295,7 +313,7 @@ class JournalWrites(JournalConnection):
             )
 
     def record_command(self, command: ManualCommand) -> None:
-        with self._write():
+        with self._write(command.time):
             self._upsert(
                 "manual_commands",
                 ("command_id",),
@@ -310,7 +328,7 @@ class JournalWrites(JournalConnection):
             )
 
     def record_news_action(self, action: NewsAction) -> None:
-        with self._write():
+        with self._write(action.time):
             self._upsert(
                 "news_actions",
                 ("run_id", "cluster", "action", "event_time", "currency", "title"),
@@ -327,7 +345,7 @@ class JournalWrites(JournalConnection):
             )
 
     def record_refusal(self, refusal: Refusal) -> None:
-        with self._write():
+        with self._write(refusal.time):
             self._upsert(
                 "refusals",
                 ("run_id", "time", "cluster", "reason"),
@@ -341,7 +359,7 @@ class JournalWrites(JournalConnection):
             )
 
     def record_error(self, error: ErrorRecord) -> None:
-        with self._write():
+        with self._write(error.time):
             self._upsert(
                 "errors",
                 ("run_id", "time", "component", "message"),
@@ -353,6 +371,18 @@ class JournalWrites(JournalConnection):
                     "detail": error.detail,
                 },
             )
+
+
+@functools.lru_cache(maxsize=256)
+def _upsert_sql(table: str, key: tuple[str, ...], columns: tuple[str, ...]) -> str:
+    """``INSERT .. ON CONFLICT (key) DO UPDATE`` of exactly ``columns``, as one fixed text per
+    table and set of columns: SQLite prepares each once, and a write looks nothing up."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    values = ", ".join("?" for _ in columns)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in key)
+    action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+    conflict = ", ".join(f'"{c}"' for c in key)
+    return f'INSERT INTO "{table}" ({names}) VALUES ({values}) ON CONFLICT ({conflict}) {action}'
 
 
 def _diagnostics_json(diagnostics: Sequence[tuple[str, float]]) -> str:
