@@ -17,8 +17,8 @@ strategy.  It is fast because it is vectorised, not because it does less:
   ask - bid over the bucket's ticks, summed in tick order as the engine's kernel does,
   mid = close + spread / 2), a cluster bar where every member has one;
 - **TDI**: ``engine.tdi.tdi_batch`` (the compiled batch kernel) over the warm-up and the
-  period's bars, and the provisional TDI of every M1 close (the last bar's RC mean, std,
-  v1 and phi quantiles, vectorised over all minutes);
+  period's bars, with what the provisional TDI of an M1 close reads per bar (the RC mean,
+  the lagged ratio, the phi quantiles up to the bar);
 - **entries** at the cluster bars: LONG below -E, SHORT above +E, the eigengap lock, the
   basket of ``engine.cluster.basket_exposures`` sized so that ``hard_stop_atr`` basket ATRs
   lose ``risk_per_trade`` of the equity (the simulator's equity: balance, floating P&L at
@@ -27,7 +27,9 @@ strategy.  It is fast because it is vectorised, not because it does less:
   while the simulated broker is closed;
 - **exits**, vectorised over the minutes a basket is open: at each M1 close (a minute
   after every minute with a bar of any symbol, at the quotes of that moment) MR/OS on the
-  provisional TDI, then TP and HS on the engine's marked P&L; at each cluster bar MR, OS,
+  provisional TDI (the current mids with the last bar's statistics, computed for the
+  minutes a basket is open, as the engine does), then TP and HS on the engine's marked
+  P&L; at each cluster bar MR, OS,
   TP, HS, TS and TO; an exit the closed market refuses waits, as the engine's does;
 - **P&L** at the fills (ask to buy, bid to sell), the simulator's commission per lot and
   side, its swaps at each server midnight, its conversion to the account currency, in
@@ -38,10 +40,12 @@ calendar unless given one), the account and cluster daily-loss stops, the drawdo
 the margin-level floor and the broker's margin check, and the journal.  ``compare`` prints
 the engine's refusals so that a gate the floor does not model is seen when it fired.
 
-Run by hand (needs ../shared/data):
+Run by hand from the repository's root (needs ../shared/data):
 
-    python bench/floor_tdi.py                 # timing: Q2 2019 and the year, by stage
-    python bench/floor_tdi.py compare         # the engine and the floor on a quiet span
+    python -m bench.floor_tdi                 # timing: Q2 2019 and the year, by stage
+    python -m bench.floor_tdi compare         # the engine and the floor on a quiet span
+    python -m bench.floor_tdi compare --whole # ... on the backtest's whole 2019 period
+    python -m bench.floor_tdi ratio --from 2019-04-01 --to 2019-07-01   # alternating runs
 """
 
 from __future__ import annotations
@@ -267,9 +271,29 @@ def timing(data_dir: Path, runs: int) -> None:
     print(f"left out: {LEFT_OUT}")
 
 
+def ratio(data_dir: Path, start: datetime | None, end: datetime | None, runs: int) -> None:
+    """The product's backtest and the floor alternately on one span, in this process: each
+    pair's wall times and the median ratio product / floor."""
+    from app.backtest import BacktestSpec, run_backtest
+
+    config = load_engine_config()
+    ratios = []
+    for i in range(runs):
+        t0 = time.perf_counter()
+        run_backtest(BacktestSpec(config=config, source="files", paths=(data_dir,),
+                                  start=start, end=end))
+        product = time.perf_counter() - t0
+        floor = run_floor(data_dir, start, end, config)
+        ratios.append(product / floor.seconds)
+        print(f"run {i + 1}: product {product:.1f} s, floor {floor.seconds:.2f} s, "
+              f"ratio {ratios[-1]:.1f}")
+    print(f"median product / floor: {float(np.median(ratios)):.1f} ({runs} alternating runs)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("mode", nargs="?", choices=["timing", "compare"], default="timing")
+    parser.add_argument("mode", nargs="?", choices=["timing", "compare", "ratio"],
+                        default="timing")
     parser.add_argument("--data", type=Path, default=DATA / "fx_m1")
     parser.add_argument("--runs", type=int, default=3, help="timing: passes per span")
     parser.add_argument("--from", dest="start", default="2019-05-06",
@@ -277,16 +301,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--to", dest="end", default="2019-06-01",
                         help="compare: the day after its last")
     parser.add_argument("--whole", action="store_true",
-                        help="compare: the backtest's default period (all the data)")
+                        help="compare, ratio: the backtest's default period (all the data)")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(f"no data at {args.data}: nothing to run")
         return 0
+    start = None if args.whole else datetime.fromisoformat(args.start).replace(tzinfo=UTC)
+    end = None if args.whole else datetime.fromisoformat(args.end).replace(tzinfo=UTC)
     if args.mode == "compare":
-        if args.whole:
-            return compare(args.data, None, None)
-        return compare(args.data, datetime.fromisoformat(args.start).replace(tzinfo=UTC),
-                       datetime.fromisoformat(args.end).replace(tzinfo=UTC))
+        return compare(args.data, start, end)
+    if args.mode == "ratio":
+        ratio(args.data, start, end, args.runs)
+        return 0
     timing(args.data, args.runs)
     return 0
 
