@@ -34,7 +34,15 @@ _COLUMNS = ["time", "open", "high", "low", "close", "volume"]
 
 
 def read_m1(path: Path) -> np.ndarray:
-    """A HistData M1 file as ``BAR_DTYPE`` bars in UTC (spread NaN: bids only)."""
+    """A HistData M1 file as ``BAR_DTYPE`` bars in UTC (spread NaN: bids only).
+
+    Rows are dropped as the product's reader drops them: prices not finite, positive and
+    ordered, then a stamp seen before (the first kept) or earlier than one kept.  A stamp
+    that is not one stops the read (``pyarrow`` names the row); the floor reads clean
+    files, the product's reader is the one that reports every bad row.  The stamps are
+    parsed by ``pyarrow``'s own parser: measured on EURUSD 2019, the parse costs 0.48 s
+    with it against 0.42 s with the stamps left as text, where a digit matrix in numpy
+    took 1.39 s (medians of 5 alternating runs, one process)."""
     table = pacsv.read_csv(
         path, read_options=pacsv.ReadOptions(column_names=_COLUMNS),
         parse_options=pacsv.ParseOptions(delimiter=";"),
@@ -45,10 +53,10 @@ def read_m1(path: Path) -> np.ndarray:
             timestamp_parsers=["%Y%m%d %H%M%S"]))
     t = table.column("time").to_numpy().astype("datetime64[s]").astype(np.int64)
     o, h, lo, c = (table.column(k).to_numpy() for k in ("open", "high", "low", "close"))
-    keep = ~pd.Index(t).duplicated(keep="first")
     with np.errstate(invalid="ignore"):
-        keep &= (np.isfinite(o) & np.isfinite(h) & np.isfinite(lo) & np.isfinite(c)
-                 & (lo > 0) & (h >= np.maximum(o, c)) & (lo <= np.minimum(o, c)))
+        keep = (np.isfinite(o) & np.isfinite(h) & np.isfinite(lo) & np.isfinite(c)
+                & (lo > 0) & (h >= np.maximum(o, c)) & (lo <= np.minimum(o, c)))
+    keep[keep] = ~pd.Index(t[keep]).duplicated(keep="first")
     running = np.maximum.accumulate(np.where(keep, t, np.iinfo(np.int64).min))
     keep &= t >= np.concatenate(([np.iinfo(np.int64).min], running[:-1]))
     bars = np.empty(int(keep.sum()), dtype=BAR_DTYPE)

@@ -13,8 +13,10 @@ from helpers.configs import short_window_config
 from helpers.paths import TEST_DATA
 
 from app.backtest import BacktestSpec, run_backtest
+from bench.floor_market import read_m1
 from bench.floor_tdi import differences, engine_rows, floor_rows, run_floor
 from engine.config import EngineConfig, load_engine_config
+from storage.histdata import read_histdata_m1
 
 
 def _short_config(tmp_path: Path) -> EngineConfig:
@@ -40,6 +42,21 @@ def test_the_floor_trades_as_the_backtest_on_three_weeks_of_real_bars(tmp_path):
     assert len(engine) >= 10
     assert {row[4] for row in engine} >= {"MR", "TP"}
     assert {row[0] for row in engine} == {"USD_MAJORS", "GOLD_HAVENS"}
+
+
+@pytest.mark.parametrize("symbol", ["EURUSD", "XAUUSD"])
+def test_the_floor_reads_the_bars_the_product_reads(symbol):
+    # Arrange: a slice with a duplicated hour (tests/data/histdata/README.md)
+    path = TEST_DATA / "histdata" / f"DAT_ASCII_{symbol}_M1_2019.csv.gz"
+
+    # Act
+    mine = read_m1(path)
+    theirs = read_histdata_m1(path).to_bar_array()
+
+    # Assert: the same bars, duplicates dropped alike
+    assert len(mine) == len(theirs) == {"EURUSD": 21_582, "XAUUSD": 20_659}[symbol]
+    for column in ("time", "open", "high", "low", "close"):
+        assert (mine[column] == theirs[column]).all(), column
 
 
 def test_differences_name_each_trade_that_differs():
