@@ -280,13 +280,15 @@ def ratio(data_dir: Path, start: datetime | None, end: datetime | None, runs: in
     ratios = []
     for i in range(runs):
         t0 = time.perf_counter()
-        run_backtest(BacktestSpec(config=config, source="files", paths=(data_dir,),
-                                  start=start, end=end))
+        result = run_backtest(BacktestSpec(config=config, source="files", paths=(data_dir,),
+                                           start=start, end=end))
         product = time.perf_counter() - t0
         floor = run_floor(data_dir, start, end, config)
         ratios.append(product / floor.seconds)
+        diffs = differences(engine_rows(result.trades), floor_rows(floor.trades))
         print(f"run {i + 1}: product {product:.1f} s, floor {floor.seconds:.2f} s, "
-              f"ratio {ratios[-1]:.1f}")
+              f"ratio {ratios[-1]:.1f}; {len(floor.trades)} baskets, "
+              f"{'the same trades' if not diffs else f'{len(diffs)} trade difference(s)'}")
     print(f"median product / floor: {float(np.median(ratios)):.1f} ({runs} alternating runs)")
 
 
