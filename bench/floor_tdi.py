@@ -132,9 +132,12 @@ def run_floor(data_dir: Path, start: datetime | None = None, end: datetime | Non
     clock = _Stages()
     bars = read_folder(Path(data_dir))
     clock.lap("reading")
-    config = fit_clusters(config or load_engine_config(), set(bars))
+    config = config or load_engine_config()
+    # the period waits for the warm-up of every configured cluster (the backtest's rule);
+    # the history the engine then reads is that of the clusters the data feeds
+    start_ms, end_ms = period(bars, warmup_days(config), start, end)
+    config = fit_clusters(config, set(bars))
     warm = warmup_days(config)
-    start_ms, end_ms = period(bars, warm, start, end)
     replay = ReplayConfig(warmup_days=warm, spread_model=spread_model)
     symbols = list(bars)
     data = {s: symbol_ticks(s, bars[s], replay, start_ms, end_ms, warm * DAY_MS)
