@@ -6,11 +6,14 @@ Run by hand (needs ../shared/data):  .venv/bin/python bench/bench_backtest.py
    bars, the engine's decisions, the simulated terminal, the journal).
 2. The two days of real Dukascopy EURUSD ticks (the other symbols from M1 bars) with
    --tick-mode real: ticks per second through the whole stack, headless.
+After 1, the floor (``bench/floor_tdi.py``: the same strategy as one vectorised numpy pass)
+on the same files in the same process, and the ratio product / floor.
 """
 
 from __future__ import annotations
 
 import resource
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -55,7 +58,7 @@ class Timers:
             self.wrap(session.journal, name, "journal")
 
 
-def run(label: str, spec: BacktestSpec) -> None:
+def run(label: str, spec: BacktestSpec) -> float:
     timers = Timers()
     tmp = Path(tempfile.mkdtemp())
     t0 = time.perf_counter()
@@ -75,6 +78,7 @@ def run(label: str, spec: BacktestSpec) -> None:
           f"{timers.seconds['terminal']:.1f} s | bars {timers.seconds['bars']:.1f} s | "
           f"journal {timers.seconds['journal']:.1f} s | engine decisions, TDI, risk "
           f"{stepping - inner:.1f} s")
+    return wall
 
 
 def peak_rss_gb() -> float:
@@ -82,14 +86,27 @@ def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
 
 
+# -- the floor (bench/floor_tdi.py) ---------------------------------------------------------
+def floor_ratio(product_seconds: float, spec: BacktestSpec) -> None:
+    """The floor on the spec's files and clusters, and the product's wall time over it."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the root holds bench/
+    from bench.floor_tdi import run_floor
+
+    floor = run_floor(spec.paths[0], spec.start, spec.end, spec.config)
+    print(f"  floor (bench/floor_tdi.py, the same strategy vectorised): {floor.seconds:.1f} s; "
+          f"{len(floor.trades)} baskets; product / floor {product_seconds / floor.seconds:.1f}x")
+# -- end of the floor ------------------------------------------------------------------------
+
+
 def main() -> None:
     if not DATA.is_dir():
         print(f"the 2019 data set is not present at {DATA}: nothing to measure")
         return
     config = load_engine_config()
-    run("year 2019, 7 symbols, M1 bars -> OHLC ticks, all fitting clusters",
-        BacktestSpec(config=config, source="files", paths=(DATA / "fx_m1",)))
+    year = BacktestSpec(config=config, source="files", paths=(DATA / "fx_m1",))
+    wall = run("year 2019, 7 symbols, M1 bars -> OHLC ticks, all fitting clusters", year)
     print(f"  peak memory of the process after the year: {peak_rss_gb():.2f} GB (ru_maxrss)")
+    floor_ratio(wall, year)
     ticks = DATA / "fx_ticks" / "EURUSD_ticks_dukascopy_2019-02-04_2019-02-05_UTC.csv.gz"
     run("2019-02-04/05, real EURUSD ticks (others from M1 bars), --tick-mode real",
         BacktestSpec(config=config, source="files", paths=(DATA / "fx_m1", ticks),
