@@ -138,7 +138,6 @@ def run_product(setup: Setup, span: Span, repetition: int) -> Run:
             command += ["--from", span.start, "--to", str(span.last_day)]
         env = {**os.environ, "FXCLUSTER_HOME": str(Path(tmp) / "home"),
                "PYTHONPATH": str(setup.repo)}
-        env.pop("QT_QPA_PLATFORM", None)
         wall, peak, code, out, err = run_process(command, env, setup.repo, setup.timeout)
     if code != 0:
         return Run("product", span.key, repetition, wall, peak, False,
@@ -188,13 +187,15 @@ def _median(values: list[float]) -> float | None:
 
 def summarise(runs: list[Run], span: Span, engines: list[str]) -> list[str]:
     """The medians of one span and product/peer wall (median of the repetitions' ratios)."""
+    tried = {r.engine for r in runs if r.span == span.key}
     ok = [r for r in runs if r.span == span.key and r.ok]
     product = {r.repetition: r.wall_s for r in ok if r.engine == "product"}
     lines = [f"{span.label}:"]
     for engine in engines:
         walls = [r.wall_s for r in ok if r.engine == engine]
         if not walls:
-            lines.append(f"  {engine:<10} no successful run")
+            lines.append(f"  {engine:<10} " + ("no successful run" if engine in tried
+                                                else "not run"))
             continue
         text = f"  {engine:<10} median {_median(walls):6.1f} s of {len(walls)} ({_runs(walls)})"
         if engine != "product":
