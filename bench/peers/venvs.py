@@ -118,7 +118,10 @@ def _recorded(venv: Path, peer: PeerPackage) -> PeerEnv | None:
 
 
 def _tail(text: str, lines: int = 6) -> str:
-    return "\n".join("    " + line for line in text.strip().splitlines()[-lines:])
+    """pip's error lines when it wrote any (its warnings come first), else its last lines."""
+    every = text.strip().splitlines()
+    errors = [line for line in every if line.startswith("ERROR")]
+    return "\n".join("    " + line for line in (errors or every)[-lines:])
 
 
 def _install(venv: Path, peer: PeerPackage, base_python: str, log: Path) -> PeerEnv:
