@@ -566,9 +566,12 @@ def _combine(symbol: str, parts: list[_Rows], *, strict: bool) -> HistDataM1:
             by_reason[key] = by_reason.get(key, 0) + 1
 
     index = pd.DatetimeIndex(pd.to_datetime(seconds[keep], unit="s", utc=True), name="time")
-    # One 2-D block, as the frame keeps it: no per-column copies to consolidate.
-    values = np.column_stack([prices[k] for k in _PRICE_COLUMNS])[keep]
-    bars = pd.DataFrame(values, index=index, columns=list(_PRICE_COLUMNS), copy=False)
+    # One 2-D block laid out as the frame keeps it (a row per column, each contiguous):
+    # the kept prices are copied once, with nothing left to consolidate.
+    values = np.empty((len(_PRICE_COLUMNS), int(keep.sum())))
+    for row, k in zip(values, _PRICE_COLUMNS, strict=True):
+        np.compress(keep, prices[k], out=row)
+    bars = pd.DataFrame(values.T, index=index, columns=list(_PRICE_COLUMNS), copy=False)
     return HistDataM1(
         symbol=symbol,
         bars=bars,
