@@ -31,7 +31,9 @@ sweep and every start of a TDI study):
   Parquet named by the SHA-256 of the file's bytes), so the next read of the same bytes is a
   Parquet read; the checks across rows (duplicates, time going backwards) and every report
   are made again from it, so a cached read gives exactly what the parse gives;
-- the files of a call are read on ``READ_WORKERS`` threads;
+- the files are read one after another: ``pyarrow.csv`` and Parquet already keep both
+  cores busy on one file, and reading two files at once measured no faster (``bench/README.md``,
+  Reading);
 - inside :func:`reusing_reads`, a file read by :func:`read_histdata_files` is handed once more
   to the next :func:`read_histdata_m1` of it (the backtest takes each file's span, then
   replays it) instead of being read twice.
@@ -40,14 +42,11 @@ sweep and every start of a TDI study):
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -65,7 +64,6 @@ __all__ = [
     "CACHE_TAG",
     "EST_OFFSET_SECONDS",
     "MAX_PROBLEMS",
-    "READ_WORKERS",
     "HistDataM1",
     "histdata_symbol",
     "read_histdata_dir",
@@ -87,10 +85,6 @@ _COLUMNS = ("stamp", *_PRICE_COLUMNS, "volume")
 _STAMP_FORMAT = "%Y%m%d %H%M%S"
 _NAN_WORDS = frozenset({"nan", "-nan", "+nan"})
 
-#: Files read at once: two cores here, and more threads than files or cores only queue.
-READ_WORKERS = max(1, min(4, os.cpu_count() or 1))
-
-_T = TypeVar("_T")
 #: The results of ``read_histdata_files`` waiting for their second read, inside
 #: ``reusing_reads`` (``None`` outside it).
 _REUSE: ContextVar[dict[tuple[object, ...], HistDataM1] | None] = ContextVar(
@@ -189,7 +183,7 @@ def read_histdata_m1(
 def read_histdata_files(
     paths: Sequence[str | Path], *, strict: bool = False
 ) -> list[HistDataM1]:
-    """One result per file (the symbol from its name), the files read in parallel; inside
+    """One result per file (the symbol from its name); inside
     :func:`reusing_reads` each result is also kept for the next ``read_histdata_m1`` of
     the same unchanged file."""
     sources = [Path(p) for p in paths]
@@ -200,7 +194,7 @@ def read_histdata_files(
             raise UserError(f"{source}: not a HistData M1 file name "
                             "(expected DAT_ASCII_<SYMBOL>_M1_<YEAR>.csv[.gz])")
         names.append(name)
-    rows = list(_each(sources, _file_rows))
+    rows = [_file_rows(source) for source in sources]
     results = [_combine(n, [r], strict=strict) for n, r in zip(names, rows, strict=True)]
     waiting = _REUSE.get()
     if waiting is not None:
@@ -261,10 +255,11 @@ def read_histdata_dir(
             raise UserError(
                 f"no HistData M1 file for {', '.join(missing)} in {_describe(dir_or_files)}"
             )
-    ordered = {name: sorted(by_symbol[name], key=lambda p: p.name) for name in sorted(by_symbol)}
-    rows = _each([p for paths in ordered.values() for p in paths], _file_rows)
-    return {name: _combine(name, [next(rows) for _ in paths], strict=strict)
-            for name, paths in ordered.items()}
+    result: dict[str, HistDataM1] = {}
+    for name in sorted(by_symbol):
+        paths = sorted(by_symbol[name], key=lambda p: p.name)
+        result[name] = _combine(name, [_file_rows(p) for p in paths], strict=strict)
+    return result
 
 
 def _list_files(dir_or_files: str | Path | Iterable[str | Path]) -> list[Path]:
@@ -316,22 +311,6 @@ class _Rows:
     prices: dict[str, np.ndarray]
     lines: np.ndarray
     reason: np.ndarray | None
-
-
-def _each(paths: Sequence[Path], read: Callable[[Path], _T]) -> Iterator[_T]:
-    """``read`` of every path, on ``READ_WORKERS`` threads when there are several (the
-    decompression, the C parser and Parquet release the GIL).  Results come in the paths'
-    order and an error when its path's turn comes, so a caller sees what a loop would."""
-    if len(paths) < 2 or READ_WORKERS < 2:
-        yield from (read(p) for p in paths)
-        return
-    pool = ThreadPoolExecutor(max_workers=min(len(paths), READ_WORKERS))
-    try:
-        futures = [pool.submit(read, p) for p in paths]
-        for future in futures:
-            yield future.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _file_rows(path: Path) -> _Rows:

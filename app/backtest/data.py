@@ -160,8 +160,8 @@ def _bar_files_feed(wanted: _Wanted, files: list[Path],
                     notes: list[str]) -> tuple[ReplayFeed, Ranges]:
     """Replay M1 bar files directly; the period defaults to the data after the warm-up.
 
-    The HistData files are read once, in parallel, for their spans; the replay then takes
-    those reads (``storage.histdata.reusing_reads``) instead of reading the files again."""
+    The HistData files are read once for their spans; the replay then takes those reads
+    (``storage.histdata.reusing_reads``) instead of reading the files again."""
     from storage.histdata import reusing_reads
 
     with reusing_reads():
@@ -242,7 +242,7 @@ def _daily_feed(wanted: _Wanted, files: list[Path], daily: list[Path],
 
 def _bar_file_ranges(files: list[Path]) -> Ranges:
     """First and last bar and rows per symbol of HistData files (others are not listed),
-    from one read of each file (the files read in parallel, through the parsed-file cache)."""
+    from one read of each file (through the parsed-file cache)."""
     from storage.histdata import histdata_symbol, read_histdata_files
 
     histdata = [f for f in files if histdata_symbol(f) is not None]

@@ -190,21 +190,7 @@ def test_the_cache_directory_is_ignored_by_git():
     assert done.returncode == 0
 
 
-# --- parallel reads, and the reads a backtest's replay reuses -----------------------------------
-
-
-def test_parallel_and_serial_reads_agree(test_data, monkeypatch):
-    # Arrange
-    parallel = read_histdata_dir(test_data / "histdata")
-    monkeypatch.setattr(histdata, "READ_WORKERS", 1)
-
-    # Act
-    serial = read_histdata_dir(test_data / "histdata")
-
-    # Assert
-    assert sorted(parallel) == sorted(serial)
-    for symbol in serial:
-        assert_same(parallel[symbol], serial[symbol])
+# --- several files, and the reads a backtest's replay reuses -----------------------------------
 
 
 def test_the_first_file_s_error_is_the_one_raised(tmp_path, test_data):
