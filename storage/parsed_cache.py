@@ -44,6 +44,7 @@ __all__ = [
     "MIN_CACHED_BYTES",
     "cache_enabled",
     "content_key",
+    "entries",
     "load",
     "store",
 ]
@@ -99,6 +100,12 @@ def _may_write(place: Path) -> bool:
     if place.name != CACHE_DIR_NAME:
         return True  # the per-user place: created under the product's data directory
     return _writable(place) if place.is_dir() else _writable(place.parent)
+
+
+def entries(source: Path, key: str, tag: str) -> list[Path]:
+    """The entries of ``source``'s content that exist (beside it, and per user)."""
+    name = _entry_name(source, key, tag)
+    return [place / name for place in _places(source) if (place / name).is_file()]
 
 
 def load(source: Path, key: str, tag: str, columns: tuple[str, ...]) -> pa.Table | None:
