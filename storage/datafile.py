@@ -210,13 +210,14 @@ class DataBytes:
     compressed: bool
     max_line_bytes: int = MAX_LINE_BYTES
 
-    def content(self) -> bytes | None:
-        """The decompressed bytes, or ``None`` as soon as a line may be over the cap (a gzip
-        bomb or one huge line costs a block, not the file)."""
+    def content(self, max_bytes: int | None = None) -> bytes | None:
+        """The decompressed bytes, or ``None`` as soon as a line may be over the cap or the
+        content passes ``max_bytes`` (a gzip bomb or one huge line costs a block, not the
+        file)."""
         if self.raw is None or not self.compressed:
-            return self.raw
+            return self.raw if max_bytes is None or len(self.raw or b"") <= max_bytes else None
         with gzip.GzipFile(fileobj=io.BytesIO(self.raw), mode="rb") as unpacked:
-            return _checked_blocks(self.path, unpacked, self.max_line_bytes)
+            return _checked_blocks(self.path, unpacked, self.max_line_bytes, max_bytes)
 
 
 #: Bytes taken at a time by :func:`read_data_bytes` and :meth:`DataBytes.content`.
@@ -246,11 +247,13 @@ def read_data_bytes(path: str | Path, max_line_bytes: int = MAX_LINE_BYTES) -> D
     return DataBytes(source, raw, compressed, max_line_bytes)
 
 
-def _checked_blocks(path: Path, stream: io.RawIOBase | gzip.GzipFile,
-                    max_line_bytes: int) -> bytes | None:
-    """Everything ``stream`` holds, or ``None`` as soon as a line may be over the cap."""
+def _checked_blocks(path: Path, stream: io.RawIOBase | gzip.GzipFile, max_line_bytes: int,
+                    max_bytes: int | None = None) -> bytes | None:
+    """Everything ``stream`` holds, or ``None`` as soon as a line may be over the cap (or
+    the content passes ``max_bytes``)."""
     blocks: list[bytes] = []
     run: int | None = 0
+    size = 0
     while run is not None:
         try:
             block = stream.read(_BYTES_BLOCK)
@@ -258,6 +261,9 @@ def _checked_blocks(path: Path, stream: io.RawIOBase | gzip.GzipFile,
             raise _read_error(path, exc) from None
         if not block:
             return b"".join(blocks)
+        size += len(block)
+        if max_bytes is not None and size > max_bytes:
+            return None
         run = _run_after(block, run, max_line_bytes)
         blocks.append(block)
     return None
