@@ -3,8 +3,9 @@
 Prints, for the real 2019 data:
 
 - rows/s importing the HistData EURUSD M1 year file into a fresh store (read, validate,
-  de-duplicate, write Parquet; the parsed-file cache off, so every run parses) next to a plain ``pandas.read_csv`` of the same file (parsing
-  only: no timestamps, no checks, no writing), and the same for the Dukascopy tick file;
+  de-duplicate, write Parquet; the parsed-file cache off, so every run parses) next to a
+  plain ``pandas.read_csv`` of the same file (parsing only: no timestamps, no checks, no
+  writing), and the same for the Dukascopy tick file;
 - ticks/s of the replay feed reading Parquet in M1-sized ``ticks_until`` steps: the EURUSD
   Dukascopy ticks, and seven symbols of M1 bars replayed as "1 minute OHLC" ticks.
 
