@@ -82,7 +82,12 @@ def _user_dir() -> Path:
 
 
 def _places(source: Path) -> list[Path]:
-    return [source.parent / CACHE_DIR_NAME, _user_dir()]
+    """Beside the data first, then per user (when the data directory can be had at all:
+    the cache must never be why a file cannot be read)."""
+    try:
+        return [source.parent / CACHE_DIR_NAME, _user_dir()]
+    except OSError:
+        return [source.parent / CACHE_DIR_NAME]
 
 
 def _writable(directory: Path) -> bool:
