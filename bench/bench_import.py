@@ -3,29 +3,45 @@
 Prints, for the real 2019 data:
 
 - rows/s importing the HistData EURUSD M1 year file into a fresh store (read, validate,
-  de-duplicate, write Parquet) next to a plain ``pandas.read_csv`` of the same file (parsing
-  only: no timestamps, no checks, no writing), and the same for the Dukascopy tick file;
+  de-duplicate, write Parquet; the parsed-file cache off, so every run parses) next to a
+  plain ``pandas.read_csv`` of the same file (parsing only: no timestamps, no checks, no
+  writing), and the same for the Dukascopy tick file;
 - ticks/s of the replay feed reading Parquet in M1-sized ``ticks_until`` steps: the EURUSD
   Dukascopy ticks, and seven symbols of M1 bars replayed as "1 minute OHLC" ticks.
 
 Usage: ``python bench/bench_import.py [--data ../shared/data] [--repeat 3]``.  Each figure is
 the best of ``--repeat`` runs (the machine is shared; the best run is the least disturbed).
+
+``--reading`` measures the reading of HistData files instead (the backtest's "reading"):
+``read_histdata_dir`` of the 7 year-files parsed (the parsed-file cache off), parsed and
+written to an empty cache (the first read), and read from the cache (every later read),
+next to ``pyarrow.csv`` and ``pandas.read_csv`` of the same files (parse only); then the
+reading part of a Q2-2019 backtest of the 7 symbols (``app.backtest.data.load_market``, as
+``run_backtest`` times it) with the cache off and warm.  The variants run alternately in one
+process, ``--repeat`` rounds (default 5 here), and each figure is the median: the machine is
+shared, and alternating spreads its load evenly over the variants.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.csv as pacsv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.replay_feed import ReplayFeed
+from storage import histdata, parsed_cache
 from storage.importers import import_file
 from storage.marketdata import MarketDataStore
 
@@ -67,13 +83,98 @@ def bench_replay(label: str, make: Callable[[], ReplayFeed], repeat: int) -> Non
     print(f"replay {label}: {ticks:,} ticks in {seconds:.3f} s = {ticks / seconds:,.0f} ticks/s")
 
 
+def alternate(variants: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
+    """Median seconds of each variant, the variants run in turn ``rounds`` times."""
+    seconds: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, run in variants.items():
+            start = time.perf_counter()
+            run()
+            seconds[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in seconds.items()}
+
+
+@contextlib.contextmanager
+def cache_off() -> Iterator[None]:
+    os.environ[parsed_cache.CACHE_ENV] = "off"
+    try:
+        yield
+    finally:
+        del os.environ[parsed_cache.CACHE_ENV]
+
+
+def clear_cache(files: list[Path]) -> None:
+    """Remove the entries of these files (only theirs: the cache may hold others)."""
+    for path in files:
+        key = parsed_cache.content_key(path.read_bytes())
+        for entry in parsed_cache.entries(path, key, histdata.CACHE_TAG):
+            entry.unlink()
+
+
+def bench_reading(m1_dir: Path, rounds: int) -> None:
+    files = sorted(m1_dir.glob("DAT_ASCII_*_M1_*.csv*"))
+    rows = sum(r.rows_read for r in histdata.read_histdata_dir(files).values())
+
+    def parsed() -> None:
+        with cache_off():
+            histdata.read_histdata_dir(files)
+
+    def first() -> None:
+        clear_cache(files)
+        histdata.read_histdata_dir(files)
+
+    csv_options = {"sep": ";", "header": None,
+                   "dtype": {0: str, 1: "float64", 2: "float64", 3: "float64", 4: "float64",
+                             5: "float64"}}
+    medians = alternate({
+        "parsed (cache off)": parsed,
+        "parsed + cache written": first,
+        "from the cache": lambda: histdata.read_histdata_dir(files),
+        "pyarrow.csv, parse only": lambda: [pacsv.read_csv(f, parse_options=pacsv.ParseOptions(
+            delimiter=";"), read_options=pacsv.ReadOptions(autogenerate_column_names=True))
+            for f in files],
+        "pandas.read_csv, parse only": lambda: [pd.read_csv(f, **csv_options) for f in files],
+    }, rounds)
+    print(f"read_histdata_dir, {len(files)} files, {rows:,} rows (median of {rounds}, alternating)")
+    for name, seconds in medians.items():
+        print(f"  {name:30s} {seconds:7.3f} s  {rows / seconds:>12,.0f} rows/s")
+
+    from app.backtest import BacktestSpec
+    from app.backtest.data import load_market
+    from engine.config import load_engine_config
+
+    spec = BacktestSpec(config=load_engine_config(), source="files", paths=(m1_dir,),
+                        start=datetime(2019, 4, 1, tzinfo=UTC),
+                        end=datetime(2019, 7, 1, tzinfo=UTC))
+
+    def q2_reading() -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            load_market(spec, Path(tmp))
+
+    def q2_parsed() -> None:
+        with cache_off():
+            q2_reading()
+
+    medians = alternate({"cache off": q2_parsed, "cache warm": q2_reading}, rounds)
+    print(f"reading of a Q2-2019 backtest, {len(files)} symbols (load_market; median of {rounds})")
+    for name, seconds in medians.items():
+        print(f"  {name:30s} {seconds:7.3f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default_data = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
     parser.add_argument("--data", type=Path, default=default_data)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=None)
+    parser.add_argument("--reading", action="store_true",
+                        help="measure the reading of HistData files (and the cache)")
     args = parser.parse_args()
     m1_dir = args.data / "fx_m1"
+    if args.reading:
+        bench_reading(m1_dir, args.repeat or 5)
+        return
+    args.repeat = args.repeat or 3
+    os.environ[parsed_cache.CACHE_ENV] = "off"  # the import's own parse, every time
     ticks_file = args.data / "fx_ticks" / "EURUSD_ticks_dukascopy_2019-02-04_2019-02-05_UTC.csv.gz"
 
     bench_import(m1_dir / "DAT_ASCII_EURUSD_M1_2019.csv.gz", "bars_m1",

@@ -16,18 +16,35 @@ Known defects of the real files, handled here rather than by every caller:
   ``file:line: reason`` (``strict=True`` raises :class:`DataError` at the first one).
   Blank lines are not rows: they are ignored (and not counted in ``rows_read``).
 
-Speed matters (a year file has ~372k rows and is read at every start of a TDI study), so the
-normal path is one ``pandas.read_csv`` with explicit dtypes and vectorised checks; only a file
-that the C parser rejects, or that holds a missing value, is re-read line by line to name
-exactly what is wrong where.  Either way the file is read through ``storage.datafile``:
-regular files only, gzip recognised by content and a damaged one refused, the encoding taken
-from the first bytes (a UTF-16 copy reads like the original), lines no longer than 64 KiB.
+Speed matters (a year file has ~372k rows and is read at every backtest, every worker of a
+sweep and every start of a TDI study):
+
+- the file's bytes are read and decompressed at C speed (``storage.datafile.read_data_bytes``:
+  regular files only, gzip by content and a damaged one refused in the usual words, the line
+  cap checked on the bytes), parsed by ``pyarrow.csv`` with the stamps converted in C, and
+  checked vectorised.  Only a file that the C parser refuses (a row it cannot convert, a
+  field count, a missing value, a blank line) is re-read line by line to name exactly what
+  is wrong where, and a file that is not plain UTF-8 or may hold a line over the cap is
+  first read as guarded text (``storage.datafile.open_text``: the encoding from the first
+  bytes, so a UTF-16 copy reads like the original; a line over 64 KiB named);
+- what the checks of each row give is kept in the parsed-file cache (``storage.parsed_cache``:
+  Parquet named by the SHA-256 of the file's bytes), so the next read of the same bytes is a
+  Parquet read; the checks across rows (duplicates, time going backwards) and every report
+  are made again from it, so a cached read gives exactly what the parse gives;
+- the files are read one after another: ``pyarrow.csv`` and Parquet already keep both
+  cores busy on one file, and reading two files at once measured no faster (``bench/README.md``,
+  Reading);
+- inside :func:`reusing_reads`, a file read by :func:`read_histdata_files` is handed once more
+  to the next :func:`read_histdata_m1` of it (the backtest takes each file's span, then
+  replays it) instead of being read twice.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,20 +52,25 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from engine.errors import DataError, UserError
 from engine.ticks import BAR_DTYPE
-from storage.datafile import open_text
+from storage import parsed_cache
+from storage.datafile import open_text, read_data_bytes, sniff_encoding
 from storage.plausible import LAST_DAY, price_problems, time_problems_ms
 
 __all__ = [
+    "CACHE_TAG",
     "EST_OFFSET_SECONDS",
     "MAX_PROBLEMS",
     "HistDataM1",
     "histdata_symbol",
     "read_histdata_dir",
+    "read_histdata_files",
     "read_histdata_m1",
     "reason_category",
+    "reusing_reads",
 ]
 
 #: HistData stamps are EST without DST: UTC = stamp + 5 h, all year.
@@ -62,6 +84,11 @@ _PRICE_COLUMNS = ("open", "high", "low", "close")
 _COLUMNS = ("stamp", *_PRICE_COLUMNS, "volume")
 _STAMP_FORMAT = "%Y%m%d %H%M%S"
 _NAN_WORDS = frozenset({"nan", "-nan", "+nan"})
+
+#: The results of ``read_histdata_files`` waiting for their second read, inside
+#: ``reusing_reads`` (``None`` outside it).
+_REUSE: ContextVar[dict[tuple[object, ...], HistDataM1] | None] = ContextVar(
+    "histdata_reuse", default=None)
 
 
 @dataclass(frozen=True)
@@ -145,7 +172,55 @@ def read_histdata_m1(
             f"{source}: cannot tell the symbol from the file name "
             "(expected DAT_ASCII_<SYMBOL>_M1_<YEAR>.csv[.gz]); pass the symbol explicitly"
         )
-    return _combine(name, [_parse_file(source, strict=strict)], strict=strict)
+    waiting = _REUSE.get()
+    if waiting is not None:
+        kept = waiting.pop(_reuse_key(source, name, strict), None)
+        if kept is not None:
+            return kept
+    return _combine(name, [_file_rows(source)], strict=strict)
+
+
+def read_histdata_files(
+    paths: Sequence[str | Path], *, strict: bool = False
+) -> list[HistDataM1]:
+    """One result per file (the symbol from its name); inside
+    :func:`reusing_reads` each result is also kept for the next ``read_histdata_m1`` of
+    the same unchanged file."""
+    sources = [Path(p) for p in paths]
+    names = []
+    for source in sources:
+        name = histdata_symbol(source)
+        if name is None:
+            raise UserError(f"{source}: not a HistData M1 file name "
+                            "(expected DAT_ASCII_<SYMBOL>_M1_<YEAR>.csv[.gz])")
+        names.append(name)
+    rows = [_file_rows(source) for source in sources]
+    results = [_combine(n, [r], strict=strict) for n, r in zip(names, rows, strict=True)]
+    waiting = _REUSE.get()
+    if waiting is not None:
+        for source, name, result in zip(sources, names, results, strict=True):
+            waiting[_reuse_key(source, name, strict)] = result
+    return results
+
+
+@contextlib.contextmanager
+def reusing_reads() -> Iterator[None]:
+    """Within the block, a file read by :func:`read_histdata_files` is not read again by the
+    next :func:`read_histdata_m1` of it: that call takes the result (once; a file changed
+    in between, by size or modification time, is read again)."""
+    token = _REUSE.set({})
+    try:
+        yield
+    finally:
+        _REUSE.reset(token)
+
+
+def _reuse_key(source: Path, symbol: str, strict: bool) -> tuple[object, ...]:
+    try:
+        info = source.stat()
+    except OSError:
+        return (str(source), symbol, strict)
+    return (str(source.resolve()), symbol, strict, info.st_size, info.st_mtime_ns)
 
 
 def read_histdata_dir(
@@ -183,23 +258,8 @@ def read_histdata_dir(
     result: dict[str, HistDataM1] = {}
     for name in sorted(by_symbol):
         paths = sorted(by_symbol[name], key=lambda p: p.name)
-        result[name] = _combine(name, [_parse_file(p, strict=strict) for p in paths], strict=strict)
+        result[name] = _combine(name, [_file_rows(p) for p in paths], strict=strict)
     return result
-
-
-# --------------------------------------------------------------------------------------------
-# Parsing
-
-
-@dataclass
-class _Parsed:
-    """The rows of one file before cross-row checks; ``reason`` is set for rows already bad."""
-
-    path: Path
-    stamps: pa.Array
-    prices: dict[str, np.ndarray]
-    reason: np.ndarray  # object: None or a reason string, one per row
-    lines: np.ndarray  # int64 1-based line numbers
 
 
 def _list_files(dir_or_files: str | Path | Iterable[str | Path]) -> list[Path]:
@@ -223,42 +283,91 @@ def _describe(dir_or_files: str | Path | Iterable[str | Path]) -> str:
     return str(dir_or_files) if isinstance(dir_or_files, str | Path) else "the given files"
 
 
-def _parse_file(path: Path, *, strict: bool) -> _Parsed:
+# --------------------------------------------------------------------------------------------
+# Reading a file: the parsed-file cache, or the parse
+
+
+@dataclass
+class _Parsed:
+    """The rows of one file as read: UTC seconds (or the stamps' text, from the diagnostic
+    parse), prices, line numbers and the reason of every row already known to be bad."""
+
+    path: Path
+    prices: dict[str, np.ndarray]
+    lines: np.ndarray  # int64, 1-based
+    seconds: np.ndarray | None = None  # int64 UTC; None when ``stamps`` still need parsing
+    stamps: pa.Array | None = None
+    reason: np.ndarray | None = None  # object: None or a reason string, one per row
+
+
+@dataclass
+class _Rows:
+    """One file's rows after the checks of each row on its own (what the cache keeps);
+    ``reason`` is ``None`` when every row passed.  The checks across rows (duplicates, time
+    going backwards) need every file of a symbol and are made by ``_combine``."""
+
+    path: Path
+    seconds: np.ndarray
+    prices: dict[str, np.ndarray]
+    lines: np.ndarray
+    reason: np.ndarray | None
+
+
+def _file_rows(path: Path) -> _Rows:
+    """One file's checked rows: from the parsed-file cache when it holds this content,
+    else parsed (and then kept in the cache)."""
+    data = read_data_bytes(path)
+    key = None
+    if data.raw is not None and parsed_cache.cache_enabled(len(data.raw)):
+        key = parsed_cache.content_key(data.raw)
+        table = parsed_cache.load(path, key, CACHE_TAG, _CACHE_COLUMNS)
+        if table is not None:
+            return _rows_from_table(path, table)
+    rows = _checked(_parse(path, data.content()))
+    if key is not None:
+        parsed_cache.store(path, key, CACHE_TAG, _rows_table(rows))
+    return rows
+
+
+def _parse(path: Path, content: bytes | None) -> _Parsed:
+    """The C parser on the file's bytes; the diagnostic parse when it refuses a row.
+
+    Only UTF-8 bytes whose lines are surely within the cap go to the parser as they are;
+    any other file (UTF-16, a byte-order mark, a line that may be too long, lone CR line
+    ends) is first read as guarded text, which names a line over the cap."""
+    if content is None or sniff_encoding(content[:4]) != "utf-8":
+        content = _read_text(path).encode("utf-8")
+    parsed = _parse_csv(path, content)
+    return parsed if parsed is not None else _parse_slow(path)
+
+
+_CSV_READ = pacsv.ReadOptions(column_names=list(_COLUMNS))
+_CSV_PARSE = pacsv.ParseOptions(delimiter=";", ignore_empty_lines=False)
+_CSV_CONVERT = pacsv.ConvertOptions(
+    column_types={"stamp": pa.timestamp("s"), **dict.fromkeys((*_PRICE_COLUMNS, "volume"),
+                                                               pa.float64())},
+    timestamp_parsers=[_STAMP_FORMAT],
+)
+
+
+def _parse_csv(path: Path, content: bytes) -> _Parsed | None:
+    """One ``pyarrow.csv`` pass (stamps parsed in C); ``None`` when a row does not convert,
+    has another field count, a missing value or is blank (then the diagnostic parse names
+    it: line numbers here are row numbers, true only when every line is a row)."""
     try:
-        parsed = _parse_fast(path)
-    except (ValueError, pd.errors.ParserError):
-        parsed = None  # text in a number field or a wrong field count: diagnose line by line
-    if parsed is None:
-        parsed = _parse_slow(path)
-    return parsed
-
-
-def _parse_fast(path: Path) -> _Parsed | None:
-    """One C-parser pass; ``None`` when a row has a missing value (re-read slowly).
-
-    The file is read through ``storage.datafile`` (regular files only, gzip by content,
-    damage as one error, the encoding from its first bytes: HistData is UTF-8, but a file
-    saved again by a spreadsheet may be UTF-16, lines no longer than ``MAX_LINE_BYTES``).
-    """
-    with open_text(path) as text:
-        frame = pd.read_csv(
-            text,
-            sep=";",
-            header=None,
-            names=list(_COLUMNS),
-            dtype={"stamp": str, **dict.fromkeys((*_PRICE_COLUMNS, "volume"), "float64")},
-            skip_blank_lines=False,
-            index_col=False,
-        )
-    if frame.isna().to_numpy().any():
+        table = pacsv.read_csv(pa.py_buffer(content), read_options=_CSV_READ,
+                               parse_options=_CSV_PARSE, convert_options=_CSV_CONVERT)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
-    n = len(frame)
+    if any(column.null_count for column in table.columns):
+        return None
+    n = table.num_rows
+    seconds = table["stamp"].cast(pa.int64()).to_numpy() + EST_OFFSET_SECONDS
     return _Parsed(
         path=path,
-        stamps=pa.array(frame["stamp"], type=pa.string()),
-        prices={c: frame[c].to_numpy(dtype=np.float64) for c in _PRICE_COLUMNS},
-        reason=np.full(n, None, dtype=object),
+        prices={c: table[c].to_numpy() for c in _PRICE_COLUMNS},
         lines=np.arange(1, n + 1, dtype=np.int64),
+        seconds=seconds.astype(np.int64, copy=False),
     )
 
 
@@ -301,10 +410,42 @@ def _parse_slow(path: Path) -> _Parsed:
                 break
     return _Parsed(
         path=path,
-        stamps=pa.array(stamps, type=pa.string()),
         prices=prices,
-        reason=reason,
         lines=np.array([number for number, _ in numbered], dtype=np.int64),
+        stamps=pa.array(stamps, type=pa.string()),
+        reason=reason,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The cache's table of a file's checked rows
+
+#: The format tag of cache entries: bump it whenever what a parse gives changes.
+CACHE_TAG = "histdata-1"
+_CACHE_COLUMNS = ("time", *_PRICE_COLUMNS)
+
+
+def _rows_table(rows: _Rows) -> pa.Table:
+    """The rows as a table: ``time`` and the prices always; ``reason`` only when a row is
+    bad, ``line`` only when line numbers are not simply 1..n (a blank line, a bad file)."""
+    columns: dict[str, pa.Array] = {"time": pa.array(rows.seconds, pa.int64())}
+    columns.update({c: pa.array(rows.prices[c], pa.float64()) for c in _PRICE_COLUMNS})
+    if rows.reason is not None:
+        columns["reason"] = pa.array(rows.reason, pa.string())
+    if not np.array_equal(rows.lines, np.arange(1, len(rows.lines) + 1)):
+        columns["line"] = pa.array(rows.lines, pa.int64())
+    return pa.table(columns)
+
+
+def _rows_from_table(path: Path, table: pa.Table) -> _Rows:
+    names = table.column_names
+    n = table.num_rows
+    return _Rows(
+        path=path,
+        seconds=table["time"].to_numpy(),
+        prices={c: table[c].to_numpy() for c in _PRICE_COLUMNS},
+        lines=table["line"].to_numpy() if "line" in names else np.arange(1, n + 1),
+        reason=table["reason"].to_numpy(zero_copy_only=False) if "reason" in names else None,
     )
 
 
@@ -320,59 +461,59 @@ def _stamps_to_utc_seconds(stamps: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return seconds.astype(np.int64) + EST_OFFSET_SECONDS, valid
 
 
-def _row_reasons(
-    stamps: list[pa.Array],
-    seconds: np.ndarray,
-    stamp_ok: np.ndarray,
-    prices: dict[str, np.ndarray],
-    reason: np.ndarray,
-) -> None:
-    """Fill ``reason`` for rows that fail a per-row check (the first failing check wins)."""
-    o, h, lo, c = (prices[k] for k in _PRICE_COLUMNS)
-    pending = np.array([r is None for r in reason], dtype=bool)
+def _checked(parsed: _Parsed) -> _Rows:
+    """The checks of each row on its own, vectorised (the first failing check wins):
+    stamp, dates, NaN, sign, plausible range, high and low against open and close."""
+    if parsed.seconds is not None:
+        seconds, stamp_ok = parsed.seconds, None
+    else:
+        assert parsed.stamps is not None
+        seconds, stamp_ok = _stamps_to_utc_seconds(parsed.stamps)
+    n = len(seconds)
+    reason = parsed.reason
+    bad = np.zeros(n, dtype=bool) if reason is None else np.not_equal(reason, None)
 
     def mark(mask: np.ndarray, text: str | np.ndarray) -> None:
-        nonlocal pending
-        hit = mask & pending
+        nonlocal reason
+        hit = mask & ~bad
         if hit.any():
+            if reason is None:
+                reason = np.full(n, None, dtype=object)
             reason[hit] = text if isinstance(text, str) else text[hit]
-            pending &= ~hit
+            bad[hit] = True
 
-    if not stamp_ok[pending].all():
-        texts = [s for chunk in stamps for s in chunk.to_pylist()]
+    if stamp_ok is not None and not stamp_ok[~bad].all():
+        assert parsed.stamps is not None
+        texts = parsed.stamps.to_pylist()
         mark(~stamp_ok, np.array([f"bad timestamp {s!r}" for s in texts], dtype=object))
-    early, late = time_problems_ms(np.where(stamp_ok, seconds, 0) * 1000)
+    early, late = time_problems_ms(np.where(stamp_ok, seconds, 0) * 1000
+                                   if stamp_ok is not None else seconds * 1000)
     mark(early, "date before 1970")
     mark(late, f"date after {LAST_DAY.year}")
+    o, h, lo, c = (parsed.prices[k] for k in _PRICE_COLUMNS)
     matrix = np.column_stack([o, h, lo, c])
     mark(np.isnan(matrix).any(axis=1), "NaN price")
     mark((matrix <= 0).any(axis=1), "zero or negative price")
     mark(*price_problems(matrix))
     mark(h < np.maximum(o, c), "high below max(open, close)")
     mark(lo > np.minimum(o, c), "low above min(open, close)")
+    return _Rows(parsed.path, seconds, parsed.prices, parsed.lines, reason)
 
 
-def _combine(symbol: str, parts: list[_Parsed], *, strict: bool) -> HistDataM1:
-    """Check every row of the files (in order), drop bad rows and duplicates, build bars."""
-    converted = [_stamps_to_utc_seconds(p.stamps) for p in parts]
-    seconds = np.concatenate([c[0] for c in converted]) if parts else np.empty(0, np.int64)
-    stamp_ok = np.concatenate([c[1] for c in converted]) if parts else np.empty(0, bool)
-    prices = {
-        k: np.concatenate([p.prices[k] for p in parts]) if parts else np.empty(0)
-        for k in _PRICE_COLUMNS
-    }
-    reason = np.concatenate([p.reason for p in parts]) if parts else np.empty(0, object)
-    lines = np.concatenate([p.lines for p in parts]) if parts else np.empty(0, np.int64)
-    file_index = np.concatenate(
-        [np.full(len(p.lines), i, dtype=np.int64) for i, p in enumerate(parts)]
-    ) if parts else np.empty(0, np.int64)
+def _combine(symbol: str, parts: list[_Rows], *, strict: bool) -> HistDataM1:
+    """Join the files of a symbol (in order), drop bad rows and duplicates, build bars."""
+    seconds = _joined([p.seconds for p in parts], np.int64)
+    prices = {k: _joined([p.prices[k] for p in parts], np.float64) for k in _PRICE_COLUMNS}
+    lines = _joined([p.lines for p in parts], np.int64)
+    file_index = np.repeat(np.arange(len(parts)), [len(p.lines) for p in parts])
+    reason: np.ndarray | None = None
+    if any(p.reason is not None for p in parts):
+        reason = np.concatenate([p.reason if p.reason is not None
+                                 else np.full(len(p.lines), None, dtype=object) for p in parts])
+    good = np.ones(len(seconds), dtype=bool) if reason is None else np.equal(reason, None)
 
-    _row_reasons([p.stamps for p in parts], seconds, stamp_ok, prices, reason)
-    good = np.array([r is None for r in reason], dtype=bool)
-
-    # Duplicated stamps among good rows: keep the first occurrence, report the others.
     duplicated = np.zeros(len(seconds), dtype=bool)
-    duplicated[good] = pd.Index(seconds[good]).duplicated(keep="first")
+    duplicated[good] = _repeated(seconds[good])
     keep = good & ~duplicated
 
     # A stamp earlier than one already kept is out of order: a bad row, never silently sorted.
@@ -380,27 +521,36 @@ def _combine(symbol: str, parts: list[_Parsed], *, strict: bool) -> HistDataM1:
     running_max = np.maximum.accumulate(np.where(keep, seconds, lowest))
     previous_max = np.concatenate(([lowest], running_max[:-1]))
     backwards = keep & (seconds < previous_max)
-    for i in np.flatnonzero(backwards):
-        reason[i] = (
-            f"time goes backwards ({_utc_text(seconds[i])} after {_utc_text(previous_max[i])})"
-        )
+    if backwards.any():
+        reason = np.full(len(seconds), None, dtype=object) if reason is None else reason
+        for i in np.flatnonzero(backwards):
+            reason[i] = (
+                f"time goes backwards ({_utc_text(seconds[i])} after "
+                f"{_utc_text(previous_max[i])})"
+            )
     keep &= ~backwards
 
     bad = ~good | backwards
-    if bad.any() and strict:
-        first = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{parts[file_index[first]].path}:{lines[first]}: {reason[first]}")
-    problems = [
-        f"{parts[file_index[i]].path}:{lines[i]}: {reason[i]}"
-        for i in np.flatnonzero(bad)[:MAX_PROBLEMS]
-    ]
+    problems: list[str] = []
     by_reason: dict[str, int] = {}
-    for text in reason[bad]:
-        key = reason_category(text)
-        by_reason[key] = by_reason.get(key, 0) + 1
+    if reason is not None and bad.any():
+        rows = np.flatnonzero(bad)
+        if strict:
+            first = int(rows[0])
+            raise DataError(f"{parts[file_index[first]].path}:{lines[first]}: {reason[first]}")
+        problems = [f"{parts[file_index[i]].path}:{lines[i]}: {reason[i]}"
+                    for i in rows[:MAX_PROBLEMS]]
+        for text in reason[rows]:
+            key = reason_category(text)
+            by_reason[key] = by_reason.get(key, 0) + 1
 
     index = pd.DatetimeIndex(pd.to_datetime(seconds[keep], unit="s", utc=True), name="time")
-    bars = pd.DataFrame({k: prices[k][keep] for k in _PRICE_COLUMNS}, index=index)
+    # One 2-D block laid out as the frame keeps it (a row per column, each contiguous):
+    # the kept prices are copied once, with nothing left to consolidate.
+    values = np.empty((len(_PRICE_COLUMNS), int(keep.sum())))
+    for row, k in zip(values, _PRICE_COLUMNS, strict=True):
+        np.compress(keep, prices[k], out=row)
+    bars = pd.DataFrame(values.T, index=index, columns=list(_PRICE_COLUMNS), copy=False)
     return HistDataM1(
         symbol=symbol,
         bars=bars,
@@ -414,6 +564,27 @@ def _combine(symbol: str, parts: list[_Parsed], *, strict: bool) -> HistDataM1:
         sources=tuple(p.path for p in parts),
         bad_by_reason=by_reason,
     )
+
+
+def _joined(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
+    """The arrays end to end; one array as it is (no copy: it is never written to)."""
+    if len(arrays) == 1:
+        return arrays[0]
+    return np.concatenate(arrays) if arrays else np.empty(0, dtype)
+
+
+def _repeated(stamps: np.ndarray) -> np.ndarray:
+    """Mask of the stamps seen before (the first occurrence is kept): a stable sort puts
+    equal stamps in file order, and the data is sorted already but for its defects, so the
+    sort is a linear pass."""
+    repeated = np.zeros(len(stamps), dtype=bool)
+    steps = np.diff(stamps)
+    if (steps > 0).all():
+        return repeated
+    order = np.argsort(stamps, kind="stable")
+    ordered = stamps[order]
+    repeated[order[1:]] = ordered[1:] == ordered[:-1]
+    return repeated
 
 
 def _utc_text(seconds: int) -> str:

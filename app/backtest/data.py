@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -158,13 +158,20 @@ def _store_feed(wanted: _Wanted, store: Any, origin: str,
 
 def _bar_files_feed(wanted: _Wanted, files: list[Path],
                     notes: list[str]) -> tuple[ReplayFeed, Ranges]:
-    """Replay M1 bar files directly; the period defaults to the data after the warm-up."""
-    ranges = _bar_file_ranges(files)
-    start_ms, end_ms = wanted.start_ms, wanted.end_ms
-    if ranges:
-        fit_clusters(wanted.config, {key.split()[0] for key in ranges})
-        start_ms, end_ms = _period(ranges, wanted, notes)
-    feed = ReplayFeed.from_files(files, start_msc=start_ms, end_msc=end_ms, config=wanted.replay)
+    """Replay M1 bar files directly; the period defaults to the data after the warm-up.
+
+    The HistData files are read once for their spans; the replay then takes those reads
+    (``storage.histdata.reusing_reads``) instead of reading the files again."""
+    from storage.histdata import reusing_reads
+
+    with reusing_reads():
+        ranges = _bar_file_ranges(files)
+        start_ms, end_ms = wanted.start_ms, wanted.end_ms
+        if ranges:
+            fit_clusters(wanted.config, {key.split()[0] for key in ranges})
+            start_ms, end_ms = _period(ranges, wanted, notes)
+        feed = ReplayFeed.from_files(files, start_msc=start_ms, end_msc=end_ms,
+                                     config=wanted.replay)
     if not ranges:
         ranges = {s: {"first": None, "last": None, "rows": None, "source": "files"}
                   for s in feed.symbols}
@@ -234,16 +241,15 @@ def _daily_feed(wanted: _Wanted, files: list[Path], daily: list[Path],
 
 
 def _bar_file_ranges(files: list[Path]) -> Ranges:
-    """First and last bar and rows per symbol of HistData files (others are not listed)."""
-    from storage.histdata import histdata_symbol
+    """First and last bar and rows per symbol of HistData files (others are not listed),
+    from one read of each file (through the parsed-file cache)."""
+    from storage.histdata import histdata_symbol, read_histdata_files
 
+    histdata = [f for f in files if histdata_symbol(f) is not None]
     ranges: Ranges = {}
-    for f in files:
-        symbol = histdata_symbol(f)
-        if symbol is None:
-            continue
-        first_dt, last_dt, rows = _histdata_span(f)
-        key = f"{symbol} M1"
+    for f, result in zip(histdata, read_histdata_files(histdata), strict=True):
+        first_dt, last_dt, rows = _span_of(f, result)
+        key = f"{result.symbol} M1"
         prev = ranges.get(key)
         first, last = first_dt.isoformat(), last_dt.isoformat()
         if prev:
@@ -254,32 +260,27 @@ def _bar_file_ranges(files: list[Path]) -> Ranges:
 
 
 def _histdata_span(path: Path) -> tuple[datetime, datetime, int]:
-    """First and last bar time (UTC) and line count of a HistData file, without parsing it
-    (the replay parses it once; this only reads it).  Read like every data file, through
-    ``storage.datafile``: regular files only, damaged gzip refused, the encoding from the
-    first bytes, lines of bounded length; a stamp outside 1970-2099 is refused here."""
-    from storage.datafile import open_text
-    from storage.plausible import date_problem
+    """First and last bar time (UTC) and data rows of a HistData file.
 
-    with open_text(path) as text:
-        content = text.read()
-    lines = content.strip().splitlines()
-    if not lines:
+    Taken from the file's read (``storage.histdata``: the parsed-file cache, or the parse),
+    never from a second pass over the text: regular files only, damaged gzip refused, the
+    encoding from the first bytes, lines of bounded length, every bad row skipped (so the
+    span is that of the bars the replay replays)."""
+    from storage.histdata import read_histdata_files
+
+    return _span_of(path, read_histdata_files([path])[0])
+
+
+def _span_of(path: Path, result: Any) -> tuple[datetime, datetime, int]:
+    """The span of a file's read; a file without rows, or without one usable row, is an
+    error (as the import says it)."""
+    if result.rows_read == 0:
         raise UserError(f"{path}: empty file")
-    first_number = content[: len(content) - len(content.lstrip())].count("\n") + 1
-    last_number = first_number + len(lines) - 1
-
-    def stamp(number: int, line: str) -> datetime:
-        try:
-            est = datetime.strptime(line.split(";", 1)[0], "%Y%m%d %H%M%S")
-        except ValueError:
-            raise UserError(f"{path}:{number}: not a HistData M1 line: {line[:40]!r}") from None
-        problem = date_problem(est.date())
-        if problem is not None:
-            raise UserError(f"{path}:{number}: {problem}")
-        return (est + timedelta(hours=5)).replace(tzinfo=UTC)
-
-    return stamp(first_number, lines[0]), stamp(last_number, lines[-1]), len(lines)
+    if result.first_time is None:
+        raise UserError(f"{result.problems[0]}; no row of the file is usable "
+                        f"({result.rows_read} read, all rejected)")
+    return (result.first_time.to_pydatetime(), result.last_time.to_pydatetime(),
+            result.rows_read)
 
 
 def _period(ranges: Ranges, wanted: _Wanted, notes: list[str]) -> tuple[int, int]:

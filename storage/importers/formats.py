@@ -377,12 +377,17 @@ class DukascopyTickParser(BlockParser):
     """Dukascopy-style CSV: UTC ``YYYY-MM-DD HH:MM:SS.mmm`` (or epoch ms), bid, ask, volumes
     ignored.  Every tick carries both quotes (flags BID|ASK)."""
 
+    @property
+    def names(self) -> tuple[str, str, str]:
+        """The header's names of the time, bid and ask columns."""
+        header = self.detected.header
+        return (next(n for n in header if n in _DUKASCOPY_TIME),
+                next(n for n in header if n in _DUKASCOPY_BID),
+                next(n for n in header if n in _DUKASCOPY_ASK))
+
     def parse(self, block: LineBlock) -> ParsedBlock:
         columns, numbers, reasons = self._fields(block)
-        header = self.detected.header
-        time_name = next(n for n in header if n in _DUKASCOPY_TIME)
-        bid_name = next(n for n in header if n in _DUKASCOPY_BID)
-        ask_name = next(n for n in header if n in _DUKASCOPY_ASK)
+        time_name, bid_name, ask_name = self.names
         msc, time_ok = parse_iso_or_epoch(self.column(columns, time_name))
         reasons.mark(~time_ok, "bad timestamp")
         quotes: dict[str, np.ndarray] = {}
@@ -392,6 +397,12 @@ class DukascopyTickParser(BlockParser):
             reasons.mark_status(status, column, label)
             reasons.mark(status == EMPTY, f"missing {label}")
             quotes[label] = values
+        return self.checked(msc, time_ok, quotes, numbers, reasons)
+
+    def checked(self, msc: np.ndarray, time_ok: np.ndarray, quotes: dict[str, np.ndarray],
+                numbers: np.ndarray, reasons: Reasons) -> ParsedBlock:
+        """The checks of parsed rows (the block parser's, and the C parser's of
+        ``storage.importers.wholefile``): prices, crossed quotes, dates, order."""
         _check_prices(reasons, **quotes)
         reasons.mark(quotes["bid"] > quotes["ask"], "crossed quote (bid > ask)")
         _check_times(np.where(time_ok, msc, 0), reasons)

@@ -31,6 +31,7 @@ from storage.importers.formats import (
     symbol_from_file_name,
 )
 from storage.importers.textfile import BLOCK_CHARS, first_lines, iter_line_blocks
+from storage.importers.wholefile import whole_file_blocks
 from storage.marketdata import BARS, TICKS, MarketDataStore, month_of_msc
 
 __all__ = [
@@ -157,14 +158,23 @@ def iter_parsed_blocks(
 ) -> Iterator[ParsedBlock]:
     """Parsed blocks of a delimited file (MT5 or Dukascopy), good rows in time order.
 
-    ``strict`` raises :class:`DataError` naming ``file:line`` at the first bad row.
+    ``strict`` raises :class:`DataError` naming ``file:line`` at the first bad row.  A clean
+    Dukascopy file of a reasonable size is parsed whole by the C parser (``wholefile``), as
+    one block; any other file streams through the block parser.
     """
     parser = make_parser(path, detected, server_time)
-    for block in iter_line_blocks(path, block_chars, progress):
-        parsed = parser.parse(block)
+    # The C parser on the whole file when it is clean enough; a caller asking for blocks
+    # smaller than the default asks for bounded memory, and streams.
+    whole = whole_file_blocks(path, parser) if block_chars >= BLOCK_CHARS else None
+    blocks = whole if whole is not None else (
+        parser.parse(block) for block in iter_line_blocks(path, block_chars, progress))
+    for parsed in blocks:
         if strict and len(parsed.bad_lines):
             raise DataError(f"{path}:{parsed.bad_lines[0]}: {parsed.bad_reasons[0]}")
         yield parsed
+    if whole is not None and progress is not None:
+        size = path.stat().st_size
+        progress(size, size)
 
 
 def import_file(

@@ -15,7 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.errors import DataError, UserError
-from storage.datafile import LineGuard, open_data_file, open_text, read_data_file
+from storage.datafile import (
+    LineGuard,
+    _run_after,
+    open_data_file,
+    open_text,
+    read_data_bytes,
+    read_data_file,
+)
 from storage.plausible import date_problem, price_out_of_range, price_problems, time_problems_ms
 
 TEXT = "".join(f"2019-02-04 13:00:{s:02d}.000,1.1,1.2\n" for s in range(60))
@@ -216,6 +223,81 @@ def test_utf16_lines_are_capped_in_bytes(tmp_path):
         text.read()
     with open_text(tmp_path / "b.csv") as text:
         assert text.read() == line
+
+
+# --- a whole file as bytes (the fast path of whole-file readers) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [(damaged_crc, "damaged gzip data \\(CRC check failed"),
+     (damaged_deflate, "damaged gzip data \\(Error -3 .*invalid block type"),
+     (cut_off, "gzip data cut off"),
+     (unknown_method, "damaged gzip data \\(Unknown compression method")],
+    ids=["crc", "deflate", "cut-off", "method"],
+)
+def test_the_bytes_of_a_damaged_gzip_are_the_same_one_error(tmp_path, damage, message):
+    # Arrange
+    path = tmp_path / "ticks.csv.gz"
+    path.write_bytes(damage(TEXT.encode()))
+
+    # Act / Assert: the same words as the streaming reader, when the content is asked for.
+    data = read_data_bytes(path)
+    assert data.raw == path.read_bytes() and data.compressed
+    with pytest.raises(DataError, match=f"ticks\\.csv\\.gz: {message}"):
+        data.content()
+
+
+def test_bytes_of_plain_and_gzipped_files_and_the_line_cap(tmp_path):
+    # Arrange
+    plain, packed, long = tmp_path / "a.csv", tmp_path / "b.csv.gz", tmp_path / "c.csv"
+    plain.write_text(TEXT)
+    packed.write_bytes(gzip.compress(TEXT.encode()))
+    long.write_text(TEXT + "1" * 70_000 + "\n" + TEXT)
+
+    # Act
+    a, b, c = read_data_bytes(plain), read_data_bytes(packed), read_data_bytes(long)
+
+    # Assert: a file that may hold a line over the cap has no bytes (read it as guarded text).
+    assert a.raw == a.content() == TEXT.encode() and not a.compressed
+    assert b.raw == packed.read_bytes() and b.content() == TEXT.encode()
+    assert c.raw is None and c.content() is None
+    with pytest.raises(UserError, match="a directory"):
+        read_data_bytes(tmp_path)
+
+
+def naive_longest_line(data: bytes) -> int:
+    return max(len(line) for line in data.split(b"\n"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lengths=st.lists(st.integers(0, 40), min_size=1, max_size=40),
+    cap=st.integers(2, 30),
+    cuts=st.lists(st.integers(1, 50), min_size=1, max_size=10),
+)
+def test_the_byte_check_never_passes_a_line_over_the_cap(lengths, cap, cuts):
+    # Arrange: lines of the given lengths, cut in blocks of the given sizes.
+    data = b"\n".join(b"x" * n for n in lengths)
+    blocks, i = [], 0
+    while i < len(data):
+        size = cuts[len(blocks) % len(cuts)]
+        blocks.append(data[i : i + size])
+        i += size
+
+    # Act
+    run: int | None = 0
+    for block in blocks:
+        run = _run_after(block, run, cap)
+        if run is None:
+            break
+
+    # Assert: sound (never passes a long line) and not too shy (passes short lines).
+    longest = naive_longest_line(data)
+    if longest > cap:
+        assert run is None
+    if longest < cap // 2:
+        assert run is not None
 
 
 # --- plausible values -----------------------------------------------------------------------
