@@ -194,8 +194,9 @@ def read_histdata_files(
             raise UserError(f"{source}: not a HistData M1 file name "
                             "(expected DAT_ASCII_<SYMBOL>_M1_<YEAR>.csv[.gz])")
         names.append(name)
-    rows = [_file_rows(source) for source in sources]
-    results = [_combine(n, [r], strict=strict) for n, r in zip(names, rows, strict=True)]
+    results = [_combine(n, [_file_rows(s)], strict=strict) for n, s in zip(names, sources,
+                                                                            strict=True)]
+    pa.default_memory_pool().release_unused()  # the parser's buffers, before the replay
     waiting = _REUSE.get()
     if waiting is not None:
         for source, name, result in zip(sources, names, results, strict=True):
