@@ -171,6 +171,10 @@ class Engine:
         self.history_days = 0
         #: Keep a day of per-minute mids for the console's M1 chart (off headless).
         self.keep_m1_history = False
+        #: Rebuild the snapshot every ``REFRESH_S`` while stepping, for the console and the
+        #: bridge's readers.  A backtest reads none while it runs (``snapshot()`` still
+        #: builds one on demand): its rebuilds would cost wall-clock-paced work per run.
+        self.refresh_snapshots = True
         self._account_figures: Callable[[], AccountFigures | None] | None = getattr(
             terminal, "account_figures", None)
         #: Each cluster's news currencies (``cluster_currencies``), once the symbols are known.
@@ -283,7 +287,7 @@ class Engine:
             self._on_bar_close(closed_bars)
         if minute_closed:  # pending exits are retried here too: with ticks, the market is open
             self._on_m1_close()
-        if self._snapshots.refresh_due():
+        if self.refresh_snapshots and self._snapshots.refresh_due():
             self._snapshots.get(refresh=True)
 
     def next_step_after(self, t_msc: int, step_ms: int, *, batch_idle: bool = False) -> int:

@@ -135,6 +135,7 @@ def _trade(session: Session, end_ms: int, tdi: dict[str, list[Any]],
            should_stop: Callable[[], bool] | None) -> Trading:
     """Start the engine, run it to ``end_ms`` marking equity at every UTC midnight, stop it."""
     engine = session.engine
+    engine.refresh_snapshots = False  # nobody watches a backtest's snapshots while it runs
     started = time.perf_counter()
     engine.start()
     trading = Trading(start_ms=engine.now_msc, end_ms=end_ms, tdi=tdi,
