@@ -12,8 +12,9 @@ import contextlib
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -36,16 +37,20 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(table: pa.Table, target: Path) -> None:
-    """Write ``table`` to ``target`` so that a kill at any instant leaves old or new, whole."""
+#: The store's Parquet settings (``write_atomic``'s default).
+STORE_WRITE_OPTIONS: dict[str, Any] = {
+    "compression": "zstd", "row_group_size": ROW_GROUP_ROWS, "write_statistics": True}
+
+
+def write_atomic(table: pa.Table, target: Path,
+                 options: Mapping[str, Any] = STORE_WRITE_OPTIONS) -> None:
+    """Write ``table`` to ``target`` so that a kill at any instant leaves old or new, whole
+    (``options``: ``pyarrow.parquet.write_table``'s settings)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         with temp.open("wb") as handle:
-            pq.write_table(
-                table, handle, compression="zstd", row_group_size=ROW_GROUP_ROWS,
-                write_statistics=True,
-            )
+            pq.write_table(table, handle, **options)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, target)

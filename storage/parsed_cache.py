@@ -29,13 +29,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import uuid
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from storage.marketdata_files import fsync_dir
+from storage.marketdata_files import write_atomic
 from storage.paths import data_dir
 
 __all__ = [
@@ -161,25 +160,13 @@ def _drop_older(place: Path, file_name: str, keep: str) -> None:
 
 
 def _write_atomic(table: pa.Table, target: Path) -> None:
-    """Write an entry so that a kill at any instant leaves no entry or a whole one (as
-    ``marketdata_files.write_atomic``, with settings chosen for reading speed: a year of M1
-    bars reads in about 17 ms, against 45 ms with the store's dictionary encoding)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    """Write an entry so that a kill at any instant leaves no entry or a whole one, with
+    settings chosen for reading speed: a year of M1 bars reads in about 17 ms, against
+    45 ms with the store's dictionary encoding."""
     encodings = {name: encoding for name, encoding in _ENCODINGS.items()
                  if name in table.column_names}
-    try:
-        with temp.open("wb") as handle:
-            pq.write_table(table, handle, compression="zstd", use_dictionary=["reason"],
-                           column_encoding=encodings, write_statistics=False)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
-    fsync_dir(target.parent)
+    write_atomic(table, target, {"compression": "zstd", "use_dictionary": ["reason"],
+                                 "column_encoding": encodings, "write_statistics": False})
 
 
 #: Column encodings of an entry: deltas for stamps and line numbers, byte-stream split for
