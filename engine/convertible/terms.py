@@ -13,7 +13,7 @@ names the field), so a NaN volatility or a call after maturity never reaches the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from engine import ranges
 from engine.ranges import FieldError
@@ -95,6 +95,21 @@ class ConvertibleTerms:
     def conversion_price(self) -> float:
         """The stock price at which converting gives exactly the face: ``face / ratio``."""
         return self.face / self.ratio
+
+    def aged(self, years: float) -> ConvertibleTerms:
+        """The same bond ``years`` later: the maturity and the call and put dates that
+        much closer, the dates that have passed dropped (the bond a holder has after
+        holding it that long)."""
+        left = self.maturity - years
+        if left <= 0:
+            raise FieldError("maturity", f"the bond matures in {self.maturity:g} years, "
+                                         f"not after {years:g}")
+
+        def shift(schedule: tuple[ScheduleDate, ...]) -> tuple[ScheduleDate, ...]:
+            return tuple(ScheduleDate(d.time - years, d.price) for d in schedule
+                         if d.time - years > 0)
+
+        return replace(self, maturity=left, calls=shift(self.calls), puts=shift(self.puts))
 
     def coupon_amount(self) -> float:
         """One coupon's cash per bond."""
