@@ -18,8 +18,12 @@ turns ``ConvertibleTerms``/``MarketInputs`` into QuantLib's objects and back:
   between 0 and 1 from one step count to the next), so the answer here is the mean over
   ``STEP_COUNTS`` (odd counts: an even count puts a node exactly on the stock price now,
   where a tie at the conversion price flips the credit discount of the likeliest node);
-- **sensitivities**: the engine gives only a price; delta and gamma are central finite
-  differences of it in the spot (``SPOT_BUMP`` relative).
+- **sensitivities**: the engine gives only a price; delta and gamma are differences of
+  prices at ``S u^2``, ``S`` and ``S u^-2`` on trees of the same step count (``u`` that
+  tree's up factor): the three trees then share their nodes, so the oscillation above
+  cancels out of the differences (a fixed bump of 1% moved the nodes against the
+  conversion boundary and gave a gamma of the wrong sign).  Averaged over
+  ``STEP_COUNTS``.
 """
 
 from __future__ import annotations
@@ -36,8 +40,6 @@ MISSING = ("--engine quantlib needs QuantLib: pip install 'fxcluster[convertible
            "(or use the built-in --engine tree)")
 #: QuantLib's tree step counts whose prices are averaged (see the module's docstring).
 STEP_COUNTS = (2001, 2501, 3001, 3501)
-#: The relative spot bump of the finite-difference delta and gamma.
-SPOT_BUMP = 0.01
 #: QuantLib's notional for every convertible.
 NOTIONAL = 100.0
 
@@ -131,15 +133,22 @@ def _at_spot(market: MarketInputs, spot: float) -> MarketInputs:
 
 
 def quantlib_value(terms: ConvertibleTerms, market: MarketInputs) -> ConvertibleValue:
-    """Price, and delta and gamma by central differences, from QuantLib."""
-    h = market.spot * SPOT_BUMP
-    mid = quantlib_price(terms, market)
-    up = quantlib_price(terms, _at_spot(market, market.spot + h))
-    down = quantlib_price(terms, _at_spot(market, market.spot - h))
+    """Price, delta and gamma from QuantLib (see the module: node-aligned differences)."""
+    prices, deltas, gammas = [], [], []
+    s = market.spot
+    for n in STEP_COUNTS:
+        u2 = math.exp(2.0 * market.volatility * math.sqrt(terms.maturity / n))
+        up, mid, down = (quantlib_price(terms, _at_spot(market, x), (n,))
+                         for x in (s * u2, s, s / u2))
+        prices.append(mid)
+        deltas.append((up - down) / (s * u2 - s / u2))
+        gammas.append(((up - mid) / (s * u2 - s) - (mid - down) / (s - s / u2))
+                      / ((s * u2 - s / u2) / 2.0))
     return ConvertibleValue(
-        price=mid, delta=(up - down) / (2 * h), gamma=(up - 2 * mid + down) / (h * h),
-        parity=terms.ratio * market.spot, bond_floor=bond_floor(terms, market),
-        conversion_probability=math.nan, steps=max(STEP_COUNTS))
+        price=math.fsum(prices) / len(prices), delta=math.fsum(deltas) / len(deltas),
+        gamma=math.fsum(gammas) / len(gammas), parity=terms.ratio * s,
+        bond_floor=bond_floor(terms, market), conversion_probability=math.nan,
+        steps=max(STEP_COUNTS))
 
 
 def quantlib_implied_volatility(terms: ConvertibleTerms, market: MarketInputs,
@@ -149,6 +158,6 @@ def quantlib_implied_volatility(terms: ConvertibleTerms, market: MarketInputs,
         moved = MarketInputs(spot=market.spot, volatility=vol, rate=market.rate,
                              dividend_yield=market.dividend_yield,
                              credit_spread=market.credit_spread)
-        return quantlib_price(terms, moved, steps=STEP_COUNTS[:1])
+        return quantlib_price(terms, moved)
 
     return solve_volatility(price_at, market_price)

@@ -11,12 +11,19 @@ redeemed, called for cash or put, the up/down average in between), and a node's 
 is discounted over a step at the blended rate ``r + (1 - p) * credit_spread``: the share
 part is as safe as the stock, the cash part is the issuer's risk.
 
-**Rights at each step** (``_tree_kernel._events``): coupons are added on the step
-nearest their date; a call caps the bond at ``max(call price, parity)`` (the holder of a
-called bond converts if the shares are worth more); a put floors it at the put price;
-conversion (every step with American conversion, maturity only with the ``european``
-flag) takes the parity ``ratio * S`` when it is worth more.  At maturity the bond is the
-larger of the parity and the face plus the last coupon.
+**Rights at each step** (``_tree_kernel._events``), in QuantLib's order: a call caps the
+bond at ``max(call cash, parity)`` (the holder of a called bond converts if the shares are
+worth more); a put floors it at the put cash (a call's or put's cash is its clean price
+plus the accrued coupon); the coupon on the step nearest its date is added; conversion
+(every step with American conversion, maturity only with the ``european`` flag) takes the
+parity ``ratio * S`` when it is worth more (a holder who converts forgoes that day's
+coupon).  At maturity the bond is the larger of the parity and the face plus the last
+coupon.  One difference from QuantLib, on purpose: where a call is paid in cash or a put
+is exercised, the node's conversion probability becomes 0 (the cash is the issuer's, and
+carries its credit spread), and where a called holder converts it becomes 1; QuantLib
+keeps the probability rolled back from later steps there.  With a credit spread and a
+put that is likely to be exercised the two differ by up to about 1% (QuantLib's higher);
+without a credit spread they agree (the probability only weights the spread).
 
 **Accuracy.**  A plain CRR tree's price oscillates with the number of steps around its
 limit (the conversion boundary at maturity falls between nodes).  Two standard remedies
