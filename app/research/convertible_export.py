@@ -46,7 +46,7 @@ def summary_rows(result: HedgeResult) -> list[list[object]]:
         ["bonds", setup.bonds, "held long"],
         ["face", terms.face, "per bond"],
         ["ratio", terms.ratio, "shares per bond"],
-        ["coupon", terms.coupon, f"annual, {terms.frequency} a year"],
+        ["coupon_rate", terms.coupon, f"annual, {terms.frequency} a year"],
         ["maturity", terms.maturity, "years at the first close"],
         ["volatility", setup.volatility, "the bond's marking input"],
         ["realised_volatility", result.realised_volatility,
