@@ -214,6 +214,8 @@ class Engine:
                                         self.config.config_hash(), {"engine": "0.1.0"},
                                         account=self.account, epoch=self.epoch))
         self.symbol_book = load_symbols(self.terminal, self.market, self.now_msc, self.fx)
+        for sig in self.signals.values():  # a kind reading the broker's terms (a deal's swaps)
+            sig.model.use_symbol_info({s: self.terminal.symbol_info(s) for s in sig.symbols})
         warm_up(self.terminal, self.market.symbols, self.signals, self.now_msc,
                 self.history_days, lambda text: self.log("WARNING", text), self.market)
         self._restore_risk()
@@ -365,13 +367,15 @@ class Engine:
         self._regime_locks(sig, point)
         basket = self.baskets.get(name)
         if basket is not None:
+            event = sig.model.event_exit(point)  # a kind's own event first (a deal's end)
             pnl = self.basket_pnl(basket)
-            code = m30_exit(basket, point.score, sig.exit_band, sig.spec.stops.tdi_stop,
-                            sig.spec.stops.time_stop_bars, sig.bars, pnl,
-                            overshoot_level=sig.overshoot_level)
+            code = event[0] if event else m30_exit(
+                basket, point.score, sig.exit_band, sig.spec.stops.tdi_stop,
+                sig.spec.stops.time_stop_bars, sig.bars, pnl,
+                overshoot_level=sig.overshoot_level, hard_stop=sig.model.hard_stop)
             if code is not None:
                 self.journal_tdi(sig, bar_time, point, f"exit {code.value}")
-                self.close_basket(name, code, point.score,
+                self.close_basket(name, code, point.score, event[1] if event else
                                   f"{sig.score_name} {point.score:+.2f} at {sig.timeframe} close")
             return
         self._update_blackout(sig)
@@ -473,7 +477,8 @@ class Engine:
         sig = self.signals[name]
         tdi = sig.provisional(mids)
         pnl = self.basket_pnl(basket)
-        code = m1_exit(basket, tdi, sig.exit_band, pnl, overshoot_level=sig.overshoot_level)
+        code = m1_exit(basket, tdi, sig.exit_band, pnl, overshoot_level=sig.overshoot_level,
+                       hard_stop=sig.model.hard_stop)
         if code is not None:
             self.close_basket(name, code, tdi, f"at M1 close: {sig.score_name} {tdi:+.2f}, "
                                                f"P&L {pnl:+.2f}")
