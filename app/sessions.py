@@ -109,6 +109,9 @@ def _build_engine(config: EngineConfig, adapter: LiveTerminal, driver: Any, mode
     """The journal of the account ``adapter`` is logged in to, and the engine on it."""
     account = account_identity(adapter, mode)
     journal, note = _open_journal(choice, mode, account)
+    if mode is not RunMode.BACKTEST:  # the trader's deals on this journal (app.deals)
+        from app.deals import with_journaled_deals
+        config = with_journaled_deals(config, journal, driver.symbols)
     try:
         engine = Engine(config, adapter, driver, journal, mode=mode, calendar=calendar,
                         run_id=run_id, account=account, epoch=epoch)

@@ -118,8 +118,12 @@ class DealModel(SignalModel):
     #: A break gaps through any stop: the deal is sized by it instead (``own_sizing``).
     hard_stop = False
 
-    def __init__(self, symbols: Sequence[str], params: DealParams) -> None:
+    def __init__(self, symbols: Sequence[str], params: DealParams,
+                 score_stop: float = math.inf) -> None:
         self.symbols = tuple(symbols)
+        #: The cluster's score stop (TS, ``tdi_stop``): a spread annualising beyond it locks
+        #: entries, or the entry rule would buy what TS sells at the next bar.
+        self.score_stop = score_stop
         params.check_symbols(self.symbols)
         self.feed_symbols = self.symbols
         self.params = params
@@ -195,6 +199,9 @@ class DealModel(SignalModel):
                     "financing = \"rate\"")
         if days <= 0:
             return f"DEAL_OVERDUE: the expected close {self.params.expected_close} has passed"
+        if -score >= self.score_stop:
+            return (f"WIDE_SPREAD: {-score:.1f} % a year net, at or beyond the stop "
+                    f"({self.score_stop:g}): the market prices a break or a delay")
         if score > 0:
             return (f"LONG_ONLY: the target trades above the offer net of financing "
                     f"({-score:+.2f} % a year): a deal is only bought")
@@ -267,3 +274,24 @@ class DealModel(SignalModel):
     def status(self) -> str:
         """The deal's status at its last bar (``PENDING`` before any)."""
         return self._status
+
+
+def deal_spec(name: str, symbols: Sequence[str], magic: int, deal: Mapping[str, object], *,
+              timeframe: str = "D1", entry: float | None = None,
+              exit_band: float | None = None) -> Any:
+    """The ``ClusterSpec`` of a deal the trader entered (``commands.AddDeal``): the kind's
+    defaults for E, X and the score stop where not given.  ValueError (a ``FieldError``
+    naming the key) for anything a cluster file would refuse."""
+    from engine.cluster import ClusterSpec, StopParams
+    from engine.kinds import KIND_DEFAULTS
+
+    own = KIND_DEFAULTS["deal"]
+    unknown = sorted(set(deal) - set(DealParams.__dataclass_fields__))
+    if unknown:
+        raise ranges.FieldError(unknown[0], "unknown key")
+    return ClusterSpec(name=name, symbols=tuple(symbols), magic=magic, kind="deal",
+                       params=DealParams(**deal),  # type: ignore[arg-type]
+                       timeframe=timeframe,
+                       entry=own.entry if entry is None else entry,
+                       exit_band=own.exit_band if exit_band is None else exit_band,
+                       stops=StopParams(tdi_stop=own.score_stop))

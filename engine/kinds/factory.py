@@ -25,5 +25,5 @@ def make_model(spec: ClusterSpec, factor_series: FactorSeries | None = None) -> 
                                 exit_band=spec.exit_band)
     if kind == "deal":
         from engine.kinds.deal import DealModel
-        return DealModel(spec.symbols, spec.params)
+        return DealModel(spec.symbols, spec.params, score_stop=spec.stops.tdi_stop)
     raise ValueError(f"unknown kind {kind!r}")
