@@ -324,5 +324,7 @@ class ManualCommands:
             return True, f"deal {command.cluster} {event}; no basket was open"
         done = host.close_basket(command.cluster, EVENT_CODES[event], math.nan,
                                  f"deal {event} ({command.source})")
-        return done, (f"deal {command.cluster} {event}: basket closed" if done
-                      else "close pending (a leg failed; retrying)")
+        # the event is recorded either way (the journal keeps it); a closed market leaves
+        # the close pending until the next quotes, as every exit
+        return True, (f"deal {command.cluster} {event}: basket closed" if done else
+                      f"deal {command.cluster} {event}: basket close pending (retrying)")
