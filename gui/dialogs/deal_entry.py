@@ -156,6 +156,8 @@ class DealDialog(QDialog):
     def problem(self) -> str:
         """What is wrong with the deal as typed ("" when a cluster file would take it)."""
         c = self.command()
+        if not c.cluster:
+            return "name: give the deal a name (it begins its baskets' ids)"
         try:
             deal_spec(c.cluster, c.symbols, c.magic, c.deal, timeframe=c.timeframe,
                       entry=c.entry, exit_band=c.exit_band)
