@@ -91,9 +91,12 @@ class DealDialog(QDialog):
         self.error.setStyleSheet(ERROR_STYLE)
         self.error.setWordWrap(True)
         form = QFormLayout(self)
-        form.addRow(QLabel("MT5 has no deal feed: state the deal as announced. Long the "
-                           "target, short ratio x acquirer for stock terms; sized so that "
-                           "a fall to the break price loses the risk budget."))
+        intro = QLabel("MT5 has no deal feed: state the deal as announced. Long the "
+                       "target, short ratio x acquirer for stock terms; sized so that a fall "
+                       "to the break price loses the risk budget.")
+        intro.setWordWrap(True)
+        form.addRow(intro)
+        self.setMinimumWidth(520)
         for label, widget in (
                 ("Name", self.name), ("Target", self.target), ("Acquirer (stock terms)",
                                                                self.acquirer),
@@ -168,6 +171,10 @@ class DealDialog(QDialog):
         return ""
 
     def _check(self, *_: object) -> None:
+        terms = self.terms.currentText()
+        self.acquirer.setEnabled(terms != CASH)  # what the terms read, and only that
+        self.ratio.setEnabled(terms != CASH)
+        self.cash.setEnabled(terms != "stock")
         problem = self.problem()
         self.error.setText(problem)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problem)

@@ -40,11 +40,12 @@ from gui.toolbox.format import LOSS, MISSING, PROFIT, figures_font
 from gui.toolbox.model import KeyedTableModel, Row, read_only_table
 
 KIND = "deal"
-HEADERS = ("Deal", "Target / acquirer", "Terms", "P", "Offer", "Spread", "Spread %",
-           "Ann. net %/yr", "p", "Days", "Status", "Position")
+HEADERS = ("Deal", "Legs", "Terms", "P", "Offer", "Spread", "Spr %", "Net %/yr", "p", "Days",
+           "Status", "Position")
 (TERMS, PRICE, OFFER, SPREAD, SPREAD_PCT, ANN_NET, PROB, DAYS, STATUS,
  POSITION) = range(2, 12)
 HEADER_TIPS = {
+    1: "The target, then the acquirer (stock terms)",
     TERMS: "The offer per target share: cash, an exchange ratio of acquirer shares, or both; "
            "and the trader's break price estimate",
     PRICE: "The target's close at the deal's last closed signal bar",
@@ -79,13 +80,13 @@ def _number(value: float, digits: int, *, signed: bool = False, suffix: str = ""
 
 
 def terms_text(params: DealParams | None, symbols: Sequence[str]) -> str:
-    """``0.4 x PEP, break 50.00`` (the acquirer named), or a dash without the settings."""
+    """``0.4 x PEP; break 50`` (the acquirer named), or a dash without the settings."""
     if params is None:
         return MISSING
     text = params.terms_text()
     if len(symbols) > 1:
         text = text.replace("acquirer", symbols[1])
-    return f"{text}, break {params.break_price:.2f}"
+    return f"{text}; break {params.break_price:g}"
 
 
 def status_text(view: Any) -> str:
@@ -193,6 +194,9 @@ class DealsTab(QWidget):
         splitter.addWidget(self._chart)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        self._chart.setMinimumWidth(240)
+        self.splitter = splitter
+        self._sized = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 0, 0)
         layout.addWidget(splitter)
@@ -250,6 +254,10 @@ class DealsTab(QWidget):
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
+        if not self._sized:  # the table's figures first: two thirds of the first width
+            self._sized = True
+            width = max(self.width(), 600)
+            self.splitter.setSizes([width * 2 // 3, width - width * 2 // 3])
         self._drawn = None
         self._redraw()
 
@@ -313,11 +321,9 @@ class DealsTab(QWidget):
             return
         times, closes = times[-CHART_BARS:], {s: closes[s][-CHART_BARS:] for s in symbols}
         table = history_figures(times, closes, symbols, params)
-        x = (times // 1000).astype(np.float64)
-        shown = table["regime"].to_numpy() != PENDING
-        spread = np.where(shown, table["spread_pct"].to_numpy(), np.nan)
-        p = np.where(shown, table["p"].to_numpy(), np.nan)
-        self.spread_curve.setData(x, spread)
-        self.p_curve.setData(x, p)
+        shown = table["regime"].to_numpy() != PENDING  # the deal's figures from its announcement
+        x = (times // 1000).astype(np.float64)[shown]
+        self.spread_curve.setData(x, table["spread_pct"].to_numpy()[shown])
+        self.p_curve.setData(x, table["p"].to_numpy()[shown])
         self.spread_plot.setTitle(f"{name}: gross spread (% of P) and implied p, "
                                   f"last {len(x)} bars", color=style.AXIS, size="8pt")

@@ -65,7 +65,7 @@ def test_each_deal_shows_its_terms_figures_status_and_position(qtbot) -> None:
                                   "ACTIVE", "", None, None, 0.0, None)])
     # Assert
     assert tab.row_texts() == [
-        ("SYN_DEAL", "PFE / MRK", "0.5 x MRK, break 24.00", "26.23", "28.38", "+2.15",
+        ("SYN_DEAL", "PFE / MRK", "0.5 x MRK; break 24", "26.23", "28.38", "+2.15",
          "+8.18%", "+14.93", "0.510", "135", "open", "LONG +12.50"),
         ("OTHER", "PFE / MRK", "—", "26.23", "28.38", "+2.15", "+8.18%", "+14.93", "0.510",
          "135", "broken", "—"),
