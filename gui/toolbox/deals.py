@@ -8,7 +8,8 @@ published them (``ClusterView``: the score is minus the annualised net spread, t
 ``diagnostics``), the deal's status and the basket held; below, for the selected deal, the
 gross spread (% of the target) and ``p`` over its recent bars, recomputed from the closes the
 engine kept (``Engine.cluster_history``) with the same arithmetic, so the chart's last point
-is the row's figure.  **Completed** and **Broken** report the deal's end
+is the row's figure.  **Buy deal...** opens the selected deal's basket by hand (the basket
+preview, then ``OpenBasket`` LONG); **Completed** and **Broken** report the deal's end
 (``commands.DealEvent``): its basket closes with DC or DB.
 """
 
@@ -153,6 +154,8 @@ class DealsTab(QWidget):
     addDealRequested = Signal()
     #: (cluster, "completed" or "broken"): the trader reported the deal's end.
     dealEventRequested = Signal(str, str)
+    #: The trader asked to buy the selected deal by hand (a LONG basket, previewed first).
+    buyRequested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -171,15 +174,21 @@ class DealsTab(QWidget):
         self.view.setStyleSheet("QTableView::item { padding: 0px 6px; }")
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._on_selection())
         self.add_button = QPushButton("Add deal...")
+        self.buy_button = QPushButton("Buy deal...")
+        self.buy_button.setToolTip("Open the selected deal's basket by hand: long the target "
+                                   "(short ratio x acquirer), sized by the break; previewed "
+                                   "first")
         self.completed_button = QPushButton("Completed")
         self.broken_button = QPushButton("Broken")
         self.completed_button.setToolTip("The selected deal completed: close its basket (DC)")
         self.broken_button.setToolTip("The selected deal broke: close its basket (DB)")
         self.add_button.clicked.connect(self.addDealRequested.emit)
+        self.buy_button.clicked.connect(self._buy)
         self.completed_button.clicked.connect(lambda: self._event(COMPLETED))
         self.broken_button.clicked.connect(lambda: self._event(BROKEN))
         buttons = QHBoxLayout()
-        for button in (self.add_button, self.completed_button, self.broken_button):
+        for button in (self.add_button, self.buy_button, self.completed_button,
+                       self.broken_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         self._chart = self._build_chart()
@@ -292,6 +301,13 @@ class DealsTab(QWidget):
         live = view is not None and getattr(view, "regime", "") in (OPEN, PENDING)
         self.completed_button.setEnabled(live)
         self.broken_button.setEnabled(live)
+        self.buy_button.setEnabled(view is not None and getattr(view, "regime", "") == OPEN
+                                   and not view.direction)
+
+    def _buy(self) -> None:
+        name = self.selected()
+        if name is not None:
+            self.buyRequested.emit(name)
 
     def _event(self, event: str) -> None:
         name = self.selected()

@@ -48,3 +48,5 @@ def install_deals(window: Any, tab: DealsTab) -> None:
 
     tab.addDealRequested.connect(add)
     tab.dealEventRequested.connect(event)
+    # buying a deal by hand is the Clusters panel's Open long: the preview, then OpenBasket
+    tab.buyRequested.connect(lambda cluster: window.risk.open_basket(cluster, "LONG"))

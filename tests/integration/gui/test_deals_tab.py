@@ -113,6 +113,17 @@ def test_the_event_buttons_report_the_selected_deal(qtbot) -> None:
     assert asked == [("SYN_DEAL", "broken")]
 
 
+def test_buy_deal_asks_for_the_selected_open_deal_without_a_basket(qtbot) -> None:
+    tab = DealsTab()
+    qtbot.addWidget(tab)
+    asked: list[str] = []
+    tab.buyRequested.connect(asked.append)
+    tab.update_views([view(direction=None)])
+    tab.buy_button.click()
+    tab.update_views([view()])  # now held: nothing more to buy
+    assert asked == ["SYN_DEAL"] and not tab.buy_button.isEnabled()
+
+
 def test_the_dialog_checks_the_deal_and_builds_the_command(qtbot) -> None:
     # Arrange
     dialog = DealDialog(["KO", "PEP", "PFE"], ["M30", "D1"], 740002, date(2021, 3, 1))
