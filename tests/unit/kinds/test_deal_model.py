@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from helpers.deal_series import deal_closes, trading_days
 from helpers.paths import TEST_DATA
 
 from engine import ranges
@@ -210,3 +211,30 @@ def test_a_deal_entered_in_the_console_is_a_cluster_spec() -> None:
         deal_spec("X", ("KO",), 1, {"terms": "stock", "ratio": 0.5, "break_price": 2,
                                     "announced": "2021-01-04",
                                     "expected_close": "2021-06-30"})
+
+
+def test_batch_equals_streaming_on_the_synthetic_deal_with_its_events() -> None:
+    # Arrange: the synthetic break (helpers.deal_series), the file's date and a trader's
+    days = trading_days()
+    frame = deal_closes(days, announce=20, close=120, end="break", end_day=70)
+    frame.index = [bar_label(d) for d in frame.index]
+    params = DealParams(terms="stock", ratio=0.5, break_price=24.0,
+                        announced=days[20].date(), expected_close=days[120].date(),
+                        broken=days[90].date(), financing="rate")
+    trader = ("broken", days[70].date())
+    model = DealModel(tuple(frame.columns), params)
+    points = []
+    for i, (t, row) in enumerate(zip(frame.index, frame.to_numpy(), strict=True)):
+        if i == 70:
+            model.record_event(*trader)
+        points.append(model.update(row, int(t)))
+    # Act
+    batch = deal_batch(frame, params, event=trader)
+    # Assert
+    assert list(batch["regime"]) == [p.regime for p in points]
+    assert list(batch["regime"].iloc[[19, 20, 69, 70, 90]]) == ["pending", "open", "open",
+                                                           "broken", "broken"]
+    np.testing.assert_allclose(batch["score"], [p.score for p in points], atol=1e-9)
+    for i, name in enumerate(DIAGNOSTICS):
+        np.testing.assert_allclose(batch[name], [p.diagnostics[i] for p in points],
+                                   atol=1e-9, equal_nan=True)
