@@ -43,9 +43,11 @@ def _event_day(when: datetime) -> date:
 Event = tuple[str, date]
 
 
-def journaled_deals(commands: Iterable[ManualCommand]) -> tuple[list[Any], dict[str, Event]]:
+def journaled_deals(commands: Iterable[ManualCommand],
+                    notes: list[str] | None = None) -> tuple[list[Any], dict[str, Event]]:
     """(the specs of the deals added in the console, in order; each deal's reported event
-    by cluster) from a journal's commands that succeeded."""
+    by cluster) from a journal's commands that succeeded.  A recorded deal the product no
+    longer takes (a check added since) is left out, and ``notes`` says which and why."""
     specs: list[Any] = []
     events: dict[str, Event] = {}
     for command in commands:
@@ -53,9 +55,14 @@ def journaled_deals(commands: Iterable[ManualCommand]) -> tuple[list[Any], dict[
             continue
         a = command.arguments
         if command.command == ADD:
-            specs.append(deal_spec(str(a["cluster"]), tuple(a["symbols"]), int(a["magic"]),
-                                   dict(a["deal"]), timeframe=str(a.get("timeframe", "D1")),
-                                   entry=float(a["entry"]), exit_band=float(a["exit_band"])))
+            try:
+                specs.append(deal_spec(
+                    str(a["cluster"]), tuple(a["symbols"]), int(a["magic"]), dict(a["deal"]),
+                    timeframe=str(a.get("timeframe", "D1")), entry=float(a["entry"]),
+                    exit_band=float(a["exit_band"])))
+            except (KeyError, TypeError, ValueError) as exc:
+                if notes is not None:
+                    notes.append(f"the journal's deal {a.get('cluster')!r} is left out: {exc}")
         elif command.command == EVENT:
             events.setdefault(str(a["cluster"]), (str(a["event"]).lower(),
                                                   _event_day(command.time)))
@@ -63,10 +70,11 @@ def journaled_deals(commands: Iterable[ManualCommand]) -> tuple[list[Any], dict[
 
 
 def with_journaled_deals(config: EngineConfig, journal: CommandsReader,
-                         symbols: Iterable[str]) -> EngineConfig:
+                         symbols: Iterable[str], notes: list[str] | None = None,
+                         ) -> EngineConfig:
     """``config`` plus the journal's deals that the market can feed (``symbols``) and whose
-    name is free, each deal's reported event dated into it."""
-    specs, events = journaled_deals(journal.commands())
+    name is free, each deal's reported event dated into it (``notes``: what was left out)."""
+    specs, events = journaled_deals(journal.commands(), notes)
     feed = set(symbols)
     clusters = list(config.clusters)
     taken = {c.name for c in clusters} | {c.magic for c in clusters}

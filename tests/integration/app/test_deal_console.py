@@ -112,6 +112,10 @@ def test_only_succeeded_deal_commands_are_read_back() -> None:
                                                               "event": "completed"}, None),
                 ManualCommand("d", when, "gui", "DealEvent", {"cluster": "X",
                                                               "event": "completed"}, "ok")]
-    specs, events = journaled_deals(commands)
+    notes: list[str] = []
+    stale = ManualCommand("e", when, "gui", "AddDeal", {**args, "cluster": "Z",
+                                                         "deal": {"cash": 1.0}}, "ok")
+    specs, events = journaled_deals([*commands, stale], notes)
     assert [s.name for s in specs] == ["X"]
+    assert len(notes) == 1 and "'Z' is left out" in notes[0] and "break_price" in notes[0]
     assert events == {"X": ("completed", datetime(2021, 3, 2).date())}
