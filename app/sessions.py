@@ -109,6 +109,10 @@ def _build_engine(config: EngineConfig, adapter: LiveTerminal, driver: Any, mode
     """The journal of the account ``adapter`` is logged in to, and the engine on it."""
     account = account_identity(adapter, mode)
     journal, note = _open_journal(choice, mode, account)
+    deal_notes: list[str] = []
+    if mode is not RunMode.BACKTEST:  # the trader's deals on this journal (app.deals)
+        from app.deals import with_journaled_deals
+        config = with_journaled_deals(config, journal, driver.symbols, deal_notes)
     try:
         engine = Engine(config, adapter, driver, journal, mode=mode, calendar=calendar,
                         run_id=run_id, account=account, epoch=epoch)
@@ -117,6 +121,7 @@ def _build_engine(config: EngineConfig, adapter: LiveTerminal, driver: Any, mode
         raise
     if note is not None:
         engine.start_notes.append(note)
+    engine.start_notes.extend(deal_notes)
     return engine, journal
 
 

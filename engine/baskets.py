@@ -150,14 +150,14 @@ def mean_reversion_exit(direction: Direction, tdi: float, band: float,
 
 def m30_exit(basket: Basket, tdi: float, band: float, tdi_stop: float, time_stop_bars: int,
              cluster_bars: int, pnl: float, *,
-             overshoot_level: float | None = None) -> ExitCode | None:
+             overshoot_level: float | None = None, hard_stop: bool = True) -> ExitCode | None:
     """Exit at a signal-bar close (M30 by default): MR, OS, TP, HS, TS, TO in the table's
     order.  TS fires when the TDI reached ``tdi_stop`` against the position (``>=``, as in
     the paper); TO when the basket has been open ``time_stop_bars`` signal bars."""
     code = mean_reversion_exit(basket.direction, tdi, band, overshoot_level)
     if code is not None:
         return code
-    code = fast_exit(basket, pnl)
+    code = fast_exit(basket, pnl, hard_stop)
     if code is not None:
         return code
     if not math.isnan(tdi):
@@ -170,19 +170,20 @@ def m30_exit(basket: Basket, tdi: float, band: float, tdi_stop: float, time_stop
     return None
 
 
-def fast_exit(basket: Basket, pnl: float) -> ExitCode | None:
-    """TP and HS on the marked net P&L."""
+def fast_exit(basket: Basket, pnl: float, hard_stop: bool = True) -> ExitCode | None:
+    """TP and HS on the marked net P&L (no HS for a kind without one: ``hard_stop`` False,
+    ``SignalModel.hard_stop``)."""
     if pnl >= basket.take_profit:
         return ExitCode.TP
-    if pnl <= -basket.risk_budget:
+    if hard_stop and pnl <= -basket.risk_budget:
         return ExitCode.HS
     return None
 
 
 def m1_exit(basket: Basket, provisional_tdi: float, band: float, pnl: float, *,
-            overshoot_level: float | None = None) -> ExitCode | None:
+            overshoot_level: float | None = None, hard_stop: bool = True) -> ExitCode | None:
     """Exit at an M1 close: MR/OS on the provisional TDI, then TP, HS."""
     code = mean_reversion_exit(basket.direction, provisional_tdi, band, overshoot_level)
     if code is not None:
         return code
-    return fast_exit(basket, pnl)
+    return fast_exit(basket, pnl, hard_stop)

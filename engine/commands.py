@@ -153,3 +153,34 @@ class PlaceOrder(Command):
     sl: float = 0.0
     tp: float = 0.0
     deviation: int = 10
+
+
+# --- merger arbitrage: the trader's deals (engine.kinds.deal) ----------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class AddDeal(Command):
+    """Add a ``deal`` cluster while running (the Deals panel's dialog).
+
+    ``deal`` holds the ``[cluster.deal]`` keys (``engine.kinds.deal_params.DealParams``; dates
+    as ``YYYY-MM-DD``); ``symbols`` the target, then the acquirer for stock terms.  The
+    journaled command is the deal's record: a session on the same journal adds it again at
+    start (``app.deals``).  ``magic`` tags its orders (unique among the clusters).
+    """
+
+    cluster: str
+    symbols: tuple[str, ...]
+    magic: int
+    deal: dict[str, object]
+    timeframe: str = "D1"
+    entry: float = 10.0
+    exit_band: float = 2.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class DealEvent(Command):
+    """The deal of a ``deal`` cluster completed or broke (``event``: "completed" or
+    "broken"): its basket closes with ``DC`` or ``DB`` and it opens nothing more.  Journaled;
+    a session on the same journal keeps the event (``app.deals``)."""
+
+    cluster: str
+    event: str

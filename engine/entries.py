@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+import numpy as np
+
 from engine.baskets import Basket, Leg, add_exposure
 from engine.cluster import LegQuote, size_basket
 from engine.config import EngineConfig
@@ -178,17 +180,23 @@ class Entries:
         _Refused.unless(host.news.check_entry(host.now(), host.cluster_currencies(sig)))
 
     def _size(self, sig: ClusterSignal, point: KindPoint, direction: Direction) -> EntrySize:
-        """Lots whose hard stop (``hard_stop_atr`` basket ATRs) loses the risk budget."""
+        """Lots whose hard stop (``hard_stop_atr`` basket ATRs) loses the risk budget, or
+        whose loss at the kind's own stop does (``SignalModel.own_sizing``: a deal's break)."""
         host = self._host
-        exposures = sig.unit_exposures(point, direction)
-        atr = sig.unit_atr(exposures)
-        if not atr > 0:
-            raise _Refused("NO_ATR", "not enough bars for the basket ATR")
+        mids = host.market.mids()
+        own = self._own_sizing(sig, point, direction, mids)
+        if own is None:
+            exposures = sig.unit_exposures(point, direction)
+            atr = sig.unit_atr(exposures)
+            if not atr > 0:
+                raise _Refused("NO_ATR", "not enough bars for the basket ATR")
         host.refresh_account()
         equity = host.equity
         budget = host.config.risk.risk_per_trade * equity
-        gross = budget / (sig.spec.stops.hard_stop_atr * atr)
-        mids = host.market.mids()
+        if own is None:
+            gross = budget / (sig.spec.stops.hard_stop_atr * atr)
+        else:
+            exposures, gross = own[0], budget / own[1]
         quotes = {s: LegQuote(s, host.fx.value(host.fx.parts(s)[0], mids),
                               q.contract_size, q.volume_min, q.volume_max, q.volume_step)
                   for s, q in host.symbol_book.quotes.items() if s in exposures}
@@ -203,9 +211,12 @@ class Entries:
             wanted = sum(exposures.values()) * gross
             unbalanced = (abs(sum(notionals.values()) - wanted)
                           > MAX_ROUNDING_IMBALANCE * gross)
-        if len(traded) < 2 or unbalanced:
+        if len(traded) < min(2, len(exposures)) or unbalanced:
             raise _Refused("ROUNDING", f"volume steps leave the basket unbalanced: "
                                        f"{'; '.join(size.warnings)}")
+        problem = sig.model.rounding_problem(traded)
+        if problem:
+            raise _Refused("ROUNDING", problem)
         currency_exposure: dict[str, float] = {}
         for leg in size.legs:
             q = quotes[leg.symbol]
@@ -213,6 +224,20 @@ class Entries:
                          q.usd_per_base, host.fx.instruments.get(leg.symbol))
         return EntrySize(budget, equity, traded, currency_exposure, size.warnings, notionals,
                          numeraire, net_numeraire, gross_notional(notionals))
+
+    @staticmethod
+    def _own_sizing(sig: ClusterSignal, point: KindPoint, direction: Direction,
+                    mids: np.ndarray) -> tuple[dict[str, float], float] | None:
+        """The kind's own unit basket and loss per unit of gross (None: the shared ATR
+        sizing); a kind that cannot size this point refuses (``SIZE``)."""
+        prices = {s: float(mids[i]) for s, i in zip(sig.symbols, sig.index, strict=True)}
+        try:
+            own = sig.model.own_sizing(point, direction, prices)
+        except ValueError as exc:
+            raise _Refused("SIZE", str(exc)) from None
+        if own is not None and not own[1] > 0:
+            raise _Refused("SIZE", "the kind's stop loses nothing: no size")
+        return own
 
     def _check_risk(self, sig: ClusterSignal, direction: Direction, size: EntrySize) -> None:
         host = self._host

@@ -7,6 +7,7 @@ of ``ManualCommands``): adding a command is adding a handler, not another branch
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import queue
 from collections.abc import Callable
@@ -59,6 +60,7 @@ class CommandsHost(Protocol):
     def now(self) -> datetime: ...
     def publish(self, event: EngineEvent) -> None: ...
     def journal_state(self, change: ClusterStateChange) -> None: ...
+    def add_cluster(self, spec: Any) -> None: ...
     def use_calendar(self, calendar: EventCalendar) -> None: ...
     def try_entry(self, sig: ClusterSignal, point: KindPoint, direction: Direction,
                   manual: bool = False) -> str | None: ...
@@ -88,6 +90,9 @@ class ManualCommands:
             # risk state controls
             cmd.PreviewBasket: self._preview_basket,
             cmd.SetAutomation: self._set_automation,
+            # merger arbitrage (engine.kinds.deal)
+            cmd.AddDeal: self._add_deal,
+            cmd.DealEvent: self._deal_event,
         }
         #: New Order's orders (engine.manual_orders): placed here, followed until closed.
         self.orders = ManualOrders(host)  # type: ignore[arg-type]
@@ -281,3 +286,45 @@ class ManualCommands:
     def _place_order(self, command: cmd.PlaceOrder) -> Outcome:
         """New Order / one-click trading: one symbol, outside any basket (manual_orders)."""
         return self.orders.place(command)
+
+    # ------------------------------------------------------------------ deals
+
+    def _add_deal(self, command: cmd.AddDeal) -> Outcome:
+        """A deal the trader entered: a new ``deal`` cluster, warmed up and trading at its
+        next bar (``Engine.add_cluster``)."""
+        from engine.kinds.deal import deal_spec
+
+        spec = deal_spec(command.cluster, command.symbols, command.magic, command.deal,
+                         timeframe=command.timeframe, entry=command.entry,
+                         exit_band=command.exit_band)
+        self._host.add_cluster(spec)
+        point = self._host.signals[spec.name].last_point
+        status = point.regime if point is not None and point.regime else "warming up"
+        return True, f"deal {spec.name} added ({spec.params.terms_text()}; {status})"
+
+    def _deal_event(self, command: cmd.DealEvent) -> Outcome:
+        """The deal completed or broke: later points carry it (no entries), and an open
+        basket closes now with ``DC``/``DB``."""
+        from engine.kinds.deal import EVENT_CODES, trading_day
+
+        host = self._host
+        self._check_cluster(command.cluster)
+        model = host.signals[command.cluster].model
+        record = getattr(model, "record_event", None)
+        if record is None:
+            return False, f"{command.cluster} is not a deal"
+        event = command.event.strip().lower()
+        record(event, trading_day(int(host.now().timestamp())))
+        sig = host.signals[command.cluster]
+        if sig.last_point is not None:  # the status shows at once, not at the next bar
+            sig.last_point = dataclasses.replace(sig.last_point, score=math.nan, valid=False,
+                                                 lock=f"DEAL_CLOSED: the deal {event}",
+                                                 regime=event)
+        if command.cluster not in host.baskets:
+            return True, f"deal {command.cluster} {event}; no basket was open"
+        done = host.close_basket(command.cluster, EVENT_CODES[event], math.nan,
+                                 f"deal {event} ({command.source})")
+        # the event is recorded either way (the journal keeps it); a closed market leaves
+        # the close pending until the next quotes, as every exit
+        return True, (f"deal {command.cluster} {event}: basket closed" if done else
+                      f"deal {command.cluster} {event}: basket close pending (retrying)")

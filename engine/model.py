@@ -60,6 +60,10 @@ class ExitCode(StrEnum):
     NEWS = "NEWS"
     MANUAL = "MANUAL"
     RISK = "RISK"
+    # deal kind (engine.kinds.deal): the deal completed / broke (a TOML date or the
+    # trader's DealEvent)
+    DC = "DC"
+    DB = "DB"
 
 
 class ClusterState(StrEnum):

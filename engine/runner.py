@@ -20,6 +20,7 @@ methods at the end of the class.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import uuid
@@ -32,7 +33,7 @@ import numpy as np
 from engine import commands as cmd
 from engine.baskets import Basket, m1_exit, m30_exit
 from engine.calendar import EconomicEvent
-from engine.cluster import entry_direction
+from engine.cluster import ClusterSpec, entry_direction
 from engine.config import EngineConfig
 from engine.entries import Entries
 from engine.errors import DataError
@@ -214,6 +215,8 @@ class Engine:
                                         self.config.config_hash(), {"engine": "0.1.0"},
                                         account=self.account, epoch=self.epoch))
         self.symbol_book = load_symbols(self.terminal, self.market, self.now_msc, self.fx)
+        for sig in self.signals.values():  # a kind reading the broker's terms (a deal's swaps)
+            sig.model.use_symbol_info({s: self.terminal.symbol_info(s) for s in sig.symbols})
         warm_up(self.terminal, self.market.symbols, self.signals, self.now_msc,
                 self.history_days, lambda text: self.log("WARNING", text), self.market)
         self._restore_risk()
@@ -257,6 +260,30 @@ class Engine:
             self.lock_cluster(lock.cluster, lock.state, lock.reason)
         for line in plan.report.lines():
             self.log("INFO", line)
+
+    def add_cluster(self, spec: ClusterSpec) -> None:
+        """A cluster added while running (a trader's deal, ``commands.AddDeal``): warmed up
+        from the terminal's history like the others at start.  ValueError when the running
+        market cannot feed it (a symbol it lacks, a timeframe it does not build) or its name
+        or magic is taken."""
+        names = {s.spec.name: s.spec.magic for s in self.signals.values()}
+        if spec.name in names or spec.magic in names.values():
+            raise ValueError(f"cluster name {spec.name} or magic {spec.magic} already in use")
+        missing = [s for s in spec.symbols if s not in self.market.index]
+        if missing:
+            raise ValueError(f"this session's market has no {', '.join(missing)}")
+        if spec.timeframe not in self.market.timeframes:
+            raise ValueError(f"this session builds {', '.join(self.market.timeframes)} bars, "
+                             f"not {spec.timeframe}")
+        sig = ClusterSignal(spec, self.market.index)
+        sig.model.use_symbol_info({s: self.terminal.symbol_info(s) for s in sig.symbols})
+        warm_up(self.terminal, sig.symbols, {spec.name: sig}, self.now_msc, self.history_days,
+                lambda text: self.log("WARNING", text))
+        self.risk.add_cluster(spec.name)
+        self.signals[spec.name] = sig
+        self._blackout[spec.name] = None
+        self._bar_order = sorted(self.signals.values(), key=lambda s: s.model.trades)
+        self.config = dataclasses.replace(self.config, clusters=(*self.config.clusters, spec))
 
     def _journal_record(self, record: OrderResult | Deal | BasketClose) -> None:
         if isinstance(record, OrderResult):
@@ -365,13 +392,15 @@ class Engine:
         self._regime_locks(sig, point)
         basket = self.baskets.get(name)
         if basket is not None:
+            event = sig.model.event_exit(point)  # a kind's own event first (a deal's end)
             pnl = self.basket_pnl(basket)
-            code = m30_exit(basket, point.score, sig.exit_band, sig.spec.stops.tdi_stop,
-                            sig.spec.stops.time_stop_bars, sig.bars, pnl,
-                            overshoot_level=sig.overshoot_level)
+            code = event[0] if event else m30_exit(
+                basket, point.score, sig.exit_band, sig.spec.stops.tdi_stop,
+                sig.spec.stops.time_stop_bars, sig.bars, pnl,
+                overshoot_level=sig.overshoot_level, hard_stop=sig.model.hard_stop)
             if code is not None:
                 self.journal_tdi(sig, bar_time, point, f"exit {code.value}")
-                self.close_basket(name, code, point.score,
+                self.close_basket(name, code, point.score, event[1] if event else
                                   f"{sig.score_name} {point.score:+.2f} at {sig.timeframe} close")
             return
         self._update_blackout(sig)
@@ -473,7 +502,8 @@ class Engine:
         sig = self.signals[name]
         tdi = sig.provisional(mids)
         pnl = self.basket_pnl(basket)
-        code = m1_exit(basket, tdi, sig.exit_band, pnl, overshoot_level=sig.overshoot_level)
+        code = m1_exit(basket, tdi, sig.exit_band, pnl, overshoot_level=sig.overshoot_level,
+                       hard_stop=sig.model.hard_stop)
         if code is not None:
             self.close_basket(name, code, tdi, f"at M1 close: {sig.score_name} {tdi:+.2f}, "
                                                f"P&L {pnl:+.2f}")

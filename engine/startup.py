@@ -138,7 +138,12 @@ def _warm_timeframe(terminal: Terminal, tf: str, group: list[ClusterSignal], now
                                sig.feed_symbols).closes
         for t, row in zip(aligned.index, aligned.to_numpy(), strict=True):
             sig.add_bar(int(t.timestamp()), row)
-        if sig.last_point is None or not sig.last_point.valid:
+        last = sig.last_point
+        if last is not None and not last.valid and last.lock and \
+                len(aligned) > sig.model.warmup_bars:  # warm, but the kind says why not
+            warn(f"{sig.spec.name}: no valid {sig.score_name} at the end of the history: "
+                 f"{last.lock}")
+        elif last is None or not last.valid:
             warn(f"{sig.spec.name}: {len(aligned)} {tf} bars of history, not enough for a "
                  f"valid {sig.score_name} yet (it needs {sig.model.warmup_bars + 1})")
     if market is not None and source != tf:

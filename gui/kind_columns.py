@@ -19,6 +19,7 @@ from engine.kinds import KIND_DEFAULTS
 SIGNAL_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "pair": (("p_eg", "p {:.3f}"), ("half_life", "hl {:.0f}")),
     "correlation": (("rho_fast", "ρ {:+.2f}"), ("rho_slow", "slow {:+.2f}")),
+    "deal": (("p", "p {:.2f}"), ("spread_pct", "spread {:.2f}%"), ("days", "{:.0f} d")),
 }
 
 
@@ -55,7 +56,7 @@ def signal_text(v: Any) -> str:
     parts = [fmt.format(x) for name, fmt in SIGNAL_FIELDS.get(kind, ())
              if math.isfinite(x := _value(v, name))]
     if getattr(v, "regime", ""):
-        parts.append(f"{v.regime} {v.regime_bars}")
+        parts.append(f"{v.regime} {v.regime_bars}" if v.regime_bars else v.regime)
     return " · ".join(parts)
 
 

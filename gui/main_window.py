@@ -58,6 +58,7 @@ from gui.replay_controls import follow_clock, install_replay_end
 from gui.risk_controls import RiskControls
 from gui.status_bar import ConsoleStatusBar
 from gui.toolbox import Toolbox
+from gui.toolbox.deals_actions import install_deals
 from gui.toolbox.regimes import correlation_params_of
 from gui.waiting import WaitingLabel
 
@@ -135,6 +136,7 @@ class MainWindow(QMainWindow):
         self.chart.timeframeChanged.connect(lambda _tf: self._refresh_chart())
         self.toolbox.calendar.calendarImported.connect(self.use_calendar)
         self.toolbox.regimes.set_params(correlation_params_of(self.engine.config.clusters))
+        install_deals(self, self.toolbox.deals)  # the Deals tab: its dialog and events
         self._init_calendar()
 
         self.bridge = EngineBridge(self.engine, parent=self)
@@ -428,6 +430,7 @@ class MainWindow(QMainWindow):
         self.risk.on_snapshot(snap)
         self.clusters.update_clusters(snap.clusters)
         self.toolbox.regimes.update_views(snap.clusters)
+        self.toolbox.deals.update_views(snap.clusters)
         self.market_watch.update_quotes(snap.quotes)
         self.charts.on_snapshot(snap)
         self.toolbox.trade.update_positions(

@@ -1,9 +1,10 @@
 """Strategy kinds: the signal models one engine trades (``engine.kinds.base``).
 
 ``tdi`` (the FX cluster's Temporary Disalignment Index, the default), ``pair``
-(cointegrated pairs and N-leg returns-space spreads) and ``correlation`` (regimes between
-two assets).  A cluster's ``kind`` picks the model; its ``[cluster.<kind>]`` table holds the
-model's own parameters (``params_class``); ``engine.kinds.factory.make_model`` builds it.
+(cointegrated pairs and N-leg returns-space spreads), ``correlation`` (regimes between
+two assets) and ``deal`` (a merger-arbitrage deal, ``engine.kinds.deal``).  A cluster's
+``kind`` picks the model; its ``[cluster.<kind>]`` table holds the model's own parameters
+(``params_class``); ``engine.kinds.factory.make_model`` builds it.
 Everything else the engine does is shared.
 """
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 #: The kinds a cluster may name, the default first.
-KINDS = ("tdi", "pair", "correlation")
+KINDS = ("tdi", "pair", "correlation", "deal")
 DEFAULT_KIND = "tdi"
 
 
@@ -34,6 +35,10 @@ KIND_DEFAULTS: dict[str, KindDefaults] = {
     "tdi": KindDefaults(1.2, 0.25, 2.5, "TDI"),
     "pair": KindDefaults(2.0, 0.5, 4.0, "z"),
     "correlation": KindDefaults(2.0, 0.5, 4.0, "corr z"),
+    # deal: the score is minus the annualised net spread in % a year (engine.kinds.deal):
+    # enter above 10 % a year net of financing, leave below 2 %, and the score stop at the
+    # highest level a cluster takes (a spread priced at 100 % a year is a break priced in)
+    "deal": KindDefaults(10.0, 2.0, 100.0, "net %/yr"),
 }
 
 
@@ -45,6 +50,9 @@ def params_class(kind: str) -> type | None:
     if kind == "correlation":
         from engine.kinds.correlation_params import CorrelationParams
         return CorrelationParams
+    if kind == "deal":
+        from engine.kinds.deal_params import DealParams
+        return DealParams
     return None
 
 

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from engine.model import Direction
+from engine.model import Direction, ExitCode
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,10 @@ class SignalModel(ABC):
     #: False for a kind that only watches (a correlation regime with ``action = "lock"``):
     #: the engine never opens a basket from its points.
     trades: bool = True
+    #: False for a kind whose baskets the hard stop (HS) must not close: a deal is sized by
+    #: the loss to its break price instead of a stop (``own_sizing``), as a break gaps
+    #: through any stop.
+    hard_stop: bool = True
 
     symbols: tuple[str, ...]
     feed_symbols: tuple[str, ...]
@@ -108,6 +112,30 @@ class SignalModel(ABC):
     def time_stop_bars(self, point: KindPoint) -> int | None:
         """A basket-specific time stop in signal bars (e.g. a multiple of the half-life),
         or None for the cluster's ``time_stop_bars``."""
+        return None
+
+    # --- kind-level hooks of the shared engine (the defaults: what every other kind does)
+
+    def own_sizing(self, point: KindPoint, direction: Direction,
+                   prices: Mapping[str, float]) -> tuple[dict[str, float], float] | None:
+        """(the unit basket at ``prices``, its loss per unit of gross at the kind's own
+        stop) when the kind sizes by a loss of its own (a deal: the break price); None: the
+        shared sizing (``hard_stop_atr`` basket ATRs).  ValueError: no basket to size."""
+        return None
+
+    def rounding_problem(self, lots: Mapping[str, float]) -> str:
+        """Why the rounded lots are not the kind's basket ("" when they are), beyond the
+        shared balance check (a deal's fixed hedge ratio)."""
+        return ""
+
+    def event_exit(self, point: KindPoint) -> tuple[ExitCode, str] | None:
+        """An exit the kind's own events call for at this point (a deal's completion or
+        break: ``DC``/``DB``) before the shared exits, with its detail; None: none."""
+        return None
+
+    def use_symbol_info(self, infos: Mapping[str, Any]) -> None:
+        """The terminal's ``symbol_info`` of the members at start (a deal reads its
+        financing from the CFDs' swap terms); the others ignore it."""
         return None
 
     def diagnostics_of(self, point: KindPoint) -> Mapping[str, float]:

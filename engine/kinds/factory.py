@@ -23,4 +23,7 @@ def make_model(spec: ClusterSpec, factor_series: FactorSeries | None = None) -> 
         from engine.kinds.correlation import CorrelationModel
         return CorrelationModel(spec.symbols, spec.params, entry=spec.entry,
                                 exit_band=spec.exit_band)
+    if kind == "deal":
+        from engine.kinds.deal import DealModel
+        return DealModel(spec.symbols, spec.params, score_stop=spec.stops.tdi_stop)
     raise ValueError(f"unknown kind {kind!r}")

@@ -69,6 +69,16 @@ class RiskManager:
         self._restored_unjudged = False
         self._last_now: datetime | None = None
 
+    def add_cluster(self, name: str) -> None:
+        """A cluster added while running (a trader's deal, ``commands.AddDeal``): ACTIVE,
+        no cooldown, nothing realised today."""
+        if not name or name == ACCOUNT or name in self.clusters:
+            raise ValueError(f"cluster name {name!r} is empty, reserved or already in use")
+        self.clusters = (*self.clusters, name)
+        self._locks[name] = None
+        self._cooldowns[name] = None
+        self._day_pnl[name] = 0.0
+
     # ----------------------------------------------------------------- restart
 
     def restore(

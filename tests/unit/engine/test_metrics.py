@@ -507,6 +507,8 @@ def test_basket_metrics_hand_worked():
         "NEWS": 0,
         "MANUAL": 0,
         "RISK": 0,
+        "DC": 0,
+        "DB": 0,
     }
     assert stats.exit_shares["MR"] == pytest.approx(0.4)
     assert stats.exit_shares["HS"] == pytest.approx(0.2)
