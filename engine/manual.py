@@ -50,6 +50,7 @@ class CommandsHost(Protocol):
     executor: Executor
     exits: Exits
     automation: bool
+    hedging: Any  # engine.hedging.Hedger
     # what a basket preview reads (engine.preview.PreviewHost)
     config: Any
     market: Any
@@ -88,6 +89,10 @@ class ManualCommands:
             # risk state controls
             cmd.PreviewBasket: self._preview_basket,
             cmd.SetAutomation: self._set_automation,
+            # convertible arbitrage: the EXTERNAL bond and its hedge (engine.hedging)
+            cmd.OpenExternalBond: lambda c: self._host.hedging.open_bond(c),
+            cmd.CloseExternalBond: lambda c: self._host.hedging.close_bond(c),
+            cmd.SetHedge: lambda c: self._host.hedging.set_hedge(c),
         }
         #: New Order's orders (engine.manual_orders): placed here, followed until closed.
         self.orders = ManualOrders(host)  # type: ignore[arg-type]
