@@ -54,6 +54,9 @@ from engine.snapshot import PositionView
 
 Outcome = tuple[bool, str]
 
+#: A mid unchanged since a check less than this ago is not checked again (time alone moves
+#: a convertible's delta by a negligible amount within an hour).
+RECHECK = timedelta(hours=1)
 #: Checks kept for the panel's chart (a year of daily checks; a week of minutes).
 HISTORY_POINTS = 2000
 #: Extra keys of a mark's split JSON: what a restart needs to resume the split exactly.
@@ -216,6 +219,8 @@ class Hedger:
         mids = host.market.mids()
         spot = float(mids[i]) if i is not None else math.nan
         now = host.now()
+        if not force and _unchanged(held, spot, now):
+            return
         value = value_at(bond, spot, now)
         if value is None:
             self._view(held, now, spot, None, math.nan, 0.0, "no price (matured, or no quote)")
@@ -332,7 +337,7 @@ class Hedger:
             market_price=held.market_price, implied_vol=held.implied, target=target,
             held=after, band=bond.band_shares(), status=status,
             split=held.state.parts() if held.state.started else (),
-            history=tuple(held.history))
+            history=tuple(held.history), frequency=bond.terms.frequency)
         self._publish()
 
     def _mark(self, held: _Held, now: datetime, spot: float, value: Any, target: float,
@@ -381,6 +386,13 @@ class Hedger:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _unchanged(held: _Held, spot: float, now: datetime) -> bool:
+    """The mid has not moved since a check less than ``RECHECK`` ago: nothing to decide
+    (a daily close's ticks straddle two minutes; a quiet stock repeats its quote)."""
+    last = held.last_time
+    return last is not None and spot == held.state.spot and now - last < RECHECK
 
 
 def _terminal_views(host: Any) -> tuple[PositionView, ...]:
@@ -451,4 +463,4 @@ def _idle_view(held: _Held) -> ExternalBondView:
         b.magic, b.inputs.volatility, b.inputs.credit_spread, b.inputs.rate,
         b.inputs.dividend_yield, b.settings.band, held.paused,
         market_price=held.market_price, band=b.band_shares(),
-        split=held.state.parts() if held.state.started else ())
+        split=held.state.parts() if held.state.started else (), frequency=b.terms.frequency)

@@ -66,6 +66,7 @@ class ExternalBondView:
     status: str = "waiting for the first quote"
     split: tuple[tuple[str, float], ...] = ()
     history: tuple[HedgePoint, ...] = ()
+    frequency: int = 2
 
     @property
     def total(self) -> float:

@@ -135,6 +135,8 @@ class MainWindow(QMainWindow):
         self.chart.timeframeChanged.connect(lambda _tf: self._refresh_chart())
         self.toolbox.calendar.calendarImported.connect(self.use_calendar)
         self.toolbox.regimes.set_params(correlation_params_of(self.engine.config.clusters))
+        self.toolbox.convertible.command.connect(self.submit)  # EXTERNAL bonds' commands
+        self.toolbox.convertible.set_symbols(self.engine.market.symbols)
         self._init_calendar()
 
         self.bridge = EngineBridge(self.engine, parent=self)
@@ -428,6 +430,7 @@ class MainWindow(QMainWindow):
         self.risk.on_snapshot(snap)
         self.clusters.update_clusters(snap.clusters)
         self.toolbox.regimes.update_views(snap.clusters)
+        self.toolbox.convertible.update_views(snap.externals)
         self.market_watch.update_quotes(snap.quotes)
         self.charts.on_snapshot(snap)
         self.toolbox.trade.update_positions(
