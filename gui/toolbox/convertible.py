@@ -49,16 +49,15 @@ EMPTY_TEXT = ("No external convertible bond held. MT5 lists no convertibles: hol
               "at another venue, enter it with \"Enter bond...\", and the engine hedges its "
               "delta with the stock CFD inside a band.")
 
-#: (key, label, tooltip) of the figures, in three groups.
-BOND_ROWS = (
-    ("bond", "Bond", "The bond's id; EXTERNAL: held at another venue, never sent to the "
-                     "terminal, journaled as entered"),
-    ("size", "Held", "Bonds x conversion ratio = the shares the position converts into"),
-    ("entry", "Entry", "Price paid per bond and when it was entered"),
-    ("terms", "Terms", "Face, annual coupon and its frequency, maturity (years left)"),
-    ("inputs", "Inputs", "The pricer's entered inputs: volatility, rate, dividend yield, "
-                         "credit spread (annual)"),
-)
+#: The bond line's tooltip: what it says, in order.
+BOND_TIP = ("The bond's id, EXTERNAL (held at another venue, never sent to the terminal, "
+            "journaled as entered); bonds x conversion ratio = the shares it converts into; "
+            "the price paid per bond and when; face, annual coupon and its frequency, "
+            "maturity (years left); the pricer's entered inputs: volatility, rate, dividend "
+            "yield, credit spread (annual)")
+#: Characters of the status shown (the whole sentence is in its tooltip).
+STATUS_CHARS = 34
+#: (key, label, tooltip) of the figures, in groups.
 MODEL_ROWS = (
     ("spot", "Spot (mid)", "The stock CFD's mid at the last check"),
     ("price", "Model price", "The pricer's price of one bond at the spot (binomial tree, "
@@ -78,7 +77,8 @@ HEDGE_ROWS = (
     ("band", "Band", "+- band x bonds x ratio shares around the target; outside it the "
                      "hedger trades back to the target"),
     ("gap", "Held - target", "Inside the band: nothing is traded"),
-    ("status", "Last check", "When the hedger last checked and what it did"),
+    ("checked", "Last check", "When the hedger last checked (market time, UTC)"),
+    ("status", "Action", "What the hedger did at the last check"),
 )
 
 
@@ -111,6 +111,7 @@ class ConvertibleTab(QWidget):
         self.market_price.setToolTip("A price of the bond seen at its venue: the implied "
                                      "volatility is solved from it")
         self.market_button = QPushButton("Set market price")
+        self.market_button.setToolTip("Solve the implied volatility from this price")
         self.market_button.clicked.connect(
             lambda: self.set_market_price(self.market_price.value()))
         self.close_price = QDoubleSpinBox()
@@ -120,29 +121,37 @@ class ConvertibleTab(QWidget):
         self.close_button = QPushButton("Close bond...")
         self.close_button.clicked.connect(self._confirm_close)
         bar = QHBoxLayout()
-        for w in (QLabel("EXTERNAL bond"), self.selector, self.enter_button, self.pause_button,
-                  self.market_price, self.market_button, self.close_price, self.close_button):
+        for w in (self.selector, self.enter_button, self.pause_button, self.market_price,
+                  self.market_button, self.close_price, self.close_button):
             bar.addWidget(w)
         bar.addStretch(1)
         self.empty = QLabel(EMPTY_TEXT)
         self.empty.setWordWrap(True)
+        self.bond_line = QLabel(MISSING)
+        self.bond_line.setToolTip(BOND_TIP)
+        self.bond_line.setWordWrap(True)
         grid = QGridLayout()
-        grid.setHorizontalSpacing(10)
+        grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(1)
-        for col, rows in enumerate((BOND_ROWS, MODEL_ROWS, HEDGE_ROWS)):
+        for col, rows in enumerate((MODEL_ROWS, HEDGE_ROWS)):
             for row, (key, label, tip) in enumerate(rows):
                 self._add_figure(grid, row, col * 2, key, label, tip)
         for row, part in enumerate((*PNL_PARTS, "total")):
             tip = PNL_BASIS.get(part, "The sum of the parts: bonds x (price now - entry) + "
                                       "coupons + the hedge at the terminal + financing")
-            self._add_figure(grid, row, 6, f"pnl_{part}", part.capitalize(), tip)
+            self._add_figure(grid, row, 4, f"pnl_{part}", part.capitalize(), tip)
         self.chart = HedgeChart()
-        self.chart.setMinimumWidth(320)
+        self.chart.setMinimumWidth(200)
         body = QHBoxLayout()
+        body.setContentsMargins(0, 0, 0, 0)
         body.addLayout(grid, 0)
         body.addWidget(self.chart, 1)
+        details = QVBoxLayout()
+        details.setContentsMargins(0, 0, 0, 0)
+        details.addWidget(self.bond_line)
+        details.addLayout(body, 1)
         self.details = QWidget()
-        self.details.setLayout(body)
+        self.details.setLayout(details)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(bar)
@@ -197,8 +206,11 @@ class ConvertibleTab(QWidget):
         if view is None:
             return
         self.pause_button.setText("Resume hedge" if view.paused else "Pause hedge")
-        for key, text in figure_texts(view).items():
+        texts = figure_texts(view)
+        self.bond_line.setText(texts.pop("bond"))
+        for key, text in texts.items():
             self.values[key].setText(text)
+        self.values["status"].setToolTip(f"{HEDGE_ROWS[-1][2]}: {view.status}")
         for part, value in (*view.split, ("total", view.total)):
             label = self.values[f"pnl_{part}"]
             label.setText(format_money(value, signed=True) if view.split else MISSING)
@@ -260,16 +272,18 @@ def figure_texts(view: ExternalBondView) -> dict[str, str]:
     """Every figure of the tab as it reads (see ``BOND_ROWS`` and siblings)."""
     freq = {1: "annual", 2: "semi", 4: "quarterly", 12: "monthly"}
     delta_pct = view.delta / view.ratio if view.ratio else math.nan
-    status = view.status if view.time is None else f"{view.time:%Y-%m-%d %H:%M} {view.status}"
+    status = view.status
+    if len(status) > STATUS_CHARS:
+        status = status[:STATUS_CHARS - 1] + "…"
+    paused = "  (hedge paused)" if view.paused else ""
     return {
-        "bond": f"{view.bond_id}  EXTERNAL{'  (hedge paused)' if view.paused else ''}",
-        "size": f"{view.bonds:g} x {view.ratio:g} = {view.bonds * view.ratio:,.0f} shares "
-                f"of {view.symbol}",
-        "entry": f"{view.entry_price:,.2f} on {view.opened_at:%Y-%m-%d}",
-        "terms": f"face {view.face:,.0f}, {view.coupon:.3%} {freq.get(view.frequency, '')}, "
-                 f"{view.maturity:%Y-%m-%d} ({view.years_left:.2f} y)",
-        "inputs": f"vol {view.volatility:.1%}, r {view.rate:.2%}, q {view.dividend_yield:.2%}, "
-                  f"spread {view.credit_spread:.2%}",
+        "bond": f"<b>{view.bond_id}</b> EXTERNAL{paused} · {view.bonds:g} bonds x "
+                f"{view.ratio:g} = {view.bonds * view.ratio:,.0f} {view.symbol} shares · "
+                f"bought at {view.entry_price:,.2f} on {view.opened_at:%Y-%m-%d} · face "
+                f"{view.face:,.0f}, coupon {view.coupon:.3%} {freq.get(view.frequency, '')}, "
+                f"matures {view.maturity:%Y-%m-%d} ({view.years_left:.2f} y) · vol "
+                f"{view.volatility:.1%}, rate {view.rate:.2%}, dividend yield "
+                f"{view.dividend_yield:.2%}, credit spread {view.credit_spread:.2%}",
         "spot": _num(view.spot, 2),
         "price": _num(view.price, 2),
         "delta": (f"{view.delta:.3f} sh/bond ({delta_pct:.1%})"
@@ -284,6 +298,7 @@ def figure_texts(view: ExternalBondView) -> dict[str, str]:
         "held": f"{view.held:+,.0f} sh",
         "band": f"+-{view.band:,.1f} sh ({view.band_setting:.1%})",
         "gap": _num(view.held - view.target, 1, " sh", signed=True),
+        "checked": MISSING if view.time is None else f"{view.time:%Y-%m-%d %H:%M}",
         "status": status,
     }
 
