@@ -99,11 +99,10 @@ class PnlState:
 
 def start(bonds: float, entry_price: float, spot: float, price: float, gamma: float,
           held: float, book: HedgeBook) -> PnlState:
-    """The split at the first check: the edge is fixed; nothing else has accrued (the hedge
-    may already hold costs from an earlier life, e.g. fills before a restart)."""
+    """The split at the first check: the edge is fixed; the hedge's first fill (at this
+    check) has cost its spread and commission already, which ``costs`` shows."""
     return PnlState(edge=bonds * (price - entry_price), book=book, spot=spot, price=price,
-                    gamma_shares=gamma, held=held,
-                    mid_hedge=book.profit)
+                    gamma_shares=gamma, held=held)
 
 
 def advance(state: PnlState, *, bonds: float, spot: float, price: float, gamma: float,
