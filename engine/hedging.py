@@ -93,13 +93,17 @@ class Hedger:
                                                  else None)
         self._held: dict[str, _Held] = {}
         self._views: tuple[ExternalBondView, ...] = ()
+        #: Hedges of bonds already closed whose market was shut at the close: bond id ->
+        #: (symbol, magic), closed at the stock's next quote (``_unwind``).
+        self._unwinding: dict[str, tuple[str, int]] = {}
 
     # ------------------------------------------------------------------ state
 
     @property
     def holding(self) -> bool:
-        """A bond is held: every minute may need a check (no idle batching)."""
-        return bool(self._held)
+        """A bond is held, or a sold bond's hedge waits to close: every minute may need a
+        check (no idle batching)."""
+        return bool(self._held or self._unwinding)
 
     def views(self) -> tuple[ExternalBondView, ...]:
         """The bonds as of their last check (immutable; any thread)."""
@@ -164,7 +168,10 @@ class Hedger:
         if command.close_hedge:
             positions = hedge_positions(host.terminal, bond.symbol, bond.magic)
             done = close_all(host.executor, positions, bond.symbol, bond.magic, bond.bond_id)
-            if done.retcode:
+            if done.market_closed:
+                self._unwinding[bond.bond_id] = (bond.symbol, bond.magic)
+                note = f"; the hedge closes at {bond.symbol}'s next quote (market closed)"
+            elif done.retcode:
                 note = f"; hedge not closed ({done.detail.strip()}): close it by hand"
         self._check(held, force=True, close_price=price)
         total = held.state.total
@@ -201,13 +208,30 @@ class Hedger:
 
     def on_ticks(self, ticks: np.ndarray) -> None:
         """Check every bond whose stock quoted in this step, once per minute."""
-        if not self._held or not len(ticks):
+        if not len(ticks):
             return
         quoted = set(np.unique(ticks["symbol"]).tolist())
         index = self._host.market.index
+        for bond_id, (symbol, magic) in list(self._unwinding.items()):
+            if index.get(symbol, -1) in quoted:
+                self._unwind(bond_id, symbol, magic)
         for held in list(self._held.values()):
             if index.get(held.bond.symbol, -1) in quoted:
                 self._check(held)
+
+    def _unwind(self, bond_id: str, symbol: str, magic: int) -> None:
+        """Close a sold bond's hedge now that its stock quotes (see ``close_bond``)."""
+        host = self._host
+        positions = hedge_positions(host.terminal, symbol, magic)
+        done = close_all(host.executor, positions, symbol, magic, bond_id)
+        if done.market_closed:
+            return
+        del self._unwinding[bond_id]
+        if done.retcode:
+            host.journal_error("hedging", f"{bond_id}: the hedge could not be closed; close "
+                                          f"it by hand", done.detail)
+        else:
+            host.log("INFO", f"hedge of {bond_id} closed ({len(positions)} positions)")
 
     def _check(self, held: _Held, *, force: bool = False, close_price: float = math.nan) -> None:
         host = self._host
