@@ -11,6 +11,7 @@ data source) are defined once in ``app.cli.args``; figures print through ``app.c
 COMMAND_MODULES: tuple[str, ...] = (
     "app.cli.tdi",
     "app.cli.pairs",
+    "app.cli.convertible",
     "app.cli.journal",
     "app.cli.calendar",
     "app.cli.data_import",

@@ -13,6 +13,7 @@ parity).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine.convertible.terms import MAX_VOL, ConvertibleTerms, MarketInputs
@@ -86,20 +87,27 @@ def _priced_at(terms: ConvertibleTerms, market: MarketInputs, vol: float, steps:
 def implied_volatility(terms: ConvertibleTerms, market: MarketInputs, market_price: float,
                        *, steps: int = DEFAULT_STEPS) -> float:
     """The volatility at which the model prices the bond at ``market_price`` (the
-    ``market.volatility`` given is ignored).
-
-    The bond's price rises with the volatility (its conversion right is a call), so the
-    answer is bracketed between ``MIN_IMPLIED_VOL`` and ``MAX_VOL`` and found by bisection
-    to ``IMPLIED_VOL_TOLERANCE``.  A price below the bracket's low end (close to the bond
-    floor or the parity: no option value left to explain) or above its high end is a
-    ``FieldError`` on ``market_price`` that says which bound it crossed."""
-    target = _finite_price(market_price)
+    ``market.volatility`` given is ignored); see ``solve_volatility``."""
     checked = checked_steps(steps)
     carry = abs(market.rate - market.dividend_yield)
+    # the tree's up probability stays in [0, 1] above this volatility (coarser tree)
     low = max(MIN_IMPLIED_VOL, 2.0 * carry * math.sqrt(2.0 * terms.maturity / checked))
-    high = MAX_VOL
-    p_low = _priced_at(terms, market, low, checked)
-    p_high = _priced_at(terms, market, high, checked)
+    return solve_volatility(lambda vol: _priced_at(terms, market, vol, checked),
+                            market_price, low=low)
+
+
+def solve_volatility(price_at: Callable[[float], float], market_price: float, *,
+                     low: float = MIN_IMPLIED_VOL, high: float = MAX_VOL) -> float:
+    """The volatility in ``[low, high]`` at which ``price_at`` gives ``market_price``.
+
+    A convertible's price rises with the volatility (its conversion right is a call), so
+    the answer is found by bisection to ``IMPLIED_VOL_TOLERANCE``.  A price below the
+    bracket's low end (near the bond floor or the parity: no option value left to
+    explain) or above its high end is a ``FieldError`` on ``market_price`` that says
+    which bound it crossed and the model's price there."""
+    target = _finite_price(market_price)
+    p_low = price_at(low)
+    p_high = price_at(high)
     if target < p_low:
         raise FieldError("market_price", f"{target:g} is below the model's price at a "
                                          f"volatility of {low:.2%} ({p_low:.4f}): no "
@@ -109,7 +117,7 @@ def implied_volatility(terms: ConvertibleTerms, market: MarketInputs, market_pri
                                          f"volatility of {high:.0%} ({p_high:.4f})")
     while high - low > IMPLIED_VOL_TOLERANCE:
         mid = 0.5 * (low + high)
-        if _priced_at(terms, market, mid, checked) < target:
+        if price_at(mid) < target:
             low = mid
         else:
             high = mid

@@ -3,8 +3,9 @@
 Times are year fractions from the pricing date (the tree has no calendar: a bond entered
 by hand is described by how long it has left, not by its dates).  Amounts are per bond, in
 the bond's currency: ``face`` is what one bond redeems at maturity, a call or put price is
-the cash one bond receives when the call or put is exercised (coupon included: a "dirty"
-price), and the conversion ratio is the number of shares one bond converts into.
+clean (the holder of a called or put bond also receives the coupon accrued to that date,
+as indentures and QuantLib's clean callability prices have it; on a coupon date, that
+date's coupon), and the conversion ratio is the number of shares one bond converts into.
 
 Every field is checked when the object is built (``engine.ranges``: a ``FieldError``
 names the field), so a NaN volatility or a call after maturity never reaches the tree.
@@ -13,7 +14,7 @@ names the field), so a NaN volatility or a call after maturity never reaches the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from engine import ranges
 from engine.ranges import FieldError
@@ -30,8 +31,8 @@ MAX_VOL = 5.0
 @dataclass(frozen=True)
 class ScheduleDate:
     """One date of a call or put schedule: at ``time`` (years from now, strictly before
-    maturity) the bond may be called (or put) at ``price`` per bond (cash, coupon
-    included)."""
+    maturity) the bond may be called (or put) at the clean ``price`` per bond (plus the
+    accrued coupon)."""
 
     time: float
     price: float
@@ -95,6 +96,21 @@ class ConvertibleTerms:
     def conversion_price(self) -> float:
         """The stock price at which converting gives exactly the face: ``face / ratio``."""
         return self.face / self.ratio
+
+    def aged(self, years: float) -> ConvertibleTerms:
+        """The same bond ``years`` later: the maturity and the call and put dates that
+        much closer, the dates that have passed dropped (the bond a holder has after
+        holding it that long)."""
+        left = self.maturity - years
+        if left <= 0:
+            raise FieldError("maturity", f"the bond matures in {self.maturity:g} years, "
+                                         f"not after {years:g}")
+
+        def shift(schedule: tuple[ScheduleDate, ...]) -> tuple[ScheduleDate, ...]:
+            return tuple(ScheduleDate(d.time - years, d.price) for d in schedule
+                         if d.time - years > 0)
+
+        return replace(self, maturity=left, calls=shift(self.calls), puts=shift(self.puts))
 
     def coupon_amount(self) -> float:
         """One coupon's cash per bond."""
