@@ -162,7 +162,7 @@ class OpenExternalBond(Command):
     """Enter a convertible bond held at another venue (the EXTERNAL leg): journaled, never
     sent to the terminal; the engine then hedges its delta with ``symbol`` (a stock CFD).
 
-    ``maturity_years`` from now (ACT/365.25), ``coupon`` an annual rate paid ``frequency``
+    ``maturity_years`` from now (ACT/365), ``coupon`` an annual rate paid ``frequency``
     times a year, ``ratio`` shares per bond; ``volatility``, ``rate``, ``dividend_yield``
     and ``credit_spread`` the pricer's inputs; ``band`` the delta band
     (``engine.hedging_bond.HedgeSettings``).  An empty ``bond_id`` is numbered by the engine.

@@ -46,7 +46,7 @@ from engine.hedging_bond import (
 )
 from engine.hedging_orders import HedgeLedger, close_all, hedge_positions, held_shares, trade
 from engine.hedging_policy import GateInputs, order_shares, refusal, target_shares
-from engine.hedging_pricing import implied_vol, value_at
+from engine.hedging_pricing import implied_vol, market_at, terms_at, value_at
 from engine.hedging_records import ExternalClose, ExternalJournal, ExternalMark, ExternalRecord
 from engine.hedging_views import ExternalBondView, HedgePoint
 from engine.records import Refusal
@@ -60,7 +60,7 @@ RECHECK = timedelta(hours=1)
 #: Checks kept for the panel's chart (a year of daily checks; a week of minutes).
 HISTORY_POINTS = 2000
 #: Extra keys of a mark's split JSON: what a restart needs to resume the split exactly.
-_STATE_KEYS = ("bond_fin", "mid_hedge", "book_profit", "book_swap", "book_commission",
+_STATE_KEYS = ("mid_hedge", "book_profit", "book_swap", "book_commission",
                "closed_profit", "closed_swap", "closed_commission")
 
 
@@ -245,7 +245,7 @@ class Hedger:
         now = host.now()
         if not force and _unchanged(held, spot, now):
             return
-        value = value_at(bond, spot, now)
+        value = self._priced(held, spot, now)
         if value is None:
             self._view(held, now, spot, None, math.nan, 0.0, "no price (matured, or no quote)")
             return
@@ -260,8 +260,13 @@ class Hedger:
             positions = hedge_positions(host.terminal, bond.symbol, bond.magic)
         after = held_shares(positions, spec.contract_size)
         book = held.ledger.book(host.terminal, positions)
-        price = close_price if math.isfinite(close_price) else value.price
-        self._advance(held, now, spot, price, value.gamma, after, book, spec.contract_size)
+        if held.state.started:
+            held.state = pnl.settle(held.state, after, book)
+        else:
+            held.state = pnl.start(bond.bonds, bond.entry_price, spot, value, after, book)
+        if math.isfinite(close_price):
+            held.state = pnl.sold(held.state, bond.bonds, close_price)
+        held.last_time = now
         self._view(held, now, spot, value, target, after, status)
         self._mark(held, now, spot, value, target, after, traded or force)
 
@@ -270,7 +275,8 @@ class Hedger:
         """Trade back to the target when outside the band and allowed: (status, traded)."""
         bond = held.bond
         band = bond.band_shares()
-        order = order_shares(target, before, band, spec.volume_step * spec.contract_size,
+        order = order_shares(bond.bonds, -target / bond.bonds, before, band,
+                             spec.volume_step * spec.contract_size,
                              spec.volume_min * spec.contract_size)
         if closing:
             return "closed", False
@@ -325,20 +331,28 @@ class Hedger:
                                             host.run_id))
         host.log("WARNING", f"hedge {held.bond.bond_id} not traded: {detail}")
 
-    def _advance(self, held: _Held, now: datetime, spot: float, price: float, gamma: float,
-                 after: float, book: pnl.HedgeBook, contract_size: float) -> None:
+    def _priced(self, held: _Held, spot: float, now: datetime) -> Any:
+        """The bond's value at ``spot`` now (None at maturity or without a quote).  After
+        the first check it is priced by the split itself (``hedging_pnl.advance``: the
+        simulator's ``split_pnl`` over the interval since the last check), so the split's
+        bond side advances with the same prices the check shows."""
         bond = held.bond
-        if not held.state.started:
-            held.state = pnl.start(bond.bonds, bond.entry_price, spot, price, gamma, after, book)
-        else:
-            last = held.last_time or now
-            years = max((now - last).total_seconds(), 0.0) / 86_400.0 / YEAR_DAYS
-            unit = contract_size * _quote_value(self._host, bond.symbol)
-            held.state = pnl.advance(
-                held.state, bonds=bond.bonds, spot=spot, price=price, gamma=gamma,
-                held_after=after, unit=unit, years=years, rate=bond.inputs.rate,
-                coupons=bond.bonds * _coupons_between(bond.terms, last, now), book=book)
-        held.last_time = now
+        state = held.state
+        last = held.last_time
+        if not state.started or last is None:
+            return value_at(bond, spot, now)
+        terms = terms_at(bond, last)
+        if terms is None or terms_at(bond, now) is None or not (math.isfinite(spot)
+                                                                 and spot > 0):
+            return None
+        years = max((now - last).total_seconds(), 0.0) / 86_400.0 / YEAR_DAYS
+        size = self._host.symbol_book.contract_sizes().get(bond.symbol, 1.0)
+        unit = size * _quote_value(self._host, bond.symbol)
+        held.state, value = pnl.advance(
+            state, terms, market_at(bond, state.spot), market_at(bond, spot),
+            bonds=bond.bonds, years=years, financing_rate=bond.inputs.rate, unit=unit,
+            steps=bond.settings.steps)
+        return value
 
     def _view(self, held: _Held, now: datetime, spot: float, value: Any, target: float,
               after: float, status: str) -> None:
@@ -435,27 +449,10 @@ def _quote_value(host: Any, symbol: str) -> float:
         return math.nan
 
 
-def _coupons_between(terms: BondTerms, start: datetime, end: datetime) -> float:
-    """Coupon cash per bond paid on dates in (start, end]: the dates fall every
-    1/frequency years back from maturity (ACT/365.25)."""
-    if terms.coupon <= 0 or end <= start:
-        return 0.0
-    step = timedelta(days=YEAR_DAYS / terms.frequency)
-    amount = terms.face * terms.coupon / terms.frequency
-    back = math.floor((terms.maturity - end) / step) if end < terms.maturity else 0
-    paid = 0.0
-    date = terms.maturity - back * step
-    while date > start:
-        if date <= end:
-            paid += amount
-        date -= step
-    return paid
-
-
 def _state_extras(held: _Held) -> tuple[tuple[str, float], ...]:
     s = held.state
     c = held.ledger.closed
-    values = (s.bond_fin, s.mid_hedge, s.book.profit, s.book.swap, s.book.commission,
+    values = (s.mid_hedge, s.book.profit, s.book.swap, s.book.commission,
               c.profit, c.swap, c.commission)
     return tuple(zip(_STATE_KEYS, values, strict=True))
 
@@ -470,9 +467,9 @@ def _restored(record: ExternalRecord) -> _Held:
     get = lambda name: float(d.get(name, 0.0)) if d.get(name) is not None else 0.0  # noqa: E731
     book = pnl.HedgeBook(get("book_profit"), get("book_swap"), get("book_commission"))
     held.state = pnl.PnlState(
-        edge=get("edge"), gamma=get("gamma"), other=get("other"), coupon=get("coupon"),
-        bond_fin=get("bond_fin"), mid_hedge=get("mid_hedge"), book=book, spot=mark.spot,
-        price=mark.price, gamma_shares=mark.gamma, held=mark.held)
+        edge=get("edge"), gamma_trading=get("gamma_trading"), rest=get("rest"),
+        coupon=get("coupon"), bond_financing=get("bond_financing"),
+        mid_hedge=get("mid_hedge"), book=book, spot=mark.spot, held=mark.held)
     held.ledger = HedgeLedger(pnl.HedgeBook(get("closed_profit"), get("closed_swap"),
                                             get("closed_commission")))
     held.last_time = mark.time

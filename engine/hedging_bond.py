@@ -19,9 +19,10 @@ from typing import Any
 
 from engine.model import require_utc
 
-#: Days of a year for the bond's clock (maturity in years <-> a date): the pricer's years
-#: are ACT/365.25, which keeps leap years from drifting the maturity by a day in four.
-YEAR_DAYS = 365.25
+#: Days of a year for the bond's clock (maturity in years <-> a date) and its financing:
+#: calendar days / 365, as the convertible simulator counts them
+#: (``engine.convertible.hedge.DAYS_PER_YEAR``).
+YEAR_DAYS = 365.0
 
 #: The first hedge magic: one magic per bond, ``HEDGE_MAGIC_BASE + bond number``.  Cluster
 #: magics are six digits from 7xxxxx in the shipped files; 9xxxxxxx is clear of them and of
@@ -84,7 +85,7 @@ class BondTerms:
         object.__setattr__(self, "maturity", require_utc(self.maturity, "maturity"))
 
     def years_left(self, now: datetime) -> float:
-        """Years from ``now`` to maturity (ACT/365.25), 0 once past it."""
+        """Years from ``now`` to maturity (ACT/365), 0 once past it."""
         return max((self.maturity - now).total_seconds() / 86_400.0 / YEAR_DAYS, 0.0)
 
 
@@ -177,7 +178,7 @@ def bond_from_json(bond_id: str, symbol: str, bonds: float, entry_price: float,
 
 
 def maturity_in(years: float, start: datetime) -> datetime:
-    """The date ``years`` (ACT/365.25) after ``start``: a maturity entered in years."""
+    """The date ``years`` (ACT/365) after ``start``: a maturity entered in years."""
     _need(_finite(years) and 0 < years <= 50, "maturity", years, "0 .. 50 years")
     return require_utc(start, "start") + timedelta(days=years * YEAR_DAYS)
 

@@ -27,6 +27,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from engine.convertible.hedge import rehedge
 from engine.model import ClusterState
 
 
@@ -35,12 +36,15 @@ def target_shares(bonds: float, delta: float) -> float:
     return -bonds * delta
 
 
-def order_shares(target: float, held: float, band: float, step: float,
+def order_shares(bonds: float, delta: float, held: float, band: float, step: float,
                  minimum: float) -> float:
-    """Shares to trade (signed, + buys): 0 inside the band, else the difference rounded to
-    ``step`` shares (half away from zero); 0 when that is under ``minimum`` shares."""
-    diff = target - held
-    if not math.isfinite(diff) or abs(diff) <= band:
+    """Shares to trade (signed, + buys): 0 inside the band (the simulator's own rule,
+    ``engine.convertible.hedge.rehedge``, on the short held), else the difference rounded
+    to ``step`` shares (half away from zero); 0 when that is under ``minimum`` shares."""
+    if not (math.isfinite(delta) and math.isfinite(held)):
+        return 0.0
+    diff = -rehedge(-held, bonds, delta, band)  # rehedge: shares to sell (+) or buy back
+    if diff == 0.0:
         return 0.0
     steps = math.floor(abs(diff) / step + 0.5)
     shares = math.copysign(steps * step, diff)

@@ -21,7 +21,7 @@ from engine.hedging_bond import ExternalBond
 
 #: The least time left the tree is asked to price (one hour): at maturity the bond is its
 #: redemption or its parity, and the hedger stops (``value_at`` returns None).
-MIN_YEARS = 1.0 / (365.25 * 24)
+MIN_YEARS = 1.0 / (365.0 * 24)
 
 
 def terms_at(bond: ExternalBond, now: datetime) -> ConvertibleTerms | None:

@@ -55,6 +55,11 @@ BOND_TIP = ("The bond's id, EXTERNAL (held at another venue, never sent to the t
             "the price paid per bond and when; face, annual coupon and its frequency, "
             "maturity (years left); the pricer's entered inputs: volatility, rate, dividend "
             "yield, credit spread (annual)")
+#: The P&L split's row labels (``engine.hedging_pnl.PNL_PARTS``, then the total).
+PNL_LABELS = {"edge": "Edge", "gamma_trading": "Gamma trading", "rest": "Rest (θ, vega)",
+              "coupon": "Coupon", "bond_financing": "Bond financing",
+              "stock_financing": "Stock financing", "hedge_cost": "Hedge cost",
+              "total": "Total"}
 #: Characters of the status shown (the whole sentence is in its tooltip).
 STATUS_CHARS = 34
 #: (key, label, tooltip) of the figures, in groups.
@@ -139,7 +144,7 @@ class ConvertibleTab(QWidget):
         for row, part in enumerate((*PNL_PARTS, "total")):
             tip = PNL_BASIS.get(part, "The sum of the parts: bonds x (price now - entry) + "
                                       "coupons + the hedge at the terminal + financing")
-            self._add_figure(grid, row, 4, f"pnl_{part}", part.capitalize(), tip)
+            self._add_figure(grid, row, 4, f"pnl_{part}", PNL_LABELS[part], tip)
         self.chart = HedgeChart()
         self.chart.setMinimumWidth(200)
         body = QHBoxLayout()

@@ -35,7 +35,7 @@ _FIELDS: tuple[tuple[str, str, float, float, int, float, float, str], ...] = (
     ("face", "Face", 1, 1e7, 2, 1000, 100, "Redemption amount per bond at maturity"),
     ("coupon", "Coupon %", 0, 50, 3, 2.0, 0.125, "Annual coupon rate on face, in percent"),
     ("maturity_years", "Maturity (years)", 0.02, 50, 2, 5, 0.25,
-     "Years from now to maturity (ACT/365.25)"),
+     "Years from now to maturity (ACT/365)"),
     ("ratio", "Conversion ratio", 0.0001, 1e6, 4, 20, 1, "Shares one bond converts into"),
     ("volatility", "Volatility %", 1, 300, 2, 25, 1,
      "The stock's annual volatility the pricer takes (an input: MT5 quotes no option)"),

@@ -104,8 +104,11 @@ def test_the_split_sums_to_the_total_which_recomputes_from_the_terminal(tmp_path
     # Arrange
     session, engine = console(tmp_path)
     engine.submit(cmd.OpenExternalBond(**BOND, source="test"))
-    # Act: across the coupon of 2021-04-15 (every six months back from maturity)
+    # Act: across the coupon of April 2021 (every half year back from maturity), then a
+    # check now (the nights' swaps since the last close are in the terminal's figures)
     days(engine, 200)
+    engine.submit(cmd.SetHedge(bond_id="CB1-KO", band=0.02, source="test"))
+    run_sync(engine, engine.now_msc + 60_000)
     [view] = engine.hedging.views()
     terminal = engine.terminal
     magic = view.magic
@@ -126,12 +129,11 @@ def test_the_split_sums_to_the_total_which_recomputes_from_the_terminal(tmp_path
     hedge = sum(d["profit"] + d["swap"] + d["commission"] + d["fee"] for d in deals) + \
         sum(p.profit + p.swap for p in positions)
     swap = sum(d["swap"] for d in deals) + sum(p.swap for p in positions)
-    bond_financing = split["financing"] - swap
-    coupon = 10 * 1000.0 * 0.015 / 2
-    assert split["coupon"] == pytest.approx(coupon)
-    independent = 10 * (view.price - 1080.0) + coupon + hedge + bond_financing
+    assert split["stock_financing"] == pytest.approx(swap, abs=1e-9)
+    coupon_cash = 10 * 1000.0 * 0.015 / 2  # one coupon date passed
+    independent = 10 * (view.price - 1080.0) + coupon_cash + hedge + split["bond_financing"]
     assert view.total == pytest.approx(independent, abs=1e-6)
-    assert bond_financing < 0 and split["gamma"] > 0
+    assert split["bond_financing"] < 0 and split["gamma_trading"] > 0
 
 
 def test_an_account_halt_freezes_the_hedge_and_close_only_only_reduces_it(tmp_path):

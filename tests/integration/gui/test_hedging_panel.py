@@ -82,7 +82,7 @@ def test_the_tab_shows_the_bond_marked_external_and_its_figures_recompute(qtbot,
     assert texts["implied"].endswith("at 1,090.00") and math.isfinite(view.implied_vol)
     parts = [float(texts[f"pnl_{name}"].replace(",", "")) for name, _ in view.split]
     assert sum(parts) == pytest.approx(float(texts["pnl_total"].replace(",", "")), abs=0.011)
-    assert tab.values["pnl_gamma"].toolTip().startswith("sum of 1/2 x bonds x gamma")
+    assert tab.values["pnl_gamma_trading"].toolTip().startswith("bonds x (bond repriced")
 
 
 def test_the_chart_draws_the_delta_the_hedge_and_the_band(qtbot, hedged_views):

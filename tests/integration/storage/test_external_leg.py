@@ -30,9 +30,9 @@ def a_bond(bond_id: str = "CB1-KO") -> ExternalBond:
 
 def a_mark(when: datetime, held: float) -> ExternalMark:
     return ExternalMark("CB1-KO", when, 46.0, 1097.5, 9.2, 0.38, -92.0, held,
-                        (("edge", 175.0), ("gamma", 1.5), ("other", -0.5), ("coupon", 0.0),
-                         ("financing", -0.3), ("costs", -2.1), ("bond_fin", -0.3),
-                         ("mid_hedge", 0.0)), "replay-1")
+                        (("edge", 175.0), ("gamma_trading", 1.5), ("rest", -0.5),
+                         ("coupon", 0.0), ("bond_financing", -0.3), ("stock_financing", 0.0),
+                         ("hedge_cost", -2.1), ("mid_hedge", 0.0)), "replay-1")
 
 
 def test_a_bond_is_journaled_and_read_back_after_the_file_is_reopened(tmp_path):

@@ -34,12 +34,13 @@ def test_the_target_is_short_the_bonds_delta_in_shares():
     (math.nan, -128.0, 0.0),   # no price: no order
 ])
 def test_inside_the_band_nothing_outside_it_the_rounded_difference(target, held, expected):
-    assert order_shares(target, held, band=10.0, step=1.0, minimum=1.0) == expected
+    # 10 bonds: the target is -(10 x delta)
+    assert order_shares(10, -target / 10, held, band=10.0, step=1.0, minimum=1.0) == expected
 
 
 def test_the_order_is_rounded_to_the_volume_step_and_dropped_under_the_minimum():
-    assert order_shares(-37.0, 0.0, band=5.0, step=10.0, minimum=10.0) == -40.0
-    assert order_shares(-6.0, 0.0, band=5.0, step=1.0, minimum=10.0) == 0.0
+    assert order_shares(1, 37.0, 0.0, band=5.0, step=10.0, minimum=10.0) == -40.0
+    assert order_shares(1, 6.0, 0.0, band=5.0, step=1.0, minimum=10.0) == 0.0
 
 
 def test_reducing_means_toward_zero_and_not_through_it():
