@@ -74,7 +74,10 @@ class _Held:
     paused: bool = False
     market_price: float = math.nan
     implied: float = math.nan
-    implied_key: tuple[float, float] | None = None
+    #: When the market price was entered (its implied volatility is solved once, at the
+    #: spot of that moment: a quote is a price at a time, not at every later spot).
+    implied_at: datetime | None = None
+    implied_due: bool = True
     last_minute: int = -1
     last_time: datetime | None = None
     last_mark_ms: int = -1
@@ -199,7 +202,7 @@ class Hedger:
             if not (math.isfinite(price) and price > 0):
                 return False, f"market price {command.market_price!r} must be positive"
             held.market_price = price
-            held.implied_key = None
+            held.implied_due = True
             said.append(f"market price {price:,.2f}")
         self._check(held, force=True)
         return True, f"{command.bond_id}: {', '.join(said) or 'unchanged'}"
@@ -359,10 +362,9 @@ class Hedger:
         bond = held.bond
         if value is not None:
             held.history.append(HedgePoint(now, spot, bond.bonds * value.delta, target, after))
-            key = (round(spot, 6), float(held.market_price))
-            if held.implied_key != key and math.isfinite(held.market_price):
+            if held.implied_due and math.isfinite(held.market_price):
                 held.implied = implied_vol(bond, spot, now, held.market_price)
-                held.implied_key = key
+                held.implied_at, held.implied_due = now, False
         figures = {} if value is None else {
             "price": value.price, "delta": value.delta, "gamma": value.gamma,
             "parity": value.parity, "bond_floor": value.bond_floor}
@@ -372,7 +374,8 @@ class Hedger:
             bond.entry_price, bond.opened_at, bond.magic, bond.inputs.volatility,
             bond.inputs.credit_spread, bond.inputs.rate, bond.inputs.dividend_yield,
             bond.settings.band, held.paused, now, spot, **figures,
-            market_price=held.market_price, implied_vol=held.implied, target=target,
+            market_price=held.market_price, implied_vol=held.implied,
+            implied_at=held.implied_at, target=target,
             held=after, band=bond.band_shares(), status=status,
             split=held.state.parts() if held.state.started else (),
             history=tuple(held.history), frequency=bond.terms.frequency)

@@ -28,7 +28,8 @@ class ExternalBondView:
     ``gamma`` (per bond per unit of spot squared), ``parity`` (ratio x spot), ``bond_floor``
     (the bond without its conversion right, at the credit-risky rate).  ``implied_vol``:
     the volatility at which the model prices ``market_price`` (the last price the trader
-    entered: the entry price until another is given; NaN when none solves).  Hedge, in
+    entered: the entry price until another is given) at the spot of ``implied_at``, when
+    it was entered (NaN when no volatility solves it).  Hedge, in
     shares (negative short): ``target`` = -bonds x delta, ``held`` at the terminal,
     ``band`` = band x bonds x ratio.  ``status``: what the hedger did at the check.
     ``split``: the P&L split (``engine.hedging_pnl``) summing to ``total``.
@@ -67,6 +68,7 @@ class ExternalBondView:
     split: tuple[tuple[str, float], ...] = ()
     history: tuple[HedgePoint, ...] = ()
     frequency: int = 2
+    implied_at: datetime | None = None
 
     @property
     def total(self) -> float:

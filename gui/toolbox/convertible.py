@@ -73,7 +73,8 @@ MODEL_ROWS = (
     ("floor", "Bond floor", "Coupons and face discounted at rate + credit spread, without "
                             "the conversion right"),
     ("implied", "Implied vol", "The volatility at which the model prices the market price "
-                               "entered (the entry price until another is set)"),
+                               "entered (the entry price until another is set), at the "
+                               "spot and date it was entered"),
 )
 HEDGE_ROWS = (
     ("target", "Target", "-(bonds x delta): the shares the hedge should hold"),
@@ -296,9 +297,7 @@ def figure_texts(view: ExternalBondView) -> dict[str, str]:
         "gamma": _num(view.gamma, 4),
         "parity": _num(view.parity, 2),
         "floor": _num(view.bond_floor, 2),
-        "implied": (f"{view.implied_vol:.2%} at {view.market_price:,.2f}"
-                    if math.isfinite(view.implied_vol) else
-                    f"{MISSING} at {view.market_price:,.2f}"),
+        "implied": _implied(view),
         "target": _num(view.target, 1, " sh"),
         "held": f"{view.held:+,.0f} sh",
         "band": f"+-{view.band:,.1f} sh ({view.band_setting:.1%})",
@@ -306,6 +305,14 @@ def figure_texts(view: ExternalBondView) -> dict[str, str]:
         "checked": MISSING if view.time is None else f"{view.time:%Y-%m-%d %H:%M}",
         "status": status,
     }
+
+
+def _implied(view: ExternalBondView) -> str:
+    """``24.10% at 1,090.00 (2020-10-15)``: the volatility, the price and when it was
+    entered (a dash when no volatility prices it)."""
+    vol = f"{view.implied_vol:.2%}" if math.isfinite(view.implied_vol) else MISSING
+    when = f" ({view.implied_at:%Y-%m-%d})" if view.implied_at is not None else ""
+    return f"{vol} at {view.market_price:,.2f}{when}"
 
 
 def _num(value: float, digits: int, unit: str = "", *, signed: bool = False) -> str:

@@ -79,7 +79,9 @@ def test_the_tab_shows_the_bond_marked_external_and_its_figures_recompute(qtbot,
     assert texts["parity"] == f"{20 * view.spot:,.2f}"       # ratio x spot
     assert texts["band"] == "+-4.0 sh (2.0%)"
     assert texts["held"] == f"{view.held:+,.0f} sh"
-    assert texts["implied"].endswith("at 1,090.00") and math.isfinite(view.implied_vol)
+    assert texts["implied"] == f"{view.implied_vol:.2%} at 1,090.00 " \
+                               f"({view.implied_at:%Y-%m-%d})"
+    assert math.isfinite(view.implied_vol)
     parts = [float(texts[f"pnl_{name}"].replace(",", "")) for name, _ in view.split]
     assert sum(parts) == pytest.approx(float(texts["pnl_total"].replace(",", "")), abs=0.011)
     assert tab.values["pnl_gamma_trading"].toolTip().startswith("bonds x (bond repriced")
