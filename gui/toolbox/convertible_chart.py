@@ -31,7 +31,8 @@ class HedgeChart(QWidget):
         plot = self.plot_widget.getPlotItem()
         style.style_plot(plot)
         plot.setMenuEnabled(False)
-        legend = plot.addLegend(offset=(6, 4), labelTextSize="8pt")
+        # bottom right: the hedge of a long convertible grows with the stock, up and right
+        legend = plot.addLegend(offset=(-6, -4), labelTextSize="8pt")
         legend.setBrush(pg.mkBrush(255, 255, 255, 200))
         self.delta_curve = plot.plot([], [], pen=pg.mkPen(DELTA_COLOUR, width=2),
                                      name="bonds × delta (shares)")
