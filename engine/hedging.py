@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -50,7 +50,7 @@ from engine.hedging_pricing import implied_vol, market_at, terms_at, value_at
 from engine.hedging_records import ExternalClose, ExternalJournal, ExternalMark, ExternalRecord
 from engine.hedging_views import ExternalBondView, HedgePoint
 from engine.records import Refusal
-from engine.snapshot import PositionView
+from engine.snapshot import PositionView, position_views
 
 Outcome = tuple[bool, str]
 
@@ -61,7 +61,8 @@ RECHECK = timedelta(hours=1)
 HISTORY_POINTS = 2000
 #: Extra keys of a mark's split JSON: what a restart needs to resume the split exactly.
 _STATE_KEYS = ("mid_hedge", "book_profit", "book_swap", "book_commission",
-               "closed_profit", "closed_swap", "closed_commission")
+               "closed_profit", "closed_swap", "closed_commission", "market_price",
+               "implied_vol", "implied_at_s")
 
 
 @dataclass
@@ -189,18 +190,20 @@ class Hedger:
         held = self._held.get(command.bond_id)
         if held is None:
             return False, f"no external bond {command.bond_id!r} is held"
+        # everything is checked before anything changes (a refused command changes nothing)
+        settings = (replace(held.bond.settings, band=float(command.band))
+                    if command.band is not None else held.bond.settings)
+        price = float(command.market_price) if command.market_price is not None else None
+        if price is not None and not (math.isfinite(price) and price > 0):
+            return False, f"market price {command.market_price!r} must be positive"
         said = []
         if command.paused is not None:
             held.paused = bool(command.paused)
             said.append("paused" if held.paused else "hedging")
         if command.band is not None:
-            settings = replace(held.bond.settings, band=float(command.band))
             held.bond = replace(held.bond, settings=settings)
             said.append(f"band {settings.band:g}")
-        if command.market_price is not None:
-            price = float(command.market_price)
-            if not (math.isfinite(price) and price > 0):
-                return False, f"market price {command.market_price!r} must be positive"
+        if price is not None:
             held.market_price = price
             held.implied_due = True
             said.append(f"market price {price:,.2f}")
@@ -309,7 +312,7 @@ class Hedger:
         risk = host.risk.snapshot(host.now())
         host.refresh_account()
         orders = host.manual.orders
-        positions = list(_terminal_views(host))
+        positions = list(position_views(host.terminal.positions_get() or (), {}, {}))
         net_before = orders.net_exposures(tuple(positions + self.exposure_positions()))
         side = "BUY" if order > 0 else "SELL"
         added = PositionView(0, bond.symbol, side, abs(order) / spec.contract_size, 0.0, 0.0,
@@ -436,11 +439,6 @@ def _unchanged(held: _Held, spot: float, now: datetime) -> bool:
     return last is not None and spot == held.state.spot and now - last < RECHECK
 
 
-def _terminal_views(host: Any) -> tuple[PositionView, ...]:
-    from engine.snapshot import position_views
-    return position_views(host.terminal.positions_get() or (), {}, {})
-
-
 def _quote_value(host: Any, symbol: str) -> float:
     """The account value of one unit of the symbol's price currency now."""
     inst = host.fx.instruments.get(symbol)
@@ -455,8 +453,9 @@ def _quote_value(host: Any, symbol: str) -> float:
 def _state_extras(held: _Held) -> tuple[tuple[str, float], ...]:
     s = held.state
     c = held.ledger.closed
+    implied_at = held.implied_at.timestamp() if held.implied_at is not None else math.nan
     values = (s.mid_hedge, s.book.profit, s.book.swap, s.book.commission,
-              c.profit, c.swap, c.commission)
+              c.profit, c.swap, c.commission, held.market_price, held.implied, implied_at)
     return tuple(zip(_STATE_KEYS, values, strict=True))
 
 
@@ -476,6 +475,13 @@ def _restored(record: ExternalRecord) -> _Held:
     held.ledger = HedgeLedger(pnl.HedgeBook(get("closed_profit"), get("closed_swap"),
                                             get("closed_commission")))
     held.last_time = mark.time
+    # the last market price entered and the volatility it implied when it was entered
+    if d.get("market_price") is not None:
+        held.market_price = get("market_price")
+        held.implied = float(d["implied_vol"]) if d.get("implied_vol") is not None else math.nan
+        if d.get("implied_at_s") is not None:
+            held.implied_at = datetime.fromtimestamp(get("implied_at_s"), UTC)
+        held.implied_due = False
     return held
 
 
@@ -486,5 +492,6 @@ def _idle_view(held: _Held) -> ExternalBondView:
         b.terms.maturity, b.terms.years_left(b.opened_at), b.entry_price, b.opened_at,
         b.magic, b.inputs.volatility, b.inputs.credit_spread, b.inputs.rate,
         b.inputs.dividend_yield, b.settings.band, held.paused,
-        market_price=held.market_price, band=b.band_shares(),
+        market_price=held.market_price, implied_vol=held.implied,
+        implied_at=held.implied_at, band=b.band_shares(),
         split=held.state.parts() if held.state.started else (), frequency=b.terms.frequency)

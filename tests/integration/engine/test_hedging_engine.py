@@ -185,6 +185,9 @@ def test_the_bond_is_read_back_at_restart_and_its_split_resumes(tmp_path):
     session, engine = console(tmp_path)
     engine.submit(cmd.OpenExternalBond(**BOND, source="test"))
     days(engine, 30)
+    engine.submit(cmd.SetHedge(bond_id="CB1-KO", market_price=1100.0, source="test"))
+    run_sync(engine, engine.now_msc + 60_000)
+    [before] = engine.hedging.views()
     reader = SqliteJournal.open_reader(tmp_path / "journal.sqlite")
     [record] = reader.open_externals()
     reader.close()
@@ -201,6 +204,10 @@ def test_the_bond_is_read_back_at_restart_and_its_split_resumes(tmp_path):
     assert restored.maturity == record.bond.terms.maturity
     last = dict(record.last_mark.split)
     assert dict(restored.split) == {name: last[name] for name in PNL_PARTS}
+    assert dict(restored.split) == dict(before.split)
+    # the market price entered and what it implied then, not re-solved at a later spot
+    assert (restored.market_price, restored.implied_at) == (1100.0, before.implied_at)
+    assert restored.implied_vol == before.implied_vol and math.isfinite(before.implied_vol)
 
 
 def test_closing_the_bond_closes_its_hedge_and_journals_the_close(tmp_path):
