@@ -411,6 +411,7 @@ class MainWindow(QMainWindow):
                 self.toolbox.journal.append_log(
                     ev.time, "INFO" if ev.ok else "WARNING",
                     f"{ev.command}: {'ok' if ev.ok else 'failed'}: {ev.message}")
+                self.toolbox.convertible.on_command_done(ev.command, ev.ok, ev.message)
                 if self.reader is not None:
                     self.toolbox.journal.set_audit(self.reader.commands())
             elif isinstance(ev, RiskStateChanged):

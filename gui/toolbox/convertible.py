@@ -55,6 +55,8 @@ BOND_TIP = ("The bond's id, EXTERNAL (held at another venue, never sent to the t
             "the price paid per bond and when; face, annual coupon and its frequency, "
             "maturity (years left); the pricer's entered inputs: volatility, rate, dividend "
             "yield, credit spread (annual)")
+#: The commands this tab sends, whose answers it shows.
+COMMANDS = ("OpenExternalBond", "CloseExternalBond", "SetHedge")
 #: The P&L split's row labels (``engine.hedging_pnl.PNL_PARTS``, then the total).
 PNL_LABELS = {"edge": "Edge", "gamma_trading": "Gamma trading", "rest": "Rest (θ, vega)",
               "coupon": "Coupon", "bond_financing": "Bond financing",
@@ -130,7 +132,10 @@ class ConvertibleTab(QWidget):
         for w in (self.selector, self.enter_button, self.pause_button, self.market_price,
                   self.market_button, self.close_price, self.close_button):
             bar.addWidget(w)
-        bar.addStretch(1)
+        #: The engine's answer to this tab's last command (a refusal in one line).
+        self.answer = QLabel("")
+        self.answer.setWordWrap(True)
+        bar.addWidget(self.answer, 1)
         self.empty = QLabel(EMPTY_TEXT)
         self.empty.setWordWrap(True)
         self.bond_line = QLabel(MISSING)
@@ -232,6 +237,13 @@ class ConvertibleTab(QWidget):
                               np.array([p.held for p in points]), view.band)
 
     # ------------------------------------------------------------------ actions
+
+    def on_command_done(self, name: str, ok: bool, message: str) -> None:
+        """Show the engine's answer to one of this tab's commands (others are ignored)."""
+        if name not in COMMANDS:
+            return
+        self.answer.setText(f"{name}: {message}" if ok else f"{name} refused: {message}")
+        self.answer.setStyleSheet("" if ok else f"color: {LOSS.name()}")
 
     def open_form(self) -> None:
         dialog = ExternalBondDialog(self._symbols, self)

@@ -179,3 +179,15 @@ def test_the_window_has_the_tab_sends_its_commands_and_feeds_it(qtbot, tmp_path,
     assert tab.selector.currentData() == "CB1-KO" and not tab.details.isHidden()
     assert tab._symbols[0] == "KO"
     window.shutdown()
+
+
+def test_the_engines_answer_to_the_tabs_commands_is_one_line_in_the_tab(qtbot):
+    tab = ConvertibleTab()
+    qtbot.addWidget(tab)
+
+    tab.on_command_done("OpenExternalBond", False, "rejected: 'no symbol named \\'XYZ\\''")
+    refused = tab.answer.text()
+    tab.on_command_done("PlaceOrder", True, "order placed")  # not this tab's
+
+    assert refused.startswith("OpenExternalBond refused: rejected:")
+    assert tab.answer.text() == refused and "\n" not in refused
