@@ -148,17 +148,17 @@ class _Fields:
 
 
 def _schedule(texts: list[str], option: str) -> tuple:
+    """``YEARS:PRICE`` words as schedule dates, earliest first."""
     from engine.convertible import ScheduleDate
     from engine.ranges import FieldError
 
     dates = []
     for text in texts:
-        parts = text.split(":")
+        years, colon, price = text.partition(":")
         try:
-            years, price = (float(p) for p in parts) if len(parts) == 2 else (None, None)
-            if years is None:
-                raise ValueError
-            dates.append(ScheduleDate(years, price))
+            if not colon:
+                raise ValueError(text)
+            dates.append(ScheduleDate(float(years), float(price)))
         except (ValueError, FieldError) as exc:
             why = f" ({exc.reason})" if isinstance(exc, FieldError) else ""
             raise UserError(f"{option}: expected YEARS:PRICE with positive numbers, got "

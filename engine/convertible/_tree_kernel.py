@@ -1,8 +1,10 @@
 """The compiled backward induction of the convertible tree (``engine.convertible.tree``).
 
-One pass over an ``n``-step recombining tree is ``n^2 / 2`` node updates: a few
-milliseconds compiled where numpy's per-step vector operations cost tens (the hedge
-simulator reprices a bond every day of a series, the implied volatility a dozen times).
+One pass over an ``n``-step recombining tree is ``n^2 / 2`` node updates, and the hedge
+simulator reprices a bond twice a day for years, the implied volatility some 25 times.
+Compiled, an 800-step tree ran about 2.8 times faster than the same induction written
+as numpy vector operations per step (the median of 15 alternating runs each, on the
+shared 2-core machine).
 The model and its conventions are described in ``engine.convertible.tree``; these functions
 only carry it out.
 """
