@@ -47,7 +47,9 @@ class ExternalMark:
 
     ``price``, ``delta`` (shares per bond) and ``gamma`` from the pricer; ``target`` and
     ``held`` the hedge in shares (negative: short); ``split`` the P&L split since entry,
-    by name (``engine.hedging_pnl.PNL_PARTS``), summing to ``total``.
+    by name (``engine.hedging_pnl.PNL_PARTS``, summing to ``total``), followed by what a
+    restart resumes from (the hedge's figures at the terminal, its P&L at the mids, the
+    last market price entered and the volatility it implied: ``engine.hedging``).
     """
 
     bond_id: str
