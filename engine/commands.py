@@ -184,3 +184,56 @@ class DealEvent(Command):
 
     cluster: str
     event: str
+
+
+# --- convertible arbitrage: the EXTERNAL bond and its hedge (engine.hedging) --------------
+
+@dataclass(frozen=True, kw_only=True)
+class OpenExternalBond(Command):
+    """Enter a convertible bond held at another venue (the EXTERNAL leg): journaled, never
+    sent to the terminal; the engine then hedges its delta with ``symbol`` (a stock CFD).
+
+    ``maturity_years`` from now (ACT/365), ``coupon`` an annual rate paid ``frequency``
+    times a year, ``ratio`` shares per bond; ``volatility``, ``rate``, ``dividend_yield``
+    and ``credit_spread`` the pricer's inputs; ``band`` the delta band
+    (``engine.hedging_bond.HedgeSettings``).  An empty ``bond_id`` is numbered by the engine.
+    """
+
+    symbol: str
+    bonds: float
+    entry_price: float
+    maturity_years: float
+    ratio: float
+    face: float = 1000.0
+    coupon: float = 0.0
+    frequency: int = 2
+    european: bool = False
+    volatility: float = 0.25
+    rate: float = 0.03
+    dividend_yield: float = 0.0
+    credit_spread: float = 0.0
+    band: float = 0.05
+    bond_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CloseExternalBond(Command):
+    """The trader sold (or converted) the external bond at ``price`` per bond: journaled;
+    with ``close_hedge`` the hedge's stock CFD position is closed too (purpose HEDGE)."""
+
+    bond_id: str
+    price: float
+    close_hedge: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetHedge(Command):
+    """The manual override of one bond's hedger: ``paused`` stops its orders (the marks go
+    on); ``band`` changes the delta band; ``market_price`` is a quote of the bond seen
+    elsewhere, from which the panel shows the implied volatility.  None leaves a field."""
+
+    bond_id: str
+    paused: bool | None = None
+    band: float | None = None
+    market_price: float | None = None
+# --- end of convertible arbitrage ------------------------------------------------------------

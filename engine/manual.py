@@ -51,6 +51,7 @@ class CommandsHost(Protocol):
     executor: Executor
     exits: Exits
     automation: bool
+    hedging: Any  # engine.hedging.Hedger
     # what a basket preview reads (engine.preview.PreviewHost)
     config: Any
     market: Any
@@ -93,6 +94,10 @@ class ManualCommands:
             # merger arbitrage (engine.kinds.deal)
             cmd.AddDeal: self._add_deal,
             cmd.DealEvent: self._deal_event,
+            # convertible arbitrage: the EXTERNAL bond and its hedge (engine.hedging)
+            cmd.OpenExternalBond: lambda c: self._host.hedging.open_bond(c),
+            cmd.CloseExternalBond: lambda c: self._host.hedging.close_bond(c),
+            cmd.SetHedge: lambda c: self._host.hedging.set_hedge(c),
         }
         #: New Order's orders (engine.manual_orders): placed here, followed until closed.
         self.orders = ManualOrders(host)  # type: ignore[arg-type]

@@ -44,6 +44,8 @@ class OrderPurpose(StrEnum):
     EXIT = "EXIT"
     UNWIND = "UNWIND"
     MANUAL = "MANUAL"
+    #: The stock CFD hedge of an EXTERNAL convertible bond (``engine.hedging``).
+    HEDGE = "HEDGE"
     #: Journaled by an earlier release that did not record the purpose.
     UNKNOWN = "UNKNOWN"
 

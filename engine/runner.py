@@ -50,6 +50,7 @@ from engine.events import (
 from engine.execution import Executor
 from engine.exits import Exits
 from engine.fx import CurrencyConverter
+from engine.hedging import Hedger
 from engine.instruments import news_currencies
 from engine.kinds.base import KindPoint
 from engine.manual import ManualCommands
@@ -150,6 +151,8 @@ class Engine:
         self.entries = Entries(self)
         self.exits = Exits(self)
         self.manual = ManualCommands(self)
+        #: EXTERNAL convertible bonds and their stock CFD hedge (engine.hedging).
+        self.hedging = Hedger(self)
         self._blackout: dict[str, datetime | None] = dict.fromkeys(self.signals)
         #: Regime-watching clusters whose regime is broken now (``_regime_locks``).
         self._regime_broken: dict[str, bool] = {}
@@ -226,6 +229,7 @@ class Engine:
             self.symbol_book.contract_sizes(), self.executor.comment_for, self.now(),
             epoch=self.epoch)))
         self._reconciled = True
+        self.hedging.restore()  # the EXTERNAL bonds the journal holds (engine.hedging)
         self.refresh_account()
         self.started = True
         self.log("INFO", f"engine started ({self.mode.value}, {len(self.signals)} clusters, "
@@ -306,6 +310,8 @@ class Engine:
         ticks = self.driver.step_to(t_msc)
         self.now_msc = max(self.now_msc, int(t_msc))
         self.market.on_ticks(ticks)
+        if self.hedging.holding:  # a held EXTERNAL bond's hedge, when its stock quotes
+            self.hedging.on_ticks(ticks)
         if len(ticks) and (self._deferred or self.exits.pending):
             self._retry_deferred(ticks)
         minute_closed, closed_bars = self.market.advance_clock(self.now_msc)
@@ -356,7 +362,8 @@ class Engine:
         minute had no tick), the minute-by-minute rule finds the next minute that closes.
         """
         if (self.baskets or self.exits.pending or self._deferred or self.keep_m1_history
-                or self.manual.waiting() or self.manual.orders.holding()):
+                or self.manual.waiting() or self.manual.orders.holding()
+                or self.hedging.holding):
             return None
         every = min(self.market.clock_step_ms, M30_MS)
         boundary = (t_msc // every + 1) * every
@@ -726,8 +733,9 @@ class Engine:
             **account_view(states, self._disconnected_at, self.config.risk.max_drawdown),
             automation=self.automation,
             # New Order and the Trade tab's exposure table (engine.manual_orders)
-            exposures=self.manual.orders.exposure_table(positions, self._equity),
-            specs=self.manual.orders.specs())
+            exposures=self.hedging.exposure_table(positions, self._equity),
+            specs=self.manual.orders.specs(),
+            externals=self.hedging.views())
 
     # ------------------------------------------------------------------ end
 

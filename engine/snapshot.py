@@ -207,6 +207,8 @@ class EngineSnapshot:
     exposures: tuple[CurrencyExposure, ...] = ()
     #: Every market symbol's specification for New Order (built once, then reused).
     specs: tuple[SymbolSpec, ...] = ()
+    #: EXTERNAL convertible bonds held and their hedge (``engine.hedging_views``).
+    externals: tuple[Any, ...] = ()
 
 
 #: Strictness of a state by name (the risk manager's order): the effective state is the

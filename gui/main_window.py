@@ -137,6 +137,8 @@ class MainWindow(QMainWindow):
         self.toolbox.calendar.calendarImported.connect(self.use_calendar)
         self.toolbox.regimes.set_params(correlation_params_of(self.engine.config.clusters))
         install_deals(self, self.toolbox.deals)  # the Deals tab: its dialog and events
+        self.toolbox.convertible.command.connect(self.submit)  # EXTERNAL bonds' commands
+        self.toolbox.convertible.set_symbols(self.engine.market.symbols)
         self._init_calendar()
 
         self.bridge = EngineBridge(self.engine, parent=self)
@@ -411,6 +413,7 @@ class MainWindow(QMainWindow):
                 self.toolbox.journal.append_log(
                     ev.time, "INFO" if ev.ok else "WARNING",
                     f"{ev.command}: {'ok' if ev.ok else 'failed'}: {ev.message}")
+                self.toolbox.convertible.on_command_done(ev.command, ev.ok, ev.message)
                 if self.reader is not None:
                     self.toolbox.journal.set_audit(self.reader.commands())
             elif isinstance(ev, RiskStateChanged):
@@ -431,6 +434,7 @@ class MainWindow(QMainWindow):
         self.clusters.update_clusters(snap.clusters)
         self.toolbox.regimes.update_views(snap.clusters)
         self.toolbox.deals.update_views(snap.clusters)
+        self.toolbox.convertible.update_views(snap.externals)
         self.market_watch.update_quotes(snap.quotes)
         self.charts.on_snapshot(snap)
         self.toolbox.trade.update_positions(

@@ -339,10 +339,53 @@ _V5 = Migration(
     ),
 )
 
+# --- the EXTERNAL leg (a convertible held at another venue) and its hedger's marks --------
+_EXTERNAL = Migration(
+    version=6,
+    description="external positions (convertible bonds held elsewhere) and their hedge marks",
+    statements=(
+        # One row per bond entered by hand: never sent to the terminal (engine.hedging_bond).
+        # terms/inputs/settings are the entered figures as JSON; closed_* stay NULL while held.
+        """CREATE TABLE external_positions (
+            bond_id TEXT NOT NULL PRIMARY KEY,
+            run_id TEXT NOT NULL DEFAULT '',
+            kind TEXT NOT NULL DEFAULT 'CONVERTIBLE',
+            symbol TEXT NOT NULL,
+            bonds REAL NOT NULL,
+            entry_price REAL NOT NULL,
+            opened_at TEXT NOT NULL,
+            magic INTEGER NOT NULL,
+            terms TEXT NOT NULL DEFAULT '{}',
+            note TEXT NOT NULL DEFAULT '',
+            closed_at TEXT,
+            close_price REAL,
+            pnl REAL,
+            close_detail TEXT,
+            close_run_id TEXT
+        )""",
+        # The hedger's checks (engine.hedging_records.ExternalMark): split is the P&L split
+        # since entry as a JSON object in its parts' order.
+        """CREATE TABLE external_marks (
+            bond_id TEXT NOT NULL,
+            time TEXT NOT NULL,
+            run_id TEXT NOT NULL DEFAULT '',
+            spot REAL,
+            price REAL,
+            delta REAL,
+            gamma REAL,
+            target REAL,
+            held REAL,
+            split TEXT NOT NULL DEFAULT '{}',
+            PRIMARY KEY (bond_id, time)
+        )""",
+    ),
+)
+# --- end of the EXTERNAL leg ------------------------------------------------------------------
+
 JOURNAL_SCHEMA = SchemaSpec(
     name="trade journal",
     application_id=JOURNAL_APPLICATION_ID,
-    migrations=(_V1, _V2, _V3, _V4, _V5),
+    migrations=(_V1, _V2, _V3, _V4, _V5, _EXTERNAL),
 )
 
 #: Tables in the order ``journal export`` writes them and ``journal summary`` counts them.
@@ -359,4 +402,6 @@ JOURNAL_TABLES: tuple[str, ...] = (
     "news_actions",
     "refusals",
     "errors",
+    "external_positions",
+    "external_marks",
 )

@@ -1,5 +1,5 @@
-"""The Toolbox: MT5's bottom panel with the Trade, History, Journal, Calendar, Regimes and
-Deals tabs.
+"""The Toolbox: MT5's bottom panel with the Trade, History, Journal, Calendar, Regimes,
+Deals and Convertible tabs.
 
 Each tab is a pure view with its own module (``gui.toolbox.trade`` and siblings); this
 module only assembles them so the main window docks one widget and reaches each tab by
@@ -15,13 +15,14 @@ from PySide6.QtWidgets import QTabWidget, QWidget
 
 from gui.toolbox.calendar import CalendarTab
 from gui.toolbox.deals import DealsTab
+from gui.toolbox.convertible import ConvertibleTab
 from gui.toolbox.history import HistoryTab
 from gui.toolbox.journal import MAX_LOG_LINES, JournalTab
 from gui.toolbox.regimes import RegimesTab
 from gui.toolbox.trade import TradeTab
 
-__all__ = ["CalendarTab", "DealsTab", "HistoryTab", "JournalTab", "RegimesTab", "Toolbox",
-           "TradeTab"]
+__all__ = ["CalendarTab", "ConvertibleTab", "DealsTab", "HistoryTab", "JournalTab", "RegimesTab",
+           "Toolbox", "TradeTab"]
 
 
 class Toolbox(QTabWidget):
@@ -51,3 +52,6 @@ class Toolbox(QTabWidget):
         self.addTab(self.regimes, "Regimes")
         self.deals = DealsTab()  # merger-arbitrage deals (gui.toolbox.deals)
         self.addTab(self.deals, "Deals")
+        # convertible arbitrage: EXTERNAL bonds and their hedge (gui.toolbox.convertible)
+        self.convertible = ConvertibleTab()
+        self.addTab(self.convertible, "Convertible")

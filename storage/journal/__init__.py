@@ -47,6 +47,7 @@ from storage.journal.errors import (
     JournalOfAnotherAccount,
     JournalUnwritable,
 )
+from storage.journal.external import JournalExternal
 from storage.journal.maintenance import JournalMaintenance, JournalSummary
 from storage.journal.queries import JournalQueries
 from storage.journal.writes import JournalWrites
@@ -62,5 +63,5 @@ __all__ = [
 ]
 
 
-class SqliteJournal(JournalWrites, JournalMaintenance, JournalQueries):
+class SqliteJournal(JournalExternal, JournalWrites, JournalMaintenance, JournalQueries):
     """The journal of one account in one SQLite file (see the module docstring)."""

@@ -11,7 +11,7 @@ import pytest
 import main
 from engine.records import BasketClose, BasketOpen, Deal, EquitySnapshot, PlannedLeg, RunStart
 from storage.journal import SqliteJournal
-from storage.journal_schema import JOURNAL_TABLES
+from storage.journal_schema import JOURNAL_SCHEMA, JOURNAL_TABLES
 from storage.paths import default_journal_path
 
 T0 = datetime(2019, 2, 4, 14, 30, tzinfo=UTC)
@@ -55,7 +55,7 @@ def test_summary_prints_runs_baskets_and_cluster_results(cli, tmp_path, capsys):
 
     out = capsys.readouterr().out
     assert status == 0
-    assert "version 5, integrity ok" in out
+    assert f"version {JOURNAL_SCHEMA.latest}, integrity ok" in out
     assert "run-1 (replay)" in out
     assert "0 open, 2 closed, net P&L 11.25" in out
     assert "C3" in out and "50%" in out and "MR:2" in out

@@ -66,7 +66,7 @@ def test_v1_file_upgrades_in_place_keeping_every_row(tmp_path):
     path = make_v1_journal(tmp_path / "old.sqlite")
 
     with SqliteJournal.open(path, create=False) as journal:
-        assert journal.schema_version == JOURNAL_SCHEMA.latest == 5
+        assert journal.schema_version == JOURNAL_SCHEMA.latest
         counts = journal.table_counts()
         [closed] = journal.basket_history()
         [still_open] = journal.open_baskets()
@@ -77,7 +77,7 @@ def test_v1_file_upgrades_in_place_keeping_every_row(tmp_path):
     assert counts == {
         "runs": 1, "tdi_snapshots": 3, "baskets": 2, "legs": 3, "orders": 2, "deals": 2,
         "equity": 2, "cluster_states": 1, "manual_commands": 0, "news_actions": 0,
-        "refusals": 0, "errors": 0,
+        "refusals": 0, "errors": 0, "external_positions": 0, "external_marks": 0,
     }
     assert closed.basket_id == "C3-20190204T1430-001"
     assert closed.closing is not None and closed.closing.pnl == 41.25
@@ -149,7 +149,7 @@ def test_reopening_a_current_file_migrates_nothing(tmp_path):
 def test_fresh_file_runs_every_migration_from_version_1(tmp_path):
     conn = connect(tmp_path / "new.sqlite")
 
-    assert migrate(conn, JOURNAL_SCHEMA) == [1, 2, 3, 4, 5]
+    assert migrate(conn, JOURNAL_SCHEMA) == list(range(1, JOURNAL_SCHEMA.latest + 1))
     conn.close()
 
 
@@ -231,11 +231,11 @@ def test_v2_file_upgrades_keeping_every_row_and_giving_each_run_its_epoch(tmp_pa
         [closed] = journal.basket_history()
 
     # Assert
-    assert version == 5
+    assert version == JOURNAL_SCHEMA.latest
     assert counts == {
         "runs": 3, "tdi_snapshots": 3, "baskets": 3, "legs": 3, "orders": 3, "deals": 2,
         "equity": 3, "cluster_states": 1, "manual_commands": 1, "news_actions": 1,
-        "refusals": 1, "errors": 1,
+        "refusals": 1, "errors": 1, "external_positions": 0, "external_marks": 0,
     }
     assert {r: runs[r]["epoch"] for r in runs} == {
         "live-5e1f0a2b": "", "demo-0c4d9e71": "demo-0c4d9e71", "demo-8a3b6f20": "demo-8a3b6f20"}
