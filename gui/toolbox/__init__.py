@@ -14,8 +14,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 from gui.toolbox.calendar import CalendarTab
-from gui.toolbox.deals import DealsTab
 from gui.toolbox.convertible import ConvertibleTab
+from gui.toolbox.deals import DealsTab
 from gui.toolbox.history import HistoryTab
 from gui.toolbox.journal import MAX_LOG_LINES, JournalTab
 from gui.toolbox.regimes import RegimesTab
