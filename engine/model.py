@@ -60,6 +60,8 @@ class ExitCode(StrEnum):
     NEWS = "NEWS"
     MANUAL = "MANUAL"
     RISK = "RISK"
+    #: A dated contract reached its close-before-expiry window (the ``basis`` kind).
+    EX = "EX"
 
 
 class ClusterState(StrEnum):

@@ -32,7 +32,7 @@ import numpy as np
 from engine import commands as cmd
 from engine.baskets import Basket, m1_exit, m30_exit
 from engine.calendar import EconomicEvent
-from engine.cluster import entry_direction
+from engine.cluster import ClusterSpec, entry_direction
 from engine.config import EngineConfig
 from engine.entries import Entries
 from engine.errors import DataError
@@ -51,6 +51,7 @@ from engine.exits import Exits
 from engine.fx import CurrencyConverter
 from engine.instruments import news_currencies
 from engine.kinds.base import KindPoint
+from engine.kinds.basis_roll import auto_roll_due
 from engine.manual import ManualCommands
 from engine.market import M1_MS, M30_MS, ClosedBars, MarketState, utc
 from engine.model import ClusterState, Direction, ExitCode, OrderPurpose, RunMode
@@ -369,12 +370,18 @@ class Engine:
             code = m30_exit(basket, point.score, sig.exit_band, sig.spec.stops.tdi_stop,
                             sig.spec.stops.time_stop_bars, sig.bars, pnl,
                             overshoot_level=sig.overshoot_level)
+            detail = f"{sig.score_name} {point.score:+.2f} at {sig.timeframe} close"
+            if code is None and (forced := sig.model.forced_exit(point)) is not None:
+                code, detail = forced  # the kind's own exit (a basis's EX), after the shared
             if code is not None:
                 self.journal_tdi(sig, bar_time, point, f"exit {code.value}")
-                self.close_basket(name, code, point.score,
-                                  f"{sig.score_name} {point.score:+.2f} at {sig.timeframe} close")
+                self.close_basket(name, code, point.score, detail)
+                self.after_exit(sig, code)
             return
         self._update_blackout(sig)
+        if auto_roll_due(sig, point, name in self.baskets):
+            self.execute(cmd.RollContract(cluster=name, source="engine"))
+            return
         if not sig.model.trades:
             return
         direction = entry_direction(point.score, sig.entry) if point.valid else None
@@ -492,6 +499,23 @@ class Engine:
 
     def flatten_all(self, code: ExitCode, detail: str) -> None:
         self.exits.flatten_all(code, detail)
+
+    def after_exit(self, sig: ClusterSignal, code: ExitCode) -> None:
+        """A basis cluster with ``roll = true`` rolls at its EX (``engine.kinds.basis_roll``)."""
+        if code is ExitCode.EX and sig.spec.name not in self.baskets and \
+                auto_roll_due(sig, sig.last_point, False):  # type: ignore[arg-type]
+            self.execute(cmd.RollContract(cluster=sig.spec.name, source="engine"))
+
+    def replace_cluster(self, spec: ClusterSpec) -> None:
+        """Trade ``spec`` in place of the cluster of its name (a basis's roll): a new signal
+        on the same market, the trader's E and X kept; it warms up as at start."""
+        old = self.signals[spec.name]
+        sig = ClusterSignal(spec, self.market.index, self.config.factor_series(spec))
+        sig.entry, sig.exit_band = old.entry, old.exit_band
+        sig.model.set_thresholds(old.entry, old.exit_band)
+        self.signals[spec.name] = sig
+        self._bar_order = [sig if s is old else s for s in self._bar_order]
+        self._currencies.pop(spec.name, None)
 
     def execute(self, command: cmd.Command) -> tuple[bool, str]:
         """Validate, journal, apply and answer one command (on the engine's thread)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 #: The kinds a cluster may name, the default first.
-KINDS = ("tdi", "pair", "correlation")
+KINDS = ("tdi", "pair", "correlation", "basis")
 DEFAULT_KIND = "tdi"
 
 
@@ -34,6 +34,9 @@ KIND_DEFAULTS: dict[str, KindDefaults] = {
     "tdi": KindDefaults(1.2, 0.25, 2.5, "TDI"),
     "pair": KindDefaults(2.0, 0.5, 4.0, "z"),
     "correlation": KindDefaults(2.0, 0.5, 4.0, "corr z"),
+    # basis: the mispricing in basis points (engine.kinds.basis): enter 10 bp off fair,
+    # out within 2 bp, stopped 60 bp against.
+    "basis": KindDefaults(10.0, 2.0, 60.0, "bp"),
 }
 
 
@@ -45,6 +48,9 @@ def params_class(kind: str) -> type | None:
     if kind == "correlation":
         from engine.kinds.correlation_params import CorrelationParams
         return CorrelationParams
+    if kind == "basis":
+        from engine.kinds.basis_params import BasisParams
+        return BasisParams
     return None
 
 

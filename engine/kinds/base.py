@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from engine.model import Direction
+from engine.model import Direction, ExitCode
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,17 @@ class SignalModel(ABC):
     def time_stop_bars(self, point: KindPoint) -> int | None:
         """A basket-specific time stop in signal bars (e.g. a multiple of the half-life),
         or None for the cluster's ``time_stop_bars``."""
+        return None
+
+    def refuse_thresholds(self, entry: float, exit_band: float) -> str:
+        """Why the trader's new E and X are refused for this kind (``""``: accepted): a
+        basis's E must stay above its break-even."""
+        return ""
+
+    def forced_exit(self, point: KindPoint) -> tuple[ExitCode, str] | None:
+        """An exit the kind itself calls at a signal-bar close whatever the score says
+        (the ``basis`` kind's EX before its contract's expiry), with its detail; None for
+        the kinds that have none.  The shared exits come first."""
         return None
 
     def diagnostics_of(self, point: KindPoint) -> Mapping[str, float]:
