@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from app.basis_start import resolve_basis
 from engine.calendar import StaticCalendar
 from engine.config import EngineConfig
 from engine.errors import UserError
@@ -107,6 +108,8 @@ def _build_engine(config: EngineConfig, adapter: LiveTerminal, driver: Any, mode
                   choice: JournalChoice, epoch: str, calendar: EventCalendar | None,
                   run_id: str | None = None) -> tuple[Engine, SqliteJournal]:
     """The journal of the account ``adapter`` is logged in to, and the engine on it."""
+    notes: list[str] = []
+    config = resolve_basis(config, adapter, driver.now_msc() // 1000, notes.append)
     account = account_identity(adapter, mode)
     journal, note = _open_journal(choice, mode, account)
     try:
@@ -115,6 +118,7 @@ def _build_engine(config: EngineConfig, adapter: LiveTerminal, driver: Any, mode
     except BaseException:
         journal.close()  # a backtest's journal lives in a folder that is about to go
         raise
+    engine.start_notes.extend(notes)  # a basis cluster's contract (app.basis_start)
     if note is not None:
         engine.start_notes.append(note)
     return engine, journal

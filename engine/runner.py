@@ -51,7 +51,7 @@ from engine.exits import Exits
 from engine.fx import CurrencyConverter
 from engine.instruments import news_currencies
 from engine.kinds.base import KindPoint
-from engine.kinds.basis_roll import auto_roll_due
+from engine.kinds.basis_roll import auto_roll_due, note_trade_mode
 from engine.manual import ManualCommands
 from engine.market import M1_MS, M30_MS, ClosedBars, MarketState, utc
 from engine.model import ClusterState, Direction, ExitCode, OrderPurpose, RunMode
@@ -153,6 +153,8 @@ class Engine:
         self._blackout: dict[str, datetime | None] = dict.fromkeys(self.signals)
         #: Regime-watching clusters whose regime is broken now (``_regime_locks``).
         self._regime_broken: dict[str, bool] = {}
+        #: A basis contract's trade mode at its cluster's last bar (``trade_mode``).
+        self._trade_modes: dict[str, str] = {}
         #: Daily-bar entries the closed market refused at their bar's close, waiting for the
         #: cluster's next quotes (``_retry_deferred``): cluster -> (point, direction).
         self._deferred: dict[str, tuple[KindPoint, Direction]] = {}
@@ -364,6 +366,7 @@ class Engine:
         self.publish(TdiUpdated(bar_time, name, sig.timeframe, point.score,
                                 *_tdi_diagnostics(sig, point)))
         self._regime_locks(sig, point)
+        note_trade_mode(self.terminal, sig, self._trade_modes)
         basket = self.baskets.get(name)
         if basket is not None:
             pnl = self.basket_pnl(basket)
@@ -664,6 +667,11 @@ class Engine:
         return ClusterInfo(name, tuple(sig.symbols), self.cluster_currencies(sig), sig.entry,
                            sig.exit_band, sig.spec.stops.tdi_stop, sig.spec.kind,
                            sig.score_name)
+
+    def trade_mode(self, symbol: str) -> str:
+        """A dated contract's trade mode ("full", "close only", ...) as read at its basis
+        cluster's last bar; "" before the first (any thread)."""
+        return self._trade_modes.get(symbol, "")
 
     def cluster_history(self, name: str) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """(times ms, TDI, closes per symbol) of the cluster's recent signal bars, copied."""

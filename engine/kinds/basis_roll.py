@@ -69,3 +69,20 @@ def auto_roll_due(sig: Any, point: KindPoint, has_basket: bool) -> bool:
     market = params.market
     return (point.lock_code == "EXPIRY" and market is not None
             and market.next_market is not None)
+
+
+#: MT5's ``SYMBOL_TRADE_MODE_*`` as the console names them.
+TRADE_MODE_NAMES = {0: "disabled", 1: "long only", 2: "short only", 3: "close only",
+                    4: "full"}
+
+
+def note_trade_mode(terminal: Any, sig: Any, modes: dict[str, str]) -> None:
+    """Record the broker's trade mode of a basis cluster's contract, as read on the
+    engine's thread at each of its bars (the console's Basis panel reads the copy)."""
+    if sig.spec.kind != "basis":
+        return
+    future = sig.spec.symbols[1]
+    info = terminal.symbol_info(future)
+    mode = int(getattr(info, "trade_mode", -1)) if info is not None else -1
+    modes[future] = TRADE_MODE_NAMES.get(mode, "unknown")
+

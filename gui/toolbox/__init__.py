@@ -13,13 +13,15 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QTabWidget, QWidget
 
+from gui.toolbox.basis import BasisTab
 from gui.toolbox.calendar import CalendarTab
 from gui.toolbox.history import HistoryTab
 from gui.toolbox.journal import MAX_LOG_LINES, JournalTab
 from gui.toolbox.regimes import RegimesTab
 from gui.toolbox.trade import TradeTab
 
-__all__ = ["CalendarTab", "HistoryTab", "JournalTab", "RegimesTab", "Toolbox", "TradeTab"]
+__all__ = ["BasisTab", "CalendarTab", "HistoryTab", "JournalTab", "RegimesTab", "Toolbox",
+           "TradeTab"]
 
 
 class Toolbox(QTabWidget):
@@ -47,3 +49,5 @@ class Toolbox(QTabWidget):
         self.addTab(self.calendar, "Calendar")
         self.regimes = RegimesTab()
         self.addTab(self.regimes, "Regimes")
+        self.basis = BasisTab()  # basis clusters: cash vs dated future (gui.toolbox.basis)
+        self.addTab(self.basis, "Basis")
