@@ -64,6 +64,15 @@ def _price(terminal: Any, info: Any) -> float:
     return 0.0
 
 
+def _utc_s(terminal: Any, server_s: int) -> int:
+    """MT5 states ``expiration_time`` in the broker's server time, as every datetime: the
+    adapter's offset makes it UTC (0 stays 0: no expiry)."""
+    convert = getattr(terminal, "utc_ms_from_server_s", None)
+    if not server_s or convert is None:
+        return server_s
+    return int(convert(server_s)) // 1000
+
+
 def contracts_on(terminal: Any, cash: str) -> list[Any]:
     """The dated contracts whose ``basis`` is ``cash``, nearest expiry first."""
     found = [s for s in terminal.symbols_get() or ()
@@ -77,7 +86,8 @@ def _front(spec: ClusterSpec, terminal: Any, now_s: int) -> tuple[str, str]:
     if future != AUTO:
         return future, f"{future} as configured"
     floor = now_s + spec.params.close_days * 86_400
-    live = [s for s in contracts_on(terminal, cash) if int(s.expiration_time) > floor]
+    live = [s for s in contracts_on(terminal, cash)
+            if _utc_s(terminal, int(s.expiration_time)) > floor]
     if not live:
         raise UserError(f"cluster {spec.name}: the broker lists no futures contract on {cash} "
                         f"that expires after close_days {spec.params.close_days:g}")
@@ -91,7 +101,7 @@ def _market(spec: ClusterSpec, terminal: Any, future: str) -> BasisMarket:
     if cash_info is None or fut_info is None:
         raise UserError(f"cluster {spec.name}: the terminal does not know "
                         f"{cash if cash_info is None else future}")
-    expiry = int(getattr(fut_info, "expiration_time", 0) or 0)
+    expiry = _utc_s(terminal, int(getattr(fut_info, "expiration_time", 0) or 0))
     if not expiry and not spec.params.expiry:
         raise UserError(f"cluster {spec.name}: {future} has no expiration_time; set expiry "
                         f"in its [cluster.basis] table")
@@ -99,7 +109,7 @@ def _market(spec: ClusterSpec, terminal: Any, future: str) -> BasisMarket:
     cash_long, cash_short = swap_fraction_per_day(cash_info, s)
     fut_long, fut_short = swap_fraction_per_day(fut_info, f)
     later = [x for x in contracts_on(terminal, cash)
-             if int(x.expiration_time) > max(expiry, spec.params.expiry_s)]
+             if _utc_s(terminal, int(x.expiration_time)) > max(expiry, spec.params.expiry_s)]
     nxt = _market(dataclasses.replace(spec, symbols=(cash, str(later[0].name)),
                                       params=dataclasses.replace(spec.params, expiry="")),
                   terminal, str(later[0].name)) if later else None

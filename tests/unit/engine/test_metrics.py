@@ -507,6 +507,7 @@ def test_basket_metrics_hand_worked():
         "NEWS": 0,
         "MANUAL": 0,
         "RISK": 0,
+        "EX": 0,
     }
     assert stats.exit_shares["MR"] == pytest.approx(0.4)
     assert stats.exit_shares["HS"] == pytest.approx(0.2)
