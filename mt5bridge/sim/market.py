@@ -29,6 +29,7 @@ import pandas as pd
 
 from engine.errors import ConfigError
 from engine.ticks import BAR_DTYPE, TICK_DTYPE, empty_ticks
+from mt5bridge.sim.futures_market import FuturesQuotes, resolve_contracts
 from mt5bridge.sim.market_calendar import SyntheticEvent, synthetic_calendar
 from mt5bridge.sim.market_config import ALL_SYMBOLS, MarketConfig, to_msc
 from mt5bridge.sim.market_process import (
@@ -83,6 +84,15 @@ class SyntheticMarket:
         # array's strided time field would copy the whole day on every call.
         self._buffer_times = np.empty(0, dtype=np.int64)
         self._cursor = 0
+        # Dated futures CFDs (MarketConfig.futures), after the cash symbols; None without.
+        self._futures: FuturesQuotes | None = None
+        self._symbols = self._config.symbols
+        if self._config.futures:
+            contracts = resolve_contracts(self._config.futures, self._config.symbols,
+                                          "synthetic market")
+            self._futures = FuturesQuotes(contracts, self._config.symbols,
+                                          self._config.futures_mispricing, self._config.seed)
+            self._symbols = (*self._config.symbols, *self._futures.names)
 
     # -- MarketFeed --------------------------------------------------------------------
 
@@ -92,7 +102,7 @@ class SyntheticMarket:
 
     @property
     def symbols(self) -> Sequence[str]:
-        return self._config.symbols
+        return self._symbols
 
     @property
     def start_msc(self) -> int:
@@ -151,6 +161,8 @@ class SyntheticMarket:
         for day in range(from_msc // MS_PER_DAY, (to_msc - 1) // MS_PER_DAY + 1):
             bars, quotes = self._warmup_day(day)
             ticks = self._day_ticks(day, bars, quotes)
+            if self._futures is not None:
+                ticks = self._futures.add_to(ticks, stream=False)
             days.append(ticks[(ticks["time_msc"] >= from_msc) & (ticks["time_msc"] < to_msc)])
         return concat_records(days, TICK_DTYPE)
 
@@ -179,6 +191,8 @@ class SyntheticMarket:
         self._warmup = {
             name: concat_records(parts[j], BAR_DTYPE) for j, name in enumerate(self._config.symbols)
         }
+        if self._futures is not None:
+            self._warmup.update(self._futures.bars(self._warmup))
         self._start_day = day
         self._load_day(day)
 
@@ -191,6 +205,8 @@ class SyntheticMarket:
 
     def _load_day(self, day: DayBars) -> None:
         ticks = self._day_ticks(day.day, day.bars, self._last_quotes)
+        if self._futures is not None:
+            ticks = self._futures.add_to(ticks)
         for j, bars in enumerate(day.bars):
             self._last_quotes[j] = last_quote(bars, self._digits[j]) or self._last_quotes[j]
         times = ticks["time_msc"]

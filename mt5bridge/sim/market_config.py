@@ -8,10 +8,12 @@ One frozen dataclass holds everything that decides the market's output: the same
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from engine.errors import ConfigError
+from mt5bridge.sim.futures_market import resolve_contracts
+from mt5bridge.sim.futures_price import Mispricing
 from mt5bridge.sim.market_params import latency_of
 from mt5bridge.sim.market_sessions import MS_PER_DAY
 from mt5bridge.sim.symbols import CURRENCIES, SYMBOL_SPECS
@@ -55,6 +57,15 @@ class MarketConfig:
       this many average minutes, so Sunday opens with a gap (default 60; 0 = the market
       reopens exactly where it closed).  The same applies after the holidays.
     - ``gold_daily_break``: XAUUSD does not quote 22:00-23:00 UTC, as at most brokers.
+    - ``futures``: dated futures CFDs quoted beside their cash symbol (default none: the
+      market is generated exactly as without them), by contract name (``XAUUSD_Z19``; any
+      year, ``futures_catalogue.futures_spec``); each one's cash symbol must be in
+      ``symbols`` (of the synthetic symbols only XAUUSD has futures).  They follow the cash
+      symbols in the feed's symbol order and quote at their cash's timestamps
+      (``futures_price``); ``futures_catalogue.contracts_of("XAUUSD", start, end)`` lists
+      the contracts live in a period.
+    - ``futures_mispricing``: their mispricing process (``futures_price.Mispricing``); its
+      random path is seeded by ``seed`` and the contract's name.
     """
 
     seed: int = 1
@@ -70,10 +81,17 @@ class MarketConfig:
     vol_scale: float = 1.0
     weekend_gap_minutes: float = 60.0
     gold_daily_break: bool = True
+    futures: tuple[str, ...] = ()
+    futures_mispricing: Mispricing = field(default_factory=Mispricing)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "symbols", tuple(self.symbols))
+        object.__setattr__(self, "futures", tuple(self.futures))
         self._check_seed_and_symbols()
+        if self.futures:
+            if not isinstance(self.futures_mispricing, Mispricing):
+                raise ConfigError(_WHERE, "futures_mispricing", "must be a Mispricing")
+            resolve_contracts(self.futures, self.symbols, _WHERE)
         self._check_times()
         self._check_numbers()
 

@@ -36,6 +36,13 @@ import dataclasses
 from dataclasses import dataclass
 
 from mt5bridge import constants as c
+from mt5bridge.sim.futures import (
+    FUTURES_CASH,
+    MONTH_CODES,
+    QUARTERLY_CODES,
+    FuturesTerms,
+    contract_spec,
+)
 from mt5bridge.sim.symbol_sessions import CME_INDEX, ICE_BRENT, NYSE, SymbolSession
 
 #: ``SymbolInfo.filling_mode`` bits.  They are MQL5 flags the Python module does not export.
@@ -62,6 +69,10 @@ class SymbolSpec:
     ``commission_per_unit`` per unit of volume x contract size, at least
     ``commission_min`` a deal), ``session`` (None: the account's FX ``MarketHours``) and the
     Market Watch ``group``.
+
+    A futures CFD (``futures.py``) adds ``start_time`` and ``expiration_time`` (UTC epoch
+    seconds; ``symbol_info`` states them in server time), ``basis`` (the cash symbol) and
+    ``futures`` (contract month, carry inputs, ``close_only_days``).
     """
 
     name: str
@@ -87,6 +98,11 @@ class SymbolSpec:
     commission_min: float = 0.0
     session: SymbolSession | None = None
     group: str = "Forex"
+    # -- futures CFDs (mt5bridge/sim/futures.py): UTC epoch seconds, 0 without expiry --
+    start_time: int = 0
+    expiration_time: int = 0
+    basis: str = ""
+    futures: FuturesTerms | None = None
 
     @property
     def point(self) -> float:
@@ -216,8 +232,23 @@ CFD_SPECS: dict[str, SymbolSpec] = {
     )
 }
 
+#: Years of the quarterly futures CFDs the broker lists (``FUTURES_SPECS``): 2019 and the
+#: first half of 2020, so that every day of 2019 has a live front contract and a next one.
+FUTURES_LISTED: tuple[tuple[int, str], ...] = (
+    *((2019, code) for code in QUARTERLY_CODES), (2020, "H"), (2020, "M"))
+
+#: The dated futures CFDs (``futures.py``) on gold and the index and Brent CFDs, keyed by
+#: name (``SPXUSD_Z19``); other years are found by name (``futures_catalogue``).
+FUTURES_SPECS: dict[str, SymbolSpec] = {
+    s.name: s
+    for cash in FUTURES_CASH
+    for year, code in FUTURES_LISTED
+    for s in (contract_spec({**SYMBOL_SPECS, **CFD_SPECS}[cash], year,
+                            MONTH_CODES.index(code) + 1),)
+}
+
 #: Every symbol the simulated broker lists (what the terminal looks a feed's symbols up in).
-BROKER_SPECS: dict[str, SymbolSpec] = {**SYMBOL_SPECS, **CFD_SPECS}
+BROKER_SPECS: dict[str, SymbolSpec] = {**SYMBOL_SPECS, **CFD_SPECS, **FUTURES_SPECS}
 
 
 def long_only(spec: SymbolSpec) -> SymbolSpec:

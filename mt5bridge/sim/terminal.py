@@ -37,6 +37,9 @@ from mt5bridge import constants as c
 from mt5bridge.feed import MarketFeed
 from mt5bridge.sim.config import SimConfig
 from mt5bridge.sim.faults import FaultConfig, FaultInjector
+from mt5bridge.sim.futures import trade_mode_at
+from mt5bridge.sim.futures_catalogue import futures_spec
+from mt5bridge.sim.futures_expiry import ExpirySchedule
 from mt5bridge.sim.groups import group_matcher
 from mt5bridge.sim.rates import TIMEFRAME_MINUTES, RatesBook, bucket_start, to_mt5_rates
 from mt5bridge.sim.requests import (
@@ -97,7 +100,7 @@ def _specs_for(symbols: tuple[str, ...], config: SimConfig) -> list[SymbolSpec]:
     extra = {spec.name: spec for spec in config.extra_specs}
     specs = []
     for name in symbols:
-        spec = extra.get(name) or BROKER_SPECS.get(name)
+        spec = extra.get(name) or BROKER_SPECS.get(name) or futures_spec(name)
         if spec is None:
             raise ConfigError("simulated terminal", "extra_specs",
                               f"the feed quotes {name}, which has no symbol specification")
@@ -156,6 +159,7 @@ class SimTerminal:
         self._bars_clock = -1
         self._faults = FaultInjector(config.faults)
         self._trade = TradeServer(config, self._specs, self._tape, self._faults, self._now)
+        self._expiries = ExpirySchedule(self._specs, self._now)  # futures CFDs (futures.py)
         self._next_rollover = self._tz.next_midnight_utc_ms(self._now)
         self._selected: set[int] = set()
         for name in config.selected:
@@ -414,10 +418,16 @@ class SimTerminal:
         server_time = self._tz.to_server_ms(int(tape.time_msc[i])) // 1000 if has_quote else 0
         group, calc_mode = spec.group, spec.calc_mode
         currency_base, currency_profit, currency_margin = spec.stated_currencies
+        # a futures CFD: its dates in server time, its mode by date, its cash symbol
+        start_time, expiration_time = (
+            self._tz.to_server_ms(t * 1000) // 1000 if t else 0
+            for t in (spec.start_time, spec.expiration_time))
+        basis = spec.basis + self._config.symbol_suffix if spec.basis else ""
         values = (
             False, c.SYMBOL_CHART_MODE_BID, selected, selected, 0, 0, 0, 0, 0, 0, server_time,
             spec.digits, round((ask - bid) / point) if has_quote else 0, True, 0,
-            calc_mode, spec.trade_mode, 0, 0, 0, 0, c.SYMBOL_TRADE_EXECUTION_INSTANT,
+            calc_mode, trade_mode_at(spec, self._now), start_time, expiration_time, 0, 0,
+            c.SYMBOL_TRADE_EXECUTION_INSTANT,
             spec.swap_mode, spec.swap_rollover3days, False,
             c.SYMBOL_EXPIRATION_GTC | c.SYMBOL_EXPIRATION_DAY | c.SYMBOL_EXPIRATION_SPECIFIED
             | c.SYMBOL_EXPIRATION_SPECIFIED_DAY,
@@ -432,8 +442,8 @@ class SimTerminal:
             spec.volume_step, 0.0, spec.swap_long, spec.swap_short, 0.0, 0.0,
             0.0, 0.0, 0.0, 0.0, 0.0, day_open, 0.0, 0.0, 0.0, 0.0, 0.0, spec.contract_size,
             round(change, 4), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
-            "", "", currency_base, currency_profit, currency_margin, "", spec.description, "", "",
-            "", spec.name, "", f"{group}\\{spec.name}",
+            basis, "", currency_base, currency_profit, currency_margin, "", spec.description,
+            "", "", "", spec.name, "", f"{group}\\{spec.name}",
         )
         return SymbolInfo(values)
 
@@ -889,10 +899,25 @@ class SimTerminal:
         """Consume the feed up to UTC ``t_msc``: quotes, stops, stop-out, rollovers.
 
         Returns the number of ticks processed.  The clock never goes backwards; rollovers
-        are applied at each server midnight crossed, between the ticks before and after it.
+        are applied at each server midnight crossed, between the ticks before and after it,
+        and so are the expiries of futures CFDs (``futures_expiry``).
         """
         t_msc = int(t_msc)
         first = self._tape.end
+        processed = 0
+        while self._expiries and self._expiries.next_msc <= t_msc:  # type: ignore[operator]
+            at, indices = self._expiries.pop()
+            processed += self._advance(at - 1)
+            self._set_now(at)
+            self._tape.sync_quotes()
+            for i in indices:
+                self._trade.settle_expired(i, at)
+        processed += self._advance(t_msc)
+        self._last_range = (first, self._tape.end)
+        return processed
+
+    def _advance(self, t_msc: int) -> int:
+        """``sim_advance_to``'s feed, rollovers and order expiries up to ``t_msc``."""
         processed = 0
         while self._next_rollover <= t_msc:
             boundary = self._next_rollover
@@ -907,7 +932,6 @@ class SimTerminal:
         self._set_now(t_msc)
         if self._trade.orders:
             self._trade.expire_orders(self._now)
-        self._last_range = (first, self._tape.end)
         return processed
 
     def _consume(self, t_msc: int) -> int:

@@ -185,8 +185,9 @@ class TradeBooking(TradeState):
         self._refresh_watch()
 
     def _close_at_market(self, pos: Position, *, reason_order: int, reason_deal: int,
-                         comment: str, at_msc: int) -> None:
-        price = self.position_price(pos)
+                         comment: str, at_msc: int, price: float | None = None) -> None:
+        """Close ``pos`` whole at its closing quote, or at ``price`` (a settlement)."""
+        price = self.position_price(pos) if price is None else price
         is_buy = pos.type == c.POSITION_TYPE_BUY
         order = self._filled_order(
             index=pos.symbol_index,

@@ -12,6 +12,7 @@ from typing import Any
 
 from mt5bridge import constants as c
 from mt5bridge.sim.account import Position, from_cents
+from mt5bridge.sim.futures import trade_mode_at
 from mt5bridge.sim.symbols import SymbolSpec
 from mt5bridge.sim.trade_state import VOLUME_EPS, TradeState
 
@@ -53,12 +54,16 @@ class TradeChecks(TradeState):
         if not is_open:
             raise Reject(c.TRADE_RETCODE_MARKET_CLOSED)
 
+    def _trade_mode(self, spec: SymbolSpec) -> int:
+        """The symbol's ``trade_mode`` now: a futures CFD's follows its dates
+        (``futures.trade_mode_at``)."""
+        return trade_mode_at(spec, self.now_msc) if spec.expiration_time else spec.trade_mode
+
     @staticmethod
-    def _require_trade_mode(spec: SymbolSpec, is_buy: bool, opens: bool) -> None:
+    def _require_trade_mode(mode: int, is_buy: bool, opens: bool) -> None:
         """The symbol's ``trade_mode``: disabled (10017); close-only refuses what opens or
         adds (10044); long-only refuses a sell that opens or adds to a short (10042);
         short-only a buy that opens or adds to a long (10043).  Closing is always allowed."""
-        mode = spec.trade_mode
         if mode == c.SYMBOL_TRADE_MODE_DISABLED:
             raise Reject(c.TRADE_RETCODE_TRADE_DISABLED)
         if not opens or mode == c.SYMBOL_TRADE_MODE_FULL:

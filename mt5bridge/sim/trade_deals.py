@@ -53,8 +53,9 @@ class MarketDeals(TradeState):
         self._require_quote(index)
         self._require_filling(spec, req.type_filling, pending=False)
         close = self._position_to_close(req, index, is_buy, volume)
-        if spec.trade_mode != c.SYMBOL_TRADE_MODE_FULL:
-            self._require_trade_mode(spec, is_buy, self._opens(index, is_buy, volume, close))
+        mode = self._trade_mode(spec)
+        if mode != c.SYMBOL_TRADE_MODE_FULL:
+            self._require_trade_mode(mode, is_buy, self._opens(index, is_buy, volume, close))
         bid, ask = float(self.tape.bid[index]), float(self.tape.ask[index])
         current = ask if is_buy else bid
         opens_hedge_position = close is None and self.config.hedging

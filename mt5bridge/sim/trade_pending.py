@@ -50,8 +50,9 @@ class PendingOrders(TradeState):
         self._require_filling(spec, req.type_filling, pending=True)
         self._require_pending_price(index, req.type, req.price)
         is_buy = req.type in BUY_TYPES
-        if spec.trade_mode != c.SYMBOL_TRADE_MODE_FULL:
-            self._require_trade_mode(spec, is_buy, self._opens(index, is_buy, req.volume, None))
+        mode = self._trade_mode(spec)
+        if mode != c.SYMBOL_TRADE_MODE_FULL:
+            self._require_trade_mode(mode, is_buy, self._opens(index, is_buy, req.volume, None))
         self._require_stops(is_buy, req.price, req.sl, req.tp)
         expires = self._expiry(req.type_time, req.expiration)
         if check_only:

@@ -13,7 +13,8 @@ mixins over the state declared in ``trade_state.py``:
 - ``trade_checks.py``: request validation (``Reject``, the ``_require_*`` checks);
 - ``trade_deals.py``: market deals; ``trade_positions.py``: SL/TP changes and close-by;
 - ``trade_pending.py``: pending orders placed, modified, removed, activated and expired;
-- ``trade_triggers.py``: stops, pending orders and stop-out watched over each tick batch.
+- ``trade_triggers.py``: stops, pending orders and stop-out watched over each tick batch;
+- ``futures_expiry.py``: a futures CFD's positions settled and orders cancelled at expiry.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from mt5bridge import constants as c
 from mt5bridge.sim.account import CurrencyConverter, cents
 from mt5bridge.sim.config import SimConfig
 from mt5bridge.sim.faults import FaultInjector
+from mt5bridge.sim.futures_expiry import FuturesExpiry
 from mt5bridge.sim.history import History
 from mt5bridge.sim.symbols import SymbolSpec
 from mt5bridge.sim.tape import TickTape
@@ -75,7 +77,7 @@ RETCODE_COMMENTS: dict[int, str] = {
 
 
 class TradeServer(TradeTriggers, PendingOrders, PositionRequests, MarketDeals, TradeChecks,
-                  TradeBooking, TradeAccount):
+                  TradeBooking, TradeAccount, FuturesExpiry):
     """Account state and order handling of the simulated broker.
 
     ``now_msc`` (UTC) is set by the terminal as its clock advances; quotes come from the
