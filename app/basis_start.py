@@ -151,3 +151,29 @@ def _check_break_even(spec: ClusterSpec, terminal: Any) -> None:
     refusal = threshold_refusal(spec.name, spec.entry, spec.params, cash, future)
     if refusal:
         raise UserError(f"{refusal}; raise entry above it or trade a cheaper contract")
+
+
+def simulated_futures(config: EngineConfig, from_msc: int, to_msc: int) -> tuple[str, ...]:
+    """The simulated broker's contracts a synthetic market must quote for the config's
+    basis clusters over [from, to): every quarterly contract on each basis cluster's cash
+    symbol that trades in the period (the front one, and the next ones a roll goes to),
+    plus any contract a cluster names.  Empty without basis clusters: such a market is
+    generated exactly as before."""
+    from mt5bridge.sim.futures_catalogue import contracts_of, futures_spec
+
+    names: dict[str, None] = {}
+    for spec in config.clusters:
+        if spec.kind != "basis":
+            continue
+        cash, future = spec.symbols
+        if future != AUTO and futures_spec(future) is not None:
+            names.setdefault(future, None)
+        for contract in contracts_of(cash, from_msc, to_msc):
+            names.setdefault(contract.name, None)
+    return tuple(names)
+
+
+def without_auto(symbols: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """``symbols`` less the ``"auto"`` placeholder of a basis cluster's future (resolved by
+    the terminal at start, not a symbol a market feeds)."""
+    return tuple(s for s in symbols if s != AUTO)

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from app.basis_start import resolve_basis
+from app.basis_start import resolve_basis, simulated_futures, without_auto
 from engine.calendar import StaticCalendar
 from engine.config import EngineConfig
 from engine.errors import UserError
@@ -168,11 +168,15 @@ def demo_session(config: EngineConfig, *, seed: int = 0, start: datetime | None 
     extra: dict[str, Any] = {"symbols": tuple(symbols)} if symbols is not None else {}
     if history_days:
         extra["warmup_days"] = history_days + 5
+    first = int(start.timestamp() * 1000)
+    futures = simulated_futures(config, first - 60 * 86_400_000,
+                                int(end.timestamp() * 1000) if end else first + 120 * 86_400_000)
+    if futures:  # a basis cluster's contracts (app.basis_start)
+        extra["futures"] = futures
     market = SyntheticMarket(MarketConfig(seed=seed, start=start, end=end, latency=latency,
                                           **extra))
     sim = SimTerminal(feed=market, config=demo_account(seed, sim_config))
     sim.initialize()
-    first = int(start.timestamp() * 1000)
     if calendar is None:
         calendar = synthetic_calendar(market, first - 7 * 86_400_000, first + 400 * 86_400_000)
     choice = JournalChoice(journal_path, separate=separate_journal, primary=seed == 0)
@@ -227,7 +231,8 @@ def fit_clusters(config: EngineConfig, symbols: set[str], wanted: str | None = N
     """
     if wanted:
         return config.with_clusters([c.strip() for c in wanted.split(",") if c.strip()])
-    needs = {c.name: {*c.symbols, *config.factor_symbols(c)} for c in config.clusters}
+    needs = {c.name: {*without_auto(c.symbols), *config.factor_symbols(c)}
+             for c in config.clusters}
     fitting = [c.name for c in config.clusters if needs[c.name] <= symbols]
     if not fitting and not allow_none:
         lacking = "; ".join(f"{c.name} needs {', '.join(sorted(needs[c.name] - symbols))}"

@@ -99,10 +99,10 @@ class BasisParams:
     - ``expiry = ""``: the contract's expiry as ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM`` (UTC);
       empty takes the future's ``symbol_info().expiration_time`` at start, which is what the
       broker acts on: set it only for a recording whose symbol the terminal does not know;
-    - ``close_days = 3.0``, [0, 90] days: EX closes a basket, and no entry opens, within this
-      many days of expiry: a futures CFD turns close-only before it expires, and a basket
-      must not be stuck half-open in that window (set it at least to the broker's
-      close-only days);
+    - ``close_days = 5.0``, [0, 90] days: EX closes a basket, and no entry opens, within this
+      many days of expiry: a futures CFD turns close-only before it expires (the simulated
+      broker's contracts 2 to 3 days before), and a basket must be out before that window
+      (set it above the broker's close-only days: MT5 does not state them);
     - ``holding_days = 5.0``, [0, 90] days: the expected holding the break-even counts the
       swap of (the break-even is a round trip's cost: spreads, commissions, this much swap);
     - ``commission_bp = 0.0``, [0, 100] bp of a leg's notional per side: MT5's
@@ -118,7 +118,7 @@ class BasisParams:
     rate: float = 0.02
     carry_yield: float = 0.0
     expiry: str = ""
-    close_days: float = 3.0
+    close_days: float = 5.0
     holding_days: float = 5.0
     commission_bp: float = 0.0
     roll: bool = False
