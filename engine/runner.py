@@ -219,6 +219,8 @@ class Engine:
         self.symbol_book = load_symbols(self.terminal, self.market, self.now_msc, self.fx)
         warm_up(self.terminal, self.market.symbols, self.signals, self.now_msc,
                 self.history_days, lambda text: self.log("WARNING", text), self.market)
+        for sig in self.signals.values():  # a basis contract's trade mode, for the console
+            note_trade_mode(self.terminal, sig, self._trade_modes)
         self._restore_risk()
         self._apply_reconciliation(reconcile(ReconcileInputs(
             self.terminal, self.journal, {name: s.spec for name, s in self.signals.items()},
@@ -519,6 +521,7 @@ class Engine:
         self.signals[spec.name] = sig
         self._bar_order = [sig if s is old else s for s in self._bar_order]
         self._currencies.pop(spec.name, None)
+        note_trade_mode(self.terminal, sig, self._trade_modes)
 
     def execute(self, command: cmd.Command) -> tuple[bool, str]:
         """Validate, journal, apply and answer one command (on the engine's thread)."""

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -37,8 +36,8 @@ from gui.toolbox.format import LOSS, MISSING, PROFIT, figures_font
 from gui.toolbox.model import KeyedTableModel, Row, read_only_table
 
 KIND = "basis"
-HEADERS = ("Cluster", "Cash", "Contract", "Days", "Mode", "ln(F/S) bp", "Fair bp",
-           "Mispricing bp", "Break-even bp", "E / X bp", "State")
+HEADERS = ("Cluster", "Cash", "Contract", "Days", "Mode", "ln(F/S)", "Fair", "Mispricing",
+           "Break-even", "E / X", "State")
 DAYS, MODE, LOG_BASIS, FAIR, MISPRICING, BREAK_EVEN, THRESHOLDS, STATE = range(3, 11)
 HEADER_TIPS = {
     DAYS: "Days from the last closed signal bar to the contract's expiration_time",
@@ -57,9 +56,12 @@ HEADER_TIPS = {
 }
 EMPTY_TEXT = ("No basis cluster in this configuration. A cluster with kind = \"basis\" "
               "trades a dated futures CFD against its cash CFD; its basis shows here.")
-TITLE_TEXT = ("Basis at each cluster's last closed signal bar: ln(F/S), fair carry and "
-              "mispricing in basis points; select a row for its history")
-CHART_TITLE = "Mispricing (bp) of {name}: {future} vs {cash}; bands ±E, ±X, ±break-even"
+TITLE_TEXT = ("Basis at each cluster's last closed signal bar, every figure in basis points "
+              "(bp): ln(F/S), the fair carry, the mispricing (the score) and the round "
+              "trip's break-even; select a row for its history")
+#: The chart's width (px): beside it the table keeps every column in view in a 1600 px window.
+CHART_WIDTH = 440
+CHART_TITLE = "{name}: {future} vs {cash}, mispricing in bp; ±E, ±X, ±break-even"
 
 
 def _num(value: float, digits: int = 2, *, signed: bool = False) -> str:
@@ -94,6 +96,17 @@ def basis_row(view: Any, trade_mode: str) -> Row:
     fg[BREAK_EVEN] = LOSS if math.isfinite(be) and view.entry <= be else PROFIT
     fg[MODE] = LOSS if trade_mode and trade_mode != "full" else None
     return Row(view.name, cells, tuple(fg), payload=view)
+
+
+def with_gaps(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The curve broken where the market was closed (a weekend, a daily break): a point at
+    NaN after every step longer than twice the usual bar, so no line spans the gap."""
+    if len(x) < 3:
+        return x, y
+    steps = np.diff(x)
+    gaps = np.flatnonzero(steps > 2 * np.median(steps)) + 1
+    return (np.insert(x, gaps, x[gaps - 1] + np.median(steps)),
+            np.insert(y, gaps, np.nan))
 
 
 class BasisModel(KeyedTableModel):
@@ -139,6 +152,7 @@ class BasisTab(QWidget):
         self.roll_button.setEnabled(False)
         self.roll_button.clicked.connect(self._roll)
         self.chart_title = QLabel("")
+        self.chart_title.setWordWrap(True)
         self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
         self.plot.setBackground("w")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
@@ -169,16 +183,16 @@ class BasisTab(QWidget):
         return box
 
     def _layout(self, chart: QWidget) -> None:
-        split = QSplitter(Qt.Orientation.Horizontal, self)
-        split.addWidget(self.view)
-        split.addWidget(chart)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        row.addWidget(self.view, 1)  # the table takes what the chart leaves: at 1600 px
+        chart.setFixedWidth(CHART_WIDTH)  # every column in view beside the chart
+        row.addWidget(chart, 0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.title)
-        layout.addWidget(split, 1)
+        layout.addLayout(row, 1)
 
     # ------------------------------------------------------------------ updates
 
@@ -208,12 +222,14 @@ class BasisTab(QWidget):
             return
         times, scores, _closes = self.history_of(view.name)
         be = dict(view.diagnostics).get("break_even", math.nan)
-        key = (f"{view.name}:{'/'.join(view.symbols)}", len(times), view.entry, be)
+        last = int(times[-1]) if len(times) else -1  # the history is bounded: its length
+        key = (f"{view.name}:{'/'.join(view.symbols)}", last, view.entry, be)  # stops growing
         if key == self._drawn:
             return  # nothing new since the last drawing (a snapshot without a new bar)
         self._drawn = key
-        self.curve.setData(np.asarray(times, dtype=np.float64) / 1000.0,
-                           np.asarray(scores, dtype=np.float64), connect="finite")
+        x, y = with_gaps(np.asarray(times, dtype=np.float64) / 1000.0,
+                         np.asarray(scores, dtype=np.float64))
+        self.curve.setData(x, y, connect="finite")
         for name, level in (("E", view.entry), ("X", view.exit_band), ("BE", be)):
             for sign in (+1, -1):
                 line = self.bands[f"{'+' if sign > 0 else '-'}{name}"]

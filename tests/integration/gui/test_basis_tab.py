@@ -94,7 +94,7 @@ def test_the_chart_draws_the_history_and_the_bands(qtbot) -> None:
     levels = {name: line.value() for name, line in tab.bands.items()}
     assert levels == {"+E": 10.0, "-E": -10.0, "+X": 2.0, "-X": -2.0, "+BE": 3.75,
                       "-BE": -3.75}
-    assert "GB: XAUUSD_Z19 vs XAUUSD" in tab.chart_title.text()
+    assert "GB: XAUUSD_Z19 vs XAUUSD, mispricing in bp" in tab.chart_title.text()
 
 
 def test_roll_asks_for_the_selected_cluster(qtbot) -> None:
