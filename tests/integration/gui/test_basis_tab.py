@@ -115,3 +115,46 @@ def test_empty_line_and_the_toolbox_tab(qtbot) -> None:
     assert "Basis" in tabs
     assert toolbox.basis.title.text() == EMPTY_TEXT
     assert not toolbox.basis.roll_button.isEnabled()
+
+
+def test_the_console_shows_a_basis_cluster_and_rolls_it(qtbot, tmp_path) -> None:
+    """A demo console on the example config (XAUUSD against its front gold contract): the
+    tab shows the engine's figures, and the Roll button rolls the cluster to the next
+    contract through the journaled command."""
+    import sqlite3
+    from pathlib import Path
+
+    from app.sessions import demo_session
+    from engine.config import load_engine_config
+    from gui.main_window import MainWindow
+    from mt5bridge.sim.pacing import Pacer
+
+    # Arrange
+    example = Path(__file__).resolve().parents[3] / "docs" / "examples" / "basis.toml"
+    config_file = tmp_path / "basis.toml"
+    config_file.write_text(example.read_text().replace("roll = true", "roll = false"))
+    session = demo_session(load_engine_config(config_file), seed=0, symbols=("XAUUSD",),
+                           journal_path=tmp_path / "journal.sqlite")
+    window = MainWindow(session, Pacer(session.engine.now_msc, math.inf), speed=math.inf)
+    qtbot.addWidget(window)
+    window.resize(1600, 900)
+    window.show()
+    window.start()
+    tab = window.toolbox.basis
+    try:
+        qtbot.waitUntil(lambda: bool(tab.row_texts()) and tab.row_texts()[0][MODE] == "full",
+                        timeout=60_000)
+        first = tab.row_texts()[0]
+        assert first[:3] == ("GOLD_BASIS", "XAUUSD", "XAUUSD_H24")
+        # Act
+        tab.select("GOLD_BASIS")
+        tab.roll_button.click()
+        # Assert
+        qtbot.waitUntil(lambda: tab.row_texts()[0][2] == "XAUUSD_M24", timeout=60_000)
+        with sqlite3.connect(tmp_path / "journal.sqlite") as db:
+            rows = db.execute("SELECT source, command, result FROM manual_commands "
+                              "WHERE command = 'RollContract'").fetchall()
+        assert rows == [("gui", "RollContract",
+                         "ok: GOLD_BASIS rolled from XAUUSD_H24 to XAUUSD_M24")]
+    finally:
+        window.shutdown()
