@@ -38,7 +38,8 @@ import numpy as np
 from engine.errors import UserError
 from engine.spread_profile import SpreadProfile
 from mt5bridge.servertime import ServerTimeZone
-from mt5bridge.sim.symbols import BROKER_SPECS, CFD_SPECS, SYMBOL_SPECS
+from mt5bridge.sim.futures_catalogue import futures_spec
+from mt5bridge.sim.symbols import BROKER_SPECS, CFD_SPECS, SYMBOL_SPECS, SymbolSpec
 from storage.spread_profiles import (
     SHIPPED_PROFILE_SYMBOL,
     read_spread_profiles,
@@ -81,11 +82,16 @@ class SymbolSpread:
     description: str
 
 
+def _broker_spec(symbol: str) -> SymbolSpec | None:
+    """The broker's spec of ``symbol``; a dated futures CFD of any year by its name."""
+    return BROKER_SPECS.get(symbol) or futures_spec(symbol)
+
+
 def symbol_point(symbol: str, digits: int | None = None) -> float:
     """The symbol's point: from ``digits`` when given, else from its spec."""
     if digits is not None:
         return 10.0 ** -digits
-    spec = BROKER_SPECS.get(symbol)
+    spec = _broker_spec(symbol)
     if spec is None:
         raise UserError(f"{symbol}: not a symbol the simulated broker lists; give its --digits "
                         "(5 for EURUSD-like quotes, 3 for JPY pairs, 2 for gold)")
@@ -98,7 +104,7 @@ def _point_guess(symbol: str) -> float:
 
 def fixed_spread(symbol: str, spread_points: Mapping[str, float]) -> SymbolSpread:
     """The fixed model: the configured spread, else the symbol's typical spread."""
-    spec = BROKER_SPECS.get(symbol)
+    spec = _broker_spec(symbol)
     points = spread_points.get(symbol)
     origin = "configured"
     if points is None:
@@ -139,8 +145,9 @@ def profile_spread(symbol: str, profiles: Mapping[str, SpreadProfile],
     """The profile model: the user's profile, else the spread configured for the symbol,
     else the shipped (or scaled) profile."""
     profile = profiles.get(symbol)
-    # a CFD has no FX-shaped profile to scale: its typical spread, fixed
-    if profile is None and (symbol in spread_points or symbol in CFD_SPECS):
+    # a CFD (a futures CFD too) has no FX-shaped profile to scale: its typical spread, fixed
+    if profile is None and (symbol in spread_points or symbol in CFD_SPECS
+                            or futures_spec(symbol) is not None):
         fixed = fixed_spread(symbol, spread_points)
         return SymbolSpread(FIXED, fixed.fill, f"{fixed.description}, not a profile")
     profile = profile or scaled_profile(symbol)

@@ -79,7 +79,11 @@ EST_OFFSET_SECONDS = 5 * 3600
 #: At most this many ``file:line: reason`` strings are kept; the counts stay exact.
 MAX_PROBLEMS = 100
 
-_FILE_NAME = re.compile(r"^DAT_ASCII_([A-Za-z0-9]+)_M1_(\d{4,6})\.csv(?:\.gz)?$", re.IGNORECASE)
+#: ``DAT_ASCII_<SYMBOL>_M1_<YEAR>.csv[.gz]``; a dated futures CFD's symbol carries its
+#: contract (``SPXUSD_Z19``), and a file written by ``main.py data futures`` ends in
+#: ``_SYNTHETIC`` (storage/futures_file.py).
+_FILE_NAME = re.compile(r"^DAT_ASCII_([A-Za-z0-9]+(?:_[FGHJKMNQUVXZ]\d{2})?)_M1_(\d{4,6})"
+                        r"(?:_SYNTHETIC)?\.csv(?:\.gz)?$", re.IGNORECASE)
 _PRICE_COLUMNS = ("open", "high", "low", "close")
 _COLUMNS = ("stamp", *_PRICE_COLUMNS, "volume")
 _STAMP_FORMAT = "%Y%m%d %H%M%S"

@@ -1,5 +1,6 @@
 """``main.py data list``: what the market-data store holds, with ranges, counts and gaps
-(``data spreads`` lives in ``app.cli.data_spreads``)."""
+(``data spreads`` lives in ``app.cli.data_spreads``, ``data futures`` in
+``app.cli.data_futures``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from app.cli.choices import BARS
+from app.cli.data_futures import register_futures
 from app.cli.data_import import add_default_store_option, default_store_dir
 from app.cli.data_spreads import register_spreads
 
@@ -21,7 +23,8 @@ SHOWN_GAPS = 3
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "data", help="inspect the market-data store; estimate spread profiles",
+        "data", help="inspect the market-data store; estimate spread profiles; write "
+        "synthetic futures",
         description="Inspect the Parquet market-data store (times in UTC), or estimate a "
         "spread profile from recorded ticks.",
     )
@@ -39,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          f"the {SHOWN_GAPS} longest")
     listing.set_defaults(func=run_list)
     register_spreads(actions)  # ``data spreads``: app/cli/data_spreads.py
+    register_futures(actions)  # ``data futures``: app/cli/data_futures.py
 
 
 def _utc(msc: int | None) -> str:

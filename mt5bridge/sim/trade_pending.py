@@ -115,13 +115,19 @@ class PendingOrders(TradeState):
         self.history.add_order(order)
 
     def _activate(self, order: Order, price: float, at_msc: int) -> None:
-        """A pending order reached its price: fill it, or cancel it for lack of margin."""
+        """A pending order reached its price: fill it, or reject it for lack of margin or
+        when the symbol's trade mode now refuses what it would open (a futures CFD gone
+        close-only since the order was placed)."""
         spec = self.specs[order.symbol_index]
         is_buy = order.type in BUY_TYPES
         margin_after = self._margin_after_deal(order.symbol_index, spec, is_buy,
                                                order.volume_current, None)
         try:
             self._require_money(margin_after, order.volume_current, spec)
+            mode = self._trade_mode(spec)
+            if mode != c.SYMBOL_TRADE_MODE_FULL:
+                self._require_trade_mode(mode, is_buy, self._opens(
+                    order.symbol_index, is_buy, order.volume_current, None))
         except Reject:
             self._finish_order(order, c.ORDER_STATE_REJECTED, at_msc)
             return

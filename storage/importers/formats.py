@@ -123,17 +123,35 @@ def _utc_text(msc: int) -> str:
     return f"{pd.Timestamp(int(msc), unit='ms', tz='UTC'):%Y-%m-%d %H:%M:%S.%f}"[:-3] + " UTC"
 
 
+#: MT5's export names: ``<SYMBOL>[_<TIMEFRAME>]_<from>_<to>.csv`` with 12-digit stamps; the
+#: symbol may hold underscores (a futures CFD: ``SPXUSD_Z19_M1_...``, ``SPXUSD_M20_M1_...``).
+#: Only MT5's own timeframes count as one, so ``XAUUSD_H20_<from>_<to>`` is the ticks of the
+#: contract ``XAUUSD_H20``; ``..._M20_<from>_<to>`` reads as M20 bars (``--symbol`` decides).
+_MT5_EXPORT_NAME = re.compile(
+    r"^(?P<symbol>[A-Za-z0-9.#_]+?)"
+    r"(?:_(?P<tf>M(?:[1-6]|1[025]|20|30)|H(?:[1-468]|12)|D1|W1|MN1?))?_\d{12}_\d{12}$",
+    re.IGNORECASE)
+
+
 def symbol_from_file_name(path: Path, fmt: str) -> str | None:
     """The symbol the usual file names carry: ``DAT_ASCII_EURUSD_M1_2019.csv`` (HistData),
-    ``EURUSD_M1_202401020000_202403010000.csv`` (MT5), ``EURUSD_ticks_....csv.gz``."""
+    ``EURUSD_M1_202401020000_202403010000.csv`` (MT5: everything before the timeframe and
+    the two stamps, so ``SPXUSD_Z19_M1_...`` is the futures CFD ``SPXUSD_Z19``),
+    ``EURUSD_ticks_....csv.gz``."""
     if fmt == HISTDATA:
         return histdata_symbol(path)
     name = path.name.split(".csv")[0]
+    export = _MT5_EXPORT_NAME.match(name)
+    if export is not None:
+        return export["symbol"].upper()
     token = name.split("_")[0] if "_" in name else ""
     return token.upper() if re.fullmatch(r"[A-Za-z0-9.#]{3,32}", token) else None
 
 
 def mt5_timeframe_from_name(path: Path) -> str | None:
+    export = _MT5_EXPORT_NAME.match(path.name.split(".csv")[0])
+    if export is not None:
+        return export["tf"].upper() if export["tf"] else None
     match = _MT5_TIMEFRAME.search(path.name)
     return match.group(1).upper() if match else None
 

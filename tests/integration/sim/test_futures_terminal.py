@@ -268,3 +268,25 @@ def test_bad_futures_in_market_config_are_one_clear_error(futures: tuple[str, ..
                                                           message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         MarketConfig(symbols=("EURUSD", "XAUUSD"), futures=futures)
+
+
+def test_a_pending_order_reached_after_the_close_only_switch_is_rejected() -> None:
+    # Arrange: a buy stop a point above the ask, placed a millisecond before the switch
+    # (this feed quotes once a minute, so nothing reaches it before)
+    term = spx_terminal()
+    term.sim_advance_to(CLOSE_ONLY - 1)
+    ask = term.symbol_info_tick("SPXUSD_Z19").ask
+    placed = term.order_send({"action": c.TRADE_ACTION_PENDING, "symbol": "SPXUSD_Z19",
+                              "volume": 1.0, "type": c.ORDER_TYPE_BUY_STOP,
+                              "price": round(ask + 0.01, 2),
+                              "type_filling": c.ORDER_FILLING_RETURN})
+    assert placed.retcode == c.TRADE_RETCODE_PLACED
+
+    # Act: the contract's quote moves with its mispricing and noise after the switch
+    term.sim_advance_to(CLOSE_ONLY + 60 * MINUTE)
+
+    # Assert: reached in close-only, rejected rather than filled
+    done = term.history_orders_get(ticket=placed.order)
+    assert done and done[0].state == c.ORDER_STATE_REJECTED
+    assert done[0].time_done_msc >= CLOSE_ONLY + 2 * 3_600_000  # server time, GMT+2
+    assert term.positions_get(symbol="SPXUSD_Z19") == ()
