@@ -152,8 +152,9 @@ class BasisParams:
     @property
     def annual_carry(self) -> float:
         """The carry the fair basis uses (a year, as a fraction)."""
-        if self.carry == CARRY_SWAP:
-            return self.market.carry_swap if self.market is not None else math.nan
+        if self.carry == CARRY_SWAP:  # the cash's financing, less what holding it yields
+            return (self.market.carry_swap - self.carry_yield if self.market is not None
+                    else math.nan)
         return self.rate - self.carry_yield
 
     @property

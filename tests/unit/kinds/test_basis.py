@@ -137,6 +137,8 @@ def test_break_even_without_market_is_commission_only() -> None:
 def test_carry_from_swap() -> None:
     market = BasisMarket("F", EXPIRY, carry_swap=0.025)
     assert BasisParams(carry="swap", market=market).annual_carry == 0.025
+    with_yield = BasisParams(carry="swap", carry_yield=0.01, market=market)
+    assert with_yield.annual_carry == pytest.approx(0.015, abs=1e-15)
     assert math.isnan(BasisParams(carry="swap").annual_carry)
 
 
