@@ -48,6 +48,8 @@ def roll_cluster(host: Any, cluster: str, who: str) -> Outcome:
         return False, target
     future, spec = target
     old = sig.spec.symbols[1]
+    if future not in host.market.index:  # a replay of files without the next contract
+        return False, f"{cluster}: the market has no data for {future}; the roll needs it"
     if cluster in host.baskets:
         done = host.close_basket(cluster, ExitCode.EX, math.nan,
                                  f"roll from {old} to {future} by {who}")

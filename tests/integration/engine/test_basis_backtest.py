@@ -150,3 +150,21 @@ def test_a_trader_threshold_below_break_even_is_refused(run) -> None:
     assert not ok
     assert message.startswith("cluster GOLD_BASIS: entry 4 bp is not above the break-even")
     assert session.engine.signals["GOLD_BASIS"].entry == 20.0
+
+
+def test_swap_figures_from_the_terminal() -> None:
+    """The cash CFD's swaps as fractions of its notional, and the carry they imply, by hand
+    from the simulated broker's XAUUSD (points mode: -25 long, +8 short, point 0.01)."""
+    from app.basis_start import implied_carry, swap_fraction_per_day
+
+    market = SyntheticMarket(MarketConfig(seed=2, start=START, end=END, latency=False,
+                                          symbols=("XAUUSD",)))
+    sim = SimTerminal(feed=market, config=demo_account(0, None))
+    sim.initialize()
+    info = sim.symbol_info("XAUUSD")
+    assert (info.swap_long, info.swap_short, info.point) == (-25.0, 8.0, 0.01)
+    long_, short = swap_fraction_per_day(info, 1250.0)
+    assert long_ == pytest.approx(-0.25 / 1250.0, abs=1e-15)
+    assert short == pytest.approx(0.08 / 1250.0, abs=1e-15)
+    assert implied_carry(info, 1250.0) == pytest.approx((0.08 + 0.25) / 2 / 1250.0 * 365,
+                                                        abs=1e-15)  # 4.818 % a year

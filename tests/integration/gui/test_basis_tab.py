@@ -158,3 +158,12 @@ def test_the_console_shows_a_basis_cluster_and_rolls_it(qtbot, tmp_path) -> None
                          "ok: GOLD_BASIS rolled from XAUUSD_H24 to XAUUSD_M24")]
     finally:
         window.shutdown()
+
+
+def test_weekend_gaps_break_the_curve() -> None:
+    from gui.toolbox.basis import with_gaps
+
+    x, y = with_gaps(np.array([0.0, 1.0, 2.0, 3.0, 50.0, 51.0]),
+                     np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]))
+    np.testing.assert_array_equal(x, [0.0, 1.0, 2.0, 3.0, 4.0, 50.0, 51.0])
+    np.testing.assert_array_equal(y, [1.0, 2.0, 3.0, 4.0, np.nan, 5.0, 6.0])
