@@ -170,10 +170,12 @@ def write_export_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[
 
 
 def symbol_digits(symbol: str) -> int:
-    """Price digits of ``symbol`` as the simulator quotes it (5 for a symbol it lacks)."""
+    """Price digits of ``symbol`` as the simulator quotes it (5 for a symbol it lacks; a
+    dated futures CFD of any year by its name)."""
+    from mt5bridge.sim.futures_catalogue import futures_spec
     from mt5bridge.sim.symbols import BROKER_SPECS
 
-    spec = BROKER_SPECS.get(symbol)
+    spec = BROKER_SPECS.get(symbol) or futures_spec(symbol)
     return spec.digits if spec is not None else DEFAULT_DIGITS
 
 

@@ -50,7 +50,8 @@ def write_histdata_m1(path: Path, bars: np.ndarray) -> Path:
     try:
         with tmp.open("wb") as raw:
             if path.name.endswith(".gz"):
-                with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as out:
+                with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0,
+                                   compresslevel=6) as out:
                     out.write(text)
             else:
                 raw.write(text)

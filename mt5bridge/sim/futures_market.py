@@ -6,6 +6,11 @@ ticks of the same millisecond; their warm-up M1 bars come from the cash bars the
 The synthetic market uses it when ``MarketConfig.futures`` names contracts (off by default:
 a market without futures is generated exactly as before); ``FuturesFeed`` wraps any other
 ``MarketFeed`` (a replay of recorded cash data) the same way.
+
+A contract's warm-up bars are its cash symbol's bars through the futures price at each
+minute's middle (``futures_bars``), without the per-tick noise, so they approximate rather
+than equal the bars its ticks would have aggregated to; from the start on, every bar is
+built from the contract's own ticks.  ``generate_m1_bars`` (the bulk path) stays cash-only.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ creates temporary cross-symbol disalignments that revert over hours; with it off
 nothing to exploit.  News jumps hit the event currency at the calendar's event times and
 widen its symbols' spreads.  No ticks from Friday 22:00 to Sunday 22:00 UTC, nor on
 December 25 and January 1; latent values move over the closure (``weekend_gap_minutes``),
-so the market reopens with a gap.
+so the market reopens with a gap.  Dated gold futures CFDs join the feed when
+``MarketConfig.futures`` names them (``futures_market``; none by default).
 
 Everything is a pure function of ``MarketConfig``: the process runs forward one UTC day at a
 time from ``config.history_start_msc``, so bars, ticks and warm-up history agree with each

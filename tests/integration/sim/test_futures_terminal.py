@@ -290,3 +290,21 @@ def test_a_pending_order_reached_after_the_close_only_switch_is_rejected() -> No
     assert done and done[0].state == c.ORDER_STATE_REJECTED
     assert done[0].time_done_msc >= CLOSE_ONLY + 2 * 3_600_000  # server time, GMT+2
     assert term.positions_get(symbol="SPXUSD_Z19") == ()
+
+
+def test_a_netting_position_is_settled_the_same_way() -> None:
+    # Arrange
+    term = spx_terminal(margin_mode=c.ACCOUNT_MARGIN_MODE_RETAIL_NETTING)
+    term.sim_advance_to(utc_ms(2019, 12, 18, 19))
+    opened = term.order_send(deal_request(term, "SPXUSD_Z19", c.ORDER_TYPE_SELL, 3.0))
+    assert opened.retcode == c.TRADE_RETCODE_DONE
+
+    # Act
+    term.sim_advance_to(EXPIRY)
+
+    # Assert
+    assert term.positions_get(symbol="SPXUSD_Z19") == ()
+    deal = term.history_deals_get(0, 2**31 - 1)[-1]
+    assert (deal.type, deal.entry, deal.reason, deal.volume, deal.price) == (
+        c.DEAL_TYPE_BUY, c.DEAL_ENTRY_OUT, c.DEAL_REASON_ROLLOVER, 3.0, 3150.25)
+    assert deal.profit == pytest.approx((opened.price - 3150.25) * 3.0, abs=0.006)

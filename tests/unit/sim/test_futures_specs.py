@@ -148,3 +148,10 @@ def test_bad_futures_terms_name_their_field(key: str, value: object) -> None:
     # Act / Assert
     with pytest.raises(ConfigError, match=key):
         FuturesTerms(**fields)  # type: ignore[arg-type]
+
+
+def test_the_console_shows_a_contract_of_any_year_at_its_digits() -> None:
+    from app.console import symbol_digits
+
+    assert symbol_digits("XAUUSD_H24") == 2 == symbol_digits("SPXUSD_Z19")
+    assert symbol_digits("NOTASYMBOL") == 5
