@@ -141,7 +141,7 @@ def test_each_figure_names_its_basis_in_its_header(qtbot) -> None:
 def test_the_toolbox_has_the_tab(qtbot) -> None:
     toolbox = Toolbox()
     qtbot.addWidget(toolbox)
-    assert toolbox.tabText(toolbox.count() - 1) == "Regimes"
+    assert toolbox.tabText(toolbox.indexOf(toolbox.regimes)) == "Regimes"
     assert toolbox.regimes.title.text() == EMPTY_TEXT
 
 
