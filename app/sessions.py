@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from app.basis_start import resolve_basis, simulated_futures, without_auto
 from engine.calendar import StaticCalendar
 from engine.config import EngineConfig
 from engine.errors import UserError
@@ -107,6 +108,8 @@ def _build_engine(config: EngineConfig, adapter: LiveTerminal, driver: Any, mode
                   choice: JournalChoice, epoch: str, calendar: EventCalendar | None,
                   run_id: str | None = None) -> tuple[Engine, SqliteJournal]:
     """The journal of the account ``adapter`` is logged in to, and the engine on it."""
+    notes: list[str] = []
+    config = resolve_basis(config, adapter, driver.now_msc() // 1000, notes.append)
     account = account_identity(adapter, mode)
     journal, note = _open_journal(choice, mode, account)
     deal_notes: list[str] = []
@@ -119,6 +122,7 @@ def _build_engine(config: EngineConfig, adapter: LiveTerminal, driver: Any, mode
     except BaseException:
         journal.close()  # a backtest's journal lives in a folder that is about to go
         raise
+    engine.start_notes.extend(notes)  # a basis cluster's contract (app.basis_start)
     if note is not None:
         engine.start_notes.append(note)
     engine.start_notes.extend(deal_notes)
@@ -169,11 +173,15 @@ def demo_session(config: EngineConfig, *, seed: int = 0, start: datetime | None 
     extra: dict[str, Any] = {"symbols": tuple(symbols)} if symbols is not None else {}
     if history_days:
         extra["warmup_days"] = history_days + 5
+    first = int(start.timestamp() * 1000)
+    futures = simulated_futures(config, first - 60 * 86_400_000,
+                                int(end.timestamp() * 1000) if end else first + 120 * 86_400_000)
+    if futures:  # a basis cluster's contracts (app.basis_start)
+        extra["futures"] = futures
     market = SyntheticMarket(MarketConfig(seed=seed, start=start, end=end, latency=latency,
                                           **extra))
     sim = SimTerminal(feed=market, config=demo_account(seed, sim_config))
     sim.initialize()
-    first = int(start.timestamp() * 1000)
     if calendar is None:
         calendar = synthetic_calendar(market, first - 7 * 86_400_000, first + 400 * 86_400_000)
     choice = JournalChoice(journal_path, separate=separate_journal, primary=seed == 0)
@@ -228,7 +236,8 @@ def fit_clusters(config: EngineConfig, symbols: set[str], wanted: str | None = N
     """
     if wanted:
         return config.with_clusters([c.strip() for c in wanted.split(",") if c.strip()])
-    needs = {c.name: {*c.symbols, *config.factor_symbols(c)} for c in config.clusters}
+    needs = {c.name: {*without_auto(c.symbols), *config.factor_symbols(c)}
+             for c in config.clusters}
     fitting = [c.name for c in config.clusters if needs[c.name] <= symbols]
     if not fitting and not allow_none:
         lacking = "; ".join(f"{c.name} needs {', '.join(sorted(needs[c.name] - symbols))}"

@@ -328,7 +328,8 @@ class ClusterSpec:
 
 
 #: How many symbols each kind takes.
-_SYMBOL_COUNTS = {"tdi": (3, 6), "pair": (2, 6), "correlation": (2, 2), "deal": (1, 2)}
+_SYMBOL_COUNTS = {"tdi": (3, 6), "pair": (2, 6), "correlation": (2, 2), "basis": (2, 2),
+                  "deal": (1, 2)}
 
 
 def _checked_symbols(symbols: object, kind: str = DEFAULT_KIND) -> tuple[str, ...]:
@@ -359,7 +360,8 @@ _DEFAULT_KEYS = {
     "overshoot": str, "factor_window": int,
 }
 _CLUSTER_KEYS = {"name": str, "why": str, "symbols": list, "magic": int, "kind": str,
-                 "pair": dict, "correlation": dict, "deal": dict, **_DEFAULT_KEYS}
+                 "pair": dict, "correlation": dict, "basis": dict, "deal": dict,
+                 **_DEFAULT_KEYS}
 #: ``[defaults]`` keys that only a ``tdi`` cluster takes from there: the TDI's own settings
 #: and the score thresholds, which are in the TDI's units (another kind's score has its own
 #: defaults, ``engine.kinds.KIND_DEFAULTS``, unless its own table sets them).

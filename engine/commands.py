@@ -91,6 +91,14 @@ class SetThresholds(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RollContract(Command):
+    """Move a basis cluster to its next contract: its open basket is closed (EX) and the
+    cluster trades ``[cash, next contract]`` from then on (``engine.kinds.basis_roll``)."""
+
+    cluster: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class UseCalendar(Command):
     """Replace the news filter's calendar (an immutable one: the engine reads it on its own
     thread), e.g. after the trader imported a calendar file in the console."""

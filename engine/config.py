@@ -207,6 +207,8 @@ class EngineConfig:
         for cluster in settings["clusters"]:  # a TDI cluster hashes as before kinds existed
             if cluster["kind"] == "tdi":
                 del cluster["kind"], cluster["params"]
+            elif cluster["kind"] == "basis":  # the broker's figures are not settings
+                cluster["params"].pop("market", None)
         blob = json.dumps(_plain(settings), sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -52,7 +52,14 @@ class CurrencyConverter:
         known = instruments_by_name(self.symbols)
         known.update({s: inst for s, inst in instruments.items() if s in self.symbols})
         self.instruments = known
-        pairs = {known[s].parts: i for i, s in enumerate(self.symbols) if s in known}
+        # One symbol per (asset, quote): the shortest name, the first of equals, so a cash
+        # CFD (XAUUSD) values its asset and not a dated future on it (XAUUSD_H24), whose
+        # price carries the basis and which stops quoting at its expiry.
+        pairs: dict[tuple[str, str], int] = {}
+        for i, s in enumerate(self.symbols):
+            if s in known and (known[s].parts not in pairs or
+                               len(s) < len(self.symbols[pairs[known[s].parts]])):
+                pairs[known[s].parts] = i
         currencies = {c for inst in known.values() for c in inst.parts} | {self.account}
         self._routes = {}
         for ccy in sorted(currencies):

@@ -85,6 +85,7 @@ class ManualCommands:
             cmd.FlattenAll: self._flatten_all,
             cmd.OpenBasket: self._open_basket,
             cmd.SetThresholds: self._set_thresholds,
+            cmd.RollContract: self._roll_contract,
             cmd.UseCalendar: self._use_calendar,
             cmd.Rearm: self._rearm,
             cmd.PlaceOrder: self._place_order,
@@ -240,9 +241,17 @@ class ManualCommands:
         sig = self._host.signals[c]
         if not (0 < x < e < sig.spec.stops.tdi_stop):
             return False, f"need 0 < X ({x}) < E ({e}) < {sig.score_name} stop"
+        refusal = sig.model.refuse_thresholds(float(e), float(x))
+        if refusal:  # a kind whose E has a floor (a basis's break-even)
+            return False, refusal
         sig.entry, sig.exit_band = float(e), float(x)
         sig.model.set_thresholds(float(e), float(x))
         return True, f"{c}: E={e} X={x}"
+
+    def _roll_contract(self, command: cmd.RollContract) -> Outcome:
+        from engine.kinds.basis_roll import roll_cluster
+        self._check_cluster(command.cluster)
+        return roll_cluster(self._host, command.cluster, command.source)
 
     def _use_calendar(self, command: cmd.UseCalendar) -> Outcome:
         host = self._host

@@ -62,6 +62,8 @@ class ExitCode(StrEnum):
     NEWS = "NEWS"
     MANUAL = "MANUAL"
     RISK = "RISK"
+    #: A dated contract reached its close-before-expiry window (the ``basis`` kind).
+    EX = "EX"
     # deal kind (engine.kinds.deal): the deal completed / broke (a TOML date or the
     # trader's DealEvent)
     DC = "DC"

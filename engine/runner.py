@@ -53,6 +53,7 @@ from engine.fx import CurrencyConverter
 from engine.hedging import Hedger
 from engine.instruments import news_currencies
 from engine.kinds.base import KindPoint
+from engine.kinds.basis_roll import auto_roll_due, note_trade_mode
 from engine.manual import ManualCommands
 from engine.market import M1_MS, M30_MS, ClosedBars, MarketState, utc
 from engine.model import ClusterState, Direction, ExitCode, OrderPurpose, RunMode
@@ -156,6 +157,8 @@ class Engine:
         self._blackout: dict[str, datetime | None] = dict.fromkeys(self.signals)
         #: Regime-watching clusters whose regime is broken now (``_regime_locks``).
         self._regime_broken: dict[str, bool] = {}
+        #: A basis contract's trade mode at its cluster's last bar (``trade_mode``).
+        self._trade_modes: dict[str, str] = {}
         #: Daily-bar entries the closed market refused at their bar's close, waiting for the
         #: cluster's next quotes (``_retry_deferred``): cluster -> (point, direction).
         self._deferred: dict[str, tuple[KindPoint, Direction]] = {}
@@ -222,6 +225,8 @@ class Engine:
             sig.model.use_symbol_info({s: self.terminal.symbol_info(s) for s in sig.symbols})
         warm_up(self.terminal, self.market.symbols, self.signals, self.now_msc,
                 self.history_days, lambda text: self.log("WARNING", text), self.market)
+        for sig in self.signals.values():  # a basis contract's trade mode, for the console
+            note_trade_mode(self.terminal, sig, self._trade_modes)
         self._restore_risk()
         self._apply_reconciliation(reconcile(ReconcileInputs(
             self.terminal, self.journal, {name: s.spec for name, s in self.signals.items()},
@@ -397,6 +402,7 @@ class Engine:
         self.publish(TdiUpdated(bar_time, name, sig.timeframe, point.score,
                                 *_tdi_diagnostics(sig, point)))
         self._regime_locks(sig, point)
+        note_trade_mode(self.terminal, sig, self._trade_modes)
         basket = self.baskets.get(name)
         if basket is not None:
             event = sig.model.event_exit(point)  # a kind's own event first (a deal's end)
@@ -405,12 +411,19 @@ class Engine:
                 basket, point.score, sig.exit_band, sig.spec.stops.tdi_stop,
                 sig.spec.stops.time_stop_bars, sig.bars, pnl,
                 overshoot_level=sig.overshoot_level, hard_stop=sig.model.hard_stop)
+            detail = event[1] if event else (
+                f"{sig.score_name} {point.score:+.2f} at {sig.timeframe} close")
+            if code is None and (forced := sig.model.forced_exit(point)) is not None:
+                code, detail = forced  # the kind's own exit (a basis's EX), after the shared
             if code is not None:
                 self.journal_tdi(sig, bar_time, point, f"exit {code.value}")
-                self.close_basket(name, code, point.score, event[1] if event else
-                                  f"{sig.score_name} {point.score:+.2f} at {sig.timeframe} close")
+                self.close_basket(name, code, point.score, detail)
+                self.after_exit(sig, code)
             return
         self._update_blackout(sig)
+        if auto_roll_due(sig, point, name in self.baskets):
+            self.execute(cmd.RollContract(cluster=name, source="engine"))
+            return
         if not sig.model.trades:
             return
         direction = entry_direction(point.score, sig.entry) if point.valid else None
@@ -529,6 +542,24 @@ class Engine:
 
     def flatten_all(self, code: ExitCode, detail: str) -> None:
         self.exits.flatten_all(code, detail)
+
+    def after_exit(self, sig: ClusterSignal, code: ExitCode) -> None:
+        """A basis cluster with ``roll = true`` rolls at its EX (``engine.kinds.basis_roll``)."""
+        if code is ExitCode.EX and sig.spec.name not in self.baskets and \
+                auto_roll_due(sig, sig.last_point, False):  # type: ignore[arg-type]
+            self.execute(cmd.RollContract(cluster=sig.spec.name, source="engine"))
+
+    def replace_cluster(self, spec: ClusterSpec) -> None:
+        """Trade ``spec`` in place of the cluster of its name (a basis's roll): a new signal
+        on the same market, the trader's E and X kept; it warms up as at start."""
+        old = self.signals[spec.name]
+        sig = ClusterSignal(spec, self.market.index, self.config.factor_series(spec))
+        sig.entry, sig.exit_band = old.entry, old.exit_band
+        sig.model.set_thresholds(old.entry, old.exit_band)
+        self.signals[spec.name] = sig
+        self._bar_order = [sig if s is old else s for s in self._bar_order]
+        self._currencies.pop(spec.name, None)
+        note_trade_mode(self.terminal, sig, self._trade_modes)
 
     def execute(self, command: cmd.Command) -> tuple[bool, str]:
         """Validate, journal, apply and answer one command (on the engine's thread)."""
@@ -677,6 +708,11 @@ class Engine:
         return ClusterInfo(name, tuple(sig.symbols), self.cluster_currencies(sig), sig.entry,
                            sig.exit_band, sig.spec.stops.tdi_stop, sig.spec.kind,
                            sig.score_name)
+
+    def trade_mode(self, symbol: str) -> str:
+        """A dated contract's trade mode ("full", "close only", ...) as read at its basis
+        cluster's last bar; "" before the first (any thread)."""
+        return self._trade_modes.get(symbol, "")
 
     def cluster_history(self, name: str) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """(times ms, TDI, closes per symbol) of the cluster's recent signal bars, copied."""

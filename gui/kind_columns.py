@@ -19,6 +19,7 @@ from engine.kinds import KIND_DEFAULTS
 SIGNAL_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "pair": (("p_eg", "p {:.3f}"), ("half_life", "hl {:.0f}")),
     "correlation": (("rho_fast", "ρ {:+.2f}"), ("rho_slow", "slow {:+.2f}")),
+    "basis": (("days", "{:.1f} d"), ("break_even", "be {:.1f} bp")),
     "deal": (("p", "p {:.2f}"), ("spread_pct", "spread {:.2f}%"), ("days", "{:.0f} d")),
 }
 

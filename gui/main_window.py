@@ -136,6 +136,10 @@ class MainWindow(QMainWindow):
         self.chart.timeframeChanged.connect(lambda _tf: self._refresh_chart())
         self.toolbox.calendar.calendarImported.connect(self.use_calendar)
         self.toolbox.regimes.set_params(correlation_params_of(self.engine.config.clusters))
+        self.toolbox.basis.history_of = self.engine.cluster_history
+        self.toolbox.basis.trade_mode_of = self.engine.trade_mode
+        self.toolbox.basis.rollRequested.connect(
+            lambda cluster: self.submit(cmd.RollContract(cluster=cluster, source="gui")))
         install_deals(self, self.toolbox.deals)  # the Deals tab: its dialog and events
         self.toolbox.convertible.command.connect(self.submit)  # EXTERNAL bonds' commands
         self.toolbox.convertible.set_symbols(self.engine.market.symbols)
@@ -433,6 +437,7 @@ class MainWindow(QMainWindow):
         self.risk.on_snapshot(snap)
         self.clusters.update_clusters(snap.clusters)
         self.toolbox.regimes.update_views(snap.clusters)
+        self.toolbox.basis.update_views(snap.clusters)
         self.toolbox.deals.update_views(snap.clusters)
         self.toolbox.convertible.update_views(snap.externals)
         self.market_watch.update_quotes(snap.quotes)

@@ -330,6 +330,7 @@ def _period(ranges: Ranges, wanted: _Wanted, notes: list[str]) -> tuple[int, int
 
 def _synthetic(spec: BacktestSpec) -> MarketData:
     """The synthetic market over the period; its own news calendar unless one is given."""
+    from app.basis_start import simulated_futures, without_auto
     from mt5bridge.sim.market import MarketConfig, SyntheticMarket
 
     if spec.spread_scale != 1.0:
@@ -339,9 +340,12 @@ def _synthetic(spec: BacktestSpec) -> MarketData:
     end = spec.end or datetime(start.year + 1, start.month, start.day, tzinfo=UTC)
     if end <= start:
         raise UserError(f"--to {end:%Y-%m-%d} is not after --from {start:%Y-%m-%d}")
-    symbols = spec.config.symbols
+    symbols = without_auto(spec.config.symbols)
+    futures = simulated_futures(spec.config, int(start.timestamp() * 1000) - 60 * DAY_MS,
+                                int(end.timestamp() * 1000))  # basis clusters' contracts
     market = SyntheticMarket(MarketConfig(seed=spec.seed, start=start, end=end,
-                                          latency=spec.latency, symbols=_with_converters(symbols)))
+                                          latency=spec.latency, symbols=_with_converters(symbols),
+                                          futures=futures))
     ranges = {s: {"first": start.isoformat(), "last": end.isoformat(), "rows": None,
                   "source": f"synthetic market, seed {spec.seed}"} for s in market.symbols}
     calendar = spec.calendar

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 #: The kinds a cluster may name, the default first.
-KINDS = ("tdi", "pair", "correlation", "deal")
+KINDS = ("tdi", "pair", "correlation", "basis", "deal")
 DEFAULT_KIND = "tdi"
 
 
@@ -35,6 +35,9 @@ KIND_DEFAULTS: dict[str, KindDefaults] = {
     "tdi": KindDefaults(1.2, 0.25, 2.5, "TDI"),
     "pair": KindDefaults(2.0, 0.5, 4.0, "z"),
     "correlation": KindDefaults(2.0, 0.5, 4.0, "corr z"),
+    # basis: the mispricing in basis points (engine.kinds.basis): enter 10 bp off fair,
+    # out within 2 bp, stopped 60 bp against.
+    "basis": KindDefaults(10.0, 2.0, 60.0, "bp"),
     # deal: the score is minus the annualised net spread in % a year (engine.kinds.deal):
     # enter above 10 % a year net of financing, leave below 2 %, and the score stop at the
     # highest level a cluster takes (a spread priced at 100 % a year is a break priced in)
@@ -50,6 +53,9 @@ def params_class(kind: str) -> type | None:
     if kind == "correlation":
         from engine.kinds.correlation_params import CorrelationParams
         return CorrelationParams
+    if kind == "basis":
+        from engine.kinds.basis_params import BasisParams
+        return BasisParams
     if kind == "deal":
         from engine.kinds.deal_params import DealParams
         return DealParams

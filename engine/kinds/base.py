@@ -138,6 +138,17 @@ class SignalModel(ABC):
         financing from the CFDs' swap terms); the others ignore it."""
         return None
 
+    def refuse_thresholds(self, entry: float, exit_band: float) -> str:
+        """Why the trader's new E and X are refused for this kind (``""``: accepted): a
+        basis's E must stay above its break-even."""
+        return ""
+
+    def forced_exit(self, point: KindPoint) -> tuple[ExitCode, str] | None:
+        """An exit the kind itself calls at a signal-bar close whatever the score says
+        (the ``basis`` kind's EX before its contract's expiry), with its detail; None for
+        the kinds that have none.  The shared exits come first."""
+        return None
+
     def diagnostics_of(self, point: KindPoint) -> Mapping[str, float]:
         return dict(zip(self.diagnostic_names, point.diagnostics, strict=False))
 

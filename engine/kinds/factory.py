@@ -23,6 +23,11 @@ def make_model(spec: ClusterSpec, factor_series: FactorSeries | None = None) -> 
         from engine.kinds.correlation import CorrelationModel
         return CorrelationModel(spec.symbols, spec.params, entry=spec.entry,
                                 exit_band=spec.exit_band)
+    if kind == "basis":
+        from engine.kinds.basis import BasisModel
+        from engine.timeframes import TIMEFRAME_SECONDS
+        return BasisModel(spec.symbols, spec.params, TIMEFRAME_SECONDS[spec.timeframe],
+                          entry=spec.entry, cluster=spec.name)
     if kind == "deal":
         from engine.kinds.deal import DealModel
         return DealModel(spec.symbols, spec.params, score_stop=spec.stops.tdi_stop)

@@ -1,5 +1,5 @@
 """The Toolbox: MT5's bottom panel with the Trade, History, Journal, Calendar, Regimes,
-Deals and Convertible tabs.
+Basis, Deals and Convertible tabs.
 
 Each tab is a pure view with its own module (``gui.toolbox.trade`` and siblings); this
 module only assembles them so the main window docks one widget and reaches each tab by
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QTabWidget, QWidget
 
+from gui.toolbox.basis import BasisTab
 from gui.toolbox.calendar import CalendarTab
 from gui.toolbox.convertible import ConvertibleTab
 from gui.toolbox.deals import DealsTab
@@ -21,8 +22,8 @@ from gui.toolbox.journal import MAX_LOG_LINES, JournalTab
 from gui.toolbox.regimes import RegimesTab
 from gui.toolbox.trade import TradeTab
 
-__all__ = ["CalendarTab", "ConvertibleTab", "DealsTab", "HistoryTab", "JournalTab", "RegimesTab",
-           "Toolbox", "TradeTab"]
+__all__ = ["BasisTab", "CalendarTab", "ConvertibleTab", "DealsTab", "HistoryTab", "JournalTab",
+           "RegimesTab", "Toolbox", "TradeTab"]
 
 
 class Toolbox(QTabWidget):
@@ -50,6 +51,8 @@ class Toolbox(QTabWidget):
         self.addTab(self.calendar, "Calendar")
         self.regimes = RegimesTab()
         self.addTab(self.regimes, "Regimes")
+        self.basis = BasisTab()  # basis clusters: cash vs dated future (gui.toolbox.basis)
+        self.addTab(self.basis, "Basis")
         self.deals = DealsTab()  # merger-arbitrage deals (gui.toolbox.deals)
         self.addTab(self.deals, "Deals")
         # convertible arbitrage: EXTERNAL bonds and their hedge (gui.toolbox.convertible)

@@ -24,6 +24,7 @@ EXIT_RULES: dict[str, str] = {
     "NEWS": "flattened before a high-impact event",
     "MANUAL": "closed by the trader",
     "RISK": "closed by a portfolio or account limit",
+    "EX": "expiry: a dated contract within its close-before-expiry days",
     "DC": "deal completed (a deal cluster's completion date or the trader's event)",
     "DB": "deal broken (a deal cluster's break date or the trader's event)",
 }

@@ -507,6 +507,7 @@ def test_basket_metrics_hand_worked():
         "NEWS": 0,
         "MANUAL": 0,
         "RISK": 0,
+        "EX": 0,
         "DC": 0,
         "DB": 0,
     }
