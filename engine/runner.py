@@ -406,10 +406,9 @@ class Engine:
         basket = self.baskets.get(name)
         if basket is not None:
             event = sig.model.event_exit(point)  # a kind's own event first (a deal's end)
-            pnl = self.basket_pnl(basket)
             code = event[0] if event else m30_exit(
                 basket, point.score, sig.exit_band, sig.spec.stops.tdi_stop,
-                sig.spec.stops.time_stop_bars, sig.bars, pnl,
+                sig.spec.stops.time_stop_bars, sig.bars, self.basket_pnl(basket),
                 overshoot_level=sig.overshoot_level, hard_stop=sig.model.hard_stop)
             detail = event[1] if event else (
                 f"{sig.score_name} {point.score:+.2f} at {sig.timeframe} close")
