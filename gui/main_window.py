@@ -50,6 +50,7 @@ from gui.chart.chart_area import ChartArea
 from gui.chart.cluster_chart import ClusterChart, EquityChart, signal_tdi_at
 from gui.chart.trades import basket_trades
 from gui.clusters_panel import ClustersPanel
+from gui.collector import GuiThreadCollector
 from gui.dialogs.confirmations import ask
 from gui.market_watch import MarketWatch
 from gui.menus import install_menus
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.session = session
         self.engine = session.engine
+        self._collector = GuiThreadCollector(self)  # Qt objects die on this thread only
         self.pacer = pacer
         self.end_msc = end_msc
         self.start_msc = self.engine.now_msc
@@ -302,6 +304,7 @@ class MainWindow(QMainWindow):
         if self.reader is not None:
             self.reader.close()
         self.session.close()
+        self._collector.stop()  # after the engine thread has gone
 
     # ------------------------------------------------------------------ commands
 
