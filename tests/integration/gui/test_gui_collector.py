@@ -16,7 +16,8 @@ def _allocate_containers(count: int) -> None:
     """What an engine thread does all day: make and drop many small containers (enough to
     fill the collector's youngest generation many times over)."""
     for i in range(count):
-        [i, (i,), {"i": i}]
+        garbage = [i, (i,), {"i": i}]
+        del garbage
 
 
 def test_a_cycle_with_a_qobject_is_freed_on_the_gui_thread_not_on_a_busy_worker(qtbot) -> None:
