@@ -17,6 +17,8 @@ A distributed executor (Dask) implements the same method.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol
@@ -45,6 +47,23 @@ class SerialExecutor:
             yield fn(task)
 
 
+def _exit_with_parent() -> None:
+    """A worker's initializer: end the worker when the driver ends, however it ends.
+
+    Without it a driver killed with SIGKILL leaves its idle workers waiting forever on a
+    queue nobody feeds.  The parent's sentinel (a pipe on POSIX, a handle on Windows)
+    becomes ready when the parent is gone; a daemon thread waits on it."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-driver", daemon=True).start()
+
+
 class LocalProcessExecutor:
     """``workers`` spawned processes; at most ``workers`` tasks are queued at a time, so a
     stopped driver leaves no backlog of submitted work behind it.  ``fn`` must be a
@@ -59,7 +78,8 @@ class LocalProcessExecutor:
                       tasks: Iterable[Task]) -> Iterator[Result]:
         context = multiprocessing.get_context("spawn")
         pending = iter(tasks)
-        with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+                                 initializer=_exit_with_parent) as pool:
             running: set[Future[Result]] = set()
             for task in pending:
                 running.add(pool.submit(fn, task))

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -143,6 +144,56 @@ def test_a_driver_killed_mid_study_resumes_to_the_uninterrupted_result(home):
     assert main([*args, "--study", str(whole)]) == 0
     assert len(_results(killed)) == 12
     assert _results(killed) == _results(whole)
+
+
+def _children(pid):
+    """The processes whose parent is ``pid`` (Linux: from /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_a_killed_driver_takes_its_worker_processes_with_it(home):
+    # Arrange: two workers busy on 8 trials
+    grid = _grid(home, "entry = [1.2, 1.5, 1.8, 2.45]\n")
+    study = home / "workers.sqlite"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "FXCLUSTER_HOME": str(home / "home")}
+    driver = subprocess.Popen([sys.executable, str(REPO_ROOT / "main.py"), *STUDY, "--grid",
+                               str(grid), "--study", str(study), "--workers", "2"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while _count(study) < 1 and driver.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        workers = _children(driver.pid)
+        # Act
+        driver.send_signal(signal.SIGKILL)
+    finally:
+        driver.wait(timeout=60)
+    # Assert: every worker ends on its own (it watches the driver)
+    assert workers
+    deadline = time.monotonic() + 60
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [w for w in workers if _alive(w)]
+    for pid in left:  # leave no process behind when the check fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left
 
 
 def test_a_failed_trial_is_recorded_with_its_error_and_counted(home, capsys):
