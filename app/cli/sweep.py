@@ -14,8 +14,9 @@ The plan is ``app.sweep``'s; the rows are ``storage.trials``'.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from app.cli.args import (
     add_clusters_option,
@@ -31,7 +32,6 @@ from app.cli.output import num, pct, unsigned_pct
 from engine.errors import UserError
 
 if TYPE_CHECKING:
-    from app.cli.progress import CommandProgress
     from app.sweep import SweepState
 
 ACTIONS = ("list", "show")
@@ -151,23 +151,54 @@ def plan_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
     return make_tasks(configs, spans, run, settings, data, code_version())
 
 
-class _Progress:
-    """The study's bar on a terminal: done/total, running, failed, best Sharpe so far."""
+class SweepBar:
+    """The study's bar on a terminal's stderr (quiet elsewhere, unless ``force``):
 
-    def __init__(self, bar: CommandProgress) -> None:
-        self.bar = bar
+        sweep 3/8 ━━━━━━       38% ETA 0:00:12 2 running, 1 failed, best IS Sharpe 1.25
+
+    finished/total, the share, the ETA from the recent pace, then what is running, what
+    failed and the best in-sample Sharpe so far, in 80 columns (``rich``, as every long
+    command's bar: ``app.cli.progress``)."""
+
+    def __init__(self, *, stream: TextIO | None = None, force: bool = False) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        out = stream if stream is not None else sys.stderr
+        console = Console(file=out, force_terminal=True if force else None, highlight=False,
+                          soft_wrap=False)
+        self.active = force or console.is_terminal
+        self._progress = Progress(
+            TextColumn("{task.description}"), BarColumn(bar_width=12), TaskProgressColumn(),
+            TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[status]}"),
+            console=console, disable=not self.active, transient=False,
+            redirect_stdout=sys.stdout.isatty(), redirect_stderr=False)
+        self._task = self._progress.add_task("sweep", total=1, status="")
+
+    def __enter__(self) -> SweepBar:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
 
     def update(self, state: SweepState) -> None:
         best = state.best
-        best_text = (f"best in-sample Sharpe {best['sharpe']:.2f} (config {best['config']})"
-                     if best else "best in-sample Sharpe n/a")
-        self.bar.update(state.finished / state.total if state.total else 1.0,
-                        f"sweep {state.finished}/{state.total}, running {state.running}, "
-                        f"failed {state.failed}, {best_text}")
+        status = (f"{state.running} running, {state.failed} failed, best IS Sharpe "
+                  + (f"{best['sharpe']:.2f}" if best else "n/a"))
+        self._progress.update(self._task, total=max(state.total, 1),
+                              completed=state.finished,
+                              description=f"sweep {state.finished}/{state.total}",
+                              status=status)
 
 
 def _run_study(args: argparse.Namespace) -> int:
-    from app.cli.progress import CommandProgress
     from app.sweep import make_executor, run_sweep
     from storage.trials import TrialsStore
 
@@ -176,9 +207,9 @@ def _run_study(args: argparse.Namespace) -> int:
         store.put_setting("created_with", {"grid": str(args.grid), "folds": args.folds,
                                            "scheme": args.scheme, "random": args.random,
                                            "random_seed": args.random_seed})
-        with CommandProgress("sweep") as bar:
-            state = run_sweep(store, tasks, make_executor(args.workers),
-                              progress=_Progress(bar), stop_after=args.stop_after)
+        with SweepBar() as bar:
+            state = run_sweep(store, tasks, make_executor(args.workers), progress=bar,
+                              stop_after=args.stop_after)
     ran = state.finished - state.skipped
     print(f"sweep: {state.total} trials planned, {state.skipped} already in the study, "
           f"{ran} run now; done {state.done}, failed {state.failed}, "
