@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.cli.run",
     "app.cli.backtest",
     "app.cli.walkforward",
+    "app.cli.sweep",
     "app.cli.audit",
     "app.cli.replay",
     "app.cli.terminal",

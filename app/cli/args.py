@@ -268,9 +268,10 @@ def add_store_option(parser: argparse._ActionsContainer, *,
                         help=STORE_HELP + (f" (default: {default_help})" if default_help else ""))
 
 
-def add_data_source_options(parser: argparse.ArgumentParser) -> None:
-    """Exactly one of ``--data FILES``, ``--store DIR``, ``--market synthetic``."""
-    src = parser.add_mutually_exclusive_group(required=True)
+def add_data_source_options(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    """Exactly one of ``--data FILES``, ``--store DIR``, ``--market synthetic`` (at most one
+    when not ``required``: ``sweep list|show`` share the parser and need none)."""
+    src = parser.add_mutually_exclusive_group(required=required)
     src.add_argument("--data", nargs="+", type=Path, metavar="DIR_OR_FILE",
                      help="HistData M1 files or directories, MT5 exports, Dukascopy ticks")
     add_store_option(src)

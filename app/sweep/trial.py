@@ -1,0 +1,92 @@
+"""One trial in a worker: a task (plain data) in, a row (plain data) out.
+
+The backtest is rebuilt from the task's builtins (the configuration file is read, the grid's
+values applied, the span set) and run by the ordinary backtest (``app.backtest``), so a
+trial's figures are those ``main.py backtest`` gives for the same inputs.  A trial that
+raises, or whose run stops midway, is returned as ``failed`` with its error in one line:
+the study goes on, and the failure counts as a trial tried.
+
+This module is part of the code version (``app.sweep.plan.CODE_INCLUDED``): what it
+computes is in every row.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from app.backtest import BacktestSpec, failure_text, run_backtest
+from app.walkforward.grid import with_params
+from app.walkforward.study import END_MARGIN
+from engine.jsonform import json_ready
+from engine.metrics.returns import daily_returns
+from storage.migrations import utc_text
+
+
+def build_spec(task: dict[str, Any]) -> BacktestSpec:
+    """The backtest of ``task``: every study cluster with the configuration's values."""
+    from app.spreads import load_profiles
+    from engine.config import load_engine_config
+
+    run, span = task["run"], task["span"]
+    config = load_engine_config(run["config_path"])
+    if run["clusters"] is not None:
+        config = config.with_clusters(run["clusters"])
+    config = with_params(config, {c.name: task["params"] for c in config.clusters})
+    start = datetime.fromisoformat(span["from"]) if span["from"] else None
+    end = datetime.fromisoformat(span["to"]) - END_MARGIN if span["to"] else None
+    return BacktestSpec(config=config, source=run["source"],
+                        paths=tuple(Path(p) for p in run["paths"]),
+                        store=Path(run["store"]) if run["store"] else None, seed=run["seed"],
+                        latency=run["latency"], start=start, end=end,
+                        tick_mode=run["tick_mode"], metrics_basis=run["metrics_basis"],
+                        spread_model=run["spread_model"],
+                        spread_profiles=load_profiles([Path(p) for p in run["spread_profiles"]]))
+
+
+def _finite(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+
+
+def _figures(result: Any, basis: str) -> dict[str, Any]:
+    """The run's metrics (JSON-ready), the key ones as columns, and its daily returns."""
+    metrics = json_ready(result.metrics.to_dict()) if result.metrics is not None else None
+    returns: list[list[Any]] = []
+    if len(result.equity):
+        capital = float(result.params.get("start_capital") or 100_000.0)
+        series = daily_returns(result.equity["equity"], capital, basis)
+        returns = [[f"{d:%Y-%m-%d}", float(r)] for d, r in series.items()]
+    m = metrics or {}
+    ret, bas = m.get("returns", {}), m.get("baskets", {})
+    return {"metrics": metrics, "daily_returns": returns,
+            "sharpe": _finite(ret.get("sharpe")),
+            "total_return": _finite(ret.get("total_return")),
+            "max_drawdown": _finite(ret.get("max_drawdown")),
+            "baskets": int(bas.get("baskets") or 0) if m else None}
+
+
+def run_trial(task: dict[str, Any]) -> dict[str, Any]:
+    """The row of ``task``'s trial (``storage.trials.COLUMNS``); never raises for a failing
+    backtest: the error is the row's."""
+    started, t0 = datetime.now(UTC), time.perf_counter()
+    row: dict[str, Any] = {
+        "id": task["id"], "config": task["config"], "params": task["params"],
+        "fold": task["span"]["fold"], "sample": task["span"]["sample"],
+        "span_from": task["span"]["from"], "span_to": task["span"]["to"],
+        "data_fingerprint": task["data_fingerprint"], "code_version": task["code_version"],
+        "status": "done", "error": None, "metrics": None, "daily_returns": None,
+        "sharpe": None, "total_return": None, "max_drawdown": None, "baskets": None,
+    }
+    try:
+        result = run_backtest(build_spec(task))
+        if result.failure is not None:
+            raise result.failure
+        row.update(_figures(result, task["run"]["metrics_basis"]))
+    except Exception as exc:  # a trial's failure is data: the study goes on
+        row.update(status="failed", error=failure_text(exc))
+    row.update(started_at=utc_text(started), finished_at=utc_text(datetime.now(UTC)),
+               seconds=time.perf_counter() - t0)
+    return row

@@ -1,0 +1,173 @@
+"""The trials store: one SQLite file per study, one row per trial a sweep has run.
+
+A trial is one backtest of one configuration on one span (a fold's in-sample or
+out-of-sample span, or the whole period).  Its row is keyed by a **content id**, the SHA-256
+of what determines its figures (``app.sweep.plan`` builds it), so a rerun of the same study
+finds the trials it already has and runs only the rest (resume), and a changed grid, fold,
+data file or source file gives new ids instead of silently reusing stale figures.
+
+Conventions are the product's (``storage.migrations``): ``application_id`` marks the file,
+``user_version`` is its schema, instants are ISO 8601 UTC text.  Each trial is written in
+one transaction, so a driver killed at any instant leaves whole rows only; there is one
+writer (the sweep's driver), readers (``sweep list``, ``sweep show``) may read meanwhile
+(WAL).
+
+Columns: ``status`` is ``done`` or ``failed`` (a failed trial keeps its error and still
+counts toward the number of trials tried); ``sharpe``, ``total_return``, ``max_drawdown``
+and ``baskets`` are copies of the figures in ``metrics`` (the run's ``metrics.json``
+figures as JSON) so a query can sort by them; ``daily_returns`` is JSON
+``[[date, return], ...]`` on the run's metrics basis.  ``started_at``/``finished_at`` and
+``seconds`` are the only columns that differ between two runs of the same trial.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from storage.migrations import Migration, SchemaSpec, open_database
+
+#: ``FXTR`` in ASCII: marks the file as a trials store (``PRAGMA application_id``).
+TRIALS_APPLICATION_ID = 0x46585452
+
+STATUSES = ("done", "failed")
+
+TRIALS_SCHEMA = SchemaSpec(
+    name="trials store",
+    application_id=TRIALS_APPLICATION_ID,
+    migrations=(
+        Migration(
+            version=1,
+            description="trials and the study's settings",
+            statements=(
+                """CREATE TABLE study (
+                    key TEXT PRIMARY KEY,
+                    value TEXT NOT NULL
+                )""",
+                """CREATE TABLE trials (
+                    id TEXT PRIMARY KEY,
+                    config INTEGER NOT NULL,
+                    params TEXT NOT NULL,
+                    fold INTEGER NOT NULL,
+                    sample TEXT NOT NULL,
+                    span_from TEXT,
+                    span_to TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('done', 'failed')),
+                    error TEXT,
+                    sharpe REAL,
+                    total_return REAL,
+                    max_drawdown REAL,
+                    baskets INTEGER,
+                    metrics TEXT,
+                    daily_returns TEXT,
+                    data_fingerprint TEXT NOT NULL,
+                    code_version TEXT NOT NULL,
+                    started_at TEXT NOT NULL,
+                    finished_at TEXT NOT NULL,
+                    seconds REAL NOT NULL
+                )""",
+                "CREATE INDEX trials_by_config ON trials (config, fold, sample)",
+            ),
+        ),
+    ),
+)
+
+#: The columns of a row, in table order.
+COLUMNS = ("id", "config", "params", "fold", "sample", "span_from", "span_to", "status",
+           "error", "sharpe", "total_return", "max_drawdown", "baskets", "metrics",
+           "daily_returns", "data_fingerprint", "code_version", "started_at", "finished_at",
+           "seconds")
+#: The columns that differ between two runs of the same trial (when and how long).
+TIMING_COLUMNS = ("started_at", "finished_at", "seconds")
+_JSON_COLUMNS = ("params", "metrics", "daily_returns")
+
+
+@dataclass(frozen=True)
+class TrialRow:
+    """One stored trial; ``params``, ``metrics`` and ``daily_returns`` decoded from JSON."""
+
+    values: dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def results(self) -> dict[str, Any]:
+        """Everything but the timings: equal for two runs of the same trial."""
+        return {k: v for k, v in self.values.items() if k not in TIMING_COLUMNS}
+
+
+class TrialsStore:
+    """A study's trials file, opened (created) at the latest schema."""
+
+    def __init__(self, path: Path, *, create: bool = True) -> None:
+        self.path = Path(path)
+        self._conn = open_database(self.path, TRIALS_SCHEMA, create=create)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> TrialsStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    # -- writing (the driver only) -------------------------------------------------------
+
+    def put_setting(self, key: str, value: Any) -> None:
+        """A study setting (JSON), kept from the first run unless it is missing."""
+        with self._transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO study (key, value) VALUES (?, ?)",
+                         (key, json.dumps(value, sort_keys=True)))
+
+    def record(self, row: dict[str, Any]) -> None:
+        """Write one trial in its own transaction (a rerun of a failed trial replaces it)."""
+        if row.get("status") not in STATUSES:
+            raise ValueError(f"trial status must be one of {STATUSES}, got {row.get('status')!r}")
+        values = [json.dumps(row.get(k), allow_nan=False) if k in _JSON_COLUMNS else row.get(k)
+                  for k in COLUMNS]
+        marks = ", ".join("?" for _ in COLUMNS)
+        with self._transaction() as conn:
+            conn.execute(f"INSERT OR REPLACE INTO trials ({', '.join(COLUMNS)}) "
+                         f"VALUES ({marks})", values)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def settings(self) -> dict[str, Any]:
+        return {k: json.loads(v) for k, v in self._conn.execute("SELECT key, value FROM study")}
+
+    def ids(self, statuses: Sequence[str] = STATUSES) -> set[str]:
+        marks = ", ".join("?" for _ in statuses)
+        rows = self._conn.execute(f"SELECT id FROM trials WHERE status IN ({marks})",
+                                  tuple(statuses))
+        return {i for (i,) in rows}
+
+    def rows(self) -> list[TrialRow]:
+        """Every trial, in configuration, fold and sample order."""
+        cursor = self._conn.execute(f"SELECT {', '.join(COLUMNS)} FROM trials "
+                                    "ORDER BY config, fold, sample, id")
+        return [TrialRow({k: (json.loads(v) if k in _JSON_COLUMNS and v is not None else v)
+                          for k, v in zip(COLUMNS, r, strict=True)}) for r in cursor]
+
+    def counts(self) -> dict[str, int]:
+        """Trials by status (both keys always present)."""
+        out = dict.fromkeys(STATUSES, 0)
+        for status, n in self._conn.execute("SELECT status, COUNT(*) FROM trials "
+                                            "GROUP BY status"):
+            out[status] = n
+        return out

@@ -1,0 +1,68 @@
+"""The trials store: whole rows in, the same rows out; counts; its identity as a file."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from engine.errors import UserError
+from storage.trials import COLUMNS, TrialsStore
+
+
+def _row(ident: str, status: str = "done", sharpe: float | None = 1.25) -> dict:
+    return {"id": ident, "config": 1, "params": {"entry": 1.2}, "fold": 1, "sample": "is",
+            "span_from": "2024-01-08T00:00:00+00:00", "span_to": "2024-01-12T00:00:00+00:00",
+            "status": status, "error": None if status == "done" else "ValueError: bad",
+            "sharpe": sharpe, "total_return": 0.01, "max_drawdown": 0.002, "baskets": 3,
+            "metrics": {"returns": {"sharpe": sharpe}}, "daily_returns": [["2024-01-08", 0.001]],
+            "data_fingerprint": "d" * 64, "code_version": "c" * 64,
+            "started_at": "2024-01-01T00:00:00.000+00:00",
+            "finished_at": "2024-01-01T00:00:01.000+00:00", "seconds": 1.0}
+
+
+def test_a_recorded_trial_reads_back_as_written(tmp_path):
+    # Arrange
+    row = _row("a" * 64)
+    # Act
+    with TrialsStore(tmp_path / "study.sqlite") as store:
+        store.record(row)
+    with TrialsStore(tmp_path / "study.sqlite", create=False) as store:
+        back = store.rows()
+    # Assert
+    assert [r.values for r in back] == [{k: row[k] for k in COLUMNS}]
+
+
+def test_counts_and_ids_include_failed_trials(tmp_path):
+    with TrialsStore(tmp_path / "study.sqlite") as store:
+        store.record(_row("a" * 64))
+        store.record(_row("b" * 64, status="failed", sharpe=None))
+        assert store.counts() == {"done": 1, "failed": 1}
+        assert store.ids() == {"a" * 64, "b" * 64}
+        assert store.ids(("done",)) == {"a" * 64}
+
+
+def test_a_status_other_than_done_or_failed_is_refused(tmp_path):
+    with TrialsStore(tmp_path / "study.sqlite") as store, pytest.raises(ValueError):
+        store.record(_row("a" * 64, status="running"))
+
+
+def test_a_missing_study_is_one_clear_error_when_reading(tmp_path):
+    with pytest.raises(UserError, match="no trials store found"):
+        TrialsStore(tmp_path / "none.sqlite", create=False)
+
+
+def test_another_applications_database_is_refused(tmp_path):
+    path = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE things (x)")
+    conn.close()
+    with pytest.raises(UserError, match="not a trials store"):
+        TrialsStore(path)
+
+
+def test_settings_keep_the_first_value(tmp_path):
+    with TrialsStore(tmp_path / "study.sqlite") as store:
+        store.put_setting("grid", {"file": "a.toml"})
+        store.put_setting("grid", {"file": "b.toml"})
+        assert store.settings() == {"grid": {"file": "a.toml"}}
