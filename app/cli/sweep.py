@@ -57,6 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_spread_options(s)
     s.add_argument("--metrics-basis", choices=["trading", "calendar"], default="trading",
                    help="days of the daily returns (as backtest; default trading)")
+    s.add_argument("--calendar", type=Path,
+                   help="economic calendar file(s) for the news filter of every trial (an "
+                   "imported calendar database or files to import; as backtest); default: none")
     s.add_argument("--grid", type=Path, help="grid file (TOML lists, as walkforward's)")
     s.add_argument("--random", type=int, metavar="N",
                    help="try N configurations drawn from the grid (default: all)")
@@ -102,6 +105,8 @@ def _required(args: argparse.Namespace) -> None:
         raise UserError(f"--stop-after: expected 0 or more, got {args.stop_after}")
     if args.store is not None and not args.store.is_dir():
         raise UserError(f"--store: no such directory: {args.store}")
+    if args.calendar is not None and not args.calendar.is_file():
+        raise UserError(f"--calendar: no such file: {args.calendar}")
 
 
 def _source(args: argparse.Namespace) -> dict[str, Any]:
@@ -140,12 +145,14 @@ def plan_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
            "config_path": str(args.config) if args.config else None,
            "clusters": [c.name for c in config.clusters], "tick_mode": args.tick_mode,
            "spread_model": spreads["spread_model"], "spread_profiles": profiles,
-           "metrics_basis": args.metrics_basis}
+           "metrics_basis": args.metrics_basis,
+           "calendar": str(args.calendar) if args.calendar else None}
     settings = {"config_sha256": file_sha256(args.config or DEFAULT_CONFIG),
                 "clusters": run["clusters"], "tick_mode": args.tick_mode,
                 "spread_model": run["spread_model"],
                 "spread_profiles": [file_sha256(Path(p)) for p in profiles],
-                "metrics_basis": args.metrics_basis}
+                "metrics_basis": args.metrics_basis,
+                **({"calendar_sha256": file_sha256(args.calendar)} if args.calendar else {})}
     data = data_fingerprint(run["source"], run["paths"], run["store"], args.seed,
                             run["latency"])
     return make_tasks(configs, spans, run, settings, data, code_version())

@@ -28,6 +28,7 @@ from storage.migrations import utc_text
 
 def build_spec(task: dict[str, Any]) -> BacktestSpec:
     """The backtest of ``task``: every study cluster with the configuration's values."""
+    from app.backtest import calendar_snapshot
     from app.spreads import load_profiles
     from engine.config import load_engine_config
 
@@ -38,11 +39,14 @@ def build_spec(task: dict[str, Any]) -> BacktestSpec:
     config = with_params(config, {c.name: task["params"] for c in config.clusters})
     start = datetime.fromisoformat(span["from"]) if span["from"] else None
     end = datetime.fromisoformat(span["to"]) - END_MARGIN if span["to"] else None
+    calendar = (calendar_snapshot(Path(run["calendar"]), start, end)
+                if run.get("calendar") else None)
     return BacktestSpec(config=config, source=run["source"],
                         paths=tuple(Path(p) for p in run["paths"]),
                         store=Path(run["store"]) if run["store"] else None, seed=run["seed"],
                         latency=run["latency"], start=start, end=end,
                         tick_mode=run["tick_mode"], metrics_basis=run["metrics_basis"],
+                        calendar=calendar,
                         spread_model=run["spread_model"],
                         spread_profiles=load_profiles([Path(p) for p in run["spread_profiles"]]))
 

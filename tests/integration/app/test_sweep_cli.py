@@ -235,6 +235,8 @@ def test_list_prints_a_line_per_trial_and_show_the_study(reference, capsys):
     (["--grid", "GRID"], "--study is required"),
     (["--grid", "GRID", "--study", "s.sqlite", "--random", "5"], "--random: expected 1..2"),
     (["--grid", "GRID", "--study", "s.sqlite", "--workers", "0"], "--workers"),
+    (["--grid", "GRID", "--study", "s.sqlite", "--calendar", "none.csv"],
+     "--calendar: no such file"),
 ])
 def test_bad_input_is_one_line_naming_the_option(home, capsys, extra, message):
     grid = _grid(home)
