@@ -706,7 +706,7 @@ class Engine:
             return None
         return ClusterInfo(name, tuple(sig.symbols), self.cluster_currencies(sig), sig.entry,
                            sig.exit_band, sig.spec.stops.tdi_stop, sig.spec.kind,
-                           sig.score_name)
+                           sig.score_name, sig.spec.timeframe)
 
     def trade_mode(self, symbol: str) -> str:
         """A dated contract's trade mode ("full", "close only", ...) as read at its basis

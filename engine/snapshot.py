@@ -242,6 +242,8 @@ class ClusterInfo:
     #: The cluster's strategy kind and what its score is called (TDI, z, ...).
     kind: str = "tdi"
     score_name: str = "TDI"
+    #: The signal's bars (``ClusterSpec.timeframe``): the chart's signal view is named after it.
+    timeframe: str = "M30"
 
 
 @dataclass

@@ -357,7 +357,7 @@ class MainWindow(QMainWindow):
         if info is None:
             return
         self.chart.set_cluster(name, list(info.symbols), info.entry, info.exit_band,
-                               info.tdi_stop, info.score_name)
+                               info.tdi_stop, info.score_name, info.timeframe)
         self._refresh_chart()
         self._refresh_trades()
 

@@ -70,6 +70,8 @@ class ClusterChart(QWidget):
         self._trades = TradeTable.build(())
         self._marks: TradeMarks | None = None
         self._timeframe = "M30"
+        #: What the signal view (the "M30" key) is called: the cluster's own timeframe.
+        self._signal_tf = "M30"
         self._score_name = "TDI"
         self._follow = True
         self._hover_index: int | None = None
@@ -212,9 +214,12 @@ class ClusterChart(QWidget):
 
     # ---------------------------------------------------------------------- contract
     def set_cluster(self, name: str, symbols: Sequence[str], entry: float, exit_band: float,
-                    tdi_stop: float = DEFAULT_TDI_STOP, score_name: str = "TDI") -> None:
+                    tdi_stop: float = DEFAULT_TDI_STOP, score_name: str = "TDI",
+                    timeframe: str = "M30") -> None:
         """Show a new cluster: clears every series and trade, sets the bands and the title.
-        ``score_name``: what its kind's score is called (TDI, z, ...): the score pane's label."""
+        ``score_name``: what its kind's score is called (TDI, z, ...): the score pane's label;
+        ``timeframe``: its signal bars (M30, H1, D1...), what the signal view is called (the
+        view keeps the key "M30" whatever the bars are)."""
         symbols = tuple(symbols)
         if len(set(symbols)) != len(symbols):
             raise ValueError(f"cluster {name}: symbols repeat: {', '.join(symbols)}")
@@ -222,6 +227,10 @@ class ClusterChart(QWidget):
         self._name = name
         self._symbols = symbols
         self._score_name = score_name
+        self._signal_tf = timeframe
+        signal_button = self._tf_buttons["M30"]
+        signal_button.setText(timeframe)
+        signal_button.setToolTip(f"Show the {timeframe} view (the signal's bars)")
         self._stop = float(tdi_stop)
         self._series = {tf: BarSeries(symbols) for tf in TIMEFRAMES}
         self._trades = TradeTable.build(())
@@ -294,6 +303,10 @@ class ClusterChart(QWidget):
 
     def timeframe(self) -> str:
         return self._timeframe
+
+    def _shown_timeframe(self) -> str:
+        """The active view's name as shown: the cluster's signal timeframe, or M1."""
+        return self._signal_tf if self._timeframe == "M30" else self._timeframe
 
     # ------------------------------------------------------------------ extra public
     def set_timeframe(self, timeframe: str) -> None:
@@ -400,7 +413,7 @@ class ClusterChart(QWidget):
         n = len(series)
         self._sync_axes()
         score = self._score_name
-        label = score if self._timeframe == "M30" else f"{score} (last M30 close)"
+        label = score if self._timeframe == "M30" else f"{score} (last {self._signal_tf} close)"
         if label != self._tdi_label:  # setting it lays the axis out again, even unchanged
             self._tdi_label = label
             self.tdi_plot.setLabel("left", label, color=style.AXIS)
@@ -546,16 +559,18 @@ class ClusterChart(QWidget):
         series = self._active()
         n = len(series)
         if n == 0:
-            self._readout_plain = f"{self._timeframe}: no bars"
+            self._readout_plain = f"{self._shown_timeframe()}: no bars"
             self._readout.setText(escape(self._readout_plain))
             return
         index = n - 1 if index is None else min(max(index, 0), n - 1)
         when = self._tdi_axis.label_at(index)
         tdi = float(series.tdi.view()[index])
         tdi_text = f"{tdi:+.2f}" if math.isfinite(tdi) else "n/a"
-        tdi_name = self._score_name if self._timeframe == "M30" else f"{self._score_name}(M30)"
-        plain = [f"{self._timeframe} {when}", f"{tdi_name} {tdi_text}"]
-        rich = [f"<b>{self._timeframe}</b> {escape(when)}",
+        tdi_name = (self._score_name if self._timeframe == "M30"
+                    else f"{self._score_name}({self._signal_tf})")
+        shown = self._shown_timeframe()
+        plain = [f"{shown} {when}", f"{tdi_name} {tdi_text}"]
+        rich = [f"<b>{shown}</b> {escape(when)}",
                 f"{tdi_name} <b style='color:{style.TDI_LINE}'>{tdi_text}</b>"]
         for position, symbol in enumerate(self._symbols):
             close = float(series.closes[symbol].view()[index])

@@ -146,6 +146,7 @@ def test_the_console_shows_a_basis_cluster_and_rolls_it(qtbot, tmp_path) -> None
                         timeout=60_000)
         first = tab.row_texts()[0]
         assert first[:3] == ("GOLD_BASIS", "XAUUSD", "XAUUSD_H24")
+        assert window.chart.crosshair_text().startswith("H1")  # its signal bars, not M30
         # Act
         tab.select("GOLD_BASIS")
         tab.roll_button.click()

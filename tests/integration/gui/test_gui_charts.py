@@ -131,6 +131,19 @@ def test_set_cluster_clears_previous_data(loaded):
     assert chart.crosshair_text() == "M30: no bars"
 
 
+def test_a_cluster_on_h1_bars_names_its_signal_view_h1(chart):
+    times = fx_times(MONDAY, 50, 2 * M30_MS)
+    closes = {s: np.linspace(1.0, 1.1, 50) for s in ("USDJPY", "EURJPY")}
+
+    chart.set_cluster("JPY-H1", ("USDJPY", "EURJPY"), 1.0, 0.2, timeframe="H1")
+    chart.set_history(times, np.linspace(-1.0, 1.0, 50), closes)
+
+    labels = sorted(b.text() for b in chart.findChildren(QToolButton))
+    assert labels == ["H1", "M1"]
+    assert chart.crosshair_text().startswith("H1 ")
+    assert chart.timeframe() == "M30"  # the view's key is the same whatever the bars
+
+
 # ---------------------------------------------------------------------------- history
 def test_history_shows_last_600_bars_with_legs_rebased_on_first_visible(loaded):
     chart, times, _, closes = loaded
