@@ -8,7 +8,9 @@ the terminal is.
 
 A TCP address that other machines can reach is refused unless ``allow_remote``: whoever
 reaches a terminal can trade the account.  The client proves it holds the server's secret;
-the secret file the server printed is named by ``FXCLUSTER_TERMINAL_SECRET_FILE``.
+the secret file the server printed is named by ``$FXCLUSTER_TERMINAL_SECRET``, and a
+server on another machine is reached over TLS only (its CA file in
+``$FXCLUSTER_TERMINAL_CA``).
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from typing import Any
 
 from engine.errors import UserError
 
-__all__ = ["SECRET_FILE_ENV", "open_terminal_module"]
+__all__ = ["CA_ENV", "SECRET_ENV", "open_terminal_module"]
 
 #: The environment variable naming the terminal server's secret file (its second line).
-SECRET_FILE_ENV = "FXCLUSTER_TERMINAL_SECRET_FILE"
+SECRET_ENV = "FXCLUSTER_TERMINAL_SECRET"
+#: The CA file a terminal server on another machine's certificate chains to (TLS).
+CA_ENV = "FXCLUSTER_TERMINAL_CA"
 
 
 def open_terminal_module(address: str | None, *, allow_remote: bool = False) -> Any:
@@ -40,8 +44,9 @@ def open_terminal_module(address: str | None, *, allow_remote: bool = False) -> 
     if not allow_remote and not is_loopback(where):
         raise UserError(f"--terminal {format_address(where)} is not on this machine: give "
                         "--allow-remote to trade through a terminal on another one")
-    secret_file = os.environ.get(SECRET_FILE_ENV)
+    secret_file = os.environ.get(SECRET_ENV)
     if not secret_file:
-        raise UserError(f"--terminal {format_address(where)}: set {SECRET_FILE_ENV} to the "
-                        "secret file the terminal server printed (its second line)")
-    return RemoteTerminal(where, secret_file=secret_file)
+        raise UserError(f"--terminal {format_address(where)}: set {SECRET_ENV} to the "
+                        "terminal server's secret file (the second line it printed)")
+    return RemoteTerminal(where, secret_file=secret_file,
+                          tls_ca=os.environ.get(CA_ENV) or None)

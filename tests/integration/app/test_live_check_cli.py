@@ -23,10 +23,11 @@ from helpers.paths import REPO_ROOT
 
 import main
 from mt5bridge.remote import RemoteTerminal
-from mt5bridge.terminals import SECRET_FILE_ENV
 
 TIMEOUT_S = 60.0
 SYMBOLS = "EURUSD,GBPUSD,AUDUSD,USDCHF"
+#: Where ``--terminal ADDRESS`` finds the terminal server's secret file.
+SECRET_FILE_ENV = "FXCLUSTER_TERMINAL_SECRET"
 
 
 def _line(child: subprocess.Popen) -> str:
