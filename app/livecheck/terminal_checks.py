@@ -166,11 +166,13 @@ def server_time_check(adapter: LiveTerminal, symbols: Iterable[str],
     offset_h = tz.offset_ms(int(now * 1000)) / 3_600_000
     how = (f"the freshest tick ({latest[0]}, stamped {_server_text(latest[1])}) against "
            f"{format_utc(now)}" if latest else "the freshest tick")
-    kind = ("which is the common GMT+2/+3 clock now: it follows US DST"
-            if tz == ServerTimeZone() else "a fixed offset, not the common GMT+2/+3 clock")
+    typical = ServerTimeZone().offset_ms(int(now * 1000)) / 3_600_000
+    kind = ("the common retail clock at this date, so the adapter follows US DST with it"
+            if tz == ServerTimeZone() else f"not the common retail clock at this date "
+            f"({typical:+g} h), so the adapter keeps it fixed")
     return Check("server time", Verdict.PASS,
                  f"{tz.label}, detected: server minus UTC is {offset_h:+g} h from {how}, "
-                 f"to the half hour; {kind}")
+                 f"to the half hour: {kind}")
 
 
 def _server_text(server_ms: int) -> str:
