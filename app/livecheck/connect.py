@@ -44,14 +44,13 @@ def terminal_clock(module: Any) -> tuple[Callable[[], float], str]:
     served real module for the simulator's clock is refused, by whatever error the link
     raises, so any failure here means: a real terminal, this machine's clock.
     """
-    probe = getattr(module, "sim_now_msc", None)
-    if callable(probe):
-        try:
+    try:
+        probe = getattr(module, "sim_now_msc", None)
+        if callable(probe):
             probe()
-        except Exception:  # a real module behind a link: no virtual clock to read
-            log.debug("no simulated clock behind the terminal: using this machine's")
-        else:
             return (lambda: probe() / 1000), "the simulated terminal's clock"
+    except Exception:  # a real module behind a link: no virtual clock to read
+        log.debug("no simulated clock behind the terminal: using this machine's")
     return time.time, "this machine's clock"
 
 

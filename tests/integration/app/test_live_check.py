@@ -252,3 +252,56 @@ def test_the_json_rows_are_the_table_rows():
     assert data["checks"][3] == {"check": "algo trading", "verdict": "FAIL",
                                  "detail": detail(report, "algo trading"),
                                  "fix": fix(report, "algo trading")}
+
+
+class _ApiDisabled:
+    """The simulated terminal with "Disable algorithmic trading via external Python API"
+    ticked: what ``terminal_info`` says then (the simulator has no such switch)."""
+
+    def __init__(self, sim: SimTerminal) -> None:
+        self._sim = sim
+
+    def __getattr__(self, name: str):
+        return getattr(self._sim, name)
+
+    def terminal_info(self):
+        from mt5bridge.structs import struct_with
+
+        info = self._sim.terminal_info()
+        return None if info is None else struct_with(info, tradeapi_disabled=True)
+
+
+def test_the_python_api_switched_off_fails_the_algo_row_with_its_fix():
+    # Arrange
+    terminal = _ApiDisabled(broker())
+
+    # Act
+    report = run_live_check(terminal, config_of("USD_MAJORS"))
+
+    # Assert
+    assert verdicts(report)["algo trading"] is FAIL and report.exit_status == 1
+    assert '"Disable algorithmic trading via external Python API"' in fix(report,
+                                                                          "algo trading")
+
+
+class _RealModule:
+    """What a served real module answers when asked for the simulator's clock."""
+
+    def sim_now_msc(self) -> int:
+        raise AttributeError("the terminal server does not offer 'sim_now_msc'")
+
+
+def test_now_is_the_simulators_clock_or_else_this_machines():
+    # Arrange
+    from app.livecheck.connect import terminal_clock
+
+    sim = broker()
+
+    # Act
+    sim_clock, sim_name = terminal_clock(sim)
+    _, refused_name = terminal_clock(_RealModule())
+    _, plain_name = terminal_clock(object())
+
+    # Assert
+    assert sim_clock() == WINTER.timestamp() + 60 and sim_name == "the simulated terminal's clock"
+    assert refused_name == plain_name == "this machine's clock"
