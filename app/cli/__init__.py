@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.cli.data_import",
     "app.cli.data",
     "app.cli.run",
+    "app.cli.live_check",
     "app.cli.backtest",
     "app.cli.walkforward",
     "app.cli.sweep",

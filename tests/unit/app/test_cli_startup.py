@@ -27,7 +27,7 @@ HELP_LINES = (
     ("journal", "backup"), ("calendar", "list"), ("calendar", "coverage"),
     ("import", "ticks"), ("import", "bars"), ("import", "calendar"), ("data", "list"),
     ("data", "spreads"), ("run",), ("backtest",), ("walkforward",), ("audit",),
-    ("replay",), ("terminal-server",), ("gui",),
+    ("replay",), ("terminal-server",), ("live-check",), ("gui",),
 )
 
 

@@ -1,0 +1,61 @@
+"""``main.py live-check``: rehearse the live path against the trader's terminal, trading nothing.
+
+Prints a pass/fail table (``--json``: the same rows for a program) with the fix of each
+failure; exit 0 when nothing failed (warnings allowed), 1 when a check failed, 2 for bad
+input.  The checks are ``app.livecheck``'s; the terminal is found as ``run --live`` finds
+it (``mt5bridge.terminals.open_terminal_module``).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from app.cli.args import add_clusters_option, add_config_option, chosen_clusters
+from engine.errors import UserError
+
+TERMINAL_HELP = ("where the MetaTrader5 module is: HOST:PORT or a socket path "
+                 "of 'terminal-server --module MetaTrader5' (its secret file in "
+                 "$FXCLUSTER_TERMINAL_SECRET), or rpyc://HOST:PORT of an mt5linux server; "
+                 "default: the MetaTrader5 package of this Python (Windows)")
+ALLOW_REMOTE_HELP = ("allow a --terminal address on another machine (our server is then "
+                     "reached over TLS only: its CA file in $FXCLUSTER_TERMINAL_CA)")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "live-check", help="rehearse live trading against the MetaTrader 5 terminal "
+        "(no order is sent)",
+        description="Connect to the MetaTrader 5 terminal as a live session does and check, "
+        "one row each: the connection and build, the account and its margin mode, the Algo "
+        "Trading switch, the server clock, every configured symbol (the broker's name, trade "
+        "and filling modes), every market now, and order_check of a minimal basket of each "
+        "cluster, both sides.  No order is sent.  Exit 0 when nothing failed (warnings "
+        "allowed), 1 when a check failed.")
+    # The help of run --live and gui --live (app.cli.terminal's, once it has them).
+    p.add_argument("--terminal", default=None, metavar="ADDRESS", help=TERMINAL_HELP)
+    p.add_argument("--allow-remote", action="store_true", help=ALLOW_REMOTE_HELP)
+    add_config_option(p)
+    add_clusters_option(p)
+    p.add_argument("--login", type=int, metavar="N",
+                   help="the account to log in to (default: the terminal's); the password is "
+                   "read from $FXCLUSTER_MT5_PASSWORD or the OS keyring")
+    p.add_argument("--server", metavar="S", help="the account's trade server (with --login)")
+    p.add_argument("--json", action="store_true", help="print the rows as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.livecheck import run_live_check
+    from engine.config import load_engine_config
+    from mt5bridge.terminals import open_terminal_module
+
+    if args.login is not None and args.login <= 0:
+        raise UserError(f"--login: {args.login} is not an account number")
+    if args.server is not None and args.login is None:
+        raise UserError("--server goes with --login")
+    config = chosen_clusters(load_engine_config(args.config), args.clusters)
+    module = open_terminal_module(args.terminal, allow_remote=args.allow_remote)
+    report = run_live_check(module, config, address=args.terminal, login=args.login,
+                            server=args.server)
+    print(report.as_json() if args.json else report.as_table())
+    return report.exit_status
