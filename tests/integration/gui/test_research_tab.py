@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt
 from app.sweep import summary
 from gui.toolbox import Toolbox
 from gui.toolbox.research import (
+    COMPUTING,
     CONFIG,
     HEADERS,
     NO_STUDY,
@@ -99,10 +100,13 @@ def test_open_study_shows_every_trial_and_the_summary_line(qtbot, tab, study):
     # Arrange
     store, _ = study
     rows = [r.values for r in store.rows()]
-    doc = summary.study_summary(rows, heatmaps=[])
-    # Act
-    qtbot.mouseClick(tab.open_button, Qt.MouseButton.LeftButton)
+    doc = summary.study_summary(rows, store.settings(), heatmaps=[])
+    # Act: the table at once, the summary line once its worker is done
+    with qtbot.waitSignal(tab.summaryShown, timeout=30_000):
+        qtbot.mouseClick(tab.open_button, Qt.MouseButton.LeftButton)
+        assert tab.summary_label.text() == COMPUTING
     # Assert
+    assert tab.summary == doc
     assert tab.proxy.rowCount() == 23 and tab.model.columnCount() == len(HEADERS)
     assert tab.summary_label.text() == summary_text(doc)
     assert tab.summary_label.text().startswith("23 trials tried (22 done, 1 failed)")
@@ -167,7 +171,8 @@ def test_refresh_reads_the_trials_a_running_sweep_finished_since(qtbot, tab, stu
     tab.open_study(store.path)
     # Act: the writer stores its last trial, then the tab refreshes
     store.record(trial(6, 2, "oos", rng))
-    qtbot.mouseClick(tab.refresh_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(tab.summaryShown, timeout=30_000):
+        qtbot.mouseClick(tab.refresh_button, Qt.MouseButton.LeftButton)
     # Assert
     assert tab.proxy.rowCount() == 24
     assert tab.summary_label.text().startswith("24 trials tried")
@@ -179,8 +184,10 @@ def test_the_tab_never_writes_the_study(qtbot, tab, study):
     store.close()
     before = store.path.read_bytes()
     # Act
-    tab.open_study(store.path)
-    tab.refresh()
+    with qtbot.waitSignal(tab.summaryShown, timeout=30_000):
+        tab.open_study(store.path)
+    with qtbot.waitSignal(tab.summaryShown, timeout=30_000):
+        tab.refresh()
     tab.metric_combo.setCurrentText("total_return")
     # Assert
     assert store.path.read_bytes() == before
