@@ -204,3 +204,14 @@ def test_a_file_that_is_not_a_study_is_said_in_one_line(qtbot, tab, tmp_path):
     text = tab.summary_label.text()
     assert text.startswith("Cannot open the study: ") and "\n" not in text
     assert tab.proxy.rowCount() == 0
+
+
+def test_gui_takes_a_study_to_open_at_start():
+    # Arrange
+    from pathlib import Path
+
+    from main import build_parser
+    # Act
+    args = build_parser().parse_args(["gui", "--study", "study.sqlite"])
+    # Assert
+    assert args.study == Path("study.sqlite")
