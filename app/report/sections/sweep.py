@@ -16,6 +16,9 @@ from app.report.format import NA, format_metric
 from app.report.markup import attr, section_open
 from app.report.svg.sweep import heat_colour, sharpe_histogram
 
+#: A heatmap's metric as its title names it.
+METRIC_NAMES = {"sharpe": "Sharpe", "total_return": "Total return",
+                "max_drawdown": "Max drawdown", "baskets": "Baskets"}
 #: How a heatmap's metric is coloured (``app.report.svg.sweep.heat_colour``).
 HEAT_KINDS = {"sharpe": "signed", "total_return": "signed", "max_drawdown": "lower",
               "baskets": "higher"}
@@ -27,6 +30,11 @@ def figure(name: str, key: str, value: Any, tag: str = "td", extra: str = "") ->
     exact = "" if value is None else repr(value)
     return (f'<{tag} class="num {css}" data-figure="{attr(name)}" data-value="{attr(exact)}"'
             f"{extra}>{escape(text)}</{tag}>")
+
+
+def _sentence(text: str) -> str:
+    """A basis as the start of a sentence."""
+    return text[:1].upper() + text[1:]
 
 
 def _table(head: Sequence[str], rows: Sequence[str], css: str = "") -> str:
@@ -84,7 +92,7 @@ def distribution_section(doc: Mapping[str, Any]) -> str:
             + f'<div class="cards">{cards}</div>'
             + (f'<figure class="wide">{chart}</figure>' if chart else
                f'<p class="na">{NA}: no trial has a defined Sharpe</p>')
-            + f'<p class="basis">{escape(d["basis"])}.</p></section>')
+            + f'<p class="basis">{escape(_sentence(d["basis"]))}.</p></section>')
 
 
 def _selection_row(s: Mapping[str, Any]) -> str:
@@ -117,7 +125,7 @@ def selection_section(doc: Mapping[str, Any]) -> str:
     dsr_head = ["fold", "group", "N tried", "failed", "defined", "V (trials' Sharpe var.)",
                 "SR0 (per day)", "SR (per day)", "T", "DSR", "note"]
     return (section_open("selection", "Selection per fold",
-                         escape(doc["selection_basis"][:1].upper() + doc["selection_basis"][1:])
+                         escape(_sentence(doc["selection_basis"]))
                          + ". Fold 0 is the whole period (no out-of-sample).")
             + "<h3>The choice: in-sample (chooses) and out-of-sample (judged)</h3>"
             + '<p class="basis">Sharpe annualised, of the trial\'s daily returns; return and '
@@ -179,9 +187,9 @@ def heatmap_table(h: Mapping[str, Any], number: int) -> str:
         rows.append(f"<th scope=\"row\">{escape(_value_text(y))}</th>{''.join(cells)}")
     body = "".join(f"<tr>{r}</tr>" for r in rows)
     header = "".join(f"<th>{escape(c)}</th>" for c in head)
-    title = f"{h['metric']} by {h['x']}" + (f" and {h['y']}" if h["y"] else "")
+    title = f"{METRIC_NAMES[h['metric']]} by {h['x']}" + (f" and {h['y']}" if h["y"] else "")
     return (f"<h3>{escape(title)} ({escape(h['sample'])})</h3>"
-            f'<p class="basis">{escape(h["metric_basis"])}; {escape(h["rule"])}. File: '
+            f'<p class="basis">{escape(_sentence(h["metric_basis"]))}; {escape(h["rule"])}. File: '
             f"{escape(h['file'])}.</p>"
             f'<div class="scroll"><table class="matrix heatmap"><thead><tr>{header}</tr>'
             f"</thead><tbody>{body}</tbody></table></div>")
