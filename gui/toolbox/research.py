@@ -365,8 +365,9 @@ class ResearchTab(QWidget):
         spec = self.heatmap_spec() if self.study is not None else None
         if spec is None:
             self.heatmap.clear()
-            self.heatmap_note.setText("Choose two different parameters." if self.study
-                                      else "")
+            note = ("" if self.study is None else "No trial in the study yet."
+                    if not self.study.rows else "Choose two different parameters.")
+            self.heatmap_note.setText(note)
             return
         result = summary.heatmap(self.study.rows if self.study else (), spec)
         self.heatmap.show_map(result)
