@@ -73,10 +73,11 @@ def write_study_report(study_path: Path, report_dir: Path,
 
 
 def run_report(args: argparse.Namespace) -> int:
-    """``sweep report STUDY --report DIR``."""
-    if args.study_file is None:
+    """``sweep report STUDY --report DIR`` (``--study STUDY`` is taken too)."""
+    study = args.study_file or args.study
+    if study is None:
         raise UserError("sweep report: give the study file (sweep report STUDY --report DIR)")
     if args.report is None:
         raise UserError("sweep report: --report DIR is required (where to write the report)")
-    write_study_report(args.study_file, args.report, args.heatmap)
+    write_study_report(study, args.report, args.heatmap)
     return 0
