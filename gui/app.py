@@ -44,6 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--config", type=Path, help="engine configuration (TOML)")
     p.add_argument("--journal", type=Path, help="journal file (default: the data directory)")
     p.add_argument("--seed", type=int, default=0, help="demo market seed")
+    p.add_argument("--study", type=Path, metavar="FILE",
+                   help="open a sweep's study file in the Research tab (read-only)")
     p.add_argument("--quit-after", type=float, default=None, metavar="SECONDS",
                    help="close the window after this many seconds (smoke tests)")
     p.set_defaults(func=run)
@@ -80,6 +82,9 @@ def run(args: argparse.Namespace) -> int:
         window.show()
         window.start()
         state["window"] = window
+        if args.study is not None:  # the Research tab, open on the study
+            window.toolbox.research.open_study(args.study)
+            window.toolbox.setCurrentWidget(window.toolbox.research)
 
     def reopen(paths: list[Path]) -> None:
         old = state.get("window")

@@ -171,3 +171,36 @@ class TrialsStore:
                                             "GROUP BY status"):
             out[status] = n
         return out
+
+
+# -- read-only opening (the study's report and the console's Research tab) -----------------
+
+
+def open_read_only(path: Path) -> TrialsStore:
+    """The study at ``path`` opened with SQLite's ``mode=ro``: never written, not even
+    migrated, so a report or the console can read a study a running sweep is writing (WAL
+    lets a reader see every committed trial).  One clear line when it is missing, is not a
+    trials store, or needs an upgrade a read-only opening cannot make."""
+    from engine.errors import UserError
+
+    path, name = Path(path), TRIALS_SCHEMA.name
+    if not path.is_file():
+        raise UserError(f"{path}: no {name} found (check the path)")
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        identity = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        problem = ("" if identity == TRIALS_APPLICATION_ID and version == TRIALS_SCHEMA.latest
+                   else f"not a {name}" if identity != TRIALS_APPLICATION_ID
+                   else f"{name} schema version {version} is newer than this release "
+                   "understands" if version > TRIALS_SCHEMA.latest
+                   else f"the {name} needs an upgrade to schema version "
+                   f"{TRIALS_SCHEMA.latest}; run 'sweep show' on it once")
+    except sqlite3.DatabaseError as exc:
+        problem = f"not a readable {name} ({exc})"
+    if problem:
+        conn.close()
+        raise UserError(f"{path}: {problem}")
+    store = TrialsStore.__new__(TrialsStore)
+    store.path, store._conn = path, conn
+    return store

@@ -2,9 +2,10 @@
 
     sweep (--data ... | --store DIR | --market synthetic) [--clusters A,B] [--from --to]
           --grid FILE [--random N --random-seed S] [--folds K --scheme anchored|rolling]
-          [--workers N] --study STUDY.sqlite
+          [--workers N] --study STUDY.sqlite [--report DIR [--heatmap X,Y[,METRIC]]]
     sweep list STUDY       one line per trial
     sweep show STUDY       the study's settings, counts and best trial
+    sweep report STUDY --report DIR    the study's report (``app.cli.sweep_report``)
 
 The study file is ``--study`` because ``--store`` already names the market-data store.  The
 sample seed is ``--random-seed`` because ``--seed`` already seeds the synthetic market.
@@ -29,12 +30,18 @@ from app.cli.args import (
 from app.cli.backtest import add_spread_options, spread_settings
 from app.cli.choices import SCHEMES
 from app.cli.output import num, pct, unsigned_pct
+from app.cli.sweep_report import (
+    add_report_options,
+    heatmap_specs,
+    run_report,
+    write_study_report,
+)
 from engine.errors import UserError
 
 if TYPE_CHECKING:
     from app.sweep import SweepState
 
-ACTIONS = ("list", "show")
+ACTIONS = ("list", "show", "report")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,9 +52,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "span, into a study file; a rerun runs only the trials the file lacks.  'sweep list "
         "STUDY' and 'sweep show STUDY' read a study back.")
     s.add_argument("action", nargs="?", choices=ACTIONS, help="read a study back: list "
-                   "(one line per trial) or show (settings, counts, best)")
+                   "(one line per trial), show (settings, counts, best) or report (its "
+                   "report into --report DIR)")
     s.add_argument("study_file", nargs="?", type=Path, metavar="STUDY",
-                   help="the study file to read (with list/show)")
+                   help="the study file to read (with list/show/report)")
     add_data_source_options(s, required=False)
     add_config_option(s)
     add_clusters_option(s)
@@ -78,10 +86,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="the study's trials file (created if missing; a rerun resumes it)")
     s.add_argument("--stop-after", type=int, metavar="N",
                    help="run at most N new trials, then stop (a rerun runs the rest)")
+    add_report_options(s)  # --report, --heatmap (app.cli.sweep_report)
     s.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.action == "report":
+        return run_report(args)
     if args.action is not None:
         return _read_back(args)
     if args.study_file is not None:
@@ -210,6 +221,7 @@ def _run_study(args: argparse.Namespace) -> int:
     from storage.trials import TrialsStore
 
     tasks = plan_from_args(args)
+    heatmap_specs(args.heatmap, list(tasks[0]["params"]) if tasks else [])  # checked first
     with TrialsStore(args.study) as store:
         store.put_setting("created_with", {"grid": str(args.grid), "folds": args.folds,
                                            "scheme": args.scheme, "random": args.random,
@@ -226,6 +238,8 @@ def _run_study(args: argparse.Namespace) -> int:
         print(f"best in-sample Sharpe: {b['sharpe']:.2f} (config {b['config']}, fold "
               f"{b['fold']} {b['sample']}; annualised, daily returns)")
     print(f"study: {args.study}")
+    if args.report is not None:
+        write_study_report(args.study, args.report, args.heatmap)
     return 0 if state.failed == 0 else 1
 
 

@@ -1,5 +1,5 @@
 """The Toolbox: MT5's bottom panel with the Trade, History, Journal, Calendar, Regimes,
-Basis, Deals and Convertible tabs.
+Basis, Deals, Convertible and Research tabs.
 
 Each tab is a pure view with its own module (``gui.toolbox.trade`` and siblings); this
 module only assembles them so the main window docks one widget and reaches each tab by
@@ -20,10 +20,11 @@ from gui.toolbox.deals import DealsTab
 from gui.toolbox.history import HistoryTab
 from gui.toolbox.journal import MAX_LOG_LINES, JournalTab
 from gui.toolbox.regimes import RegimesTab
+from gui.toolbox.research import ResearchTab
 from gui.toolbox.trade import TradeTab
 
 __all__ = ["BasisTab", "CalendarTab", "ConvertibleTab", "DealsTab", "HistoryTab", "JournalTab",
-           "RegimesTab", "Toolbox", "TradeTab"]
+           "RegimesTab", "ResearchTab", "Toolbox", "TradeTab"]
 
 
 class Toolbox(QTabWidget):
@@ -58,3 +59,5 @@ class Toolbox(QTabWidget):
         # convertible arbitrage: EXTERNAL bonds and their hedge (gui.toolbox.convertible)
         self.convertible = ConvertibleTab()
         self.addTab(self.convertible, "Convertible")
+        self.research = ResearchTab()  # a sweep's study, read-only (gui.toolbox.research)
+        self.addTab(self.research, "Research")

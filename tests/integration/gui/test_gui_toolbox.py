@@ -592,7 +592,7 @@ def test_toolbox_exposes_its_tabs_and_renders_each(qtbot, journal, tmp_path):
     # Assert
     assert [toolbox.tabText(i) for i in range(toolbox.count())] == [
         "Trade", "History", "Journal", "Calendar", "Regimes", "Basis", "Deals",
-        "Convertible"]
+        "Convertible", "Research"]
     assert all(not shot.isNull() and shot.width() == 1600 for shot in shots)
 
 
