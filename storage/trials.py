@@ -1,10 +1,11 @@
 """The trials store: one SQLite file per study, one row per trial a sweep has run.
 
 A trial is one backtest of one configuration on one span (a fold's in-sample or
-out-of-sample span, or the whole period).  Its row is keyed by a **content id**, the SHA-256
-of what determines its figures (``app.sweep.plan`` builds it), so a rerun of the same study
-finds the trials it already has and runs only the rest (resume), and a changed grid, fold,
-data file or source file gives new ids instead of silently reusing stale figures.
+out-of-sample span, or the whole period), with all the study's clusters or one alone.  Its
+row is keyed by a **content id**, the SHA-256 of what determines its figures
+(``app.sweep.plan`` builds it), so a rerun of the same study finds the trials it already
+has and runs only the rest (resume), and a changed grid, fold, data file or source file
+gives new ids instead of silently reusing stale figures.
 
 Conventions are the product's (``storage.migrations``): ``application_id`` marks the file,
 ``user_version`` is its schema, instants are ISO 8601 UTC text.  Each trial is written in
