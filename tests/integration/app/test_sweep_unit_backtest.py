@@ -1,13 +1,16 @@
 """A sweep's trial is the backtest ``main.py backtest`` runs alone.
 
-A small study (two configurations, two folds, the news calendar on) runs in two spawned
-worker processes; each stored trial is then run again by ``main.py backtest`` in this
-process, with a configuration file that holds the trial's values, the trial's span and the
-same options.  Every metric must be bit for bit the trial's (compared as canonical JSON,
-where ``-0.0`` and ``0.0`` differ), and so must the daily returns.
+Two small studies, each of two configurations on two folds with the news calendar on: one
+on the synthetic market (a calendar written here, releases every day), one on the HistData
+slice of ``tests/data`` (the real 2019 FOMC week, with the real calendar of that week).  The
+trials run in two spawned worker processes; each stored trial is then run again by
+``main.py backtest`` in this process, with a configuration file that holds the trial's
+values, the trial's span and the same options.  Every metric must be bit for bit the
+trial's (compared as canonical JSON, where ``-0.0`` and ``0.0`` differ), and so must the
+daily returns.
 
 The span: a trial ends a minute before its span's end (``END_MARGIN``); ``backtest --to``
-takes an instant as the period's exclusive end, so ``--to 2024-01-11T23:59`` asks for the
+takes an instant as the period's exclusive end, so ``--to 2019-10-30T23:59`` asks for the
 very same run.
 """
 
@@ -26,14 +29,17 @@ from app.walkforward.study import END_MARGIN
 from engine.metrics.returns import daily_returns
 from main import main
 from storage.trials import TrialsStore
+from tests.helpers.paths import TEST_DATA
 
-#: Two clusters as the shipped file has them, and one line where a trial's values go.
+#: Two clusters as the shipped file has them, with windows short enough for the three weeks
+#: of the HistData slice to warm them up, and one line where a trial's values go.
 CONFIG = """\
 [defaults]
 tau_f = 8
-tau_s = 96
-tau_q = 480
+tau_s = 24
+tau_q = 96
 exit = 0.25
+time_stop_bars = 48
 
 [[cluster]]
 name = "USD_MAJORS"
@@ -46,16 +52,27 @@ symbols = ["XAUUSD", "EURUSD", "USDCHF", "USDJPY"]
 magic = 710003
 {values}
 """
-GRID = "tau_f = [4]\nentry = [1.2, 1.5]\n"
-SPAN = ["--from", "2024-01-08", "--to", "2024-01-19"]
+GRID = "tau_f = [4]\nentry = [1.0, 1.5]\n"
+#: Each market: its data options, its span (two folds, each span of two days or more: a
+#: shorter one has no metrics), its calendar (None: written here).  The calendar slice
+#: covers the HistData slice's last week only, so entries before it wait (a stale calendar
+#: blocks them) and fold 1's in-sample span trades nothing: a trial too.
+MARKETS = {
+    "synthetic": (["--market", "synthetic"], ["--from", "2024-01-08", "--to", "2024-01-19"],
+                  None),
+    "histdata": (["--data", str(TEST_DATA / "histdata")],
+                 ["--from", "2019-10-21", "--to", "2019-11-01"],
+                 TEST_DATA / "calendar" / "economic_calendar_2019_UTC_slice.csv"),
+}
 #: metrics.json's keys that are not the run's metrics (a trial stores the metrics only).
 NOT_METRICS = ("complete", "notes", "params", "data_ranges")
 
 
 def _calendar_text() -> str:
-    """High-impact USD releases at 08:30, 13:30 and 15:00 UTC on every day from the study's
-    first to two days past its last, so the calendar covers each run and its look-ahead
-    horizon (a calendar that does not would block entries as stale, not as news)."""
+    """High-impact USD releases at 08:30, 13:30 and 15:00 UTC on every day from the
+    synthetic study's first to two days past its last, so the calendar covers each run and
+    its look-ahead horizon (a calendar that does not would block entries as stale, not as
+    news)."""
     lines = ["time_utc,currency,impact,title,actual,forecast,previous"]
     day = datetime(2024, 1, 7)
     while day <= datetime(2024, 1, 22):
@@ -71,42 +88,44 @@ def _config_text(params: dict) -> str:
     return CONFIG.format(values=values)
 
 
-@pytest.fixture(scope="module")
-def study(tmp_path_factory):
+@pytest.fixture(scope="module", params=list(MARKETS))
+def study(request, tmp_path_factory):
     """2 configurations x 2 folds x 2 spans = 8 trials, with the calendar, in 2 workers."""
-    folder = tmp_path_factory.mktemp("sweep-unit")
+    data, span, calendar = MARKETS[request.param]
+    folder = tmp_path_factory.mktemp(f"sweep-{request.param}")
     (folder / "base.toml").write_text(_config_text({}), encoding="utf-8")
     (folder / "grid.toml").write_text(GRID, encoding="utf-8")
-    (folder / "calendar.csv").write_text(_calendar_text(), encoding="utf-8")
+    if calendar is None:
+        calendar = folder / "calendar.csv"
+        calendar.write_text(_calendar_text(), encoding="utf-8")
     mp = pytest.MonkeyPatch()
     mp.setenv("FXCLUSTER_HOME", str(folder / "home"))
     try:
-        code = main(["sweep", "--market", "synthetic", "--config", str(folder / "base.toml"),
-                     *SPAN, "--folds", "2", "--grid", str(folder / "grid.toml"),
-                     "--calendar", str(folder / "calendar.csv"), "--workers", "2",
-                     "--study", str(folder / "study.sqlite")])
+        code = main(["sweep", *data, "--config", str(folder / "base.toml"), *span,
+                     "--folds", "2", "--grid", str(folder / "grid.toml"), "--calendar",
+                     str(calendar), "--workers", "2", "--study", str(folder / "study.sqlite")])
     finally:
         mp.undo()
     assert code == 0
     with TrialsStore(folder / "study.sqlite", create=False) as store:
         rows = [r.values for r in store.rows()]
-    return folder, rows
+    return {"folder": folder, "data": data, "calendar": calendar, "rows": rows}
 
 
 def _instant(text: str) -> str:
     return f"{datetime.fromisoformat(text):%Y-%m-%dT%H:%M}"
 
 
-def _backtest_alone(folder, row, home):
+def _backtest_alone(study, row, home):
     """``main.py backtest`` of the trial: its values in a configuration file, its span."""
     name = f"c{row['config']}-f{row['fold']}-{row['sample']}"
-    config = folder / f"{name}.toml"
+    config = home / f"{name}.toml"
     config.write_text(_config_text(row["params"]), encoding="utf-8")
     end = datetime.fromisoformat(row["span_to"]) - END_MARGIN
     report = home / name
-    code = main(["backtest", "--market", "synthetic", "--config", str(config),
+    code = main(["backtest", *study["data"], "--config", str(config),
                  "--from", _instant(row["span_from"]), "--to", f"{end:%Y-%m-%dT%H:%M}",
-                 "--calendar", str(folder / "calendar.csv"), "--report", str(report)])
+                 "--calendar", str(study["calendar"]), "--report", str(report)])
     assert code == 0
     return report
 
@@ -122,7 +141,7 @@ def _returns_of(report, capital: float) -> list[list]:
 
 
 def test_the_study_is_two_configurations_on_two_folds_with_trades(study):
-    _, rows = study
+    rows = study["rows"]
     assert [(r["config"], r["fold"], r["sample"]) for r in rows] == [
         (c, f, s) for c in (1, 2) for f in (1, 2) for s in ("is", "oos")]
     assert all(r["status"] == "done" for r in rows)
@@ -131,11 +150,10 @@ def test_the_study_is_two_configurations_on_two_folds_with_trades(study):
 
 def test_every_trial_equals_backtest_run_alone_bit_for_bit(study, tmp_path, monkeypatch,
                                                             capsys):
-    folder, rows = study
     monkeypatch.setenv("FXCLUSTER_HOME", str(tmp_path / "home"))
-    for row in rows:
+    for row in study["rows"]:
         # Act
-        report = _backtest_alone(folder, row, tmp_path)
+        report = _backtest_alone(study, row, tmp_path)
         # Assert: every metric, and the daily returns
         document = json.loads((report / "metrics.json").read_text(encoding="utf-8"))
         metrics = {k: v for k, v in document.items() if k not in NOT_METRICS}
@@ -148,18 +166,20 @@ def test_every_trial_equals_backtest_run_alone_bit_for_bit(study, tmp_path, monk
 
 
 def test_the_news_calendar_acts_on_the_trials(study):
-    """The calendar is not decoration: entries are refused for news in the study's runs."""
+    """The calendar is not decoration: entries are refused for news in the study's runs,
+    and the run differs from the same run without it."""
     from app.backtest import run_backtest
-    from app.sweep.plan import spans_of
 
-    folder, rows = study
-    row = next(r for r in rows if r["params"]["entry"] == 1.2 and r["sample"] == "is")
-    span = spans_of(None, datetime.fromisoformat(row["span_from"]),
-                    datetime.fromisoformat(row["span_to"]))[0].as_dict()
-    run = {"source": "synthetic", "paths": [], "store": None, "seed": 0, "latency": True,
-           "config_path": str(folder / "base.toml"), "clusters": None, "tick_mode": "ohlc",
-           "spread_model": "fixed", "spread_profiles": [], "metrics_basis": "trading",
-           "calendar": str(folder / "calendar.csv")}
+    row = next(r for r in study["rows"] if r["params"]["entry"] == 1.0 and r["fold"] == 2
+               and r["sample"] == "is")
+    data = study["data"]
+    run = {"source": "synthetic" if "--market" in data else "files",
+           "paths": [] if "--market" in data else [data[1]], "store": None, "seed": 0,
+           "latency": True, "config_path": str(study["folder"] / "base.toml"),
+           "clusters": None, "tick_mode": "ohlc", "spread_model": "fixed",
+           "spread_profiles": [], "metrics_basis": "trading",
+           "calendar": str(study["calendar"])}
+    span = {"fold": 2, "sample": "is", "from": row["span_from"], "to": row["span_to"]}
     task = {"params": row["params"], "span": span, "run": run}
     with_news = run_backtest(build_spec(task))
     without = run_backtest(build_spec({**task, "run": {**run, "calendar": None}}))
