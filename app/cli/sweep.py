@@ -29,6 +29,7 @@ from app.cli.args import (
 from app.cli.backtest import add_spread_options, spread_settings
 from app.cli.choices import SCHEMES
 from app.cli.output import num, pct, unsigned_pct
+from app.cli.sweep_unit import best_lines, shape_text, unit_text
 from engine.errors import UserError
 
 if TYPE_CHECKING:
@@ -252,11 +253,6 @@ def _params_text(params: dict[str, Any]) -> str:
     return " ".join(f"{k}={v}" for k, v in params.items()) or "defaults"
 
 
-def _unit_text(cluster: str | None) -> str:
-    """A trial's clusters: ``together`` (all the study's), or the one it ran alone."""
-    return "together" if cluster is None else cluster
-
-
 def list_lines(store: Any) -> list[str]:
     """One line per trial: id, configuration, span, status, key figures, the clusters it
     ran (together, or the one alone), parameters."""
@@ -267,7 +263,7 @@ def list_lines(store: Any) -> list[str]:
         lines.append(f"{r['id'][:12]:<12} {r['config']:>3} {r['fold']:>4} {r['sample']:<4} "
                      f"{r['status']:<6} {num(r['sharpe']):>6} {pct(r['total_return']):>8} "
                      f"{unsigned_pct(r['max_drawdown']):>8} {_int(r['baskets']):>4} "
-                     f"{r['seconds']:>6.1f}  {_unit_text(r.cluster):<11} "
+                     f"{r['seconds']:>6.1f}  {unit_text(r.cluster):<11} "
                      f"{_params_text(r['params'])}")
         if r["error"]:
             lines.append(f"{'':<12} error: {r['error']}")
@@ -280,38 +276,6 @@ def _int(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-def _shape_text(rows: list[Any]) -> str:
-    """``C configurations x S spans``, and the clusters run alone when there are any."""
-    configs = {r["config"] for r in rows}
-    spans = {(r["fold"], r["sample"]) for r in rows}
-    shape = f"{len(configs)} configurations x {len(spans)} spans"
-    alone = sorted({r.cluster for r in rows if r.cluster is not None})
-    if alone:
-        shape += f" x {len(alone)} clusters alone ({', '.join(alone)})"
-        together = sum(1 for r in rows if r.cluster is None)
-        if together:
-            shape += f"; {together} trials together"
-    return shape
-
-
-def _best_lines(rows: list[Any]) -> list[str]:
-    """The best in-sample trial: of the study, or of each cluster run alone (each cluster
-    chooses its own configuration, as in the walk-forward)."""
-    lines = []
-    for cluster in sorted({r.cluster for r in rows}, key=lambda c: (c is not None, c or "")):
-        label = "best in-sample Sharpe" + (f" of {cluster} alone" if cluster else "")
-        sharpes = [r for r in rows if r.cluster == cluster and r["sharpe"] is not None
-                   and r["sample"] != "oos"]
-        if not sharpes:
-            lines.append(f"{label}: n/a (no in-sample trial has a defined Sharpe)")
-            continue
-        best = max(sharpes, key=lambda r: r["sharpe"])
-        lines.append(f"{label}: {best['sharpe']:.2f}, trial {best['id'][:12]} "
-                     f"(config {best['config']}, fold {best['fold']} {best['sample']}: "
-                     f"{_params_text(best['params'])})")
-    return lines or ["best in-sample Sharpe: n/a (no in-sample trial has a defined Sharpe)"]
-
-
 def show_lines(store: Any) -> list[str]:
     """The study: its settings, the counts (failed trials count as tried), the best trial
     (of each cluster, when they ran alone)."""
@@ -321,9 +285,9 @@ def show_lines(store: Any) -> list[str]:
     for key, value in sorted(store.settings().items()):
         lines.append(f"{key}: {value}")
     lines.append(f"trials: {len(rows)} ({counts['done']} done, {counts['failed']} failed; "
-                 f"{_shape_text(rows)})")
+                 f"{shape_text(rows)})")
     lines.append(f"time in trials: {sum(r['seconds'] for r in rows):.1f} s")
-    lines += _best_lines(rows)
+    lines += best_lines(rows)
     lines += [f"failed {r['id'][:12]} (config {r['config']}, "
               + (f"cluster {r.cluster} alone, " if r.cluster else "")
               + f"fold {r['fold']} {r['sample']}): {r['error']}"
