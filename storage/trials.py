@@ -122,11 +122,11 @@ class TrialRow:
         return {k: v for k, v in self.values.items() if k not in TIMING_COLUMNS}
 
 
-def _decoded(stored: Sequence[Any]) -> dict[str, Any]:
+def _decoded(columns: Sequence[str], stored: Sequence[Any]) -> dict[str, Any]:
     """A row's values: JSON columns decoded, ``cluster`` only when set (module docstring)."""
     values = {k: (json.loads(v) if k in _JSON_COLUMNS and v is not None else v)
-              for k, v in zip(_STORED, stored, strict=True)}
-    if values[CLUSTER] is None:
+              for k, v in zip(columns, stored, strict=True)}
+    if values.get(CLUSTER, "") is None:
         del values[CLUSTER]
     return values
 
@@ -188,10 +188,16 @@ class TrialsStore:
         return {i for (i,) in rows}
 
     def rows(self) -> list[TrialRow]:
-        """Every trial, in configuration, cluster (together first), fold and sample order."""
-        cursor = self._conn.execute(f"SELECT {', '.join(_STORED)} FROM trials "
-                                    "ORDER BY config, cluster, fold, sample, id")
-        return [TrialRow(_decoded(r)) for r in cursor]
+        """Every trial, in configuration, cluster (together first), fold and sample order.
+
+        A file still at schema 1 (opened read-only, so not migrated) reads too: its trials
+        are all together."""
+        present = {name for _, name, *_ in self._conn.execute("PRAGMA table_info(trials)")}
+        stored = [c for c in _STORED if c in present]
+        order = "config, cluster" if CLUSTER in present else "config"
+        cursor = self._conn.execute(f"SELECT {', '.join(stored)} FROM trials "
+                                    f"ORDER BY {order}, fold, sample, id")
+        return [TrialRow(_decoded(stored, r)) for r in cursor]
 
     def counts(self) -> dict[str, int]:
         """Trials by status (both keys always present)."""

@@ -122,9 +122,8 @@ def test_a_bad_sweep_table_is_one_line_naming_the_key(tmp_path, monkeypatch, cap
 # -- the store's schema 2 ------------------------------------------------------------------
 
 
-def test_a_study_file_of_schema_1_is_migrated_in_place_its_trials_together(tmp_path):
-    # Arrange: a file as the first release wrote it, with one trial
-    path = tmp_path / "old.sqlite"
+def _schema_1_file(path):
+    """A study file as the first release wrote it, with one trial."""
     first = SchemaSpec(TRIALS_SCHEMA.name, TRIALS_SCHEMA.application_id,
                        TRIALS_SCHEMA.migrations[:1])
     conn = open_database(path, first, create=True)
@@ -134,6 +133,12 @@ def test_a_study_file_of_schema_1_is_migrated_in_place_its_trials_together(tmp_p
             "code_version, started_at, finished_at, seconds) VALUES ('a', 1, '{}', 0, 'all', "
             "'done', 'd', 'c', 't0', 't1', 1.0)")
     conn.close()
+    return path
+
+
+def test_a_study_file_of_schema_1_is_migrated_in_place_its_trials_together(tmp_path):
+    # Arrange
+    path = _schema_1_file(tmp_path / "old.sqlite")
     # Act
     with TrialsStore(path) as store:
         rows = store.rows()
@@ -147,3 +152,18 @@ def test_a_study_file_of_schema_1_is_migrated_in_place_its_trials_together(tmp_p
     assert "cluster" not in back["a"].values and back["a"].cluster is None
     assert back["b"].cluster == "USD_MAJORS" and back["b"]["cluster"] == "USD_MAJORS"
 
+
+
+def test_a_reader_that_does_not_migrate_reads_a_schema_1_file_as_together(tmp_path):
+    """A read-only reader leaves the file as it is; its rows read without ``cluster``."""
+    # Arrange: the store over a read-only connection (no migration)
+    path = _schema_1_file(tmp_path / "old.sqlite")
+    store = TrialsStore.__new__(TrialsStore)
+    store.path, store._conn = path, sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    # Act
+    try:
+        rows = store.rows()
+    finally:
+        store.close()
+    # Assert
+    assert [(r["id"], r.cluster, "cluster" in r.values) for r in rows] == [("a", None, False)]
