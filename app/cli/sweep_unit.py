@@ -1,15 +1,14 @@
 """How ``sweep list`` and ``sweep show`` name a trial's clusters: all of the study's
 together, or the one it ran alone (the grid file's ``[sweep] unit``, ``app.sweep.plan``).
 
-A row's ``cluster`` is None (or absent) for a trial of the clusters together.
+A row's ``cluster`` is None (or absent) for a trial of the clusters together.  Imported by
+the command's module when the parser is built: nothing heavy at import time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
-
-from app.walkforward.grid import describe
 
 if TYPE_CHECKING:
     from storage.trials import TrialRow
@@ -37,6 +36,8 @@ def shape_text(rows: Sequence[TrialRow]) -> str:
 def best_lines(rows: Sequence[TrialRow]) -> list[str]:
     """The best in-sample trial: of the study, or of each cluster run alone (each cluster
     chooses its own configuration, as in the walk-forward)."""
+    from app.walkforward.grid import describe
+
     lines = []
     for cluster in sorted({r.cluster for r in rows}, key=lambda c: (c is not None, c or "")):
         label = "best in-sample Sharpe" + (f" of {cluster} alone" if cluster else "")
