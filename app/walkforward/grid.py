@@ -101,7 +101,7 @@ def _sweep_table(raw: dict[str, Any], path: Path) -> str:
     table = raw.get(SWEEP_TABLE, {})
     if not isinstance(table, dict):
         raise ConfigError(path, SWEEP_TABLE, 'expected a table ([sweep] with unit = '
-                          '"together" or "cluster"), not a list of values')
+                          f'"together" or "cluster"), got {table!r}')
     for key in table:
         if key != "unit":
             raise ConfigError(path, f"{SWEEP_TABLE}.{key}", "unknown key (the table's one "
