@@ -1,10 +1,11 @@
 """The trials store: one SQLite file per study, one row per trial a sweep has run.
 
 A trial is one backtest of one configuration on one span (a fold's in-sample or
-out-of-sample span, or the whole period).  Its row is keyed by a **content id**, the SHA-256
-of what determines its figures (``app.sweep.plan`` builds it), so a rerun of the same study
-finds the trials it already has and runs only the rest (resume), and a changed grid, fold,
-data file or source file gives new ids instead of silently reusing stale figures.
+out-of-sample span, or the whole period), with all the study's clusters or one alone.  Its
+row is keyed by a **content id**, the SHA-256 of what determines its figures
+(``app.sweep.plan`` builds it), so a rerun of the same study finds the trials it already
+has and runs only the rest (resume), and a changed grid, fold, data file or source file
+gives new ids instead of silently reusing stale figures.
 
 Conventions are the product's (``storage.migrations``): ``application_id`` marks the file,
 ``user_version`` is its schema, instants are ISO 8601 UTC text.  Each trial is written in
@@ -18,6 +19,13 @@ and ``baskets`` are copies of the figures in ``metrics`` (the run's ``metrics.js
 figures as JSON) so a query can sort by them; ``daily_returns`` is JSON
 ``[[date, return], ...]`` on the run's metrics basis.  ``started_at``/``finished_at`` and
 ``seconds`` are the only columns that differ between two runs of the same trial.
+
+``cluster`` (schema version 2) is the cluster a trial ran alone, when the study's grid asks
+for one trial per cluster (``[sweep] unit = "cluster"``); NULL when the trial ran all the
+study's clusters together, as every trial did before the column existed (a version 1 file is
+migrated in place, its rows NULL).  A row read back has the ``cluster`` key only when it is
+set, so a together trial reads exactly as it did before: readers take a missing key (or
+None) as "together".
 """
 
 from __future__ import annotations
@@ -74,10 +82,15 @@ TRIALS_SCHEMA = SchemaSpec(
                 "CREATE INDEX trials_by_config ON trials (config, fold, sample)",
             ),
         ),
+        Migration(
+            version=2,
+            description="the cluster a trial ran alone (NULL: all clusters together)",
+            statements=("ALTER TABLE trials ADD COLUMN cluster TEXT",),
+        ),
     ),
 )
 
-#: The columns of a row, in table order.
+#: The columns every row has, in table order (``cluster`` follows them: :data:`CLUSTER`).
 COLUMNS = ("id", "config", "params", "fold", "sample", "span_from", "span_to", "status",
            "error", "sharpe", "total_return", "max_drawdown", "baskets", "metrics",
            "daily_returns", "data_fingerprint", "code_version", "started_at", "finished_at",
@@ -85,6 +98,9 @@ COLUMNS = ("id", "config", "params", "fold", "sample", "span_from", "span_to", "
 #: The columns that differ between two runs of the same trial (when and how long).
 TIMING_COLUMNS = ("started_at", "finished_at", "seconds")
 _JSON_COLUMNS = ("params", "metrics", "daily_returns")
+#: The column of a trial run on one cluster alone; a row has the key only when it is set.
+CLUSTER = "cluster"
+_STORED = (*COLUMNS, CLUSTER)
 
 
 @dataclass(frozen=True)
@@ -96,9 +112,23 @@ class TrialRow:
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
 
+    @property
+    def cluster(self) -> str | None:
+        """The cluster the trial ran alone, or None: all the study's clusters together."""
+        return self.values.get(CLUSTER)
+
     def results(self) -> dict[str, Any]:
         """Everything but the timings: equal for two runs of the same trial."""
         return {k: v for k, v in self.values.items() if k not in TIMING_COLUMNS}
+
+
+def _decoded(columns: Sequence[str], stored: Sequence[Any]) -> dict[str, Any]:
+    """A row's values: JSON columns decoded, ``cluster`` only when set (module docstring)."""
+    values = {k: (json.loads(v) if k in _JSON_COLUMNS and v is not None else v)
+              for k, v in zip(columns, stored, strict=True)}
+    if values.get(CLUSTER, "") is None:
+        del values[CLUSTER]
+    return values
 
 
 class TrialsStore:
@@ -140,10 +170,10 @@ class TrialsStore:
         if row.get("status") not in STATUSES:
             raise ValueError(f"trial status must be one of {STATUSES}, got {row.get('status')!r}")
         values = [json.dumps(row.get(k), allow_nan=False) if k in _JSON_COLUMNS else row.get(k)
-                  for k in COLUMNS]
-        marks = ", ".join("?" for _ in COLUMNS)
+                  for k in _STORED]
+        marks = ", ".join("?" for _ in _STORED)
         with self._transaction() as conn:
-            conn.execute(f"INSERT OR REPLACE INTO trials ({', '.join(COLUMNS)}) "
+            conn.execute(f"INSERT OR REPLACE INTO trials ({', '.join(_STORED)}) "
                          f"VALUES ({marks})", values)
 
     # -- reading -------------------------------------------------------------------------
@@ -158,11 +188,16 @@ class TrialsStore:
         return {i for (i,) in rows}
 
     def rows(self) -> list[TrialRow]:
-        """Every trial, in configuration, fold and sample order."""
-        cursor = self._conn.execute(f"SELECT {', '.join(COLUMNS)} FROM trials "
-                                    "ORDER BY config, fold, sample, id")
-        return [TrialRow({k: (json.loads(v) if k in _JSON_COLUMNS and v is not None else v)
-                          for k, v in zip(COLUMNS, r, strict=True)}) for r in cursor]
+        """Every trial, in configuration, cluster (together first), fold and sample order.
+
+        A file still at schema 1 (opened read-only, so not migrated) reads too: its trials
+        are all together."""
+        present = {name for _, name, *_ in self._conn.execute("PRAGMA table_info(trials)")}
+        stored = [c for c in _STORED if c in present]
+        order = "config, cluster" if CLUSTER in present else "config"
+        cursor = self._conn.execute(f"SELECT {', '.join(stored)} FROM trials "
+                                    f"ORDER BY {order}, fold, sample, id")
+        return [TrialRow(_decoded(stored, r)) for r in cursor]
 
     def counts(self) -> dict[str, int]:
         """Trials by status (both keys always present)."""

@@ -36,6 +36,7 @@ from app.cli.sweep_report import (
     run_report,
     write_study_report,
 )
+from app.cli.sweep_unit import best_lines, shape_text, unit_text
 from engine.errors import UserError
 
 if TYPE_CHECKING:
@@ -47,10 +48,11 @@ ACTIONS = ("list", "show", "report")
 def register(subparsers: argparse._SubParsersAction) -> None:
     s = subparsers.add_parser(
         "sweep", help="backtest every grid configuration on every fold, resumably",
-        description="Run a grid's configurations (all clusters together) on the whole period "
-        "or on each fold's in-sample and out-of-sample span, one trial per configuration and "
-        "span, into a study file; a rerun runs only the trials the file lacks.  'sweep list "
-        "STUDY' and 'sweep show STUDY' read a study back.")
+        description="Run a grid's configurations on the whole period or on each fold's "
+        "in-sample and out-of-sample span, one trial per configuration and span with all the "
+        "clusters together, or one per cluster alone when the grid file says [sweep] unit = "
+        "\"cluster\", into a study file; a rerun runs only the trials the file lacks.  "
+        "'sweep list STUDY' and 'sweep show STUDY' read a study back.")
     s.add_argument("action", nargs="?", choices=ACTIONS, help="read a study back: list "
                    "(one line per trial), show (settings, counts, best) or report (its "
                    "report into --report DIR)")
@@ -68,7 +70,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--calendar", type=Path,
                    help="economic calendar file(s) for the news filter of every trial (an "
                    "imported calendar database or files to import; as backtest); default: none")
-    s.add_argument("--grid", type=Path, help="grid file (TOML lists, as walkforward's)")
+    s.add_argument("--grid", type=Path, help="grid file (TOML lists, as walkforward's; "
+                   "[sweep] unit = \"cluster\" runs each cluster alone)")
     s.add_argument("--random", type=int, metavar="N",
                    help="try N configurations drawn from the grid (default: all)")
     s.add_argument("--random-seed", type=int, default=0, metavar="S",
@@ -133,7 +136,7 @@ def plan_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
     from app.sweep import code_version, data_fingerprint, make_tasks, sample_configurations
     from app.sweep.plan import file_sha256, spans_of
     from app.walkforward import load_grid, make_folds
-    from app.walkforward.grid import check_grid
+    from app.walkforward.grid import check_grid, sweep_unit
     from engine.config import DEFAULT_CONFIG, load_engine_config
 
     _required(args)
@@ -166,7 +169,8 @@ def plan_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
                 **({"calendar_sha256": file_sha256(args.calendar)} if args.calendar else {})}
     data = data_fingerprint(run["source"], run["paths"], run["store"], args.seed,
                             run["latency"])
-    return make_tasks(configs, spans, run, settings, data, code_version())
+    alone = run["clusters"] if sweep_unit(args.grid) == "cluster" else None
+    return make_tasks(configs, spans, run, settings, data, code_version(), alone=alone)
 
 
 class SweepBar:
@@ -235,7 +239,8 @@ def _run_study(args: argparse.Namespace) -> int:
           f"missing {state.total - state.finished}")
     if state.best is not None:
         b = state.best
-        print(f"best in-sample Sharpe: {b['sharpe']:.2f} (config {b['config']}, fold "
+        alone = f"cluster {b['cluster']} alone, " if b.get("cluster") else ""
+        print(f"best in-sample Sharpe: {b['sharpe']:.2f} (config {b['config']}, {alone}fold "
               f"{b['fold']} {b['sample']}; annualised, daily returns)")
     print(f"study: {args.study}")
     if args.report is not None:
@@ -263,18 +268,21 @@ def _params_text(params: dict[str, Any]) -> str:
 
 
 def list_lines(store: Any) -> list[str]:
-    """One line per trial: id, configuration, parameters, span, status, key figures."""
+    """One line per trial: id, configuration, span, status, key figures, the clusters it
+    ran (together, or the one alone), parameters."""
     rows = store.rows()
     lines = [f"{'trial':<12} {'cfg':>3} {'fold':>4} {'span':<4} {'status':<6} {'Sharpe':>6} "
-             f"{'return':>8} {'maxDD':>8} {'bsk':>4} {'secs':>6}  params"]
+             f"{'return':>8} {'maxDD':>8} {'bsk':>4} {'secs':>6}  {'cluster':<11} params"]
     for r in rows:
         lines.append(f"{r['id'][:12]:<12} {r['config']:>3} {r['fold']:>4} {r['sample']:<4} "
                      f"{r['status']:<6} {num(r['sharpe']):>6} {pct(r['total_return']):>8} "
                      f"{unsigned_pct(r['max_drawdown']):>8} {_int(r['baskets']):>4} "
-                     f"{r['seconds']:>6.1f}  {_params_text(r['params'])}")
+                     f"{r['seconds']:>6.1f}  {unit_text(r.cluster):<11} "
+                     f"{_params_text(r['params'])}")
         if r["error"]:
             lines.append(f"{'':<12} error: {r['error']}")
-    lines.append(f"{len(rows)} trials (Sharpe: annualised, of the trial's daily returns)")
+    lines.append(f"{len(rows)} trials (Sharpe: annualised, of the trial's daily returns; "
+                 "cluster: the one a trial ran alone, or together: all the study's)")
     return lines
 
 
@@ -283,25 +291,19 @@ def _int(value: Any) -> str:
 
 
 def show_lines(store: Any) -> list[str]:
-    """The study: its settings, the counts (failed trials count as tried), the best trial."""
+    """The study: its settings, the counts (failed trials count as tried), the best trial
+    (of each cluster, when they ran alone)."""
     rows = store.rows()
     counts = store.counts()
     lines = [f"study: {store.path}"]
     for key, value in sorted(store.settings().items()):
         lines.append(f"{key}: {value}")
-    configs = {r["config"] for r in rows}
-    spans = {(r["fold"], r["sample"]) for r in rows}
     lines.append(f"trials: {len(rows)} ({counts['done']} done, {counts['failed']} failed; "
-                 f"{len(configs)} configurations x {len(spans)} spans)")
+                 f"{shape_text(rows)})")
     lines.append(f"time in trials: {sum(r['seconds'] for r in rows):.1f} s")
-    sharpes = [r for r in rows if r["sharpe"] is not None and r["sample"] != "oos"]
-    if sharpes:
-        best = max(sharpes, key=lambda r: r["sharpe"])
-        lines.append(f"best in-sample Sharpe: {best['sharpe']:.2f}, trial {best['id'][:12]} "
-                     f"(config {best['config']}, fold {best['fold']} {best['sample']}: "
-                     f"{_params_text(best['params'])})")
-    else:
-        lines.append("best in-sample Sharpe: n/a (no in-sample trial has a defined Sharpe)")
-    lines += [f"failed {r['id'][:12]} (config {r['config']}, fold {r['fold']} "
-              f"{r['sample']}): {r['error']}" for r in rows if r["status"] == "failed"]
+    lines += best_lines(rows)
+    lines += [f"failed {r['id'][:12]} (config {r['config']}, "
+              + (f"cluster {r.cluster} alone, " if r.cluster else "")
+              + f"fold {r['fold']} {r['sample']}): {r['error']}"
+              for r in rows if r["status"] == "failed"]
     return lines

@@ -1,9 +1,12 @@
 """A sweep's plan: its trials as plain data, each with a content id.
 
 A trial is one configuration of the grid on one span, a backtest with all the study's
-clusters together (they share the account's risk).  The spans are the folds' in-sample and
-out-of-sample spans (``app.walkforward.folds``), or the whole period when no folds are asked
-for (``fold`` 0, sample ``all``).
+clusters together (they share the account's risk), or, when the grid file says
+``[sweep] unit = "cluster"`` (``app.walkforward.grid.sweep_unit``), a backtest of one of the
+study's clusters alone: then each configuration and span is one trial per cluster, as the
+walk-forward tries each configuration on each cluster to choose per cluster.  The spans are
+the folds' in-sample and out-of-sample spans (``app.walkforward.folds``), or the whole
+period when no folds are asked for (``fold`` 0, sample ``all``).
 
 The **content id** is the SHA-256 of the canonical JSON (sorted keys, no spaces, no NaN) of:
 
@@ -13,7 +16,14 @@ The **content id** is the SHA-256 of the canonical JSON (sorted keys, no spaces,
   basis;
 - ``fold``: the span's fold number, sample (``is``, ``oos``, ``all``) and its UTC bounds;
 - ``data``: the data fingerprint (:func:`data_fingerprint`);
-- ``code``: the code version (:func:`code_version`).
+- ``code``: the code version (:func:`code_version`);
+- ``cluster``: only for a trial of one cluster alone, its name.
+
+A trial of cluster A alone in a study of A and B has the figures of the trial of the same
+configuration and span in a study of A alone (the same backtest), but not its id: the
+settings name the study's clusters, and the id says which study's trial it is, so a file
+holding both studies keeps both rows, each counted in its own study's number of trials.
+A together trial's id is what it was before trials could run alone.
 
 So the same inputs always give the same id, and any change to one of them a new id: a rerun
 finds the trials it already has, and never mistakes stale figures for current ones.
@@ -149,16 +159,24 @@ def sample_configurations(grid: list[dict[str, Any]], count: int | None,
 
 def make_tasks(configs: Sequence[tuple[int, dict[str, Any]]], spans: Sequence[Span],
                run: dict[str, Any], settings: dict[str, Any], data: str,
-               code: str) -> list[dict[str, Any]]:
-    """One task per configuration and span, in that order; ``run`` is how a worker rebuilds
-    the backtest, ``settings`` what of it enters the id (see the module docstring)."""
+               code: str, *, alone: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """One task per configuration and span, in that order, with the study's clusters
+    together; with ``alone`` (cluster names), one per configuration, cluster and span, in
+    that order, each running its ``cluster`` alone.  ``run`` is how a worker rebuilds the
+    backtest, ``settings`` what of it enters the id (see the module docstring)."""
+    if alone is not None and (not alone or len(set(alone)) != len(alone)):
+        raise ValueError(f"alone: expected distinct cluster names, got {list(alone)!r}")
+    units: Sequence[str | None] = alone if alone is not None else [None]
     tasks = []
     for number, params in configs:
-        for span in spans:
-            fold = span.as_dict()
-            ident = sha256_text(canonical_json({"params": params, "settings": settings,
-                                                "fold": fold, "data": data, "code": code}))
-            tasks.append({"id": ident, "config": number, "params": dict(params),
-                          "span": fold, "run": run, "data_fingerprint": data,
-                          "code_version": code})
+        for cluster in units:
+            for span in spans:
+                fold = span.as_dict()
+                content = {"params": params, "settings": settings, "fold": fold,
+                           "data": data, "code": code}
+                if cluster is not None:
+                    content["cluster"] = cluster
+                tasks.append({"id": sha256_text(canonical_json(content)), "config": number,
+                              "params": dict(params), "cluster": cluster, "span": fold,
+                              "run": run, "data_fingerprint": data, "code_version": code})
     return tasks

@@ -43,7 +43,7 @@ class SweepState:
             if row["sample"] != "oos" and sharpe is not None and math.isfinite(sharpe) and (
                     self.best is None or sharpe > self.best["sharpe"]):
                 self.best = {"sharpe": sharpe, "config": row["config"], "fold": row["fold"],
-                             "sample": row["sample"]}
+                             "sample": row["sample"], "cluster": row.get("cluster")}
 
     @property
     def finished(self) -> int:

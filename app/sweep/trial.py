@@ -16,27 +16,41 @@ import math
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.backtest import BacktestSpec, failure_text, run_backtest
-from app.walkforward.grid import with_params
+from app.walkforward.grid import alone, with_params
 from app.walkforward.study import END_MARGIN
 from engine.jsonform import json_ready
 from engine.metrics.returns import daily_returns
 from storage.migrations import utc_text
 
+if TYPE_CHECKING:
+    from engine.config import EngineConfig
 
-def build_spec(task: dict[str, Any]) -> BacktestSpec:
-    """The backtest of ``task``: every study cluster with the configuration's values."""
-    from app.backtest import calendar_snapshot
-    from app.spreads import load_profiles
+
+def trial_config(task: dict[str, Any]) -> EngineConfig:
+    """The engine configuration of ``task``: the configuration file's clusters that the
+    study trades, each with the configuration's values; only the task's ``cluster`` when
+    it runs one alone (``app.sweep.plan``), as ``backtest --clusters`` that one would."""
     from engine.config import load_engine_config
 
-    run, span = task["run"], task["span"]
+    run = task["run"]
     config = load_engine_config(run["config_path"])
     if run["clusters"] is not None:
         config = config.with_clusters(run["clusters"])
-    config = with_params(config, {c.name: task["params"] for c in config.clusters})
+    if task.get("cluster") is not None:
+        return alone(config, task["cluster"], task["params"])
+    return with_params(config, {c.name: task["params"] for c in config.clusters})
+
+
+def build_spec(task: dict[str, Any]) -> BacktestSpec:
+    """The backtest of ``task``: its clusters (:func:`trial_config`) on its span."""
+    from app.backtest import calendar_snapshot
+    from app.spreads import load_profiles
+
+    run, span = task["run"], task["span"]
+    config = trial_config(task)
     start = datetime.fromisoformat(span["from"]) if span["from"] else None
     end = datetime.fromisoformat(span["to"]) - END_MARGIN if span["to"] else None
     calendar = (calendar_snapshot(Path(run["calendar"]), start, end)
@@ -78,6 +92,7 @@ def run_trial(task: dict[str, Any]) -> dict[str, Any]:
     started, t0 = datetime.now(UTC), time.perf_counter()
     row: dict[str, Any] = {
         "id": task["id"], "config": task["config"], "params": task["params"],
+        "cluster": task.get("cluster"),
         "fold": task["span"]["fold"], "sample": task["span"]["sample"],
         "span_from": task["span"]["from"], "span_to": task["span"]["to"],
         "data_fingerprint": task["data_fingerprint"], "code_version": task["code_version"],

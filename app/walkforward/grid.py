@@ -10,6 +10,18 @@ Keys are the cluster fields a configuration may set (:data:`GRID_KEYS`); ``exit`
 field ``exit_band``).  ``space``, ``factor``, ``timeframe`` and ``overshoot`` are passed to
 the cluster as they are: the cluster validates them and the engine gives them their meaning.
 Every configuration is checked against every cluster before the first backtest runs.
+
+One table of the file is not an axis: ``[sweep]``, how ``main.py sweep`` runs each
+configuration (:func:`sweep_unit`).  It comes after the lists (a TOML table takes every key
+below it)::
+
+    entry = [1.2, 1.5]
+    [sweep]
+    unit = "cluster"    # "together" (default): one backtest of all the study's clusters;
+                        # "cluster": one backtest of each cluster alone
+
+The walk-forward reads the same file and checks the table but has no use for it: it always
+tries each configuration on each cluster alone and tests the chosen mix together.
 """
 
 from __future__ import annotations
@@ -37,20 +49,27 @@ _STOP_KEYS = ("hard_stop_atr", "time_stop_bars", "take_profit_r")
 _PASS_THROUGH = ("space", "factor", "timeframe", "overshoot")
 
 
-def load_grid(path: Path) -> list[dict[str, Any]]:
-    """The configurations of the grid file, in the file's key order (the last key varies
-    fastest).  A missing file, bad TOML, an unknown key or a value of the wrong type is a
-    ``ConfigError`` naming the file and the key."""
+def _read_grid_file(path: Path) -> dict[str, Any]:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(path, "", "file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "", f"not valid TOML: {exc}") from None
-    if not raw:
+
+
+def load_grid(path: Path) -> list[dict[str, Any]]:
+    """The configurations of the grid file, in the file's key order (the last key varies
+    fastest).  A missing file, bad TOML, an unknown key or a value of the wrong type is a
+    ``ConfigError`` naming the file and the key; so is a bad ``[sweep]`` table."""
+    raw = _read_grid_file(path)
+    _sweep_table(raw, path)
+    if not [key for key in raw if key != SWEEP_TABLE]:
         raise ConfigError(path, "", "the grid is empty")
     axes = []
     for key, values in raw.items():
+        if key == SWEEP_TABLE:
+            continue
         if key not in GRID_KEYS:
             raise ConfigError(path, key, f"unknown grid key (use {', '.join(GRID_KEYS)})")
         if not isinstance(values, list) or not values:
@@ -64,6 +83,44 @@ def load_grid(path: Path) -> list[dict[str, Any]]:
                               "counted as two)")
         axes.append([(key, kind(v)) for v in values])
     return [dict(combo) for combo in itertools.product(*axes)]
+
+
+# -- the [sweep] table: the sweep's unit of work ------------------------------------------
+
+#: The grid file's table of sweep settings (not an axis).
+SWEEP_TABLE = "sweep"
+#: ``[sweep] unit``: one trial per configuration and span with all the study's clusters
+#: together (they share the account's risk), or one per cluster alone (as the walk-forward
+#: selects).
+UNITS = ("together", "cluster")
+DEFAULT_UNIT = "together"
+
+
+def _sweep_table(raw: dict[str, Any], path: Path) -> str:
+    """The ``[sweep]`` table's unit, checked; :data:`DEFAULT_UNIT` without the table."""
+    table = raw.get(SWEEP_TABLE, {})
+    if not isinstance(table, dict):
+        raise ConfigError(path, SWEEP_TABLE, 'expected a table ([sweep] with unit = '
+                          f'"together" or "cluster"), got {table!r}')
+    for key in table:
+        if key != "unit":
+            raise ConfigError(path, f"{SWEEP_TABLE}.{key}", "unknown key (the table's one "
+                              "key is unit; put [sweep] after the grid's lists: a TOML table "
+                              "takes every key below it)")
+    unit = table.get("unit", DEFAULT_UNIT)
+    if unit not in UNITS:
+        raise ConfigError(path, f"{SWEEP_TABLE}.unit", f"expected one of "
+                          f"{', '.join(repr(u) for u in UNITS)}, got {unit!r}")
+    return unit
+
+
+def sweep_unit(path: Path) -> str:
+    """How a sweep runs each configuration of the grid file: ``together`` or ``cluster``
+    (see :data:`UNITS`)."""
+    return _sweep_table(_read_grid_file(path), path)
+
+
+# -- end of the [sweep] table -------------------------------------------------------------
 
 
 def _of_kind(value: object, kind: type) -> bool:
