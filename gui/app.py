@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.cli.args import parse_speed
+from app.cli.terminal import add_terminal_options
 from app.console import ConsoleRun, open_console
 from engine.errors import UserError
 
@@ -46,14 +47,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="demo market seed")
     p.add_argument("--quit-after", type=float, default=None, metavar="SECONDS",
                    help="close the window after this many seconds (smoke tests)")
+    add_terminal_options(p)  # --terminal ADDRESS, --allow-remote: where live trades
     p.set_defaults(func=run)
 
 
 def build(args: argparse.Namespace, config: EngineConfig) -> ConsoleRun:
     """(session, pacer, speed, end) for the mode the command line chose."""
+    if args.terminal is not None and not args.live:
+        raise UserError("--terminal goes with --live (demo and replay run the simulator)")
     return open_console(config, live=args.live, replay=args.replay, store=args.store,
                         speed=parse_speed(args.speed) if args.speed else None,
-                        journal=args.journal, seed=args.seed)
+                        journal=args.journal, seed=args.seed,
+                        terminal=args.terminal, allow_remote=args.allow_remote)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
         old = state.get("window")
         store = paths[0] if len(paths) == 1 and paths[0].is_dir() else None  # replay again
         ns = argparse.Namespace(**{**vars(args), "replay": None if store else paths,
-                                   "store": store, "live": False, "speed": args.speed})
+                                   "store": store, "live": False, "speed": args.speed,
+                                   "terminal": None})
         try:
             built = build(ns, config)
         except UserError as exc:
