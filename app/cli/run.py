@@ -68,6 +68,8 @@ def build_session(args: argparse.Namespace) -> Session:
     from app.sessions import demo_session, replay_session
     from engine.config import load_engine_config
 
+    if args.terminal is not None and not args.live:
+        raise UserError("--terminal goes with --live (demo and replay run the simulator)")
     config = load_engine_config(args.config)
     start = parse_date(args.date_from, "--from") if args.date_from else None
     if args.demo:
@@ -81,8 +83,6 @@ def build_session(args: argparse.Namespace) -> Session:
         config = chosen_clusters(config, args.clusters)
         module = open_terminal_module(args.terminal, allow_remote=args.allow_remote)
         return live_session(config, LiveConfig(), journal_path=args.journal, module=module)
-    if args.terminal is not None:
-        raise UserError("--terminal goes with --live (demo and replay run the simulator)")
     names = cluster_names(args.clusters)
     chosen_clusters(config, args.clusters)  # an unknown name is refused before any file is read
     return replay_session(config, args.replay, ",".join(names) if names else None, args.journal,

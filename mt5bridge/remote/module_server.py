@@ -40,6 +40,8 @@ from mt5bridge.remote.secret import new_secret, write_secret_file
 from mt5bridge.remote.server import TerminalServer, check_server_address
 from mt5bridge.remote.wire import MT5_FUNCTIONS
 
+#: Where this server's code is: a checkout of the product, or the one-file server (.pyz).
+SERVER_HOME = Path(__file__).resolve().parents[2]
 #: What a module must offer to be served: the calls every client makes first.
 REQUIRED_FUNCTIONS = ("initialize", "shutdown", "last_error", "account_info", "order_send")
 
@@ -94,7 +96,8 @@ def serve_module(args: argparse.Namespace) -> int:
                             tls=tls, sim_controls=args.simulator_controls)
     offered = sum(callable(getattr(module, f, None)) for f in MT5_FUNCTIONS)
     what = (f"module {args.module} ({offered} of the {len(MT5_FUNCTIONS)} MetaTrader5 "
-            f"functions{', simulator controls' if args.simulator_controls else ''})")
+            f"functions{', simulator controls' if args.simulator_controls else ''}) with the "
+            f"server of {SERVER_HOME}")
     return serve_until_stopped(server, args.address, what)
 
 
