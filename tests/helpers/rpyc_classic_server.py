@@ -11,6 +11,8 @@ listens on loopback only, for the length of one test.
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -26,8 +28,15 @@ def main() -> int:
 
     sys.modules["MetaTrader5"] = fake_mt5_module
     server = ThreadedServer(SlaveService, hostname="127.0.0.1", port=0)
+    serving = threading.Thread(target=server.start, daemon=True)
+    serving.start()
+    deadline = time.monotonic() + 30
+    while not server.active and serving.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)  # start() listens first: the port is announced once it accepts
+    if not server.active:
+        return 1
     print(server.port, flush=True)
-    server.start()
+    serving.join()
     return 0
 
 
