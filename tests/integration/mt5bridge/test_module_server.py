@@ -16,6 +16,7 @@ import signal
 import stat
 import subprocess
 import sys
+import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -29,11 +30,12 @@ from engine.errors import UserError
 from engine.model import RunMode
 from mt5bridge import constants as c
 from mt5bridge.live import IPC_ERROR_CODES, ConnectionState, LiveConfig, LiveTerminal
-from mt5bridge.remote import RemoteTerminal
+from mt5bridge.remote import RemoteTerminal, TerminalServer
 from mt5bridge.servertime import ServerTimeZone
 from mt5bridge.structs import (
     MT5_RATES_DTYPE,
     MT5_TICKS_DTYPE,
+    STRUCT_FIELDS,
     OrderSendResult,
     StructSequence,
     TradeRequest,
@@ -349,3 +351,59 @@ def test_a_lost_server_is_a_lost_mt5_link_for_the_live_adapter(served, monkeypat
     assert tick is None
     assert module.last_error()[0] in IPC_ERROR_CODES
     assert live.state is ConnectionState.DISCONNECTED
+
+
+# -- what the real package returns -------------------------------------------------------------
+
+
+def _package_struct(name: str) -> type:
+    """A struct type shaped as the package's: a tuple subclass of that name from no module
+    of ours, with ``_asdict()`` and nothing else (the package's are C struct sequences)."""
+    fields = STRUCT_FIELDS[name]
+
+    def _asdict(self: tuple) -> dict[str, object]:
+        return dict(zip(fields, self, strict=True))
+
+    return type(name, (tuple,), {"__module__": "builtins", "__slots__": (), "_asdict": _asdict})
+
+
+def _package_module(local: object) -> types.ModuleType:
+    """A module answering as the package does: its own struct types and dtypes."""
+    package = types.ModuleType("MetaTrader5")
+    request_type = _package_struct("TradeRequest")
+    result_type = _package_struct("OrderSendResult")
+    rates_dtype = np.dtype({"names": list(MT5_RATES_DTYPE.names),
+                            "formats": ["<i8", "<f8", "<f8", "<f8", "<f8", "<u8", "<i4", "<u8"],
+                            "offsets": [0, 8, 16, 24, 32, 40, 48, 52], "itemsize": 60})
+
+    def order_send(request: dict[str, object]) -> tuple:
+        ours = local.order_send(request)
+        return result_type((*ours[:-1], request_type(tuple(ours.request))))
+
+    def copy_rates_from_pos(*args: object) -> np.ndarray:
+        return local.copy_rates_from_pos(*args).astype(rates_dtype)
+
+    for name in ("initialize", "shutdown", "last_error", "account_info", "symbol_info_tick"):
+        setattr(package, name, getattr(local, name))
+    package.order_send, package.copy_rates_from_pos = order_send, copy_rates_from_pos
+    return package
+
+
+def test_the_packages_own_structs_and_dtypes_come_back_as_the_products_types():
+    # Arrange: the package's look-alike served in process, its answers checked by type
+    local = prepared(build_terminal())
+    package = _package_module(local)
+    with TerminalServer(package, sim_controls=False) as server:
+        remote = RemoteTerminal(server.address, secret_file=server.secret_file)
+
+        # Act
+        assert remote.initialize()
+        sent = remote.order_send(order(remote, "EURUSD", c.ORDER_TYPE_BUY))
+        rates = remote.copy_rates_from_pos("EURUSD", c.TIMEFRAME_M1, 0, 10)
+        remote.close()
+
+    # Assert
+    assert type(sent) is OrderSendResult and type(sent.request) is TradeRequest
+    assert sent.retcode == c.TRADE_RETCODE_DONE and sent.request.symbol == "EURUSD"
+    assert rates.dtype == MT5_RATES_DTYPE and rates.dtype.itemsize == 60
+    assert rates.tobytes() == local.copy_rates_from_pos("EURUSD", 1, 0, 10).tobytes()
