@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import queue
 import signal
 import stat
 import subprocess
 import sys
+import threading
 import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -76,8 +78,14 @@ def spawn() -> Iterator[Callable[..., subprocess.Popen]]:
 def first_lines(child: subprocess.Popen, n: int = 2) -> list[str]:
     """The server's address and secret file (its first two lines), or its error."""
     lines = []
+    read: queue.Queue[str] = queue.Queue()
     for _ in range(n):
-        line = child.stdout.readline()
+        threading.Thread(target=lambda: read.put(child.stdout.readline()), daemon=True).start()
+        try:
+            line = read.get(timeout=CHILD_TIMEOUT_S)
+        except queue.Empty:
+            child.kill()
+            pytest.fail(f"no line from the server in {CHILD_TIMEOUT_S} s")
         if not line:
             child.wait(timeout=CHILD_TIMEOUT_S)
             pytest.fail(f"the server exited ({child.returncode}): {child.stderr.read()}")

@@ -62,7 +62,11 @@ class ClassicServer:
             pytest.fail(f"no RPyC server: {line} {self.proc.stderr.read()}")
         self.port = int(line)
         self.address = f"rpyc://127.0.0.1:{self.port}"
-        self._control = rpyc.classic.connect("127.0.0.1", self.port)
+        try:
+            self._control = rpyc.classic.connect("127.0.0.1", self.port)
+        except BaseException:
+            self.close()
+            raise
         #: The served module, to move its clock as a replay would.
         self.module = self._control.modules["MetaTrader5"]
 
