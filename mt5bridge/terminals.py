@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 SECRET_ENV = "FXCLUSTER_TERMINAL_SECRET"
 CA_ENV = "FXCLUSTER_TERMINAL_CA"
 RPYC_SCHEME = "rpyc://"
+#: How long a bridge waits for one answer: longer than the module's own ``initialize``
+#: timeout (60 s), so that a terminal slow to start answers with the module's -10005 before
+#: the link gives up on it.
+BRIDGE_TIMEOUT_S = 90.0
 #: mt5linux's port (RPyC classic's default) when ``rpyc://HOST`` names none.
 MT5LINUX_DEFAULT_PORT = 18812
 
@@ -44,6 +48,7 @@ MT5LINUX_WARNING = ("an mt5linux server (RPyC classic) executes any code sent to
                     "Python and trade the account; keep it on this machine, or use "
                     "'terminal-server --module MetaTrader5' (authenticated, no code)")
 _warned: set[str] = set()
+
 
 def open_terminal_module(address: str | None, *, allow_remote: bool = False) -> Any:
     """An object with the MetaTrader5 module's surface at ``address`` (see the module doc)."""
@@ -80,7 +85,8 @@ def _our_server(text: str, allow_remote: bool) -> Any:
     if secret is None:
         raise UserError(f"--terminal {text}: set {SECRET_ENV} to the terminal server's secret "
                         "file (the second line it printed, or its --secret-from file)")
-    return RemoteTerminal(where, secret_file=secret, tls_ca=os.environ.get(CA_ENV) or None)
+    return RemoteTerminal(where, secret_file=secret, tls_ca=os.environ.get(CA_ENV) or None,
+                          timeout_s=BRIDGE_TIMEOUT_S)
 
 
 def _mt5linux(text: str, allow_remote: bool) -> Any:
@@ -93,7 +99,7 @@ def _mt5linux(text: str, allow_remote: bool) -> Any:
     _check_place(where, text, allow_remote)
     from mt5bridge.mt5linux_client import Mt5LinuxTerminal
 
-    terminal = Mt5LinuxTerminal(where[0], where[1])
+    terminal = Mt5LinuxTerminal(where[0], where[1], timeout_s=BRIDGE_TIMEOUT_S)
     warn_mt5linux(format_address(where))
     return terminal
 
