@@ -53,12 +53,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def build(args: argparse.Namespace, config: EngineConfig) -> ConsoleRun:
     """(session, pacer, speed, end) for the mode the command line chose."""
-    if args.terminal is not None and not args.live:
+    terminal = getattr(args, "terminal", None)  # callers that build their own arguments
+    if terminal is not None and not args.live:
         raise UserError("--terminal goes with --live (demo and replay run the simulator)")
     return open_console(config, live=args.live, replay=args.replay, store=args.store,
                         speed=parse_speed(args.speed) if args.speed else None,
-                        journal=args.journal, seed=args.seed,
-                        terminal=args.terminal, allow_remote=args.allow_remote)
+                        journal=args.journal, seed=args.seed, terminal=terminal,
+                        allow_remote=getattr(args, "allow_remote", False))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -68,7 +68,8 @@ def build_session(args: argparse.Namespace) -> Session:
     from app.sessions import demo_session, replay_session
     from engine.config import load_engine_config
 
-    if args.terminal is not None and not args.live:
+    terminal = getattr(args, "terminal", None)  # callers that build their own arguments
+    if terminal is not None and not args.live:
         raise UserError("--terminal goes with --live (demo and replay run the simulator)")
     config = load_engine_config(args.config)
     start = parse_date(args.date_from, "--from") if args.date_from else None
@@ -81,7 +82,8 @@ def build_session(args: argparse.Namespace) -> Session:
         from mt5bridge.terminals import open_terminal_module
 
         config = chosen_clusters(config, args.clusters)
-        module = open_terminal_module(args.terminal, allow_remote=args.allow_remote)
+        module = open_terminal_module(terminal, allow_remote=getattr(args, "allow_remote",
+                                                                      False))
         return live_session(config, LiveConfig(), journal_path=args.journal, module=module)
     names = cluster_names(args.clusters)
     chosen_clusters(config, args.clusters)  # an unknown name is refused before any file is read
