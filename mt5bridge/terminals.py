@@ -110,5 +110,6 @@ def warn_mt5linux(where: str) -> None:
         return
     _warned.add(where)
     message = MT5LINUX_WARNING.format(where=where)
-    log.warning(message)
+    if log.hasHandlers():  # without any, logging would print it to stderr a second time
+        log.warning(message)
     print(f"warning: {message}", file=sys.stderr, flush=True)
