@@ -58,7 +58,8 @@ class ConsoleRun(NamedTuple):
 def open_console(config: EngineConfig, *, live: bool = False,
                  replay: Sequence[Path] | None = None, store: Path | None = None,
                  speed: float | None = None, journal: Path | None = None,
-                 seed: int = 0) -> ConsoleRun:
+                 seed: int = 0, terminal: str | None = None,
+                 allow_remote: bool = False) -> ConsoleRun:
     """The session the console runs: live, a replay of files or a store, else the demo.
 
     ``speed`` is virtual seconds per wall second (``math.inf``: as fast as the machine goes);
@@ -74,9 +75,11 @@ def open_console(config: EngineConfig, *, live: bool = False,
     if live:
         from app.sessions import live_session
         from mt5bridge.live import LiveConfig
+        from mt5bridge.terminals import open_terminal_module
 
+        module = open_terminal_module(terminal, allow_remote=allow_remote)  # --terminal
         session = live_session(config, LiveConfig(), journal_path=journal,
-                               separate_journal=True)
+                               separate_journal=True, module=module)
         return ConsoleRun(session, Pacer(session.engine.now_msc, 1.0), 1.0, None)
     if replay or store:
         from app.console_replay import open_console_replay

@@ -207,14 +207,17 @@ def synthetic_calendar(market: Any, from_msc: int, to_msc: int) -> StaticCalenda
 def live_session(config: EngineConfig, live: LiveConfig, *,
                  journal_path: str | Path | None = None,
                  calendar: EventCalendar | None = None,
-                 separate_journal: bool = False) -> Session:
+                 separate_journal: bool = False, module: Any = None) -> Session:
     """The real terminal (Windows with the MetaTrader5 package).
 
-    The journal is the account's (``journals/live-<server>-<login>.sqlite`` by default); a
-    broker's account outlives every process, so its epoch is ``""`` and every restart
-    reconciles what the journal holds open."""
+    ``module``: the MetaTrader5 module to trade through (``mt5bridge.terminals``: a
+    terminal server's or an mt5linux server's, for ``--terminal``); None: this Python's
+    package.  The journal is the account's (``journals/live-<server>-<login>.sqlite`` by
+    default); a broker's account outlives every process, so its epoch is ``""`` and every
+    restart reconciles what the journal holds open."""
     symbols = tuple(dict.fromkeys([*config.symbols, *live.symbols]))
-    adapter = LiveTerminal(config=LiveConfig(**{**live.__dict__, "symbols": symbols}))
+    adapter = LiveTerminal(module=module,
+                           config=LiveConfig(**{**live.__dict__, "symbols": symbols}))
     adapter.connect()
     driver = LiveDriver(adapter, symbols)
     account = account_identity(adapter, RunMode.LIVE)

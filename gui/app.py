@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.cli.args import parse_speed
+from app.cli.terminal import add_terminal_options
 from app.console import ConsoleRun, open_console
 from engine.errors import UserError
 
@@ -48,14 +49,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="open a sweep's study file in the Research tab (read-only)")
     p.add_argument("--quit-after", type=float, default=None, metavar="SECONDS",
                    help="close the window after this many seconds (smoke tests)")
+    add_terminal_options(p)  # --terminal ADDRESS, --allow-remote: where live trades
     p.set_defaults(func=run)
 
 
 def build(args: argparse.Namespace, config: EngineConfig) -> ConsoleRun:
     """(session, pacer, speed, end) for the mode the command line chose."""
+    terminal = getattr(args, "terminal", None)  # callers that build their own arguments
+    if terminal is not None and not args.live:
+        raise UserError("--terminal goes with --live (demo and replay run the simulator)")
     return open_console(config, live=args.live, replay=args.replay, store=args.store,
                         speed=parse_speed(args.speed) if args.speed else None,
-                        journal=args.journal, seed=args.seed)
+                        journal=args.journal, seed=args.seed, terminal=terminal,
+                        allow_remote=getattr(args, "allow_remote", False))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
         old = state.get("window")
         store = paths[0] if len(paths) == 1 and paths[0].is_dir() else None  # replay again
         ns = argparse.Namespace(**{**vars(args), "replay": None if store else paths,
-                                   "store": store, "live": False, "speed": args.speed})
+                                   "store": store, "live": False, "speed": args.speed,
+                                   "terminal": None})
         try:
             built = build(ns, config)
         except UserError as exc:

@@ -11,14 +11,8 @@ from __future__ import annotations
 import argparse
 
 from app.cli.args import add_clusters_option, add_config_option, chosen_clusters
+from app.cli.terminal import add_terminal_options
 from engine.errors import UserError
-
-TERMINAL_HELP = ("where the MetaTrader5 module is: HOST:PORT or a socket path "
-                 "of 'terminal-server --module MetaTrader5' (its secret file in "
-                 "$FXCLUSTER_TERMINAL_SECRET), or rpyc://HOST:PORT of an mt5linux server; "
-                 "default: the MetaTrader5 package of this Python (Windows)")
-ALLOW_REMOTE_HELP = ("allow a --terminal address on another machine (our server is then "
-                     "reached over TLS only: its CA file in $FXCLUSTER_TERMINAL_CA)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,9 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "and filling modes), every market now, and order_check of a minimal basket of each "
         "cluster, both sides.  No order is sent.  Exit 0 when nothing failed (warnings "
         "allowed), 1 when a check failed.")
-    # The help of run --live and gui --live (app.cli.terminal's, once it has them).
-    p.add_argument("--terminal", default=None, metavar="ADDRESS", help=TERMINAL_HELP)
-    p.add_argument("--allow-remote", action="store_true", help=ALLOW_REMOTE_HELP)
+    add_terminal_options(p)  # as run --live and gui --live have them
     add_config_option(p)
     add_clusters_option(p)
     p.add_argument("--login", type=int, metavar="N",

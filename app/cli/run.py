@@ -28,6 +28,8 @@ from app.cli.args import (
     period,
     to_msc,
 )
+from app.cli.terminal import add_terminal_options
+from engine.errors import UserError
 
 if TYPE_CHECKING:
     from app.sessions import Session
@@ -58,6 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_journal_option(p)
     p.add_argument("--seed", type=int, default=0, help="demo market seed")
     p.add_argument("--server-offset", help="replay of MT5 exports: the broker's server clock")
+    add_terminal_options(p)
     p.set_defaults(func=run)
 
 
@@ -65,6 +68,9 @@ def build_session(args: argparse.Namespace) -> Session:
     from app.sessions import demo_session, replay_session
     from engine.config import load_engine_config
 
+    terminal = getattr(args, "terminal", None)  # callers that build their own arguments
+    if terminal is not None and not args.live:
+        raise UserError("--terminal goes with --live (demo and replay run the simulator)")
     config = load_engine_config(args.config)
     start = parse_date(args.date_from, "--from") if args.date_from else None
     if args.demo:
@@ -73,9 +79,12 @@ def build_session(args: argparse.Namespace) -> Session:
     if args.live:
         from app.sessions import live_session
         from mt5bridge.live import LiveConfig
+        from mt5bridge.terminals import open_terminal_module
 
         config = chosen_clusters(config, args.clusters)
-        return live_session(config, LiveConfig(), journal_path=args.journal)
+        module = open_terminal_module(terminal, allow_remote=getattr(args, "allow_remote",
+                                                                      False))
+        return live_session(config, LiveConfig(), journal_path=args.journal, module=module)
     names = cluster_names(args.clusters)
     chosen_clusters(config, args.clusters)  # an unknown name is refused before any file is read
     return replay_session(config, args.replay, ",".join(names) if names else None, args.journal,

@@ -72,13 +72,16 @@ How the link behaves, and why:
 Run a simulated terminal on the synthetic market in its own process with
 ``python -m mt5bridge.remote --serve [--seed N --symbols A,B ...]`` (or
 ``main.py terminal-server``): the first line on stdout is the address to connect to, the
-second the secret file to give the client.
+second the secret file to give the client.  ``main.py terminal-server --module MetaTrader5``
+serves the real package instead, under a Windows Python (``module_server``), and
+``--write-zipapp`` writes that server as one file (``zipapp``).
 
 The package: ``address`` (where a server listens; loopback or not), ``secret`` (the secret
 and its file), ``codec`` (values as typed JSON), ``wire`` (requests, replies and
 exceptions), ``link`` (frames, limits, the handshake, TLS), ``server``
-(``TerminalServer``), ``client`` (``RemoteTerminal``) and ``launch`` (the synthetic
-terminal served from the command line).
+(``TerminalServer``), ``client`` (``RemoteTerminal``), ``launch`` (the synthetic
+terminal served from the command line), ``module_server`` (a module with the MetaTrader5
+surface served) and ``zipapp`` (the one-file server).
 """
 
 from __future__ import annotations

@@ -55,6 +55,12 @@ def _names(text: str) -> tuple[str, ...]:
 
 def add_server_options(parser: argparse.ArgumentParser) -> None:
     """The options of ``--serve`` / ``terminal-server``: market, broker and address."""
+    add_market_options(parser)
+    add_link_options(parser)
+
+
+def add_market_options(parser: argparse.ArgumentParser) -> None:
+    """The simulated terminal's options: its synthetic market and its broker."""
     market = parser.add_argument_group("synthetic market")
     market.add_argument("--seed", type=int, default=1, help="market seed (default 1)")
     market.add_argument("--symbols", type=_names, default=None, metavar="A,B,...",
@@ -75,17 +81,26 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
                         help="broker suffix on every symbol name, e.g. .a (default none)")
     broker.add_argument("--select", type=_names, default=(), metavar="A,B,...",
                         help="symbols already in Market Watch (default none)")
+
+
+def add_link_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """Where the server listens, its secret and TLS: the same for every terminal served."""
     link = parser.add_argument_group("address")
     where = link.add_mutually_exclusive_group()
-    where.add_argument("--address", default=None, metavar="PATH|HOST:PORT",
+    where.add_argument("--address", "--listen", default=None, metavar="PATH|HOST:PORT",
                        help="Unix socket path or HOST:PORT (default: a socket in a new "
                        "temporary folder)")
     where.add_argument("--tcp", action="store_true",
                        help="listen on a free localhost TCP port")
-    link.add_argument("--secret-file", default=None, metavar="PATH",
-                      help="where to write the new secret clients need (mode 0600; must not "
-                      "exist yet; default: a file in a new private temporary folder); the "
-                      "path is the second line on stdout")
+    secret = link.add_mutually_exclusive_group()
+    secret.add_argument("--secret-file", default=None, metavar="PATH",
+                        help="where to write the new secret clients need (mode 0600; must not "
+                        "exist yet; default: a file in a new private temporary folder); the "
+                        "path is the second line on stdout")
+    secret.add_argument("--secret-from", default=None, metavar="PATH",
+                        help="serve with the secret already in this file (made by "
+                        "'terminal-server --make-secret PATH' where the clients run, e.g. "
+                        "outside a Wine prefix); the file is left in place")
     link.add_argument("--allow-remote", action="store_true",
                       help="allow an --address other machines can reach (requires --tls-cert "
                       "and --tls-key); without it only loopback addresses are accepted")
@@ -93,9 +108,10 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
                       help="TLS certificate chain of the server (with --tls-key)")
     link.add_argument("--tls-key", default=None, metavar="PEM",
                       help="TLS private key of the server (with --tls-cert)")
+    return link
 
 
-def _check_link_options(args: argparse.Namespace) -> None:
+def check_link_options(args: argparse.Namespace) -> None:
     """The address and TLS options, before a terminal is built: one line for each mistake."""
     if (args.tls_cert is None) != (args.tls_key is None):
         raise UserError("--tls-cert and --tls-key go together")
@@ -105,7 +121,7 @@ def _check_link_options(args: argparse.Namespace) -> None:
         raise UserError("--tls-cert: TLS is for a TCP address (--address HOST:PORT or --tcp)")
 
 
-def _tls(args: argparse.Namespace) -> Any:
+def link_tls(args: argparse.Namespace) -> Any:
     if args.tls_cert is None:
         return None
     try:
@@ -120,8 +136,8 @@ def run_server(args: argparse.Namespace) -> int:
     from mt5bridge.sim.config import SimConfig
     from mt5bridge.sim.market import MarketConfig
 
-    _check_link_options(args)
-    tls = _tls(args)
+    check_link_options(args)
+    tls = link_tls(args)
     if args.address is not None:  # refuse a bad address before building the market
         check_server_address(parse_address(args.address), args.allow_remote, tls)
 
@@ -140,16 +156,22 @@ def run_server(args: argparse.Namespace) -> int:
     )
     address: Address | None = ("127.0.0.1", 0) if args.tcp else args.address
     server = TerminalServer(terminal, address, secret_file=args.secret_file,
+                            shared_secret_file=args.secret_from,
                             allow_remote=args.allow_remote, tls=tls)
+    return serve_until_stopped(server, args.address, repr(terminal))
+
+
+def serve_until_stopped(server: TerminalServer, requested: str | None, what: str) -> int:
+    """Start ``server``, print its address and secret file, serve until Ctrl+C or SIGTERM."""
     try:
         server.start()
     except OSError as exc:
-        raise UserError(f"cannot listen at {args.address or 'localhost'}: {exc}") from None
+        raise UserError(f"cannot listen at {requested or 'localhost'}: {exc}") from None
     previous = _stop_on_sigterm()
     try:
         print(format_address(server.address), flush=True)
         print(server.secret_file, flush=True)
-        print(f"serving {terminal!r} at {format_address(server.address)}; clients read the "
+        print(f"serving {what} at {format_address(server.address)}; clients read the "
               f"secret from {server.secret_file}; Ctrl+C or SIGTERM stops", file=sys.stderr,
               flush=True)
         while True:

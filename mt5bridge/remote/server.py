@@ -45,7 +45,7 @@ from mt5bridge.remote.link import (
     server_handshake,
     shutdown,
 )
-from mt5bridge.remote.secret import new_secret, write_secret_file
+from mt5bridge.remote.secret import new_secret, read_secret_file, write_secret_file
 from mt5bridge.remote.wire import (
     BATCH,
     CALL,
@@ -96,18 +96,33 @@ class TerminalServer:
     is refused unless ``allow_remote`` is set, which also requires ``tls`` (an
     ``ssl.SSLContext`` for the server side, see ``link.server_tls_context``).
     ``secret_file``: where to write the new secret (default: a new private folder); a
-    file that exists is refused, never replaced.
+    file that exists is refused, never replaced.  ``shared_secret_file``: instead, serve
+    with the secret already in this file (made beforehand, e.g. on the client's side of a
+    Wine prefix, where the client can vouch for its owner and mode); it is left in place.
+    ``sim_controls``: whether the simulator's ``sim_*`` controls are served besides the
+    MetaTrader5 functions (True for a simulated terminal; a module served with
+    ``--module`` gets them only when asked for).
     """
 
     def __init__(self, terminal: Any, address: Address | None = None, *,
                  secret_file: str | os.PathLike[str] | None = None, allow_remote: bool = False,
-                 tls: ssl.SSLContext | None = None, limits: LinkLimits | None = None) -> None:
+                 tls: ssl.SSLContext | None = None, limits: LinkLimits | None = None,
+                 shared_secret_file: str | os.PathLike[str] | None = None,
+                 sim_controls: bool = True) -> None:
         self._terminal = terminal
         self._requested = parse_address(address) if address is not None else None
         if self._requested is not None:
             check_server_address(self._requested, allow_remote, tls)
-        self._secret = new_secret()
+        if shared_secret_file is not None and secret_file is not None:
+            raise UserError("give a secret file to write or a shared one to read, not both")
+        self._shared_secret = shared_secret_file is not None
+        if shared_secret_file is not None:
+            secret_file = shared_secret_file
+            self._secret = read_secret_file(Path(shared_secret_file))
+        else:
+            self._secret = new_secret()
         self._secret_path = Path(secret_file).absolute() if secret_file is not None else None
+        self._sim_controls = sim_controls
         self._tls = tls
         self.limits = limits or LinkLimits()
         self._terminal_lock = threading.Lock()
@@ -164,8 +179,9 @@ class TerminalServer:
         try:
             if self._secret_path is None:
                 self._secret_path = Path(self._private_dir()) / _SECRET_NAME
-            write_secret_file(self._secret_path, self._secret)
-            self._secret_written = True
+            if not self._shared_secret:
+                write_secret_file(self._secret_path, self._secret)
+                self._secret_written = True
             self._listener, self._address = self._listen()
         except BaseException:
             self._cleanup()
@@ -415,7 +431,8 @@ class TerminalServer:
 
     def _resolve(self, name: str) -> Any:
         head, *rest = name.split(".")
-        allowed = head in MT5_FUNCTIONS or head.startswith("sim_") or head in _MODULE_ATTRIBUTES
+        allowed = (head in MT5_FUNCTIONS or head in _MODULE_ATTRIBUTES
+                   or (self._sim_controls and head.startswith("sim_")))
         if not allowed or any(part.startswith("_") for part in rest):
             raise AttributeError(f"the terminal server does not offer {name!r}")
         value = getattr(self._terminal, head)

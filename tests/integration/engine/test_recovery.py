@@ -5,9 +5,12 @@ The rules are those of docs/architecture.md, Execution and recovery.
 The crash test serves one persistent simulated terminal from this process
 (``TerminalServer`` on a background thread) and runs the engine in a child process
 (``tests/helpers/recovery_child.py``) over ``RemoteTerminal``, as a trader's program runs beside a
-real MT5 terminal.  The child is killed with SIGKILL twenty times at points drawn from a
-seeded RNG, and a fresh child restarts on the same journal file and the same terminal (the
-virtual clock goes on where the terminal is).  The kill points are of five kinds:
+real MT5 terminal.  It runs a second time over the bridge a Linux trader uses: the terminal
+served by ``main.py terminal-server --module`` in a process of its own, the served module's
+functions being the same simulated terminal's.  The child is killed with SIGKILL twenty
+times at points drawn from a seeded RNG, and a fresh child restarts on the same journal file
+and the same terminal (the virtual clock goes on where the terminal is).  The kill points
+are of five kinds:
 
 - ``send-before``: the child stops right before its k-th ``order_send`` reaches the terminal
   (the request is journaled, the order does not exist);
@@ -441,10 +444,19 @@ def run_until_kill(child: Child, point: KillPoint, journal: Path, terminal: Any
             return None
 
 
-@pytest.fixture
-def served_terminal() -> Iterator[tuple[str, Path, RemoteTerminal]]:
-    """A persistent simulated terminal in this process, its secret file, and a client for
-    the checks."""
+@pytest.fixture(params=["in-process", "module-server"])
+def served_terminal(request: pytest.FixtureRequest
+                    ) -> Iterator[tuple[str, Path, RemoteTerminal]]:
+    """A persistent simulated terminal, its secret file, and a client for the checks.
+
+    ``in-process``: a ``TerminalServer`` on a thread of this process.  ``module-server``:
+    the chain a Linux trader runs, ``main.py terminal-server --module`` in a process of its
+    own serving a module whose functions are the same simulated terminal's
+    (``tests/helpers/fake_mt5_module.py``), as it serves the real ``MetaTrader5`` package.
+    """
+    if request.param == "module-server":
+        yield from _module_server()
+        return
     server = TerminalServer(make_terminal()).start()
     client = RemoteTerminal(server.address, secret_file=server.secret_file)
     try:
@@ -453,6 +465,30 @@ def served_terminal() -> Iterator[tuple[str, Path, RemoteTerminal]]:
     finally:
         client.close()
         server.stop()
+
+
+def _module_server() -> Iterator[tuple[str, Path, RemoteTerminal]]:
+    market = {"seed": MARKET_SEED, "start": START.isoformat(), "symbols": list(SYMBOLS),
+              "latency_strength": 2.0}
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "FXCLUSTER_FAKE_MT5": json.dumps(market)}
+    server = subprocess.Popen(
+        [sys.executable, "main.py", "terminal-server", "--module", "tests.helpers.fake_mt5_module",
+         "--simulator-controls"], cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    client: RemoteTerminal | None = None
+    try:
+        address, secret_file = (server.stdout.readline().strip() for _ in range(2))
+        assert address and secret_file, server.stderr.read()
+        client = RemoteTerminal(address, secret_file=secret_file)
+        assert client.initialize()
+        yield address, Path(secret_file), client
+    finally:
+        if client is not None:
+            client.close()
+        server.terminate()
+        server.wait(timeout=LINE_TIMEOUT_S)
+        server.stdout.close()
+        server.stderr.close()
 
 
 @pytest.mark.slow
