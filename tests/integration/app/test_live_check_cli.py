@@ -149,3 +149,44 @@ def test_bad_input_is_one_line_and_exit_2(monkeypatch, capsys, argv, message):
     err = capsys.readouterr().err
     assert status == 2 and message in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.fixture
+def module_served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """``main.py terminal-server --module``, the path a Linux user's Wine server takes, with a
+    module whose functions are a simulated terminal's (a broker with the ``.a`` suffix)."""
+    secret = tmp_path / "secret"
+    options = {"symbols": SYMBOLS.split(","), "symbol_suffix": ".a"}
+    child = subprocess.Popen(
+        [sys.executable, "main.py", "terminal-server", "--module",
+         "tests.helpers.fake_mt5_module", "--simulator-controls", "--tcp", "--secret-file",
+         str(secret)],
+        cwd=REPO_ROOT, env=dict(os.environ, PYTHONPATH=str(REPO_ROOT),
+                                FXCLUSTER_FAKE_MT5=json.dumps(options)),
+        text=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        address, secret_file = _line(child), _line(child)
+        yield address, Path(secret_file)
+    finally:
+        child.kill()
+        child.wait(timeout=TIMEOUT_S)
+        child.stdout.close()
+        child.stderr.close()
+
+
+def test_live_check_over_a_served_module_finds_the_suffix_and_checks_the_baskets(module_served):
+    # Arrange
+    address, secret_file = module_served
+
+    # Act
+    done = live_check(address, secret_file, "--json")
+
+    # Assert
+    report = json.loads(done.stdout)
+    verdicts = {row["check"]: row["verdict"] for row in report["checks"]}
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "FAIL" not in verdicts.values()
+    assert verdicts["basket USD_MAJORS long"] == verdicts["basket USD_MAJORS short"] == "PASS"
+    rows = {row["check"]: row["detail"] for row in report["checks"]}
+    assert rows["symbol EURUSD"].startswith("EURUSD.a at the broker (its suffix)")
+    assert report["clock"].endswith("(the simulated terminal's clock)")
