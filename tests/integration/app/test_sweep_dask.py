@@ -1,0 +1,130 @@
+"""The same study on every executor gives the same rows: serially, in two local processes,
+on a Dask ``LocalCluster`` of two worker processes and of two in-process workers; each
+worker reads the market once; a worker with other code refuses its trials; a missing Dask
+is one line (``test_sweep_dask_missing.py``).
+
+The study: the real M1 slices of ``tests/data/histdata`` (read through the worker's kept
+market), two configurations x two folds x in-sample and out-of-sample = 8 trials."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from app.sweep import SerialExecutor, run_sweep
+from app.sweep.dask_executor import DaskExecutor
+from app.sweep.trial import run_trial
+from app.sweep.worker import CodeVersionMismatch
+from main import main
+from storage.trials import TrialsStore
+from tests.helpers.configs import short_window_config
+from tests.helpers.paths import TEST_DATA
+
+pytest.importorskip("distributed", reason="Dask is an optional extra (fxcluster[dask])")
+
+TRIALS = 8
+
+
+@pytest.fixture(scope="module")
+def study_args(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("dask-study")
+    config = folder / "clusters.toml"
+    config.write_text(short_window_config("USD_MAJORS", "GOLD_HAVENS"), encoding="utf-8")
+    grid = folder / "grid.toml"
+    grid.write_text("entry = [1.2, 1.6]\n", encoding="utf-8")
+    return folder, ["sweep", "--data", str(TEST_DATA / "histdata"), "--config", str(config),
+                    "--from", "2019-10-21", "--to", "2019-11-02", "--folds", "2",
+                    "--grid", str(grid)]
+
+
+def _study(study_args, name, *extra):
+    folder, args = study_args
+    path = folder / f"{name}.sqlite"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("FXCLUSTER_HOME", str(folder / "home"))
+    try:
+        assert main([*args, "--study", str(path), *extra]) == 0
+    finally:
+        mp.undo()
+    return path
+
+
+def _results(study):
+    with TrialsStore(study, create=False) as store:
+        return sorted((r.results() for r in store.rows()), key=lambda r: r["id"])
+
+
+def _tasks(study_args):
+    from app.cli.sweep import plan_from_args, register
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    folder, args = study_args
+    return plan_from_args(parser.parse_args([*args, "--study", str(folder / "x.sqlite")]))
+
+
+@pytest.fixture(scope="module")
+def serial(study_args):
+    return _results(_study(study_args, "serial"))
+
+
+def test_the_serial_study_traded_and_each_trial_equals_the_trial_run_alone(serial,
+                                                                          study_args):
+    # Arrange: each trial run on its own, with a fresh read of the files (no kept market)
+    alone = sorted((run_trial(t) for t in _tasks(study_args)), key=lambda r: r["id"])
+    # Assert: the kept market changed nothing
+    assert len(serial) == TRIALS and all(r["status"] == "done" for r in serial)
+    assert sum(r["baskets"] for r in serial) > 0
+    timing = ("started_at", "finished_at", "seconds")
+    assert serial == [{k: v for k, v in r.items() if k not in timing} for r in alone]
+
+
+def test_two_local_processes_write_the_serial_rows(serial, study_args):
+    assert _results(_study(study_args, "local2", "--workers", "2")) == serial
+
+
+def test_a_dask_local_cluster_of_two_worker_processes_writes_the_serial_rows(serial,
+                                                                            study_args):
+    assert _results(_study(study_args, "dask2", "--workers", "dask:2")) == serial
+
+
+def test_two_in_process_dask_workers_write_the_serial_rows(serial, study_args):
+    # Arrange
+    folder, _ = study_args
+    tasks = _tasks(study_args)
+    # Act: the in-process scheduler and two worker threads (no process started)
+    with TrialsStore(folder / "inproc.sqlite") as store, \
+            DaskExecutor(workers=2, processes=False) as executor:
+        state = run_sweep(store, tasks, executor)
+    # Assert
+    assert (state.done, state.failed) == (TRIALS, 0)
+    assert _results(folder / "inproc.sqlite") == serial
+
+
+def test_a_worker_with_other_code_refuses_the_trials_and_nothing_is_stored(study_args):
+    # Arrange: the plan says another code version than the workers run
+    folder, _ = study_args
+    tasks = [{**t, "code_version": "0" * 64} for t in _tasks(study_args)][:2]
+    study = folder / "mismatch.sqlite"
+    # Act
+    with TrialsStore(study) as store, DaskExecutor(workers=1, processes=False) as executor, \
+            pytest.raises(CodeVersionMismatch) as refused:
+        run_sweep(store, tasks, executor)
+    # Assert: the error names both versions; no row was stored under the wrong version
+    assert "000000000000" in str(refused.value) and "same version" in str(refused.value)
+    with TrialsStore(study, create=False) as store:
+        assert store.rows() == []
+
+
+def test_the_serial_executor_runs_the_same_trials_as_run_trial_with_the_market_kept(
+        study_args, serial):
+    # Arrange: the same tasks through the executor the driver uses for --workers 1
+    from app.sweep import worker_data
+
+    folder, _ = study_args
+    with TrialsStore(folder / "again.sqlite") as store:
+        run_sweep(store, _tasks(study_args), SerialExecutor())
+    # Assert: the same rows, and nothing kept once the run ended
+    assert _results(folder / "again.sqlite") == serial
+    assert worker_data.held_files() == 0
