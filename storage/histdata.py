@@ -47,7 +47,7 @@ import contextlib
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -233,13 +233,34 @@ def keeping_reads(kept: dict[tuple[object, ...], HistDataM1]) -> Iterator[None]:
     """Within the block, each file read is kept in ``kept`` and every later read of the same
     file (same resolved path, symbol, strictness, size and modification time) takes it: the
     caller owns ``kept`` and decides how long it lives (``app.sweep.worker_data``: for as
-    long as a worker's trials read the same data).  A kept read is the very result of the
-    parse, so what it gives is exactly what a fresh read gives; nobody mutates a result."""
+    long as a worker's trials read the same data).  A kept read holds the very result of
+    the parse, so what it gives is exactly what a fresh read gives; its bar array is built
+    once and copied for each caller."""
     token = _KEEP.set(kept)
     try:
         yield
     finally:
         _KEEP.reset(token)
+
+
+@dataclass(frozen=True)
+class _KeptRead(HistDataM1):
+    """A read kept across backtests: its bar array (the replay's form, NaN spread) is built
+    once, and each caller gets a copy of it (a copy is several times cheaper than the
+    conversion, and nobody shares an array another may write)."""
+
+    @classmethod
+    def of(cls, read: HistDataM1) -> _KeptRead:
+        return cls(**{f.name: getattr(read, f.name) for f in fields(HistDataM1)})
+
+    def to_bar_array(self, spread: float = float("nan")) -> np.ndarray:
+        if not np.isnan(spread):
+            return super().to_bar_array(spread)
+        built = self.__dict__.get("_bar_array")
+        if built is None:
+            built = super().to_bar_array()
+            object.__setattr__(self, "_bar_array", built)  # a cache, not a field
+        return built.copy()
 
 
 def _read_one(source: Path, symbol: str, strict: bool) -> HistDataM1:
@@ -249,7 +270,8 @@ def _read_one(source: Path, symbol: str, strict: bool) -> HistDataM1:
     key = _reuse_key(source, symbol, strict)
     result = kept.get(key)
     if result is None:
-        result = kept[key] = _combine(symbol, [_file_rows(source)], strict=strict)
+        result = kept[key] = _KeptRead.of(_combine(symbol, [_file_rows(source)],
+                                                   strict=strict))
     return result
 
 

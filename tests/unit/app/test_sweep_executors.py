@@ -119,3 +119,17 @@ def test_the_serial_executor_yields_in_order_and_keeps_nothing_after_the_run():
     rows = list(SerialExecutor().map_unordered(trial, tasks))
     assert [r["id"] for r in rows] == ["0", "1", "2"] and rows[-1]["held"] == 1
     assert worker_data.held_files() == 0
+
+
+def test_a_kept_read_gives_each_caller_its_own_copy_of_the_fresh_read_s_bars():
+    # Arrange
+    fresh = read_histdata_m1(EURUSD).to_bar_array()
+    worker_data.forget()
+    task = {"id": "1", "data_fingerprint": "d"}
+    # Act: two trials ask for the bars; the first writes into its copy
+    first = in_worker(lambda t: {"bars": read_histdata_m1(EURUSD).to_bar_array()}, task)
+    first["bars"]["close"] = 0.0
+    second = in_worker(lambda t: {"bars": read_histdata_m1(EURUSD).to_bar_array()}, task)
+    # Assert: bit for bit the fresh read's bars (NaN spreads equal), untouched by the first
+    assert fresh.tobytes() == second["bars"].tobytes()
+    worker_data.forget()
