@@ -1,7 +1,7 @@
 """The same study on every executor gives the same rows: serially, in two local processes,
 on a Dask ``LocalCluster`` of two worker processes and of two in-process workers; each
 worker reads the market once; a worker with other code refuses its trials; a missing Dask
-is one line (``test_sweep_dask_missing.py``).
+is one line (``test_sweep_dask_missing.py``); a killed driver leaves no Dask worker behind.
 
 The study: the real M1 slices of ``tests/data/histdata`` (read through the worker's kept
 market), two configurations x two folds x in-sample and out-of-sample = 8 trials."""
@@ -9,6 +9,12 @@ market), two configurations x two folds x in-sample and out-of-sample = 8 trials
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +25,8 @@ from app.sweep.worker import CodeVersionMismatch
 from main import main
 from storage.trials import TrialsStore
 from tests.helpers.configs import short_window_config
-from tests.helpers.paths import TEST_DATA
+from tests.helpers.paths import REPO_ROOT, TEST_DATA
+from tests.integration.app.test_sweep_cli import _alive, _children, _count
 
 pytest.importorskip("distributed", reason="Dask is an optional extra (fxcluster[dask])")
 
@@ -128,3 +135,35 @@ def test_the_serial_executor_runs_the_same_trials_as_run_trial_with_the_market_k
     # Assert: the same rows, and nothing kept once the run ended
     assert _results(folder / "again.sqlite") == serial
     assert worker_data.held_files() == 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_a_killed_driver_takes_its_local_cluster_s_workers_with_it(tmp_path):
+    # Arrange: a two-process LocalCluster busy on 8 synthetic trials
+    grid = tmp_path / "grid.toml"
+    grid.write_text("entry = [1.2, 1.5, 1.8, 2.45]\n", encoding="utf-8")
+    study = tmp_path / "study.sqlite"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "FXCLUSTER_HOME": str(tmp_path / "home")}
+    driver = subprocess.Popen(
+        [sys.executable, str(REPO_ROOT / "main.py"), "sweep", "--market", "synthetic",
+         "--clusters", "USD_MAJORS,GOLD_HAVENS", "--from", "2024-01-08", "--to", "2024-01-19",
+         "--folds", "1", "--grid", str(grid), "--study", str(study), "--workers", "dask:2"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while _count(study) < 1 and driver.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        workers = _children(driver.pid)
+        # Act
+        driver.send_signal(signal.SIGKILL)
+    finally:
+        driver.wait(timeout=60)
+    # Assert: the worker processes end on their own (Dask's own watch of their parent)
+    assert workers
+    deadline = time.monotonic() + 60
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [w for w in workers if _alive(w)]
+    for pid in left:  # leave no process behind when the check fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left
