@@ -95,7 +95,8 @@ class DaskExecutor:
     that must not spawn); ``workers`` is then the number of worker threads."""
 
     def __init__(self, scheduler: str | None = None, workers: int = 2, *,
-                 allow_remote: bool = False, processes: bool = True) -> None:
+                 allow_remote: bool = False, processes: bool = True,
+                 connect_seconds: float = CONNECT_SECONDS) -> None:
         if scheduler is None and (isinstance(workers, bool) or not isinstance(workers, int)
                                   or workers < 1):
             raise ValueError(f"workers must be a whole number >= 1, got {workers!r}")
@@ -103,6 +104,7 @@ class DaskExecutor:
         self.workers = workers if scheduler is None else 0
         self.allow_remote = allow_remote
         self.processes = processes
+        self.connect_seconds = connect_seconds
         self._cluster: Any = None
         self._client: Any = None
 
@@ -123,8 +125,9 @@ class DaskExecutor:
                 self._client = distributed.Client(self._cluster)
             else:
                 check_scheduler_address(self.scheduler, self.allow_remote)
-                self._client = distributed.Client(self.scheduler, timeout=CONNECT_SECONDS)
-                self._client.wait_for_workers(1, timeout=CONNECT_SECONDS)
+                self._client = distributed.Client(self.scheduler,
+                                                  timeout=self.connect_seconds)
+                self._client.wait_for_workers(1, timeout=self.connect_seconds)
         except (OSError, TimeoutError) as exc:
             self.__exit__()
             where = self.scheduler or "a LocalCluster"

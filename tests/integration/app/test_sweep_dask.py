@@ -22,6 +22,7 @@ from app.sweep import SerialExecutor, run_sweep
 from app.sweep.dask_executor import DaskExecutor
 from app.sweep.trial import run_trial
 from app.sweep.worker import CodeVersionMismatch
+from engine.errors import UserError
 from main import main
 from storage.trials import TrialsStore
 from tests.helpers.configs import short_window_config
@@ -167,3 +168,31 @@ def test_a_killed_driver_takes_its_local_cluster_s_workers_with_it(tmp_path):
     for pid in left:  # leave no process behind when the check fails
         os.kill(pid, signal.SIGKILL)
     assert not left
+
+
+@pytest.fixture()
+def scheduler():
+    """A running scheduler on loopback TCP with two in-process workers, as a user's
+    ``dask scheduler`` and ``dask worker`` would be (but without starting processes)."""
+    import distributed
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  protocol="tcp://", host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        yield cluster
+
+
+def test_the_workers_of_a_running_scheduler_write_the_serial_rows(serial, study_args,
+                                                                  scheduler):
+    rows = _results(_study(study_args, "scheduler", "--scheduler", scheduler.scheduler_address))
+    assert rows == serial
+
+
+def test_a_scheduler_without_workers_is_one_clear_error():
+    import distributed
+
+    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp://",
+                                  host="127.0.0.1", dashboard_address=None) as empty, \
+            pytest.raises(UserError) as refused:
+        DaskExecutor(empty.scheduler_address, connect_seconds=1).__enter__()
+    assert "no Dask workers at tcp://127.0.0.1:" in str(refused.value)
