@@ -112,26 +112,23 @@ class DaskExecutor:
 
     def __enter__(self) -> DaskExecutor:
         distributed = require_dask()
-        try:
-            if self.scheduler is None:
-                # processes: the scheduler on loopback; in-process: Dask's inproc
-                # transport, no socket at all
-                where = ({"host": "127.0.0.1", "scheduler_port": 0} if self.processes
-                         else {})
-                self._cluster = distributed.LocalCluster(
-                    n_workers=self.workers, threads_per_worker=1, processes=self.processes,
-                    dashboard_address=None, memory_limit=0, silence_logs=logging.ERROR,
-                    **where)
-                self._client = distributed.Client(self._cluster)
-            else:
-                check_scheduler_address(self.scheduler, self.allow_remote)
-                self._client = distributed.Client(self.scheduler,
-                                                  timeout=self.connect_seconds)
+        if self.scheduler is None:
+            # processes: the scheduler on loopback; in-process: Dask's inproc transport, no
+            # socket at all
+            where = {"host": "127.0.0.1", "scheduler_port": 0} if self.processes else {}
+            self._cluster = distributed.LocalCluster(
+                n_workers=self.workers, threads_per_worker=1, processes=self.processes,
+                dashboard_address=None, memory_limit=0, silence_logs=logging.ERROR, **where)
+            self._client = distributed.Client(self._cluster)
+        else:
+            check_scheduler_address(self.scheduler, self.allow_remote)
+            try:
+                self._client = distributed.Client(self.scheduler, timeout=self.connect_seconds)
                 self._client.wait_for_workers(1, timeout=self.connect_seconds)
-        except (OSError, TimeoutError) as exc:
-            self.__exit__()
-            where = self.scheduler or "a LocalCluster"
-            raise UserError(f"--scheduler: no Dask workers at {where} ({exc})") from None
+            except (OSError, TimeoutError) as exc:  # TimeoutError: no worker joined
+                self.__exit__()
+                raise UserError(f"--scheduler: no Dask workers at {self.scheduler} "
+                                f"({exc})") from None
         self.workers = max(1, sum(self._client.nthreads().values()))
         return self
 
