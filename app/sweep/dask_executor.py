@@ -1,8 +1,8 @@
 """Trials on Dask distributed: a ``LocalCluster`` started for the run, or a scheduler's workers.
 
 ``--workers dask`` (or ``dask:N``) starts a ``distributed.LocalCluster`` of N worker
-processes (default: the machine's cores), one thread each, its scheduler on loopback and
-without a dashboard, and closes it when the run ends.  ``--scheduler tcp://host:8786``
+processes (default: the machine's cores), one thread each, its scheduler and its HTTP
+status pages on loopback only (free ports), and closes it when the run ends.  ``--scheduler tcp://host:8786``
 connects to a running scheduler and uses its workers; the run closes only its connection.
 
 - **Same interface** as the local executors: :meth:`DaskExecutor.map_unordered` yields the
@@ -20,6 +20,9 @@ connects to a running scheduler and uses its workers; the run closes only its co
   checkout.  Workers of a remote scheduler need the same code version (``pip install`` of
   the same commit); each trial's task carries the code version it was planned with and a
   worker with other code refuses it (``app.sweep.worker``): the study stops with one line.
+  The same for the data: the task's files are made absolute from the driver's working
+  directory (:func:`for_workers`), and a worker that cannot read them, or reads other
+  files there (another data fingerprint), refuses the trial.
 - **Dask missing**: one line, ``Dask is not installed: pip install 'fxcluster[dask]'``.
 """
 
@@ -30,6 +33,7 @@ import ipaddress
 import logging
 import socket
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -45,6 +49,7 @@ CONNECT_SECONDS = 30.0
 #: Trials in flight per worker thread.
 IN_FLIGHT_PER_WORKER = 2
 SCHEMES = ("tcp", "tls")
+LOOPBACK_ANY_PORT = "127.0.0.1:0"
 
 
 def require_dask() -> Any:
@@ -113,12 +118,14 @@ class DaskExecutor:
     def __enter__(self) -> DaskExecutor:
         distributed = require_dask()
         if self.scheduler is None:
-            # processes: the scheduler on loopback; in-process: Dask's inproc transport, no
-            # socket at all
+            # processes: the scheduler on loopback; in-process: Dask's inproc transport.
+            # Its HTTP servers (status pages; None does not turn them off) on loopback too,
+            # at free ports, never every interface's 8787
             where = {"host": "127.0.0.1", "scheduler_port": 0} if self.processes else {}
             self._cluster = distributed.LocalCluster(
                 n_workers=self.workers, threads_per_worker=1, processes=self.processes,
-                dashboard_address=None, memory_limit=0, silence_logs=logging.ERROR, **where)
+                dashboard_address=LOOPBACK_ANY_PORT, worker_dashboard_address=LOOPBACK_ANY_PORT,
+                memory_limit=0, silence_logs=logging.ERROR, **where)
             self._client = distributed.Client(self._cluster)
         else:
             check_scheduler_address(self.scheduler, self.allow_remote)
@@ -150,7 +157,7 @@ class DaskExecutor:
         if self._client is None:
             raise RuntimeError("DaskExecutor: use it in a with block")
         call = functools.partial(in_worker, fn, check_code=True)
-        pending = iter(tasks)
+        pending = (for_workers(t) for t in tasks)
         limit = IN_FLIGHT_PER_WORKER * self.workers
         first = [self._client.submit(call, t, pure=False)
                  for t in _take(pending, limit)]
@@ -162,6 +169,20 @@ class DaskExecutor:
             if nxt is not None:
                 flowing.add(self._client.submit(call, nxt, pure=False))
             yield _result_of(future)
+
+
+def for_workers(task: Task) -> Task:
+    """``task`` with every file it names made absolute from the driver's working directory:
+    a worker elsewhere (another directory, another machine with the same mount) finds
+    them.  Only the worker's instructions change: the row, the id and the fingerprint are
+    made of other fields."""
+    run = dict(task["run"])
+    for key in ("store", "config_path", "calendar"):
+        if run.get(key):
+            run[key] = str(Path(run[key]).resolve())
+    for key in ("paths", "spread_profiles"):
+        run[key] = [str(Path(p).resolve()) for p in run.get(key) or []]
+    return {**task, "run": run}
 
 
 def _take(items: Iterator[Task], count: int) -> list[Task]:

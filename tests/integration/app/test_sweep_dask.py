@@ -21,7 +21,7 @@ import pytest
 from app.sweep import SerialExecutor, run_sweep
 from app.sweep.dask_executor import DaskExecutor
 from app.sweep.trial import run_trial
-from app.sweep.worker import CodeVersionMismatch
+from app.sweep.worker import CodeVersionMismatch, DataMismatch
 from engine.errors import UserError
 from main import main
 from storage.trials import TrialsStore
@@ -184,7 +184,8 @@ def scheduler():
 
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   protocol="tcp://", host="127.0.0.1",
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address="127.0.0.1:0",
+                                  worker_dashboard_address="127.0.0.1:0") as cluster:
         yield cluster
 
 
@@ -198,7 +199,22 @@ def test_a_scheduler_without_workers_is_one_clear_error():
     import distributed
 
     with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp://",
-                                  host="127.0.0.1", dashboard_address=None) as empty, \
+                                  host="127.0.0.1", dashboard_address="127.0.0.1:0") as empty, \
             pytest.raises(UserError) as refused:
         DaskExecutor(empty.scheduler_address, connect_seconds=1).__enter__()
     assert "no Dask workers at tcp://127.0.0.1:" in str(refused.value)
+
+
+def test_a_worker_with_other_data_refuses_the_trials_and_nothing_is_stored(study_args):
+    # Arrange: the plan says another data fingerprint than the files at its paths give
+    folder, _ = study_args
+    tasks = [{**t, "data_fingerprint": "f" * 64} for t in _tasks(study_args)][:2]
+    study = folder / "other-data.sqlite"
+    # Act
+    with TrialsStore(study) as store, DaskExecutor(workers=1, processes=False) as executor, \
+            pytest.raises(DataMismatch) as refused:
+        run_sweep(store, tasks, executor)
+    # Assert
+    assert "ffffffffffff" in str(refused.value) and "same files" in str(refused.value)
+    with TrialsStore(study, create=False) as store:
+        assert store.rows() == []

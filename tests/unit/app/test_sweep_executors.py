@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from app.sweep import worker_data
-from app.sweep.dask_executor import check_scheduler_address
+from app.sweep.dask_executor import check_scheduler_address, for_workers
 from app.sweep.executors import ExecutorChoice, SerialExecutor, parse_workers
 from app.sweep.worker import CodeVersionMismatch, check_code_version, in_worker
 from engine.errors import UserError
@@ -133,3 +133,22 @@ def test_a_kept_read_gives_each_caller_its_own_copy_of_the_fresh_read_s_bars():
     # Assert: bit for bit the fresh read's bars (NaN spreads equal), untouched by the first
     assert fresh.tobytes() == second["bars"].tobytes()
     worker_data.forget()
+
+
+def test_a_task_for_workers_names_its_files_absolutely_and_keeps_the_rest(tmp_path,
+                                                                       monkeypatch):
+    # Arrange: a plan made in tmp_path with relative paths
+    monkeypatch.chdir(tmp_path)
+    task = {"id": "x", "data_fingerprint": "d", "code_version": "c",
+            "run": {"source": "files", "paths": ["data/a.csv"], "store": None,
+                    "config_path": "c.toml", "calendar": None, "spread_profiles": ["p.json"]}}
+    # Act
+    sent = for_workers(task)
+    # Assert
+    assert sent["run"]["paths"] == [str(tmp_path / "data" / "a.csv")]
+    assert sent["run"]["config_path"] == str(tmp_path / "c.toml")
+    assert sent["run"]["spread_profiles"] == [str(tmp_path / "p.json")]
+    assert sent["run"]["store"] is None and sent["run"]["calendar"] is None
+    assert {k: v for k, v in sent.items() if k != "run"} == {
+        k: v for k, v in task.items() if k != "run"}
+    assert task["run"]["paths"] == ["data/a.csv"]  # the driver's task is untouched
