@@ -36,7 +36,9 @@ sweep and every start of a TDI study):
   Reading);
 - inside :func:`reusing_reads`, a file read by :func:`read_histdata_files` is handed once more
   to the next :func:`read_histdata_m1` of it (the backtest takes each file's span, then
-  replays it) instead of being read twice.
+  replays it) instead of being read twice;
+- inside :func:`keeping_reads`, every read is kept for every later read of the same unchanged
+  file (a sweep's worker reads its market once for all its trials: ``app.sweep.worker_data``).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ import contextlib
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +68,7 @@ __all__ = [
     "MAX_PROBLEMS",
     "HistDataM1",
     "histdata_symbol",
+    "keeping_reads",
     "read_histdata_dir",
     "read_histdata_files",
     "read_histdata_m1",
@@ -93,6 +96,9 @@ _NAN_WORDS = frozenset({"nan", "-nan", "+nan"})
 #: ``reusing_reads`` (``None`` outside it).
 _REUSE: ContextVar[dict[tuple[object, ...], HistDataM1] | None] = ContextVar(
     "histdata_reuse", default=None)
+#: Every read kept for every later read, inside ``keeping_reads`` (``None`` outside it).
+_KEEP: ContextVar[dict[tuple[object, ...], HistDataM1] | None] = ContextVar(
+    "histdata_keep", default=None)
 
 
 @dataclass(frozen=True)
@@ -181,7 +187,7 @@ def read_histdata_m1(
         kept = waiting.pop(_reuse_key(source, name, strict), None)
         if kept is not None:
             return kept
-    return _combine(name, [_file_rows(source)], strict=strict)
+    return _read_one(source, name, strict)
 
 
 def read_histdata_files(
@@ -198,8 +204,7 @@ def read_histdata_files(
             raise UserError(f"{source}: not a HistData M1 file name "
                             "(expected DAT_ASCII_<SYMBOL>_M1_<YEAR>.csv[.gz])")
         names.append(name)
-    results = [_combine(n, [_file_rows(s)], strict=strict) for n, s in zip(names, sources,
-                                                                            strict=True)]
+    results = [_read_one(s, n, strict) for n, s in zip(names, sources, strict=True)]
     pa.default_memory_pool().release_unused()  # the parser's buffers, before the replay
     waiting = _REUSE.get()
     if waiting is not None:
@@ -218,6 +223,56 @@ def reusing_reads() -> Iterator[None]:
         yield
     finally:
         _REUSE.reset(token)
+
+
+# -- reads kept across backtests (a sweep's worker) ------------------------------------------
+
+
+@contextlib.contextmanager
+def keeping_reads(kept: dict[tuple[object, ...], HistDataM1]) -> Iterator[None]:
+    """Within the block, each file read is kept in ``kept`` and every later read of the same
+    file (same resolved path, symbol, strictness, size and modification time) takes it: the
+    caller owns ``kept`` and decides how long it lives (``app.sweep.worker_data``: for as
+    long as a worker's trials read the same data).  A kept read holds the very result of
+    the parse, so what it gives is exactly what a fresh read gives; its bar array is built
+    once and copied for each caller."""
+    token = _KEEP.set(kept)
+    try:
+        yield
+    finally:
+        _KEEP.reset(token)
+
+
+@dataclass(frozen=True)
+class _KeptRead(HistDataM1):
+    """A read kept across backtests: its bar array (the replay's form, NaN spread) is built
+    once, and each caller gets a copy of it (a copy is several times cheaper than the
+    conversion, and nobody shares an array another may write)."""
+
+    @classmethod
+    def of(cls, read: HistDataM1) -> _KeptRead:
+        return cls(**{f.name: getattr(read, f.name) for f in fields(HistDataM1)})
+
+    def to_bar_array(self, spread: float = float("nan")) -> np.ndarray:
+        if not np.isnan(spread):
+            return super().to_bar_array(spread)
+        built = self.__dict__.get("_bar_array")
+        if built is None:
+            built = super().to_bar_array()
+            object.__setattr__(self, "_bar_array", built)  # a cache, not a field
+        return built.copy()
+
+
+def _read_one(source: Path, symbol: str, strict: bool) -> HistDataM1:
+    kept = _KEEP.get()
+    if kept is None:
+        return _combine(symbol, [_file_rows(source)], strict=strict)
+    key = _reuse_key(source, symbol, strict)
+    result = kept.get(key)
+    if result is None:
+        result = kept[key] = _KeptRead.of(_combine(symbol, [_file_rows(source)],
+                                                   strict=strict))
+    return result
 
 
 def _reuse_key(source: Path, symbol: str, strict: bool) -> tuple[object, ...]:

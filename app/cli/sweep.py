@@ -2,7 +2,8 @@
 
     sweep (--data ... | --store DIR | --market synthetic) [--clusters A,B] [--from --to]
           --grid FILE [--random N --random-seed S] [--folds K --scheme anchored|rolling]
-          [--workers N] --study STUDY.sqlite [--report DIR [--heatmap X,Y[,METRIC]]]
+          [--workers N|dask|dask:N | --scheduler ADDRESS [--allow-remote]]
+          --study STUDY.sqlite [--report DIR [--heatmap X,Y[,METRIC]]]
     sweep list STUDY       one line per trial
     sweep show STUDY       the study's settings, counts and best trial
     sweep report STUDY --report DIR    the study's report (``app.cli.sweep_report``)
@@ -83,8 +84,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="fold scheme (default anchored)")
     s.add_argument("--oos-fraction", type=float, default=0.5, metavar="F",
                    help="out-of-sample share of --from..--to with --folds (default 0.5)")
-    s.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="local worker processes (default 1: in this process)")
+    s.add_argument("--workers", metavar="N|dask|dask:N",
+                   help="N local worker processes (default 1: in this process); 'dask' or "
+                   "'dask:N' a Dask LocalCluster of the cores' count or N processes")
+    s.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the trials on the workers of this Dask scheduler "
+                   "(tcp://HOST:8786); they need this code version")
+    s.add_argument("--allow-remote", action="store_true",
+                   help="accept a --scheduler outside this machine (Dask's transport pickles: "
+                   "trust it, keep it on a private network)")
     s.add_argument("--study", type=Path, metavar="STUDY.sqlite",
                    help="the study's trials file (created if missing; a rerun resumes it)")
     s.add_argument("--stop-after", type=int, metavar="N",
@@ -113,8 +121,6 @@ def _required(args: argparse.Namespace) -> None:
     for flag, value in (("--grid", args.grid), ("--study", args.study)):
         if value is None:
             raise UserError(f"sweep: {flag} is required to run a study")
-    if args.workers < 1:
-        raise UserError(f"--workers: expected 1 or more, got {args.workers}")
     if args.stop_after is not None and args.stop_after < 0:
         raise UserError(f"--stop-after: expected 0 or more, got {args.stop_after}")
     if args.store is not None and not args.store.is_dir():
@@ -221,17 +227,23 @@ class SweepBar:
 
 
 def _run_study(args: argparse.Namespace) -> int:
-    from app.sweep import make_executor, run_sweep
+    from app.sweep import run_sweep
+    from app.sweep.executors import open_executor, parse_workers
     from storage.trials import TrialsStore
 
+    choice = parse_workers(args.workers, args.scheduler, args.allow_remote)
+    if choice.uses_dask:
+        from app.sweep.dask_executor import require_dask
+
+        require_dask()  # before the plan: the one line, not a study half set up
     tasks = plan_from_args(args)
     heatmap_specs(args.heatmap, list(tasks[0]["params"]) if tasks else [])  # checked first
     with TrialsStore(args.study) as store:
         store.put_setting("created_with", {"grid": str(args.grid), "folds": args.folds,
                                            "scheme": args.scheme, "random": args.random,
                                            "random_seed": args.random_seed})
-        with SweepBar() as bar:
-            state = run_sweep(store, tasks, make_executor(args.workers), progress=bar,
+        with open_executor(choice) as executor, SweepBar() as bar:
+            state = run_sweep(store, tasks, executor, progress=bar,
                               stop_after=args.stop_after)
     ran = state.finished - state.skipped
     print(f"sweep: {state.total} trials planned, {state.skipped} already in the study, "

@@ -3,12 +3,22 @@
 - :mod:`.plan`: the trials as plain-data tasks, each with a content id (parameters, fold,
   data fingerprint, code version);
 - :mod:`.trial`: one trial in a worker: the ordinary backtest, its metrics and daily returns;
-- :mod:`.executors`: where trials run (serially, or in local spawned processes);
+- :mod:`.executors`: where trials run (serially, in local spawned processes, or on Dask:
+  :mod:`.dask_executor`), each worker through :mod:`.worker` (the code version checked on
+  Dask, the market kept between trials by :mod:`.worker_data`);
 - :mod:`.study`: the driver: runs what the trials store (``storage.trials``) lacks and
   stores each row as it arrives, so a killed study resumes.
 """
 
-from app.sweep.executors import Executor, LocalProcessExecutor, SerialExecutor, make_executor
+from app.sweep.executors import (
+    Executor,
+    ExecutorChoice,
+    LocalProcessExecutor,
+    SerialExecutor,
+    make_executor,
+    open_executor,
+    parse_workers,
+)
 from app.sweep.plan import (
     code_version,
     data_fingerprint,
@@ -20,6 +30,7 @@ from app.sweep.study import SweepState, run_sweep
 
 __all__ = [
     "Executor",
+    "ExecutorChoice",
     "LocalProcessExecutor",
     "SerialExecutor",
     "SweepState",
@@ -27,6 +38,8 @@ __all__ = [
     "data_fingerprint",
     "make_executor",
     "make_tasks",
+    "open_executor",
+    "parse_workers",
     "run_sweep",
     "sample_configurations",
     "spans_of",
