@@ -26,6 +26,10 @@ study's clusters together, as every trial did before the column existed (a versi
 migrated in place, its rows NULL).  A row read back has the ``cluster`` key only when it is
 set, so a together trial reads exactly as it did before: readers take a missing key (or
 None) as "together".
+
+``log`` (schema version 3) is what the trial logged at WARNING and above instead of printing
+it (``app.sweep.trial_log``): ``{"count": N, "lines": [...]}`` as JSON, NULL when nothing;
+a row has the key only when it is set.
 """
 
 from __future__ import annotations
@@ -87,6 +91,11 @@ TRIALS_SCHEMA = SchemaSpec(
             description="the cluster a trial ran alone (NULL: all clusters together)",
             statements=("ALTER TABLE trials ADD COLUMN cluster TEXT",),
         ),
+        Migration(
+            version=3,
+            description="a trial's warnings and errors (NULL: it logged none)",
+            statements=("ALTER TABLE trials ADD COLUMN log TEXT",),
+        ),
     ),
 )
 
@@ -97,10 +106,14 @@ COLUMNS = ("id", "config", "params", "fold", "sample", "span_from", "span_to", "
            "seconds")
 #: The columns that differ between two runs of the same trial (when and how long).
 TIMING_COLUMNS = ("started_at", "finished_at", "seconds")
-_JSON_COLUMNS = ("params", "metrics", "daily_returns")
+_JSON_COLUMNS = ("params", "metrics", "daily_returns", "log")
 #: The column of a trial run on one cluster alone; a row has the key only when it is set.
 CLUSTER = "cluster"
-_STORED = (*COLUMNS, CLUSTER)
+#: The trial's warnings and errors (``app.sweep.trial_log``: their count and the first
+#: lines, JSON; schema version 3); a row has the key only when the trial logged any.
+LOG = "log"
+_OPTIONAL = (CLUSTER, LOG)
+_STORED = (*COLUMNS, *_OPTIONAL)
 
 
 @dataclass(frozen=True)
@@ -123,11 +136,13 @@ class TrialRow:
 
 
 def _decoded(columns: Sequence[str], stored: Sequence[Any]) -> dict[str, Any]:
-    """A row's values: JSON columns decoded, ``cluster`` only when set (module docstring)."""
+    """A row's values: JSON columns decoded, ``cluster`` and ``log`` only when set (module
+    docstring)."""
     values = {k: (json.loads(v) if k in _JSON_COLUMNS and v is not None else v)
               for k, v in zip(columns, stored, strict=True)}
-    if values.get(CLUSTER, "") is None:
-        del values[CLUSTER]
+    for key in _OPTIONAL:
+        if key in values and values[key] is None:
+            del values[key]
     return values
 
 

@@ -302,6 +302,18 @@ def _int(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
+def log_lines(rows: list[Any]) -> list[str]:
+    """How many trials logged warnings or errors (kept in their rows, not printed), and how
+    many of them halted the account: a halted run stops trading, which its figures show."""
+    logged = [r.values["log"] for r in rows if r.values.get("log")]
+    if not logged:
+        return ["logged: no trial logged a warning"]
+    halted = sum(any("account HALTED" in line for line in log["lines"]) for log in logged)
+    return [f"logged: {len(logged)} trials logged {sum(log['count'] for log in logged)} "
+            f"warnings or errors ({halted} with the account halted); the report's "
+            "trials.csv has each trial's count and first lines"]
+
+
 def show_lines(store: Any) -> list[str]:
     """The study: its settings, the counts (failed trials count as tried), the best trial
     (of each cluster, when they ran alone)."""
@@ -313,6 +325,7 @@ def show_lines(store: Any) -> list[str]:
     lines.append(f"trials: {len(rows)} ({counts['done']} done, {counts['failed']} failed; "
                  f"{shape_text(rows)})")
     lines.append(f"time in trials: {sum(r['seconds'] for r in rows):.1f} s")
+    lines += log_lines(rows)
     lines += best_lines(rows)
     lines += [f"failed {r['id'][:12]} (config {r['config']}, "
               + (f"cluster {r.cluster} alone, " if r.cluster else "")

@@ -4,7 +4,8 @@ files beside it.
 
 - ``sweep.json``: every figure of ``app.sweep.summary.study_summary`` with its basis, the
   study file and when the report was made;
-- ``trials.csv``: one row per trial (its figures, span, status, error, the per-day Sharpe
+- ``trials.csv``: one row per trial (its figures, span, status, error, what it logged (the
+  count of its warnings and errors, its first lines), the per-day Sharpe
   the DSR's variance is taken from, one column per parameter and the parameters as JSON);
 - ``trials_returns.csv``: every trial's daily returns (trial, date, return): the DSR, the
   PBO and each Sharpe recompute from them;
@@ -53,7 +54,7 @@ REPORT_HTML = "report.html"
 
 TRIAL_COLUMNS = ("id", "config", "group", "cluster", "fold", "sample", "span_from", "span_to",
                  "status", "error", "sharpe", "sharpe_per_period", "total_return",
-                 "max_drawdown", "baskets", "days", "seconds")
+                 "max_drawdown", "baskets", "days", "seconds", "logged", "log")
 
 
 def sweep_document(study: StudyFile, heatmaps: Sequence[HeatmapSpec] | None = None,
@@ -76,8 +77,10 @@ def heatmap_file(number: int, h: Mapping[str, Any]) -> str:
 def _trial_rows(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> list[list[Any]]:
     out = []
     for r in rows:
+        log = r.get("log") or {"count": 0, "lines": []}
         values = {**r, "group": group_of(r), "days": len(r.get("daily_returns") or []),
-                  "sharpe_per_period": json_ready(per_period_sharpe(returns_of(r)))}
+                  "sharpe_per_period": json_ready(per_period_sharpe(returns_of(r))),
+                  "logged": log["count"], "log": " | ".join(log["lines"])}
         params = r["params"] or {}
         out.append([values.get(k) for k in TRIAL_COLUMNS]
                    + [params.get(n) for n in names]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.backtest import BacktestSpec, failure_text, run_backtest
+from app.sweep.trial_log import captured_log
 from app.walkforward.grid import alone, with_params
 from app.walkforward.study import END_MARGIN
 from engine.jsonform import json_ready
@@ -99,13 +100,16 @@ def run_trial(task: dict[str, Any]) -> dict[str, Any]:
         "status": "done", "error": None, "metrics": None, "daily_returns": None,
         "sharpe": None, "total_return": None, "max_drawdown": None, "baskets": None,
     }
-    try:
-        result = run_backtest(build_spec(task))
-        if result.failure is not None:
-            raise result.failure
-        row.update(_figures(result, task["run"]["metrics_basis"]))
-    except Exception as exc:  # a trial's failure is data: the study goes on
-        row.update(status="failed", error=failure_text(exc))
+    with captured_log() as log:
+        try:
+            result = run_backtest(build_spec(task))
+            if result.failure is not None:
+                raise result.failure
+            row.update(_figures(result, task["run"]["metrics_basis"]))
+        except Exception as exc:  # a trial's failure is data: the study goes on
+            row.update(status="failed", error=failure_text(exc))
+    if log.result() is not None:  # the row has the key only when the trial logged
+        row["log"] = log.result()
     row.update(started_at=utc_text(started), finished_at=utc_text(datetime.now(UTC)),
                seconds=time.perf_counter() - t0)
     return row

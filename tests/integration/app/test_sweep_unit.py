@@ -146,7 +146,7 @@ def test_a_study_file_of_schema_1_is_migrated_in_place_its_trials_together(tmp_p
         back = {r["id"]: r for r in store.rows()}
     # Assert
     with sqlite3.connect(path) as raw:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == TRIALS_SCHEMA.latest == 2
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == TRIALS_SCHEMA.latest == 3
         assert raw.execute("SELECT id, cluster FROM trials ORDER BY id").fetchall() == [
             ("a", None), ("b", "USD_MAJORS")]
     assert "cluster" not in back["a"].values and back["a"].cluster is None

@@ -33,6 +33,19 @@ def test_a_recorded_trial_reads_back_as_written(tmp_path):
     assert [r.values for r in back] == [{k: row[k] for k in COLUMNS}]
 
 
+def test_what_a_trial_logged_reads_back_and_a_trial_that_logged_nothing_has_no_log_key(tmp_path):
+    # Arrange
+    log = {"count": 2, "lines": ["WARNING a", "ERROR account HALTED: MAX_DRAWDOWN"]}
+    # Act
+    with TrialsStore(tmp_path / "study.sqlite") as store:
+        store.record({**_row("a" * 64), "log": log})
+        store.record(_row("b" * 64))
+        back = {r["id"][0]: r.values for r in store.rows()}
+    # Assert
+    assert back["a"]["log"] == log
+    assert "log" not in back["b"]
+
+
 def test_counts_and_ids_include_failed_trials(tmp_path):
     with TrialsStore(tmp_path / "study.sqlite") as store:
         store.record(_row("a" * 64))
