@@ -6,6 +6,7 @@ market over the same quarter, and the run says so):
 
     PYTHONPATH=$PWD .venv/bin/python bench/bench_sweep.py                 # the executors
     PYTHONPATH=$PWD .venv/bin/python bench/bench_sweep.py --reading 3     # kept vs fresh reads
+    PYTHONPATH=$PWD .venv/bin/python bench/bench_sweep.py --profiler 3    # Dask's profiler on/off
 
 The study: the four real-data clusters (USD_MAJORS, USD_CAD_JPY, GOLD_HAVENS, MAJORS_SIX)
 on 2019 Q2 (2019-04-01 .. 2019-07-01), six configurations (tau_s 96, 144, 192 x X 0.25,
@@ -37,6 +38,10 @@ alternating the worker's kept market with a fresh read of the files (the kept ma
 dropped): the median of each and the difference.  With ``--store DIR`` (the same files
 imported: ``main.py import bars FILES --store DIR``), the same trial's loading from the
 store alternates too, to weigh reading a store against keeping the files' reads.
+
+``--profiler N``: the study on the 2-worker LocalCluster N times with the workers' Dask
+profiler on and N times with it off (the product's setting), alternating: each run's wall,
+start, median trial and steady overhead, and the medians.
 """
 
 from __future__ import annotations
@@ -188,6 +193,37 @@ def reading(data: Path, runs: int, store: Path | None) -> int:
     return 0
 
 
+def profiler(data: Path | None, rounds: int, workers: int) -> int:
+    import app.sweep.dask_executor as dask_executor
+    from app.sweep import ExecutorChoice
+
+    product = dict(dask_executor.LOCAL_WORKER_CONFIG)
+    runs: dict[str, list[dict[str, Any]]] = {"on": [], "off": []}
+    with tempfile.TemporaryDirectory(prefix="bench-sweep-") as scratch:
+        folder = Path(scratch)
+        tasks = _plan(folder, data)
+        try:
+            for n in range(rounds):
+                for mode in runs:
+                    dask_executor.LOCAL_WORKER_CONFIG = {
+                        **product, "distributed.worker.profile.enabled": mode == "on"}
+                    r = _run(f"profiler {mode}", ExecutorChoice("dask-local", workers), tasks,
+                             folder / f"{mode}-{n}.sqlite")
+                    runs[mode].append(r)
+                    print(f"round {n} profiler {mode}: wall {r['wall']:.1f} s, start "
+                          f"{r['startup']:.1f} s, median trial {r['median']:.2f} s, "
+                          f"ovh/steady {r['overhead_steady']:.1%}, load average "
+                          f"{os.getloadavg()[0]:.1f}", flush=True)
+        finally:
+            dask_executor.LOCAL_WORKER_CONFIG = product
+    for mode, done in runs.items():
+        print(f"median, profiler {mode}: steady overhead "
+              f"{statistics.median(r['overhead_steady'] for r in done):.1%}, wall "
+              f"{statistics.median(r['wall'] for r in done):.1f} s, median trial "
+              f"{statistics.median(r['median'] for r in done):.2f} s")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
@@ -195,6 +231,8 @@ def main() -> int:
     parser.add_argument("--reading", type=int, metavar="N",
                         help="time one trial N times, kept market against fresh reads")
     parser.add_argument("--store", type=Path, help="with --reading: the same data as a store")
+    parser.add_argument("--profiler", type=int, metavar="N",
+                        help="N rounds of the LocalCluster with Dask's profiler on, then off")
     args = parser.parse_args()
     data = args.data if args.data.is_dir() else None
     if data is None:
@@ -204,6 +242,8 @@ def main() -> int:
             print("--reading needs the HistData files")
             return 2
         return reading(data, args.reading, args.store)
+    if args.profiler:
+        return profiler(data, args.profiler, args.workers)
     return executors(data, args.workers)
 
 

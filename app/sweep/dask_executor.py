@@ -50,6 +50,10 @@ CONNECT_SECONDS = 30.0
 IN_FLIGHT_PER_WORKER = 2
 SCHEMES = ("tcp", "tls")
 LOOPBACK_ANY_PORT = "127.0.0.1:0"
+#: Dask settings of the LocalCluster's workers.  Each worker's statistical profiler (for the
+#: dashboard's profile page) samples every thread's stack 100 times a second from a thread
+#: of its own, taking the GIL from the trial it watches: off, since a study reads no profile.
+LOCAL_WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
 
 
 def require_dask() -> Any:
@@ -122,10 +126,14 @@ class DaskExecutor:
             # Its HTTP servers (status pages; None does not turn them off) on loopback too,
             # at free ports, never every interface's 8787
             where = {"host": "127.0.0.1", "scheduler_port": 0} if self.processes else {}
-            self._cluster = distributed.LocalCluster(
-                n_workers=self.workers, threads_per_worker=1, processes=self.processes,
-                dashboard_address=LOOPBACK_ANY_PORT, worker_dashboard_address=LOOPBACK_ANY_PORT,
-                memory_limit=0, silence_logs=logging.ERROR, **where)
+            import dask
+
+            with dask.config.set(LOCAL_WORKER_CONFIG):  # the nannies pass it to the workers
+                self._cluster = distributed.LocalCluster(
+                    n_workers=self.workers, threads_per_worker=1, processes=self.processes,
+                    dashboard_address=LOOPBACK_ANY_PORT,
+                    worker_dashboard_address=LOOPBACK_ANY_PORT, memory_limit=0,
+                    silence_logs=logging.ERROR, **where)
             self._client = distributed.Client(self._cluster)
         else:
             check_scheduler_address(self.scheduler, self.allow_remote)
