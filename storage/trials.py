@@ -29,7 +29,8 @@ None) as "together".
 
 ``log`` (schema version 3) is what the trial logged at WARNING and above instead of printing
 it (``app.sweep.trial_log``): ``{"count": N, "lines": [...]}`` as JSON, NULL when nothing;
-a row has the key only when it is set.
+a row has the key only when it is set.  Migrating an older file records how many trials it
+held in the setting ``trials_before_log``: theirs is not known.
 """
 
 from __future__ import annotations
@@ -94,7 +95,13 @@ TRIALS_SCHEMA = SchemaSpec(
         Migration(
             version=3,
             description="a trial's warnings and errors (NULL: it logged none)",
-            statements=("ALTER TABLE trials ADD COLUMN log TEXT",),
+            statements=(
+                "ALTER TABLE trials ADD COLUMN log TEXT",
+                # the trials already there ran before logs were kept: their NULL is "not
+                # known", not "nothing logged"; the study says how many they are
+                "INSERT INTO study (key, value) SELECT 'trials_before_log', COUNT(*) "
+                "FROM trials HAVING COUNT(*) > 0",
+            ),
         ),
     ),
 )

@@ -302,16 +302,19 @@ def _int(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-def log_lines(rows: list[Any]) -> list[str]:
+def log_lines(rows: list[Any], before_log: int = 0) -> list[str]:
     """How many trials logged warnings or errors (kept in their rows, not printed), and how
-    many of them halted the account: a halted run stops trading, which its figures show."""
+    many of them halted the account: a halted run stops trading, which its figures show.
+    ``before_log``: the trials a file held when it was given the column (not known)."""
     logged = [r.values["log"] for r in rows if r.values.get("log")]
+    unknown = (f" ({before_log} trials ran before the study kept what trials log: theirs "
+               "is not known)" if before_log else "")
     if not logged:
-        return ["logged: no trial logged a warning"]
+        return [f"logged: no trial logged a warning{unknown}"]
     halted = sum(any("account HALTED" in line for line in log["lines"]) for log in logged)
     return [f"logged: {len(logged)} trials logged {sum(log['count'] for log in logged)} "
             f"warnings or errors ({halted} with the account halted); the report's "
-            "trials.csv has each trial's count and first lines"]
+            f"trials.csv has each trial's count and first lines{unknown}"]
 
 
 def show_lines(store: Any) -> list[str]:
@@ -325,7 +328,7 @@ def show_lines(store: Any) -> list[str]:
     lines.append(f"trials: {len(rows)} ({counts['done']} done, {counts['failed']} failed; "
                  f"{shape_text(rows)})")
     lines.append(f"time in trials: {sum(r['seconds'] for r in rows):.1f} s")
-    lines += log_lines(rows)
+    lines += log_lines(rows, int(store.settings().get("trials_before_log") or 0))
     lines += best_lines(rows)
     lines += [f"failed {r['id'][:12]} (config {r['config']}, "
               + (f"cluster {r.cluster} alone, " if r.cluster else "")

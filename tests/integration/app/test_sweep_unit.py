@@ -167,3 +167,17 @@ def test_a_reader_that_does_not_migrate_reads_a_schema_1_file_as_together(tmp_pa
         store.close()
     # Assert
     assert [(r["id"], r.cluster, "cluster" in r.values) for r in rows] == [("a", None, False)]
+
+
+def test_an_older_study_says_how_many_trials_ran_before_logs_were_kept(tmp_path):
+    """Schema 3's ``log`` is NULL for the trials already there: "not known", not "none"."""
+    # Arrange
+    path = _schema_1_file(tmp_path / "old.sqlite")
+    # Act
+    with TrialsStore(path) as store:
+        settings = store.settings()
+    with TrialsStore(tmp_path / "new.sqlite") as fresh:
+        fresh_settings = fresh.settings()
+    # Assert
+    assert settings["trials_before_log"] == 1
+    assert "trials_before_log" not in fresh_settings
