@@ -295,6 +295,7 @@ class MainWindow(QMainWindow):
             return
         self._shut = True
         self._chart_timer.stop()  # a pending refresh would read the closed journal
+        self.charts.stop()  # the symbol charts' deals too
         self.bridge.close()
         self.worker.stop()
         if self.worker.ident is not None:  # started

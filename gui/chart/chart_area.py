@@ -51,6 +51,7 @@ class ChartArea(QTabWidget):
         self._quotes: dict[str, tuple[float, float]] = {}
         self._positions: Sequence[Any] = ()
         self._marks_due = True
+        self._stopped = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_MS)
@@ -114,6 +115,13 @@ class ChartArea(QTabWidget):
 
     # ------------------------------------------------------------------ updates
 
+    def stop(self) -> None:
+        """No more reads: the console is closing, and the journal the deals are read from
+        with it.  A refresh already scheduled, or one a tab change asks for while the
+        window is torn down, would read a closed database."""
+        self._stopped = True
+        self._timer.stop()
+
     def on_snapshot(self, snap: Any) -> None:
         """Quotes and positions to every open chart; a candle refresh is scheduled."""
         self._quotes = {q.symbol: (q.bid, q.ask) for q in snap.quotes}
@@ -134,6 +142,8 @@ class ChartArea(QTabWidget):
 
     def refresh(self) -> None:
         """Reload the candles of the chart in view; the deals of every chart when due."""
+        if self._stopped:
+            return
         if self._marks_due and self.marks is not None and self._charts:
             self._marks_due = False
             self.marks.refresh()

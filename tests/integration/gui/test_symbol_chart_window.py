@@ -121,6 +121,19 @@ def test_candles_update_live_as_bars_form(window, qtbot):
     qtbot.waitUntil(lambda: chart.bid_line.isVisible(), timeout=WAIT_MS)
 
 
+def test_no_chart_reads_the_journal_once_the_console_has_shut_down(window, qtbot):
+    # Arrange: a symbol chart whose deals are due to be read again
+    w = window
+    w.charts.open_symbol("EURUSD")
+    w.charts._marks_due = True  # as after a basket event
+    # Act: the console closes, then a refresh arrives (a pending timer, a tab change)
+    w.shutdown()
+    w.charts.refresh()
+    w.charts.setCurrentIndex(0)
+    # Assert: nothing was read from the closed journal
+    assert w.charts._marks_due
+
+
 def journal_deals(w: MainWindow, symbol: str) -> list[tuple[str, float]]:
     with sqlite3.connect(w.session.journal.path) as db:
         rows = db.execute(
