@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -37,16 +37,28 @@ def pnl_histogram(pnl: Sequence[float]) -> str:
     bin and count (``data-lo``, ``data-hi``, ``data-count``) and a tooltip."""
     values = np.asarray(pnl, dtype=np.float64)
     values = values[np.isfinite(values)]
-    width, height = 1200, 300
-    frame = Frame(left=64, top=14, width=width - 64 - 20, height=height - 14 - 46)
     if values.size == 0:
         return ""
     edges = histogram_edges(values)
-    counts = histogram_counts(values, edges)
+    return histogram_bars(edges, histogram_counts(values, edges), height=300,
+                          title="Histogram of the closed baskets' net P&L", noun="basket",
+                          bin_format="+,.2f", tick_labels=money_tick_labels,
+                          axis_label="net P&L per basket (account currency)")
+
+
+def histogram_bars(edges: Sequence[float], counts: Sequence[int], *, height: int, title: str,
+                   noun: str, bin_format: str,
+                   tick_labels: Callable[[Sequence[float]], Sequence[str]],
+                   axis_label: str) -> str:
+    """Bars of ``counts`` per bin ``[left, right)`` of ``edges``, bins at or below 0 red and
+    the others green, 1200 wide: each bar carries its bin and count (``data-lo``,
+    ``data-hi``, ``data-count``) and a tooltip naming what is counted (``noun``)."""
+    width = 1200
+    frame = Frame(left=64, top=14, width=width - 64 - 20, height=height - 14 - 46)
     x = LinearScale(float(edges[0]), float(edges[-1]), frame.left, frame.right)
-    top = max(int(counts.max()), 1)
+    top = max(int(max(counts)), 1)
     y = LinearScale(0.0, top * 1.08, frame.bottom, frame.top)
-    parts = [svg_open(width, height, "Histogram of the closed baskets' net P&L")]
+    parts = [svg_open(width, height, title)]
     y_ticks = [t for t in nice_ticks(0.0, top * 1.08, 5) if float(t).is_integer()]
     for value in y_ticks:
         parts.append(line(frame.left, float(y(value)), frame.right, float(y(value)), "grid"))
@@ -56,18 +68,17 @@ def pnl_histogram(pnl: Sequence[float]) -> str:
         css = "hbar loss" if right <= 0 else "hbar win"
         parts.append(
             f'<g data-lo="{left:.10g}" data-hi="{right:.10g}" data-count="{int(count)}">'
-            f"<title>{left:+,.2f} to {right:+,.2f}: {int(count)} basket(s)</title>"
+            f"<title>{left:{bin_format}} to {right:{bin_format}}: {int(count)} {noun}(s)</title>"
             + rect(x1 + 0.5, float(y(count)), x2 - x1 - 1, float(y(0)) - float(y(count)), css)
             + "</g>")
     x_ticks = nice_ticks(float(edges[0]), float(edges[-1]), 10)
-    for value, label in zip(x_ticks, money_tick_labels(x_ticks), strict=True):
+    for value, label in zip(x_ticks, tick_labels(x_ticks), strict=True):
         px = float(x(value))
         parts.append(line(px, frame.bottom, px, frame.bottom + 4, "tickmark"))
         parts.append(text(px, frame.bottom + 17, label, "tick", "middle"))
     if edges[0] < 0 < edges[-1]:
         parts.append(line(float(x(0.0)), frame.top, float(x(0.0)), frame.bottom, "zero"))
     parts.append(line(frame.left, frame.bottom, frame.right, frame.bottom, "zero"))
-    parts.append(text(frame.left + frame.width / 2, height - 6,
-                      "net P&L per basket (account currency)", "tick", "middle"))
+    parts.append(text(frame.left + frame.width / 2, height - 6, axis_label, "tick", "middle"))
     parts.append("</svg>")
     return "".join(parts)

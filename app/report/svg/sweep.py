@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from app.report.svg.elements import line, rect, svg_open, text
-from app.report.svg.scales import Frame, LinearScale, nice_ticks, number_tick_labels
+from app.report.svg.histogram import histogram_bars
+from app.report.svg.scales import number_tick_labels
 
 #: A heatmap cell's ground at the scale's ends: a loss red and a gain green, pale enough
 #: for the dark figures written on them (the page's --neg and --pos, lightened).
@@ -23,34 +23,9 @@ def sharpe_histogram(edges: Sequence[float], counts: Sequence[int], label: str) 
     """Bars of trials per Sharpe bin (bins ``[left, right)``), negative bins red."""
     if not counts:
         return ""
-    width, height = 1200, 260
-    frame = Frame(left=64, top=14, width=width - 64 - 20, height=height - 14 - 46)
-    x = LinearScale(float(edges[0]), float(edges[-1]), frame.left, frame.right)
-    top = max(max(counts), 1)
-    y = LinearScale(0.0, top * 1.08, frame.bottom, frame.top)
-    parts = [svg_open(width, height, "Histogram of the trials' Sharpe ratios")]
-    for value in (t for t in nice_ticks(0.0, top * 1.08, 5) if float(t).is_integer()):
-        parts.append(line(frame.left, float(y(value)), frame.right, float(y(value)), "grid"))
-        parts.append(text(frame.left - 8, float(y(value)) + 4, f"{value:,.0f}", "tick", "end"))
-    for left, right, count in zip(edges[:-1], edges[1:], counts, strict=True):
-        x1, x2 = float(x(left)), float(x(right))
-        css = "hbar loss" if right <= 0 else "hbar win"
-        parts.append(
-            f'<g data-lo="{left:.10g}" data-hi="{right:.10g}" data-count="{int(count)}">'
-            f"<title>{left:+.2f} to {right:+.2f}: {int(count)} trial(s)</title>"
-            + rect(x1 + 0.5, float(y(count)), x2 - x1 - 1, float(y(0)) - float(y(count)), css)
-            + "</g>")
-    ticks = nice_ticks(float(edges[0]), float(edges[-1]), 10)
-    for value, tick in zip(ticks, number_tick_labels(ticks), strict=True):
-        px = float(x(value))
-        parts.append(line(px, frame.bottom, px, frame.bottom + 4, "tickmark"))
-        parts.append(text(px, frame.bottom + 17, tick, "tick", "middle"))
-    if edges[0] < 0 < edges[-1]:
-        parts.append(line(float(x(0.0)), frame.top, float(x(0.0)), frame.bottom, "zero"))
-    parts.append(line(frame.left, frame.bottom, frame.right, frame.bottom, "zero"))
-    parts.append(text(frame.left + frame.width / 2, height - 6, label, "tick", "middle"))
-    parts.append("</svg>")
-    return "".join(parts)
+    return histogram_bars(edges, counts, height=260,
+                          title="Histogram of the trials' Sharpe ratios", noun="trial",
+                          bin_format="+.2f", tick_labels=number_tick_labels, axis_label=label)
 
 
 def heat_colour(value: float | None, lo: float, hi: float, kind: str) -> str:
