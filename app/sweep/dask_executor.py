@@ -29,9 +29,7 @@ connects to a running scheduler and uses its workers; the run closes only its co
 from __future__ import annotations
 
 import functools
-import ipaddress
 import logging
-import socket
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -65,21 +63,6 @@ def require_dask() -> Any:
     return distributed
 
 
-def _is_loopback(host: str) -> bool:
-    """Whether ``host`` names this machine only (every address it resolves to is loopback);
-    a name that does not resolve is not loopback: refusing is the safe answer."""
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        return False
-    return bool(infos) and all(ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_loopback
-                               for info in infos)
-
-
 def check_scheduler_address(address: str, allow_remote: bool) -> None:
     """``tcp://host:port`` or ``tls://host:port``; a host outside this machine only with
     ``allow_remote``."""
@@ -90,7 +73,9 @@ def check_scheduler_address(address: str, allow_remote: bool) -> None:
         port = None
     if parts.scheme not in SCHEMES or not parts.hostname or port is None:
         raise UserError(f"--scheduler: expected tcp://HOST:PORT (or tls://), got {address!r}")
-    if not allow_remote and not _is_loopback(parts.hostname):
+    from mt5bridge.remote.address import is_loopback  # the terminal server's rule
+
+    if not allow_remote and not is_loopback((parts.hostname, port)):
         raise UserError(f"--scheduler: {parts.hostname} is not this machine: Dask's transport "
                         "pickles, so a scheduler elsewhere must be trusted and on a private "
                         "network; say so with --allow-remote")
