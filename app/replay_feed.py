@@ -363,6 +363,14 @@ class _Merger:
             return None
         return int(self.times[self.pos])
 
+    def peek_until(self, t_msc: int) -> np.ndarray | None:
+        """The ticks ``take_until(t_msc)`` would return, left in place; None when they
+        reach past the merged buffer (finding them would merge the next chunk)."""
+        end = int(np.searchsorted(self.times, t_msc, "right"))
+        if end >= len(self.merged):
+            return None
+        return self.merged[self.pos:max(end, self.pos)]
+
     def take_until(self, t_msc: int) -> np.ndarray:
         pieces: list[np.ndarray] = []
         while self.pos < len(self.merged) or self._refill():
@@ -465,6 +473,15 @@ class ReplayFeed:
         self._exhausted = self._merger.next_time() is None or (
             self._end_msc is not None and t_msc >= self._end_msc)
         return ticks
+
+    def peek_until(self, t_msc: int) -> np.ndarray | None:
+        """The ticks the next ``ticks_until(t_msc)`` would deliver, without delivering them
+        (None when that cannot be known without reading on).  A backtest looks at the
+        minutes ahead to find those in which nothing can happen (``engine.held_minutes``);
+        every decision is still taken when its minute is stepped."""
+        if t_msc <= self._delivered_until:
+            return empty_ticks()
+        return self._merger.peek_until(t_msc)
 
     @property
     def exhausted(self) -> bool:

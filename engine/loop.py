@@ -35,7 +35,7 @@ def run_sync(engine: Engine, until_msc: int, *, step_ms: int = STEP_MS,
         engine.step(t)
         if on_step is not None:
             on_step(engine)
-        t = engine.next_step_after(t, step_ms, batch_idle=batch_idle)
+        t = engine.next_step_after(t, step_ms, batch_idle=batch_idle, limit_msc=until_msc)
 
 
 class EngineWorker(threading.Thread):

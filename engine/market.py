@@ -164,6 +164,33 @@ class MarketState:
         mids = np.array([m for _, m in rows]) if rows else np.empty((0, len(self.symbols)))
         return times, {s: mids[:, self.index[s]] for s in symbols}
 
+    def minute_closes(self, tick_times: np.ndarray, steps: Sequence[int]) -> list[bool]:
+        """Whether stepping to each of ``steps`` in turn (UTC ms, ascending), with these
+        coming ticks, would close a minute there (``advance_clock``'s flag); nothing
+        changes.  ``engine.held_minutes`` needs it to know which minutes have an M1 close."""
+        oldest, newest = self._oldest_minute, self._newest_minute
+        ends = np.searchsorted(tick_times, np.asarray(steps, dtype=np.int64), "right").tolist()
+        out = []
+        lo = 0
+        for t, hi in zip(steps, ends, strict=True):
+            if hi > lo:
+                if oldest is None:
+                    oldest = int(tick_times[lo]) // M1_MS * M1_MS
+                newest = int(tick_times[hi - 1]) // M1_MS * M1_MS
+                lo = hi
+            closed = oldest is not None and oldest + M1_MS <= t
+            if closed:
+                oldest = newest if newest is not None and newest + M1_MS > t else None
+            out.append(closed)
+        return out
+
+    def batch_closes(self, tick_times: np.ndarray, t_msc: int) -> bool:
+        """Whether one step to ``t_msc`` taking all these coming ticks would close a minute."""
+        oldest = self._oldest_minute
+        if oldest is None and len(tick_times):
+            oldest = int(tick_times[0]) // M1_MS * M1_MS
+        return oldest is not None and oldest + M1_MS <= t_msc
+
     def quiet(self) -> bool:
         """No minute with ticks is waiting to end and no bar closed unseen."""
         return self._oldest_minute is None and not self._closed_waiting

@@ -4,8 +4,7 @@
 M1 bars and the bars of the clusters' signal timeframes (M30 by default), updates each
 cluster's TDI at the close of its signal bar, decides entries and exits,
 and checks the fast exits (TP, HS, provisional MR/OS) at every M1 close.  Replay and
-backtest call ``step`` in a plain loop on a virtual clock (``engine.loop``); demo and live
-run the same loop on a worker thread and feed commands through ``submit``.
+backtest step in a plain loop (``engine.loop``), demo and live on a worker thread.
 
 Nothing here imports Qt, SQL or MetaTrader5: the engine sees a ``Terminal`` (the
 MetaTrader5 surface with UTC helpers), a ``MarketDriver`` and a ``Journal``.
@@ -51,6 +50,7 @@ from engine.execution import Executor
 from engine.exits import Exits
 from engine.fx import CurrencyConverter
 from engine.hedging import Hedger
+from engine.held_minutes import HeldMinutes
 from engine.instruments import news_currencies
 from engine.kinds.base import KindPoint
 from engine.kinds.basis_roll import auto_roll_due, note_trade_mode
@@ -154,16 +154,15 @@ class Engine:
         self.manual = ManualCommands(self)
         #: EXTERNAL convertible bonds and their stock CFD hedge (engine.hedging).
         self.hedging = Hedger(self)
+        self.held = HeldMinutes(self)  # a backtest's quiet minutes with baskets open
         self._blackout: dict[str, datetime | None] = dict.fromkeys(self.signals)
         #: Regime-watching clusters whose regime is broken now (``_regime_locks``).
         self._regime_broken: dict[str, bool] = {}
         #: A basis contract's trade mode at its cluster's last bar (``trade_mode``).
         self._trade_modes: dict[str, str] = {}
-        #: Daily-bar entries the closed market refused at their bar's close, waiting for the
-        #: cluster's next quotes (``_retry_deferred``): cluster -> (point, direction).
+        #: Daily-bar entries refused by a closed market, waiting (``_retry_deferred``).
         self._deferred: dict[str, tuple[KindPoint, Direction]] = {}
-        #: The order clusters see a bar close in: regime watchers first, so that a regime
-        #: that breaks at a bar pauses its targets before they decide on that bar.
+        #: Regime watchers see a bar close first: a broken regime pauses its targets.
         self._bar_order = sorted(self.signals.values(), key=lambda sig: sig.model.trades)
         self._account: Any = None
         self._balance = self._equity = self._margin_level = math.nan
@@ -173,14 +172,12 @@ class Engine:
         self.automation = True
         self._last_equity_journal = -1
         self._reconciled = False
-        #: Calendar days of history to load at start beyond what the TDI needs (the console
-        #: shows it; headless runs keep the minimum).
+        #: Days of history to load beyond what the TDI needs (the console shows it).
         self.history_days = 0
         #: Keep a day of per-minute mids for the console's M1 chart (off headless).
         self.keep_m1_history = False
-        #: Rebuild the snapshot every ``REFRESH_S`` while stepping, for the console and the
-        #: bridge's readers.  A backtest reads none while it runs (``snapshot()`` still
-        #: builds one on demand): its rebuilds would cost wall-clock-paced work per run.
+        #: Rebuild the snapshot every ``REFRESH_S`` while stepping (a backtest reads none
+        #: while it runs: ``snapshot()`` still builds one on demand).
         self.refresh_snapshots = True
         self._account_figures: Callable[[], AccountFigures | None] | None = getattr(
             terminal, "account_figures", None)
@@ -311,6 +308,7 @@ class Engine:
 
     def step(self, t_msc: int) -> None:
         """Advance to ``t_msc`` and act on every bar that closed on the way."""
+        self.held.apply(t_msc)  # minute closes stepped over on the way (backtests)
         self._drain_commands()
         ticks = self.driver.step_to(t_msc)
         self.now_msc = max(self.now_msc, int(t_msc))
@@ -328,7 +326,8 @@ class Engine:
         if self.refresh_snapshots and self._snapshots.refresh_due():
             self._snapshots.get(refresh=True)
 
-    def next_step_after(self, t_msc: int, step_ms: int, *, batch_idle: bool = False) -> int:
+    def next_step_after(self, t_msc: int, step_ms: int, *, batch_idle: bool = False,
+                        limit_msc: int | None = None) -> int:
         """When the next step has anything to do (a fast loop may jump there directly).
 
         Bars exist only where ticks are, so while no bar is forming, no exit is pending and
@@ -339,11 +338,14 @@ class Engine:
         ``batch_idle`` (a backtest, where nobody watches the minutes go by): while the engine
         holds nothing, the minutes before the next half-hour boundary decide nothing either
         (see ``_idle_until``), so the loop jumps there and the terminal and the bar builders
-        take those minutes' ticks in one batch.
+        take those minutes' ticks in one batch; while it holds baskets, so do the minutes in
+        which nothing would act (``engine.held_minutes``; ``limit_msc``: the run's end).
         """
         nxt = t_msc + step_ms
         if batch_idle:
             until = self._idle_until(t_msc)
+            if until is None:
+                until = self.held.until(t_msc, limit_msc)
             if until is not None:
                 return max(nxt, until)
         next_time = getattr(self.driver, "next_time", None)
@@ -358,14 +360,10 @@ class Engine:
     def _idle_until(self, t_msc: int) -> int | None:
         """The next time anything is due when the engine holds nothing, or None when it does.
 
-        With no basket, no manual position, no pending exit, no deferred entry and no waiting
-        command, an M1 close only marks equity at half-hour boundaries and journals it when
-        ``equity_snapshot_minutes`` have passed; bars close on the clock's boundaries (every
-        one is a multiple of the shortest bar built, at most M30).  Stepping straight to the
-        first of those times therefore takes every decision at the same virtual time and on
-        the same quotes as stepping minute by minute.  Once an equity mark is overdue (its
-        minute had no tick), the minute-by-minute rule finds the next minute that closes.
-        """
+        Holding nothing, an M1 close only marks equity at half-hour boundaries and journals
+        it when due; bars close on the clock's boundaries (at most M30 apart).  Stepping to
+        the first of those times takes every decision when and as minute steps would; an
+        overdue equity mark (its minute had no tick) goes back to the minute rule."""
         if (self.baskets or self.exits.pending or self._deferred or self.keep_m1_history
                 or self.manual.waiting() or self.manual.orders.holding()
                 or self.hedging.holding):
@@ -577,8 +575,10 @@ class Engine:
         ``account_info``."""
         info = self._account_figures() if self._account_figures is not None else \
             self.terminal.account_info()
-        if info is None:
-            return
+        if info is not None:
+            self.take_account(info)
+
+    def take_account(self, info: Any) -> None:  # AccountFigures or account_info's struct
         self._account = info
         self._balance = float(info.balance)
         self._equity = float(info.equity)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.ports import AccountFigures
 from engine.ticks import TICK_DTYPE, empty_ticks
 
 COPY_TICKS_ALL = -1
@@ -40,6 +41,7 @@ class SimDriver:
         #: A view of the step's ticks where the terminal offers one (in process): the engine
         #: reads a step's ticks before the next step moves the terminal's tape.
         self._last_ticks = getattr(sim, "sim_last_ticks_view", None) or sim.sim_last_ticks
+        self._peeked: np.ndarray | None = None
 
     @property
     def symbols(self) -> tuple[str, ...]:
@@ -64,6 +66,35 @@ class SimDriver:
         out = ticks[keep]
         out["symbol"] = mapped[keep]
         return out
+
+    def peek(self, until_msc: int) -> np.ndarray | None:
+        """The ticks the steps up to ``until_msc`` will bring (engine indices), without
+        moving the clock (None: the terminal cannot tell, e.g. a remote one).  A backtest
+        looks ahead so to step over minutes in which nothing can happen
+        (``engine.held_minutes``); each decision is still taken at its own minute."""
+        peek = getattr(self.sim, "sim_peek_ticks", None)
+        raw = peek(int(until_msc)) if peek is not None else None
+        self._peeked = raw
+        if raw is None or self._identity or not len(raw):
+            return raw
+        mapped = self._map[raw["symbol"]]
+        keep = mapped >= 0
+        ticks = raw[keep]
+        ticks["symbol"] = mapped[keep]
+        return ticks
+
+    def accounts_at(self, minutes: np.ndarray) -> list[AccountFigures] | None:
+        """The account at each minute close in ``minutes`` after the peeked ticks, as
+        ``account_info`` would report it then; it stops early at a minute the terminal
+        could act in by itself (stop-out), and is None where it cannot tell."""
+        if self._peeked is None:
+            return None
+        return self.sim.sim_preview_accounts(self._peeked, minutes)
+
+    def next_event_msc(self) -> int | None:
+        """The next time the terminal changes the account by itself (a rollover, an
+        expiry)."""
+        return self.sim.sim_next_event_msc()
 
 
 class LiveDriver:

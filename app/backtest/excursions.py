@@ -39,7 +39,12 @@ class Excursions:
         self.high[basket_id] = max(self.high.get(basket_id, 0.0), value)
 
     def observe(self, engine: Any) -> None:
-        """After an engine step: at an M1 close, mark every open basket at the quotes."""
+        """After an engine step: at an M1 close, mark every open basket at the quotes,
+        after the marks of the minutes the step took in one go (``engine.held_minutes``:
+        each basket's lowest and highest over them)."""
+        for basket_id, low, high in engine.held.marks:
+            self.mark(basket_id, low)
+            self.mark(basket_id, high)
         if engine.now_msc % _M1_MS or not engine.baskets:
             return
         market = engine.market

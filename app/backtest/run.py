@@ -41,11 +41,14 @@ BACKTEST_TICK_WINDOW = 100_000
 def run_backtest(spec: BacktestSpec, journal_path: Path | None = None,
                  progress: Callable[[float], None] | None = None,
                  should_stop: Callable[[], bool] | None = None,
-                 on_session: Callable[[Session], None] | None = None) -> BacktestResult:
+                 on_session: Callable[[Session], None] | None = None,
+                 step_every_minute: bool = False) -> BacktestResult:
     """Run the engine over the spec's period and collect everything the report needs.
 
     ``on_session`` sees the assembled session before the run (the benchmark times its
-    parts through it)."""
+    parts through it).  The engine steps over the minutes in which nothing can happen
+    (``Engine.next_step_after``'s ``batch_idle``); ``step_every_minute`` steps each one,
+    the reference the tests hold that to."""
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="backtest-") as scratch:
         work = Path(scratch)
@@ -61,7 +64,8 @@ def run_backtest(spec: BacktestSpec, journal_path: Path | None = None,
             if on_session is not None:
                 on_session(session)
             t1 = time.perf_counter()
-            trading = _trade(session, int(market.feed.end_msc), tdi, progress, should_stop)
+            trading = _trade(session, int(market.feed.end_msc), tdi, progress, should_stop,
+                             batch=not step_every_minute)
             trading.quote_values = quote_values
             engine_seconds = time.perf_counter() - t1
             result = _collected(spec, config, session, market, trading)
@@ -132,7 +136,7 @@ def _record_tdi(session: Session) -> dict[str, list[Any]]:
 
 def _trade(session: Session, end_ms: int, tdi: dict[str, list[Any]],
            progress: Callable[[float], None] | None,
-           should_stop: Callable[[], bool] | None) -> Trading:
+           should_stop: Callable[[], bool] | None, batch: bool = True) -> Trading:
     """Start the engine, run it to ``end_ms`` marking equity at every UTC midnight, stop it."""
     engine = session.engine
     engine.refresh_snapshots = False  # nobody watches a backtest's snapshots while it runs
@@ -152,7 +156,7 @@ def _trade(session: Session, end_ms: int, tdi: dict[str, list[Any]],
                 progress((e.now_msc - trading.start_ms) / span)
 
     try:
-        run_sync(engine, end_ms, on_step=on_step, should_stop=should_stop, batch_idle=True)
+        run_sync(engine, end_ms, on_step=on_step, should_stop=should_stop, batch_idle=batch)
         if should_stop is not None and should_stop():
             trading.complete = False
             trading.notes.append(f"stopped by the user at {engine.now():%Y-%m-%d %H:%M} UTC")

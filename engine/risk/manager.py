@@ -181,6 +181,33 @@ class RiskManager:
         actions += self._check_account_daily_loss(now, equity)
         return actions
 
+    def quiet_until(self) -> datetime | None:
+        """Until when marks can only update the figures, as far as the clock goes: the end
+        of the trading day or the first lock expiry, whichever is first (None: not even now,
+        e.g. restored locks not yet judged).  See ``quiet_marks``."""
+        if self._restored_unjudged or self._day_end is None:
+            return None
+        ends = [lock.expires_at for lock in self._locks.values()
+                if lock is not None and lock.expires_at is not None]
+        return min([self._day_end, *ends])
+
+    def quiet_marks(self, equities: Sequence[float]) -> int:
+        """How many of these coming equity marks, in order and before ``quiet_until``, would
+        pass ``on_equity`` without an action (no daily-loss or drawdown breach, a finite
+        mark); nothing changes.  ``engine.held_minutes`` steps over those minutes and hands
+        their marks to ``on_equity`` afterwards."""
+        peak, start = self._peak, self._day_start_equity
+        quiet = 0
+        for equity in equities:
+            if not math.isfinite(equity):
+                break
+            start = equity if start is None else start
+            peak = equity if peak is None else max(peak, equity)
+            if self._drawdown_breached(equity, peak) or self._daily_loss_breached(equity, start):
+                break
+            quiet += 1
+        return quiet
+
     def on_basket_closed(self, now: datetime, cluster: str, exit_code: ExitCode | str,
                          pnl: float) -> list[RiskAction]:
         """A basket closed with net ``pnl``: cooldown after a stop, the cluster daily loss.
@@ -511,11 +538,10 @@ class RiskManager:
         again (a no-op when already flat).
         """
         peak = self._peak
-        if self._drawdown_tripped or peak is None or peak <= 0:
+        if not self._drawdown_breached(equity, peak):
             return []
+        assert peak is not None
         drawdown = 1.0 - equity / peak
-        if drawdown < self.config.max_drawdown:
-            return []
         self._drawdown_tripped = True
         reason = (f"{MAX_DRAWDOWN}: equity {format_money(equity)} is {drawdown:.2%} below the peak "
                   f"{format_money(peak)} (limit {self.config.max_drawdown:.2%})")
@@ -527,16 +553,27 @@ class RiskManager:
 
     def _check_account_daily_loss(self, now: datetime, equity: float) -> list[RiskAction]:
         start = self._day_start_equity
-        if start is None or start <= 0 or self._daily_loss_overridden:
+        if not self._daily_loss_breached(equity, start):
             return []
+        assert start is not None
         loss = 1.0 - equity / start
-        if loss < self.config.account_daily_loss:
-            return []
         reason = (f"{ACCOUNT_DAILY_LOSS}: equity {format_money(equity)} is {loss:.2%} below the "
                   f"day-start {format_money(start)} (limit {self.config.account_daily_loss:.2%})")
         change = self._engine_lock(now, ACCOUNT, ClusterState.CLOSE_ONLY, reason,
                                    self._day_end)
         return self._lock_actions(now, change, ACCOUNT_DAILY_LOSS) if change else []
+
+    def _drawdown_breached(self, equity: float, peak: float | None) -> bool:
+        """The drawdown rule trips at this mark (once per breach)."""
+        if self._drawdown_tripped or peak is None or peak <= 0:
+            return False
+        return 1.0 - equity / peak >= self.config.max_drawdown
+
+    def _daily_loss_breached(self, equity: float, start: float | None) -> bool:
+        """The account's daily-loss rule is breached at this mark (unless overridden)."""
+        if start is None or start <= 0 or self._daily_loss_overridden:
+            return False
+        return 1.0 - equity / start >= self.config.account_daily_loss
 
     def _lock_actions(self, now: datetime, change: ClusterStateChange,
                       code: str) -> list[RiskAction]:

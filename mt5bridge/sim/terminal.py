@@ -35,6 +35,7 @@ from engine.errors import ConfigError
 from engine.ports import AccountFigures
 from mt5bridge import constants as c
 from mt5bridge.feed import MarketFeed
+from mt5bridge.sim import preview
 from mt5bridge.sim.config import SimConfig
 from mt5bridge.sim.faults import FaultConfig, FaultInjector
 from mt5bridge.sim.futures import trade_mode_at
@@ -301,6 +302,10 @@ class SimTerminal:
     def _account_now(self) -> tuple[float, float, float, float, float, float]:
         """(balance, profit, equity, margin, free margin, margin level) at the last quotes."""
         self._tape.sync_quotes()
+        return self._account_figures()
+
+    def _account_figures(self) -> tuple[float, float, float, float, float, float]:
+        """``_account_now`` at the tape's quotes as they stand (``mt5bridge.sim.preview``)."""
         trade = self._trade
         profit = trade.profit()  # once: equity is balance + this + swaps (TradeAccount.equity)
         balance = trade.balance
@@ -971,6 +976,21 @@ class SimTerminal:
         """``sim_last_ticks`` without the copy: valid until the next ``sim_advance_to``
         (the in-process driver hands it to the engine, which reads it within the step)."""
         return self._tape.view(*self._last_range)
+
+    def sim_peek_ticks(self, t_msc: int) -> np.ndarray | None:
+        """The ticks ``sim_advance_to(t_msc)`` would consume, left in the feed (None: not
+        known without reading on); see ``mt5bridge.sim.preview``."""
+        return preview.peek_ticks(self, t_msc)
+
+    def sim_preview_accounts(self, ticks: np.ndarray,
+                             minutes: np.ndarray) -> list[AccountFigures] | None:
+        """The account's figures at each coming minute close, given its ``ticks`` (from
+        ``sim_peek_ticks``); see ``mt5bridge.sim.preview.minute_accounts``."""
+        return preview.minute_accounts(self, ticks, minutes)
+
+    def sim_next_event_msc(self) -> int | None:
+        """The next rollover or expiry: the account changes by itself there."""
+        return preview.next_event_msc(self)
 
     def sim_symbols(self) -> tuple[str, ...]:
         """Broker symbol names in the feed's index order."""

@@ -1,0 +1,224 @@
+"""Minutes with a basket open in which nothing can happen, taken in one step (backtests).
+
+While a basket is open, every M1 close marks the account (the daily-loss and drawdown rules
+read it), checks each basket's fast exits (MR/OS on the provisional score, TP, HS) and its
+news flatten, and the backtest marks each basket's excursion.  In most minutes none of that
+acts.  A backtest knows the ticks to come, so before the next step the engine looks at the
+minutes up to the next time something is due anyway (the next bar boundary, the equity
+journal's mark, the end of the trading day, a lock's expiry, the terminal's rollover or
+expiry, the end of the run) and evaluates, minute by minute and with the same functions
+and the same numbers the minute-by-minute run would use, every check of those M1 closes:
+
+- the quotes after each minute's ticks (each symbol's last tick, as ``MarketState`` keeps
+  them) and which minutes close (``MarketState.minute_closes``);
+- the account at each minute close, computed by the simulated terminal's own arithmetic
+  (``SimDriver.accounts_at``), and whether the risk manager would act on it
+  (``RiskManager.quiet_marks``);
+- each basket's news flatten, provisional score and net P&L through ``m1_exit``.
+
+The loop then steps straight to the first minute in which something would act (or to the
+boundary): the terminal and the bar builders take those minutes' ticks in one batch, as for
+idle minutes, and at the start of that step the skipped minute closes are handed to the
+risk manager (``on_equity`` with each minute's own figures) and their excursion marks to
+whoever reads ``marks``.  Every decision is then taken at the same minute, at the same
+quotes and on the same state as stepping minute by minute; nothing is decided from a tick
+not yet reached.  ``tests/integration/engine/test_held_minutes.py`` holds the two equal, row
+for row in every journal table.
+
+Nothing is skipped while an exit is pending, an entry deferred, a command waiting, a
+manual position or a hedge held, while the console keeps M1 history, or where the terminal
+cannot preview (a remote terminal, pending orders, positions with stops, fault injection).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from engine.baskets import m1_exit
+from engine.market import M1_MS, utc
+from engine.ports import AccountFigures
+
+if TYPE_CHECKING:
+    from engine.runner import Engine
+
+M30_MS = 30 * M1_MS
+
+
+@dataclass(frozen=True)
+class HeldFold:
+    """The minute closes stepped over, handed on at the start of the step to ``target``."""
+
+    target_msc: int
+    #: (minute, account then) of each skipped M1 close, in order.
+    closes: tuple[tuple[int, AccountFigures], ...]
+    #: (basket id, lowest, highest price P&L) over the skipped minutes.
+    marks: tuple[tuple[str, float, float], ...]
+
+
+class HeldMinutes:
+    """Finds the quiet minutes ahead of a backtest's held baskets and hands them on."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._fold: HeldFold | None = None
+        #: The excursion marks of the minutes the last step took in one go (basket id,
+        #: lowest, highest price P&L): ``app.backtest.excursions`` adds them.
+        self.marks: tuple[tuple[str, float, float], ...] = ()
+
+    # ------------------------------------------------------------------ the step
+
+    def apply(self, t_msc: int) -> None:
+        """At the start of the step to ``t_msc``: the skipped minute closes, in order."""
+        fold, self._fold = self._fold, None
+        self.marks = ()
+        if fold is None or fold.target_msc != t_msc:
+            return
+        engine = self._engine
+        for minute, account in fold.closes:
+            for action in engine.risk.on_equity(utc(minute), account.balance, account.equity,
+                                                account.margin_level):
+                engine.apply_risk_action(action)
+        if fold.closes:
+            engine.take_account(fold.closes[-1][1])
+        self.marks = fold.marks
+
+    # ------------------------------------------------------------------ the look-ahead
+
+    def until(self, t_msc: int, limit_msc: int | None) -> int | None:
+        """The step after ``t_msc`` when the minutes before it can be stepped over (the
+        first minute in which something would act, or the next time something is due),
+        or None: step minute by minute."""
+        engine = self._engine
+        if not self._eligible():
+            return None
+        horizon = self._horizon(t_msc, limit_msc)
+        if horizon is None or horizon <= t_msc + M1_MS:
+            return None
+        ticks = engine.driver.peek(horizon)
+        if ticks is None:
+            return None
+        steps = list(range(t_msc + M1_MS, horizon + 1, M1_MS))
+        closes = engine.market.minute_closes(ticks["time_msc"], steps)
+        return self._scan(ticks, steps, closes)
+
+    def _eligible(self) -> bool:
+        e = self._engine
+        return bool(e.baskets) and not (
+            e.exits.pending or e._deferred or e.keep_m1_history or e.manual.waiting()
+            or e.manual.orders.holding() or e.hedging.holding
+            or getattr(e.driver, "peek", None) is None)
+
+    def _horizon(self, t_msc: int, limit_msc: int | None) -> int | None:
+        """The first time after ``t_msc`` at which something is due whatever the quotes."""
+        e = self._engine
+        every = min(e.market.clock_step_ms, M30_MS)
+        horizon = (t_msc // every + 1) * every
+        if e._last_equity_journal >= 0:
+            due = e._last_equity_journal + e.config.execution.equity_snapshot_minutes * M1_MS
+            if due <= t_msc:
+                return None
+            horizon = min(horizon, due)
+        if limit_msc is not None:
+            horizon = min(horizon, limit_msc // M1_MS * M1_MS)
+        event = e.driver.next_event_msc()  # a rollover's swap, an expiry
+        if event is not None:
+            horizon = min(horizon, _ceil_minute(event))
+        quiet = e.risk.quiet_until()
+        if quiet is None:
+            return None
+        return min(horizon, _ceil_minute(int(quiet.timestamp() * 1000)))
+
+    def _scan(self, ticks: np.ndarray, steps: list[int], closes: list[bool]) -> int | None:
+        """Walk the minutes ``steps[:-1]`` (the last is stepped whatever happens) and fold
+        those before the first that would act; the step to take next, or None."""
+        e = self._engine
+        closing = [m for m, closed in zip(steps[:-1], closes, strict=False) if closed]
+        accounts = e.driver.accounts_at(np.asarray(closing, dtype=np.int64)) if closing else []
+        if accounts is None:
+            return None
+        quiet_marks = e.risk.quiet_marks([a.equity for a in accounts])
+        bid, ask = e.market.bid.copy(), e.market.ask.copy()
+        times = ticks["time_msc"]
+        ends = np.searchsorted(times, np.asarray(steps, dtype=np.int64), "right").tolist()
+        low: dict[str, float] = {}
+        high: dict[str, float] = {}
+        folded: list[tuple[int, AccountFigures]] = []
+        lo = 0
+        stop = len(steps) - 1
+        for k in range(len(steps) - 1):
+            if ends[k] > lo:
+                _last_quotes(ticks[lo:ends[k]], bid, ask)
+                lo = ends[k]
+            if closes[k]:
+                j = len(folded)
+                if j >= min(len(accounts), quiet_marks) or self._acts(steps[k], bid, ask):
+                    stop = k
+                    break
+                folded.append((steps[k], accounts[j]))
+            self._mark(bid, ask, low, high)
+        target = self._target(steps, closes, stop, ticks)
+        if target is None:
+            return None
+        marks = tuple((b, low[b], high[b]) for b in low)
+        self._fold = HeldFold(target, tuple(folded), marks)
+        return target
+
+    def _target(self, steps: list[int], closes: list[bool], stop: int,
+                ticks: np.ndarray) -> int | None:
+        """``steps[stop]`` when one step there closes a minute exactly as minute steps
+        would, else None.  A step that batches ticks closes a minute if any tick came
+        before its minute; at a minute in which something acts that is always so (it
+        closes), at the horizon it may not be (its last minute without ticks)."""
+        if stop == 0:
+            return None  # nothing to step over
+        target = steps[stop]
+        if stop < len(steps) - 1:
+            return target
+        batched = self._engine.market.batch_closes(ticks["time_msc"], target)
+        return target if batched == closes[stop] else None
+
+    def _acts(self, minute: int, bid: np.ndarray, ask: np.ndarray) -> bool:
+        """Whether an M1 close at ``minute`` with these quotes would close a basket: a news
+        flatten, or the fast exits (``Engine._check_m1_exit``), in the engine's order."""
+        e = self._engine
+        mids = 0.5 * (bid + ask)
+        now = utc(minute)
+        for name, basket in e.baskets.items():
+            sig = e.signals[name]
+            if e.news.flatten_due(now, e.cluster_currencies(sig)) is not None:
+                return True
+            pnl = basket.net_pnl(e.market.index, bid, ask, e.fx)
+            if m1_exit(basket, sig.provisional(mids), sig.exit_band, pnl,
+                       overshoot_level=sig.overshoot_level,
+                       hard_stop=sig.model.hard_stop) is not None:
+                return True
+        return False
+
+    def _mark(self, bid: np.ndarray, ask: np.ndarray, low: dict[str, float],
+              high: dict[str, float]) -> None:
+        """Each basket's price P&L at these quotes into its running lowest and highest."""
+        e = self._engine
+        for basket in e.baskets.values():
+            value = basket.unrealised(e.market.index, bid, ask, e.fx)
+            if not math.isfinite(value):
+                continue
+            key = basket.basket_id
+            low[key] = min(low.get(key, value), value)
+            high[key] = max(high.get(key, value), value)
+
+
+def _last_quotes(ticks: np.ndarray, bid: np.ndarray, ask: np.ndarray) -> None:
+    """Each symbol's last quote after ``ticks``, as the engine's market keeps them."""
+    last = np.full(len(bid), -1, dtype=np.int64)
+    np.maximum.at(last, ticks["symbol"].astype(np.int64), np.arange(len(ticks)))
+    got = np.flatnonzero(last >= 0)
+    bid[got] = ticks["bid"][last[got]]
+    ask[got] = ticks["ask"][last[got]]
+
+
+def _ceil_minute(t_msc: int) -> int:
+    return -(-int(t_msc) // M1_MS) * M1_MS
