@@ -38,9 +38,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.baskets import m1_exit
+from engine.baskets import Basket, m1_exit
 from engine.market import M1_MS, utc
 from engine.ports import AccountFigures
+from engine.ticks import quote_rows
 
 if TYPE_CHECKING:
     from engine.runner import Engine
@@ -140,30 +141,27 @@ class HeldMinutes:
         accounts = e.driver.accounts_at(np.asarray(closing, dtype=np.int64)) if closing else []
         if accounts is None:
             return None
-        quiet_marks = e.risk.quiet_marks([a.equity for a in accounts])
-        bid, ask = e.market.bid.copy(), e.market.ask.copy()
-        times = ticks["time_msc"]
-        ends = np.searchsorted(times, np.asarray(steps, dtype=np.int64), "right").tolist()
-        low: dict[str, float] = {}
-        high: dict[str, float] = {}
+        quiet = min(len(accounts), e.risk.quiet_marks([a.equity for a in accounts]))
+        bids, asks = quote_rows(ticks, np.asarray(steps[:-1], dtype=np.int64),
+                                e.market.bid, e.market.ask)
+        mids = 0.5 * (bids + asks)  # MarketState.mids, row by row
+        held = [_Held(e, name, basket, mids) for name, basket in e.baskets.items()]
         folded: list[tuple[int, AccountFigures]] = []
-        lo = 0
         stop = len(steps) - 1
         for k in range(len(steps) - 1):
-            if ends[k] > lo:
-                _last_quotes(ticks[lo:ends[k]], bid, ask)
-                lo = ends[k]
+            bid, ask = bids[k], asks[k]
+            values = [h.unrealised(bid, ask) for h in held]
             if closes[k]:
-                j = len(folded)
-                if j >= min(len(accounts), quiet_marks) or self._acts(steps[k], bid, ask):
+                if len(folded) >= quiet or self._acts(steps[k], k, held, values):
                     stop = k
                     break
-                folded.append((steps[k], accounts[j]))
-            self._mark(bid, ask, low, high)
+                folded.append((steps[k], accounts[len(folded)]))
+            for h, value in zip(held, values, strict=True):
+                h.mark(value)
         target = self._target(steps, closes, stop, ticks)
         if target is None:
             return None
-        marks = tuple((b, low[b], high[b]) for b in low)
+        marks = tuple((h.basket.basket_id, h.low, h.high) for h in held if h.seen)
         self._fold = HeldFold(target, tuple(folded), marks)
         return target
 
@@ -181,43 +179,51 @@ class HeldMinutes:
         batched = self._engine.market.batch_closes(ticks["time_msc"], target)
         return target if batched == closes[stop] else None
 
-    def _acts(self, minute: int, bid: np.ndarray, ask: np.ndarray) -> bool:
-        """Whether an M1 close at ``minute`` with these quotes would close a basket: a news
-        flatten, or the fast exits (``Engine._check_m1_exit``), in the engine's order."""
+    def _acts(self, minute: int, k: int, held: list[_Held], values: list[float]) -> bool:
+        """Whether the M1 close at ``minute`` (row ``k`` of the quotes) would close a basket:
+        a news flatten, or the fast exits (``Engine._check_m1_exit``), in the engine's
+        order."""
         e = self._engine
-        mids = 0.5 * (bid + ask)
         now = utc(minute)
-        for name, basket in e.baskets.items():
-            sig = e.signals[name]
-            if e.news.flatten_due(now, e.cluster_currencies(sig)) is not None:
+        for h, value in zip(held, values, strict=True):
+            sig = h.signal
+            if e.news.flatten_due(now, h.currencies) is not None:
                 return True
-            pnl = basket.net_pnl(e.market.index, bid, ask, e.fx)
-            if m1_exit(basket, sig.provisional(mids), sig.exit_band, pnl,
+            if m1_exit(h.basket, h.provisional[k], sig.exit_band, h.net_pnl(value),
                        overshoot_level=sig.overshoot_level,
                        hard_stop=sig.model.hard_stop) is not None:
                 return True
         return False
 
-    def _mark(self, bid: np.ndarray, ask: np.ndarray, low: dict[str, float],
-              high: dict[str, float]) -> None:
-        """Each basket's price P&L at these quotes into its running lowest and highest."""
-        e = self._engine
-        for basket in e.baskets.values():
-            value = basket.unrealised(e.market.index, bid, ask, e.fx)
-            if not math.isfinite(value):
-                continue
-            key = basket.basket_id
-            low[key] = min(low.get(key, value), value)
-            high[key] = max(high.get(key, value), value)
 
+class _Held:
+    """One open basket over the minutes ahead: what stays fixed while nothing acts (its
+    realised P&L and costs, its cluster's news currencies) and its excursion so far."""
 
-def _last_quotes(ticks: np.ndarray, bid: np.ndarray, ask: np.ndarray) -> None:
-    """Each symbol's last quote after ``ticks``, as the engine's market keeps them."""
-    last = np.full(len(bid), -1, dtype=np.int64)
-    np.maximum.at(last, ticks["symbol"].astype(np.int64), np.arange(len(ticks)))
-    got = np.flatnonzero(last >= 0)
-    bid[got] = ticks["bid"][last[got]]
-    ask[got] = ticks["ask"][last[got]]
+    def __init__(self, engine: Engine, name: str, basket: Basket, mids: np.ndarray) -> None:
+        self.basket = basket
+        self.signal = engine.signals[name]
+        self.provisional = self.signal.provisional_rows(mids)
+        self.currencies = engine.cluster_currencies(self.signal)
+        self._index, self._fx = engine.market.index, engine.fx
+        self._realised = sum(leg.realised for leg in basket.legs if leg.closed)
+        self._costs = basket.costs()
+        self.low = self.high = math.nan
+        self.seen = False
+
+    def unrealised(self, bid: np.ndarray, ask: np.ndarray) -> float:
+        return self.basket.unrealised(self._index, bid, ask, self._fx)
+
+    def net_pnl(self, unrealised: float) -> float:
+        """``Basket.net_pnl`` from its unrealised part, in its order of operations."""
+        return self._realised + unrealised + self._costs
+
+    def mark(self, value: float) -> None:
+        if not math.isfinite(value):
+            return
+        self.low = value if not self.seen else min(self.low, value)
+        self.high = value if not self.seen else max(self.high, value)
+        self.seen = True
 
 
 def _ceil_minute(t_msc: int) -> int:

@@ -16,7 +16,7 @@ from engine.bars import ClusterAligner
 from engine.cluster import ClusterSpec, Direction
 from engine.factor import FactorSeries
 from engine.kinds import KIND_DEFAULTS
-from engine.kinds.base import KindPoint
+from engine.kinds.base import KindPoint, SignalModel
 from engine.kinds.factory import make_model
 from engine.space import orient
 from engine.timeframes import TIMEFRAME_SECONDS, UtcBuckets, buckets
@@ -116,6 +116,20 @@ class ClusterSignal:
         feed = oriented if len(prices) == n else np.concatenate([oriented, prices[n:]])
         return self.model.provisional(feed)
 
+    def provisional_rows(self, mids: np.ndarray) -> ProvisionalRows:
+        """``provisional`` for each row of ``mids`` (rows: coming minutes), the checks and
+        the orientation done once for the block; each row's score is computed when asked,
+        by the model's own ``provisional`` on a fresh copy of the row, so that it is the
+        number ``provisional`` gives (``engine.held_minutes``)."""
+        prices = mids[:, self.feed_index]
+        ok = np.isfinite(prices).all(axis=1) & ~(prices <= 0).any(axis=1)
+        n = len(self.symbols)
+        with np.errstate(divide="ignore", invalid="ignore"):  # rows that are not ok
+            oriented = orient(prices[:, :n], self.orientation)
+        feed = oriented if prices.shape[1] == n else \
+            np.concatenate([oriented, prices[:, n:]], axis=1)
+        return ProvisionalRows(self.model, feed, ok)
+
     def unit_exposures(self, point: KindPoint, direction: Direction) -> dict[str, float]:
         """The basket of ``point`` (gross exposure 1), per member (``SignalModel.exposures``)."""
         return self.model.exposures(point, direction)
@@ -141,3 +155,15 @@ def _on_oriented_members(series: FactorSeries | None,
     weights = tuple(w * orientation.get(s, 1)
                     for s, w in zip(series.symbols, series.weights, strict=True))
     return dataclasses.replace(series, weights=weights)
+
+
+class ProvisionalRows:
+    """``ClusterSignal.provisional_rows``: row ``k``'s provisional score, on demand."""
+
+    def __init__(self, model: SignalModel, feed: np.ndarray, ok: np.ndarray) -> None:
+        self._model, self._feed, self._ok = model, feed, ok.tolist()
+
+    def __getitem__(self, k: int) -> float:
+        if not self._ok[k]:
+            return math.nan
+        return self._model.provisional(np.array(self._feed[k], dtype=np.float64))

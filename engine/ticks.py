@@ -45,3 +45,30 @@ SYMBOL_BAR_DTYPE = np.dtype([("symbol", "<i2"), *BAR_DTYPE.descr])
 def empty_ticks() -> np.ndarray:
     """A zero-length tick batch: what a feed returns when nothing is due yet."""
     return np.empty(0, dtype=TICK_DTYPE)
+
+
+def quote_rows(ticks: np.ndarray, steps: np.ndarray, bid: np.ndarray,
+               ask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each symbol's last bid and ask after the ticks up to each of ``steps`` (UTC ms,
+    ascending): rows of shape (steps, symbols), starting from the quotes ``bid``/``ask``.
+
+    The quotes a market holds after a step are its symbols' last ticks; these rows are
+    those quotes at each coming step without taking the steps (``engine.held_minutes``).
+    """
+    n = len(bid)
+    bids = np.repeat(bid[np.newaxis, :].astype(np.float64), len(steps), axis=0)
+    asks = np.repeat(ask[np.newaxis, :].astype(np.float64), len(steps), axis=0)
+    if not len(ticks):
+        return bids, asks
+    ends = np.searchsorted(ticks["time_msc"], steps, "right")
+    symbols = ticks["symbol"]
+    for s in np.unique(symbols).tolist():
+        if s < 0 or s >= n:
+            continue
+        where = np.flatnonzero(symbols == s)
+        last = np.searchsorted(where, ends, "left") - 1  # the symbol's last tick before each end
+        have = last >= 0
+        picked = where[last[have]]
+        bids[have, s] = ticks["bid"][picked]
+        asks[have, s] = ticks["ask"][picked]
+    return bids, asks

@@ -3,11 +3,14 @@
 A backtest steps over the minutes in which nothing can happen while a basket is open
 (``engine.held_minutes``).  To know that, the engine needs the account's equity and margin
 level at each of those minute closes: its daily-loss and drawdown rules read them.  This
-module computes them from the ticks the feed will deliver, without consuming anything:
-the tape's last quotes are set, minute by minute, to what they would be after that
-minute's ticks, the figures are computed by the terminal's own ``account_info`` arithmetic
-(``SimTerminal._account_figures``), and the quotes are put back.  The figures are therefore
-the very numbers the minute-by-minute run reads, not an estimate of them.
+module computes them from the ticks the feed will deliver, without consuming anything: the
+quotes after each minute's ticks (``engine.ticks.quote_rows``), each position's profit at
+them by ``CurrencyConverter.profit``'s own operations in the same order (over all the
+minutes at once, then rounded to the cent one by one as ``position_profit`` rounds it), and
+the account's figures as ``SimTerminal._account_figures`` sums them.  A profit currency
+that needs a cross rate takes ``_account_figures`` itself, minute by minute, with the
+tape's quotes set and put back.  The figures are the very numbers the minute-by-minute run
+reads (``tests/unit/mt5bridge/test_sim_preview.py`` holds the two paths equal).
 
 Nothing is previewed (None) when the simulator could act on its own inside the minutes:
 pending orders, positions with stops, fault injection (its random streams follow the call
@@ -24,6 +27,8 @@ from typing import Any
 import numpy as np
 
 from engine.ports import AccountFigures
+from engine.ticks import quote_rows
+from mt5bridge import constants as c
 from mt5bridge.sim.faults import FaultConfig
 
 __all__ = ["minute_accounts", "next_event_msc", "peek_ticks"]
@@ -67,36 +72,91 @@ def minute_accounts(sim: Any, ticks: np.ndarray,
     tape.sync_quotes()
     if not bool(np.all(tape.has_quote)):
         return None
+    bids, asks = quote_rows(ticks, minutes, tape.bid, tape.ask)
+    profits = _profits(trade, bids, asks)
+    figures = (_figures(trade, profits, len(minutes)) if profits is not None
+               else _figures_one_by_one(sim, bids, asks))
+    if figures is None:
+        return None
+    stop_out = float(sim._config.margin_so_so) * STOP_OUT_MARGIN
+    out: list[AccountFigures] = []
+    for figure in figures:
+        if figure.margin > 0 and figure.margin_level < stop_out:
+            break
+        out.append(figure)
+    return out
+
+
+def _profits(trade: Any, bids: np.ndarray, asks: np.ndarray) -> list[list[float]] | None:
+    """Each position's ``position_profit`` at each row of quotes (positions in the book's
+    order), computed as ``CurrencyConverter.profit`` computes it, operation for operation,
+    for a profit currency that is the account's or quoted directly against it; None for any
+    other (a cross rate: the caller takes the figures one minute at a time)."""
+    converter = trade.converter
+    account = trade.config.currency
+    out = []
+    for pos in trade.positions.values():
+        spec = trade.specs[pos.symbol_index]
+        i = pos.symbol_index
+        is_buy = pos.type == c.POSITION_TYPE_BUY
+        price = bids[:, i] if is_buy else asks[:, i]
+        move = (price - pos.price_open) if is_buy else (pos.price_open - price)
+        amount = move * pos.volume * spec.contract_size
+        currency = spec.profit_currency
+        if currency == account:
+            profit = amount * 1.0
+        else:
+            link = converter.direct_link(currency, account)
+            if link is None:
+                return None
+            j, multiply = link
+            positive = amount > 0
+            if multiply:
+                profit = amount * np.where(positive, bids[:, j], asks[:, j])
+            else:
+                profit = amount * (1.0 / np.where(positive, asks[:, j], bids[:, j]))
+        profit = np.where(amount == 0.0, 0.0, profit)
+        out.append([round(v, 2) for v in profit.tolist()])
+    return out
+
+
+def _figures(trade: Any, profits: list[list[float]], count: int) -> list[AccountFigures]:
+    """``SimTerminal._account_figures`` at each of ``count`` rows, from the positions'
+    rounded profits (summed in the book's order, as ``TradeAccount.profit`` sums them)."""
+    balance, swaps, margin = trade.balance, trade.swaps(), trade.margin()
+    rows = zip(*profits, strict=True) if profits else [()] * count
+    out = []
+    for row in rows:
+        total = 0
+        for value in row:
+            total += value
+        profit = round(total, 2)
+        equity = round(balance + profit + swaps, 2)
+        out.append(AccountFigures(balance, equity, margin, round(equity - margin, 2),
+                                  round(trade.margin_level(equity, margin), 2)))
+    return out
+
+
+def _figures_one_by_one(sim: Any, bids: np.ndarray,
+                        asks: np.ndarray) -> list[AccountFigures] | None:
+    """``SimTerminal._account_figures`` itself at each row of quotes (set on the tape and
+    put back): any conversion path, one minute at a time."""
+    tape, trade = sim._tape, sim._trade
     saved = tape.quotes.copy()
     conversions = trade.converter.reference_conversions
-    stop_out = float(sim._config.margin_so_so) * STOP_OUT_MARGIN
-    ends = np.searchsorted(ticks["time_msc"], minutes, "right")
     out: list[AccountFigures] = []
     try:
-        lo = 0
-        for hi in ends.tolist():
-            if hi > lo:
-                _quote(tape, ticks[lo:hi])
-                lo = hi
-            _, _, equity, margin, free, level = sim._account_figures()
-            if margin > 0 and level < stop_out:
-                break
-            out.append(AccountFigures(trade.balance, equity, margin, free, level))
+        for bid, ask in zip(bids, asks, strict=True):
+            tape.bid[:] = bid
+            tape.ask[:] = ask
+            balance, _, equity, margin, free, level = sim._account_figures()
+            out.append(AccountFigures(balance, equity, margin, free, level))
     finally:
         tape.quotes[:] = saved
     if trade.converter.reference_conversions != conversions:
         trade.converter.reference_conversions = conversions
         return None  # a conversion by reference value is counted per call: keep them real
     return out
-
-
-def _quote(tape: Any, ticks: np.ndarray) -> None:
-    """Each symbol's last quote after ``ticks`` (as ``TickTape.sync_quotes`` leaves it)."""
-    symbols = ticks["symbol"]
-    last = np.full(len(tape.quotes), -1, dtype=np.int64)
-    np.maximum.at(last, symbols, np.arange(len(ticks)))
-    got = np.flatnonzero(last >= 0)
-    tape.quotes[got] = ticks[last[got]]
 
 
 def _faults_off(faults: FaultConfig) -> bool:
