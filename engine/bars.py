@@ -350,11 +350,10 @@ class ClusterAligner:
     _pending: dict[int, dict[int, float]] = field(default_factory=dict)
 
     def add_bars(self, bars: np.ndarray) -> None:
-        members = set(self.symbol_index)
-        for row, mid in zip(bars, mid_close(bars), strict=True):
-            s = int(row["symbol"])
-            if s in members:
-                self._pending.setdefault(int(row["time"]), {})[s] = float(mid)
+        mine = np.isin(bars["symbol"], self.symbol_index)  # the members' bars, in order
+        for s, t, mid in zip(bars["symbol"][mine].tolist(), bars["time"][mine].tolist(),
+                             mid_close(bars[mine]).tolist(), strict=True):
+            self._pending.setdefault(t, {})[s] = mid
 
     def pop_ready(self, now_s: int) -> list[tuple[int, np.ndarray]]:
         """Buckets that ended by ``now_s``: complete ones as (time, closes), others skipped."""

@@ -73,6 +73,21 @@ class Basket:
             total += leg.lots * leg.contract_size * (exit_px - leg.open_price) * quote_value
         return total
 
+    def unrealised_rows(self, market_index: dict[str, int], bids: np.ndarray, asks: np.ndarray,
+                        fx: CurrencyConverter) -> np.ndarray:
+        """``unrealised`` at each row of quotes (rows: minutes), operation for operation:
+        the same numbers, for the minutes a backtest looks ahead at (``engine.held_minutes``)."""
+        mids = 0.5 * (bids + asks)
+        total = np.zeros(len(bids))
+        for leg in self.legs:
+            if leg.closed:
+                continue
+            i = market_index[leg.symbol]
+            exit_px = bids[:, i] if leg.lots > 0 else asks[:, i]
+            quote_value = fx.value_rows(fx.parts(leg.symbol)[1], mids)
+            total = total + leg.lots * leg.contract_size * (exit_px - leg.open_price) * quote_value
+        return total
+
     def currency_exposure(self, market_index: dict[str, int], mids: np.ndarray,
                           fx: CurrencyConverter) -> dict[str, float]:
         """Signed account-currency exposure per currency of the open legs, valued now."""

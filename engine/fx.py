@@ -107,3 +107,11 @@ class CurrencyConverter:
             px = float(mids[idx])
             out *= px if sign > 0 else 1.0 / px
         return out
+
+    def value_rows(self, ccy: str, mids: np.ndarray) -> np.ndarray:
+        """``value`` at each row of ``mids`` (rows: minutes), operation for operation."""
+        out = np.ones(len(mids))
+        for idx, sign in self._routes[ccy]:
+            px = mids[:, idx]
+            out = out * px if sign > 0 else out * (1.0 / px)
+        return out

@@ -145,12 +145,11 @@ class HeldMinutes:
         bids, asks = quote_rows(ticks, np.asarray(steps[:-1], dtype=np.int64),
                                 e.market.bid, e.market.ask)
         mids = 0.5 * (bids + asks)  # MarketState.mids, row by row
-        held = [_Held(e, name, basket, mids) for name, basket in e.baskets.items()]
+        held = [_Held(e, name, basket, bids, asks, mids) for name, basket in e.baskets.items()]
         folded: list[tuple[int, AccountFigures]] = []
         stop = len(steps) - 1
         for k in range(len(steps) - 1):
-            bid, ask = bids[k], asks[k]
-            values = [h.unrealised(bid, ask) for h in held]
+            values = [h.values[k] for h in held]
             if closes[k]:
                 if len(folded) >= quiet or self._acts(steps[k], k, held, values):
                     stop = k
@@ -200,19 +199,19 @@ class _Held:
     """One open basket over the minutes ahead: what stays fixed while nothing acts (its
     realised P&L and costs, its cluster's news currencies) and its excursion so far."""
 
-    def __init__(self, engine: Engine, name: str, basket: Basket, mids: np.ndarray) -> None:
+    def __init__(self, engine: Engine, name: str, basket: Basket, bids: np.ndarray,
+                 asks: np.ndarray, mids: np.ndarray) -> None:
         self.basket = basket
         self.signal = engine.signals[name]
+        #: The basket's price P&L and its cluster's provisional score at each minute.
+        self.values = basket.unrealised_rows(engine.market.index, bids, asks,
+                                             engine.fx).tolist()
         self.provisional = self.signal.provisional_rows(mids)
         self.currencies = engine.cluster_currencies(self.signal)
-        self._index, self._fx = engine.market.index, engine.fx
         self._realised = sum(leg.realised for leg in basket.legs if leg.closed)
         self._costs = basket.costs()
         self.low = self.high = math.nan
         self.seen = False
-
-    def unrealised(self, bid: np.ndarray, ask: np.ndarray) -> float:
-        return self.basket.unrealised(self._index, bid, ask, self._fx)
 
     def net_pnl(self, unrealised: float) -> float:
         """``Basket.net_pnl`` from its unrealised part, in its order of operations."""
