@@ -350,8 +350,9 @@ class ClusterAligner:
     _pending: dict[int, dict[int, float]] = field(default_factory=dict)
 
     def add_bars(self, bars: np.ndarray) -> None:
-        mine = np.isin(bars["symbol"], self.symbol_index)  # the members' bars, in order
-        for s, t, mid in zip(bars["symbol"][mine].tolist(), bars["time"][mine].tolist(),
+        symbols = bars["symbol"]
+        mine = (symbols[:, np.newaxis] == np.asarray(self.symbol_index)).any(axis=1)
+        for s, t, mid in zip(symbols[mine].tolist(), bars["time"][mine].tolist(),
                              mid_close(bars[mine]).tolist(), strict=True):
             self._pending.setdefault(t, {})[s] = mid
 
