@@ -34,7 +34,8 @@ def _engine(now_msc: int, bids: tuple[float, float], asks: tuple[float, float]) 
     market = SimpleNamespace(index={s: i for i, s in enumerate(SYMBOLS)},
                              bid=np.array(bids), ask=np.array(asks))
     return SimpleNamespace(now_msc=now_msc, baskets={"HAND": basket}, market=market,
-                           fx=CurrencyConverter(SYMBOLS, "USD"))
+                           fx=CurrencyConverter(SYMBOLS, "USD"),
+                           held=SimpleNamespace(marks=()))  # no minutes stepped over
 
 
 #: Three M1 closes: (EURUSD bid, USDJPY bid), (EURUSD ask, USDJPY ask), and the mark by hand:
@@ -59,6 +60,21 @@ def test_mae_and_mfe_are_the_lowest_and_highest_mark_at_the_m1_closes():
     assert excursions.low["HAND-20190204T1430-001"] == pytest.approx(min(by_hand), abs=1e-9)
     assert excursions.high["HAND-20190204T1430-001"] == pytest.approx(max(by_hand), abs=1e-9)
     assert round(min(by_hand), 2) == -104.49 and round(max(by_hand), 2) == 221.96
+
+
+def test_the_minutes_a_step_took_in_one_go_are_marked_too():
+    # Arrange: a step that took minutes in one go (engine.held_minutes) whose marks went
+    # as low as -250 and as high as +300, then an M1 close at the third minute's quotes
+    engine = _engine(T0_MS + 10 * 60_000, *MINUTES[2][:2])
+    engine.held = SimpleNamespace(marks=(("HAND-20190204T1430-001", -250.0, 300.0),))
+    excursions = Excursions()
+
+    # Act
+    excursions.observe(engine)
+
+    # Assert: the skipped minutes' extremes, the close's mark in between
+    assert excursions.low["HAND-20190204T1430-001"] == -250.0
+    assert excursions.high["HAND-20190204T1430-001"] == 300.0
 
 
 def test_only_m1_closes_are_marked():
