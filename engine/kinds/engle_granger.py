@@ -23,7 +23,8 @@ small least-squares problems, and this module does exactly that arithmetic:
 3. the chosen lag re-fitted on its full sample (the last ``n - 1 - k`` differences), with
    ``r_{t-1}`` ordered last so that its t-statistic is read off R:
    ``sign(R_ll) R_ly / sqrt(ssr / (m - k - 1))``;
-4. the p-value from statsmodels' ``mackinnonp(t, regression="c", N=legs)``.
+4. the p-value from statsmodels' ``mackinnonp(t, regression="c", N=legs)``, its tables and
+   formula read without importing ``scipy.stats`` (``pair_mackinnon``: the same numbers).
 
 The numbers equal statsmodels' to rounding (the tests hold them to 1e-9).  Where rounding
 could change a discrete choice, the fast path declines and :func:`coint_pvalue` asks
@@ -39,6 +40,8 @@ import warnings
 
 import numpy as np
 from numba import njit
+
+from engine.kinds.pair_mackinnon import mackinnon_p
 
 #: coint's collinearity threshold on the cointegrating regression's R^2.
 COLLINEAR_R2 = 1.0 - 100.0 * math.sqrt(float(np.finfo(np.double).eps))
@@ -175,8 +178,6 @@ def adf_statistic(resid: np.ndarray, lags: int) -> float | None:
 def fast_coint(y: np.ndarray, x: np.ndarray) -> tuple[float, float] | None:
     """``(t, p)`` of ``coint(y, x)`` with its defaults, or None where only statsmodels can
     promise its own numbers (module docstring)."""
-    from statsmodels.tsa.adfvalues import mackinnonp
-
     y = np.asarray(y, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64).reshape(len(y), -1)
     if len(y) < MIN_BARS or not (np.isfinite(y).all() and np.isfinite(x).all()):
@@ -188,7 +189,7 @@ def fast_coint(y: np.ndarray, x: np.ndarray) -> tuple[float, float] | None:
     if not math.isfinite(r2) or abs(r2 - COLLINEAR_R2) < R2_MARGIN:
         return None
     if r2 >= COLLINEAR_R2:
-        return -math.inf, float(mackinnonp(-np.inf, regression="c", N=legs))
+        return -math.inf, mackinnon_p(-math.inf, legs)
     if np.ptp(resid) == 0:
         return None
     lag = aic_lag(resid, adf_maxlag(len(resid)))
@@ -197,7 +198,7 @@ def fast_coint(y: np.ndarray, x: np.ndarray) -> tuple[float, float] | None:
     t = adf_statistic(resid, lag)
     if t is None or not math.isfinite(t):
         return None
-    return t, float(mackinnonp(t, regression="c", N=legs))
+    return t, mackinnon_p(t, legs)
 
 
 def statsmodels_pvalue(y: np.ndarray, x: np.ndarray) -> float:
