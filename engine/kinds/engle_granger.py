@@ -92,8 +92,14 @@ def householder_r(A: np.ndarray) -> np.ndarray:
     threads, and on a busy machine that costs ten times the arithmetic (a 461 x 20 QR
     measured 48 us in one thread and 270 us to 8 ms threaded).  Row ``j`` of R is
     determined up to its sign; callers read only sign-free figures."""
-    k = A.shape[1]
-    columns = np.ascontiguousarray(A.T)  # one contiguous row per column of A
+    return _householder_rows(np.ascontiguousarray(A.T))
+
+
+@njit(cache=True)
+def _householder_rows(columns: np.ndarray) -> np.ndarray:
+    """``householder_r`` of the matrix whose columns are the rows of ``columns`` (one
+    contiguous row per column: the loops run along rows); ``columns`` is overwritten."""
+    k = columns.shape[0]
     m = columns.shape[1]
     R = np.zeros((k, k))
     v = np.empty(m)
@@ -121,6 +127,26 @@ def householder_r(A: np.ndarray) -> np.ndarray:
     return R
 
 
+@njit(cache=True)
+def adf_r(resid: np.ndarray, lags: int, level_first: bool) -> np.ndarray:
+    """``householder_r`` of the ADF regression with ``lags`` lagged differences on its own
+    sample, the target ``dr_t`` last: the lags ``dr_{t-1} .. dr_{t-lags}`` then the level
+    ``r_{t-1}``, or with ``level_first`` the level first.  The same values as
+    ``lag_design`` (each difference ``r_{i+1} - r_i``, as ``numpy.diff``) written straight
+    into the QR's layout, without numpy's stacking and transposing calls."""
+    m = len(resid) - 1 - lags
+    columns = np.empty((lags + 2, m))
+    level = 0 if level_first else lags
+    first_lag = 1 if level_first else 0
+    for t in range(m):
+        row = lags + t  # the bar of r_{t-1} in resid: the sample starts after the lags
+        columns[level, t] = resid[row]
+        for i in range(1, lags + 1):
+            columns[first_lag + i - 1, t] = resid[row - i + 1] - resid[row - i]
+        columns[lags + 1, t] = resid[row + 1] - resid[row]
+    return _householder_rows(columns)
+
+
 def _full_rank(R: np.ndarray, columns: int) -> bool:
     pivots = np.abs(np.diag(R)[:columns])
     return bool(pivots.min() > MIN_PIVOT * pivots.max())
@@ -138,19 +164,18 @@ def lag_design(resid: np.ndarray, lags: int) -> tuple[np.ndarray, np.ndarray]:
 
 def aic_lag(resid: np.ndarray, maxlag: int) -> int | None:
     """The AIC lag over the common sample, or None when rounding could change it."""
-    design, target = lag_design(resid, maxlag)
     # the level first, then lags 1..maxlag: nested prefixes are the candidate models
     columns = maxlag + 1
-    if len(target) <= columns:
+    m = len(resid) - 1 - maxlag  # the common sample: len(lag_design(resid, maxlag)[1])
+    if m <= columns:
         return None
-    R = householder_r(np.column_stack([design[:, -1], design[:, :-1], target]))
+    R = adf_r(resid, maxlag, True)
     if not _full_rank(R, columns):
         return None
     tail = R[:columns + 1, -1] ** 2
     ssr = np.cumsum(tail[::-1])[::-1][1:]  # ssr of the first j = 1..columns columns
     if not np.all(ssr > 0):
         return None
-    m = len(target)
     aic = m * math.log(2 * math.pi) + m * np.log(ssr / m) + m + 2.0 * np.arange(1, columns + 1)
     order = np.argsort(aic, kind="stable")
     if len(order) > 1 and aic[order[1]] - aic[order[0]] < AIC_TIE:
@@ -160,12 +185,11 @@ def aic_lag(resid: np.ndarray, maxlag: int) -> int | None:
 
 def adf_statistic(resid: np.ndarray, lags: int) -> float | None:
     """The t-statistic of ``r_{t-1}`` with ``lags`` lagged differences, on its full sample."""
-    design, target = lag_design(resid, lags)
     columns = lags + 1
-    dof = len(target) - columns
+    dof = len(resid) - 1 - lags - columns
     if dof < 1:
         return None
-    R = householder_r(np.column_stack([design, target]))
+    R = adf_r(resid, lags, False)
     if not _full_rank(R, columns):
         return None
     scale = R[columns, columns] ** 2 / dof
