@@ -35,6 +35,7 @@ and windows shorter than ``MIN_BARS`` (where statsmodels raises or divides by ze
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -79,8 +80,11 @@ def cointegrating_residuals(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, f
     return resid, 1.0 - np.dot(resid, resid) / np.dot(centred, centred)
 
 
+@functools.cache
 def adf_maxlag(n: int) -> int:
-    """adfuller's default ``maxlag`` for ``n`` values and no deterministic terms."""
+    """adfuller's default ``maxlag`` for ``n`` values and no deterministic terms (cached:
+    numpy's scalar power and ceiling cost more than the rest of the rule, and a pair
+    cluster asks for the same window length at every test)."""
     return min(n // 2 - 1, int(np.ceil(12.0 * np.power(n / 100.0, 1 / 4.0))))
 
 
