@@ -184,8 +184,9 @@ def timed_process(arguments: list[str], report: Path) -> tuple[float, float, str
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     summary = [line for line in done.stdout.splitlines() if "baskets" in line][:1]
-    if done.returncode != 0:
-        summary = [f"exit {done.returncode}: {done.stderr.strip().splitlines()[-1:]}"]
+    if done.returncode != 0:  # the error's last line: a failed run is not a timing
+        error = done.stderr.strip().splitlines() or [""]
+        summary = [f"exit {done.returncode}: {error[-1]}"]
     return wall, cpu, " ".join(summary)
 
 
