@@ -11,19 +11,28 @@ the same numbers) on the same window.  The correlation model (24/240 windows, bo
 provisional score follow.
 
 With ``--year DIR`` (a folder of HistData 2019 M1 files, e.g. ``../shared/data/fx_m1``) it
-also backtests the whole year twice in this process, one after the other: one M30 pair
-(EURUSD/GBPUSD, the pair defaults with a 480-bar hedge window) and the TDI cluster
-USD_MAJORS (four symbols, the shipped settings), and prints each wall time.
+also backtests the whole year, each run a fresh process (``main.py backtest``, as a user
+runs it): one M30 pair (EURUSD/GBPUSD, the pair defaults with a 480-bar hedge window) and
+the TDI cluster USD_MAJORS (four symbols, the shipped settings), alternating, ``--rounds``
+rounds (3; the pair first in odd rounds, the TDI first in even ones, so that a drift of
+the machine's load falls on both), and prints each round's wall times and pair/TDI ratio,
+then the medians.  Why whole processes: in one process the first run pays every shared
+import and the compiled kernels' first load and the second gets them warm, which is not
+the comparison a user makes.  ``--year-only`` skips the per-bar part.
 
     .venv/bin/python bench/bench_kinds.py            # 2,000 bars per model
     .venv/bin/python bench/bench_kinds.py --year ../shared/data/fx_m1
+    .venv/bin/python bench/bench_kinds.py --year ../shared/data/fx_m1 --year-only --rounds 5
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
+import os
+import resource
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -63,7 +72,14 @@ def main() -> None:
     parser.add_argument("--bars", type=int, default=2_000)
     parser.add_argument("--year", type=Path, default=None,
                         help="folder of the HistData 2019 M1 files: also time a year's backtests")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating rounds of the year's two backtests (default 3)")
+    parser.add_argument("--year-only", action="store_true",
+                        help="with --year: only the year's backtests, not the per-bar figures")
     args = parser.parse_args()
+    if args.year is not None and args.year_only:
+        year(args.year, args.rounds)
+        return
     tdi_rows = closes(args.bars + 600, 4)
     stream = TdiStream([f"SYM{i}USD" for i in range(4)], TdiParams())
     print(f"TDI, 4 symbols, {TdiParams()}: "
@@ -90,7 +106,7 @@ def main() -> None:
         print(f"correlation {rule:9s} 24/240: {us:8.1f} us per bar, "
               f"provisional {provisional:6.1f} us per call")
     if args.year is not None:
-        year(args.year)
+        year(args.year, args.rounds)
 
 
 def ms_per_call(call: object, repeats: int) -> float:
@@ -136,26 +152,76 @@ hedge_window = 480
 """
 
 
-def year(folder: Path) -> None:
-    """Backtest 2019 with one pair, then with the 4-symbol TDI cluster, timing each run."""
-    from engine.cluster import DEFAULT_CONFIG
-    from main import main as run
+#: The repository root: ``main.py`` and the ``PYTHONPATH`` of the year's processes.
+ROOT = Path(__file__).resolve().parents[1]
 
+
+def year_runs(folder: Path, pair_config: Path) -> list[tuple[str, list[str]]]:
+    """``(label, main.py arguments but --report)`` of the year's two backtests."""
+    from engine.cluster import DEFAULT_CONFIG
+
+    runs = (("pair EURUSD/GBPUSD, M30", pair_config, ["EURUSD", "GBPUSD"], []),
+            ("TDI USD_MAJORS, 4 symbols", DEFAULT_CONFIG,
+             ["EURUSD", "GBPUSD", "AUDUSD", "USDCHF"], ["--clusters", "USD_MAJORS"]))
+    out = []
+    for label, config, symbols, extra in runs:
+        files = [str(folder / f"DAT_ASCII_{s}_M1_2019.csv.gz") for s in symbols]
+        out.append((label, ["backtest", "--data", *files, "--config", str(config), *extra]))
+    return out
+
+
+def timed_process(arguments: list[str], report: Path) -> tuple[float, float, str]:
+    """Wall and CPU seconds (user + system) of one ``main.py`` process and its summary line
+    (the baskets).  The CPU time is the steadier figure on a shared machine: another
+    process's load stretches the wall time far more than this process's own work."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, str(ROOT / "main.py"), *arguments,
+                           "--report", str(report)], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    summary = [line for line in done.stdout.splitlines() if "baskets" in line][:1]
+    if done.returncode != 0:  # the error's last line: a failed run is not a timing
+        error = done.stderr.strip().splitlines() or [""]
+        summary = [f"exit {done.returncode}: {error[-1]}"]
+    return wall, cpu, " ".join(summary)
+
+
+def year(folder: Path, rounds: int) -> None:
+    """Backtest 2019 with one pair and with the 4-symbol TDI cluster, each run its own
+    process, alternating for ``rounds`` rounds: each round's times and ratios, the medians."""
     with tempfile.TemporaryDirectory() as scratch:
         pair = Path(scratch) / "pair.toml"
         pair.write_text(PAIR_YEAR)
-        runs = (("pair EURUSD/GBPUSD, M30", pair, ["EURUSD", "GBPUSD"], []),
-                ("TDI USD_MAJORS, 4 symbols", DEFAULT_CONFIG,
-                 ["EURUSD", "GBPUSD", "AUDUSD", "USDCHF"], ["--clusters", "USD_MAJORS"]))
-        for label, config, symbols, extra in runs:
-            files = [str(folder / f"DAT_ASCII_{s}_M1_2019.csv.gz") for s in symbols]
-            t0 = time.perf_counter()
-            with contextlib.redirect_stdout(io.StringIO()) as out:
-                code = run(["backtest", "--data", *files, "--config", str(config),
-                            "--report", str(Path(scratch) / label.split()[0]), *extra])
-            wall = time.perf_counter() - t0
-            summary = [line for line in out.getvalue().splitlines() if "baskets" in line][:1]
-            print(f"year 2019, {label}: {wall:6.1f} s (exit {code}) {' '.join(summary)}")
+        (pair_label, pair_args), (tdi_label, tdi_args) = year_runs(folder, pair)
+        times: dict[str, list[tuple[float, float]]] = {pair_label: [], tdi_label: []}
+        summaries: dict[str, set[str]] = {pair_label: set(), tdi_label: set()}
+        for n in range(1, rounds + 1):
+            order = [(pair_label, pair_args), (tdi_label, tdi_args)]
+            for label, arguments in order if n % 2 else order[::-1]:
+                wall, cpu, summary = timed_process(arguments, Path(scratch) / f"{label[:4]}-{n}")
+                times[label].append((wall, cpu))
+                summaries[label].add(summary)
+            (pw, pc), (tw, tc) = times[pair_label][-1], times[tdi_label][-1]
+            print(f"year 2019, round {n}: pair {pw:6.2f} s wall {pc:6.2f} s CPU, TDI {tw:6.2f} s "
+                  f"wall {tc:6.2f} s CPU; pair / TDI {pw / tw:5.2f} wall {pc / tc:5.2f} CPU",
+                  flush=True)
+        for label in (pair_label, tdi_label):
+            walls, cpus = zip(*times[label], strict=True)
+            print(f"year 2019, {label}: median {statistics.median(walls):6.2f} s wall, "
+                  f"{statistics.median(cpus):6.2f} s CPU, {rounds} processes; "
+                  f"{' | '.join(sorted(summaries[label]))}")
+        for i, basis in enumerate(("wall", "CPU")):
+            ratios = [p[i] / t[i] for p, t in zip(times[pair_label], times[tdi_label],
+                                                  strict=True)]
+            pair_median = statistics.median(p[i] for p in times[pair_label])
+            tdi_median = statistics.median(t[i] for t in times[tdi_label])
+            print(f"year 2019, pair / TDI ({basis}): median of the rounds' ratios "
+                  f"{statistics.median(ratios):5.2f}, ratio of the medians "
+                  f"{pair_median / tdi_median:5.2f}")
 
 
 if __name__ == "__main__":

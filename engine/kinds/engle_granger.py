@@ -23,7 +23,8 @@ small least-squares problems, and this module does exactly that arithmetic:
 3. the chosen lag re-fitted on its full sample (the last ``n - 1 - k`` differences), with
    ``r_{t-1}`` ordered last so that its t-statistic is read off R:
    ``sign(R_ll) R_ly / sqrt(ssr / (m - k - 1))``;
-4. the p-value from statsmodels' ``mackinnonp(t, regression="c", N=legs)``.
+4. the p-value from statsmodels' ``mackinnonp(t, regression="c", N=legs)``, its tables and
+   formula read without importing ``scipy.stats`` (``pair_mackinnon``: the same numbers).
 
 The numbers equal statsmodels' to rounding (the tests hold them to 1e-9).  Where rounding
 could change a discrete choice, the fast path declines and :func:`coint_pvalue` asks
@@ -34,11 +35,14 @@ and windows shorter than ``MIN_BARS`` (where statsmodels raises or divides by ze
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
 import numpy as np
 from numba import njit
+
+from engine.kinds.pair_mackinnon import mackinnon_p
 
 #: coint's collinearity threshold on the cointegrating regression's R^2.
 COLLINEAR_R2 = 1.0 - 100.0 * math.sqrt(float(np.finfo(np.double).eps))
@@ -76,8 +80,11 @@ def cointegrating_residuals(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, f
     return resid, 1.0 - np.dot(resid, resid) / np.dot(centred, centred)
 
 
+@functools.cache
 def adf_maxlag(n: int) -> int:
-    """adfuller's default ``maxlag`` for ``n`` values and no deterministic terms."""
+    """adfuller's default ``maxlag`` for ``n`` values and no deterministic terms (cached:
+    numpy's scalar power and ceiling cost more than the rest of the rule, and a pair
+    cluster asks for the same window length at every test)."""
     return min(n // 2 - 1, int(np.ceil(12.0 * np.power(n / 100.0, 1 / 4.0))))
 
 
@@ -89,8 +96,14 @@ def householder_r(A: np.ndarray) -> np.ndarray:
     threads, and on a busy machine that costs ten times the arithmetic (a 461 x 20 QR
     measured 48 us in one thread and 270 us to 8 ms threaded).  Row ``j`` of R is
     determined up to its sign; callers read only sign-free figures."""
-    k = A.shape[1]
-    columns = np.ascontiguousarray(A.T)  # one contiguous row per column of A
+    return _householder_rows(np.ascontiguousarray(A.T))
+
+
+@njit(cache=True)
+def _householder_rows(columns: np.ndarray) -> np.ndarray:
+    """``householder_r`` of the matrix whose columns are the rows of ``columns`` (one
+    contiguous row per column: the loops run along rows); ``columns`` is overwritten."""
+    k = columns.shape[0]
     m = columns.shape[1]
     R = np.zeros((k, k))
     v = np.empty(m)
@@ -118,6 +131,26 @@ def householder_r(A: np.ndarray) -> np.ndarray:
     return R
 
 
+@njit(cache=True)
+def adf_r(resid: np.ndarray, lags: int, level_first: bool) -> np.ndarray:
+    """``householder_r`` of the ADF regression with ``lags`` lagged differences on its own
+    sample, the target ``dr_t`` last: the lags ``dr_{t-1} .. dr_{t-lags}`` then the level
+    ``r_{t-1}``, or with ``level_first`` the level first.  The same values as
+    ``lag_design`` (each difference ``r_{i+1} - r_i``, as ``numpy.diff``) written straight
+    into the QR's layout, without numpy's stacking and transposing calls."""
+    m = len(resid) - 1 - lags
+    columns = np.empty((lags + 2, m))
+    level = 0 if level_first else lags
+    first_lag = 1 if level_first else 0
+    for t in range(m):
+        row = lags + t  # the bar of r_{t-1} in resid: the sample starts after the lags
+        columns[level, t] = resid[row]
+        for i in range(1, lags + 1):
+            columns[first_lag + i - 1, t] = resid[row - i + 1] - resid[row - i]
+        columns[lags + 1, t] = resid[row + 1] - resid[row]
+    return _householder_rows(columns)
+
+
 def _full_rank(R: np.ndarray, columns: int) -> bool:
     pivots = np.abs(np.diag(R)[:columns])
     return bool(pivots.min() > MIN_PIVOT * pivots.max())
@@ -135,19 +168,18 @@ def lag_design(resid: np.ndarray, lags: int) -> tuple[np.ndarray, np.ndarray]:
 
 def aic_lag(resid: np.ndarray, maxlag: int) -> int | None:
     """The AIC lag over the common sample, or None when rounding could change it."""
-    design, target = lag_design(resid, maxlag)
     # the level first, then lags 1..maxlag: nested prefixes are the candidate models
     columns = maxlag + 1
-    if len(target) <= columns:
+    m = len(resid) - 1 - maxlag  # the common sample: len(lag_design(resid, maxlag)[1])
+    if m <= columns:
         return None
-    R = householder_r(np.column_stack([design[:, -1], design[:, :-1], target]))
+    R = adf_r(resid, maxlag, True)
     if not _full_rank(R, columns):
         return None
     tail = R[:columns + 1, -1] ** 2
     ssr = np.cumsum(tail[::-1])[::-1][1:]  # ssr of the first j = 1..columns columns
     if not np.all(ssr > 0):
         return None
-    m = len(target)
     aic = m * math.log(2 * math.pi) + m * np.log(ssr / m) + m + 2.0 * np.arange(1, columns + 1)
     order = np.argsort(aic, kind="stable")
     if len(order) > 1 and aic[order[1]] - aic[order[0]] < AIC_TIE:
@@ -157,12 +189,11 @@ def aic_lag(resid: np.ndarray, maxlag: int) -> int | None:
 
 def adf_statistic(resid: np.ndarray, lags: int) -> float | None:
     """The t-statistic of ``r_{t-1}`` with ``lags`` lagged differences, on its full sample."""
-    design, target = lag_design(resid, lags)
     columns = lags + 1
-    dof = len(target) - columns
+    dof = len(resid) - 1 - lags - columns
     if dof < 1:
         return None
-    R = householder_r(np.column_stack([design, target]))
+    R = adf_r(resid, lags, False)
     if not _full_rank(R, columns):
         return None
     scale = R[columns, columns] ** 2 / dof
@@ -175,8 +206,6 @@ def adf_statistic(resid: np.ndarray, lags: int) -> float | None:
 def fast_coint(y: np.ndarray, x: np.ndarray) -> tuple[float, float] | None:
     """``(t, p)`` of ``coint(y, x)`` with its defaults, or None where only statsmodels can
     promise its own numbers (module docstring)."""
-    from statsmodels.tsa.adfvalues import mackinnonp
-
     y = np.asarray(y, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64).reshape(len(y), -1)
     if len(y) < MIN_BARS or not (np.isfinite(y).all() and np.isfinite(x).all()):
@@ -188,7 +217,7 @@ def fast_coint(y: np.ndarray, x: np.ndarray) -> tuple[float, float] | None:
     if not math.isfinite(r2) or abs(r2 - COLLINEAR_R2) < R2_MARGIN:
         return None
     if r2 >= COLLINEAR_R2:
-        return -math.inf, float(mackinnonp(-np.inf, regression="c", N=legs))
+        return -math.inf, mackinnon_p(-math.inf, legs)
     if np.ptp(resid) == 0:
         return None
     lag = aic_lag(resid, adf_maxlag(len(resid)))
@@ -197,7 +226,7 @@ def fast_coint(y: np.ndarray, x: np.ndarray) -> tuple[float, float] | None:
     t = adf_statistic(resid, lag)
     if t is None or not math.isfinite(t):
         return None
-    return t, float(mackinnonp(t, regression="c", N=legs))
+    return t, mackinnon_p(t, legs)
 
 
 def statsmodels_pvalue(y: np.ndarray, x: np.ndarray) -> float:

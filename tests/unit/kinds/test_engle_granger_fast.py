@@ -17,9 +17,11 @@ from engine.kinds import engle_granger as engle_granger_module
 from engine.kinds.engle_granger import (
     COLLINEAR_R2,
     adf_maxlag,
+    adf_r,
     coint_pvalue,
     fast_coint,
     householder_r,
+    lag_design,
     statsmodels_pvalue,
 )
 from engine.kinds.pair_stats import engle_granger
@@ -176,6 +178,22 @@ def test_householder_r_is_numpys_r_up_to_row_signs():
     # Assert
     assert np.abs(R) == pytest.approx(np.abs(np.linalg.qr(A, mode="r")), abs=1e-12)
     assert np.allclose(np.tril(R, -1), 0.0)
+
+
+@pytest.mark.parametrize("lags", [0, 1, 5, 18])
+def test_adf_r_is_the_qr_of_the_stacked_lag_design_bit_for_bit(lags):
+    # Arrange: a residual series of 480 bars, as the fast path meets it
+    resid = np.cumsum(np.random.default_rng(lags).normal(0, 1e-3, 480))
+    design, target = lag_design(resid, lags)
+
+    # Act
+    level_first = adf_r(resid, lags, True)
+    level_last = adf_r(resid, lags, False)
+
+    # Assert: the very figures of the stacked matrices' QR (the search's and the t-statistic's)
+    stacked_first = np.column_stack([design[:, -1], design[:, :-1], target])
+    assert np.array_equal(level_first, householder_r(stacked_first))
+    assert np.array_equal(level_last, householder_r(np.column_stack([design, target])))
 
 
 def test_defaults_are_statsmodels():
