@@ -11,7 +11,6 @@ as one line in the tab, never as a traceback.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Hashable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +36,7 @@ from engine.model import Impact
 from engine.ports import EventCalendar
 from gui.toolbox.format import ERROR_TEXT, figures_font, utc_stamp
 from gui.toolbox.model import KeyedTableModel, Row, read_only_table
+from gui.worker_results import ResultPump
 
 EVENT_HEADERS = ("Time (UTC)", "Currency", "Impact", "Event", "Actual", "Forecast", "Previous")
 BLACKOUT_HEADERS = ("From (UTC)", "To (UTC)", "Currency", "Impact", "Event")
@@ -109,7 +109,6 @@ class CalendarTab(QWidget):
     calendarImported = Signal(object)
     #: The one-line outcome of every import, success or not.
     importFinished = Signal(str)
-    _importDone = Signal(object)
 
     def __init__(self, db_path: Path | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -177,7 +176,7 @@ class CalendarTab(QWidget):
         self.impact_combo.currentIndexChanged.connect(self._show_events)
         self.cluster_combo.currentIndexChanged.connect(self._show_blackouts)
         self.import_button.clicked.connect(self.import_files)
-        self._importDone.connect(self._finish_import)
+        self._pump = ResultPump(self)  # the import's outcome, back on the GUI thread
         self._show_events()
 
     # ------------------------------------------------------------------ feeding
@@ -246,18 +245,10 @@ class CalendarTab(QWidget):
         self._importing = True
         self.import_button.setEnabled(False)
         self._show_status(f"Importing {len(paths)} file(s)...")
-        worker = threading.Thread(target=self._import_worker, args=(paths,),
-                                  name="calendar-import", daemon=True)
-        worker.start()
+        db_path = self.db_path
+        self._pump.run(lambda: run_import(paths, db_path), self._finish_import,
+                       name="calendar-import")
         return True
-
-    def _import_worker(self, paths: list[Path]) -> None:
-        outcome = run_import(paths, self.db_path)
-        try:
-            self._importDone.emit(outcome)  # queued to the GUI thread
-        except RuntimeError:  # the tab was destroyed meanwhile: nobody to tell
-            if outcome.calendar is not None:
-                outcome.calendar.close()
 
     def _finish_import(self, outcome: ImportOutcome) -> None:
         self._importing = False

@@ -16,9 +16,7 @@ freezes the console; the table and the heatmap show at once.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -49,6 +47,7 @@ from engine.errors import UserError
 from gui.toolbox.format import LOSS, MISSING, PROFIT, figures_font
 from gui.toolbox.model import read_only_table
 from gui.toolbox.research_heatmap import HeatmapView
+from gui.worker_results import ResultPump
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -219,7 +218,6 @@ class ResearchTab(QWidget):
     default.  ``summaryShown`` is emitted once the summary line shows the study's figures."""
 
     summaryShown = Signal()
-    _summaryDone = Signal(int, object)  # (generation, document) from the worker thread
 
     def __init__(self, parent: QWidget | None = None, *,
                  choose_file: Callable[[QWidget], str] | None = None) -> None:
@@ -253,7 +251,7 @@ class ResearchTab(QWidget):
         self._layout()
         self.open_button.clicked.connect(self.choose_study)
         self.refresh_button.clicked.connect(self.refresh)
-        self._summaryDone.connect(self._take_summary)
+        self._pump = ResultPump(self)
         for combo in (self.x_combo, self.y_combo, self.metric_combo, self.sample_combo):
             combo.currentIndexChanged.connect(self._draw_heatmap)
 
@@ -319,14 +317,10 @@ class ResearchTab(QWidget):
         self.model.set_trials(study.rows)
         self.table.resizeColumnsToContents()
         self._fill_pickers(study.rows)
-        threading.Thread(target=self._summarise, args=(self._generation, study),
-                         name="research-summary", daemon=True).start()
-
-    def _summarise(self, generation: int, study: StudyFile) -> None:
-        """On the worker thread: the figures of plain data, handed back queued."""
-        doc = summary.study_summary(study.rows, study.settings, heatmaps=[])
-        with contextlib.suppress(RuntimeError):  # the tab was destroyed meanwhile
-            self._summaryDone.emit(generation, doc)
+        generation = self._generation
+        self._pump.run(  # the figures of plain data, on a worker thread
+            lambda: summary.study_summary(study.rows, study.settings, heatmaps=[]),
+            lambda doc: self._take_summary(generation, doc), name="research-summary")
 
     def _take_summary(self, generation: int, doc: dict[str, Any]) -> None:
         if generation != self._generation:
