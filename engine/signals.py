@@ -18,7 +18,7 @@ from engine.factor import FactorSeries
 from engine.kinds import KIND_DEFAULTS
 from engine.kinds.base import KindPoint, SignalModel
 from engine.kinds.factory import make_model
-from engine.space import orient
+from engine.space import Orienter
 from engine.timeframes import TIMEFRAME_SECONDS, UtcBuckets, buckets
 
 #: Bars of history kept for display (about three months of M30 bars, more in longer ones).
@@ -46,6 +46,7 @@ class ClusterSignal:
         #: +1/-1 per symbol in the model's order: the model and the ATR see oriented prices
         #: (``engine.space``; all +1 in symbol space and for the kinds other than ``tdi``).
         self.orientation = np.array([orientation[s] for s in self.symbols])
+        self._orient = Orienter(self.orientation)
         self.feed_symbols = tuple(self.model.feed_symbols)
         #: What the score is called (TDI, z, ...): the console's label.
         self.score_name = KIND_DEFAULTS[spec.kind].score_name
@@ -78,7 +79,7 @@ class ClusterSignal:
         oriented (``engine.space``) before the model; the chart keeps the quotes."""
         n = len(self.symbols)
         quotes = closes[:n]
-        oriented = orient(quotes, self.orientation)
+        oriented = self._orient(quotes)
         feed = oriented if len(closes) == n else np.concatenate([oriented, closes[n:]])
         point = self.model.update(feed, bar_s)
         self.closes.append(oriented)
@@ -112,7 +113,7 @@ class ClusterSignal:
         if not np.all(np.isfinite(prices)) or np.any(prices <= 0):
             return math.nan
         n = len(self.symbols)
-        oriented = orient(prices[:n], self.orientation)
+        oriented = self._orient(prices[:n])
         feed = oriented if len(prices) == n else np.concatenate([oriented, prices[n:]])
         return self.model.provisional(feed)
 
@@ -125,7 +126,7 @@ class ClusterSignal:
         ok = np.isfinite(prices).all(axis=1) & ~(prices <= 0).any(axis=1)
         n = len(self.symbols)
         with np.errstate(divide="ignore", invalid="ignore"):  # rows that are not ok
-            oriented = orient(prices[:, :n], self.orientation)
+            oriented = self._orient(prices[:, :n])
         feed = oriented if prices.shape[1] == n else \
             np.concatenate([oriented, prices[:, n:]], axis=1)
         return ProvisionalRows(self.model, feed, ok)

@@ -13,6 +13,7 @@ from engine.ranges import FieldError
 from engine.signals import ClusterSignal
 from engine.space import (
     NoNumeraire,
+    Orienter,
     asset_of,
     net_numeraire_exposure,
     numeraire_of,
@@ -169,3 +170,15 @@ def test_chart_history_keeps_the_quotes_while_the_tdi_sees_oriented_prices():
     _, _, closes = sig.history_arrays()
     assert closes["USDCHF"].tolist() == [0.98]
     assert sig.closes[-1].tolist() == [1.10, 1.25, 1 / 0.98]
+
+
+@pytest.mark.parametrize("signs", [[1, 1, 1], [1, -1, 1], [-1, -1, -1]])
+def test_an_orienter_gives_orients_numbers_for_a_bar_and_a_block(signs):
+    # Arrange
+    rng = np.random.default_rng(3)
+    block = rng.uniform(0.5, 150.0, (40, 3))
+    orienter = Orienter(np.array(signs))
+
+    # Act / Assert: bit for bit, one bar and a block of bars
+    assert orienter(block[0]).tolist() == orient(block[0], np.array(signs)).tolist()
+    assert orienter(block).tolist() == orient(block, np.array(signs)).tolist()
