@@ -351,10 +351,12 @@ class ClusterAligner:
 
     def add_bars(self, bars: np.ndarray) -> None:
         members = set(self.symbol_index)
-        for row, mid in zip(bars, mid_close(bars), strict=True):
-            s = int(row["symbol"])
+        # Plain Python values by column: a row of a structured array is a numpy object
+        # whose every field read costs more than the whole loop body.
+        for s, t, mid in zip(bars["symbol"].tolist(), bars["time"].tolist(),
+                             mid_close(bars).tolist(), strict=True):
             if s in members:
-                self._pending.setdefault(int(row["time"]), {})[s] = float(mid)
+                self._pending.setdefault(t, {})[s] = mid
 
     def pop_ready(self, now_s: int) -> list[tuple[int, np.ndarray]]:
         """Buckets that ended by ``now_s``: complete ones as (time, closes), others skipped."""
