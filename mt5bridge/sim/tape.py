@@ -22,7 +22,8 @@ from engine.ticks import TICK_DTYPE
 
 __all__ = ["TickTape"]
 
-_SCAN_CHUNK = 4096
+#: Ticks looked at first when bringing the quotes up to date (then 4x more each round).
+_SCAN_FIRST = 512
 #: Room behind the largest window, in ticks (8 MB of ``TICK_DTYPE``): the held ticks move
 #: to the array's front once this much more has been appended, not at every eviction.
 _SLACK_TICKS = 1 << 18
@@ -158,20 +159,17 @@ class TickTape:
             return
         seg = self._buf[self._lo + lo - self._base:self._lo + hi - self._base]
         symbols = seg["symbol"]
-        n_symbols = len(self.quotes)
-        last = np.full(n_symbols, -1, dtype=np.int64)
-        if len(seg) <= _SCAN_CHUNK:
-            np.maximum.at(last, symbols, np.arange(len(seg)))
-        else:
-            # Walk back in chunks: a symbol's last quote is usually among the newest ticks.
-            stop = len(seg)
-            while stop > 0 and last.min() < 0:
-                start = max(0, stop - _SCAN_CHUNK)
-                found = np.full(n_symbols, -1, dtype=np.int64)
-                np.maximum.at(found, symbols[start:stop], np.arange(start, stop))
-                fill = (last < 0) & (found >= 0)
-                last[fill] = found[fill]
-                stop = start
+        last = np.full(len(self.quotes), -1, dtype=np.int64)
+        # Walk back from the newest ticks in growing chunks, until every symbol has its last
+        # tick or the segment is done: a symbol's last quote is usually among the newest.
+        # An earlier chunk's indices are smaller, so the maximum keeps what was found.
+        stop, size = len(seg), _SCAN_FIRST
+        while True:
+            start = max(0, stop - size)
+            np.maximum.at(last, symbols[start:stop], np.arange(start, stop))
+            if start == 0 or last.min() >= 0:
+                break
+            stop, size = start, size * 4
         got = np.flatnonzero(last >= 0)
         self.quotes[got] = seg[last[got]]
         self.has_quote[got] = True
