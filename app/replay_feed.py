@@ -67,6 +67,8 @@ __all__ = [
 OHLC_TICK_OFFSETS_MS = np.array([0, 20_000, 40_000, 59_000], dtype=np.int64)
 _FLAGS_BID_ASK = 0x02 | 0x04
 _DAY_MS = 86_400_000
+#: A tick as one opaque record, to move whole ticks by index (``_merged``).
+_TICK_RECORD = np.dtype((np.void, TICK_DTYPE.itemsize))
 
 
 @dataclass(frozen=True)
@@ -291,39 +293,70 @@ class _SymbolStream:
         self.times = np.empty(0, dtype=np.int64)
         self.final = False  # True once the source has no chunk after the buffer
 
-    def _next_chunk(self) -> np.ndarray | None:
+    def _load(self, keep: np.ndarray, keep_times: np.ndarray) -> bool:
+        """The next chunk behind ``keep`` (what is left of the buffer) as the new buffer,
+        converted to the feed's dtype in place (one copy of each tick); False at the end."""
         chunk = next(self._chunks, None)
         if chunk is None:
             self.final = True
-            return None
-        out = np.empty(len(chunk), dtype=TICK_DTYPE)
-        out["time_msc"] = chunk["time_msc"]
-        out["symbol"] = self.index
-        out["bid"] = chunk["bid"]
-        out["ask"] = scaled_asks(chunk["bid"], chunk["ask"], self.spread_scale)
-        out["flags"] = chunk["flags"]
-        return out
+            return False
+        k = len(keep)
+        out = np.empty(k + len(chunk), dtype=TICK_DTYPE)
+        times = np.empty(len(out), dtype=np.int64)
+        if k:
+            out[:k] = keep
+            times[:k] = keep_times
+        times[k:] = chunk["time_msc"]
+        out["time_msc"][k:] = times[k:]
+        out["symbol"][k:] = self.index
+        out["bid"][k:] = chunk["bid"]
+        out["ask"][k:] = scaled_asks(chunk["bid"], chunk["ask"], self.spread_scale)
+        out["flags"][k:] = chunk["flags"]
+        self.buffer, self.times = out, times
+        return True
 
     def has_data(self) -> bool:
         """Load the next chunk when the buffer is used up; ``False`` at the end."""
         while not len(self.buffer) and not self.final:
-            chunk = self._next_chunk()
-            if chunk is not None:
-                self.buffer, self.times = chunk, chunk["time_msc"].copy()
+            self._load(self.buffer, self.times)
         return len(self.buffer) > 0
 
     def extend(self) -> None:
         """Append the next chunk to what is left (the rest of the buffer shares one stamp)."""
-        chunk = self._next_chunk()
-        if chunk is not None:
-            self.buffer = np.concatenate([self.buffer, chunk])
-            self.times = self.buffer["time_msc"].copy()
+        self._load(self.buffer, self.times)
 
-    def take_before(self, horizon: int) -> np.ndarray:
-        end = int(np.searchsorted(self.times, horizon, "left"))
-        taken = self.buffer[:end]
+    def count_before(self, horizon: int) -> int:
+        """How many buffered ticks are stamped before ``horizon``."""
+        return int(np.searchsorted(self.times, horizon, "left"))
+
+    def take(self, end: int) -> tuple[np.ndarray, np.ndarray]:
+        """The first ``end`` buffered ticks and their times (views), dropped from the buffer."""
+        taken = self.buffer[:end], self.times[:end]
         self.buffer, self.times = self.buffer[end:], self.times[end:]
         return taken
+
+
+def _merged(pieces: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Time-ordered pieces (ticks, their times), in symbol order, as one time-ordered array
+    and its times; equal stamps keep the pieces' order.
+
+    The order is a stable sort of the contiguous times (it finds the pieces' runs); each
+    piece is then scattered to its places as whole records (a void view: indexing a
+    structured array with an index array copies it field by field, several times slower),
+    so every tick is copied once."""
+    if len(pieces) == 1:
+        return pieces[0]
+    times = np.concatenate([t for _, t in pieces])
+    order = np.argsort(times, kind="stable")
+    place = np.empty_like(order)
+    place[order] = np.arange(len(order))
+    out = np.empty(len(times), dtype=TICK_DTYPE)
+    records = out.view(_TICK_RECORD)
+    lo = 0
+    for ticks, _ in pieces:
+        records[place[lo:lo + len(ticks)]] = ticks.view(_TICK_RECORD)
+        lo += len(ticks)
+    return out, times.take(order)
 
 
 class _Merger:
@@ -347,12 +380,10 @@ class _Merger:
                 return False
             open_ends = [int(s.times[-1]) for s in active if not s.final]
             horizon = min(open_ends) if open_ends else np.iinfo(np.int64).max
-            pieces = [p for s in active if len(p := s.take_before(horizon))]
+            pieces = [s.take(end) for s in active if (end := s.count_before(horizon))]
             if pieces:
-                merged = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
-                if len(pieces) > 1:
-                    merged = merged[np.argsort(merged["time_msc"], kind="stable")]
-                self.merged, self.times, self.pos = merged, merged["time_msc"].copy(), 0
+                self.merged, self.times = _merged(pieces)
+                self.pos = 0
                 return True
             for stream in active:  # every buffer left holds only the horizon's stamp
                 if not stream.final and int(stream.times[-1]) == horizon:

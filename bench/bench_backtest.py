@@ -8,11 +8,17 @@ Run by hand (needs ../shared/data):  .venv/bin/python bench/bench_backtest.py
    --tick-mode real: ticks per second through the whole stack, headless.
 After 1, the floor (``bench/floor_tdi.py``: the same strategy as one vectorised numpy pass)
 on the same files in the same process, and the ratio product / floor.
+
+``--real-ticks N`` runs only 2, N times in one process, and prints the medians of the runs
+after the first (the first loads the compiled kernels): the figure to compare between two
+checkouts, run alternately.
 """
 
 from __future__ import annotations
 
+import argparse
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -59,6 +65,13 @@ class Timers:
 
 
 def run(label: str, spec: BacktestSpec) -> float:
+    """One backtest with its figures printed; its wall time."""
+    return run_measured(label, spec)[0]
+
+
+def run_measured(label: str, spec: BacktestSpec) -> tuple[float, float, float]:
+    """One backtest with its figures printed: (wall s, ticks/s of stepping, ticks/s with
+    the engine's start)."""
     timers = Timers()
     tmp = Path(tempfile.mkdtemp())
     t0 = time.perf_counter()
@@ -78,7 +91,7 @@ def run(label: str, spec: BacktestSpec) -> float:
           f"{timers.seconds['terminal']:.1f} s | bars {timers.seconds['bars']:.1f} s | "
           f"journal {timers.seconds['journal']:.1f} s | engine decisions, TDI, risk "
           f"{stepping - inner:.1f} s")
-    return wall
+    return wall, timers.ticks / stepping, timers.ticks / loop
 
 
 def peak_rss_gb() -> float:
@@ -98,20 +111,43 @@ def floor_ratio(product_seconds: float, spec: BacktestSpec) -> None:
 # -- end of the floor ------------------------------------------------------------------------
 
 
+REAL_TICKS_LABEL = "2019-02-04/05, real EURUSD ticks (others from M1 bars), --tick-mode real"
+
+
+def real_ticks_spec(config: Any) -> BacktestSpec:
+    ticks = DATA / "fx_ticks" / "EURUSD_ticks_dukascopy_2019-02-04_2019-02-05_UTC.csv.gz"
+    return BacktestSpec(config=config, source="files", paths=(DATA / "fx_m1", ticks),
+                        tick_mode="real", start=datetime(2019, 2, 4, tzinfo=UTC),
+                        end=datetime(2019, 2, 6, tzinfo=UTC))
+
+
+def real_ticks_only(runs: int, config: Any) -> None:
+    """The real-tick replay ``runs`` times; medians of the runs after the first."""
+    rates = [run_measured(f"{REAL_TICKS_LABEL} (run {k + 1})", real_ticks_spec(config))
+             for k in range(runs)]
+    later = rates[1:] or rates
+    print(f"median of {len(later)} runs after the first: "
+          f"{statistics.median(r[1] for r in later):,.0f} ticks/s through the stack "
+          f"({statistics.median(r[2] for r in later):,.0f} with the engine's start)")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--real-ticks", type=int, default=0, metavar="N",
+                        help="run only the real-tick replay, N times in this process")
+    args = parser.parse_args()
     if not DATA.is_dir():
         print(f"the 2019 data set is not present at {DATA}: nothing to measure")
         return
     config = load_engine_config()
+    if args.real_ticks > 0:
+        real_ticks_only(args.real_ticks, config)
+        return
     year = BacktestSpec(config=config, source="files", paths=(DATA / "fx_m1",))
     wall = run("year 2019, 7 symbols, M1 bars -> OHLC ticks, all fitting clusters", year)
     print(f"  peak memory of the process after the year: {peak_rss_gb():.2f} GB (ru_maxrss)")
     floor_ratio(wall, year)
-    ticks = DATA / "fx_ticks" / "EURUSD_ticks_dukascopy_2019-02-04_2019-02-05_UTC.csv.gz"
-    run("2019-02-04/05, real EURUSD ticks (others from M1 bars), --tick-mode real",
-        BacktestSpec(config=config, source="files", paths=(DATA / "fx_m1", ticks),
-                     tick_mode="real", start=datetime(2019, 2, 4, tzinfo=UTC),
-                     end=datetime(2019, 2, 6, tzinfo=UTC)))
+    run(REAL_TICKS_LABEL, real_ticks_spec(config))
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ M1 = 60
 M30 = 1800
 
 _NO_BUCKET = np.iinfo(np.int64).min
+#: (time, symbol) as one sort key: time x this + symbol (symbols are int16 indices >= 0).
+_SYMBOL_KEY = 1 << 16
 #: Shared read-only "nothing closed" answer (most batches close nothing).
 _NO_BARS = np.empty(0, dtype=SYMBOL_BAR_DTYPE)
 _NO_BARS.flags.writeable = False
@@ -84,9 +86,7 @@ class _BucketAggregator:
         out = np.empty(n_out, dtype=SYMBOL_BAR_DTYPE)
         for name, col in zip(SYMBOL_BAR_DTYPE.names, self._out, strict=True):
             out[name] = col[:n_out]
-        if n_out > 1:
-            out = out[np.lexsort((out["symbol"], out["time"]))]
-        return out
+        return in_time_symbol_order(out)
 
     def fold(self, sym: np.ndarray, bucket: np.ndarray, o: np.ndarray, h: np.ndarray,
              lo: np.ndarray, c: np.ndarray, vol: np.ndarray, spread_sum: np.ndarray,
@@ -124,11 +124,9 @@ class _BucketAggregator:
         out["close"] = self.close[symbols]
         out["tick_volume"] = self.volume[symbols]
         w = self.weight[symbols]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["spread"] = np.where(w > 0, self.spread_sum[symbols] / np.where(w > 0, w, 1), 0.0)
-        if len(out) > 1:
-            out = out[np.lexsort((out["symbol"], out["time"]))]
-        return out
+        # never a division by zero: a bar without weight divides by one (and shows 0.0)
+        out["spread"] = np.where(w > 0, self.spread_sum[symbols] / np.where(w > 0, w, 1), 0.0)
+        return in_time_symbol_order(out)
 
     def close_until(self, t_s: int) -> np.ndarray:
         """Close every forming bar whose bucket ended at or before ``t_s``."""
@@ -152,6 +150,19 @@ class _BucketAggregator:
         for name in BAR_DTYPE.names:
             out[name] = row[name]
         return out[()]
+
+
+def in_time_symbol_order(bars: np.ndarray) -> np.ndarray:
+    """Closed bars (``SYMBOL_BAR_DTYPE``) sorted by time, then symbol, ties kept in order (as
+    ``np.lexsort((symbol, time))``); the array itself when it is in that order already, as
+    the bars of one clock boundary usually are (sorting and indexing a structured array
+    costs several times the check)."""
+    if len(bars) < 2:
+        return bars
+    key = bars["time"] * _SYMBOL_KEY + bars["symbol"]
+    if (key[1:] >= key[:-1]).all():
+        return bars
+    return bars[np.argsort(key, kind="stable")]
 
 
 def _first_flags(a: np.ndarray) -> np.ndarray:
@@ -350,6 +361,9 @@ class ClusterAligner:
     _pending: dict[int, dict[int, float]] = field(default_factory=dict)
 
     def add_bars(self, bars: np.ndarray) -> None:
+        # The members' bars by one comparison, then plain Python values by column: a row of
+        # a structured array is a numpy object whose every field read costs more than the
+        # whole loop body.
         symbols = bars["symbol"]
         mine = (symbols[:, np.newaxis] == np.asarray(self.symbol_index)).any(axis=1)
         for s, t, mid in zip(symbols[mine].tolist(), bars["time"][mine].tolist(),

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -43,8 +43,28 @@ from engine.market import M1_MS, utc
 from engine.ports import AccountFigures
 from engine.ticks import quote_rows
 
-if TYPE_CHECKING:
-    from engine.runner import Engine
+
+class HeldHost(Protocol):
+    """What the look-ahead reads of the engine (``engine.runner.Engine``)."""
+
+    baskets: dict[str, Basket]
+    exits: Any
+    manual: Any
+    hedging: Any
+    driver: Any
+    market: Any
+    config: Any
+    risk: Any
+    news: Any
+    fx: Any
+    signals: dict[str, Any]
+    keep_m1_history: bool
+    _deferred: dict[str, Any]
+    _last_equity_journal: int
+
+    def cluster_currencies(self, sig: Any) -> frozenset[str]: ...
+    def apply_risk_action(self, action: Any) -> None: ...
+    def take_account(self, info: Any) -> None: ...
 
 M30_MS = 30 * M1_MS
 
@@ -63,7 +83,7 @@ class HeldFold:
 class HeldMinutes:
     """Finds the quiet minutes ahead of a backtest's held baskets and hands them on."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: HeldHost) -> None:
         self._engine = engine
         self._fold: HeldFold | None = None
         #: The excursion marks of the minutes the last step took in one go (basket id,
@@ -199,7 +219,7 @@ class _Held:
     """One open basket over the minutes ahead: what stays fixed while nothing acts (its
     realised P&L and costs, its cluster's news currencies) and its excursion so far."""
 
-    def __init__(self, engine: Engine, name: str, basket: Basket, bids: np.ndarray,
+    def __init__(self, engine: HeldHost, name: str, basket: Basket, bids: np.ndarray,
                  asks: np.ndarray, mids: np.ndarray) -> None:
         self.basket = basket
         self.signal = engine.signals[name]

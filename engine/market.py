@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from engine.bars import M1, M30, BarBuilder, BarResampler
+from engine.bars import M1, M30, BarBuilder, BarResampler, in_time_symbol_order
 from engine.ticks import SYMBOL_BAR_DTYPE
 from engine.timeframes import (
     H1,
@@ -51,8 +51,7 @@ def _sorted(parts: list[np.ndarray]) -> np.ndarray:
         return _NONE
     if len(parts) == 1:
         return parts[0]
-    closed = np.concatenate(parts)
-    return closed[np.lexsort((closed["symbol"], closed["time"]))]
+    return in_time_symbol_order(np.concatenate(parts))
 
 
 class MarketState:

@@ -98,7 +98,11 @@ class _Series:
     def __init__(self, initial: np.ndarray, max_bars: int) -> None:
         self.max_bars = max_bars
         initial = initial[-max_bars:] if max_bars > 0 else initial[:0]
-        self._buf = np.empty(max(len(initial), min(1024, max_bars)), dtype=BAR_DTYPE)
+        # Room for as many bars again as the warm-up holds (up to the limit of ``extend``):
+        # the run's first bars then do not copy the whole warm-up into a grown array.
+        limit = max_bars + max(max_bars // 4, 64)
+        size = max(min(2 * len(initial), limit), len(initial), min(1024, max_bars))
+        self._buf = np.empty(size, dtype=BAR_DTYPE)
         self._buf[: len(initial)] = initial
         self._n = len(initial)
 

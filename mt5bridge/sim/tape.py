@@ -6,6 +6,10 @@ time-ordered buffer addressed by a *global* tick index (the count of ticks ever 
 the last quote per symbol is derived lazily, only for the range not yet looked at, when a
 caller needs prices.  The buffer keeps a bounded window (by count and by age); before old
 ticks are dropped the owner is told, so anything derived from them (M1 bars) is built first.
+
+Dropping ticks only moves the window's start; the held ticks are moved to the front of the
+array when its end is reached, which with the slack behind the window (``_SLACK_TICKS``)
+happens once per several windows' worth of ticks instead of at every eviction.
 """
 
 from __future__ import annotations
@@ -18,7 +22,14 @@ from engine.ticks import TICK_DTYPE
 
 __all__ = ["TickTape"]
 
-_SCAN_CHUNK = 4096
+#: Ticks looked at first when bringing the quotes up to date (then 4x more each round).
+_SCAN_FIRST = 512
+#: Room behind the largest window, in ticks (8 MB of ``TICK_DTYPE``): the held ticks move
+#: to the array's front once this much more has been appended, not at every eviction.
+_SLACK_TICKS = 1 << 18
+#: A buffer this size or smaller is allocated whole at once (pages are only touched as
+#: ticks arrive) rather than doubled up to its size with a copy at each step.
+_FIRST_CAPACITY_MAX = 1 << 19
 
 
 class TickTape:
@@ -36,11 +47,16 @@ class TickTape:
         self.max_ticks = max_ticks
         self.max_age_ms = max_age_ms
         self._on_evict = on_evict
-        self._buf = np.empty(min(max_ticks, 1 << 16), dtype=TICK_DTYPE)
+        #: The window's largest size (the eviction rule of ``append``) for batches of up to
+        #: ``max_ticks // 2`` ticks, and the array's size: the window plus the slack.
+        self._capacity = max_ticks + max(max_ticks // 2, 1) + _SLACK_TICKS
+        size = self._capacity if self._capacity <= _FIRST_CAPACITY_MAX else 1 << 16
+        self._buf = np.empty(size, dtype=TICK_DTYPE)
         # Times again, contiguous, for binary searches (a strided field view would be copied).
-        self._times = np.empty(len(self._buf), dtype=np.int64)
-        self._n = 0  # ticks in the buffer
-        self._base = 0  # global index of _buf[0]
+        self._times = np.empty(size, dtype=np.int64)
+        self._lo = 0  # array index of the oldest held tick
+        self._n = 0  # ticks held: _buf[_lo:_lo + _n]
+        self._base = 0  # global index of _buf[_lo]
         #: The last tick of every symbol; ``bid``/``ask``/``time_msc``/``flags`` are its fields
         #: (views, so they always show the current quote).
         self.quotes = np.zeros(n_symbols, dtype=TICK_DTYPE)
@@ -63,11 +79,11 @@ class TickTape:
         """Ticks with global indices in ``[g0, g1)`` (clipped to what is held); a view."""
         lo = max(g0, self._base) - self._base
         hi = min(g1, self.end) - self._base
-        return self._buf[lo:max(lo, hi)]
+        return self._buf[self._lo + lo:self._lo + max(lo, hi)]
 
     def index_at_time(self, t_msc: int, side: str = "left") -> int:
         """Global index of the first held tick with time >= (``left``) / > (``right``) t."""
-        times = self._times[: self._n]
+        times = self._times[self._lo:self._lo + self._n]
         return self._base + int(np.searchsorted(times, t_msc, side=side))  # type: ignore[call-overload]
 
     # -- appending -------------------------------------------------------------------------
@@ -78,38 +94,41 @@ class TickTape:
         start = self.end
         if k == 0:
             return start
-        if self._n + k > len(self._buf):
+        if self._n + k > self.max_ticks + max(self.max_ticks // 2, k):
+            self._evict_for(k)
+        at = self._lo + self._n
+        if at + k > len(self._buf):
             self._make_room(k)
-        self._buf[self._n:self._n + k] = batch
-        self._times[self._n:self._n + k] = batch["time_msc"]
+            at = self._lo + self._n
+        self._buf[at:at + k] = batch
+        self._times[at:at + k] = batch["time_msc"]
         self._n += k
         return start
 
-    def _make_room(self, k: int) -> None:
-        needed = self._n + k
-        cap = len(self._buf)
-        limit = self.max_ticks + max(self.max_ticks // 2, k)
-        if needed <= limit and cap < limit:
-            new_cap = min(max(cap * 2, needed), limit)
-            self._resize(new_cap)
-            return
-        # Full: keep at most max_ticks (including the incoming batch) and nothing too old.
+    def _evict_for(self, k: int) -> None:
+        """Full: keep at most max_ticks (including the incoming batch) and nothing too old."""
         keep = max(self.max_ticks - k, 0)
         drop = self._n - keep
-        newest = int(self._times[self._n - 1]) if self._n else 0
-        times = self._times[: self._n]
+        times = self._times[self._lo:self._lo + self._n]
+        newest = int(times[-1]) if self._n else 0
         too_old = int(np.searchsorted(times, newest - self.max_age_ms, side="left"))
-        drop = max(drop, too_old, 0)
-        self._evict(drop)
-        if self._n + k > len(self._buf):
-            self._resize(self._n + k)
+        self._evict(max(drop, too_old, 0))
 
-    def _resize(self, capacity: int) -> None:
-        grown = np.empty(capacity, dtype=TICK_DTYPE)
-        grown[: self._n] = self._buf[: self._n]
-        times = np.empty(capacity, dtype=np.int64)
-        times[: self._n] = self._times[: self._n]
-        self._buf, self._times = grown, times
+    def _make_room(self, k: int) -> None:
+        """Room for ``k`` more ticks behind the held ones: move them to the array's front,
+        or grow the array (to the window plus slack, or to what one batch needs)."""
+        needed = self._n + k
+        size = len(self._buf)
+        if needed > size or (self._lo < size // 2 and size < self._capacity):
+            size = max(min(max(size * 2, needed), self._capacity), needed)
+            buf = np.empty(size, dtype=TICK_DTYPE)
+            times = np.empty(size, dtype=np.int64)
+        else:
+            buf, times = self._buf, self._times
+        lo, hi = self._lo, self._lo + self._n
+        buf[:self._n] = self._buf[lo:hi]
+        times[:self._n] = self._times[lo:hi]
+        self._buf, self._times, self._lo = buf, times, 0
 
     def _evict(self, drop: int) -> None:
         if drop <= 0:
@@ -118,10 +137,8 @@ class TickTape:
         self.sync_quotes(cut)
         if self._on_evict is not None:
             self._on_evict(cut)
-        remaining = self._n - drop
-        self._buf[:remaining] = self._buf[drop:self._n]
-        self._times[:remaining] = self._times[drop:self._n]
-        self._n = remaining
+        self._lo += drop
+        self._n -= drop
         self._base = cut
 
     # -- quotes ----------------------------------------------------------------------------
@@ -140,22 +157,19 @@ class TickTape:
         lo = max(self._quoted_upto, self._base)
         if hi <= lo:
             return
-        seg = self._buf[lo - self._base:hi - self._base]
+        seg = self._buf[self._lo + lo - self._base:self._lo + hi - self._base]
         symbols = seg["symbol"]
-        n_symbols = len(self.quotes)
-        last = np.full(n_symbols, -1, dtype=np.int64)
-        if len(seg) <= _SCAN_CHUNK:
-            np.maximum.at(last, symbols, np.arange(len(seg)))
-        else:
-            # Walk back in chunks: a symbol's last quote is usually among the newest ticks.
-            stop = len(seg)
-            while stop > 0 and last.min() < 0:
-                start = max(0, stop - _SCAN_CHUNK)
-                found = np.full(n_symbols, -1, dtype=np.int64)
-                np.maximum.at(found, symbols[start:stop], np.arange(start, stop))
-                fill = (last < 0) & (found >= 0)
-                last[fill] = found[fill]
-                stop = start
+        last = np.full(len(self.quotes), -1, dtype=np.int64)
+        # Walk back from the newest ticks in growing chunks, until every symbol has its last
+        # tick or the segment is done: a symbol's last quote is usually among the newest.
+        # An earlier chunk's indices are smaller, so the maximum keeps what was found.
+        stop, size = len(seg), _SCAN_FIRST
+        while True:
+            start = max(0, stop - size)
+            np.maximum.at(last, symbols[start:stop], np.arange(start, stop))
+            if start == 0 or last.min() >= 0:
+                break
+            stop, size = start, size * 4
         got = np.flatnonzero(last >= 0)
         self.quotes[got] = seg[last[got]]
         self.has_quote[got] = True

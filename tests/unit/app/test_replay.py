@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from app.replay_feed import OHLC_TICK_OFFSETS_MS, ReplayConfig, ReplayFeed, bars_to_ticks
+from app.replay_feed import (
+    OHLC_TICK_OFFSETS_MS,
+    ReplayConfig,
+    ReplayFeed,
+    _merged,
+    bars_to_ticks,
+)
 from engine.errors import UserError
 from engine.ticks import BAR_DTYPE, TICK_DTYPE
 from mt5bridge.feed import MarketFeed
@@ -167,6 +173,28 @@ def test_symbols_are_merged_in_time_order_with_ties_in_symbol_order(tmp_path):
     assert list(zip(out["symbol"].tolist(), out["bid"].tolist(), strict=True)) == [
         (0, 1.5), (1, 1.1), (0, 1.6), (1, 1.2), (1, 1.3), (0, 1.7)
     ]
+
+
+def test_a_merge_of_many_pieces_is_the_stable_sort_of_their_concatenation():
+    # Arrange: one dense and six sparse symbols, many ticks sharing a millisecond
+    rng = np.random.default_rng(7)
+    pieces = []
+    for symbol, n in enumerate([300, 5_000, 300, 300, 0, 300, 1]):
+        piece = np.zeros(n, dtype=TICK_DTYPE)
+        piece["time_msc"] = np.sort(rng.integers(0, 2_000, n))
+        piece["symbol"] = symbol
+        piece["bid"] = rng.random(n)
+        piece["ask"] = piece["bid"] + 1e-4
+        pieces.append((piece, piece["time_msc"].copy()))
+    together = np.concatenate([p for p, _ in pieces])
+    expected = together[np.argsort(together["time_msc"], kind="stable")]
+
+    # Act
+    merged, times = _merged(pieces)
+
+    # Assert
+    np.testing.assert_array_equal(merged, expected)
+    np.testing.assert_array_equal(times, expected["time_msc"])
 
 
 def test_tiny_chunks_give_the_same_replay_with_bounded_buffers(tmp_path, test_data, tick_store):

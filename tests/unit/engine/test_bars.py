@@ -15,10 +15,11 @@ from engine.bars import (
     BarResampler,
     ClusterAligner,
     align_closes,
+    in_time_symbol_order,
     resample_bars,
 )
 from engine.errors import DataError
-from engine.ticks import BAR_DTYPE, TICK_DTYPE
+from engine.ticks import BAR_DTYPE, SYMBOL_BAR_DTYPE, TICK_DTYPE
 from mt5bridge import constants as c
 from mt5bridge.servertime import ServerTimeZone
 from mt5bridge.sim.rates import TIMEFRAME_MINUTES, RatesBook
@@ -279,3 +280,20 @@ def test_merge_m1_gives_the_former_bars_on_real_data(real_m1):
     merged = merge_m1(parts)
     _assert_same_bars(merged, _former_merge_m1(parts))
     assert len(merged) == len(real_m1)
+
+
+def test_closed_bars_are_ordered_by_time_then_symbol_like_a_lexsort():
+    # Arrange: shuffled bars with repeated times and repeated (time, symbol) pairs
+    rng = np.random.default_rng(11)
+    bars = np.zeros(500, dtype=SYMBOL_BAR_DTYPE)
+    bars["time"] = rng.integers(0, 20, 500) * 1800 + 1_549_238_400
+    bars["symbol"] = rng.integers(0, 7, 500)
+    bars["close"] = np.arange(500)  # tells equal keys apart
+    in_order = bars[np.lexsort((bars["symbol"], bars["time"]))]
+
+    # Act
+    shuffled, ordered = in_time_symbol_order(bars), in_time_symbol_order(in_order)
+
+    # Assert
+    np.testing.assert_array_equal(shuffled, in_order)
+    assert ordered is in_order  # already in order: no copy
