@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 from app.console import open_console
 from engine import commands as cmd
 from engine.config import load_engine_config
+from engine.events import BasketOpened
 from engine.kinds.deal_params import DIAGNOSTICS, DealParams
 from engine.snapshot import ClusterView
 from gui.dialogs.deal_entry import DealDialog
@@ -165,6 +166,10 @@ def test_the_console_shows_the_deal_and_sends_the_dialog_and_events(qtbot, tmp_p
     config.write_text(deal_toml(days, announce=20, close=120))
     run = open_console(load_engine_config(config), replay=[data], speed=math.inf,
                        journal=tmp_path / "journal.sqlite")
+    # the replay holds once the basket is open (on the engine's thread, as it opens): at max
+    # speed the whole deal can otherwise open and close between two refreshes of the tab
+    run.session.engine.subscribe(
+        lambda event: run.pacer.pause() if isinstance(event, BasketOpened) else None)
     w = MainWindow(run.session, run.pacer, speed=run.speed, end_msc=run.end_msc)
     qtbot.addWidget(w)
     w.resize(1600, 900)
