@@ -39,7 +39,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from engine.baskets import Basket, m1_exit
-from engine.market import M1_MS, utc
+from engine.market import M1_MS, M30_MS, utc
 from engine.ports import AccountFigures
 from engine.ticks import quote_rows
 
@@ -66,7 +66,25 @@ class HeldHost(Protocol):
     def apply_risk_action(self, action: Any) -> None: ...
     def take_account(self, info: Any) -> None: ...
 
-M30_MS = 30 * M1_MS
+
+def holds_more_than_baskets(e: HeldHost) -> bool:
+    """An exit pending, an entry deferred, a command waiting, a manual position or a hedge
+    held, or the console's M1 history: each needs every minute stepped."""
+    return bool(e.exits.pending or e._deferred or e.keep_m1_history or e.manual.waiting()
+                or e.manual.orders.holding() or e.hedging.holding)
+
+
+def next_due_msc(e: HeldHost, t_msc: int) -> int | None:
+    """The next time after ``t_msc`` something is due whatever the quotes: the clock's next
+    boundary (at most M30 away), or the equity journal's mark if that comes first; None
+    when that mark is overdue (its minute had no tick: the minute rule finds the next)."""
+    every = min(e.market.clock_step_ms, M30_MS)
+    boundary = (t_msc // every + 1) * every
+    if e._last_equity_journal < 0:
+        return boundary
+    due = e._last_equity_journal + e.config.execution.equity_snapshot_minutes * M1_MS
+    return None if due <= t_msc else min(boundary, due)
+
 
 
 @dataclass(frozen=True)
@@ -128,21 +146,15 @@ class HeldMinutes:
 
     def _eligible(self) -> bool:
         e = self._engine
-        return bool(e.baskets) and not (
-            e.exits.pending or e._deferred or e.keep_m1_history or e.manual.waiting()
-            or e.manual.orders.holding() or e.hedging.holding
-            or getattr(e.driver, "peek", None) is None)
+        return bool(e.baskets) and not holds_more_than_baskets(e) and \
+            getattr(e.driver, "peek", None) is not None
 
     def _horizon(self, t_msc: int, limit_msc: int | None) -> int | None:
         """The first time after ``t_msc`` at which something is due whatever the quotes."""
         e = self._engine
-        every = min(e.market.clock_step_ms, M30_MS)
-        horizon = (t_msc // every + 1) * every
-        if e._last_equity_journal >= 0:
-            due = e._last_equity_journal + e.config.execution.equity_snapshot_minutes * M1_MS
-            if due <= t_msc:
-                return None
-            horizon = min(horizon, due)
+        horizon = next_due_msc(e, t_msc)
+        if horizon is None:
+            return None
         if limit_msc is not None:
             horizon = min(horizon, limit_msc // M1_MS * M1_MS)
         event = e.driver.next_event_msc()  # a rollover's swap, an expiry

@@ -50,7 +50,7 @@ from engine.execution import Executor
 from engine.exits import Exits
 from engine.fx import CurrencyConverter
 from engine.hedging import Hedger
-from engine.held_minutes import HeldMinutes
+from engine.held_minutes import HeldMinutes, holds_more_than_baskets, next_due_msc
 from engine.instruments import news_currencies
 from engine.kinds.base import KindPoint
 from engine.kinds.basis_roll import auto_roll_due, note_trade_mode
@@ -364,19 +364,9 @@ class Engine:
         it when due; bars close on the clock's boundaries (at most M30 apart).  Stepping to
         the first of those times takes every decision when and as minute steps would; an
         overdue equity mark (its minute had no tick) goes back to the minute rule."""
-        if (self.baskets or self.exits.pending or self._deferred or self.keep_m1_history
-                or self.manual.waiting() or self.manual.orders.holding()
-                or self.hedging.holding):
+        if self.baskets or holds_more_than_baskets(self):
             return None
-        every = min(self.market.clock_step_ms, M30_MS)
-        boundary = (t_msc // every + 1) * every
-        if self._last_equity_journal < 0:
-            return boundary
-        due = self._last_equity_journal + \
-            self.config.execution.equity_snapshot_minutes * M1_MS
-        if due <= t_msc:
-            return None
-        return min(boundary, due)
+        return next_due_msc(self, t_msc)
 
     def _drain_commands(self) -> None:
         while (command := self.manual.next_waiting()) is not None:
