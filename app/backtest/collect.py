@@ -61,7 +61,12 @@ def collect(spec: BacktestSpec, config: EngineConfig, session: Session, market: 
     """The result, read from the session's journal (this run's baskets only)."""
     journal = session.journal
     run_id = session.engine.run_id
-    records = [b for b in journal.basket_history(HistoryFilter()) if b.opening.run_id == run_id]
+    # The closed baskets by close time, then those still open at the end by open time:
+    # trades.csv and the report list an open one as open (no exit, no P&L), and the
+    # metrics count it apart from the closed ones and in the time exposed.
+    records = journal.basket_history(HistoryFilter(run_id=run_id))
+    records += [held.basket for held in journal.open_baskets()
+                if held.basket.opening.run_id == run_id]
     notes = [*market.notes, *trading.notes]
     complete = trading.complete
     equity = _daily_equity(trading.marks)

@@ -4,8 +4,10 @@ The CSV files go through ``storage.csv_export``, the writer of every export: a c
 or any other text a spreadsheet would run as a formula is written as text, numbers stay
 numbers.  Each file is written whole or not at all.
 
-- ``trades.csv``: one row per basket.  ``pnl`` is the net P&L as booked (fills at the bid
-  or ask, less commission and swap); ``costs`` is what the journal books beside it
+- ``trades.csv``: one row per basket, the closed ones by close time, then any still open at
+  the end (no exit time, exit code, P&L or costs; ``metrics.json`` counts them as
+  ``open_baskets``, apart from the closed ``baskets``).  ``pnl`` is the net P&L as booked
+  (fills at the bid or ask, less commission and swap); ``costs`` is what the journal books beside it
   (commission + swap); ``commission``, ``swap`` and ``spread_cost`` are the sums of the
   basket's legs in ``legs.csv``, and ``total_costs`` all three (the spread cost is already
   inside ``pnl`` through the fill prices); ``mae`` and ``mfe`` are the lowest and highest

@@ -136,6 +136,9 @@ def run(args: argparse.Namespace) -> int:
         files = write_outputs(result, args.report)
     s = result.stats
     exits = ", ".join(f"{k} {v}" for k, v in sorted(s.exits.items())) or "none"
+    still_open = int(result.trades["exit_time"].isna().sum())
+    if still_open:
+        exits += f"; {still_open} still open"
     m = result.metrics.to_dict() if result.metrics else {}
     ret = m.get("returns", {})
     basis = m.get("basis", {}).get("label", "no metrics")

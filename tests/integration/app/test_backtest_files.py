@@ -174,3 +174,28 @@ def test_the_report_states_the_basis_and_the_costs_split(trading):
     for key in ("commission", "swap", "spread_cost", "booked_costs", "total_costs"):
         assert f'data-metric="{key}"' in page, key
     assert 'title="click to sort">Spread</th>' in page
+
+
+def test_a_basket_open_at_the_end_is_a_trade_without_exit_counted_apart(tmp_path):
+    # Arrange: the run stops at 11:00 on 2019-10-25, while the basket opened at 10:00 is open
+    (tmp_path / "small.toml").write_text(SMALL)
+    report = tmp_path / "report"
+    printed = io.StringIO()
+
+    # Act
+    with contextlib.redirect_stdout(printed):
+        code = main(["backtest", "--data", str(TEST_DATA / "histdata"), "--config",
+                     str(tmp_path / "small.toml"), "--to", "2019-10-25T11:00",
+                     "--report", str(report)])
+
+    # Assert: trades.csv lists it with no exit and no P&L; the metrics count it apart from
+    # the closed baskets, and the summary line says so
+    assert code == 0
+    trades = pd.read_csv(report / "trades.csv")
+    still_open = trades[trades["exit_time"].isna()]
+    assert still_open["basket_id"].tolist() == ["USD_MAJORS-20191025T1000-001"]
+    assert still_open[["exit_code", "pnl", "costs"]].isna().all().all()
+    baskets = json.loads((report / "metrics.json").read_text())["baskets"]
+    assert (baskets["baskets"], baskets["open_baskets"]) == (2, 1)
+    assert baskets["net_pnl"] == pytest.approx(trades["pnl"].sum(), abs=0.005)
+    assert "3 baskets (MR 2; 1 still open)" in printed.getvalue()
