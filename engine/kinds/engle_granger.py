@@ -7,8 +7,10 @@ and each one checks its constant, ranks its design and takes a pseudo-inverse by
 small least-squares problems, and this module does exactly that arithmetic:
 
 1. the cointegrating regression of ``y`` on ``[x, 1]`` (``add_trend(x, "c")``: the
-   constant appended), solved like statsmodels' ``OLS.fit`` (``pinv_extended``: an SVD,
-   singular values below 1e-15 of the largest dropped), so the residuals and the R^2 are
+   constant appended): with one regressor (a pair) in closed form from the centred cross
+   products, equal to statsmodels' residuals to rounding (about 1e-13 of the p-value);
+   with more, solved like statsmodels' ``OLS.fit`` (``pinv_extended``: an SVD, singular
+   values below 1e-15 of the largest dropped), so the residuals and the R^2 are
    statsmodels' own; an R^2 of at least ``1 - 100 sqrt(eps)`` is coint's "collinear"
    branch: the statistic is -inf and the p-value 0;
 2. the ADF of the residuals ``r`` without constant or trend (``regression="n"``):
@@ -25,6 +27,9 @@ small least-squares problems, and this module does exactly that arithmetic:
    ``sign(R_ll) R_ly / sqrt(ssr / (m - k - 1))``;
 4. the p-value from statsmodels' ``mackinnonp(t, regression="c", N=legs)``, its tables and
    formula read without importing ``scipy.stats`` (``pair_mackinnon``: the same numbers).
+
+For a pair, steps 1 to 3 run as one compiled call (``_two_leg_statistic``): about 0.1 ms
+a test on 480 bars where the same steps as numpy calls took 0.17 ms.
 
 The numbers equal statsmodels' to rounding (the tests hold them to 1e-9).  Where rounding
 could change a discrete choice, the fast path declines and :func:`coint_pvalue` asks
@@ -203,12 +208,144 @@ def adf_statistic(resid: np.ndarray, lags: int) -> float | None:
     return float(math.copysign(1.0, pivot) * R[lags, columns] / math.sqrt(scale))
 
 
+#: ``_two_leg_statistic``'s outcomes.
+_DECLINED, _TESTED, _COLLINEAR = 0, 1, 2
+
+
+@njit(cache=True)
+def _two_leg_statistic(y: np.ndarray, x: np.ndarray, maxlag: int, collinear_r2: float,
+                       r2_margin: float, aic_tie: float,
+                       min_pivot: float) -> tuple[int, float]:
+    """``(outcome, t)`` of steps 1-3 of the module docstring for one regressor, in one
+    compiled call, with the same declines as the general path.  The margins are arguments,
+    not globals, so that changing them takes effect."""
+    if not _varied_and_finite(y, x):
+        return _DECLINED, np.nan
+    resid, r2 = _one_regressor_residuals(y, x)
+    if not np.isfinite(r2) or abs(r2 - collinear_r2) < r2_margin:
+        return _DECLINED, np.nan
+    if r2 >= collinear_r2:
+        return _COLLINEAR, -np.inf
+    if resid.max() == resid.min():
+        return _DECLINED, np.nan
+    lags = _compiled_aic_lag(resid, maxlag, aic_tie, min_pivot)
+    if lags < 0:
+        return _DECLINED, np.nan
+    t = _compiled_adf_statistic(resid, lags, min_pivot)
+    return (_TESTED, t) if np.isfinite(t) else (_DECLINED, np.nan)
+
+
+@njit(cache=True)
+def _varied_and_finite(y: np.ndarray, x: np.ndarray) -> bool:
+    """Both series finite, neither constant (``fast_coint``'s checks)."""
+    y_lo = y_hi = y[0]
+    x_lo = x_hi = x[0]
+    for i in range(len(y)):
+        if not (np.isfinite(y[i]) and np.isfinite(x[i])):
+            return False
+        y_lo, y_hi = min(y_lo, y[i]), max(y_hi, y[i])
+        x_lo, x_hi = min(x_lo, x[i]), max(x_hi, x[i])
+    return y_hi != y_lo and x_hi != x_lo
+
+
+@njit(cache=True)
+def _one_regressor_residuals(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, float]:
+    """Step 1 for one regressor: the residuals of ``y`` on ``[x, 1]`` and the centred R^2,
+    from the centred sums (the slope ``Sxy / Sxx``, the intercept through the means)."""
+    n = len(y)
+    x_mean = 0.0
+    y_mean = 0.0
+    for i in range(n):
+        x_mean += x[i]
+        y_mean += y[i]
+    x_mean /= n
+    y_mean /= n
+    sxx = 0.0
+    sxy = 0.0
+    syy = 0.0
+    for i in range(n):
+        dx = x[i] - x_mean
+        dy = y[i] - y_mean
+        sxx += dx * dx
+        sxy += dx * dy
+        syy += dy * dy
+    beta = sxy / sxx
+    resid = np.empty(n)
+    ssr = 0.0
+    for i in range(n):
+        resid[i] = (y[i] - y_mean) - beta * (x[i] - x_mean)
+        ssr += resid[i] * resid[i]
+    return resid, 1.0 - ssr / syy
+
+
+@njit(cache=True)
+def _compiled_aic_lag(resid: np.ndarray, maxlag: int, aic_tie: float,
+                      min_pivot: float) -> int:
+    """``aic_lag`` compiled: the lag, or -1 where rounding could change it."""
+    columns = maxlag + 1
+    m = len(resid) - 1 - maxlag
+    if m <= columns:
+        return -1
+    R = adf_r(resid, maxlag, True)
+    if not _pivots_ok(R, columns, min_pivot):
+        return -1
+    aic = np.empty(columns)
+    ssr = 0.0
+    for j in range(columns, 0, -1):  # numpy's reversed cumsum: the last row first
+        ssr += R[j, columns] * R[j, columns]
+        if not ssr > 0:
+            return -1
+        aic[j - 1] = m * np.log(2 * np.pi) + m * np.log(ssr / m) + m + 2.0 * j
+    best = 0
+    for j in range(1, columns):
+        if aic[j] < aic[best]:  # the first of equal AICs: the shorter lag
+            best = j
+    for j in range(columns):
+        if j != best and aic[j] - aic[best] < aic_tie:
+            return -1
+    return best
+
+
+@njit(cache=True)
+def _compiled_adf_statistic(resid: np.ndarray, lags: int, min_pivot: float) -> float:
+    """``adf_statistic`` compiled: the t-statistic, or NaN where it declines."""
+    columns = lags + 1
+    dof = len(resid) - 1 - lags - columns
+    if dof < 1:
+        return np.nan
+    R = adf_r(resid, lags, False)
+    if not _pivots_ok(R, columns, min_pivot):
+        return np.nan
+    scale = R[columns, columns] ** 2 / dof
+    pivot = R[lags, lags]
+    if not scale > 0 or pivot == 0.0:
+        return np.nan
+    return np.sign(pivot) * R[lags, columns] / np.sqrt(scale)
+
+
+@njit(cache=True)
+def _pivots_ok(R: np.ndarray, columns: int, min_pivot: float) -> bool:
+    """``_full_rank`` compiled: no pivot of the first ``columns`` below ``min_pivot`` of
+    the largest."""
+    lo = abs(R[0, 0])
+    hi = lo
+    for j in range(1, columns):
+        lo, hi = min(lo, abs(R[j, j])), max(hi, abs(R[j, j]))
+    return lo > min_pivot * hi
+
+
 def fast_coint(y: np.ndarray, x: np.ndarray) -> tuple[float, float] | None:
     """``(t, p)`` of ``coint(y, x)`` with its defaults, or None where only statsmodels can
     promise its own numbers (module docstring)."""
     y = np.asarray(y, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64).reshape(len(y), -1)
-    if len(y) < MIN_BARS or not (np.isfinite(y).all() and np.isfinite(x).all()):
+    if len(y) < MIN_BARS:
+        return None
+    if x.shape[1] == 1:
+        outcome, t = _two_leg_statistic(y, x[:, 0], adf_maxlag(len(y)), COLLINEAR_R2,
+                                        R2_MARGIN, AIC_TIE, MIN_PIVOT)
+        return None if outcome == _DECLINED else (t, mackinnon_p(t, 2))
+    if not (np.isfinite(y).all() and np.isfinite(x).all()):
         return None
     if np.ptp(y) == 0 or np.any(np.ptp(x, axis=0) == 0):
         return None
