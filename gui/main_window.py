@@ -235,6 +235,8 @@ class MainWindow(QMainWindow):
         self.open_action = QAction("Open replay...", self)
         self.open_action.triggered.connect(self._open_replay)
         bar.addAction(self.open_action)
+        # The clock's controls: a simulated clock (demo, replay) can pause, step, run fast
+        # or jump; a live session's clock is the market's, and these are not shown.
         self.play = QAction("Pause", self)
         self.play.triggered.connect(self.toggle_play)
         bar.addAction(self.play)
@@ -250,18 +252,23 @@ class MainWindow(QMainWindow):
         self.speed.setCurrentIndex(index)
         self.speed.currentIndexChanged.connect(
             lambda _i: self.set_speed(float(self.speed.currentData())))
-        bar.addWidget(QLabel(" Speed "))
-        bar.addWidget(self.speed)
+        speed_label = bar.addWidget(QLabel(" Speed "))
+        speed_box = bar.addWidget(self.speed)
         self.jump_to = QDateTimeEdit()
         self.jump_to.setTimeZone(QTimeZone.utc())
         self.jump_to.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.jump_to.setDateTime(QDateTime.fromMSecsSinceEpoch(self.engine.now_msc,
                                                                QTimeZone.utc()))
-        bar.addWidget(QLabel(" Jump to "))
-        bar.addWidget(self.jump_to)
+        jump_label = bar.addWidget(QLabel(" Jump to "))
+        jump_box = bar.addWidget(self.jump_to)
         go = QAction("Go", self)
         go.triggered.connect(lambda: self.jump(self.jump_to.dateTime().toMSecsSinceEpoch()))
         bar.addAction(go)
+        self.clock_actions = (self.play, self.step_action, speed_label, speed_box, jump_label,
+                              jump_box, go)
+        for action in self.clock_actions:
+            action.setVisible(not self.live)
+            action.setEnabled(not self.live)
         self.progress = QProgressBar()
         self.progress.setMinimumWidth(180)
         self.progress.setMaximumWidth(220)
@@ -321,7 +328,14 @@ class MainWindow(QMainWindow):
     def flatten_all(self) -> None:
         self.risk.flatten_all()
 
+    @property
+    def live(self) -> bool:
+        """A live session: the clock is the market's (no pause, step, speed or jump)."""
+        return self.session.mode.value == "live"
+
     def toggle_play(self) -> None:
+        if self.live:
+            return
         if self.pacer.paused:
             self.pacer.resume()
             self.play.setText("Pause")
@@ -330,15 +344,18 @@ class MainWindow(QMainWindow):
             self.play.setText("Play")
 
     def set_speed(self, value: float) -> None:
-        self.pacer.set_speed(value)
+        if not self.live:
+            self.pacer.set_speed(value)
 
     def step_bar(self) -> None:
+        if self.live:
+            return
         if not self.pacer.paused:
             self.toggle_play()
         self.pacer.step(1800)
 
     def jump(self, t_msc: int) -> None:
-        if t_msc > self.pacer.now_msc():
+        if not self.live and t_msc > self.pacer.now_msc():
             self.pacer.advance_to(int(t_msc))
 
     def _open_replay(self) -> None:

@@ -344,6 +344,38 @@ def test_gui_live_terminal_builds_the_consoles_live_session(served, monkeypatch)
     assert mode is RunMode.LIVE and isinstance(module, RemoteTerminal)
 
 
+def test_the_live_console_shows_no_clock_controls_and_ignores_them(served, monkeypatch, qtbot):
+    # Arrange: the console's window on a live session (the worker not started)
+    from engine.config import load_engine_config
+    from gui.app import build
+    from gui.main_window import MainWindow
+
+    address, secret_file, _ = served
+    monkeypatch.setenv(SECRET_ENV, secret_file)
+    args = argparse.Namespace(live=True, replay=None, store=None, speed=None, journal=None,
+                              seed=0, terminal=address, allow_remote=False)
+    run = build(args, load_engine_config(None).with_clusters(["USD_MAJORS"]))
+    window = MainWindow(run.session, run.pacer, speed=run.speed)
+    qtbot.addWidget(window)
+    clock = run.pacer.now_msc()
+    try:
+        # Act: what the hidden controls would do
+        window.step_bar()
+        window.set_speed(100.0)
+        window.jump(clock + 3_600_000)
+
+        # Assert: no control shown, and the live clock neither paused nor moved ahead
+        hidden = [(a.isVisible(), a.isEnabled()) for a in window.clock_actions]
+        paused, now = run.pacer.paused, run.pacer.now_msc()
+    finally:
+        window.shutdown()
+        run.session.close()
+        run.session.terminal.close()
+    assert hidden == [(False, False)] * 7
+    assert not paused
+    assert now < clock + 3_600_000
+
+
 def test_a_lost_server_is_a_lost_mt5_link_for_the_live_adapter(served, monkeypatch):
     # Arrange
     address, secret_file, child = served
