@@ -102,6 +102,9 @@ def exit_without_finalising(status: int) -> None:
 
 
 if __name__ == "__main__":
+    from app.cli.log_lines import install_log_lines
+
+    install_log_lines()
     exit_status = main()
     if "PySide6.QtWidgets" in sys.modules and sys.modules["PySide6.QtWidgets"].QApplication \
             .instance() is not None:
