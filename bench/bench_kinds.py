@@ -18,7 +18,10 @@ rounds (3; the pair first in odd rounds, the TDI first in even ones, so that a d
 the machine's load falls on both), and prints each round's wall times and pair/TDI ratio,
 then the medians.  Why whole processes: in one process the first run pays every shared
 import and the compiled kernels' first load and the second gets them warm, which is not
-the comparison a user makes.  ``--year-only`` skips the per-bar part.
+the comparison a user makes.  Then the same two backtests once the program has started
+(each kind in a fresh process: one untimed run, one timed), timing apart each kind's
+per-bar model ``update``: what the pair's model costs, and what the rest of a backtest
+(ticks, bars, orders, account, journal) costs either kind.  ``--year-only`` skips the per-bar part.
 
     .venv/bin/python bench/bench_kinds.py            # 2,000 bars per model
     .venv/bin/python bench/bench_kinds.py --year ../shared/data/fx_m1
@@ -76,7 +79,11 @@ def main() -> None:
                         help="alternating rounds of the year's two backtests (default 3)")
     parser.add_argument("--year-only", action="store_true",
                         help="with --year: only the year's backtests, not the per-bar figures")
+    parser.add_argument("--warm-run", nargs=3, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.warm_run is not None:  # a child of year_warm
+        warm_run(Path(args.warm_run[0]), Path(args.warm_run[1]), int(args.warm_run[2]))
+        return
     if args.year is not None and args.year_only:
         year(args.year, args.rounds)
         return
@@ -190,6 +197,71 @@ def timed_process(arguments: list[str], report: Path) -> tuple[float, float, str
     return wall, cpu, " ".join(summary)
 
 
+def warm_run(folder: Path, pair_config: Path, which: int) -> None:
+    """In this process: one untimed backtest of year run ``which`` (imports, the compiled
+    kernels' first load), then one timed, printed as ``wall cpu model`` seconds, ``model``
+    being the time in its kind's per-bar model (``update``: warm-up and stepping, the
+    Engle-Granger tests included)."""
+    import logging
+
+    from app.backtest import run_backtest
+    from app.cli.backtest import spec_from_args
+    from main import build_parser
+
+    logging.getLogger().addHandler(logging.NullHandler())  # the run's warnings: not timed
+    arguments = year_runs(folder, pair_config)[which][1]
+    spec = spec_from_args(build_parser().parse_args([*arguments, "--report", os.devnull]))
+    spent = [0.0]
+
+    def timed_models(session: object) -> None:
+        for sig in session.engine.signals.values():  # type: ignore[attr-defined]
+            update = sig.model.update
+
+            def timed(closes: np.ndarray, bar_s: int, update: object = update) -> object:
+                t0 = time.perf_counter()
+                try:
+                    return update(closes, bar_s)  # type: ignore[operator]
+                finally:
+                    spent[0] += time.perf_counter() - t0
+            sig.model.update = timed
+
+    run_backtest(spec)
+    t0, c0 = time.perf_counter(), time.process_time()
+    run_backtest(spec, on_session=timed_models)
+    print(time.perf_counter() - t0, time.process_time() - c0, spent[0])
+
+
+def year_warm(folder: Path, pair_config: Path, rounds: int) -> None:
+    """The same two backtests once the program has started: in each of ``rounds`` rounds
+    (alternating which goes first) each kind in a fresh process runs the year once untimed
+    (imports, kernels) and once timed (``warm_run``).  Apart from the whole process, this
+    is what a year of each costs, and how much of it is the kind's per-bar model: what is
+    left with the model taken out is what the rest of a backtest (ticks, bars, orders,
+    account, journal) costs either kind.  Each kind in its own process: run after the
+    other in one process, the second measured slower by up to 0.5 s."""
+    labels = [label for label, _ in year_runs(folder, pair_config)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    runs: dict[str, list[tuple[float, ...]]] = {label: [] for label in labels}
+    for n in range(1, rounds + 1):
+        for which in (0, 1) if n % 2 else (1, 0):
+            done = subprocess.run([sys.executable, __file__, "--warm-run", str(folder),
+                                   str(pair_config), str(which)], cwd=ROOT, env=env,
+                                  capture_output=True, text=True, check=True)
+            runs[labels[which]].append(tuple(float(v) for v in
+                                             done.stdout.split()[-3:]))
+    medians = []
+    for label in labels:
+        wall, cpu, model = (statistics.median(r[i] for r in runs[label]) for i in range(3))
+        medians.append((wall, cpu, model))
+        print(f"year 2019 warm, {label}: median {wall:6.2f} s wall {cpu:6.2f} s CPU over "
+              f"{rounds} processes; its model's update {model:5.2f} s, the rest "
+              f"{wall - model:6.2f} s")
+    (pw, pc, pm), (tw, tc, tm) = medians
+    print(f"year 2019 warm, pair / TDI: {pw / tw:5.2f} wall {pc / tc:5.2f} CPU; without either "
+          f"model's update {(pw - pm) / (tw - tm):5.2f}; the pair with a model that cost "
+          f"nothing against the TDI whole {(pw - pm) / tw:5.2f}", flush=True)
+
+
 def year(folder: Path, rounds: int) -> None:
     """Backtest 2019 with one pair and with the 4-symbol TDI cluster, each run its own
     process, alternating for ``rounds`` rounds: each round's times and ratios, the medians."""
@@ -222,6 +294,7 @@ def year(folder: Path, rounds: int) -> None:
             print(f"year 2019, pair / TDI ({basis}): median of the rounds' ratios "
                   f"{statistics.median(ratios):5.2f}, ratio of the medians "
                   f"{pair_median / tdi_median:5.2f}")
+        year_warm(folder, pair, rounds)
 
 
 if __name__ == "__main__":
