@@ -59,7 +59,7 @@ def open_console(config: EngineConfig, *, live: bool = False,
                  replay: Sequence[Path] | None = None, store: Path | None = None,
                  speed: float | None = None, journal: Path | None = None,
                  seed: int = 0, terminal: str | None = None,
-                 allow_remote: bool = False) -> ConsoleRun:
+                 allow_remote: bool = False, fit_to_broker: bool = False) -> ConsoleRun:
     """The session the console runs: live, a replay of files or a store, else the demo.
 
     ``speed`` is virtual seconds per wall second (``math.inf``: as fast as the machine goes);
@@ -79,7 +79,8 @@ def open_console(config: EngineConfig, *, live: bool = False,
 
         module = open_terminal_module(terminal, allow_remote=allow_remote)  # --terminal
         session = live_session(config, LiveConfig(), journal_path=journal,
-                               separate_journal=True, module=module)
+                               separate_journal=True, module=module,
+                               fit_to_broker=fit_to_broker)
         return ConsoleRun(session, Pacer(session.engine.now_msc, 1.0), 1.0, None)
     if replay or store:
         from app.console_replay import open_console_replay

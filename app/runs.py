@@ -45,6 +45,8 @@ def run_headless(session: Session, *, speed: float = math.inf,
         began = datetime.fromtimestamp(start_ms / 1000, UTC)
         echo(f"{engine.mode.value}: {len(engine.signals)} clusters "
              f"({', '.join(engine.signals)}), from {began:%Y-%m-%d %H:%M} UTC")
+        for note in session.notes:  # e.g. the clusters the broker cannot feed
+            echo(f"note: {note}")
         on_step = _stepper(start_ms, math.inf if live else speed, echo)
         feed_done = None if live else _exhausted(engine)
         run_sync(engine, end_ms, on_step=on_step, should_stop=feed_done)

@@ -25,6 +25,7 @@ from typing import Any
 
 from app.basis_start import resolve_basis, simulated_futures, without_auto
 from engine.calendar import StaticCalendar
+from engine.cluster import ClusterSpec
 from engine.config import EngineConfig
 from engine.errors import UserError
 from engine.model import RunMode
@@ -207,25 +208,51 @@ def synthetic_calendar(market: Any, from_msc: int, to_msc: int) -> StaticCalenda
 def live_session(config: EngineConfig, live: LiveConfig, *,
                  journal_path: str | Path | None = None,
                  calendar: EventCalendar | None = None,
-                 separate_journal: bool = False, module: Any = None) -> Session:
+                 separate_journal: bool = False, module: Any = None,
+                 fit_to_broker: bool = False) -> Session:
     """The real terminal (Windows with the MetaTrader5 package).
 
     ``module``: the MetaTrader5 module to trade through (``mt5bridge.terminals``: a
     terminal server's or an mt5linux server's, for ``--terminal``); None: this Python's
     package.  The journal is the account's (``journals/live-<server>-<login>.sqlite`` by
     default); a broker's account outlives every process, so its epoch is ``""`` and every
-    restart reconciles what the journal holds open."""
+    restart reconciles what the journal holds open.
+
+    ``fit_to_broker`` (the shipped clusters, none chosen): the clusters whose symbols the
+    broker offers, the others left out and named in ``notes``; none is an error.  Clusters
+    the user chose are taken as given: a symbol the broker lacks is an error."""
+    notes: list[str] = []
+
+    def keep(offered: set[str]) -> tuple[str, ...]:
+        nonlocal config
+        lacking = {c.name: sorted(cluster_needs(config, c) - offered) for c in config.clusters}
+        if all(lacking.values()):
+            raise UserError("no configured cluster can trade on this broker: " + "; ".join(
+                f"{name} needs {', '.join(symbols)}" for name, symbols in lacking.items()))
+        notes.extend(f"{name} left out: the broker does not offer {', '.join(symbols)}"
+                     for name, symbols in lacking.items() if symbols)
+        config = config.with_clusters([name for name, symbols in lacking.items()
+                                       if not symbols])
+        return tuple(dict.fromkeys([*config.symbols, *live.symbols]))
+
     symbols = tuple(dict.fromkeys([*config.symbols, *live.symbols]))
     adapter = LiveTerminal(module=module,
                            config=LiveConfig(**{**live.__dict__, "symbols": symbols}))
-    adapter.connect()
+    adapter.connect(keep if fit_to_broker else None)
+    symbols = adapter.config.symbols
     driver = LiveDriver(adapter, symbols)
     account = account_identity(adapter, RunMode.LIVE)
     if account is None:
         raise UserError("the MetaTrader 5 terminal reports no account: log in to one first")
     choice = JournalChoice(journal_path, separate=separate_journal)
     engine, journal = _build_engine(config, adapter, driver, RunMode.LIVE, choice, "", calendar)
-    return Session(engine, adapter, None, journal, RunMode.LIVE, calendar)
+    return Session(engine, adapter, None, journal, RunMode.LIVE, calendar, notes=notes)
+
+
+def cluster_needs(config: EngineConfig, cluster: ClusterSpec) -> set[str]:
+    """The symbols a cluster cannot run without: its own (a basis cluster's automatic
+    futures aside) and its factor's."""
+    return {*without_auto(cluster.symbols), *config.factor_symbols(cluster)}
 
 
 def fit_clusters(config: EngineConfig, symbols: set[str], wanted: str | None = None, *,
@@ -239,8 +266,7 @@ def fit_clusters(config: EngineConfig, symbols: set[str], wanted: str | None = N
     """
     if wanted:
         return config.with_clusters([c.strip() for c in wanted.split(",") if c.strip()])
-    needs = {c.name: {*without_auto(c.symbols), *config.factor_symbols(c)}
-             for c in config.clusters}
+    needs = {c.name: cluster_needs(config, c) for c in config.clusters}
     fitting = [c.name for c in config.clusters if needs[c.name] <= symbols]
     if not fitting and not allow_none:
         lacking = "; ".join(f"{c.name} needs {', '.join(sorted(needs[c.name] - symbols))}"

@@ -61,7 +61,9 @@ def build(args: argparse.Namespace, config: EngineConfig) -> ConsoleRun:
     return open_console(config, live=args.live, replay=args.replay, store=args.store,
                         speed=parse_speed(args.speed) if args.speed else None,
                         journal=args.journal, seed=args.seed, terminal=terminal,
-                        allow_remote=getattr(args, "allow_remote", False))
+                        allow_remote=getattr(args, "allow_remote", False),
+                        # the shipped clusters fit to what the broker offers
+                        fit_to_broker=getattr(args, "config", None) is None)
 
 
 def run(args: argparse.Namespace) -> int:

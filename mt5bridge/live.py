@@ -33,8 +33,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -232,8 +232,12 @@ class LiveTerminal:
             kwargs.pop("password", None)
             del password
 
-    def connect(self) -> None:
-        """Connect, map and select the symbols, settle the server clock; or raise."""
+    def connect(self, keep: Callable[[set[str]], Sequence[str]] | None = None) -> None:
+        """Connect, map and select the symbols, settle the server clock; or raise.
+
+        ``keep``: given the configured symbols the broker offers (``offered_symbols``), the
+        symbols to trade instead of the configured ones (a session fitting its clusters to
+        the broker); it may raise, and nothing stays connected."""
         with self._lock:
             self._set_state(ConnectionState.CONNECTING)
             if not self._initialize():
@@ -241,10 +245,13 @@ class LiveTerminal:
                 self._set_state(ConnectionState.DISCONNECTED, f"{code} {message}")
                 raise TerminalConnectionError(_connect_failure_text(code, message, self.config))
             try:
+                if keep is not None:
+                    offered = offered_symbols(self.config.symbols, self._broker_names())
+                    self.config = replace(self.config, symbols=tuple(keep(offered)))
                 self._map_symbols()
                 self._select_symbols()
                 self._settle_server_tz()
-            except TerminalConnectionError:
+            except Exception:
                 self._mt5.shutdown()
                 self._set_state(ConnectionState.DISCONNECTED, "setup failed")
                 raise
@@ -311,10 +318,14 @@ class LiveTerminal:
 
     # -- symbols ---------------------------------------------------------------------------
 
+    def _broker_names(self) -> set[str]:
+        """Every symbol name the broker lists (empty when the terminal lists none)."""
+        offered = self._mt5.symbols_get()
+        return {s.name for s in offered} if offered else set()
+
     def _map_symbols(self) -> None:
         cfg = self.config
-        offered = self._mt5.symbols_get()
-        names = {s.name for s in offered} if offered else set()
+        names = self._broker_names()
         if cfg.symbol_suffix is not None:
             mapping = {s: s + cfg.symbol_suffix for s in cfg.symbols}
             missing = [b for b in mapping.values() if names and b not in names]
@@ -593,6 +604,16 @@ class LiveTerminal:
 def _fx_market_open(utc_ms: int) -> bool:
     """Sunday 22:00 to Friday 22:00 UTC: when a fresh tick is to be expected."""
     return MarketHours(holidays=()).is_open(utc_ms)
+
+
+def offered_symbols(symbols: Sequence[str], names: set[str]) -> set[str]:
+    """The canonical ``symbols`` the broker lists under their own name or with a suffix of up
+    to four characters (as ``_detect_broker_names`` looks for them); all of them when the
+    broker lists nothing (the mapping then takes the names as given)."""
+    if not names:
+        return set(symbols)
+    return {s for s in symbols
+            if s in names or any(n.startswith(s) and 0 < len(n) - len(s) <= 4 for n in names)}
 
 
 def _detect_broker_names(symbols: tuple[str, ...], offered: set[str]) -> dict[str, str]:

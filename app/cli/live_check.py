@@ -48,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
     config = chosen_clusters(load_engine_config(args.config), args.clusters)
     module = open_terminal_module(args.terminal, allow_remote=args.allow_remote)
     report = run_live_check(module, config, address=args.terminal, login=args.login,
-                            server=args.server)
+                            server=args.server,
+                            # the shipped clusters, as run --live fits them to the broker
+                            fit_to_broker=args.config is None and not args.clusters)
     print(report.as_json() if args.json else report.as_table())
     return report.exit_status

@@ -84,7 +84,10 @@ def build_session(args: argparse.Namespace) -> Session:
         config = chosen_clusters(config, args.clusters)
         module = open_terminal_module(terminal, allow_remote=getattr(args, "allow_remote",
                                                                       False))
-        return live_session(config, LiveConfig(), journal_path=args.journal, module=module)
+        # the shipped clusters fit to what the broker offers; chosen ones are taken as given
+        fit = args.config is None and not args.clusters
+        return live_session(config, LiveConfig(), journal_path=args.journal, module=module,
+                            fit_to_broker=fit)
     names = cluster_names(args.clusters)
     chosen_clusters(config, args.clusters)  # an unknown name is refused before any file is read
     return replay_session(config, args.replay, ",".join(names) if names else None, args.journal,

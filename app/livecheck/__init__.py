@@ -19,11 +19,12 @@ The package: ``connect`` (the adapter, the missing symbols, the clock), ``termin
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from app.basis_start import resolve_basis, without_auto
 from app.livecheck.baskets import MARGIN_NOTE, basket_checks
-from app.livecheck.connect import connect, format_utc, terminal_clock
+from app.livecheck.connect import Connection, connect, format_utc, terminal_clock
 from app.livecheck.report import Check, LiveCheckReport, Verdict
 from app.livecheck.symbol_checks import market_check, missing_symbol_check, symbol_check
 from app.livecheck.terminal_checks import (
@@ -33,6 +34,7 @@ from app.livecheck.terminal_checks import (
     margin_mode_check,
     server_time_check,
 )
+from app.sessions import cluster_needs
 from engine.config import EngineConfig
 from engine.errors import UserError
 from mt5bridge.live import LiveConfig
@@ -42,12 +44,15 @@ __all__ = ["Check", "LiveCheckReport", "Verdict", "run_live_check"]
 
 def run_live_check(module: Any, config: EngineConfig, *, address: str | None = None,
                    login: int | None = None, server: str | None = None,
-                   clock: Callable[[], float] | None = None) -> LiveCheckReport:
+                   clock: Callable[[], float] | None = None,
+                   fit_to_broker: bool = False) -> LiveCheckReport:
     """Every check against the terminal ``module`` plays (see the package docstring).
 
     ``address`` is the ``--terminal`` it was reached at (None: the installed package, or
     a module handed over in this process); ``clock`` (UTC seconds) is "now", by default
     the simulated terminal's own clock if it is one, else this machine's.
+    ``fit_to_broker`` (the shipped clusters, none chosen): as a live session, the clusters
+    the broker cannot feed are left out, which is a warning, and the rest are checked.
     """
     where = (f"the terminal at {address}" if address
              else f"the MetaTrader 5 terminal ({type(module).__name__})")
@@ -59,7 +64,15 @@ def run_live_check(module: Any, config: EngineConfig, *, address: str | None = N
     symbols = without_auto(config.symbols)
     live = LiveConfig(login=login, server=server, symbols=symbols)
     connection = connect(module, live, clock)
+    left_out = _left_out(config, connection) if fit_to_broker else {}
+    if left_out:
+        config = config.with_clusters([c.name for c in config.clusters
+                                       if c.name not in left_out])
+        symbols = without_auto(config.symbols)
+        connection = replace(connection, missing=(), refusal="")
     report.add(connection_check(connection, address))
+    if left_out:
+        report.add(left_out_check(left_out, [c.name for c in config.clusters]))
     adapter = connection.adapter
     if adapter is None:
         return report
@@ -86,3 +99,26 @@ def run_live_check(module: Any, config: EngineConfig, *, address: str | None = N
     finally:
         adapter.close()
     return report
+
+
+def _left_out(config: EngineConfig, connection: Connection) -> dict[str, list[str]]:
+    """The clusters a live session on the shipped clusters leaves out, with the symbols the
+    broker lacks; empty when none is, or when none could run (then every missing symbol
+    fails its row, as for clusters the user chose)."""
+    if connection.adapter is None or not connection.missing:
+        return {}
+    missing = set(connection.missing)
+    lacking = {c.name: sorted(cluster_needs(config, c) & missing) for c in config.clusters}
+    left_out = {name: symbols for name, symbols in lacking.items() if symbols}
+    return left_out if len(left_out) < len(config.clusters) else {}
+
+
+def left_out_check(left_out: dict[str, list[str]], kept: list[str]) -> Check:
+    return Check("clusters", Verdict.WARN,
+                 "the broker lacks symbols of the shipped clusters: a live session leaves out "
+                 + "; ".join(f"{name} (no {', '.join(symbols)})"
+                             for name, symbols in left_out.items())
+                 + f", and trades {', '.join(kept)}",
+                 "to trade them, show all symbols in the terminal's Market Watch (right click "
+                 "> Show All) and check the broker's names for them; to trade only some "
+                 "clusters, choose them (--clusters or --config)")

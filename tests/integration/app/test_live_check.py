@@ -207,6 +207,24 @@ def test_a_missing_symbol_fails_its_row_and_its_clusters_only():
     assert found["basket USD_MAJORS long"] is PASS and "market XAUUSD" not in found
 
 
+def test_with_the_shipped_clusters_those_the_broker_cannot_feed_are_left_out_with_a_warning():
+    # Arrange: the shipped configuration (every cluster) on a broker of six symbols
+    sim = broker(symbols=("EURUSD", "GBPUSD", "AUDUSD", "USDCHF", "USDJPY", "XAUUSD"))
+
+    # Act: as live-check runs with no --config and no --clusters
+    report = run_live_check(sim, load_engine_config(), fit_to_broker=True)
+
+    # Assert: no failure; one warning row names what a live session leaves out and why
+    found = verdicts(report)
+    assert FAIL not in found.values() and report.exit_status == 0
+    assert found["clusters"] is WARN
+    assert "USD_CAD_JPY (no USDCAD)" in detail(report, "clusters")
+    assert detail(report, "clusters").endswith("and trades USD_MAJORS, GOLD_HAVENS")
+    assert "would refuse to start" not in detail(report, "connection")
+    assert {"basket USD_MAJORS long", "basket GOLD_HAVENS short"} <= set(found)
+    assert "basket USD_CAD_JPY" not in found and "symbol USDCAD" not in found
+
+
 def test_a_wrong_login_fails_the_connection_and_stops():
     # Arrange
     sim = broker(password="right")

@@ -344,6 +344,46 @@ def test_gui_live_terminal_builds_the_consoles_live_session(served, monkeypatch)
     assert mode is RunMode.LIVE and isinstance(module, RemoteTerminal)
 
 
+def _live_run_session(address: str, *extra: str):
+    from app.cli.run import build_session
+
+    return build_session(cli.build_parser().parse_args(["run", "--live", "--terminal", address,
+                                                         *extra]))
+
+
+def test_the_shipped_clusters_are_fitted_to_what_the_broker_offers(served, monkeypatch):
+    # Arrange: the served broker offers EURUSD, GBPUSD, AUDUSD, USDCHF, USDJPY and XAUUSD
+    address, secret_file, _ = served
+    monkeypatch.setenv(SECRET_ENV, secret_file)
+
+    # Act: the live run on the shipped configuration, no cluster chosen
+    session = _live_run_session(address)
+    try:
+        clusters = list(session.engine.signals)
+        notes = list(session.notes)
+        traded = set(session.terminal.config.symbols)
+    finally:
+        session.close()
+        session.terminal.close()
+
+    # Assert: the two clusters it can feed run; each other one is named with what it lacks
+    assert clusters == ["USD_MAJORS", "GOLD_HAVENS"]
+    assert traded == {"EURUSD", "GBPUSD", "AUDUSD", "USDCHF", "USDJPY", "XAUUSD"}
+    assert "USD_CAD_JPY left out: the broker does not offer USDCAD" in notes
+    assert "EUR_CROSSES left out: the broker does not offer EURCHF, EURGBP, EURJPY" in notes
+    assert len(notes) == 6
+
+
+def test_a_chosen_cluster_the_broker_cannot_feed_is_refused(served, monkeypatch):
+    # Arrange
+    address, secret_file, _ = served
+    monkeypatch.setenv(SECRET_ENV, secret_file)
+
+    # Act / Assert: a choice is taken as given, and its missing symbol named
+    with pytest.raises(UserError, match="does not offer USDCAD"):
+        _live_run_session(address, "--clusters", "USD_CAD_JPY")
+
+
 def test_the_live_console_shows_no_clock_controls_and_ignores_them(served, monkeypatch, qtbot):
     # Arrange: the console's window on a live session (the worker not started)
     from engine.config import load_engine_config
