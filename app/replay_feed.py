@@ -49,8 +49,9 @@ from engine.spread_profile import SpreadProfile
 from engine.ticks import BAR_DTYPE, TICK_DTYPE, empty_ticks
 from mt5bridge.servertime import ServerTimeZone
 from storage.histdata import read_histdata_m1
+from storage.importers.cached import parsed_rows
 from storage.importers.formats import HISTDATA, DetectedFormat
-from storage.importers.run import detect_file, iter_parsed_blocks, resolve_symbol
+from storage.importers.run import detect_file, resolve_symbol
 from storage.marketdata import BARS, STORE_TICK_DTYPE, TICKS, MarketDataStore, ticks_to_m1
 
 __all__ = [
@@ -689,9 +690,8 @@ class ReplayFeed:
                 if detected.format == HISTDATA:
                     bars = read_histdata_m1(path, symbol).to_bar_array()
                     yield from _split(bars, max(1, config.chunk_rows // 4))
-                else:
-                    for parsed in iter_parsed_blocks(path, detected, server_time):
-                        yield parsed.rows
+                else:  # the parsed-file cache's rows when it holds this file's
+                    yield from parsed_rows(path, detected, server_time)
 
         if files and files[0][1].kind == BARS:
             spread = config.symbol_spread(symbol).fill

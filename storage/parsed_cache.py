@@ -2,11 +2,13 @@
 read of the same bytes (a second backtest, every worker of a sweep) skips the parse.
 
 - **Keyed by content, never by date.**  An entry is named by the SHA-256 of the file's bytes
-  as stored on disk plus the reader's format tag (``histdata-1``): a file edited, copied or
-  touched is found or missed by what it holds, and a reader whose output changes bumps its
-  tag, so an entry written by an older reader is never read.  SHA-256 because it is in
-  ``hashlib`` everywhere, runs on the CPU's SHA instructions where there are some (about
-  2 ms for a year of gzipped M1 bars here), and two different files never share a name.
+  as stored on disk plus the reader's format tag (``histdata-1``; ``rows-1-<digest>`` for a
+  replay's rows of MT5 exports and Dukascopy files, ``storage.importers.cached``): a file
+  edited, copied or touched is found or missed by what it holds, and a reader whose output
+  changes bumps its tag, so an entry written by an older reader is never read.  SHA-256
+  because it is in ``hashlib`` everywhere, runs on the CPU's SHA instructions where there
+  are some (about 2 ms for a year of gzipped M1 bars here), and two different files never
+  share a name.
 - **Where.**  A hidden ``.parsed/`` directory beside the data file (``<dir>/.parsed/<file
   name>.<sha256>.<tag>.parquet``), so the cache travels and goes with its data; when that
   directory cannot be written (a read-only share), ``<data dir>/cache/parsed/`` under the
