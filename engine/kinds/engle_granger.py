@@ -249,30 +249,39 @@ def _varied_and_finite(y: np.ndarray, x: np.ndarray) -> bool:
 
 
 @njit(cache=True)
+def centred_sums(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, float, float]:
+    """``(mean a, mean b, Saa, Sab, Sbb)``: the means and the sums of centred squares and
+    cross products of two series, in bar order (the pair's closed-form hedges use them
+    too, ``pair_fast``)."""
+    n = len(a)
+    a_mean = 0.0
+    b_mean = 0.0
+    for i in range(n):
+        a_mean += a[i]
+        b_mean += b[i]
+    a_mean /= n
+    b_mean /= n
+    saa = 0.0
+    sab = 0.0
+    sbb = 0.0
+    for i in range(n):
+        da = a[i] - a_mean
+        db = b[i] - b_mean
+        saa += da * da
+        sab += da * db
+        sbb += db * db
+    return a_mean, b_mean, saa, sab, sbb
+
+
+@njit(cache=True)
 def _one_regressor_residuals(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, float]:
     """Step 1 for one regressor: the residuals of ``y`` on ``[x, 1]`` and the centred R^2,
     from the centred sums (the slope ``Sxy / Sxx``, the intercept through the means)."""
-    n = len(y)
-    x_mean = 0.0
-    y_mean = 0.0
-    for i in range(n):
-        x_mean += x[i]
-        y_mean += y[i]
-    x_mean /= n
-    y_mean /= n
-    sxx = 0.0
-    sxy = 0.0
-    syy = 0.0
-    for i in range(n):
-        dx = x[i] - x_mean
-        dy = y[i] - y_mean
-        sxx += dx * dx
-        sxy += dx * dy
-        syy += dy * dy
+    x_mean, y_mean, sxx, sxy, syy = centred_sums(x, y)
     beta = sxy / sxx
-    resid = np.empty(n)
+    resid = np.empty(len(y))
     ssr = 0.0
-    for i in range(n):
+    for i in range(len(y)):
         resid[i] = (y[i] - y_mean) - beta * (x[i] - x_mean)
         ssr += resid[i] * resid[i]
     return resid, 1.0 - ssr / syy

@@ -32,6 +32,7 @@ import math
 import numpy as np
 from numba import njit
 
+from engine.kinds.engle_granger import centred_sums
 from engine.kinds.pair_stats import HURST_LAGS, MIN_LEAD_WEIGHT, ar1_slope
 
 #: numpy's pairwise summation block (``PW_BLOCKSIZE`` in numpy's loops_utils).
@@ -185,23 +186,7 @@ def spread_figures(spread: np.ndarray,
 @njit(cache=True)
 def _centred_moments(X: np.ndarray) -> tuple[float, float, float]:
     """``(S00, S01, S11)``: sums of centred squares and cross products of two columns."""
-    n = X.shape[0]
-    m0 = 0.0
-    m1 = 0.0
-    for t in range(n):
-        m0 += X[t, 0]
-        m1 += X[t, 1]
-    m0 /= n
-    m1 /= n
-    s00 = 0.0
-    s01 = 0.0
-    s11 = 0.0
-    for t in range(n):
-        d0 = X[t, 0] - m0
-        d1 = X[t, 1] - m1
-        s00 += d0 * d0
-        s01 += d0 * d1
-        s11 += d1 * d1
+    _, _, s00, s01, s11 = centred_sums(X[:, 0], X[:, 1])
     return s00, s01, s11
 
 
