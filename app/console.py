@@ -59,7 +59,8 @@ def open_console(config: EngineConfig, *, live: bool = False,
                  replay: Sequence[Path] | None = None, store: Path | None = None,
                  speed: float | None = None, journal: Path | None = None,
                  seed: int = 0, terminal: str | None = None,
-                 allow_remote: bool = False, fit_to_broker: bool = False) -> ConsoleRun:
+                 allow_remote: bool = False, fit_to_broker: bool = False,
+                 start: datetime | None = None, end: datetime | None = None) -> ConsoleRun:
     """The session the console runs: live, a replay of files or a store, else the demo.
 
     ``speed`` is virtual seconds per wall second (``math.inf``: as fast as the machine goes);
@@ -86,7 +87,7 @@ def open_console(config: EngineConfig, *, live: bool = False,
         from app.console_replay import open_console_replay
 
         pace = speed or REPLAY_SPEED
-        session = open_console_replay(config, list(replay or []), store, journal)
+        session = open_console_replay(config, list(replay or []), store, journal, start, end)
         feed = session.sim.sim_feed
         pacer = EndOfDataPacer(Pacer(session.engine.now_msc, pace), feed)
         return ConsoleRun(session, pacer, pace, feed.end_msc)

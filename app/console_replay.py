@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,21 +42,27 @@ def cluster_gaps(config: EngineConfig, symbols: set[str]) -> list[str]:
 
 
 def open_console_replay(config: EngineConfig, files: Sequence[Path], store: Path | None,
-                        journal: Path | None) -> Session:
-    """The replay the console runs: the backtest's period when a cluster can trade the
-    data, else the whole market; ``Session.notes`` say which clusters cannot run and why."""
+                        journal: Path | None, start: datetime | None = None,
+                        end: datetime | None = None) -> Session:
+    """The replay the console runs: the backtest's period (``start``/``end`` when given,
+    ``[start, end)``) when a cluster can trade the data, else the whole market;
+    ``Session.notes`` say which clusters cannot run and why.  A period that does not fit
+    the data is refused, not replaced by the whole market."""
     from app.backtest.data import load_market
     from app.backtest.spec import BacktestSpec
 
     if store is not None and not Path(store).is_dir():
         raise UserError(f"--store: no such directory: {store}")
     spec = BacktestSpec(config=config, source="store" if store is not None else "files",
-                        paths=tuple(Path(f) for f in files), store=store, tick_mode="ohlc")
+                        paths=tuple(Path(f) for f in files), store=store, tick_mode="ohlc",
+                        start=start, end=end)
     try:
         with tempfile.TemporaryDirectory(prefix="replay-") as work:
             # "ohlc" never imports: the folder stays empty and the feed reads the files
             market = load_market(spec, Path(work))
     except UserError as exc:
+        if start is not None or end is not None:
+            raise
         return _whole_market(config, files, store, journal, str(exc))
     symbols = set(market.feed.symbols)
     traded = _fitting(config, symbols)

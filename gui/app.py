@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.cli.args import parse_speed
+from app.cli.args import add_period_options, parse_speed, period
 from app.cli.terminal import add_terminal_options
 from app.console import ConsoleRun, open_console
 from engine.errors import UserError
@@ -50,7 +50,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--quit-after", type=float, default=None, metavar="SECONDS",
                    help="close the window after this many seconds (smoke tests)")
     add_terminal_options(p)  # --terminal ADDRESS, --allow-remote: where live trades
+    add_period_options(p, first="with --replay or --store: the first day replayed (the "
+                       "history before it warms the clusters up)",
+                       last="with --replay or --store: the last day replayed")
     p.set_defaults(func=run)
+
+
+def replay_period(args: argparse.Namespace) -> tuple[Any, Any]:
+    """``--from``/``--to`` of a replay (``[start, end)``, either may be None); refused with
+    the demo or live market, which run from now."""
+    start, end = period(args) if hasattr(args, "date_from") else (None, None)
+    if (start is not None or end is not None) and not (args.replay or args.store):
+        raise UserError("--from and --to go with --replay or --store (the demo and live "
+                        "markets run from now)")
+    return start, end
 
 
 def build(args: argparse.Namespace, config: EngineConfig) -> ConsoleRun:
@@ -58,7 +71,9 @@ def build(args: argparse.Namespace, config: EngineConfig) -> ConsoleRun:
     terminal = getattr(args, "terminal", None)  # callers that build their own arguments
     if terminal is not None and not args.live:
         raise UserError("--terminal goes with --live (demo and replay run the simulator)")
+    start, end = replay_period(args)
     return open_console(config, live=args.live, replay=args.replay, store=args.store,
+                        start=start, end=end,
                         speed=parse_speed(args.speed) if args.speed else None,
                         journal=args.journal, seed=args.seed, terminal=terminal,
                         allow_remote=getattr(args, "allow_remote", False),
@@ -75,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     from gui.main_window import MainWindow
     from gui.platform_check import display_problem
 
+    replay_period(args)  # a mistake is one line before any window
     problem = display_problem() if QApplication.instance() is None else None
     if problem is not None:
         raise UserError(problem)
@@ -97,9 +113,12 @@ def run(args: argparse.Namespace) -> int:
     def reopen(paths: list[Path]) -> None:
         old = state.get("window")
         store = paths[0] if len(paths) == 1 and paths[0].is_dir() else None  # replay again
+        # "Replay again" keeps the period of the command line; other data replays whole
+        again = old is not None and list(getattr(old.session, "sources", ())) == paths
+        kept = {} if again else {"date_from": None, "date_to": None}
         ns = argparse.Namespace(**{**vars(args), "replay": None if store else paths,
                                    "store": store, "live": False, "speed": args.speed,
-                                   "terminal": None})
+                                   "terminal": None, **kept})
         try:
             built = build(ns, config)
         except UserError as exc:

@@ -6,6 +6,7 @@ its pacer and ``EngineWorker`` on its own thread, at max speed), headless."""
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from app.backtest.run import run_backtest
 from app.backtest.spec import BacktestSpec
 from app.console import open_console
 from engine.config import load_engine_config
+from engine.errors import UserError
 from engine.loop import EngineWorker
 from storage.journal import SqliteJournal
 
@@ -40,10 +42,11 @@ def _store(tmp_path) -> Path:
     return root
 
 
-def _console_baskets(tmp_path, config, store: Path | None) -> tuple[list[tuple], int,
-                                                                     int | None]:
+def _console_baskets(tmp_path, config, store: Path | None, start=None,
+                     end=None) -> tuple[list[tuple], int, int | None]:
     run = open_console(config, replay=None if store else HISTDATA, store=store,
-                       speed=math.inf, journal=tmp_path / "console.sqlite")
+                       speed=math.inf, journal=tmp_path / "console.sqlite", start=start,
+                       end=end)
     engine = run.session.engine
     worker = EngineWorker(engine, run.pacer, until_msc=run.end_msc, start_engine=True)
     worker.start()
@@ -79,3 +82,30 @@ def test_console_replay_opens_the_baskets_the_backtest_opens(tmp_path, source):
     assert len(expected) > 3
     assert console == expected
     assert end is not None and stopped_at <= end  # the replay stops at the end of its data
+
+
+def test_a_console_replay_of_a_period_is_the_backtest_of_that_period(tmp_path):
+    # Arrange: the last week of the slices
+    config = _small_config(tmp_path)
+    start, end = datetime(2019, 10, 28, tzinfo=UTC), datetime(2019, 11, 2, tzinfo=UTC)
+    result = run_backtest(BacktestSpec(config=config, source="files", paths=tuple(HISTDATA),
+                                       start=start, end=end))
+    expected = [(r.basket_id, r.entry_time, r.direction, r.exit_code)
+                for r in result.trades.itertuples() if isinstance(r.exit_code, str)
+                and r.exit_code]
+
+    # Act
+    console, _stopped_at, end_msc = _console_baskets(tmp_path, config, None, start, end)
+
+    # Assert: the same baskets, none before the period; the replay ends where it does
+    assert expected and console == expected
+    assert all(opened >= start for _, opened, _, _ in console)
+    assert end_msc is not None and end_msc <= int(end.timestamp() * 1000)
+
+
+def test_a_console_period_outside_the_data_is_refused(tmp_path):
+    # Arrange / Act / Assert: not the whole market instead, but the period's error
+    with pytest.raises(UserError):
+        open_console(_small_config(tmp_path), replay=HISTDATA, speed=math.inf,
+                     journal=tmp_path / "console.sqlite",
+                     start=datetime(2021, 1, 4, tzinfo=UTC), end=datetime(2021, 2, 1, tzinfo=UTC))

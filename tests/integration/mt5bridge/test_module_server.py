@@ -269,6 +269,8 @@ def test_a_secret_made_beforehand_is_served_and_left_in_place(spawn, tmp_path):
     (["terminal-server", "--simulator-controls"],
      "error: --simulator-controls goes with --module"),
     (["run", "--demo", "--terminal", "127.0.0.1:18813"], "error: --terminal goes with --live"),
+    (["gui", "--demo", "--from", "2019-10-28"],
+     "error: --from and --to go with --replay or --store"),
     (["run", "--live", "--terminal", "10.1.2.3:18813"],
      "error: --terminal 10.1.2.3:18813 is not on this machine: give --allow-remote"),
     (["run", "--live", "--terminal", "rpyc://192.0.2.7:18812"],
