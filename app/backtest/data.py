@@ -106,7 +106,10 @@ def load_market(spec: BacktestSpec, work: Path) -> MarketData:
         feed, ranges = _bar_files_feed(wanted, bars, notes)
     else:
         origin = ", ".join(map(str, spec.paths))
-        feed, ranges = _store_feed(wanted, _imported(files, work / "store"), origin, notes)
+        window = _import_window(wanted)
+        store, summaries = _imported(files, work / "store", window)
+        feed, ranges = _store_feed(wanted, store, origin, notes,
+                                   None if window is None else _summary_ranges(summaries, origin))
     return MarketData(feed, ranges, spec.calendar, notes, feed.spread_models())
 
 
@@ -124,21 +127,74 @@ def _data_files(paths: Sequence[Path]) -> list[Path]:
     return files
 
 
-def _imported(files: list[Path], root: Path) -> Any:
-    """A market-data store at ``root`` holding the files (ticks and bars alike)."""
+#: Days of data kept around a period in a scratch store (``_import_window``): before the
+#: warm-up, for its own rounding to whole days and a start moved to the next midnight;
+#: after the end, for what the feed delivers at its end instant.
+WINDOW_MARGIN_DAYS = 7
+
+
+def _import_window(wanted: _Wanted) -> tuple[int, int] | None:
+    """What a backtest's scratch store needs of the files: from the warm-up before the
+    period asked for to its end, with a margin either side; None (everything) when no
+    period is asked for."""
+    if wanted.start_ms is None and wanted.end_ms is None:
+        return None
+    margin = WINDOW_MARGIN_DAYS * DAY_MS
+    lo = -2**62 if wanted.start_ms is None else wanted.start_ms - wanted.warm * DAY_MS - margin
+    return lo, 2**62 if wanted.end_ms is None else wanted.end_ms + margin
+
+
+def _imported(files: list[Path], root: Path,
+              window: tuple[int, int] | None = None) -> tuple[Any, list[Any]]:
+    """A market-data store at ``root`` holding the files' rows inside ``window`` (ticks
+    and bars alike), and each file's import summary (what the whole file holds)."""
     from storage.importers import import_file
     from storage.marketdata import MarketDataStore
 
     store = MarketDataStore(root)
+    summaries = []
     for f in files:
-        summary = import_file(f, store)
-        if summary.imported == 0 and summary.rows_read:
+        summary = import_file(f, store, window=window)
+        outside = window is not None and summary.first_msc is not None and (
+            summary.last_msc < window[0] or summary.first_msc >= window[1])
+        if summary.imported == 0 and summary.rows_read and not outside:
             raise UserError(f"{f}: no usable rows ({summary.rows_read} read)")
-    return store
+        summaries.append(summary)
+    return store, summaries
 
 
-def _store_feed(wanted: _Wanted, store: Any, origin: str,
-                notes: list[str]) -> tuple[ReplayFeed, Ranges]:
+def _summary_ranges(summaries: Sequence[Any], origin: str) -> Ranges:
+    """What the files hold per symbol and kind, from their import summaries (a scratch
+    store may hold only the period's window of them)."""
+    spans: dict[tuple[str, str], tuple[int, int]] = {}
+    for summary in summaries:
+        if summary.first_msc is None or summary.last_msc is None:
+            continue
+        key = (summary.kind, summary.symbol)
+        first, last = spans.get(key, (summary.first_msc, summary.last_msc))
+        spans[key] = (min(first, summary.first_msc), max(last, summary.last_msc))
+    # in the store's order: ticks, then M1 bars, each by symbol
+    ordered = sorted(spans, key=lambda k: (k[0] != "ticks", k[1]))
+    return {f"{symbol} {'ticks' if kind == 'ticks' else 'M1'}": {
+        "first": to_utc(spans[(kind, symbol)][0]).isoformat(),
+        "last": to_utc(spans[(kind, symbol)][1]).isoformat(), "rows": None, "source": origin}
+        for kind, symbol in ordered}
+
+
+def _store_feed(wanted: _Wanted, store: Any, origin: str, notes: list[str],
+                ranges: Ranges | None = None) -> tuple[ReplayFeed, Ranges]:
+    """The feed over ``store``; ``ranges`` what the data holds, by default the store's
+    spans."""
+    ranges = ranges if ranges is not None else _store_ranges(store, origin)
+    if not ranges:
+        raise UserError("the data holds no ticks and no bars")
+    fit_clusters(wanted.config, {key.split()[0] for key in ranges})
+    start_ms, end_ms = _period(ranges, wanted, notes)
+    feed = ReplayFeed.from_store(store, start_msc=start_ms, end_msc=end_ms, config=wanted.replay)
+    return feed, ranges
+
+
+def _store_ranges(store: Any, origin: str) -> Ranges:
     ranges: Ranges = {}
     for kind in ("ticks", "bars_m1"):
         for symbol in store.symbols(kind):
@@ -148,12 +204,7 @@ def _store_feed(wanted: _Wanted, store: Any, origin: str,
             ranges[f"{symbol} {'ticks' if kind == 'ticks' else 'M1'}"] = {
                 "first": to_utc(span[0]).isoformat(), "last": to_utc(span[1]).isoformat(),
                 "rows": None, "source": origin}
-    if not ranges:
-        raise UserError("the data holds no ticks and no bars")
-    fit_clusters(wanted.config, {key.split()[0] for key in ranges})
-    start_ms, end_ms = _period(ranges, wanted, notes)
-    feed = ReplayFeed.from_store(store, start_msc=start_ms, end_msc=end_ms, config=wanted.replay)
-    return feed, ranges
+    return ranges
 
 
 def _bar_files_feed(wanted: _Wanted, files: list[Path],

@@ -188,12 +188,16 @@ def import_file(
     strict: bool = False,
     progress: ProgressCallback | None = None,
     block_chars: int = BLOCK_CHARS,
+    window: tuple[int, int] | None = None,
 ) -> ImportSummary:
     """Import one file of ticks or M1 bars into ``store``.
 
     ``kind`` (``"ticks"`` or ``"bars_m1"``), when given, must match the file's content.
     ``server_time`` is required for MT5 exports (their stamps are broker server time) and
-    ignored for the UTC formats.
+    ignored for the UTC formats.  ``window`` (``[lo, hi)``, UTC ms): only the rows inside
+    it are written (a backtest's scratch store holds its period and warm-up, not whole
+    years); the summary still describes the whole file (rows read, first and last), and
+    ``imported`` counts the rows written.
 
     The file lands whole or not at all (``MarketDataStore.batch``): an error half-way (a
     damaged gzip stream, a line too long, the first bad row under ``strict``) leaves the
@@ -212,10 +216,11 @@ def import_file(
     name = resolve_symbol(source, detected, symbol)
     with store.batch(detected.kind, name):
         if detected.format == HISTDATA:
-            summary = _import_histdata(source, store, name, strict, progress)
+            summary = _import_histdata(source, store, name, strict, progress, window)
         else:
             summary = _import_delimited(
-                source, store, detected, name, server_time, strict, progress, block_chars
+                source, store, detected, name, server_time, strict, progress, block_chars,
+                window,
             )
         _refuse_if_nothing_usable(summary)
     return summary
@@ -259,6 +264,7 @@ def _import_delimited(
     strict: bool,
     progress: ProgressCallback | None,
     block_chars: int,
+    window: tuple[int, int] | None,
 ) -> ImportSummary:
     """MT5 and Dukascopy files: parsed block by block, written a whole month at a time."""
     tally = _Tally()
@@ -281,9 +287,13 @@ def _import_delimited(
             times = parsed.rows[time_field] * to_ms
             tally.first = int(times[0]) if tally.first is None else tally.first
             tally.last = int(times[-1])
-            pending.append(parsed.rows)
+            pending.append(parsed.rows if window is None else
+                           parsed.rows[_inside(times, window)])
             # Write every month that is complete (rows arrive in time order).
             rows = np.concatenate(pending)
+            if not len(rows):
+                pending = []
+                continue
             months = month_of_msc(rows[time_field] * to_ms)
             done = months < months[-1]
             if done.any():
@@ -307,19 +317,28 @@ def _import_delimited(
     )
 
 
+def _inside(times_ms: np.ndarray, window: tuple[int, int]) -> np.ndarray:
+    """Which stamps (UTC ms) fall in ``window`` (``[lo, hi)``)."""
+    return (times_ms >= window[0]) & (times_ms < window[1])
+
+
 def _import_histdata(
     path: Path,
     store: MarketDataStore,
     symbol: str,
     strict: bool,
     progress: ProgressCallback | None,
+    window: tuple[int, int] | None = None,
 ) -> ImportSummary:
     """HistData M1 files are read whole (a year is ~20 MB of text, well under a second)."""
     size = path.stat().st_size
     if progress is not None:
         progress(0, size)
     result = read_histdata_m1(path, symbol, strict=strict)
-    written = store.write_bars(symbol, result.to_bar_array())
+    bars = result.to_bar_array()
+    if window is not None:
+        bars = bars[_inside(bars["time"] * 1000, window)]
+    written = store.write_bars(symbol, bars)
     if progress is not None:
         progress(size, size)
     return ImportSummary(

@@ -155,3 +155,39 @@ def test_a_failed_backtest_and_an_imported_calendar_leave_no_temporary_folder(
     capsys.readouterr()
     assert code in (0, 1)
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize(("first", "last"), [("2019-10-31", "2019-11-01"),  # cut before
+                                             ("2019-10-23", "2019-10-24")])  # and after
+def test_a_real_tick_backtest_of_a_period_imports_its_window_and_gives_the_same_files(
+        tmp_path, small_config, monkeypatch, capsys, first, last):
+    # Arrange: days of the slices in --tick-mode real (the files go through a scratch
+    # store), once importing the period's window and once the whole files
+    import filecmp
+
+    import app.backtest.data as data
+
+    imported: list[int] = []
+    real_imported = data._imported
+
+    def counting(files, root, window=None):
+        store, summaries = real_imported(files, root, window)
+        imported.append(sum(s.imported for s in summaries))
+        return store, summaries
+
+    monkeypatch.setattr(data, "_imported", counting)
+    argv = ["backtest", "--data", str(TEST_DATA / "histdata"), "--config", str(small_config),
+            "--tick-mode", "real", "--from", first, "--to", last, "--report"]
+
+    # Act
+    windowed = main([*argv, str(tmp_path / "windowed")])
+    monkeypatch.setattr(data, "_import_window", lambda wanted: None)
+    whole = main([*argv, str(tmp_path / "whole")])
+    capsys.readouterr()
+
+    # Assert: every file the same, from fewer rows written
+    assert windowed == whole == 0
+    for name in ("trades.csv", "legs.csv", "equity.csv", "metrics.json"):
+        assert filecmp.cmp(tmp_path / "windowed" / name, tmp_path / "whole" / name,
+                           shallow=False), name
+    assert 0 < imported[0] < imported[1]

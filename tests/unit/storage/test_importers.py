@@ -530,3 +530,30 @@ def test_import_calendar_is_offered_by_the_import_command():
     args = main.build_parser().parse_args(["import", "calendar", "events.xml"])
 
     assert callable(args.func)
+
+
+@pytest.mark.parametrize("source", ["dukascopy", "histdata"])
+def test_a_window_writes_only_its_rows_and_the_summary_still_tells_the_whole_file(
+        tmp_path, test_data, source):
+    # Arrange: the same file imported whole and with a window of part of it
+    path = test_data / (TICK_SLICE if source == "dukascopy"
+                        else Path("histdata", "DAT_ASCII_EURUSD_M1_2019.csv.gz"))
+    whole_store, windowed_store = MarketDataStore(tmp_path / "a"), MarketDataStore(tmp_path / "b")
+    whole = import_file(path, whole_store)
+    lo = whole.first_msc + (whole.last_msc - whole.first_msc) // 3
+    hi = whole.first_msc + 2 * (whole.last_msc - whole.first_msc) // 3
+
+    # Act
+    windowed = import_file(path, windowed_store, window=(lo, hi))
+
+    # Assert: the rows inside [lo, hi) exactly; the file's own figures unchanged
+    kind = whole.kind
+    read = (lambda store: store.read_ticks("EURUSD")) if kind == TICKS else \
+        (lambda store: store.read_bars("EURUSD"))
+    rows, kept = read(whole_store), read(windowed_store)
+    stamps = rows["time_msc"] if kind == TICKS else rows["time"] * 1000
+    expected = rows[(stamps >= lo) & (stamps < hi)]
+    assert kept.dtype == expected.dtype and kept.tobytes() == expected.tobytes()  # NaN spreads
+    assert 0 < windowed.imported == len(kept) < whole.imported
+    assert (windowed.rows_read, windowed.first_msc, windowed.last_msc) == (
+        whole.rows_read, whole.first_msc, whole.last_msc)
