@@ -225,7 +225,7 @@ def live_session(config: EngineConfig, live: LiveConfig, *,
 
     def keep(offered: set[str]) -> tuple[str, ...]:
         nonlocal config
-        lacking = {c.name: sorted(cluster_needs(config, c) - offered) for c in config.clusters}
+        lacking = clusters_lacking(config, offered | set(live.symbols))
         if all(lacking.values()):
             raise UserError("no configured cluster can trade on this broker: " + "; ".join(
                 f"{name} needs {', '.join(symbols)}" for name, symbols in lacking.items()))
@@ -255,6 +255,12 @@ def cluster_needs(config: EngineConfig, cluster: ClusterSpec) -> set[str]:
     return {*without_auto(cluster.symbols), *config.factor_symbols(cluster)}
 
 
+def clusters_lacking(config: EngineConfig, symbols: set[str]) -> dict[str, list[str]]:
+    """Per configured cluster, the symbols it needs that are not in ``symbols`` (sorted;
+    empty for a cluster that can run)."""
+    return {c.name: sorted(cluster_needs(config, c) - symbols) for c in config.clusters}
+
+
 def fit_clusters(config: EngineConfig, symbols: set[str], wanted: str | None = None, *,
                  allow_none: bool = False) -> EngineConfig:
     """The clusters a session can trade on data that holds ``symbols``.
@@ -266,13 +272,13 @@ def fit_clusters(config: EngineConfig, symbols: set[str], wanted: str | None = N
     """
     if wanted:
         return config.with_clusters([c.strip() for c in wanted.split(",") if c.strip()])
-    needs = {c.name: cluster_needs(config, c) for c in config.clusters}
-    fitting = [c.name for c in config.clusters if needs[c.name] <= symbols]
+    lacking = clusters_lacking(config, symbols)
+    fitting = [name for name, missing in lacking.items() if not missing]
     if not fitting and not allow_none:
-        lacking = "; ".join(f"{c.name} needs {', '.join(sorted(needs[c.name] - symbols))}"
-                            for c in config.clusters)
+        needs = "; ".join(f"{name} needs {', '.join(missing)}"
+                          for name, missing in lacking.items())
         raise UserError(f"no configured cluster can trade these symbols: {sorted(symbols)} "
-                        f"(no data: {lacking})")
+                        f"(no data: {needs})")
     return config.with_clusters(fitting)
 
 

@@ -34,7 +34,7 @@ from app.livecheck.terminal_checks import (
     margin_mode_check,
     server_time_check,
 )
-from app.sessions import cluster_needs
+from app.sessions import cluster_needs, clusters_lacking
 from engine.config import EngineConfig
 from engine.errors import UserError
 from mt5bridge.live import LiveConfig
@@ -107,8 +107,8 @@ def _left_out(config: EngineConfig, connection: Connection) -> dict[str, list[st
     fails its row, as for clusters the user chose)."""
     if connection.adapter is None or not connection.missing:
         return {}
-    missing = set(connection.missing)
-    lacking = {c.name: sorted(cluster_needs(config, c) & missing) for c in config.clusters}
+    needed = {s for c in config.clusters for s in cluster_needs(config, c)}
+    lacking = clusters_lacking(config, needed - set(connection.missing))
     left_out = {name: symbols for name, symbols in lacking.items() if symbols}
     return left_out if len(left_out) < len(config.clusters) else {}
 

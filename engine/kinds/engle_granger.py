@@ -156,11 +156,6 @@ def adf_r(resid: np.ndarray, lags: int, level_first: bool) -> np.ndarray:
     return _householder_rows(columns)
 
 
-def _full_rank(R: np.ndarray, columns: int) -> bool:
-    pivots = np.abs(np.diag(R)[:columns])
-    return bool(pivots.min() > MIN_PIVOT * pivots.max())
-
-
 def lag_design(resid: np.ndarray, lags: int) -> tuple[np.ndarray, np.ndarray]:
     """``(design, target)`` of the ADF with ``lags`` lagged differences on its own sample:
     columns ``[dr_{t-1}, ..., dr_{t-lags}, r_{t-1}]``, target ``dr_t``."""
@@ -169,43 +164,6 @@ def lag_design(resid: np.ndarray, lags: int) -> tuple[np.ndarray, np.ndarray]:
     columns = [diff[lags - i:lags - i + m] for i in range(1, lags + 1)]
     columns.append(resid[lags:lags + m])
     return np.column_stack(columns), diff[lags:]
-
-
-def aic_lag(resid: np.ndarray, maxlag: int) -> int | None:
-    """The AIC lag over the common sample, or None when rounding could change it."""
-    # the level first, then lags 1..maxlag: nested prefixes are the candidate models
-    columns = maxlag + 1
-    m = len(resid) - 1 - maxlag  # the common sample: len(lag_design(resid, maxlag)[1])
-    if m <= columns:
-        return None
-    R = adf_r(resid, maxlag, True)
-    if not _full_rank(R, columns):
-        return None
-    tail = R[:columns + 1, -1] ** 2
-    ssr = np.cumsum(tail[::-1])[::-1][1:]  # ssr of the first j = 1..columns columns
-    if not np.all(ssr > 0):
-        return None
-    aic = m * math.log(2 * math.pi) + m * np.log(ssr / m) + m + 2.0 * np.arange(1, columns + 1)
-    order = np.argsort(aic, kind="stable")
-    if len(order) > 1 and aic[order[1]] - aic[order[0]] < AIC_TIE:
-        return None
-    return int(order[0])
-
-
-def adf_statistic(resid: np.ndarray, lags: int) -> float | None:
-    """The t-statistic of ``r_{t-1}`` with ``lags`` lagged differences, on its full sample."""
-    columns = lags + 1
-    dof = len(resid) - 1 - lags - columns
-    if dof < 1:
-        return None
-    R = adf_r(resid, lags, False)
-    if not _full_rank(R, columns):
-        return None
-    scale = R[columns, columns] ** 2 / dof
-    if not scale > 0:
-        return None
-    pivot = R[lags, lags]
-    return float(math.copysign(1.0, pivot) * R[lags, columns] / math.sqrt(scale))
 
 
 #: ``_two_leg_statistic``'s outcomes.
@@ -228,10 +186,7 @@ def _two_leg_statistic(y: np.ndarray, x: np.ndarray, maxlag: int, collinear_r2: 
         return _COLLINEAR, -np.inf
     if resid.max() == resid.min():
         return _DECLINED, np.nan
-    lags = _compiled_aic_lag(resid, maxlag, aic_tie, min_pivot)
-    if lags < 0:
-        return _DECLINED, np.nan
-    t = _compiled_adf_statistic(resid, lags, min_pivot)
+    t = adf_t(resid, maxlag, aic_tie, min_pivot)
     return (_TESTED, t) if np.isfinite(t) else (_DECLINED, np.nan)
 
 
@@ -288,9 +243,18 @@ def _one_regressor_residuals(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, 
 
 
 @njit(cache=True)
-def _compiled_aic_lag(resid: np.ndarray, maxlag: int, aic_tie: float,
-                      min_pivot: float) -> int:
-    """``aic_lag`` compiled: the lag, or -1 where rounding could change it."""
+def adf_t(resid: np.ndarray, maxlag: int, aic_tie: float, min_pivot: float) -> float:
+    """Steps 2 and 3 of the module docstring on the cointegrating residuals: the ADF
+    statistic at the AIC lag, or NaN where the fast path declines."""
+    lags = aic_lag(resid, maxlag, aic_tie, min_pivot)
+    return np.nan if lags < 0 else adf_statistic(resid, lags, min_pivot)
+
+
+@njit(cache=True)
+def aic_lag(resid: np.ndarray, maxlag: int, aic_tie: float, min_pivot: float) -> int:
+    """The AIC lag over the common sample (the level first, then lags 1..maxlag: nested
+    prefixes of one QR are the candidate models), or -1 where rounding could change it
+    (two AICs closer than ``aic_tie``, a pivot below ``min_pivot`` of the largest)."""
     columns = maxlag + 1
     m = len(resid) - 1 - maxlag
     if m <= columns:
@@ -316,8 +280,9 @@ def _compiled_aic_lag(resid: np.ndarray, maxlag: int, aic_tie: float,
 
 
 @njit(cache=True)
-def _compiled_adf_statistic(resid: np.ndarray, lags: int, min_pivot: float) -> float:
-    """``adf_statistic`` compiled: the t-statistic, or NaN where it declines."""
+def adf_statistic(resid: np.ndarray, lags: int, min_pivot: float) -> float:
+    """The t-statistic of ``r_{t-1}`` with ``lags`` lagged differences, on its full
+    sample, read off R (``r_{t-1}`` ordered last); NaN where it declines."""
     columns = lags + 1
     dof = len(resid) - 1 - lags - columns
     if dof < 1:
@@ -334,8 +299,8 @@ def _compiled_adf_statistic(resid: np.ndarray, lags: int, min_pivot: float) -> f
 
 @njit(cache=True)
 def _pivots_ok(R: np.ndarray, columns: int, min_pivot: float) -> bool:
-    """``_full_rank`` compiled: no pivot of the first ``columns`` below ``min_pivot`` of
-    the largest."""
+    """No pivot of R's first ``columns`` below ``min_pivot`` of the largest (a (nearly)
+    rank-deficient design is left to statsmodels)."""
     lo = abs(R[0, 0])
     hi = lo
     for j in range(1, columns):
@@ -353,7 +318,7 @@ def fast_coint(y: np.ndarray, x: np.ndarray) -> tuple[float, float] | None:
     if x.shape[1] == 1:
         outcome, t = _two_leg_statistic(y, x[:, 0], adf_maxlag(len(y)), COLLINEAR_R2,
                                         R2_MARGIN, AIC_TIE, MIN_PIVOT)
-        return None if outcome == _DECLINED else (t, mackinnon_p(t, 2))
+        return None if outcome == _DECLINED else (float(t), mackinnon_p(t, 2))
     if not (np.isfinite(y).all() and np.isfinite(x).all()):
         return None
     if np.ptp(y) == 0 or np.any(np.ptp(x, axis=0) == 0):
@@ -366,13 +331,8 @@ def fast_coint(y: np.ndarray, x: np.ndarray) -> tuple[float, float] | None:
         return -math.inf, mackinnon_p(-math.inf, legs)
     if np.ptp(resid) == 0:
         return None
-    lag = aic_lag(resid, adf_maxlag(len(resid)))
-    if lag is None:
-        return None
-    t = adf_statistic(resid, lag)
-    if t is None or not math.isfinite(t):
-        return None
-    return t, mackinnon_p(t, legs)
+    t = adf_t(resid, adf_maxlag(len(resid)), AIC_TIE, MIN_PIVOT)
+    return (float(t), mackinnon_p(t, legs)) if math.isfinite(t) else None
 
 
 def statsmodels_pvalue(y: np.ndarray, x: np.ndarray) -> float:
