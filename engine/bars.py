@@ -68,13 +68,17 @@ class _BucketAggregator:
         self.weight = np.zeros(n_symbols)
         #: Items that arrived for a bucket older than the symbol's forming bar (dropped).
         self.late_items = 0
-        self._out = [np.empty(0, dtype=SYMBOL_BAR_DTYPE[name]) for name in SYMBOL_BAR_DTYPE.names]
+        self._scratch = np.empty(0, dtype=SYMBOL_BAR_DTYPE)
+        self._out = [self._scratch[name] for name in SYMBOL_BAR_DTYPE.names]
 
     def _out_columns(self, n: int) -> list[np.ndarray]:
-        """Scratch columns for up to ``n`` closed bars (grown, never shrunk)."""
-        if len(self._out[0]) < n:
-            self._out = [np.empty(2 * n, dtype=SYMBOL_BAR_DTYPE[name])
-                         for name in SYMBOL_BAR_DTYPE.names]
+        """Scratch columns for up to ``n`` closed bars (grown, never shrunk): the fields of
+        one structured scratch array, which the kernels write column by column, so that
+        the closed bars come out of it in one copy (a field-by-field assembly cost more
+        than the kernel on a step's few bars)."""
+        if len(self._scratch) < n:
+            self._scratch = np.empty(2 * n, dtype=SYMBOL_BAR_DTYPE)
+            self._out = [self._scratch[name] for name in SYMBOL_BAR_DTYPE.names]
         return self._out
 
     def _closed(self, n_out: int, late: int) -> np.ndarray:
@@ -83,10 +87,7 @@ class _BucketAggregator:
             self.late_items += int(late)
         if n_out == 0:
             return _NO_BARS
-        out = np.empty(n_out, dtype=SYMBOL_BAR_DTYPE)
-        for name, col in zip(SYMBOL_BAR_DTYPE.names, self._out, strict=True):
-            out[name] = col[:n_out]
-        return in_time_symbol_order(out)
+        return in_time_symbol_order(self._scratch[:n_out].copy())
 
     def fold(self, sym: np.ndarray, bucket: np.ndarray, o: np.ndarray, h: np.ndarray,
              lo: np.ndarray, c: np.ndarray, vol: np.ndarray, spread_sum: np.ndarray,

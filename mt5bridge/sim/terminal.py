@@ -300,8 +300,13 @@ class SimTerminal:
         )))
 
     def _account_now(self) -> tuple[float, float, float, float, float, float]:
-        """(balance, profit, equity, margin, free margin, margin level) at the last quotes."""
-        self._tape.sync_quotes()
+        """(balance, profit, equity, margin, free margin, margin level) at the last quotes.
+
+        Only positions read quotes: with none open the figures are the balance's, and the
+        quotes are brought up to date when something next reads them (every reader syncs
+        them first), so a flat account skips the walk through the ticks since the last."""
+        if self._trade.positions:
+            self._tape.sync_quotes()
         return self._account_figures()
 
     def _account_figures(self) -> tuple[float, float, float, float, float, float]:
