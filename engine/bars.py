@@ -361,15 +361,19 @@ class ClusterAligner:
     bucket_end: BucketFn | None = None
     _pending: dict[int, dict[int, float]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self._members = frozenset(int(s) for s in self.symbol_index)
+
     def add_bars(self, bars: np.ndarray) -> None:
-        # The members' bars by one comparison, then plain Python values by column: a row of
-        # a structured array is a numpy object whose every field read costs more than the
-        # whole loop body.
-        symbols = bars["symbol"]
-        mine = (symbols[:, np.newaxis] == np.asarray(self.symbol_index)).any(axis=1)
-        for s, t, mid in zip(symbols[mine].tolist(), bars["time"][mine].tolist(),
-                             mid_close(bars[mine]).tolist(), strict=True):
-            self._pending.setdefault(t, {})[s] = mid
+        # Plain Python values by column, the members picked in the loop: a row of a
+        # structured array is a numpy object whose every field read costs more than the
+        # whole loop body, and a step's few bars cost less to filter one by one than the
+        # numpy calls of a vectorised pick.
+        members, pending = self._members, self._pending
+        for s, t, mid in zip(bars["symbol"].tolist(), bars["time"].tolist(),
+                             mid_close(bars).tolist(), strict=True):
+            if s in members:
+                pending.setdefault(t, {})[s] = mid
 
     def pop_ready(self, now_s: int) -> list[tuple[int, np.ndarray]]:
         """Buckets that ended by ``now_s``: complete ones as (time, closes), others skipped."""
