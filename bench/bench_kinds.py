@@ -21,7 +21,10 @@ import and the compiled kernels' first load and the second gets them warm, which
 the comparison a user makes.  Then the same two backtests once the program has started
 (each kind in a fresh process: one untimed run, one timed), timing apart each kind's
 per-bar model ``update``: what the pair's model costs, and what the rest of a backtest
-(ticks, bars, orders, account, journal) costs either kind.  ``--year-only`` skips the per-bar part.
+(ticks, bars, orders, account, journal) costs either kind; and each kind once more with its
+model replaced by one that costs nothing and never trades, the floor under the ratio while
+the engine's per-step work (ticks, bars, clock, account, journal) costs what it does.
+``--year-only`` skips the per-bar part.
 
     .venv/bin/python bench/bench_kinds.py            # 2,000 bars per model
     .venv/bin/python bench/bench_kinds.py --year ../shared/data/fx_m1
@@ -79,10 +82,11 @@ def main() -> None:
                         help="alternating rounds of the year's two backtests (default 3)")
     parser.add_argument("--year-only", action="store_true",
                         help="with --year: only the year's backtests, not the per-bar figures")
-    parser.add_argument("--warm-run", nargs=3, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--warm-run", nargs=4, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.warm_run is not None:  # a child of year_warm
-        warm_run(Path(args.warm_run[0]), Path(args.warm_run[1]), int(args.warm_run[2]))
+        warm_run(Path(args.warm_run[0]), Path(args.warm_run[1]), int(args.warm_run[2]),
+                 null=args.warm_run[3] == "null")
         return
     if args.year is not None and args.year_only:
         year(args.year, args.rounds)
@@ -197,11 +201,24 @@ def timed_process(arguments: list[str], report: Path) -> tuple[float, float, str
     return wall, cpu, " ".join(summary)
 
 
-def warm_run(folder: Path, pair_config: Path, which: int) -> None:
+def null_models(session: object) -> None:
+    """Replace each cluster's model in ``session`` by one that costs nothing and is never
+    valid: the session's backtest then steps, builds bars and keeps its account as before,
+    and never trades (``warm_run``'s floor)."""
+    from engine.kinds.base import invalid_point
+
+    for sig in session.engine.signals.values():  # type: ignore[attr-defined]
+        point = invalid_point(len(sig.model.diagnostic_names))
+        sig.model.update = lambda closes, bar_s, point=point: point
+
+
+def warm_run(folder: Path, pair_config: Path, which: int, *, null: bool = False) -> None:
     """In this process: one untimed backtest of year run ``which`` (imports, the compiled
     kernels' first load), then one timed, printed as ``wall cpu model`` seconds, ``model``
     being the time in its kind's per-bar model (``update``: warm-up and stepping, the
-    Engle-Granger tests included)."""
+    Engle-Granger tests included).  With ``null`` the kind's model is replaced by one that
+    costs nothing and is never valid (so nothing trades): what is left is what the year's
+    ticks, bars, clock, account and journal cost that kind's symbols."""
     import logging
 
     from app.backtest import run_backtest
@@ -214,6 +231,9 @@ def warm_run(folder: Path, pair_config: Path, which: int) -> None:
     spent = [0.0]
 
     def timed_models(session: object) -> None:
+        if null:
+            null_models(session)
+            return
         for sig in session.engine.signals.values():  # type: ignore[attr-defined]
             update = sig.model.update
 
@@ -225,7 +245,7 @@ def warm_run(folder: Path, pair_config: Path, which: int) -> None:
                     spent[0] += time.perf_counter() - t0
             sig.model.update = timed
 
-    run_backtest(spec)
+    run_backtest(spec, on_session=null_models if null else None)
     t0, c0 = time.perf_counter(), time.process_time()
     run_backtest(spec, on_session=timed_models)
     print(time.perf_counter() - t0, time.process_time() - c0, spent[0])
@@ -242,13 +262,18 @@ def year_warm(folder: Path, pair_config: Path, rounds: int) -> None:
     labels = [label for label, _ in year_runs(folder, pair_config)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     runs: dict[str, list[tuple[float, ...]]] = {label: [] for label in labels}
+    floors: dict[str, list[float]] = {label: [] for label in labels}
     for n in range(1, rounds + 1):
         for which in (0, 1) if n % 2 else (1, 0):
-            done = subprocess.run([sys.executable, __file__, "--warm-run", str(folder),
-                                   str(pair_config), str(which)], cwd=ROOT, env=env,
-                                  capture_output=True, text=True, check=True)
-            runs[labels[which]].append(tuple(float(v) for v in
-                                             done.stdout.split()[-3:]))
+            for mode in ("model", "null"):
+                done = subprocess.run([sys.executable, __file__, "--warm-run", str(folder),
+                                       str(pair_config), str(which), mode], cwd=ROOT,
+                                      env=env, capture_output=True, text=True, check=True)
+                figures = tuple(float(v) for v in done.stdout.split()[-3:])
+                if mode == "null":
+                    floors[labels[which]].append(figures[0])
+                else:
+                    runs[labels[which]].append(figures)
     medians = []
     for label in labels:
         wall, cpu, model = (statistics.median(r[i] for r in runs[label]) for i in range(3))
@@ -260,6 +285,10 @@ def year_warm(folder: Path, pair_config: Path, rounds: int) -> None:
     print(f"year 2019 warm, pair / TDI: {pw / tw:5.2f} wall {pc / tc:5.2f} CPU; without either "
           f"model's update {(pw - pm) / (tw - tm):5.2f}; the pair with a model that cost "
           f"nothing against the TDI whole {(pw - pm) / tw:5.2f}", flush=True)
+    pf, tf = (statistics.median(floors[label]) for label in labels)
+    print(f"year 2019 warm, both models replaced by one that costs nothing and never "
+          f"trades: pair {pf:5.2f} s, TDI {tf:5.2f} s, pair / TDI {pf / tf:5.2f} (the "
+          f"floor of the ratio while the rest costs what it does)", flush=True)
 
 
 def year(folder: Path, rounds: int) -> None:

@@ -54,3 +54,31 @@ def test_a_failed_backtest_process_is_reported_with_its_error(tmp_path):
     # Assert
     assert label == "TDI USD_MAJORS, 4 symbols"
     assert summary.startswith("exit 2:") and "cannot warm the clusters up" in summary
+
+
+@pytest.mark.slow
+def test_the_floor_run_steps_the_whole_period_and_never_trades(tmp_path):
+    # Arrange: the year's pair on the three weeks, once as it is and once with the null model
+    from app.backtest import run_backtest
+    from app.cli.backtest import spec_from_args
+    from bench.bench_kinds import null_models
+    from main import build_parser
+
+    config = tmp_path / "pair.toml"
+    config.write_text(SHORT_PAIR)
+    (_label, arguments), _tdi = year_runs(TEST_DATA / "histdata", config)
+
+    def spec(name):
+        return spec_from_args(build_parser().parse_args(
+            [*arguments, "--report", str(tmp_path / name)]))
+
+    # Act
+    traded = run_backtest(spec("model"))
+    floor = run_backtest(spec("null"), on_session=null_models)
+
+    # Assert: the same days marked; baskets with the model, none without
+    assert floor.complete and traded.complete
+    assert list(floor.equity.index) == list(traded.equity.index)
+    assert len(traded.trades) == 5
+    assert len(floor.trades) == 0
+    assert set(floor.equity["balance"]) == set(floor.equity["equity"]) == {100_000.0}
