@@ -185,10 +185,14 @@ class EquityChart(QWidget):
     MIN_RANGE_SHARE = 0.001
     #: The drawdown pane shows at least 0 .. -this (percent).
     MIN_DRAWDOWN_RANGE = 0.1
+    #: Both panes show at least this much time (seconds): a session's first marks, seconds
+    #: apart, read on a minutes axis ("05:30 05:35"), not on fractions of a second.
+    MIN_TIME_RANGE_S = 30 * 60.0
 
     def _keep_a_readable_range(self) -> None:
         last = float(self._equity.view()[-1])
         level = abs(last) if math.isfinite(last) else 0.0
         self.equity_plot.getViewBox().setLimits(
-            minYRange=max(level * self.MIN_RANGE_SHARE, 1.0))
-        self.drawdown_plot.getViewBox().setLimits(minYRange=self.MIN_DRAWDOWN_RANGE)
+            minYRange=max(level * self.MIN_RANGE_SHARE, 1.0), minXRange=self.MIN_TIME_RANGE_S)
+        self.drawdown_plot.getViewBox().setLimits(minYRange=self.MIN_DRAWDOWN_RANGE,
+                                                  minXRange=self.MIN_TIME_RANGE_S)

@@ -222,3 +222,29 @@ def test_equity_pane_has_no_legend_over_the_curve_and_a_readable_range(qtbot):
     low, high = chart.equity_plot.getViewBox().viewRange()[1]
     assert high - low >= 100.0 - 1e-6
     assert chart.equity_plot.getAxis("left").labelText == ""
+
+
+def test_a_session_s_first_equity_marks_read_on_a_minutes_axis(qtbot):
+    # Arrange: a live session's first two marks, two seconds apart
+    chart = EquityChart()
+    qtbot.addWidget(chart)
+    chart.resize(600, 300)
+    chart.show()
+    start = 1_765_000_000_000
+
+    # Act
+    chart.append(start, 100_000.0, 100_000.0)
+    chart.append(start + 2_000, 100_000.0, 100_000.0)
+    qtbot.wait(10)
+
+    # Assert: both panes span half an hour around the marks, so the axis ticks are times
+    # of day, not fractions of a second
+    for plot in (chart.equity_plot, chart.drawdown_plot):
+        low, high = plot.getViewBox().viewRange()[0]
+        assert high - low >= EquityChart.MIN_TIME_RANGE_S - 1e-6
+        assert low <= start / 1000 and high >= start / 1000 + 2
+    axis = chart.drawdown_plot.getAxis("bottom")
+    low, high = chart.drawdown_plot.getViewBox().viewRange()[0]
+    labels = [text for spacing, ticks in axis.tickValues(low, high, 500)
+              for text in axis.tickStrings(ticks, 1.0, spacing)]
+    assert labels and all(":" in text and "." not in text for text in labels)
