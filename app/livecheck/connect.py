@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mt5bridge.live import LiveConfig, LiveTerminal, TerminalConnectionError
+from mt5bridge.servertime import ServerTimeZone
 
 __all__ = ["Connection", "connect", "terminal_clock"]
 
@@ -70,8 +71,8 @@ def connect(module: Any, config: LiveConfig, clock: Callable[[], float]) -> Conn
         return Connection(adapter)
     except TerminalConnectionError as exc:
         refusal = str(exc)
-    try:
-        probe = _adapter(module, replace(config, symbols=()), clock)
+    try:  # only to list the broker's symbols: its clock is not read (no symbol to read it by)
+        probe = _adapter(module, replace(config, symbols=(), server_tz=ServerTimeZone()), clock)
         probe.connect()
     except TerminalConnectionError as exc:
         return Connection(None, refusal=str(exc))

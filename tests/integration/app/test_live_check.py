@@ -9,6 +9,7 @@ simulated terminal's own clock, so nothing depends on the day the tests run.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -207,12 +208,14 @@ def test_a_missing_symbol_fails_its_row_and_its_clusters_only():
     assert found["basket USD_MAJORS long"] is PASS and "market XAUUSD" not in found
 
 
-def test_with_the_shipped_clusters_those_the_broker_cannot_feed_are_left_out_with_a_warning():
+def test_with_the_shipped_clusters_those_the_broker_cannot_feed_are_left_out_with_a_warning(
+        caplog):
     # Arrange: the shipped configuration (every cluster) on a broker of six symbols
     sim = broker(symbols=("EURUSD", "GBPUSD", "AUDUSD", "USDCHF", "USDJPY", "XAUUSD"))
 
     # Act: as live-check runs with no --config and no --clusters
-    report = run_live_check(sim, load_engine_config(), fit_to_broker=True)
+    with caplog.at_level(logging.WARNING):
+        report = run_live_check(sim, load_engine_config(), fit_to_broker=True)
 
     # Assert: no failure; one warning row names what a live session leaves out and why
     found = verdicts(report)
@@ -223,6 +226,10 @@ def test_with_the_shipped_clusters_those_the_broker_cannot_feed_are_left_out_wit
     assert "would refuse to start" not in detail(report, "connection")
     assert {"basket USD_MAJORS long", "basket GOLD_HAVENS short"} <= set(found)
     assert "basket USD_CAD_JPY" not in found and "symbol USDCAD" not in found
+    # the server clock detected from the kept symbols, and no warning of one undetected:
+    # listing the broker's symbols first (the clusters it cannot feed) reads no clock
+    assert found["server time"] is PASS and "detected" in detail(report, "server time")
+    assert not [r for r in caplog.records if "server time offset" in r.getMessage()]
 
 
 def test_a_wrong_login_fails_the_connection_and_stops():
