@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.cluster import ClusterSpec
 from engine.config import EngineConfig
@@ -26,6 +26,7 @@ from engine.errors import UserError
 from engine.kinds.basis import threshold_refusal
 from engine.kinds.basis_params import AUTO, BasisMarket
 from mt5bridge import constants as c
+from mt5bridge.live import TerminalConnectionError
 
 #: A year of days in each swap mode's convention: MT5's interest modes charge an annual
 #: percentage on a 360-day year; a swap in points is a day's charge, 365 days a year.
@@ -73,11 +74,35 @@ def _utc_s(terminal: Any, server_s: int) -> int:
     return int(convert(server_s)) // 1000
 
 
-def contracts_on(terminal: Any, cash: str) -> list[Any]:
-    """The dated contracts whose ``basis`` is ``cash``, nearest expiry first."""
-    found = [s for s in terminal.symbols_get() or ()
-             if str(getattr(s, "basis", "")) == cash and int(getattr(s, "expiration_time", 0))]
-    return sorted(found, key=lambda s: int(s.expiration_time))
+class Contract(NamedTuple):
+    """A dated contract on the broker's list: its name as the engine names it (a live
+    terminal's suffix taken off) and its ``expiration_time`` (server time)."""
+
+    name: str
+    expiration_time: int
+
+
+def contracts_on(terminal: Any, cash: str) -> list[Contract]:
+    """The dated contracts whose ``basis`` is ``cash``, nearest expiry first.  The broker's
+    list names both with its own suffix (``XAUUSD_H24.a`` on ``XAUUSD.a``): a live
+    terminal's ``canonical_name`` takes it off."""
+    canonical = getattr(terminal, "canonical_name", None) or str
+    found = [Contract(canonical(str(s.name)), int(s.expiration_time))
+             for s in terminal.symbols_get() or ()
+             if canonical(str(getattr(s, "basis", ""))) == cash
+             and int(getattr(s, "expiration_time", 0))]
+    return sorted(found, key=lambda s: s.expiration_time)
+
+
+def _addressable(terminal: Any, *symbols: str) -> None:
+    """A live terminal maps and selects contracts found after it connected (the others
+    know every name already)."""
+    add = getattr(terminal, "add_symbols", None)
+    if add is not None:
+        try:
+            add(symbols)
+        except TerminalConnectionError as exc:
+            raise UserError(str(exc)) from None
 
 
 def _front(spec: ClusterSpec, terminal: Any, now_s: int) -> tuple[str, str]:
@@ -97,6 +122,7 @@ def _front(spec: ClusterSpec, terminal: Any, now_s: int) -> tuple[str, str]:
 
 def _market(spec: ClusterSpec, terminal: Any, future: str) -> BasisMarket:
     cash = spec.symbols[0]
+    _addressable(terminal, future)
     cash_info, fut_info = terminal.symbol_info(cash), terminal.symbol_info(future)
     if cash_info is None or fut_info is None:
         raise UserError(f"cluster {spec.name}: the terminal does not know "

@@ -17,7 +17,8 @@ simulator adopts no baskets of an earlier one, and ``""`` for a broker's account
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,10 +108,16 @@ def _open_journal(choice: JournalChoice, mode: RunMode,
 
 def _build_engine(config: EngineConfig, adapter: LiveTerminal, driver: Any, mode: RunMode,
                   choice: JournalChoice, epoch: str, calendar: EventCalendar | None,
-                  run_id: str | None = None) -> tuple[Engine, SqliteJournal]:
-    """The journal of the account ``adapter`` is logged in to, and the engine on it."""
+                  run_id: str | None = None,
+                  basis_notes: list[str] | None = None) -> tuple[Engine, SqliteJournal]:
+    """The journal of the account ``adapter`` is logged in to, and the engine on it.
+    ``basis_notes``: the basis clusters were resolved already (a live session), with
+    these notes."""
     notes: list[str] = []
-    config = resolve_basis(config, adapter, driver.now_msc() // 1000, notes.append)
+    if basis_notes is None:
+        config = resolve_basis(config, adapter, driver.now_msc() // 1000, notes.append)
+    else:
+        notes.extend(basis_notes)
     account = account_identity(adapter, mode)
     journal, note = _open_journal(choice, mode, account)
     deal_notes: list[str] = []
@@ -209,7 +216,8 @@ def live_session(config: EngineConfig, live: LiveConfig, *,
                  journal_path: str | Path | None = None,
                  calendar: EventCalendar | None = None,
                  separate_journal: bool = False, module: Any = None,
-                 fit_to_broker: bool = False) -> Session:
+                 fit_to_broker: bool = False,
+                 clock: Callable[[], float] = time.time) -> Session:
     """The real terminal (Windows with the MetaTrader5 package).
 
     ``module``: the MetaTrader5 module to trade through (``mt5bridge.terminals``: a
@@ -220,7 +228,12 @@ def live_session(config: EngineConfig, live: LiveConfig, *,
 
     ``fit_to_broker`` (the shipped clusters, none chosen): the clusters whose symbols the
     broker offers, the others left out and named in ``notes``; none is an error.  Clusters
-    the user chose are taken as given: a symbol the broker lacks is an error."""
+    the user chose are taken as given: a symbol the broker lacks is an error.
+
+    A basis cluster's ``"auto"`` contract is read from the broker's list once connected
+    (``app.basis_start``); the contract and the later ones on its cash symbol (a roll's
+    targets) are then mapped, selected and fed with the rest.  ``clock``: UTC seconds now
+    (the machine's; a simulated terminal's in tests)."""
     notes: list[str] = []
 
     def keep(offered: set[str]) -> tuple[str, ...]:
@@ -233,19 +246,25 @@ def live_session(config: EngineConfig, live: LiveConfig, *,
                      for name, symbols in lacking.items() if symbols)
         config = config.with_clusters([name for name, symbols in lacking.items()
                                        if not symbols])
-        return tuple(dict.fromkeys([*config.symbols, *live.symbols]))
+        return tuple(dict.fromkeys([*without_auto(config.symbols), *live.symbols]))
 
-    symbols = tuple(dict.fromkeys([*config.symbols, *live.symbols]))
-    adapter = LiveTerminal(module=module,
+    symbols = tuple(dict.fromkeys([*without_auto(config.symbols), *live.symbols]))
+    adapter = LiveTerminal(module=module, utc_now=clock,
                            config=LiveConfig(**{**live.__dict__, "symbols": symbols}))
     adapter.connect(keep if fit_to_broker else None)
-    symbols = adapter.config.symbols
-    driver = LiveDriver(adapter, symbols)
+    try:
+        basis_notes: list[str] = []
+        config = resolve_basis(config, adapter, int(clock()), basis_notes.append)
+    except BaseException:
+        adapter.close()
+        raise
+    driver = LiveDriver(adapter, adapter.config.symbols, clock)
     account = account_identity(adapter, RunMode.LIVE)
     if account is None:
         raise UserError("the MetaTrader 5 terminal reports no account: log in to one first")
     choice = JournalChoice(journal_path, separate=separate_journal)
-    engine, journal = _build_engine(config, adapter, driver, RunMode.LIVE, choice, "", calendar)
+    engine, journal = _build_engine(config, adapter, driver, RunMode.LIVE, choice, "", calendar,
+                                    basis_notes=basis_notes)
     return Session(engine, adapter, None, journal, RunMode.LIVE, calendar, notes=notes)
 
 

@@ -351,6 +351,49 @@ class LiveTerminal:
                 return False
         return True
 
+    def add_symbols(self, symbols: Sequence[str]) -> None:
+        """Map and select symbols found after connecting (a basis cluster's contracts, read
+        from the broker's list at start) under the broker's suffix in use; or raise.  A
+        reconnect selects them again with the others."""
+        with self._lock:
+            new = [s for s in dict.fromkeys(symbols) if s not in self._to_broker]
+            if not new:
+                return
+            suffix = self._suffix_in_use()
+            names = self._broker_names()
+            missing = [s + suffix for s in new if names and s + suffix not in names]
+            if missing:
+                raise TerminalConnectionError(f"the broker does not offer "
+                                              f"{', '.join(missing)}")
+            for s in new:
+                broker = s + suffix
+                self._to_broker[s] = broker
+                self._to_canonical[broker] = s
+                if not self._mt5.symbol_select(broker, True):
+                    code, message = self._mt5.last_error()
+                    raise TerminalConnectionError(
+                        f"cannot select {broker} ({s}) in Market Watch: {code} {message}")
+            self.config = replace(self.config, symbols=(*self.config.symbols, *new))
+
+    def canonical_name(self, broker_name: str) -> str:
+        """A name from the broker's own list (``symbols_get``, a ``basis`` field) as the
+        engine names it: the mapped name, else the name less the suffix in use."""
+        if broker_name in self._to_canonical:
+            return self._to_canonical[broker_name]
+        suffix = self._suffix_in_use()
+        if suffix and broker_name.endswith(suffix) and len(broker_name) > len(suffix):
+            return broker_name[: -len(suffix)]
+        return broker_name
+
+    def _suffix_in_use(self) -> str:
+        """The configured suffix, else the one the mapping found ("" for exact names)."""
+        if self.config.symbol_suffix is not None:
+            return self.config.symbol_suffix
+        for canonical, broker in self._to_broker.items():
+            if broker != canonical and broker.startswith(canonical):
+                return broker[len(canonical):]
+        return ""
+
     def broker_symbol(self, symbol: str) -> str:
         """The broker's name for a canonical symbol (unmapped names pass through)."""
         return self._to_broker.get(symbol, symbol)
