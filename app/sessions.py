@@ -236,6 +236,9 @@ def live_session(config: EngineConfig, live: LiveConfig, *,
     (the machine's; a simulated terminal's in tests)."""
     notes: list[str] = []
 
+    def to_connect() -> tuple[str, ...]:  # a basis cluster's "auto" is resolved after
+        return tuple(dict.fromkeys([*without_auto(config.symbols), *live.symbols]))
+
     def keep(offered: set[str]) -> tuple[str, ...]:
         nonlocal config
         lacking = clusters_lacking(config, offered | set(live.symbols))
@@ -246,11 +249,10 @@ def live_session(config: EngineConfig, live: LiveConfig, *,
                      for name, symbols in lacking.items() if symbols)
         config = config.with_clusters([name for name, symbols in lacking.items()
                                        if not symbols])
-        return tuple(dict.fromkeys([*without_auto(config.symbols), *live.symbols]))
+        return to_connect()
 
-    symbols = tuple(dict.fromkeys([*without_auto(config.symbols), *live.symbols]))
     adapter = LiveTerminal(module=module, utc_now=clock,
-                           config=LiveConfig(**{**live.__dict__, "symbols": symbols}))
+                           config=LiveConfig(**{**live.__dict__, "symbols": to_connect()}))
     adapter.connect(keep if fit_to_broker else None)
     try:
         basis_notes: list[str] = []

@@ -365,15 +365,10 @@ class LiveTerminal:
             if missing:
                 raise TerminalConnectionError(f"the broker does not offer "
                                               f"{', '.join(missing)}")
-            for s in new:
-                broker = s + suffix
-                self._to_broker[s] = broker
-                self._to_canonical[broker] = s
-                if not self._mt5.symbol_select(broker, True):
-                    code, message = self._mt5.last_error()
-                    raise TerminalConnectionError(
-                        f"cannot select {broker} ({s}) in Market Watch: {code} {message}")
+            self._to_broker.update({s: s + suffix for s in new})
+            self._to_canonical.update({s + suffix: s for s in new})
             self.config = replace(self.config, symbols=(*self.config.symbols, *new))
+            self._select_symbols()
 
     def canonical_name(self, broker_name: str) -> str:
         """A name from the broker's own list (``symbols_get``, a ``basis`` field) as the
