@@ -116,6 +116,9 @@ class PairModel(SignalModel):
         self._tested = (math.nan, math.nan, math.nan)
         self._last: PairState | None = None
         self._two_legs = n == 2
+        #: ``fast.two_leg_point``'s estimator for this model, None where it does not apply.
+        self._fast_mode = {OLS: fast.OLS_MODE, TLS: fast.TLS_MODE,
+                           KALMAN: fast.KALMAN_MODE}.get(params.hedge) if n == 2 else None
 
     def _values(self, closes: np.ndarray, provisional: bool = False) -> np.ndarray | None:
         """The legs' values X of one bar (None in the factor's warm-up)."""
@@ -155,18 +158,26 @@ class PairModel(SignalModel):
     def _point(self, window: np.ndarray, closes: np.ndarray) -> KindPoint:
         p = self.params
         X = window[-p.hedge_window:]
-        weights, trace, critical = self._weights(X)
+        figures = self._two_leg_figures(window)
+        if figures is not None:
+            w1, z, mean, std, slope, crossings, hurst, last = figures
+            weights = np.array((1.0, w1))
+            trace = critical = math.nan
+        else:
+            weights, trace, critical = self._weights(X)
         if self._since_warm % p.test_every == 0:
             self._test(X, trace, critical)
         if not all(math.isfinite(w) for w in weights.tolist()):
             self._last = None
             return invalid_point(len(DIAGNOSTICS), self._lock.message)
-        # One product over the longer window: each bar's spread is its own row's dot
-        # product, the same figure as the separate products over each window.
-        values = window @ weights
-        recent = values[-p.z_window:]
-        spread = values[-p.hedge_window:]
-        z, mean, std, slope, crossings, hurst = fast.spread_figures(spread, recent)
+        if figures is None:
+            # One product over the longer window: each bar's spread is its own row's dot
+            # product, the same figure as the separate products over each window.
+            values = window @ weights
+            recent = values[-p.z_window:]
+            z, mean, std, slope, crossings, hurst = fast.spread_figures(
+                values[-p.hedge_window:], recent)
+            last = float(recent[-1])
         half_life = stats.half_life_of(slope)
         lock = self._lock.message or half_life_message(p, half_life)
         if not math.isfinite(z):
@@ -174,9 +185,23 @@ class PairModel(SignalModel):
             return invalid_point(len(DIAGNOSTICS), lock)
         self._last = PairState(weights, closes.copy(), mean, std, half_life)
         p_eg, p_rev, tested_trace = self._tested
-        figures = (z, -weights[1], p_eg, p_rev, tested_trace, half_life, hurst,
-                   float(crossings), float(recent[-1]) - mean)
-        return KindPoint(z, True, lock, figures, self._last)
+        diagnostics = (z, -weights[1], p_eg, p_rev, tested_trace, half_life, hurst,
+                       float(crossings), last - mean)
+        return KindPoint(z, True, lock, diagnostics, self._last)
+
+    def _two_leg_figures(self, window: np.ndarray) -> tuple | None:
+        """``fast.two_leg_point`` of a two-leg OLS, TLS or Kalman window, or None: more
+        legs, Johansen, or an OLS or TLS window the closed form cannot decide (``_weights``
+        and ``weights_of`` then decide it, as for any window)."""
+        mode = self._fast_mode
+        if mode is None:
+            return None
+        p = self.params
+        figures = fast.two_leg_point(window, p.hedge_window, p.z_window, mode,
+                                     p.kalman_delta, p.kalman_obs_var)
+        if math.isfinite(figures[0]) or mode == fast.KALMAN_MODE:
+            return figures
+        return None
 
     def _weights(self, X: np.ndarray) -> tuple[np.ndarray, float, float]:
         """``weights_of``, with two-leg OLS and TLS in closed form and the two-leg Kalman

@@ -241,3 +241,36 @@ def kalman_two_legs(X: np.ndarray, delta: float, obs_var: float) -> float:
         p01 -= rx0 * rx1 / q
         p11 -= rx1 * rx1 / q
     return b1
+
+
+#: ``two_leg_point``'s hedge estimators.
+OLS_MODE, TLS_MODE, KALMAN_MODE = 0, 1, 2
+
+
+@njit(cache=True)
+def two_leg_point(window: np.ndarray, hedge_window: int, z_window: int, mode: int,
+                  delta: float, obs_var: float
+                  ) -> tuple[float, float, float, float, float, int, float, float]:
+    """A two-leg point in one call: ``(w1, z, mean, std, ar1_slope, crossings, hurst,
+    spread at the bar)`` of ``window`` (the model's trailing rows, oldest first), the hedge
+    from its last ``hedge_window`` rows by ``mode`` (``w0 = 1``; Kalman's ``w1`` is
+    ``-b_2``), the spread over the whole window and ``spread_figures`` of it.  A streaming
+    bar otherwise made a numpy call or a kernel call per step, whose overheads outweighed
+    the arithmetic.  The spread here is ``x0 + w1 x1`` in the compiler's rounding, not a
+    BLAS product: the figures agree with the separate calls to about 1e-14 relative.  When
+    the hedge is not finite every other figure is NaN (the caller decides: another
+    estimator for OLS and TLS, an invalid point for Kalman)."""
+    rows = window.shape[0]
+    X = window[rows - hedge_window:]
+    if mode == KALMAN_MODE:
+        w1 = -kalman_two_legs(X, delta, obs_var)
+    else:
+        w1 = two_leg_weights(X, mode == TLS_MODE)
+    if not math.isfinite(w1):
+        return w1, np.nan, np.nan, np.nan, np.nan, 0, np.nan, np.nan
+    values = np.empty(rows)
+    for i in range(rows):
+        values[i] = window[i, 0] + w1 * window[i, 1]
+    z, mean, std, slope, crossings, hurst = spread_figures(values[rows - hedge_window:],
+                                                          values[rows - z_window:])
+    return w1, z, mean, std, slope, crossings, hurst, values[rows - 1]

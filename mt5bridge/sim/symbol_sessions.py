@@ -177,12 +177,25 @@ class SessionFilter:
     none outside the session, and prices at the symbol's digits (HistData writes index CFDs
     with a third decimal, ``2506.769``, that a 2-digit broker never quotes; a fill at such a
     price would not survive the legs' rounding).  Symbols without a session of their own
-    (FX, metals) pass untouched."""
+    (FX, metals) pass untouched.
+
+    It runs on every batch a backtest step takes, so the common cases cost a few numpy
+    calls, not a mask per symbol: a batch whose times all fall in one open interval of a
+    session (most batches) or all in one closed gap keeps or drops that symbol's ticks
+    whole, and when every symbol of the terminal (``n_symbols``) has a session with the same
+    digits, the prices are rounded column by column.  Only a batch that straddles an open
+    or a close is masked tick by tick."""
 
     def __init__(self, sessions: dict[int, SymbolSession],
-                 digits: dict[int, int] | None = None) -> None:
+                 digits: dict[int, int] | None = None, n_symbols: int | None = None) -> None:
         self._sessions = dict(sessions)
         self._digits = dict(digits or {})
+        every_symbol = n_symbols is not None and set(self._sessions) == set(range(n_symbols))
+        digit_set = {self._digits.get(i) for i in self._sessions}
+        #: The digits every tick is rounded to, when one figure applies to all symbols.
+        self._all_digits: int | None = None
+        if every_symbol and len(digit_set) == 1:
+            self._all_digits = digit_set.pop()
 
     def __bool__(self) -> bool:
         return bool(self._sessions)
@@ -191,18 +204,54 @@ class SessionFilter:
         """The ticks (``TICK_DTYPE``) inside their symbol's session, in their order."""
         if not self._sessions or not len(ticks):
             return ticks
-        keep = np.ones(len(ticks), dtype=bool)
+        times = ticks["time_msc"]
         symbols = ticks["symbol"]
-        rounded = False
+        lo, hi = int(times.min()), int(times.max())
+        keep: np.ndarray | None = None
         for index, session in self._sessions.items():
+            span = _span(session, lo, hi)
+            if span is _OPEN:
+                continue
             mine = symbols == index
             if not mine.any():
                 continue
-            keep[mine] = session.open_mask(ticks["time_msc"][mine])
-            digits = self._digits.get(index)
-            if digits is not None:
-                if not rounded:
-                    ticks, rounded = ticks.copy(), True
+            if keep is None:
+                keep = np.ones(len(ticks), dtype=bool)
+            keep[mine] = False if span is _CLOSED else session.open_mask(times[mine])
+        ticks = self._rounded(ticks, symbols)
+        return ticks if keep is None or keep.all() else ticks[keep]
+
+    def _rounded(self, ticks: np.ndarray, symbols: np.ndarray) -> np.ndarray:
+        """A copy of ``ticks`` with each session symbol's prices at its digits (``ticks``
+        itself when no symbol has digits)."""
+        if not self._digits:
+            return ticks
+        ticks = ticks.copy()
+        if self._all_digits is not None:
+            for side in ("bid", "ask"):
+                ticks[side] = np.round(ticks[side], self._all_digits)
+            return ticks
+        for index, digits in self._digits.items():
+            mine = symbols == index
+            if mine.any():
                 for side in ("bid", "ask"):
                     ticks[side][mine] = np.round(ticks[side][mine], digits)
-        return ticks if keep.all() else ticks[keep]
+        return ticks
+
+
+#: ``_span``'s answers: every time of the span open, every time closed, or some of each.
+_OPEN, _CLOSED, _MIXED = "open", "closed", "mixed"
+
+
+def _span(session: SymbolSession, lo: int, hi: int) -> str:
+    """Whether the session is open at every time of ``[lo, hi]`` (UTC ms), at none, or
+    neither: one binary search in the intervals ``open_mask`` searches."""
+    year = int(lo // _MS_PER_YEAR_APPROX) + 1970
+    if int(hi // _MS_PER_YEAR_APPROX) + 1970 != year:
+        return _MIXED
+    starts, ends = _intervals(session, year)
+    i = int(np.searchsorted(starts, lo, side="right")) - 1
+    if i >= 0 and lo < ends[i]:
+        return _OPEN if hi < ends[i] else _MIXED
+    following = i + 1
+    return _CLOSED if following >= len(starts) or hi < starts[following] else _MIXED

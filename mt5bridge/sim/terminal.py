@@ -135,7 +135,7 @@ class SimTerminal:
         own = {i: spec for i, spec in enumerate(self._specs) if spec.session is not None}
         self._in_session = SessionFilter(
             {i: s.session for i, s in own.items() if s.session is not None},
-            {i: s.digits for i, s in own.items()})
+            {i: s.digits for i, s in own.items()}, n_symbols=len(self._specs))
         self._tz = config.server_tz
         self._now = int(feed.start_msc)
         self._tape = TickTape(

@@ -227,7 +227,12 @@ class JournalConnection:
     def _enter_day(self, when: datetime | None) -> None:
         """In day batches: commit the open day when ``when`` is on a later UTC day, and make
         sure a day's transaction is open (``when`` None: a write of the open day)."""
-        day = self._batch_day if when is None else when.astimezone(UTC).toordinal()
+        if when is None:
+            day = self._batch_day
+        elif when.tzinfo is UTC:  # the engine's clock: no conversion to make
+            day = when.toordinal()
+        else:
+            day = when.astimezone(UTC).toordinal()
         if self._conn.in_transaction and day > self._batch_day:
             self._conn.execute("COMMIT")
         if not self._conn.in_transaction:

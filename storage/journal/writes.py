@@ -388,4 +388,5 @@ def _upsert_sql(table: str, key: tuple[str, ...], columns: tuple[str, ...]) -> s
 def _diagnostics_json(diagnostics: Sequence[tuple[str, float]]) -> str:
     """A kind's diagnostics as a JSON object, in the kind's order; an undefined figure
     (NaN, infinite) is null, so any JSON reader takes it."""
-    return json.dumps(json_ready(dict(diagnostics)), allow_nan=False)
+    return json.dumps({str(name): json_ready(value) for name, value in diagnostics},
+                      allow_nan=False)

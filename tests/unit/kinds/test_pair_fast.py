@@ -212,3 +212,35 @@ def test_degenerate_windows_fall_back_to_pair_stats():
     # Act / Assert: NaN, so the model asks pair_stats
     assert np.isnan(fast.two_leg_weights(flat, False))
     assert np.isnan(fast.two_leg_weights(square, True))
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("mode", [fast.OLS_MODE, fast.TLS_MODE, fast.KALMAN_MODE])
+def test_one_call_gives_the_figures_of_the_separate_calls(seed, mode):
+    # Arrange: a 480-bar model window, a 250-bar hedge window and a 60-bar z window
+    window = _window(seed)
+    X = window[-250:]
+    w1 = -fast.kalman_two_legs(X, 1e-4, 1e-3) if mode == fast.KALMAN_MODE else \
+        fast.two_leg_weights(X, mode == fast.TLS_MODE)
+    values = window @ np.array((1.0, w1))
+    expected = (w1, *fast.spread_figures(values[-250:], values[-60:]), values[-1])
+
+    # Act
+    got = fast.two_leg_point(window, 250, 60, mode, 1e-4, 1e-3)
+
+    # Assert: the same hedge; downstream the spread is x0 + w1 x1 in the compiler's
+    # rounding, not BLAS's, so the figures agree to a few ulps of the spread
+    assert got[0] == w1
+    assert got[5] == expected[5]  # the crossings
+    assert got[1:5] + got[6:] == pytest.approx(expected[1:5] + expected[6:], rel=1e-11)
+
+
+def test_one_call_leaves_an_undecided_hedge_to_the_caller():
+    # Arrange: leg 2 flat: no OLS slope
+    window = np.column_stack([np.linspace(1.0, 2.0, 40), np.full(40, 3.0)])
+
+    # Act
+    got = fast.two_leg_point(window, 40, 10, fast.OLS_MODE, 1e-4, 1e-3)
+
+    # Assert: every figure NaN, so the model decides the window as before
+    assert np.isnan(got[0]) and all(np.isnan(v) for v in got[1:5] + got[6:])

@@ -10,7 +10,14 @@ import pandas as pd
 import pytest
 from helpers.paths import SHARED_DATA, TEST_DATA
 
-from mt5bridge.sim.symbol_sessions import CME_INDEX, ICE_BRENT, NYSE, nyse_holidays
+from engine.ticks import TICK_DTYPE
+from mt5bridge.sim.symbol_sessions import (
+    CME_INDEX,
+    ICE_BRENT,
+    NYSE,
+    SessionFilter,
+    nyse_holidays,
+)
 
 
 def at(*parts: int) -> int:
@@ -94,3 +101,49 @@ def test_the_vector_check_agrees_with_the_single_one_across_a_year_end():
 
     assert mask.tolist() == [NYSE.is_open(int(t)) for t in times]
     assert not mask[(times >= at(2021, 1, 1)) & (times < at(2021, 1, 2))].any()
+
+
+def _tick_by_tick(sessions: dict, digits: dict, ticks: np.ndarray) -> np.ndarray:
+    """The filter's meaning spelled out tick by tick: each session symbol's ticks kept
+    where ``is_open``, its prices rounded to its digits; other symbols untouched."""
+    out = ticks.copy()
+    for row in out:
+        index = int(row["symbol"])
+        if index in digits:
+            row["bid"], row["ask"] = (np.round(row[side], digits[index])
+                                      for side in ("bid", "ask"))
+    keep = [int(row["symbol"]) not in sessions or sessions[int(row["symbol"])].is_open(
+        int(row["time_msc"])) for row in ticks]
+    return out[np.array(keep, dtype=bool)]
+
+
+@pytest.mark.parametrize(("sessions", "digits", "n_symbols"), [
+    ({0: CME_INDEX, 1: CME_INDEX}, {0: 2, 1: 2}, 2),   # every symbol a CFD, one digits
+    ({1: ICE_BRENT, 2: NYSE}, {1: 2, 2: 2}, 3),        # an FX symbol (0) beside two CFDs
+    ({0: CME_INDEX, 1: NYSE}, {0: 2, 1: 1}, 2),        # two digits
+])
+def test_the_batch_filter_keeps_and_rounds_what_each_tick_would(sessions, digits, n_symbols):
+    # Arrange: batches inside a session, inside a closed gap and across opens and closes
+    # (a minute, half an hour, a day, three days of ticks; the year end included)
+    rng = np.random.default_rng(7)
+    in_session = SessionFilter(sessions, digits, n_symbols=n_symbols)
+    batches = []
+    for _ in range(400):
+        n = int(rng.integers(1, 120))
+        start = at(2019, 3, 1) + int(rng.integers(0, 305 * 86_400_000))
+        span = int(rng.choice([60_000, 1_800_000, 86_400_000, 3 * 86_400_000]))
+        ticks = np.zeros(n, dtype=TICK_DTYPE)
+        ticks["time_msc"] = np.sort(start + rng.integers(0, span, n))
+        ticks["symbol"] = rng.integers(0, n_symbols, n)
+        ticks["bid"] = rng.uniform(1_000.0, 3_000.0, n)
+        ticks["ask"] = ticks["bid"] + rng.uniform(0.0, 1.0, n)
+        batches.append(ticks)
+
+    # Act
+    kept = [in_session(ticks.copy()) for ticks in batches]
+
+    # Assert
+    for ticks, got in zip(batches, kept, strict=True):
+        expected = _tick_by_tick(sessions, digits, ticks)
+        assert got.tolist() == expected.tolist()
+    assert 0 < sum(map(len, kept)) < sum(map(len, batches))  # some kept, some dropped
