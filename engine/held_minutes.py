@@ -40,6 +40,7 @@ import numpy as np
 
 from engine.baskets import Basket, m1_exit
 from engine.market import M1_MS, M30_MS, utc
+from engine.model import Direction
 from engine.ports import AccountFigures
 from engine.ticks import quote_rows
 
@@ -167,23 +168,28 @@ class HeldMinutes:
 
     def _scan(self, ticks: np.ndarray, steps: list[int], closes: list[bool]) -> int | None:
         """Walk the minutes ``steps[:-1]`` (the last is stepped whatever happens) and fold
-        those before the first that would act; the step to take next, or None."""
+        those before the first that would act; the step to take next, or None.
+
+        The first minute in which a basket would exit is found first (``_first_acting``),
+        so that the accounts are computed only for the minute closes that may be folded;
+        the risk manager may stop the fold earlier (``quiet_marks``)."""
         e = self._engine
-        closing = [m for m, closed in zip(steps[:-1], closes, strict=False) if closed]
-        accounts = e.driver.accounts_at(np.asarray(closing, dtype=np.int64)) if closing else []
-        if accounts is None:
-            return None
-        quiet = min(len(accounts), e.risk.quiet_marks([a.equity for a in accounts]))
         bids, asks = quote_rows(ticks, np.asarray(steps[:-1], dtype=np.int64),
                                 e.market.bid, e.market.ask)
         mids = 0.5 * (bids + asks)  # MarketState.mids, row by row
         held = [_Held(e, name, basket, bids, asks, mids) for name, basket in e.baskets.items()]
+        acting = self._first_acting(steps, closes, held)
+        closing = [m for m, closed in zip(steps[:acting], closes, strict=False) if closed]
+        accounts = e.driver.accounts_at(np.asarray(closing, dtype=np.int64)) if closing else []
+        if accounts is None:
+            return None
+        quiet = min(len(accounts), e.risk.quiet_marks([a.equity for a in accounts]))
         folded: list[tuple[int, AccountFigures]] = []
-        stop = len(steps) - 1
-        for k in range(len(steps) - 1):
+        stop = acting
+        for k in range(acting):
             values = [h.values[k] for h in held]
             if closes[k]:
-                if len(folded) >= quiet or self._acts(steps[k], k, held, values):
+                if len(folded) >= quiet:
                     stop = k
                     break
                 folded.append((steps[k], accounts[len(folded)]))
@@ -209,6 +215,26 @@ class HeldMinutes:
             return target
         batched = self._engine.market.batch_closes(ticks["time_msc"], target)
         return target if batched == closes[stop] else None
+
+    def _first_acting(self, steps: list[int], closes: list[bool], held: list[_Held]) -> int:
+        """The index of the first of the minutes ``steps[:-1]`` whose M1 close would close
+        a basket (``_acts``), or ``len(steps) - 1`` (none does).  ``_acts`` decides every
+        minute; it is asked only at the minute closes where something may act: where a
+        news flatten may come, every one; else those where a basket's net P&L reaches its
+        take profit or hard stop, or its provisional score's estimate is within its bound
+        of an exit level (or not finite), or the model has no estimates."""
+        end = len(steps) - 1
+        candidates = np.asarray(closes[:end], dtype=bool)
+        e = self._engine
+        if not (e.news.enabled and e.news.config.flatten_before):
+            near = np.zeros(end, dtype=bool)
+            for h in held:
+                near |= h.may_exit()
+            candidates &= near
+        for k in np.flatnonzero(candidates).tolist():
+            if self._acts(steps[k], k, held, [h.values[k] for h in held]):
+                return k
+        return end
 
     def _acts(self, minute: int, k: int, held: list[_Held], values: list[float]) -> bool:
         """Whether the M1 close at ``minute`` (row ``k`` of the quotes) would close a basket:
@@ -236,14 +262,39 @@ class _Held:
         self.basket = basket
         self.signal = engine.signals[name]
         #: The basket's price P&L and its cluster's provisional score at each minute.
-        self.values = basket.unrealised_rows(engine.market.index, bids, asks,
-                                             engine.fx).tolist()
+        self._unrealised = basket.unrealised_rows(engine.market.index, bids, asks, engine.fx)
+        self.values = self._unrealised.tolist()
         self.provisional = self.signal.provisional_rows(mids)
         self.currencies = engine.cluster_currencies(self.signal)
         self._realised = sum(leg.realised for leg in basket.legs if leg.closed)
         self._costs = basket.costs()
         self.low = self.high = math.nan
         self.seen = False
+
+    def may_exit(self) -> np.ndarray:
+        """Per minute, whether ``m1_exit`` may fire: the net P&L at the take profit or the
+        hard stop (the same sums as ``net_pnl``), or the provisional score not clear of an
+        exit level by its estimate's bound.  A superset of the minutes that exit."""
+        basket, sig = self.basket, self.signal
+        with np.errstate(invalid="ignore"):
+            net = (self._realised + self._unrealised) + self._costs
+            out = net >= basket.take_profit
+            if sig.model.hard_stop:
+                out |= net <= -basket.risk_budget
+        block = self.provisional.estimates()
+        if block is None:
+            out[:] = True
+            return out
+        estimate, bound = block
+        band = sig.exit_band
+        level = band if sig.overshoot_level is None else sig.overshoot_level
+        far = -level if basket.direction is Direction.SHORT else level
+        with np.errstate(invalid="ignore"):
+            unclear = ~(np.isfinite(estimate) & np.isfinite(bound)) & (bound != 0.0)
+            near_band = np.abs(estimate) < band + bound
+            overshoot = estimate >= far - bound if basket.direction is Direction.LONG \
+                else estimate <= far + bound
+        return out | unclear | near_band | overshoot
 
     def net_pnl(self, unrealised: float) -> float:
         """``Basket.net_pnl`` from its unrealised part, in its order of operations."""

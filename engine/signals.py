@@ -168,3 +168,14 @@ class ProvisionalRows:
         if not self._ok[k]:
             return math.nan
         return self._model.provisional(np.array(self._feed[k], dtype=np.float64))
+
+    def estimates(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Every row's score as ``SignalModel.provisional_estimates`` gives it (estimate,
+        bound), rows without prices exactly NaN with a bound of 0; None where the model
+        has no block form."""
+        block = self._model.provisional_estimates(self._feed)
+        if block is None:
+            return None
+        estimates, bound = block
+        ok = np.asarray(self._ok, dtype=bool)
+        return np.where(ok, estimates, math.nan), np.where(ok, bound, 0.0)

@@ -97,6 +97,16 @@ class SignalModel(ABC):
         """The score at these prices (of ``feed_symbols``) with the statistics of the last
         closed bar: what the fast exits read at an M1 close.  NaN when not defined."""
 
+    def provisional_estimates(self, prices: np.ndarray
+                              ) -> tuple[np.ndarray, np.ndarray] | None:
+        """``provisional`` of every row of ``prices`` in one block, as estimates and a
+        bound per row (``provisional`` of the row is within ``bound`` of the estimate;
+        NaN or infinite where it may not be finite), or None where the model has no block
+        form.  A backtest's look-ahead over held minutes (``engine.held_minutes``) uses
+        them only to choose the minutes worth asking ``provisional`` exactly: a minute
+        whose estimate is clear of every exit level by more than its bound cannot exit."""
+        return None
+
     @abstractmethod
     def exposures(self, point: KindPoint, direction: Direction) -> dict[str, float]:
         """Signed account-currency exposure per member for the basket of ``point`` in

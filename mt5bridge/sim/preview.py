@@ -22,6 +22,7 @@ of ticks, so over several minutes in one batch it would look only at the last.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import numpy as np
@@ -159,5 +160,8 @@ def _figures_one_by_one(sim: Any, bids: np.ndarray,
     return out
 
 
+@functools.lru_cache(maxsize=16)
 def _faults_off(faults: FaultConfig) -> bool:
+    """No fault of any kind can be drawn (asked at every look-ahead: a configuration is
+    frozen, so its answer is kept)."""
     return dataclasses.replace(faults, seed=0) == FaultConfig()

@@ -84,13 +84,35 @@ def _journal_rows(path: Path) -> dict[str, list[tuple]]:
                 for table in tables if table not in _NOT_COMPARED}
 
 
-def _run(tmp_path: Path, settings: str, name: str, *, every_minute: bool):
+#: A pair cluster (its model estimates its provisional scores in one block) and no news:
+#: the look-ahead asks the exact score only at the minutes the estimates leave open.
+PAIR = """
+[[cluster]]
+name = "EUGB_PAIR"
+kind = "pair"
+symbols = ["EURUSD", "GBPUSD"]
+magic = 720001
+time_stop_bars = 48
+
+[cluster.pair]
+hedge_window = 96
+z_window = 48
+test_every = 12
+"""
+
+
+def _run(tmp_path: Path, settings: str, name: str, *, every_minute: bool,
+         config_text: str | None = None):
     config_path = tmp_path / "config.toml"
-    config_path.write_text(short_window_config("USD_MAJORS", "GOLD_HAVENS") + settings)
+    config_path.write_text(config_text or
+                           short_window_config("USD_MAJORS", "GOLD_HAVENS") + settings)
+    calendar = calendar_snapshot(_calendar(tmp_path), START, END) if config_text is None \
+        else None
     spec = BacktestSpec(config=load_engine_config(config_path), source="files",
                         paths=(TEST_DATA / "histdata",), start=START, end=END,
-                        calendar=calendar_snapshot(_calendar(tmp_path), START, END))
+                        calendar=calendar)
     steps = 0
+    exact_scores = 0
 
     def count(session) -> None:
         real = session.engine.step
@@ -101,21 +123,30 @@ def _run(tmp_path: Path, settings: str, name: str, *, every_minute: bool):
             real(t_msc)
 
         session.engine.step = step
+        for sig in session.engine.signals.values():
+            provisional = sig.model.provisional
+
+            def asked(prices, provisional=provisional) -> float:
+                nonlocal exact_scores
+                exact_scores += 1
+                return provisional(prices)
+
+            sig.model.provisional = asked
 
     journal = tmp_path / name
     result = run_backtest(spec, journal_path=journal, on_session=count,
                           step_every_minute=every_minute)
-    return steps, result, _journal_rows(journal)
+    return steps, result, _journal_rows(journal), exact_scores
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("settings", list(SETTINGS))
 def test_stepping_over_held_minutes_changes_nothing(tmp_path, settings):
     # Arrange / Act: the same run minute by minute, then with the quiet minutes batched
-    minute_steps, by_minute, by_minute_rows = _run(tmp_path, SETTINGS[settings],
-                                                   "minutes.sqlite", every_minute=True)
-    batched_steps, batched, batched_rows = _run(tmp_path, SETTINGS[settings],
-                                                "batched.sqlite", every_minute=False)
+    minute_steps, by_minute, by_minute_rows, _ = _run(tmp_path, SETTINGS[settings],
+                                                      "minutes.sqlite", every_minute=True)
+    batched_steps, batched, batched_rows, _ = _run(tmp_path, SETTINGS[settings],
+                                                   "batched.sqlite", every_minute=False)
 
     # Assert: the run trades, its eventful exits happen, and everything is equal
     exits = set(by_minute.trades["exit_code"])
@@ -133,3 +164,25 @@ def test_stepping_over_held_minutes_changes_nothing(tmp_path, settings):
     assert batched.trades[["mae", "mfe"]].abs().to_numpy().sum() > 0
     # far fewer steps: only the minutes in which something acts, and the bar closes
     assert batched_steps < minute_steps / 3
+
+
+@pytest.mark.slow
+def test_a_pair_stepped_over_its_quiet_minutes_changes_nothing(tmp_path):
+    # Arrange / Act: a pair cluster without news, minute by minute and batched
+    minute_steps, by_minute, by_minute_rows, minute_scores = _run(
+        tmp_path, "", "minutes.sqlite", every_minute=True, config_text=PAIR)
+    batched_steps, batched, batched_rows, batched_scores = _run(
+        tmp_path, "", "batched.sqlite", every_minute=False, config_text=PAIR)
+
+    # Assert: exits on the M1 closes' provisional scores happen, and everything is equal
+    assert len(by_minute.trades) >= 5
+    assert "MR" in set(by_minute.trades["exit_code"])
+    assert batched_rows.keys() == by_minute_rows.keys()
+    for table, rows in by_minute_rows.items():
+        assert batched_rows[table] == rows, table
+    for frame in ("trades", "legs", "equity"):
+        mine, theirs = getattr(batched, frame), getattr(by_minute, frame)
+        assert mine.equals(theirs), frame
+    assert batched_steps < minute_steps / 3
+    # the exact provisional score was asked only where the block estimates left it open
+    assert 0 < batched_scores < minute_scores / 5
