@@ -181,6 +181,19 @@ def year_runs(folder: Path, pair_config: Path) -> list[tuple[str, list[str]]]:
     return out
 
 
+def floor_runs(folder: Path, pair_config: Path) -> list[tuple[str, list[str]]]:
+    """``year_runs`` and a third, the six-symbol TDI cluster MAJORS_SIX: with the three
+    floors (2, 4 and 6 symbols) a year's floor splits into what every step costs whatever
+    the symbols and what each symbol adds."""
+    from engine.cluster import DEFAULT_CONFIG
+
+    six = ["EURUSD", "GBPUSD", "USDJPY", "USDCHF", "USDCAD", "AUDUSD"]
+    files = [str(folder / f"DAT_ASCII_{s}_M1_2019.csv.gz") for s in six]
+    return [*year_runs(folder, pair_config),
+            ("TDI MAJORS_SIX, 6 symbols", ["backtest", "--data", *files, "--config",
+                                           str(DEFAULT_CONFIG), "--clusters", "MAJORS_SIX"])]
+
+
 def timed_process(arguments: list[str], report: Path) -> tuple[float, float, str]:
     """Wall and CPU seconds (user + system) of one ``main.py`` process and its summary line
     (the baskets).  The CPU time is the steadier figure on a shared machine: another
@@ -226,7 +239,7 @@ def warm_run(folder: Path, pair_config: Path, which: int, *, null: bool = False)
     from main import build_parser
 
     logging.getLogger().addHandler(logging.NullHandler())  # the run's warnings: not timed
-    arguments = year_runs(folder, pair_config)[which][1]
+    arguments = floor_runs(folder, pair_config)[which][1]
     spec = spec_from_args(build_parser().parse_args([*arguments, "--report", os.devnull]))
     spent = [0.0]
 
@@ -289,6 +302,19 @@ def year_warm(folder: Path, pair_config: Path, rounds: int) -> None:
     print(f"year 2019 warm, both models replaced by one that costs nothing and never "
           f"trades: pair {pf:5.2f} s, TDI {tf:5.2f} s, pair / TDI {pf / tf:5.2f} (the "
           f"floor of the ratio while the rest costs what it does)", flush=True)
+    six_label = floor_runs(folder, pair_config)[2][0]
+    six = []
+    for _ in range(rounds):
+        done = subprocess.run([sys.executable, __file__, "--warm-run", str(folder),
+                               str(pair_config), "2", "null"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, check=True)
+        six.append(float(done.stdout.split()[-3]))
+    sf = statistics.median(six)
+    symbols = np.array([2.0, 4.0, 6.0])
+    per_symbol, per_year = np.polyfit(symbols, np.array([pf, tf, sf]), 1)
+    print(f"year 2019 warm, the same floor of {six_label}: {sf:5.2f} s; fitted over 2, 4 and "
+          f"6 symbols, a year's floor is {per_year:5.2f} s whatever the symbols plus "
+          f"{per_symbol:5.2f} s a symbol", flush=True)
 
 
 def year(folder: Path, rounds: int) -> None:

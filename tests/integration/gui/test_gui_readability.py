@@ -187,7 +187,7 @@ def test_audit_trail_never_cuts_a_command_name(qtbot):
 # --------------------------------------------------------------------------- Equity
 
 
-def test_equity_ticks_are_distinct_and_carry_their_unit():
+def test_equity_ticks_are_distinct_and_carry_their_unit(qapp):  # an AxisItem needs one
     # Arrange
     axis = ValueAxis("left")
     percent = ValueAxis("left", suffix="%")
