@@ -36,6 +36,7 @@ held in the setting ``trials_before_log``: theirs is not known.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -243,7 +244,7 @@ def open_read_only(path: Path) -> TrialsStore:
     path, name = Path(path), TRIALS_SCHEMA.name
     if not path.is_file():
         raise UserError(f"{path}: no {name} found (check the path)")
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    conn = _connect_read_only(path)
     try:
         identity = conn.execute("PRAGMA application_id").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -261,3 +262,34 @@ def open_read_only(path: Path) -> TrialsStore:
     store = TrialsStore.__new__(TrialsStore)
     store.path, store._conn = path, conn
     return store
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """``mode=ro``, or on read-only media (a read-only mount, an archive, a share) the
+    file as immutable.
+
+    A reader of a WAL database needs its ``-shm`` index beside it, and makes one if it is
+    missing; where the folder cannot be written that fails ("unable to open database
+    file").  Nobody can write the study there either, so it is read as an immutable file
+    (no locks, no index).  A ``-wal`` file left beside it would hold trials an immutable
+    read does not see: that is refused in one line instead.  (Where the folder can be
+    written, the reader leaves ``-wal``/``-shm`` behind: a read-only connection cannot
+    remove them; the next writer to close does.)"""
+    from engine.errors import UserError
+
+    uri = path.resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        if os.access(path.parent, os.W_OK):
+            return conn  # another reason: the caller's reading says it in one line
+    except sqlite3.DatabaseError:
+        return conn  # not a database: likewise
+    conn.close()
+    wal = path.with_name(path.name + "-wal")
+    if wal.is_file() and wal.stat().st_size > 0:
+        raise UserError(f"{path}: the study is on read-only media with trials still in "
+                        f"{wal.name}; open it once where it can be written")
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)

@@ -79,3 +79,74 @@ def test_settings_keep_the_first_value(tmp_path):
         store.put_setting("grid", {"file": "a.toml"})
         store.put_setting("grid", {"file": "b.toml"})
         assert store.settings() == {"grid": {"file": "a.toml"}}
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A folder on a filesystem mounted read-only (a tmpfs mounted, written, remounted
+    ``ro``): what an archive, a read-only share or a write-protected stick is.  Needs the
+    right to mount; skipped with that reason where it is missing."""
+    import subprocess
+
+    folder = tmp_path / "media"
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(folder)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("mounting a filesystem needs privileges this machine does not give")
+    try:
+        yield folder
+    finally:
+        # lazily: a connection a failed assertion still holds must not keep it mounted
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True, check=False)
+
+
+def _remount_read_only(folder) -> None:
+    import subprocess
+
+    subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True,
+                   capture_output=True)
+
+
+def test_a_study_on_read_only_media_reads_back(read_only_folder):
+    # Arrange: a study written and closed, then its filesystem made read-only
+    from storage.trials import open_read_only
+
+    path = read_only_folder / "study.sqlite"
+    with TrialsStore(path) as store:
+        store.record(_row("a"))
+        store.record(_row("b", status="failed", sharpe=None))
+    _remount_read_only(read_only_folder)
+
+    # Act
+    store = open_read_only(path)
+    try:
+        counts, ids = store.counts(), store.ids()
+    finally:
+        store.close()
+
+    # Assert: every trial, and nothing written beside it
+    assert counts == {"done": 1, "failed": 1}
+    assert set(ids) == {"a", "b"}
+    assert sorted(p.name for p in read_only_folder.iterdir()) == ["study.sqlite"]
+
+
+def test_a_study_on_read_only_media_with_trials_in_its_wal_is_one_clear_error(
+        read_only_folder, tmp_path):
+    # Arrange: a copy taken mid-study (the writer's WAL holding a trial) put on the media
+    import shutil
+
+    from storage.trials import open_read_only
+
+    source = tmp_path / "study.sqlite"
+    writer = TrialsStore(source)
+    writer._conn.execute("PRAGMA wal_autocheckpoint = 0")
+    writer.record(_row("a"))
+    for suffix in ("", "-wal"):
+        shutil.copyfile(f"{source}{suffix}", read_only_folder / f"study.sqlite{suffix}")
+    writer.close()
+    _remount_read_only(read_only_folder)
+
+    # Act / Assert
+    with pytest.raises(UserError, match=r"read-only media with trials still in "
+                                         r"study\.sqlite-wal"):
+        open_read_only(read_only_folder / "study.sqlite")
