@@ -33,3 +33,18 @@ magic = 710003
 def short_window_config(*clusters: str) -> str:
     """The TOML text of a config with the short windows and the named clusters."""
     return SHORT_WINDOWS + "".join(CLUSTER_TABLES[name] for name in clusters)
+
+#: A ``pair`` cluster on EURUSD/GBPUSD with windows the three weeks of the slice warm up.
+PAIR_EUGB = """
+[[cluster]]
+name = "EUGB_PAIR"
+kind = "pair"
+symbols = ["EURUSD", "GBPUSD"]
+magic = 720001
+time_stop_bars = 48
+
+[cluster.pair]
+hedge_window = 96
+z_window = 48
+test_every = 12
+"""

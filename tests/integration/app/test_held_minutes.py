@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers.configs import short_window_config
+from helpers.configs import PAIR_EUGB, short_window_config
 from helpers.paths import TEST_DATA
 
 from app.backtest import BacktestSpec, calendar_snapshot, run_backtest
@@ -86,19 +86,7 @@ def _journal_rows(path: Path) -> dict[str, list[tuple]]:
 
 #: A pair cluster (its model estimates its provisional scores in one block) and no news:
 #: the look-ahead asks the exact score only at the minutes the estimates leave open.
-PAIR = """
-[[cluster]]
-name = "EUGB_PAIR"
-kind = "pair"
-symbols = ["EURUSD", "GBPUSD"]
-magic = 720001
-time_stop_bars = 48
-
-[cluster.pair]
-hedge_window = 96
-z_window = 48
-test_every = 12
-"""
+PAIR = PAIR_EUGB
 
 
 def _run(tmp_path: Path, settings: str, name: str, *, every_minute: bool,
@@ -139,6 +127,16 @@ def _run(tmp_path: Path, settings: str, name: str, *, every_minute: bool,
     return steps, result, _journal_rows(journal), exact_scores
 
 
+def _assert_the_same_run(batched, batched_rows, by_minute, by_minute_rows) -> None:
+    """Every journal table row for row, and the backtest's trades, legs and equity."""
+    assert batched_rows.keys() == by_minute_rows.keys()
+    for table, rows in by_minute_rows.items():
+        assert batched_rows[table] == rows, table
+    for frame in ("trades", "legs", "equity"):
+        mine, theirs = getattr(batched, frame), getattr(by_minute, frame)
+        assert mine.equals(theirs), frame
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("settings", list(SETTINGS))
 def test_stepping_over_held_minutes_changes_nothing(tmp_path, settings):
@@ -155,12 +153,7 @@ def test_stepping_over_held_minutes_changes_nothing(tmp_path, settings):
     if settings == "tight risk":
         assert "RISK" in exits
         assert any("MAX_DRAWDOWN" in str(row) for row in by_minute_rows["cluster_states"])
-    assert batched_rows.keys() == by_minute_rows.keys()
-    for table, rows in by_minute_rows.items():
-        assert batched_rows[table] == rows, table
-    for frame in ("trades", "legs", "equity"):
-        mine, theirs = getattr(batched, frame), getattr(by_minute, frame)
-        assert mine.equals(theirs), frame
+    _assert_the_same_run(batched, batched_rows, by_minute, by_minute_rows)
     assert batched.trades[["mae", "mfe"]].abs().to_numpy().sum() > 0
     # far fewer steps: only the minutes in which something acts, and the bar closes
     assert batched_steps < minute_steps / 3
@@ -177,12 +170,7 @@ def test_a_pair_stepped_over_its_quiet_minutes_changes_nothing(tmp_path):
     # Assert: exits on the M1 closes' provisional scores happen, and everything is equal
     assert len(by_minute.trades) >= 5
     assert "MR" in set(by_minute.trades["exit_code"])
-    assert batched_rows.keys() == by_minute_rows.keys()
-    for table, rows in by_minute_rows.items():
-        assert batched_rows[table] == rows, table
-    for frame in ("trades", "legs", "equity"):
-        mine, theirs = getattr(batched, frame), getattr(by_minute, frame)
-        assert mine.equals(theirs), frame
+    _assert_the_same_run(batched, batched_rows, by_minute, by_minute_rows)
     assert batched_steps < minute_steps / 3
     # the exact provisional score was asked only where the block estimates left it open
     assert 0 < batched_scores < minute_scores / 5

@@ -12,23 +12,12 @@ import sqlite3
 from itertools import pairwise
 
 import pytest
+from helpers.configs import PAIR_EUGB
 from helpers.paths import TEST_DATA
 
 from main import main
 
-PAIR = """
-[[cluster]]
-name = "EUGB_PAIR"
-kind = "pair"
-symbols = ["EURUSD", "GBPUSD"]
-magic = 720001
-time_stop_bars = 48
-
-[cluster.pair]
-hedge_window = 96
-z_window = 48
-test_every = 12
-"""
+PAIR = PAIR_EUGB
 
 REGIME = """
 [defaults]
