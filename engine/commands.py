@@ -204,7 +204,9 @@ class OpenExternalBond(Command):
     ``maturity_years`` from now (ACT/365), ``coupon`` an annual rate paid ``frequency``
     times a year, ``ratio`` shares per bond; ``volatility``, ``rate``, ``dividend_yield``
     and ``credit_spread`` the pricer's inputs; ``band`` the delta band
-    (``engine.hedging_bond.HedgeSettings``).  An empty ``bond_id`` is numbered by the engine.
+    (``engine.hedging_bond.HedgeSettings``).  ``calls`` and ``puts``: ``(years from now,
+    clean price per bond)`` of each call and put date (``BondTerms``).  An empty
+    ``bond_id`` is numbered by the engine.
     """
 
     symbol: str
@@ -221,6 +223,8 @@ class OpenExternalBond(Command):
     dividend_yield: float = 0.0
     credit_spread: float = 0.0
     band: float = 0.05
+    calls: tuple[tuple[float, float], ...] = ()
+    puts: tuple[tuple[float, float], ...] = ()
     bond_id: str = ""
 
 

@@ -148,7 +148,8 @@ class Hedger:
             bond_id, spec.symbol, float(command.bonds), float(command.entry_price), now,
             BondTerms(maturity_in(float(command.maturity_years), now), float(command.face),
                       float(command.coupon), int(command.frequency), float(command.ratio),
-                      bool(command.european)),
+                      bool(command.european), _dated(command.calls, now, "calls"),
+                      _dated(command.puts, now, "puts")),
             CreditInputs(float(command.volatility), float(command.rate),
                          float(command.dividend_yield), float(command.credit_spread)),
             HedgeSettings(band=float(command.band)), magic, host.run_id)
@@ -381,7 +382,8 @@ class Hedger:
             implied_at=held.implied_at, target=target,
             held=after, band=bond.band_shares(), status=status,
             split=held.state.parts() if held.state.started else (),
-            history=tuple(held.history), frequency=bond.terms.frequency)
+            history=tuple(held.history), frequency=bond.terms.frequency,
+            calls=bond.terms.calls, puts=bond.terms.puts)
         self._publish()
 
     def _mark(self, held: _Held, now: datetime, spot: float, value: Any, target: float,
@@ -494,4 +496,18 @@ def _idle_view(held: _Held) -> ExternalBondView:
         b.inputs.dividend_yield, b.settings.band, held.paused,
         market_price=held.market_price, implied_vol=held.implied,
         implied_at=held.implied_at, band=b.band_shares(),
-        split=held.state.parts() if held.state.started else (), frequency=b.terms.frequency)
+        split=held.state.parts() if held.state.started else (), frequency=b.terms.frequency,
+        calls=b.terms.calls, puts=b.terms.puts)
+
+
+def _dated(schedule: Any, now: datetime, name: str) -> tuple[tuple[datetime, float], ...]:
+    """A command's ``(years from now, price)`` schedule as dates (``BondTerms``)."""
+    out = []
+    for entry in schedule:
+        if not (isinstance(entry, tuple | list) and len(entry) == 2):
+            raise ValueError(f"{name} {entry!r} is not a (years, price) pair")
+        years = float(entry[0])
+        if not 0 < years <= 50:
+            raise ValueError(f"{name} date {years!r} years from now is outside 0 .. 50")
+        out.append((maturity_in(years, now), float(entry[1])))
+    return tuple(out)

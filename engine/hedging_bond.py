@@ -69,7 +69,11 @@ class BondTerms:
     ``face`` per bond (account currency), ``coupon`` the annual rate (0.02 = 2 %) paid
     ``frequency`` times a year, ``maturity`` the date it is redeemed at face, ``ratio`` the
     shares one bond converts into, ``european`` True when conversion is allowed only at
-    maturity (American, any time, otherwise).
+    maturity (American, any time, otherwise).  ``calls``: the issuer's call dates, each
+    with its clean call price per bond (the holder may convert instead: a call caps the
+    bond near ``max(call price, parity)`` and pulls its delta towards parity's); ``puts``:
+    the holder's put dates and prices (a floor).  Each date is before maturity; they are
+    kept earliest first, and a date that has passed no longer counts (``terms_at``).
     """
 
     maturity: datetime
@@ -78,6 +82,8 @@ class BondTerms:
     frequency: int = 2
     ratio: float = 1.0
     european: bool = False
+    calls: tuple[tuple[datetime, float], ...] = ()
+    puts: tuple[tuple[datetime, float], ...] = ()
 
     def __post_init__(self) -> None:
         _need(_finite(self.face) and self.face > 0, "face", self.face, "> 0")
@@ -86,10 +92,31 @@ class BondTerms:
         _need(self.frequency in (1, 2, 4, 12), "frequency", self.frequency, "1, 2, 4 or 12")
         _need(_finite(self.ratio) and self.ratio > 0, "ratio", self.ratio, "> 0")
         object.__setattr__(self, "maturity", require_utc(self.maturity, "maturity"))
+        for name in ("calls", "puts"):
+            object.__setattr__(self, name, self._schedule(name, getattr(self, name)))
+
+    def _schedule(self, name: str, entries: Any) -> tuple[tuple[datetime, float], ...]:
+        """``entries`` checked (each a UTC date before maturity and a positive price),
+        earliest first."""
+        out = []
+        for entry in entries:
+            _need(isinstance(entry, tuple | list) and len(entry) == 2, name, entry,
+                  "(date, price) pairs")
+            when, price = require_utc(entry[0], name), entry[1]
+            _need(_finite(price) and price > 0, f"{name} price", price, "> 0")
+            _need(when < self.maturity, f"{name} date", when.isoformat(),
+                  f"dates before the maturity {self.maturity:%Y-%m-%d}")
+            out.append((when, float(price)))
+        return tuple(sorted(out))
 
     def years_left(self, now: datetime) -> float:
         """Years from ``now`` to maturity (ACT/365), 0 once past it."""
-        return max((self.maturity - now).total_seconds() / 86_400.0 / YEAR_DAYS, 0.0)
+        return years_between(now, self.maturity)
+
+
+def years_between(start: datetime, end: datetime) -> float:
+    """Years from ``start`` to ``end`` (ACT/365), 0 when ``end`` is not after ``start``."""
+    return max((end - start).total_seconds() / 86_400.0 / YEAR_DAYS, 0.0)
 
 
 @dataclass(frozen=True)
@@ -162,6 +189,8 @@ class ExternalBond:
         """The entered figures as plain JSON (the journal's ``terms`` and ``inputs``)."""
         terms = {f.name: getattr(self.terms, f.name) for f in fields(self.terms)}
         terms["maturity"] = self.terms.maturity.isoformat()
+        for name in ("calls", "puts"):
+            terms[name] = [[when.isoformat(), price] for when, price in terms[name]]
         return {"terms": terms,
                 "inputs": {f.name: getattr(self.inputs, f.name) for f in fields(self.inputs)},
                 "settings": {f.name: getattr(self.settings, f.name)
@@ -174,6 +203,9 @@ def bond_from_json(bond_id: str, symbol: str, bonds: float, entry_price: float,
     """The inverse of ``ExternalBond.as_json`` (a journal row read back at restart)."""
     terms = dict(document["terms"])
     terms["maturity"] = datetime.fromisoformat(terms["maturity"])
+    for name in ("calls", "puts"):  # absent from bonds entered before schedules were kept
+        terms[name] = tuple((datetime.fromisoformat(when), float(price))
+                            for when, price in terms.get(name, ()))
     return ExternalBond(bond_id, symbol, float(bonds), float(entry_price), opened_at,
                         BondTerms(**terms), CreditInputs(**document["inputs"]),
                         HedgeSettings(**document.get("settings", {})), int(magic), run_id,

@@ -1,8 +1,7 @@
 """The EXTERNAL bond priced by the convertible pricer (``engine.convertible``) at a moment.
 
-The bond was entered with dates (its maturity); the pricer takes years left.  Call and put
-schedules are not entered in the console (the pricer has them; the panel keeps to the
-terms a trader checks daily), so the console's bond is a plain convertible.
+The bond was entered with dates (its maturity, its call and put dates); the pricer takes
+years left, so a call or put date that has passed drops out of the bond priced.
 """
 
 from __future__ import annotations
@@ -14,10 +13,11 @@ from engine.convertible import (
     ConvertibleTerms,
     ConvertibleValue,
     MarketInputs,
+    ScheduleDate,
     implied_volatility,
     price_convertible,
 )
-from engine.hedging_bond import ExternalBond
+from engine.hedging_bond import ExternalBond, years_between
 
 #: The least time left the tree is asked to price (one hour): at maturity the bond is its
 #: redemption or its parity, and the hedger stops (``value_at`` returns None).
@@ -31,7 +31,19 @@ def terms_at(bond: ExternalBond, now: datetime) -> ConvertibleTerms | None:
         return None
     t = bond.terms
     return ConvertibleTerms(face=t.face, maturity=years, ratio=t.ratio, coupon=t.coupon,
-                            frequency=t.frequency, european=t.european)
+                            frequency=t.frequency, european=t.european,
+                            calls=_ahead(t.calls, now, years), puts=_ahead(t.puts, now, years))
+
+
+def _ahead(schedule: tuple[tuple[datetime, float], ...], now: datetime,
+           years: float) -> tuple[ScheduleDate, ...]:
+    """The schedule's dates still ahead of ``now``, in years from it (before maturity)."""
+    out = []
+    for when, price in schedule:
+        left = years_between(now, when)
+        if 0.0 < left < years:
+            out.append(ScheduleDate(left, price))
+    return tuple(out)
 
 
 def market_at(bond: ExternalBond, spot: float) -> MarketInputs:

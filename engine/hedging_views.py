@@ -69,6 +69,9 @@ class ExternalBondView:
     history: tuple[HedgePoint, ...] = ()
     frequency: int = 2
     implied_at: datetime | None = None
+    #: The call and put schedules as entered: (date, clean price per bond), earliest first.
+    calls: tuple[tuple[datetime, float], ...] = ()
+    puts: tuple[tuple[datetime, float], ...] = ()
 
     @property
     def total(self) -> float:

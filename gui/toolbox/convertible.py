@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -53,7 +54,8 @@ EMPTY_TEXT = ("No external convertible bond held. MT5 lists no convertibles: hol
 BOND_TIP = ("The bond's id, EXTERNAL (held at another venue, never sent to the terminal, "
             "journaled as entered); bonds x conversion ratio = the shares it converts into; "
             "the price paid per bond and when; face, annual coupon and its frequency, "
-            "maturity (years left); the pricer's entered inputs: volatility, rate, dividend "
+            "maturity (years left), the call and put dates with their clean prices per bond "
+            "(when entered); the pricer's entered inputs: volatility, rate, dividend "
             "yield, credit spread (annual)")
 #: The commands this tab sends, whose answers it shows.
 COMMANDS = ("OpenExternalBond", "CloseExternalBond", "SetHedge")
@@ -299,7 +301,8 @@ def figure_texts(view: ExternalBondView) -> dict[str, str]:
                 f"{view.ratio:g} = {view.bonds * view.ratio:,.0f} {view.symbol} shares · "
                 f"bought at {view.entry_price:,.2f} on {view.opened_at:%Y-%m-%d} · face "
                 f"{view.face:,.0f}, coupon {view.coupon:.3%} {freq.get(view.frequency, '')}, "
-                f"matures {view.maturity:%Y-%m-%d} ({view.years_left:.2f} y) · vol "
+                f"matures {view.maturity:%Y-%m-%d} ({view.years_left:.2f} y)"
+                f"{_schedule_text('calls', view.calls)}{_schedule_text('puts', view.puts)} · vol "
                 f"{view.volatility:.1%}, rate {view.rate:.2%}, dividend yield "
                 f"{view.dividend_yield:.2%}, credit spread {view.credit_spread:.2%}",
         "spot": _num(view.spot, 2),
@@ -336,3 +339,11 @@ def _num(value: float, digits: int, unit: str = "", *, signed: bool = False) -> 
 def views_of(snapshot: Any) -> tuple[ExternalBondView, ...]:
     """The snapshot's external bonds (an older snapshot without them: none)."""
     return tuple(getattr(snapshot, "externals", ()) or ())
+
+
+def _schedule_text(name: str, schedule: tuple[tuple[datetime, float], ...]) -> str:
+    """`` · calls 2023-01-04 at 1,050, 2024-01-04 at 1,025`` (nothing without dates)."""
+    if not schedule:
+        return ""
+    return f" · {name} " + ", ".join(f"{when:%Y-%m-%d} at {price:,.0f}"
+                                     for when, price in schedule)

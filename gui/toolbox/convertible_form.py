@@ -20,12 +20,14 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QLabel,
+    QLineEdit,
     QVBoxLayout,
     QWidget,
 )
 
 from engine import commands as cmd
 from engine.hedging_bond import HedgeSettings
+from gui.toolbox.format import LOSS
 
 #: (field, label, minimum, maximum, decimals, default, step, tooltip)
 _FIELDS: tuple[tuple[str, str, float, float, int, float, float, str], ...] = (
@@ -48,6 +50,33 @@ _FIELDS: tuple[tuple[str, str, float, float, int, float, float, str], ...] = (
 )
 #: Fields entered in percent and sent as fractions.
 _PERCENT = frozenset({"coupon", "volatility", "rate", "dividend_yield", "credit_spread", "band"})
+#: The call and put schedules: (field, label, tooltip).
+_SCHEDULES = (
+    ("calls", "Calls", "The issuer's call dates, in years from now, each with its clean call "
+                       "price per bond: 2:1050, 3:1025 (empty: not callable)"),
+    ("puts", "Puts", "The holder's put dates, in years from now, each with its clean put "
+                     "price per bond: 3:1000 (empty: no put)"),
+)
+
+
+def parse_schedule(text: str, name: str = "schedule") -> tuple[tuple[float, float], ...]:
+    """``"2:1050, 3:1025"`` -> ``((2.0, 1050.0), (3.0, 1025.0))``; ValueError naming the
+    entry that is not ``years:price`` with both positive numbers.  The engine checks the
+    dates against the maturity (its answer is the command's one line)."""
+    out = []
+    for part in text.replace(";", ",").split(","):
+        entry = part.strip()
+        if not entry:
+            continue
+        years, colon, price = entry.partition(":")
+        try:
+            pair = (float(years), float(price)) if colon else None
+        except ValueError:
+            pair = None
+        if pair is None or not all(0 < v < float("inf") for v in pair):
+            raise ValueError(f"{name}: {entry!r} is not years:price (e.g. 2:1050)")
+        out.append(pair)
+    return tuple(out)
 
 
 class ExternalBondDialog(QDialog):
@@ -83,6 +112,17 @@ class ExternalBondDialog(QDialog):
         grid.addWidget(QLabel("Coupons"), last, 0)
         grid.addWidget(self.frequency, last, 1)
         grid.addWidget(self.european, last, 2, 1, 2)
+        self.schedules: dict[str, QLineEdit] = {}
+        for i, (name, label, tip) in enumerate(_SCHEDULES):
+            edit = QLineEdit()
+            edit.setPlaceholderText("years:price, ...  (e.g. 2:1050, 3:1025)")
+            edit.setToolTip(tip)
+            self.schedules[name] = edit
+            grid.addWidget(QLabel(label), last + 1 + i, 0)
+            grid.addWidget(edit, last + 1 + i, 1, 1, 3)
+        self.problem = QLabel("")
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet(f"color: {LOSS.name()}")
         note = QLabel("The bond is held elsewhere: it is journaled as EXTERNAL and never sent "
                       "to the terminal. The engine hedges its delta with the stock CFD.")
         note.setWordWrap(True)
@@ -96,7 +136,18 @@ class ExternalBondDialog(QDialog):
         form.addRow(note)
         layout.addLayout(form)
         layout.addLayout(grid)
+        layout.addWidget(self.problem)
         layout.addWidget(buttons)
+
+    def accept(self) -> None:
+        """Close only on a form that makes a command: a schedule that does not parse is
+        said under the form, which stays open."""
+        try:
+            self.command()
+        except ValueError as exc:
+            self.problem.setText(str(exc))
+            return
+        super().accept()
 
     def set_value(self, name: str, value: float) -> None:
         """Fill a field (in the unit the form shows: percent for rates)."""
@@ -112,4 +163,6 @@ class ExternalBondDialog(QDialog):
             frequency=int(self.frequency.currentData()), european=self.european.isChecked(),
             volatility=values["volatility"], rate=values["rate"],
             dividend_yield=values["dividend_yield"], credit_spread=values["credit_spread"],
-            band=values["band"], source="gui")
+            band=values["band"], source="gui",
+            calls=parse_schedule(self.schedules["calls"].text(), "Calls"),
+            puts=parse_schedule(self.schedules["puts"].text(), "Puts"))

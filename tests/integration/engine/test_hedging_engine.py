@@ -9,7 +9,8 @@ Each day's close is one check: its order fills at that close.
 from __future__ import annotations
 
 import math
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from itertools import pairwise
 from pathlib import Path
 
@@ -249,3 +250,30 @@ def test_the_exposure_table_counts_the_bond_so_a_hedged_book_is_flat_in_the_stoc
     bond_and_hedge = (10 * view.delta + view.held) * view.spot
     assert ko - pair == pytest.approx(bond_and_hedge, rel=1e-9, abs=1e-6)
     assert abs(bond_and_hedge) <= 4.0 * view.spot
+
+
+def test_a_callable_bond_is_hedged_on_its_callable_delta_and_keeps_its_dates(tmp_path):
+    # Arrange: the bond with an issuer's call in two years and a holder's put in three
+    from engine.hedging_pricing import value_at
+
+    session, engine = console(tmp_path)
+    engine.submit(cmd.OpenExternalBond(**BOND, calls=((2.0, 1050.0),), puts=((3.0, 950.0),),
+                                       source="test"))
+    days(engine, 10)
+    [view] = engine.hedging.views()
+    [held] = engine.hedging._held.values()
+    engine.stop("test")
+    session.close()
+    # Act: the console again on the same journal
+    session, engine = console(tmp_path)
+    [restored] = engine.hedging.views()
+    engine.stop("test")
+    session.close()
+    # Assert: the check's delta is the callable bond's, and the dates survive a restart
+    assert view.delta == value_at(held.bond, view.spot, view.time).delta
+    assert [price for _, price in view.calls] == [1050.0]
+    assert [price for _, price in view.puts] == [950.0]
+    assert view.calls[0][0] == held.bond.opened_at + timedelta(days=2 * 365)
+    assert (restored.calls, restored.puts) == (view.calls, view.puts)
+    plain = replace(held.bond, terms=replace(held.bond.terms, calls=(), puts=()))
+    assert view.delta != value_at(plain, view.spot, view.time).delta

@@ -136,6 +136,45 @@ def test_the_form_sends_rates_as_fractions(qtbot):
     assert command.european and command.frequency == 2 and command.source == "gui"
 
 
+def test_the_form_sends_call_and_put_dates_and_keeps_a_schedule_it_cannot_read(qtbot):
+    # Arrange
+    dialog = ExternalBondDialog(["KO", "PEP"])
+    qtbot.addWidget(dialog)
+    dialog.schedules["calls"].setText("2:1050, 3:1025")
+    dialog.schedules["puts"].setText("3:950")
+
+    # Act
+    command = dialog.command()
+    dialog.schedules["calls"].setText("2 at 1050")
+    dialog.show()
+    dialog.accept()
+
+    # Assert: the pairs as (years, price); an unreadable entry keeps the form open, said
+    assert command.calls == ((2.0, 1050.0), (3.0, 1025.0))
+    assert command.puts == ((3.0, 950.0),)
+    assert dialog.isVisible() and dialog.result() == 0
+    assert "Calls: '2 at 1050' is not years:price" in dialog.problem.text()
+
+
+def test_the_bond_line_names_its_call_and_put_dates(qtbot, hedged_views):
+    # Arrange: the hedged bond as if entered with a call and a put
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    [view] = hedged_views
+    dated = replace(view, calls=((datetime(2022, 10, 14, tzinfo=UTC), 1050.0),),
+                    puts=((datetime(2023, 10, 14, tzinfo=UTC), 950.0),))
+    tab = ConvertibleTab()
+    qtbot.addWidget(tab)
+
+    # Act
+    tab.update_views([dated])
+
+    # Assert
+    text = tab.bond_line.text()
+    assert " · calls 2022-10-14 at 1,050 · puts 2023-10-14 at 950 · vol " in text
+
+
 def test_without_a_bond_the_tab_says_how_to_enter_one(qtbot):
     tab = ConvertibleTab()
     qtbot.addWidget(tab)
