@@ -174,11 +174,15 @@ def year_runs(folder: Path, pair_config: Path) -> list[tuple[str, list[str]]]:
     runs = (("pair EURUSD/GBPUSD, M30", pair_config, ["EURUSD", "GBPUSD"], []),
             ("TDI USD_MAJORS, 4 symbols", DEFAULT_CONFIG,
              ["EURUSD", "GBPUSD", "AUDUSD", "USDCHF"], ["--clusters", "USD_MAJORS"]))
-    out = []
-    for label, config, symbols, extra in runs:
-        files = [str(folder / f"DAT_ASCII_{s}_M1_2019.csv.gz") for s in symbols]
-        out.append((label, ["backtest", "--data", *files, "--config", str(config), *extra]))
-    return out
+    return [(label, _backtest_args(folder, config, symbols, extra))
+            for label, config, symbols, extra in runs]
+
+
+def _backtest_args(folder: Path, config: Path, symbols: list[str],
+                   extra: list[str]) -> list[str]:
+    """``main.py backtest`` of the 2019 HistData files of ``symbols`` (but --report)."""
+    files = [str(folder / f"DAT_ASCII_{s}_M1_2019.csv.gz") for s in symbols]
+    return ["backtest", "--data", *files, "--config", str(config), *extra]
 
 
 def floor_runs(folder: Path, pair_config: Path) -> list[tuple[str, list[str]]]:
@@ -188,10 +192,9 @@ def floor_runs(folder: Path, pair_config: Path) -> list[tuple[str, list[str]]]:
     from engine.cluster import DEFAULT_CONFIG
 
     six = ["EURUSD", "GBPUSD", "USDJPY", "USDCHF", "USDCAD", "AUDUSD"]
-    files = [str(folder / f"DAT_ASCII_{s}_M1_2019.csv.gz") for s in six]
     return [*year_runs(folder, pair_config),
-            ("TDI MAJORS_SIX, 6 symbols", ["backtest", "--data", *files, "--config",
-                                           str(DEFAULT_CONFIG), "--clusters", "MAJORS_SIX"])]
+            ("TDI MAJORS_SIX, 6 symbols",
+             _backtest_args(folder, DEFAULT_CONFIG, six, ["--clusters", "MAJORS_SIX"]))]
 
 
 def timed_process(arguments: list[str], report: Path) -> tuple[float, float, str]:

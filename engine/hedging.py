@@ -506,8 +506,5 @@ def _dated(schedule: Any, now: datetime, name: str) -> tuple[tuple[datetime, flo
     for entry in schedule:
         if not (isinstance(entry, tuple | list) and len(entry) == 2):
             raise ValueError(f"{name} {entry!r} is not a (years, price) pair")
-        years = float(entry[0])
-        if not 0 < years <= 50:
-            raise ValueError(f"{name} date {years!r} years from now is outside 0 .. 50")
-        out.append((maturity_in(years, now), float(entry[1])))
+        out.append((maturity_in(float(entry[0]), now, f"{name} date"), float(entry[1])))
     return tuple(out)

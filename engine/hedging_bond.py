@@ -212,9 +212,10 @@ def bond_from_json(bond_id: str, symbol: str, bonds: float, entry_price: float,
                         note)
 
 
-def maturity_in(years: float, start: datetime) -> datetime:
-    """The date ``years`` (ACT/365) after ``start``: a maturity entered in years."""
-    _need(_finite(years) and 0 < years <= 50, "maturity", years, "0 .. 50 years")
+def maturity_in(years: float, start: datetime, name: str = "maturity") -> datetime:
+    """The date ``years`` (ACT/365) after ``start``: a maturity (or a call or put date,
+    ``name``) entered in years."""
+    _need(_finite(years) and 0 < years <= 50, name, years, "0 .. 50 years")
     return require_utc(start, "start") + timedelta(days=years * YEAR_DAYS)
 
 

@@ -287,8 +287,8 @@ class _Held:
             return out
         estimate, bound = block
         band = sig.exit_band
-        level = band if sig.overshoot_level is None else sig.overshoot_level
-        far = -level if basket.direction is Direction.SHORT else level
+        far = -sig.overshoot_level if basket.direction is Direction.SHORT \
+            else sig.overshoot_level
         with np.errstate(invalid="ignore"):
             unclear = ~(np.isfinite(estimate) & np.isfinite(bound)) & (bound != 0.0)
             near_band = np.abs(estimate) < band + bound

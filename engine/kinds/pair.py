@@ -118,7 +118,6 @@ class PairModel(SignalModel):
         self._lock = CointLock(params)
         self._tested = (math.nan, math.nan, math.nan)
         self._last: PairState | None = None
-        self._two_legs = n == 2
         #: ``fast.two_leg_point``'s estimator for this model, None where it does not apply.
         self._fast_mode = {OLS: fast.OLS_MODE, TLS: fast.TLS_MODE,
                            KALMAN: fast.KALMAN_MODE}.get(params.hedge) if n == 2 else None
@@ -167,7 +166,7 @@ class PairModel(SignalModel):
             weights = np.array((1.0, w1))
             trace = critical = math.nan
         else:
-            weights, trace, critical = self._weights(X)
+            weights, trace, critical = weights_of(X, p)
         if self._since_warm % p.test_every == 0:
             self._test(X, trace, critical)
         if not all(math.isfinite(w) for w in weights.tolist()):
@@ -194,8 +193,8 @@ class PairModel(SignalModel):
 
     def _two_leg_figures(self, window: np.ndarray) -> tuple | None:
         """``fast.two_leg_point`` of a two-leg OLS, TLS or Kalman window, or None: more
-        legs, Johansen, or an OLS or TLS window the closed form cannot decide (``_weights``
-        and ``weights_of`` then decide it, as for any window)."""
+        legs, Johansen, or an OLS or TLS window the closed form cannot decide
+        (``weights_of`` then decides it, as for any window)."""
         mode = self._fast_mode
         if mode is None:
             return None
@@ -205,20 +204,6 @@ class PairModel(SignalModel):
         if math.isfinite(figures[0]) or mode == fast.KALMAN_MODE:
             return figures
         return None
-
-    def _weights(self, X: np.ndarray) -> tuple[np.ndarray, float, float]:
-        """``weights_of``, with two-leg OLS and TLS in closed form and the two-leg Kalman
-        filter in scalars (``pair_fast``); a window the closed form cannot decide goes to
-        ``weights_of``."""
-        p = self.params
-        if self._two_legs and p.hedge == KALMAN:
-            b = fast.kalman_two_legs(X, p.kalman_delta, p.kalman_obs_var)
-            return np.array((1.0, -b)), math.nan, math.nan
-        if self._two_legs and (p.hedge == OLS or p.hedge == TLS):
-            w1 = fast.two_leg_weights(X, p.hedge == TLS)
-            if math.isfinite(w1):
-                return np.array((1.0, w1)), math.nan, math.nan
-        return weights_of(X, p)
 
     def _test(self, X: np.ndarray, trace: float, critical: float) -> None:
         if self.params.hedge == JOHANSEN:

@@ -63,6 +63,15 @@ def days(engine, n: float) -> None:
     run_sync(engine, engine.now_msc + int(n * DAY_MS))
 
 
+def restarted_views(tmp_path: Path):
+    """The bonds' views of a console started again on the same journal (then closed)."""
+    session, engine = console(tmp_path)
+    views = engine.hedging.views()
+    engine.stop("test")
+    session.close()
+    return views
+
+
 def hedge_fills(path: Path) -> list[tuple[date, str, float]]:
     reader = SqliteJournal.open_reader(path)
     try:
@@ -195,10 +204,7 @@ def test_the_bond_is_read_back_at_restart_and_its_split_resumes(tmp_path):
     engine.stop("test")
     session.close()
     # Act: the console again on the same journal
-    session, engine = console(tmp_path)
-    [restored] = engine.hedging.views()
-    engine.stop("test")
-    session.close()
+    [restored] = restarted_views(tmp_path)
     # Assert
     assert restored.bond_id == record.bond.bond_id == "CB1-KO"
     assert (restored.bonds, restored.entry_price, restored.ratio) == (10.0, 1080.0, 20.0)
@@ -265,10 +271,7 @@ def test_a_callable_bond_is_hedged_on_its_callable_delta_and_keeps_its_dates(tmp
     engine.stop("test")
     session.close()
     # Act: the console again on the same journal
-    session, engine = console(tmp_path)
-    [restored] = engine.hedging.views()
-    engine.stop("test")
-    session.close()
+    [restored] = restarted_views(tmp_path)
     # Assert: the check's delta is the callable bond's, and the dates survive a restart
     assert view.delta == value_at(held.bond, view.spot, view.time).delta
     assert [price for _, price in view.calls] == [1050.0]
