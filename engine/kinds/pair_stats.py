@@ -17,8 +17,8 @@ Estimators:
   ``delta / (1 - delta)`` per bar, ``e`` of variance ``obs_var``; run from the window's
   first bar (coefficients 0, covariance the identity) on the window's values minus its
   first row, so the hedge depends on the window only and not on where the prices are;
-- Johansen: statsmodels ``coint_johansen`` (a constant, one lagged difference), the
-  eigenvector of the largest eigenvalue;
+- Johansen: statsmodels ``coint_johansen``'s figures (a constant, one lagged difference),
+  the eigenvector of the largest eigenvalue, computed in ``engine.kinds.johansen_fast``;
 - half-life: ``ds_t = a + b s_{t-1}`` by least squares, half-life ``-ln 2 / ln(1 + b)``
   bars; infinite when ``b >= 0`` (no pull back to the mean), 0 when ``b <= -1`` (the whole
   gap closes within a bar);
@@ -39,6 +39,7 @@ import numpy as np
 from numba import njit
 
 from engine.kinds.engle_granger import coint_pvalue
+from engine.kinds.johansen_fast import johansen_critical_95, johansen_point
 from engine.kinds.pair_params import HURST_MAX_LAG
 
 #: Hurst lags, 2..20 bars.
@@ -113,12 +114,24 @@ def kalman_weights(X: np.ndarray, delta: float, obs_var: float) -> np.ndarray:
 
 def johansen(X: np.ndarray) -> tuple[np.ndarray, float, float]:
     """``(weights, trace, critical_95)``: statsmodels' first cointegrating vector and the
-    trace statistic of "no cointegrating vector" with its 95% critical value."""
+    trace statistic of "no cointegrating vector" with its 95% critical value.  Computed by
+    ``johansen_fast`` (the same arithmetic, compiled: equal to rounding); a window it
+    declines (near-singular, two top eigenvalues too close to order) goes to statsmodels.
+    A window whose eigenproblem cannot be formed (a leg flat over the window, one leg a
+    multiple of another: statsmodels' inverse fails) has no vector: NaN weights and trace,
+    which make the point invalid, as ``pair_windows.johansen`` makes it."""
+    fast = johansen_point(X)
+    critical = johansen_critical_95(X.shape[1])
+    if fast is not None:
+        return normalised(fast[0]), fast[1], critical
     from statsmodels.tsa.vector_ar.vecm import coint_johansen
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = coint_johansen(X, 0, 1)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = coint_johansen(X, 0, 1)
+    except np.linalg.LinAlgError:
+        return np.full(X.shape[1], np.nan), math.nan, critical
     return normalised(result.evec[:, 0]), float(result.lr1[0]), float(result.cvt[0, 1])
 
 

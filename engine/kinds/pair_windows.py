@@ -15,6 +15,8 @@ window.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -80,8 +82,26 @@ def _residual(y: np.ndarray, z: np.ndarray) -> np.ndarray:
 
 def johansen(W: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """``(weights, trace, critical_95)``: Johansen with a constant and one lagged
-    difference, the first cointegrating vector and the trace statistic for rank 0."""
+    difference, the first cointegrating vector and the trace statistic for rank 0.  A
+    window whose eigenproblem cannot be formed (a singular cross-product matrix: a flat
+    leg, one leg a multiple of another) has NaN weights and trace, the others their own."""
     from statsmodels.tsa.coint_tables import c_sjt
+
+    critical = float(c_sjt(W.shape[2], 0)[1])
+    try:
+        weights, trace = _johansen_windows(W)
+    except np.linalg.LinAlgError:  # one window at a time, so the others keep theirs
+        weights = np.full((len(W), W.shape[2]), np.nan)
+        trace = np.full(len(W), np.nan)
+        for i in range(len(W)):
+            with contextlib.suppress(np.linalg.LinAlgError):  # that window: NaN
+                weights[i], trace[i] = (a[0] for a in _johansen_windows(W[i:i + 1]))
+    return weights, trace, critical
+
+
+def _johansen_windows(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``johansen``'s weights and trace of every window; LinAlgError if any window's
+    matrices are singular."""
 
     def centred(a: np.ndarray) -> np.ndarray:
         return a - a.mean(axis=1, keepdims=True)
@@ -100,8 +120,9 @@ def johansen(W: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     sym = left @ np.linalg.solve(s00, np.swapaxes(left, 1, 2))
     values, vectors = np.linalg.eigh(sym)
     top = np.linalg.solve(np.swapaxes(chol, 1, 2), vectors[:, :, -1:])[:, :, 0]
-    trace = -n_obs * np.log1p(-values).sum(axis=1)
-    return normalised(top), trace, float(c_sjt(W.shape[2], 0)[1])
+    with np.errstate(divide="ignore", invalid="ignore"):  # a degenerate window: no trace
+        trace = -n_obs * np.log1p(-values).sum(axis=1)
+    return normalised(top), trace
 
 
 def half_lives(S: np.ndarray) -> np.ndarray:
