@@ -301,10 +301,12 @@ def figure_texts(view: ExternalBondView) -> dict[str, str]:
                 f"{view.ratio:g} = {view.bonds * view.ratio:,.0f} {view.symbol} shares · "
                 f"bought at {view.entry_price:,.2f} on {view.opened_at:%Y-%m-%d} · face "
                 f"{view.face:,.0f}, coupon {view.coupon:.3%} {freq.get(view.frequency, '')}, "
-                f"matures {view.maturity:%Y-%m-%d} ({view.years_left:.2f} y)"
-                f"{_schedule_text('calls', view.calls)}{_schedule_text('puts', view.puts)} · vol "
-                f"{view.volatility:.1%}, rate {view.rate:.2%}, dividend yield "
-                f"{view.dividend_yield:.2%}, credit spread {view.credit_spread:.2%}",
+                f"matures {view.maturity:%Y-%m-%d} ({view.years_left:.2f} y)<br>"
+                + " · ".join(part for part in (
+                    _schedule_text("calls", view.calls), _schedule_text("puts", view.puts),
+                    f"vol {view.volatility:.1%}, rate {view.rate:.2%}, dividend yield "
+                    f"{view.dividend_yield:.2%}, credit spread {view.credit_spread:.2%}")
+                    if part),
         "spot": _num(view.spot, 2),
         "price": _num(view.price, 2),
         "delta": (f"{view.delta:.3f} sh/bond ({delta_pct:.1%})"
@@ -342,8 +344,8 @@ def views_of(snapshot: Any) -> tuple[ExternalBondView, ...]:
 
 
 def _schedule_text(name: str, schedule: tuple[tuple[datetime, float], ...]) -> str:
-    """`` · calls 2023-01-04 at 1,050, 2024-01-04 at 1,025`` (nothing without dates)."""
+    """``calls 2023-01-04 at 1,050, 2024-01-04 at 1,025`` (nothing without dates)."""
     if not schedule:
         return ""
-    return f" · {name} " + ", ".join(f"{when:%Y-%m-%d} at {price:,.0f}"
-                                     for when, price in schedule)
+    return f"{name} " + ", ".join(f"{when:%Y-%m-%d} at {price:,.0f}"
+                                  for when, price in schedule)

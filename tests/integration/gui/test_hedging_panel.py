@@ -170,9 +170,20 @@ def test_the_bond_line_names_its_call_and_put_dates(qtbot, hedged_views):
     # Act
     tab.update_views([dated])
 
-    # Assert
-    text = tab.bond_line.text()
-    assert " · calls 2022-10-14 at 1,050 · puts 2023-10-14 at 950 · vol " in text
+    # Assert: the position and terms on the first line, the dates and the pricer's inputs
+    # on the second
+    first, second = tab.bond_line.text().split("<br>")
+    assert first.endswith("y)") and "calls" not in first
+    assert second.startswith("calls 2022-10-14 at 1,050 · puts 2023-10-14 at 950 · vol ")
+
+
+def test_without_dates_the_second_line_is_the_pricers_inputs(qtbot, hedged_views):
+    tab = ConvertibleTab()
+    qtbot.addWidget(tab)
+
+    tab.update_views(hedged_views)
+
+    assert tab.bond_line.text().split("<br>")[1].startswith("vol 22.0%, rate ")
 
 
 def test_without_a_bond_the_tab_says_how_to_enter_one(qtbot):
