@@ -25,11 +25,13 @@ from engine.snapshot import RunStats
 
 @dataclass(frozen=True)
 class PendingExit:
-    """An exit decided but not finished (a leg failed to close): retried as decided."""
+    """An exit decided but not finished (a leg failed to close): retried as decided, and
+    journaled with the score it was decided at (``tdi``; NaN where no score decided it)."""
 
     code: ExitCode
     detail: str
     purpose: OrderPurpose
+    tdi: float = math.nan
 
 
 class ExitsHost(Protocol):
@@ -79,7 +81,7 @@ class Exits:
                                        f"failed ({fill.status} {fill.retcode} {fill.detail}); "
                                        f"retried until it fills (at each M1 close; a daily "
                                        f"cluster's when its market next quotes)")
-                self.pending[cluster] = PendingExit(code, detail, purpose)
+                self.pending[cluster] = PendingExit(code, detail, purpose, tdi)
                 return False
         self.pending.pop(cluster, None)
         del host.baskets[cluster]
@@ -91,7 +93,7 @@ class Exits:
         pending = self.pending.get(cluster)
         if pending is None:
             return False
-        self.close_basket(cluster, pending.code, math.nan, pending.detail, pending.purpose)
+        self.close_basket(cluster, pending.code, pending.tdi, pending.detail, pending.purpose)
         return True
 
     def flatten_all(self, code: ExitCode, detail: str) -> None:

@@ -169,6 +169,12 @@ def test_a_daily_stock_pair_fills_at_the_next_daily_close(tmp_path):
     assert refused.fetchone()[0] >= len(baskets)  # refused at its bar close, then deferred
     entries = db.execute("SELECT decision FROM tdi_snapshots WHERE decision LIKE 'entry %'")
     assert len(entries.fetchall()) == len(baskets)  # decided on its bar, filled the next day
+    # an exit decided on the score and filled the next day keeps the score it was decided at
+    exits = db.execute("SELECT b.exit_tdi, s.tdi FROM baskets b JOIN tdi_snapshots s "
+                       "ON s.cluster = b.cluster AND s.decision = 'exit ' || b.exit_code "
+                       "AND s.bar_time <= b.closed_at WHERE b.exit_code IN ('MR', 'OS') "
+                       "GROUP BY b.basket_id HAVING s.bar_time = max(s.bar_time)").fetchall()
+    assert exits and all(kept == decided for kept, decided in exits)
 
 
 def test_the_audit_finds_no_look_ahead_in_a_pair_cluster(tmp_path, capsys):
