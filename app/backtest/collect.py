@@ -83,7 +83,8 @@ def collect(spec: BacktestSpec, config: EngineConfig, session: Session, market: 
         metrics = compute_metrics(equity["equity"], start_capital,
                                   metric_baskets(records, trades),
                                   config=MetricsConfig(trials=max(spec.trials, 1),
-                                                       basis=spec.metrics_basis))
+                                                       basis=spec.metrics_basis),
+                                  period=(to_utc(trading.start_ms), to_utc(trading.end_ms)))
     else:
         notes.append("fewer than two days of equity: no metrics")
         complete = False

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -143,7 +144,8 @@ def _basket_bases() -> dict[str, str]:
         "average_holding_hours": "mean of exit time - entry time, hours",
         "exits_by_code": "closed baskets per exit code",
         "exit_shares": "closed baskets per exit code / closed baskets",
-        "exposure": "share of the period with at least one basket open (union of intervals)",
+        "exposure": "share of the run's period (params.period in a backtest's metrics) with "
+                    "at least one basket open (union of intervals)",
     }
 
 
@@ -250,19 +252,23 @@ def compute_metrics(
     *,
     cluster_pnl: pd.DataFrame | None = None,
     config: MetricsConfig | None = None,
+    period: tuple[datetime, datetime] | None = None,
 ) -> PerformanceReport:
     """Every metric of a run from its daily equity and its baskets.
 
     ``cluster_pnl`` (daily P&L per cluster, account currency) defaults to the baskets'
     realised P&L by exit date (:func:`cluster_daily_pnl`); a cluster with baskets but no
-    column, or a column but no basket, still gets its row of figures.
+    column, or a column but no basket, still gets its row of figures.  ``period``
+    ([start, end), UTC) is the span the exposure is a share of: the run's own period as its
+    report states it; by default the days the equity marks cover (00:00 UTC of the first to
+    00:00 UTC after the last), which is the same span for a run from midnight to midnight.
     """
     config = config or MetricsConfig()
     marks = _checked_equity(equity)
     capital = _checked_capital(start_capital)
     closed, still_open = _split_baskets(baskets)
     returns = daily_returns(marks, capital, config.basis).to_numpy()
-    period = _period(marks.index)
+    period = _period(marks.index) if period is None else period
     pnl = (
         cluster_daily_pnl(closed, marks.index)
         if cluster_pnl is None

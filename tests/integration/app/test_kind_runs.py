@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
+from datetime import datetime, timedelta
 from itertools import pairwise
 
 import pytest
@@ -175,6 +176,14 @@ def test_a_daily_stock_pair_fills_at_the_next_daily_close(tmp_path):
                        "AND s.bar_time <= b.closed_at WHERE b.exit_code IN ('MR', 'OS') "
                        "GROUP BY b.basket_id HAVING s.bar_time = max(s.bar_time)").fetchall()
     assert exits and all(kept == decided for kept, decided in exits)
+    # the exposure is a share of the period the report states (it ends at the last daily
+    # close, 21:00 UTC, not at midnight)
+    metrics = json.loads((report / "metrics.json").read_text())
+    start, end = (datetime.fromisoformat(metrics["params"]["period"][k]) for k in ("from", "to"))
+    held = sum(((datetime.fromisoformat(closed) if closed else end)
+                - datetime.fromisoformat(opened) for opened, closed, _ in baskets), timedelta())
+    assert end.hour == 21 and metrics["baskets"]["exposure"] == pytest.approx(
+        held / (end - start), rel=1e-12)
 
 
 def test_the_audit_finds_no_look_ahead_in_a_pair_cluster(tmp_path, capsys):
