@@ -289,6 +289,8 @@ class _SymbolStream:
                  spread_scale: float = 1.0) -> None:
         self.index = index
         self.spread_scale = spread_scale
+        #: The decimals prices are quoted at (``ReplayFeed.quote_at_digits``; None: as read).
+        self.digits: int | None = None
         self._chunks = (piece for chunk in chunks for piece in _split(chunk, chunk_rows))
         self.buffer = np.empty(0, dtype=TICK_DTYPE)
         self.times = np.empty(0, dtype=np.int64)
@@ -310,11 +312,21 @@ class _SymbolStream:
         times[k:] = chunk["time_msc"]
         out["time_msc"][k:] = times[k:]
         out["symbol"][k:] = self.index
-        out["bid"][k:] = chunk["bid"]
-        out["ask"][k:] = scaled_asks(chunk["bid"], chunk["ask"], self.spread_scale)
+        bid = chunk["bid"]
+        ask = scaled_asks(bid, chunk["ask"], self.spread_scale)
+        if self.digits is not None:
+            bid, ask = np.round(bid, self.digits), np.round(ask, self.digits)
+        out["bid"][k:] = bid
+        out["ask"][k:] = ask
         out["flags"][k:] = chunk["flags"]
         self.buffer, self.times = out, times
         return True
+
+    def round_to(self, digits: int) -> None:
+        """Quote at ``digits`` decimals from now on, the ticks already buffered included."""
+        self.digits = digits
+        for side in ("bid", "ask"):
+            self.buffer[side] = np.round(self.buffer[side], digits)
 
     def has_data(self) -> bool:
         """Load the next chunk when the buffer is used up; ``False`` at the end."""
@@ -472,6 +484,30 @@ class ReplayFeed:
                 bars["spread"] = filled_spreads(bars, fill) * config.spread_scale
             out[symbol] = bars
         return out
+
+    def quote_at_digits(self, digits: Sequence[int]) -> None:
+        """Quote every price at its symbol's decimals (``digits`` in the feed's symbol
+        order), as a broker's feed does: HistData writes gold with three decimals where the
+        broker quotes two, and a fill between two prices the broker can quote matches
+        nothing the report can show.  Applies to the ticks still to come, those already
+        buffered and the warm-up bars (their spread too, so close + spread is a price)."""
+        if len(digits) != len(self._symbols):
+            raise ValueError(f"{len(digits)} digits for {len(self._symbols)} symbols")
+        for stream, places in zip(self._streams, digits, strict=True):
+            stream.round_to(int(places))
+        merged = self._merger.merged  # what finding the first tick already merged
+        for index, places in enumerate(digits):
+            mine = merged["symbol"] == index
+            for side in ("bid", "ask"):
+                merged[side][mine] = np.round(merged[side][mine], int(places))
+        rounded: dict[str, np.ndarray] = {}
+        for symbol, bars in self._warmup.items():
+            places = int(digits[self._symbols.index(symbol)])
+            bars = bars.copy()
+            for name in ("open", "high", "low", "close", "spread"):
+                bars[name] = np.round(bars[name], places)
+            rounded[symbol] = bars
+        self._warmup = rounded
 
     def spread_models(self) -> dict[str, str]:
         """Per symbol, the spread it is quoted with (recorded, or the model), for the report."""

@@ -134,17 +134,21 @@ class SymbolData:
 
 def symbol_ticks(symbol: str, bars: np.ndarray, config: ReplayConfig, start_ms: int,
                  end_ms: int, warm_ms: int) -> SymbolData:
-    """The backtest's ticks of the period (``bars_to_ticks``) and the warm-up bars."""
+    """The backtest's ticks of the period (``bars_to_ticks``) and the warm-up bars, their
+    prices at the symbol's digits as the replay quotes them (``ReplayFeed.quote_at_digits``)."""
     fill = config.symbol_spread(symbol).fill
+    digits = SYMBOL_SPECS[symbol].digits
     ms = bars["time"] * 1000
     live = bars[(ms >= start_ms) & (ms <= end_ms)]
-    warm = bars[(ms < start_ms) & (ms >= start_ms - warm_ms)]
+    warm = bars[(ms < start_ms) & (ms >= start_ms - warm_ms)].copy()
     ticks = bars_to_ticks(live, fill)
     ticks = ticks[ticks["time_msc"] <= end_ms]
+    for name in ("open", "high", "low", "close"):
+        warm[name] = np.round(warm[name], digits)
     # contiguous columns: a binary search in a strided field would copy it every time
-    return SymbolData(np.ascontiguousarray(ticks["time_msc"]), np.ascontiguousarray(ticks["bid"]),
-                      np.ascontiguousarray(ticks["ask"]), warm, filled_spreads(warm, fill),
-                      live["time"] * 1000)
+    return SymbolData(np.ascontiguousarray(ticks["time_msc"]),
+                      np.round(ticks["bid"], digits), np.round(ticks["ask"], digits), warm,
+                      np.round(filled_spreads(warm, fill), digits), live["time"] * 1000)
 
 
 def add_m30(symbol: str, d: SymbolData) -> None:

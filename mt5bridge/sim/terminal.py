@@ -130,12 +130,18 @@ class SimTerminal:
         self._specs = _specs_for(feed_names, config)
         self._names = tuple(spec.name for spec in self._specs)
         self._index = {name: i for i, name in enumerate(self._names)}
-        #: a CFD's ticks outside its own session are not quoted, and at its digits
-        #: (``symbol_sessions``)
+        #: Every price at its symbol's digits: a feed that can round (a replay of files,
+        #: whose decimals need not be the broker's) rounds each tick once as it reads it;
+        #: for any other, the session filter rounds the CFDs' ticks.
+        quote_at = getattr(feed, "quote_at_digits", None)
+        if quote_at is not None:
+            quote_at([spec.digits for spec in self._specs])
+        #: a CFD's ticks outside its own session are not quoted (``symbol_sessions``)
         own = {i: spec for i, spec in enumerate(self._specs) if spec.session is not None}
         self._in_session = SessionFilter(
             {i: s.session for i, s in own.items() if s.session is not None},
-            {i: s.digits for i, s in own.items()}, n_symbols=len(self._specs))
+            None if quote_at is not None else {i: s.digits for i, s in own.items()},
+            n_symbols=len(self._specs))
         self._tz = config.server_tz
         self._now = int(feed.start_msc)
         self._tape = TickTape(
