@@ -216,7 +216,7 @@ def _bar_files_feed(wanted: _Wanted, files: list[Path],
     from storage.histdata import reusing_reads
 
     with reusing_reads():
-        ranges = _bar_file_ranges(files)
+        ranges = _bar_file_ranges(files, notes)
         start_ms, end_ms = wanted.start_ms, wanted.end_ms
         if ranges:
             fit_clusters(wanted.config, {key.split()[0] for key in ranges})
@@ -291,15 +291,22 @@ def _daily_feed(wanted: _Wanted, files: list[Path], daily: list[Path],
     return feed, ranges, spreads
 
 
-def _bar_file_ranges(files: list[Path]) -> Ranges:
+def _bar_file_ranges(files: list[Path], notes: list[str] | None = None) -> Ranges:
     """First and last bar and rows per symbol of HistData files (others are not listed),
-    from one read of each file (through the parsed-file cache)."""
+    from one read of each file (through the parsed-file cache).  Rows the reader skipped
+    as bad (``storage.histdata``: text in a price, a price that cannot be, a stamp out of
+    order) are said in ``notes``: a backtest on damaged data is not silently a backtest on
+    less data."""
     from storage.histdata import histdata_symbol, read_histdata_files
 
     histdata = [f for f in files if histdata_symbol(f) is not None]
     ranges: Ranges = {}
     for f, result in zip(histdata, read_histdata_files(histdata), strict=True):
         first_dt, last_dt, rows = _span_of(f, result)
+        if result.bad_rows and notes is not None:
+            more = f", {result.bad_rows - 1} more" if result.bad_rows > 1 else ""
+            notes.append(f"{result.symbol}: {result.bad_rows} bad row(s) skipped "
+                         f"({result.problems[0]}{more})")
         key = f"{result.symbol} M1"
         prev = ranges.get(key)
         first, last = first_dt.isoformat(), last_dt.isoformat()
@@ -359,7 +366,7 @@ def _period(ranges: Ranges, wanted: _Wanted, notes: list[str]) -> tuple[int, int
     if earliest >= data_end:
         raise UserError(f"empty period: the data cannot warm the clusters up "
                         f"({warmup_text(wanted.config)}; the data runs "
-                        f"{max(firsts):%Y-%m-%d} .. {min(lasts):%Y-%m-%d})")
+                        f"{max(firsts):%Y-%m-%d} .. {min(lasts):%Y-%m-%d}){_said(notes)}")
     start_ms = wanted.start_ms
     if start_ms is None:
         start_ms = earliest
@@ -373,10 +380,20 @@ def _period(ranges: Ranges, wanted: _Wanted, notes: list[str]) -> tuple[int, int
                      f"({warmup_text(wanted.config)})")
         start_ms = earliest
     end_ms = data_end if wanted.end_ms is None else min(wanted.end_ms, data_end)
+    if wanted.end_ms is not None and wanted.end_ms > data_end:
+        notes.append(f"trading ends {to_utc(data_end):%Y-%m-%d %H:%M} UTC, not "
+                     f"{to_utc(wanted.end_ms - 1):%Y-%m-%d}: the data of "
+                     f"{min(last_by, key=last_by.__getitem__)} ends there")
     if end_ms <= start_ms:
         raise UserError(f"empty period: {to_utc(start_ms):%Y-%m-%d} .. {to_utc(end_ms):%Y-%m-%d} "
-                        "(the data does not cover it after the warm-up)")
+                        f"(the data does not cover it after the warm-up){_said(notes)}")
     return start_ms, end_ms
+
+
+def _said(notes: list[str]) -> str:
+    """What the notes say of the data so far (rows skipped), for an error the data caused:
+    the skipped rows may be why the data falls short."""
+    return "".join(f"; {note}" for note in notes)
 
 
 def _synthetic(spec: BacktestSpec) -> MarketData:

@@ -1,0 +1,100 @@
+"""A backtest says what it did not take from the data: HistData rows the reader skipped as
+bad (with the first one's ``file:line``) and a period cut where the data ends, on stderr
+and in ``metrics.json``'s notes; and an empty period caused by skipped rows names them."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from helpers.configs import short_window_config
+from helpers.paths import TEST_DATA
+
+from main import main
+
+SYMBOLS = ("EURUSD", "GBPUSD", "AUDUSD", "USDCHF")
+
+
+def folder_with(tmp_path: Path, edit) -> Path:
+    """The four USD_MAJORS files of tests/data/histdata, EURUSD's lines changed by ``edit``."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for symbol in SYMBOLS:
+        source = TEST_DATA / "histdata" / f"DAT_ASCII_{symbol}_M1_2019.csv.gz"
+        if symbol == "EURUSD":
+            lines = gzip.decompress(source.read_bytes()).decode().splitlines()
+            (folder / f"DAT_ASCII_{symbol}_M1_2019.csv").write_text("\n".join(edit(lines)) + "\n")
+        else:
+            shutil.copy(source, folder)
+    return folder
+
+
+def backtest(tmp_path: Path, folder: Path, capsys, *extra: str) -> tuple[int, str, dict | None]:
+    config = tmp_path / "small.toml"
+    config.write_text(short_window_config("USD_MAJORS"))
+    report = tmp_path / "report"
+    code = main(["backtest", "--data", str(folder), "--config", str(config), "--report",
+                 str(report), *extra])
+    err = capsys.readouterr().err
+    metrics = report / "metrics.json"
+    return code, err, json.loads(metrics.read_text()) if metrics.exists() else None
+
+
+def test_a_bad_row_is_said_with_its_file_and_line(tmp_path, capsys):
+    # Arrange: text in the open of line 2000
+    def damage(lines: list[str]) -> list[str]:
+        lines[1999] = "20191020 170300;1.14x;1.145;1.144;1.1445;0"
+        return lines
+
+    folder = folder_with(tmp_path, damage)
+
+    # Act
+    code, err, metrics = backtest(tmp_path, folder, capsys)
+
+    # Assert: the run stands; the skipped row is said, where and why
+    said = (f"EURUSD: 1 bad row(s) skipped ({folder / 'DAT_ASCII_EURUSD_M1_2019.csv'}:2000: "
+            "text in number field open: '1.14x')")
+    assert code == 0
+    assert f"note: {said}" in err
+    assert said in metrics["notes"]
+
+
+def test_a_period_past_the_data_is_said_cut(tmp_path, capsys):
+    # Act
+    code, err, metrics = backtest(tmp_path, TEST_DATA / "histdata", capsys,
+                                  "--to", "2019-12-31")
+
+    # Assert
+    cut = "trading ends 2019-11-01 21:00 UTC, not 2019-12-31: the data of"
+    assert code == 0
+    assert f"note: {cut}" in err
+    assert any(note.startswith(cut) for note in metrics["notes"])
+
+
+def test_an_empty_period_names_the_rows_out_of_order(tmp_path, capsys):
+    # Arrange: the last week's rows moved before the first: they go back in time
+    def shuffle(lines: list[str]) -> list[str]:
+        return lines[-5000:] + lines[:-5000]
+
+    folder = folder_with(tmp_path, shuffle)
+
+    # Act
+    code, err, metrics = backtest(tmp_path, folder, capsys)
+
+    # Assert: one line, naming the first row dropped and how many
+    assert code == 2 and metrics is None
+    assert err.count("\n") == 1
+    assert "EURUSD: " in err and " bad row(s) skipped (" in err
+    assert "DAT_ASCII_EURUSD_M1_2019.csv:5001: time goes backwards" in err
+
+
+@pytest.mark.parametrize("extra", [(), ("--to", "2019-10-31")])
+def test_clean_data_in_its_period_says_nothing(tmp_path, capsys, extra):
+    code, err, metrics = backtest(tmp_path, TEST_DATA / "histdata", capsys, *extra)
+
+    assert code == 0
+    assert "note:" not in err
+    assert not any("bad row" in note or "trading ends" in note for note in metrics["notes"])
