@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from app import cli
-from app.cli.crash import one_line, report_crash
+from app.cli.crash import file_error_line, one_line, report_crash
 from engine.errors import UserError
 
 #: Modules that contribute subcommands, in the order ``--help`` lists them: the command
@@ -61,11 +61,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return _reader_gone()
+    except OSError as exc:
+        line = file_error_line(exc)
+        if line is None:
+            return _internal_error(exc)
+        print(f"error: {line}", file=sys.stderr)
+        return 2
     except Exception as exc:
-        where = report_crash(exc)
-        print(f"internal error: {type(exc).__name__}: {one_line(str(exc))} ({where})",
-              file=sys.stderr)
-        return 1
+        return _internal_error(exc)
+
+
+def _internal_error(exc: BaseException) -> int:
+    """The program's own failure: one line, the traceback in the crash log."""
+    where = report_crash(exc)
+    print(f"internal error: {type(exc).__name__}: {one_line(str(exc))} ({where})",
+          file=sys.stderr)
+    return 1
 
 
 #: Exit status when the reader of the output went away (128 + SIGPIPE, as git's).

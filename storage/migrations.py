@@ -127,7 +127,13 @@ def open_database(
         path.parent.mkdir(parents=True, exist_ok=True)
     elif path.is_dir():
         raise UserError(f"{path}: is a directory, expected a {spec.name} file")
-    conn = connect(path, synchronous=synchronous)
+    elif not create and path.stat().st_size == 0:  # SQLite would take it as a new database
+        raise UserError(f"{path}: an empty file, not a readable {spec.name} (left as it is)")
+    try:
+        conn = connect(path, synchronous=synchronous)
+    except sqlite3.OperationalError as exc:  # SQLite says "unable to open": say where
+        raise UserError(f"{path}: the {spec.name} cannot be opened or created there "
+                        f"({exc}; check that its folder exists and can be written)") from exc
     try:
         _check_identity(conn, path, spec)
         conn.execute("PRAGMA journal_mode = WAL")

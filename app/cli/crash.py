@@ -7,6 +7,7 @@ line, which then says that the log could not be written and where it was tried.
 
 from __future__ import annotations
 
+import errno
 import sys
 import traceback
 from datetime import UTC, datetime
@@ -38,3 +39,22 @@ def report_crash(exc: BaseException) -> str:
 def one_line(text: str) -> str:
     """``text`` with its line breaks folded, so an error is always one line."""
     return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+#: Failures of the file system that a path, a disk or a permission causes, not the program.
+_FILE_SYSTEM_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES,
+                                 errno.EPERM, errno.ENOENT, errno.ENOTDIR, errno.EISDIR,
+                                 errno.EEXIST, errno.ENAMETOOLONG, errno.EFBIG})
+
+
+def file_error_line(exc: OSError) -> str | None:
+    """One line for a path that cannot be read or written (``/proc/x``, a read-only or full
+    disk, a folder where a file should be), naming the path; None for an OSError that is
+    not about a path or a disk (the program's own failure: the crash log takes it)."""
+    if exc.errno not in _FILE_SYSTEM_ERRNOS:
+        return None
+    reason = exc.strerror or str(exc)
+    if exc.filename is None:
+        return one_line(reason)
+    target = f" -> {exc.filename2}" if exc.filename2 is not None else ""
+    return one_line(f"{exc.filename}{target}: {reason}")

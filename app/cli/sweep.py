@@ -30,6 +30,7 @@ from app.cli.args import (
 )
 from app.cli.backtest import add_spread_options, spread_settings
 from app.cli.choices import SCHEMES
+from app.cli.crash import one_line
 from app.cli.output import num, pct, unsigned_pct
 from app.cli.sweep_report import (
     add_report_options,
@@ -245,6 +246,7 @@ def _run_study(args: argparse.Namespace) -> int:
         with open_executor(choice) as executor, SweepBar() as bar:
             state = run_sweep(store, tasks, executor, progress=bar,
                               stop_after=args.stop_after)
+        failures = [r["error"] for r in store.rows() if r["status"] == "failed"]
     ran = state.finished - state.skipped
     print(f"sweep: {state.total} trials planned, {state.skipped} already in the study, "
           f"{ran} run now; done {state.done}, failed {state.failed}, "
@@ -257,6 +259,9 @@ def _run_study(args: argparse.Namespace) -> int:
     print(f"study: {args.study}")
     if args.report is not None:
         write_study_report(args.study, args.report, args.heatmap)
+    if state.failed and failures:  # why, on stderr: the counts alone do not say
+        print(f"error: {state.failed} trial(s) failed; the first: {one_line(failures[0])} "
+              f"(main.py sweep show {args.study} lists each)", file=sys.stderr)
     return 0 if state.failed == 0 else 1
 
 

@@ -39,6 +39,8 @@ def read_daily_closes(path: Path) -> pd.DataFrame:
     if frame.columns[0] != DATE_COLUMN or len(frame.columns) < 2:
         raise UserError(f"{path}: expected a header Date,SYMBOL,..., got "
                         f"{','.join(frame.columns)[:80]}")
+    if frame.empty:
+        raise UserError(f"{path}: no rows of closes after the header")
     dates = pd.to_datetime(frame[DATE_COLUMN], format="%Y-%m-%d", errors="coerce", utc=True)
     if dates.isna().any():
         line = int(np.flatnonzero(dates.isna())[0]) + 2
@@ -50,7 +52,7 @@ def read_daily_closes(path: Path) -> pd.DataFrame:
         raise UserError(f"{path}:{line}: date {frame[DATE_COLUMN].iloc[line - 2]} is not "
                         "after the previous row's")
     values = frame.drop(columns=DATE_COLUMN).replace("", np.nan)
-    closes = values.apply(pd.to_numeric, errors="coerce")
+    closes = values.apply(pd.to_numeric, errors="coerce").astype(float)
     bad = (closes.isna() & values.notna()) | (closes <= 0) | np.isinf(closes)
     if bad.to_numpy().any():
         row, col = np.argwhere(bad.to_numpy())[0]

@@ -139,13 +139,22 @@ def groups(symbols: Sequence[str], basket: bool) -> list[tuple[str, ...]]:
 
 
 def scan_group(closes: pd.DataFrame, legs: tuple[str, ...], space: str,
-               timeframe: str) -> ScanRow:
-    """One pair's (or basket's) figures on the bars where every leg has a close."""
+               timeframe: str, note: Callable[[str], None] = print) -> ScanRow:
+    """One pair's (or basket's) figures on the bars where every leg has a close.  A leg
+    that does not move over them (a halted or stale quote) gives no figures: a hedge ratio
+    or a test against a constant would be a number that means nothing."""
     aligned = closes[list(legs)].dropna()
     if len(aligned) < MIN_HEDGE_WINDOW:
         raise UserError(f"{'/'.join(legs)}: {len(aligned)} {timeframe} bars with a close "
                         f"for every leg in the period; the scan needs {MIN_HEDGE_WINDOW}")
     prices = aligned.to_numpy(dtype=np.float64)
+    flat = [leg for leg, column in zip(legs, prices.T, strict=True) if np.ptp(column) == 0]
+    if flat:
+        note(f"{'/'.join(legs)}: {', '.join(flat)} does not move over the {len(aligned)} "
+             f"bars (one price throughout): no figures")
+        nan = math.nan
+        return ScanRow(legs, len(aligned), aligned.index[0], aligned.index[-1], nan, nan, nan,
+                       tuple(nan for _ in legs), nan, nan, 0, nan)
     X = np.log(prices) if space == RETURNS else prices
     weights = stats.ols_weights(X)
     p, p_rev = stats.engle_granger(X)
@@ -174,5 +183,5 @@ def pairs_scan(paths: Sequence[Path], symbols: Sequence[str], *, basket: bool = 
         raise UserError(f"--basket: a basket is at most {MAX_BASKET} symbols, got "
                         f"{len(symbols)}")
     closes, used, daily = load_closes(paths, symbols, timeframe, start, end, note)
-    rows = [scan_group(closes, legs, space, used) for legs in groups(symbols, basket)]
+    rows = [scan_group(closes, legs, space, used, note) for legs in groups(symbols, basket)]
     return PairScan(sorted(rows, key=_order), used, space, daily)

@@ -1,0 +1,146 @@
+"""Paths the system refuses and files with nothing in them: one line naming the path and
+exit 2 (not the crash handler's "internal error"), the file left as it was; a sweep whose
+trials all fail says why; a daily file whose leg never moves scans to "n/a", said."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import pytest
+from helpers.configs import short_window_config
+from helpers.paths import TEST_DATA
+
+from main import main
+
+DAILY = TEST_DATA / "equity_daily_ko_pep_sp500_2019_2022.csv.gz"
+CALENDAR = TEST_DATA / "calendar" / "economic_calendar_2019_UTC_slice.csv"
+
+
+def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line(code: int, err: str, *fragments: str) -> None:
+    assert code == 2, err
+    assert err.count("\n") == 1 and "internal error" not in err, err
+    for fragment in fragments:
+        assert fragment in err, err
+    assert not (Path(os.environ["FXCLUSTER_HOME"]) / "crash.log").exists()
+
+
+@pytest.fixture
+def config(tmp_path) -> Path:
+    path = tmp_path / "small.toml"
+    path.write_text(short_window_config("USD_MAJORS"))
+    return path
+
+
+@pytest.fixture
+def grid(tmp_path) -> Path:
+    path = tmp_path / "grid.toml"
+    path.write_text("tau_f = [4, 8]\n")
+    return path
+
+
+def unwritable(tmp_path: Path) -> Path:
+    """A folder that cannot be made: under /proc, where no process may create one."""
+    return Path("/proc") / f"fxcluster-{tmp_path.name}"
+
+
+def test_a_report_folder_that_cannot_be_made_is_one_line(tmp_path, capsys, config):
+    target = unwritable(tmp_path) / "report"
+
+    code, _, err = run_cli(["backtest", "--data", str(TEST_DATA / "histdata"), "--config",
+                            str(config), "--report", str(target)], capsys)
+
+    assert_one_line(code, err, str(target.parent))
+
+
+@pytest.mark.parametrize("command", [
+    lambda db, grid, config: ["import", "calendar", "--calendar", str(db), str(CALENDAR)],
+    lambda db, grid, config: ["sweep", "--data", str(TEST_DATA / "histdata"), "--config",
+                              str(config), "--grid", str(grid), "--study", str(db)],
+], ids=["calendar", "sweep study"])
+def test_a_database_that_cannot_be_created_is_named(tmp_path, capsys, grid, config, command):
+    db = unwritable(tmp_path).with_suffix(".sqlite")  # /proc exists; nothing is made in it
+
+    code, _, err = run_cli(command(db, grid, config), capsys)
+
+    assert_one_line(code, err, str(db), "cannot be opened or created there")
+
+
+@pytest.mark.parametrize("command", [
+    ["sweep", "list", "{db}"],
+    ["sweep", "show", "{db}"],
+    ["calendar", "list", "--calendar", "{db}", "--from", "2019-01-02", "--to", "2019-01-03"],
+    ["journal", "summary", "--journal", "{db}"],
+], ids=["sweep list", "sweep show", "calendar list", "journal summary"])
+def test_a_reader_leaves_an_empty_file_empty(tmp_path, capsys, command):
+    db = tmp_path / "empty.sqlite"
+    db.write_bytes(b"")
+
+    code, _, err = run_cli([word.format(db=db) for word in command], capsys)
+
+    assert_one_line(code, err, str(db), "an empty file")
+    assert db.stat().st_size == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.sqlite"]
+
+
+def test_a_sweep_whose_trials_fail_says_why(tmp_path, capsys, grid, config):
+    # Arrange: a period the data (October 2019) does not reach
+    study = tmp_path / "study.sqlite"
+
+    # Act
+    code, out, err = run_cli(["sweep", "--data", str(TEST_DATA / "histdata"), "--config",
+                              str(config), "--grid", str(grid), "--study", str(study),
+                              "--from", "2019-06-01", "--to", "2019-07-01"], capsys)
+
+    # Assert
+    assert code == 1 and "failed 2" in out
+    assert err.startswith("error: 2 trial(s) failed; the first: empty period: ")
+    assert err.rstrip().endswith(f"(main.py sweep show {study} lists each)")
+
+
+@pytest.mark.parametrize("command", [
+    ["pairs", "scan", "--data", "{file}", "--symbols", "KO,PEP"],
+    ["convertible", "hedge", "--data", "{file}", "--ticker", "KO", "--face", "1000",
+     "--maturity", "5", "--vol", "0.3", "--rate", "0.03", "--out", "{out}"],
+], ids=["pairs scan", "convertible hedge"])
+def test_a_daily_file_with_only_its_header_is_one_line(tmp_path, capsys, command):
+    file = tmp_path / "header.csv"
+    file.write_text("Date,KO,PEP,SP500\n")
+
+    code, _, err = run_cli([w.format(file=file, out=tmp_path / "out") for w in command],
+                           capsys)
+
+    assert_one_line(code, err, f"{file}: no rows of closes after the header")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_leg_that_never_moves_scans_to_no_figures(tmp_path, capsys, recwarn):
+    # Arrange: PEP quoted 100.0 every day
+    lines = gzip.decompress(DAILY.read_bytes()).decode().splitlines()
+    flat = [lines[0]] + [",".join([*row.split(",")[:2], "100.0", row.split(",")[3]])
+                         for row in lines[1:]]
+    file = tmp_path / "flat.csv"
+    file.write_text("\n".join(flat) + "\n")
+
+    # Act
+    code, out, err = run_cli(["pairs", "scan", "--data", str(file), "--symbols",
+                              "KO,PEP,SP500"], capsys)
+
+    # Assert: the pair without PEP has its figures; those with PEP none, and it is said
+    rows = {line.split()[0]: line.split()[2:] for line in out.splitlines()[2:]}
+    assert code == 0
+    assert rows["KO/SP500"][0] != "n/a"
+    assert rows["KO/PEP"][:5] == ["n/a"] * 5 and rows["PEP/SP500"][-1] == "n/a"
+    assert "KO/PEP: PEP does not move over the 1006 bars (one price throughout)" in err
+    assert "RuntimeWarning" not in err and not [w for w in recwarn
+                                                 if issubclass(w.category, RuntimeWarning)]
