@@ -176,6 +176,7 @@ def read_histdata_m1(
     for the first bad row when ``strict``.
     """
     source = Path(path)
+    _must_exist(source)
     name = symbol.upper() if symbol else histdata_symbol(source)
     if name is None:
         raise UserError(
@@ -199,6 +200,7 @@ def read_histdata_files(
     sources = [Path(p) for p in paths]
     names = []
     for source in sources:
+        _must_exist(source)
         name = histdata_symbol(source)
         if name is None:
             raise UserError(f"{source}: not a HistData M1 file name "
@@ -332,11 +334,20 @@ def _list_files(dir_or_files: str | Path | Iterable[str | Path]) -> list[Path]:
             if not files:
                 raise UserError(f"{root}: no HistData M1 files (DAT_ASCII_*_M1_*.csv[.gz]) here")
             return files
+        _must_exist(root)
         return [root]
     files = [Path(p) for p in dir_or_files]
     if not files:
         raise UserError("no HistData M1 files given")
+    for file in files:
+        _must_exist(file)
     return files
+
+
+def _must_exist(path: Path) -> None:
+    """A path that is not there is said so, before its name is judged."""
+    if not path.exists():
+        raise UserError(f"{path}: no such file or folder")
 
 
 def _describe(dir_or_files: str | Path | Iterable[str | Path]) -> str:

@@ -7,6 +7,7 @@ trader can compare the console's numbers with a spreadsheet or another implement
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -93,14 +94,18 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     start, end = period(args)
     source = args.data[0] if len(args.data) == 1 else args.data
+    notes: list[str] = []
     result = cluster_tdi(source, symbols, params, start, end, space=args.space,
-                         factor=args.factor, factor_window=window, timeframe=args.timeframe)
+                         factor=args.factor, factor_window=window, timeframe=args.timeframe,
+                         note=notes.append)
     _write_csv(args.out, result.table)
     print(f"{args.space} space; "
           f"{result.rows_read} M1 rows read ({len(symbols)} symbols); {result.bars} "
           f"{args.timeframe} bars; "
           f"{result.skipped_buckets} buckets skipped (not every symbol had data); "
           f"{result.valid} valid TDI bars of {len(result.table)} written to {args.out}")
+    for note in notes:  # what was odd in the files, on stderr: apart from the results
+        print(note, file=sys.stderr)
     return 0
 
 

@@ -29,8 +29,8 @@ def test_tdi_writes_csv_and_summary(tmp_path, capsys):
     code = main(["tdi", "--data", str(TEST_DATA / "histdata"), "--symbols", SYMBOLS, *SMALL,
                  "--out", str(out)])
     assert code == 0
-    printed = capsys.readouterr().out
-    assert "duplicate timestamps, first occurrence kept" in printed
+    printed, said = capsys.readouterr()
+    assert "duplicate timestamps, first occurrence kept" in said  # stderr: not the results
     assert "720 M30 bars; 0 buckets skipped" in printed
     rows = list(csv.DictReader(out.open()))
     assert list(rows[0]) == ["time_utc", "tdi", "phi", "eigengap", "explained"]

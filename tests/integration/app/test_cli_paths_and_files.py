@@ -144,3 +144,40 @@ def test_a_leg_that_never_moves_scans_to_no_figures(tmp_path, capsys, recwarn):
     assert "KO/PEP: PEP does not move over the 1006 bars (one price throughout)" in err
     assert "RuntimeWarning" not in err and not [w for w in recwarn
                                                  if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.mark.parametrize("command", [
+    ["tdi", "--data", "{missing}", "--symbols", "EURUSD,GBPUSD,AUDUSD", "--out", "{out}"],
+    ["data", "futures", "--cash", "{missing}", "--contract", "all", "--out", "{out}"],
+    ["backtest", "--data", "{missing}", "--report", "{out}"],
+], ids=["tdi", "data futures", "backtest"])
+def test_a_data_file_that_is_not_there_is_said_missing(tmp_path, capsys, command):
+    missing = tmp_path / "DAT_ASCII_EURUSD_M1_2019.csv.gz"
+
+    code, _, err = run_cli([w.format(missing=missing, out=tmp_path / "out") for w in command],
+                           capsys)
+
+    assert_one_line(code, err, str(missing))
+    assert "no such file" in err.lower() or "does not exist" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_tdi_says_a_skipped_row_on_stderr_not_among_its_results(tmp_path, capsys):
+    # Arrange: text in an open price of EURUSD's line 2000
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for symbol in ("EURUSD", "GBPUSD", "AUDUSD"):
+        source = TEST_DATA / "histdata" / f"DAT_ASCII_{symbol}_M1_2019.csv.gz"
+        lines = gzip.decompress(source.read_bytes()).decode().splitlines()
+        if symbol == "EURUSD":
+            lines[1999] = "20191020 170300;1.14x;1.145;1.144;1.1445;0"
+        (folder / source.name.removesuffix(".gz")).write_text("\n".join(lines) + "\n")
+
+    # Act
+    code, out, err = run_cli(["tdi", "--data", str(folder), "--symbols", "EURUSD,GBPUSD,AUDUSD",
+                              "--out", str(tmp_path / "tdi.csv")], capsys)
+
+    # Assert
+    assert code == 0
+    assert "DAT_ASCII_EURUSD_M1_2019.csv:2000: text in number field open" in err
+    assert "1.14x" not in out and out.count("\n") == 1
