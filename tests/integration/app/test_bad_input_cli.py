@@ -15,21 +15,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers.cli import run_cli
 from helpers.paths import REPO_ROOT, TEST_DATA
 
-from main import main
-
 SYMBOLS = "EURUSD,GBPUSD,AUDUSD,USDCHF"
-
-
-def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """(exit status, stdout, stderr) of ``main.main``, argparse's own refusals included."""
-    try:
-        code = main(argv)
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def crash_log() -> Path:

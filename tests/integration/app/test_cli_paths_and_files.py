@@ -9,22 +9,12 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers.cli import run_cli
 from helpers.configs import short_window_config
 from helpers.paths import TEST_DATA
 
-from main import main
-
 DAILY = TEST_DATA / "equity_daily_ko_pep_sp500_2019_2022.csv.gz"
 CALENDAR = TEST_DATA / "calendar" / "economic_calendar_2019_UTC_slice.csv"
-
-
-def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def assert_one_line(code: int, err: str, *fragments: str) -> None:

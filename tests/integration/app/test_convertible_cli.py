@@ -11,23 +11,14 @@ import textwrap
 
 import pandas as pd
 import pytest
+from helpers.cli import run_cli
 from helpers.paths import REPO_ROOT, TEST_DATA
 
 from engine.convertible import ConvertibleTerms, MarketInputs, implied_volatility, price_convertible
-from main import main
 
 AMD_2020 = TEST_DATA / "equity_daily" / "sp500_AMD_adjclose_2020.csv.gz"
 BOND = ["--face", "1000", "--coupon", "0.02", "--maturity", "5", "--ratio", "10"]
 MARKET = ["--spot", "100", "--vol", "0.3", "--rate", "0.03", "--credit-spread", "0.02"]
-
-
-def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def figure(printed: str, name: str) -> str:

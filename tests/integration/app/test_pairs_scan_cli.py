@@ -11,25 +11,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from helpers.cli import run_cli
 from helpers.paths import TEST_DATA
 from statsmodels.tsa.stattools import coint
 
 from engine.bars import align_closes
 from engine.timeframes import resample_to
-from main import main
 from storage.histdata import read_histdata_dir
 
 DAILY = TEST_DATA / "equity_daily_ko_pep_sp500_2019_2022.csv.gz"
 HISTDATA = TEST_DATA / "histdata"
-
-
-def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def expected_row(closes: pd.DataFrame) -> dict[str, float]:
