@@ -32,32 +32,34 @@ import pandas as pd
 
 from app.backtest.legs import LEG_COLUMNS
 from app.backtest.spec import BacktestResult
+from app.staged import staged_folder
 from storage.csv_export import write_csv
+
+#: A backtest report's files, in the order they are listed.
+REPORT_FILES = ("metrics.json", "trades.csv", "legs.csv", "equity.csv", "report.html")
 
 
 def write_outputs(result: BacktestResult, report_dir: Path,
                   title: str = "Backtest") -> list[Path]:
-    """metrics.json, trades.csv, legs.csv, equity.csv and report.html in ``report_dir``;
-    ``title`` heads the page (the walk-forward names its in-sample and out-of-sample runs)."""
+    """metrics.json, trades.csv, legs.csv, equity.csv and report.html in ``report_dir``, all
+    of them or none (``app.staged``); ``title`` heads the page (the walk-forward names its
+    in-sample and out-of-sample runs)."""
     from app.report import write_report
 
-    report_dir.mkdir(parents=True, exist_ok=True)
-    out = []
     metrics = result.metrics.to_dict() if result.metrics is not None else {}
     metrics_doc = {"complete": result.complete, "notes": result.notes, "params": result.params,
                    "data_ranges": result.data_ranges, **metrics}
-    path = report_dir / "metrics.json"
-    _write_text(path, json.dumps(metrics_doc, indent=2, default=str, allow_nan=False))
-    out.append(path)
-    out.append(write_trades_csv(result.trades, report_dir / "trades.csv"))
-    out.append(write_legs_csv(result.legs, report_dir / "legs.csv"))
-    out.append(write_equity_csv(result.equity, report_dir / "equity.csv"))
-    out.append(write_report(report_dir / "report.html", title=title, metrics=metrics,
-                            trades=result.trades, equity=result.equity, tdi=result.tdi,
-                            params=result.params, data_ranges=result.data_ranges,
-                            complete=result.complete, notes=result.notes,
-                            legs=result.legs))
-    return out
+    with staged_folder(report_dir) as folder:
+        _write_text(folder / "metrics.json",
+                    json.dumps(metrics_doc, indent=2, default=str, allow_nan=False))
+        write_trades_csv(result.trades, folder / "trades.csv")
+        write_legs_csv(result.legs, folder / "legs.csv")
+        write_equity_csv(result.equity, folder / "equity.csv")
+        write_report(folder / "report.html", title=title, metrics=metrics,
+                     trades=result.trades, equity=result.equity, tdi=result.tdi,
+                     params=result.params, data_ranges=result.data_ranges,
+                     complete=result.complete, notes=result.notes, legs=result.legs)
+    return [report_dir / name for name in REPORT_FILES]
 
 
 #: trades.csv columns that are amounts of money (rounded to cents), and the TDI readings.

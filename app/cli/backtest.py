@@ -113,9 +113,16 @@ def spec_from_args(args: argparse.Namespace) -> BacktestSpec:
 
 
 def check_report_folder(report: Path) -> None:
-    """Before any work: ``--report`` must be a folder or a place where one can be made."""
+    """Before any work: ``--report`` must be a folder or a place where one can be made, and
+    no folder may stand where one of the report's files goes."""
+    from app.backtest.outputs import REPORT_FILES
+
     if report.exists() and not report.is_dir():
         raise UserError(f"--report: {report} is a file; the report is a folder of files")
+    for name in REPORT_FILES:
+        if (report / name).is_dir():
+            raise UserError(f"--report: {report / name} is a folder where the report's "
+                            f"{name} goes")
     for parent in report.parents:
         if parent.exists():
             if not parent.is_dir():

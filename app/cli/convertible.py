@@ -272,7 +272,9 @@ def run_hedge(args: argparse.Namespace) -> int:
     try:
         paths = write_hedge(args.out, result)
     except OSError as exc:
-        raise UserError(f"--out: cannot write to {args.out}: {exc.strerror or exc}") from None
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise UserError(f"--out: cannot write to {args.out}: {where}{exc.strerror or exc}"
+                        ) from None
     print(f"written: {', '.join(str(p) for p in paths)}")
     return 0
 

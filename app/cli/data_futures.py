@@ -89,6 +89,7 @@ def write_synthetic_futures(cash_file: Path, contracts: list[str], out_dir: Path
     """Write each contract's synthetic M1 file; (path, bars, contract) of each written."""
     import pandas as pd
 
+    from app.staged import staged_folder
     from mt5bridge.sim.futures_price import Mispricing, MispricingPath, futures_bars
     from mt5bridge.sim.symbols import BROKER_SPECS
     from storage.futures_file import synthetic_futures_name, write_histdata_m1
@@ -104,17 +105,20 @@ def write_synthetic_futures(cash_file: Path, contracts: list[str], out_dir: Path
         raise UserError(f"{cash_file}: no bars")
     specs = _contracts(cash.symbol, contracts, int(bars["time"][0]) * 1000,
                        int(bars["time"][-1]) * 1000)
-    out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for spec in specs:
-        out = futures_bars(bars, MispricingPath(spec, settings, seed), BROKER_SPECS[cash.symbol])
-        if len(out) == 0:
-            raise UserError(f"{spec.name} does not trade during {cash_file} (listed "
-                            f"{pd.Timestamp(spec.start_time, unit='s'):%Y-%m-%d}, expires "
-                            f"{pd.Timestamp(spec.expiration_time, unit='s'):%Y-%m-%d %H:%M} UTC)")
-        year = pd.Timestamp(int(out["time"][0]) - EST_OFFSET_SECONDS, unit="s").year
-        path = write_histdata_m1(out_dir / synthetic_futures_name(spec.name, year), out)
-        written.append((path, len(out), spec.name))
+    with staged_folder(out_dir) as folder:  # every contract's file, or none
+        for spec in specs:
+            out = futures_bars(bars, MispricingPath(spec, settings, seed),
+                               BROKER_SPECS[cash.symbol])
+            if len(out) == 0:
+                raise UserError(
+                    f"{spec.name} does not trade during {cash_file} (listed "
+                    f"{pd.Timestamp(spec.start_time, unit='s'):%Y-%m-%d}, expires "
+                    f"{pd.Timestamp(spec.expiration_time, unit='s'):%Y-%m-%d %H:%M} UTC)")
+            year = pd.Timestamp(int(out["time"][0]) - EST_OFFSET_SECONDS, unit="s").year
+            name = synthetic_futures_name(spec.name, year)
+            write_histdata_m1(folder / name, out)
+            written.append((out_dir / name, len(out), spec.name))
     return written
 
 

@@ -9,10 +9,8 @@ written: a failure leaves neither half-written nor one without the other.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from html import escape
@@ -22,6 +20,7 @@ from typing import Any
 
 from app.report.errors import ReportWriteError
 from app.report.markup import EMPTY_ICON, notes_list, section_open
+from app.staged import staged_folder
 from engine.formatting import NOT_AVAILABLE, format_money
 from engine.jsonform import json_ready
 
@@ -33,22 +32,15 @@ def write_audit_report(doc: Mapping[str, Any], report_dir: Path) -> list[Path]:
     """``audit.json`` and ``audit.html`` in ``report_dir`` (created), whole or not at all."""
     texts = {AUDIT_JSON: json.dumps(json_ready(doc), indent=2, allow_nan=False) + "\n",
              AUDIT_HTML: render_audit(doc)}
-    paths = [report_dir / name for name in texts]
-    partials = [p.with_name(f".{p.name}.partial") for p in paths]
     try:
-        report_dir.mkdir(parents=True, exist_ok=True)
-        for partial, text in zip(partials, texts.values(), strict=True):
-            partial.write_text(text, encoding="utf-8")
-        for partial, path in zip(partials, paths, strict=True):
-            os.replace(partial, path)
+        with staged_folder(report_dir) as folder:
+            for name, text in texts.items():
+                (folder / name).write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise ReportWriteError(f"cannot write the audit to {report_dir}: "
+        where = exc.filename or report_dir
+        raise ReportWriteError(f"cannot write the audit to {report_dir}: {where}: "
                                f"{exc.strerror or exc}") from exc
-    finally:
-        for partial in partials:
-            with contextlib.suppress(OSError):
-                partial.unlink(missing_ok=True)
-    return paths
+    return [report_dir / name for name in texts]
 
 
 def _css() -> str:

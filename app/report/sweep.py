@@ -18,12 +18,8 @@ when every one is written: a failure leaves the previous report as it was.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import shutil
-import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from html import escape
@@ -41,6 +37,7 @@ from app.report.sections.sweep import (
     selection_section,
     settings_section,
 )
+from app.staged import staged_folder
 from app.sweep.reading import StudyFile
 from app.sweep.summary import HeatmapSpec, group_of, per_period_sharpe, returns_of, study_summary
 from engine.jsonform import json_ready
@@ -108,25 +105,14 @@ def write_sweep_report(study: StudyFile, report_dir: Path,
     """Every file of the report in ``report_dir`` (created), all or none of them."""
     doc = sweep_document(study, heatmaps)
     report_dir = Path(report_dir)
-    staging: Path | None = None
     try:
-        report_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging = report_dir.parent / f".{report_dir.name}.partial-{uuid.uuid4().hex[:12]}"
-        staging.mkdir()  # the user's umask, as the folder it becomes
-        _write_files(staging, study, doc)
-        names = sorted(p.name for p in staging.iterdir())
-        if not report_dir.exists():
-            os.replace(staging, report_dir)
-        else:
-            for name in names:
-                os.replace(staging / name, report_dir / name)
+        with staged_folder(report_dir) as folder:
+            _write_files(folder, study, doc)
+            names = sorted(p.name for p in folder.iterdir())
     except OSError as exc:
-        raise ReportWriteError(f"cannot write the sweep report to {report_dir}: "
+        where = exc.filename or report_dir
+        raise ReportWriteError(f"cannot write the sweep report to {report_dir}: {where}: "
                                f"{exc.strerror or exc}") from exc
-    finally:
-        if staging is not None and staging.exists():
-            with contextlib.suppress(OSError):
-                shutil.rmtree(staging)
     return [report_dir / n for n in names]
 
 

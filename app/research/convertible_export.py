@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.research.convertible_hedge import HedgeResult
+from app.staged import staged_folder
 from engine.convertible.hedge import PARTS
 from storage.csv_export import write_csv
 
@@ -67,9 +68,9 @@ def summary_rows(result: HedgeResult) -> list[list[object]]:
 
 
 def write_hedge(out: Path, result: HedgeResult) -> list[Path]:
-    """Write both files into ``out`` (created); their paths."""
-    out.mkdir(parents=True, exist_ok=True)
-    daily, summary = out / DAILY, out / SUMMARY
-    write_csv(daily, DAILY_COLUMNS, daily_rows(result))
-    write_csv(summary, SUMMARY_COLUMNS, summary_rows(result))
-    return [daily, summary]
+    """Write both files into ``out`` (created), both or neither (``app.staged``); their
+    paths."""
+    with staged_folder(out) as folder:
+        write_csv(folder / DAILY, DAILY_COLUMNS, daily_rows(result))
+        write_csv(folder / SUMMARY, SUMMARY_COLUMNS, summary_rows(result))
+    return [out / DAILY, out / SUMMARY]

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from app.backtest import BacktestResult, write_outputs
+from app.staged import staged_folder
 from app.walkforward.scores import SELECTION_BASIS, Choice, RunScore
 from app.walkforward.study import FoldResult, WalkForwardResult, trials_frame
 from engine.jsonform import json_ready
@@ -119,23 +120,25 @@ def study_document(result: WalkForwardResult) -> dict[str, Any]:
 
 
 def write_walkforward(result: WalkForwardResult, report_dir: Path) -> list[Path]:
-    """Every file of the study (see the module docstring); the page last."""
+    """Every file of the study (see the module docstring), all of them or none
+    (``app.staged``); the page last."""
     from app.report.walkforward import write_walkforward_report
 
-    report_dir.mkdir(parents=True, exist_ok=True)
     doc = study_document(result)
     files = []
-    for fold in result.folds:
-        where = report_dir / f"fold-{fold.fold.number}"
-        n = fold.fold.number
-        files += write_outputs(fold.in_sample, where / "in-sample-mix",
-                               title=f"Walk-forward fold {n}: in-sample, the frozen mix")
-        files += write_outputs(fold.out_of_sample, where / "out-of-sample",
-                               title=f"Walk-forward fold {n}: out-of-sample, the frozen mix")
-    files.append(_write_json(report_dir / "walkforward.json", doc))
-    files += _write_tables(doc, result, report_dir)
-    files.append(write_walkforward_report(report_dir / "report.html", doc, result.oos.equity))
-    return files
+    with staged_folder(report_dir) as folder:
+        for fold in result.folds:
+            where = folder / f"fold-{fold.fold.number}"
+            n = fold.fold.number
+            files += write_outputs(fold.in_sample, where / "in-sample-mix",
+                                   title=f"Walk-forward fold {n}: in-sample, the frozen mix")
+            files += write_outputs(fold.out_of_sample, where / "out-of-sample",
+                                   title=f"Walk-forward fold {n}: out-of-sample, the frozen "
+                                         "mix")
+        files.append(_write_json(folder / "walkforward.json", doc))
+        files += _write_tables(doc, result, folder)
+        files.append(write_walkforward_report(folder / "report.html", doc, result.oos.equity))
+    return [report_dir / path.relative_to(folder) for path in files]
 
 
 def _write_json(path: Path, doc: dict[str, Any]) -> Path:

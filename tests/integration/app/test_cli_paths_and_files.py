@@ -171,3 +171,51 @@ def test_the_tdi_says_a_skipped_row_on_stderr_not_among_its_results(tmp_path, ca
     assert code == 0
     assert "DAT_ASCII_EURUSD_M1_2019.csv:2000: text in number field open" in err
     assert "1.14x" not in out and out.count("\n") == 1
+
+
+def blocked(folder: Path, name: str) -> Path:
+    """``folder`` with a folder standing where the output file ``name`` goes."""
+    (folder / name).mkdir(parents=True)
+    return folder
+
+
+@pytest.mark.parametrize(("command", "blocker"), [
+    (["backtest", "--data", str(TEST_DATA / "histdata"), "--config", "{config}",
+      "--report", "{out}"], "report.html"),
+    (["audit", "--data", str(TEST_DATA / "histdata"), "--config", "{config}", "--seeds", "1",
+      "--report", "{out}"], "audit.html"),
+    (["convertible", "hedge", "--data", str(DAILY), "--ticker", "KO", "--face", "1000",
+      "--maturity", "5", "--vol", "0.3", "--rate", "0.03", "--out", "{out}"],
+     "hedge_summary.csv"),
+    (["data", "futures", "--cash", str(TEST_DATA / "cfd_m1" / "DAT_ASCII_SPXUSD_M1_2019.csv.gz"),
+      "--contract", "all", "--out", "{out}"], "DAT_ASCII_SPXUSD_H20_M1_2019_SYNTHETIC.csv.gz"),
+], ids=["backtest", "audit", "convertible hedge", "data futures"])
+def test_a_folder_where_an_output_file_goes_leaves_no_output(tmp_path, capsys, config,
+                                                              command, blocker):
+    # Arrange
+    out = blocked(tmp_path / "out", blocker)
+
+    # Act
+    code, _, err = run_cli([w.format(config=config, out=out) for w in command], capsys)
+
+    # Assert: one line naming what is in the way; no file of the set written beside it
+    assert_one_line(code, err, str(out / blocker))
+    assert [p.name for p in out.iterdir()] == [blocker]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_sweep_report_over_a_folder_in_the_way_leaves_no_output(tmp_path, capsys, config,
+                                                                  grid):
+    # Arrange: a study of two trials, a report folder with report.html taken
+    study = tmp_path / "study.sqlite"
+    code, _, _ = run_cli(["sweep", "--data", str(TEST_DATA / "histdata"), "--config",
+                          str(config), "--grid", str(grid), "--study", str(study)], capsys)
+    assert code == 0
+    out = blocked(tmp_path / "out", "report.html")
+
+    # Act
+    code, _, err = run_cli(["sweep", "report", str(study), "--report", str(out)], capsys)
+
+    # Assert
+    assert_one_line(code, err, str(out / "report.html"))
+    assert [p.name for p in out.iterdir()] == ["report.html"]
