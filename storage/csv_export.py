@@ -26,6 +26,7 @@ export never leaves half a file where a complete one was expected.
 from __future__ import annotations
 
 import csv
+import errno
 import math
 import numbers
 import os
@@ -104,9 +105,14 @@ def write_csv(path: Path | str, header: Sequence[str], rows: Iterable[Sequence[A
     """Write ``header`` and ``rows`` to ``path`` whole or not at all; return the row count.
 
     The rows go to ``<path>.partial`` first, which replaces ``path`` only once every row is
-    written; on any failure the partial file is removed and the error propagates.
+    written; on any failure the partial file is removed and the error propagates.  A
+    ``path`` that exists and is not a regular file (a pipe, a device) is refused: the rename
+    would replace it with a file (``/dev/full`` made a file by an export run as root).
     """
     target = Path(path)
+    if target.exists() and not target.is_file():
+        raise OSError(errno.EEXIST, "exists and is not a regular file: the file would replace "
+                      "it", str(target))
     partial = target.with_name(target.name + ".partial")
     count = 0
     try:

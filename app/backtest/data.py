@@ -307,6 +307,10 @@ def _bar_file_ranges(files: list[Path], notes: list[str] | None = None) -> Range
             more = f", {result.bad_rows - 1} more" if result.bad_rows > 1 else ""
             notes.append(f"{result.symbol}: {result.bad_rows} bad row(s) skipped "
                          f"({result.problems[0]}{more})")
+        prices = result.bars[["open", "high", "low", "close"]].to_numpy()
+        if notes is not None and len(prices) > 1 and prices.min() == prices.max():
+            notes.append(f"{result.symbol}: {f} quotes one price throughout "
+                         f"({prices[0, 0]:g}): a stale or halted feed?")
         key = f"{result.symbol} M1"
         prev = ranges.get(key)
         first, last = first_dt.isoformat(), last_dt.isoformat()

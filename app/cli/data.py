@@ -5,12 +5,14 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import TYPE_CHECKING
 
 from app.cli.choices import BARS
 from app.cli.data_futures import register_futures
 from app.cli.data_import import add_default_store_option, default_store_dir
 from app.cli.data_spreads import register_spreads
+from engine.errors import UserError
 
 if TYPE_CHECKING:
     from storage.marketdata import SeriesInfo
@@ -74,6 +76,10 @@ def format_inventory(series: list[SeriesInfo], all_gaps: bool = False) -> list[s
 def run_list(args: argparse.Namespace) -> int:
     from storage.marketdata import MarketDataStore
 
+    if not 0 < args.gap_minutes < math.inf:
+        raise UserError(f"--gap-minutes: {args.gap_minutes:g} is not a positive number")
+    if args.store is not None and not args.store.is_dir():
+        raise UserError(f"--store: {args.store} is not a folder (a market-data store is one)")
     store = MarketDataStore(args.store if args.store is not None else default_store_dir())
     series = store.inventory(max_gap_minutes=args.gap_minutes)
     if not series:

@@ -120,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
     from app.walkforward import load_grid, walk_forward, write_walkforward
 
     check_report_folder(args.report)
+    if args.min_baskets < 0:
+        raise UserError(f"--min-baskets: {args.min_baskets} is below 0")
     folds = folds_from_args(args)
     base = spec_from_args(args)
     grid = load_grid(args.grid)

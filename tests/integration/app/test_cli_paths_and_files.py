@@ -219,3 +219,51 @@ def test_a_sweep_report_over_a_folder_in_the_way_leaves_no_output(tmp_path, caps
     # Assert
     assert_one_line(code, err, str(out / "report.html"))
     assert [p.name for p in out.iterdir()] == ["report.html"]
+
+
+def test_an_export_onto_a_pipe_is_refused_and_the_pipe_stays(tmp_path, capsys):
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+
+    code, _, err = run_cli(["pairs", "scan", "--data", str(DAILY), "--symbols", "KO,PEP",
+                            "--out", str(pipe)], capsys)
+
+    assert_one_line(code, err, str(pipe), "not a regular file")
+    assert pipe.is_fifo()
+
+
+def test_a_price_that_never_moves_is_said(tmp_path, capsys, config):
+    # Arrange: EURUSD's file with every price 1.1
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for symbol in ("EURUSD", "GBPUSD", "AUDUSD", "USDCHF"):
+        source = TEST_DATA / "histdata" / f"DAT_ASCII_{symbol}_M1_2019.csv.gz"
+        lines = gzip.decompress(source.read_bytes()).decode().splitlines()
+        if symbol == "EURUSD":
+            lines = [line.split(";")[0] + ";1.1;1.1;1.1;1.1;0" for line in lines]
+        (folder / source.name.removesuffix(".gz")).write_text("\n".join(lines) + "\n")
+
+    # Act
+    code, _, err = run_cli(["backtest", "--data", str(folder), "--config", str(config),
+                            "--report", str(tmp_path / "report")], capsys)
+
+    # Assert
+    assert code == 0
+    assert f"note: EURUSD: {folder / 'DAT_ASCII_EURUSD_M1_2019.csv'} quotes one price " \
+           "throughout (1.1)" in err
+
+
+@pytest.mark.parametrize(("command", "fragment"), [
+    (["data", "list", "--store", "{missing}"], "is not a folder"),
+    (["data", "list", "--gap-minutes", "-5"], "--gap-minutes: -5 is not a positive number"),
+    (["walkforward", "--data", str(TEST_DATA / "histdata"), "--grid", "{grid}", "--report",
+      "{missing}", "--min-baskets", "-1", "--from", "2019-10-20", "--to", "2019-11-01"],
+     "--min-baskets: -1 is below 0"),
+], ids=["data list store", "data list gap", "walkforward min baskets"])
+def test_an_impossible_option_value_is_one_line(tmp_path, capsys, grid, command, fragment):
+    words = [w.format(missing=tmp_path / "missing", grid=grid) for w in command]
+
+    code, _, err = run_cli(words, capsys)
+
+    assert_one_line(code, err, fragment)
+    assert not (tmp_path / "missing").exists()
