@@ -363,15 +363,15 @@ def import_calendar_files(
     """Import calendar files of any supported format into the calendar at ``db_path``.
 
     Raises ``CalendarFormatError`` (a UserError naming file and line) for an unreadable file
-    or, with ``strict``, the first bad row; files imported before it stay imported.  Each
-    file is parsed before the calendar is opened, so a first file that fails does not even
-    create the database.
+    or, with ``strict``, the first bad row.  Every file is read and checked before the
+    calendar is opened, so a file that fails leaves the calendar as it was (and a new one
+    not created): the command imports its files, not the ones before the bad one.
     """
+    parsed_files = [parse_for_import(path, strict=strict) for path in paths]
     calendar: Calendar | None = None
     results: list[FileImportResult] = []
     try:
-        for path in paths:
-            parsed = parse_for_import(path, strict=strict)
+        for parsed in parsed_files:
             if calendar is None:
                 calendar = Calendar.open(db_path)
             results.append(calendar.store(parsed))

@@ -105,8 +105,11 @@ def _runner(kind: str) -> Callable[[argparse.Namespace], int]:
 
 def run_import(args: argparse.Namespace, kind: str) -> int:
     from storage.importers import import_file, parse_server_time
+    from storage.importers.run import check_file
     from storage.marketdata import MarketDataStore
 
+    for path in args.files:  # every file what it should be before any is imported
+        check_file(path, kind, fmt=args.format, symbol=args.symbol)
     store = MarketDataStore(args.store if args.store is not None else default_store_dir())
     server_time = parse_server_time(args.server_offset)
     totals = {"imported": 0, "skipped": 0}

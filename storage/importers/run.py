@@ -177,6 +177,23 @@ def iter_parsed_blocks(
         progress(size, size)
 
 
+def check_file(path: Path, kind: str | None = None, *, fmt: str = "auto",
+               symbol: str | None = None) -> tuple[DetectedFormat, str]:
+    """What ``import_file`` checks before reading a row: the format from the content (and
+    ``kind``, ``fmt`` agreeing with it) and the symbol.  A command importing several files
+    checks them all first, so a file that is not what it should be is refused before any
+    other is imported."""
+    detected = detect_file(path, fmt)
+    if kind is not None and kind != detected.kind:
+        wanted = "ticks" if kind == TICKS else "bars"
+        actual = "ticks" if detected.kind == TICKS else "bars"
+        raise UserError(
+            f"{path}: this is a {detected.description} file; use 'import {actual}', "
+            f"not 'import {wanted}'"
+        )
+    return detected, resolve_symbol(path, detected, symbol)
+
+
 def import_file(
     path: str | Path,
     store: MarketDataStore,
@@ -205,15 +222,7 @@ def import_file(
     naming the first bad row: importing it "successfully" would only hide the problem.
     """
     source = Path(path)
-    detected = detect_file(source, fmt)
-    if kind is not None and kind != detected.kind:
-        wanted = "ticks" if kind == TICKS else "bars"
-        actual = "ticks" if detected.kind == TICKS else "bars"
-        raise UserError(
-            f"{source}: this is a {detected.description} file; use 'import {actual}', "
-            f"not 'import {wanted}'"
-        )
-    name = resolve_symbol(source, detected, symbol)
+    detected, name = check_file(source, kind, fmt=fmt, symbol=symbol)
     with store.batch(detected.kind, name):
         if detected.format == HISTDATA:
             summary = _import_histdata(source, store, name, strict, progress, window)

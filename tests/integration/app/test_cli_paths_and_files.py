@@ -267,3 +267,21 @@ def test_an_impossible_option_value_is_one_line(tmp_path, capsys, grid, command,
 
     assert_one_line(code, err, fragment)
     assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.parametrize("kind", ["bars", "calendar"])
+def test_an_import_with_one_bad_file_imports_none(tmp_path, capsys, kind):
+    # Arrange: a good file, then one that is not data at all
+    bad = tmp_path / "random.txt"
+    bad.write_text("hello world\nnot data\n")
+    target = tmp_path / ("store" if kind == "bars" else "calendar.sqlite")
+    good = (TEST_DATA / "histdata" / "DAT_ASCII_EURUSD_M1_2019.csv.gz" if kind == "bars"
+            else CALENDAR)
+    where = ["--store", str(target)] if kind == "bars" else ["--calendar", str(target)]
+
+    # Act
+    code, _, err = run_cli(["import", kind, *where, str(good), str(bad)], capsys)
+
+    # Assert: the bad file named; the good one not imported either
+    assert_one_line(code, err, str(bad))
+    assert not target.exists()

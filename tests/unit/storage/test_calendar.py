@@ -158,17 +158,23 @@ def test_snapshot_answers_like_the_database(calendar):
         assert static.is_fresh(t, timedelta(hours=6)) == calendar.is_fresh(t, timedelta(hours=6))
 
 
-def test_strict_import_error_keeps_earlier_files_and_nothing_of_the_bad_one(tmp_path):
+def test_strict_import_error_imports_none_of_the_files(tmp_path):
+    # Arrange: a good file, then one with a bad row; and a calendar holding the good one
     bad = tmp_path / "bad.csv"
     lines = MT5_SAMPLE.read_text(encoding="utf-8").splitlines()
     lines[6] = lines[6].replace("HIGH", "SEVERE")
     bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    db = tmp_path / "calendar.sqlite"
+    db, kept = tmp_path / "calendar.sqlite", tmp_path / "kept.sqlite"
+    import_calendar_files([FF_CSV_SLICE], kept)
 
+    # Act / Assert: every file is checked before any is written
     with pytest.raises(CalendarFormatError, match=r"bad\.csv:7: unknown impact 'SEVERE'"):
         import_calendar_files([FF_CSV_SLICE, bad], db, strict=True)
+    with pytest.raises(CalendarFormatError, match=r"bad\.csv:7: unknown impact 'SEVERE'"):
+        import_calendar_files([bad, FF_CSV_SLICE], kept, strict=True)
 
-    with Calendar.open(db) as calendar:
+    assert not db.exists()
+    with Calendar.open(kept) as calendar:
         assert calendar.event_count() == 493
         assert calendar.event_count("mt5") == 0
 
