@@ -149,7 +149,7 @@ def plan_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
     _required(args)
     config = chosen_clusters(load_engine_config(args.config), args.clusters)
     grid = load_grid(args.grid)
-    check_grid(config, grid)
+    check_grid(config, grid, args.grid)
     configs = sample_configurations(grid, args.random, args.random_seed)
     start, end = period(args)
     folds = None

@@ -151,24 +151,32 @@ def alone(config: EngineConfig, name: str, params: dict[str, Any]) -> EngineConf
     return with_params(config.with_clusters([name]), {name: params})
 
 
-def check_grid(config: EngineConfig, grid: list[dict[str, Any]]) -> None:
-    """Every configuration must suit every cluster before the first backtest runs.
+def check_grid(config: EngineConfig, grid: list[dict[str, Any]],
+               source: Path | None = None) -> None:
+    """Every configuration must suit every cluster before the first backtest runs;
+    ``source`` (the grid file) is named in the refusal.
 
     The TDI's own keys (its windows, its space) mean nothing to another kind's model: a
     grid varying them over a pair or a regime would run identical trials and count each
     one in the deflated Sharpe's number of trials, so it is refused."""
+    where = f"{source}: " if source is not None else ""
     for params in grid:
         for spec in config.clusters:
             tdi_only = [k for k in (*_TDI_KEYS, "space") if k in params]
             if spec.kind != "tdi" and tdi_only:
-                raise UserError(f"grid: {tdi_only[0]} is a setting of the TDI; cluster "
-                                f"{spec.name} is a {spec.kind} (study it with --clusters "
-                                f"and a grid of the shared keys: entry, exit, stops)")
+                raise UserError(f"{where}grid: {tdi_only[0]} is a setting of the TDI; "
+                                f"cluster {spec.name} is a {spec.kind} (study it with "
+                                f"--clusters and a grid of the shared keys: entry, exit, "
+                                f"stops)")
             try:
                 apply_params(spec, params)
             except FieldError as exc:
-                key = "exit" if exc.field == "exit_band" else exc.field
-                raise UserError(f"grid: {key}: {exc.reason} (configuration {params}, "
+                key, reason = ("exit" if exc.field == "exit_band" else exc.field), exc.reason
+                if exc.field == "exit_band" and "exit" not in params and "entry" in params:
+                    # the grid lowered E, not X: say so in the grid's own key
+                    key, reason = "entry", (f"must be above the cluster's exit "
+                                            f"{spec.exit_band:g}, got {params['entry']:g}")
+                raise UserError(f"{where}grid: {key}: {reason} (configuration {params}, "
                                 f"cluster {spec.name})") from None
 
 

@@ -16,6 +16,8 @@ from main import main
         ("hard_stop_atr = [5.0, 0.0]\n", "grid: hard_stop_atr: must be a number in [0.1, 100]"),
         ("tau_q = [480, 100000000]\n", "grid: tau_q: must be an integer in 2..23040"),
         ("exit = [0.25, 2.0]\n", "grid: exit: must be a number in (0, 1.5)"),
+        # E lowered below the cluster's X: the grid's own key is named, not X
+        ("entry = [1.2, 0.1]\n", "grid: entry: must be above the cluster's exit 0.25, got 0.1"),
     ],
 )
 def test_a_bad_grid_value_is_one_line_and_exit_2(tmp_path, capsys, grid, fragment):
@@ -32,7 +34,7 @@ def test_a_bad_grid_value_is_one_line_and_exit_2(tmp_path, capsys, grid, fragmen
     # Assert
     err = capsys.readouterr().err
     assert code == 2
-    assert err.startswith(f"error: {fragment}") and err.count("\n") == 1
+    assert err.startswith(f"error: {path}: {fragment}") and err.count("\n") == 1
     assert "cluster USD_MAJORS" in err
     assert not report.exists()
     assert not (Path(os.environ["FXCLUSTER_HOME"]) / "crash.log").exists()
