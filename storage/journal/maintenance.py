@@ -17,7 +17,7 @@ from pathlib import Path
 from engine.errors import UserError
 from engine.records import AccountIdentity, ClusterStats, EquitySnapshot
 from storage.csv_export import safe_writer
-from storage.journal.errors import damaged, sqlite_errors
+from storage.journal.errors import damaged, translate
 from storage.journal.queries import JournalQueries
 from storage.journal.rows import Row, _equity
 from storage.journal_schema import JOURNAL_TABLES
@@ -106,17 +106,20 @@ class JournalMaintenance(JournalQueries):
         partial = destination.with_name(destination.name + ".partial")
         partial.unlink(missing_ok=True)
         try:
-            with sqlite_errors(destination):
-                target = sqlite3.connect(str(partial))
-                try:
-                    with self._lock, sqlite_errors(self.path):
-                        self._conn.backup(target)
-                    target.execute("PRAGMA journal_mode = DELETE")
-                    verdict = target.execute("PRAGMA integrity_check").fetchone()[0]
-                finally:
-                    target.close()
-        except BaseException:
-            partial.unlink(missing_ok=True)
+            target = sqlite3.connect(str(partial))
+            try:
+                with self._lock:
+                    self._conn.backup(target)
+                target.execute("PRAGMA journal_mode = DELETE")
+                verdict = target.execute("PRAGMA integrity_check").fetchone()[0]
+            finally:
+                target.close()
+        except BaseException as exc:
+            for leftover in (partial, *(partial.with_name(partial.name + side)
+                                        for side in ("-journal", "-wal", "-shm"))):
+                leftover.unlink(missing_ok=True)  # SQLite's own files beside the copy too
+            if isinstance(exc, sqlite3.Error):
+                raise _backup_error(self.path, destination, exc) from exc
             raise
         if verdict != "ok":
             partial.unlink(missing_ok=True)
@@ -168,4 +171,16 @@ class JournalMaintenance(JournalQueries):
                 writer.writerow(["" if v is None else v for v in row])
                 count += 1
         return count
+
+
+def _backup_error(source: Path, destination: Path, exc: sqlite3.Error) -> Exception:
+    """A backup that failed, named by the file at fault: the copy's side for a write the
+    disk refused (full, read-only, not there), the journal's for anything it read wrong."""
+    name = str(getattr(exc, "sqlite_errorname", "") or "")
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else name
+    if name == "SQLITE_FULL" or name.startswith(("SQLITE_READONLY", "SQLITE_IOERR",
+                                                  "SQLITE_CANTOPEN")):
+        return UserError(f"{destination}: the backup could not be written there ({detail}); "
+                         f"nothing was left in its place and the journal is unchanged")
+    return translate(source, exc) or exc
 

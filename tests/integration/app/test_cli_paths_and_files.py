@@ -285,3 +285,39 @@ def test_an_import_with_one_bad_file_imports_none(tmp_path, capsys, kind):
     # Assert: the bad file named; the good one not imported either
     assert_one_line(code, err, str(bad))
     assert not target.exists()
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A folder on a 12 KiB filesystem: a disk that fills at the first real write.  Needs
+    the right to mount; skipped with that reason where it is missing."""
+    import subprocess
+
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12k", "tmpfs", str(folder)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("mounting a filesystem needs privileges this machine does not give")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True, check=False)
+
+
+def test_a_backup_onto_a_full_disk_names_the_copy_and_leaves_nothing(tmp_path, capsys, config,
+                                                                     full_disk):
+    # Arrange: a journal of a short backtest
+    report = tmp_path / "report"
+    code, _, _ = run_cli(["backtest", "--data", str(TEST_DATA / "histdata"), "--config",
+                          str(config), "--report", str(report)], capsys)
+    assert code == 0
+    copy = full_disk / "backup.sqlite"
+
+    # Act
+    code, _, err = run_cli(["journal", "backup", "--journal", str(report / "journal.sqlite"),
+                            "--out", str(copy)], capsys)
+
+    # Assert: the copy's path, not the journal's; nothing of the copy left on the disk
+    assert_one_line(code, err, f"{copy}: the backup could not be written there")
+    assert str(report / "journal.sqlite") not in err
+    assert list(full_disk.iterdir()) == []
