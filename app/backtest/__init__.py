@@ -17,7 +17,7 @@ quotes), which is the series the metrics use.
 """
 
 from app.backtest.calendar import calendar_snapshot
-from app.backtest.data import MarketData, load_market
+from app.backtest.data import MarketData, data_notes, load_market
 from app.backtest.outputs import write_outputs
 from app.backtest.progress import ProgressBar
 from app.backtest.run import failure_text, run_backtest
@@ -35,6 +35,7 @@ __all__ = [
     "MarketData",
     "ProgressBar",
     "calendar_snapshot",
+    "data_notes",
     "failure_text",
     "load_market",
     "run_backtest",

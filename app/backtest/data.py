@@ -73,6 +73,17 @@ class _Wanted:
                                 spread_scale=spec.spread_scale))
 
 
+def data_notes(paths: Sequence[Path]) -> list[str]:
+    """What a backtest of these files says of its HistData files (rows skipped as bad, a
+    price that never moves): for the commands that run many backtests of the same files
+    (walk-forward, sweep, audit), to say it once before they start."""
+    from storage.histdata import histdata_symbol
+
+    notes: list[str] = []
+    _bar_file_ranges([f for f in _data_files(paths) if histdata_symbol(f) is not None], notes)
+    return notes
+
+
 def load_market(spec: BacktestSpec, work: Path) -> MarketData:
     """The feed for ``spec``; files that must be imported first go to a store in ``work``."""
     from storage.importers import detect_file

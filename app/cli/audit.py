@@ -19,7 +19,7 @@ from app.cli.args import (
     parse_date,
     period,
 )
-from app.cli.backtest import check_report_folder
+from app.cli.backtest import check_report_folder, say_data_notes
 from app.cli.choices import DEFAULT_SEEDS, DEFAULT_WEEKS, MAX_SEEDS
 
 
@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     calendar = calendar_snapshot(args.calendar, start, end) if args.calendar else None
     spec = AuditSpec(config=config, paths=tuple(args.data), start=start, end=end,
                      calendar=calendar, seeds=args.seeds, cut=cut, weeks=args.weeks)
+    say_data_notes(spec.paths)
     bar = ProgressBar("audit")
 
     def progress(label: str, fraction: float) -> None:

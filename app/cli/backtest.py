@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -110,6 +111,15 @@ def spec_from_args(args: argparse.Namespace) -> BacktestSpec:
                         tick_mode=args.tick_mode, calendar=calendar,
                         metrics_basis=getattr(args, "metrics_basis", "trading"),
                         **spread_settings(args))
+
+
+def say_data_notes(paths: Sequence[Path]) -> None:
+    """Once, before a command of many backtests: what the HistData files hold that a
+    backtest does not take (``app.backtest.data_notes``), as ``note:`` lines on stderr."""
+    from app.backtest import data_notes
+
+    for note in data_notes(paths) if paths else []:
+        print(f"note: {note}", file=sys.stderr)
 
 
 def check_report_folder(report: Path) -> None:

@@ -28,7 +28,7 @@ from app.cli.args import (
     chosen_clusters,
     period,
 )
-from app.cli.backtest import add_spread_options, spread_settings
+from app.cli.backtest import add_spread_options, say_data_notes, spread_settings
 from app.cli.choices import SCHEMES
 from app.cli.crash import one_line
 from app.cli.output import num, pct, unsigned_pct
@@ -238,6 +238,7 @@ def _run_study(args: argparse.Namespace) -> int:
 
         require_dask()  # before the plan: the one line, not a study half set up
     tasks = plan_from_args(args)
+    say_data_notes(args.data or [])
     heatmap_specs(args.heatmap, list(tasks[0]["params"]) if tasks else [])  # checked first
     with TrialsStore(args.study) as store:
         store.put_setting("created_with", {"grid": str(args.grid), "folds": args.folds,

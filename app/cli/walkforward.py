@@ -21,6 +21,7 @@ from app.cli.args import period, span
 from app.cli.backtest import (
     add_backtest_options,
     check_report_folder,
+    say_data_notes,
     say_failure,
     spec_from_args,
 )
@@ -127,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
     base = spec_from_args(args)
     grid = load_grid(args.grid)
     check_grid(base.config, grid, args.grid)  # the file named (walk_forward checks again)
+    say_data_notes(base.paths)
     with CommandProgress("walkforward") as bar:
         result = walk_forward(base, grid, folds, scheme=args.scheme,
                               min_baskets=args.min_baskets, progress=_Progress(bar))

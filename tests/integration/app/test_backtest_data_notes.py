@@ -98,3 +98,33 @@ def test_clean_data_in_its_period_says_nothing(tmp_path, capsys, extra):
     assert code == 0
     assert "note:" not in err
     assert not any("bad row" in note or "trading ends" in note for note in metrics["notes"])
+
+
+@pytest.mark.parametrize("command", [
+    ["sweep", "--grid", "{grid}", "--study", "{out}.sqlite"],
+    ["audit", "--seeds", "1"],
+    ["walkforward", "--grid", "{grid}", "--is", "2019-10-23:2019-10-28", "--oos",
+     "2019-10-29:2019-11-01", "--report", "{out}"],
+], ids=["sweep", "audit", "walkforward"])
+def test_a_command_of_many_backtests_says_a_bad_row_once(tmp_path, capsys, command):
+    # Arrange: text in the open of EURUSD's line 2000; a grid of two
+    def damage(lines: list[str]) -> list[str]:
+        lines[1999] = "20191020 170300;1.14x;1.145;1.144;1.1445;0"
+        return lines
+
+    folder = folder_with(tmp_path, damage)
+    config = tmp_path / "small.toml"
+    config.write_text(short_window_config("USD_MAJORS"))
+    grid = tmp_path / "grid.toml"
+    grid.write_text("tau_f = [4, 8]\n")
+    words = [w.format(grid=grid, out=tmp_path / "out") for w in command]
+
+    # Act
+    code = main([words[0], "--data", str(folder), "--config", str(config), *words[1:]])
+    err = capsys.readouterr().err
+
+    # Assert: said once, before the work, naming the row
+    said = (f"note: EURUSD: 1 bad row(s) skipped ({folder / 'DAT_ASCII_EURUSD_M1_2019.csv'}"
+            ":2000: text in number field open: '1.14x')")
+    assert code in (0, 1)  # the audit's truncation verdict is its own
+    assert err.count(said) == 1
