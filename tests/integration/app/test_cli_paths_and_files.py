@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from helpers.cli import run_cli
 from helpers.configs import short_window_config
+from helpers.mounts import mounted_tmpfs
 from helpers.paths import TEST_DATA
 
 DAILY = TEST_DATA / "equity_daily_ko_pep_sp500_2019_2022.csv.gz"
@@ -289,19 +290,9 @@ def test_an_import_with_one_bad_file_imports_none(tmp_path, capsys, kind):
 
 @pytest.fixture
 def full_disk(tmp_path):
-    """A folder on a 12 KiB filesystem: a disk that fills at the first real write.  Needs
-    the right to mount; skipped with that reason where it is missing."""
-    import subprocess
-
-    folder = tmp_path / "tiny"
-    folder.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12k", "tmpfs", str(folder)],
-                      capture_output=True).returncode != 0:
-        pytest.skip("mounting a filesystem needs privileges this machine does not give")
-    try:
+    """A folder on a 12 KiB filesystem: a disk that fills at the first real write."""
+    with mounted_tmpfs(tmp_path / "tiny", "size=12k") as folder:
         yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], capture_output=True, check=False)
 
 
 def test_a_backup_onto_a_full_disk_names_the_copy_and_leaves_nothing(tmp_path, capsys, config,

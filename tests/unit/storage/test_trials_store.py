@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from helpers.mounts import mounted_tmpfs
 
 from engine.errors import UserError
 from storage.trials import COLUMNS, TrialsStore
@@ -86,18 +87,8 @@ def read_only_folder(tmp_path):
     """A folder on a filesystem mounted read-only (a tmpfs mounted, written, remounted
     ``ro``): what an archive, a read-only share or a write-protected stick is.  Needs the
     right to mount; skipped with that reason where it is missing."""
-    import subprocess
-
-    folder = tmp_path / "media"
-    folder.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(folder)],
-                      capture_output=True).returncode != 0:
-        pytest.skip("mounting a filesystem needs privileges this machine does not give")
-    try:
+    with mounted_tmpfs(tmp_path / "media") as folder:
         yield folder
-    finally:
-        # lazily: a connection a failed assertion still holds must not keep it mounted
-        subprocess.run(["umount", "-l", str(folder)], capture_output=True, check=False)
 
 
 def _remount_read_only(folder) -> None:
