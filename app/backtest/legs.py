@@ -10,7 +10,11 @@ Definitions (account currency; negative = paid):
 
 - ``profit``, ``commission``, ``swap``: the sums over the leg's deals, as booked (cents);
   ``pnl`` = profit + commission + swap (+ any fee), so a basket's P&L in ``trades.csv`` is
-  the sum of its legs' ``pnl`` to the cent;
+  the sum of its legs' ``pnl`` to the cent.  ``profit`` is s x (close price - open price) x
+  lots x contract size in the quote currency, converted as MT5 converts it: at the
+  conversion symbol's closing quote, the side that gives the account less (for a USD-base
+  leg its own quote: the ask for a gain, the bid for a loss, the other side being
+  2 x ``close_mid`` - ``close_price``), not at the mid ``close_quote_value`` states;
 - ``spread_cost`` per deal = -s x (fill price - mid) x volume x contract size x the
   account-currency value of one unit of the quote currency, s = +1 for a buy, -1 for a
   sell: half the bid-ask spread at the opening and again at the closing (plus any slippage

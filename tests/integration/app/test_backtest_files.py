@@ -141,6 +141,26 @@ def test_each_leg_spread_cost_from_its_own_columns(trading):
     assert (legs["open_price"] != legs["open_mid"]).all()
 
 
+def test_each_leg_profit_from_its_own_columns(trading):
+    # The profit is booked in the quote currency and converted as MT5 does: a USD-quoted
+    # leg as it is; a USD-base leg at the closing quote of its own symbol, the ask for a
+    # gain and the bid for a loss (the side that gives the account less), the other side
+    # of the quote being 2 x mid - the fill.
+    legs = pd.read_csv(trading / "legs.csv")
+    sign = legs["side"].map({"BUY": 1, "SELL": -1})
+    move = sign * (legs["close_price"] - legs["open_price"]) * legs["lots"] * \
+        legs["contract_size"]
+    other = 2 * legs["close_mid"] - legs["close_price"]
+    bid, ask = legs["close_price"].clip(upper=other), legs["close_price"].clip(lower=other)
+    usd_base = legs["symbol"].str.startswith("USD")
+    usd_quoted = legs["symbol"].str.endswith("USD")
+    recomputed = move.where(usd_quoted, move / bid.where(move < 0, ask))
+
+    checked = usd_quoted | usd_base
+    assert usd_base.any() and usd_quoted.any() and checked.all()
+    assert (recomputed[checked].round(2) - legs["profit"][checked]).abs().max() < 0.006
+
+
 def test_trades_csv_numbers_read_in_cents(trading):
     text = (trading / "trades.csv").read_text()
     header, *rows = text.splitlines()
