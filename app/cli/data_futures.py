@@ -15,6 +15,7 @@ the same way.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,10 @@ def write_synthetic_futures(cash_file: Path, contracts: list[str], out_dir: Path
 
     settings = Mispricing(**(mispricing or {}))
     cash = read_histdata_m1(cash_file)
+    if cash.bad_rows:  # the contracts follow the cash bars that are left: say what was not
+        more = f", {cash.bad_rows - 1} more" if cash.bad_rows > 1 else ""
+        print(f"note: {cash.symbol}: {cash.bad_rows} bad row(s) skipped "
+              f"({cash.problems[0]}{more})", file=sys.stderr)
     if cash.symbol not in FUTURES_CASH:
         raise UserError(f"{cash_file}: {cash.symbol} has no futures here (cash CFDs with "
                         f"futures: {', '.join(FUTURES_CASH)})")

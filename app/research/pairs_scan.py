@@ -111,6 +111,9 @@ def _m1(paths: Sequence[Path], symbols: Sequence[str], timeframe: str,
         m1 = data[symbol]
         if m1.duplicates:
             note(f"{symbol}: {m1.duplicates} duplicate timestamps, first occurrence kept")
+        if m1.bad_rows:
+            more = f", {m1.bad_rows - 1} more" if m1.bad_rows > 1 else ""
+            note(f"{symbol}: {m1.bad_rows} bad row(s) skipped ({m1.problems[0]}{more})")
         bars = m1.to_bar_array(spread=0.0)
         if end is not None:
             bars = bars[bars["time"] < int(end.timestamp())]

@@ -312,3 +312,29 @@ def test_a_backup_onto_a_full_disk_names_the_copy_and_leaves_nothing(tmp_path, c
     assert_one_line(code, err, f"{copy}: the backup could not be written there")
     assert str(report / "journal.sqlite") not in err
     assert list(full_disk.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [
+    ["pairs", "scan", "--data", "{folder}", "--symbols", "SPXUSD,NSXUSD", "--timeframe", "M30"],
+    ["data", "futures", "--cash", "{folder}/DAT_ASCII_SPXUSD_M1_2019.csv", "--contract", "all",
+     "--out", "{out}"],
+], ids=["pairs scan", "data futures"])
+def test_a_bad_row_of_a_cfd_file_is_said(tmp_path, capsys, command):
+    # Arrange: line 50 of the SPXUSD slice cut short
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for symbol in ("SPXUSD", "NSXUSD"):
+        source = TEST_DATA / "cfd_m1" / f"DAT_ASCII_{symbol}_M1_2019.csv.gz"
+        lines = gzip.decompress(source.read_bytes()).decode().splitlines()
+        if symbol == "SPXUSD":
+            lines[49] = "bad;line"
+        (folder / source.name.removesuffix(".gz")).write_text("\n".join(lines) + "\n")
+
+    # Act
+    code, _, err = run_cli([w.format(folder=folder, out=tmp_path / "out") for w in command],
+                           capsys)
+
+    # Assert
+    assert code == 0
+    assert (f"SPXUSD: 1 bad row(s) skipped ({folder / 'DAT_ASCII_SPXUSD_M1_2019.csv'}:50: "
+            "truncated line (2 of 6 fields))") in err
