@@ -333,5 +333,10 @@ def replay_session(config: EngineConfig, files: list[str], clusters: str | None,
     kind = "backtest" if mode is RunMode.BACKTEST else "replay"
     sim = SimTerminal(feed=feed, config=market_account(kind, market_key(files, store)))
     sim.initialize()
-    return sim_session(config, sim, mode=mode,
-                       journal=JournalChoice(journal, separate=separate_journal))
+    session = sim_session(config, sim, mode=mode,
+                          journal=JournalChoice(journal, separate=separate_journal))
+    if store is None:  # what the HistData files hold that the replay does not take
+        from app.data_notes import file_notes
+
+        session.notes = [*session.notes, *file_notes([Path(f) for f in files])]
+    return session

@@ -26,6 +26,7 @@ from app.backtest.spec import (
     warmup_days,
     warmup_text,
 )
+from app.data_notes import file_notes, histdata_notes
 from app.replay_feed import ReplayConfig, ReplayFeed
 from app.sessions import fit_clusters, synthetic_calendar
 from engine.config import EngineConfig
@@ -75,13 +76,9 @@ class _Wanted:
 
 def data_notes(paths: Sequence[Path]) -> list[str]:
     """What a backtest of these files says of its HistData files (rows skipped as bad, a
-    price that never moves): for the commands that run many backtests of the same files
-    (walk-forward, sweep, audit), to say it once before they start."""
-    from storage.histdata import histdata_symbol
-
-    notes: list[str] = []
-    _bar_file_ranges([f for f in _data_files(paths) if histdata_symbol(f) is not None], notes)
-    return notes
+    price that never moves; ``app.data_notes``): for the commands that run many backtests
+    of the same files (walk-forward, sweep, audit), to say it once before they start."""
+    return file_notes(_data_files(paths))
 
 
 def load_market(spec: BacktestSpec, work: Path) -> MarketData:
@@ -314,14 +311,8 @@ def _bar_file_ranges(files: list[Path], notes: list[str] | None = None) -> Range
     ranges: Ranges = {}
     for f, result in zip(histdata, read_histdata_files(histdata), strict=True):
         first_dt, last_dt, rows = _span_of(f, result)
-        if result.bad_rows and notes is not None:
-            more = f", {result.bad_rows - 1} more" if result.bad_rows > 1 else ""
-            notes.append(f"{result.symbol}: {result.bad_rows} bad row(s) skipped "
-                         f"({result.problems[0]}{more})")
-        prices = result.bars[["open", "high", "low", "close"]].to_numpy()
-        if notes is not None and len(prices) > 1 and prices.min() == prices.max():
-            notes.append(f"{result.symbol}: {f} quotes one price throughout "
-                         f"({prices[0, 0]:g}): a stale or halted feed?")
+        if notes is not None:
+            notes += histdata_notes(result, f)
         key = f"{result.symbol} M1"
         prev = ranges.get(key)
         first, last = first_dt.isoformat(), last_dt.isoformat()

@@ -128,3 +128,25 @@ def test_a_command_of_many_backtests_says_a_bad_row_once(tmp_path, capsys, comma
             ":2000: text in number field open: '1.14x')")
     assert code in (0, 1)  # the audit's truncation verdict is its own
     assert err.count(said) == 1
+
+
+def test_a_replay_says_a_bad_row(tmp_path, capsys):
+    # Arrange: text in the open of EURUSD's line 2000; one day replayed
+    def damage(lines: list[str]) -> list[str]:
+        lines[1999] = "20191020 170300;1.14x;1.145;1.144;1.1445;0"
+        return lines
+
+    folder = folder_with(tmp_path, damage)
+    config = tmp_path / "small.toml"
+    config.write_text(short_window_config("USD_MAJORS"))
+
+    # Act
+    code = main(["replay", *(str(f) for f in sorted(folder.iterdir())), "--config",
+                 str(config), "--from", "2019-10-28", "--to", "2019-10-28", "--journal",
+                 str(tmp_path / "journal.sqlite")])
+    out, err = capsys.readouterr()
+
+    # Assert
+    assert code == 0
+    assert (f"EURUSD: 1 bad row(s) skipped ({folder / 'DAT_ASCII_EURUSD_M1_2019.csv'}:2000: "
+            "text in number field open: '1.14x')") in out + err
