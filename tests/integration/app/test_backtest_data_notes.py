@@ -32,6 +32,12 @@ def folder_with(tmp_path: Path, edit) -> Path:
     return folder
 
 
+def text_in_line_2000(lines: list[str]) -> list[str]:
+    """EURUSD's line 2000 with text in its open price."""
+    lines[1999] = "20191020 170300;1.14x;1.145;1.144;1.1445;0"
+    return lines
+
+
 def backtest(tmp_path: Path, folder: Path, capsys, *extra: str) -> tuple[int, str, dict | None]:
     config = tmp_path / "small.toml"
     config.write_text(short_window_config("USD_MAJORS"))
@@ -45,11 +51,7 @@ def backtest(tmp_path: Path, folder: Path, capsys, *extra: str) -> tuple[int, st
 
 def test_a_bad_row_is_said_with_its_file_and_line(tmp_path, capsys):
     # Arrange: text in the open of line 2000
-    def damage(lines: list[str]) -> list[str]:
-        lines[1999] = "20191020 170300;1.14x;1.145;1.144;1.1445;0"
-        return lines
-
-    folder = folder_with(tmp_path, damage)
+    folder = folder_with(tmp_path, text_in_line_2000)
 
     # Act
     code, err, metrics = backtest(tmp_path, folder, capsys)
@@ -108,11 +110,7 @@ def test_clean_data_in_its_period_says_nothing(tmp_path, capsys, extra):
 ], ids=["sweep", "audit", "walkforward"])
 def test_a_command_of_many_backtests_says_a_bad_row_once(tmp_path, capsys, command):
     # Arrange: text in the open of EURUSD's line 2000; a grid of two
-    def damage(lines: list[str]) -> list[str]:
-        lines[1999] = "20191020 170300;1.14x;1.145;1.144;1.1445;0"
-        return lines
-
-    folder = folder_with(tmp_path, damage)
+    folder = folder_with(tmp_path, text_in_line_2000)
     config = tmp_path / "small.toml"
     config.write_text(short_window_config("USD_MAJORS"))
     grid = tmp_path / "grid.toml"
@@ -132,11 +130,7 @@ def test_a_command_of_many_backtests_says_a_bad_row_once(tmp_path, capsys, comma
 
 def test_a_replay_says_a_bad_row(tmp_path, capsys):
     # Arrange: text in the open of EURUSD's line 2000; one day replayed
-    def damage(lines: list[str]) -> list[str]:
-        lines[1999] = "20191020 170300;1.14x;1.145;1.144;1.1445;0"
-        return lines
-
-    folder = folder_with(tmp_path, damage)
+    folder = folder_with(tmp_path, text_in_line_2000)
     config = tmp_path / "small.toml"
     config.write_text(short_window_config("USD_MAJORS"))
 
