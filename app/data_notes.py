@@ -10,16 +10,21 @@ from pathlib import Path
 
 from storage.histdata import HistDataM1, histdata_symbol, read_histdata_files
 
-__all__ = ["file_notes", "histdata_notes"]
+__all__ = ["bad_rows_note", "file_notes", "histdata_notes"]
+
+
+def bad_rows_note(result: HistDataM1) -> str | None:
+    """``EURUSD: 2 bad row(s) skipped (FILE:LINE: reason, 1 more)``, or None: none was."""
+    if not result.bad_rows:
+        return None
+    more = f", {result.bad_rows - 1} more" if result.bad_rows > 1 else ""
+    return f"{result.symbol}: {result.bad_rows} bad row(s) skipped ({result.problems[0]}{more})"
 
 
 def histdata_notes(result: HistDataM1, source: Path) -> list[str]:
     """The notes of one file's read (``source``: the file, named in them)."""
-    notes = []
-    if result.bad_rows:
-        more = f", {result.bad_rows - 1} more" if result.bad_rows > 1 else ""
-        notes.append(f"{result.symbol}: {result.bad_rows} bad row(s) skipped "
-                     f"({result.problems[0]}{more})")
+    bad = bad_rows_note(result)
+    notes = [bad] if bad else []
     prices = result.bars[["open", "high", "low", "close"]].to_numpy()
     if len(prices) > 1 and prices.min() == prices.max():
         notes.append(f"{result.symbol}: {source} quotes one price throughout "

@@ -90,6 +90,7 @@ def write_synthetic_futures(cash_file: Path, contracts: list[str], out_dir: Path
     """Write each contract's synthetic M1 file; (path, bars, contract) of each written."""
     import pandas as pd
 
+    from app.data_notes import bad_rows_note
     from app.staged import staged_folder
     from mt5bridge.sim.futures_price import Mispricing, MispricingPath, futures_bars
     from mt5bridge.sim.symbols import BROKER_SPECS
@@ -98,10 +99,9 @@ def write_synthetic_futures(cash_file: Path, contracts: list[str], out_dir: Path
 
     settings = Mispricing(**(mispricing or {}))
     cash = read_histdata_m1(cash_file)
-    if cash.bad_rows:  # the contracts follow the cash bars that are left: say what was not
-        more = f", {cash.bad_rows - 1} more" if cash.bad_rows > 1 else ""
-        print(f"note: {cash.symbol}: {cash.bad_rows} bad row(s) skipped "
-              f"({cash.problems[0]}{more})", file=sys.stderr)
+    bad = bad_rows_note(cash)
+    if bad:  # the contracts follow the cash bars that are left: say what was not
+        print(f"note: {bad}", file=sys.stderr)
     if cash.symbol not in FUTURES_CASH:
         raise UserError(f"{cash_file}: {cash.symbol} has no futures here (cash CFDs with "
                         f"futures: {', '.join(FUTURES_CASH)})")

@@ -119,7 +119,6 @@ class _Progress:
 def run(args: argparse.Namespace) -> int:
     from app.cli.progress import CommandProgress
     from app.walkforward import load_grid, walk_forward, write_walkforward
-    from app.walkforward.grid import check_grid
 
     check_report_folder(args.report)
     if args.min_baskets < 0:
@@ -127,11 +126,11 @@ def run(args: argparse.Namespace) -> int:
     folds = folds_from_args(args)
     base = spec_from_args(args)
     grid = load_grid(args.grid)
-    check_grid(base.config, grid, args.grid)  # the file named (walk_forward checks again)
     say_data_notes(base.paths)
     with CommandProgress("walkforward") as bar:
         result = walk_forward(base, grid, folds, scheme=args.scheme,
-                              min_baskets=args.min_baskets, progress=_Progress(bar))
+                              min_baskets=args.min_baskets, progress=_Progress(bar),
+                              grid_file=args.grid)
         bar.update(1.0, "walkforward: writing the report")
         files = write_walkforward(result, args.report)
     for line in summary(result):

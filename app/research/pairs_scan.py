@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from app.data_notes import bad_rows_note
 from app.research.daily_closes import is_daily_file, read_daily_closes
 from engine.bars import mid_close
 from engine.errors import UserError
@@ -111,9 +112,9 @@ def _m1(paths: Sequence[Path], symbols: Sequence[str], timeframe: str,
         m1 = data[symbol]
         if m1.duplicates:
             note(f"{symbol}: {m1.duplicates} duplicate timestamps, first occurrence kept")
-        if m1.bad_rows:
-            more = f", {m1.bad_rows - 1} more" if m1.bad_rows > 1 else ""
-            note(f"{symbol}: {m1.bad_rows} bad row(s) skipped ({m1.problems[0]}{more})")
+        bad = bad_rows_note(m1)
+        if bad:
+            note(bad)
         bars = m1.to_bar_array(spread=0.0)
         if end is not None:
             bars = bars[bars["time"] < int(end.timestamp())]

@@ -114,9 +114,11 @@ def _must_finish(result: BacktestResult) -> BacktestResult:
 
 def walk_forward(base: BacktestSpec, grid: list[dict[str, Any]], folds: list[Fold], *,
                  scheme: str = "anchored", min_baskets: int = 5,
-                 progress: Progress | None = None) -> WalkForwardResult:
-    """The whole study (see the module docstring)."""
-    check_grid(base.config, grid)
+                 progress: Progress | None = None,
+                 grid_file: Path | None = None) -> WalkForwardResult:
+    """The whole study (see the module docstring); ``grid_file`` is named in a refusal of
+    the grid."""
+    check_grid(base.config, grid, grid_file)
     names = traded_clusters(base, folds[0].is_start, folds[-1].oos_end)
     notes = [f"cluster {c.name}: the data cannot feed it, left out" for c in base.config.clusters
              if c.name not in names]
