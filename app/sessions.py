@@ -313,11 +313,14 @@ def replay_session(config: EngineConfig, files: list[str], clusters: str | None,
 
     The account is the replay account of these files or this store
     (``mt5bridge.sim.identity``), with a default journal of its own."""
+    from app.data_notes import file_notes
     from app.replay_feed import ReplayFeed
     from mt5bridge.sim import SimTerminal
     from mt5bridge.sim.identity import market_account, market_key
+    from storage.histdata import reusing_reads
     from storage.importers import parse_server_time
 
+    notes: list[str] = []
     if store is not None:
         if not Path(store).is_dir():
             raise UserError(f"--store: no such directory: {store}")
@@ -327,16 +330,15 @@ def replay_session(config: EngineConfig, files: list[str], clusters: str | None,
         if missing:
             raise UserError(f"no such file: {missing[0]}")
         tz = parse_server_time(server_offset) if server_offset else None
-        feed = ReplayFeed.from_files([Path(f) for f in files], start_msc=start_msc,
-                                     end_msc=end_msc, server_time=tz)
+        with reusing_reads():  # the files read once: for their notes, then by the replay
+            notes = file_notes([Path(f) for f in files])
+            feed = ReplayFeed.from_files([Path(f) for f in files], start_msc=start_msc,
+                                         end_msc=end_msc, server_time=tz)
     config = fit_clusters(config, set(feed.symbols), clusters, allow_none=allow_no_cluster)
     kind = "backtest" if mode is RunMode.BACKTEST else "replay"
     sim = SimTerminal(feed=feed, config=market_account(kind, market_key(files, store)))
     sim.initialize()
     session = sim_session(config, sim, mode=mode,
                           journal=JournalChoice(journal, separate=separate_journal))
-    if store is None:  # what the HistData files hold that the replay does not take
-        from app.data_notes import file_notes
-
-        session.notes = [*session.notes, *file_notes([Path(f) for f in files])]
+    session.notes = [*session.notes, *notes]  # what the files hold that it does not take
     return session
