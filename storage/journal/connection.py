@@ -91,9 +91,11 @@ class JournalConnection:
         """
         resolved = Path(path) if path is not None else default_journal_path()
         writer = create if writer is None else writer
-        if writer and account is not None and resolved.is_file():
+        if writer and account is not None and resolved.is_file() \
+                and resolved.stat().st_size > 0:
             # Another account's journal is refused before its writer lock is asked for: that
-            # it belongs elsewhere is the answer, whoever is writing it now.
+            # it belongs elsewhere is the answer, whoever is writing it now.  An empty file is
+            # a journal another writer has only begun to create: the lock decides that case.
             with cls.open(resolved, create=False, writer=False) as peek:
                 bound = peek.bound_account()
             if bound is not None and bound != account:

@@ -101,6 +101,21 @@ def test_a_live_journal_refuses_another_account(tmp_path, other):
         assert journal.bound_account() == LIVE
 
 
+def test_an_empty_file_another_writer_has_just_created_is_no_refusal(tmp_path):
+    # Arrange: the instant after another writer created the file, before SQLite wrote to it
+    path = tmp_path / "live.sqlite"
+    path.touch()
+
+    # Act
+    with SqliteJournal.open(path, account=LIVE) as journal:
+        start(journal, "live-1", LIVE)
+
+    # Assert: this writer made it a journal bound to its account
+    with SqliteJournal.open_reader(path) as journal:
+        assert journal.bound_account() == LIVE
+        assert [r["run_id"] for r in journal.runs()] == ["live-1"]
+
+
 def test_the_same_account_opens_its_journal_again(tmp_path):
     path = tmp_path / "live.sqlite"
     with SqliteJournal.open(path, account=LIVE) as journal:
