@@ -18,6 +18,7 @@ with any tool, so three things are fixed here once:
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +33,11 @@ SYNCHRONOUS_MODES = ("FULL", "NORMAL")
 
 #: How long a writer waits for another connection's lock before failing (milliseconds).
 BUSY_TIMEOUT_MS = 10_000
+
+#: How long a reader gives an empty file to become a database (seconds): another process
+#: that has just created the file writes SQLite's header within milliseconds, so only a file
+#: that stays empty this long is refused as one.
+CREATION_WAIT_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -127,7 +133,7 @@ def open_database(
         path.parent.mkdir(parents=True, exist_ok=True)
     elif path.is_dir():
         raise UserError(f"{path}: is a directory, expected a {spec.name} file")
-    elif not create and path.stat().st_size == 0:  # SQLite would take it as a new database
+    elif not create and not wait_until_not_empty(path):  # SQLite would make it a database
         raise UserError(f"{path}: an empty file, not a readable {spec.name} (left as it is)")
     try:
         conn = connect(path, synchronous=synchronous)
@@ -136,7 +142,7 @@ def open_database(
                         f"({exc}; check that its folder exists and can be written)") from exc
     try:
         _check_identity(conn, path, spec)
-        conn.execute("PRAGMA journal_mode = WAL")
+        _ensure_wal(conn)
         conn.execute(f"PRAGMA synchronous = {synchronous}")
         migrate(conn, spec)
     except sqlite3.DatabaseError as exc:
@@ -164,12 +170,50 @@ def _open_failure(path: Path, spec: SchemaSpec, exc: sqlite3.DatabaseError) -> U
     return UserError(f"{path}: not a readable {spec.name} ({exc})")
 
 
+def wait_until_not_empty(path: Path, wait_s: float = CREATION_WAIT_S) -> bool:
+    """Whether ``path`` holds anything, given ``wait_s`` to start holding it: a file another
+    process has only just created is empty for the instant before SQLite writes to it."""
+    deadline = time.monotonic() + wait_s
+    while path.stat().st_size == 0:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def _ensure_wal(conn: sqlite3.Connection) -> None:
+    """Put the file in WAL mode unless it is already.
+
+    Changing the mode needs the file to itself, and SQLite may answer "database is locked"
+    at once rather than wait (when another process creates the same new file at that
+    moment): that is retried within the busy timeout.  A file already in WAL mode, every
+    file but a new one, is only asked."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorname", "") != "SQLITE_BUSY" \
+                    or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _check_identity(conn: sqlite3.Connection, path: Path, spec: SchemaSpec) -> None:
-    application_id = conn.execute("PRAGMA application_id").fetchone()[0]
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    # One read transaction: another process creating the same file commits its first
+    # migration (the tables and the mark together) all at once, never between two reads.
+    conn.execute("BEGIN")
+    try:
+        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = user_tables(conn)
+    finally:
+        conn.execute("COMMIT")
     if application_id not in (0, spec.application_id):
         raise UserError(f"{path}: not a {spec.name} (it belongs to another application)")
-    if application_id == 0 and user_tables(conn):
+    if application_id == 0 and tables:
         raise UserError(f"{path}: not a {spec.name} (an SQLite file with other tables)")
     if version > spec.latest:
         raise UserError(

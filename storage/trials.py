@@ -38,13 +38,20 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storage.migrations import Migration, SchemaSpec, open_database
+from storage.migrations import (
+    CREATION_WAIT_S,
+    Migration,
+    SchemaSpec,
+    open_database,
+    wait_until_not_empty,
+)
 
 #: ``FXTR`` in ASCII: marks the file as a trials store (``PRAGMA application_id``).
 TRIALS_APPLICATION_ID = 0x46585452
@@ -244,24 +251,50 @@ def open_read_only(path: Path) -> TrialsStore:
     path, name = Path(path), TRIALS_SCHEMA.name
     if not path.is_file():
         raise UserError(f"{path}: no {name} found (check the path)")
-    conn = _connect_read_only(path)
-    try:
-        identity = conn.execute("PRAGMA application_id").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if not wait_until_not_empty(path):
+        raise UserError(f"{path}: an empty file, not a readable {name} (left as it is)")
+    deadline = time.monotonic() + CREATION_WAIT_S
+    while True:
+        conn = _connect_read_only(path)
+        try:
+            identity, version = _identity(conn)
+        except sqlite3.DatabaseError as exc:
+            identity, version, unreadable = -1, -1, exc
+        else:
+            unreadable = None
+        # a study another process is creating: its header written, its migrations not yet
+        being_created = (identity, version) == (0, 0) or (
+            identity == TRIALS_APPLICATION_ID and 0 < version < TRIALS_SCHEMA.latest)
+        if not being_created or time.monotonic() >= deadline:
+            break
+        conn.close()
+        time.sleep(0.01)
+    if unreadable is not None:
+        problem = f"not a readable {name} ({unreadable})"
+    else:
         problem = ("" if identity == TRIALS_APPLICATION_ID and version == TRIALS_SCHEMA.latest
                    else f"not a {name}" if identity != TRIALS_APPLICATION_ID
                    else f"{name} schema version {version} is newer than this release "
                    "understands" if version > TRIALS_SCHEMA.latest
                    else f"the {name} needs an upgrade to schema version "
                    f"{TRIALS_SCHEMA.latest}; run 'sweep show' on it once")
-    except sqlite3.DatabaseError as exc:
-        problem = f"not a readable {name} ({exc})"
     if problem:
         conn.close()
         raise UserError(f"{path}: {problem}")
     store = TrialsStore.__new__(TrialsStore)
     store.path, store._conn = path, conn
     return store
+
+
+def _identity(conn: sqlite3.Connection) -> tuple[int, int]:
+    """``(application_id, user_version)``, read in one transaction."""
+    conn.execute("BEGIN")
+    try:
+        identity = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        conn.execute("COMMIT")
+    return int(identity), int(version)
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:
