@@ -289,11 +289,22 @@ class Calendar:
         return end is not None and end > t + horizon
 
     def snapshot(self, start: datetime, end: datetime) -> StaticCalendar:
-        """An in-memory copy of ``[start, end]`` for fast per-bar checks in a backtest."""
-        return StaticCalendar(
-            events=self.events_between(start, end),
-            coverage=[s for s in self.coverage() if s.end > start and s.start <= end],
-        )
+        """An in-memory copy of ``[start, end]`` for fast per-bar checks in a backtest.
+
+        Its events and its coverage are read in one transaction: read apart, an import
+        committed between the two would give a stretch covered but without its events,
+        which the news filter would take for a stretch with no news."""
+        with self._lock:
+            own = not self._conn.in_transaction
+            if own:
+                self._conn.execute("BEGIN")
+            try:
+                events = self.events_between(start, end)
+                coverage = [s for s in self.coverage() if s.end > start and s.start <= end]
+            finally:
+                if own:
+                    self._conn.execute("COMMIT")
+        return StaticCalendar(events=events, coverage=coverage)
 
     def _events(self, where_sql: str, params: Sequence[object]) -> list[EconomicEvent]:
         sql = (

@@ -237,3 +237,36 @@ def test_static_calendar_rules():
     assert Impact.parse("medium") is Impact.MEDIUM
     with pytest.raises(ValueError, match="unknown impact"):
         Impact.parse("severe")
+
+
+class _ImportWhileReading(Calendar):
+    """A calendar whose events read lets another connection import ``file`` right after it:
+    the moment a backtest's snapshot would be torn if its two reads were apart."""
+
+    file = FF_CSV_SLICE
+
+    def events_between(self, *args, **kwargs):
+        events = super().events_between(*args, **kwargs)
+        with Calendar.open(self.path) as other:
+            other.import_file(self.file)
+        return events
+
+
+def test_a_snapshot_is_never_torn_by_an_import_committed_while_it_reads(tmp_path):
+    # Arrange: a calendar of one file; another connection imports a second during the read
+    path = tmp_path / "calendar.sqlite"
+    import_calendar_files([CALENDAR_DATA / "economic_calendar_2019_UTC_slice.csv"], path)
+    year = (utc(2019, 1, 1), utc(2020, 1, 1))
+    with Calendar.open(path) as plain:
+        before = plain.snapshot(*year)
+    reader = _ImportWhileReading.open(path)
+
+    # Act
+    during = reader.snapshot(*year)
+    after = reader.snapshot(*year)
+    reader.close()
+
+    # Assert: the snapshot is the calendar before the import, whole; the next one after it
+    assert (during.events, during.coverage) == (before.events, before.coverage)
+    assert len(after.coverage) > len(before.coverage)
+    assert len(after.events) > len(before.events)
