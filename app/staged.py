@@ -42,8 +42,12 @@ def staged_folder(target: Path) -> Iterator[Path]:
 
 def _move_in(staging: Path, target: Path) -> None:
     if not target.exists():
-        os.replace(staging, target)
-        return
+        try:
+            os.replace(staging, target)
+            return
+        except OSError as exc:  # another writer made the folder in between: merge below
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+                raise
     if not target.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(target))
     files = sorted(p for p in staging.rglob("*") if p.is_file())

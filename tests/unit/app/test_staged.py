@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
+import app.staged
 from app.staged import staged_folder
 
 
@@ -61,3 +64,25 @@ def test_a_failure_while_writing_leaves_nothing(tmp_path):
         raise RuntimeError("the page failed")
 
     assert names(tmp_path) == []
+
+
+def test_a_folder_another_writer_makes_while_this_one_moves_in_is_merged_into(
+        tmp_path, monkeypatch):
+    # Arrange: another writer creates the target, with a file, just before this move
+    target = tmp_path / "report"
+    real_replace = os.replace
+
+    def other_writer_first(source, destination):
+        if not target.exists():
+            target.mkdir()
+            (target / "other.csv").write_text("theirs")
+        real_replace(source, destination)
+
+    monkeypatch.setattr(app.staged.os, "replace", other_writer_first)
+
+    # Act: this used to end in "Directory not empty", a traceback at the command line
+    with staged_folder(target) as folder:
+        (folder / "a.json").write_text("ours")
+
+    # Assert: both sets of files in place, no hidden folder left
+    assert names(tmp_path) == ["report", "report/a.json", "report/other.csv"]
