@@ -8,8 +8,10 @@ starts: a summary of half the pages, or a backup of broken ones, would only hide
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,16 +97,18 @@ class JournalMaintenance(JournalQueries):
     def backup(self, destination: Path | str, *, overwrite: bool = False) -> Path:
         """Write a consistent copy with SQLite's online backup API, then check it.
 
-        The copy is built under a temporary name and renamed into place, so a failed
-        backup never leaves a half-written file where a good one was expected.
+        The copy is built under a temporary name of its own (two backups to one file at
+        once each build their own) and moved into place, so a failed backup never leaves a
+        half-written file where a good one was expected.  Without ``overwrite`` the move is
+        a hard link, which fails if the file appeared meanwhile: a copy made at the same
+        moment by another process is never replaced.
         """
         destination = Path(destination)
         if destination.exists() and not overwrite:
-            raise UserError(f"{destination}: already exists (use --force to replace it)")
+            raise _exists(destination)
         self.check_damage()
         destination.parent.mkdir(parents=True, exist_ok=True)
-        partial = destination.with_name(destination.name + ".partial")
-        partial.unlink(missing_ok=True)
+        partial = destination.with_name(f".{destination.name}.partial-{uuid.uuid4().hex[:12]}")
         try:
             target = sqlite3.connect(str(partial))
             try:
@@ -124,7 +128,10 @@ class JournalMaintenance(JournalQueries):
         if verdict != "ok":
             partial.unlink(missing_ok=True)
             raise UserError(f"{destination}: backup failed its integrity check ({verdict})")
-        os.replace(partial, destination)
+        try:
+            _move_into_place(partial, destination, overwrite=overwrite)
+        finally:
+            partial.unlink(missing_ok=True)
         return destination
 
     def export_csv(
@@ -183,4 +190,28 @@ def _backup_error(source: Path, destination: Path, exc: sqlite3.Error) -> Except
         return UserError(f"{destination}: the backup could not be written there ({detail}); "
                          f"nothing was left in its place and the journal is unchanged")
     return translate(source, exc) or exc
+
+
+def _exists(destination: Path) -> UserError:
+    return UserError(f"{destination}: already exists (use --force to replace it)")
+
+
+def _move_into_place(partial: Path, destination: Path, *, overwrite: bool) -> None:
+    """``partial`` becomes ``destination``: replacing it with ``overwrite``, else only if
+    there is still nothing there (a hard link cannot replace; where the file system has no
+    hard links, the check just made stands)."""
+    if overwrite:
+        os.replace(partial, destination)
+        return
+    try:
+        os.link(partial, destination)
+    except FileExistsError:
+        raise _exists(destination) from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV,
+                             errno.EMLINK):
+            raise
+        if destination.exists():
+            raise _exists(destination) from None
+        os.replace(partial, destination)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -302,8 +303,7 @@ def test_a_damaged_page_is_said_whatever_meets_it(tmp_path, action):
 
     message = str(caught.value)
     assert message.startswith(f"{path}: the journal is damaged (") and "\n" not in message
-    assert not (tmp_path / "backup.sqlite").exists()
-    assert not (tmp_path / "backup.sqlite.partial").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith((".backup", "backup"))]
 
 
 def damage_page_of_filled(tmp_path: Path) -> Path:
@@ -355,3 +355,64 @@ def test_a_reader_opens_while_a_writer_holds_sqlites_write_lock(tmp_path):
 def test_journal_errors_are_user_errors():
     for error in (JournalDamaged, JournalFull, JournalInUse, JournalOfAnotherAccount):
         assert issubclass(error, UserError)
+
+
+# --------------------------------------------------------------------------- backups at once
+
+
+def test_a_backup_never_replaces_a_copy_another_made_meanwhile_without_force(tmp_path):
+    # Arrange: another backup puts its copy in place after this one found the name free
+    path = filled_journal(tmp_path / "j.sqlite")
+    copy = tmp_path / "backup.sqlite"
+    journal = SqliteJournal.open_reader(path)
+    check_damage = journal.check_damage
+
+    def other_copy_lands() -> None:
+        check_damage()
+        copy.write_bytes(b"the other process's copy")
+
+    journal.check_damage = other_copy_lands
+
+    # Act
+    with pytest.raises(UserError) as refused:
+        journal.backup(copy)
+    journal.close()
+
+    # Assert: refused in one line; the other copy as it was; nothing of this one left
+    assert str(refused.value) == f"{copy}: already exists (use --force to replace it)"
+    assert copy.read_bytes() == b"the other process's copy"
+    assert sorted(p.name for p in tmp_path.iterdir() if "backup" in p.name) == ["backup.sqlite"]
+
+
+def test_backups_of_one_journal_to_one_file_at_once_each_build_their_own_copy(tmp_path):
+    # Arrange: four readers of one journal, each backing up to the same file with --force
+    path = filled_journal(tmp_path / "j.sqlite", deals=2_000)
+    copy = tmp_path / "backup.sqlite"
+    readers = [SqliteJournal.open_reader(path) for _ in range(4)]
+    go = threading.Barrier(len(readers))
+    failures: list[BaseException] = []
+
+    def back_up(journal: SqliteJournal) -> None:
+        go.wait()
+        for _ in range(5):
+            try:
+                journal.backup(copy, overwrite=True)
+            except BaseException as exc:  # every failure is the finding
+                failures.append(exc)
+
+    # Act
+    threads = [threading.Thread(target=back_up, args=(r,)) for r in readers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for reader in readers:
+        reader.close()
+
+    # Assert: every backup succeeded, the copy is whole, nothing half-built is left
+    assert failures == []
+    conn = sqlite3.connect(copy)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("SELECT COUNT(*) FROM deals").fetchone()[0] == 2_000
+    conn.close()
+    assert sorted(p.name for p in tmp_path.iterdir() if "backup" in p.name) == ["backup.sqlite"]
