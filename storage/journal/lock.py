@@ -34,7 +34,10 @@ _SECRET_OPTION = re.compile(r"pass|secret|token|key", re.IGNORECASE)
 
 
 def lock_path(journal: Path) -> Path:
-    return journal.with_name(journal.name + ".lock")
+    """The lock file beside the journal's real file: a journal reached through a symbolic
+    link (or a folder that is one) has the same lock as by its own path."""
+    real = Path(os.path.realpath(journal))
+    return real.with_name(real.name + ".lock")
 
 
 def _command_line(argv: list[str]) -> str:

@@ -253,6 +253,26 @@ def test_a_second_writer_is_refused_naming_the_first(tmp_path):
     assert Path(str(path) + ".lock").read_text() == ""
 
 
+@pytest.mark.parametrize("link", ["the file", "its folder"])
+def test_a_writer_reaching_the_journal_through_a_symbolic_link_meets_the_same_lock(
+        tmp_path, link):
+    # Arrange: the journal, and a second name for it through a link
+    folder = tmp_path / "journals"
+    folder.mkdir()
+    path = folder / "j.sqlite"
+    if link == "the file":
+        other_name = tmp_path / "alias.sqlite"
+        other_name.symlink_to(path)
+    else:
+        (tmp_path / "alias").symlink_to(folder, target_is_directory=True)
+        other_name = tmp_path / "alias" / "j.sqlite"
+
+    # Act / Assert: two writers at once through the two names: the second is refused
+    with SqliteJournal.open(path), pytest.raises(JournalInUse):
+        SqliteJournal.open(other_name)
+    assert sorted(p.name for p in folder.iterdir()) == ["j.sqlite", "j.sqlite.lock"]
+
+
 def test_the_lock_file_never_shows_a_secret(tmp_path, monkeypatch):
     path = tmp_path / "j.sqlite"
     monkeypatch.setattr("sys.argv", ["main.py", "run", "--live", "--password", "hunter2",
