@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.errors import UserError
 from storage.migrations import (
     CREATION_WAIT_S,
     Migration,
@@ -52,6 +53,7 @@ from storage.migrations import (
     open_database,
     wait_until_not_empty,
 )
+from storage.writer_lock import WriterLock
 
 #: ``FXTR`` in ASCII: marks the file as a trials store (``PRAGMA application_id``).
 TRIALS_APPLICATION_ID = 0x46585452
@@ -161,15 +163,50 @@ def _decoded(columns: Sequence[str], stored: Sequence[Any]) -> dict[str, Any]:
     return values
 
 
-class TrialsStore:
-    """A study's trials file, opened (created) at the latest schema."""
+class StudyInUse(UserError):
+    """Another sweep holds the study's writer lock."""
 
-    def __init__(self, path: Path, *, create: bool = True) -> None:
+
+class TrialsStore:
+    """A study's trials file, opened (created) at the latest schema.
+
+    A sweep opens it as its ``writer``: it takes the study's writer lock
+    (``storage.writer_lock``), so that a second sweep on the same study at the same time is
+    refused naming the first instead of running every trial again beside it."""
+
+    #: The study's writer lock while a writer holds the file (None for readers).
+    _lock: WriterLock | None = None
+
+    def __init__(self, path: Path, *, create: bool = True, writer: bool = False) -> None:
         self.path = Path(path)
-        self._conn = open_database(self.path, TRIALS_SCHEMA, create=create)
+        self._lock: WriterLock | None = None
+        if writer:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock = WriterLock.acquire(
+                self.path,
+                in_use=lambda holder: StudyInUse(
+                    f"{self.path}: a sweep is already running on this study ({holder}); "
+                    f"let it finish, or give another study file (sweep show reads it "
+                    f"meanwhile)"),
+                unwritable=lambda reason: UserError(
+                    f"{self.path}: the {TRIALS_SCHEMA.name} cannot be opened or created there "
+                    f"({reason}; check that its folder exists and can be written)"))
+        try:
+            self._conn = open_database(self.path, TRIALS_SCHEMA, create=create)
+        except BaseException:
+            self._release()
+            raise
 
     def close(self) -> None:
-        self._conn.close()
+        try:
+            self._conn.close()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.release()
 
     def __enter__(self) -> TrialsStore:
         return self
@@ -246,8 +283,6 @@ def open_read_only(path: Path) -> TrialsStore:
     migrated, so a report or the console can read a study a running sweep is writing (WAL
     lets a reader see every committed trial).  One clear line when it is missing, is not a
     trials store, or needs an upgrade a read-only opening cannot make."""
-    from engine.errors import UserError
-
     path, name = Path(path), TRIALS_SCHEMA.name
     if not path.is_file():
         raise UserError(f"{path}: no {name} found (check the path)")
@@ -308,8 +343,6 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
     read does not see: that is refused in one line instead.  (Where the folder can be
     written, the reader leaves ``-wal``/``-shm`` behind: a read-only connection cannot
     remove them; the next writer to close does.)"""
-    from engine.errors import UserError
-
     uri = path.resolve().as_uri()
     conn = sqlite3.connect(f"{uri}?mode=ro", uri=True)
     try:

@@ -240,7 +240,7 @@ def _run_study(args: argparse.Namespace) -> int:
     tasks = plan_from_args(args)
     say_data_notes(args.data or [])
     heatmap_specs(args.heatmap, list(tasks[0]["params"]) if tasks else [])  # checked first
-    with TrialsStore(args.study) as store:
+    with TrialsStore(args.study, writer=True) as store:
         store.put_setting("created_with", {"grid": str(args.grid), "folds": args.folds,
                                            "scheme": args.scheme, "random": args.random,
                                            "random_seed": args.random_seed})

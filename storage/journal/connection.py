@@ -30,7 +30,7 @@ from storage.journal.errors import (
     damaged,
     sqlite_errors,
 )
-from storage.journal.lock import WriterLock
+from storage.journal.lock import WriterLock, acquire_journal_lock
 from storage.journal.rows import Row
 from storage.journal_schema import JOURNAL_SCHEMA
 from storage.migrations import open_database, schema_version
@@ -104,7 +104,7 @@ class JournalConnection:
         if writer and (create or resolved.exists()):
             _check_writable(resolved)
             resolved.parent.mkdir(parents=True, exist_ok=True)
-            lock = WriterLock.acquire(resolved)
+            lock = acquire_journal_lock(resolved)
         try:
             conn = open_database(resolved, JOURNAL_SCHEMA, create=create, synchronous=synchronous)
         except BaseException:

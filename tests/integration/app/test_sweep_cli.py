@@ -251,3 +251,26 @@ def test_reading_a_missing_study_is_one_line(home, capsys):
     assert main(["sweep", "list", str(home / "none.sqlite")]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no trials store found" in err[0]
+
+
+def test_a_second_sweep_on_a_study_being_swept_is_refused_naming_the_first(
+        reference, home, capsys):
+    # Arrange: a sweep holds the study (this process, as the first sweep's driver would);
+    # the study already holds its trials, so a second sweep would only be the waste
+    study = home / "held.sqlite"
+    study.write_bytes(reference.read_bytes())
+    before = _results(study)
+
+    # Act
+    with TrialsStore(study, writer=True):
+        code = _sweep(_grid(home), study)
+        err = capsys.readouterr().err.strip().splitlines()
+        with TrialsStore(study, create=False) as reader:  # a reader meanwhile: not refused
+            read = [r.results() for r in reader.rows()]
+
+    # Assert: one line naming the holder; the study as it was; sweeping it after works
+    assert code == 2
+    assert len(err) == 1 and err[0].startswith(f"error: {study}: a sweep is already running "
+                                               f"on this study (pid {os.getpid()} (")
+    assert read == before and _results(study) == before
+    assert _sweep(_grid(home), study) == 0
