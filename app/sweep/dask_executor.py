@@ -2,7 +2,9 @@
 
 ``--workers dask`` (or ``dask:N``) starts a ``distributed.LocalCluster`` of N worker
 processes (default: the machine's cores), one thread each, its scheduler and its HTTP
-status pages on loopback only (free ports), and closes it when the run ends.  ``--scheduler tcp://host:8786``
+status pages on loopback only (free ports), its connections mutual TLS with a certificate
+made for the run (held in memory; a process without it is refused), and closes it when the
+run ends.  ``--scheduler tcp://host:8786``
 connects to a running scheduler and uses its workers; the run closes only its connection.
 
 - **Same interface** as the local executors: :meth:`DaskExecutor.map_unordered` yields the
@@ -42,6 +44,8 @@ Task = dict[str, Any]
 Result = dict[str, Any]
 
 MISSING = "Dask is not installed: pip install 'fxcluster[dask]'"
+MISSING_CRYPTOGRAPHY = ("cryptography is not installed (it makes a local Dask cluster's TLS "
+                        "certificate): pip install 'fxcluster[dask]'")
 #: How long to wait for a scheduler, and for its first worker.
 CONNECT_SECONDS = 30.0
 #: Trials in flight per worker thread.
@@ -55,12 +59,23 @@ LOCAL_WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
 
 
 def require_dask() -> Any:
-    """The ``distributed`` module, or the one-line error saying how to install it."""
+    """The ``distributed`` module, or the one-line error saying how to install it (Dask, or
+    ``cryptography``, which makes a local cluster's certificate: the same extra)."""
     try:
         import distributed
     except ImportError:
         raise UserError(MISSING) from None
+    try:
+        import cryptography  # noqa: F401 - only whether it is there
+    except ImportError:
+        raise UserError(MISSING_CRYPTOGRAPHY) from None
     return distributed
+
+
+def _run_credentials(distributed: Any) -> Any:
+    """A ``distributed.Security`` with a key and certificate made for this run: every role
+    of the local cluster shares them, and no other process has them."""
+    return distributed.Security.temporary()
 
 
 def check_scheduler_address(address: str, allow_remote: bool) -> None:
@@ -110,7 +125,11 @@ class DaskExecutor:
             # processes: the scheduler on loopback; in-process: Dask's inproc transport.
             # Its HTTP servers (status pages; None does not turn them off) on loopback too,
             # at free ports, never every interface's 8787
-            where = {"host": "127.0.0.1", "scheduler_port": 0} if self.processes else {}
+            # processes: mutual TLS with credentials made for this run and held in memory
+            # only: loopback is open to every user of the machine, and Dask's messages are
+            # pickles, so a connection that cannot show this run's certificate is refused.
+            where = ({"host": "127.0.0.1", "scheduler_port": 0,
+                      "security": _run_credentials(distributed)} if self.processes else {})
             import dask
 
             with dask.config.set(LOCAL_WORKER_CONFIG):  # the nannies pass it to the workers

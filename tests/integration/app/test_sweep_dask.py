@@ -106,6 +106,31 @@ def test_a_dask_local_cluster_of_two_worker_processes_writes_the_serial_rows(ser
     assert _results(_study(study_args, "dask2", "--workers", "dask:2")) == serial
 
 
+def test_a_local_cluster_refuses_a_process_without_the_run_s_certificate():
+    # Arrange: a sweep's LocalCluster of one worker process
+    import distributed
+
+    with DaskExecutor(workers=1) as executor:
+        address = executor._cluster.scheduler_address
+        own = executor._client.run(os.getpid)
+
+        # Act: another process of the machine tries, in plain TCP and with a certificate
+        # of its own (Dask's messages are pickles: whoever gets in runs code on the workers)
+        refused = []
+        for attempt, security in ((address.replace("tls://", "tcp://"), None),
+                                  (address, distributed.Security.temporary())):
+            try:
+                with distributed.Client(attempt, security=security, timeout=3):
+                    refused.append(False)
+            except (OSError, TimeoutError):
+                refused.append(True)
+
+    # Assert: TLS on loopback; both refused; the run's own client worked all along
+    assert address.startswith("tls://127.0.0.1:")
+    assert refused == [True, True]
+    assert len(own) == 1
+
+
 def test_two_in_process_dask_workers_write_the_serial_rows(serial, study_args):
     # Arrange
     folder, _ = study_args
