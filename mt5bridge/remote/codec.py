@@ -128,9 +128,11 @@ def _encode(value: Any, thorough: bool) -> Any:
         return {"struct": kind.__name__, "values": [_encode(v, thorough) for v in value]}
     name = _DATACLASS_BY_PATH.get((kind.__module__, kind.__qualname__))
     if name is not None:
+        # A field kept out of the dataclass's repr is a secret (the simulator's login
+        # password): it never crosses, and the other side gets the field's default.
         return {"dataclass": name,
                 "fields": [[f.name, _encode(getattr(value, f.name), thorough)]
-                           for f in dataclasses.fields(value) if f.init]}
+                           for f in dataclasses.fields(value) if f.init and f.repr]}
     raise TypeError(f"a {kind.__module__}.{kind.__qualname__} cannot be sent to or from the "
                     "terminal (the wire carries the MetaTrader5 types, plain values and "
                     "numeric arrays only)")

@@ -115,6 +115,20 @@ def test_values_come_back_with_exactly_their_types(value):
     same(back, value)
 
 
+def test_the_simulator_s_password_never_crosses_the_wire():
+    # Arrange: a simulated account with a login password
+    config = SimConfig(market_seed=2, password="s3cret-Pa55")
+
+    # Act
+    message = encode_message(config)
+    back = decode_message(message)
+
+    # Assert: not in the bytes; the other side has the default, the rest as it was
+    assert b"s3cret-Pa55" not in message
+    assert back.password is None
+    assert back == SimConfig(market_seed=2)
+
+
 def test_a_struct_comes_back_as_the_module_type_with_its_fields():
     # Arrange
     result = ROUND_TRIPS["nested struct"]
