@@ -41,7 +41,7 @@ def lock_path(target: Path) -> Path:
     return real.with_name(real.name + ".lock")
 
 
-def _command_line(argv: list[str]) -> str:
+def masked_command_line(argv: list[str]) -> str:
     """The command that holds the lock, with any secret-looking option's value hidden."""
     words: list[str] = []
     hide_next = False
@@ -63,7 +63,7 @@ def _command_line(argv: list[str]) -> str:
 
 
 def _holder_text() -> str:
-    text = (f"pid {os.getpid()} ({_command_line([Path(sys.argv[0]).name, *sys.argv[1:]])}) "
+    text = (f"pid {os.getpid()} ({masked_command_line([Path(sys.argv[0]).name, *sys.argv[1:]])}) "
             f"since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
     return text[:_HOLDER_MAX].replace("\n", " ")
 

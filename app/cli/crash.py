@@ -20,13 +20,15 @@ def report_crash(exc: BaseException) -> str:
     ``the crash log could not be written to PATH: REASON``.
     """
     from storage.paths import crash_log_path
+    from storage.writer_lock import masked_command_line
 
     where = "the data directory"
     try:
         path = crash_log_path()
         where = str(path)
         with path.open("a", encoding="utf-8") as log:
-            log.write(f"--- {datetime.now(UTC).isoformat()} {' '.join(sys.argv)}\n")
+            # the command as the lock files show it: a secret-looking option's value hidden
+            log.write(f"--- {datetime.now(UTC).isoformat()} {masked_command_line(sys.argv)}\n")
             log.write("".join(traceback.format_exception(exc)))
     except OSError as failure:
         if where == "the data directory" and failure.filename:
