@@ -7,6 +7,7 @@ market over the same quarter, and the run says so):
     PYTHONPATH=$PWD .venv/bin/python bench/bench_sweep.py                 # the executors
     PYTHONPATH=$PWD .venv/bin/python bench/bench_sweep.py --reading 3     # kept vs fresh reads
     PYTHONPATH=$PWD .venv/bin/python bench/bench_sweep.py --profiler 3    # Dask's profiler on/off
+    PYTHONPATH=$PWD .venv/bin/python bench/bench_sweep.py --tls 3         # TLS on/off
 
 The study: the four real-data clusters (USD_MAJORS, USD_CAD_JPY, GOLD_HAVENS, MAJORS_SIX)
 on 2019 Q2 (2019-04-01 .. 2019-07-01), six configurations (tau_s 96, 144, 192 x X 0.25,
@@ -42,6 +43,9 @@ store alternates too, to weigh reading a store against keeping the files' reads.
 ``--profiler N``: the study on the 2-worker LocalCluster N times with the workers' Dask
 profiler on and N times with it off (the product's setting), alternating: each run's wall,
 start, median trial and steady overhead, and the medians.
+
+``--tls N``: the same with the LocalCluster's connections in TLS (the product's setting: a
+certificate made for the run) and in plain TCP, alternating.
 """
 
 from __future__ import annotations
@@ -224,6 +228,38 @@ def profiler(data: Path | None, rounds: int, workers: int) -> int:
     return 0
 
 
+def tls(data: Path | None, rounds: int, workers: int) -> int:
+    import app.sweep.dask_executor as dask_executor
+    from app.sweep import ExecutorChoice
+
+    product = dask_executor._run_credentials
+    runs: dict[str, list[dict[str, Any]]] = {"TLS": [], "TCP": []}
+    with tempfile.TemporaryDirectory(prefix="bench-sweep-") as scratch:
+        folder = Path(scratch)
+        tasks = _plan(folder, data)
+        try:
+            for n in range(rounds):
+                for mode in runs:
+                    dask_executor._run_credentials = (  # type: ignore[assignment]
+                        product if mode == "TLS" else lambda distributed: None)
+                    r = _run(f"{mode}", ExecutorChoice("dask-local", workers), tasks,
+                             folder / f"{mode}-{n}.sqlite")
+                    runs[mode].append(r)
+                    print(f"round {n} {mode}: wall {r['wall']:.1f} s, start "
+                          f"{r['startup']:.1f} s, median trial {r['median']:.2f} s, "
+                          f"ovh/steady {r['overhead_steady']:.1%}, load average "
+                          f"{os.getloadavg()[0]:.1f}", flush=True)
+        finally:
+            dask_executor._run_credentials = product
+    for mode, done in runs.items():
+        print(f"median, {mode}: steady overhead "
+              f"{statistics.median(r['overhead_steady'] for r in done):.1%}, wall "
+              f"{statistics.median(r['wall'] for r in done):.1f} s, start "
+              f"{statistics.median(r['startup'] for r in done):.2f} s, median trial "
+              f"{statistics.median(r['median'] for r in done):.2f} s")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
@@ -233,6 +269,8 @@ def main() -> int:
     parser.add_argument("--store", type=Path, help="with --reading: the same data as a store")
     parser.add_argument("--profiler", type=int, metavar="N",
                         help="N rounds of the LocalCluster with Dask's profiler on, then off")
+    parser.add_argument("--tls", type=int, metavar="N",
+                        help="N rounds of the LocalCluster in TLS, then in plain TCP")
     args = parser.parse_args()
     data = args.data if args.data.is_dir() else None
     if data is None:
@@ -244,6 +282,8 @@ def main() -> int:
         return reading(data, args.reading, args.store)
     if args.profiler:
         return profiler(data, args.profiler, args.workers)
+    if args.tls:
+        return tls(data, args.tls, args.workers)
     return executors(data, args.workers)
 
 
