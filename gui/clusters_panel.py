@@ -32,6 +32,7 @@ from engine import commands as cmd
 from gui.dialogs.confirmations import ask
 from gui.dialogs.thresholds import ThresholdsDialog
 from gui.kind_columns import score_text, signal_text, signal_tip
+from gui.plain_text import plain_tip
 
 COLUMNS = ("Cluster", "Symbols", "Score", "State", "Basket", "P&L (net)", "Net ccy",
            "News until", "Signal", "E", "X")
@@ -212,7 +213,8 @@ class ClustersModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (2, 5, 6, 9, 10):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tip(v, col)
+            tip = self._tip(v, col)  # names, symbols, reasons: data, shown literally
+            return plain_tip(tip) if tip else None
         if role == Qt.ItemDataRole.BackgroundRole and col == 3 and v.state in STATE_BACKGROUNDS:
             return QBrush(QColor(STATE_BACKGROUNDS[v.state]))
         return None

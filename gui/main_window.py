@@ -55,6 +55,7 @@ from gui.dialogs.confirmations import ask
 from gui.market_watch import MarketWatch
 from gui.menus import install_menus
 from gui.order_dialog import install_order_tools
+from gui.plain_text import plain_label
 from gui.replay_controls import follow_clock, install_replay_end
 from gui.risk_controls import RiskControls
 from gui.status_bar import ConsoleStatusBar
@@ -223,7 +224,7 @@ class MainWindow(QMainWindow):
         bar = QToolBar("Console")
         bar.setObjectName("ConsoleToolbar")
         self.addToolBar(bar)
-        self.mode_label = QLabel()
+        self.mode_label = plain_label()  # mode and pacer names, shown literally
         bar.addWidget(self.mode_label)
         bar.addSeparator()
         # risk state and its controls: banner, alerts, Algo Trading, Flatten all, Re-arm

@@ -149,8 +149,16 @@ def about_text(window: Any) -> str:
     return "\n".join(lines)
 
 
+def about_box(window: Any) -> QMessageBox:
+    """The About box; its text is shown literally (it holds file paths, which are data)."""
+    box = QMessageBox(QMessageBox.Icon.Information, "About FX Cluster Console",
+                      about_text(window), QMessageBox.StandardButton.Ok, window)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    return box
+
+
 def show_about(window: Any) -> None:
-    QMessageBox.about(window, "About FX Cluster Console", about_text(window))
+    about_box(window).exec()
 
 
 def reset_layout(window: Any) -> None:

@@ -40,6 +40,7 @@ from engine import commands as cmd
 from engine.events import CommandDone
 from engine.manual_orders import DEFAULT_DEVIATION, MANUAL_COMMENT
 from engine.snapshot import EngineSnapshot, QuoteView, SymbolSpec
+from gui.plain_text import plain_label
 
 #: MT5's button colours: sell red, buy blue.
 SELL_STYLE = "QPushButton { background: #c62828; color: white; font-weight: bold; padding: 8px; }"
@@ -110,8 +111,8 @@ class OrderDialog(QDialog):
         self.deviation.setRange(0, 10_000)
         self.deviation.setValue(DEFAULT_DEVIATION)
         self.deviation.setSuffix(" points")
-        self.filling = QLabel()
-        self.limits = QLabel()
+        self.filling = plain_label()  # the symbol's specification, from the terminal
+        self.limits = plain_label()
         self.kind = QLabel("Market Execution (outside any basket: magic 0, comment "
                            f"\"{MANUAL_COMMENT}\")")
         self.bid = QLabel("-")
@@ -123,7 +124,7 @@ class OrderDialog(QDialog):
             label.setFont(big)
             label.setStyleSheet(f"color: {colour}")
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message = QLabel()
+        self.message = plain_label()  # account reasons and refusals: data
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #c62828")
         self.sell_button = QPushButton("Sell by Market")

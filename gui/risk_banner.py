@@ -20,9 +20,10 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from engine.events import EngineEvent, NewsBlackout
+from gui.plain_text import plain_label, plain_tip
 
 #: (background, text) per account state: green, amber, red as in the Clusters table.
 COLOURS = {"ACTIVE": ("#1b7f3b", "#ffffff"), "CLOSE_ONLY": ("#b26a00", "#ffffff"),
@@ -110,17 +111,19 @@ class RiskBanner(QFrame):
         super().__init__(parent)
         self.setObjectName("RiskBanner")
         self._blackouts: dict[str, NewsBlackout] = {}
-        self.state_label = QLabel("ACCOUNT \u2014")
+        # every label here shows data (reason texts, release titles, cluster names, alert
+        # messages): plain text, never markup (gui.plain_text)
+        self.state_label = plain_label("ACCOUNT \u2014")
         font = QFont(self.state_label.font())
         font.setPointSizeF(max(font.pointSizeF(), 9.0) * 1.6)
         font.setBold(True)
         self.state_label.setFont(font)
-        self.detail_label = QLabel()
+        self.detail_label = plain_label()
         self.detail_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.notes_label = QLabel()
+        self.notes_label = plain_label()
         self.notes_label.setStyleSheet(NOTE_STYLE)
         self.notes_label.setVisible(False)
-        self.notice_label = QLabel()
+        self.notice_label = plain_label()
         self.notice_label.setStyleSheet(NOTE_STYLE)
         self.notice_label.setWordWrap(True)
         for label in (self.notes_label, self.notice_label):
@@ -159,7 +162,7 @@ class RiskBanner(QFrame):
         self.state_label.setText(text.headline)
         self.detail_label.setText(text.detail)
         self.notes_label.setText("\n".join(text.notes))
-        self.notes_label.setToolTip(self._blackout_tip(snap))
+        self.notes_label.setToolTip(plain_tip(self._blackout_tip(snap)))
         self.notes_label.setVisible(bool(text.notes))
 
     def _blackout_tip(self, snap: Any) -> str:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from engine.snapshot import ClusterView, EngineSnapshot
 from gui.kind_columns import score_name
+from gui.plain_text import plain_tip
 
 #: A cluster whose TDI is NaN has fewer signal bars than its TDI needs: (bars so far,
 #: bars its first valid TDI needs) of a cluster.
@@ -88,6 +90,8 @@ class WaitingLabel(QLabel):
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("WaitingFor")
+        # cluster names and reasons come from data: shown literally, never as markup
+        self.setTextFormat(Qt.TextFormat.PlainText)
         self.setMinimumWidth(1)
 
     def show_snapshot(self, snap: EngineSnapshot, notes: Sequence[str], replay_done: bool,
@@ -100,4 +104,4 @@ class WaitingLabel(QLabel):
         else:
             text = waiting_text(snap, bars)
         self.setText(text)
-        self.setToolTip(text)
+        self.setToolTip(plain_tip(text))

@@ -33,6 +33,7 @@ from gui.chart.buffer import BarSeries
 from gui.chart.equity import EquityChart
 from gui.chart.timeframe_buttons import chart_header
 from gui.chart.trades import LINE_GROUPS, TradeMarks, TradeTable, place_trades
+from gui.plain_text import plain_tip
 
 __all__ = ["DEFAULT_VISIBLE_BARS", "TIMEFRAMES", "ClusterChart", "EquityChart", "signal_tdi_at"]
 
@@ -241,7 +242,7 @@ class ClusterChart(QWidget):
         self.leg_curves = {}
         for position, symbol in enumerate(symbols):
             curve = self.legs_plot.plot(pen=pg.mkPen(style.leg_colour(position), width=1),
-                                        name=symbol, connect="finite")
+                                        name=escape(symbol), connect="finite")  # legend: HTML
             self._fast_curve(curve)
             self.leg_curves[symbol] = curve
         self.legend.setColumnCount(max(len(symbols), 1))
@@ -416,7 +417,7 @@ class ClusterChart(QWidget):
         label = score if self._timeframe == "M30" else f"{score} (last {self._signal_tf} close)"
         if label != self._tdi_label:  # setting it lays the axis out again, even unchanged
             self._tdi_label = label
-            self.tdi_plot.setLabel("left", label, color=style.AXIS)
+            self.tdi_plot.setLabel("left", escape(label), color=style.AXIS)  # axis labels: HTML
         self.tdi_curve.setData(self._xs(n), series.tdi.view())
         self._set_limits(n)
         self._legs_key = (-1, -1)
@@ -515,11 +516,14 @@ class ClusterChart(QWidget):
                 curve.setData(xs, ys)
         self._marks = marks
 
+    # a marker's tip carries journal data (basket ids, exit codes): shown literally
     def _entry_tip(self, x: float, y: float, data: object) -> str:
-        return self._trades.describe_entry(int(data), y)  # type: ignore[call-overload]
+        row = int(data)  # type: ignore[call-overload]
+        return plain_tip(self._trades.describe_entry(row, y))
 
     def _exit_tip(self, x: float, y: float, data: object) -> str:
-        return self._trades.describe_exit(int(data), y)  # type: ignore[call-overload]
+        row = int(data)  # type: ignore[call-overload]
+        return plain_tip(self._trades.describe_exit(row, y))
 
     # -------------------------------------------------------------------- crosshair
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
@@ -570,8 +574,8 @@ class ClusterChart(QWidget):
                     else f"{self._score_name}({self._signal_tf})")
         shown = self._shown_timeframe()
         plain = [f"{shown} {when}", f"{tdi_name} {tdi_text}"]
-        rich = [f"<b>{shown}</b> {escape(when)}",
-                f"{tdi_name} <b style='color:{style.TDI_LINE}'>{tdi_text}</b>"]
+        rich = [f"<b>{escape(shown)}</b> {escape(when)}",
+                f"{escape(tdi_name)} <b style='color:{style.TDI_LINE}'>{tdi_text}</b>"]
         for position, symbol in enumerate(self._symbols):
             close = float(series.closes[symbol].view()[index])
             legs = self._legs.get(symbol)
@@ -579,7 +583,7 @@ class ClusterChart(QWidget):
             close_text = f"{close:.{symbol_digits(symbol)}f}" if math.isfinite(close) else "n/a"
             pct_text = f"{pct:+.2f}%" if math.isfinite(pct) else "n/a"
             plain.append(f"{symbol} {close_text} ({pct_text})")
-            rich.append(f"<span style='color:{style.leg_colour(position)}'>{symbol}</span> "
+            rich.append(f"<span style='color:{style.leg_colour(position)}'>{escape(symbol)}</span> "
                         f"{close_text} ({pct_text})")
         self._readout_plain = "  ".join(plain)
         # non-breaking inside an item, a breakable space between items

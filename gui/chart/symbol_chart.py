@@ -46,6 +46,7 @@ from gui.chart import style
 from gui.chart.axis import BarIndexAxis
 from gui.chart.candles import CandleItem
 from gui.chart.timeframe_buttons import chart_header
+from gui.plain_text import plain_tip
 
 #: Candles in view when a chart opens or changes timeframe (MT5 shows about this many).
 DEFAULT_VISIBLE_BARS = 150
@@ -357,7 +358,8 @@ class SymbolChart(QWidget):
 
     @staticmethod
     def _mark_tip(x: float, y: float, data: object) -> str:
-        return data.describe() if isinstance(data, DealMark) else ""
+        # journal data (basket ids), shown literally
+        return plain_tip(data.describe()) if isinstance(data, DealMark) else ""
 
     def _fit_prices(self) -> None:
         """Fit the price axis to the candles in view (and the quote lines near them)."""

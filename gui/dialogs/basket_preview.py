@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from html import escape
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
 from engine import commands as cmd
 from engine.events import CommandDone, EngineEvent
 from engine.preview import BasketPreview
+from gui.plain_text import plain_label
 
 WARNING_STYLE = "color:#c62828; font-weight:bold;"
 OK_STYLE = "color:#1b7f3b;"
@@ -61,8 +63,9 @@ class BasketPreviewDialog(QDialog):
         self._open_id = ""
         self.setWindowTitle(f"Open {self.direction} {cluster} basket \u2014 preview")
         self.setMinimumWidth(680)
-        self.header = QLabel(f"<b>{self.direction} {cluster}</b> at market")
-        self.clock = QLabel(clock_note)
+        self.header = QLabel(f"<b>{escape(self.direction)} {escape(cluster)}</b> at market")
+        self.header.setTextFormat(Qt.TextFormat.RichText)  # the cluster's name is escaped
+        self.clock = plain_label(clock_note)
         self.clock.setVisible(bool(clock_note))
         self.legs = QTableWidget(0, len(LEG_HEADERS))
         self.legs.setHorizontalHeaderLabels(LEG_HEADERS)
@@ -74,13 +77,14 @@ class BasketPreviewDialog(QDialog):
         for key, label in (("tdi", "TDI now"), ("budget", "Risk budget"),
                            ("stop", "Basket stop (HS)"), ("tp", "Take-profit (TP)"),
                            ("tdi_stop", "TDI stop (TS)"), ("deviation", "Deviation allowed")):
-            self.figures[key] = QLabel("-")
+            self.figures[key] = plain_label("-")
             self.figures[key].setWordWrap(True)
             form.addRow(label, self.figures[key])
-        self.warning = QLabel()
+        # the engine's refusals, warnings and answers (they name clusters and symbols)
+        self.warning = plain_label()
         self.warning.setWordWrap(True)
         self.warning.setStyleSheet(WARNING_STYLE)
-        self.status = QLabel()
+        self.status = plain_label()
         self.buttons = QDialogButtonBox()
         self.confirm_button = QPushButton(f"Open {self.direction} basket")
         self.confirm_button.setAutoDefault(False)

@@ -10,13 +10,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 
 def question_box(parent: QWidget | None, title: str, text: str) -> QMessageBox:
-    """A yes/no question whose default (Enter) and escape buttons are No."""
+    """A yes/no question whose default (Enter) and escape buttons are No.  ``text`` is shown
+    literally: it names clusters, symbols and reasons from data, which are not markup."""
     box = QMessageBox(QMessageBox.Icon.Warning, title, text,
                       QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
     box.setDefaultButton(QMessageBox.StandardButton.No)
     box.setEscapeButton(QMessageBox.StandardButton.No)
     return box

@@ -31,6 +31,7 @@ from engine import ranges
 from engine.kinds import KIND_DEFAULTS
 from engine.kinds.deal import deal_spec
 from engine.kinds.deal_params import CASH, FINANCINGS, TERMS
+from gui.plain_text import plain_label
 
 ERROR_STYLE = "color: rgb(192, 0, 0);"
 
@@ -87,7 +88,7 @@ class DealDialog(QDialog):
         self.timeframe.addItems(ordered)
         self.entry = _spin(0.01, 99.0, defaults.entry)
         self.exit_band = _spin(0.01, 99.0, defaults.exit_band)
-        self.error = QLabel("")
+        self.error = plain_label()  # the problem quotes the name the trader typed
         self.error.setStyleSheet(ERROR_STYLE)
         self.error.setWordWrap(True)
         form = QFormLayout(self)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from html import escape
+
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -33,7 +36,9 @@ class ThresholdsDialog(QDialog):
         self.exit_band.setSingleStep(0.05)
         self.exit_band.setValue(exit_band)
         form = QFormLayout(self)
-        form.addRow(QLabel(f"<b>{cluster}</b>: thresholds in force from the next check"))
+        heading = QLabel(f"<b>{escape(cluster)}</b>: thresholds in force from the next check")
+        heading.setTextFormat(Qt.TextFormat.RichText)  # the cluster's name is escaped
+        form.addRow(heading)
         form.addRow("E (enter when |TDI| > E)", self.entry)
         form.addRow("X (exit when |TDI| < X)", self.exit_band)
         if tdi_stop:

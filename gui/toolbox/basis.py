@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.plain_text import plain_label
 from gui.toolbox.format import LOSS, MISSING, PROFIT, figures_font
 from gui.toolbox.model import KeyedTableModel, Row, read_only_table
 
@@ -151,7 +152,7 @@ class BasisTab(QWidget):
                                     "next contract from now on; journaled as a command")
         self.roll_button.setEnabled(False)
         self.roll_button.clicked.connect(self._roll)
-        self.chart_title = QLabel("")
+        self.chart_title = plain_label()  # names the cluster and its symbols
         self.chart_title.setWordWrap(True)
         self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
         self.plot.setBackground("w")

@@ -34,6 +34,7 @@ from app.console import ImportOutcome, one_line, run_import
 from engine.calendar import EconomicEvent
 from engine.model import Impact
 from engine.ports import EventCalendar
+from gui.plain_text import plain_label
 from gui.toolbox.format import ERROR_TEXT, figures_font, utc_stamp
 from gui.toolbox.model import KeyedTableModel, Row, read_only_table
 from gui.worker_results import ResultPump
@@ -127,8 +128,8 @@ class CalendarTab(QWidget):
         self.currency_combo.setMinimumContentsLength(5)
         self.impact_combo = QComboBox()
         self.impact_combo.addItems([label for label, _ in IMPACT_FILTERS])
-        self.count_label = QLabel()
-        self.status = QLabel()
+        self.count_label = plain_label()
+        self.status = plain_label()  # import outcomes: file names, parse errors
         self.import_button = QPushButton("Import...")
         self.events_model = KeyedTableModel(EVENT_HEADERS, (4, 5, 6), font, self)
         self.events_view = read_only_table(self.events_model, self)

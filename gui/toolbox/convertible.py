@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from html import escape
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -42,6 +42,8 @@ from PySide6.QtWidgets import (
 from engine import commands as cmd
 from engine.hedging_pnl import PNL_BASIS, PNL_PARTS
 from engine.hedging_views import ExternalBondView
+from gui.dialogs.confirmations import ask
+from gui.plain_text import plain_label, plain_tip
 from gui.toolbox.convertible_chart import HedgeChart
 from gui.toolbox.convertible_form import ExternalBondDialog
 from gui.toolbox.format import LOSS, MISSING, PROFIT, figures_font, format_money
@@ -135,12 +137,13 @@ class ConvertibleTab(QWidget):
                   self.market_button, self.close_price, self.close_button):
             bar.addWidget(w)
         #: The engine's answer to this tab's last command (a refusal in one line).
-        self.answer = QLabel("")
+        self.answer = plain_label()  # the engine's message
         self.answer.setWordWrap(True)
         bar.addWidget(self.answer, 1)
         self.empty = QLabel(EMPTY_TEXT)
         self.empty.setWordWrap(True)
-        self.bond_line = QLabel(MISSING)
+        self.bond_line = QLabel(MISSING)  # rich text: its data pieces are escaped
+        self.bond_line.setTextFormat(Qt.TextFormat.RichText)
         self.bond_line.setToolTip(BOND_TIP)
         self.bond_line.setWordWrap(True)
         grid = QGridLayout()
@@ -175,7 +178,7 @@ class ConvertibleTab(QWidget):
                     tip: str) -> None:
         name = QLabel(label)
         name.setToolTip(tip)
-        value = QLabel(MISSING)
+        value = plain_label(MISSING)  # figures and the engine's status text
         value.setFont(figures_font())
         value.setToolTip(tip)
         value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -223,7 +226,7 @@ class ConvertibleTab(QWidget):
         self.bond_line.setText(texts.pop("bond"))
         for key, text in texts.items():
             self.values[key].setText(text)
-        self.values["status"].setToolTip(f"{HEDGE_ROWS[-1][2]}: {view.status}")
+        self.values["status"].setToolTip(plain_tip(f"{HEDGE_ROWS[-1][2]}: {view.status}"))
         for part, value in (*view.split, ("total", view.total)):
             label = self.values[f"pnl_{part}"]
             label.setText(format_money(value, signed=True) if view.split else MISSING)
@@ -272,13 +275,9 @@ class ConvertibleTab(QWidget):
         if view is None:
             return
         price = self.close_price.value()
-        answer = QMessageBox.question(
-            self, "Close the external bond",
-            f"Record {view.bond_id} ({view.bonds:g} bonds) as sold at {price:,.2f} a bond, "
-            f"and close its hedge of {view.held:+g} {view.symbol} shares at the market?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No)
-        if answer == QMessageBox.StandardButton.Yes:
+        if ask(self, "Close the external bond",
+               f"Record {view.bond_id} ({view.bonds:g} bonds) as sold at {price:,.2f} a bond, "
+               f"and close its hedge of {view.held:+g} {view.symbol} shares at the market?"):
             self.close_bond(price)
 
     def close_bond(self, price: float) -> None:
@@ -292,13 +291,13 @@ def figure_texts(view: ExternalBondView) -> dict[str, str]:
     """Every figure of the tab as it reads (see ``BOND_ROWS`` and siblings)."""
     freq = {1: "annual", 2: "semi", 4: "quarterly", 12: "monthly"}
     delta_pct = view.delta / view.ratio if view.ratio else math.nan
-    status = view.status
+    status = view.status  # shown in a plain-text label
     if len(status) > STATUS_CHARS:
         status = status[:STATUS_CHARS - 1] + "…"
     paused = "  (hedge paused)" if view.paused else ""
     return {
-        "bond": f"<b>{view.bond_id}</b> EXTERNAL{paused} · {view.bonds:g} bonds x "
-                f"{view.ratio:g} = {view.bonds * view.ratio:,.0f} {view.symbol} shares · "
+        "bond": f"<b>{escape(view.bond_id)}</b> EXTERNAL{paused} · {view.bonds:g} bonds x "
+                f"{view.ratio:g} = {view.bonds * view.ratio:,.0f} {escape(view.symbol)} shares · "
                 f"bought at {view.entry_price:,.2f} on {view.opened_at:%Y-%m-%d} · face "
                 f"{view.face:,.0f}, coupon {view.coupon:.3%} {freq.get(view.frequency, '')}, "
                 f"matures {view.maturity:%Y-%m-%d} ({view.years_left:.2f} y)<br>"

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from engine import commands as cmd
 from engine.hedging_bond import HedgeSettings
+from gui.plain_text import plain_label
 from gui.toolbox.format import LOSS
 
 #: (field, label, minimum, maximum, decimals, default, step, tooltip)
@@ -120,7 +121,7 @@ class ExternalBondDialog(QDialog):
             self.schedules[name] = edit
             grid.addWidget(QLabel(label), last + 1 + i, 0)
             grid.addWidget(edit, last + 1 + i, 1, 1, 3)
-        self.problem = QLabel("")
+        self.problem = plain_label()  # the parse error quotes what the trader typed
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet(f"color: {LOSS.name()}")
         note = QLabel("The bond is held elsewhere: it is journaled as EXTERNAL and never sent "

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from html import escape
 from typing import Any
 
 import numpy as np
@@ -341,5 +342,6 @@ class DealsTab(QWidget):
         x = (times // 1000).astype(np.float64)[shown]
         self.spread_curve.setData(x, table["spread_pct"].to_numpy()[shown])
         self.p_curve.setData(x, table["p"].to_numpy()[shown])
-        self.spread_plot.setTitle(f"{name}: gross spread (% of P) and implied p, "
+        # pyqtgraph renders a plot title as HTML: the deal's name (the trader's) is escaped
+        self.spread_plot.setTitle(f"{escape(name)}: gross spread (% of P) and implied p, "
                                   f"last {len(x)} bars", color=style.AXIS, size="8pt")

@@ -31,6 +31,7 @@ from app.console import write_export_csv
 from engine.metrics import BasketMetrics, basket_metrics
 from engine.model import ExitCode
 from engine.records import BasketRecord, HistoryFilter
+from gui.plain_text import plain_label
 from gui.toolbox.format import (
     ERROR_TEXT,
     MISSING,
@@ -145,8 +146,8 @@ class HistoryTab(QWidget):
         self.exit_combo.addItems([ALL, *(code.value for code in ExitCode)])
         self.refresh_button = QPushButton("Refresh")
         self.export_button = QPushButton("Export CSV...")
-        self.status = QLabel()
-        self.summary = QLabel()
+        self.status = plain_label()  # export outcomes: paths, errors
+        self.summary = plain_label()  # journal figures, or why there are none
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.model = KeyedTableModel(HEADERS, NUMERIC_COLUMNS, figures_font(self.font()), self)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.records import ManualCommand
+from gui.plain_text import plain_tip
 from gui.toolbox.format import ERROR_TEXT, WARNING_TEXT, figures_font
 from gui.toolbox.model import KeyedTableModel, Row, read_only_table
 
@@ -100,7 +101,8 @@ class LogModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return line[index.column()]
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == MESSAGE_COLUMN:
-            return line[MESSAGE_COLUMN]  # the whole line, however narrow the column
+            # the whole line, however narrow the column, shown literally (log text is data)
+            return plain_tip(line[MESSAGE_COLUMN])
         if role == Qt.ItemDataRole.ForegroundRole:
             return _LEVEL_COLOURS.get(line[1])
         if role == Qt.ItemDataRole.FontRole and index.column() in (0, 3):

@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 from app.sweep import summary
 from app.sweep.reading import StudyFile, read_study
 from engine.errors import UserError
+from gui.plain_text import plain_label, plain_tip
 from gui.toolbox.format import LOSS, MISSING, PROFIT, figures_font
 from gui.toolbox.model import read_only_table
 from gui.toolbox.research_heatmap import HeatmapView
@@ -149,7 +150,7 @@ class TrialsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             return self._colour(row, column)
         if role == Qt.ItemDataRole.ToolTipRole and column == STATUS and row.get("error"):
-            return row["error"]
+            return plain_tip(row["error"])  # the sweep's error text, shown literally
         if column in NUMERIC and role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if column in NUMERIC and role == Qt.ItemDataRole.FontRole:
@@ -231,8 +232,9 @@ class ResearchTab(QWidget):
         self.refresh_button.setEnabled(False)
         self.refresh_button.setToolTip("Read the study again: the trials a running sweep "
                                        "finished since")
-        self.path_label = QLabel("")
-        self.summary_label = QLabel(NO_STUDY)
+        # the study's path, figures, parameter names and errors: data, shown literally
+        self.path_label = plain_label()
+        self.summary_label = plain_label(NO_STUDY)
         self.summary_label.setWordWrap(True)
         self.model = TrialsModel()
         self.proxy = SortProxy()
@@ -246,7 +248,7 @@ class ResearchTab(QWidget):
         self.metric_combo.addItems(list(summary.HEATMAP_METRICS))
         self.sample_combo.addItems(list(summary.HEATMAP_SAMPLES))
         self.heatmap = HeatmapView()
-        self.heatmap_note = QLabel("")
+        self.heatmap_note = plain_label()
         self.heatmap_note.setWordWrap(True)
         self._layout()
         self.open_button.clicked.connect(self.choose_study)
@@ -327,7 +329,7 @@ class ResearchTab(QWidget):
             return  # a newer read is on its way
         self.summary = doc
         self.summary_label.setText(summary_text(doc))
-        self.summary_label.setToolTip(summary_tip(doc))
+        self.summary_label.setToolTip(plain_tip(summary_tip(doc)))
         self.summaryShown.emit()
 
     def _fill_pickers(self, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -368,7 +370,7 @@ class ResearchTab(QWidget):
         basis = result["metric_basis"]
         self.heatmap_note.setText(f"{basis[:1].upper()}{basis[1:]}, {result['sample']}: "
                                   "median per cell (n trials)")
-        self.heatmap_note.setToolTip(result["rule"])
+        self.heatmap_note.setToolTip(plain_tip(result["rule"]))
 
 
 def _file_dialog(parent: QWidget) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from html import escape
 from typing import Any
 
 import numpy as np
@@ -101,7 +102,8 @@ class HeatmapView(QWidget):
             [[(j + 0.5, value_text(x)) for j, x in enumerate(heatmap["x_values"])]])
         plot.getAxis("left").setTicks(
             [[(i + 0.5, value_text(y)) for i, y in enumerate(heatmap["y_values"])]])
-        plot.setLabel("bottom", heatmap["x"])
-        plot.setLabel("left", heatmap["y"] or "")
+        # pyqtgraph renders axis labels as HTML: the study's parameter names are escaped
+        plot.setLabel("bottom", escape(heatmap["x"]))
+        plot.setLabel("left", escape(heatmap["y"] or ""))
         plot.setXRange(0, len(heatmap["x_values"]), padding=0)
         plot.setYRange(0, len(heatmap["y_values"]), padding=0)

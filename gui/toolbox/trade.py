@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMenu,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QTreeView,
@@ -45,6 +44,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.dialogs.confirmations import ask
+from gui.plain_text import plain_tip
 from gui.toolbox.exposure import ExposureLike, ExposureTable
 from gui.toolbox.format import (
     GROUP_BACKGROUND,
@@ -367,9 +368,11 @@ class PositionTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ForegroundRole and column == PROFIT:
             return money_colour(group.profit)
         if role == Qt.ItemDataRole.ToolTipRole and column == NET:
-            return balance_tip(group.balance)
+            tip = balance_tip(group.balance)  # names the configured numeraire
+            return plain_tip(tip) if tip else None
         if role == Qt.ItemDataRole.ToolTipRole and column == TICKET:
-            return _group_text(group, column)  # the whole basket id (the cell elides it)
+            # the whole basket id (the cell elides it), shown literally
+            return plain_tip(_group_text(group, column))
         if role == Qt.ItemDataRole.BackgroundRole:
             return GROUP_BACKGROUND
         if role == Qt.ItemDataRole.FontRole:
@@ -488,7 +491,8 @@ class TradeTab(QWidget):
         self.close_leg_button.clicked.connect(self.request_close_leg)
         self.close_basket_button.clicked.connect(self.request_close_basket)
         self.flatten_button.clicked.connect(self.request_flatten_all)
-        self.summary = QLabel()
+        self.summary = QLabel()  # rich text of counts and a sum: no data text in it
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
 
         self.exposure = ExposureTable(self)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -531,12 +535,7 @@ class TradeTab(QWidget):
 
     def confirm(self, title: str, text: str) -> bool:
         """Ask before closing anything; tests replace this method to answer for the trader."""
-        answer = QMessageBox.question(
-            self, title, text,
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        return answer == QMessageBox.StandardButton.Yes
+        return ask(self, title, text)  # shown literally: it names symbols and baskets
 
     def selected_position(self) -> PositionLike | None:
         return self.model.position_at(self.view.currentIndex())

@@ -25,6 +25,7 @@ from gui.chart.buffer import BarSeries, GrowableArray
 from gui.chart.cluster_chart import ClusterChart, EquityChart, signal_tdi_at
 from gui.chart.equity import drawdown_percent
 from gui.chart.trades import TradeTable, bar_at, place_trades
+from gui.plain_text import plain_tip
 
 M30_MS = 30 * MINUTE_MS
 SYMBOLS = ("EURUSD", "GBPUSD", "AUDUSD", "USDCHF")
@@ -224,9 +225,9 @@ def test_markers_one_per_trade_with_direction_symbols_and_pnl_colours(loaded):
     assert marks.lines["open"][1][-1] == tdi[-1]
     assert marks.hidden == 0
     tip = chart.entry_markers.opts["tip"](x=1600.0, y=1.7, data=entries["data"][1])
-    assert tip == "Basket 2 SHORT\nentry TDI +1.70"
+    assert tip == plain_tip("Basket 2 SHORT\nentry TDI +1.70")  # shown literally
     exit_tip = chart.exit_markers.opts["tip"](x=1650.0, y=-0.2, data=exits["data"][1])
-    assert exit_tip == "Basket 2 SHORT\nexit MR TDI -0.20\nP&L -13.50"
+    assert exit_tip == plain_tip("Basket 2 SHORT\nexit MR TDI -0.20\nP&L -13.50")
 
 
 def test_unknown_tdi_is_read_from_the_series_and_early_trades_are_hidden(loaded):

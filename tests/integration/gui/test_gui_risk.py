@@ -29,6 +29,7 @@ from gui.dialogs.basket_preview import BasketPreviewDialog, legs_text
 from gui.dialogs.confirmations import flatten_text, question_box, rearm_text
 from gui.dialogs.thresholds import ThresholdsDialog
 from gui.main_window import MainWindow
+from gui.plain_text import plain_tip
 from gui.risk_banner import banner_lines
 from gui.toolbox.trade import PROFIT, VOLUME
 
@@ -173,7 +174,7 @@ def test_the_pnl_column_has_one_labelled_definition_that_adds_up(qtbot):
     column = COLUMNS.index("P&L (net)")
     assert "commission" in model.headerData(column, Qt.Orientation.Horizontal, TIP)
     assert model.data(model.index(0, column), DISPLAY) == "-106.03"
-    assert model.data(model.index(0, column), TIP) == (
+    assert model.data(model.index(0, column), TIP) == plain_tip(
         "P&L (net) -106.03 = Profit -98.31 + swap and commission paid -3.86 + commission to "
         "close -3.86")
 

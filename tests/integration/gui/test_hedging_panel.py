@@ -17,8 +17,9 @@ from engine import commands as cmd
 from engine.config import load_engine_config
 from engine.loop import run_sync
 from gui.main_window import MainWindow
+from gui.plain_text import plain_tip
 from gui.toolbox import Toolbox
-from gui.toolbox.convertible import EMPTY_TEXT, ConvertibleTab, figure_texts
+from gui.toolbox.convertible import EMPTY_TEXT, HEDGE_ROWS, ConvertibleTab, figure_texts
 from gui.toolbox.convertible_form import ExternalBondDialog
 
 KO = TEST_DATA / "equity_daily" / "sp500_KO_PEP_RRC_adjclose_2019-10_2022.csv.gz"
@@ -207,7 +208,7 @@ def test_a_long_status_is_cut_and_whole_in_its_tooltip(qtbot, hedged_views):
     tab.update_views([long])
 
     assert figure_texts(long)["status"].endswith("…")
-    assert tab.values["status"].toolTip().endswith("the hedge is not increased")
+    assert tab.values["status"].toolTip() == plain_tip(f"{HEDGE_ROWS[-1][2]}: {long.status}")
 
 
 def test_the_window_has_the_tab_sends_its_commands_and_feeds_it(qtbot, tmp_path,

@@ -15,6 +15,7 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import Qt
 
 from app.sweep import summary
+from gui.plain_text import plain_tip
 from gui.toolbox import Toolbox
 from gui.toolbox.research import (
     COMPUTING,
@@ -113,7 +114,8 @@ def test_open_study_shows_every_trial_and_the_summary_line(qtbot, tab, study):
     assert "PBO" in tab.summary_label.text() and "DSR" in tab.summary_label.text()
     assert tab.path_label.text() == str(store.path)
     failed = _column(tab, STATUS).index("failed")
-    assert tab.proxy.index(failed, STATUS).data(Qt.ItemDataRole.ToolTipRole) == "data gap"
+    assert tab.proxy.index(failed, STATUS).data(Qt.ItemDataRole.ToolTipRole) == \
+        plain_tip("data gap")
 
 
 def test_the_table_sorts_numbers_as_numbers_with_undefined_last(qtbot, tab, study):
