@@ -265,9 +265,33 @@ def live_session(config: EngineConfig, live: LiveConfig, *,
     if account is None:
         raise UserError("the MetaTrader 5 terminal reports no account: log in to one first")
     choice = JournalChoice(journal_path, separate=separate_journal)
+    if calendar is None:
+        calendar = imported_calendar(notes.append)
     engine, journal = _build_engine(config, adapter, driver, RunMode.LIVE, choice, "", calendar,
                                     basis_notes=basis_notes)
     return Session(engine, adapter, None, journal, RunMode.LIVE, calendar, notes=notes)
+
+
+def imported_calendar(say: Callable[[str], None]) -> StaticCalendar | None:
+    """The economic calendar imported into the data directory (``main.py import calendar``,
+    the console's Calendar tab), as the immutable copy the engine's thread reads; None, and
+    a note saying the news filter is off, when none was imported.
+
+    Live trading filters news as the backtests do: a session that ignored the imported
+    calendar would trade through the releases the trader loaded it for.  The copy is taken
+    at the start; a file imported later reaches a running console through its Calendar tab,
+    and a command-line run at its next start.  Past its coverage the calendar is stale, and
+    the stale policy (``block`` by default) holds entries back, visibly."""
+    from storage.calendar import Calendar, default_calendar_path
+
+    path = default_calendar_path()
+    if not path.is_file():
+        say(f"no economic calendar imported ({path} does not exist): the news filter is off; "
+            f"import one with main.py import calendar FILES")
+        return None
+    with Calendar.open(path, create=False) as calendar:
+        return calendar.snapshot(datetime(1970, 1, 1, tzinfo=UTC),
+                                 datetime(2100, 1, 1, tzinfo=UTC))
 
 
 def cluster_needs(config: EngineConfig, cluster: ClusterSpec) -> set[str]:
