@@ -56,6 +56,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -197,60 +198,29 @@ def reading(data: Path, runs: int, store: Path | None) -> int:
     return 0
 
 
-def profiler(data: Path | None, rounds: int, workers: int) -> int:
-    import app.sweep.dask_executor as dask_executor
+def _alternating(data: Path | None, rounds: int, workers: int,
+                 modes: dict[str, Callable[[], None]], restore: Callable[[], None]) -> int:
+    """The study on the LocalCluster ``rounds`` times in each of ``modes`` (each a setting
+    applied before its run), alternating; ``restore`` puts the product's setting back."""
     from app.sweep import ExecutorChoice
 
-    product = dict(dask_executor.LOCAL_WORKER_CONFIG)
-    runs: dict[str, list[dict[str, Any]]] = {"on": [], "off": []}
+    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as scratch:
         folder = Path(scratch)
         tasks = _plan(folder, data)
         try:
             for n in range(rounds):
-                for mode in runs:
-                    dask_executor.LOCAL_WORKER_CONFIG = {
-                        **product, "distributed.worker.profile.enabled": mode == "on"}
-                    r = _run(f"profiler {mode}", ExecutorChoice("dask-local", workers), tasks,
-                             folder / f"{mode}-{n}.sqlite")
-                    runs[mode].append(r)
-                    print(f"round {n} profiler {mode}: wall {r['wall']:.1f} s, start "
-                          f"{r['startup']:.1f} s, median trial {r['median']:.2f} s, "
-                          f"ovh/steady {r['overhead_steady']:.1%}, load average "
-                          f"{os.getloadavg()[0]:.1f}", flush=True)
-        finally:
-            dask_executor.LOCAL_WORKER_CONFIG = product
-    for mode, done in runs.items():
-        print(f"median, profiler {mode}: steady overhead "
-              f"{statistics.median(r['overhead_steady'] for r in done):.1%}, wall "
-              f"{statistics.median(r['wall'] for r in done):.1f} s, median trial "
-              f"{statistics.median(r['median'] for r in done):.2f} s")
-    return 0
-
-
-def tls(data: Path | None, rounds: int, workers: int) -> int:
-    import app.sweep.dask_executor as dask_executor
-    from app.sweep import ExecutorChoice
-
-    product = dask_executor._run_credentials
-    runs: dict[str, list[dict[str, Any]]] = {"TLS": [], "TCP": []}
-    with tempfile.TemporaryDirectory(prefix="bench-sweep-") as scratch:
-        folder = Path(scratch)
-        tasks = _plan(folder, data)
-        try:
-            for n in range(rounds):
-                for mode in runs:
-                    dask_executor._run_credentials = (  # type: ignore[assignment]
-                        product if mode == "TLS" else lambda distributed: None)
-                    r = _run(f"{mode}", ExecutorChoice("dask-local", workers), tasks,
-                             folder / f"{mode}-{n}.sqlite")
+                for mode, apply in modes.items():
+                    apply()
+                    r = _run(mode, ExecutorChoice("dask-local", workers), tasks,
+                             folder / f"{mode.replace(' ', '-')}-{n}.sqlite")
                     runs[mode].append(r)
                     print(f"round {n} {mode}: wall {r['wall']:.1f} s, start "
                           f"{r['startup']:.1f} s, median trial {r['median']:.2f} s, "
                           f"ovh/steady {r['overhead_steady']:.1%}, load average "
                           f"{os.getloadavg()[0]:.1f}", flush=True)
         finally:
-            dask_executor._run_credentials = product
+            restore()
     for mode, done in runs.items():
         print(f"median, {mode}: steady overhead "
               f"{statistics.median(r['overhead_steady'] for r in done):.1%}, wall "
@@ -258,6 +228,42 @@ def tls(data: Path | None, rounds: int, workers: int) -> int:
               f"{statistics.median(r['startup'] for r in done):.2f} s, median trial "
               f"{statistics.median(r['median'] for r in done):.2f} s")
     return 0
+
+
+def profiler(data: Path | None, rounds: int, workers: int) -> int:
+    import app.sweep.dask_executor as dask_executor
+
+    product = dict(dask_executor.LOCAL_WORKER_CONFIG)
+
+    def profile(on: bool) -> Callable[[], None]:
+        def apply() -> None:
+            dask_executor.LOCAL_WORKER_CONFIG = {
+                **product, "distributed.worker.profile.enabled": on}
+        return apply
+
+    def restore() -> None:
+        dask_executor.LOCAL_WORKER_CONFIG = product
+
+    return _alternating(data, rounds, workers,
+                        {"profiler on": profile(True), "profiler off": profile(False)}, restore)
+
+
+def tls(data: Path | None, rounds: int, workers: int) -> int:
+    import app.sweep.dask_executor as dask_executor
+
+    product = dask_executor._run_credentials
+
+    def credentials(made: Callable[[Any], Any]) -> Callable[[], None]:
+        def apply() -> None:
+            dask_executor._run_credentials = made  # type: ignore[assignment]
+        return apply
+
+    def restore() -> None:
+        dask_executor._run_credentials = product  # type: ignore[assignment]
+
+    return _alternating(data, rounds, workers,
+                        {"TLS": credentials(product),
+                         "TCP": credentials(lambda distributed: None)}, restore)
 
 
 def main() -> int:
