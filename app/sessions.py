@@ -290,8 +290,7 @@ def imported_calendar(say: Callable[[str], None]) -> StaticCalendar | None:
             f"import one with main.py import calendar FILES")
         return None
     with Calendar.open(path, create=False) as calendar:
-        return calendar.snapshot(datetime(1970, 1, 1, tzinfo=UTC),
-                                 datetime(2100, 1, 1, tzinfo=UTC))
+        return calendar.snapshot()
 
 
 def cluster_needs(config: EngineConfig, cluster: ClusterSpec) -> set[str]:

@@ -12,12 +12,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from engine.snapshot import ClusterView, EngineSnapshot
 from gui.kind_columns import score_name
-from gui.plain_text import plain_tip
+from gui.plain_text import plain, plain_tip
 
 #: A cluster whose TDI is NaN has fewer signal bars than its TDI needs: (bars so far,
 #: bars its first valid TDI needs) of a cluster.
@@ -90,8 +89,7 @@ class WaitingLabel(QLabel):
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("WaitingFor")
-        # cluster names and reasons come from data: shown literally, never as markup
-        self.setTextFormat(Qt.TextFormat.PlainText)
+        plain(self)  # cluster names and reasons come from data: shown literally
         self.setMinimumWidth(1)
 
     def show_snapshot(self, snap: EngineSnapshot, notes: Sequence[str], replay_done: bool,

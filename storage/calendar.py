@@ -17,7 +17,7 @@ import sqlite3
 import threading
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from engine.calendar import (
@@ -40,9 +40,14 @@ from storage.migrations import (
     SchemaSpec,
     open_database,
     parse_utc_text,
+    read_transaction,
     utc_text,
 )
 from storage.paths import data_dir
+
+#: The bounds of an open snapshot: earlier and later than any calendar file.
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 #: ``FXCL`` in ASCII: marks the file as an economic calendar (``PRAGMA application_id``).
 CALENDAR_APPLICATION_ID = 0x4658434C
@@ -288,22 +293,19 @@ class Calendar:
         end = self.coverage_end(t)
         return end is not None and end > t + horizon
 
-    def snapshot(self, start: datetime, end: datetime) -> StaticCalendar:
-        """An in-memory copy of ``[start, end]`` for fast per-bar checks in a backtest.
+    def snapshot(self, start: datetime | None = None,
+                 end: datetime | None = None) -> StaticCalendar:
+        """An in-memory copy of ``[start, end]`` (None: open on that side) for fast per-bar
+        checks in a backtest, and for a live engine's thread.
 
         Its events and its coverage are read in one transaction: read apart, an import
         committed between the two would give a stretch covered but without its events,
         which the news filter would take for a stretch with no news."""
-        with self._lock:
-            own = not self._conn.in_transaction
-            if own:
-                self._conn.execute("BEGIN")
-            try:
-                events = self.events_between(start, end)
-                coverage = [s for s in self.coverage() if s.end > start and s.start <= end]
-            finally:
-                if own:
-                    self._conn.execute("COMMIT")
+        start = start or _EARLIEST
+        end = end or _LATEST
+        with self._lock, read_transaction(self._conn):
+            events = self.events_between(start, end)
+            coverage = [s for s in self.coverage() if s.end > start and s.start <= end]
         return StaticCalendar(events=events, coverage=coverage)
 
     def _events(self, where_sql: str, params: Sequence[object]) -> list[EconomicEvent]:

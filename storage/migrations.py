@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -201,16 +202,27 @@ def _ensure_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.01)
 
 
-def _check_identity(conn: sqlite3.Connection, path: Path, spec: SchemaSpec) -> None:
-    # One read transaction: another process creating the same file commits its first
-    # migration (the tables and the mark together) all at once, never between two reads.
-    conn.execute("BEGIN")
+@contextmanager
+def read_transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """The reads inside see one committed state of the file (a transaction of their own,
+    unless the connection is in one already): read apart, another process's commit could
+    fall between them, e.g. a new file's first migration (its tables and its mark) or a
+    calendar import (its events and its coverage)."""
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
     try:
+        yield
+    finally:
+        if own:
+            conn.execute("COMMIT")
+
+
+def _check_identity(conn: sqlite3.Connection, path: Path, spec: SchemaSpec) -> None:
+    with read_transaction(conn):
         application_id = conn.execute("PRAGMA application_id").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = user_tables(conn)
-    finally:
-        conn.execute("COMMIT")
     if application_id not in (0, spec.application_id):
         raise UserError(f"{path}: not a {spec.name} (it belongs to another application)")
     if application_id == 0 and tables:

@@ -51,6 +51,7 @@ from storage.migrations import (
     Migration,
     SchemaSpec,
     open_database,
+    read_transaction,
     wait_until_not_empty,
 )
 from storage.writer_lock import WriterLock
@@ -323,12 +324,9 @@ def open_read_only(path: Path) -> TrialsStore:
 
 def _identity(conn: sqlite3.Connection) -> tuple[int, int]:
     """``(application_id, user_version)``, read in one transaction."""
-    conn.execute("BEGIN")
-    try:
+    with read_transaction(conn):
         identity = conn.execute("PRAGMA application_id").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
-    finally:
-        conn.execute("COMMIT")
     return int(identity), int(version)
 
 

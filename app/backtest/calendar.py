@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from engine.calendar import StaticCalendar
 from engine.errors import UserError
-
-#: Bounds of an open period: earlier and later than any calendar file.
-_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def calendar_snapshot(path: Path, start: datetime | None, end: datetime | None) -> StaticCalendar:
@@ -22,7 +18,6 @@ def calendar_snapshot(path: Path, start: datetime | None, end: datetime | None) 
 
     if not path.exists():
         raise UserError(f"--calendar: no such file: {path}")
-    start, end = start or _EARLIEST, end or _LATEST
     if path.suffix in (".sqlite", ".db"):
         with Calendar.open(path, create=False) as calendar:
             return calendar.snapshot(start, end)
