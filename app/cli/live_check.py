@@ -21,10 +21,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(no order is sent)",
         description="Connect to the MetaTrader 5 terminal as a live session does and check, "
         "one row each: the connection and build, the account and its margin mode, the Algo "
-        "Trading switch, the server clock, every configured symbol (the broker's name, trade "
-        "and filling modes), every market now, and order_check of a minimal basket of each "
-        "cluster, both sides.  No order is sent.  Exit 0 when nothing failed (warnings "
-        "allowed), 1 when a check failed.")
+        "Trading switch, the server clock, the imported news calendar, every configured "
+        "symbol (the broker's name, trade and filling modes), every market now, and "
+        "order_check of a minimal basket of each cluster, both sides.  No order is sent.  "
+        "Exit 0 when nothing failed (warnings allowed), 1 when a check failed.")
     add_terminal_options(p)  # as run --live and gui --live have them
     add_config_option(p)
     add_clusters_option(p)

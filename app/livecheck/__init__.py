@@ -5,15 +5,16 @@ It connects exactly as a live session does (``LiveTerminal`` over whatever plays
 broker's suffix and the server clock detected), then checks, one row each: the connection
 and the terminal's build; the account, its margin mode (and what netting means for
 baskets); the Algo Trading switch (off: every ``order_send`` returns 10027); the server
-clock and how it was found; every configured symbol (the broker's name, Market Watch,
-trade mode, the filling mode the adapter sends); every market now (``order_check`` of the
-smallest volume: 10018 is a closed market, a warning); and ``order_check`` of a minimal
-basket of each cluster, both sides, with its retcode and margin.  Nothing is sent with
-``order_send``, and no journal is opened.
+clock and how it was found; the imported news calendar (would a session started now trade,
+or refuse every entry on a stale calendar); every configured symbol (the broker's name,
+Market Watch, trade mode, the filling mode the adapter sends); every market now
+(``order_check`` of the smallest volume: 10018 is a closed market, a warning); and
+``order_check`` of a minimal basket of each cluster, both sides, with its retcode and
+margin.  Nothing is sent with ``order_send``, and no journal is opened.
 
 The package: ``connect`` (the adapter, the missing symbols, the clock), ``terminal_checks``,
-``symbol_checks``, ``baskets``, ``retcodes`` (the request and what refusals mean) and
-``report`` (rows, verdicts, the table and JSON).
+``calendar_check``, ``symbol_checks``, ``baskets``, ``retcodes`` (the request and what
+refusals mean) and ``report`` (rows, verdicts, the table and JSON).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 from app.basis_start import resolve_basis, without_auto
 from app.livecheck.baskets import MARGIN_NOTE, basket_checks
+from app.livecheck.calendar_check import calendar_check
 from app.livecheck.connect import Connection, connect, format_utc, terminal_clock
 from app.livecheck.report import Check, LiveCheckReport, Verdict
 from app.livecheck.symbol_checks import market_check, missing_symbol_check, symbol_check
@@ -82,6 +84,7 @@ def run_live_check(module: Any, config: EngineConfig, *, address: str | None = N
         report.add(algo_trading_check(adapter))
         present = [s for s in symbols if s not in connection.missing]
         report.add(server_time_check(adapter, present, clock))
+        report.add(calendar_check(config.news, clock()))
         for symbol in symbols:
             report.add(missing_symbol_check(symbol) if symbol in connection.missing
                        else symbol_check(adapter, symbol))

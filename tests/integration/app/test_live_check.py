@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
+from helpers.calendars import import_daily_calendar
 
 from app.livecheck import Verdict, run_live_check
 from app.livecheck.baskets import minimal_basket
 from engine.cluster import LegQuote
 from engine.config import load_engine_config
+from engine.news import NewsConfig
 from mt5bridge import constants as c
 from mt5bridge.servertime import ServerTimeZone
 from mt5bridge.sim import SimConfig, SimTerminal
 from mt5bridge.sim.feeds import walk_feed
 from mt5bridge.sim.symbols import BROKER_SPECS, SYMBOL_FILLING_IOC
+from storage.calendar import default_calendar_path
 
 PASS, WARN, FAIL = Verdict.PASS, Verdict.WARN, Verdict.FAIL
 MINUTE = 60_000
@@ -35,6 +38,14 @@ SATURDAY = datetime(2019, 1, 19, 10, tzinfo=UTC)
 
 TWO = ("USD_MAJORS", "GOLD_HAVENS")  # they share EURUSD and USDCHF
 USD_MAJORS = ("EURUSD", "GBPUSD", "AUDUSD", "USDCHF")
+
+
+@pytest.fixture(autouse=True)
+def _current_calendar(tmp_path) -> None:
+    """A ready broker's trader has imported a calendar that covers the checks' days (the
+    winter and summer weeks below): the news row passes unless a test takes it away."""
+    import_daily_calendar(tmp_path, date(2019, 1, 13), 8)
+    import_daily_calendar(tmp_path, date(2019, 7, 14), 8)
 
 
 def config_of(*clusters: str):
@@ -330,3 +341,110 @@ def test_now_is_the_simulators_clock_or_else_this_machines():
     # Assert
     assert sim_clock() == WINTER.timestamp() + 60 and sim_name == "the simulated terminal's clock"
     assert refused_name == plain_name == "this machine's clock"
+
+
+# ---------------------------------------------------------------- the news calendar row
+
+def news_config(**news):
+    return dataclasses.replace(config_of("USD_MAJORS"),
+                               news=dataclasses.replace(NewsConfig(), **news))
+
+
+def test_a_calendar_that_covers_the_next_day_passes_with_how_far_it_sees():
+    # Arrange
+    sim = broker()
+
+    # Act
+    report = run_live_check(sim, config_of("USD_MAJORS"))
+
+    # Assert: the autouse calendar covers 13 .. 20 January, "now" is 15 January 10:01
+    assert verdicts(report)["news calendar"] is PASS
+    assert detail(report, "news calendar") == (
+        "16 events; it covers until 2019-01-21 00:00 UTC, past the next 24 h the filter needs")
+
+
+def test_no_calendar_imported_warns_that_the_news_filter_would_be_off():
+    # Arrange
+    default_calendar_path().unlink()
+    sim = broker()
+
+    # Act
+    report = run_live_check(sim, config_of("USD_MAJORS"))
+
+    # Assert
+    assert verdicts(report)["news calendar"] is WARN and report.exit_status == 0
+    assert detail(report, "news calendar").startswith("no economic calendar imported (")
+    assert "news filter is off" in detail(report, "news calendar")
+    assert fix(report, "news calendar").endswith("main.py import calendar FILES")
+
+
+def test_a_stale_calendar_under_block_fails_since_a_session_would_refuse_every_entry():
+    # Arrange: "now" is Sunday 20 January 10:00; the calendar ends at the 21st's start
+    sim = broker(WINTER, now=datetime(2019, 1, 20, 10, tzinfo=UTC))
+
+    # Act
+    report = run_live_check(sim, config_of("USD_MAJORS"))
+
+    # Assert
+    assert verdicts(report)["news calendar"] is FAIL and report.exit_status == 1
+    assert detail(report, "news calendar") == (
+        "16 events; it covers until 2019-01-21 00:00 UTC, short of the next 24 h the filter "
+        "needs: a live session would refuse every entry (CALENDAR_STALE, stale_policy = "
+        "block)")
+    assert 'stale_policy = "allow"' in fix(report, "news calendar")
+
+
+def test_a_stale_calendar_under_allow_warns_and_nothing_fails():
+    # Arrange
+    sim = broker(WINTER, now=datetime(2019, 1, 20, 10, tzinfo=UTC))
+
+    # Act
+    report = run_live_check(sim, news_config(stale_policy="allow"))
+
+    # Assert
+    assert verdicts(report)["news calendar"] is WARN
+    assert detail(report, "news calendar").endswith(
+        "a live session trades on what it knows (stale_policy = allow), blind to releases "
+        "past that")
+
+
+def test_a_calendar_with_no_data_for_now_says_so():
+    # Arrange: the autouse calendar knows nothing of March
+    sim = broker(datetime(2019, 3, 5, 10, tzinfo=UTC))
+
+    # Act
+    report = run_live_check(sim, config_of("USD_MAJORS"))
+
+    # Assert
+    assert verdicts(report)["news calendar"] is FAIL
+    assert "it has no data covering now" in detail(report, "news calendar")
+
+
+def test_the_news_filter_switched_off_reads_no_calendar():
+    # Arrange
+    default_calendar_path().unlink()
+    sim = broker()
+
+    # Act
+    report = run_live_check(sim, news_config(enabled=False))
+
+    # Assert
+    assert verdicts(report)["news calendar"] is PASS
+    assert "[news] enabled = false" in detail(report, "news calendar")
+
+
+def test_a_damaged_calendar_file_fails_the_row_in_one_line():
+    # Arrange
+    path = default_calendar_path()
+    for extra in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        extra.unlink(missing_ok=True)
+    path.write_bytes(b"not a database at all, " * 100)
+    sim = broker()
+
+    # Act
+    report = run_live_check(sim, config_of("USD_MAJORS"))
+
+    # Assert
+    assert verdicts(report)["news calendar"] is FAIL
+    assert str(path) in detail(report, "news calendar")
+    assert "\n" not in detail(report, "news calendar")

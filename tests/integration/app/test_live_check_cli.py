@@ -16,9 +16,11 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
+from helpers.calendars import import_daily_calendar
 from helpers.paths import REPO_ROOT
 
 import main
@@ -41,6 +43,12 @@ def _line(child: subprocess.Popen) -> str:
     if not line:
         pytest.fail(f"the terminal server exited early: {child.stderr.read()}")
     return line.strip()
+
+
+@pytest.fixture(autouse=True)
+def _current_calendar(tmp_path: Path) -> None:
+    """The trader has imported a calendar covering the served broker's week."""
+    import_daily_calendar(tmp_path, date(2019, 1, 13), 8)
 
 
 @pytest.fixture
@@ -112,7 +120,7 @@ def test_algo_trading_switched_off_at_the_terminal_fails_with_its_fix(served):
     words = " ".join(done.stdout.split())  # the table wraps its details
     assert 'fix: press "Algo Trading" in the terminal\'s toolbar' in words
     assert 'Expert Advisors > "Allow algorithmic trading"' in words
-    assert words.endswith("1 failed, 0 warnings, 14 passed: not ready: fix the failures above")
+    assert words.endswith("1 failed, 0 warnings, 15 passed: not ready: fix the failures above")
 
 
 def test_no_terminal_server_at_the_address_is_a_failed_connection(monkeypatch, capsys,
@@ -174,9 +182,11 @@ def module_served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         child.stderr.close()
 
 
-def test_live_check_over_a_served_module_finds_the_suffix_and_checks_the_baskets(module_served):
-    # Arrange
+def test_live_check_over_a_served_module_finds_the_suffix_and_checks_the_baskets(
+        module_served, tmp_path):
+    # Arrange: the module's market starts on 2024-01-08
     address, secret_file = module_served
+    import_daily_calendar(tmp_path, date(2024, 1, 7), 8)
 
     # Act
     done = live_check(address, secret_file, "--json")
