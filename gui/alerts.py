@@ -6,7 +6,9 @@ rejected when a trading command comes back not done (``CommandDone`` not ok for 
 close, flatten or single-symbol order) or a leg does not fill (the engine's ``execution``
 error line).  The pop-up is the system tray's message where a tray exists, else the
 banner's notice (a non-modal line in the window, never a modal box that would stop the
-trader's hand).  The sound is ``QApplication.beep`` (no multimedia module is needed).
+trader's hand); the tray's text never carries markup (``gui.plain_text.notification_text``:
+an alert can quote data, a calendar title or a broker's message).  The sound is
+``QApplication.beep`` (no multimedia module is needed).
 
 Alerts can be switched off with a checkable action whose state is kept in the console's
 settings, so the choice survives a restart.
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import QApplication, QStyle, QSystemTrayIcon
 
 from engine.events import CommandDone, EngineEvent, LogLine
 from engine.snapshot import STATE_RANK
+from gui.plain_text import notification_text
 
 #: Commands that trade: one not done is a rejected order.
 ORDER_COMMANDS = frozenset({"OpenBasket", "CloseBasket", "ClosePosition", "FlattenAll",
@@ -88,7 +91,7 @@ class AlertCenter(QObject):
             return
         self._beep()
         if QSystemTrayIcon.isSystemTrayAvailable():
-            self._tray_icon().showMessage("FX Cluster Console", text,
+            self._tray_icon().showMessage("FX Cluster Console", notification_text(text),
                                           QSystemTrayIcon.MessageIcon.Warning, 10_000)
         else:
             self._notice(text)

@@ -49,3 +49,20 @@ def plain_tip(text: str) -> str:
     lines = text.replace("\r\n", "\n").replace("\r", "\n")
     # & < > are escaped; quotes need no escaping outside an attribute value
     return f"<p style='white-space:pre-wrap'>{escape(lines, quote=False)}</p>"
+
+
+#: What a desktop notification shows for each character its server may take for markup.
+_NOTIFICATION_LOOKALIKES = str.maketrans({"&": "\uff06", "<": "\u2039", ">": "\u203a"})
+
+
+def notification_text(text: str) -> str:
+    """``text`` for a system-tray message, which no notification server renders as markup.
+
+    On Linux the tray's message goes to the desktop's notification server, and one that
+    advertises ``body-markup`` (the freedesktop notification specification) renders ``<b>``,
+    ``<a href>`` and ``<img>`` in the body, while one that does not shows the raw text.
+    Escaping (``&lt;``) would then read as entities on the second kind, so the three markup
+    characters are replaced by look-alikes instead (fullwidth ampersand, single angle
+    quotation marks): the same text on every server, and never a tag.  An alert's text
+    carries data (a calendar title in a NEWS lock reason, a broker's error message)."""
+    return text.translate(_NOTIFICATION_LOOKALIKES)

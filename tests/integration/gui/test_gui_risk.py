@@ -21,7 +21,7 @@ from mt5bridge.sim.pacing import Pacer
 pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QSystemTrayIcon
 
 from gui.alerts import AlertCenter
 from gui.clusters_panel import COLUMNS, ClustersPanel, applicable
@@ -120,6 +120,37 @@ def test_a_rejected_order_alerts_and_other_failures_do_not(alerts):
     ])
     assert alerts.raised == ["OpenBasket rejected: refused (see the journal)",
                              "Order rejected: B1: leg EURUSD not filled (REJECTED)"]
+
+
+class _RecordingTray(QSystemTrayIcon):
+    """A real tray icon that keeps what it was asked to show (no tray runs offscreen)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[tuple[str, str]] = []
+
+    def showMessage(self, title, text, *args) -> None:
+        self.messages.append((title, text))
+
+
+def test_the_tray_message_of_an_alert_carries_no_markup(alerts, monkeypatch):
+    # Arrange: a tray exists; the lock reason quotes a calendar title made of markup
+    tray = _RecordingTray()
+    monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: True))
+    monkeypatch.setattr(alerts, "_tray_icon", lambda: tray)
+    title = "NFP<br><b>ALL CLEAR</b><img src='/tmp/x.png'> & more"
+
+    # Act
+    alerts.on_snapshot(snapshot("CLOSE_ONLY", f"NEWS: USD '{title}'"))
+
+    # Assert: the same words, no tag and no entity for any notification server to render
+    (shown_title, text), = tray.messages
+    assert shown_title == "FX Cluster Console"
+    assert text == ("Account CLOSE_ONLY: NEWS: USD 'NFP\u2039br\u203a\u2039b\u203aALL CLEAR"
+                    "\u2039/b\u203a\u2039img src='/tmp/x.png'\u203a \uff06 more'")
+    assert not set("<>&") & set(text)
+    assert alerts.raised == [f"Account CLOSE_ONLY: NEWS: USD '{title}'"]  # the record: as is
+    assert alerts.notices == []
 
 
 def test_alerts_switched_off_stay_silent_and_the_choice_is_kept(alerts, tmp_path):
