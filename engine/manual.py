@@ -110,6 +110,8 @@ class ManualCommands:
         self._queue.put(command)
 
     def next_waiting(self) -> cmd.Command | None:
+        if self._queue.empty():  # every step asks; an empty queue needs no exception
+            return None
         try:
             return self._queue.get_nowait()
         except queue.Empty:

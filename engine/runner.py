@@ -146,6 +146,7 @@ class Engine:
         self.risk = RiskManager(config.risk, list(self.signals))
         self.news = NewsFilter(config.news, calendar)
         self.now_msc = driver.now_msc()
+        self._now_cache: tuple[int, datetime] = (-1, utc(0))  # ``now``'s
         self.executor = Executor(terminal, journal, config.execution, self.now, self.run_id)
         self.baskets: dict[str, Basket] = {}
         self.symbol_book = SymbolBook()
@@ -189,7 +190,13 @@ class Engine:
     # ------------------------------------------------------------------ plumbing
 
     def now(self) -> datetime:
-        return utc(self.now_msc)
+        """The engine's clock as an aware UTC datetime, built once per clock value (a step
+        asks for it a few times: risk, news, journal rows, events)."""
+        msc = self.now_msc
+        cached = self._now_cache
+        if cached[0] != msc:
+            cached = self._now_cache = (msc, utc(msc))
+        return cached[1]
 
     def publish(self, event: EngineEvent) -> None:
         self.bus.publish(event)

@@ -194,7 +194,7 @@ class JournalConnection:
             return schema_version(self._conn)
 
     @contextlib.contextmanager
-    def _write(self, when: datetime | None = None) -> Iterator[None]:
+    def _write(self, when: datetime | None = None, *, single: bool = False) -> Iterator[None]:
         """One write transaction holding SQLite's write lock from its first statement.
 
         IMMEDIATE avoids the deferred-transaction trap where a read lock cannot be upgraded
@@ -207,10 +207,17 @@ class JournalConnection:
         write that fails is still undone whole and the day's earlier writes stay.  A crash
         loses at most the simulated day being written, and a backtest is re-run, never
         resumed; demo and live journals keep a commit per write.
+
+        ``single``: the write is one statement.  In a day batch it then needs no savepoint:
+        SQLite undoes a failed statement whole and keeps the transaction (a backtest writes
+        a signal row and a refusal at thousands of bars).
         """
         with self._lock, sqlite_errors(self.path):
             if self._day_batches:
                 self._enter_day(when)
+                if single:
+                    yield
+                    return
                 begin, done, undo = ("SAVEPOINT journal_write", "RELEASE journal_write",
                                      ("ROLLBACK TO journal_write", "RELEASE journal_write"))
             else:

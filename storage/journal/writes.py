@@ -131,7 +131,7 @@ class JournalWrites(JournalConnection):
         self._end_day_batches()  # a backtest's last day: the run is whole on disk
 
     def record_tdi(self, snapshot: TdiSnapshot) -> None:
-        with self._write(snapshot.bar_time):
+        with self._write(snapshot.bar_time, single=True):
             self._upsert(
                 "tdi_snapshots",
                 ("run_id", "cluster", "timeframe", "bar_time"),
@@ -279,7 +279,7 @@ class JournalWrites(JournalConnection):
             )
 
     def record_equity(self, snapshot: EquitySnapshot) -> None:
-        with self._write(snapshot.time):
+        with self._write(snapshot.time, single=True):
             self._upsert(
                 "equity",
                 ("run_id", "time"),
@@ -345,7 +345,7 @@ class JournalWrites(JournalConnection):
             )
 
     def record_refusal(self, refusal: Refusal) -> None:
-        with self._write(refusal.time):
+        with self._write(refusal.time, single=True):
             self._upsert(
                 "refusals",
                 ("run_id", "time", "cluster", "reason"),
