@@ -24,11 +24,14 @@ per-bar model ``update``: what the pair's model costs, and what the rest of a ba
 (ticks, bars, orders, account, journal) costs either kind; and each kind once more with its
 model replaced by one that costs nothing and never trades, the floor under the ratio while
 the engine's per-step work (ticks, bars, clock, account, journal) costs what it does.
-``--year-only`` skips the per-bar part.
+``--year-only`` skips the per-bar part.  ``--year DIR --stepping`` times only each year's
+stepping (``engine.loop.run_sync``), apart from reading its files and starting its engine:
+three runs of the year in a process, ``--rounds`` processes of each kind.
 
     .venv/bin/python bench/bench_kinds.py            # 2,000 bars per model
     .venv/bin/python bench/bench_kinds.py --year ../shared/data/fx_m1
     .venv/bin/python bench/bench_kinds.py --year ../shared/data/fx_m1 --year-only --rounds 5
+    .venv/bin/python bench/bench_kinds.py --year ../shared/data/fx_m1 --stepping --rounds 2
 """
 
 from __future__ import annotations
@@ -83,11 +86,22 @@ def main() -> None:
                         help="alternating rounds of the year's two backtests (default 3)")
     parser.add_argument("--year-only", action="store_true",
                         help="with --year: only the year's backtests, not the per-bar figures")
+    parser.add_argument("--stepping", action="store_true",
+                        help="with --year: only each year's stepping, apart from its reading "
+                        "and start (three runs in a process, two processes of each kind)")
     parser.add_argument("--warm-run", nargs=4, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--stepping-run", nargs=3, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.warm_run is not None:  # a child of year_warm
         warm_run(Path(args.warm_run[0]), Path(args.warm_run[1]), int(args.warm_run[2]),
                  null=args.warm_run[3] == "null")
+        return
+    if args.stepping_run is not None:  # a child of year_stepping
+        stepping_run(Path(args.stepping_run[0]), Path(args.stepping_run[1]),
+                     int(args.stepping_run[2]))
+        return
+    if args.year is not None and args.stepping:
+        year_stepping(args.year, args.rounds)
         return
     if args.year is not None and args.year_only:
         year(args.year, args.rounds)
@@ -324,6 +338,68 @@ def warm_run(folder: Path, pair_config: Path, which: int, *, null: bool = False)
     t0, c0 = time.perf_counter(), time.process_time()
     run_backtest(spec, on_session=timed_models)
     print(time.perf_counter() - t0, time.process_time() - c0, spent[0])
+
+
+#: Backtests of the year in one ``stepping_run`` process.
+STEPPING_RUNS = 3
+
+
+def stepping_run(folder: Path, pair_config: Path, which: int) -> None:
+    """In this process: year run ``which`` ``STEPPING_RUNS`` times, printing for each its
+    whole ``run_backtest`` and the part of it that steps the engine through the year
+    (``engine.loop.run_sync``): what is left of a run once its files are read and its
+    engine started, the same for every symbol count."""
+    import logging
+
+    import app.backtest.run as backtest_run
+    from app.backtest import run_backtest
+    from app.cli.backtest import spec_from_args
+    from main import build_parser
+
+    logging.getLogger().addHandler(logging.NullHandler())  # the run's warnings: not timed
+    arguments = floor_runs(folder, pair_config)[which][1]
+    spec = spec_from_args(build_parser().parse_args([*arguments, "--report", os.devnull]))
+    stepping = backtest_run.run_sync
+    spent: list[float] = []
+
+    def timed_stepping(*args: object, **kwargs: object) -> None:
+        t0 = time.perf_counter()
+        try:
+            stepping(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            spent.append(time.perf_counter() - t0)
+
+    backtest_run.run_sync = timed_stepping  # type: ignore[assignment]
+    wholes = []
+    for _ in range(STEPPING_RUNS):
+        t0 = time.perf_counter()
+        run_backtest(spec)
+        wholes.append(time.perf_counter() - t0)
+    print(" ".join(f"{w:.3f}/{s:.3f}" for w, s in zip(wholes, spent, strict=True)))
+
+
+def year_stepping(folder: Path, rounds: int) -> None:
+    """The year's stepping of each kind apart from its reading and start (``stepping_run``),
+    ``rounds`` processes of each kind, alternating: whether two symbols step through the
+    year faster than four once the files are read."""
+    with tempfile.TemporaryDirectory() as scratch:
+        pair = Path(scratch) / "pair.toml"
+        pair.write_text(PAIR_YEAR)
+        labels = [label for label, _ in year_runs(folder, pair)]
+        steps: dict[str, list[float]] = {label: [] for label in labels}
+        for n in range(1, rounds + 1):
+            for which in (0, 1) if n % 2 else (1, 0):
+                done = subprocess.run([sys.executable, __file__, "--stepping-run", str(folder),
+                                       str(pair), str(which)], cwd=ROOT, env=child_env(),
+                                      capture_output=True, text=True, check=True)
+                pairs = [p.split("/") for p in done.stdout.split()[-STEPPING_RUNS:]]
+                steps[labels[which]] += [float(s) for _, s in pairs]
+                print(f"year 2019 stepping, {labels[which]}, process {n}: "
+                      + ", ".join(f"run_backtest {float(w):5.2f} s, stepping {float(s):5.2f} s"
+                                  for w, s in pairs), flush=True)
+        medians = [statistics.median(steps[label]) for label in labels]
+        print(f"year 2019 stepping, median: pair {medians[0]:5.2f} s, TDI {medians[1]:5.2f} s, "
+              f"pair / TDI {medians[0] / medians[1]:5.2f}", flush=True)
 
 
 def year_warm(folder: Path, pair_config: Path, rounds: int) -> None:
