@@ -108,6 +108,19 @@ class CurrencyConverter:
             out *= px if sign > 0 else 1.0 / px
         return out
 
+    def booked_value(self, ccy: str, bids: np.ndarray, asks: np.ndarray, gain: bool) -> float:
+        """The account-currency value of one unit of ``ccy`` at which MetaTrader books an
+        amount of it (a closing deal's profit): along ``value``'s route, each conversion
+        quote's side that gives the account less, the bid for a gain and the ask for a loss
+        (``mt5bridge.sim.account``'s rule; NaN if unquoted)."""
+        out = 1.0
+        for idx, sign in self._routes[ccy]:
+            if sign > 0:  # ccy is the symbol's asset: sold at the bid, bought at the ask
+                out *= float(bids[idx] if gain else asks[idx])
+            else:
+                out *= 1.0 / float(asks[idx] if gain else bids[idx])
+        return out
+
     def value_rows(self, ccy: str, mids: np.ndarray) -> np.ndarray:
         """``value`` at each row of ``mids`` (rows: minutes), operation for operation."""
         out = np.ones(len(mids))

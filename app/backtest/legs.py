@@ -15,6 +15,13 @@ Definitions (account currency; negative = paid):
   conversion symbol's closing quote, the side that gives the account less (for a USD-base
   leg its own quote: the ask for a gain, the bid for a loss, the other side being
   2 x ``close_mid`` - ``close_price``), not at the mid ``close_quote_value`` states;
+- ``close_profit_rate``: that conversion, the account-currency value of one unit of the
+  profit currency at which the leg's closing profit was booked (1 for a USD-quoted leg in
+  a USD account; for a cross, the linking symbol's quote, as ``close_quote_value`` but at
+  the side the rule takes, read from the market when the basket closed), so that
+  ``profit`` = s x (close price - open price) x lots x contract size x
+  ``close_profit_rate``, to the cent, for every leg, crosses included; empty when the leg
+  closed at another moment than its basket (an exit retried leg by leg);
 - ``spread_cost`` per deal = -s x (fill price - mid) x volume x contract size x the
   account-currency value of one unit of the quote currency, s = +1 for a buy, -1 for a
   sell: half the bid-ask spread at the opening and again at the closing (plus any slippage
@@ -50,32 +57,40 @@ _DEAL_TYPE_BUY = 0
 LEG_COLUMNS: tuple[str, ...] = (
     "basket_id", "cluster", "symbol", "side", "lots", "contract_size",
     "open_time", "open_price", "open_mid", "open_quote_value",
-    "close_time", "close_price", "close_mid", "close_quote_value",
+    "close_time", "close_price", "close_mid", "close_quote_value", "close_profit_rate",
     "profit", "commission", "swap", "spread_cost", "pnl",
 )
 
 #: The cost columns a basket gets from its legs in ``trades.csv``.
 COST_COLUMNS: tuple[str, ...] = ("commission", "swap", "spread_cost", "total_costs")
 
-#: (basket id, "open" | "close") -> currency -> account-currency value of one unit.
+#: (basket id, phase) -> currency -> account-currency value of one unit: at the mids when
+#: the basket opened ("open") and closed ("close"); and, at its closing, the value at which
+#: a gain ("close_gain") and a loss ("close_loss") of that currency is booked.
 QuoteValues = dict[tuple[str, str], dict[str, float]]
 
 
 def record_quote_values(session: Any) -> QuoteValues:
     """Subscribe to the session's engine: at each basket opening and closing, the value of
-    every currency of its symbols at that moment's mids (what the spread cost is valued at)."""
+    every currency of its symbols at that moment's mids (what the spread cost is valued
+    at), and at its closing the values its profits are booked at (``close_profit_rate``)."""
     engine = session.engine
     values: QuoteValues = {}
 
     def on_event(event: EngineEvent) -> None:
         if isinstance(event, BasketOpened | BasketClosed):
             phase = "open" if isinstance(event, BasketOpened) else "close"
-            mids = engine.market.mids()
+            market = engine.market
+            mids = market.mids()
             # the converter's instruments: a stock CFD's price currency is the broker's
             fx = engine.fx
             currencies = sorted({c for inst in fx.instruments.values() for c in inst.parts}
                                 | {fx.account})
             values[(event.basket_id, phase)] = {c: fx.value(c, mids) for c in currencies}
+            if phase == "close":
+                for gain, name in ((True, "close_gain"), (False, "close_loss")):
+                    values[(event.basket_id, name)] = {
+                        c: fx.booked_value(c, market.bid, market.ask, gain) for c in currencies}
 
     engine.bus.subscribe(on_event)
     return values
@@ -142,6 +157,7 @@ def _leg_row(record: BasketRecord, symbol: str, deals: Sequence[Deal],
     money = {name: _cents(sum(getattr(d, name) for d in deals))
              for name in ("profit", "commission", "swap", "fee")}
     closed = bool(closing)
+    profit_rate = _profit_rate(record, opening, closing, quote, quotes)
     return {
         "basket_id": record.basket_id, "cluster": record.opening.cluster, "symbol": symbol,
         "side": "BUY" if opening and _side_sign(opening[0]) > 0 else "SELL",
@@ -156,11 +172,26 @@ def _leg_row(record: BasketRecord, symbol: str, deals: Sequence[Deal],
         "close_mid": _significant(_weighted(closing, [mids.get(d.ticket, math.nan)
                                                       for d in closing])),
         "close_quote_value": _significant(close_qv) if closed else math.nan,
+        "close_profit_rate": _significant(profit_rate),
         "profit": money["profit"], "commission": money["commission"], "swap": money["swap"],
         "spread_cost": _cents(spread) if closed else math.nan,
         "pnl": _cents(money["profit"] + money["commission"] + money["swap"] + money["fee"])
         if closed else math.nan,
     }
+
+
+def _profit_rate(record: BasketRecord, opening: Sequence[Deal], closing: Sequence[Deal],
+                 currency: str, quotes: QuoteValues) -> float:
+    """The value of one unit of ``currency`` the leg's closing profit was booked at: the
+    gain's or the loss's, by the sign of the leg's move, as recorded when its basket closed;
+    NaN for a leg not closed then (or not at all), whose deals met other quotes."""
+    closed_at = record.closing.closed_at if record.closing is not None else None
+    if not closing or not opening or any(d.time != closed_at for d in closing):
+        return math.nan
+    move = _side_sign(opening[0]) * (_weighted(closing, [d.price for d in closing])
+                                     - _weighted(opening, [d.price for d in opening]))
+    phase = "close_gain" if move > 0 else "close_loss"
+    return quotes.get((record.basket_id, phase), {}).get(currency, math.nan)
 
 
 def symbol_specs(terminal: Any, symbols: Iterable[str]) -> dict[str, tuple[float, int, str]]:

@@ -1,6 +1,7 @@
 """Every figure of a backtest survives recomputation from its own files, with plain pandas:
 the Sharpe and PSR from equity.csv on the stated basis, each basket's P&L and costs from
-legs.csv, each leg's spread cost from its own columns; and trades.csv reads in cents."""
+legs.csv, each leg's spread cost and profit from its own columns (crosses included); and
+trades.csv reads in cents."""
 
 from __future__ import annotations
 
@@ -159,6 +160,42 @@ def test_each_leg_profit_from_its_own_columns(trading):
     checked = usd_quoted | usd_base
     assert usd_base.any() and usd_quoted.any() and checked.all()
     assert (recomputed[checked].round(2) - legs["profit"][checked]).abs().max() < 0.006
+    # the rate the row states is that rule's: 1, or 1 / the closing ask (bid) of its symbol
+    rule = (1.0 / bid.where(move < 0, ask)).where(usd_base, 1.0)
+    assert ((legs["close_profit_rate"] - rule).abs() <= 1e-9 * rule).all()
+
+
+@pytest.fixture(scope="module")
+def crosses(tmp_path_factory):
+    """Three weeks of the demo market's cross clusters (EURGBP, EURJPY, GBPCHF, AUDJPY...)."""
+    report = tmp_path_factory.mktemp("crosses") / "report"
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = main(["backtest", "--market", "synthetic", "--seed", "7", "--from", "2024-01-08",
+                     "--to", "2024-01-27", "--clusters", "EUR_CROSSES,JPY_CROSSES,GBP_BLOC",
+                     "--report", str(report)])
+    assert code == 0
+    return report
+
+
+def test_each_cross_leg_profit_from_its_own_row_to_the_cent(crosses):
+    # Arrange: a cross's profit is in a currency that is not the account's nor its symbol's
+    # other side (EURGBP's in GBP, converted at GBPUSD): its row states the rate it was
+    # booked at, the linking quote's bid for a gain and its ask for a loss
+    legs = pd.read_csv(crosses / "legs.csv")
+    sign = legs["side"].map({"BUY": 1, "SELL": -1})
+    move = sign * (legs["close_price"] - legs["open_price"]) * legs["lots"] * \
+        legs["contract_size"]
+
+    # Act
+    recomputed = (move * legs["close_profit_rate"]).round(2)
+    at_mid = (move * legs["close_quote_value"]).round(2)
+
+    # Assert
+    cross = ~legs["symbol"].str.contains("USD")
+    assert cross.sum() >= 20 and legs["close_profit_rate"].notna().all()
+    assert (recomputed - legs["profit"]).abs().max() < 0.006
+    # the mid's value, what the spread cost is valued at, does not give the booked profit
+    assert (at_mid[cross] - legs["profit"][cross]).abs().max() >= 0.01
 
 
 def test_trades_csv_numbers_read_in_cents(trading):

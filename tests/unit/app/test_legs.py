@@ -112,3 +112,50 @@ def test_without_the_quote_values_the_spread_cost_is_unknown_not_zero(journal):
     assert legs["spread_cost"].isna().all()
     assert legs["pnl"].notna().all()
     assert not math.isnan(legs["commission"].sum())
+
+
+#: The values a gain and a loss of each currency were booked at when the basket closed:
+#: JPY through USDJPY (109.48 / 109.50): a gain at 1 / ask, a loss at 1 / bid.
+BOOKED = {
+    (BASKET, "close_gain"): {"USD": 1.0, "EUR": 1.10100, "JPY": 1 / 109.50},
+    (BASKET, "close_loss"): {"USD": 1.0, "EUR": 1.10110, "JPY": 1 / 109.48},
+}
+
+
+def test_each_leg_states_the_rate_its_profit_was_booked_at(journal):
+    # Arrange
+    records = journal.basket_history()
+
+    # Act
+    legs = leg_frame(journal, records, {**QUOTES, **BOOKED}, SPECS).set_index("symbol")
+
+    # Assert: the sold USDJPY bought back lower gained 0.50 x 50,000 JPY, booked at 1 / ask
+    eur, jpy = legs.loc["EURUSD"], legs.loc["USDJPY"]
+    assert eur["close_profit_rate"] == 1.0
+    assert jpy["close_profit_rate"] == pytest.approx(1 / 109.50, rel=1e-9)
+    for leg in (eur, jpy):
+        sign = 1 if leg["side"] == "BUY" else -1
+        move = sign * (leg["close_price"] - leg["open_price"]) * leg["lots"] * \
+            leg["contract_size"]
+        assert round(move * leg["close_profit_rate"], 2) == leg["profit"]
+
+
+def test_a_leg_closed_at_another_moment_than_its_basket_has_no_booked_rate(tmp_path):
+    # Arrange: the EURUSD leg's exit filled a minute before the basket closed (retried legs)
+    with SqliteJournal.open(tmp_path / "journal.sqlite") as journal:
+        journal.start_run(RunStart("run-1", "backtest", T0, "cfg"))
+        journal.open_basket(BasketOpen(BASKET, "run-1", "HAND", "LONG", T0, -1.4, 300.0, (
+            PlannedLeg("EURUSD", "BUY", 1.0),)))
+        early = T1 - timedelta(minutes=1)
+        for n, (kind, entry, price, profit, at) in enumerate(
+                ((0, 0, 1.10010, 0.0, T0), (1, 1, 1.10100, 90.0, early)), start=1):
+            journal.record_deal(Deal(100 + n, 200 + n, 1, "EURUSD", kind, entry, 1.0, price,
+                                     0.0, 0.0, profit, 0.0, at, 1, BASKET, BASKET))
+        journal.close_basket(BasketClose(BASKET, T1, 0.1, "MR", 90.0, 0.0))
+
+        # Act
+        legs = leg_frame(journal, journal.basket_history(), {**QUOTES, **BOOKED}, SPECS)
+
+    # Assert: its deal met the quotes of another moment than those recorded at the close
+    assert math.isnan(legs.iloc[0]["close_profit_rate"])
+    assert legs.iloc[0]["profit"] == 90.0
