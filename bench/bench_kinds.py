@@ -453,6 +453,22 @@ def year_warm(folder: Path, pair_config: Path, rounds: int) -> None:
     print(f"year 2019 warm, the same floor of {six_label}: {sf:5.2f} s; fitted over 2, 4 and "
           f"6 symbols, a year's floor is {per_year:5.2f} s whatever the symbols plus "
           f"{per_symbol:5.2f} s a symbol", flush=True)
+    print(shared_costs_bound(pw, tw, pf, tf, per_symbol), flush=True)
+
+
+def shared_costs_bound(pair_warm: float, tdi_warm: float, pair_floor: float,
+                       tdi_floor: float, per_symbol: float) -> str:
+    """The ratio the two warm years would have if every cost they share (the floor's part
+    that is paid whatever the symbols) were nothing: each kind keeps its symbols' part of
+    the floor (``per_symbol`` a symbol, from the fit) and its own model and trading (its
+    warm year less its floor).  What no cut in the shared per-step work can get under."""
+    pair_own, tdi_own = pair_warm - pair_floor, tdi_warm - tdi_floor
+    pair_kept, tdi_kept = 2 * per_symbol + pair_own, 4 * per_symbol + tdi_own
+    return (f"year 2019 warm, each kind's own costs: pair {pair_kept:5.2f} s (2 symbols "
+            f"{2 * per_symbol:5.2f} s, its model and trading {pair_own:5.2f} s), TDI "
+            f"{tdi_kept:5.2f} s (4 symbols {4 * per_symbol:5.2f} s, its model and trading "
+            f"{tdi_own:5.2f} s); with every shared cost at nothing, pair / TDI would be "
+            f"{pair_kept / tdi_kept:5.2f}")
 
 
 def year(folder: Path, rounds: int) -> None:
