@@ -371,10 +371,13 @@ def stepping_run(folder: Path, pair_config: Path, which: int) -> None:
 
     backtest_run.run_sync = timed_stepping  # type: ignore[assignment]
     wholes = []
-    for _ in range(STEPPING_RUNS):
-        t0 = time.perf_counter()
-        run_backtest(spec)
-        wholes.append(time.perf_counter() - t0)
+    try:
+        for _ in range(STEPPING_RUNS):
+            t0 = time.perf_counter()
+            run_backtest(spec)
+            wholes.append(time.perf_counter() - t0)
+    finally:
+        backtest_run.run_sync = stepping  # type: ignore[assignment]
     print(" ".join(f"{w:.3f}/{s:.3f}" for w, s in zip(wholes, spent, strict=True)))
 
 

@@ -82,3 +82,52 @@ def test_the_floor_run_steps_the_whole_period_and_never_trades(tmp_path):
     assert len(traded.trades) == 5
     assert len(floor.trades) == 0
     assert set(floor.equity["balance"]) == set(floor.equity["equity"]) == {100_000.0}
+
+
+def test_the_year_processes_may_cache_bytecode_as_a_users_python_does(monkeypatch):
+    # Arrange: a shell that forbids Python's bytecode cache
+    from bench.bench_kinds import ROOT, child_env
+
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+
+    # Act
+    env = child_env()
+
+    # Assert
+    assert "PYTHONDONTWRITEBYTECODE" not in env and env["PYTHONPATH"] == str(ROOT)
+
+
+def test_the_shared_costs_bound_keeps_each_kinds_symbols_and_own_costs():
+    # Arrange: warm years 2.41 / 2.84 s, floors 1.46 / 2.14 s, 0.38 s a symbol
+    from bench.bench_kinds import shared_costs_bound
+
+    # Act
+    line = shared_costs_bound(2.41, 2.84, 1.46, 2.14, 0.38)
+
+    # Assert: pair 0.76 + 0.95 = 1.71 s, TDI 1.52 + 0.70 = 2.22 s
+    assert "pair  1.71 s (2 symbols  0.76 s, its model and trading  0.95 s)" in line
+    assert "TDI  2.22 s (4 symbols  1.52 s, its model and trading  0.70 s)" in line
+    assert line.endswith(f"pair / TDI would be {1.71 / 2.22:5.2f}")
+
+
+@pytest.mark.slow
+def test_the_stepping_run_times_each_run_and_its_stepping(tmp_path, capsys):
+    # Arrange
+    from bench.bench_kinds import STEPPING_RUNS, stepping_run
+
+    config = tmp_path / "pair.toml"
+    config.write_text(SHORT_PAIR)
+
+    import app.backtest.run as backtest_run
+
+    stepping = backtest_run.run_sync
+
+    # Act
+    stepping_run(TEST_DATA / "histdata", config, 0)
+
+    # Assert: each run's whole and its stepping, the stepping a part of the whole; the
+    # backtest's own stepping back in place
+    pairs = [tuple(map(float, p.split("/"))) for p in capsys.readouterr().out.split()]
+    assert len(pairs) == STEPPING_RUNS
+    assert all(0 < step < whole for whole, step in pairs)
+    assert backtest_run.run_sync is stepping
