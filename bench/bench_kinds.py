@@ -46,6 +46,7 @@ import tempfile
 import time
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -270,6 +271,13 @@ def child_env() -> dict[str, str]:
     return env
 
 
+def say_bytecode() -> None:
+    """A line saying so when this shell forbids the bytecode cache the children get."""
+    if os.environ.get(NO_BYTECODE):
+        print(f"year 2019: {NO_BYTECODE} is set here; the year's processes run without it "
+              "(Python's bytecode cache allowed, as on a user's machine)", flush=True)
+
+
 def timed_process(arguments: list[str], report: Path) -> tuple[float, float, str]:
     """Wall and CPU seconds (user + system) of one ``main.py`` process and its summary line
     (the baskets).  The CPU time is the steadier figure on a shared machine: another
@@ -301,6 +309,19 @@ def null_models(session: object) -> None:
         sig.model.update = lambda closes, bar_s, point=point: point
 
 
+def _year_spec(folder: Path, pair_config: Path, which: int) -> Any:
+    """The backtest spec of ``floor_runs``' run ``which`` (no report), for a child process
+    that times it in itself; the run's warnings are kept off the timed output."""
+    import logging
+
+    from app.cli.backtest import spec_from_args
+    from main import build_parser
+
+    logging.getLogger().addHandler(logging.NullHandler())
+    arguments = floor_runs(folder, pair_config)[which][1]
+    return spec_from_args(build_parser().parse_args([*arguments, "--report", os.devnull]))
+
+
 def warm_run(folder: Path, pair_config: Path, which: int, *, null: bool = False) -> None:
     """In this process: one untimed backtest of year run ``which`` (imports, the compiled
     kernels' first load), then one timed, printed as ``wall cpu model`` seconds, ``model``
@@ -308,15 +329,9 @@ def warm_run(folder: Path, pair_config: Path, which: int, *, null: bool = False)
     Engle-Granger tests included).  With ``null`` the kind's model is replaced by one that
     costs nothing and is never valid (so nothing trades): what is left is what the year's
     ticks, bars, clock, account and journal cost that kind's symbols."""
-    import logging
-
     from app.backtest import run_backtest
-    from app.cli.backtest import spec_from_args
-    from main import build_parser
 
-    logging.getLogger().addHandler(logging.NullHandler())  # the run's warnings: not timed
-    arguments = floor_runs(folder, pair_config)[which][1]
-    spec = spec_from_args(build_parser().parse_args([*arguments, "--report", os.devnull]))
+    spec = _year_spec(folder, pair_config, which)
     spent = [0.0]
 
     def timed_models(session: object) -> None:
@@ -349,16 +364,10 @@ def stepping_run(folder: Path, pair_config: Path, which: int) -> None:
     whole ``run_backtest`` and the part of it that steps the engine through the year
     (``engine.loop.run_sync``): what is left of a run once its files are read and its
     engine started, the same for every symbol count."""
-    import logging
-
     import app.backtest.run as backtest_run
     from app.backtest import run_backtest
-    from app.cli.backtest import spec_from_args
-    from main import build_parser
 
-    logging.getLogger().addHandler(logging.NullHandler())  # the run's warnings: not timed
-    arguments = floor_runs(folder, pair_config)[which][1]
-    spec = spec_from_args(build_parser().parse_args([*arguments, "--report", os.devnull]))
+    spec = _year_spec(folder, pair_config, which)
     stepping = backtest_run.run_sync
     spent: list[float] = []
 
@@ -385,6 +394,7 @@ def year_stepping(folder: Path, rounds: int) -> None:
     """The year's stepping of each kind apart from its reading and start (``stepping_run``),
     ``rounds`` processes of each kind, alternating: whether two symbols step through the
     year faster than four once the files are read."""
+    say_bytecode()
     with tempfile.TemporaryDirectory() as scratch:
         pair = Path(scratch) / "pair.toml"
         pair.write_text(PAIR_YEAR)
@@ -477,9 +487,7 @@ def shared_costs_bound(pair_warm: float, tdi_warm: float, pair_floor: float,
 def year(folder: Path, rounds: int) -> None:
     """Backtest 2019 with one pair and with the 4-symbol TDI cluster, each run its own
     process, alternating for ``rounds`` rounds: each round's times and ratios, the medians."""
-    if os.environ.get(NO_BYTECODE):
-        print(f"year 2019: {NO_BYTECODE} is set here; the year's processes run without it "
-              "(Python's bytecode cache allowed, as on a user's machine)", flush=True)
+    say_bytecode()
     with tempfile.TemporaryDirectory() as scratch:
         pair = Path(scratch) / "pair.toml"
         pair.write_text(PAIR_YEAR)

@@ -157,18 +157,21 @@ def _leg_row(record: BasketRecord, symbol: str, deals: Sequence[Deal],
     money = {name: _cents(sum(getattr(d, name) for d in deals))
              for name in ("profit", "commission", "swap", "fee")}
     closed = bool(closing)
-    profit_rate = _profit_rate(record, opening, closing, quote, quotes)
+    open_price = _weighted(opening, [d.price for d in opening])
+    close_price = _weighted(closing, [d.price for d in closing])
+    move = _side_sign(opening[0]) * (close_price - open_price) if opening else math.nan
+    profit_rate = _profit_rate(record, closing, move, quote, quotes)
     return {
         "basket_id": record.basket_id, "cluster": record.opening.cluster, "symbol": symbol,
         "side": "BUY" if opening and _side_sign(opening[0]) > 0 else "SELL",
         "lots": round(sum(d.volume for d in opening), 8), "contract_size": contract,
         "open_time": min((d.time for d in opening), default=None),
-        "open_price": _digits_round(_weighted(opening, [d.price for d in opening]), digits),
+        "open_price": _digits_round(open_price, digits),
         "open_mid": _significant(_weighted(opening, [mids.get(d.ticket, math.nan)
                                                      for d in opening])),
         "open_quote_value": _significant(open_qv),
         "close_time": max((d.time for d in closing), default=None),
-        "close_price": _digits_round(_weighted(closing, [d.price for d in closing]), digits),
+        "close_price": _digits_round(close_price, digits),
         "close_mid": _significant(_weighted(closing, [mids.get(d.ticket, math.nan)
                                                       for d in closing])),
         "close_quote_value": _significant(close_qv) if closed else math.nan,
@@ -180,16 +183,15 @@ def _leg_row(record: BasketRecord, symbol: str, deals: Sequence[Deal],
     }
 
 
-def _profit_rate(record: BasketRecord, opening: Sequence[Deal], closing: Sequence[Deal],
-                 currency: str, quotes: QuoteValues) -> float:
+def _profit_rate(record: BasketRecord, closing: Sequence[Deal], move: float, currency: str,
+                 quotes: QuoteValues) -> float:
     """The value of one unit of ``currency`` the leg's closing profit was booked at: the
-    gain's or the loss's, by the sign of the leg's move, as recorded when its basket closed;
-    NaN for a leg not closed then (or not at all), whose deals met other quotes."""
+    gain's or the loss's, by the sign of the leg's price ``move`` (NaN: no opening), as
+    recorded when its basket closed; NaN for a leg not closed then (or not at all), whose
+    deals met other quotes."""
     closed_at = record.closing.closed_at if record.closing is not None else None
-    if not closing or not opening or any(d.time != closed_at for d in closing):
+    if not closing or math.isnan(move) or any(d.time != closed_at for d in closing):
         return math.nan
-    move = _side_sign(opening[0]) * (_weighted(closing, [d.price for d in closing])
-                                     - _weighted(opening, [d.price for d in opening]))
     phase = "close_gain" if move > 0 else "close_loss"
     return quotes.get((record.basket_id, phase), {}).get(currency, math.nan)
 

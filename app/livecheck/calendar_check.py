@@ -16,6 +16,7 @@ from app.livecheck.report import Check, Verdict
 from app.sessions import imported_calendar
 from engine.errors import UserError
 from engine.news import CalendarState, NewsConfig, NewsFilter
+from storage.calendar import default_calendar_path
 
 #: The row's name in the table and the JSON.
 NAME = "news calendar"
@@ -28,14 +29,14 @@ def calendar_check(news: NewsConfig, now_s: float) -> Check:
     if not news.enabled:
         return Check(NAME, Verdict.PASS, "the news filter is off in the configuration "
                      "([news] enabled = false): no calendar is read")
-    missing: list[str] = []
     try:
-        calendar = imported_calendar(missing.append)
+        calendar = imported_calendar(lambda _note: None)  # the row says it in its own words
     except UserError as exc:
         return Check(NAME, Verdict.FAIL, str(exc), IMPORT_FIX)
     if calendar is None:
-        return Check(NAME, Verdict.WARN, f"{missing[0].split(': ', 1)[0]}: a live session's "
-                     "news filter is off and it trades through every release", IMPORT_FIX)
+        return Check(NAME, Verdict.WARN, f"no economic calendar imported "
+                     f"({default_calendar_path()} does not exist): a live session's news "
+                     "filter is off and it trades through every release", IMPORT_FIX)
     now = datetime.fromtimestamp(now_s, UTC)
     status = NewsFilter(news, calendar).status(now)
     seen = (f"covers until {status.covered_until:%Y-%m-%d %H:%M} UTC"
