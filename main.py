@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from app import cli
 from app.cli.crash import file_error_line, one_line, report_crash
+from app.termination import exit_status, stop_reason, stop_signals_interrupt
 from engine.errors import UserError
 
 #: Modules that contribute subcommands, in the order ``--help`` lists them: the command
@@ -49,16 +50,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not words or (words[0].startswith("-") and words[0] not in ("-h", "--help")):
         words = ["gui", *words]  # no command: the console (the options are the console's)
     args = parser.parse_args(words)
+    # the console stops itself on these signals (gui.interrupt); every other command stops
+    # on them as on Ctrl+C
+    stops = contextlib.nullcontext() if args.command == "gui" else stop_signals_interrupt()
     try:
-        status = int(args.func(args) or 0)
-        sys.stdout.flush()  # here, where a reader that went away is caught below
+        with stops:
+            status = int(args.func(args) or 0)
+            sys.stdout.flush()  # here, where a reader that went away is caught below
         return status
     except UserError as exc:
         print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print(stop_reason(exc), file=sys.stderr)
+        return exit_status(exc)
     except BrokenPipeError:
         return _reader_gone()
     except OSError as exc:

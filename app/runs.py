@@ -16,14 +16,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.sessions import Session
+from app.termination import exit_status, stop_reason, stop_requested
 from engine.errors import UserError
 from engine.loop import run_sync
 from engine.model import RunMode
 from engine.runner import Engine
 
 DAY_MS = 86_400_000
-#: Exit status of a run stopped with Ctrl+C.
-INTERRUPTED = 130
 
 
 def _say(line: str) -> None:
@@ -33,7 +32,8 @@ def _say(line: str) -> None:
 def run_headless(session: Session, *, speed: float = math.inf,
                  until: datetime | None = None, days: float | None = None,
                  echo: Callable[[str], None] = _say) -> int:
-    """Run ``session`` to its end, closing it; 0, or 130 when interrupted."""
+    """Run ``session`` to its end, closing it; 0, or when stopped by Ctrl+C or a signal
+    ``app.termination.exit_status`` (130 for Ctrl+C, 143 for SIGTERM)."""
     engine = session.engine
     live = session.mode == RunMode.LIVE
     try:
@@ -49,16 +49,27 @@ def run_headless(session: Session, *, speed: float = math.inf,
             echo(f"note: {note}")
         on_step = _stepper(start_ms, math.inf if live else speed, echo)
         feed_done = None if live else _exhausted(engine)
-        run_sync(engine, end_ms, on_step=on_step, should_stop=feed_done)
+        run_sync(engine, end_ms, on_step=on_step, should_stop=_stops(feed_done))
+        if (requested := stop_requested()) is not None:
+            raise requested  # a stop signal whose exception was swallowed on its way
         engine.stop("end of run")
         _summary(engine, echo)
         return 0
-    except KeyboardInterrupt:
-        engine.stop("interrupted")
+    except KeyboardInterrupt as exc:  # Ctrl+C, or SIGTERM/SIGHUP (app.termination)
+        engine.stop(stop_reason(exc))
+        echo(f"{stop_reason(exc)} at {engine.now():%Y-%m-%d %H:%M} UTC")
         _summary(engine, echo)
-        return INTERRUPTED
+        return exit_status(exc)
     finally:
         session.close()
+
+
+def _stops(feed_done: Callable[[], bool] | None) -> Callable[[], bool]:
+    """Stop between steps once a stop signal was requested (``app.termination``), or when
+    the replay's data is done."""
+    if feed_done is None:
+        return lambda: stop_requested() is not None
+    return lambda: stop_requested() is not None or feed_done()
 
 
 def _end_ms(session: Session, start_ms: int, until: datetime | None,

@@ -74,6 +74,8 @@ class Runner:
 
         on_progress(0.0)
         result = run_backtest(spec, journal_path=journal, progress=on_progress)
+        if result.interrupted is not None:  # the audit stops, not this run alone
+            raise result.interrupted
         self.done += weight
         on_progress(0.0)
         if result.failure is not None:

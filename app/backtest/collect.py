@@ -47,6 +47,8 @@ class Trading:
     notes: list[str] = field(default_factory=list)
     #: What stopped the run before its end, if anything did (the report says so).
     failure: Exception | None = None
+    #: The Ctrl+C or stop signal that ended the run early, if one did.
+    interrupted: KeyboardInterrupt | None = None
     #: The quote currencies' values at each basket's opening and closing (legs.csv).
     quote_values: QuoteValues = field(default_factory=dict)
     #: Each basket's lowest and highest price P&L while open (trades.csv mae, mfe).
@@ -93,7 +95,8 @@ def collect(spec: BacktestSpec, config: EngineConfig, session: Session, market: 
     params = _params(spec, config, trading, start_capital)
     params.update(spread_params(spec, market))  # the spread model per symbol (app.spreads)
     return BacktestResult(spec, metrics, trades, equity, tdi, params, market.ranges,
-                          complete, notes, failure=trading.failure, legs=legs)
+                          complete, notes, failure=trading.failure,
+                          interrupted=trading.interrupted, legs=legs)
 
 
 def _trades(records: list[Any]) -> pd.DataFrame:

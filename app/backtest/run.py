@@ -4,7 +4,8 @@
          -> collect -> BacktestResult
 
 Scratch files (a store for files that must be imported, the journal when none is given)
-live in a temporary folder that is removed when the backtest ends, however it ends.
+live in a temporary folder that is removed when the backtest ends, however it ends
+(``app.backtest.scratch``: a sweep worker leaving without unwinding removes it first).
 
 A run that fails midway (an exception inside the engine's loop, say a damaged month of
 stored data) still gives a result: the days traded until then, marked incomplete, with a
@@ -15,7 +16,6 @@ files are written from it as promised; the command line then exits non-zero.
 from __future__ import annotations
 
 import dataclasses
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,8 +24,10 @@ from typing import Any
 from app.backtest.collect import Trading, collect
 from app.backtest.data import MarketData, load_market
 from app.backtest.legs import record_quote_values
+from app.backtest.scratch import scratch_folder
 from app.backtest.spec import DAY_MS, BacktestResult, BacktestSpec, warmup_days
 from app.sessions import Session, fit_clusters, sim_session
+from app.termination import stop_reason, stop_requested
 from engine.config import EngineConfig
 from engine.errors import UserError
 from engine.events import EngineEvent, TdiUpdated
@@ -50,8 +52,7 @@ def run_backtest(spec: BacktestSpec, journal_path: Path | None = None,
     (``Engine.next_step_after``'s ``batch_idle``); ``step_every_minute`` steps each one,
     the reference the tests hold that to."""
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="backtest-") as scratch:
-        work = Path(scratch)
+    with scratch_folder("backtest-") as work:
         market = load_market(spec, work)
         config = _traded_config(spec.config, market)
         reading = time.perf_counter() - t0
@@ -150,6 +151,8 @@ def _trade(session: Session, end_ms: int, tdi: dict[str, list[Any]],
     def on_step(e: Any) -> None:
         trading.excursions.observe(e)  # each basket's MAE and MFE (app/backtest/excursions)
         if e.now_msc % DAY_MS == 0:
+            if (requested := stop_requested()) is not None:
+                raise requested  # a stop signal whose exception was swallowed on its way
             a = e.terminal.account_info()
             trading.marks.append((e.now_msc, float(a.balance), float(a.equity)))
             if progress is not None:
@@ -160,9 +163,10 @@ def _trade(session: Session, end_ms: int, tdi: dict[str, list[Any]],
         if should_stop is not None and should_stop():
             trading.complete = False
             trading.notes.append(f"stopped by the user at {engine.now():%Y-%m-%d %H:%M} UTC")
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl+C, or SIGTERM/SIGHUP (app.termination)
         trading.complete = False
-        trading.notes.append(f"interrupted at {engine.now():%Y-%m-%d %H:%M} UTC")
+        trading.interrupted = exc
+        trading.notes.append(f"{stop_reason(exc)} at {engine.now():%Y-%m-%d %H:%M} UTC")
     except Exception as exc:  # the days already traded still make a report, marked incomplete
         trading.complete = False
         trading.failure = exc

@@ -94,6 +94,10 @@ class BacktestResult:
     #: The error that stopped the run midway (``complete`` is then False and ``notes`` say
     #: when and why); None when it ran to its end or was stopped on purpose.
     failure: Exception | None = None
+    #: The Ctrl+C or stop signal (``app.termination``) that ended the run early: the
+    #: result covers the days before it.  A caller running more than this backtest (a
+    #: sweep, a walk-forward, the audit) raises it again to stop as well.
+    interrupted: KeyboardInterrupt | None = None
     #: One row per leg of every basket (``app.backtest.legs``; legs.csv).
     legs: pd.DataFrame = field(default_factory=pd.DataFrame)
 

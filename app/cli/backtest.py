@@ -24,6 +24,7 @@ from app.cli.args import (
 from app.cli.choices import DEFAULT_SPREAD_MODEL, FIXED, PROFILE, SPREAD_MODELS
 from app.cli.crash import report_crash
 from app.cli.output import num, pct, unsigned_pct
+from app.termination import exit_status
 from engine.errors import UserError
 
 if TYPE_CHECKING:
@@ -170,6 +171,8 @@ def run(args: argparse.Namespace) -> int:
         print("INCOMPLETE: " + "; ".join(result.notes))
         if result.failure is not None:
             say_failure(result.failure, args.report)
+        if result.interrupted is not None:
+            return exit_status(result.interrupted)
         return 1
     return 0
 

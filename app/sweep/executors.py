@@ -33,6 +33,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from app.backtest.scratch import discard_open_folders
 from app.sweep import worker_data
 from app.sweep.worker import in_worker
 from engine.errors import UserError
@@ -77,6 +78,7 @@ def _exit_with_parent() -> None:
 
     def watch() -> None:
         parent.join()
+        discard_open_folders()  # the trial's scratch: os._exit runs no cleanup
         os._exit(1)
 
     threading.Thread(target=watch, name="exit-with-driver", daemon=True).start()

@@ -103,6 +103,8 @@ def run_trial(task: dict[str, Any]) -> dict[str, Any]:
     with captured_log() as log:
         try:
             result = run_backtest(build_spec(task))
+            if result.interrupted is not None:  # the study stops; this trial is not a row
+                raise result.interrupted
             if result.failure is not None:
                 raise result.failure
             if result.complete:

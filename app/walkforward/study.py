@@ -100,6 +100,8 @@ class _Runs:
             callback = self.progress.start(label, self.done, self.total)
         try:
             result = run_backtest(spec, progress=callback)
+            if result.interrupted is not None:  # the whole study stops, not this run alone
+                raise result.interrupted
         finally:
             if self.progress is not None:
                 self.progress.finish()

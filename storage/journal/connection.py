@@ -222,8 +222,11 @@ class JournalConnection:
                                      ("ROLLBACK TO journal_write", "RELEASE journal_write"))
             else:
                 begin, done, undo = "BEGIN IMMEDIATE", "COMMIT", ("ROLLBACK",)
-            self._conn.execute(begin)
             try:
+                # begun inside the try: a Ctrl+C or stop signal raised as the BEGIN
+                # returns must still roll it back, or the next write finds a transaction
+                # open ("cannot start a transaction within a transaction")
+                self._conn.execute(begin)
                 yield
             except BaseException:
                 if self._conn.in_transaction:

@@ -119,31 +119,40 @@ def _count(study):
         return 0
 
 
-def test_a_driver_killed_mid_study_resumes_to_the_uninterrupted_result(home):
-    # Arrange: 3 configurations x 2 folds x 2 spans = 12 trials
+def _failed(study):
+    with sqlite3.connect(f"file:{study}?mode=ro", uri=True) as conn:
+        return conn.execute("SELECT id, error FROM trials WHERE status = 'failed'").fetchall()
+
+
+@pytest.mark.parametrize(("stop", "status"), [(signal.SIGKILL, -signal.SIGKILL),
+                                              (signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_driver_stopped_mid_study_resumes_to_the_uninterrupted_result(home, stop, status):
+    # Arrange: 3 configurations x 2 folds x 2 spans = 12 trials, run in the driver
     grid = _grid(home, "entry = [1.2, 1.5, 2.45]\n")
     args = [*STUDY[:-1], "2", "--grid", str(grid)]
-    killed, whole = home / "killed.sqlite", home / "whole.sqlite"
+    stopped, whole = home / "stopped.sqlite", home / "whole.sqlite"
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "FXCLUSTER_HOME": str(home / "home")}
     driver = subprocess.Popen([sys.executable, str(REPO_ROOT / "main.py"), *args, "--study",
-                               str(killed)], env=env, stdout=subprocess.DEVNULL,
+                               str(stopped)], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
-        while _count(killed) < 1 and driver.poll() is None and time.monotonic() < deadline:
+        while _count(stopped) < 1 and driver.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
-        # Act: a real SIGKILL while trials remain
-        driver.send_signal(signal.SIGKILL)
+        # Act: a real signal while trials remain (most often inside the next trial's run)
+        driver.send_signal(stop)
     finally:
         driver.wait(timeout=60)
-    stored = _count(killed)
-    assert driver.returncode == -signal.SIGKILL
+    stored = _count(stopped)
+    assert driver.returncode == status
     assert 1 <= stored < 12
-    assert main([*args, "--study", str(killed)]) == 0
+    # a trial the stop cut short is not stored as failed: it runs again on the rerun
+    assert _failed(stopped) == []
+    assert main([*args, "--study", str(stopped)]) == 0
     # Assert: the rerun ran the rest, and the study equals one never interrupted
     assert main([*args, "--study", str(whole)]) == 0
-    assert len(_results(killed)) == 12
-    assert _results(killed) == _results(whole)
+    assert len(_results(stopped)) == 12
+    assert _results(stopped) == _results(whole)
 
 
 def _children(pid):
@@ -168,11 +177,16 @@ def _alive(pid):
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
-def test_a_killed_driver_takes_its_worker_processes_with_it(home):
-    # Arrange: two workers busy on 8 trials
+@pytest.mark.parametrize(("stop", "status"), [(signal.SIGKILL, -signal.SIGKILL),
+                                              (signal.SIGTERM, 143)])
+def test_a_stopped_driver_takes_its_workers_and_their_scratch_with_it(home, stop, status):
+    # Arrange: two workers busy on 8 trials, in a temporary directory of their own
     grid = _grid(home, "entry = [1.2, 1.5, 1.8, 2.45]\n")
     study = home / "workers.sqlite"
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "FXCLUSTER_HOME": str(home / "home")}
+    scratch = home / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "FXCLUSTER_HOME": str(home / "home"),
+           "TMPDIR": str(scratch)}
     driver = subprocess.Popen([sys.executable, str(REPO_ROOT / "main.py"), *STUDY, "--grid",
                                str(grid), "--study", str(study), "--workers", "2"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -181,11 +195,11 @@ def test_a_killed_driver_takes_its_worker_processes_with_it(home):
         while _count(study) < 1 and driver.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
         workers = _children(driver.pid)
-        # Act
-        driver.send_signal(signal.SIGKILL)
+        # Act: SIGKILL (the workers watch the driver) or SIGTERM (the driver stops them)
+        driver.send_signal(stop)
     finally:
         driver.wait(timeout=60)
-    # Assert: every worker ends on its own (it watches the driver)
+    # Assert: every worker ends, and no trial's scratch folder is left
     assert workers
     deadline = time.monotonic() + 60
     while any(_alive(w) for w in workers) and time.monotonic() < deadline:
@@ -194,6 +208,8 @@ def test_a_killed_driver_takes_its_worker_processes_with_it(home):
     for pid in left:  # leave no process behind when the check fails
         os.kill(pid, signal.SIGKILL)
     assert not left
+    assert driver.returncode == status
+    assert [p.name for p in scratch.iterdir() if p.name.startswith("backtest-")] == []
 
 
 def test_a_failed_trial_is_recorded_with_its_error_and_counted(home, capsys):

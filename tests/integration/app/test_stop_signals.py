@@ -1,0 +1,179 @@
+"""SIGTERM and SIGHUP stop a command the way Ctrl+C does, in real ``main.py`` processes.
+
+Measured before: a ``run --demo`` sent SIGTERM (``kill``, ``systemctl stop``) died where it
+stood, its run left with no end and no reason in the journal; a backtest left its scratch
+folder in the temporary directory; a sweep worker whose driver was killed left its trial's
+scratch folder.  Each process here gets a temporary directory of its own (``TMPDIR``) so
+that what it leaves there is seen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers.paths import REPO_ROOT
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+#: How long a process may take to reach the point a test stops it at.
+START_TIMEOUT_S = 180.0
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir(exist_ok=True)
+    return {**os.environ, "FXCLUSTER_HOME": str(tmp_path / "home"),
+            "PYTHONPATH": str(REPO_ROOT), "TMPDIR": str(scratch)}
+
+
+def _rows(journal: Path, sql: str) -> list[dict[str, Any]]:
+    """Rows as a reader sees them (plain sqlite3); none while the file is being made."""
+    if not journal.exists():
+        return []
+    try:
+        conn = sqlite3.connect(f"file:{journal}?mode=ro", uri=True)
+        conn.row_factory = sqlite3.Row
+        try:
+            return [dict(r) for r in conn.execute(sql)]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return []
+
+
+def _wait_until(proc: subprocess.Popen, ready: Any) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not ready():
+        if proc.poll() is not None:
+            pytest.fail(f"the process ended (exit {proc.returncode}) before the point")
+        if time.monotonic() > deadline:
+            pytest.fail(f"the point was not reached within {START_TIMEOUT_S:g} s")
+        time.sleep(0.02)
+
+
+def _demo(tmp_path: Path, journal: Path, **popen: Any) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "main.py", "run", "--demo", "--days", "60",
+                             "--journal", str(journal)], cwd=REPO_ROOT, env=_env(tmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            **popen)
+
+
+def _equity_marks(journal: Path) -> int:
+    return len(_rows(journal, "SELECT time FROM equity"))
+
+
+@pytest.mark.parametrize(("stop", "status"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_demo_run_stopped_by_a_signal_ends_its_run_in_the_journal(tmp_path, stop, status):
+    # Arrange: a demo run under way (it has marked its equity)
+    journal = tmp_path / "journal.sqlite"
+    proc = _demo(tmp_path, journal)
+    try:
+        _wait_until(proc, lambda: _equity_marks(journal) >= 2)
+        # Act
+        proc.send_signal(stop)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    # Assert: stopped as Ctrl+C stops it, saying by what
+    name = signal.Signals(stop).name
+    assert proc.returncode == status, err
+    [run] = _rows(journal, "SELECT ended_at, end_reason, last_equity FROM runs")
+    last = _rows(journal, "SELECT time, equity FROM equity ORDER BY time DESC LIMIT 1")[0]
+    said = [line for line in out.splitlines() if line.startswith("terminated by")]
+    assert said == [f"terminated by {name} at {last['time'][:10]} {last['time'][11:16]} UTC"]
+    assert (run["end_reason"], run["ended_at"], run["last_equity"]) == (
+        f"terminated by {name}", last["time"], last["equity"])
+    assert (tmp_path / "journal.sqlite.lock").read_text() == ""  # the writer let go
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_sighup_does_not_stop_a_run_started_to_ignore_it(tmp_path):
+    # Arrange: a demo run started as nohup starts one
+    journal = tmp_path / "journal.sqlite"
+    proc = _demo(tmp_path, journal,
+                 preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    try:
+        _wait_until(proc, lambda: _equity_marks(journal) >= 2)
+        # Act
+        proc.send_signal(signal.SIGHUP)
+        marks = _equity_marks(journal)
+        _wait_until(proc, lambda: _equity_marks(journal) >= marks + 3)  # still trading
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    # Assert
+    assert proc.returncode == 143, err
+    [run] = _rows(journal, "SELECT end_reason FROM runs")
+    assert run["end_reason"] == "terminated by SIGTERM"
+
+
+def test_a_backtest_stopped_by_sigterm_reports_the_days_before_and_leaves_no_scratch(tmp_path):
+    # Arrange: a year's synthetic backtest, trading
+    report = tmp_path / "report"
+    proc = subprocess.Popen([sys.executable, "main.py", "backtest", "--market", "synthetic",
+                             "--from", "2024-01-08", "--to", "2024-12-20", "--report",
+                             str(report)], cwd=REPO_ROOT, env=_env(tmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_until(proc, lambda: _equity_marks(report / "journal.sqlite") >= 2)
+        # Act
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    # Assert: the report of the days traded, marked incomplete, and nothing left behind
+    assert proc.returncode == 143, err
+    assert "INCOMPLETE: terminated by SIGTERM at 2024-" in out
+    metrics = json.loads((report / "metrics.json").read_text())
+    assert metrics["complete"] is False
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def _a_backtest_is_trading(scratch: Path) -> bool:
+    """A backtest's journal in its scratch folder has marked equity: the run is trading."""
+    return any(_equity_marks(journal) >= 2 for journal in scratch.rglob("*.sqlite"))
+
+
+@pytest.mark.parametrize("command", [
+    ["sweep", "--study", "{tmp}/study.sqlite"],
+    ["walkforward", "--folds", "2", "--report", "{tmp}/wf"],
+])
+def test_a_study_stopped_inside_a_backtest_stops_whole_and_records_no_cut_run(tmp_path,
+                                                                              command):
+    # Arrange: a sweep or walk-forward whose backtests run in this process
+    grid = tmp_path / "grid.toml"
+    grid.write_text("entry = [1.2, 2.45]\n", encoding="utf-8")
+    words = [w.format(tmp=tmp_path) for w in command]
+    proc = subprocess.Popen([sys.executable, "main.py", *words, "--market", "synthetic",
+                             "--clusters", "USD_MAJORS", "--from", "2024-01-08", "--to",
+                             "2024-06-28", "--grid", str(grid)], cwd=REPO_ROOT,
+                            env=_env(tmp_path), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_until(proc, lambda: _a_backtest_is_trading(tmp_path / "tmp"))
+        # Act: the stop lands inside the engine's loop of a backtest
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    # Assert: the study stopped (before, it went on with its next run) and said why
+    assert proc.returncode == 143, out + err
+    assert err.strip().splitlines()[-1] == "terminated by SIGTERM"
+    assert not (tmp_path / "wf").exists()  # no report of part of a walk-forward
+    study = tmp_path / "study.sqlite"
+    assert _rows(study, "SELECT id FROM trials") == []  # the cut trial is not a failed row
+    assert list((tmp_path / "tmp").iterdir()) == []
