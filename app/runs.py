@@ -18,9 +18,10 @@ from typing import Any
 from app.sessions import Session
 from app.termination import exit_status, stop_reason, stop_requested
 from engine.errors import UserError
-from engine.loop import run_sync
+from engine.loop import STEP_MS, run_sync
 from engine.model import RunMode
 from engine.runner import Engine
+from mt5bridge.sim.pacing import Pacer
 
 DAY_MS = 86_400_000
 
@@ -31,9 +32,12 @@ def _say(line: str) -> None:
 
 def run_headless(session: Session, *, speed: float = math.inf,
                  until: datetime | None = None, days: float | None = None,
-                 echo: Callable[[str], None] = _say) -> int:
+                 echo: Callable[[str], None] = _say,
+                 wall_clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> int:
     """Run ``session`` to its end, closing it; 0, or when stopped by Ctrl+C or a signal
-    ``app.termination.exit_status`` (130 for Ctrl+C, 143 for SIGTERM)."""
+    ``app.termination.exit_status`` (130 for Ctrl+C, 143 for SIGTERM).  A live session
+    steps each minute once ``wall_clock`` (seconds) has reached it, waiting with ``sleep``."""
     engine = session.engine
     live = session.mode == RunMode.LIVE
     try:
@@ -48,8 +52,10 @@ def run_headless(session: Session, *, speed: float = math.inf,
         for note in session.notes:  # e.g. the clusters the broker cannot feed
             echo(f"note: {note}")
         on_step = _stepper(start_ms, math.inf if live else speed, echo)
-        feed_done = None if live else _exhausted(engine)
-        run_sync(engine, end_ms, on_step=on_step, should_stop=_stops(feed_done))
+        if live:
+            _run_live(engine, end_ms, on_step, Pacer(start_ms, 1.0, clock=wall_clock), sleep)
+        else:
+            run_sync(engine, end_ms, on_step=on_step, should_stop=_stops(_exhausted(engine)))
         if (requested := stop_requested()) is not None:
             raise requested  # a stop signal whose exception was swallowed on its way
         engine.stop("end of run")
@@ -62,6 +68,28 @@ def run_headless(session: Session, *, speed: float = math.inf,
         return exit_status(exc)
     finally:
         session.close()
+
+
+#: A live run's longest wait between two looks at the clock and at a stop request.
+LIVE_POLL_S = 1.0
+
+
+def _run_live(engine: Engine, end_ms: int, on_step: Callable[[Engine], None], pacer: Pacer,
+              sleep: Callable[[float], None]) -> None:
+    """Step each minute once the real clock has reached it, as the console's live session
+    does (a ``Pacer`` at real time).  A step ahead of the clock would close a minute whose
+    ticks have not happened yet: before this, ``run --live`` stepped as fast as the
+    machine went, its engine's clock running into the future with no ticks."""
+    t = (engine.now_msc // STEP_MS + 1) * STEP_MS
+    while t <= end_ms and stop_requested() is None:
+        wait = pacer.seconds_until(t)
+        if wait > 0:
+            sleep(min(wait, LIVE_POLL_S))
+            continue
+        engine.step(t)
+        pacer.advance_to(t)
+        on_step(engine)
+        t = engine.next_step_after(t, STEP_MS)
 
 
 def _stops(feed_done: Callable[[], bool] | None) -> Callable[[], bool]:
