@@ -1,4 +1,4 @@
-"""Ctrl+C (SIGINT) and SIGTERM close the console the way its Close button does.
+"""Ctrl+C (SIGINT), SIGTERM and SIGHUP close the console the way its Close button does.
 
 Python runs a signal handler only between bytecodes, and while Qt's event loop waits in C++
 no bytecode runs: the default handler's ``KeyboardInterrupt`` then surfaces later, inside
@@ -7,7 +7,10 @@ going.  Here the C-level handler writes the signal number to a socket (``set_wak
 a ``QSocketNotifier`` on the other end wakes the event loop, which lets the Python handler
 run at once on the GUI thread, where it may close windows.  Closing goes through the window's
 own ``closeEvent`` (layout saved, engine stopped, journal closed), then the event loop ends
-with the conventional status 128 + signal number.
+with the conventional status 128 + signal number.  SIGHUP (the terminal the console was
+started from closed) used to end it on the spot, its run left with no end in the journal.
+A signal ignored when the process started stays ignored (``nohup`` ignores SIGHUP; a
+shell's background job, SIGINT).
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from types import FrameType
 from PySide6.QtCore import QObject, QSocketNotifier
 from PySide6.QtWidgets import QApplication, QDialog
 
-#: The signals that close the console cleanly.
-CLOSING_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM)
+#: The signals that close the console cleanly (SIGHUP where there is one: POSIX).
+CLOSING_SIGNALS: tuple[signal.Signals, ...] = (
+    signal.SIGINT, signal.SIGTERM, *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()))
 
 
 def exit_status(signum: int) -> int:
@@ -68,12 +72,13 @@ class SignalCloser(QObject):
     def installed(self) -> Iterator[SignalCloser]:
         """Route the closing signals here for the duration of the event loop, then restore."""
         previous_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
-        previous = {s: signal.signal(s, self.handle) for s in CLOSING_SIGNALS}
+        previous = {s: signal.signal(s, self.handle) for s in CLOSING_SIGNALS
+                    if signal.getsignal(s) is not signal.SIG_IGN}
         try:
             yield self
         finally:
             for s, handler in previous.items():
-                signal.signal(s, handler)
+                signal.signal(s, signal.SIG_DFL if handler is None else handler)
             signal.set_wakeup_fd(previous_fd)
             self._notifier.setEnabled(False)
             self._reader.close()

@@ -60,11 +60,20 @@ def _wait_until(proc: subprocess.Popen, ready: Any) -> None:
         time.sleep(0.02)
 
 
-def _demo(tmp_path: Path, journal: Path, **popen: Any) -> subprocess.Popen:
+def _default_stop_signals() -> None:
+    """In the child: SIGTERM and SIGHUP as a process normally starts with them, whatever
+    this test runner's parent set (a runner under nohup ignores SIGHUP, and so would the
+    child)."""
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+def _demo(tmp_path: Path, journal: Path,
+          preexec_fn: Any = _default_stop_signals) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "main.py", "run", "--demo", "--days", "60",
                              "--journal", str(journal)], cwd=REPO_ROOT, env=_env(tmp_path),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            **popen)
+                            preexec_fn=preexec_fn)
 
 
 def _equity_marks(journal: Path) -> int:
@@ -125,7 +134,8 @@ def test_a_backtest_stopped_by_sigterm_reports_the_days_before_and_leaves_no_scr
     proc = subprocess.Popen([sys.executable, "main.py", "backtest", "--market", "synthetic",
                              "--from", "2024-01-08", "--to", "2024-12-20", "--report",
                              str(report)], cwd=REPO_ROOT, env=_env(tmp_path),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_stop_signals)
     try:
         _wait_until(proc, lambda: _equity_marks(report / "journal.sqlite") >= 2)
         # Act
@@ -161,7 +171,8 @@ def test_a_study_stopped_inside_a_backtest_stops_whole_and_records_no_cut_run(tm
                              "--clusters", "USD_MAJORS", "--from", "2024-01-08", "--to",
                              "2024-06-28", "--grid", str(grid)], cwd=REPO_ROOT,
                             env=_env(tmp_path), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_stop_signals)
     try:
         _wait_until(proc, lambda: _a_backtest_is_trading(tmp_path / "tmp"))
         # Act: the stop lands inside the engine's loop of a backtest

@@ -144,21 +144,35 @@ def test_the_console_paints_on_a_real_x_server_and_quits_cleanly(xvfb_display, t
     assert "Traceback" not in err
 
 
-def test_ctrl_c_closes_the_console_like_its_close_button(tmp_path):
+def _default_closing_signals() -> None:
+    """In the child: the signals as a process normally starts with them, whatever this test
+    runner's parent set (a background job ignores SIGINT, one under nohup SIGHUP)."""
+    for sig in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize(("stop", "status"), [
+    (signal.SIGINT, 130),  # Ctrl+C
+    pytest.param(getattr(signal, "SIGHUP", None), 129, id="SIGHUP",  # its terminal closed
+                 marks=pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX")),
+])
+def test_ctrl_c_closes_the_console_like_its_close_button(tmp_path, stop, status):
     # Arrange: a running console (offscreen: the signal path does not depend on the display)
     home = tmp_path / "home"
     env = _child_env(home, QT_QPA_PLATFORM="offscreen")
     console = subprocess.Popen([*CONSOLE, "--quit-after", "120"],
                                cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=_default_closing_signals)
     run_id = _wait_for_running_session(home, console)
 
     # Act
-    console.send_signal(signal.SIGINT)
+    console.send_signal(stop)
     _out, err = console.communicate(timeout=PATIENCE_S)
 
-    # Assert: the shell's status for Ctrl+C, no traceback, and the window's own close path ran
-    assert console.returncode == 130, err[-2000:]
+    # Assert: the shell's status for the signal, no traceback, and the window's own close
+    # path ran
+    assert console.returncode == status, err[-2000:]
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     ended_at, reason = _run_end(home, run_id)
     assert ended_at is not None and reason == "console closed"
