@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.paths import REPO_ROOT
+from helpers.configs import short_window_config
+from helpers.paths import REPO_ROOT, TEST_DATA
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -188,4 +189,29 @@ def test_a_study_stopped_inside_a_backtest_stops_whole_and_records_no_cut_run(tm
     study = tmp_path / "study.sqlite"
     # the cut trial is not a failed row (a trial that ended before the signal is stored)
     assert _rows(study, "SELECT id FROM trials WHERE status != 'done'") == []
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_an_audit_stopped_inside_a_backtest_stops_whole(tmp_path):
+    # Arrange: an audit on the test slices (short windows), its runs in this process
+    report, config = tmp_path / "audit", tmp_path / "small.toml"
+    config.write_text(short_window_config("USD_MAJORS"), encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "main.py", "audit", "--data",
+                             str(TEST_DATA / "histdata"), "--config", str(config),
+                             "--seeds", "2", "--report", str(report)], cwd=REPO_ROOT,
+                            env=_env(tmp_path), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_stop_signals)
+    try:
+        _wait_until(proc, lambda: _a_backtest_is_trading(tmp_path / "tmp"))
+        # Act
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    # Assert: before, the cut run was an error line ("did not complete"), exit 2
+    assert proc.returncode == 143, out + err
+    assert err.strip().splitlines()[-1] == "terminated by SIGTERM"
+    assert not report.exists()
     assert list((tmp_path / "tmp").iterdir()) == []
