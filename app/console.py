@@ -75,6 +75,7 @@ def open_console(config: EngineConfig, *, live: bool = False,
 
     if live:
         from app.sessions import live_session
+        from mt5bridge.drivers import LIVE_STEP_GRACE_MS
         from mt5bridge.live import LiveConfig
         from mt5bridge.terminals import open_terminal_module
 
@@ -82,7 +83,9 @@ def open_console(config: EngineConfig, *, live: bool = False,
         session = live_session(config, LiveConfig(), journal_path=journal,
                                separate_journal=True, module=module,
                                fit_to_broker=fit_to_broker)
-        return ConsoleRun(session, Pacer(session.engine.now_msc, 1.0), 1.0, None)
+        # the clock runs the grace behind the wall clock: a minute's late ticks are in
+        pacer = Pacer(session.engine.now_msc - LIVE_STEP_GRACE_MS, 1.0)
+        return ConsoleRun(session, pacer, 1.0, None)
     if replay or store:
         from app.console_replay import open_console_replay
 

@@ -21,6 +21,7 @@ from engine.errors import UserError
 from engine.loop import STEP_MS, run_sync
 from engine.model import RunMode
 from engine.runner import Engine
+from mt5bridge.drivers import LIVE_STEP_GRACE_MS
 from mt5bridge.sim.pacing import Pacer
 
 DAY_MS = 86_400_000
@@ -34,10 +35,12 @@ def run_headless(session: Session, *, speed: float = math.inf,
                  until: datetime | None = None, days: float | None = None,
                  echo: Callable[[str], None] = _say,
                  wall_clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> int:
+                 sleep: Callable[[float], None] = time.sleep,
+                 live_grace_ms: int = LIVE_STEP_GRACE_MS) -> int:
     """Run ``session`` to its end, closing it; 0, or when stopped by Ctrl+C or a signal
     ``app.termination.exit_status`` (130 for Ctrl+C, 143 for SIGTERM).  A live session
-    steps each minute once ``wall_clock`` (seconds) has reached it, waiting with ``sleep``."""
+    steps each minute ``live_grace_ms`` after ``wall_clock`` (seconds) has reached it,
+    waiting with ``sleep``."""
     engine = session.engine
     live = session.mode == RunMode.LIVE
     try:
@@ -53,7 +56,9 @@ def run_headless(session: Session, *, speed: float = math.inf,
             echo(f"note: {note}")
         on_step = _stepper(start_ms, math.inf if live else speed, echo)
         if live:
-            _run_live(engine, end_ms, on_step, Pacer(start_ms, 1.0, clock=wall_clock), sleep)
+            # the pacer's clock runs the grace behind the wall clock
+            pacer = Pacer(start_ms - live_grace_ms, 1.0, clock=wall_clock)
+            _run_live(engine, end_ms, on_step, pacer, sleep)
         else:
             run_sync(engine, end_ms, on_step=on_step, should_stop=_stops(_exhausted(engine)))
         if (requested := stop_requested()) is not None:
@@ -76,10 +81,11 @@ LIVE_POLL_S = 1.0
 
 def _run_live(engine: Engine, end_ms: int, on_step: Callable[[Engine], None], pacer: Pacer,
               sleep: Callable[[float], None]) -> None:
-    """Step each minute once the real clock has reached it, as the console's live session
-    does (a ``Pacer`` at real time).  A step ahead of the clock would close a minute whose
-    ticks have not happened yet: before this, ``run --live`` stepped as fast as the
-    machine went, its engine's clock running into the future with no ticks."""
+    """Step each minute once the real clock has passed it by the grace, as the console's
+    live session does (a ``Pacer`` at real time, the grace behind).  A step ahead of the
+    clock would close a minute whose ticks have not happened yet: before this, ``run
+    --live`` stepped as fast as the machine went, its engine's clock running into the
+    future with no ticks."""
     t = (engine.now_msc // STEP_MS + 1) * STEP_MS
     while t <= end_ms and stop_requested() is None:
         wait = pacer.seconds_until(t)
@@ -170,3 +176,6 @@ def _summary(engine: Engine, echo: Callable[[str], None]) -> None:
     if s.refusals:
         top = sorted(s.refusals.items(), key=lambda kv: -kv[1])[:5]
         echo("entries refused: " + ", ".join(f"{k} {v}" for k, v in top))
+    if engine.market.late_ticks:  # live: ticks that reached the terminal after the step
+        echo(f"ticks dropped as late (they came after their minute had closed): "
+             f"{engine.market.late_ticks}")

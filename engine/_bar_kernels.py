@@ -19,7 +19,7 @@ from numba import njit
 @njit(cache=True, nogil=True)
 def aggregate(sym: np.ndarray, bucket: np.ndarray, o: np.ndarray, h: np.ndarray,
               lo: np.ndarray, c: np.ndarray, vol: np.ndarray, ssum: np.ndarray,
-              weight: np.ndarray, no_bucket: int,
+              weight: np.ndarray, no_bucket: int, st_closed: np.ndarray,
               st_bucket: np.ndarray, st_open: np.ndarray, st_high: np.ndarray,
               st_low: np.ndarray, st_close: np.ndarray, st_volume: np.ndarray,
               st_ssum: np.ndarray, st_weight: np.ndarray,
@@ -28,7 +28,9 @@ def aggregate(sym: np.ndarray, bucket: np.ndarray, o: np.ndarray, h: np.ndarray,
               out_volume: np.ndarray, out_spread: np.ndarray) -> tuple:
     """Fold items (in time order per symbol) into the forming bars; emit closed bars.
 
-    Returns (bars emitted, items dropped as late: older than their symbol's forming bar).
+    Returns (bars emitted, items dropped as late: older than their symbol's forming bar, or
+    of a bucket the clock has closed already, ``st_closed``: the last such bucket of each
+    symbol; without that check an item of a closed bucket would open its bar a second time).
     """
     n_out = 0
     late = 0
@@ -36,7 +38,7 @@ def aggregate(sym: np.ndarray, bucket: np.ndarray, o: np.ndarray, h: np.ndarray,
         s = sym[i]
         b = bucket[i]
         cur = st_bucket[s]
-        if b < cur:
+        if b < cur or b <= st_closed[s]:
             late += weight[i]
             continue
         if b == cur:
@@ -74,7 +76,7 @@ def aggregate(sym: np.ndarray, bucket: np.ndarray, o: np.ndarray, h: np.ndarray,
 @njit(cache=True, nogil=True)
 def fold_ticks(sym: np.ndarray, time_msc: np.ndarray, bid: np.ndarray, ask: np.ndarray,
                period_s: int, no_bucket: int, q_bid: np.ndarray, q_ask: np.ndarray,
-               q_time: np.ndarray,
+               q_time: np.ndarray, st_closed: np.ndarray,
                st_bucket: np.ndarray, st_open: np.ndarray, st_high: np.ndarray,
                st_low: np.ndarray, st_close: np.ndarray, st_volume: np.ndarray,
                st_ssum: np.ndarray, st_weight: np.ndarray,
@@ -97,7 +99,7 @@ def fold_ticks(sym: np.ndarray, time_msc: np.ndarray, bid: np.ndarray, ask: np.n
         q_time[s] = time_msc[i]
         b = (time_msc[i] // 1000) // period_s * period_s
         cur = st_bucket[s]
-        if b < cur:
+        if b < cur or b <= st_closed[s]:  # a tick of a bar closed already: its quote only
             late += 1
             continue
         if b == cur:

@@ -59,6 +59,9 @@ class _BucketAggregator:
         self.bucket_end = bucket_end
         self.n = n_symbols
         self.bucket = np.full(n_symbols, _NO_BUCKET, dtype=np.int64)
+        #: The last bucket of each symbol the clock closed (``close_until``): an item of it
+        #: or an older one that comes later is late, not the start of that bar again.
+        self.closed = np.full(n_symbols, _NO_BUCKET, dtype=np.int64)
         self.open = np.zeros(n_symbols)
         self.high = np.zeros(n_symbols)
         self.low = np.zeros(n_symbols)
@@ -66,7 +69,8 @@ class _BucketAggregator:
         self.volume = np.zeros(n_symbols, dtype=np.int64)
         self.spread_sum = np.zeros(n_symbols)
         self.weight = np.zeros(n_symbols)
-        #: Items that arrived for a bucket older than the symbol's forming bar (dropped).
+        #: Items that arrived for a bucket older than the symbol's forming bar, or for one
+        #: the clock had closed (dropped).
         self.late_items = 0
         self._scratch = np.empty(0, dtype=SYMBOL_BAR_DTYPE)
         self._out = [self._scratch[name] for name in SYMBOL_BAR_DTYPE.names]
@@ -97,7 +101,8 @@ class _BucketAggregator:
             return _NO_BARS
         cols = self._out_columns(len(sym))
         return self._closed(*aggregate(
-            sym, bucket, o, h, lo, c, vol, spread_sum, weight, _NO_BUCKET, self.bucket,
+            sym, bucket, o, h, lo, c, vol, spread_sum, weight, _NO_BUCKET, self.closed,
+            self.bucket,
             self.open, self.high, self.low, self.close, self.volume, self.spread_sum,
             self.weight, *cols))
 
@@ -109,8 +114,8 @@ class _BucketAggregator:
         cols = self._out_columns(len(ticks))
         return self._closed(*fold_ticks(
             ticks["symbol"], ticks["time_msc"], ticks["bid"], ticks["ask"], self.period_s,
-            _NO_BUCKET, q_bid, q_ask, q_time, self.bucket, self.open, self.high, self.low,
-            self.close, self.volume, self.spread_sum, self.weight, *cols))
+            _NO_BUCKET, q_bid, q_ask, q_time, self.closed, self.bucket, self.open, self.high,
+            self.low, self.close, self.volume, self.spread_sum, self.weight, *cols))
 
     def _bars_of(self, symbols: np.ndarray) -> np.ndarray:
         """The forming bars of ``symbols`` as closed bars (sorted by time, then symbol)."""
@@ -140,6 +145,7 @@ class _BucketAggregator:
         if len(due) == 0:
             return _NO_BARS
         closed = self._bars_of(due)
+        self.closed[due] = self.bucket[due]
         self.bucket[due] = _NO_BUCKET
         return closed
 

@@ -190,6 +190,12 @@ class MarketState:
             oldest = int(tick_times[0]) // M1_MS * M1_MS
         return oldest is not None and oldest + M1_MS <= t_msc
 
+    @property
+    def late_ticks(self) -> int:
+        """Ticks dropped because they came after the clock had closed their minute (a live
+        terminal's ticks that arrived after the step that closed it)."""
+        return self._quote_builder.late_ticks
+
     def quiet(self) -> bool:
         """No minute with ticks is waiting to end and no bar closed unseen."""
         return self._oldest_minute is None and not self._closed_waiting

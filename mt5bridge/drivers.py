@@ -18,6 +18,11 @@ from engine.ports import AccountFigures
 from engine.ticks import TICK_DTYPE, empty_ticks
 
 COPY_TICKS_ALL = -1
+#: How long after a minute ends a live session steps to it (closing that minute's bars):
+#: a tick reaches the terminal some time after its own time, and one that comes after the
+#: step that closed its minute is dropped (``Market.late_ticks``).  1.5 s covers a terminal
+#: a long way from its trade server; the engine acts that much later.
+LIVE_STEP_GRACE_MS = 1_500
 
 
 class SimDriver:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from app.runs import LIVE_POLL_S, run_headless
 from app.sessions import live_session
 from engine.config import load_engine_config
+from mt5bridge.drivers import LIVE_STEP_GRACE_MS
 from mt5bridge.live import LiveConfig
 from mt5bridge.sim import SimTerminal
 from mt5bridge.sim.identity import demo_account
@@ -24,11 +26,13 @@ MINUTE_MS = 60_000
 
 
 class BrokerClock:
-    """Wall time in seconds; sleeping moves it on and the broker's market with it."""
+    """Wall time in seconds; sleeping moves it on and the broker's market with it, its
+    ticks reaching the terminal ``delivery_ms`` after their own time."""
 
-    def __init__(self, sim: SimTerminal) -> None:
+    def __init__(self, sim: SimTerminal, delivery_ms: int = 0) -> None:
         self.sim = sim
-        self.now_s = sim.sim_now_msc() / 1000
+        self.delivery_ms = delivery_ms
+        self.now_s = sim.sim_now_msc() / 1000 + delivery_ms / 1000
         self.sleeps: list[float] = []
 
     def __call__(self) -> float:
@@ -37,11 +41,11 @@ class BrokerClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now_s += seconds
-        self.sim.sim_advance_to(int(self.now_s * 1000))
+        self.sim.sim_advance_to(int(self.now_s * 1000) - self.delivery_ms)
 
 
-def test_a_live_run_keeps_to_the_real_clock(tmp_path: Path):
-    # Arrange: a broker (the simulated terminal) at Monday 2024-01-08 09:00 UTC
+def _broker() -> SimTerminal:
+    """The simulated terminal at Monday 2024-01-08 09:00 UTC."""
     start = datetime(2024, 1, 8, tzinfo=UTC)
     market = SyntheticMarket(MarketConfig(seed=0, start=start, end=datetime(2024, 1, 12,
                                                                             tzinfo=UTC),
@@ -49,11 +53,21 @@ def test_a_live_run_keeps_to_the_real_clock(tmp_path: Path):
     sim = SimTerminal(feed=market, config=demo_account(0, None))
     sim.initialize()
     sim.sim_advance_to(int(start.timestamp() * 1000) + 9 * 3_600_000)
-    clock = BrokerClock(sim)
+    return sim
+
+
+def _session(sim: SimTerminal, clock: BrokerClock, journal: Path) -> Any:
     account = sim.account_info()
-    session = live_session(load_engine_config(None).with_clusters(["USD_MAJORS"]),
-                           LiveConfig(login=account.login, server=account.server, symbols=()),
-                           module=sim, clock=clock, journal_path=tmp_path / "live.sqlite")
+    return live_session(load_engine_config(None).with_clusters(["USD_MAJORS"]),
+                        LiveConfig(login=account.login, server=account.server, symbols=()),
+                        module=sim, clock=clock, journal_path=journal)
+
+
+def test_a_live_run_keeps_to_the_real_clock(tmp_path: Path):
+    # Arrange: a broker whose ticks reach the terminal at once
+    sim = _broker()
+    clock = BrokerClock(sim)
+    session = _session(sim, clock, tmp_path / "live.sqlite")
     engine = session.engine
     began_ms = int(clock() * 1000)
 
@@ -61,12 +75,30 @@ def test_a_live_run_keeps_to_the_real_clock(tmp_path: Path):
     status = run_headless(session, days=0.05, echo=lambda _line: None, wall_clock=clock,
                           sleep=clock.sleep)
 
-    # Assert: it took its 72 minutes, never stepped a minute before the clock reached it,
-    # and looked at the clock (and for a stop request) at least every second meanwhile
+    # Assert: it took its 72 minutes, stepped no minute before the clock had passed it by
+    # the grace, and looked at the clock (and for a stop request) at least every second
     assert status == 0
     assert 71 * 60 <= sum(clock.sleeps) <= 73 * 60
-    assert engine.now_msc <= clock() * 1000
+    assert engine.now_msc <= clock() * 1000 - LIVE_STEP_GRACE_MS
     assert engine.now_msc == (began_ms // MINUTE_MS + 72) * MINUTE_MS
     assert max(clock.sleeps) <= LIVE_POLL_S
-    assert engine.market.bid.tolist() == [sim.symbol_info_tick(s).bid
-                                          for s in engine.market.symbols]
+
+
+def test_the_grace_lets_ticks_that_reach_the_terminal_late_into_their_minute(tmp_path: Path):
+    # Arrange: two brokers whose ticks reach the terminal a second after their time
+    runs = {}
+    for grace in (0, LIVE_STEP_GRACE_MS):
+        sim = _broker()
+        clock = BrokerClock(sim, delivery_ms=1_000)
+        session = _session(sim, clock, tmp_path / f"live-{grace}.sqlite")
+        lines: list[str] = []
+        # Act: a day stepped at each minute's end, and the grace after it
+        run_headless(session, days=1, echo=lines.append, wall_clock=clock,
+                     sleep=clock.sleep, live_grace_ms=grace)
+        runs[grace] = (session.engine.market.late_ticks, lines[-1])
+
+    # Assert: on time, the ticks of each signal bar's last second came after the clock had
+    # closed it and were dropped (and said so); with the grace none was
+    late, said = runs[0]
+    assert late > 0 and said.endswith(f"(they came after their minute had closed): {late}")
+    assert runs[LIVE_STEP_GRACE_MS][0] == 0

@@ -97,6 +97,23 @@ def test_backwards_ticks_are_dropped_and_counted():
     assert builder.forming(0)["high"] == 1.5
 
 
+def test_a_tick_of_a_minute_the_clock_closed_is_late_not_a_second_bar_of_it():
+    # Arrange: EURUSD's minute 0 closed by the clock (a live step at its end)
+    builder = BarBuilder(["EURUSD", "GBPUSD"], M1)
+    builder.add_ticks(ticks([(1_000, 0, 1.0, 1.1), (30_000, 0, 1.2, 1.3)]))
+    [first] = builder.advance_clock(60_000)
+    # Act: a tick of that minute that reached the terminal after the step, then the next
+    late = builder.add_ticks(ticks([(59_500, 0, 1.4, 1.5)]))
+    at_next_clock = builder.advance_clock(120_000)
+    builder.add_ticks(ticks([(61_000, 0, 1.6, 1.7), (62_000, 1, 2.0, 2.1)]))
+    # Assert: counted late, and minute 0 had one bar only (before: a second
+    # bar of minute 0, of that tick alone, closed at the next clock)
+    assert (first["time"], first["close"], first["tick_volume"]) == (0, 1.2, 2)
+    assert len(late) == 0 and len(at_next_clock) == 0
+    assert builder.late_ticks == 1
+    assert [builder.forming(0)["time"], builder.forming(1)["time"]] == [60, 60]
+
+
 def test_m1_to_m30_by_clock_bucket_streaming_equals_batch():
     minutes = [0, 1, 29, 30, 31, 95, 100]  # 60..89 missing: no bar, not a long one
     bars = m1_bars(minutes, [1, 2, 3, 4, 5, 6, 7])
