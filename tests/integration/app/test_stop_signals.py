@@ -158,6 +158,23 @@ def _a_backtest_is_trading(scratch: Path) -> bool:
     return any(_equity_marks(journal) >= 2 for journal in scratch.rglob("*.sqlite"))
 
 
+def _terminated_while_trading(tmp_path: Path, words: list[str]) -> tuple[int, str, str]:
+    """``main.py WORDS`` sent SIGTERM once one of its backtests is trading: (status,
+    stdout, stderr)."""
+    proc = subprocess.Popen([sys.executable, "main.py", *words], cwd=REPO_ROOT,
+                            env=_env(tmp_path), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_stop_signals)
+    try:
+        _wait_until(proc, lambda: _a_backtest_is_trading(tmp_path / "tmp"))
+        proc.send_signal(signal.SIGTERM)  # lands inside the engine's loop of a backtest
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, out, err
+
+
 @pytest.mark.parametrize("command", [
     ["sweep", "--study", "{tmp}/study.sqlite"],
     ["walkforward", "--folds", "2", "--report", "{tmp}/wf"],
@@ -168,22 +185,12 @@ def test_a_study_stopped_inside_a_backtest_stops_whole_and_records_no_cut_run(tm
     grid = tmp_path / "grid.toml"
     grid.write_text("entry = [1.2, 2.45]\n", encoding="utf-8")
     words = [w.format(tmp=tmp_path) for w in command]
-    proc = subprocess.Popen([sys.executable, "main.py", *words, "--market", "synthetic",
-                             "--clusters", "USD_MAJORS", "--from", "2024-01-08", "--to",
-                             "2024-06-28", "--grid", str(grid)], cwd=REPO_ROOT,
-                            env=_env(tmp_path), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_default_stop_signals)
-    try:
-        _wait_until(proc, lambda: _a_backtest_is_trading(tmp_path / "tmp"))
-        # Act: the stop lands inside the engine's loop of a backtest
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    # Act
+    status, out, err = _terminated_while_trading(tmp_path, [
+        *words, "--market", "synthetic", "--clusters", "USD_MAJORS", "--from", "2024-01-08",
+        "--to", "2024-06-28", "--grid", str(grid)])
     # Assert: the study stopped (before, it went on with its next run) and said why
-    assert proc.returncode == 143, out + err
+    assert status == 143, out + err
     assert err.strip().splitlines()[-1] == "terminated by SIGTERM"
     assert not (tmp_path / "wf").exists()  # no report of part of a walk-forward
     study = tmp_path / "study.sqlite"
@@ -196,22 +203,12 @@ def test_an_audit_stopped_inside_a_backtest_stops_whole(tmp_path):
     # Arrange: an audit on the test slices (short windows), its runs in this process
     report, config = tmp_path / "audit", tmp_path / "small.toml"
     config.write_text(short_window_config("USD_MAJORS"), encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "main.py", "audit", "--data",
-                             str(TEST_DATA / "histdata"), "--config", str(config),
-                             "--seeds", "2", "--report", str(report)], cwd=REPO_ROOT,
-                            env=_env(tmp_path), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_default_stop_signals)
-    try:
-        _wait_until(proc, lambda: _a_backtest_is_trading(tmp_path / "tmp"))
-        # Act
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    # Act
+    status, out, err = _terminated_while_trading(tmp_path, [
+        "audit", "--data", str(TEST_DATA / "histdata"), "--config", str(config), "--seeds",
+        "2", "--report", str(report)])
     # Assert: before, the cut run was an error line ("did not complete"), exit 2
-    assert proc.returncode == 143, out + err
+    assert status == 143, out + err
     assert err.strip().splitlines()[-1] == "terminated by SIGTERM"
     assert not report.exists()
     assert list((tmp_path / "tmp").iterdir()) == []
