@@ -2,7 +2,7 @@
 
 An exception raised by a signal handler at an arbitrary point can be lost: in a ``__del__``
 or a callback run from C, Python prints "Exception ignored" and goes on.  A demo run sent
-SIGTERM once (1 run in 65 under a stress loop) then ran to its end, the request gone.
+SIGTERM (2 runs in 65 under a stress loop) then ran to its end, the request gone.
 """
 
 from __future__ import annotations
