@@ -30,17 +30,6 @@ if TYPE_CHECKING:
     from app.sessions import Session
 
 
-def cluster_gaps(config: EngineConfig, symbols: set[str]) -> list[str]:
-    """"GBP_BLOC: no data for EURGBP, GBPJPY" for every configured cluster the data lacks
-    a symbol of (its factor symbols count)."""
-    lines = []
-    for c in config.clusters:
-        missing = sorted({*c.symbols, *config.factor_symbols(c)} - symbols)
-        if missing:
-            lines.append(f"{c.name}: no data for {', '.join(missing)}")
-    return lines
-
-
 def open_console_replay(config: EngineConfig, files: Sequence[Path], store: Path | None,
                         journal: Path | None, start: datetime | None = None,
                         end: datetime | None = None) -> Session:
@@ -50,6 +39,7 @@ def open_console_replay(config: EngineConfig, files: Sequence[Path], store: Path
     the data is refused, not replaced by the whole market."""
     from app.backtest.data import load_market
     from app.backtest.spec import BacktestSpec
+    from app.sessions import cluster_gaps
 
     if store is not None and not Path(store).is_dir():
         raise UserError(f"--store: no such directory: {store}")
@@ -104,7 +94,7 @@ def _session(config: EngineConfig, feed: Any, files: Sequence[Path], store: Path
 def _whole_market(config: EngineConfig, files: Sequence[Path], store: Path | None,
                   journal: Path | None, why: str) -> Session:
     """Every bar of the data, with whatever clusters it feeds (they warm up inside it)."""
-    from app.sessions import replay_session
+    from app.sessions import cluster_gaps, replay_session
 
     session = replay_session(config, [str(p) for p in files], None, journal, None,
                              store=store, allow_no_cluster=True, separate_journal=True)

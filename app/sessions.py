@@ -305,6 +305,14 @@ def clusters_lacking(config: EngineConfig, symbols: set[str]) -> dict[str, list[
     return {c.name: sorted(cluster_needs(config, c) - symbols) for c in config.clusters}
 
 
+def cluster_gaps(config: EngineConfig, symbols: set[str]) -> list[str]:
+    """"GBP_BLOC: no data for EURGBP, GBPJPY" for every configured cluster the data lacks a
+    symbol of (its factor's count): what ``fit_clusters`` leaves out, said where the run
+    reports (a backtest's notes, a replay's, the console's), never dropped in silence."""
+    return [f"{name}: no data for {', '.join(missing)}"
+            for name, missing in clusters_lacking(config, symbols).items() if missing]
+
+
 def fit_clusters(config: EngineConfig, symbols: set[str], wanted: str | None = None, *,
                  allow_none: bool = False) -> EngineConfig:
     """The clusters a session can trade on data that holds ``symbols``.
@@ -357,6 +365,8 @@ def replay_session(config: EngineConfig, files: list[str], clusters: str | None,
             notes = file_notes([Path(f) for f in files])
             feed = ReplayFeed.from_files([Path(f) for f in files], start_msc=start_msc,
                                          end_msc=end_msc, server_time=tz)
+    if not clusters:  # the clusters the data cannot feed, named (chosen ones must fit)
+        notes = [*cluster_gaps(config, set(feed.symbols)), *notes]
     config = fit_clusters(config, set(feed.symbols), clusters, allow_none=allow_no_cluster)
     kind = "backtest" if mode is RunMode.BACKTEST else "replay"
     sim = SimTerminal(feed=feed, config=market_account(kind, market_key(files, store)))

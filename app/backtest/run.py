@@ -26,7 +26,7 @@ from app.backtest.data import MarketData, load_market
 from app.backtest.legs import record_quote_values
 from app.backtest.scratch import scratch_folder
 from app.backtest.spec import DAY_MS, BacktestResult, BacktestSpec, warmup_days
-from app.sessions import Session, fit_clusters, sim_session
+from app.sessions import Session, cluster_gaps, fit_clusters, sim_session
 from app.termination import stop_reason, stop_requested
 from engine.config import EngineConfig
 from engine.errors import UserError
@@ -90,8 +90,11 @@ def _collected(spec: BacktestSpec, config: EngineConfig, session: Session, marke
 
 
 def _traded_config(config: EngineConfig, market: MarketData) -> EngineConfig:
-    """The clusters the data can feed, with daily equity snapshots."""
-    config = fit_clusters(config, set(market.feed.symbols))
+    """The clusters the data can feed, with daily equity snapshots; the others are named
+    in the notes (``--clusters`` has already narrowed the config to the chosen ones)."""
+    symbols = set(market.feed.symbols)
+    market.notes.extend(cluster_gaps(config, symbols))
+    config = fit_clusters(config, symbols)
     # daily equity marks are collected here; the journal needs one a day, not every 30 min
     return dataclasses.replace(config, execution=dataclasses.replace(
         config.execution, equity_snapshot_minutes=1440))

@@ -1,7 +1,7 @@
 """A trial's warnings and errors, kept for its row instead of printed.
 
 A backtest logs what a trader should know about a run: a leg that rounds to zero lots, the
-account halted at its drawdown limit, a cluster the data cannot feed.  Printed by every
+account halted at its drawdown limit.  Printed by every
 worker of a study, hundreds of such lines bury the progress bar and cannot be told apart
 (which trial said what?).  So while a trial runs, the records of its own thread at WARNING
 and above are taken from Python's logging (none reaches the terminal) and kept: the number

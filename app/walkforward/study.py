@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from app.backtest import BacktestResult, BacktestSpec, load_market, run_backtest
-from app.sessions import fit_clusters
+from app.sessions import cluster_gaps, fit_clusters
 from app.walkforward.concat import ConcatenatedOos, concatenate_oos
 from app.walkforward.folds import Fold
 from app.walkforward.grid import alone, check_grid, describe, with_params
@@ -78,13 +78,15 @@ class WalkForwardResult:
         return all(f.out_of_sample.complete for f in self.folds)
 
 
-def traded_clusters(base: BacktestSpec, start: Any, end: Any) -> list[str]:
-    """The configured clusters the data can feed (read once, as a backtest would)."""
+def traded_clusters(base: BacktestSpec, start: Any, end: Any) -> tuple[list[str], list[str]]:
+    """The configured clusters the data can feed (read once, as a backtest would), and a
+    note for each it cannot (``cluster_gaps``: the symbols it lacks)."""
     spec = dataclasses.replace(base, start=start, end=end)
     with tempfile.TemporaryDirectory(prefix="walkforward-") as scratch:
         market = load_market(spec, Path(scratch))
-        fitted = fit_clusters(base.config, set(market.feed.symbols))
-    return [c.name for c in fitted.clusters]
+        symbols = set(market.feed.symbols)
+        fitted = fit_clusters(base.config, symbols)
+    return [c.name for c in fitted.clusters], cluster_gaps(base.config, symbols)
 
 
 class _Runs:
@@ -121,9 +123,7 @@ def walk_forward(base: BacktestSpec, grid: list[dict[str, Any]], folds: list[Fol
     """The whole study (see the module docstring); ``grid_file`` is named in a refusal of
     the grid."""
     check_grid(base.config, grid, grid_file)
-    names = traded_clusters(base, folds[0].is_start, folds[-1].oos_end)
-    notes = [f"cluster {c.name}: the data cannot feed it, left out" for c in base.config.clusters
-             if c.name not in names]
+    names, notes = traded_clusters(base, folds[0].is_start, folds[-1].oos_end)
     config = base.config.with_clusters(names)
     runs = _Runs(len(folds) * (len(names) * len(grid) + 2), progress)
     results = []

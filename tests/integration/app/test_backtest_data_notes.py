@@ -144,3 +144,88 @@ def test_a_replay_says_a_bad_row(tmp_path, capsys):
     assert code == 0
     assert (f"EURUSD: 1 bad row(s) skipped ({folder / 'DAT_ASCII_EURUSD_M1_2019.csv'}:2000: "
             "text in number field open: '1.14x')") in out + err
+
+
+#: A cluster of the config whose NZDUSD the slices do not hold.
+AUD_NZD = """
+[[cluster]]
+name = "AUD_NZD"
+kind = "pair"
+symbols = ["AUDUSD", "NZDUSD"]
+magic = 720009
+"""
+LEFT_OUT = "AUD_NZD: no data for NZDUSD"
+
+
+def test_a_cluster_the_data_cannot_feed_is_named_not_dropped_in_silence(tmp_path, capsys):
+    # Arrange: USD_MAJORS, which the slices feed, and AUD_NZD, which they cannot
+    config = tmp_path / "two.toml"
+    config.write_text(short_window_config("USD_MAJORS") + AUD_NZD)
+    report = tmp_path / "report"
+
+    # Act
+    code = main(["backtest", "--data", str(TEST_DATA / "histdata"), "--config", str(config),
+                 "--to", "2019-10-31", "--report", str(report)])
+    err = capsys.readouterr().err
+
+    # Assert: the run trades what it can and says which cluster it left out, and why
+    metrics = json.loads((report / "metrics.json").read_text())
+    assert code == 0
+    assert f"note: {LEFT_OUT}" in err.splitlines()
+    assert LEFT_OUT in metrics["notes"]
+    assert LEFT_OUT in (report / "report.html").read_text()
+
+
+def test_clusters_chosen_by_name_are_not_said_left_out(tmp_path, capsys):
+    # Arrange: the same config, USD_MAJORS chosen
+    config = tmp_path / "two.toml"
+    config.write_text(short_window_config("USD_MAJORS") + AUD_NZD)
+
+    # Act
+    code = main(["backtest", "--data", str(TEST_DATA / "histdata"), "--config", str(config),
+                 "--clusters", "USD_MAJORS", "--to", "2019-10-31", "--report",
+                 str(tmp_path / "report")])
+    err = capsys.readouterr().err
+
+    # Assert
+    assert code == 0
+    assert "AUD_NZD" not in err
+
+
+@pytest.mark.parametrize("command", [
+    ["run", "--replay", "{files}", "--speed", "max"],
+    ["replay", "{files}", "--from", "2019-10-28", "--to", "2019-10-28"],
+], ids=["run-replay", "replay"])
+def test_a_replay_names_the_cluster_it_leaves_out(tmp_path, capsys, command):
+    # Arrange
+    config = tmp_path / "two.toml"
+    config.write_text(short_window_config("USD_MAJORS") + AUD_NZD)
+    files = [str(TEST_DATA / "histdata" / f"DAT_ASCII_{s}_M1_2019.csv.gz") for s in SYMBOLS]
+    words = [w for word in command for w in (files if word == "{files}" else [word])]
+
+    # Act
+    code = main([*words, "--config", str(config), "--journal", str(tmp_path / "j.sqlite")])
+    out, err = capsys.readouterr()
+
+    # Assert
+    assert code == 0, err
+    assert LEFT_OUT in out + err
+
+
+def test_a_walkforward_names_the_cluster_it_leaves_out(tmp_path, capsys):
+    # Arrange
+    config = tmp_path / "two.toml"
+    config.write_text(short_window_config("USD_MAJORS") + AUD_NZD)
+    grid = tmp_path / "grid.toml"
+    grid.write_text("entry = [1.5]\n")  # a key both kinds have
+
+    # Act
+    code = main(["walkforward", "--data", str(TEST_DATA / "histdata"), "--config", str(config),
+                 "--grid", str(grid), "--is", "2019-10-23:2019-10-28", "--oos",
+                 "2019-10-29:2019-11-01", "--report", str(tmp_path / "wf")])
+    capsys.readouterr()
+
+    # Assert
+    study = json.loads((tmp_path / "wf" / "walkforward.json").read_text())
+    assert code in (0, 1)
+    assert LEFT_OUT in study["notes"]
