@@ -19,6 +19,11 @@ numbers.  Each file is written whole or not at all.
   included; the daily returns of the metrics are taken from these rows as ``metrics.json``
   states under ``basis`` (FX trading days: the rows dated Monday to Friday, a weekend row
   standing for the following Monday only when no Monday row follows it).
+- ``journal.sqlite`` (``main.py backtest``): the run's own journal, written in a scratch
+  folder while the run goes and moved in with the other files, so that the folder holds one
+  run: a run again into the same folder replaces its journal as it replaces its CSV files
+  (it used to add its rows to the earlier run's, whose report it had replaced), and a run
+  that dies leaves the earlier report whole.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -37,13 +43,18 @@ from storage.csv_export import write_csv
 
 #: A backtest report's files, in the order they are listed.
 REPORT_FILES = ("metrics.json", "trades.csv", "legs.csv", "equity.csv", "report.html")
+#: The run's journal in a report folder, beside ``REPORT_FILES`` (``write_outputs``).
+JOURNAL_FILE = "journal.sqlite"
+#: What SQLite may keep beside a journal that is not closed cleanly (moved with it).
+_SQLITE_SIDE_FILES = ("-wal", "-shm")
 
 
 def write_outputs(result: BacktestResult, report_dir: Path,
-                  title: str = "Backtest") -> list[Path]:
+                  title: str = "Backtest", journal: Path | None = None) -> list[Path]:
     """metrics.json, trades.csv, legs.csv, equity.csv and report.html in ``report_dir``, all
     of them or none (``app.staged``); ``title`` heads the page (the walk-forward names its
-    in-sample and out-of-sample runs)."""
+    in-sample and out-of-sample runs).  ``journal``: the run's closed journal, moved in with
+    them as ``journal.sqlite`` (replacing an earlier run's)."""
     from app.report import write_report
 
     metrics = result.metrics.to_dict() if result.metrics is not None else {}
@@ -59,7 +70,19 @@ def write_outputs(result: BacktestResult, report_dir: Path,
                      trades=result.trades, equity=result.equity, tdi=result.tdi,
                      params=result.params, data_ranges=result.data_ranges,
                      complete=result.complete, notes=result.notes, legs=result.legs)
-    return [report_dir / name for name in REPORT_FILES]
+        if journal is not None:
+            _move_journal(journal, folder / JOURNAL_FILE)
+    names = REPORT_FILES if journal is None else (*REPORT_FILES, JOURNAL_FILE)
+    return [report_dir / name for name in names]
+
+
+def _move_journal(journal: Path, destination: Path) -> None:
+    """The journal and any side file SQLite left beside it (none once it is closed), by
+    name; ``shutil.move`` copies when the scratch folder is on another file system."""
+    for suffix in ("", *_SQLITE_SIDE_FILES):
+        source = journal.with_name(journal.name + suffix)
+        if source.exists():
+            shutil.move(source, destination.with_name(destination.name + suffix))
 
 
 #: trades.csv columns that are amounts of money (rounded to cents), and the TDI readings.

@@ -191,6 +191,17 @@ def _cold_clusters(engine: Any) -> list[str]:
     return notes
 
 
+def _end_reason(trading: Trading) -> str:
+    """The run's end as its journal states it: a stop signal by its name, as ``run``'s."""
+    if trading.complete:
+        return "end of backtest"
+    if trading.failure is not None:
+        return "backtest failed"
+    if trading.interrupted is not None:
+        return f"backtest {stop_reason(trading.interrupted)}"
+    return "backtest stopped early"
+
+
 def _finish(session: Session, trading: Trading) -> None:
     """The last equity mark, a note on baskets left open, and the engine stopped.
 
@@ -205,8 +216,7 @@ def _finish(session: Session, trading: Trading) -> None:
         if open_at_end:
             trading.notes.append(f"{open_at_end} basket(s) still open at the end: marked to "
                                  "market in the equity, not counted among the closed baskets")
-        engine.stop("end of backtest" if trading.complete else
-                    "backtest failed" if trading.failure else "backtest stopped early")
+        engine.stop(_end_reason(trading))
     except Exception as exc:
         if trading.failure is None:
             raise

@@ -126,11 +126,11 @@ def say_data_notes(paths: Sequence[Path]) -> None:
 def check_report_folder(report: Path) -> None:
     """Before any work: ``--report`` must be a folder or a place where one can be made, and
     no folder may stand where one of the report's files goes."""
-    from app.backtest.outputs import REPORT_FILES
+    from app.backtest.outputs import JOURNAL_FILE, REPORT_FILES
 
     if report.exists() and not report.is_dir():
         raise UserError(f"--report: {report} is a file; the report is a folder of files")
-    for name in REPORT_FILES:
+    for name in (*REPORT_FILES, JOURNAL_FILE):
         if (report / name).is_dir():
             raise UserError(f"--report: {report / name} is a folder where the report's "
                             f"{name} goes")
@@ -143,15 +143,18 @@ def check_report_folder(report: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from app.backtest import run_backtest, write_outputs
+    from app.backtest.outputs import JOURNAL_FILE
+    from app.backtest.scratch import scratch_folder
     from app.cli.progress import CommandProgress
 
     check_report_folder(args.report)
     spec = spec_from_args(args)
-    with CommandProgress("backtest") as bar:
-        result = run_backtest(spec, journal_path=args.report / "journal.sqlite"
-                              if args.report else None, progress=bar)
+    # the journal is written aside and moved in with the report: one run per folder
+    with scratch_folder("backtest-journal-") as aside, CommandProgress("backtest") as bar:
+        journal = aside / JOURNAL_FILE
+        result = run_backtest(spec, journal_path=journal, progress=bar)
         bar.update(1.0, "backtest: writing the report")
-        files = write_outputs(result, args.report)
+        files = write_outputs(result, args.report, journal=journal)
     s = result.stats
     exits = ", ".join(f"{k} {v}" for k, v in sorted(s.exits.items())) or "none"
     still_open = int(result.trades["exit_time"].isna().sum())

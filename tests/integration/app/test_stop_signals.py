@@ -138,18 +138,22 @@ def test_a_backtest_stopped_by_sigterm_reports_the_days_before_and_leaves_no_scr
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=_default_stop_signals)
     try:
-        _wait_until(proc, lambda: _equity_marks(report / "journal.sqlite") >= 2)
+        # the run's journal is written in its scratch folder, moved in with the report
+        _wait_until(proc, lambda: _a_backtest_is_trading(tmp_path / "tmp"))
         # Act
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
-    # Assert: the report of the days traded, marked incomplete, and nothing left behind
+    # Assert: the report of the days traded, marked incomplete, its journal with the
+    # reason, and nothing left behind
     assert proc.returncode == 143, err
     assert "INCOMPLETE: terminated by SIGTERM at 2024-" in out
     metrics = json.loads((report / "metrics.json").read_text())
     assert metrics["complete"] is False
+    [run] = _rows(report / "journal.sqlite", "SELECT end_reason FROM runs")
+    assert run["end_reason"] == "backtest terminated by SIGTERM"
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
