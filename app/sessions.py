@@ -334,6 +334,16 @@ def fit_clusters(config: EngineConfig, symbols: set[str], wanted: str | None = N
     return config.with_clusters(fitting)
 
 
+def _period_text(start_msc: int | None, end_msc: int | None) -> str:
+    """"from 2019-06-03 00:00 UTC up to 2019-06-05 00:00 UTC" (``end_msc`` excluded)."""
+    def at(msc: int) -> str:
+        return f"{datetime.fromtimestamp(msc / 1000, UTC):%Y-%m-%d %H:%M} UTC"
+
+    parts = ([f"from {at(start_msc)}"] if start_msc is not None else []) + \
+        ([f"up to {at(end_msc)}"] if end_msc is not None else [])
+    return " ".join(parts)
+
+
 def replay_session(config: EngineConfig, files: list[str], clusters: str | None,
                    journal: Path | None, server_offset: str | None,
                    mode: RunMode = RunMode.REPLAY, store: Path | None = None,
@@ -365,6 +375,8 @@ def replay_session(config: EngineConfig, files: list[str], clusters: str | None,
             notes = file_notes([Path(f) for f in files])
             feed = ReplayFeed.from_files([Path(f) for f in files], start_msc=start_msc,
                                          end_msc=end_msc, server_time=tz)
+    if (start_msc is not None or end_msc is not None) and feed.next_time() is None:
+        raise UserError(f"empty period: the data holds no ticks {_period_text(start_msc, end_msc)}")
     if not clusters:  # the clusters the data cannot feed, named (chosen ones must fit)
         notes = [*cluster_gaps(config, set(feed.symbols)), *notes]
     config = fit_clusters(config, set(feed.symbols), clusters, allow_none=allow_no_cluster)

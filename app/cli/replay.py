@@ -57,5 +57,5 @@ def run(args: argparse.Namespace) -> int:
     names = cluster_names(args.clusters)
     session = replay_session(config, [str(f) for f in args.files],
                              ",".join(names) if names else None, args.journal, None,
-                             store=args.store, start_msc=to_msc(start))
+                             store=args.store, start_msc=to_msc(start), end_msc=to_msc(end))
     return run_headless(session, speed=speed, until=end)

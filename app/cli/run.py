@@ -32,6 +32,8 @@ from app.cli.terminal import add_terminal_options
 from engine.errors import UserError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from app.sessions import Session
 
 
@@ -64,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def build_session(args: argparse.Namespace) -> Session:
+def build_session(args: argparse.Namespace, until: datetime | None = None) -> Session:
     from app.sessions import demo_session, replay_session
     from engine.config import load_engine_config
 
@@ -91,7 +93,7 @@ def build_session(args: argparse.Namespace) -> Session:
     names = cluster_names(args.clusters)
     chosen_clusters(config, args.clusters)  # an unknown name is refused before any file is read
     return replay_session(config, args.replay, ",".join(names) if names else None, args.journal,
-                          args.server_offset, start_msc=to_msc(start))
+                          args.server_offset, start_msc=to_msc(start), end_msc=to_msc(until))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -102,4 +104,4 @@ def run(args: argparse.Namespace) -> int:
     speed = parse_speed(args.speed)
     days = parse_days(args.days)
     until = parse_date(args.until, "--until") if args.until else period(args)[1]
-    return run_headless(build_session(args), speed=speed, until=until, days=days)
+    return run_headless(build_session(args, until), speed=speed, until=until, days=days)

@@ -229,3 +229,25 @@ def test_a_walkforward_names_the_cluster_it_leaves_out(tmp_path, capsys):
     study = json.loads((tmp_path / "wf" / "walkforward.json").read_text())
     assert code in (0, 1)
     assert LEFT_OUT in study["notes"]
+
+
+@pytest.mark.parametrize("command", ["run", "replay"])
+@pytest.mark.parametrize("period", [("2019-12-02", "2019-12-03"), ("2018-06-04", "2018-06-05")],
+                         ids=["after-the-data", "before-the-data"])
+def test_a_replay_of_a_period_the_data_does_not_hold_is_one_line_and_no_journal(
+        tmp_path, capsys, command, period):
+    # Arrange: the slices run 2019-10-13 .. 2019-11-01
+    files = [str(TEST_DATA / "histdata" / f"DAT_ASCII_{s}_M1_2019.csv.gz") for s in SYMBOLS]
+    words = ["run", "--replay", *files] if command == "run" else ["replay", *files]
+    journal = tmp_path / "j.sqlite"
+
+    # Act
+    code = main([*words, "--clusters", "USD_MAJORS", "--from", period[0], "--to", period[1],
+                 "--journal", str(journal)])
+    err = capsys.readouterr().err
+
+    # Assert: refused as the backtest refuses it, before any journal is made
+    assert code == 2
+    assert err.count("\n") == 1
+    assert f"empty period: the data holds no ticks from {period[0]} 00:00 UTC" in err
+    assert not journal.exists()
