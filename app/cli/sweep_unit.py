@@ -7,6 +7,7 @@ the command's module when the parser is built: nothing heavy at import time.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -20,10 +21,23 @@ def unit_text(cluster: str | None) -> str:
 
 
 def shape_text(rows: Sequence[TrialRow]) -> str:
-    """``C configurations x S spans``, and the clusters run alone when there are any."""
-    configs = {r["config"] for r in rows}
-    spans = {(r["fold"], r["sample"]) for r in rows}
+    """``C configurations x S spans``, and the clusters run alone when there are any.
+
+    A file holds every trial ever run into it, so it may hold two studies: another grid
+    (its configuration 1 other values than this one's), another period.  Configurations
+    are therefore told apart by their values and spans by their dates, not by their
+    numbers, and a number that stands for more than one set of values is said."""
+    values_of: dict[int, set[str]] = {}
+    for r in rows:
+        values_of.setdefault(r["config"], set()).add(json.dumps(r["params"], sort_keys=True))
+    configs = set().union(*values_of.values())
+    spans = {(r["fold"], r["sample"], r["span_from"], r["span_to"]) for r in rows}
     shape = f"{len(configs)} configurations x {len(spans)} spans"
+    reused = sorted(n for n, values in values_of.items() if len(values) > 1)
+    if reused:
+        shape += (f"; configuration {', '.join(map(str, reused))} stands for other values in "
+                  "other trials: the file holds trials of more than one grid (sweep list "
+                  "shows each trial's values)")
     alone = sorted({r.cluster for r in rows if r.cluster is not None})
     if alone:
         shape += f" x {len(alone)} clusters alone ({', '.join(alone)})"

@@ -303,3 +303,26 @@ def test_a_second_sweep_on_a_study_being_swept_is_refused_naming_the_first(
                                                f"on this study (pid {os.getpid()} (")
     assert read == before and _results(study) == before
     assert _sweep(_grid(home), study) == 0
+
+
+def test_show_tells_the_trials_of_two_grids_and_periods_in_one_file_apart(home, capsys):
+    # Arrange: a study, then another grid over a longer period into the same file
+    study = home / "two.sqlite"
+    first = _grid(home / "", "entry = [1.2]\n")
+    assert main(["sweep", "--market", "synthetic", "--clusters", "USD_MAJORS", "--from",
+                 "2024-01-08", "--to", "2024-01-12", "--grid", str(first), "--study",
+                 str(study)]) == 0
+    second = home / "second.toml"
+    second.write_text("entry = [2.45]\n", encoding="utf-8")
+    assert main(["sweep", "--market", "synthetic", "--clusters", "USD_MAJORS", "--from",
+                 "2024-01-08", "--to", "2024-01-19", "--grid", str(second), "--study",
+                 str(study)]) == 0
+    capsys.readouterr()
+
+    # Act
+    assert main(["sweep", "show", str(study)]) == 0
+    shown = capsys.readouterr().out
+
+    # Assert: two sets of values over two periods, and the repeated number said
+    assert ("trials: 2 (2 done, 0 failed; 2 configurations x 2 spans; configuration 1 "
+            "stands for other values in other trials") in shown
