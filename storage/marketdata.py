@@ -47,7 +47,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine.errors import DataError, UserError
+from engine.errors import DataError
 from engine.ticks import BAR_DTYPE
 from storage.marketdata_files import (
     Batch,
@@ -55,6 +55,7 @@ from storage.marketdata_files import (
     remove_stale_temps,
     write_atomic,
 )
+from storage.symbols import check_symbol_name
 
 __all__ = [
     "BARS",
@@ -103,7 +104,6 @@ _MS_PER_UNIT = {TICKS: 1, BARS: 1000}
 
 _META_ABSORBED = b"fxcluster.absorbed_parts"
 _MONTH_FILE = re.compile(r"^(\d{4})-(\d{2})\.parquet$")
-_SYMBOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._#-]{0,31}$")
 
 
 # --------------------------------------------------------------------------------------------
@@ -130,11 +130,7 @@ def _unreadable(path: Path, exc: BaseException) -> DataError:
 
 
 def _check_symbol(symbol: str) -> str:
-    if not _SYMBOL.match(symbol):
-        raise UserError(
-            f"invalid symbol name {symbol!r}: letters, digits and . _ # - only, 32 at most"
-        )
-    return symbol
+    return check_symbol_name(symbol)
 
 
 def _to_array(table: pa.Table, kind: str) -> np.ndarray:

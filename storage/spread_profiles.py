@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
@@ -34,6 +33,7 @@ from engine.spread_profile import FILLS, WEEKDAYS, SpreadProfile, SpreadTally
 from mt5bridge.servertime import ServerTimeZone
 from storage.csv_export import write_csv
 from storage.datafile import read_data_file, sniff_encoding
+from storage.symbols import check_symbol_name, is_symbol_name
 
 __all__ = [
     "PROFILE_COLUMNS",
@@ -52,11 +52,13 @@ SHIPPED_PROFILE_SYMBOL = "EURUSD"
 SHIPPED_PROFILE_SOURCE = "EURUSD Dukascopy ticks 2019-02-04..2019-02-05 UTC (266,219 ticks)"
 #: A profile file is 168 short rows per symbol; anything this large is not one.
 _MAX_BYTES = 8 * 2**20
-_SYMBOL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._#-]{0,31}")
 
 
 def write_spread_profiles(path: Path | str, profiles: list[SpreadProfile]) -> int:
-    """Write the profiles to ``path`` (whole or not at all); returns the row count."""
+    """Write the profiles to ``path`` (whole or not at all); returns the row count.  A
+    symbol the reader would refuse is refused here, before anything is written."""
+    for profile in profiles:
+        check_symbol_name(profile.symbol)
     rows = (
         [p.symbol, p.point, WEEKDAYS[day], hour, float(p.points[day, hour]),
          int(p.ticks[day, hour]), str(p.fill[day, hour])]
@@ -109,7 +111,7 @@ def read_spread_profiles(path: Path | str, source: str | None = None) -> dict[st
 
 def _read_row(where: str, line: int, row: dict[str, str], symbols: dict[str, _Cells]) -> None:
     symbol = row["symbol"]
-    if not _SYMBOL.fullmatch(symbol):
+    if not is_symbol_name(symbol):
         raise DataError(f"{where}: symbol {symbol!r} is not a symbol name")
     point = _number(where, "point", row["point"])
     if point <= 0:

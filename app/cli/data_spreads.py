@@ -61,8 +61,11 @@ def run_spreads(args: argparse.Namespace) -> int:
     from app.spreads import estimate_profile
     from storage.importers import parse_server_time
     from storage.spread_profiles import write_spread_profiles
+    from storage.symbols import check_symbol_name
 
     server_time = parse_server_time(args.server_offset)
+    if args.symbol is not None:  # a name the profile reader would refuse: before any work
+        check_symbol_name(args.symbol)
     if args.out.is_dir() or not args.out.parent.is_dir():
         raise UserError(f"--out {args.out}: " + ("is a folder; give a file name" if
                         args.out.is_dir() else f"no such folder {args.out.parent}"))

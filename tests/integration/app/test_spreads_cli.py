@@ -144,3 +144,20 @@ def test_an_out_file_in_no_folder_is_refused_before_reading(tmp_path, capsys):
 
     err = capsys.readouterr().err
     assert code == 2 and "no such folder" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("symbol", ["=EURUSD", "../EURUSD", "EURUSD\n"])
+def test_a_symbol_the_profile_reader_would_refuse_is_refused_before_anything_is_written(
+        tmp_path, capsys, symbol):
+    # Arrange
+    out = tmp_path / "profile.csv"
+
+    # Act
+    code = main(["data", "spreads", "--ticks", str(ROLLOVER_SLICE), "--symbol", symbol,
+                 "--digits", "5", "--out", str(out)])
+    err = capsys.readouterr().err
+
+    # Assert: the one line says what a name may hold; no file a backtest would refuse
+    assert code == 2
+    assert f"invalid symbol name {symbol!r}" in err and err.count("\n") == 1
+    assert not out.exists()
