@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from app.data_notes import no_bars_error
 from engine.bars import align_closes
 from engine.errors import UserError
 from engine.factor import NO_FACTOR, PC1, factor_tdi_batch
@@ -74,7 +75,8 @@ def cluster_tdi(source: Path | str | Sequence[Path | str], symbols: Sequence[str
     function, ``engine.timeframes``), on the prices of ``space`` (``engine.space``:
     ``currency`` or ``symbol``).
 
-    ``note`` hears, as the files are read, what was odd in them (bad rows, duplicates).
+    ``note`` hears, as the files are read, what was odd in them (bad rows, duplicates); a
+    symbol whose files give no bar at all is a :class:`UserError` naming the file and why.
     ``factor`` ``pc1`` computes the TDI on residual prices (``engine.factor``) with
     ``factor_window`` bars of trailing returns; the factor's warm-up comes out of the data
     before ``start`` like the TDI's own."""
@@ -85,6 +87,9 @@ def cluster_tdi(source: Path | str | Sequence[Path | str], symbols: Sequence[str
     rows = 0
     for sym in symbols:
         m1 = data[sym]
+        unusable = no_bars_error(m1)
+        if unusable:  # the wrong file, not damaged data: no bucket could ever line up
+            raise UserError(unusable)
         rows += m1.rows_read
         for line in m1.problems[:SHOWN_PROBLEMS]:
             note(f"warning: {line}")

@@ -50,6 +50,7 @@ __all__ = [
     "DUKASCOPY",
     "FORMATS",
     "HISTDATA",
+    "IMPORTED_FORMATS",
     "MT5",
     "BlockParser",
     "DetectedFormat",
@@ -57,6 +58,7 @@ __all__ = [
     "detect_format",
     "make_parser",
     "symbol_from_file_name",
+    "unrecognised_format",
 ]
 
 MT5, HISTDATA, DUKASCOPY = "mt5", "histdata", "dukascopy"
@@ -112,11 +114,22 @@ def detect_format(path: Path, lines: list[str]) -> DetectedFormat:
         if (has & set(_DUKASCOPY_TIME) and has & set(_DUKASCOPY_BID)
                 and has & set(_DUKASCOPY_ASK)):
             return DetectedFormat(DUKASCOPY, TICKS, header, ",")
-    shown = stripped[:80] if stripped else "(empty file)"
-    raise UserError(
-        f"{path}: unrecognised format (first line {shown!r}); expected an MT5 bars or ticks "
-        "export, a HistData M1 file or a Dukascopy CSV (time_utc,bid,ask,...)"
-    )
+    raise UserError(unrecognised_format(path, lines))
+
+
+#: What the importers read, as the refusal of any other file says it.
+IMPORTED_FORMATS = ("an MT5 bars or ticks export, a HistData M1 file or a Dukascopy CSV "
+                    "(time_utc,bid,ask,...)")
+
+
+def unrecognised_format(path: Path, lines: list[str], expected: str = IMPORTED_FORMATS) -> str:
+    """The refusal of a file whose first line is no format the reader knows: the file, that
+    line (so the trader sees at once it is a calendar, a daily table or nothing at all) and
+    ``expected``, what the refusing reader does read (a command that reads HistData files
+    only must not offer the importers' other formats)."""
+    first = next((line for line in lines if line.strip()), "").strip()
+    shown = first[:80] if first else "(empty file)"
+    return f"{path}: unrecognised format (first line {shown!r}); expected {expected}"
 
 
 def _utc_text(msc: int) -> str:

@@ -123,6 +123,57 @@ def test_tdi_takes_three_and_six_symbols(tmp_path, capsys):
         assert "valid TDI bars" in printed and out.exists()
 
 
+#: What a HistData-named EURUSD file may hold that gives no bar at all: the wrong file.
+NO_BARS = {
+    "a calendar": ("time_utc,currency,impact,title,actual,forecast,previous\n"
+                   "2019-10-14T12:30:00Z,USD,High,CPI m/m,0.4%,0.3%,0.2%\n",
+                   ["unrecognised format (first line 'time_utc,currency,impact,title,",
+                    "expected a HistData M1 file (rows like 20190101 170200;"]),
+    "a wide daily file": ("date,EURUSD,GBPUSD\n2019-10-14,1.1,1.2\n",
+                          ["unrecognised format (first line 'date,EURUSD,GBPUSD')"]),
+    "an empty file": ("", [": empty file"]),
+    "every row rejected": ("20191014 170000;1.1;1.0;1.1;1.1;0\n"
+                           "20191014 170100;1.1;1.0;1.1;1.1;0\n",
+                           [":1: high below max(open, close); no row of the file is usable "
+                            "(2 read, all rejected)"]),
+}
+
+
+@pytest.mark.parametrize(("content", "fragments"), NO_BARS.values(), ids=NO_BARS.keys())
+def test_tdi_names_a_file_that_gives_no_bars_and_why(tmp_path, capsys, content, fragments):
+    # Arrange: EURUSD's file gives no bar; GBPUSD's and AUDUSD's are good
+    bad = tmp_path / "DAT_ASCII_EURUSD_M1_2019.csv"
+    bad.write_text(content)
+    good = [str(TEST_DATA / "histdata" / f"DAT_ASCII_{s}_M1_2019.csv.gz")
+            for s in ("GBPUSD", "AUDUSD")]
+    out = tmp_path / "tdi.csv"
+    # Act
+    code, _, err = run_cli(["tdi", "--data", str(bad), *good, "--symbols",
+                            "EURUSD,GBPUSD,AUDUSD", "--out", str(out)], capsys)
+    # Assert
+    assert_one_clear_line(code, err, f"error: {bad}", *fragments)
+    assert "bucket" not in err
+    assert not out.exists()
+
+
+def test_tdi_names_the_first_of_a_symbols_files_when_none_gives_a_bar(tmp_path, capsys):
+    # Arrange: two EURUSD files in a folder with good GBPUSD and AUDUSD files, neither
+    # EURUSD file holding a bar
+    for symbol in ("GBPUSD", "AUDUSD"):
+        name = f"DAT_ASCII_{symbol}_M1_2019.csv.gz"
+        (tmp_path / name).write_bytes((TEST_DATA / "histdata" / name).read_bytes())
+    empty = tmp_path / "DAT_ASCII_EURUSD_M1_2018.csv"
+    empty.write_text("")
+    (tmp_path / "DAT_ASCII_EURUSD_M1_2019.csv").write_text(NO_BARS["a calendar"][0])
+    out = tmp_path / "out" / "tdi.csv"
+    # Act
+    code, _, err = run_cli(["tdi", "--data", str(tmp_path), "--symbols",
+                            "EURUSD,GBPUSD,AUDUSD", "--out", str(out)], capsys)
+    # Assert
+    assert_one_clear_line(code, err, f"error: {empty}: empty file")
+    assert not out.exists()
+
+
 # -- dates, in every command that takes one -------------------------------------------------
 
 AMBIGUOUS = "day and month order is ambiguous"
