@@ -28,7 +28,13 @@ import sys
 from typing import Any
 
 from engine.errors import UserError
-from mt5bridge.remote.address import Address, format_address, is_loopback, parse_address
+from mt5bridge.remote.address import (
+    Address,
+    address_option,
+    format_address,
+    is_loopback,
+    parse_address,
+)
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +80,7 @@ def _check_place(where: Address, text: str, allow_remote: bool) -> None:
 def _our_server(text: str, allow_remote: bool) -> Any:
     from mt5bridge.remote.client import RemoteTerminal
 
-    where = parse_address(text)
-    if isinstance(where, str) and ":" in text and "/" not in text and "\\" not in text:
-        raise UserError(f"--terminal {text}: not HOST:PORT (e.g. 127.0.0.1:18813), a socket "
-                        "path or rpyc://HOST:PORT")
+    where = address_option(text, "--terminal", ", rpyc://HOST:PORT")
     _check_place(where, text, allow_remote)
     secret = os.environ.get(SECRET_ENV) or None
     if secret is None and isinstance(where, str):

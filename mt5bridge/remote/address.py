@@ -32,6 +32,36 @@ def parse_address(text: Address) -> Address:
     return match["host"].strip("[]"), int(match["port"])
 
 
+#: The highest TCP port; a larger number would be taken modulo 65536 by the resolver (a
+#: server asked for port 99999 listened on 34463).
+MAX_PORT = 65_535
+
+
+def address_option(text: str, option: str, other_forms: str = "") -> Address:
+    """``parse_address`` for an address typed on the command line (``option``: the option
+    that names it, for the error), with one rule more: text with a ``:`` and no ``/`` or
+    ``\\`` is meant as HOST:PORT, so it is refused in one line when it is not one, instead
+    of becoming a socket file of that name in the current folder (``localhost:80x``) or
+    a port the resolver wraps (``localhost:99999``).  A socket path whose name holds a colon
+    says it is a path with a ``/`` (``./a:b``), as the help asks of a socket path.
+    ``other_forms`` adds what else the option takes to the error's list."""
+    address = parse_address(text)
+    if isinstance(address, tuple):
+        if address[1] <= MAX_PORT:
+            return address
+    elif ":" not in text or "/" in text or "\\" in text:
+        return address  # a socket path
+    host, _, typed = text.rpartition(":")
+    if not typed:
+        why = "no port after the ':'"
+    elif not typed.isdigit() or int(typed) > MAX_PORT:
+        why = f"port {typed} is not a number from 0 to {MAX_PORT}"
+    else:
+        why = f"{host!r} is not a host name or an IP address (IPv6 in brackets: [::1]:PORT)"
+    raise UserError(f"{option} {text}: {why}; give HOST:PORT (e.g. 127.0.0.1:18813)"
+                    f"{other_forms} or a socket path with a '/' (e.g. ./{text})")
+
+
 def format_address(address: Address) -> str:
     """The address as one line of text that ``parse_address`` reads back."""
     if isinstance(address, tuple):

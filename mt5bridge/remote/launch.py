@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import UserError
-from mt5bridge.remote.address import Address, format_address, parse_address
+from mt5bridge.remote.address import Address, address_option, format_address, parse_address
 from mt5bridge.remote.link import server_tls_context
 from mt5bridge.remote.server import TerminalServer, check_server_address
 
@@ -89,7 +89,8 @@ def add_link_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup
     where = link.add_mutually_exclusive_group()
     where.add_argument("--address", "--listen", default=None, metavar="PATH|HOST:PORT",
                        help="Unix socket path or HOST:PORT (default: a socket in a new "
-                       "temporary folder)")
+                       "temporary folder); a socket path with a ':' in its name needs a '/' "
+                       "(./a:b), or it is read as HOST:PORT")
     where.add_argument("--tcp", action="store_true",
                        help="listen on a free localhost TCP port")
     secret = link.add_mutually_exclusive_group()
@@ -116,7 +117,7 @@ def check_link_options(args: argparse.Namespace) -> None:
     if (args.tls_cert is None) != (args.tls_key is None):
         raise UserError("--tls-cert and --tls-key go together")
     tcp = args.tcp or (args.address is not None
-                       and isinstance(parse_address(args.address), tuple))
+                       and isinstance(address_option(args.address, "--address"), tuple))
     if args.tls_cert is not None and not tcp:
         raise UserError("--tls-cert: TLS is for a TCP address (--address HOST:PORT or --tcp)")
 

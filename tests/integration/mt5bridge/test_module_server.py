@@ -278,6 +278,9 @@ def test_a_secret_made_beforehand_is_served_and_left_in_place(spawn, tmp_path):
      "error: --terminal rpyc://192.0.2.7:18812 is not on this machine: give --allow-remote"),
     (["run", "--live", "--terminal", "127.0.0.1:18813"],
      f"error: --terminal 127.0.0.1:18813: set {SECRET_ENV} to the terminal server's secret"),
+    (["run", "--live", "--terminal", "localhost:99999"],
+     "error: --terminal localhost:99999: port 99999 is not a number from 0 to 65535; give "
+     "HOST:PORT (e.g. 127.0.0.1:18813), rpyc://HOST:PORT or a socket path with a '/'"),
 ])
 def test_command_line_mistakes_are_one_line_and_exit_2(argv, says, capsys, monkeypatch):
     monkeypatch.delenv(SECRET_ENV, raising=False)

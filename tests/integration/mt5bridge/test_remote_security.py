@@ -38,9 +38,11 @@ from mt5bridge.remote import (
     RemoteTerminal,
     TerminalServer,
     is_loopback,
+    launch,
     server_tls_context,
 )
 from mt5bridge.remote import main as remote_main
+from mt5bridge.remote.address import address_option
 from mt5bridge.remote.link import (
     BUSY,
     GREETING,
@@ -360,6 +362,47 @@ def test_the_command_line_refuses_unsafe_addresses_in_one_line(capsys, argv):
         err = capsys.readouterr().err
         assert code == 2
         assert err.startswith("error: ") and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize(("address", "says"), [
+    ("localhost:80x", "error: --address localhost:80x: port 80x is not a number from 0 to "
+     "65535; give HOST:PORT (e.g. 127.0.0.1:18813) or a socket path with a '/' "
+     "(e.g. ./localhost:80x)\n"),
+    ("localhost:99999", "error: --address localhost:99999: port 99999 is not a number from 0 "
+     "to 65535;"),
+    ("[::1]:", "error: --address [::1]:: no port after the ':';"),
+    ("::1:5555", "error: --address ::1:5555: '::1' is not a host name or an IP address "
+     "(IPv6 in brackets: [::1]:PORT);"),
+], ids=["a port with a letter", "a port past 65535", "no port", "IPv6 without brackets"])
+def test_the_command_line_refuses_a_mistyped_port_in_one_line(tmp_path, monkeypatch, capsys,
+                                                              address, says):
+    # Arrange: in an empty folder, where a mistyped address used to become a socket file;
+    # serving is replaced, so a server that starts fails the test instead of blocking it
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(launch, "serve_until_stopped", lambda *_: "served")
+    for run in (lambda: remote_main(["--serve", "--warmup-days", "1", "--address", address]),
+                lambda: cli.main(["terminal-server", "--warmup-days", "1", "--address",
+                                  address])):
+        # Act
+        code = run()
+
+        # Assert
+        err = capsys.readouterr().err
+        assert code == 2
+        assert err.startswith(says) and err.count("\n") == 1, err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("text", "address"), [
+    ("terminal.sock", "terminal.sock"),
+    ("./localhost:80x", "./localhost:80x"),
+    ("/tmp/a:b/terminal.sock", "/tmp/a:b/terminal.sock"),
+    ("127.0.0.1:0", ("127.0.0.1", 0)),
+    ("localhost:65535", ("localhost", 65535)),
+    ("[::1]:18813", ("::1", 18813)),
+])
+def test_a_socket_path_and_a_real_port_are_still_addresses(text, address):
+    assert address_option(text, "--address") == address
 
 
 # -- limits ----------------------------------------------------------------------------------
