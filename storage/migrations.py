@@ -224,14 +224,20 @@ def _check_identity(conn: sqlite3.Connection, path: Path, spec: SchemaSpec) -> N
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = user_tables(conn)
     if application_id not in (0, spec.application_id):
-        raise UserError(f"{path}: not a {spec.name} (it belongs to another application)")
+        raise UserError(f"{path}: not {_a(spec.name)} (it belongs to another application)")
     if application_id == 0 and tables:
-        raise UserError(f"{path}: not a {spec.name} (an SQLite file with other tables)")
+        raise UserError(f"{path}: not {_a(spec.name)} (an SQLite file with other tables)")
     if version > spec.latest:
         raise UserError(
             f"{path}: {spec.name} schema version {version} is newer than this release "
             f"understands ({spec.latest}); upgrade the program"
         )
+
+
+def _a(name: str) -> str:
+    """The name with its article, ``a trade journal`` but ``an economic calendar``: the
+    refusals name any schema's file, so the article follows the name, not the sentence."""
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
 def user_tables(conn: sqlite3.Connection) -> list[str]:

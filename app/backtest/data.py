@@ -391,7 +391,8 @@ def _period(ranges: Ranges, wanted: _Wanted, notes: list[str]) -> tuple[int, int
                      f"{to_utc(wanted.end_ms - 1):%Y-%m-%d}: the data of "
                      f"{min(last_by, key=last_by.__getitem__)} ends there")
     if end_ms <= start_ms:
-        raise UserError(f"empty period: {to_utc(start_ms):%Y-%m-%d} .. {to_utc(end_ms):%Y-%m-%d} "
+        raise UserError(f"empty period: {to_utc(start_ms):%Y-%m-%d} .. "
+                        f"{to_utc(end_ms - 1):%Y-%m-%d} "
                         f"(the data does not cover it after the warm-up){_said(notes)}")
     return start_ms, end_ms
 

@@ -143,7 +143,7 @@ def period(args: argparse.Namespace) -> tuple[pd.Timestamp | None, pd.Timestamp 
     start = parse_date(args.date_from, "--from") if args.date_from else None
     end = parse_last_day(args.date_to, "--to") if args.date_to else None
     if start is not None and end is not None and start >= end:
-        raise UserError(f"--from {args.date_from} is after --to {args.date_to}")
+        raise UserError(f"--from {args.date_from} is not before --to {args.date_to}")
     return start, end
 
 
@@ -158,7 +158,7 @@ def span(text: str, flag: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     a, b = parts.groups()
     start, end = parse_date(a, flag), parse_last_day(b, flag)
     if start >= end:
-        raise UserError(f"{flag}: {a} is after {b}")
+        raise UserError(f"{flag}: {a} is not before {b}")
     return start, end
 
 

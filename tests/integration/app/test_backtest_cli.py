@@ -58,8 +58,12 @@ def test_synthetic_backtest_and_rerun_are_identical(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--from", "2019-11-20", "--to", "2019-11-01"], "is after"),
-        (["--from", "2018-01-01", "--to", "2018-02-01"], "empty period"),
+        (["--from", "2019-11-20", "--to", "2019-11-01"],
+         "--from 2019-11-20 is not before --to 2019-11-01"),
+        (["--from", "2019-10-28T12:00", "--to", "2019-10-28T12:00"],  # equal: not "after"
+         "--from 2019-10-28T12:00 is not before --to 2019-10-28T12:00"),
+        (["--from", "2018-01-01", "--to", "2018-02-01"], " .. 2018-02-01 (the data does not "
+         "cover it"),  # the last day as given, not the exclusive end 2018-02-02
         (["--clusters", "EUR_CROSSES"], "no configured cluster can trade"),
         (["--from", "2019-12-20"], "empty period"),
     ],

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sqlite3
 
 import pytest
 from helpers.paths import TEST_DATA
@@ -145,3 +147,24 @@ def test_strict_import_of_a_bad_file_names_file_and_line(tmp_path, capsys):
     import_command("calendar", str(bad), "--calendar", str(db))
     out = capsys.readouterr().out
     assert "1 skipped" in out and "bad date '09-31-2024'" in out
+
+
+@pytest.mark.parametrize(("application_id", "why"), [
+    (0, "an SQLite file with other tables"),
+    (0x12345678, "it belongs to another application"),
+], ids=["other tables", "another application"])
+def test_another_sqlite_file_is_not_an_economic_calendar(cli, tmp_path, capsys,
+                                                         application_id, why):
+    # Arrange
+    other = tmp_path / "other.sqlite"
+    with contextlib.closing(sqlite3.connect(other)) as conn:
+        conn.execute(f"PRAGMA application_id = {application_id}")
+        conn.execute("CREATE TABLE notes (text TEXT)")
+        conn.commit()
+
+    # Act
+    status = cli("calendar", "coverage", "--calendar", str(other))
+
+    # Assert
+    assert status == 2
+    assert capsys.readouterr().err == f"error: {other}: not an economic calendar ({why})\n"

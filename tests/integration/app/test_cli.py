@@ -76,7 +76,8 @@ def test_tdi_from_to_window(tmp_path, capsys):
     [
         (["--symbols", "EURUSD,GBPUSD,NZDUSD"], "no HistData M1 file for NZDUSD"),
         (["--symbols", SYMBOLS, "--from", "2019-13-01"], "--from: not a date"),
-        (["--symbols", SYMBOLS, "--from", "2019-11-01", "--to", "2019-10-01"], "is after"),
+        (["--symbols", SYMBOLS, "--from", "2019-11-01", "--to", "2019-10-01"],
+         "--from 2019-11-01 is not before --to 2019-10-01"),
         (["--symbols", SYMBOLS, "--to", "2018-01-01"], "no M30 bucket has data"),
         (["--symbols", SYMBOLS, "--tau-s", "1"], "tau_s: must be"),
     ],
@@ -146,8 +147,10 @@ def test_period_and_span_are_half_open_with_the_last_day_included():
                             pd.Timestamp("2024-01-10", tz="UTC"))
     assert period(argparse.Namespace(date_from=None, date_to=None)) == (None, None)
     assert span("2024-01-08:2024-01-09", "--is") == period(args)
-    with pytest.raises(UserError, match="is after"):
+    with pytest.raises(UserError, match="is not before"):
         period(argparse.Namespace(date_from="2024-01-10", date_to="2024-01-09"))
+    with pytest.raises(UserError, match="--is: 2024-01-08T10:00 is not before 2024-01-08T10:00"):
+        span("2024-01-08T10:00:2024-01-08T10:00", "--is")
     with pytest.raises(UserError, match="expected FROM:TO"):
         span("2024-01-08", "--oos")
 
