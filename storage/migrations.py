@@ -143,6 +143,9 @@ def open_database(
                         f"({exc}; check that its folder exists and can be written)") from exc
     try:
         _check_identity(conn, path, spec)
+        if not create and not _has_content(conn):
+            raise UserError(f"{path}: an empty SQLite database, not a readable {spec.name} "
+                            "(left as it is)")
         _ensure_wal(conn)
         conn.execute(f"PRAGMA synchronous = {synchronous}")
         migrate(conn, spec)
@@ -153,6 +156,22 @@ def open_database(
         conn.close()
         raise
     return conn
+
+
+def _has_content(conn: sqlite3.Connection) -> bool:
+    """Whether the database holds a table, given ``wait_s`` for one: a reader must not give
+    an SQLite file with nothing in it the schema (a read would write), but a file another
+    process is creating holds its tables a moment after SQLite has written its header."""
+    deadline = time.monotonic() + CREATION_WAIT_S
+    while True:
+        with read_transaction(conn):
+            tables = user_tables(conn)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if tables or version:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
 
 
 def _open_failure(path: Path, spec: SchemaSpec, exc: sqlite3.DatabaseError) -> UserError:

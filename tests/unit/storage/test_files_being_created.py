@@ -112,3 +112,33 @@ def test_an_empty_study_that_stays_empty_is_said_to_be_empty(tmp_path):
 
     with pytest.raises(Exception, match="an empty file, not a readable trials store"):
         open_read_only(path)
+
+
+def test_a_reader_waits_for_the_tables_of_a_journal_being_created(tmp_path):
+    # Arrange: the header of a journal whose writer commits its first migration a moment later
+    path = header_only(tmp_path / "journal.sqlite")
+    creator = later(lambda: SqliteJournal.open(path).close())
+
+    # Act
+    with SqliteJournal.open_reader(path) as journal:
+        runs = journal.runs()
+    creator.join()
+
+    # Assert
+    assert runs == []
+
+
+@pytest.mark.parametrize("spec", SCHEMAS, ids=lambda s: s.name)
+def test_an_sqlite_file_with_nothing_in_it_is_refused_by_a_reader_and_left_as_it_is(
+        tmp_path, monkeypatch, spec):
+    # Arrange: an SQLite database with no table (as a tool that only opened it leaves it)
+    path = header_only(tmp_path / "nothing.sqlite")
+    before = path.read_bytes()
+    monkeypatch.setattr(migrations, "CREATION_WAIT_S", 0.05)
+
+    # Act / Assert: a read does not write the schema into it
+    with pytest.raises(Exception, match=f"an empty SQLite database, not a readable {spec.name}"):
+        open_database(path, spec, create=False)
+    assert path.read_bytes() == before
+    assert not path.with_name(path.name + "-wal").exists() or \
+        path.with_name(path.name + "-wal").stat().st_size == 0
