@@ -9,6 +9,7 @@ the day's (16:00 New York), and the label only says which day.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -16,26 +17,39 @@ import pandas as pd
 
 from engine.errors import UserError
 from storage.datafile import open_text
+from storage.importers.daily import read_wide_text
 
 #: The first header cell that marks a wide daily file.
 DATE_COLUMN = "Date"
 
 
 def is_daily_file(path: Path) -> bool:
-    """A regular file whose first line starts with ``Date,``."""
+    """A regular file whose first line (blank lines aside) starts with ``Date,``.
+
+    An empty file is neither daily closes nor M1 bars: it is refused here, by name, rather
+    than left to the M1 reader, which would refuse its name instead (or read no bars)."""
     if not path.is_file():
         return False
     with open_text(path) as text:
-        return text.readline().startswith(DATE_COLUMN + ",")
+        for line in text:
+            if line.strip():
+                return line.startswith(DATE_COLUMN + ",")
+    raise UserError(f"{path}: empty file; expected daily closes (a header Date,SYMBOL,...) "
+                    "or HistData M1 bars")
 
 
 def read_daily_closes(path: Path) -> pd.DataFrame:
     """The file's closes, one column per symbol, indexed by day (UTC midnight).
 
-    A malformed date, a date out of order or twice, or a close that is not a positive
-    number is a one-line ``UserError`` naming the file and the line."""
-    with open_text(path) as text:
-        frame = pd.read_csv(text, dtype=str, keep_default_na=False)
+    A file of the wrong shape (empty, a column twice, a row with too few or too many
+    fields: ``storage.importers.daily.read_wide_text``), a malformed date, a date out of
+    order or twice, or a close that is not a positive number is a one-line ``UserError``
+    naming the file and the line."""
+    content = read_wide_text(path)
+    try:
+        frame = pd.read_csv(io.StringIO(content), dtype=str, keep_default_na=False)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise UserError(f"{path}: not a daily-close file ({str(exc).splitlines()[0]})") from None
     if frame.columns[0] != DATE_COLUMN or len(frame.columns) < 2:
         raise UserError(f"{path}: expected a header Date,SYMBOL,..., got "
                         f"{','.join(frame.columns)[:80]}")

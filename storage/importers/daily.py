@@ -9,6 +9,13 @@ importers store; the backtest reads it here and places each close itself
 Read like every data file (``storage.datafile``: regular files, gzip by content, bounded
 lines); a bad file is one line naming the file and, where it can, the line.  An empty cell
 is a day the symbol did not trade (before its listing): it is left out of that symbol.
+
+The shape of the file is checked on its text before pandas parses it
+(:func:`read_wide_text`, shared with ``app.research.daily_closes``): pandas forgives what
+must be refused here.  It fails on an empty file with its own exception, renames a column
+given twice (``KO.1``), reads a row cut short as empty cells (the day silently lost to every
+symbol past the cut) and wraps a row's extra cells into a row of their own (then blamed on
+the wrong line, for the wrong reason).
 """
 
 from __future__ import annotations
@@ -22,11 +29,11 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import UserError
-from storage.datafile import open_text
+from storage.datafile import open_data_file, open_text, sniff_encoding
 from storage.importers.textfile import first_lines
 from storage.plausible import date_problem, price_out_of_range
 
-__all__ = ["DailyCloses", "is_wide_daily", "read_wide_daily"]
+__all__ = ["DailyCloses", "is_wide_daily", "read_wide_daily", "read_wide_text"]
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SYMBOL = re.compile(r"^[A-Za-z][A-Za-z0-9._#-]{0,19}$")
@@ -52,11 +59,11 @@ def is_wide_daily(path: Path) -> bool:
 def read_wide_daily(path: Path, symbols: Iterable[str] | None = None) -> DailyCloses:
     """The closes of ``symbols`` (all columns when None) from a wide daily file.
 
-    Refuses, in one line: a symbol the file lacks, a row whose date is not ``YYYY-MM-DD`` or
-    is implausible, dates out of order or repeated, a close that is not a positive number.
+    Refuses, in one line: a file of the wrong shape (:func:`read_wide_text`), a symbol the
+    file lacks, a row whose date is not ``YYYY-MM-DD`` or is implausible, dates out of order
+    or repeated, a close that is not a positive number.
     """
-    with open_text(path) as text:
-        content = text.read()
+    content = read_wide_text(path)
     try:
         frame = pd.read_csv(io.StringIO(content), dtype=str, keep_default_na=False)
     except (ValueError, pd.errors.ParserError) as exc:
@@ -75,6 +82,86 @@ def read_wide_daily(path: Path, symbols: Iterable[str] | None = None) -> DailyCl
         present = ~np.isnan(closes)
         out[symbol] = pd.Series(closes[present], index=days[present], name=symbol)
     return out
+
+
+def read_wide_text(path: Path) -> str:
+    """The whole text of a wide daily file, refused in one line unless its shape is sound:
+    not empty, a header ``Date,SYMBOL,...`` naming no column twice (in any case: the
+    research readers upper-case the symbols), and as many fields on every row as in the
+    header.
+
+    An empty cell stays a legitimate missing close; only the count of fields is checked
+    here, by counting commas line by line (the format has no quoting): 3 ms for the 8,300
+    rows of 1990-2022, next to 75 ms for the read, where a parse row by row in Python would
+    cost the vectorised read its speed.  Blank lines are skipped, as pandas skips them.
+    """
+    with open_text(path) as text:
+        content = text.read()
+    lines = content.split("\n")
+    header_at = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if header_at is None:
+        raise UserError(f"{path}: empty file; expected a header Date,SYMBOL,... and a row "
+                        "of closes a day")
+    _check_header(path, header_at + 1, lines[header_at])
+    _check_field_counts(path, lines, header_at)
+    return content
+
+
+def _check_header(path: Path, number: int, header: str) -> None:
+    """``Date`` and at least one symbol, none of them twice.
+
+    A column given twice would be two closes for one symbol a day; which one is meant
+    cannot be known, and pandas would rename one (``KO.1``) or a reader that upper-cases
+    the symbols would hold two columns of one name."""
+    names = [name.strip() for name in header.split(",")]
+    if len(names) < 2 or names[0].lower() != "date":
+        raise UserError(f"{path}: expected a header Date,SYMBOL,..., got {header[:80]}")
+    first_spelling: dict[str, str] = {}
+    for name in names:
+        key = name.upper()
+        if key in first_spelling:
+            spellings = "" if first_spelling[key] == name else (
+                f" (as {first_spelling[key]} and {name})")
+            raise UserError(f"{path}:{number}: column {key} given twice{spellings}")
+        first_spelling[key] = name
+
+
+def _check_field_counts(path: Path, lines: list[str], header_at: int) -> None:
+    """Every row has as many fields as the header: a row cut short or run long is refused
+    with its line (blank lines aside), never read as empty cells or as a row of its own."""
+    fields = lines[header_at].count(",") + 1
+    bad = next((i for i in range(header_at + 1, len(lines))
+                if lines[i].count(",") + 1 != fields and lines[i].strip()), None)
+    if bad is not None:
+        raise _stray_carriage_return(path, fields) or UserError(
+            f"{path}:{bad + 1}: {lines[bad].count(',') + 1} fields, the header has {fields}")
+
+
+def _stray_carriage_return(path: Path, fields: int) -> UserError | None:
+    """The first bad row as ``sed -n``, ``grep -n`` and an editor number the lines, when a
+    lone CR inside a row of a file of LF or CR LF lines makes that differ from the reader's
+    count; None when the file holds no such CR.
+
+    The text is read with universal newlines (a file of lone CR lines is read too), so a
+    lone CR ends a line there: ``awk`` appending cells to a CR LF row leaves the CR before
+    them and splits the row in two, and the fault would be named on the next line, as a
+    fragment.  Only a file already found bad is read again for this."""
+    with open_data_file(path) as data:
+        raw = data.stream.read()
+    text = raw.decode(sniff_encoding(raw[:4]), errors="replace")
+    if "\n" not in text or "\r" not in text.replace("\r\n", ""):
+        return None
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    header_at = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    for i in range(header_at + 1, len(lines)):
+        count = lines[i].count(",") + 1
+        if "\r" in lines[i]:
+            shape = f"{count} fields, the header has {fields}, and " if count != fields else ""
+            return UserError(f"{path}:{i + 1}: {shape}a carriage return inside the line "
+                             "(a row ends with LF or CR LF)")
+        if count != fields and lines[i].strip():
+            return UserError(f"{path}:{i + 1}: {count} fields, the header has {fields}")
+    return None
 
 
 def _dates(path: Path, cells: pd.Series) -> pd.DatetimeIndex:
