@@ -30,7 +30,10 @@ def staged_folder(target: Path) -> Iterator[Path]:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.partial-{uuid.uuid4().hex[:12]}"
-    staging.mkdir()
+    try:
+        staging.mkdir()
+    except OSError as exc:  # said of the path the caller gave, not of the hidden folder
+        raise type(exc)(exc.errno, exc.strerror, str(target)) from None
     try:
         yield staging
         _move_in(staging, target)

@@ -127,6 +127,7 @@ def check_report_folder(report: Path) -> None:
     """Before any work: ``--report`` must be a folder or a place where one can be made, and
     no folder may stand where one of the report's files goes."""
     from app.backtest.outputs import JOURNAL_FILE, REPORT_FILES
+    from app.cli.destinations import check_destination
 
     if report.exists() and not report.is_dir():
         raise UserError(f"--report: {report} is a file; the report is a folder of files")
@@ -134,11 +135,7 @@ def check_report_folder(report: Path) -> None:
         if (report / name).is_dir():
             raise UserError(f"--report: {report / name} is a folder where the report's "
                             f"{name} goes")
-    for parent in report.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise UserError(f"--report: {parent} is a file, so {report} cannot be created")
-            return
+    check_destination(report, "--report", folder=True)
 
 
 def run(args: argparse.Namespace) -> int:

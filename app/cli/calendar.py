@@ -186,8 +186,11 @@ def run_coverage(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from app.cli.destinations import check_destination
     from storage.calendar import import_calendar_files
 
+    if args.calendar is not None:
+        check_destination(args.calendar, "--calendar", folder=False)
     summary = import_calendar_files(args.files, args.calendar, strict=args.strict)
     for line in summary.report_lines():
         print(line)

@@ -249,8 +249,10 @@ def print_value(terms: ConvertibleTerms, market: MarketInputs, value: Convertibl
 
 
 def run_hedge(args: argparse.Namespace) -> int:
+    from app.cli.destinations import check_destination
     from app.research.convertible_hedge import HedgeSetup, load_closes, simulate
 
+    check_destination(args.out, "--out", folder=True)
     start, end = period(args)
     closes = load_closes(args.data, args.ticker, start, end)
     ratio = args.ratio

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.cli.destinations import check_destination
 from engine.errors import UserError
 
 __all__ = ["MISPRICING_DEFAULTS", "register_futures", "write_synthetic_futures"]
@@ -130,8 +131,7 @@ def write_synthetic_futures(cash_file: Path, contracts: list[str], out_dir: Path
 def run_futures(args: argparse.Namespace) -> int:
     overrides = {key: getattr(args, key) for _, key, _ in _OPTIONS
                  if getattr(args, key) is not None}
-    if args.out.exists() and not args.out.is_dir():
-        raise UserError(f"--out {args.out}: not a folder")
+    check_destination(args.out, "--out", folder=True)
     written = write_synthetic_futures(args.cash, args.contract, args.out, seed=args.seed,
                                       mispricing=overrides)
     for path, count, name in written:

@@ -70,8 +70,11 @@ def symbols_of(text: str) -> list[str]:
 
 
 def run_scan(args: argparse.Namespace) -> int:
+    from app.cli.destinations import check_destination
     from app.research.pairs_scan import pairs_scan
 
+    if args.out is not None:  # before the scan, not after it
+        check_destination(args.out, "--out", folder=False)
     symbols = symbols_of(args.symbols)
     missing = [p for p in args.data if not p.exists()]
     if missing:

@@ -44,6 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.cli.destinations import check_destination
     from app.runs import run_headless
     from app.sessions import replay_session
     from engine.config import load_engine_config
@@ -52,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("give files to replay or --store DIR")
     speed = parse_speed(args.speed)
     start, end = period(args)
+    if args.journal is not None:
+        check_destination(args.journal, "--journal", folder=False)
     config = load_engine_config(args.config)
     chosen_clusters(config, args.clusters)  # an unknown name is refused before any file is read
     names = cluster_names(args.clusters)

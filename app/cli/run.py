@@ -99,9 +99,12 @@ def build_session(args: argparse.Namespace, until: datetime | None = None) -> Se
 def run(args: argparse.Namespace) -> int:
     """Every option is checked before the session opens its journal: a bad value writes
     nothing."""
+    from app.cli.destinations import check_destination
     from app.runs import run_headless
 
     speed = parse_speed(args.speed)
     days = parse_days(args.days)
     until = parse_date(args.until, "--until") if args.until else period(args)[1]
+    if args.journal is not None:
+        check_destination(args.journal, "--journal", folder=False)
     return run_headless(build_session(args, until), speed=speed, until=until, days=days)

@@ -31,6 +31,7 @@ from app.cli.args import (
 from app.cli.backtest import add_spread_options, say_data_notes, spread_settings
 from app.cli.choices import SCHEMES
 from app.cli.crash import one_line
+from app.cli.destinations import check_destination
 from app.cli.output import num, pct, unsigned_pct
 from app.cli.sweep_report import (
     add_report_options,
@@ -238,6 +239,9 @@ def _run_study(args: argparse.Namespace) -> int:
 
         require_dask()  # before the plan: the one line, not a study half set up
     tasks = plan_from_args(args)
+    check_destination(args.study, "--study", folder=False)
+    if args.report is not None:
+        check_destination(args.report, "--report", folder=True)
     say_data_notes(args.data or [])
     heatmap_specs(args.heatmap, list(tasks[0]["params"]) if tasks else [])  # checked first
     with TrialsStore(args.study, writer=True) as store:

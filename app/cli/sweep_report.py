@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.cli.destinations import check_destination
 from engine.errors import UserError
 
 if TYPE_CHECKING:
@@ -79,5 +80,6 @@ def run_report(args: argparse.Namespace) -> int:
         raise UserError("sweep report: give the study file (sweep report STUDY --report DIR)")
     if args.report is None:
         raise UserError("sweep report: --report DIR is required (where to write the report)")
+    check_destination(args.report, "--report", folder=True)
     write_study_report(study, args.report, args.heatmap)
     return 0

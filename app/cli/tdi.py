@@ -70,10 +70,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.cli.destinations import check_destination
     from app.cluster_tdi import check_symbols, cluster_tdi, space_orientation
     from engine.factor import MIN_WINDOW
     from engine.tdi import TdiParams
 
+    check_destination(args.out, "--out", folder=False)  # before the files are read
     symbols = [s.strip().upper() for s in args.symbols.split(",") if s.strip()]
     try:
         check_symbols(symbols)
