@@ -26,6 +26,7 @@ from app.walkforward.concat import ConcatenatedOos, concatenate_oos
 from app.walkforward.folds import Fold
 from app.walkforward.grid import alone, check_grid, describe, with_params
 from app.walkforward.scores import Choice, RunScore, Trial, choose
+from engine.errors import UserError
 from engine.metrics.selection import combined_trials
 
 #: Each run stops this much before its span's end.  A basket that closes at the very midnight
@@ -78,15 +79,30 @@ class WalkForwardResult:
         return all(f.out_of_sample.complete for f in self.folds)
 
 
-def traded_clusters(base: BacktestSpec, start: Any, end: Any) -> tuple[list[str], list[str]]:
+def traded_clusters(base: BacktestSpec, folds: list[Fold]) -> tuple[list[str], list[str]]:
     """The configured clusters the data can feed (read once, as a backtest would), and a
-    note for each it cannot (``cluster_gaps``: the symbols it lacks)."""
-    spec = dataclasses.replace(base, start=start, end=end)
+    note for each it cannot (``cluster_gaps``: the symbols it lacks).  A fold whose
+    out-of-sample span starts after the data ends is refused here, before any trial: its
+    run would fail only once every in-sample trial before it had run."""
+    spec = dataclasses.replace(base, start=folds[0].is_start, end=folds[-1].oos_end)
     with tempfile.TemporaryDirectory(prefix="walkforward-") as scratch:
         market = load_market(spec, Path(scratch))
         symbols = set(market.feed.symbols)
         fitted = fit_clusters(base.config, symbols)
+        _check_spans(folds, getattr(market.feed, "end_msc", None))
     return [c.name for c in fitted.clusters], cluster_gaps(base.config, symbols)
+
+
+def _check_spans(folds: list[Fold], data_end_msc: int | None) -> None:
+    if data_end_msc is None:
+        return
+    for fold in folds:
+        if fold.oos_start.timestamp() * 1000 >= data_end_msc:
+            last_day = fold.oos_end - timedelta(days=1)
+            ends = pd.Timestamp(data_end_msc, unit="ms", tz="UTC")
+            raise UserError(f"fold {fold.number}: its out-of-sample span "
+                            f"{fold.oos_start:%Y-%m-%d} .. {last_day:%Y-%m-%d} starts after "
+                            f"the data ends ({ends:%Y-%m-%d %H:%M} UTC)")
 
 
 class _Runs:
@@ -123,7 +139,7 @@ def walk_forward(base: BacktestSpec, grid: list[dict[str, Any]], folds: list[Fol
     """The whole study (see the module docstring); ``grid_file`` is named in a refusal of
     the grid."""
     check_grid(base.config, grid, grid_file)
-    names, notes = traded_clusters(base, folds[0].is_start, folds[-1].oos_end)
+    names, notes = traded_clusters(base, folds)
     config = base.config.with_clusters(names)
     runs = _Runs(len(folds) * (len(names) * len(grid) + 2), progress)
     results = []

@@ -251,3 +251,25 @@ def test_a_replay_of_a_period_the_data_does_not_hold_is_one_line_and_no_journal(
     assert err.count("\n") == 1
     assert f"empty period: the data holds no ticks from {period[0]} 00:00 UTC" in err
     assert not journal.exists()
+
+
+def test_a_walkforward_whose_out_of_sample_span_is_past_the_data_stops_before_any_trial(
+        tmp_path, capsys):
+    # Arrange: the slices end 2019-11-01 21:00 UTC; the out-of-sample week is after it
+    config = tmp_path / "small.toml"
+    config.write_text(short_window_config("USD_MAJORS"))
+    grid = tmp_path / "grid.toml"
+    grid.write_text("entry = [1.2, 1.5]\n")
+
+    # Act
+    code = main(["walkforward", "--data", str(TEST_DATA / "histdata"), "--config", str(config),
+                 "--grid", str(grid), "--is", "2019-10-23:2019-10-28", "--oos",
+                 "2019-11-04:2019-11-08", "--report", str(tmp_path / "wf")])
+    out, err = capsys.readouterr()
+
+    # Assert: one line before the in-sample trials (none ran: no progress, no report)
+    assert code == 2
+    assert err.splitlines() == ["error: fold 1: its out-of-sample span 2019-11-04 .. "
+                                "2019-11-08 starts after the data ends (2019-11-01 21:00 UTC)"]
+    assert "in-sample" not in out + err
+    assert not (tmp_path / "wf").exists()
