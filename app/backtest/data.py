@@ -81,6 +81,31 @@ def data_notes(paths: Sequence[Path]) -> list[str]:
     return file_notes(_data_files(paths))
 
 
+def data_symbols(paths: Sequence[Path]) -> set[str] | None:
+    """The symbols the data files hold, told without reading them through: a wide daily
+    file's header, or a file's name as the importers read it (HistData, MT5 exports); None
+    when one file's cannot be told so (its backtest reads it to know)."""
+    from storage.importers import detect_file
+    from storage.importers.daily import is_wide_daily
+    from storage.importers.formats import symbol_from_file_name
+    from storage.importers.textfile import first_lines
+
+    symbols: set[str] = set()
+    for path in _data_files(paths):
+        if is_wide_daily(path):
+            header = first_lines(path, count=1)[0][0]
+            symbols.update(name.strip().upper() for name in header.split(",")[1:])
+            continue
+        try:
+            symbol = symbol_from_file_name(path, detect_file(path).format)
+        except UserError:
+            return None
+        if symbol is None:
+            return None
+        symbols.add(symbol)
+    return symbols
+
+
 def load_market(spec: BacktestSpec, work: Path) -> MarketData:
     """The feed for ``spec``; files that must be imported first go to a store in ``work``."""
     from storage.importers import detect_file

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     calendar = calendar_snapshot(args.calendar, start, end) if args.calendar else None
     spec = AuditSpec(config=config, paths=tuple(args.data), start=start, end=end,
                      calendar=calendar, seeds=args.seeds, cut=cut, weeks=args.weeks)
-    say_data_notes(spec.paths)
+    say_data_notes(spec.paths, None if args.clusters else config)
     bar = ProgressBar("audit")
 
     def progress(label: str, fraction: float) -> None:

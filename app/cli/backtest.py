@@ -29,6 +29,7 @@ from engine.errors import UserError
 
 if TYPE_CHECKING:
     from app.backtest import BacktestSpec
+    from engine.config import EngineConfig
 
 
 def add_backtest_options(p: argparse.ArgumentParser) -> None:
@@ -114,12 +115,20 @@ def spec_from_args(args: argparse.Namespace) -> BacktestSpec:
                         **spread_settings(args))
 
 
-def say_data_notes(paths: Sequence[Path]) -> None:
+def say_data_notes(paths: Sequence[Path], config: EngineConfig | None = None) -> None:
     """Once, before a command of many backtests: what the HistData files hold that a
-    backtest does not take (``app.backtest.data_notes``), as ``note:`` lines on stderr."""
+    backtest does not take (``app.backtest.data_notes``), and with ``config`` (the
+    configured clusters, none chosen by name) each cluster the files cannot feed, which
+    every backtest of the command leaves out, as ``note:`` lines on stderr."""
     from app.backtest import data_notes
+    from app.backtest.data import data_symbols
+    from app.sessions import cluster_gaps
 
-    for note in data_notes(paths) if paths else []:
+    notes = data_notes(paths) if paths else []
+    symbols = data_symbols(paths) if paths and config is not None else None
+    if symbols is not None and config is not None:
+        notes += cluster_gaps(config, symbols)
+    for note in notes:
         print(f"note: {note}", file=sys.stderr)
 
 

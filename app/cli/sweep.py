@@ -139,6 +139,13 @@ def _source(args: argparse.Namespace) -> dict[str, Any]:
     return {"source": "synthetic", "paths": [], "store": None}
 
 
+def _configured(args: argparse.Namespace) -> Any:
+    """The configuration file's clusters (the study's, none chosen by name)."""
+    from engine.config import load_engine_config
+
+    return load_engine_config(args.config)
+
+
 def plan_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
     """The study's tasks, every input checked before any backtest runs."""
     from app.sweep import code_version, data_fingerprint, make_tasks, sample_configurations
@@ -242,7 +249,7 @@ def _run_study(args: argparse.Namespace) -> int:
     check_destination(args.study, "--study", folder=False)
     if args.report is not None:
         check_destination(args.report, "--report", folder=True)
-    say_data_notes(args.data or [])
+    say_data_notes(args.data or [], None if args.clusters else _configured(args))
     heatmap_specs(args.heatmap, list(tasks[0]["params"]) if tasks else [])  # checked first
     with TrialsStore(args.study, writer=True) as store:
         store.put_setting("created_with", {"grid": str(args.grid), "folds": args.folds,

@@ -273,3 +273,26 @@ def test_a_walkforward_whose_out_of_sample_span_is_past_the_data_stops_before_an
                                 "2019-11-08 starts after the data ends (2019-11-01 21:00 UTC)"]
     assert "in-sample" not in out + err
     assert not (tmp_path / "wf").exists()
+
+
+@pytest.mark.parametrize("command", [
+    ["sweep", "--grid", "{grid}", "--study", "{out}.sqlite"],
+    ["audit", "--seeds", "1"],
+], ids=["sweep", "audit"])
+def test_a_command_of_many_backtests_names_the_cluster_it_leaves_out_once(tmp_path, capsys,
+                                                                          command):
+    # Arrange: USD_MAJORS, which the slices feed, and AUD_NZD, which they cannot
+    config = tmp_path / "two.toml"
+    config.write_text(short_window_config("USD_MAJORS") + AUD_NZD)
+    grid = tmp_path / "grid.toml"
+    grid.write_text("entry = [1.2]\n")
+    words = [w.format(grid=grid, out=tmp_path / "out") for w in command]
+
+    # Act
+    code = main([words[0], "--data", str(TEST_DATA / "histdata"), "--config", str(config),
+                 *words[1:]])
+    err = capsys.readouterr().err
+
+    # Assert: said once, before the work
+    assert code in (0, 1)  # the audit's own verdicts aside
+    assert err.count(f"note: {LEFT_OUT}") == 1
