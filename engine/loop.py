@@ -91,6 +91,11 @@ class EngineWorker(threading.Thread):
                 if time.perf_counter() - burst_started >= self.BURST_S:
                     time.sleep(self.YIELD_S)  # let the GUI thread have the interpreter
                     burst_started = time.perf_counter()
+            if engine.refresh_snapshots:
+                # the last steps fall inside the rebuilds' throttle: at max speed hours of
+                # market time; a window reading the snapshot would keep showing that past
+                # (a replay's final balance, positions closed since) once the worker is gone
+                engine.snapshot(refresh=True)
         except BaseException as exc:
             self.error = exc
             if self.on_error is not None:

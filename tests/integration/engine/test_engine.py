@@ -398,6 +398,28 @@ def test_worker_thread_runs_the_engine_and_takes_commands_from_another_thread(tm
     assert e.now_msc == e.now_msc // 60_000 * 60_000 and e.stats.refusals is not None
 
 
+def test_a_worker_that_reaches_its_end_leaves_the_snapshot_of_the_end(tmp_path):
+    from engine.loop import EngineWorker
+    from mt5bridge.sim.pacing import MAX_SPEED, Pacer
+
+    # Arrange: two days at max speed, whose last steps fall inside the rebuilds' throttle
+    s = session(tmp_path)
+    e = s.engine
+    worker = EngineWorker(e, Pacer(e.now_msc, speed=MAX_SPEED), until_msc=e.now_msc + 2 * DAY_MS)
+
+    # Act
+    worker.start()
+    worker.join(120)
+
+    # Assert: what a window reads after the worker is gone is the end, as the terminal has it
+    snap = e.latest_snapshot()
+    account = s.sim.account_info()
+    assert not worker.is_alive() and worker.error is None
+    assert snap is not None and snap.time == e.now()
+    assert (snap.balance, snap.equity) == (account.balance, account.equity)
+    assert len(snap.positions) == len(s.sim.positions_get())
+
+
 @pytest.mark.parametrize(
     ("risk", "code"),
     [
