@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -274,6 +275,8 @@ class ClustersPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        #: Holds a demo or replay clock around a confirmation (the window sets it).
+        self.hold_clock: Callable[[], AbstractContextManager[Any]] = nullcontext
         self.model = ClustersModel()
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -384,6 +387,13 @@ class ClustersPanel(QWidget):
     def confirm(self, title: str, text: str) -> bool:
         return ask(self, title, text)
 
+    def _confirmed(self, title: str, text: str) -> bool:
+        """``confirm`` with the simulated clock held while the trader decides (the window
+        sets ``hold_clock``: ``RiskControls.hold_clock``), so the P&L in the question is
+        the one the close meets."""
+        with self.hold_clock():
+            return self.confirm(title, text)
+
     def ask_thresholds(self, name: str, entry: float,
                        exit_band: float) -> tuple[float, float] | None:
         dialog = ThresholdsDialog(name, entry, exit_band, self.tdi_stop_of(name), self)
@@ -402,8 +412,8 @@ class ClustersPanel(QWidget):
         elif key == "resume":
             command = cmd.ResumeCluster(cluster=name, source="gui")
         elif key == "close":
-            if self.confirm("Close basket", f"Close {view.basket_id} of {name} at market?\n"
-                                            f"P&L (net) now {view.pnl:+,.2f}"):
+            if self._confirmed("Close basket", f"Close {view.basket_id} of {name} at market?\n"
+                                               f"P&L (net) now {view.pnl:+,.2f}"):
                 command = cmd.CloseBasket(cluster=name, source="gui")
         elif key in ("long", "short"):
             self.openRequested.emit(name, key.upper())

@@ -66,6 +66,8 @@ from gui.waiting import WaitingLabel
 
 #: The Toolbox's default height (pixels): about twelve table rows at 1600x900.
 TOOLBOX_HEIGHT = 300
+#: How long the status bar says a command the engine refused (ms): the Journal tab keeps it.
+REFUSAL_MS = 15_000
 
 SPEEDS = (("1x", 1.0), ("10x", 10.0), ("60x", 60.0), ("600x", 600.0), ("3600x", 3600.0),
           ("max", math.inf))
@@ -232,6 +234,9 @@ class MainWindow(QMainWindow):
                                  lambda title, text: self.confirm(title, text))
         self.risk.install(bar)
         self.algo = self.risk.algo
+        # every close asked from a panel holds a demo or replay clock while it is asked
+        self.clusters.hold_clock = self.risk.hold_clock
+        self.toolbox.trade.hold_clock = self.risk.hold_clock
         bar.addSeparator()
         self.open_action = QAction("Open replay...", self)
         self.open_action.triggered.connect(self._open_replay)
@@ -323,8 +328,10 @@ class MainWindow(QMainWindow):
                                         f"command sent: {command.name} {command.arguments()}")
 
     def confirm(self, title: str, text: str) -> bool:
-        """A yes/no question that defaults to No (tests replace it)."""
-        return ask(self, title, text)
+        """A yes/no question that defaults to No (tests replace it), asked with a demo or
+        replay clock held: the one-click strip's and New Order's confirmations."""
+        with self.risk.hold_clock():
+            return ask(self, title, text)
 
     def flatten_all(self) -> None:
         self.risk.flatten_all()
@@ -436,12 +443,7 @@ class MainWindow(QMainWindow):
                     f"closed {ev.exit_code} {ev.pnl:+,.2f}"
                 self.toolbox.journal.append_log(ev.time, "INFO", f"{ev.basket_id} {verb}")
             elif isinstance(ev, CommandDone):
-                self.toolbox.journal.append_log(
-                    ev.time, "INFO" if ev.ok else "WARNING",
-                    f"{ev.command}: {'ok' if ev.ok else 'failed'}: {ev.message}")
-                self.toolbox.convertible.on_command_done(ev.command, ev.ok, ev.message)
-                if self.reader is not None:
-                    self.toolbox.journal.set_audit(self.reader.commands())
+                self._on_command_done(ev)
             elif isinstance(ev, RiskStateChanged):
                 self.toolbox.journal.append_log(ev.time, "WARNING",
                                                 f"{ev.scope} {ev.state}: {ev.reason}")
@@ -454,6 +456,19 @@ class MainWindow(QMainWindow):
         if self._history_refresh_due:
             self._history_refresh_due = False
             self.toolbox.history.refresh_when_shown()
+
+    def _on_command_done(self, ev: CommandDone) -> None:
+        """The answer in the Journal tab and its audit trail; a refusal also in the status
+        bar, where the trader who sent it is looking (an order's answer is the order
+        tools' own line)."""
+        self.toolbox.journal.append_log(
+            ev.time, "INFO" if ev.ok else "WARNING",
+            f"{ev.command}: {'ok' if ev.ok else 'failed'}: {ev.message}")
+        self.toolbox.convertible.on_command_done(ev.command, ev.ok, ev.message)
+        if not ev.ok and ev.command != "PlaceOrder":
+            self.statusBar().showMessage(f"{ev.command} refused: {ev.message}", REFUSAL_MS)
+        if self.reader is not None:
+            self.toolbox.journal.set_audit(self.reader.commands())
 
     def on_snapshot(self, snap: EngineSnapshot) -> None:
         self.risk.on_snapshot(snap)

@@ -17,9 +17,10 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -470,6 +471,8 @@ class TradeTab(QWidget):
     def __init__(self, digits: Mapping[str, int] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        #: Holds a demo or replay clock around a confirmation (the window sets it).
+        self.hold_clock: Callable[[], AbstractContextManager[Any]] = nullcontext
         self._sized = False
         self.model = PositionTreeModel(digits, figures_font(self.font()), self)
         self.view = QTreeView(self)
@@ -537,6 +540,12 @@ class TradeTab(QWidget):
         """Ask before closing anything; tests replace this method to answer for the trader."""
         return ask(self, title, text)  # shown literally: it names symbols and baskets
 
+    def _confirmed(self, title: str, text: str) -> bool:
+        """``confirm`` with the simulated clock held while the trader decides (the window
+        sets ``hold_clock``), so the market in the question is the one the close meets."""
+        with self.hold_clock():
+            return self.confirm(title, text)
+
     def selected_position(self) -> PositionLike | None:
         return self.model.position_at(self.view.currentIndex())
 
@@ -551,7 +560,7 @@ class TradeTab(QWidget):
         text = (f"Close {position.side.lower()} {format_volume(position.volume)} "
                 f"{position.symbol}, ticket {position.ticket}?\n\nThe rest of its basket "
                 f"stays open.")
-        if not self.confirm("Close leg", text):
+        if not self._confirmed("Close leg", text):
             return False
         self.closeLegRequested.emit(int(position.ticket))
         return True
@@ -563,7 +572,7 @@ class TradeTab(QWidget):
             return False
         text = (f"Close basket {group.label} of {group.cluster} ({len(group.positions)} "
                 f"positions, profit {format_money(group.profit)})?")
-        if not self.confirm("Close basket", text):
+        if not self._confirmed("Close basket", text):
             return False
         self.closeBasketRequested.emit(group.cluster)
         return True
@@ -574,9 +583,13 @@ class TradeTab(QWidget):
         count = sum(len(g.positions) for g in groups)
         if count == 0:
             return False
-        text = (f"Close ALL {count} open positions in {len(groups)} baskets "
+        baskets = [g for g in groups if g.cluster]  # the "no basket" group is not one
+        outside = count - sum(len(g.positions) for g in baskets)
+        where = f"{len(baskets)} basket(s)" + (
+            f" and {outside} outside any basket" if outside else "")
+        text = (f"Close ALL {count} open positions: {where} "
                 f"(profit {format_money(sum(g.profit for g in groups))})?")
-        if not self.confirm("Flatten all", text):
+        if not self._confirmed("Flatten all", text):
             return False
         self.flattenAllRequested.emit()
         return True

@@ -629,3 +629,20 @@ def test_prices_without_broker_digits_follow_fx_convention():
     assert price_digits("EURUSD", 1.1, {"EURUSD": 4}) == 4
     assert digits_from_spread(1.14488, 1.14490, 2.0) == 5
     assert digits_from_spread(1.1, 1.1, 0.0) is None
+
+
+def test_flatten_all_counts_the_baskets_apart_from_the_positions_outside_them(qtbot):
+    # Arrange: two baskets, and one position the engine does not own
+    tab = TradeTab()
+    qtbot.addWidget(tab)
+    tab.update_positions([*trade_positions(),
+                          position(5, "EURUSD", "BUY", 1.0, basket="", cluster=None)])
+    asked: list[str] = []
+    tab.confirm = lambda title, text: asked.append(text) or False
+
+    # Act
+    tab.request_flatten_all()
+
+    # Assert: "no basket" is not a basket
+    assert asked == ["Close ALL 4 open positions: 2 basket(s) and 1 outside any basket "
+                     "(profit 12.25)?"]
