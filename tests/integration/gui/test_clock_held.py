@@ -41,6 +41,7 @@ def test_a_close_asked_from_a_panel_holds_the_clock_while_asked(window, qtbot, p
     seen: list[tuple[bool, int, int]] = []
 
     def answer(title: str, text: str) -> bool:
+        qtbot.wait(200)  # a step the worker had begun when the hold came ends first
         before = window.engine.now_msc
         qtbot.wait(1000)  # an hour of market time at 3600x, were the clock running
         seen.append((window.pacer.paused, before, window.engine.now_msc))
