@@ -159,9 +159,9 @@ def open_database(
 
 
 def _has_content(conn: sqlite3.Connection) -> bool:
-    """Whether the database holds a table, given ``wait_s`` for one: a reader must not give
-    an SQLite file with nothing in it the schema (a read would write), but a file another
-    process is creating holds its tables a moment after SQLite has written its header."""
+    """Whether the database holds a table, given ``CREATION_WAIT_S`` for one: a reader must
+    not give an SQLite file with nothing in it the schema (a read would write), but a file
+    another process is creating holds its tables a moment after SQLite wrote its header."""
     deadline = time.monotonic() + CREATION_WAIT_S
     while True:
         with read_transaction(conn):

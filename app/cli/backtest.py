@@ -125,8 +125,7 @@ def say_data_notes(paths: Sequence[Path], config: EngineConfig | None = None) ->
     from app.sessions import cluster_gaps
 
     notes = data_notes(paths) if paths else []
-    symbols = data_symbols(paths) if paths and config is not None else None
-    if symbols is not None and config is not None:
+    if paths and config is not None and (symbols := data_symbols(paths)) is not None:
         notes += cluster_gaps(config, symbols)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
