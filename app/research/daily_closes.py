@@ -17,7 +17,7 @@ import pandas as pd
 
 from engine.errors import UserError
 from storage.datafile import open_text
-from storage.importers.daily import read_wide_text
+from storage.importers.daily import read_wide_text, row_lines
 
 #: The first header cell that marks a wide daily file.
 DATE_COLUMN = "Date"
@@ -55,22 +55,23 @@ def read_daily_closes(path: Path) -> pd.DataFrame:
                         f"{','.join(frame.columns)[:80]}")
     if frame.empty:
         raise UserError(f"{path}: no rows of closes after the header")
+    lines = row_lines(content)
     dates = pd.to_datetime(frame[DATE_COLUMN], format="%Y-%m-%d", errors="coerce", utc=True)
     if dates.isna().any():
-        line = int(np.flatnonzero(dates.isna())[0]) + 2
-        raise UserError(f"{path}:{line}: not a date YYYY-MM-DD: "
-                        f"{frame[DATE_COLUMN].iloc[line - 2]!r}")
+        row = int(np.flatnonzero(dates.isna())[0])
+        raise UserError(f"{path}:{lines[row]}: not a date YYYY-MM-DD: "
+                        f"{frame[DATE_COLUMN].iloc[row]!r}")
     steps = np.diff(pd.DatetimeIndex(dates).asi8)
     if (steps <= 0).any():
-        line = int(np.flatnonzero(steps <= 0)[0]) + 3
-        raise UserError(f"{path}:{line}: date {frame[DATE_COLUMN].iloc[line - 2]} is not "
+        row = int(np.flatnonzero(steps <= 0)[0]) + 1
+        raise UserError(f"{path}:{lines[row]}: date {frame[DATE_COLUMN].iloc[row]} is not "
                         "after the previous row's")
     values = frame.drop(columns=DATE_COLUMN).replace("", np.nan)
     closes = values.apply(pd.to_numeric, errors="coerce").astype(float)
     bad = (closes.isna() & values.notna()) | (closes <= 0) | np.isinf(closes)
     if bad.to_numpy().any():
         row, col = np.argwhere(bad.to_numpy())[0]
-        raise UserError(f"{path}:{row + 2}: {closes.columns[col]} close "
+        raise UserError(f"{path}:{lines[row]}: {closes.columns[col]} close "
                         f"{values.iloc[row, col]!r} is not a positive number")
     closes.index = pd.DatetimeIndex(dates, name="time_utc")
     closes.columns = [str(c).strip().upper() for c in closes.columns]

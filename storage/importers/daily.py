@@ -33,7 +33,7 @@ from storage.datafile import open_data_file, open_text, sniff_encoding
 from storage.importers.textfile import first_lines
 from storage.plausible import date_problem, price_out_of_range
 
-__all__ = ["DailyCloses", "is_wide_daily", "read_wide_daily", "read_wide_text"]
+__all__ = ["DailyCloses", "is_wide_daily", "read_wide_daily", "read_wide_text", "row_lines"]
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SYMBOL = re.compile(r"^[A-Za-z][A-Za-z0-9._#-]{0,19}$")
@@ -68,6 +68,7 @@ def read_wide_daily(path: Path, symbols: Iterable[str] | None = None) -> DailyCl
         frame = pd.read_csv(io.StringIO(content), dtype=str, keep_default_na=False)
     except (ValueError, pd.errors.ParserError) as exc:
         raise UserError(f"{path}: not a daily-close file ({str(exc).splitlines()[0]})") from None
+    lines = row_lines(content)
     frame.columns = [str(c).strip() for c in frame.columns]
     date_column = frame.columns[0]
     wanted = list(frame.columns[1:]) if symbols is None else [s for s in symbols]
@@ -75,10 +76,10 @@ def read_wide_daily(path: Path, symbols: Iterable[str] | None = None) -> DailyCl
     if missing:
         raise UserError(f"{path}: no column for {', '.join(missing)} (the file has "
                         f"{', '.join(frame.columns[1:])})")
-    days = _dates(path, frame[date_column].str.strip())
+    days = _dates(path, lines, frame[date_column].str.strip())
     out: DailyCloses = {}
     for symbol in wanted:
-        closes = _closes(path, symbol, frame[symbol].str.strip())
+        closes = _closes(path, lines, symbol, frame[symbol].str.strip())
         present = ~np.isnan(closes)
         out[symbol] = pd.Series(closes[present], index=days[present], name=symbol)
     return out
@@ -105,6 +106,16 @@ def read_wide_text(path: Path) -> str:
     _check_header(path, header_at + 1, lines[header_at])
     _check_field_counts(path, lines, header_at)
     return content
+
+
+def row_lines(content: str) -> list[int]:
+    """The line number in the file (from 1) of each row pandas reads from ``content``
+    (a text :func:`read_wide_text` accepted): the non-blank lines after the header, since
+    pandas skips blank and whitespace-only lines, so that a bad row is named on its own
+    line however many blank lines come before it."""
+    lines = content.split("\n")
+    header_at = next(i for i, line in enumerate(lines) if line.strip())
+    return [i + 1 for i in range(header_at + 1, len(lines)) if lines[i].strip()]
 
 
 def _check_header(path: Path, number: int, header: str) -> None:
@@ -164,33 +175,33 @@ def _stray_carriage_return(path: Path, fields: int) -> UserError | None:
     return None
 
 
-def _dates(path: Path, cells: pd.Series) -> pd.DatetimeIndex:
+def _dates(path: Path, lines: list[int], cells: pd.Series) -> pd.DatetimeIndex:
     bad = ~cells.str.match(_DATE.pattern)
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise UserError(f"{path}:{row + 2}: not a YYYY-MM-DD date: {cells.iloc[row][:20]!r}")
+        raise UserError(f"{path}:{lines[row]}: not a YYYY-MM-DD date: {cells.iloc[row][:20]!r}")
     days = pd.DatetimeIndex(pd.to_datetime(cells, format="%Y-%m-%d", errors="coerce"))
     if days.isna().any():
         row = int(np.flatnonzero(days.isna())[0])
-        raise UserError(f"{path}:{row + 2}: no such date: {cells.iloc[row]!r}")
+        raise UserError(f"{path}:{lines[row]}: no such date: {cells.iloc[row]!r}")
     for row in (0, len(days) - 1):
         problem = date_problem(days[row].date()) if len(days) else None
         if problem is not None:
-            raise UserError(f"{path}:{row + 2}: {problem}")
+            raise UserError(f"{path}:{lines[row]}: {problem}")
     order = np.diff(days.asi8)
     if (order <= 0).any():
         row = int(np.flatnonzero(order <= 0)[0]) + 1
-        raise UserError(f"{path}:{row + 2}: {cells.iloc[row]} is not after the date before "
+        raise UserError(f"{path}:{lines[row]}: {cells.iloc[row]} is not after the date before "
                         "it (one row per day, oldest first)")
     return days
 
 
-def _closes(path: Path, symbol: str, cells: pd.Series) -> np.ndarray:
+def _closes(path: Path, lines: list[int], symbol: str, cells: pd.Series) -> np.ndarray:
     empty = cells == ""
     values = pd.to_numeric(cells.where(~empty, "nan"), errors="coerce").to_numpy(np.float64)
     bad = (np.isnan(values) & ~empty.to_numpy()) | (values <= 0) | price_out_of_range(values)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise UserError(f"{path}:{row + 2}: {symbol}: not a plausible close: "
+        raise UserError(f"{path}:{lines[row]}: {symbol}: not a plausible close: "
                         f"{cells.iloc[row][:20]!r}")
     return values

@@ -56,6 +56,10 @@ def test_the_wide_daily_format_is_recognised_and_read():
     ("Date,KO\n2020-01-02,49.3\n2020-01-03,-1\n", ":3: KO: not a plausible close: '-1'"),
     ("Date,KO\n2020-01-03,49.3\n2020-01-02,49.1\n", ":3: 2020-01-02 is not after"),
     ("Date,KO\n2020-01-02,49.3\n2020-01-03,abc\n", "not a plausible close: 'abc'"),
+    # blank and whitespace-only lines, which pandas skips, still count as lines
+    ("\nDate,KO\n2020-01-02,49.3\n\n\t\n2020-01-03,-1\n", ":6: KO: not a plausible close"),
+    ("Date,KO\n2020-01-03,49.3\n\n2020-01-02,49.1\n", ":4: 2020-01-02 is not after"),
+    ("Date,KO\n2020-01-02,49.3\n \n2020-01-0x,49.1\n", ":4: not a YYYY-MM-DD date"),
 ])
 def test_a_bad_daily_file_is_one_line_naming_the_line(tmp_path, body, message):
     path = tmp_path / "daily.csv"

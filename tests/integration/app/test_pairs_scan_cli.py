@@ -109,12 +109,22 @@ def test_bad_input_is_one_line(argv, fragment, capsys):
     assert not (Path(os.environ["FXCLUSTER_HOME"]) / "crash.log").exists()
 
 
-def test_a_bad_row_of_a_daily_file_is_named(tmp_path, capsys):
+@pytest.mark.parametrize(("body", "message"), [
+    ("Date,AAA,BBB\n2020-01-02,1.0,2.0\n2020-01-03,1.1,-2.0\n",
+     ":3: BBB close '-2.0' is not a positive number"),
+    # blank and whitespace-only lines, which pandas skips, still count as lines
+    ("\nDate,AAA,BBB\n2020-01-02,1.0,2.0\n\n \n2020-01-03,1.1,-2.0\n",
+     ":6: BBB close '-2.0' is not a positive number"),
+    ("Date,AAA,BBB\n2020-01-02,1.0,2.0\n\n2020-01-02,1.1,2.0\n",
+     ":4: date 2020-01-02 is not after"),
+    ("Date,AAA,BBB\n2020-01-02,1.0,2.0\n\n2020/01/03,1.1,2.0\n", ":4: not a date"),
+])
+def test_a_bad_row_of_a_daily_file_is_named(tmp_path, capsys, body, message):
     bad = tmp_path / "daily.csv"
-    bad.write_text("Date,AAA,BBB\n2020-01-02,1.0,2.0\n2020-01-03,1.1,-2.0\n")
+    bad.write_text(body)
 
     code, _, err = run_cli(["pairs", "scan", "--data", str(bad), "--symbols", "AAA,BBB"],
                            capsys)
 
     assert code == 2
-    assert f"{bad}:3: BBB close '-2.0' is not a positive number" in err
+    assert f"{bad}{message}" in err, err
