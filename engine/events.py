@@ -52,6 +52,17 @@ class BasketOpened(EngineEvent):
 
 
 @dataclass(frozen=True)
+class LegClosed(EngineEvent):
+    """One leg of a basket filled out at ``time``: most often with the rest of its basket,
+    but a leg whose exit failed is retried and fills later, so the others' moment is only
+    known from here (what a backtest reads the quotes their profits were booked at by)."""
+
+    basket_id: str
+    cluster: str
+    symbol: str
+
+
+@dataclass(frozen=True)
 class BasketClosed(EngineEvent):
     basket_id: str
     cluster: str

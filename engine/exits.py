@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from engine.baskets import Basket, Leg
-from engine.events import BasketClosed, EngineEvent
+from engine.events import BasketClosed, EngineEvent, LegClosed
 from engine.execution import DEAL_ENTRY_IN, RETCODE_MARKET_CLOSED, Executor
 from engine.model import ExitCode, OrderPurpose
 from engine.ports import Journal, Terminal
@@ -71,6 +71,7 @@ class Exits:
                                           basket.magic, position=leg.position)
             if fill.filled:
                 self.book_close(leg)
+                host.publish(LegClosed(host.now(), basket.basket_id, cluster, leg.symbol))
             else:
                 first = cluster not in self.pending  # report the first failure, not retries
                 if first and fill.retcode == RETCODE_MARKET_CLOSED:  # a daily bar's exit

@@ -20,8 +20,9 @@ Definitions (account currency; negative = paid):
   a USD account; for a cross, the linking symbol's quote, as ``close_quote_value`` but at
   the side the rule takes, read from the market when the basket closed), so that
   ``profit`` = s x (close price - open price) x lots x contract size x
-  ``close_profit_rate``, to the cent, for every leg, crosses included; empty when the leg
-  closed at another moment than its basket (an exit retried leg by leg);
+  ``close_profit_rate``, to the cent, for every leg, crosses included.  A leg that closed
+  at another moment than its basket (an exit retried leg by leg) states the quotes of its
+  own moment; empty only when its closing deals fall at more than one moment;
 - ``spread_cost`` per deal = -s x (fill price - mid) x volume x contract size x the
   account-currency value of one unit of the quote currency, s = +1 for a buy, -1 for a
   sell: half the bid-ask spread at the opening and again at the closing (plus any slippage
@@ -41,11 +42,12 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
-from engine.events import BasketClosed, BasketOpened, EngineEvent
+from engine.events import BasketClosed, BasketOpened, EngineEvent, LegClosed
 from engine.fx import split_symbol
 from engine.metrics import ClosedBasket
 from engine.records import BasketRecord, Deal
@@ -70,30 +72,51 @@ COST_COLUMNS: tuple[str, ...] = ("commission", "swap", "spread_cost", "total_cos
 QuoteValues = dict[tuple[str, str], dict[str, float]]
 
 
+def booked_key(gain: bool, at: datetime | None = None) -> str:
+    """The key of the booked values of a gain (or a loss) when the basket closed, or, with
+    ``at``, when one of its legs closed at that moment."""
+    phase = "close_gain" if gain else "close_loss"
+    return phase if at is None else f"{phase}@{at.isoformat()}"
+
+
 def record_quote_values(session: Any) -> QuoteValues:
     """Subscribe to the session's engine: at each basket opening and closing, the value of
     every currency of its symbols at that moment's mids (what the spread cost is valued
-    at), and at its closing the values its profits are booked at (``close_profit_rate``)."""
+    at), and at its closing and at each of its legs' the values its profits are booked at
+    (``close_profit_rate``)."""
     engine = session.engine
     values: QuoteValues = {}
 
+    def booked(currencies: list[str], gain: bool) -> dict[str, float]:
+        market = engine.market
+        return {c: engine.fx.booked_value(c, market.bid, market.ask, gain) for c in currencies}
+
     def on_event(event: EngineEvent) -> None:
-        if isinstance(event, BasketOpened | BasketClosed):
+        if isinstance(event, LegClosed):
+            currencies = _currencies(engine.fx)
+            for gain in (True, False):
+                values[(event.basket_id, booked_key(gain, event.time))] = booked(
+                    currencies, gain)
+        elif isinstance(event, BasketOpened | BasketClosed):
             phase = "open" if isinstance(event, BasketOpened) else "close"
             market = engine.market
             mids = market.mids()
             # the converter's instruments: a stock CFD's price currency is the broker's
             fx = engine.fx
-            currencies = sorted({c for inst in fx.instruments.values() for c in inst.parts}
-                                | {fx.account})
+            currencies = _currencies(fx)
             values[(event.basket_id, phase)] = {c: fx.value(c, mids) for c in currencies}
             if phase == "close":
-                for gain, name in ((True, "close_gain"), (False, "close_loss")):
-                    values[(event.basket_id, name)] = {
-                        c: fx.booked_value(c, market.bid, market.ask, gain) for c in currencies}
+                for gain in (True, False):
+                    values[(event.basket_id, booked_key(gain))] = booked(currencies, gain)
 
     engine.bus.subscribe(on_event)
     return values
+
+
+def _currencies(fx: Any) -> list[str]:
+    """Every currency of the converter's instruments and the account's (a stock CFD's
+    price currency is the broker's)."""
+    return sorted({c for inst in fx.instruments.values() for c in inst.parts} | {fx.account})
 
 
 def _fill_mids(orders: Iterable[Any]) -> dict[int, float]:
@@ -187,13 +210,21 @@ def _profit_rate(record: BasketRecord, closing: Sequence[Deal], move: float, cur
                  quotes: QuoteValues) -> float:
     """The value of one unit of ``currency`` the leg's closing profit was booked at: the
     gain's or the loss's, by the sign of the leg's price ``move`` (NaN: no opening), as
-    recorded when its basket closed; NaN for a leg not closed then (or not at all), whose
-    deals met other quotes."""
-    closed_at = record.closing.closed_at if record.closing is not None else None
-    if not closing or math.isnan(move) or any(d.time != closed_at for d in closing):
+    recorded at the moment its closing deals filled (when its basket closed, or when the
+    leg alone did); NaN for a leg not closed, or closed by deals of several moments, which
+    met several quotes."""
+    moments = {d.time for d in closing}
+    if len(moments) != 1 or math.isnan(move):
         return math.nan
-    phase = "close_gain" if move > 0 else "close_loss"
-    return quotes.get((record.basket_id, phase), {}).get(currency, math.nan)
+    (at,) = moments
+    gain = move > 0
+    own = quotes.get((record.basket_id, booked_key(gain, at)))
+    if own is not None:
+        return own.get(currency, math.nan)
+    closed_at = record.closing.closed_at if record.closing is not None else None
+    if at != closed_at:
+        return math.nan
+    return quotes.get((record.basket_id, booked_key(gain)), {}).get(currency, math.nan)
 
 
 def symbol_specs(terminal: Any, symbols: Iterable[str]) -> dict[str, tuple[float, int, str]]:

@@ -10,7 +10,13 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from app.backtest.legs import LEG_COLUMNS, leg_frame, metric_baskets, with_cost_split
+from app.backtest.legs import (
+    LEG_COLUMNS,
+    booked_key,
+    leg_frame,
+    metric_baskets,
+    with_cost_split,
+)
 from engine.metrics import ClosedBasket
 from engine.records import (
     BasketClose,
@@ -140,22 +146,42 @@ def test_each_leg_states_the_rate_its_profit_was_booked_at(journal):
         assert round(move * leg["close_profit_rate"], 2) == leg["profit"]
 
 
-def test_a_leg_closed_at_another_moment_than_its_basket_has_no_booked_rate(tmp_path):
-    # Arrange: the EURUSD leg's exit filled a minute before the basket closed (retried legs)
+def _leg_closed_early(tmp_path, quotes):
+    """A USDJPY leg sold at 110.00 whose exit filled a minute before its basket closed
+    (an exit retried leg by leg), bought back at 109.40: 0.60 x 50,000 JPY."""
     with SqliteJournal.open(tmp_path / "journal.sqlite") as journal:
         journal.start_run(RunStart("run-1", "backtest", T0, "cfg"))
         journal.open_basket(BasketOpen(BASKET, "run-1", "HAND", "LONG", T0, -1.4, 300.0, (
-            PlannedLeg("EURUSD", "BUY", 1.0),)))
-        early = T1 - timedelta(minutes=1)
+            PlannedLeg("USDJPY", "SELL", 0.5),)))
         for n, (kind, entry, price, profit, at) in enumerate(
-                ((0, 0, 1.10010, 0.0, T0), (1, 1, 1.10100, 90.0, early)), start=1):
-            journal.record_deal(Deal(100 + n, 200 + n, 1, "EURUSD", kind, entry, 1.0, price,
+                ((1, 0, 110.00, 0.0, T0), (0, 1, 109.40, 274.22, EARLY)), start=1):
+            journal.record_deal(Deal(100 + n, 200 + n, 1, "USDJPY", kind, entry, 0.5, price,
                                      0.0, 0.0, profit, 0.0, at, 1, BASKET, BASKET))
-        journal.close_basket(BasketClose(BASKET, T1, 0.1, "MR", 90.0, 0.0))
+        journal.close_basket(BasketClose(BASKET, T1, 0.1, "MR", 274.22, 0.0))
+        return leg_frame(journal, journal.basket_history(), quotes, SPECS).iloc[0]
 
-        # Act
-        legs = leg_frame(journal, journal.basket_history(), {**QUOTES, **BOOKED}, SPECS)
 
-    # Assert: its deal met the quotes of another moment than those recorded at the close
-    assert math.isnan(legs.iloc[0]["close_profit_rate"])
-    assert legs.iloc[0]["profit"] == 90.0
+EARLY = T1 - timedelta(minutes=1)
+
+
+def test_a_leg_closed_at_another_moment_than_its_basket_states_its_own_moments_rate(
+        tmp_path):
+    # Arrange: the gain booked at 1 / ask a minute before the close (109.40), not at it
+    own = {(BASKET, booked_key(True, EARLY)): {"USD": 1.0, "JPY": 1 / 109.40},
+           (BASKET, booked_key(False, EARLY)): {"USD": 1.0, "JPY": 1 / 109.38}}
+
+    # Act
+    leg = _leg_closed_early(tmp_path, {**QUOTES, **BOOKED, **own})
+
+    # Assert
+    assert leg["close_profit_rate"] == pytest.approx(1 / 109.40, rel=1e-9)
+    assert round(0.60 * 50_000 * leg["close_profit_rate"], 2) == leg["profit"] == 274.22
+
+
+def test_a_leg_closed_at_a_moment_nobody_recorded_has_no_booked_rate(tmp_path):
+    # Act: only the basket's closing quotes are known, and the leg's deal met others
+    leg = _leg_closed_early(tmp_path, {**QUOTES, **BOOKED})
+
+    # Assert
+    assert math.isnan(leg["close_profit_rate"])
+    assert leg["profit"] == 274.22
