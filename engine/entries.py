@@ -70,6 +70,7 @@ class EntriesHost(Protocol):
     def publish(self, event: EngineEvent) -> None: ...
     def log(self, level: str, text: str) -> None: ...
     def refresh_account(self) -> None: ...
+    def mark_account(self) -> None: ...
     def open_risk(self) -> float: ...
     def journal_error(self, component: str, message: str, detail: str = "") -> None: ...
     def journal_tdi(self, sig: ClusterSignal, when: datetime, point: KindPoint, decision: str,
@@ -126,7 +127,13 @@ class Entries:
 
     def try_entry(self, sig: ClusterSignal, point: KindPoint, direction: Direction,
                   manual: bool = False) -> str | None:
-        """Check, size and open a basket; returns its id, or None (refusal journaled)."""
+        """Check, size and open a basket; returns its id, or None (refusal journaled).
+
+        The risk manager first judges the account as it is now: while nothing is held the
+        account is marked only every half hour, so a basket closed since the last mark (a
+        hard stop between bar closes) may have put it past its daily loss or drawdown, and
+        the entry must meet that lock, not be sized on the equity that broke it."""
+        self._host.mark_account()
         size, reason, detail = self.evaluate(sig, point, direction, manual)
         self.last_refusal = reason
         if reason or size is None:

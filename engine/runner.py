@@ -486,14 +486,14 @@ class Engine:
         # manual position is open, every half hour otherwise (the daily-loss and drawdown
         # rules still see each day).
         if self.baskets or manual_open or self.now_msc % M30_MS < M1_MS:
-            self.refresh_account()
-            for action in self.risk.on_equity(self.now(), self._balance, self._equity,
-                                              self._margin_level):
-                self.apply_risk_action(action)
+            self.mark_account()
         mids = self.market.mids()
+        held = len(self.baskets)
         for name, basket in list(self.baskets.items()):
             if not self.exits.retry_pending(name) and not self._news_flatten(name):
                 self._check_m1_exit(name, basket, mids)
+        if len(self.baskets) < held:  # a close's costs may break a limit the mark before did not
+            self.mark_account()
         if self.now_msc // 60_000 * 60_000 - self._last_equity_journal >= \
                 self.config.execution.equity_snapshot_minutes * 60_000:
             self._journal_equity()
@@ -574,6 +574,14 @@ class Engine:
             self.terminal.account_info()
         if info is not None:
             self.take_account(info)
+
+    def mark_account(self) -> None:
+        """The account now, handed to the risk manager (daily loss, drawdown) and its
+        actions taken: at M1 closes, and before an entry is judged."""
+        self.refresh_account()
+        for action in self.risk.on_equity(self.now(), self._balance, self._equity,
+                                          self._margin_level):
+            self.apply_risk_action(action)
 
     def take_account(self, info: Any) -> None:  # AccountFigures or account_info's struct
         self._account = info
