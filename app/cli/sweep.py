@@ -238,6 +238,7 @@ class SweepBar:
 def _run_study(args: argparse.Namespace) -> int:
     from app.sweep import run_sweep
     from app.sweep.executors import open_executor, parse_workers
+    from app.sweep.settings_guard import claim_study
     from storage.trials import TrialsStore
 
     choice = parse_workers(args.workers, args.scheduler, args.allow_remote)
@@ -252,6 +253,7 @@ def _run_study(args: argparse.Namespace) -> int:
     say_data_notes(args.data or [], None if args.clusters else _configured(args))
     heatmap_specs(args.heatmap, list(tasks[0]["params"]) if tasks else [])  # checked first
     with TrialsStore(args.study, writer=True) as store:
+        claim_study(store, tasks)  # one study, one set of settings: refused before any work
         store.put_setting("created_with", {"grid": str(args.grid), "folds": args.folds,
                                            "scheme": args.scheme, "random": args.random,
                                            "random_seed": args.random_seed})

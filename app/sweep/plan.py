@@ -21,12 +21,13 @@ The **content id** is the SHA-256 of the canonical JSON (sorted keys, no spaces,
 
 A trial of cluster A alone in a study of A and B has the figures of the trial of the same
 configuration and span in a study of A alone (the same backtest), but not its id: the
-settings name the study's clusters, and the id says which study's trial it is, so a file
-holding both studies keeps both rows, each counted in its own study's number of trials.
-A together trial's id is what it was before trials could run alone.
+settings name the study's clusters, and the id says which study's trial it is.  A together
+trial's id is what it was before trials could run alone.
 
 So the same inputs always give the same id, and any change to one of them a new id: a rerun
-finds the trials it already has, and never mistakes stale figures for current ones.
+finds the trials it already has, and never mistakes stale figures for current ones.  A
+rerun whose settings, data or code differ from the study's is refused
+(``app.sweep.settings_guard``), so one file never pools two studies' trials.
 
 A task is a dict of builtins (no engine objects, nothing pickled from a file): a worker
 process rebuilds the backtest from it (``app.sweep.trial``).
@@ -178,5 +179,6 @@ def make_tasks(configs: Sequence[tuple[int, dict[str, Any]]], spans: Sequence[Sp
                     content["cluster"] = cluster
                 tasks.append({"id": sha256_text(canonical_json(content)), "config": number,
                               "params": dict(params), "cluster": cluster, "span": fold,
-                              "run": run, "data_fingerprint": data, "code_version": code})
+                              "run": run, "settings": settings, "data_fingerprint": data,
+                              "code_version": code})
     return tasks

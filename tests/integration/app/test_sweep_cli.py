@@ -336,3 +336,45 @@ def test_show_tells_the_trials_of_two_grids_and_periods_in_one_file_apart(home, 
     # Assert: two sets of values over two periods, and the repeated number said
     assert ("trials: 2 (2 done, 0 failed; 2 configurations x 2 spans; configuration 1 "
             "stands for other values in other trials") in shown
+
+
+@pytest.mark.parametrize(("extra", "named"), [
+    (["--metrics-basis", "calendar"], "--metrics-basis"),
+    (["--tick-mode", "real"], "--tick-mode"),
+])
+def test_a_rerun_with_other_settings_into_a_study_is_refused_before_any_trial(
+        reference, home, capsys, extra, named):
+    # Arrange: a copy of the finished study
+    study = home / "copy.sqlite"
+    with sqlite3.connect(reference) as src, sqlite3.connect(study) as dst:
+        src.backup(dst)
+    before = _results(study)
+    capsys.readouterr()
+
+    # Act: the same grid and period, one setting changed
+    code = _sweep(_grid(home), study, *extra)
+
+    # Assert: one line naming what differs, and the study as it was
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and named in err and "give another --study" in err, err
+    assert _results(study) == before
+
+
+def test_a_study_written_before_its_settings_were_kept_is_judged_by_its_code_version(
+        reference, home, capsys):
+    # Arrange: a copy whose trials ran on another code version, its settings row gone
+    study = home / "old.sqlite"
+    with sqlite3.connect(reference) as src, sqlite3.connect(study) as dst:
+        src.backup(dst)
+    with sqlite3.connect(study) as conn:
+        conn.execute("DELETE FROM study WHERE key = 'trial_settings'")
+        conn.execute("UPDATE trials SET code_version = ?", ("0" * 64,))
+    capsys.readouterr()
+
+    # Act
+    code = _sweep(_grid(home), study)
+
+    # Assert
+    err = capsys.readouterr().err
+    assert code == 2 and "another code version" in err, err
