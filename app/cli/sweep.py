@@ -239,6 +239,7 @@ def _run_study(args: argparse.Namespace) -> int:
     from app.sweep import run_sweep
     from app.sweep.executors import open_executor, parse_workers
     from app.sweep.settings_guard import claim_study
+    from engine.metrics.basis import basis_label
     from storage.trials import TrialsStore
 
     choice = parse_workers(args.workers, args.scheduler, args.allow_remote)
@@ -269,7 +270,8 @@ def _run_study(args: argparse.Namespace) -> int:
         b = state.best
         alone = f"cluster {b['cluster']} alone, " if b.get("cluster") else ""
         print(f"best in-sample Sharpe: {b['sharpe']:.2f} (config {b['config']}, {alone}fold "
-              f"{b['fold']} {b['sample']}; annualised, daily returns)")
+              f"{b['fold']} {b['sample']}; annualised, daily returns: "
+              f"{basis_label(args.metrics_basis)})")
     print(f"study: {args.study}")
     if args.report is not None:
         write_study_report(args.study, args.report, args.heatmap)
@@ -337,8 +339,10 @@ def log_lines(rows: list[Any], before_log: int = 0) -> list[str]:
 
 
 def show_lines(store: Any) -> list[str]:
-    """The study: its settings, the counts (failed trials count as tried), the best trial
-    (of each cluster, when they ran alone)."""
+    """The study: its settings, the counts (failed trials count as tried), the returns
+    basis, the best trial (of each cluster, when they ran alone)."""
+    from app.sweep.summary import returns_basis
+
     rows = store.rows()
     counts = store.counts()
     lines = [f"study: {store.path}"]
@@ -347,6 +351,9 @@ def show_lines(store: Any) -> list[str]:
     lines.append(f"trials: {len(rows)} ({counts['done']} done, {counts['failed']} failed; "
                  f"{shape_text(rows)})")
     lines.append(f"time in trials: {sum(r['seconds'] for r in rows):.1f} s")
+    basis = returns_basis([r.values for r in rows])
+    lines.append(f"returns basis: {basis['name']} ({basis['label']})" if basis["name"]
+                 else f"returns basis: {basis['label']}")
     lines += log_lines(rows, int(store.settings().get("trials_before_log") or 0))
     lines += best_lines(rows)
     lines += [f"failed {r['id'][:12]} (config {r['config']}, "

@@ -4,9 +4,10 @@ files beside it.
 
 - ``sweep.json``: every figure of ``app.sweep.summary.study_summary`` with its basis, the
   study file and when the report was made;
-- ``trials.csv``: one row per trial (its figures, span, status, error, what it logged (the
-  count of its warnings and errors, its first lines), the per-day Sharpe
-  the DSR's variance is taken from, one column per parameter and the parameters as JSON);
+- ``trials.csv``: one row per trial (its figures and their returns basis, span, status,
+  error, what it logged (the count of its warnings and errors, its first lines), the
+  per-day Sharpe the DSR's variance is taken from, one column per parameter and the
+  parameters as JSON);
 - ``trials_returns.csv``: every trial's daily returns (trial, date, return): the DSR, the
   PBO and each Sharpe recompute from them;
 - ``heatmap-N-METRIC-X-Y.csv``: each heatmap, one row per cell (x, y, median, count);
@@ -51,7 +52,8 @@ REPORT_HTML = "report.html"
 
 TRIAL_COLUMNS = ("id", "config", "group", "cluster", "fold", "sample", "span_from", "span_to",
                  "status", "error", "sharpe", "sharpe_per_period", "total_return",
-                 "max_drawdown", "baskets", "days", "seconds", "logged", "log")
+                 "max_drawdown", "baskets", "days", "returns_basis", "seconds", "logged",
+                 "log")
 
 
 def sweep_document(study: StudyFile, heatmaps: Sequence[HeatmapSpec] | None = None,
@@ -75,7 +77,9 @@ def _trial_rows(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> list
     out = []
     for r in rows:
         log = r.get("log") or {"count": 0, "lines": []}
+        basis = (r.get("metrics") or {}).get("basis") or {}
         values = {**r, "group": group_of(r), "days": len(r.get("daily_returns") or []),
+                  "returns_basis": basis.get("name") if isinstance(basis, Mapping) else None,
                   "sharpe_per_period": json_ready(per_period_sharpe(returns_of(r))),
                   "logged": log["count"], "log": " | ".join(log["lines"])}
         params = r["params"] or {}

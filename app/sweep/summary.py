@@ -377,6 +377,27 @@ def _median(values: Sequence[float]) -> float | None:
 # -- the whole study -----------------------------------------------------------------------
 
 
+def returns_basis(rows: Sequence[Row]) -> dict[str, Any]:
+    """The basis of the trials' daily returns and Sharpes (``metrics.json``'s ``basis``:
+    its name, label and definition), the one the study's done trials share; when they do
+    not (a study written before one file was held to one set of settings), the names
+    found, and the label says so."""
+    found = {}
+    for r in rows:
+        basis = (r.get("metrics") or {}).get("basis") if r.get("status") == "done" else None
+        if isinstance(basis, Mapping) and basis.get("name"):
+            found.setdefault(basis["name"], basis)
+    if len(found) == 1:
+        (basis,) = found.values()
+        return {"name": basis["name"], "label": basis.get("label", ""),
+                "definition": basis.get("definition", "")}
+    names = sorted(found)
+    label = ("no done trial states one" if not names else
+             f"mixed: trials on the {' and '.join(names)} bases; their Sharpes are not "
+             "comparable")
+    return {"name": None, "names": names, "label": label, "definition": ""}
+
+
 def study_summary(rows: Sequence[Row], settings: Mapping[str, Any] | None = None,
                   heatmaps: Sequence[HeatmapSpec] | None = None) -> dict[str, Any]:
     """Every figure of the study as one JSON-ready document (``sweep.json``'s body):
@@ -384,7 +405,8 @@ def study_summary(rows: Sequence[Row], settings: Mapping[str, Any] | None = None
     specs = list(heatmaps) if heatmaps is not None else [
         s for s in (default_heatmap(rows),) if s is not None]
     groups = sorted({group_of(r) for r in rows}) or [TOGETHER]
-    return {"settings": dict(settings or {}), "counts": counts(rows),
+    return {"settings": dict(settings or {}), "returns_basis": returns_basis(rows),
+            "counts": counts(rows),
             "parameters": parameters(rows), "varying_parameters": varying_parameters(rows),
             "sharpe_distribution": sharpe_distribution(rows),
             "selection_basis": SELECTION_BASIS, "dsr_basis": DSR_BASIS,

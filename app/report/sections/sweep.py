@@ -87,12 +87,21 @@ def distribution_section(doc: Mapping[str, Any]) -> str:
     h = d["histogram"]
     chart = sharpe_histogram(h["edges"], h["counts"], "annualised Sharpe of the trial")
     lead = (f"IN-SAMPLE (or whole-period) trials: {d['defined']} of {d['trials']} with a "
-            "defined Sharpe.")
+            f"defined Sharpe. {basis_sentence(doc)}")
     return (section_open("distribution", "Distribution of the trials' Sharpes", lead)
             + f'<div class="cards">{cards}</div>'
             + (f'<figure class="wide">{chart}</figure>' if chart else
                f'<p class="na">{NA}: no trial has a defined Sharpe</p>')
             + f'<p class="basis">{escape(_sentence(d["basis"]))}.</p></section>')
+
+
+def basis_sentence(doc: Mapping[str, Any]) -> str:
+    """The trials' returns basis as a sentence (escaped)."""
+    b = doc.get("returns_basis") or {}
+    if b.get("name") is None:
+        return escape(f"Returns basis: {b.get('label', 'not stated')}.")
+    return escape(f"Daily returns on the {b['name']} basis ({b['label']}): "
+                  f"{b['definition']}.")
 
 
 def _selection_row(s: Mapping[str, Any]) -> str:
@@ -129,7 +138,7 @@ def selection_section(doc: Mapping[str, Any]) -> str:
                          + ". Fold 0 is the whole period (no out-of-sample).")
             + "<h3>The choice: in-sample (chooses) and out-of-sample (judged)</h3>"
             + '<p class="basis">Sharpe annualised, of the trial\'s daily returns; return and '
-            "max drawdown of the trial's equity; closed baskets.</p>"
+            f"max drawdown of the trial's equity; closed baskets. {basis_sentence(doc)}</p>"
             + _table(head, [_selection_row(s) for s in chosen])
             + "<h3>Deflated Sharpe Ratio of each choice</h3>"
             + f'<p class="basis">{escape(doc["dsr_basis"])}.</p>'

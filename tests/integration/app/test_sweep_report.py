@@ -14,6 +14,7 @@ import stat
 from collections import defaultdict
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from app.sweep.summary import HeatmapSpec, study_summary
@@ -262,3 +263,22 @@ def test_bad_input_is_one_line(tmp_path, capsys, argv, message):
     # Assert
     err = capsys.readouterr().err.strip()
     assert code == 2 and message in err and len(err.splitlines()) == 1
+
+
+def test_every_file_states_the_basis_of_the_trials_returns(swept, capsys):
+    # Arrange
+    report = swept / "report"
+    label = "daily, 5-day FX weeks, sqrt 252"
+
+    # Act
+    doc = json.loads((report / "sweep.json").read_text(encoding="utf-8"))
+    page = (report / "report.html").read_text(encoding="utf-8")
+    trials = pd.read_csv(report / "trials.csv")
+    assert main(["sweep", "show", str(swept / "study.sqlite")]) == 0
+    shown = capsys.readouterr().out
+
+    # Assert: the trading basis (the default) in the document, the page, each row and show
+    assert doc["returns_basis"]["name"] == "trading" and doc["returns_basis"]["label"] == label
+    assert page.count(f"Daily returns on the trading basis ({label})") == 2
+    assert set(trials["returns_basis"]) == {"trading"}
+    assert f"returns basis: trading ({label})" in shown
