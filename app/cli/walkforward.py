@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -135,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
         files = write_walkforward(result, args.report)
     for line in summary(result):
         print(line)
+    for note in result.notes:  # as the report's "Study notes" and walkforward.json's
+        print(f"note: {note}", file=sys.stderr)
     print(f"report: {args.report / 'report.html'} ({len(files)} files in {args.report})")
     failed = next((f.out_of_sample.failure for f in result.folds
                    if f.out_of_sample.failure is not None), None)

@@ -142,6 +142,7 @@ def walk_forward(base: BacktestSpec, grid: list[dict[str, Any]], folds: list[Fol
     names, notes = traded_clusters(base, folds)
     config = base.config.with_clusters(names)
     runs = _Runs(len(folds) * (len(names) * len(grid) + 2), progress)
+    trial_notes: dict[str, list[tuple[int, str, int]]] = {}
     results = []
     for fold in folds:
         where = f"fold {fold.number}/{len(folds)}"
@@ -154,6 +155,8 @@ def walk_forward(base: BacktestSpec, grid: list[dict[str, Any]], folds: list[Fol
                 label = (f"{where} in-sample: {name} alone, configuration {number}/{len(grid)} "
                          f"({describe(params)})")
                 result = _must_finish(runs.run(spec, label))
+                for note in result.notes:
+                    trial_notes.setdefault(note, []).append((fold.number, name, number))
                 trials.append(Trial(fold.number, name, number, params, RunScore.of(result),
                                     result.equity["equity"]))
         choices = {name: choose(name, [t for t in trials if t.cluster == name], min_baskets)
@@ -169,7 +172,24 @@ def walk_forward(base: BacktestSpec, grid: list[dict[str, Any]], folds: list[Fol
             notes.append(f"{where}: the out-of-sample run failed midway; later folds not run")
             break
     oos = concatenate_oos([(f.fold.number, f.out_of_sample) for f in results])
+    notes += [f"{_trials_text(trials)}: {note}" for note, trials in trial_notes.items()]
     return WalkForwardResult(grid, names, results, min_baskets, scheme, oos, notes)
+
+
+def _trials_text(trials: list[tuple[int, str, int]]) -> str:
+    """The in-sample trials a note came from: "in-sample, fold 1: GOLD_HAVENS alone,
+    configurations 2, 4" (a note of a trial, such as a late start after the warm-up of its
+    windows, says why its figures cover less than its fold's span)."""
+    by_fold: dict[int, dict[str, list[int]]] = {}
+    for fold, cluster, number in trials:
+        by_fold.setdefault(fold, {}).setdefault(cluster, []).append(number)
+    parts = []
+    for fold, clusters in by_fold.items():
+        each = "; ".join(f"{cluster} alone, configuration{'s' if len(numbers) > 1 else ''} "
+                         f"{', '.join(str(n) for n in numbers)}"
+                         for cluster, numbers in clusters.items())
+        parts.append(f"fold {fold}: {each}")
+    return "in-sample, " + "; ".join(parts)
 
 
 def trials_frame(result: WalkForwardResult) -> pd.DataFrame:

@@ -166,3 +166,26 @@ def test_a_choice_among_trials_of_which_one_never_traded_has_no_dsr_and_says_why
     for row in _rows(report / "selection.csv"):
         assert (row["trials"], row["defined_trials"], row["dsr"]) == ("2", "1", "")
         assert "1 of 2 trials have a defined Sharpe" in row["note"]
+
+
+def test_a_note_of_an_in_sample_trial_is_a_note_of_the_study(tmp_path, capsys, monkeypatch):
+    # Arrange: configuration 2's windows need more history than the synthetic market has
+    # before the study's start, so that trial warms up inside its span
+    monkeypatch.setenv("FXCLUSTER_HOME", str(tmp_path / "home"))
+    grid = tmp_path / "grid.toml"
+    grid.write_text("tau_s = [96, 480]\n", encoding="utf-8")
+    report = tmp_path / "report"
+
+    # Act
+    code = main(["walkforward", "--market", "synthetic", "--clusters", "USD_MAJORS",
+                 "--from", "2024-01-08", "--to", "2024-01-28", "--folds", "1",
+                 "--grid", str(grid), "--min-baskets", "1", "--report", str(report)])
+
+    # Assert: in walkforward.json, on the page and on stderr, naming the trial
+    note = ("in-sample, fold 1: USD_MAJORS alone, configuration 2: USD_MAJORS: the history "
+            "before 2024-01-08 held 1104 M30 bars, not the 1443 its TDI needs")
+    doc = json.loads((report / "walkforward.json").read_text(encoding="utf-8"))
+    assert code == 0
+    assert [n for n in doc["notes"] if n.startswith(note)]
+    assert note in (report / "report.html").read_text(encoding="utf-8")
+    assert f"note: {note}" in capsys.readouterr().err
