@@ -21,3 +21,14 @@ def format_money(value: float, *, signed: bool = False, missing: str = NOT_AVAIL
     if math.isinf(value):
         return "∞" if value > 0 else "-∞"
     return f"{value:+,.2f}" if signed else f"{value:,.2f}"
+
+
+def traded_days(start: str, end: str) -> str:
+    """A traded period ``[start, end)`` (ISO instants, the end exclusive) as the days it
+    covers, both inclusive: "2019-02-01 .. 2019-04-30 UTC" for an end at 2019-05-01 00:00,
+    so that a reader does not take the exclusive end for a traded day."""
+    from datetime import datetime, timedelta
+
+    first = datetime.fromisoformat(start)
+    last = datetime.fromisoformat(end) - timedelta(milliseconds=1)
+    return f"{first:%Y-%m-%d} .. {last:%Y-%m-%d} UTC"

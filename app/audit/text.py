@@ -8,7 +8,7 @@ from typing import Any
 from app.audit.audit import AuditResult
 from app.audit.checks import CostCheck, SurrogateCheck, TruncationCheck
 from app.audit.runs import RunFigures
-from engine.formatting import NOT_AVAILABLE, format_money
+from engine.formatting import NOT_AVAILABLE, format_money, traded_days
 
 
 def sharpe_text(value: Any) -> str:
@@ -57,8 +57,8 @@ def _costs(check: CostCheck) -> list[str]:
 def audit_text(result: AuditResult) -> str:
     real = result.real
     lines = [
-        f"Audit: {len(result.data)} symbols, traded {real.period[0][:10]} .. "
-        f"{real.period[1][:10]} UTC, {result.runs} backtests",
+        f"Audit: {len(result.data)} symbols, traded {traded_days(*real.period)}, "
+        f"{result.runs} backtests",
         f"Real run: Sharpe {sharpe_text(real.sharpe)}, P&L "
         f"{format_money(real.pnl, signed=True)}, {real.baskets} baskets closed",
         f"  Sharpe basis: {real.sharpe_basis}",

@@ -21,7 +21,7 @@ from typing import Any
 from app.report.errors import ReportWriteError
 from app.report.markup import EMPTY_ICON, notes_list, section_open
 from app.staged import staged_folder
-from engine.formatting import NOT_AVAILABLE, format_money
+from engine.formatting import NOT_AVAILABLE, format_money, traded_days
 from engine.jsonform import json_ready
 
 AUDIT_JSON = "audit.json"
@@ -113,7 +113,7 @@ def render_audit(doc: Mapping[str, Any], generated_at: datetime | None = None) -
     real = doc["real"]
     stamp = (generated_at or datetime.now(UTC)).astimezone(UTC)
     period = real["period"]
-    meta = [("traded", f"{period['from']} .. {period['to']}"),
+    meta = [("traded", traded_days(period["from"], period["to"])),
             ("backtests", str(doc["backtests"])),
             ("real Sharpe", _sharpe(real["sharpe"])), ("real P&L", _money(real["pnl"])),
             ("baskets closed", str(real["baskets"]))]
