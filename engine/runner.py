@@ -75,7 +75,7 @@ from engine.records import (
     TdiSnapshot,
 )
 from engine.risk import RiskAction, RiskManager
-from engine.signals import ClusterSignal
+from engine.signals import ClusterSignal, kind_view, tdi_diagnostics
 from engine.snapshot import (
     ClusterInfo,
     ClusterView,
@@ -395,7 +395,7 @@ class Engine:
         bar_time = utc(bar_s * 1000)
         self._deferred.pop(name, None)  # a new bar decides afresh
         self.publish(TdiUpdated(bar_time, name, sig.timeframe, point.score,
-                                *_tdi_diagnostics(sig, point)))
+                                *tdi_diagnostics(sig, point)))
         self._regime_locks(sig, point)
         note_trade_mode(self.terminal, sig, self._trade_modes)
         basket = self.baskets.get(name)
@@ -671,7 +671,7 @@ class Engine:
         TDI's own figures in theirs, every kind's diagnostics by name."""
         bar = utc(sig.last_bar_s * 1000) if sig.last_bar_s is not None else when
         self.journal.record_tdi(TdiSnapshot(
-            self.run_id, sig.spec.name, bar, point.score, *_tdi_diagnostics(sig, point),
+            self.run_id, sig.spec.name, bar, point.score, *tdi_diagnostics(sig, point),
             decision, reason, sig.timeframe, kind=sig.spec.kind,
             diagnostics=tuple(sig.model.diagnostics_of(point).items())))
 
@@ -747,14 +747,14 @@ class Engine:
             state, reason = effective_state(account, states.account_reason, *own)
             views.append(ClusterView(
                 name, sig.spec.symbols, point.score if point else math.nan,
-                _tdi_diagnostics(sig, point)[1] if point else math.nan, sig.entry,
+                tdi_diagnostics(sig, point)[1] if point else math.nan, sig.entry,
                 sig.exit_band,
                 state, reason, basket.basket_id if basket else None,
                 basket.direction.value if basket else None,
                 self.basket_pnl(basket) if basket else 0.0, self._blackout.get(name),
                 sig.spec.numeraire, net, net / gross if gross else math.nan, *own,
                 *(basket_pnl_split(basket, self.market, self.fx) if basket else (0, 0, 0)),
-                **_kind_view(sig, point)))
+                **kind_view(sig, point)))
         a = self._account
         m = self.market
         owners = {sig.spec.magic: name for name, sig in self.signals.items()}
@@ -785,21 +785,3 @@ class Engine:
         self.journal.end_run(RunEnd(self.run_id, self.now(), reason))
         self.log("INFO", f"engine stopped: {reason}" if reason else "engine stopped")
 
-
-def _tdi_diagnostics(sig: ClusterSignal, point: KindPoint | None) -> tuple[float, float, float]:
-    """phi, eigengap and explained variance of a ``tdi`` point (NaN for the other kinds: the
-    journal's and the events' TDI columns hold only the TDI's own figures)."""
-    if point is None or sig.spec.kind != "tdi":
-        return math.nan, math.nan, math.nan
-    d = sig.model.diagnostics_of(point)
-    return d["phi"], d["eigengap"], d["explained"]
-
-
-def _kind_view(sig: ClusterSignal, point: KindPoint | None) -> dict[str, Any]:
-    """The kind's part of a ``ClusterView``: its name, diagnostics, lock and regime."""
-    if point is None:
-        return {"kind": sig.spec.kind, "trades": sig.model.trades}
-    d = sig.model.diagnostics_of(point)
-    return {"kind": sig.spec.kind, "trades": sig.model.trades, "diagnostics": tuple(d.items()),
-            "signal_lock": point.lock, "regime": point.regime,
-            "regime_bars": int(d.get("regime_bars", 0) or 0) if point.regime else 0}

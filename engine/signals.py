@@ -9,6 +9,7 @@ import math
 import threading
 from collections import deque
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -179,3 +180,22 @@ class ProvisionalRows:
         estimates, bound = block
         ok = np.asarray(self._ok, dtype=bool)
         return np.where(ok, estimates, math.nan), np.where(ok, bound, 0.0)
+
+
+def tdi_diagnostics(sig: ClusterSignal, point: KindPoint | None) -> tuple[float, float, float]:
+    """phi, eigengap and explained variance of a ``tdi`` point (NaN for the other kinds: the
+    journal's and the events' TDI columns hold only the TDI's own figures)."""
+    if point is None or sig.spec.kind != "tdi":
+        return math.nan, math.nan, math.nan
+    d = sig.model.diagnostics_of(point)
+    return d["phi"], d["eigengap"], d["explained"]
+
+
+def kind_view(sig: ClusterSignal, point: KindPoint | None) -> dict[str, Any]:
+    """The kind's part of a ``ClusterView``: its name, diagnostics, lock and regime."""
+    if point is None:
+        return {"kind": sig.spec.kind, "trades": sig.model.trades}
+    d = sig.model.diagnostics_of(point)
+    return {"kind": sig.spec.kind, "trades": sig.model.trades, "diagnostics": tuple(d.items()),
+            "signal_lock": point.lock, "regime": point.regime,
+            "regime_bars": int(d.get("regime_bars", 0) or 0) if point.regime else 0}
