@@ -51,8 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         words = ["gui", *words]  # no command: the console (the options are the console's)
     args = parser.parse_args(words)
     # the console stops itself on these signals (gui.interrupt); every other command stops
-    # on them as on Ctrl+C
-    stops = contextlib.nullcontext() if args.command == "gui" else stop_signals_interrupt()
+    # on them as on Ctrl+C (run as a process, ignoring any more once stopping)
+    stops = contextlib.nullcontext() if args.command == "gui" else stop_signals_interrupt(
+        restore_after_stop=argv is not None)
     try:
         with stops:
             status = int(args.func(args) or 0)

@@ -7,14 +7,17 @@ journal in the temporary directory.  Ctrl+C already stopped each command cleanly
 ``KeyboardInterrupt``; these signals now raise ``Terminated``, a ``KeyboardInterrupt``, so
 they take the same path and the journal says which signal it was.
 
-Only the first request raises: a second one while the command is stopping is ignored, so
-the stop itself (the run's end, the report) is not cut short.  The first is also kept
+Ctrl+C is handled here too, by the same rules. Only the first request raises: a second one
+(Ctrl+C after SIGTERM, or twice) while the command is stopping is ignored, so the stop
+itself (the run's end, the report) is not cut short. A request that comes while a basket's
+legs are being sent or closed waits for the last of them (``engine.uninterrupted``): a stop
+never leaves a basket half built or half closed. The first is also kept
 (``stop_requested``), and the engine's loops (``app.runs``, ``app.backtest.run``) check it
 between steps: an exception raised at an arbitrary point can be swallowed where Python
 cannot pass it on (a ``__del__`` or a callback run from C prints "Exception ignored" and
-goes on), and the request must not be lost with it.  A signal the parent set to
-be ignored stays ignored (``nohup`` sets SIGHUP so).  The console handles its own
-(``gui.interrupt``); the terminal server has its own stop (``mt5bridge.remote.launch``).
+goes on), and the request must not be lost with it. A signal the parent set to be ignored
+stays ignored (``nohup`` sets SIGHUP so). The console handles its own (``gui.interrupt``);
+the terminal server has its own stop (``mt5bridge.remote.launch``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+
+from engine.uninterrupted import defer, deferring
 
 #: Exit status of a command stopped by Ctrl+C (128 + SIGINT, as a shell reports it).
 INTERRUPTED_STATUS = 130
@@ -59,20 +64,26 @@ def exit_status(exc: KeyboardInterrupt) -> int:
 
 
 #: The stop requested by a signal while ``stop_signals_interrupt`` is in force, if any.
-_requested: Terminated | None = None
+_requested: KeyboardInterrupt | None = None
 
 
-def stop_requested() -> Terminated | None:
+def stop_requested() -> KeyboardInterrupt | None:
     """The stop a signal requested (already raised once), or None: for loops that check
     between steps, so that a request swallowed on its way up still stops them."""
     return _requested
 
 
 @contextmanager
-def stop_signals_interrupt() -> Iterator[None]:
-    """While inside, ``STOP_SIGNALS`` raise ``Terminated`` in the main thread (once); the
-    handlers before are put back on leaving.  Outside the main thread it does nothing
-    (Python delivers signals to the main thread only)."""
+def stop_signals_interrupt(*, restore_after_stop: bool = True) -> Iterator[None]:
+    """While inside, Ctrl+C (SIGINT) raises ``KeyboardInterrupt`` and ``STOP_SIGNALS``
+    raise ``Terminated`` in the main thread, once: a second request while the command stops
+    is ignored.  Inside an ``engine.uninterrupted`` section (a basket's legs being sent or
+    closed) the request waits for the section's end.  The handlers before are put back on
+    leaving, or, with ``restore_after_stop`` False (a process about to end: ``main.py``),
+    after a stop the signals are ignored from then on, so that one more request in the
+    moment between this block and the process's exit does not kill it with a traceback
+    and the wrong status.  Outside the main thread it does nothing (Python delivers
+    signals to the main thread only)."""
     global _requested
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -82,17 +93,23 @@ def stop_signals_interrupt() -> Iterator[None]:
         global _requested
         if _requested is not None:
             return  # the stop is under way: let it finish
-        _requested = Terminated(signum)
+        _requested = KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum)
+        if deferring():  # a basket's legs under way: raised when they are all sent
+            defer(_requested)
+            return
         raise _requested
 
     previous = {}
-    for sig in STOP_SIGNALS:
+    for sig in (signal.SIGINT, *STOP_SIGNALS):
         if signal.getsignal(sig) is signal.SIG_IGN:
             continue  # ignored by whoever started us (nohup): keep it so
         previous[sig] = signal.signal(sig, request_stop)
     try:
         yield
     finally:
-        _requested = None
+        stopped, _requested = _requested is not None, None
         for sig, handler in previous.items():
-            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+            if stopped and not restore_after_stop:
+                signal.signal(sig, signal.SIG_IGN)
+            else:
+                signal.signal(sig, signal.SIG_DFL if handler is None else handler)

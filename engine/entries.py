@@ -36,6 +36,7 @@ from engine.signals import ClusterSignal
 from engine.snapshot import RunStats
 from engine.space import gross_notional, net_numeraire_exposure
 from engine.startup import SymbolBook
+from engine.uninterrupted import uninterrupted
 
 #: Refuse a basket whose rounding moved its net exposure beyond this share of its gross:
 #: in symbol space the net of the legs' base notionals, in currency space the net exposure
@@ -289,6 +290,13 @@ class Entries:
 
     def _open(self, sig: ClusterSignal, point: KindPoint, direction: Direction,
               size: EntrySize) -> str | None:
+        """Journal the basket, send its legs, and unwind what filled if one does not: one
+        ``uninterrupted`` section, so a stop never leaves it half built."""
+        with uninterrupted():
+            return self._open_legs(sig, point, direction, size)
+
+    def _open_legs(self, sig: ClusterSignal, point: KindPoint, direction: Direction,
+                   size: EntrySize) -> str | None:
         host = self._host
         name = sig.spec.name
         basket_id = self._new_basket_id(name)

@@ -21,6 +21,7 @@ from engine.ports import Journal, Terminal
 from engine.records import BasketClose
 from engine.risk import RiskAction, RiskManager
 from engine.snapshot import RunStats
+from engine.uninterrupted import uninterrupted
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,14 @@ class Exits:
 
     def close_basket(self, cluster: str, code: ExitCode, tdi: float, detail: str,
                      purpose: OrderPurpose = OrderPurpose.EXIT) -> bool:
-        """Close every open leg; the basket is closed in the journal once all legs are."""
+        """Close every open leg; the basket is closed in the journal once all legs are.
+        One ``uninterrupted`` section: a stop waits until every leg has been asked to
+        close (a leg the broker refuses stays pending, as without a stop)."""
+        with uninterrupted():
+            return self._close_legs(cluster, code, tdi, detail, purpose)
+
+    def _close_legs(self, cluster: str, code: ExitCode, tdi: float, detail: str,
+                    purpose: OrderPurpose) -> bool:
         host = self._host
         basket = host.baskets.get(cluster)
         if basket is None:

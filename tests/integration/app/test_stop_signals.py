@@ -129,6 +129,31 @@ def test_sighup_does_not_stop_a_run_started_to_ignore_it(tmp_path):
     assert run["end_reason"] == "terminated by SIGTERM"
 
 
+def test_ctrl_c_right_after_sigterm_does_not_cut_the_stop_short(tmp_path):
+    # Arrange: a demo run under way, Ctrl+C's SIGINT at its default (a terminal's)
+    journal = tmp_path / "journal.sqlite"
+
+    def defaults() -> None:
+        _default_stop_signals()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    proc = _demo(tmp_path, journal, preexec_fn=defaults)
+    try:
+        _wait_until(proc, lambda: _equity_marks(journal) >= 2)
+        # Act: SIGTERM, then Ctrl+C while the first stop is being carried out
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    # Assert: the first request's stop, whole: its status and the run's end journaled
+    assert proc.returncode == 143, err
+    [run] = _rows(journal, "SELECT ended_at, end_reason FROM runs")
+    assert run["end_reason"] == "terminated by SIGTERM" and run["ended_at"] is not None
+
+
 def test_a_backtest_stopped_by_sigterm_reports_the_days_before_and_leaves_no_scratch(tmp_path):
     # Arrange: a year's synthetic backtest, trading
     report = tmp_path / "report"
