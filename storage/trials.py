@@ -191,7 +191,11 @@ class TrialsStore:
                     f"meanwhile)"),
                 unwritable=lambda reason: UserError(
                     f"{self.path}: the {TRIALS_SCHEMA.name} cannot be opened or created there "
-                    f"({reason}; check that its folder exists and can be written)"))
+                    f"({reason}; check that its folder exists and can be written)"),
+                linked=lambda names: StudyInUse(
+                    f"{self.path}: the file has {names} names (hard links), and its writer "
+                    f"lock guards only this one: one sweep per study cannot be ensured; give "
+                    f"a study file with one name (a copy)"))
         try:
             self._conn = open_database(self.path, TRIALS_SCHEMA, create=create)
         except BaseException:

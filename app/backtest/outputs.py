@@ -40,6 +40,7 @@ from app.backtest.legs import LEG_COLUMNS
 from app.backtest.spec import BacktestResult
 from app.staged import staged_folder
 from storage.csv_export import write_csv
+from storage.journal.lock import refuse_if_written
 
 #: A backtest report's files, in the order they are listed.
 REPORT_FILES = ("metrics.json", "trades.csv", "legs.csv", "equity.csv", "report.html")
@@ -60,6 +61,8 @@ def write_outputs(result: BacktestResult, report_dir: Path,
     metrics = result.metrics.to_dict() if result.metrics is not None else {}
     metrics_doc = {"complete": result.complete, "notes": result.notes, "params": result.params,
                    "data_ranges": result.data_ranges, **metrics}
+    if journal is not None:  # not a journal a run is writing, pulled from under it
+        refuse_if_written(report_dir / JOURNAL_FILE, "this backtest's journal")
     with staged_folder(report_dir) as folder:
         _write_text(folder / "metrics.json",
                     json.dumps(metrics_doc, indent=2, default=str, allow_nan=False))

@@ -136,6 +136,7 @@ def check_report_folder(report: Path) -> None:
     no folder may stand where one of the report's files goes."""
     from app.backtest.outputs import JOURNAL_FILE, REPORT_FILES
     from app.cli.destinations import check_destination
+    from storage.journal.lock import refuse_if_written
 
     if report.exists() and not report.is_dir():
         raise UserError(f"--report: {report} is a file; the report is a folder of files")
@@ -143,6 +144,7 @@ def check_report_folder(report: Path) -> None:
         if (report / name).is_dir():
             raise UserError(f"--report: {report / name} is a folder where the report's "
                             f"{name} goes")
+    refuse_if_written(report / JOURNAL_FILE, "this backtest's journal")
     check_destination(report, "--report", folder=True)
 
 

@@ -20,6 +20,7 @@ from engine.errors import UserError
 from engine.records import AccountIdentity, ClusterStats, EquitySnapshot
 from storage.csv_export import safe_writer
 from storage.journal.errors import damaged, translate
+from storage.journal.lock import refuse_if_written
 from storage.journal.queries import JournalQueries
 from storage.journal.rows import Row, _equity
 from storage.journal_schema import JOURNAL_TABLES
@@ -106,6 +107,7 @@ class JournalMaintenance(JournalQueries):
         destination = Path(destination)
         if destination.exists() and not overwrite:
             raise _exists(destination)
+        refuse_if_written(destination, "a backup")  # a journal a run is writing, replaced
         self.check_damage()
         destination.parent.mkdir(parents=True, exist_ok=True)
         partial = destination.with_name(f".{destination.name}.partial-{uuid.uuid4().hex[:12]}")

@@ -88,3 +88,26 @@ def test_a_staged_folder_that_cannot_be_made_names_its_target():
     with pytest.raises(OSError) as caught, staged_folder(Path("/proc/report")):
         pass
     assert caught.value.filename == "/proc/report"
+
+
+def test_a_backtest_never_replaces_a_journal_a_run_is_writing_in_its_report_folder(
+        tmp_path, capsys, monkeypatch):
+    # Arrange: a run's journal, open for writing, where the backtest's journal would go
+    from storage.journal import SqliteJournal
+
+    monkeypatch.setenv("FXCLUSTER_HOME", str(tmp_path / "home"))
+    report = tmp_path / "R"
+    report.mkdir()
+    with SqliteJournal.open(report / "journal.sqlite") as writer:
+        inode = os.stat(report / "journal.sqlite").st_ino
+
+        # Act
+        code = main(["backtest", "--market", "synthetic", "--from", "2024-01-08", "--to",
+                     "2024-01-10", "--report", str(report)])
+
+        # Assert: refused in one line before any work; the writer's file untouched
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1, err
+        assert "open for writing by pid" in err and "this backtest's journal" in err
+        assert os.stat(report / "journal.sqlite").st_ino == inode and writer.path.exists()
+    assert sorted(p.name for p in report.iterdir()) == ["journal.sqlite", "journal.sqlite.lock"]

@@ -273,6 +273,37 @@ def test_a_writer_reaching_the_journal_through_a_symbolic_link_meets_the_same_lo
     assert sorted(p.name for p in folder.iterdir()) == ["j.sqlite", "j.sqlite.lock"]
 
 
+@pytest.mark.skipif(not hasattr(os, "link"), reason="hard links")
+def test_a_journal_with_a_second_name_through_a_hard_link_is_refused_for_writing(tmp_path):
+    # Arrange: a journal, then a hard link to it (a lock beside each name would be two locks)
+    path = tmp_path / "j.sqlite"
+    SqliteJournal.open(path).close()
+    os.link(path, tmp_path / "hard.sqlite")
+
+    # Act / Assert: neither name is written; readers still read
+    for name in (path, tmp_path / "hard.sqlite"):
+        with pytest.raises(JournalInUse, match=r"has 2 names \(hard links\)") as refused:
+            SqliteJournal.open(name)
+        assert "\n" not in str(refused.value)
+    with SqliteJournal.open(path, writer=False) as reader:
+        assert reader.path == path
+
+
+def test_a_journal_being_written_is_not_replaced_by_a_backup(tmp_path):
+    # Arrange: a journal a writer holds, and another journal to back up onto it
+    live, other = tmp_path / "live.sqlite", tmp_path / "other.sqlite"
+    SqliteJournal.open(other).close()
+
+    # Act / Assert: refused, naming the writer; the writer's file is still its own
+    with SqliteJournal.open(live) as writer:
+        inode = os.stat(live).st_ino
+        with SqliteJournal.open(other, writer=False) as source, \
+                pytest.raises(JournalInUse, match="open for writing by pid") as refused:
+            source.backup(live, overwrite=True)
+        assert "a backup would replace it" in str(refused.value)
+        assert os.stat(live).st_ino == inode and writer.path == live
+
+
 def test_the_lock_file_never_shows_a_secret(tmp_path, monkeypatch):
     path = tmp_path / "j.sqlite"
     monkeypatch.setattr("sys.argv", ["main.py", "run", "--live", "--password", "hunter2",

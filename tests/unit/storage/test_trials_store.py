@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 
 import pytest
@@ -141,3 +142,14 @@ def test_a_study_on_read_only_media_with_trials_in_its_wal_is_one_clear_error(
     with pytest.raises(UserError, match=r"read-only media with trials still in "
                                          r"study\.sqlite-wal"):
         open_read_only(read_only_folder / "study.sqlite")
+
+
+def test_a_study_with_a_second_name_through_a_hard_link_is_refused_for_writing(tmp_path):
+    # Arrange
+    path = tmp_path / "study.sqlite"
+    TrialsStore(path, writer=True).close()
+    os.link(path, tmp_path / "hard.sqlite")
+
+    # Act / Assert
+    with pytest.raises(UserError, match=r"has 2 names \(hard links\)"):
+        TrialsStore(tmp_path / "hard.sqlite", writer=True)
