@@ -161,6 +161,10 @@ def sim_session(config: EngineConfig, sim: Any, *, mode: RunMode,
     return Session(engine, adapter, sim, opened, mode, calendar)
 
 
+#: Where the demo market starts unless told otherwise (``run --demo --from``).
+DEMO_START = datetime(2024, 1, 8, tzinfo=UTC)
+
+
 def demo_session(config: EngineConfig, *, seed: int = 0, start: datetime | None = None,
                  journal_path: str | Path | None = None, latency: bool = True,
                  symbols: Sequence[str] | None = None, end: datetime | None = None,
@@ -177,7 +181,7 @@ def demo_session(config: EngineConfig, *, seed: int = 0, start: datetime | None 
     from mt5bridge.sim.identity import demo_account
     from mt5bridge.sim.market import MarketConfig, SyntheticMarket
 
-    start = start or datetime(2024, 1, 8, tzinfo=UTC)
+    start = start or DEMO_START
     extra: dict[str, Any] = {"symbols": tuple(symbols)} if symbols is not None else {}
     if history_days:
         extra["warmup_days"] = history_days + 5

@@ -107,4 +107,23 @@ def run(args: argparse.Namespace) -> int:
     until = parse_date(args.until, "--until") if args.until else period(args)[1]
     if args.journal is not None:
         check_destination(args.journal, "--journal", folder=False)
+    _check_end(args, until)
     return run_headless(build_session(args, until), speed=speed, until=until, days=days)
+
+
+def _check_end(args: argparse.Namespace, until: datetime | None) -> None:
+    """An end at or before the run's start, refused before the session opens (and so
+    creates and binds) its journal: the demo's start is known from its options, a live
+    run's is now; a replay's empty period is refused by its session, before its journal."""
+    from datetime import UTC, datetime
+
+    from app.sessions import DEMO_START
+
+    if until is None or args.replay:
+        return
+    if args.demo:
+        start = parse_date(args.date_from, "--from") if args.date_from else DEMO_START
+    else:
+        start = datetime.now(UTC)
+    if until <= start:
+        raise UserError("the run would end before it starts (check --to/--days)")

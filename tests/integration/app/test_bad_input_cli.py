@@ -65,16 +65,17 @@ def test_run_refuses_an_absurd_length_or_pace_before_writing_anything(
     assert not journal.exists()
 
 
-def test_a_run_that_would_end_before_it_starts_journals_no_run(tmp_path, capsys):
+@pytest.mark.parametrize("end", [["--to", "2020-01-01"], ["--to", "2024-01-07"],
+                                 ["--from", "2024-02-01", "--to", "2024-01-20"]])
+def test_a_run_that_would_end_before_it_starts_writes_no_journal(tmp_path, capsys, end):
     # Arrange: the demo starts 2024-01-08 unless told otherwise
     journal = tmp_path / "journal.sqlite"
     # Act
-    code, _, err = run_cli(["run", "--demo", "--to", "2020-01-01", "--journal", str(journal)],
-                           capsys)
-    # Assert
-    assert_one_clear_line(code, err, "the run would end before it starts")
-    code, out, _ = run_cli(["journal", "summary", "--journal", str(journal)], capsys)
-    assert code == 0 and "last run" not in out
+    code, _, err = run_cli(["run", "--demo", *end, "--journal", str(journal)], capsys)
+    # Assert: refused before the journal is made (it used to be made and bound to the
+    # demo account, and then refused another seed's run)
+    assert code == 2 and err.count("\n") == 1, err
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(("speed", "ok"), [("0.1", True), ("1000000", True), ("max", True),
