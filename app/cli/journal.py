@@ -174,7 +174,7 @@ def format_summary(summary: JournalSummary) -> str:
         eq = summary.last_equity
         lines.append(
             f"equity    {money(eq.equity)} (balance {money(eq.balance)}) at "
-            f"{eq.time.isoformat()}"
+            f"{eq.time.isoformat()}, the last run's last mark"
         )
     if summary.clusters:
         lines.append("clusters  name        baskets  win%     net P&L      costs  exits")

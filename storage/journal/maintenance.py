@@ -79,7 +79,11 @@ class JournalMaintenance(JournalQueries):
                 "AND COALESCE(r.epoch, '') <> ?",
                 (last_run[0]["epoch"] if last_run else "",),
             )
-            equity = self._rows("SELECT * FROM equity ORDER BY time DESC, rowid DESC LIMIT 1")
+            # the last run's own last mark: runs of a demo or a replay start at the same
+            # market dates, so the latest market time may be another run's
+            equity = self._rows(
+                "SELECT * FROM equity WHERE run_id = ? ORDER BY time DESC, rowid DESC LIMIT 1",
+                (last_run[0]["run_id"] if last_run else "",))
             return JournalSummary(
                 path=self.path,
                 schema_version=self.schema_version,

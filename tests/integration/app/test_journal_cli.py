@@ -61,6 +61,29 @@ def test_summary_prints_runs_baskets_and_cluster_results(cli, tmp_path, capsys):
     assert "C3" in out and "50%" in out and "MR:2" in out
 
 
+def test_summary_gives_the_last_runs_own_equity_not_a_later_market_time_of_another(
+        cli, tmp_path, capsys):
+    # Arrange: run-1 marked as far as T0 + 3 days; run-2, started after it over the same
+    # market dates (a demo or a replay again), only as far as T0 + 1 day
+    path = tmp_path / "journal.sqlite"
+    fill(path)
+    with SqliteJournal.open(path) as journal:
+        journal.record_equity(EquitySnapshot("run-1", T0 + timedelta(days=3), 1e5, 100_131.56,
+                                             0, 1e5, 0, 0))
+        journal.start_run(RunStart("run-2", "replay", T0 + timedelta(minutes=1), "cfg-7f3a"))
+        journal.record_equity(EquitySnapshot("run-2", T0 + timedelta(days=1), 1e5, 99_990.0,
+                                             0, 1e5, 0, 0))
+
+    # Act
+    status = cli("journal", "summary", "--journal", str(path))
+
+    # Assert
+    out = capsys.readouterr().out
+    assert status == 0 and "run-2 (replay)" in out
+    assert "equity    99,990.00 (balance 100,000.00) at 2019-02-05T14:30:00+00:00, the last " \
+           "run's last mark" in out
+
+
 def test_summary_uses_the_default_journal(cli, capsys):
     fill(default_journal_path())
 
