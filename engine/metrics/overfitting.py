@@ -56,7 +56,8 @@ RANK_CONVENTION = (
     "its rank r among the N trials' Sharpes, 1 = worst and N = best, tied Sharpes sharing the "
     "mean of the ranks they span (r = 1 + #lower + #tied_others / 2); w = r / (N + 1) in (0, 1) "
     "as in Bailey et al. (2015); lambda = ln(w / (1 - w)); overfit when lambda <= 0, i.e. at "
-    "or below the out-of-sample median"
+    "or below the out-of-sample median; two Sharpes within 1e-12 of each other (relative) "
+    "are a tie"
 )
 #: The splits' order in every per-split tuple.
 SPLIT_ORDER = (
@@ -148,16 +149,40 @@ def _half_sharpes(
     return _sharpes(mean, m2, rows_per_block * len(columns))
 
 
+#: Two Sharpes this close (relative to the larger) are a tie.  Combined from block moments,
+#: Sharpes equal in exact arithmetic can differ in their last bits (a half with one non-zero
+#: return among its rows has a Sharpe of exactly 1 / sqrt(T) whatever that return), and the
+#: stated rules for ties (the lowest column in-sample, the mid-rank out-of-sample) must see
+#: them as ties, not as rounding's order.
+TIE_TOLERANCE = 1e-12
+
+
 def _ranking_key(sharpes: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(sharpes), -np.inf, sharpes)
 
 
+def _tied(key: np.ndarray, value: float) -> np.ndarray:
+    """Which of ``key`` tie with ``value`` (see :data:`TIE_TOLERANCE`)."""
+    if not math.isfinite(value):
+        return key == value
+    close = np.abs(key - value) <= TIE_TOLERANCE * np.maximum(np.abs(key), abs(value))
+    return np.isfinite(key) & close
+
+
+def _best(sharpes: np.ndarray) -> int:
+    """The highest in-sample Sharpe's column, the lowest column among those tied with it."""
+    key = _ranking_key(sharpes)
+    return int(np.flatnonzero(_tied(key, float(key.max())))[0])
+
+
 def _relative_rank(oos: np.ndarray, selected: int) -> float:
-    """w = r / (N + 1), r the selected trial's mid-rank among the out-of-sample Sharpes."""
+    """w = r / (N + 1), r the selected trial's mid-rank among the out-of-sample Sharpes
+    (ties within :data:`TIE_TOLERANCE` share it)."""
     key = _ranking_key(oos)
-    value = key[selected]
-    lower = int((key < value).sum())
-    tied_others = int((key == value).sum()) - 1
+    value = float(key[selected])
+    tied = _tied(key, value)
+    lower = int(((key < value) & ~tied).sum())
+    tied_others = int(tied.sum()) - 1
     rank = 1.0 + lower + tied_others / 2.0
     return rank / (key.size + 1)
 
@@ -214,7 +239,7 @@ def probability_of_backtest_overfitting(
         out_of_sample = sorted(everything.difference(in_sample))
         is_all = _half_sharpes(block_means, block_m2, in_sample, per_block)
         oos_all = _half_sharpes(block_means, block_m2, out_of_sample, per_block)
-        best = int(np.argmax(_ranking_key(is_all)))
+        best = _best(is_all)
         selected.append(best)
         ranks.append(_relative_rank(oos_all, best))
         is_sharpes.append(float(is_all[best]))

@@ -235,3 +235,25 @@ def test_the_dsr_over_the_trials_run_matches_the_formula_written_out():
 def test_the_dsr_rejects_a_negative_failure_count():
     with pytest.raises(ValueError, match="failed_trials"):
         deflated_sharpe_over_trials([0.1, 0.2], [0.01, -0.01, 0.02], failed_trials=-1)
+
+
+@pytest.mark.parametrize(("a", "b"), [(0.01, 0.37), (0.0031, 0.029), (0.3, 0.07)])
+def test_sharpes_tied_in_exact_arithmetic_are_ties_whatever_their_last_bits(a, b):
+    # Arrange: columns 0 and 1 hold one non-zero return each, in the same row (3): over a
+    # half holding that row each Sharpe is exactly the same number whatever the return
+    # (one non-zero value among the half's rows), which the block moments give with
+    # different last bits; column 2 loses money everywhere
+    rng = np.random.default_rng(0)
+    matrix = np.zeros((32, 3))
+    matrix[3, 0], matrix[3, 1] = a, b
+    matrix[:, 2] = rng.normal(-0.01, 0.02, 32)
+
+    # Act
+    result = probability_of_backtest_overfitting(matrix, blocks=4)
+
+    # Assert: the stated rule, the lowest column on a tie, in the three halves holding the
+    # row (rounding chose column 1 in some); where the row is out-of-sample, columns 0 and 1
+    # have no Sharpe in-sample and column 2 is chosen
+    assert result.selected_trials == (0, 0, 0, 2, 2, 2)
+    # column 0 out-of-sample: no Sharpe, tied with column 1 below column 2: mid-rank 1.5 of 3
+    assert result.relative_ranks[:3] == (1.5 / 4,) * 3
