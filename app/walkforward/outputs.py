@@ -205,7 +205,7 @@ def _write_tables(doc: dict[str, Any], result: WalkForwardResult, folder: Path) 
              ([f, c, k, f"{d:%Y-%m-%d}", e]
               for f, c, k, d, e in trials.itertuples(index=False, name=None))),
         _csv(folder / "oos_equity.csv", ["date", "fold", "balance", "equity"],
-             ([f"{d:%Y-%m-%d}", int(f), round(b, 2), round(e, 2)]
+             ([f"{d:%Y-%m-%d}", int(f), b, e]  # unrounded: the chained figures' own curve
               for d, (f, b, e) in zip(oos.index, oos.itertuples(index=False, name=None),
                                       strict=True))),
     ]
