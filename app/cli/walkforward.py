@@ -59,6 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="one explicit fold: the out-of-sample span (with --is)")
     w.add_argument("--grid", type=Path, required=True, help="grid file (TOML lists)")
     w.add_argument("--report", type=Path, required=True, help="directory for the report")
+    # app.walkforward.grid.DEFAULT_MIN_BASKETS, not imported here: the command line starts
+    # without the engine (tests/unit/app/test_cli_startup.py holds the two equal)
     w.add_argument("--min-baskets", type=int, default=5,
                    help="in-sample baskets a configuration needs to be chosen (default 5)")
     w.add_argument("--calendar", type=Path,

@@ -16,7 +16,9 @@ The figures and their rules (each also stated in the result, as its ``basis``):
   the trial ran it alone: the row's ``cluster``, missing or NULL meaning together), the
   configuration with the highest in-sample annualised Sharpe among the done trials with one
   (a tie: the lowest configuration number), its in-sample figures and the same
-  configuration's out-of-sample trial of that fold and group.
+  configuration's out-of-sample trial of that fold and group; a choice on fewer closed
+  baskets than the walk-forward's ``--min-baskets`` default says so in its note (the
+  walk-forward would not make it; the sweep chooses by Sharpe alone).
 - **DSR of a selection** (``deflated_sharpe_over_trials``): N = that fold and group's
   in-sample trials (done + failed), V = the sample variance of their non-annualised Sharpes
   (:func:`per_period_sharpe` of each trial's stored daily returns), the selected trial's own
@@ -46,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from app.report.svg.histogram import histogram_counts, histogram_edges
+from app.walkforward.grid import DEFAULT_MIN_BASKETS
 from engine.metrics.overfitting import (
     DEFAULT_BLOCKS,
     MIN_ROWS_PER_BLOCK,
@@ -218,9 +221,20 @@ def selections(rows: Sequence[Row]) -> list[dict[str, Any]]:
             entry.update(config=chosen["config"], params=chosen["params"],
                          in_sample=_figures(chosen),
                          out_of_sample=_figures(judged.get((fold, group, chosen["config"]))),
-                         dsr=_dsr(pool, chosen))
+                         dsr=_dsr(pool, chosen), note=_few_baskets(chosen))
         out.append(entry)
     return out
+
+
+def _few_baskets(chosen: Row) -> str:
+    """A choice made on fewer closed baskets than the walk-forward asks for: its Sharpe
+    rests on a handful of trades (one trade's Sharpe is +-sqrt(periods / T) whatever its
+    P&L), and the walk-forward would not have made it."""
+    baskets = chosen.get("baskets")
+    if not isinstance(baskets, int) or baskets >= DEFAULT_MIN_BASKETS:
+        return ""
+    return (f"chosen on {baskets} closed basket{'' if baskets == 1 else 's'} in-sample: the "
+            f"walk-forward (--min-baskets {DEFAULT_MIN_BASKETS}) would not choose it")
 
 
 # -- PBO -----------------------------------------------------------------------------------

@@ -90,6 +90,11 @@ def load_grid(path: Path) -> list[dict[str, Any]]:
 #: The grid file's table of sweep settings (not an axis).
 SWEEP_TABLE = "sweep"
 #: ``[sweep] unit``: one trial per configuration and span with all the study's clusters
+#: In-sample closed baskets a configuration needs for the walk-forward to choose it
+#: (``walkforward --min-baskets``); the sweep, which chooses by Sharpe alone, says when its
+#: choice has fewer.
+DEFAULT_MIN_BASKETS = 5
+
 #: together (they share the account's risk), or one per cluster alone (as the walk-forward
 #: selects).
 UNITS = ("together", "cluster")

@@ -24,7 +24,7 @@ from app.backtest import BacktestResult, BacktestSpec, load_market, run_backtest
 from app.sessions import cluster_gaps, fit_clusters
 from app.walkforward.concat import ConcatenatedOos, concatenate_oos
 from app.walkforward.folds import Fold
-from app.walkforward.grid import alone, check_grid, describe, with_params
+from app.walkforward.grid import DEFAULT_MIN_BASKETS, alone, check_grid, describe, with_params
 from app.walkforward.scores import Choice, RunScore, Trial, choose
 from engine.errors import UserError
 from engine.metrics.selection import combined_trials
@@ -133,7 +133,7 @@ def _must_finish(result: BacktestResult) -> BacktestResult:
 
 
 def walk_forward(base: BacktestSpec, grid: list[dict[str, Any]], folds: list[Fold], *,
-                 scheme: str = "anchored", min_baskets: int = 5,
+                 scheme: str = "anchored", min_baskets: int = DEFAULT_MIN_BASKETS,
                  progress: Progress | None = None,
                  grid_file: Path | None = None) -> WalkForwardResult:
     """The whole study (see the module docstring); ``grid_file`` is named in a refusal of

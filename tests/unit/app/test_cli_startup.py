@@ -88,3 +88,17 @@ def test_a_command_still_loads_its_work_when_it_runs(module, tmp_path):
     # Assert: the run reached the command's work (its modules), and refused the date
     assert proc.stdout.split() == ["2", "True"], proc.stderr
     assert "--from: not a date" in proc.stderr
+
+
+def test_the_walkforward_min_baskets_default_is_the_one_the_sweep_names():
+    # Arrange: the command line keeps its own literal (it starts without the engine)
+    from app.walkforward.grid import DEFAULT_MIN_BASKETS
+    from main import build_parser
+
+    # Act
+    args = build_parser().parse_args(["walkforward", "--market", "synthetic", "--from",
+                                      "2024-01-08", "--to", "2024-01-20", "--grid", "g.toml",
+                                      "--report", "r"])
+
+    # Assert
+    assert args.min_baskets == DEFAULT_MIN_BASKETS

@@ -99,6 +99,25 @@ def test_the_selection_is_the_best_in_sample_sharpe_lowest_config_on_a_tie(rows)
     assert s["out_of_sample"]["total_return"] == pytest.approx(-0.02, abs=0)
 
 
+@pytest.mark.parametrize(("baskets", "note"), [
+    (3, "chosen on 3 closed baskets in-sample: the walk-forward (--min-baskets 5) would not "
+        "choose it"),
+    (1, "chosen on 1 closed basket in-sample: the walk-forward (--min-baskets 5) would not "
+        "choose it"),
+    (5, ""),
+])
+def test_a_choice_on_fewer_baskets_than_the_walk_forward_asks_for_says_so(rows, baskets,
+                                                                           note):
+    # Arrange: the chosen configuration (2) closed that many baskets in-sample
+    for r in rows:
+        if r["config"] == 2 and r["sample"] == "is":
+            r["baskets"] = baskets
+    # Act
+    (s,) = selections(rows)
+    # Assert: the same choice (by Sharpe alone), and what the walk-forward would say of it
+    assert s["config"] == 2 and s["note"] == note
+
+
 def test_the_dsr_uses_every_trial_tried_and_the_variance_of_their_sharpes(rows):
     # Arrange: the four done in-sample trials' per-day Sharpes and one failure
     sharpes = [per_period_sharpe(_series(c, drift=0.001 * c)) for c in (1, 2, 3, 4)]
