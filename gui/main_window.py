@@ -375,8 +375,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ updates
 
     def select_cluster(self, name: str) -> None:
-        if name == self._selected:
-            return
+        if name == self._selected or getattr(self, "_shut", False):
+            return  # after shutdown the table may still emit as it goes: nothing to read
         self._selected = name
         self.toolbox.calendar.select_cluster(name)  # its blackouts follow the selection
         info = self.engine.cluster_info(name)
@@ -413,7 +413,7 @@ class MainWindow(QMainWindow):
         self.chart.set_history(times, tdi, closes)
 
     def _refresh_trades(self) -> None:
-        if self.reader is None or self._selected is None:
+        if self.reader is None or self._selected is None or getattr(self, "_shut", False):
             return
         # this run's baskets only, closed and open: earlier runs on the same journal are
         # History, not marks

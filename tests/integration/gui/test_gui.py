@@ -186,3 +186,17 @@ def test_importing_a_calendar_reaches_the_engine(demo_window, qtbot):
         cal.import_files()
     # a 2023 week does not cover the demo's January 2024: the filter now reports it stale
     qtbot.waitUntil(lambda: w.engine.snapshot().calendar_state == "STALE", timeout=WAIT_MS)
+
+
+def test_a_cluster_selected_while_the_window_shuts_down_reads_nothing_closed(demo_window,
+                                                                            qtbot):
+    # Arrange: the window shut down (its journal reader closed), as a stop signal does;
+    # the clusters table can still emit a selection while its widgets are torn down
+    w = demo_window
+    current = w.clusters.current()
+    other = next(n for n in ("USD_MAJORS", "GOLD_HAVENS") if n != current)
+    w.shutdown()
+
+    # Act / Assert: no read of the closed journal (it raised "Cannot operate on a closed
+    # database" in a Qt slot: a traceback on the way out)
+    w.select_cluster(other)
