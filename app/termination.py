@@ -23,10 +23,12 @@ the terminal server has its own stop (``mt5bridge.remote.launch``).
 from __future__ import annotations
 
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 from engine.uninterrupted import defer, deferring
 
@@ -73,6 +75,20 @@ def stop_requested() -> KeyboardInterrupt | None:
     return _requested
 
 
+def _quiet_stops(previous: Callable[[Any], object]) -> Callable[[Any], object]:
+    """``sys.unraisablehook`` that lets a stop request raised where Python cannot pass it
+    on (a ``__del__``, a callback run from C, such as numba's compiler's) go without a
+    word: the request is kept (``stop_requested``) and the command stops at its next step.
+    Python's own hook would print "Exception ignored" and a traceback to the user.  Any
+    other unraisable exception goes to ``previous``."""
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            return
+        previous(unraisable)
+
+    return hook
+
+
 @contextmanager
 def stop_signals_interrupt(*, restore_after_stop: bool = True) -> Iterator[None]:
     """While inside, Ctrl+C (SIGINT) raises ``KeyboardInterrupt`` and ``STOP_SIGNALS``
@@ -99,6 +115,8 @@ def stop_signals_interrupt(*, restore_after_stop: bool = True) -> Iterator[None]
             return
         raise _requested
 
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_stops(previous_hook)
     previous = {}
     for sig in (signal.SIGINT, *STOP_SIGNALS):
         if signal.getsignal(sig) is signal.SIG_IGN:
@@ -107,6 +125,7 @@ def stop_signals_interrupt(*, restore_after_stop: bool = True) -> Iterator[None]
     try:
         yield
     finally:
+        sys.unraisablehook = previous_hook
         stopped, _requested = _requested is not None, None
         for sig, handler in previous.items():
             if stopped and not restore_after_stop:

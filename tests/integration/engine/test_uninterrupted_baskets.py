@@ -5,6 +5,7 @@ or half closed.  Real signals to this process, handled by the command's own hand
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sqlite3
@@ -93,3 +94,30 @@ def test_sections_nest_and_only_the_outermost_raises_the_request():
     assert reached == ["inner", "outer"]
     with uninterrupted():
         pass
+
+
+def test_a_stop_raised_where_python_cannot_pass_it_on_prints_no_traceback(monkeypatch):
+    # Arrange: objects whose finaliser raises (as numba's compiler callbacks, run from C,
+    # met a SIGTERM: Python's hook printed "Exception ignored" and a traceback), and a hook
+    # standing for Python's own, which prints whatever reaches it
+    class Raises:
+        def __init__(self, exc: BaseException) -> None:
+            self.exc = exc
+
+        def __del__(self) -> None:
+            raise self.exc
+
+    printed: list[BaseException] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: printed.append(u.exc_value))
+    before = sys.unraisablehook
+
+    # Act
+    with stop_signals_interrupt():
+        Raises(Terminated(signal.SIGTERM))  # finalised at once: raised nowhere
+        Raises(ValueError("a real fault"))
+        gc.collect()
+
+    # Assert: the stop said nothing; any other fault still reaches the hook; and the hook
+    # is the one before the block again
+    assert [type(e) for e in printed] == [ValueError]
+    assert sys.unraisablehook is before
