@@ -209,8 +209,11 @@ def summary_tip(doc: Mapping[str, Any]) -> str:
     """The bases of the summary line's figures."""
     basis = doc["pbo"][0]["basis"] if doc["pbo"] else ""
     notes = [p["note"] for p in doc["pbo"] if p["note"]]
+    returns = doc.get("returns_basis") or {}
+    daily = (f"Daily returns on the {returns['name']} basis ({returns['label']})"
+             if returns.get("name") else f"Returns basis: {returns.get('label', 'not stated')}")
     return "\n\n".join([doc["counts"]["basis"], "Sharpe: " + summary.HEATMAP_METRICS["sharpe"],
-                        doc["selection_basis"], doc["dsr_basis"], basis, *notes])
+                        daily, doc["selection_basis"], doc["dsr_basis"], basis, *notes])
 
 
 class ResearchTab(QWidget):

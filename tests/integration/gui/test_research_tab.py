@@ -26,6 +26,7 @@ from gui.toolbox.research import (
     STATUS,
     ResearchTab,
     summary_text,
+    summary_tip,
 )
 from gui.toolbox.research_heatmap import cell_label
 from storage.trials import TrialsStore
@@ -217,3 +218,18 @@ def test_gui_takes_a_study_to_open_at_start():
     args = build_parser().parse_args(["gui", "--study", "study.sqlite"])
     # Assert
     assert args.study == Path("study.sqlite")
+
+
+def test_the_summary_tip_states_the_trials_returns_basis(study):
+    # Arrange: the trials' metrics state their basis, as a sweep's trials do
+    store, _ = study
+    rows = [r.values for r in store.rows()]
+    for r in rows:
+        r["metrics"] = {"basis": {"name": "calendar", "label": "daily, every day, sqrt 365",
+                                  "definition": "one return per UTC day"}}
+
+    # Act
+    tip = summary_tip(summary.study_summary(rows, store.settings(), heatmaps=[]))
+
+    # Assert
+    assert "Daily returns on the calendar basis (daily, every day, sqrt 365)" in tip
