@@ -208,7 +208,8 @@ def summary_text(doc: Mapping[str, Any]) -> str:
 def summary_tip(doc: Mapping[str, Any]) -> str:
     """The bases of the summary line's figures."""
     basis = doc["pbo"][0]["basis"] if doc["pbo"] else ""
-    notes = [p["note"] for p in doc["pbo"] if p["note"]]
+    notes = [f"fold {s['fold']} {s['group']}: {s['note']}" for s in doc["selections"]
+             if s["note"]] + [p["note"] for p in doc["pbo"] if p["note"]]
     returns = doc.get("returns_basis") or {}
     daily = (f"Daily returns on the {returns['name']} basis ({returns['label']})"
              if returns.get("name") else f"Returns basis: {returns.get('label', 'not stated')}")

@@ -227,9 +227,16 @@ def test_the_summary_tip_states_the_trials_returns_basis(study):
     for r in rows:
         r["metrics"] = {"basis": {"name": "calendar", "label": "daily, every day, sqrt 365",
                                   "definition": "one return per UTC day"}}
+        if r["baskets"] is not None:
+            r["baskets"] = 2  # fewer than the walk-forward's 5: each choice says so
 
     # Act
     tip = summary_tip(summary.study_summary(rows, store.settings(), heatmaps=[]))
 
-    # Assert
+    # Assert: the basis, and each choice's note
     assert "Daily returns on the calendar basis (daily, every day, sqrt 365)" in tip
+    doc = summary.study_summary(rows, store.settings(), heatmaps=[])
+    for s in doc["selections"]:
+        if s["note"]:
+            assert f"fold {s['fold']} {s['group']}: {s['note']}" in tip
+    assert any(s["note"].startswith("chosen on") for s in doc["selections"])
