@@ -49,6 +49,8 @@ class Trading:
     failure: Exception | None = None
     #: The Ctrl+C or stop signal that ended the run early, if one did.
     interrupted: KeyboardInterrupt | None = None
+    #: Why the run is incomplete, as its notes say it ("" when it ran to its end).
+    incomplete_reason: str = ""
     #: The quote currencies' values at each basket's opening and closing (legs.csv).
     quote_values: QuoteValues = field(default_factory=dict)
     #: Each basket's lowest and highest price P&L while open (trades.csv mae, mfe).
@@ -96,7 +98,8 @@ def collect(spec: BacktestSpec, config: EngineConfig, session: Session, market: 
     params.update(spread_params(spec, market))  # the spread model per symbol (app.spreads)
     return BacktestResult(spec, metrics, trades, equity, tdi, params, market.ranges,
                           complete, notes, failure=trading.failure,
-                          interrupted=trading.interrupted, legs=legs)
+                          interrupted=trading.interrupted, legs=legs,
+                          incomplete_reason=trading.incomplete_reason)
 
 
 def _trades(records: list[Any]) -> pd.DataFrame:

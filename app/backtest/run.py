@@ -164,19 +164,23 @@ def _trade(session: Session, end_ms: int, tdi: dict[str, list[Any]],
     try:
         run_sync(engine, end_ms, on_step=on_step, should_stop=should_stop, batch_idle=batch)
         if should_stop is not None and should_stop():
-            trading.complete = False
-            trading.notes.append(f"stopped by the user at {engine.now():%Y-%m-%d %H:%M} UTC")
+            _incomplete(trading, f"stopped by the user at {engine.now():%Y-%m-%d %H:%M} UTC")
     except KeyboardInterrupt as exc:  # Ctrl+C, or SIGTERM/SIGHUP (app.termination)
-        trading.complete = False
         trading.interrupted = exc
-        trading.notes.append(f"{stop_reason(exc)} at {engine.now():%Y-%m-%d %H:%M} UTC")
+        _incomplete(trading, f"{stop_reason(exc)} at {engine.now():%Y-%m-%d %H:%M} UTC")
     except Exception as exc:  # the days already traded still make a report, marked incomplete
-        trading.complete = False
         trading.failure = exc
-        trading.notes.append(
-            f"failed at {engine.now():%Y-%m-%d %H:%M} UTC: {failure_text(exc)}")
+        _incomplete(trading, f"failed at {engine.now():%Y-%m-%d %H:%M} UTC: "
+                             f"{failure_text(exc)}")
     _finish(session, trading)
     return trading
+
+
+def _incomplete(trading: Trading, reason: str) -> None:
+    """The run did not reach its end: why, among its notes and on its own."""
+    trading.complete = False
+    trading.incomplete_reason = reason
+    trading.notes.append(reason)
 
 
 def _cold_clusters(engine: Any) -> list[str]:

@@ -100,6 +100,8 @@ class BacktestResult:
     interrupted: KeyboardInterrupt | None = None
     #: One row per leg of every basket (``app.backtest.legs``; legs.csv).
     legs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Why the run is incomplete, one of its notes ("" when it ran to its end).
+    incomplete_reason: str = ""
 
     @property
     def final_balance(self) -> float:

@@ -174,11 +174,11 @@ def run(args: argparse.Namespace) -> int:
           f"total return {pct(ret.get('total_return'))}, Sharpe {num(ret.get('sharpe'))} "
           f"({basis}), max drawdown {unsigned_pct(ret.get('max_drawdown'))}")
     print(f"report: {', '.join(str(f) for f in files)}")
-    if result.complete:
-        for note in result.notes:  # what the report says of the data and the period
+    for note in result.notes:  # what the report says of the data and the period
+        if note != result.incomplete_reason:
             print(f"note: {note}", file=sys.stderr)
     if not result.complete:
-        print("INCOMPLETE: " + "; ".join(result.notes))
+        print(f"INCOMPLETE: {result.incomplete_reason or 'the run did not reach its end'}")
         if result.failure is not None:
             say_failure(result.failure, args.report)
         if result.interrupted is not None:

@@ -110,8 +110,8 @@ def run_trial(task: dict[str, Any]) -> dict[str, Any]:
             if result.complete:
                 row.update(_figures(result, task["run"]["metrics_basis"]))
             else:  # as `backtest` says it (exit 1): no figures of a run that is not whole
-                row.update(status="failed",
-                           error="INCOMPLETE: " + "; ".join(result.notes))
+                row.update(status="failed", error="INCOMPLETE: " + (
+                    result.incomplete_reason or "; ".join(result.notes)))
         except Exception as exc:  # a trial's failure is data: the study goes on
             row.update(status="failed", error=failure_text(exc))
     if log.result() is not None:  # the row has the key only when the trial logged

@@ -101,3 +101,22 @@ def test_the_command_records_an_unexpected_failure_in_the_crash_log(tmp_path, ca
     assert err.count("\n") == 1
     assert "failed midway: RuntimeError: a bug (details in " in err
     assert "RuntimeError: a bug" in log.read_text()
+
+
+def test_the_incomplete_line_gives_the_reason_and_the_other_notes_stay_notes(
+        tmp_path, damaged_store, capsys):
+    # Arrange: a second cluster the store cannot feed (no XAUUSD, USDJPY): a note of the data
+    config = tmp_path / "two.toml"
+    config.write_text(short_window_config("USD_MAJORS", "GOLD_HAVENS"))
+    report = tmp_path / "report"
+
+    # Act
+    code = main(["backtest", "--store", str(damaged_store), "--config", str(config),
+                 "--report", str(report)])
+
+    # Assert: the cluster's gap is a note on stderr, not a reason the run is incomplete
+    out, err = capsys.readouterr()
+    [incomplete] = [line for line in out.splitlines() if line.startswith("INCOMPLETE")]
+    assert code == 1
+    assert incomplete.startswith("INCOMPLETE: failed at 2019-") and "no data" not in incomplete
+    assert "note: GOLD_HAVENS: no data for" in err
