@@ -253,7 +253,8 @@ def chosen_clusters(config: EngineConfig, text: str | None) -> EngineConfig:
 def add_journal_option(parser: argparse._ActionsContainer) -> None:
     parser.add_argument(
         "--journal", type=Path, default=None, metavar="PATH",
-        help="journal file (default: the demo account's journal in the data directory)")
+        help="journal file (default: the account's own in the data directory: the demo's, "
+        "a replay's, the live account's)")
 
 
 # -- where the market data comes from ----------------------------------------------------

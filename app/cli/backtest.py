@@ -1,6 +1,7 @@
 """``main.py backtest``: the engine headless on recorded or synthetic data, and a report.
 
-Writes metrics.json, trades.csv, legs.csv, equity.csv and report.html to ``--report``.  The options
+Writes metrics.json, trades.csv, legs.csv, equity.csv, report.html and journal.sqlite to
+``--report``.  The options
 that say what to backtest (``add_backtest_options``, ``spec_from_args``) are shared with
 ``walkforward``.
 """
@@ -79,7 +80,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "backtest", help="run the engine on historical or synthetic data and write a report",
         description="Run the engine headless on the simulated terminal and write metrics.json, "
-        "trades.csv, legs.csv, equity.csv and report.html to --report.")
+        "trades.csv, legs.csv, equity.csv, report.html and the run's journal.sqlite to "
+        "--report.")
     add_backtest_options(p)
     p.add_argument("--report", type=Path, required=True, help="directory for the report files")
     p.add_argument("--calendar", type=Path, help="economic calendar file(s) for the news filter "
