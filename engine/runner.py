@@ -780,6 +780,9 @@ class Engine:
     # ------------------------------------------------------------------ end
 
     def stop(self, reason: str = "") -> None:
+        # the last marks take what the terminal answers now (a live one: no reconnect loop)
+        if callable(halt := getattr(self.terminal, "stop_reconnecting", None)):
+            halt()
         self.refresh_account()
         self._journal_equity()
         self.journal.end_run(RunEnd(self.run_id, self.now(), reason))

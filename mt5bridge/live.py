@@ -163,6 +163,8 @@ class LiveTerminal:
         self._lock = threading.RLock()
         self.state = ConnectionState.DISCONNECTED
         self._open = False  # between a successful connect() and close()
+        #: No reconnect loop any more (``stop_reconnecting``): the engine is stopping.
+        self._no_reconnect = False
         self._gave_up_at: float | None = None
         self._to_broker: dict[str, str] = {}
         self._to_canonical: dict[str, str] = {}
@@ -266,6 +268,15 @@ class LiveTerminal:
             self._mt5.shutdown()
             self._set_state(ConnectionState.DISCONNECTED, "closed")
 
+    def stop_reconnecting(self) -> None:
+        """From now on a lost link is not reconnected: the engine is stopping, and its last
+        marks take what the terminal answers at once.  Without this a stop met a dead
+        terminal with the whole reconnect loop (six attempts, backoff from 1 to 32 s: 64 s
+        measured), long enough for a service manager to kill the process before the run's
+        end was journaled."""
+        with self._lock:
+            self._no_reconnect = True
+
     def ensure_connected(self) -> bool:
         """Reconnect now if the link is down (ignores the cooldown); True when connected."""
         with self._lock:
@@ -273,7 +284,7 @@ class LiveTerminal:
                 raise TerminalConnectionError("the terminal is not connected: call connect()")
             if self.state is ConnectionState.CONNECTED:
                 return True
-            return self._reconnect()
+            return False if self._no_reconnect else self._reconnect()
 
     def _reconnect(self) -> bool:
         cfg = self.config
@@ -302,7 +313,7 @@ class LiveTerminal:
             if self.state is not ConnectionState.CONNECTED:
                 cooling = (self._gave_up_at is not None and self._utc_now() - self._gave_up_at
                            < self.config.reconnect_cooldown_s)
-                if cooling or not self._reconnect():
+                if cooling or self._no_reconnect or not self._reconnect():
                     return None
             function = getattr(self._mt5, name)
             result = function(*args, **kwargs)
@@ -312,6 +323,8 @@ class LiveTerminal:
             if code not in IPC_ERROR_CODES:
                 return result
             self._set_state(ConnectionState.DISCONNECTED, f"{name}: {code} {message}")
+            if self._no_reconnect:
+                return result
             if self._reconnect() and retry:
                 return function(*args, **kwargs)
             return result

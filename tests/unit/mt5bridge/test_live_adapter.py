@@ -380,6 +380,25 @@ def test_gives_up_after_the_attempts_then_waits_for_the_cooldown(broker):
     assert live.state is ConnectionState.CONNECTED
 
 
+def test_a_stopping_engine_meets_a_lost_link_at_once_without_the_reconnect_loop(broker):
+    # Arrange: connected, then the engine stops (``Engine.stop``) while the link is down
+    live = broker.live()
+    live.connect()
+    broker.sim.sim_disconnect(failed_reconnects=100)
+
+    # Act
+    live.stop_reconnecting()
+    info = live.account_info()
+    again = live.positions_get()
+
+    # Assert: no attempt, no wait (the loop took 1 + 2 + ... + 32 s before a stop's last
+    # marks); what the terminal answers is what the stop gets
+    assert info is None and again is None
+    assert broker.sleeps == []
+    assert live.state is ConnectionState.DISCONNECTED
+    assert live.ensure_connected() is False
+
+
 def test_backoff_is_capped(broker):
     live = broker.live(reconnect_attempts=6, reconnect_base_delay_s=2,
                        reconnect_max_delay_s=10)
