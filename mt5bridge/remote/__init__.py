@@ -30,10 +30,12 @@ How the link behaves, and why:
   Exceptions travel as a type name and a message, rebuilt as themselves only for the types
   on ``wire.EXCEPTION_TYPES``.  There is no pickle in either direction.
 - **Bounded**: a connection that has not completed the handshake within
-  ``LinkLimits.handshake_timeout_s`` (5 s) is dropped; at most ``max_connections`` (16) are
-  served at once, handshaking ones included, and one more is told so and closed without a
-  thread; a frame header announcing more than ``max_request_bytes`` (4 MiB) drops the
-  connection before its body is read.
+  ``LinkLimits.handshake_timeout_s`` (5 s) is dropped; at most ``max_connections`` (16)
+  that proved the secret are served at once, and one more is told so and closed without a
+  thread; at most ``max_handshakes`` (64) wait in the handshake, and one more closes the
+  oldest of them, so idle connections that hold no secret cannot keep a client out; a
+  frame header announcing more than ``max_request_bytes`` (4 MiB) drops the connection
+  before its body is read.
 - **One call at a time**: every client gets its own server thread, and the terminal is
   called under one lock, together with the ``last_error()`` that follows, so the terminal
   sees a single caller as it does in-process.  Replies are encoded and sent outside the

@@ -61,8 +61,12 @@ class LinkLimits:
 
     - ``handshake_timeout_s`` (5.0; 0 < x <= 300): a connection that has not completed the
       handshake (TLS included) this long after it was accepted is dropped.
-    - ``max_connections`` (16; 1..1024): connections served at once, handshaking ones
-      included; one more is told ``BUSY`` and closed, and costs no thread.
+    - ``max_connections`` (16; 1..1024): connections that proved the secret served at
+      once; one more is told ``BUSY`` and closed, and costs no thread.
+    - ``max_handshakes`` (64; 1..4096): connections still in the handshake at once; one
+      more closes the oldest of them, so that connections which hold no secret and send
+      nothing (any local process can open them) cannot keep out a client that has it: a
+      handshake takes a few milliseconds, and the slots turn over under it.
     - ``max_request_bytes`` (4 MiB; 1 KiB..1 GiB): the largest request frame; a header
       announcing more drops the connection before its body is read.  Requests are calls
       with their arguments: an order is a few hundred bytes.
@@ -70,6 +74,7 @@ class LinkLimits:
 
     handshake_timeout_s: float = 5.0
     max_connections: int = 16
+    max_handshakes: int = 64
     max_request_bytes: int = 4 * 1024 * 1024
 
     def __post_init__(self) -> None:
@@ -78,6 +83,8 @@ class LinkLimits:
                              "(0, 300] seconds")
         if not 1 <= self.max_connections <= 1024:
             raise ValueError(f"max_connections={self.max_connections} is not within 1..1024")
+        if not 1 <= self.max_handshakes <= 4096:
+            raise ValueError(f"max_handshakes={self.max_handshakes} is not within 1..4096")
         if not 1024 <= self.max_request_bytes <= 1 << 30:
             raise ValueError(f"max_request_bytes={self.max_request_bytes} is not within "
                              "1 KiB..1 GiB")

@@ -128,6 +128,8 @@ class TerminalServer:
         self._terminal_lock = threading.Lock()
         self._clients_lock = threading.Lock()
         self._clients: dict[int, tuple[socket.socket, threading.Thread]] = {}
+        #: The clients still in the handshake, oldest first (``LinkLimits.max_handshakes``).
+        self._handshaking: dict[int, socket.socket] = {}
         self._stopping = threading.Event()
         self._listener: socket.socket | None = None
         self._address: Address | None = None
@@ -275,15 +277,24 @@ class TerminalServer:
 
     def _admit(self, sock: socket.socket) -> None:
         """Start a thread for ``sock``, or turn it away at the cap without one."""
+        evicted = None
         with self._clients_lock:
             stopping = self._stopping.is_set()
-            full = len(self._clients) >= self.limits.max_connections
+            proved = len(self._clients) - len(self._handshaking)
+            full = proved >= self.limits.max_connections
             if not (full or stopping):
+                if len(self._handshaking) >= self.limits.max_handshakes:
+                    oldest = next(iter(self._handshaking))  # dicts keep insertion order
+                    evicted = self._handshaking.pop(oldest)
                 self.connections_accepted += 1
                 number = self.connections_accepted
                 thread = threading.Thread(target=self._serve_client, args=(sock, number),
                                           daemon=True, name=f"terminal-client-{number}")
                 self._clients[number] = (sock, thread)
+                self._handshaking[number] = sock
+        if evicted is not None:  # its thread meets the closed socket and ends
+            with contextlib.suppress(OSError):
+                evicted.shutdown(socket.SHUT_RDWR)
         if stopping:
             sock.close()
             return
@@ -316,6 +327,8 @@ class TerminalServer:
     def _serve_client(self, sock: socket.socket, number: int) -> None:
         try:
             conn = self._handshake(sock, number)
+            with self._clients_lock:
+                self._handshaking.pop(number, None)
             if conn is None:
                 return
             with self._clients_lock:
@@ -326,6 +339,7 @@ class TerminalServer:
             self._serve_requests(conn, number)
         finally:
             with self._clients_lock:
+                self._handshaking.pop(number, None)
                 entry = self._clients.pop(number, None)
             with contextlib.suppress(OSError):
                 (entry[0] if entry else sock).close()
