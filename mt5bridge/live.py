@@ -696,6 +696,8 @@ def _detect_broker_names(symbols: tuple[str, ...], offered: set[str]) -> dict[st
 
 
 def _connect_failure_text(code: int, message: str, config: LiveConfig) -> str:
+    if "terminal server" in message:  # the bridge's own words say what failed and what to do
+        return f"cannot connect to MetaTrader 5 ({code}: {message})"
     hint = {
         c.RES_E_AUTH_FAILED: "check login and server, and the password in "
         f"${config.password_env} or the OS keyring",

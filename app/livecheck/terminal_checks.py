@@ -27,15 +27,25 @@ _TRADE_MODES = {c.ACCOUNT_TRADE_MODE_DEMO: "demo", c.ACCOUNT_TRADE_MODE_CONTEST:
                 c.ACCOUNT_TRADE_MODE_REAL: "real"}
 
 
+def _connection_fix(refusal: str, address: str | None) -> str:
+    """What to do about a failed connection, by what the bridge said of it."""
+    if "secret" in refusal:
+        return ("give the secret file the terminal server wrote (FXCLUSTER_TERMINAL_SECRET; "
+                "owner-only), or start the server again and use its new file")
+    if "as many connections as it accepts" in refusal:
+        return "close another client of the terminal server, or wait, and run live-check again"
+    served = (f"the terminal server at {address} and the MetaTrader 5 terminal it serves"
+              if address else "the MetaTrader 5 terminal")
+    return (f"start {served}, log in to the account in the terminal, and run live-check "
+            "again")
+
+
 def connection_check(connection: Connection, address: str | None) -> Check:
     """Connected through the live adapter, the terminal's build, its link to the broker."""
     adapter = connection.adapter
     if adapter is None:
-        served = (f"the terminal server at {address} and the MetaTrader 5 terminal it serves"
-                  if address else "the MetaTrader 5 terminal")
         return Check("connection", Verdict.FAIL, connection.refusal,
-                     f"start {served}, log in to the account in the terminal, and run "
-                     "live-check again")
+                     _connection_fix(connection.refusal or "", address))
     version, info = adapter.version(), adapter.terminal_info()
     if info is None:
         code, message = adapter.last_error()

@@ -215,6 +215,11 @@ class RemoteTerminal:
         except RemoteLinkError:  # the secret file
             sock.close()
             raise
+        except TimeoutError:
+            sock.close()
+            raise RemoteLinkError(f"the terminal server at {where} did not answer the "
+                                  f"handshake within {CONNECT_TIMEOUT_S:g} s (is it stopped, "
+                                  f"or frozen?)") from None
         except (OSError, EOFError) as exc:
             sock.close()
             raise RemoteLinkError(f"the terminal server at {where} closed the connection in "

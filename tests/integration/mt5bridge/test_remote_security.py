@@ -257,6 +257,34 @@ def test_a_wrong_secret_is_refused_and_the_server_goes_on(server):
         assert works(friend)
 
 
+def test_the_live_adapter_says_the_bridges_reason_not_the_terminals_install_advice(server):
+    # Arrange: the live adapter over a client holding another secret
+    from mt5bridge.live import LiveConfig, LiveTerminal, TerminalConnectionError
+
+    stranger = RemoteTerminal(server.address, secret=b"sixteen bytes or more, but not it")
+    live = LiveTerminal(stranger, LiveConfig(symbols=("EURUSD",)))
+
+    # Act / Assert: the server's words, without advice about installing MetaTrader 5
+    with pytest.raises(TerminalConnectionError) as refused:
+        live.connect()
+    assert "refused the secret" in str(refused.value)
+    assert "64-bit" not in str(refused.value)
+
+
+def test_a_server_that_does_not_answer_the_handshake_is_said_so(tmp_path):
+    # Arrange: a listener that accepts and never speaks (a frozen server)
+    listener = socket.create_server(("127.0.0.1", 0))
+    remote = RemoteTerminal(listener.getsockname(), secret=b"sixteen bytes or more, any")
+
+    # Act
+    started = remote.initialize()
+
+    # Assert: not "closed the connection", which it did not
+    listener.close()
+    assert started is False
+    assert "did not answer the handshake within" in remote.last_error()[1]
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
 @pytest.mark.parametrize(("mode", "reason"), [(0o644, "others may read or change it"),
                                               (0o620, "others may read or change it")])
