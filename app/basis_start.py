@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from engine.cluster import ClusterSpec
@@ -164,7 +165,8 @@ def resolve_basis(config: EngineConfig, terminal: Any, now_s: int,
         resolved = dataclasses.replace(spec, symbols=(spec.symbols[0], future), params=params)
         _check_break_even(resolved, terminal)
         nxt = market.next_market.future if market.next_market else "none listed"
-        log(f"basis {spec.name}: trades {how}, expiry {params.expiry_s}, next {nxt}")
+        expiry = datetime.fromtimestamp(params.expiry_s, UTC)
+        log(f"basis {spec.name}: trades {how}, expiry {expiry:%Y-%m-%d %H:%M} UTC, next {nxt}")
         clusters.append(resolved)
     return dataclasses.replace(config, clusters=tuple(clusters))
 

@@ -105,6 +105,7 @@ class JournalConnection:
             _check_writable(resolved)
             resolved.parent.mkdir(parents=True, exist_ok=True)
             lock = acquire_journal_lock(resolved)
+            _create_private(resolved)
         try:
             conn = open_database(resolved, JOURNAL_SCHEMA, create=create, synchronous=synchronous)
         except BaseException:
@@ -294,3 +295,15 @@ class JournalConnection:
         with self._lock, sqlite_errors(self.path):
             row = self._conn.execute(sql, params).fetchone()
             return None if row is None else row[0]
+
+
+def _create_private(path: Path) -> None:
+    """A new journal is made readable by its owner only (0600, whatever the umask): it holds
+    the account's number, its server and every trade.  SQLite gives its ``-wal`` and
+    ``-shm`` files the database's own mode, so they follow.  An existing file keeps the
+    mode its owner gave it."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)

@@ -11,6 +11,7 @@ names, selected and fed, and the engine starts and steps on their quotes.
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -67,6 +68,9 @@ def test_a_basis_cluster_on_auto_starts_live_on_the_front_contract(tmp_path: Pat
         assert engine.config.clusters[0].symbols == ("XAUUSD", "XAUUSD_H24")
         assert any("XAUUSD_H24, the front contract on XAUUSD" in note and "next XAUUSD_M24"
                    in note for note in engine.start_notes)
+        # the expiry as a date, not as epoch seconds
+        assert any(re.search(r"expiry 2024-03-\d\d \d\d:\d\d UTC", note)
+                   for note in engine.start_notes), engine.start_notes
         assert engine.driver.symbols == ("XAUUSD", *CONTRACTS)
         assert [session.terminal.broker_symbol(s) for s in CONTRACTS] == [
             s + suffix for s in CONTRACTS]

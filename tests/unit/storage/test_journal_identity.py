@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -467,3 +468,22 @@ def test_backups_of_one_journal_to_one_file_at_once_each_build_their_own_copy(tm
     assert conn.execute("SELECT COUNT(*) FROM deals").fetchone()[0] == 2_000
     conn.close()
     assert sorted(p.name for p in tmp_path.iterdir() if "backup" in p.name) == ["backup.sqlite"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_a_new_journal_and_its_log_are_readable_by_their_owner_only(tmp_path):
+    # Arrange: the usual umask, under which a new file is readable by everyone
+    previous = os.umask(0o022)
+    try:
+        # Act
+        with SqliteJournal.open(tmp_path / "j.sqlite") as journal:
+            journal.start_run(RunStart("run-1", "demo", datetime(2024, 1, 8, tzinfo=UTC),
+                                       "cfg"))
+            modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()
+                     if not p.name.endswith(".lock")}
+    finally:
+        os.umask(previous)
+
+    # Assert: the account's number, server and trades are the owner's to read
+    assert modes["j.sqlite"] == 0o600
+    assert all(mode == 0o600 for mode in modes.values()), modes
