@@ -25,6 +25,8 @@ from mt5bridge.drivers import LIVE_STEP_GRACE_MS
 from mt5bridge.sim.pacing import Pacer
 
 DAY_MS = 86_400_000
+#: A run whose end is at or before its start (here, or before its session: ``app.cli.run``).
+ENDS_BEFORE_START = "the run would end before it starts (check --to/--days)"
 
 
 def _say(line: str) -> None:
@@ -119,7 +121,7 @@ def _end_ms(session: Session, start_ms: int, until: datetime | None,
     else:
         end_ms = start_ms + DAY_MS
     if end_ms <= start_ms:
-        raise UserError("the run would end before it starts (check --to/--days)")
+        raise UserError(ENDS_BEFORE_START)
     return end_ms
 
 

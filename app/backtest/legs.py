@@ -93,6 +93,8 @@ def record_quote_values(session: Any) -> QuoteValues:
 
     def on_event(event: EngineEvent) -> None:
         if isinstance(event, LegClosed):
+            if (event.basket_id, booked_key(True, event.time)) in values:
+                return  # another leg of the basket at the same moment: the same quotes
             currencies = _currencies(engine.fx)
             for gain in (True, False):
                 values[(event.basket_id, booked_key(gain, event.time))] = booked(

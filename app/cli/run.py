@@ -117,6 +117,7 @@ def _check_end(args: argparse.Namespace, until: datetime | None) -> None:
     run's is now; a replay's empty period is refused by its session, before its journal."""
     from datetime import UTC, datetime
 
+    from app.runs import ENDS_BEFORE_START
     from app.sessions import DEMO_START
 
     if until is None or args.replay:
@@ -126,4 +127,4 @@ def _check_end(args: argparse.Namespace, until: datetime | None) -> None:
     else:
         start = datetime.now(UTC)
     if until <= start:
-        raise UserError("the run would end before it starts (check --to/--days)")
+        raise UserError(ENDS_BEFORE_START)
