@@ -112,6 +112,12 @@ class LogLine(EngineEvent):
     text: str
 
 
+#: The logger of INFO lines the operator must see as surely as a warning, e.g. the end of
+#: an outage that was warned of: it is enabled at INFO whatever the root logger's level, and
+#: the command line prints its lines beside its warnings (``app.cli.log_lines``).
+NOTICES = "engine.notices"
+
+
 Subscriber = Callable[[EngineEvent], None]
 
 

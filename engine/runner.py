@@ -37,6 +37,7 @@ from engine.config import EngineConfig
 from engine.entries import Entries
 from engine.errors import DataError
 from engine.events import (
+    NOTICES,
     EngineEvent,
     EquityUpdated,
     EventBus,
@@ -105,6 +106,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+_notices = logging.getLogger(NOTICES)
+_notices.setLevel(logging.INFO)
 
 #: A blackout window for display: (start, end, the event that causes it).
 BlackoutWindow = tuple[datetime, datetime, EconomicEvent]
@@ -201,8 +204,12 @@ class Engine:
     def publish(self, event: EngineEvent) -> None:
         self.bus.publish(event)
 
-    def log(self, level: str, text: str) -> None:
-        getattr(log, level.lower(), log.info)(text)
+    def log(self, level: str, text: str, notice: bool = False) -> None:
+        """Log ``text`` and publish it to the console.  ``notice``: an INFO line the
+        operator must see as surely as a warning (the terminal connection restored after
+        its loss was warned of): the command line prints it as it prints warnings."""
+        logger = _notices if notice else log
+        getattr(logger, level.lower(), logger.info)(text)
         self.publish(LogLine(self.now(), level, text))
 
     def submit(self, command: cmd.Command) -> None:
@@ -620,9 +627,11 @@ class Engine:
             self._disconnected_at = None if connected else self.now()
             for action in self.risk.on_connection(self.now(), connected):
                 self.apply_risk_action(action)
-            self.log("WARNING" if not connected else "INFO",
-                     "terminal connection lost: no new entries" if not connected
-                     else "terminal connection restored")
+            if connected:
+                self.log("INFO", "terminal connection restored: entries allowed again",
+                         notice=True)
+            else:
+                self.log("WARNING", "terminal connection lost: no new entries")
 
     # ------------------------------------------------------------------ risk & state
 

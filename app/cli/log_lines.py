@@ -15,14 +15,19 @@ import logging
 import sys
 
 from app.cli.crash import one_line
+from engine.events import NOTICES
 
 
 class LogLines(logging.Handler):
-    """One line per record at WARNING and above; standard error looked up at each line (it
-    may be replaced while the process runs)."""
+    """One line per record at WARNING and above, and per notice (``engine.events.NOTICES``:
+    e.g. "info: terminal connection restored" after the warning of its loss); standard
+    error looked up at each line (it may be replaced while the process runs)."""
 
     def __init__(self) -> None:
-        super().__init__(logging.WARNING)
+        super().__init__(logging.INFO)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.name == NOTICES
 
     def emit(self, record: logging.LogRecord) -> None:
         try:

@@ -17,7 +17,7 @@ from helpers.engine_setup import DAY_MS, config, first_basket, session, step_unt
 from app.sessions import sim_session
 from engine import commands as cmd
 from engine.calendar import CoverageSpan, EconomicEvent, StaticCalendar
-from engine.events import BasketClosed
+from engine.events import NOTICES, BasketClosed
 from engine.loop import run_sync
 from engine.model import ExitCode, Impact
 from engine.runner import Engine
@@ -301,7 +301,7 @@ def test_requotes_are_retried_and_filled(tmp_path):
     assert e.stats.baskets_opened >= 2
 
 
-def test_lost_connection_blocks_entries_and_recovers(tmp_path):
+def test_lost_connection_blocks_entries_and_recovers(tmp_path, caplog):
     s = session(tmp_path)
     e = s.engine
     s.sim.sim_disconnect(failed_reconnects=10_000)
@@ -310,6 +310,11 @@ def test_lost_connection_blocks_entries_and_recovers(tmp_path):
     assert e.snapshot(refresh=True).connected is False
     s.sim.sim_reconnect()
     first_basket(e, max_days=5)
+    # the operator warned of the loss is told of the end, on a logger enabled at INFO
+    said = [(r.name, r.levelname, r.getMessage()) for r in caplog.records
+            if "terminal connection" in r.getMessage()]
+    assert said == [("engine.runner", "WARNING", "terminal connection lost: no new entries"),
+                    (NOTICES, "INFO", "terminal connection restored: entries allowed again")]
     positions = {int(p.ticket) for p in s.terminal.positions_get()}
     legs = {leg.position for b in e.baskets.values() for leg in b.open_legs}
     assert positions == legs

@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from app.cli.log_lines import LogLines, install_log_lines
+from engine.events import NOTICES
 
 
 @pytest.fixture
@@ -30,6 +31,23 @@ def test_a_warning_is_one_line_led_by_its_level(logger, capsys):
     # Assert
     assert capsys.readouterr().err == ("warning: USD_MAJORS-20190312T1130-001: AUDUSD: -0.0047 "
                                        "lots rounds to 0\n")
+
+
+def test_a_notice_is_shown_at_info_whatever_the_root_level(capsys):
+    # Arrange: the root logger at its default WARNING; a handler there as main.py adds it
+    root = logging.getLogger()
+    handler = LogLines()
+    root.addHandler(handler)
+    try:
+        # Act
+        logging.getLogger(NOTICES).info("terminal connection restored: entries allowed again")
+        logging.getLogger("tests.log_lines.other").info("not shown")
+    finally:
+        root.removeHandler(handler)
+
+    # Assert
+    assert root.level == logging.WARNING
+    assert capsys.readouterr().err == "info: terminal connection restored: entries allowed again\n"
 
 
 def test_an_exception_is_its_type_and_message_without_traceback(logger, capsys):
