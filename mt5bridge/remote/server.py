@@ -16,7 +16,6 @@ import os
 import shutil
 import socket
 import ssl
-import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -45,6 +44,7 @@ from mt5bridge.remote.link import (
     server_handshake,
     shutdown,
 )
+from mt5bridge.remote.private_dir import new_private_dir
 from mt5bridge.remote.secret import new_secret, read_secret_file, write_secret_file
 from mt5bridge.remote.wire import (
     BATCH,
@@ -223,9 +223,10 @@ class TerminalServer:
     # -- listening ---------------------------------------------------------------------------
 
     def _private_dir(self) -> str:
-        """One new folder only this user may enter (mode 0700), for the socket and secret."""
+        """One new folder only this user may enter (mode 0700), for the socket and secret
+        (``mt5bridge.remote.private_dir``: dead servers' folders are removed first)."""
         if not self._tempdirs:
-            self._tempdirs.append(tempfile.mkdtemp(prefix="fxcluster-terminal-"))
+            self._tempdirs.append(new_private_dir())
         return self._tempdirs[0]
 
     def _cleanup(self) -> None:

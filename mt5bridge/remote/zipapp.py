@@ -35,6 +35,7 @@ SERVER_FILES = (
     "mt5bridge/remote/launch.py",
     "mt5bridge/remote/link.py",
     "mt5bridge/remote/module_server.py",
+    "mt5bridge/remote/private_dir.py",
     "mt5bridge/remote/secret.py",
     "mt5bridge/remote/server.py",
     "mt5bridge/remote/wire.py",
