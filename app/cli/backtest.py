@@ -86,11 +86,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--report", type=Path, required=True, help="directory for the report files")
     p.add_argument("--calendar", type=Path, help="economic calendar file(s) for the news filter "
                    "(an imported calendar database or files to import); default: none")
+    add_metrics_basis_option(p)
+    p.set_defaults(func=run)
+
+
+def add_metrics_basis_option(p: argparse.ArgumentParser) -> None:
+    """``--metrics-basis``: the days of the daily returns (``engine.metrics.basis``)."""
     p.add_argument("--metrics-basis", choices=["trading", "calendar"], default="trading",
                    help="days of the daily returns behind Sharpe, volatility, PSR and DSR: "
                    "trading = FX trading days, Monday to Friday, annualised by sqrt(252) "
                    "(default); calendar = every day, sqrt(365)")
-    p.set_defaults(func=run)
 
 
 def spec_from_args(args: argparse.Namespace) -> BacktestSpec:

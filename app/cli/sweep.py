@@ -28,7 +28,12 @@ from app.cli.args import (
     chosen_clusters,
     period,
 )
-from app.cli.backtest import add_spread_options, say_data_notes, spread_settings
+from app.cli.backtest import (
+    add_metrics_basis_option,
+    add_spread_options,
+    say_data_notes,
+    spread_settings,
+)
 from app.cli.choices import SCHEMES
 from app.cli.crash import one_line
 from app.cli.destinations import check_destination
@@ -68,8 +73,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--tick-mode", choices=["ohlc", "real"], default="ohlc",
                    help="ohlc: four ticks per M1 bar; real: recorded ticks where there are any")
     add_spread_options(s)
-    s.add_argument("--metrics-basis", choices=["trading", "calendar"], default="trading",
-                   help="days of the daily returns (as backtest; default trading)")
+    add_metrics_basis_option(s)
     s.add_argument("--calendar", type=Path,
                    help="economic calendar file(s) for the news filter of every trial (an "
                    "imported calendar database or files to import; as backtest); default: none")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from app.cli.args import period, span
 from app.cli.backtest import (
     add_backtest_options,
+    add_metrics_basis_option,
     check_report_folder,
     say_data_notes,
     say_failure,
@@ -66,6 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     w.add_argument("--calendar", type=Path,
                    help="economic calendar file(s) for the news filter of every run (an "
                    "imported calendar database or files to import); default: none")
+    add_metrics_basis_option(w)
     w.set_defaults(func=run)
 
 
@@ -161,7 +163,8 @@ def summary(result: WalkForwardResult) -> list[str]:
     doc = study_document(result)
     n = len(result.grid)
     lines = [f"{n} configurations x {len(result.clusters)} clusters per fold; N = {n} per "
-             f"selection ({result.combined_trials:,} mixes combined)"]
+             f"selection ({result.combined_trials:,} mixes combined); Sharpes on daily "
+             f"returns ({doc['returns_basis']['label']})"]
     for fold in doc["folds"]:
         lines.append(f"fold {fold['fold']}: in-sample {fold['is_days']}, out-of-sample "
                      f"{fold['oos_days']}")

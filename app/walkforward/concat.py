@@ -63,7 +63,8 @@ def concatenate_oos(results: Sequence[tuple[int, BacktestResult]]) -> Concatenat
     if len(curve) >= 2:
         baskets = [b for _, r in results for b in _closed_baskets(r)]
         metrics = compute_metrics(curve["equity"], capital, baskets,
-                                  config=MetricsConfig(trials=1))
+                                  config=MetricsConfig(trials=1,
+                                                       basis=results[0][1].spec.metrics_basis))
     return ConcatenatedOos(curve, capital, metrics)
 
 

@@ -29,6 +29,7 @@ from app.staged import staged_folder
 from app.walkforward.scores import SELECTION_BASIS, Choice, RunScore
 from app.walkforward.study import FoldResult, WalkForwardResult, trials_frame
 from engine.jsonform import json_ready
+from engine.metrics.basis import basis_definition, basis_label
 from engine.metrics.selection import TRIALS_VARIANCE_BASIS
 from storage.csv_export import write_csv
 
@@ -108,6 +109,9 @@ def study_document(result: WalkForwardResult) -> dict[str, Any]:
         "title": "Walk-forward", "complete": result.complete, "notes": result.notes,
         "scheme": result.scheme, "min_baskets": result.min_baskets,
         "selection_basis": SELECTION_BASIS, "clusters": result.clusters,
+        "returns_basis": {"name": result.metrics_basis,
+                          "label": basis_label(result.metrics_basis),
+                          "definition": basis_definition(result.metrics_basis)},
         "grid": [{"config": i, "params": p} for i, p in enumerate(result.grid, start=1)],
         "trials": {"per_selection": len(result.grid), "combined": result.combined_trials,
                    "basis": TRIALS_BASIS, "variance_basis": TRIALS_VARIANCE_BASIS},

@@ -68,6 +68,9 @@ class WalkForwardResult:
     scheme: str
     oos: ConcatenatedOos
     notes: list[str] = field(default_factory=list)
+    #: The days of every run's daily returns (``engine.metrics.basis``): the Sharpes the
+    #: selection compares, the DSRs and the chained out-of-sample figures.
+    metrics_basis: str = "trading"
 
     @property
     def combined_trials(self) -> int:
@@ -173,7 +176,8 @@ def walk_forward(base: BacktestSpec, grid: list[dict[str, Any]], folds: list[Fol
             break
     oos = concatenate_oos([(f.fold.number, f.out_of_sample) for f in results])
     notes += [f"{_trials_text(trials)}: {note}" for note, trials in trial_notes.items()]
-    return WalkForwardResult(grid, names, results, min_baskets, scheme, oos, notes)
+    return WalkForwardResult(grid, names, results, min_baskets, scheme, oos, notes,
+                             base.metrics_basis)
 
 
 def _trials_text(trials: list[tuple[int, str, int]]) -> str:

@@ -201,3 +201,36 @@ def test_a_note_of_an_in_sample_trial_is_a_note_of_the_study(tmp_path, capsys, m
     assert [n for n in doc["notes"] if n.startswith(note)]
     assert note in (report / "report.html").read_text(encoding="utf-8")
     assert f"note: {note}" in capsys.readouterr().err
+
+
+def test_the_calendar_basis_is_every_figure_of_the_study(tmp_path, capsys, monkeypatch):
+    # Arrange
+    monkeypatch.setenv("FXCLUSTER_HOME", str(tmp_path / "home"))
+    grid = tmp_path / "grid.toml"
+    grid.write_text("entry = [1.2]\n", encoding="utf-8")
+    report = tmp_path / "report"
+
+    # Act
+    code = main(["walkforward", "--market", "synthetic", "--clusters", "USD_MAJORS",
+                 "--is", "2024-01-08:2024-01-19", "--oos", "2024-01-20:2024-01-28",
+                 "--grid", str(grid), "--min-baskets", "1", "--metrics-basis", "calendar",
+                 "--report", str(report)])
+
+    # Assert: stated in the file and on the command line; the trials' Sharpes and the
+    # chained curve's on every calendar mark with sqrt(365)
+    doc = json.loads((report / "walkforward.json").read_text(encoding="utf-8"))
+    assert code == 0
+    assert doc["returns_basis"]["name"] == "calendar"
+    assert "daily, calendar days, sqrt 365" in capsys.readouterr().out
+    oos = doc["out_of_sample"]["metrics"]
+    assert oos["basis"]["name"] == "calendar"
+    marks = pd.read_csv(report / "trials_equity.csv")
+    equity = marks["equity"].to_numpy()
+    returns = equity / [100_000.0, *equity[:-1]] - 1.0
+    (row,) = _rows(report / "grid.csv")
+    assert float(row["sharpe"]) == pytest.approx(sharpe_ratio(returns, periods_per_year=365),
+                                                 rel=1e-9)
+    curve = pd.read_csv(report / "oos_equity.csv")["equity"].to_numpy()
+    chained = pd.Series(curve / [oos["returns"]["start_capital"], *curve[:-1]] - 1.0)
+    assert oos["returns"]["sharpe"] == pytest.approx(
+        chained.mean() / chained.std(ddof=1) * 365**0.5, rel=1e-12)
