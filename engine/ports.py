@@ -114,7 +114,8 @@ class Journal(Protocol):
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> list[EquitySnapshot]: ...
-    def cluster_states(self) -> dict[str, ClusterStateChange]: ...
+    def cluster_states(self, epoch: str | None = None,
+                       at: datetime | None = None) -> dict[str, ClusterStateChange]: ...
 
 
 @runtime_checkable

@@ -254,9 +254,10 @@ class Engine:
             self.log("WARNING", note)
 
     def _restore_risk(self) -> None:
-        """Locks always survive a restart; the equity peak and today's closed baskets only
-        for a live account (a simulated account starts afresh with every session, so an
-        older peak in the same journal would read as a drawdown)."""
+        """Locks survive a restart on the same account epoch (a broker's account, or a
+        served simulator another process still runs); the equity peak and today's closed
+        baskets only for a live account (a simulated account starts afresh with every
+        simulator, so an older peak in the same journal would read as a drawdown)."""
         peak = None
         recent: list = []
         if self.mode is RunMode.LIVE:
@@ -265,8 +266,8 @@ class Engine:
             peak = max(peaks) if peaks else None
             recent = self.journal.basket_history(
                 HistoryFilter(since=self.now() - timedelta(days=3)))
-        self.risk.restore(self.journal.cluster_states().values(), peak, now=self.now(),
-                          baskets=recent)
+        locks = self.journal.cluster_states(epoch=self.epoch, at=self.now())
+        self.risk.restore(locks.values(), peak, now=self.now(), baskets=recent)
 
     def _apply_reconciliation(self, plan: ReconcilePlan) -> None:
         """Do what reconciliation decided, in the plan's order."""

@@ -382,10 +382,37 @@ _EXTERNAL = Migration(
 )
 # --- end of the EXTERNAL leg ------------------------------------------------------------------
 
+_V7 = Migration(
+    version=7,
+    description="lock records under their run: two runs locking alike keep a row each",
+    statements=(
+        # The run joins the key: before, a second run (a replay again into the same
+        # journal) that locked a cluster at the same moment for the same reason replaced
+        # the first run's row.  Rows written before keep '' (their run is unknown).
+        """CREATE TABLE cluster_states_v7 (
+            cluster TEXT NOT NULL,
+            time TEXT NOT NULL,
+            state TEXT NOT NULL,
+            side TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL,
+            who TEXT NOT NULL,
+            expires_at TEXT,
+            run_id TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (run_id, cluster, time, state, side, reason)
+        )""",
+        """INSERT INTO cluster_states_v7
+            (cluster, time, state, side, reason, who, expires_at, run_id)
+            SELECT cluster, time, state, side, reason, who, expires_at, COALESCE(run_id, '')
+            FROM cluster_states ORDER BY rowid""",
+        "DROP TABLE cluster_states",
+        "ALTER TABLE cluster_states_v7 RENAME TO cluster_states",
+    ),
+)
+
 JOURNAL_SCHEMA = SchemaSpec(
     name="trade journal",
     application_id=JOURNAL_APPLICATION_ID,
-    migrations=(_V1, _V2, _V3, _V4, _V5, _EXTERNAL),
+    migrations=(_V1, _V2, _V3, _V4, _V5, _EXTERNAL, _V7),
 )
 
 #: Tables in the order ``journal export`` writes them and ``journal summary`` counts them.

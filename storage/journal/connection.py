@@ -60,10 +60,11 @@ class JournalConnection:
         self._lock = threading.RLock()
         self._writer_lock = writer_lock
         self.path = path
-        #: The account key and epoch of the run being journaled (``start_run``): deals and
-        #: orders are written under them.
+        #: The account key, epoch and run id of the run being journaled (``start_run``):
+        #: deals and orders are written under the first two, lock records under the run.
         self._account_key = ""
         self._epoch = ""
+        self._run_id = ""
         #: Whether writes accumulate in one transaction per simulated day (a backtest's run,
         #: from ``start_run`` to ``end_run``), and the UTC day of the open one.
         self._day_batches = False

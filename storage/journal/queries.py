@@ -195,13 +195,29 @@ class JournalQueries(JournalConnection):
             codes.setdefault(row["cluster"], {})[row["exit_code"]] = int(row["n"])
         return [_cluster_stats(row, codes.get(row["cluster"], {})) for row in totals]
 
-    def cluster_states(self) -> dict[str, ClusterStateChange]:
-        """The latest state change of every cluster (ties on time: the later write wins)."""
+    def cluster_states(self, epoch: str | None = None,
+                       at: datetime | None = None) -> dict[str, ClusterStateChange]:
+        """The latest state change of every cluster (ties on time: the later write wins).
+
+        ``epoch``: only the records of runs in that account epoch (``RunStart.epoch``), and
+        those written before records named their run.  A simulated account lives as long
+        as its simulator, so the locks of an earlier simulator's runs (another replay into
+        the same journal, say) are not this account's; a broker's account has one epoch.
+        ``at``: only records made at or before that moment (a record dated after the
+        clock is another run's future)."""
+        scope, params = "", []
+        if epoch is not None:
+            scope += " AND (run_id = '' OR run_id IN (SELECT run_id FROM runs WHERE epoch = ?))"
+            params.append(epoch)
+        if at is not None:
+            scope += " AND time <= ?"
+            params.append(utc_text(at))
         rows = self._rows(
             "SELECT * FROM cluster_states AS c WHERE c.rowid = ("
-            "  SELECT rowid FROM cluster_states WHERE cluster = c.cluster "
+            f"  SELECT rowid FROM cluster_states WHERE cluster = c.cluster{scope} "
             "  ORDER BY time DESC, rowid DESC LIMIT 1"
-            ") ORDER BY cluster"
+            ") ORDER BY cluster",
+            tuple(params),
         )
         return {row["cluster"]: _cluster_state(row) for row in rows}
 

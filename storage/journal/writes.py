@@ -102,6 +102,7 @@ class JournalWrites(JournalConnection):
             )
         self._account_key = account.key if account is not None else ""
         self._epoch = run.epoch
+        self._run_id = run.run_id
         if run.mode is RunMode.BACKTEST and self._synchronous() == _NORMAL:
             self._start_day_batches()
 
@@ -296,10 +297,12 @@ class JournalWrites(JournalConnection):
             )
 
     def record_cluster_state(self, change: ClusterStateChange) -> None:
+        """One lock record, under its run (the run being journaled when it names none):
+        two runs that lock a cluster alike at the same moment keep a row each."""
         with self._write(change.time):
             self._upsert(
                 "cluster_states",
-                ("cluster", "time", "state", "side", "reason"),
+                ("run_id", "cluster", "time", "state", "side", "reason"),
                 {
                     "cluster": change.cluster,
                     "time": utc_text(change.time),
@@ -308,7 +311,7 @@ class JournalWrites(JournalConnection):
                     "reason": change.reason,
                     "who": change.who,
                     "expires_at": optional_utc_text(change.expires_at),
-                    "run_id": change.run_id,
+                    "run_id": change.run_id or self._run_id,
                 },
             )
 

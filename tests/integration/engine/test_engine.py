@@ -12,14 +12,16 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from helpers.engine_setup import DAY_MS, config, first_basket, session, step_until
+from helpers.engine_setup import CLUSTERS, DAY_MS, config, first_basket, session, step_until
 
 from app.sessions import sim_session
 from engine import commands as cmd
 from engine.calendar import CoverageSpan, EconomicEvent, StaticCalendar
 from engine.events import NOTICES, BasketClosed
 from engine.loop import run_sync
-from engine.model import ExitCode, Impact
+from engine.model import ClusterState, ExitCode, Impact
+from engine.records import ClusterStateChange
+from engine.risk.types import ACCOUNT
 from engine.runner import Engine
 from mt5bridge.sim import FaultConfig, SimConfig
 
@@ -180,13 +182,60 @@ def test_a_halted_cluster_never_sends_an_entry(tmp_path):
     assert e.stats.refusals["ACCOUNT_HALTED"] >= 1
 
 
-def test_locks_survive_a_restart(tmp_path):
+def test_locks_survive_a_restart_on_the_same_account(tmp_path):
+    # Arrange: a halt, then the process ends; its simulator (its account) lives on
     s = session(tmp_path)
     s.engine.execute(cmd.HaltCluster(cluster="GOLD_HAVENS", source="gui"))
     s.close()
-    again = session(tmp_path)
+
+    # Act
+    again = sim_session(s.engine.config, s.sim, mode=s.mode,
+                        journal_path=tmp_path / "journal.sqlite")
+    again.engine.start()
+
+    # Assert
     views = {v.name: v.state for v in again.engine.snapshot(refresh=True).clusters}
     assert views["GOLD_HAVENS"] == "HALTED"
+
+
+def test_a_fresh_simulated_account_starts_without_an_earlier_ones_locks(tmp_path):
+    # Arrange: a run halts the account and a cluster, as a replay's drawdown stop would
+    s = session(tmp_path)
+    s.engine.execute(cmd.HaltCluster(cluster="GOLD_HAVENS", source="gui"))
+    s.engine.journal_state(s.engine.risk.set_cluster_state(
+        s.engine.now(), ACCOUNT, ClusterState.HALTED, "MAX_DRAWDOWN: drawdown 5.0% >= 5.0%",
+        "engine"))
+    s.close()
+
+    # Act: the next session into the same journal runs a new simulator (a replay again)
+    again = session(tmp_path)
+
+    # Assert: its account and clusters trade; both runs' lock records are kept, each
+    # under its own run
+    snapshot = again.engine.snapshot(refresh=True)
+    assert {v.name: v.state for v in snapshot.clusters} == dict.fromkeys(CLUSTERS, "ACTIVE")
+    assert snapshot.account_state == "ACTIVE"
+    assert rows(tmp_path, "select cluster, state, run_id from cluster_states order by rowid") == [
+        ("GOLD_HAVENS", "HALTED", s.engine.run_id), (ACCOUNT, "HALTED", s.engine.run_id)]
+
+
+def test_a_lock_dated_after_the_clock_is_not_restored(tmp_path):
+    # Arrange: a lock journaled at a later moment than the next session starts at (a
+    # replay of a later span on the same served simulator, then one of an earlier span)
+    s = session(tmp_path)
+    later = s.engine.now() + timedelta(days=30)
+    s.engine.journal.record_cluster_state(ClusterStateChange(
+        later, "GOLD_HAVENS", ClusterState.HALTED, "paused by hand", "gui"))
+    s.close()
+
+    # Act
+    again = sim_session(s.engine.config, s.sim, mode=s.mode,
+                        journal_path=tmp_path / "journal.sqlite")
+    again.engine.start()
+
+    # Assert
+    views = {v.name: v.state for v in again.engine.snapshot(refresh=True).clusters}
+    assert views["GOLD_HAVENS"] == "ACTIVE"
 
 
 def test_open_by_hand_and_flatten_all(tmp_path):

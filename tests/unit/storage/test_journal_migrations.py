@@ -72,6 +72,8 @@ def test_v1_file_upgrades_in_place_keeping_every_row(tmp_path):
         [still_open] = journal.open_baskets()
         [pending] = journal.pending_requests()
         states = journal.cluster_states()
+        # a record written before records named their run holds in any account epoch
+        scoped = journal.cluster_states(epoch="sim-another")
         tdi = journal.tdi_history("C3")
 
     assert counts == {
@@ -90,6 +92,7 @@ def test_v1_file_upgrades_in_place_keeping_every_row(tmp_path):
     assert states["C2"].state is ClusterState.CLOSE_ONLY
     assert states["C2"].who == "unknown"
     assert states["C2"].expires_at == datetime(2019, 2, 5, 16, 0, tzinfo=UTC)
+    assert scoped == states
     assert [s.timeframe for s in tdi] == ["M30", "M30"]
 
 
