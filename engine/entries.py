@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from engine.baskets import Basket, Leg, add_exposure
-from engine.cluster import LegQuote, size_basket
+from engine.cluster import LegQuote, entry_direction, size_basket
 from engine.config import EngineConfig
 from engine.decisions import Decision
 from engine.events import BasketOpened, EngineEvent, SignalRaised
@@ -141,6 +141,22 @@ class Entries:
             self._refuse(sig, point, direction, reason, detail)
             return None
         return self._open(sig, point, direction, size)
+
+    def try_deferred(self, sig: ClusterSignal, point: KindPoint,
+                     direction: Direction) -> str | None:
+        """A deferred daily entry (``Engine._defer_if_closed``) decided again at the quotes
+        it would fill at: its score re-evaluated at them with the signal bar's statistics
+        (as the fast exits re-evaluate it) must still ask for the same direction, or the
+        entry is refused (SIGNAL_GONE) and not deferred again.  Else ``try_entry``."""
+        score = sig.provisional(self._host.market.mids())
+        if entry_direction(score, sig.entry) is not direction:
+            self.last_refusal = "SIGNAL_GONE"
+            self._refuse(sig, point, direction, "SIGNAL_GONE",
+                         f"the {sig.score_name} is {score:+.2f} at the quotes the entry would "
+                         f"fill at (signal bar {point.score:+.2f}, entry beyond "
+                         f"\u00b1{sig.entry:g})")
+            return None
+        return self.try_entry(sig, point, direction)
 
     def evaluate(self, sig: ClusterSignal, point: KindPoint, direction: Direction,
                  manual: bool = False) -> tuple[EntrySize | None, str, str]:

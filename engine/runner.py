@@ -2,8 +2,8 @@
 
 ``Engine.step(t)`` advances the market to ``t`` (the driver hands over the ticks), closes
 M1 bars and the bars of the clusters' signal timeframes (M30 by default), updates each
-cluster's TDI at the close of its signal bar, decides entries and exits,
-and checks the fast exits (TP, HS, provisional MR/OS) at every M1 close.  Replay and
+cluster's TDI at the close of its signal bar, decides entries and exits, and checks the
+fast exits (TP, HS, provisional MR/OS) at every M1 close.  Replay and
 backtest step in a plain loop (``engine.loop``), demo and live on a worker thread.
 
 Nothing here imports Qt, SQL or MetaTrader5: the engine sees a ``Terminal`` (the
@@ -205,9 +205,8 @@ class Engine:
         self.bus.publish(event)
 
     def log(self, level: str, text: str, notice: bool = False) -> None:
-        """Log ``text`` and publish it to the console.  ``notice``: an INFO line the
-        operator must see as surely as a warning (the terminal connection restored after
-        its loss was warned of): the command line prints it as it prints warnings."""
+        """Log ``text`` and publish it; ``notice``: an INFO line the command line prints as
+        it prints warnings (``engine.events.NOTICES``: the end of an outage it warned of)."""
         logger = _notices if notice else log
         getattr(logger, level.lower(), logger.info)(text)
         self.publish(LogLine(self.now(), level, text))
@@ -456,7 +455,8 @@ class Engine:
             if not quoted.issuperset(sig.index):
                 continue
             del self._deferred[name]
-            if name not in self.baskets and self.try_entry(sig, point, direction) is None:
+            if name not in self.baskets and \
+                    self.entries.try_deferred(sig, point, direction) is None:
                 self._defer_if_closed(sig, point, direction)
 
     def _regime_locks(self, sig: ClusterSignal, point: KindPoint) -> None:
