@@ -13,7 +13,6 @@ import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from app.sessions import Session
 from app.termination import exit_status, stop_reason, stop_requested
@@ -45,6 +44,7 @@ def run_headless(session: Session, *, speed: float = math.inf,
     waiting with ``sleep``."""
     engine = session.engine
     live = session.mode == RunMode.LIVE
+    on_step: _DayLines | None = None
     try:
         # the end is checked before the engine starts, so a run that would end before it
         # begins journals nothing (the clock is the driver's from the session's creation)
@@ -56,7 +56,7 @@ def run_headless(session: Session, *, speed: float = math.inf,
              f"({', '.join(engine.signals)}), from {began:%Y-%m-%d %H:%M} UTC")
         for note in session.notes:  # e.g. the clusters the broker cannot feed
             echo(f"note: {note}")
-        on_step = _stepper(start_ms, math.inf if live else speed, echo)
+        on_step = _DayLines(start_ms, math.inf if live else speed, echo)
         if live:
             # the pacer's clock runs the grace behind the wall clock
             pacer = Pacer(start_ms - live_grace_ms, 1.0, clock=wall_clock)
@@ -66,11 +66,14 @@ def run_headless(session: Session, *, speed: float = math.inf,
         if (requested := stop_requested()) is not None:
             raise requested  # a stop signal whose exception was swallowed on its way
         engine.stop("end of run")
+        on_step.finish(engine)
         _summary(engine, echo)
         return 0
     except KeyboardInterrupt as exc:  # Ctrl+C, or SIGTERM/SIGHUP (app.termination)
         engine.stop(stop_reason(exc))
         echo(f"{stop_reason(exc)} at {engine.now():%Y-%m-%d %H:%M} UTC")
+        if on_step is not None:
+            on_step.finish(engine)
         _summary(engine, echo)
         return exit_status(exc)
     finally:
@@ -125,38 +128,48 @@ def _end_ms(session: Session, start_ms: int, until: datetime | None,
     return end_ms
 
 
-def _stepper(start_ms: int, speed: float,
-             echo: Callable[[str], None]) -> Callable[[Engine], None]:
+class _DayLines:
     """After each step: a status line when a UTC day ends, and a wait that keeps the
-    virtual clock at ``speed`` times the wall clock."""
-    state: dict[str, Any] = {"day": datetime.fromtimestamp(start_ms / 1000, UTC).date(),
-                             "counts": (0, 0)}
-    wall0 = time.monotonic()
+    virtual clock at ``speed`` times the wall clock; ``finish`` gives the last day's line
+    up to where the run ended (a replay's data ending on a Friday evening, a stop)."""
 
-    def on_step(e: Engine) -> None:
+    def __init__(self, start_ms: int, speed: float, echo: Callable[[str], None]) -> None:
+        self.day = datetime.fromtimestamp(start_ms / 1000, UTC).date()
+        self.counts = (0, 0)
+        self.start_ms, self.speed, self.echo = start_ms, speed, echo
+        self.wall0 = time.monotonic()
+
+    def __call__(self, e: Engine) -> None:
         now = e.now()
-        if now.date() != state["day"]:
-            counts = (e.stats.baskets_opened, e.stats.baskets_closed)
-            echo(status_line(e, datetime.combine(state["day"], datetime.min.time()),
-                             since=state["counts"]))
-            state["day"], state["counts"] = now.date(), counts
-        if math.isfinite(speed):
-            due = wall0 + (e.now_msc - start_ms) / 1000 / speed
+        if now.date() != self.day:
+            self.echo(status_line(e, datetime.combine(self.day, datetime.min.time()),
+                                  since=self.counts))
+            self.day, self.counts = now.date(), (e.stats.baskets_opened, e.stats.baskets_closed)
+        if math.isfinite(self.speed):
+            due = self.wall0 + (e.now_msc - self.start_ms) / 1000 / self.speed
             delay = due - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
 
-    return on_step
+    def finish(self, e: Engine) -> None:
+        """The line of the day the run ended in, when the run stepped into it."""
+        now = e.now()
+        if now.date() == self.day and now.time() != datetime.min.time():
+            self.echo(status_line(e, datetime.combine(self.day, datetime.min.time()),
+                                  since=self.counts, until=now))
 
 
-def status_line(engine: Engine, day: datetime, since: tuple[int, int] = (0, 0)) -> str:
-    """The end of ``day``: balance, equity, baskets open now, and the baskets opened and
-    closed during that day (the run's counts minus ``since``, its counts when the day began;
-    the summary at the end has the run's totals)."""
+def status_line(engine: Engine, day: datetime, since: tuple[int, int] = (0, 0),
+                until: datetime | None = None) -> str:
+    """The end of ``day`` (or ``until``, where a run ended inside it: "2019-03-15 to
+    21:59"): balance, equity, baskets open now, and the baskets opened and closed during
+    that day (the run's counts minus ``since``, its counts when the day began; the summary
+    at the end has the run's totals)."""
     snap = engine.snapshot(refresh=True)
     s = engine.stats
     opened, closed = s.baskets_opened - since[0], s.baskets_closed - since[1]
-    return (f"{day:%Y-%m-%d}  balance {snap.balance:>12,.2f}  equity {snap.equity:>12,.2f}  "
+    when = f"{day:%Y-%m-%d}" + (f" to {until:%H:%M}" if until is not None else "")
+    return (f"{when}  balance {snap.balance:>12,.2f}  equity {snap.equity:>12,.2f}  "
             f"open {len(engine.baskets)}  that day: opened {opened}  closed {closed}")
 
 
