@@ -89,9 +89,8 @@ def collect(spec: BacktestSpec, config: EngineConfig, session: Session, market: 
                                   config=MetricsConfig(trials=max(spec.trials, 1),
                                                        basis=spec.metrics_basis),
                                   period=(to_utc(trading.start_ms), to_utc(trading.end_ms)))
-    else:
-        notes.append("fewer than two days of equity: no metrics")
-        complete = False
+    else:  # a run of one day that reached its end is whole: it has no daily returns
+        notes.append(NO_METRICS)
     tdi = {name: pd.DataFrame(rows, columns=["time", "tdi"]).set_index("time")
            for name, rows in trading.tdi.items()}
     params = _params(spec, config, trading, start_capital)
@@ -100,6 +99,10 @@ def collect(spec: BacktestSpec, config: EngineConfig, session: Session, market: 
                           complete, notes, failure=trading.failure,
                           interrupted=trading.interrupted, legs=legs,
                           incomplete_reason=trading.incomplete_reason)
+
+
+#: The note of a run too short for daily returns (a span inside one UTC day).
+NO_METRICS = "fewer than two days of equity: no metrics"
 
 
 def _trades(records: list[Any]) -> pd.DataFrame:

@@ -208,10 +208,12 @@ def _checked_tdi_series(label: str, frame: pd.DataFrame) -> pd.Series:
 
 
 def checked_metrics(metrics: Mapping[str, Any], complete: bool) -> Mapping[str, Any]:
-    """The metrics as given; a complete report refuses them when a section is missing."""
+    """The metrics as given; a complete report refuses them when a section is missing,
+    unless there are none at all (a whole run inside one UTC day has no daily returns: its
+    notes say so)."""
     if not isinstance(metrics, Mapping):
         raise ReportInputError(f"metrics must be a mapping, got {type(metrics).__name__}")
-    if complete:
+    if complete and metrics:
         missing = [name for name in METRIC_SECTIONS if not isinstance(metrics.get(name), Mapping)]
         if missing:
             raise ReportInputError(

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.backtest import BacktestSpec, failure_text, run_backtest
+from app.backtest.collect import NO_METRICS
 from app.sweep.trial_log import captured_log
 from app.walkforward.grid import alone, with_params
 from app.walkforward.study import END_MARGIN
@@ -107,7 +108,9 @@ def run_trial(task: dict[str, Any]) -> dict[str, Any]:
                 raise result.interrupted
             if result.failure is not None:
                 raise result.failure
-            if result.complete:
+            if result.complete and result.metrics is None:  # a span inside one day
+                row.update(status="failed", error=f"no figures: {NO_METRICS}")
+            elif result.complete:
                 row.update(_figures(result, task["run"]["metrics_basis"]))
             else:  # as `backtest` says it (exit 1): no figures of a run that is not whole
                 row.update(status="failed", error="INCOMPLETE: " + (

@@ -1,8 +1,9 @@
-"""A trial whose run is not whole is a failed trial, as ``backtest`` says of the same run.
+"""A trial without figures is a failed trial, as ``backtest`` says of the same run.
 
-A span under two days has fewer than two days of equity and no metrics: ``backtest`` exits 1
-with "INCOMPLETE", and the study stores the trial as failed with that line (it still counts
-toward the trials tried), not as done without figures."""
+A span inside one UTC day has fewer than two days of equity and no metrics: ``backtest``
+reaches its end (exit 0) and says there are no metrics, and the study stores the trial as
+failed with that line (it still counts toward the trials tried), not as done without
+figures."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tests.helpers.paths import TEST_DATA
 SPAN = ["--from", "2019-10-22", "--to", "2019-10-23"]
 
 
-def test_a_trial_of_a_span_too_short_for_metrics_is_failed_as_incomplete(tmp_path, capsys):
+def test_a_trial_of_a_span_too_short_for_metrics_is_failed_without_figures(tmp_path, capsys):
     # Arrange: one configuration on a one-day span, and the same run as a backtest
     from app.cli.sweep import plan_from_args, register
 
@@ -36,11 +37,12 @@ def test_a_trial_of_a_span_too_short_for_metrics_is_failed_as_incomplete(tmp_pat
                  *SPAN, "--report", str(tmp_path / "report")])
 
     # Assert
-    assert code == 1
-    assert "INCOMPLETE: " in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "INCOMPLETE" not in out and "Sharpe n/a (no metrics)" in out
+    assert "note: fewer than two days of equity: no metrics" in err
     assert len(rows) == 1
     row = rows[0]
     assert row["status"] == "failed"
-    assert row["error"].startswith("INCOMPLETE: ")
-    assert "fewer than two days of equity" in row["error"]
+    assert row["error"] == "no figures: fewer than two days of equity: no metrics"
     assert row["sharpe"] is None and row["metrics"] is None
