@@ -216,11 +216,22 @@ class ManualCommands:
                              f"#{ticket}: {fill.status} {fill.retcode} {fill.detail}")
 
     def _flatten_all(self, command: cmd.FlattenAll) -> Outcome:
+        """Every basket, then every position no basket holds (an order sent by hand, an
+        external one): the trader's Flatten all closes what the Trade tab lists, all of it.
+        (The risk manager's flatten closes the baskets only: ``Engine.flatten_all``.)"""
         host = self._host
         n = len(host.baskets)
         host.flatten_all(ExitCode.MANUAL, f"flatten all by {command.source}")
         left = len(host.baskets)
-        return left == 0, f"{n - left} basket(s) closed" + (f", {left} pending" if left else "")
+        held = {leg.position for b in host.baskets.values() for leg in b.open_legs}
+        others = [int(p.ticket) for p in host.terminal.positions_get() or ()
+                  if int(p.ticket) not in held]
+        failed = [text for ok, text in map(self._close_foreign, others) if not ok]
+        text = f"{n - left} basket(s) closed" + (f", {left} pending" if left else "")
+        if others:
+            text += f"; {len(others) - len(failed)} other position(s) closed"
+        return (left == 0 and not failed,
+                text + "".join(f"; {f}" for f in failed))
 
     def _open_basket(self, command: cmd.OpenBasket) -> Outcome:
         self._check_cluster(command.cluster)

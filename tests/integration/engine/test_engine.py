@@ -245,9 +245,14 @@ def test_open_by_hand_and_flatten_all(tmp_path):
                                            source="gui"))
     assert ok, message
     assert e.baskets["USD_MAJORS"].direction.value == "SHORT"
+    ok, message = e.execute(cmd.PlaceOrder(symbol="EURUSD", side="BUY", volume=0.1,
+                                           source="gui"))
+    assert ok, message
     ok, message = e.execute(cmd.FlattenAll(source="gui"))
-    assert ok and message == "1 basket(s) closed"
+    # the baskets and the position sent by hand: everything the Trade tab lists
+    assert ok and message == "1 basket(s) closed; 1 other position(s) closed"
     assert not e.baskets
+    assert e.terminal.positions_total() == 0
 
 
 @pytest.mark.parametrize(
