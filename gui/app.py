@@ -119,11 +119,13 @@ def run(args: argparse.Namespace) -> int:
         ns = argparse.Namespace(**{**vars(args), "replay": None if store else paths,
                                    "store": store, "live": False, "speed": args.speed,
                                    "terminal": None, **kept})
+        if old is not None:  # its engine and journal first: the new replay may write the
+            old.shutdown()   # same journal, and a journal has one writer
         try:
             built = build(ns, config)
         except UserError as exc:
             if old is not None:
-                old.statusBar().showMessage(f"cannot replay: {exc}", 10_000)
+                old.statusBar().showMessage(f"cannot replay: {exc}", 60_000)
             return
         if old is not None:
             old.close()

@@ -234,3 +234,38 @@ def test_the_demo_opens_a_basket_at_its_first_signal_bar(tmp_path):
     # Assert
     assert opened
     assert (opened[0].time - DEMO_START).total_seconds() <= 1800
+
+
+def test_replay_again_replays_into_the_same_journal(qapp, tmp_path, monkeypatch):
+    # Arrange: the console's own command with a replay into one journal; a timer plays the
+    # trader: "Replay again" once the first replay ends, then closes the second window
+    from PySide6.QtCore import QTimer
+
+    from main import main
+
+    monkeypatch.setenv("FXCLUSTER_HOME", str(tmp_path / "home"))
+    windows: list[MainWindow] = []
+
+    def trader() -> None:
+        for w in qapp.topLevelWidgets():
+            if isinstance(w, MainWindow) and w.isVisible() and w not in windows:
+                windows.append(w)
+        if len(windows) == 1 and windows[0].replay_end.isVisible():
+            windows[0].replay_end.again.click()
+        elif len(windows) == 2 and windows[1].replay_end.isVisible():
+            windows[1].close()
+
+    timer = QTimer()
+    timer.timeout.connect(trader)
+    timer.start(100)
+
+    # Act
+    code = main(["gui", "--replay", str(TICKS), "--speed", "max",
+                 "--journal", str(tmp_path / "journal.sqlite"), "--quit-after", "60"])
+    timer.stop()
+
+    # Assert: a second replay ran to its end on the same journal, with its own run
+    assert code == 0
+    assert len(windows) == 2
+    assert windows[0].session.engine.run_id != windows[1].session.engine.run_id
+    assert "cannot replay" not in windows[0].statusBar().currentMessage()
