@@ -80,6 +80,7 @@ from engine.signals import ClusterSignal, kind_view, tdi_diagnostics
 from engine.snapshot import (
     ClusterInfo,
     ClusterView,
+    CommissionPaid,
     EngineSnapshot,
     PositionView,
     QuoteView,
@@ -253,10 +254,9 @@ class Engine:
             self.log("WARNING", note)
 
     def _restore_risk(self) -> None:
-        """Locks survive a restart on the same account epoch (a broker's account, or a
-        served simulator another process still runs); the equity peak and today's closed
-        baskets only for a live account (a simulated account starts afresh with every
-        simulator, so an older peak in the same journal would read as a drawdown)."""
+        """Locks survive a restart on the same account epoch (a broker's account, a served
+        simulator still running); the equity peak and today's closed baskets only live (a
+        new simulator's account starts afresh: an older peak would read as a drawdown)."""
         peak = None
         recent: list = []
         if self.mode is RunMode.LIVE:
@@ -768,7 +768,7 @@ class Engine:
         a = self._account
         m = self.market
         owners = {sig.spec.magic: name for name, sig in self.signals.items()}
-        paid = {leg.position: leg.commission for b in self.baskets.values() for leg in b.legs}
+        paid = CommissionPaid(self.terminal, self.baskets.values())
         positions = position_views(self.terminal.positions_get() or (), owners, paid,
                                    getattr(self.terminal, "utc_ms_from_server_ms", None))
         return EngineSnapshot(

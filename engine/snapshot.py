@@ -268,8 +268,24 @@ def quote_views(symbols: Sequence[str], bid: np.ndarray, ask: np.ndarray,
     return tuple(out)
 
 
+class CommissionPaid:
+    """Per ticket, the commission paid so far (``get``, as a mapping's): a basket leg's as
+    the engine booked it; any other position's (sent by hand, external) from its opening
+    deals at the terminal, since MT5 books commission on deals, not on positions."""
+
+    def __init__(self, terminal: Any, baskets: Iterable[Any]) -> None:
+        self._terminal = terminal
+        self._legs = {leg.position: leg.commission for b in baskets for leg in b.legs}
+
+    def get(self, ticket: int, default: float = 0.0) -> float:
+        if ticket in self._legs:
+            return float(self._legs[ticket])
+        deals = self._terminal.history_deals_get(position=ticket) or ()
+        return float(sum(float(d.commission) for d in deals)) if deals else default
+
+
 def position_views(positions: Iterable[Any], owners: Mapping[int, str],
-                   paid: Mapping[int, float],
+                   paid: Mapping[int, float] | CommissionPaid,
                    to_utc_ms: Callable[[int], int] | None = None) -> tuple[PositionView, ...]:
     """Trade rows from the terminal's positions: ``owners`` maps a magic to its cluster,
     ``paid`` a ticket to the commission its basket leg paid so far; ``to_utc_ms`` turns the

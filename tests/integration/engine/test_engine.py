@@ -255,6 +255,22 @@ def test_open_by_hand_and_flatten_all(tmp_path):
     assert e.terminal.positions_total() == 0
 
 
+def test_a_position_sent_by_hand_shows_the_commission_its_deal_paid(tmp_path):
+    # Arrange
+    e = session(tmp_path).engine
+    step_until(e, lambda _e: False, max_days=0.1)
+
+    # Act
+    ok, message = e.execute(cmd.PlaceOrder(symbol="EURUSD", side="BUY", volume=0.1,
+                                           source="gui"))
+    (view,) = e.snapshot(refresh=True).positions
+
+    # Assert: the Trade tab's Commission is the opening deal's, as the balance paid it
+    (deal,) = e.terminal.history_deals_get(position=view.ticket)
+    assert ok, message
+    assert view.commission == float(deal.commission) < 0
+
+
 @pytest.mark.parametrize(
     ("command", "text"),
     [
