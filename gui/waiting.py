@@ -68,9 +68,13 @@ def waiting_text(snap: EngineSnapshot, bars: WarmCounter | None = None) -> str:
     if nearest is not None and abs(nearest.tdi) >= nearest.entry:
         lock = nearest.signal_lock.split(":", 1)[0]
         then = (f"but automatic entries are locked ({lock})" if lock
+                else "but Algo Trading is off: no automatic entry" if not snap.automation
                 else "entry checked at the next signal-bar close")
         parts.insert(0, f"{nearest.name}: {score_name(nearest)} {nearest.tdi:+.2f} beyond "
                         f"E {nearest.entry:.2f}, {then}")
+    elif nearest is not None and not snap.automation:
+        parts.insert(0, "Algo Trading is off: no automatic entry (exits and stops run; "
+                        "open a basket by hand, or turn Algo Trading on)")
     elif nearest is not None:
         parts.insert(0, f"Waiting for {score_name(nearest)} beyond ±E on {nearest.name} "
                         f"(now {nearest.tdi:+.2f}, E {nearest.entry:.2f})")

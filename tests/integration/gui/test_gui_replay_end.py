@@ -4,6 +4,7 @@ status bar says what the engine waits for (real window, engine on its worker thr
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import UTC, datetime
 
@@ -197,6 +198,20 @@ def _snap(*views: ClusterView, account: str = "ACTIVE", reason: str = "") -> Eng
 def test_waiting_text_names_the_cluster_nearest_its_entry():
     text = waiting_text(_snap(_view("GBP_BLOC", 1.02), _view("USD_MAJORS", -0.4)))
     assert text == "Waiting for TDI beyond ±E on GBP_BLOC (now +1.02, E 1.20)"
+
+
+def test_waiting_text_with_algo_trading_off_promises_no_automatic_entry():
+    # Arrange
+    near = _snap(_view("GBP_BLOC", 1.02), _view("USD_MAJORS", -0.4))
+    beyond = _snap(_view("GBP_BLOC", 1.31))
+
+    # Act
+    texts = [waiting_text(dataclasses.replace(s, automation=False)) for s in (near, beyond)]
+
+    # Assert
+    assert texts[0].startswith("Algo Trading is off: no automatic entry")
+    assert texts[1] == ("GBP_BLOC: TDI +1.31 beyond E 1.20, but Algo Trading is off: no "
+                        "automatic entry")
 
 
 def test_waiting_text_says_warm_up_blackout_open_baskets_and_halts():
