@@ -352,9 +352,11 @@ def replay_session(config: EngineConfig, files: list[str], clusters: str | None,
                    journal: Path | None, server_offset: str | None,
                    mode: RunMode = RunMode.REPLAY, store: Path | None = None,
                    start_msc: int | None = None, end_msc: int | None = None,
-                   allow_no_cluster: bool = False, separate_journal: bool = False) -> Session:
+                   allow_no_cluster: bool = False, separate_journal: bool = False,
+                   calendar: EventCalendar | None = None) -> Session:
     """A replay over files or a store; ``allow_no_cluster`` lets the console show the
-    market of data no cluster can trade (the headless run refuses it: nothing to do).
+    market of data no cluster can trade (the headless run refuses it: nothing to do);
+    ``calendar`` the news filter's events (None: no filter).
 
     The account is the replay account of these files or this store
     (``mt5bridge.sim.identity``), with a default journal of its own."""
@@ -387,7 +389,7 @@ def replay_session(config: EngineConfig, files: list[str], clusters: str | None,
     kind = "backtest" if mode is RunMode.BACKTEST else "replay"
     sim = SimTerminal(feed=feed, config=market_account(kind, market_key(files, store)))
     sim.initialize()
-    session = sim_session(config, sim, mode=mode,
+    session = sim_session(config, sim, mode=mode, calendar=calendar,
                           journal=JournalChoice(journal, separate=separate_journal))
     session.notes = [*session.notes, *notes]  # what the files hold that it does not take
     return session

@@ -24,7 +24,7 @@ import math
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import UserError
 
@@ -123,6 +123,27 @@ def _argument(text: str) -> tuple[pd.Timestamp, bool]:
         raise argparse.ArgumentTypeError(f"{text.strip()} is {exc}") from None
     except (ValueError, TypeError) as exc:
         raise argparse.ArgumentTypeError(f"bad date {text!r}: {exc}") from None
+
+
+def add_replay_calendar_option(p: argparse.ArgumentParser) -> None:
+    """``--calendar`` of a replay: the news filter's events, as ``backtest`` takes them."""
+    p.add_argument("--calendar", type=Path, help="economic calendar file(s) for the news "
+                   "filter (an imported calendar database or files to import, as backtest "
+                   "takes them); default: none, and the run says the filter is off")
+
+
+def replay_calendar(args: argparse.Namespace, start: Any, end: Any) -> Any:
+    """The replay's calendar (``--calendar``) over its period, or None."""
+    if getattr(args, "calendar", None) is None:
+        return None
+    from app.backtest import calendar_snapshot
+
+    return calendar_snapshot(args.calendar, start, end)
+
+
+#: The note of a replay without a calendar: what a backtest of the same data does too.
+NO_REPLAY_CALENDAR = ("no economic calendar given: the news filter is off (--calendar FILE, "
+                      "as backtest takes it)")
 
 
 def add_period_options(starts: argparse._ActionsContainer,

@@ -11,16 +11,19 @@ import argparse
 from pathlib import Path
 
 from app.cli.args import (
+    NO_REPLAY_CALENDAR,
     add_clusters_option,
     add_config_option,
     add_journal_option,
     add_period_options,
+    add_replay_calendar_option,
     add_speed_option,
     add_store_option,
     chosen_clusters,
     cluster_names,
     parse_speed,
     period,
+    replay_calendar,
     to_msc,
 )
 from engine.errors import UserError
@@ -39,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_config_option(r)
     add_clusters_option(r)
     add_period_options(r)
+    add_replay_calendar_option(r)
     add_journal_option(r)
     r.set_defaults(func=run)
 
@@ -58,7 +62,11 @@ def run(args: argparse.Namespace) -> int:
     config = load_engine_config(args.config)
     chosen_clusters(config, args.clusters)  # an unknown name is refused before any file is read
     names = cluster_names(args.clusters)
+    calendar = replay_calendar(args, start, end)
     session = replay_session(config, [str(f) for f in args.files],
                              ",".join(names) if names else None, args.journal, None,
-                             store=args.store, start_msc=to_msc(start), end_msc=to_msc(end))
+                             store=args.store, start_msc=to_msc(start), end_msc=to_msc(end),
+                             calendar=calendar)
+    if calendar is None:
+        session.notes.append(NO_REPLAY_CALENDAR)
     return run_headless(session, speed=speed, until=end)

@@ -15,10 +15,12 @@ import argparse
 from typing import TYPE_CHECKING
 
 from app.cli.args import (
+    NO_REPLAY_CALENDAR,
     add_clusters_option,
     add_config_option,
     add_journal_option,
     add_period_options,
+    add_replay_calendar_option,
     add_speed_option,
     chosen_clusters,
     cluster_names,
@@ -26,6 +28,7 @@ from app.cli.args import (
     parse_days,
     parse_speed,
     period,
+    replay_calendar,
     to_msc,
 )
 from app.cli.terminal import add_terminal_options
@@ -62,6 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_journal_option(p)
     p.add_argument("--seed", type=int, default=0, help="demo market seed")
     p.add_argument("--server-offset", help="replay of MT5 exports: the broker's server clock")
+    add_replay_calendar_option(p)
     add_terminal_options(p)
     p.set_defaults(func=run)
 
@@ -73,6 +77,9 @@ def build_session(args: argparse.Namespace, until: datetime | None = None) -> Se
     terminal = getattr(args, "terminal", None)  # callers that build their own arguments
     if terminal is not None and not args.live:
         raise UserError("--terminal goes with --live (demo and replay run the simulator)")
+    if getattr(args, "calendar", None) is not None and not args.replay:
+        raise UserError("--calendar goes with --replay (the demo has its own calendar; a "
+                        "live run uses the imported one: main.py import calendar)")
     config = load_engine_config(args.config)
     start = parse_date(args.date_from, "--from") if args.date_from else None
     if args.demo:
@@ -92,8 +99,13 @@ def build_session(args: argparse.Namespace, until: datetime | None = None) -> Se
                             fit_to_broker=fit)
     names = cluster_names(args.clusters)
     chosen_clusters(config, args.clusters)  # an unknown name is refused before any file is read
-    return replay_session(config, args.replay, ",".join(names) if names else None, args.journal,
-                          args.server_offset, start_msc=to_msc(start), end_msc=to_msc(until))
+    calendar = replay_calendar(args, start, until)
+    session = replay_session(config, args.replay, ",".join(names) if names else None,
+                             args.journal, args.server_offset, start_msc=to_msc(start),
+                             end_msc=to_msc(until), calendar=calendar)
+    if calendar is None:
+        session.notes.append(NO_REPLAY_CALENDAR)
+    return session
 
 
 def run(args: argparse.Namespace) -> int:

@@ -84,11 +84,12 @@ def _complaints(err):
 
 @pytest.mark.slow
 def test_replay_into_head_stops_quietly(tmp_path, small_config):
-    status, read, err = _first_lines_then_close(_replay_args(tmp_path, small_config), 2,
+    status, read, err = _first_lines_then_close(_replay_args(tmp_path, small_config), 3,
                                                 tmp_path)
 
     assert read[0].startswith("replay: 1 clusters (USD_MAJORS)")
-    assert DAY_LINE.match(read[1].strip())
+    assert read[1].startswith("note: no economic calendar given")
+    assert DAY_LINE.match(read[2].strip())
     assert status == READER_GONE
     assert not _complaints(err)
 
@@ -119,3 +120,30 @@ def test_backtest_into_head_stops_quietly(tmp_path):
     assert "final balance" in read[0]
     assert status in (0, READER_GONE)
     assert not _complaints(err)
+
+
+CALENDAR = TEST_DATA / "calendar" / "economic_calendar_2019_UTC_slice.csv"
+BALANCE = re.compile(r"final balance ([0-9,]+\.[0-9]{2})")
+
+
+def test_a_replay_with_a_calendar_trades_as_the_backtest_with_it(tmp_path, small_config,
+                                                                  capsys):
+    # Arrange
+    backtest = ["backtest", "--data", *USD_MAJORS_FILES, "--config", str(small_config),
+                "--clusters", "USD_MAJORS", "--calendar", str(CALENDAR)]
+
+    # Act
+    replayed = main([*_replay_args(tmp_path, small_config), "--calendar", str(CALENDAR)])
+    with_calendar = capsys.readouterr().out
+    main([*_replay_args(tmp_path / "none", small_config)])
+    without, notes = capsys.readouterr()
+    tested = main([*backtest, "--report", str(tmp_path / "report")])
+    backtested = capsys.readouterr().out
+
+    # Assert: the news filter acted, as in the backtest; without a calendar the run says
+    # the filter is off
+    assert replayed == 0 and tested == 0
+    assert "NEWS_BLACKOUT" in with_calendar
+    assert BALANCE.findall(with_calendar)[-1] == BALANCE.findall(backtested)[-1]
+    assert BALANCE.findall(without)[-1] != BALANCE.findall(with_calendar)[-1]
+    assert "note: no economic calendar given: the news filter is off" in without + notes
