@@ -24,7 +24,6 @@ from app.cli.args import (
     parse_speed,
     period,
     replay_calendar,
-    to_msc,
 )
 from engine.errors import UserError
 
@@ -49,8 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from app.cli.destinations import check_destination
+    from app.console_replay import open_replay
     from app.runs import run_headless
-    from app.sessions import replay_session
     from engine.config import load_engine_config
 
     if not args.files and not args.store:
@@ -63,10 +62,8 @@ def run(args: argparse.Namespace) -> int:
     chosen_clusters(config, args.clusters)  # an unknown name is refused before any file is read
     names = cluster_names(args.clusters)
     calendar = replay_calendar(args, start, end)
-    session = replay_session(config, [str(f) for f in args.files],
-                             ",".join(names) if names else None, args.journal, None,
-                             store=args.store, start_msc=to_msc(start), end_msc=to_msc(end),
-                             calendar=calendar)
+    session = open_replay(config, list(args.files), args.store, args.journal, start, end,
+                          clusters=",".join(names) if names else None, calendar=calendar)
     if calendar is None:
         session.notes.append(NO_REPLAY_CALENDAR)
     return run_headless(session, speed=speed, until=end)

@@ -12,6 +12,7 @@ options' former names, kept hidden so existing scripts run unchanged.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.cli.args import (
@@ -71,6 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def build_session(args: argparse.Namespace, until: datetime | None = None) -> Session:
+    from app.console_replay import open_replay
     from app.sessions import demo_session, replay_session
     from engine.config import load_engine_config
 
@@ -100,9 +102,14 @@ def build_session(args: argparse.Namespace, until: datetime | None = None) -> Se
     names = cluster_names(args.clusters)
     chosen_clusters(config, args.clusters)  # an unknown name is refused before any file is read
     calendar = replay_calendar(args, start, until)
-    session = replay_session(config, args.replay, ",".join(names) if names else None,
-                             args.journal, args.server_offset, start_msc=to_msc(start),
-                             end_msc=to_msc(until), calendar=calendar)
+    if args.server_offset:  # MT5 exports on the broker's clock: replayed as they are
+        session = replay_session(config, args.replay, ",".join(names) if names else None,
+                                 args.journal, args.server_offset, start_msc=to_msc(start),
+                                 end_msc=to_msc(until), calendar=calendar)
+    else:  # the backtest's market and period (app.console_replay)
+        session = open_replay(config, [Path(f) for f in args.replay], None, args.journal,
+                              start, until, clusters=",".join(names) if names else None,
+                              calendar=calendar)
     if calendar is None:
         session.notes.append(NO_REPLAY_CALENDAR)
     return session

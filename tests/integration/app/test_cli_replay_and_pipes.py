@@ -147,3 +147,22 @@ def test_a_replay_with_a_calendar_trades_as_the_backtest_with_it(tmp_path, small
     assert BALANCE.findall(with_calendar)[-1] == BALANCE.findall(backtested)[-1]
     assert BALANCE.findall(without)[-1] != BALANCE.findall(with_calendar)[-1]
     assert "note: no economic calendar given: the news filter is off" in without + notes
+
+
+def test_a_replay_from_inside_the_warm_up_trades_the_backtests_period(tmp_path, small_config,
+                                                                     capsys):
+    # Arrange: --from the data's second day, before the clusters could warm up
+    span = ["--from", "2019-10-14", "--to", "2019-10-25"]
+
+    # Act
+    replayed = main([*_replay_args(tmp_path, small_config), *span])
+    out = capsys.readouterr().out
+    tested = main(["backtest", "--data", *USD_MAJORS_FILES, "--config", str(small_config),
+                   "--clusters", "USD_MAJORS", *span, "--report", str(tmp_path / "report")])
+    backtested, notes = capsys.readouterr()
+
+    # Assert: the same moved start, said the same way, and the same trades
+    moved = next(line for line in notes.splitlines() if "trading starts" in line)
+    assert replayed == 0 and tested == 0
+    assert moved.startswith("note: trading starts 2019-10-") and moved in out
+    assert BALANCE.findall(out)[-1] == BALANCE.findall(backtested)[-1]
