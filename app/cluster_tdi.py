@@ -4,6 +4,13 @@ Research and checking: a trader compares the console's numbers with a spreadshee
 another implementation.  Data before the period's start is the warm-up; data after its end
 is not used.  The prices are oriented in the cluster's space by ``engine.space``, the
 function the engine's streaming signal calls, so the two agree to 1e-9.
+
+The TDI is computed on mid closes (``engine.bars.mid_close``: the bid close plus half the
+bar's mean spread).  HistData bars carry the bid only; a backtest or replay quotes them
+with a modelled spread (``app.spreads``: ``profile`` by default, by UTC weekday and hour),
+so its mids move by half of each change in the modelled spread.  ``spreads`` gives this
+command the same model, so that its TDI is the backtest's; without it the mids are the
+bids.
 """
 
 from __future__ import annotations
@@ -16,13 +23,16 @@ import numpy as np
 import pandas as pd
 
 from app.data_notes import no_bars_error
+from app.replay_feed import filled_spreads
+from app.spreads import SpreadFill
 from engine.bars import align_closes
 from engine.errors import UserError
 from engine.factor import NO_FACTOR, PC1, factor_tdi_batch
 from engine.space import NoNumeraire, orient_frame, orientations
 from engine.tdi import TdiParams, tdi_batch
 from engine.timeframes import M30, resample_to
-from storage.histdata import read_histdata_dir
+from mt5bridge.sim.symbols import BROKER_SPECS
+from storage.histdata import HistDataM1, read_histdata_dir
 
 #: Problems per symbol passed on as notes; the reader counts them all.
 SHOWN_PROBLEMS = 3
@@ -69,7 +79,8 @@ def cluster_tdi(source: Path | str | Sequence[Path | str], symbols: Sequence[str
                 params: TdiParams, start: pd.Timestamp | None, end: pd.Timestamp | None,
                 note: Callable[[str], None] = print, space: str = "symbol",
                 factor: str = NO_FACTOR, factor_window: int = 0,
-                timeframe: str = M30) -> ClusterTdi:
+                timeframe: str = M30,
+                spreads: Callable[[str], SpreadFill] | None = None) -> ClusterTdi:
     """The TDI of ``symbols`` from bars of ``timeframe`` over ``[start, end)`` (M15, M30 and
     H1 in UTC clock buckets, H4 and D1 on New York's trading day, by the engine's bucket
     function, ``engine.timeframes``), on the prices of ``space`` (``engine.space``:
@@ -79,7 +90,8 @@ def cluster_tdi(source: Path | str | Sequence[Path | str], symbols: Sequence[str
     symbol whose files give no bar at all is a :class:`UserError` naming the file and why.
     ``factor`` ``pc1`` computes the TDI on residual prices (``engine.factor``) with
     ``factor_window`` bars of trailing returns; the factor's warm-up comes out of the data
-    before ``start`` like the TDI's own."""
+    before ``start`` like the TDI's own.  ``spreads`` (a symbol's modelled spread, as a
+    backtest quotes it) makes the mids the backtest's; None: the bids."""
     check_symbols(symbols)
     signs = space_orientation(symbols, space)
     data = read_histdata_dir(source, symbols)
@@ -97,7 +109,7 @@ def cluster_tdi(source: Path | str | Sequence[Path | str], symbols: Sequence[str
             first = m1.duplicate_times[0]
             note(f"{sym}: {m1.duplicates} duplicate timestamps, first occurrence kept "
                  f"(from {first:%Y-%m-%d %H:%M} UTC)")
-        bars = m1.to_bar_array(spread=0.0)
+        bars = m1.to_bar_array(spread=0.0) if spreads is None else _quoted(m1, sym, spreads)
         if end is not None:
             bars = bars[bars["time"] < int(end.timestamp())]
         bars_tf[sym] = resample_to(bars, timeframe)
@@ -117,6 +129,18 @@ def cluster_tdi(source: Path | str | Sequence[Path | str], symbols: Sequence[str
         if table.empty:
             raise UserError(f"no {timeframe} bars on or after --from {_when(start)}")
     return ClusterTdi(table, rows, len(aligned.closes), aligned.skipped_buckets)
+
+
+def _quoted(m1: HistDataM1, symbol: str, spreads: Callable[[str], SpreadFill]) -> np.ndarray:
+    """The bars as a backtest quotes them: prices at the broker's digits (when it lists the
+    symbol) and the modelled spread, in price units (``app.replay_feed``)."""
+    bars = m1.to_bar_array()
+    spec = BROKER_SPECS.get(symbol)
+    if spec is not None:
+        for name in ("open", "high", "low", "close"):
+            bars[name] = np.round(bars[name], spec.digits)
+    bars["spread"] = filled_spreads(bars, spreads(symbol))
+    return bars
 
 
 def _when(t: pd.Timestamp) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.cli.args import add_period_options, period
+from app.cli.backtest import add_spread_options, spread_settings
 from app.cli.choices import (
     CLUSTER_SPACES,
     DEFAULT_FACTOR_WINDOW,
@@ -65,6 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--factor-window", type=int, default=DEFAULT_FACTOR_WINDOW,
                    help=f"trailing M30 returns of the pc1 loadings ({MIN_FACTOR_WINDOW}.."
                    f"{ranges.MAX_BARS}, default {DEFAULT_FACTOR_WINDOW})")
+    add_spread_options(p)
     p.add_argument("--out", required=True, type=Path, help="CSV file to write")
     p.set_defaults(func=run)
 
@@ -72,6 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from app.cli.destinations import check_destination
     from app.cluster_tdi import check_symbols, cluster_tdi, space_orientation
+    from app.replay_feed import ReplayConfig
     from engine.factor import MIN_WINDOW
     from engine.tdi import TdiParams
 
@@ -97,11 +100,13 @@ def run(args: argparse.Namespace) -> int:
     start, end = period(args)
     source = args.data[0] if len(args.data) == 1 else args.data
     notes: list[str] = []
+    quoted = ReplayConfig(**spread_settings(args))
     result = cluster_tdi(source, symbols, params, start, end, space=args.space,
                          factor=args.factor, factor_window=window, timeframe=args.timeframe,
-                         note=notes.append)
+                         note=notes.append, spreads=lambda s: quoted.symbol_spread(s).fill)
     _write_csv(args.out, result.table)
-    print(f"{args.space} space; "
+    print(f"{args.space} space, mids of the bids and the {quoted.spread_model} spread model "
+          "(as a backtest quotes them); "
           f"{result.rows_read} M1 rows read ({len(symbols)} symbols); {result.bars} "
           f"{args.timeframe} bars; "
           f"{result.skipped_buckets} buckets skipped (not every symbol had data); "

@@ -4,6 +4,7 @@ signal to 1e-9 on real 2019 data, and ``--space`` chooses the prices."""
 from __future__ import annotations
 
 import csv
+import sqlite3
 
 import numpy as np
 import pandas as pd
@@ -93,7 +94,9 @@ def test_tdi_command_defaults_to_currency_space(tmp_path, capsys):
     printed = capsys.readouterr().out
     currency = _tdi_csv(tmp_path, "--space", "currency")
     symbol = _tdi_csv(tmp_path, "--space", "symbol")
-    assert printed.startswith("currency space; 86537 M1 rows read (4 symbols); 720 M30 bars")
+    assert printed.startswith("currency space, mids of the bids and the profile spread model "
+                              "(as a backtest quotes them); 86537 M1 rows read (4 symbols); "
+                              "720 M30 bars")
     assert default == currency
     assert [r["tdi"] for r in default] != [r["tdi"] for r in symbol]
     assert len(default) == len(symbol)
@@ -107,3 +110,40 @@ def test_tdi_command_refuses_currency_space_without_a_common_currency(tmp_path, 
     assert "--space currency: no currency is common to every symbol" in err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "x.csv").exists()
+
+
+SMALL_USD_MAJORS = """
+[[cluster]]
+name = "USD_MAJORS"
+symbols = ["EURUSD", "GBPUSD", "AUDUSD", "USDCHF"]
+magic = 1
+tau_f = 4
+tau_s = 24
+tau_q = 96
+time_stop_bars = 48
+"""
+
+
+@pytest.mark.parametrize("model", ["profile", "fixed"])
+def test_tdi_command_equals_the_backtests_signal_under_each_spread_model(tmp_path, model):
+    # Arrange: the bids of HistData quoted with a modelled spread: the mids move with it
+    config = tmp_path / "small.toml"
+    config.write_text(SMALL_USD_MAJORS)
+    data = str(TEST_DATA / "histdata")
+
+    # Act
+    assert main(["backtest", "--data", data, "--config", str(config), "--spread-model", model,
+                 "--report", str(tmp_path / "r")]) == 0
+    assert main(["tdi", "--data", data, "--symbols", "EURUSD,GBPUSD,AUDUSD,USDCHF",
+                 "--tau-f", "4", "--tau-s", "24", "--tau-q", "96", "--spread-model", model,
+                 "--out", str(tmp_path / "tdi.csv")]) == 0
+
+    # Assert: every score the journal recorded at a decision is the command's
+    with sqlite3.connect(tmp_path / "r" / "journal.sqlite") as db:
+        journal = dict(db.execute("SELECT bar_time, tdi FROM tdi_snapshots WHERE timeframe = "
+                                  "'M30' AND tdi IS NOT NULL").fetchall())
+    batch = {pd.Timestamp(r["time_utc"]): float(r["tdi"])
+             for r in csv.DictReader((tmp_path / "tdi.csv").open()) if r["tdi"]}
+    recorded = {pd.Timestamp(t): v for t, v in journal.items()}
+    assert len(recorded) >= 5
+    assert max(abs(v - batch[t]) for t, v in recorded.items()) < 1e-9
