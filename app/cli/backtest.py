@@ -177,6 +177,8 @@ def run(args: argparse.Namespace) -> int:
     m = result.metrics.to_dict() if result.metrics else {}
     ret = m.get("returns", {})
     basis = m.get("basis", {}).get("label", "no metrics")
+    if few := ret.get("notes", {}).get("sharpe"):  # e.g. "from 2 daily returns: too few ..."
+        basis += f"; {few}"
     print(f"{s.baskets_opened} baskets ({exits}); final balance {result.final_balance:,.2f}; "
           f"total return {pct(ret.get('total_return'))}, Sharpe {num(ret.get('sharpe'))} "
           f"({basis}), max drawdown {unsigned_pct(ret.get('max_drawdown'))}")

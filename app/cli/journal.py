@@ -147,6 +147,8 @@ def run_backup(args: argparse.Namespace) -> int:
 
 
 def format_summary(summary: JournalSummary) -> str:
+    from engine.metrics.baskets import FEW_BASKETS
+
     lines = [
         f"journal   {summary.path}",
         f"schema    version {summary.schema_version}, integrity {summary.integrity}",
@@ -166,9 +168,11 @@ def format_summary(summary: JournalSummary) -> str:
         )
     left = (f" ({summary.left_open} of them opened over a simulator that is gone)"
             if summary.left_open else "")
+    runs = summary.table_rows.get("runs", 0)
+    over = f"all {runs} runs in this journal" if runs != 1 else "its one run"
     lines.append(
         f"baskets   {summary.open_baskets} open{left}, {summary.closed_baskets} closed, "
-        f"net P&L {money(summary.net_pnl)}"
+        f"net P&L {money(summary.net_pnl)} ({over} together)"
     )
     if summary.last_equity is not None:
         eq = summary.last_equity
@@ -177,13 +181,18 @@ def format_summary(summary: JournalSummary) -> str:
             f"{eq.time.isoformat()}, the last run's last mark"
         )
     if summary.clusters:
-        lines.append("clusters  name        baskets  win%     net P&L      costs  exits")
+        lines.append(f"clusters  name        baskets  win%     net P&L      costs  exits   "
+                     f"({over}; closed baskets, P&L net of costs)")
         for stats in summary.clusters:
             exits = " ".join(f"{code}:{n}" for code, n in sorted(stats.exit_codes.items()))
+            few = "*" if stats.baskets < FEW_BASKETS else " "
             lines.append(
-                f"          {stats.cluster:<10} {stats.baskets:>8} {stats.win_rate:>5.0%} "
+                f"          {stats.cluster:<10} {stats.baskets:>8} {stats.win_rate:>5.0%}{few}"
                 f"{money(stats.pnl):>11} {money(stats.costs):>10}  {exits}"
             )
+        if any(stats.baskets < FEW_BASKETS for stats in summary.clusters):
+            lines.append(f"          * from fewer than {FEW_BASKETS} closed baskets: too few "
+                         "to judge a win% by")
     rows = ", ".join(f"{table} {n}" for table, n in summary.table_rows.items())
     lines.append(f"rows      {rows}")
     return "\n".join(lines)

@@ -116,6 +116,18 @@ def basket_metrics(
     return _basket_metrics(closed, still_open, period)
 
 
+#: Fewer closed baskets than this and a win rate or profit factor says little (one basket
+#: gives 0 % or 100 %); the walk-forward asks as many of a configuration it chooses.  The
+#: figure stays; a note beside it says so.
+FEW_BASKETS = 5
+
+
+def few_baskets_note(count: int) -> str:
+    """The note of a figure drawn from too few closed baskets to mean much."""
+    return (f"from {count} closed basket{'s' if count != 1 else ''}: too few to judge by "
+            f"(fewer than {FEW_BASKETS})")
+
+
 def _basket_metrics(
     closed: Sequence[ClosedBasket],
     still_open: Sequence[_OpenBasket],
@@ -148,6 +160,9 @@ def _basket_metrics(
         else:
             profit_factor = math.nan
             notes["profit_factor"] = "every basket closed flat: gross profit and loss both 0"
+        if count < FEW_BASKETS:
+            for name in ("win_rate", "profit_factor"):
+                notes.setdefault(name, few_baskets_note(count))
 
     counts = dict.fromkeys(_EXIT_CODES, 0)
     for basket in closed:

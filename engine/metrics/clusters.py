@@ -19,7 +19,12 @@ import numpy as np
 import pandas as pd
 
 from engine.metrics.basis import basis_pnl
-from engine.metrics.baskets import BasketMetrics, _basket_metrics
+from engine.metrics.baskets import (
+    FEW_BASKETS,
+    BasketMetrics,
+    _basket_metrics,
+    few_baskets_note,
+)
 from engine.metrics.inputs import (
     BasketInput,
     ClosedBasket,
@@ -196,6 +201,9 @@ def _cluster_section(
             )
             if note
         }
+        if "sharpe" not in notes and math.isfinite(sharpe.value) and \
+                stats.baskets < FEW_BASKETS:  # a cluster's Sharpe from one or two trades
+            notes["sharpe"] = few_baskets_note(stats.baskets)
         by_cluster[name] = ClusterMetrics(
             cluster=name,
             baskets=stats,

@@ -256,6 +256,18 @@ class ReturnMetrics:
     notes: Mapping[str, str] = field(default_factory=dict)
 
 
+#: Fewer daily returns than this (about a month of trading days) and a Sharpe or Sortino
+#: says little: two returns give a Sharpe of +-0.707 x sqrt(252) = +-11.2 whatever the
+#: trade.  The figure stays; a note beside it says so.
+FEW_RETURNS = 20
+
+
+def few_returns_note(observations: int) -> str:
+    """The note of a ratio computed from too few daily returns to mean much."""
+    return (f"from {observations} daily return{'s' if observations != 1 else ''}: too few to "
+            f"judge by (fewer than {FEW_RETURNS})")
+
+
 def _return_metrics(
     marks: pd.Series, capital: float, values: np.ndarray, config: MetricsConfig
 ) -> ReturnMetrics:
@@ -289,6 +301,11 @@ def _return_metrics(
     daily_std = _sample_std(values)
     if values.size < 2:
         notes["daily_volatility"] = _std_note(values.size, daily_std, "volatility")
+    sharpe = keep("sharpe", _sharpe(values, p, config.risk_free_rate))
+    sortino = keep("sortino", _sortino(values, p, config.sortino_target))
+    for name, value in (("sharpe", sharpe), ("sortino", sortino)):
+        if name not in notes and math.isfinite(value) and values.size < FEW_RETURNS:
+            notes[name] = few_returns_note(int(values.size))
     return ReturnMetrics(
         first_date=marks.index[0].date(),
         last_date=marks.index[-1].date(),
@@ -302,8 +319,8 @@ def _return_metrics(
         mean_daily_return=float(values.mean()),
         daily_volatility=daily_std,
         annualised_volatility=keep("annualised_volatility", _volatility(values, p)),
-        sharpe=keep("sharpe", _sharpe(values, p, config.risk_free_rate)),
-        sortino=keep("sortino", _sortino(values, p, config.sortino_target)),
+        sharpe=sharpe,
+        sortino=sortino,
         max_drawdown=drawdown.depth,
         max_drawdown_peak_date=drawdown.peak_date,
         max_drawdown_trough_date=drawdown.trough_date,

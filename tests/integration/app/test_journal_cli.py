@@ -57,8 +57,27 @@ def test_summary_prints_runs_baskets_and_cluster_results(cli, tmp_path, capsys):
     assert status == 0
     assert f"version {JOURNAL_SCHEMA.latest}, integrity ok" in out
     assert "run-1 (replay)" in out
-    assert "0 open, 2 closed, net P&L 11.25" in out
-    assert "C3" in out and "50%" in out and "MR:2" in out
+    assert "0 open, 2 closed, net P&L 11.25 (its one run together)" in out
+    assert "C3" in out and "50%*" in out and "MR:2" in out
+    # two baskets: the win% is marked as too few to judge by
+    assert "* from fewer than 5 closed baskets: too few to judge a win% by" in out
+
+
+def test_summary_says_it_pools_every_run_of_the_journal(cli, tmp_path, capsys):
+    # Arrange
+    path = tmp_path / "journal.sqlite"
+    fill(path)
+    with SqliteJournal.open(path) as journal:
+        journal.start_run(RunStart("run-2", "replay", T0 + timedelta(minutes=1), "cfg-7f3a"))
+
+    # Act
+    status = cli("journal", "summary", "--journal", str(path))
+
+    # Assert
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "net P&L 11.25 (all 2 runs in this journal together)" in out
+    assert "(all 2 runs in this journal; closed baskets, P&L net of costs)" in out
 
 
 def test_summary_gives_the_last_runs_own_equity_not_a_later_market_time_of_another(

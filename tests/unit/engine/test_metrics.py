@@ -986,3 +986,23 @@ def test_every_metric_states_its_basis():
         "definition": basis_definition("trading"), "periods_per_year": 252,
         "observations": exported["returns"]["observations"],
     }
+
+
+def test_figures_from_too_few_returns_or_baskets_say_so_beside_them():
+    # Arrange: one basket, two daily returns, the second of them zero
+    opened, closed = datetime(2024, 1, 4, 1, tzinfo=UTC), datetime(2024, 1, 4, 5, tzinfo=UTC)
+    marks = pd.Series([100_100.0, 100_100.0],
+                      index=pd.DatetimeIndex(["2024-01-04", "2024-01-05"], tz=UTC))
+    basket = ClosedBasket("A", "LONG", opened, closed, "MR", 100.0, 0.0)
+
+    # Act
+    report = compute_metrics(marks, 100_000.0, [basket])
+
+    # Assert: the figures stay, each with the reason not to judge by it
+    assert report.returns.sharpe == pytest.approx(0.5**0.5 * 252**0.5)
+    assert report.returns.notes["sharpe"] == ("from 2 daily returns: too few to judge by "
+                                              "(fewer than 20)")
+    assert report.baskets.win_rate == 1.0
+    assert report.baskets.notes["win_rate"] == ("from 1 closed basket: too few to judge by "
+                                                "(fewer than 5)")
+    assert report.clusters["A"].notes["sharpe"] == report.baskets.notes["win_rate"]
