@@ -60,6 +60,7 @@ from engine.errors import DataError, UserError
 from engine.ticks import BAR_DTYPE
 from storage import parsed_cache
 from storage.datafile import open_text, read_data_bytes, sniff_encoding
+from storage.file_spans import FileSpan, refuse_overlaps
 from storage.plausible import LAST_DAY, price_problems, time_problems_ms
 
 __all__ = [
@@ -295,9 +296,11 @@ def read_histdata_dir(
     recursive) or of an explicit list of files, one result per symbol.
 
     Several files of one symbol (years, or months) are concatenated in file-name order,
-    which is chronological for HistData names; stamps repeated across files count as
-    duplicates like those inside one file.  ``symbols`` restricts the result; asking for a
-    symbol that has no file is a :class:`UserError`.
+    which is chronological for HistData names.  Two files of one symbol whose spans overlap
+    (a ``.csv`` beside its ``.csv.gz``, a corrected copy; identical copies too) are a
+    :class:`UserError` naming both (``storage.file_spans``): never silently mixed.
+    ``symbols`` restricts the result; asking for a symbol that has no file is a
+    :class:`UserError`.
     """
     files = _list_files(dir_or_files)
     wanted = {s.upper() for s in symbols} if symbols is not None else None
@@ -320,8 +323,18 @@ def read_histdata_dir(
     result: dict[str, HistDataM1] = {}
     for name in sorted(by_symbol):
         paths = sorted(by_symbol[name], key=lambda p: p.name)
-        result[name] = _combine(name, [_file_rows(p) for p in paths], strict=strict)
+        parts = [_file_rows(p) for p in paths]
+        refuse_overlaps(span for part in parts if (span := _rows_span(name, part)))
+        result[name] = _combine(name, parts, strict=strict)
     return result
+
+
+def _rows_span(symbol: str, rows: _Rows) -> FileSpan | None:
+    """The first and last usable row of one file (None when it has none)."""
+    seconds = rows.seconds if rows.reason is None else rows.seconds[np.equal(rows.reason, None)]
+    if not len(seconds):
+        return None
+    return FileSpan(rows.path, symbol, int(seconds.min()) * 1000, int(seconds.max()) * 1000)
 
 
 def _list_files(dir_or_files: str | Path | Iterable[str | Path]) -> list[Path]:

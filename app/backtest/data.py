@@ -32,6 +32,7 @@ from app.sessions import fit_clusters, synthetic_calendar
 from engine.config import EngineConfig
 from engine.errors import UserError
 from engine.ports import EventCalendar
+from storage.file_spans import FileSpan, refuse_overlaps
 
 #: What the data covers, per "SYMBOL M1" / "SYMBOL ticks" (or per symbol): first, last,
 #: rows and source; the report shows it.
@@ -188,11 +189,15 @@ def _imported(files: list[Path], root: Path,
     summaries = []
     for f in files:
         summary = import_file(f, store, window=window)
+        summaries.append(summary)
+        # before "no usable rows": a second copy of a period adds nothing to the store
+        refuse_overlaps(FileSpan(g, s.symbol, s.first_msc, s.last_msc, s.kind)
+                        for g, s in zip(files, summaries, strict=False)
+                        if s.first_msc is not None and s.last_msc is not None)
         outside = window is not None and summary.first_msc is not None and (
             summary.last_msc < window[0] or summary.first_msc >= window[1])
         if summary.imported == 0 and summary.rows_read and not outside:
             raise UserError(f"{f}: no usable rows ({summary.rows_read} read)")
-        summaries.append(summary)
     return store, summaries
 
 
@@ -307,9 +312,10 @@ def _daily_feed(wanted: _Wanted, files: list[Path], daily: list[Path],
                                   "rows": len(b), "source": "daily closes, " + ", ".join(
                                       str(f) for f in daily)}
     m1: dict[str, list[np.ndarray]] = {}
-    for f in others:
-        symbol = str(histdata_symbol(f))
-        m1.setdefault(symbol, []).append(read_histdata_m1(f, symbol).to_bar_array())
+    reads = [(f, read_histdata_m1(f, str(histdata_symbol(f)))) for f in others]
+    refuse_overlaps(_file_span(f, r) for f, r in reads if r.first_time is not None)
+    for _, read in reads:
+        m1.setdefault(read.symbol, []).append(read.to_bar_array())
     for symbol, parts in m1.items():
         merged = np.sort(np.concatenate(parts), order="time", kind="stable")
         bars[symbol] = merged
@@ -333,8 +339,11 @@ def _bar_file_ranges(files: list[Path], notes: list[str] | None = None) -> Range
     from storage.histdata import histdata_symbol, read_histdata_files
 
     histdata = [f for f in files if histdata_symbol(f) is not None]
+    results = read_histdata_files(histdata)
+    refuse_overlaps(_file_span(f, r) for f, r in zip(histdata, results, strict=True)
+                    if r.first_time is not None)
     ranges: Ranges = {}
-    for f, result in zip(histdata, read_histdata_files(histdata), strict=True):
+    for f, result in zip(histdata, results, strict=True):
         first_dt, last_dt, rows = _span_of(f, result)
         if notes is not None:
             notes += histdata_notes(result, f)
@@ -346,6 +355,12 @@ def _bar_file_ranges(files: list[Path], notes: list[str] | None = None) -> Range
         ranges[key] = {"first": first, "last": last,
                        "rows": rows + (prev["rows"] if prev else 0), "source": str(f)}
     return ranges
+
+
+def _file_span(path: Path, result: Any) -> FileSpan:
+    """What one HistData file's read covers, to refuse two files of a symbol that overlap."""
+    return FileSpan(path, result.symbol, to_ms(result.first_time.to_pydatetime()),
+                    to_ms(result.last_time.to_pydatetime()))
 
 
 def _histdata_span(path: Path) -> tuple[datetime, datetime, int]:

@@ -60,3 +60,17 @@ def test_ranges_join_the_files_of_a_symbol(tmp_path):
     assert ranges["EURUSD M1"]["first"] == "2019-02-04T14:00:00+00:00"
     assert ranges["EURUSD M1"]["last"] == "2019-02-04T14:02:00+00:00"
     assert ranges["EURUSD M1"]["rows"] == 3
+
+
+def test_files_of_one_symbol_that_overlap_are_refused_naming_both(tmp_path):
+    # Arrange: the same minutes twice, once with other prices.
+    plain, other = tmp_path / "a" / NAME, tmp_path / "b" / NAME
+    plain.parent.mkdir()
+    other.parent.mkdir()
+    plain.write_text("\n".join(GOOD) + "\n")
+    other.write_text("\n".join(line.replace("1.14", "1.19") for line in GOOD) + "\n")
+
+    # Act / Assert
+    with pytest.raises(UserError, match=f"^{plain} and {other} both hold EURUSD for "
+                                        "2019-02-04 14:00 .. 2019-02-04 14:02 UTC"):
+        _bar_file_ranges([plain, other])

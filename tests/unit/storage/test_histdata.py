@@ -344,3 +344,31 @@ def test_full_2019_files(shared_data):
         assert result.bars.index[0] == utc(first_est) + pd.Timedelta(hours=5), symbol
         assert result.bars.index[-1] == utc(last_est) + pd.Timedelta(hours=5), symbol
         assert list(result.duplicate_times) == list(DUPLICATED_HOUR_UTC), symbol
+
+
+def test_two_files_of_one_symbol_that_overlap_are_refused_naming_both(tmp_path, test_data):
+    # Arrange: the real slice, and a plain copy of it with every price moved.
+    source = test_data / "histdata" / "DAT_ASCII_EURUSD_M1_2019.csv.gz"
+    with gzip.open(source, "rt", encoding="ascii") as handle:
+        lines = handle.read().splitlines()
+    (tmp_path / source.name).write_bytes(source.read_bytes())
+    shifted = [";".join([f[0], *(f"{float(v) + 0.05:.6f}" for v in f[1:5]), f[5]])
+               for f in (ln.split(";") for ln in lines)]
+    write_lines(tmp_path / "DAT_ASCII_EURUSD_M1_2019.csv", shifted)
+
+    # Act / Assert
+    with pytest.raises(UserError, match=r"^\S+DAT_ASCII_EURUSD_M1_2019\.csv and \S+"
+                                        r"DAT_ASCII_EURUSD_M1_2019\.csv\.gz both hold EURUSD "
+                                        r"for .* UTC: keep one file per period"):
+        read_histdata_dir(tmp_path)
+
+
+def test_identical_copies_of_one_period_are_refused_too(tmp_path, test_data):
+    # Arrange
+    source = test_data / "histdata" / "DAT_ASCII_GBPUSD_M1_2019.csv.gz"
+    (tmp_path / source.name).write_bytes(source.read_bytes())
+    (tmp_path / "DAT_ASCII_GBPUSD_M1_2019.csv").write_bytes(gzip.decompress(source.read_bytes()))
+
+    # Act / Assert
+    with pytest.raises(UserError, match=r"both hold GBPUSD .*identical copies too"):
+        read_histdata_dir(tmp_path)
