@@ -38,7 +38,7 @@ import contextlib
 import json
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -280,6 +280,18 @@ class MarketDataStore:
         finally:
             del self._batches[directory]
             batch.release()
+
+    @contextlib.contextmanager
+    def batches(self, series: Iterable[tuple[str, str]]) -> Iterator[None]:
+        """Every write to these series (kind, symbol) inside the block lands together, or
+        none does: a command importing several files leaves the store as it was when any
+        file fails, not holding the files before it.  The series are locked up front, in
+        one order, so two such imports never each hold a lock the other waits for."""
+        with contextlib.ExitStack() as stack:
+            for kind, symbol in sorted(set(series)):
+                stack.enter_context(self.batch(kind, symbol))
+                self._batches[self.series_dir(kind, symbol)].hold()
+            yield
 
     @contextlib.contextmanager
     def _series_locked(self, directory: Path, *, shared: bool = False) -> Iterator[None]:

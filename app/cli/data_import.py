@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from app.cli.args import add_store_option
 from app.cli.calendar import register_import_calendar
@@ -104,33 +104,49 @@ def _runner(kind: str) -> Callable[[argparse.Namespace], int]:
 
 
 def run_import(args: argparse.Namespace, kind: str) -> int:
-    from storage.importers import import_file, parse_server_time
+    """Import the files as one: every file is checked before any is read, and every write
+    lands together (``MarketDataStore.batches``), so a file failing half-way (a damaged
+    gzip, a bad row under ``--strict``) leaves the store as it was, the files before it
+    included; the summary lines are printed once everything has landed."""
+    from storage.importers import parse_server_time
     from storage.importers.run import check_file
     from storage.marketdata import MarketDataStore
 
+    series = []
     for path in args.files:  # every file what it should be before any is imported
-        check_file(path, kind, fmt=args.format, symbol=args.symbol)
+        detected, symbol = check_file(path, kind, fmt=args.format, symbol=args.symbol)
+        series.append((detected.kind, symbol))
     store = MarketDataStore(args.store if args.store is not None else default_store_dir())
     server_time = parse_server_time(args.server_offset)
-    totals = {"imported": 0, "skipped": 0}
-    for path in args.files:
-        bar = ProgressBar(path.name)
-        try:
-            summary = import_file(
-                path, store, kind, fmt=args.format, server_time=server_time,
-                symbol=args.symbol, strict=args.strict, progress=bar,
-            )
-        finally:
-            bar.close()
+    with store.batches(series):
+        summaries = [_import_one(args, path, store, kind, server_time) for path in args.files]
+    _print_summaries(summaries, store)
+    return 0
+
+
+def _import_one(args: argparse.Namespace, path: Path, store: Any, kind: str,
+                server_time: Any) -> Any:
+    from storage.importers import import_file
+
+    bar = ProgressBar(path.name)
+    try:
+        return import_file(path, store, kind, fmt=args.format, server_time=server_time,
+                           symbol=args.symbol, strict=args.strict, progress=bar)
+    finally:
+        bar.close()
+
+
+def _print_summaries(summaries: list[Any], store: Any) -> None:
+    """Each file's line (its first bad rows on stderr), and the totals of several."""
+    for summary in summaries:
         print(summary.line())
         for problem in summary.problems[:SHOWN_PROBLEMS]:
             print(f"  {problem}", file=sys.stderr)
         hidden = summary.skipped_total - min(len(summary.problems), SHOWN_PROBLEMS)
         if hidden > 0:
             print(f"  ... and {hidden} more bad rows", file=sys.stderr)
-        totals["imported"] += summary.imported
-        totals["skipped"] += summary.skipped_total
-    if len(args.files) > 1:
-        print(f"{len(args.files)} files: {totals['imported']} rows imported, "
-              f"{totals['skipped']} skipped; store {store.root}")
-    return 0
+    if len(summaries) > 1:
+        imported = sum(s.imported for s in summaries)
+        skipped = sum(s.skipped_total for s in summaries)
+        print(f"{len(summaries)} files: {imported} rows imported, {skipped} skipped; "
+              f"store {store.root}")

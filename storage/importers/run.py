@@ -7,7 +7,9 @@ already holds are counted as duplicates, so re-importing a file adds nothing.
 
 A file lands whole or not at all: the months are merged inside one store batch, which a
 failure half-way (a damaged gzip stream, a line too long, a bad row under ``strict``) rolls
-back; and a file none of whose rows is usable is an error, not an import of nothing.
+back; and a file none of whose rows is usable is an error, not an import of nothing.  A
+command importing several files holds all their series' batches around the imports
+(``MarketDataStore.batches``), so they land together too.
 """
 
 from __future__ import annotations

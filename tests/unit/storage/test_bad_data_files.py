@@ -131,6 +131,26 @@ def test_damaged_gzip_is_refused_by_the_import(tmp_path, store, capsys, fmt, dam
                    f"{re.escape(str(path))}: damaged gzip data \\({re.escape(detail)}.*\\)")
 
 
+@pytest.mark.parametrize(("bad_row", "extra", "expected"), [
+    (None, (), r": gzip data cut off \(.*\)"),
+    ({"bid": "abc"}, ("--strict",), ":3: text in number field open: 'abc'"),
+], ids=["cut-gzip", "strict-bad-row"])
+def test_a_failed_file_of_several_leaves_the_store_as_it_was(
+        tmp_path, test_data, store, capsys, bad_row, extra, expected):
+    # Arrange: a good file of another symbol first, then the failing one (a real slice cut
+    # in half: its first lines read well, so only the import finds the damage).
+    good = test_data / "histdata" / "DAT_ASCII_GBPUSD_M1_2019.csv.gz"
+    name, text, _ = data_file("histdata", [{}, {}, bad_row or {}, {}])
+    bad = tmp_path / (name if bad_row else name + ".gz")
+    whole = (test_data / "histdata" / (name + ".gz")).read_bytes()
+    bad.write_bytes(text.encode() if bad_row else whole[: len(whole) // 2])
+    argv = ["import", "bars", str(good), str(bad), "--store", str(store), *extra]
+
+    # Act / Assert
+    assert_refused(capsys, argv, store, re.escape(str(bad)) + expected)
+    assert MarketDataStore(store).symbols("bars_m1") == ["EURUSD"]
+
+
 READERS: dict[str, Callable[[Path], object]] = {
     "detect": detect_file,
     "blocks": lambda p: list(iter_line_blocks(p)),
