@@ -199,7 +199,9 @@ class TrialsStore:
         try:
             self._conn = open_database(self.path, TRIALS_SCHEMA, create=create)
         except BaseException:
-            self._release()
+            lock, self._lock = self._lock, None
+            if lock is not None:
+                lock.abandon()  # a refused file gets no lock file beside it
             raise
 
     def close(self) -> None:

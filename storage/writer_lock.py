@@ -13,7 +13,9 @@ it dies (a SIGKILL included), so a crashed run never blocks the next one.  POSIX
 ``fcntl.flock`` on the whole file; Windows ``msvcrt.locking`` on one byte far past the holder
 text, so that the text itself stays readable to the process that is refused.  The lock file is
 never deleted (deleting it would let a second writer lock a new file of the same name while
-the first still holds the old one); its text is cleared when the holder lets go.  It lies
+the first still holds the old one); its text is cleared when the holder lets go.  The one
+exception is a lock file made for a file that was then refused (``WriterLock.abandon``: not a
+database, say): nothing was written, and a refusal leaves nothing behind.  It lies
 beside the file's real path, so a second name through a symbolic link meets the same lock.
 A second name through a hard link would not (a lock beside it would be another file), so a
 file with more than one hard link is refused for writing: two writers could otherwise reach
@@ -23,6 +25,7 @@ damage it (measured: two demo runs, one through each name, left its indexes inco
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -119,6 +122,14 @@ def current_holder(target: Path) -> str | None:
         os.close(fd)
 
 
+def _open_lock_file(path: Path) -> tuple[int, bool]:
+    """The lock file's descriptor, and whether this call made the file."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644), True
+    except FileExistsError:
+        return os.open(path, os.O_RDWR), False
+
+
 def _hard_links(target: Path) -> int:
     """How many names ``target``'s file has (0: it does not exist yet)."""
     try:
@@ -136,10 +147,12 @@ def _read_holder(fd: int) -> str:
 class WriterLock:
     """The writer lock of one file, held from ``acquire`` until ``release``."""
 
-    def __init__(self, target: Path, fd: int) -> None:
+    def __init__(self, target: Path, fd: int, *, created: bool = False) -> None:
         self.target = target
         self.path = lock_path(target)
         self._fd: int | None = fd
+        #: Whether this holder made the lock file (none was there): ``abandon`` removes it.
+        self.created = created
 
     @classmethod
     def acquire(cls, target: Path, *, in_use: Callable[[str], Exception],
@@ -154,7 +167,7 @@ class WriterLock:
             raise linked(names)
         path = lock_path(target)
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd, created = _open_lock_file(path)
         except OSError as exc:
             raise unwritable(f"cannot create its writer lock {path.name} "
                              f"({exc.strerror})") from exc
@@ -167,11 +180,20 @@ class WriterLock:
         except BaseException:
             os.close(fd)
             raise
-        return cls(target, fd)
+        return cls(target, fd, created=created)
 
     @property
     def held(self) -> bool:
         return self._fd is not None
+
+    def abandon(self) -> None:
+        """Let go after the file itself was refused (not a database, say): a lock file this
+        holder made goes too, so a refusal leaves nothing beside the file.  It is unlinked
+        while still held: a writer that opened it meanwhile meets the same refused file."""
+        if self._fd is not None and self.created:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+        self.release()
 
     def release(self) -> None:
         """Clear the holder text and let go (the lock file stays; see the module docstring)."""

@@ -153,3 +153,27 @@ def test_a_study_with_a_second_name_through_a_hard_link_is_refused_for_writing(t
     # Act / Assert
     with pytest.raises(UserError, match=r"has 2 names \(hard links\)"):
         TrialsStore(tmp_path / "hard.sqlite", writer=True)
+
+
+def test_a_file_refused_as_a_study_gets_no_lock_file_beside_it(tmp_path):
+    # Arrange
+    path = tmp_path / "notes.txt"
+    path.write_text("hello\n")
+
+    # Act / Assert
+    with pytest.raises(UserError, match="not a readable trials store"):
+        TrialsStore(path, writer=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    assert path.read_text() == "hello\n"
+
+
+def test_a_lock_file_already_there_stays_when_the_file_is_refused(tmp_path):
+    # Arrange: the lock file is never deleted by anyone but the holder that made it
+    path = tmp_path / "notes.txt"
+    path.write_text("hello\n")
+    (tmp_path / "notes.txt.lock").write_text("")
+
+    # Act / Assert
+    with pytest.raises(UserError, match="not a readable trials store"):
+        TrialsStore(path, writer=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "notes.txt.lock"]
