@@ -54,7 +54,7 @@ from storage.migrations import (
     read_transaction,
     wait_until_not_empty,
 )
-from storage.writer_lock import WriterLock
+from storage.writer_lock import WriterLock, current_holder
 
 #: ``FXTR`` in ASCII: marks the file as a trials store (``PRAGMA application_id``).
 TRIALS_APPLICATION_ID = 0x46585452
@@ -329,6 +329,16 @@ def open_read_only(path: Path) -> TrialsStore:
     return store
 
 
+def _at_rest(path: Path) -> bool:
+    """Whether nothing has the study open: no ``-wal`` or ``-shm`` beside it (SQLite makes
+    them for the first connection and removes them at the last one's close, every trial
+    then in the file itself) and no sweep holding its writer lock.  Such a file is read as
+    it stands, as an immutable one, making nothing beside it."""
+    if current_holder(path) is not None:
+        return False
+    return not any(path.with_name(path.name + end).exists() for end in ("-wal", "-shm"))
+
+
 def _identity(conn: sqlite3.Connection) -> tuple[int, int]:
     """``(application_id, user_version)``, read in one transaction."""
     with read_transaction(conn):
@@ -345,10 +355,15 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
     missing; where the folder cannot be written that fails ("unable to open database
     file").  Nobody can write the study there either, so it is read as an immutable file
     (no locks, no index).  A ``-wal`` file left beside it would hold trials an immutable
-    read does not see: that is refused in one line instead.  (Where the folder can be
-    written, the reader leaves ``-wal``/``-shm`` behind: a read-only connection cannot
-    remove them; the next writer to close does.)"""
+    read does not see: that is refused in one line instead.
+
+    A study at rest (``_at_rest``) is read as immutable too: a ``mode=ro`` reader of a WAL
+    database makes ``-wal`` and ``-shm`` beside it and, being read-only, cannot remove them,
+    so a report on a finished study left both behind.  A study a sweep is writing, or one
+    another connection has open, is read with ``mode=ro`` (its files are there already)."""
     uri = path.resolve().as_uri()
+    if _at_rest(path):
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
     conn = sqlite3.connect(f"{uri}?mode=ro", uri=True)
     try:
         conn.execute("PRAGMA schema_version").fetchone()

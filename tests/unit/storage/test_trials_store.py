@@ -155,6 +155,48 @@ def test_a_study_with_a_second_name_through_a_hard_link_is_refused_for_writing(t
         TrialsStore(tmp_path / "hard.sqlite", writer=True)
 
 
+def test_reading_a_finished_study_leaves_nothing_beside_it(tmp_path):
+    # Arrange: a study written and closed (its -wal and -shm gone with the writer)
+    from storage.trials import open_read_only
+
+    path = tmp_path / "study.sqlite"
+    with TrialsStore(path) as store:
+        store.record(_row("a"))
+    before = sorted(p.name for p in tmp_path.iterdir())
+
+    # Act
+    store = open_read_only(path)
+    try:
+        ids = store.ids()
+    finally:
+        store.close()
+
+    # Assert
+    assert ids == {"a"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == before == ["study.sqlite"]
+
+
+def test_a_study_being_written_is_read_with_every_committed_trial(tmp_path):
+    # Arrange: a writer still open, its trials in the WAL
+    from storage.trials import open_read_only
+
+    path = tmp_path / "study.sqlite"
+    writer = TrialsStore(path, writer=True)
+    writer._conn.execute("PRAGMA wal_autocheckpoint = 0")
+    writer.record(_row("a"))
+
+    # Act
+    store = open_read_only(path)
+    try:
+        ids = store.ids()
+    finally:
+        store.close()
+        writer.close()
+
+    # Assert
+    assert ids == {"a"}
+
+
 def test_a_file_refused_as_a_study_gets_no_lock_file_beside_it(tmp_path):
     # Arrange
     path = tmp_path / "notes.txt"
