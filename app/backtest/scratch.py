@@ -5,16 +5,22 @@ unwinds.  A sweep worker whose driver died does not unwind: it leaves at once wi
 ``os._exit`` (``app.sweep.executors``), which would leave the trial's folder (its journal
 included) in the temporary directory.  So every open folder is listed here, and
 ``discard_open_folders`` removes them first.
+
+A process killed outright (SIGKILL, a power cut) cannot do even that, and its folders (a
+journal of several MB among them) would stay for good.  So each folder names its owner's
+process id, and a new one removes the folders of its kind whose owner is no longer running
+(``mt5bridge.remote.private_dir``, as the terminal server does with its own; POSIX only).
 """
 
 from __future__ import annotations
 
 import shutil
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from mt5bridge.remote.private_dir import new_private_dir
 
 _open_folders: set[Path] = set()
 _guard = threading.Lock()
@@ -22,16 +28,17 @@ _guard = threading.Lock()
 
 @contextmanager
 def scratch_folder(prefix: str) -> Iterator[Path]:
-    """A new temporary folder, removed with everything in it on leaving."""
-    with tempfile.TemporaryDirectory(prefix=prefix) as name:
-        folder = Path(name)
+    """A new temporary folder (only this user may enter it), removed with everything in it
+    on leaving; the folders of ``prefix`` left by processes that died first."""
+    folder = Path(new_private_dir(prefix=prefix))
+    with _guard:
+        _open_folders.add(folder)
+    try:
+        yield folder
+    finally:
         with _guard:
-            _open_folders.add(folder)
-        try:
-            yield folder
-        finally:
-            with _guard:
-                _open_folders.discard(folder)
+            _open_folders.discard(folder)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def discard_open_folders() -> None:
