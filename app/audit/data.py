@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import UserError
+from storage.file_spans import FileSpan, refuse_overlaps
 
 #: The suffixes of data files in a directory (as ``main.py backtest`` reads them).
 _DATA_SUFFIXES = (".csv", ".gz", ".txt", ".tsv")
@@ -38,19 +39,26 @@ def load_bars(paths: Sequence[Path], work: Path) -> tuple[dict[str, np.ndarray],
     """Every symbol's M1 bars (``BAR_DTYPE``, strictly increasing times) and notes."""
     from storage.histdata import histdata_symbol, read_histdata_m1
     from storage.importers import HISTDATA, detect_file
+    from storage.marketdata import BARS
 
     parts: dict[str, list[np.ndarray]] = {}
     others: list[Path] = []
+    spans: list[FileSpan] = []  # files of one symbol that overlap are refused, never mixed
     for f in data_files(paths):
         symbol = histdata_symbol(f)
         if symbol is not None and detect_file(f).format == HISTDATA:
-            parts.setdefault(symbol, []).append(read_histdata_m1(f, symbol).to_bar_array())
+            bars = read_histdata_m1(f, symbol).to_bar_array()
+            parts.setdefault(symbol, []).append(bars)
+            if len(bars):
+                spans.append(FileSpan(f, symbol, int(bars["time"][0]) * 1000,
+                                      int(bars["time"][-1]) * 1000, BARS))
         else:
             others.append(f)
     notes: list[str] = []
     if others:
-        for symbol, bars in _imported_bars(others, work / "store", notes).items():
+        for symbol, bars in _imported_bars(others, work / "store", notes, spans).items():
             parts.setdefault(symbol, []).append(bars)
+    refuse_overlaps(spans)
     bars = {s: _increasing(np.concatenate(p)) for s, p in sorted(parts.items())}
     bars = {s: b for s, b in bars.items() if len(b)}
     if not bars:
@@ -58,14 +66,20 @@ def load_bars(paths: Sequence[Path], work: Path) -> tuple[dict[str, np.ndarray],
     return bars, notes
 
 
-def _imported_bars(files: list[Path], root: Path, notes: list[str]) -> dict[str, np.ndarray]:
-    """Files of other formats through the importers; ticks become M1 bars."""
+def _imported_bars(files: list[Path], root: Path, notes: list[str],
+                   spans: list[FileSpan]) -> dict[str, np.ndarray]:
+    """Files of other formats through the importers; ticks become M1 bars.  Each file's
+    span is added to ``spans``."""
     from storage.importers import import_file
     from storage.marketdata import BARS, TICKS, MarketDataStore, ticks_to_m1
 
     store = MarketDataStore(root)
     for f in files:
         summary = import_file(f, store)
+        if summary.first_msc is not None and summary.last_msc is not None:
+            spans.append(FileSpan(f, summary.symbol, summary.first_msc, summary.last_msc,
+                                  summary.kind))
+            refuse_overlaps(spans)  # before "no usable rows": a copy adds nothing
         if summary.imported == 0 and summary.rows_read:
             raise UserError(f"{f}: no usable rows ({summary.rows_read} read)")
     out: dict[str, np.ndarray] = {}
