@@ -295,7 +295,9 @@ def add_data_source_options(parser: argparse.ArgumentParser, *, required: bool =
     when not ``required``: ``sweep list|show`` share the parser and need none)."""
     src = parser.add_mutually_exclusive_group(required=required)
     src.add_argument("--data", nargs="+", type=Path, metavar="DIR_OR_FILE",
-                     help="HistData M1 files or directories, MT5 exports, Dukascopy ticks")
+                     help="HistData M1 files or directories, MT5 exports, Dukascopy ticks "
+                     "(the files of a symbol are consecutive periods: two that overlap are "
+                     "refused)")
     add_store_option(src)
     src.add_argument("--market", choices=["synthetic"], help="the built-in synthetic market")
     parser.add_argument("--seed", type=int, default=0, help="synthetic market seed (default 0)")

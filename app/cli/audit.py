@@ -34,7 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "difference, 2 for bad input.")
     p.add_argument("--data", nargs="+", type=Path, required=True, metavar="DIR_OR_FILE",
                    help="M1 bar files or directories (HistData, MT5 exports; tick files are "
-                   "aggregated to M1 bars)")
+                   "aggregated to M1 bars; the files of a symbol are consecutive periods: "
+                   "two that overlap are refused)")
     add_config_option(p)
     add_clusters_option(p)
     add_period_options(p, first="first traded day", last="last traded day")

@@ -44,7 +44,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "by the larger p-value. Data: HistData M1 files (aggregated to --timeframe, M30 by "
         "default) or wide daily files (Date,SYM1,SYM2,...; D1 only).")
     p.add_argument("--data", required=True, nargs="+", type=Path, metavar="DIR_OR_FILE",
-                   help="HistData M1 files or a directory of them, or daily Date,SYM,... files")
+                   help="HistData M1 files or a directory of them (the files of a symbol are "
+                   "consecutive periods: two that overlap are refused), or daily Date,SYM,... "
+                   "files")
     p.add_argument("--symbols", required=True, metavar="A,B[,C...]",
                    help="two or more symbols, comma-separated (e.g. KO,PEP or SPXUSD,NSXUSD)")
     p.add_argument("--basket", action="store_true",

@@ -48,7 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "currency every symbol contains (USDCHF -> 1/USDCHF in a USD cluster).",
     )
     p.add_argument("--data", required=True, nargs="+", metavar="DIR_OR_FILE",
-                   help="a directory of DAT_ASCII_<SYMBOL>_M1_<YEAR>.csv[.gz] files, or files")
+                   help="a directory of DAT_ASCII_<SYMBOL>_M1_<YEAR>.csv[.gz] files, or files "
+                   "(the files of a symbol are consecutive periods: two that overlap are "
+                   "refused)")
     p.add_argument("--symbols", required=True,
                    help="the cluster's 3 to 6 symbols, comma-separated, e.g. EURUSD,GBPUSD,AUDUSD")
     add_period_options(p, first="first bar to write", last="last day to use")
