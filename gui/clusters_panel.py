@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from engine import commands as cmd
 from gui.dialogs.confirmations import ask
 from gui.dialogs.thresholds import ThresholdsDialog
-from gui.kind_columns import score_text, signal_text, signal_tip
+from gui.kind_columns import score_name, score_text, signal_text, signal_tip
 from gui.plain_text import plain_tip
 
 COLUMNS = ("Cluster", "Symbols", "Score", "State", "Basket", "P&L (net)", "Net ccy",
@@ -110,7 +110,8 @@ def net_numeraire_tip(v: Any) -> str:
 def applicable(v: Any) -> frozenset[str]:
     """The actions that apply to a cluster as the engine shows it: no Pause on a paused
     cluster, no Resume on one the trader did not pause or halt, no Close without a basket,
-    no Open with a basket or while the cluster may not open one."""
+    no Open with a basket, while the cluster may not open one, or on a cluster that only
+    watches (a regime with ``action = "lock"`` opens no basket)."""
     own = getattr(v, "own_state", v.state)
     keys = {"thresholds"}
     if own == "ACTIVE":
@@ -121,7 +122,7 @@ def applicable(v: Any) -> frozenset[str]:
         keys.add("resume")
     if v.basket_id:
         keys.add("close")
-    elif v.state == "ACTIVE" and math.isfinite(v.tdi):
+    elif v.state == "ACTIVE" and math.isfinite(v.tdi) and getattr(v, "trades", True):
         keys |= {"long", "short"}
     return frozenset(keys)
 
@@ -396,7 +397,10 @@ class ClustersPanel(QWidget):
 
     def ask_thresholds(self, name: str, entry: float,
                        exit_band: float) -> tuple[float, float] | None:
-        dialog = ThresholdsDialog(name, entry, exit_band, self.tdi_stop_of(name), self)
+        view = self.current_view()
+        score = score_name(view) if view is not None and view.name == name else "TDI"
+        dialog = ThresholdsDialog(name, entry, exit_band, self.tdi_stop_of(name), self,
+                                  score=score)
         return dialog.values() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
     def trigger(self, key: str) -> None:

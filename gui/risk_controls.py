@@ -35,6 +35,7 @@ from engine.events import EngineEvent
 from gui.alerts import AlertCenter
 from gui.dialogs.basket_preview import BasketPreviewDialog
 from gui.dialogs.confirmations import flatten_text, open_counts, rearm_text
+from gui.kind_columns import score_name
 from gui.risk_banner import RiskBanner
 
 ALGO_TIP = ("Algo Trading: automatic entries on or off. Off: the engine opens no basket by "
@@ -139,8 +140,10 @@ class RiskControls(QObject):
         note = ("Live market: prices keep moving; the engine refuses the basket if a leg "
                 "moved beyond the deviation" if live else
                 "The simulated clock is held while this dialog is open")
+        views = {v.name: v for v in getattr(self._latest(), "clusters", ())}
+        score = score_name(views[cluster]) if cluster in views else "TDI"
         self.dialog = BasketPreviewDialog(cluster, direction, self._submit, clock_note=note,
-                                          parent=self.window)
+                                          parent=self.window, score=score)
         try:
             with self.hold_clock():
                 return self.run_dialog(self.dialog)

@@ -53,7 +53,9 @@ class BasketPreviewDialog(QDialog):
     """Preview, confirm, and watch the engine's answer (see the module docstring)."""
 
     def __init__(self, cluster: str, direction: str, submit: Callable[[cmd.Command], None],
-                 *, clock_note: str = "", parent: QWidget | None = None) -> None:
+                 *, clock_note: str = "", parent: QWidget | None = None,
+                 score: str = "TDI") -> None:
+        """``score``: what the cluster's kind calls its score (a pair's z, a basis's bp)."""
         super().__init__(parent)
         self.cluster = cluster
         self.direction = direction.upper()
@@ -74,9 +76,10 @@ class BasketPreviewDialog(QDialog):
         self.legs.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.figures: dict[str, QLabel] = {}
         form = QFormLayout()
-        for key, label in (("tdi", "TDI now"), ("budget", "Risk budget"),
+        for key, label in (("tdi", f"{score} now"), ("budget", "Risk budget"),
                            ("stop", "Basket stop (HS)"), ("tp", "Take-profit (TP)"),
-                           ("tdi_stop", "TDI stop (TS)"), ("deviation", "Deviation allowed")):
+                           ("tdi_stop", f"{score} stop (TS)"),
+                           ("deviation", "Deviation allowed")):
             self.figures[key] = plain_label("-")
             self.figures[key].setWordWrap(True)
             form.addRow(label, self.figures[key])

@@ -20,7 +20,8 @@ class ThresholdsDialog(QDialog):
     the dialog only keeps the two in order so an obvious slip cannot be sent."""
 
     def __init__(self, cluster: str, entry: float, exit_band: float, tdi_stop: float | None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, score: str = "TDI") -> None:
+        """``score``: what the cluster's kind calls its score (a pair's z, a basis's bp)."""
         super().__init__(parent)
         self.setWindowTitle(f"Edit E/X \u2014 {cluster}")
         self.cluster = cluster
@@ -39,10 +40,10 @@ class ThresholdsDialog(QDialog):
         heading = QLabel(f"<b>{escape(cluster)}</b>: thresholds in force from the next check")
         heading.setTextFormat(Qt.TextFormat.RichText)  # the cluster's name is escaped
         form.addRow(heading)
-        form.addRow("E (enter when |TDI| > E)", self.entry)
-        form.addRow("X (exit when |TDI| < X)", self.exit_band)
+        form.addRow(f"E (enter when |{score}| > E)", self.entry)
+        form.addRow(f"X (exit when |{score}| < X)", self.exit_band)
         if tdi_stop:
-            form.addRow(QLabel(f"TDI stop {tdi_stop:.2f}: need 0 < X < E < {tdi_stop:.2f}"))
+            form.addRow(QLabel(f"{score} stop {tdi_stop:.2f}: need 0 < X < E < {tdi_stop:.2f}"))
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
                                         QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)

@@ -186,6 +186,8 @@ def test_clusters_read_the_effective_state_with_their_own_setting_in_the_tooltip
     (cluster(state="HALTED", reason="account HALTED: MAX_DRAWDOWN"),
      {"pause", "halt", "thresholds"}),
     (cluster(tdi=math.nan), {"pause", "halt", "thresholds"}),
+    # a regime that only watches (action = "lock") opens no basket
+    (dataclasses.replace(cluster(), trades=False), {"pause", "halt", "thresholds"}),
 ])
 def test_only_the_actions_that_apply_are_enabled(qtbot, view, expected):
     assert applicable(view) == expected
