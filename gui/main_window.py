@@ -250,12 +250,14 @@ class MainWindow(QMainWindow):
         self.step_action.triggered.connect(self.step_bar)
         bar.addAction(self.step_action)
         self.speed = QComboBox()
-        for label, value in SPEEDS:
+        # the presets, and the speed the session was opened with where it is none of them
+        # (--speed 86400): the box shows the speed in use
+        speeds = dict(SPEEDS)
+        if speed not in speeds.values():
+            speeds[f"{speed:g}x"] = speed
+        for label, value in sorted(speeds.items(), key=lambda item: item[1]):
             self.speed.addItem(label, value)
-        index = min(range(len(SPEEDS)), key=lambda i: abs(math.log(
-            (SPEEDS[i][1] if math.isfinite(SPEEDS[i][1]) else 1e9) /
-            (speed if math.isfinite(speed) else 1e9))))
-        self.speed.setCurrentIndex(index)
+        self.speed.setCurrentIndex(self.speed.findData(speed))
         self.speed.currentIndexChanged.connect(
             lambda _i: self.set_speed(float(self.speed.currentData())))
         speed_label = bar.addWidget(QLabel(" Speed "))

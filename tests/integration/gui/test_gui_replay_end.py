@@ -284,3 +284,20 @@ def test_replay_again_replays_into_the_same_journal(qapp, tmp_path, monkeypatch)
     assert len(windows) == 2
     assert windows[0].session.engine.run_id != windows[1].session.engine.run_id
     assert "cannot replay" not in windows[0].statusBar().currentMessage()
+
+
+@pytest.mark.parametrize(("speed", "shown"), [(86_400.0, "86400x"), (60.0, "60x"),
+                                              (math.inf, "max")])
+def test_the_speed_box_shows_the_speed_in_use(qtbot, tmp_path, speed, shown):
+    # Arrange / Act
+    run = open_console(config(), replay=[TICKS], speed=speed,
+                       journal=tmp_path / "journal.sqlite")
+    w = MainWindow(run.session, run.pacer, speed=run.speed, end_msc=run.end_msc)
+    qtbot.addWidget(w)
+    try:
+        # Assert
+        assert w.speed.currentText() == shown and w.speed.currentData() == speed
+        values = [w.speed.itemData(i) for i in range(w.speed.count())]
+        assert values == sorted(values)
+    finally:
+        w.shutdown()
