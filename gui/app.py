@@ -81,6 +81,18 @@ def build(args: argparse.Namespace, config: EngineConfig) -> ConsoleRun:
                         fit_to_broker=getattr(args, "config", None) is None)
 
 
+def close_on_signal(window: Any, signum: int) -> None:
+    """Ctrl+C closes the console as its Close button does; a signal from outside (SIGTERM,
+    SIGHUP) is the run's end reason, as the command line records it."""
+    import signal
+
+    from app.termination import Terminated, stop_reason
+
+    if signum != signal.SIGINT:
+        window.stop_reason = stop_reason(Terminated(signum))
+    window.close()
+
+
 def run(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -134,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     open_window(*build(args, config))
     if args.quit_after is not None:
         QTimer.singleShot(int(args.quit_after * 1000), lambda: state["window"].close())
-    closer = SignalCloser(app, lambda: state["window"].close())
+    closer = SignalCloser(app, lambda signum: close_on_signal(state["window"], signum))
     with closer.installed():
         code = closer.status(app.exec())
     window = state.get("window")

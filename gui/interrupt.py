@@ -37,7 +37,8 @@ def exit_status(signum: int) -> int:
 class SignalCloser(QObject):
     """Owns the wakeup socket pair and the notifier; ``received`` is the first signal seen."""
 
-    def __init__(self, app: QApplication, close_windows: Callable[[], None]) -> None:
+    def __init__(self, app: QApplication, close_windows: Callable[[int], None]) -> None:
+        """``close_windows`` hears the signal's number (its run ends "terminated by ...")."""
         super().__init__(app)
         self._app = app
         self._close_windows = close_windows
@@ -61,7 +62,7 @@ class SignalCloser(QObject):
         for widget in QApplication.topLevelWidgets():
             if isinstance(widget, QDialog) and widget.isVisible():
                 widget.reject()  # a confirmation left open must not keep the console alive
-        self._close_windows()
+        self._close_windows(signum)
         self._app.quit()
 
     def status(self, loop_status: int) -> int:

@@ -315,8 +315,8 @@ class MainWindow(QMainWindow):
         self.worker.stop()
         if self.worker.ident is not None:  # started
             self.worker.join(timeout=10)
-        if self.engine.started:
-            self.engine.stop("console closed")
+        if self.engine.started:  # "terminated by SIGTERM" when a signal closed it
+            self.engine.stop(getattr(self, "stop_reason", "console closed"))
         if self.reader is not None:
             self.reader.close()
         self.session.close()

@@ -147,16 +147,18 @@ def test_the_console_paints_on_a_real_x_server_and_quits_cleanly(xvfb_display, t
 def _default_closing_signals() -> None:
     """In the child: the signals as a process normally starts with them, whatever this test
     runner's parent set (a background job ignores SIGINT, one under nohup SIGHUP)."""
-    for sig in (signal.SIGINT, signal.SIGHUP):
+    for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
 
 
-@pytest.mark.parametrize(("stop", "status"), [
-    (signal.SIGINT, 130),  # Ctrl+C
-    pytest.param(getattr(signal, "SIGHUP", None), 129, id="SIGHUP",  # its terminal closed
+@pytest.mark.parametrize(("stop", "status", "ended"), [
+    (signal.SIGINT, 130, "console closed"),  # Ctrl+C
+    pytest.param(getattr(signal, "SIGHUP", None), 129, "terminated by SIGHUP", id="SIGHUP",
                  marks=pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX")),
+    pytest.param(getattr(signal, "SIGTERM", None), 143, "terminated by SIGTERM",
+                 id="SIGTERM"),
 ])
-def test_ctrl_c_closes_the_console_like_its_close_button(tmp_path, stop, status):
+def test_ctrl_c_closes_the_console_like_its_close_button(tmp_path, stop, status, ended):
     # Arrange: a running console (offscreen: the signal path does not depend on the display)
     home = tmp_path / "home"
     env = _child_env(home, QT_QPA_PLATFORM="offscreen")
@@ -175,5 +177,5 @@ def test_ctrl_c_closes_the_console_like_its_close_button(tmp_path, stop, status)
     assert console.returncode == status, err[-2000:]
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     ended_at, reason = _run_end(home, run_id)
-    assert ended_at is not None and reason == "console closed"
+    assert ended_at is not None and reason == ended
     assert (home / "console.ini").exists()  # the layout is saved on close
