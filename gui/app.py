@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.cli.args import add_period_options, parse_speed, period
+from app.cli.args import add_period_options, parse_speed, path_argument, period
 from app.cli.terminal import add_terminal_options
 from app.console import ConsoleRun, open_console
 from engine.errors import UserError
@@ -39,13 +39,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--demo", action="store_true", help="the synthetic market (default)")
     mode.add_argument("--live", action="store_true", help="the MetaTrader 5 terminal")
-    mode.add_argument("--replay", nargs="+", type=Path, metavar="FILE", help="recorded data")
-    mode.add_argument("--store", type=Path, help="replay a market-data store")
+    mode.add_argument("--replay", nargs="+", type=path_argument, metavar="FILE",
+                      help="recorded data")
+    mode.add_argument("--store", type=path_argument, help="replay a market-data store")
     p.add_argument("--speed", default=None, help="virtual seconds per second, or 'max'")
-    p.add_argument("--config", type=Path, help="engine configuration (TOML)")
-    p.add_argument("--journal", type=Path, help="journal file (default: the data directory)")
+    p.add_argument("--config", type=path_argument, help="engine configuration (TOML)")
+    p.add_argument("--journal", type=path_argument,
+                   help="journal file (default: the data directory)")
     p.add_argument("--seed", type=int, default=0, help="demo market seed")
-    p.add_argument("--study", type=Path, metavar="FILE",
+    p.add_argument("--study", type=path_argument, metavar="FILE",
                    help="open a sweep's study file in the Research tab (read-only)")
     p.add_argument("--quit-after", type=float, default=None, metavar="SECONDS",
                    help="close the window after this many seconds (smoke tests)")

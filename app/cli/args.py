@@ -187,6 +187,22 @@ def to_msc(when: datetime | None) -> int | None:
     return int(when.timestamp() * 1000) if when is not None else None
 
 
+# -- paths ------------------------------------------------------------------------------
+
+
+def path_argument(text: str) -> Path:
+    """argparse type of every path option: an empty value is refused.
+
+    ``Path("")`` is ``Path(".")``, so ``--report ""`` (an unset shell variable) would write
+    a report into the working folder over the user's own files."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path names no file or folder")
+    return Path(text)
+
+
+path_argument.__name__ = "path"  # argparse names a rejected value's type by it
+
+
 # -- speed and length of a run ----------------------------------------------------------
 
 #: The slowest pace: ten times slower than real time, so a virtual minute lasts ten.  A
@@ -238,7 +254,7 @@ def add_speed_option(parser: argparse.ArgumentParser, *, note: str = "") -> None
 
 
 def add_config_option(parser: argparse._ActionsContainer) -> None:
-    parser.add_argument("--config", type=Path, help="engine configuration (TOML)")
+    parser.add_argument("--config", type=path_argument, help="engine configuration (TOML)")
 
 
 def add_clusters_option(parser: argparse._ActionsContainer) -> None:
@@ -273,7 +289,7 @@ def chosen_clusters(config: EngineConfig, text: str | None) -> EngineConfig:
 
 def add_journal_option(parser: argparse._ActionsContainer) -> None:
     parser.add_argument(
-        "--journal", type=Path, default=None, metavar="PATH",
+        "--journal", type=path_argument, default=None, metavar="PATH",
         help="journal file (default: the account's own in the data directory: the demo's, "
         "a replay's, the live account's)")
 
@@ -286,7 +302,7 @@ STORE_HELP = "market-data store directory"
 def add_store_option(parser: argparse._ActionsContainer, *,
                      default_help: str | None = None) -> None:
     """``--store DIR``; ``default_help`` says where the command looks without it."""
-    parser.add_argument("--store", type=Path, default=None, metavar="DIR",
+    parser.add_argument("--store", type=path_argument, default=None, metavar="DIR",
                         help=STORE_HELP + (f" (default: {default_help})" if default_help else ""))
 
 
@@ -294,7 +310,7 @@ def add_data_source_options(parser: argparse.ArgumentParser, *, required: bool =
     """Exactly one of ``--data FILES``, ``--store DIR``, ``--market synthetic`` (at most one
     when not ``required``: ``sweep list|show`` share the parser and need none)."""
     src = parser.add_mutually_exclusive_group(required=required)
-    src.add_argument("--data", nargs="+", type=Path, metavar="DIR_OR_FILE",
+    src.add_argument("--data", nargs="+", type=path_argument, metavar="DIR_OR_FILE",
                      help="HistData M1 files or directories, MT5 exports, Dukascopy ticks "
                      "(the files of a symbol are consecutive periods: two that overlap are "
                      "refused)")

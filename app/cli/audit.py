@@ -9,7 +9,6 @@ bad input (one line).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from app.cli.args import (
     add_clusters_option,
@@ -17,6 +16,7 @@ from app.cli.args import (
     add_period_options,
     chosen_clusters,
     parse_date,
+    path_argument,
     period,
 )
 from app.cli.backtest import check_report_folder, say_data_notes
@@ -32,14 +32,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "surrogates of the data beside the real Sharpe, (c) P&L and Sharpe with spreads x0, "
         "x1, x2 and commission x0, x1. Exit 0 when the checks ran, 1 when (a) found a "
         "difference, 2 for bad input.")
-    p.add_argument("--data", nargs="+", type=Path, required=True, metavar="DIR_OR_FILE",
+    p.add_argument("--data", nargs="+", type=path_argument, required=True, metavar="DIR_OR_FILE",
                    help="M1 bar files or directories (HistData, MT5 exports; tick files are "
                    "aggregated to M1 bars; the files of a symbol are consecutive periods: "
                    "two that overlap are refused)")
     add_config_option(p)
     add_clusters_option(p)
     add_period_options(p, first="first traded day", last="last traded day")
-    p.add_argument("--calendar", type=Path, help="economic calendar file(s) for the news filter "
+    p.add_argument("--calendar", type=path_argument,
+                   help="economic calendar file(s) for the news filter "
                    "(default: none)")
     p.add_argument("--seeds", type=int, default=DEFAULT_SEEDS,
                    help=f"surrogate markets, 1..{MAX_SEEDS} (default {DEFAULT_SEEDS})")
@@ -47,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "default: 60%% of the way through the traded period)")
     p.add_argument("--weeks", type=int, default=DEFAULT_WEEKS,
                    help=f"k, weeks the longer run goes past D (default {DEFAULT_WEEKS})")
-    p.add_argument("--report", type=Path, help="directory for audit.json and audit.html")
+    p.add_argument("--report", type=path_argument, help="directory for audit.json and audit.html")
     p.set_defaults(func=run)
 
 

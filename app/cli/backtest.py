@@ -20,6 +20,7 @@ from app.cli.args import (
     add_data_source_options,
     add_period_options,
     chosen_clusters,
+    path_argument,
     period,
 )
 from app.cli.choices import DEFAULT_SPREAD_MODEL, FIXED, PROFILE, SPREAD_MODELS
@@ -55,7 +56,7 @@ def add_spread_options(p: argparse.ArgumentParser) -> None:
                    "spread) or profile (median by UTC weekday and hour; shipped for EURUSD, "
                    f"scaled for the others); default {DEFAULT_SPREAD_MODEL}, or profile with "
                    "--spread-profile")
-    p.add_argument("--spread-profile", type=Path, action="append", default=None,
+    p.add_argument("--spread-profile", type=path_argument, action="append", default=None,
                    metavar="FILE", help="a spread profile file ('data spreads' writes one) "
                    "for its symbol(s), ahead of the shipped profile; repeatable")
 
@@ -83,8 +84,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "trades.csv, legs.csv, equity.csv, report.html and the run's journal.sqlite to "
         "--report.")
     add_backtest_options(p)
-    p.add_argument("--report", type=Path, required=True, help="directory for the report files")
-    p.add_argument("--calendar", type=Path, help="economic calendar file(s) for the news filter "
+    p.add_argument("--report", type=path_argument, required=True,
+                   help="directory for the report files")
+    p.add_argument("--calendar", type=path_argument,
+                   help="economic calendar file(s) for the news filter "
                    "(an imported calendar database or files to import); default: none")
     add_metrics_basis_option(p)
     p.set_defaults(func=run)

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.cli.args import end_of, start_of
+from app.cli.args import end_of, path_argument, start_of
 from engine.calendar import EconomicEvent
 from engine.errors import UserError
 from engine.model import Impact
@@ -76,7 +76,7 @@ def register_import_calendar(import_subparsers: argparse._SubParsersAction) -> N
         description="Import economic-calendar files; the format is detected from content. "
         "Importing a file again updates its events instead of adding them.",
     )
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parser.add_argument("files", nargs="+", type=path_argument, metavar="FILE")
     _add_calendar_option(parser)
     parser.add_argument(
         "--strict",
@@ -89,7 +89,7 @@ def register_import_calendar(import_subparsers: argparse._SubParsersAction) -> N
 def _add_calendar_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--calendar",
-        type=Path,
+        type=path_argument,
         default=None,
         metavar="PATH",
         help="calendar database (default: calendar.sqlite in the data directory)",

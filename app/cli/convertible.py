@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import argparse
 import math
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.cli.args import add_period_options, period
+from app.cli.args import add_period_options, path_argument, period
 from engine.errors import UserError
 
 if TYPE_CHECKING:
@@ -73,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "shares of the stock CFD, re-hedged when the short drifts more than --band from "
         "the delta. Prints the P&L split (gamma trading, rest, coupon, financing, hedge "
         "cost) and writes the daily rows to --out.")
-    h.add_argument("--data", required=True, type=Path, metavar="FILE",
+    h.add_argument("--data", required=True, type=path_argument, metavar="FILE",
                    help="daily closes, Date,SYM1,SYM2,... (e.g. shared/data/equity_daily)")
     h.add_argument("--ticker", required=True, metavar="SYM", help="the stock's column")
     add_period_options(h, first="first close (the bond's issue)", last="last close")
@@ -96,7 +95,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "(default 0)")
     h.add_argument("--steps", type=int, default=SIM_STEPS,
                    help=f"the tree's steps (even; default {SIM_STEPS})")
-    h.add_argument("--out", required=True, type=Path, metavar="DIR",
+    h.add_argument("--out", required=True, type=path_argument, metavar="DIR",
                    help="where hedge_daily.csv and hedge_summary.csv are written")
     h.set_defaults(func=run_hedge)
 

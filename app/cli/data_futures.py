@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.cli.args import path_argument
 from app.cli.destinations import check_destination
 from engine.errors import UserError
 
@@ -53,12 +54,12 @@ def register_futures(actions: argparse._SubParsersAction) -> None:
         "DAT_ASCII_<contract>_M1_<year>_SYNTHETIC.csv.gz, which 'backtest --data' reads "
         "beside the cash file. Cash CFDs with futures: " + ", ".join(FUTURES_CASH) + ".",
     )
-    sub.add_argument("--cash", type=Path, required=True, metavar="FILE",
+    sub.add_argument("--cash", type=path_argument, required=True, metavar="FILE",
                      help="the cash CFD's HistData M1 file (DAT_ASCII_SPXUSD_M1_2019.csv.gz)")
     sub.add_argument("--contract", nargs="+", required=True, metavar="NAME",
                      help="contracts to write (SPXUSD_Z19 ...), or 'all': every quarterly "
                      "contract trading during the file")
-    sub.add_argument("--out", type=Path, required=True, metavar="DIR",
+    sub.add_argument("--out", type=path_argument, required=True, metavar="DIR",
                      help="folder to write the files in (created if missing)")
     sub.add_argument("--seed", type=int, default=0, help="seed of the mispricing (default 0)")
     for flag, key, text in _OPTIONS:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from app.cli.args import add_store_option
+from app.cli.args import add_store_option, path_argument
 from app.cli.calendar import register_import_calendar
 from app.cli.choices import BARS, FORMATS, TICKS
 from storage.paths import data_dir
@@ -79,7 +79,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ):
         sub = kinds.add_parser(name, help=f"import {helptext}",
                                description=f"Import {helptext} into the market-data store.")
-        sub.add_argument("files", nargs="+", type=Path, metavar="FILE")
+        sub.add_argument("files", nargs="+", type=path_argument, metavar="FILE")
         add_default_store_option(sub)
         sub.add_argument("--format", choices=("auto", *FORMATS), default="auto",
                          help="file format (default: detected from the content)")

@@ -9,9 +9,9 @@ nothing is written.  The profile file is what ``backtest --spread-profile`` read
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.cli.args import path_argument
 from app.cli.choices import MIN_CELL_TICKS
 from engine.errors import UserError
 
@@ -31,7 +31,7 @@ def register_spreads(actions: argparse._SubParsersAction) -> None:
         "hour no weekday has takes the median of all ticks; the file's 'fill' column says "
         "which. Writes a CSV that 'backtest --spread-profile' reads.",
     )
-    sub.add_argument("--ticks", nargs="+", type=Path, required=True, metavar="FILE",
+    sub.add_argument("--ticks", nargs="+", type=path_argument, required=True, metavar="FILE",
                      help="tick files of one symbol (Dukascopy CSV or MT5 tick exports)")
     sub.add_argument("--symbol", default=None,
                      help="the symbol (default: from the file names)")
@@ -40,7 +40,7 @@ def register_spreads(actions: argparse._SubParsersAction) -> None:
                      "list (a point is 10^-N)")
     sub.add_argument("--server-offset", default=None, metavar="H",
                      help="MT5 exports only: the broker's server clock, as for 'import ticks'")
-    sub.add_argument("--out", type=Path, required=True, metavar="FILE",
+    sub.add_argument("--out", type=path_argument, required=True, metavar="FILE",
                      help="the profile CSV to write")
     sub.set_defaults(func=run_spreads)
 

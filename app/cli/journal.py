@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.cli.args import add_journal_option
+from app.cli.args import add_journal_option, path_argument
 from app.cli.output import money
 from engine.errors import UserError
 from storage.journal_schema import JOURNAL_TABLES
@@ -39,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     export = commands.add_parser("export", help="write one CSV file per table")
     add_journal_option(export)
-    export.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
+    export.add_argument("--out", required=True, type=path_argument, metavar="DIR",
+                        help="output folder")
     export.add_argument(
         "--table",
         action="append",
@@ -52,7 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     backup = commands.add_parser("backup", help="consistent copy via the SQLite backup API")
     add_journal_option(backup)
-    backup.add_argument("--out", required=True, type=Path, metavar="FILE", help="backup file")
+    backup.add_argument("--out", required=True, type=path_argument, metavar="FILE",
+                        help="backup file")
     backup.add_argument("--force", action="store_true", help="replace an existing backup file")
     backup.set_defaults(func=run_backup)
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.cli.args import add_period_options, period
+from app.cli.args import add_period_options, path_argument, period
 from app.cli.choices import TIMEFRAMES
 from engine.errors import UserError
 from engine.kinds.pair_params import SPACES
@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "2..20), its mean crossings and the correlation of the legs' log returns, sorted "
         "by the larger p-value. Data: HistData M1 files (aggregated to --timeframe, M30 by "
         "default) or wide daily files (Date,SYM1,SYM2,...; D1 only).")
-    p.add_argument("--data", required=True, nargs="+", type=Path, metavar="DIR_OR_FILE",
+    p.add_argument("--data", required=True, nargs="+", type=path_argument, metavar="DIR_OR_FILE",
                    help="HistData M1 files or a directory of them (the files of a symbol are "
                    "consecutive periods: two that overlap are refused), or daily Date,SYM,... "
                    "files")
@@ -56,7 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="the bars (default M30 for M1 files, D1 for daily files)")
     p.add_argument("--space", choices=SPACES, default=SPACES[0],
                    help="returns: log prices (the default); price: prices")
-    p.add_argument("--out", type=Path, metavar="CSV", help="also write the table to this CSV")
+    p.add_argument("--out", type=path_argument, metavar="CSV",
+                   help="also write the table to this CSV")
     p.set_defaults(func=run_scan)
 
 

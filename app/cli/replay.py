@@ -8,7 +8,6 @@ The same headless run as ``run --replay`` (``app.runs``); the console adds the w
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from app.cli.args import (
     NO_REPLAY_CALENDAR,
@@ -22,6 +21,7 @@ from app.cli.args import (
     chosen_clusters,
     cluster_names,
     parse_speed,
+    path_argument,
     period,
     replay_calendar,
 )
@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(virtual seconds per second, or max), without a window, printing a line per day "
         "(that day's baskets opened and closed) and a summary.  The console replays with "
         "'main.py gui --replay FILES'.")
-    r.add_argument("files", nargs="*", type=Path, metavar="FILE")
+    r.add_argument("files", nargs="*", type=path_argument, metavar="FILE")
     add_store_option(r)
     add_speed_option(r)
     add_config_option(r)

@@ -26,6 +26,7 @@ from app.cli.args import (
     add_data_source_options,
     add_period_options,
     chosen_clusters,
+    path_argument,
     period,
 )
 from app.cli.backtest import (
@@ -64,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("action", nargs="?", choices=ACTIONS, help="read a study back: list "
                    "(one line per trial), show (settings, counts, best) or report (its "
                    "report into --report DIR)")
-    s.add_argument("study_file", nargs="?", type=Path, metavar="STUDY",
+    s.add_argument("study_file", nargs="?", type=path_argument, metavar="STUDY",
                    help="the study file to read (with list/show/report)")
     add_data_source_options(s, required=False)
     add_config_option(s)
@@ -74,10 +75,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="ohlc: four ticks per M1 bar; real: recorded ticks where there are any")
     add_spread_options(s)
     add_metrics_basis_option(s)
-    s.add_argument("--calendar", type=Path,
+    s.add_argument("--calendar", type=path_argument,
                    help="economic calendar file(s) for the news filter of every trial (an "
                    "imported calendar database or files to import; as backtest); default: none")
-    s.add_argument("--grid", type=Path, help="grid file (TOML lists, as walkforward's; "
+    s.add_argument("--grid", type=path_argument, help="grid file (TOML lists, as walkforward's; "
                    "[sweep] unit = \"cluster\" runs each cluster alone)")
     s.add_argument("--random", type=int, metavar="N",
                    help="try N configurations drawn from the grid (default: all)")
@@ -99,7 +100,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--allow-remote", action="store_true",
                    help="accept a --scheduler outside this machine (Dask's transport pickles: "
                    "trust it, keep it on a private network)")
-    s.add_argument("--study", type=Path, metavar="STUDY.sqlite",
+    s.add_argument("--study", type=path_argument, metavar="STUDY.sqlite",
                    help="the study's trials file (created if missing; a rerun resumes it)")
     s.add_argument("--stop-after", type=int, metavar="N",
                    help="run at most N new trials, then stop (a rerun runs the rest)")

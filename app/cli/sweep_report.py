@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.cli.args import path_argument
 from app.cli.destinations import check_destination
 from engine.errors import UserError
 
@@ -25,7 +26,7 @@ METRICS_HELP = "sharpe, total_return, max_drawdown, baskets"
 
 
 def add_report_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--report", type=Path, metavar="DIR",
+    parser.add_argument("--report", type=path_argument, metavar="DIR",
                         help="write the study's report (sweep.json, trials.csv, heatmaps, "
                         "report.html) into DIR: after the run, or from STUDY with "
                         "'sweep report STUDY'")

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.cli.args import add_period_options, period
+from app.cli.args import add_period_options, path_argument, period
 from app.cli.backtest import add_spread_options, spread_settings
 from app.cli.choices import (
     CLUSTER_SPACES,
@@ -69,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help=f"trailing M30 returns of the pc1 loadings ({MIN_FACTOR_WINDOW}.."
                    f"{ranges.MAX_BARS}, default {DEFAULT_FACTOR_WINDOW})")
     add_spread_options(p)
-    p.add_argument("--out", required=True, type=Path, help="CSV file to write")
+    p.add_argument("--out", required=True, type=path_argument, help="CSV file to write")
     p.set_defaults(func=run)
 
 

@@ -15,10 +15,9 @@ import argparse
 import math
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.cli.args import period, span
+from app.cli.args import path_argument, period, span
 from app.cli.backtest import (
     add_backtest_options,
     add_metrics_basis_option,
@@ -58,13 +57,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="one explicit fold: the in-sample span (UTC dates, TO inclusive)")
     w.add_argument("--oos", dest="out_of_sample", metavar="FROM:TO",
                    help="one explicit fold: the out-of-sample span (with --is)")
-    w.add_argument("--grid", type=Path, required=True, help="grid file (TOML lists)")
-    w.add_argument("--report", type=Path, required=True, help="directory for the report")
+    w.add_argument("--grid", type=path_argument, required=True, help="grid file (TOML lists)")
+    w.add_argument("--report", type=path_argument, required=True, help="directory for the report")
     # app.walkforward.grid.DEFAULT_MIN_BASKETS, not imported here: the command line starts
     # without the engine (tests/unit/app/test_cli_startup.py holds the two equal)
     w.add_argument("--min-baskets", type=int, default=5,
                    help="in-sample baskets a configuration needs to be chosen (default 5)")
-    w.add_argument("--calendar", type=Path,
+    w.add_argument("--calendar", type=path_argument,
                    help="economic calendar file(s) for the news filter of every run (an "
                    "imported calendar database or files to import); default: none")
     add_metrics_basis_option(w)

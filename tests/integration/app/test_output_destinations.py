@@ -111,3 +111,38 @@ def test_a_backtest_never_replaces_a_journal_a_run_is_writing_in_its_report_fold
         assert "open for writing by pid" in err and "this backtest's journal" in err
         assert os.stat(report / "journal.sqlite").st_ino == inode and writer.path.exists()
     assert sorted(p.name for p in report.iterdir()) == ["journal.sqlite", "journal.sqlite.lock"]
+
+
+EMPTY_PATH_LINES = {
+    "backtest --report": ["backtest", "--market", "synthetic", "--from", "2024-01-08", "--to",
+                          "2024-01-09", "--report", ""],
+    "audit --report": ["audit", "--data", *FILES, "--report", ""],
+    "journal export --out": ["journal", "export", "--out", ""],
+    "journal backup --out": ["journal", "backup", "--out", ""],
+    "convertible hedge --out": ["convertible", "hedge", "--data", FILES[0], "--out", ""],
+    "tdi --out": ["tdi", "--data", *FILES, "--symbols", "EURUSD,GBPUSD", "--out", ""],
+    "sweep --study": ["sweep", "--market", "synthetic", "--study", ""],
+    "backtest --config": ["backtest", "--market", "synthetic", "--config", "", "--report",
+                          "r"],
+}
+
+
+@pytest.mark.parametrize("name", list(EMPTY_PATH_LINES))
+def test_an_empty_path_is_refused_not_taken_for_the_working_folder(tmp_path, monkeypatch,
+                                                                     capsys, name):
+    # Arrange: the user's own file in the working folder, where "" would have written
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "trades.csv").write_text("mine")
+    option = name.split()[-1]
+
+    # Act
+    with pytest.raises(SystemExit) as stop:
+        main(EMPTY_PATH_LINES[name])
+    err = capsys.readouterr().err
+
+    # Assert: one line naming the option, nothing written
+    assert stop.value.code == 2
+    assert len(err.splitlines()) == 1
+    assert f"argument {option}" in err and "empty path" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["trades.csv"]
+    assert (tmp_path / "trades.csv").read_text() == "mine"
