@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    stdout_closed = _stand_in_for_closed_streams()
     parser = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
     if not words or (words[0].startswith("-") and words[0] not in ("-h", "--help")):
@@ -58,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with stops:
             status = int(args.func(args) or 0)
             sys.stdout.flush()  # here, where a reader that went away is caught below
+        if stdout_closed and args.command != "gui" and status == 0:
+            return _output_lost()
         return status
     except UserError as exc:
         print(f"error: {one_line(str(exc))}", file=sys.stderr)
@@ -83,6 +86,29 @@ def _internal_error(exc: BaseException) -> int:
     print(f"internal error: {type(exc).__name__}: {one_line(str(exc))} ({where})",
           file=sys.stderr)
     return 1
+
+
+def _stand_in_for_closed_streams() -> bool:
+    """Whether standard output was closed (``main.py backtest ... >&-``), after putting the
+    null device where a closed stream was.
+
+    Python sets a closed stream to None, and the first ``print`` or ``flush`` failed the
+    finished command as an internal error.  Opening the null device here also takes the
+    free descriptor 1, so no report file the command opens lands on it.  The console run
+    by ``pythonw`` on Windows has no streams at all and needs none."""
+    closed = sys.stdout is None
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+    return closed
+
+
+def _output_lost() -> int:
+    """The command ran (its files are written) but what it printed went nowhere: say so,
+    as a tool writing into a closed stream does, and do not exit 0."""
+    print("error: standard output is closed: what the command printed was lost "
+          "(its files, if any, are written)", file=sys.stderr)
+    return 2
 
 
 #: Exit status when the reader of the output went away (128 + SIGPIPE, as git's).

@@ -166,3 +166,25 @@ def test_a_replay_from_inside_the_warm_up_trades_the_backtests_period(tmp_path, 
     assert replayed == 0 and tested == 0
     assert moved.startswith("note: trading starts 2019-10-") and moved in out
     assert BALANCE.findall(out)[-1] == BALANCE.findall(backtested)[-1]
+
+
+def test_a_closed_standard_output_is_one_line_and_the_report_is_written(tmp_path):
+    # Arrange: standard output closed, as 'main.py backtest ... >&-' leaves it
+    report = tmp_path / "r"
+    args = ["backtest", "--market", "synthetic", "--from", "2024-01-08", "--to", "2024-01-09",
+            "--clusters", "USD_MAJORS", "--report", str(report)]
+    env = {**os.environ, "FXCLUSTER_HOME": str(tmp_path / "home")}
+
+    # Act
+    child = subprocess.run([sys.executable, "main.py", *args], cwd=REPO_ROOT, env=env,
+                           stderr=subprocess.PIPE, text=True, timeout=300,
+                           preexec_fn=lambda: os.close(1))
+
+    # Assert: the report written, one line said, no crash log
+    assert (report / "report.html").is_file() and (report / "trades.csv").is_file()
+    assert child.returncode == 2
+    assert child.stderr.splitlines() == [
+        "error: standard output is closed: what the command printed was lost "
+        "(its files, if any, are written)"]
+    assert not _complaints(child.stderr)
+    assert not (tmp_path / "home" / "crash.log").exists()
