@@ -18,6 +18,8 @@ broker's volume step.
 from __future__ import annotations
 
 import math
+import os
+import stat
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -446,15 +448,29 @@ def _kind_params(path: Path, where: str, kind: str, table: Any) -> Any:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """A parsed TOML file; a missing, unreadable or malformed one is a ConfigError."""
+    """A parsed TOML file; a missing, unreadable or malformed one is a ConfigError.
+
+    Only a regular file is read: a named pipe given as ``--config`` or ``--grid`` made the
+    command wait forever for a writer.  A leading UTF-8 byte-order mark (what Windows
+    Notepad saves) is skipped: TOML itself refuses it at line 1, column 1."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        _refuse_unless_regular(path)
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise ConfigError(path, "", "file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path, "", f"cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "", f"not valid TOML: {exc}") from None
+
+
+def _refuse_unless_regular(path: Path) -> None:
+    mode = os.stat(path).st_mode
+    if stat.S_ISDIR(mode):
+        raise ConfigError(path, "", "is a folder; give a TOML file")
+    if not stat.S_ISREG(mode):
+        raise ConfigError(path, "", "not a regular file (a pipe or a device); "
+                          "only a TOML file is read")
 
 
 def load_clusters(path: str | Path | None = None) -> list[ClusterSpec]:

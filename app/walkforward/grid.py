@@ -28,11 +28,10 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import tomllib
 from pathlib import Path
 from typing import Any
 
-from engine.cluster import ClusterSpec
+from engine.cluster import ClusterSpec, read_toml
 from engine.config import EngineConfig
 from engine.errors import ConfigError, UserError
 from engine.ranges import FieldError
@@ -50,12 +49,8 @@ _PASS_THROUGH = ("space", "factor", "timeframe", "overshoot")
 
 
 def _read_grid_file(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(path, "", "file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, "", f"not valid TOML: {exc}") from None
+    """The grid read as a configuration is: a regular file only, a leading BOM skipped."""
+    return read_toml(path)
 
 
 def load_grid(path: Path) -> list[dict[str, Any]]:

@@ -453,3 +453,51 @@ def test_a_writable_crash_log_gets_the_traceback(tmp_path):
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1
     assert f"(details in {home / 'crash.log'})" in proc.stderr
     assert "RuntimeError: a bug" in (home / "crash.log").read_text()
+
+
+# -- configuration and grid files ------------------------------------------------------------
+
+def _sweep_words(tmp_path: Path, config: Path | None, grid: Path) -> list[str]:
+    extra = ["--config", str(config)] if config is not None else []
+    return ["sweep", "--market", "synthetic", "--clusters", "USD_MAJORS", "--from",
+            "2024-01-08", "--to", "2024-01-09", *extra, "--grid", str(grid), "--study",
+            str(tmp_path / "s.sqlite")]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.parametrize("option", ["--config", "--grid"])
+def test_a_pipe_as_config_or_grid_is_refused_not_waited_on(tmp_path, option):
+    # Arrange: a named pipe nothing will ever write to
+    pipe = tmp_path / "pipe.toml"
+    os.mkfifo(pipe)
+    grid = tmp_path / "grid.toml"
+    grid.write_text("entry = [1.2]\n")
+    words = _sweep_words(tmp_path, pipe if option == "--config" else None,
+                         pipe if option == "--grid" else grid)
+    env = {**os.environ, "FXCLUSTER_HOME": str(tmp_path / "home")}
+
+    # Act
+    done = subprocess.run([sys.executable, "main.py", *words], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+    # Assert
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        f"error: {pipe}: not a regular file (a pipe or a device); only a TOML file is read"]
+    assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_a_config_and_a_grid_saved_with_a_byte_order_mark_are_read(tmp_path, capsys):
+    # Arrange: both files as Windows Notepad saves them
+    config = tmp_path / "config.toml"
+    config.write_bytes(b"\xef\xbb\xbf" + (REPO_ROOT / "engine" / "clusters.toml").read_bytes())
+    grid = tmp_path / "grid.toml"
+    grid.write_bytes(b"\xef\xbb\xbfentry = [1.2]\n")
+
+    # Act
+    code, _, err = run_cli(_sweep_words(tmp_path, config, grid), capsys)
+
+    # Assert
+    assert code == 0, err
+    assert "not valid TOML" not in err
+    assert (tmp_path / "s.sqlite").is_file()
