@@ -106,9 +106,13 @@ class JournalMaintenance(JournalQueries):
         once each build their own) and moved into place, so a failed backup never leaves a
         half-written file where a good one was expected.  Without ``overwrite`` the move is
         a hard link, which fails if the file appeared meanwhile: a copy made at the same
-        moment by another process is never replaced.
+        moment by another process is never replaced.  The copy is its owner's only (0600),
+        as the journal is; a backup onto the journal itself is refused.
         """
+        from storage.journal.connection import _create_private
+
         destination = Path(destination)
+        _refuse_self(Path(self.path), destination)
         if destination.exists() and not overwrite:
             raise _exists(destination)
         refuse_if_written(destination, "a backup")  # a journal a run is writing, replaced
@@ -116,6 +120,7 @@ class JournalMaintenance(JournalQueries):
         destination.parent.mkdir(parents=True, exist_ok=True)
         partial = destination.with_name(f".{destination.name}.partial-{uuid.uuid4().hex[:12]}")
         try:
+            _create_private(partial)  # 0600 as the journal: the same account and trades
             target = sqlite3.connect(str(partial))
             try:
                 with self._lock:
@@ -221,3 +226,14 @@ def _move_into_place(partial: Path, destination: Path, *, overwrite: bool) -> No
             raise _exists(destination) from None
         os.replace(partial, destination)
 
+
+def _refuse_self(journal: Path, destination: Path) -> None:
+    """A backup onto the journal it copies (``--out X --journal X --force``) would replace
+    the journal with its own copy and report success: refused."""
+    try:
+        same = destination.exists() and os.path.samefile(journal, destination)
+    except OSError:
+        same = False
+    if same or destination.resolve() == journal.resolve():
+        raise UserError(f"{destination}: is the journal being backed up; give another file "
+                        "for the backup")

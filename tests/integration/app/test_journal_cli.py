@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
 import sqlite3
+import stat
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -168,6 +170,43 @@ def test_backup_refuses_to_overwrite_without_force(cli, tmp_path, capsys):
     assert "already exists" in capsys.readouterr().err
     assert target.read_bytes() == b"an older backup"
     assert cli("journal", "backup", "--journal", str(path), "--out", str(target), "--force") == 0
+
+
+def test_a_backup_is_readable_by_its_owner_only(cli, tmp_path):
+    # Arrange: a journal, and a permissive umask
+    path = tmp_path / "journal.sqlite"
+    fill(path)
+    target = tmp_path / "backup.sqlite"
+    old_mask = os.umask(0o022)
+
+    # Act
+    try:
+        status = cli("journal", "backup", "--journal", str(path), "--out", str(target))
+    finally:
+        os.umask(old_mask)
+
+    # Assert: 0600, as the journal it copies
+    assert status == 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("spelling", ["same", "other"])
+def test_a_backup_onto_the_journal_itself_is_refused(cli, tmp_path, capsys, spelling):
+    # Arrange: --out names the journal, as written or by another path
+    path = tmp_path / "journal.sqlite"
+    fill(path)
+    out = path if spelling == "same" else tmp_path / "sub" / ".." / "journal.sqlite"
+    (tmp_path / "sub").mkdir()
+    before = path.read_bytes()
+
+    # Act
+    status = cli("journal", "backup", "--journal", str(path), "--out", str(out), "--force")
+
+    # Assert
+    assert status == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {out}: is the journal being backed up; give another file for the backup"]
+    assert path.read_bytes() == before
 
 
 @pytest.mark.parametrize(
