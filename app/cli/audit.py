@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.config import load_engine_config
 
     if args.report is not None:
-        check_report_folder(args.report)
+        check_report_folder(args.report, "audit")
     config = chosen_clusters(load_engine_config(args.config), args.clusters)
     start, end = period(args)
     cut = parse_date(args.cut, "--cut").to_pydatetime() if args.cut else None

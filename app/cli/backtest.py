@@ -141,11 +141,13 @@ def say_data_notes(paths: Sequence[Path], config: EngineConfig | None = None) ->
         print(f"note: {note}", file=sys.stderr)
 
 
-def check_report_folder(report: Path) -> None:
-    """Before any work: ``--report`` must be a folder or a place where one can be made, and
-    no folder may stand where one of the report's files goes."""
+def check_report_folder(report: Path, kind: str = "backtest") -> None:
+    """Before any work: ``--report`` must be a folder or a place where one can be made, hold
+    no other command's report (``kind`` is this command's), and no folder may stand where
+    one of the report's files goes."""
     from app.backtest.outputs import JOURNAL_FILE, REPORT_FILES
     from app.cli.destinations import check_destination
+    from app.cli.report_kinds import check_report_kind
     from storage.journal.lock import refuse_if_written
 
     if report.exists() and not report.is_dir():
@@ -155,6 +157,7 @@ def check_report_folder(report: Path) -> None:
             raise UserError(f"--report: {report / name} is a folder where the report's "
                             f"{name} goes")
     refuse_if_written(report / JOURNAL_FILE, "this backtest's journal")
+    check_report_kind(report, kind)  # after: a journal a run is writing is said as such
     check_destination(report, "--report", folder=True)
 
 

@@ -39,6 +39,7 @@ from app.cli.choices import SCHEMES
 from app.cli.crash import one_line
 from app.cli.destinations import check_destination
 from app.cli.output import num, pct, unsigned_pct
+from app.cli.report_kinds import check_report_kind
 from app.cli.sweep_report import (
     add_report_options,
     heatmap_specs,
@@ -256,6 +257,7 @@ def _run_study(args: argparse.Namespace) -> int:
     check_destination(args.study, "--study", folder=False)
     if args.report is not None:
         check_destination(args.report, "--report", folder=True)
+        check_report_kind(args.report, "sweep")
     say_data_notes(args.data or [], None if args.clusters else _configured(args))
     heatmap_specs(args.heatmap, list(tasks[0]["params"]) if tasks else [])  # checked first
     with TrialsStore(args.study, writer=True) as store:

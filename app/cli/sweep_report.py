@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from app.cli.args import path_argument
 from app.cli.destinations import check_destination
+from app.cli.report_kinds import check_report_kind
 from engine.errors import UserError
 
 if TYPE_CHECKING:
@@ -82,5 +83,6 @@ def run_report(args: argparse.Namespace) -> int:
     if args.report is None:
         raise UserError("sweep report: --report DIR is required (where to write the report)")
     check_destination(args.report, "--report", folder=True)
+    check_report_kind(args.report, "sweep")
     write_study_report(study, args.report, args.heatmap)
     return 0

@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     from app.cli.progress import CommandProgress
     from app.walkforward import load_grid, walk_forward, write_walkforward
 
-    check_report_folder(args.report)
+    check_report_folder(args.report, "walkforward")
     if args.min_baskets < 0:
         raise UserError(f"--min-baskets: {args.min_baskets} is below 0")
     folds = folds_from_args(args)
