@@ -68,6 +68,24 @@ def replay_period(args: argparse.Namespace) -> tuple[Any, Any]:
     return start, end
 
 
+#: The longest ``--quit-after``: Qt's timer counts milliseconds in a signed 32-bit int.
+MAX_QUIT_AFTER_S = (2**31 - 1) // 1000
+
+
+def check_window_options(args: argparse.Namespace) -> None:
+    """``--quit-after`` and ``--study`` refused in one line before the window opens: a study
+    that cannot be read was said only inside the Research tab (the command exited 0), and
+    a negative time reached Qt, which printed its own warning and never closed."""
+    quit_after = getattr(args, "quit_after", None)
+    if quit_after is not None and not 0 < quit_after <= MAX_QUIT_AFTER_S:  # NaN fails both
+        raise UserError(f"--quit-after: {quit_after:g} is not a number of seconds from "
+                        f"above 0 to {MAX_QUIT_AFTER_S:,}")
+    if getattr(args, "study", None) is not None:
+        from app.sweep.reading import read_study
+
+        read_study(args.study)
+
+
 def build(args: argparse.Namespace, config: EngineConfig) -> ConsoleRun:
     """(session, pacer, speed, end) for the mode the command line chose."""
     terminal = getattr(args, "terminal", None)  # callers that build their own arguments
@@ -105,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
     from gui.platform_check import display_problem
 
     replay_period(args)  # a mistake is one line before any window
+    check_window_options(args)
     problem = display_problem() if QApplication.instance() is None else None
     if problem is not None:
         raise UserError(problem)

@@ -179,3 +179,29 @@ def test_ctrl_c_closes_the_console_like_its_close_button(tmp_path, stop, status,
     ended_at, reason = _run_end(home, run_id)
     assert ended_at is not None and reason == ended
     assert (home / "console.ini").exists()  # the layout is saved on close
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--study", "{home}/nowhere.sqlite", "--quit-after", "4"], "{home}/nowhere.sqlite"),
+    (["--study", "{home}/not-a-study.sqlite", "--quit-after", "4"],
+     "{home}/not-a-study.sqlite"),
+    (["--quit-after", "-5"], "error: --quit-after: -5 is not a number of seconds"),
+    (["--quit-after", "nan"], "error: --quit-after: nan is not a number of seconds"),
+])
+def test_a_study_or_quit_time_that_cannot_be_is_refused_before_the_window(tmp_path, extra,
+                                                                         message):
+    # Arrange: a file that is not a study database
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "not-a-study.sqlite").write_text("not a database")
+    words = [word.format(home=home) for word in extra]
+
+    # Act
+    done = subprocess.run([*CONSOLE, *words], cwd=REPO_ROOT, capture_output=True, text=True,
+                          env=_child_env(home, QT_QPA_PLATFORM="offscreen"), timeout=60)
+
+    # Assert: one line, exit 2, no window run
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert message.format(home=home) in lines[0]
