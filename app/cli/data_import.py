@@ -109,12 +109,15 @@ def run_import(args: argparse.Namespace, kind: str) -> int:
     gzip, a bad row under ``--strict``) leaves the store as it was, the files before it
     included; the summary lines are printed once everything has landed."""
     from storage.importers import parse_server_time
-    from storage.importers.run import check_file
+    from storage.importers.run import UnknownSymbol, check_file
     from storage.marketdata import MarketDataStore
 
     series = []
     for path in args.files:  # every file what it should be before any is imported
-        detected, symbol = check_file(path, kind, fmt=args.format, symbol=args.symbol)
+        try:
+            detected, symbol = check_file(path, kind, fmt=args.format, symbol=args.symbol)
+        except UnknownSymbol as exc:
+            raise exc.with_option() from None
         series.append((detected.kind, symbol))
     store = MarketDataStore(args.store if args.store is not None else default_store_dir())
     server_time = parse_server_time(args.server_offset)

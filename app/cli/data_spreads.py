@@ -60,6 +60,7 @@ def format_profile(profile: SpreadProfile) -> list[str]:
 def run_spreads(args: argparse.Namespace) -> int:
     from app.spreads import estimate_profile
     from storage.importers import parse_server_time
+    from storage.importers.run import UnknownSymbol
     from storage.spread_profiles import write_spread_profiles
     from storage.symbols import check_symbol_name
 
@@ -69,7 +70,10 @@ def run_spreads(args: argparse.Namespace) -> int:
     if args.out.is_dir() or not args.out.parent.is_dir():
         raise UserError(f"--out {args.out}: " + ("is a folder; give a file name" if
                         args.out.is_dir() else f"no such folder {args.out.parent}"))
-    profile, left_out = estimate_profile(args.ticks, args.symbol, server_time, args.digits)
+    try:
+        profile, left_out = estimate_profile(args.ticks, args.symbol, server_time, args.digits)
+    except UnknownSymbol as exc:
+        raise exc.with_option() from None
     write_spread_profiles(args.out, [profile])
     measured = int((profile.fill == "measured").sum())
     print(f"{profile.source}; median {profile.median_points:g} points over the week's hours; "

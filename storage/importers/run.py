@@ -38,6 +38,7 @@ from storage.marketdata import BARS, TICKS, MarketDataStore, month_of_msc
 
 __all__ = [
     "ImportSummary",
+    "UnknownSymbol",
     "detect_file",
     "import_file",
     "iter_parsed_blocks",
@@ -140,12 +141,24 @@ def detect_file(path: Path, fmt: str = "auto") -> DetectedFormat:
     return detected
 
 
+class UnknownSymbol(UserError):
+    """A file whose name carries no symbol.  The message says how to name the file, which
+    every command can act on; the commands that take ``--symbol`` add that option (backtest
+    and replay have none, and told the user to give it)."""
+
+    def with_option(self, option: str = "--symbol") -> UserError:
+        return UserError(f"{self}, or give {option}")
+
+
 def resolve_symbol(path: Path, detected: DetectedFormat, symbol: str | None) -> str:
     if symbol:
         return symbol.upper()
     from_name = symbol_from_file_name(path, detected.format)
     if from_name is None:
-        raise UserError(f"{path}: cannot tell the symbol from the file name; give --symbol")
+        usual = ("DAT_ASCII_<SYMBOL>_M1_<YEAR>.csv[.gz]" if detected.format == HISTDATA
+                 else "<SYMBOL>_..., e.g. EURUSD_M1_....csv or EURUSD_ticks.csv.gz")
+        raise UnknownSymbol(f"{path}: cannot tell the symbol from the file name; "
+                            f"rename the file {usual}")
     return from_name
 
 

@@ -501,3 +501,29 @@ def test_a_config_and_a_grid_saved_with_a_byte_order_mark_are_read(tmp_path, cap
     assert code == 0, err
     assert "not valid TOML" not in err
     assert (tmp_path / "s.sqlite").is_file()
+
+
+# -- a data file whose name carries no symbol ----------------------------------------------
+
+@pytest.mark.parametrize(("command", "option"), [
+    ("backtest", None), ("replay", None), ("import bars", "--symbol"),
+])
+def test_a_file_name_without_a_symbol_says_what_the_command_can_do(tmp_path, capsys, command,
+                                                                   option):
+    # Arrange: a HistData file whose name has a comma inside the symbol
+    bad = tmp_path / "DAT_ASCII_GBP,USD_M1_2019.csv.gz"
+    bad.write_bytes((TEST_DATA / "histdata" / "DAT_ASCII_GBPUSD_M1_2019.csv.gz").read_bytes())
+    words = {"backtest": ["backtest", "--data", str(bad), "--report", str(tmp_path / "r")],
+             "replay": ["replay", str(bad), "--journal", str(tmp_path / "j.sqlite")],
+             "import bars": ["import", "bars", str(bad), "--store", str(tmp_path / "s")],
+             }[command]
+
+    # Act
+    code, _, err = run_cli(words, capsys)
+
+    # Assert: the renaming every command can do, and --symbol only where it exists
+    expected = (f"error: {bad}: cannot tell the symbol from the file name; rename the file "
+                "DAT_ASCII_<SYMBOL>_M1_<YEAR>.csv[.gz]" + (f", or give {option}" if option
+                                                         else ""))
+    assert_one_clear_line(code, err)
+    assert err.splitlines() == [expected]

@@ -406,7 +406,7 @@ def test_symbol_comes_from_the_name_or_the_option(tmp_path, test_data):
     store = MarketDataStore(tmp_path / "s")
 
     # Act / Assert
-    with pytest.raises(UserError, match="give --symbol"):
+    with pytest.raises(UserError, match="cannot tell the symbol from the file name; rename"):
         import_file(anonymous, store)
     assert import_file(anonymous, store, symbol="gbpusd").symbol == "GBPUSD"
     assert store.symbols(TICKS) == ["GBPUSD"]
