@@ -65,6 +65,7 @@ def spread_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The spec's spread fields from the two options; a profile with "fixed" is refused."""
     from app.spreads import load_profiles
 
+    refuse_what_synthetic_ignores(args)
     files = getattr(args, "spread_profile", None) or []
     model = getattr(args, "spread_model", None)
     if files and model == FIXED:
@@ -72,6 +73,21 @@ def spread_settings(args: argparse.Namespace) -> dict[str, Any]:
                         "uses no profile)")
     model = model or (PROFILE if files else DEFAULT_SPREAD_MODEL)
     return {"spread_model": model, "spread_profiles": load_profiles(files)}
+
+
+def refuse_what_synthetic_ignores(args: argparse.Namespace) -> None:
+    """The synthetic market quotes its own spreads and has no recorded ticks: a spread model,
+    a spread profile or ``--tick-mode real`` given with it would be silently ignored."""
+    if getattr(args, "market", None) != "synthetic":
+        return
+    for option, given in (("--spread-model", getattr(args, "spread_model", None)),
+                          ("--spread-profile", getattr(args, "spread_profile", None))):
+        if given:
+            raise UserError(f"{option}: the synthetic market quotes its own spreads; "
+                            "give it with --data or --store")
+    if getattr(args, "tick_mode", None) == "real":
+        raise UserError("--tick-mode real: the synthetic market has no recorded ticks; "
+                        "give it with --data or --store")
 
 
 # -- end of spreads --------------------------------------------------------------------------

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 #: ``engine.convertible.tree.DEFAULT_STEPS`` and ``app.research.convertible_hedge.SIM_STEPS``.
 DEFAULT_STEPS = 800
 SIM_STEPS = 400
+#: The conversion premium over the first close when neither --ratio nor --premium is given.
+DEFAULT_PREMIUM = 0.30
 TREE, QUANTLIB = "tree", "quantlib"
 ENGINES = (TREE, QUANTLIB)
 #: Which option a field of the terms or the market came from, for one-line errors.
@@ -77,9 +79,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     h.add_argument("--ticker", required=True, metavar="SYM", help="the stock's column")
     add_period_options(h, first="first close (the bond's issue)", last="last close")
     _bond_options(h, ratio_required=False)
-    h.add_argument("--premium", type=float, default=0.30,
-                   help="without --ratio: the conversion price this far above the first "
-                   "close (default 0.30)")
+    h.add_argument("--premium", type=float, default=None,
+                   help="instead of --ratio: the conversion price this far above the first "
+                   f"close (default {DEFAULT_PREMIUM:g})")
     _market_options(h)
     h.add_argument("--bonds", type=float, default=10.0, help="bonds held (default 10)")
     h.add_argument("--band", type=float, default=0.05,
@@ -251,14 +253,17 @@ def run_hedge(args: argparse.Namespace) -> int:
     from app.cli.destinations import check_destination
     from app.research.convertible_hedge import HedgeSetup, load_closes, simulate
 
+    if args.ratio is not None and args.premium is not None:
+        raise UserError("--ratio and --premium both fix the conversion ratio; give one of them")
     check_destination(args.out, "--out", folder=True)
     start, end = period(args)
     closes = load_closes(args.data, args.ticker, start, end)
     ratio = args.ratio
     if ratio is None:
-        if not (math.isfinite(args.premium) and -0.5 < args.premium <= 10):
-            raise UserError(f"--premium: must be a number in (-0.5, 10], got {args.premium!r}")
-        ratio = args.face / (float(closes.iloc[0]) * (1.0 + args.premium))
+        premium = DEFAULT_PREMIUM if args.premium is None else args.premium
+        if not (math.isfinite(premium) and -0.5 < premium <= 10):
+            raise UserError(f"--premium: must be a number in (-0.5, 10], got {premium!r}")
+        ratio = args.face / (float(closes.iloc[0]) * (1.0 + premium))
     terms = terms_of(args, ratio)
     with _Fields():
         setup = HedgeSetup(volatility=args.vol, rate=args.rate,

@@ -503,6 +503,43 @@ def test_a_config_and_a_grid_saved_with_a_byte_order_mark_are_read(tmp_path, cap
     assert (tmp_path / "s.sqlite").is_file()
 
 
+# -- options the synthetic market would ignore ---------------------------------------------
+
+@pytest.mark.parametrize(("command", "extra", "message"), [
+    ("backtest", ["--spread-model", "fixed"],
+     "error: --spread-model: the synthetic market quotes its own spreads; give it with "
+     "--data or --store"),
+    ("backtest", ["--spread-profile", "{profile}"],
+     "error: --spread-profile: the synthetic market quotes its own spreads; give it with "
+     "--data or --store"),
+    ("backtest", ["--tick-mode", "real"],
+     "error: --tick-mode real: the synthetic market has no recorded ticks; give it with "
+     "--data or --store"),
+    ("sweep", ["--tick-mode", "real"],
+     "error: --tick-mode real: the synthetic market has no recorded ticks; give it with "
+     "--data or --store"),
+])
+def test_an_option_the_synthetic_market_ignores_is_refused(tmp_path, capsys, command, extra,
+                                                           message):
+    # Arrange
+    profile = tmp_path / "profile.csv"
+    profile.write_text("symbol,weekday,hour,spread_points\n")
+    grid = tmp_path / "grid.toml"
+    grid.write_text("entry = [1.2]\n")
+    out = (["--report", str(tmp_path / "r")] if command == "backtest"
+           else ["--grid", str(grid), "--study", str(tmp_path / "s.sqlite")])
+    words = [command, "--market", "synthetic", "--from", "2024-01-08", "--to", "2024-01-09",
+             *[word.format(profile=profile) for word in extra], *out]
+
+    # Act
+    code, _, err = run_cli(words, capsys)
+
+    # Assert: one line, nothing written
+    assert_one_clear_line(code, err, message)
+    assert err.splitlines() == [message]
+    assert not (tmp_path / "r").exists() and not (tmp_path / "s.sqlite").exists()
+
+
 # -- a data file whose name carries no symbol ----------------------------------------------
 
 @pytest.mark.parametrize(("command", "option"), [
@@ -527,3 +564,4 @@ def test_a_file_name_without_a_symbol_says_what_the_command_can_do(tmp_path, cap
                                                          else ""))
     assert_one_clear_line(code, err)
     assert err.splitlines() == [expected]
+

@@ -164,6 +164,8 @@ def test_hedge_prints_the_split_and_writes_files_whose_columns_recompute_it(tmp_
     (["--band", "2"], "error: --band: must be a number in [0, 1], got 2.0"),
     (["--from", "2021-01-01"], "error: --ticker AMD: 0 closes in the period"),
     (["--maturity", "0.1"], None),
+    (["--ratio", "20", "--premium", "0.2"],
+     "error: --ratio and --premium both fix the conversion ratio; give one of them"),
 ])
 def test_bad_hedge_input_is_one_line_naming_the_option(extra, message, tmp_path, capsys):
     # Act

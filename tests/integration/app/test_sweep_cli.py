@@ -340,7 +340,7 @@ def test_show_tells_the_trials_of_two_grids_and_periods_in_one_file_apart(home, 
 
 @pytest.mark.parametrize(("extra", "named"), [
     (["--metrics-basis", "calendar"], "--metrics-basis"),
-    (["--tick-mode", "real"], "--tick-mode"),
+    (["--clusters", "USD_MAJORS"], "clusters"),
 ])
 def test_a_rerun_with_other_settings_into_a_study_is_refused_before_any_trial(
         reference, home, capsys, extra, named):
