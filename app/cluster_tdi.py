@@ -15,14 +15,14 @@ bids.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from app.data_notes import no_bars_error
+from app.data_notes import bad_rows_note, no_bars_error
 from app.replay_feed import filled_spreads
 from app.spreads import SpreadFill
 from engine.bars import align_closes
@@ -95,24 +95,7 @@ def cluster_tdi(source: Path | str | Sequence[Path | str], symbols: Sequence[str
     check_symbols(symbols)
     signs = space_orientation(symbols, space)
     data = read_histdata_dir(source, symbols)
-    bars_tf = {}
-    rows = 0
-    for sym in symbols:
-        m1 = data[sym]
-        unusable = no_bars_error(m1)
-        if unusable:  # the wrong file, not damaged data: no bucket could ever line up
-            raise UserError(unusable)
-        rows += m1.rows_read
-        for line in m1.problems[:SHOWN_PROBLEMS]:
-            note(f"warning: {line}")
-        if m1.duplicates:
-            first = m1.duplicate_times[0]
-            note(f"{sym}: {m1.duplicates} duplicate timestamps, first occurrence kept "
-                 f"(from {first:%Y-%m-%d %H:%M} UTC)")
-        bars = m1.to_bar_array(spread=0.0) if spreads is None else _quoted(m1, sym, spreads)
-        if end is not None:
-            bars = bars[bars["time"] < int(end.timestamp())]
-        bars_tf[sym] = resample_to(bars, timeframe)
+    bars_tf, rows, bad = _timeframe_bars(data, symbols, end, timeframe, note, spreads)
     aligned = align_closes(bars_tf, symbols)
     if aligned.closes.empty:
         raise UserError(f"no {timeframe} bucket has data for all of {', '.join(symbols)}"
@@ -128,7 +111,53 @@ def cluster_tdi(source: Path | str | Sequence[Path | str], symbols: Sequence[str
         table = table[table.index >= start]
         if table.empty:
             raise UserError(f"no {timeframe} bars on or after --from {_when(start)}")
-    return ClusterTdi(table, rows, len(aligned.closes), aligned.skipped_buckets)
+    result = ClusterTdi(table, rows, len(aligned.closes), aligned.skipped_buckets)
+    if result.valid == 0:
+        raise UserError(_no_valid_tdi(result, params, timeframe, bad))
+    for line in bad:
+        note(line)
+    return result
+
+
+def _timeframe_bars(data: Mapping[str, HistDataM1], symbols: Sequence[str],
+                    end: pd.Timestamp | None, timeframe: str, note: Callable[[str], None],
+                    spreads: Callable[[str], SpreadFill] | None = None,
+                    ) -> tuple[dict[str, np.ndarray], int, list[str]]:
+    """Each symbol's bars of ``timeframe`` before ``end`` (quoted with ``spreads`` when
+    given: ``_quoted``), the M1 rows read, and the notes of rows skipped as bad; what else
+    was odd in the files goes to ``note`` as it is read."""
+    bars_tf = {}
+    rows = 0
+    bad: list[str] = []
+    for sym in symbols:
+        m1 = data[sym]
+        unusable = no_bars_error(m1)
+        if unusable:  # the wrong file, not damaged data: no bucket could ever line up
+            raise UserError(unusable)
+        rows += m1.rows_read
+        if (skipped := bad_rows_note(m1)) is not None:
+            bad.append(skipped)
+        for line in m1.problems[:SHOWN_PROBLEMS]:
+            note(f"warning: {line}")
+        if m1.duplicates:
+            first = m1.duplicate_times[0]
+            note(f"{sym}: {m1.duplicates} duplicate timestamps, first occurrence kept "
+                 f"(from {first:%Y-%m-%d %H:%M} UTC)")
+        bars = m1.to_bar_array(spread=0.0) if spreads is None else _quoted(m1, sym, spreads)
+        if end is not None:
+            bars = bars[bars["time"] < int(end.timestamp())]
+        bars_tf[sym] = resample_to(bars, timeframe)
+    return bars_tf, rows, bad
+
+
+def _no_valid_tdi(result: ClusterTdi, params: TdiParams, timeframe: str,
+                  bad: Sequence[str]) -> str:
+    """Why no TDI bar came out: too few buckets for the warm-up, and the rows skipped as
+    bad that may be the reason (a file in reverse time order loses all but one row), as a
+    backtest of the same files says it; a file of empty TDI is no result."""
+    why = (f"no valid TDI bar: {result.bars} {timeframe} bucket(s) with a bar of every "
+           f"symbol, too few to warm the TDI up ({params.warmup_bars} bars)")
+    return "; ".join([why, *bad])
 
 
 def _quoted(m1: HistDataM1, symbol: str, spreads: Callable[[str], SpreadFill]) -> np.ndarray:

@@ -565,3 +565,26 @@ def test_a_file_name_without_a_symbol_says_what_the_command_can_do(tmp_path, cap
     assert_one_clear_line(code, err)
     assert err.splitlines() == [expected]
 
+
+def test_tdi_refuses_a_file_in_reverse_time_order_as_a_backtest_does(tmp_path, capsys):
+    # Arrange: the cluster's files, EURUSD's rows written last to first
+    import gzip
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for symbol in SYMBOLS.split(","):
+        name = f"DAT_ASCII_{symbol}_M1_2019.csv.gz"
+        rows = gzip.decompress((TEST_DATA / "histdata" / name).read_bytes()).splitlines()
+        if symbol == "EURUSD":
+            rows.reverse()
+        (data / name).write_bytes(gzip.compress(b"\n".join(rows) + b"\n"))
+    out = tmp_path / "tdi.csv"
+
+    # Act
+    code, _, err = run_cli(["tdi", "--data", str(data), "--symbols", SYMBOLS, "--out",
+                            str(out)], capsys)
+
+    # Assert: one line saying why, the skipped rows named; no file of empty TDI
+    assert_one_clear_line(code, err, "error: no valid TDI bar", "EURUSD: 21581 bad row(s) "
+                          "skipped", "time goes backwards")
+    assert not out.exists()
