@@ -6,8 +6,9 @@ The file is a small CSV a trader can open and check::
     EURUSD,1e-05,Mon,0,4.0,3733,measured
 
 168 rows per symbol (7 weekdays x 24 hours, each once); a file may hold several symbols.
-``spread_points`` is the median spread in points, ``ticks`` how many ticks it stands on
-and ``fill`` how the cell got its figure (``measured``, ``hour``, ``all``, ``scaled``).
+``spread_points`` is the median spread in points (at most ``MAX_SPREAD_POINTS``), ``ticks``
+how many ticks it stands on and ``fill`` how the cell got its figure (``measured``, ``hour``,
+``all``, ``scaled``).
 Written through ``storage.csv_export`` (formula-safe, whole or not at all); read with every
 bad row named as ``file:line``.
 
@@ -78,6 +79,13 @@ class _Cells:
         self.fill = np.full((7, 24), "measured", dtype=object)
 
 
+#: The widest spread a profile may give, in points.  No real FX or CFD spread comes near it:
+#: 100,000 points are 1.0 on EURUSD (the whole price), 100 yen on USDJPY and 1,000 index
+#: points on an index CFD quoted to 0.01, where a wide news-time spread is a few hundred
+#: points.  A file of 1e9 was read and then every leg rounded to 0 lots.
+MAX_SPREAD_POINTS = 100_000
+
+
 def read_spread_profiles(path: Path | str, source: str | None = None) -> dict[str, SpreadProfile]:
     """Every profile of a file, by symbol; a bad row is a ``DataError`` naming ``file:line``."""
     raw = read_data_file(path, _MAX_BYTES, "spread profile")
@@ -128,6 +136,10 @@ def _read_row(where: str, line: int, row: dict[str, str], symbols: dict[str, _Ce
     spread = _number(where, "spread_points", row["spread_points"])
     if spread < 0:
         raise DataError(f"{where}: spread_points must be >= 0, got {row['spread_points']!r}")
+    if spread > MAX_SPREAD_POINTS:
+        raise DataError(f"{where}: spread_points {row['spread_points']} is above "
+                        f"{MAX_SPREAD_POINTS:,}, more than any FX or CFD spread (EURUSD's "
+                        f"{MAX_SPREAD_POINTS:,} points are 1.0, the whole price)")
     if not math.isnan(cells.points[day, hour]):
         raise DataError(f"{where}: {symbol} {row['weekday']} {hour}:00 appears twice")
     if row["fill"] not in FILLS:

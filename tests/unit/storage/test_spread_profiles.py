@@ -61,6 +61,8 @@ def lines_of(tmp_path, body: list[str]) -> str:
         ("EURUSD,1e-05,Mon,0,abc,1,measured", "bad.csv:2: spread_points 'abc' is not a number"),
         ("EURUSD,1e-05,Mon,0,-1,1,measured", "bad.csv:2: spread_points must be >= 0"),
         ("EURUSD,1e-05,Mon,0,nan,1,measured", "bad.csv:2: spread_points must be finite"),
+        ("EURUSD,1e-05,Mon,0,1e9,1,measured",
+         "bad.csv:2: spread_points 1e9 is above 100,000, more than any FX or CFD spread"),
         ("EURUSD,1e-05,Monday,0,3,1,measured", "bad.csv:2: weekday 'Monday'"),
         ("EURUSD,1e-05,Mon,24,3,1,measured", "bad.csv:2: hour_utc must be a whole number"),
         ("EURUSD,0,Mon,0,3,1,measured", "bad.csv:2: point must be > 0"),
