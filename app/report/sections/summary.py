@@ -6,6 +6,7 @@ from the metrics' notes instead of the context line.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from html import escape
 from typing import Any
@@ -76,6 +77,9 @@ def summary_section(metrics: Mapping[str, Any]) -> str:
         if key not in section:
             note = f"the metrics have no {section_name}.{key}"
         context = note or _headline_context(metrics, key)
+        if note and isinstance(value, int | float) and math.isfinite(value):
+            # a figure that stands with a caveat (few returns): its own context stays
+            context = "; ".join(c for c in (_headline_context(metrics, key), note) if c)
         context_css = "note" if note else "context"
         cards.append(
             f'<div class="card" data-metric="{attr(key)}" title="{attr(basis)}">'

@@ -220,7 +220,7 @@ def test_the_summary_line_states_the_basis(request, basis, label):
     out = (report.parent / "stdout.txt").read_text()
     sharpe = json.loads((report / "metrics.json").read_text())["returns"]["sharpe"]
 
-    assert f"Sharpe {sharpe:.2f} ({label})" in out, out
+    assert f"Sharpe {sharpe:.2f} ({label}" in out, out  # and a note of few returns
 
 
 def test_the_report_states_the_basis_and_the_costs_split(trading):

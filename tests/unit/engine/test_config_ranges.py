@@ -258,7 +258,7 @@ def test_a_cluster_that_is_not_a_table_is_a_config_error(tmp_path, text):
 
 
 def test_a_directory_as_config_is_a_config_error(tmp_path):
-    with pytest.raises(ConfigError, match="cannot read"):
+    with pytest.raises(ConfigError, match="is a folder; give a TOML file"):
         load_engine_config(tmp_path)
 
 
