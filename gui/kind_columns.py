@@ -31,9 +31,12 @@ def score_name(v: Any) -> str:
 
 
 def score_text(v: Any) -> str:
-    """The score, named unless it is the TDI (the column's own name)."""
+    """The score, named unless it is the TDI (the column's own name); without one, the
+    kind's lock code when it has one (a deal past its close date: no horizon to score
+    over), else "warming up"."""
     if not math.isfinite(v.tdi):
-        return "warming up"
+        lock = getattr(v, "signal_lock", "")
+        return lock.split(":", 1)[0] if lock else "warming up"
     prefix = "" if getattr(v, "kind", "tdi") == "tdi" else f"{score_name(v)} "
     return f"{prefix}{v.tdi:+.2f}"
 

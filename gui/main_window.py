@@ -506,9 +506,12 @@ class MainWindow(QMainWindow):
                                    watcher is not None and watcher.done, self._signal_bars)
 
     def _signal_bars(self, cluster: str) -> tuple[int, int]:
-        """A warming cluster's signal bars so far and what its first valid TDI needs."""
+        """A warming cluster's signal bars so far and what its kind's first valid score
+        needs (a TDI's windows, a pair's hedge window, a deal's none)."""
         spec = next((c for c in self.engine.config.clusters if c.name == cluster), None)
-        need = spec.factor_bars + spec.tdi.warmup_bars + 1 if spec is not None else 0
+        sig = self.engine.signals.get(cluster)
+        need = (spec.factor_bars + sig.model.warmup_bars + 1
+                if spec is not None and sig is not None else 0)
         return len(self.engine.cluster_history(cluster)[0]), need
 
     def _server_clock(self, when: datetime) -> str:

@@ -29,7 +29,8 @@ def _nearest_entry(views: Sequence[ClusterView]) -> ClusterView | None:
 
 
 def _warming(views: Sequence[ClusterView], bars: WarmCounter | None) -> str:
-    names = [v.name for v in views if not math.isfinite(v.tdi)]
+    names = [v.name for v in views  # a kind's lock (a finished deal) is not a warm-up
+             if not math.isfinite(v.tdi) and not getattr(v, "signal_lock", "")]
     if not names:
         return ""
     count = ""

@@ -113,7 +113,9 @@ def deal_row(view: Any, params: DealParams | None) -> Row:
              _number(figure("price"), 2), _number(figure("offer"), 2),
              _number(figure("spread"), 2, signed=True),
              _number(figure("spread_pct"), 2, signed=True, suffix="%"),
-             _number(figure("ann_net"), 2, signed=True), _number(figure("p"), 3),
+             # past the expected close there is no horizon left to annualise over
+             _number(figure("ann_net"), 2, signed=True) if not figure("days") <= 0
+             else "past close", _number(figure("p"), 3),
              _number(figure("days"), 0), status_text(view), position_text(view))
     regime = getattr(view, "regime", "")
     colour = {COMPLETED: PROFIT, BROKEN: LOSS}.get(regime)

@@ -3,6 +3,7 @@ console itself on a replay of the synthetic deal (real window, engine on its thr
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import UTC, date, datetime
 
@@ -27,12 +28,14 @@ from engine import commands as cmd
 from engine.config import load_engine_config
 from engine.events import BasketOpened
 from engine.kinds.deal_params import DIAGNOSTICS, DealParams
-from engine.snapshot import ClusterView
+from engine.snapshot import ClusterView, EngineSnapshot
 from gui.dialogs.deal_entry import DealDialog
+from gui.kind_columns import score_text
 from gui.main_window import MainWindow
 from gui.toolbox import Toolbox
-from gui.toolbox.deals import EMPTY_TEXT, POSITION, STATUS, DealsTab
+from gui.toolbox.deals import EMPTY_TEXT, HEADERS, POSITION, STATUS, DealsTab
 from gui.toolbox.format import LOSS, PROFIT
+from gui.waiting import waiting_text
 
 PARAMS = DealParams(terms="stock", ratio=0.5, break_price=24.0, announced="2020-06-29",
                     expected_close="2020-11-18")
@@ -224,3 +227,24 @@ def test_the_console_dialog_submits_add_deal(qtbot, tmp_path):
     assert add.deal["terms"] == "cash" and add.deal["cash"] == 28.0
     today = datetime.fromtimestamp(run.session.engine.now_msc / 1000, UTC).date()
     assert add.deal["announced"] == today.isoformat()
+
+
+def test_past_its_expected_close_a_deal_has_no_annualised_return_and_no_warm_up(qtbot):
+    # Arrange: the close date 90 days behind the bar, the model's lock saying so
+    late = tuple((name, -90.0 if name == "days" else value)
+                 for name, value in zip(DIAGNOSTICS, FIGURES, strict=True))
+    done = dataclasses.replace(view(direction=None, lock="PAST_CLOSE: 90 days after"),
+                               diagnostics=late, tdi=math.nan)
+    tab = DealsTab()
+    qtbot.addWidget(tab)
+
+    # Act
+    tab.update_views([done])
+
+    # Assert: not an annualised figure over one day, and the Score column names the lock
+    (row,) = tab.row_texts()
+    assert row[HEADERS.index("Net %/yr")] == "past close" and row[HEADERS.index("Days")] == "-90"
+    assert score_text(done) == "PAST_CLOSE"
+    assert waiting_text(EngineSnapshot(datetime(2021, 12, 30, tzinfo=UTC), (done,), "ACTIVE",
+                                       "", 1e5, 1e5, 0.0, 0.0, 0.0, True, "OK"),
+                        bars=lambda _name: (267, 1)).find("warming up") == -1
