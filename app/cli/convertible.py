@@ -51,7 +51,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "price", help="price, delta and gamma of a convertible (and the implied volatility "
         "of a market price)",
         description="A convertible bond's price, delta (shares per bond) and gamma, per "
-        "bond of --face, on a binomial tree with the Tsiveriotis-Fernandes credit split "
+        "bond of --face, on a binomial tree whose nodes are discounted at the rate plus the "
+        "credit spread on the part not expected to convert, as QuantLib's engine does "
         "(--engine tree, the default) or QuantLib's BinomialConvertibleEngine (--engine "
         "quantlib, needs pip install 'fxcluster[convertible]'). Rates, yields, spreads and "
         "volatilities are decimals per year (0.03 is 3%%).")
@@ -207,8 +208,8 @@ def run_price(args: argparse.Namespace) -> int:
             from engine.convertible import implied_volatility, price_convertible
 
             value = price_convertible(terms, market, steps=args.steps)
-            basis = (f"binomial tree (CRR, Tsiveriotis-Fernandes credit), {args.steps} and "
-                     f"{args.steps // 2} steps smoothed and extrapolated")
+            basis = (f"binomial tree (CRR, blended credit discount as QuantLib's), "
+                     f"{args.steps} and {args.steps // 2} steps smoothed and extrapolated")
             implied = (implied_volatility(terms, market, args.market_price, steps=args.steps)
                        if args.market_price is not None else None)
     print_value(terms, market, value, basis, implied, args.market_price)

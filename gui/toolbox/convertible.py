@@ -72,7 +72,7 @@ STATUS_CHARS = 34
 MODEL_ROWS = (
     ("spot", "Spot (mid)", "The stock CFD's mid at the last check"),
     ("price", "Model price", "The pricer's price of one bond at the spot (binomial tree, "
-                             "Tsiveriotis-Fernandes credit split; dirty)"),
+                             "credit as a blended discount, as QuantLib's engine; dirty)"),
     ("delta", "Delta", "d price / d spot: shares per bond, and as a share of the ratio"),
     ("gamma", "Gamma", "d delta / d spot, per bond"),
     ("parity", "Parity", "Conversion ratio x spot: what converting now gives"),
