@@ -91,6 +91,13 @@ class ConvertibleTerms:
             if late:
                 raise FieldError(name, f"a date at {late[0]:g} years is not before the "
                                        f"maturity {self.maturity:g}")
+            times = [d.time for d in schedule]
+            twice = sorted({t for t in times if times.count(t) > 1})
+            if twice:  # two prices on one date: which one the bond has is not said
+                raise FieldError(name, f"two {name} at {twice[0]:g} years")
+        both = sorted({c.time for c in self.calls} & {p.time for p in self.puts})
+        if both:  # the holder's put and the issuer's call at once: terms no bond has
+            raise FieldError("puts", f"a put and a call at {both[0]:g} years")
 
     @property
     def conversion_price(self) -> float:

@@ -77,6 +77,9 @@ def test_price_reads_calls_puts_and_european_conversion(capsys):
     (["--market-price", "500"], "error: --market-price: 500 is below the model's price"),
     (["--steps", "801"], "error: --steps: must be even (the coarser tree has half), got 801"),
     (["--spot", "0"], "error: --spot: must be a number in (0, 1e+12], got 0.0"),
+    # terms no bond has: two prices on one date, a put and a call at once
+    (["--call", "3:1100", "--call", "3:1050"], "error: --call: two calls at 3 years"),
+    (["--put", "3:1200", "--call", "3:1050"], "error: --put: a put and a call at 3 years"),
 ])
 def test_bad_price_input_is_one_line_naming_the_option(extra, message, capsys):
     # Act: later options win, so each bad value replaces a good one
